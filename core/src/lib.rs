@@ -1,0 +1,16 @@
+//! Pure logic shared by the widget and the edge: no I/O here, so everything is unit-tested
+//! natively with `cargo test`. Modules follow the path of a lead: a form is described
+//! ([`form`]), filled in and checked ([`validate`]), sent over the wire ([`wire`]), and then
+//! moves through statuses ([`status`]) while deliveries are retried ([`retry`]).
+//!
+//! The `server` feature adds what only the edge needs; the widget builds without it.
+
+pub mod form;
+pub mod status;
+pub mod validate;
+pub mod wire;
+
+#[cfg(feature = "server")]
+pub mod retry;
+#[cfg(feature = "server")]
+pub mod webhook;

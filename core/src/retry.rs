@@ -1,0 +1,72 @@
+//! When to try a delivery again. The schedule is a plain list of delays the caller passes
+//! (per tool in the edge), so tests can shorten it without touching this code.
+
+/// Seed 002: attempt 1 immediately, 2 after one minute, 3 after five minutes.
+pub const DEFAULT_SCHEDULE_SECS: [u32; 3] = [0, 60, 300];
+
+/// Delay before the next attempt after `attempts_made` attempts, or `None` when the
+/// schedule is used up. `schedule[0]` is the delay of the first attempt.
+pub fn next_delay(schedule: &[u32], attempts_made: u32) -> Option<u32> {
+    schedule.get(attempts_made as usize).copied()
+}
+
+/// How an attempt ended, from the receiver's side.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AttemptResult {
+    /// HTTP status of the answer.
+    Answered(u16),
+    /// No answer in time, or the connection failed.
+    NoAnswer,
+}
+
+/// What to do after an attempt.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verdict {
+    Delivered,
+    /// Worth another attempt (time-out, network error, 5xx, 429).
+    Retry,
+    /// The receiver refused it for good (other 4xx, 3xx): retrying would not help.
+    Reject,
+}
+
+pub fn verdict(result: AttemptResult) -> Verdict {
+    match result {
+        AttemptResult::Answered(code) if (200..300).contains(&code) => Verdict::Delivered,
+        AttemptResult::Answered(429) | AttemptResult::NoAnswer => Verdict::Retry,
+        AttemptResult::Answered(code) if code >= 500 => Verdict::Retry,
+        AttemptResult::Answered(_) => Verdict::Reject,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_default_schedule_gives_three_attempts() {
+        let s = &DEFAULT_SCHEDULE_SECS;
+        assert_eq!(next_delay(s, 0), Some(0));
+        assert_eq!(next_delay(s, 1), Some(60));
+        assert_eq!(next_delay(s, 2), Some(300));
+        assert_eq!(next_delay(s, 3), None);
+    }
+
+    #[test]
+    fn verdicts_follow_the_status_code() {
+        use AttemptResult::*;
+        let table = [
+            (Answered(200), Verdict::Delivered),
+            (Answered(204), Verdict::Delivered),
+            (Answered(429), Verdict::Retry),
+            (Answered(500), Verdict::Retry),
+            (Answered(503), Verdict::Retry),
+            (NoAnswer, Verdict::Retry),
+            (Answered(400), Verdict::Reject),
+            (Answered(410), Verdict::Reject),
+            (Answered(301), Verdict::Reject),
+        ];
+        for (result, expected) in table {
+            assert_eq!(verdict(result), expected, "{result:?}");
+        }
+    }
+}

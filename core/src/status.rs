@@ -1,0 +1,152 @@
+//! Submission statuses (seed 002) derived in one place from the outcome of each part.
+//!
+//! A submission's status is never set by hand: it is computed from the execution mode and
+//! the outcome of the webhook part and of the client-handler part, so the transitions for
+//! every mode follow from one table (see README, "Statuses").
+
+use crate::form::ExecutionMode;
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SubmissionStatus {
+    /// Just created, processing.
+    Pending,
+    /// Recorded; a client handler has yet to report (client-only mode).
+    Submitted,
+    WebhookSuccess,
+    WebhookFailed,
+    ClientSuccess,
+    ClientFailed,
+    /// Every part of a `both` submission succeeded.
+    Success,
+    /// A part of a `both` submission failed.
+    Failed,
+}
+
+impl SubmissionStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SubmissionStatus::Pending => "pending",
+            SubmissionStatus::Submitted => "submitted",
+            SubmissionStatus::WebhookSuccess => "webhook_success",
+            SubmissionStatus::WebhookFailed => "webhook_failed",
+            SubmissionStatus::ClientSuccess => "client_success",
+            SubmissionStatus::ClientFailed => "client_failed",
+            SubmissionStatus::Success => "success",
+            SubmissionStatus::Failed => "failed",
+        }
+    }
+}
+
+/// Where one part of a submission stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    #[default]
+    Pending,
+    Succeeded,
+    Failed,
+}
+
+impl Outcome {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Outcome::Pending => "pending",
+            Outcome::Succeeded => "succeeded",
+            Outcome::Failed => "failed",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        match text {
+            "pending" => Some(Outcome::Pending),
+            "succeeded" => Some(Outcome::Succeeded),
+            "failed" => Some(Outcome::Failed),
+            _ => None,
+        }
+    }
+
+    pub fn from_success(success: bool) -> Self {
+        if success {
+            Outcome::Succeeded
+        } else {
+            Outcome::Failed
+        }
+    }
+}
+
+/// The status a submission shows, given its mode and the outcome of each part. A part the
+/// mode does not use is ignored.
+pub fn submission_status(mode: ExecutionMode, webhook: Outcome, client: Outcome) -> SubmissionStatus {
+    use Outcome::*;
+    use SubmissionStatus as S;
+    match mode {
+        ExecutionMode::Webhook => match webhook {
+            Pending => S::Pending,
+            Succeeded => S::WebhookSuccess,
+            Failed => S::WebhookFailed,
+        },
+        ExecutionMode::Client => match client {
+            Pending => S::Submitted,
+            Succeeded => S::ClientSuccess,
+            Failed => S::ClientFailed,
+        },
+        ExecutionMode::Both => match (webhook, client) {
+            (Pending, Pending) => S::Pending,
+            (Succeeded, Pending) => S::WebhookSuccess,
+            (Failed, Pending) => S::WebhookFailed,
+            (Pending, Succeeded) => S::ClientSuccess,
+            (Pending, Failed) => S::ClientFailed,
+            (Succeeded, Succeeded) => S::Success,
+            _ => S::Failed,
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ExecutionMode::*;
+    use Outcome::*;
+    use SubmissionStatus as S;
+
+    #[test]
+    fn every_mode_and_outcome_maps_to_the_seed_status() {
+        let table = [
+            (Webhook, Pending, Pending, S::Pending),
+            (Webhook, Succeeded, Pending, S::WebhookSuccess),
+            (Webhook, Failed, Pending, S::WebhookFailed),
+            (Webhook, Succeeded, Failed, S::WebhookSuccess),
+            (Client, Pending, Pending, S::Submitted),
+            (Client, Pending, Succeeded, S::ClientSuccess),
+            (Client, Failed, Failed, S::ClientFailed),
+            (Both, Pending, Pending, S::Pending),
+            (Both, Succeeded, Pending, S::WebhookSuccess),
+            (Both, Failed, Pending, S::WebhookFailed),
+            (Both, Pending, Succeeded, S::ClientSuccess),
+            (Both, Pending, Failed, S::ClientFailed),
+            (Both, Succeeded, Succeeded, S::Success),
+            (Both, Succeeded, Failed, S::Failed),
+            (Both, Failed, Succeeded, S::Failed),
+            (Both, Failed, Failed, S::Failed),
+        ];
+        for (mode, webhook, client, expected) in table {
+            assert_eq!(
+                submission_status(mode, webhook, client),
+                expected,
+                "{mode:?} {webhook:?} {client:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn statuses_serialize_as_the_seed_spells_them() {
+        assert_eq!(
+            serde_json::to_string(&S::WebhookSuccess).unwrap(),
+            "\"webhook_success\""
+        );
+        assert_eq!(S::ClientFailed.as_str(), "client_failed");
+        assert_eq!(Outcome::parse("succeeded"), Some(Succeeded));
+    }
+}

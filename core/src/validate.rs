@@ -1,0 +1,381 @@
+//! Checks a visitor's `formData` against the tool's fields. The widget runs the same code
+//! before it sends, so a visitor sees the message the edge would have answered with.
+
+use crate::form::{FieldKind, FieldSpec};
+use serde_json::{Map, Value};
+use std::fmt;
+
+/// Files are sent as base64 data URLs and may hold at most this many decoded bytes.
+pub const MAX_FILE_BYTES: usize = 5 * 1024 * 1024;
+/// Longest value a one-line field accepts unless the owner configured `maxLength`.
+pub const DEFAULT_MAX_LINE: u32 = 500;
+/// Longest value a textarea accepts unless the owner configured `maxLength`.
+pub const DEFAULT_MAX_TEXTAREA: u32 = 10_000;
+
+/// Which field is wrong and why, in words a visitor can read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FieldError {
+    pub field: String,
+    pub reason: String,
+}
+
+impl FieldError {
+    pub fn new(field: impl Into<String>, reason: impl Into<String>) -> Self {
+        Self {
+            field: field.into(),
+            reason: reason.into(),
+        }
+    }
+}
+
+impl fmt::Display for FieldError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.field, self.reason)
+    }
+}
+
+/// Validates every field and returns the cleaned data (strings trimmed, numbers parsed,
+/// empty optional fields dropped), or the first field at fault in form order.
+pub fn validate_form(
+    fields: &[FieldSpec],
+    data: &Map<String, Value>,
+) -> Result<Map<String, Value>, FieldError> {
+    if let Some(unknown) = data.keys().find(|key| !fields.iter().any(|f| &f.name == *key)) {
+        return Err(FieldError::new(unknown.as_str(), "is not a field of this form"));
+    }
+    let mut clean = Map::new();
+    for field in fields {
+        if let Some(value) = validate_field(field, data.get(&field.name))? {
+            clean.insert(field.name.clone(), value);
+        }
+    }
+    Ok(clean)
+}
+
+/// Validates one value; `Ok(None)` means an optional field left empty.
+pub fn validate_field(field: &FieldSpec, value: Option<&Value>) -> Result<Option<Value>, FieldError> {
+    let fail = |reason: &str| Err(FieldError::new(field.name.as_str(), reason));
+    let value = match value {
+        None | Some(Value::Null) => None,
+        Some(Value::String(s)) if s.trim().is_empty() => None,
+        Some(Value::Bool(false)) if field.kind == FieldKind::Checkbox => None,
+        Some(v) => Some(v),
+    };
+    let Some(value) = value else {
+        return if field.required {
+            fail("is required")
+        } else {
+            Ok(None)
+        };
+    };
+    match field.kind {
+        FieldKind::Checkbox => match value {
+            Value::Bool(b) => Ok(Some(Value::Bool(*b))),
+            _ => fail("must be true or false"),
+        },
+        FieldKind::Number => {
+            let number = match value {
+                Value::Number(n) => n.as_f64(),
+                Value::String(s) => s.trim().parse::<f64>().ok().filter(|n| n.is_finite()),
+                _ => None,
+            };
+            match number.and_then(serde_json::Number::from_f64) {
+                Some(n) => Ok(Some(Value::Number(n))),
+                None => fail("must be a number"),
+            }
+        }
+        FieldKind::File => match value {
+            Value::String(s) => check_file(s)
+                .map(|_| Some(Value::String(s.clone())))
+                .map_err(|r| FieldError::new(field.name.as_str(), r)),
+            _ => fail("must be a file sent as a base64 data URL"),
+        },
+        _ => {
+            let Value::String(raw) = value else {
+                return fail("must be text");
+            };
+            let text = raw.trim();
+            check_length(field, text).map_err(|r| FieldError::new(field.name.as_str(), r))?;
+            check_format(field, text).map_err(|r| FieldError::new(field.name.as_str(), r))?;
+            Ok(Some(Value::String(text.to_string())))
+        }
+    }
+}
+
+fn check_length(field: &FieldSpec, text: &str) -> Result<(), String> {
+    let chars = text.chars().count() as u32;
+    let default_max = if field.kind == FieldKind::Textarea {
+        DEFAULT_MAX_TEXTAREA
+    } else {
+        DEFAULT_MAX_LINE
+    };
+    let max = field.max_length.unwrap_or(default_max);
+    if chars > max {
+        return Err(format!("must be at most {max} characters"));
+    }
+    match field.min_length {
+        Some(min) if chars < min => Err(format!("must be at least {min} characters")),
+        _ => Ok(()),
+    }
+}
+
+fn check_format(field: &FieldSpec, text: &str) -> Result<(), String> {
+    let ok = match field.kind {
+        FieldKind::Email => is_email(text),
+        FieldKind::Phone => is_phone(text),
+        FieldKind::Url => is_http_url(text),
+        FieldKind::Select => field.options.iter().any(|o| o == text),
+        _ => true,
+    };
+    if ok {
+        return Ok(());
+    }
+    Err(match field.kind {
+        FieldKind::Email => "must be an email address like name@example.com".into(),
+        FieldKind::Phone => "must be a phone number (7 to 15 digits)".into(),
+        FieldKind::Url => "must be a web address starting with http:// or https://".into(),
+        _ => format!("must be one of: {}", field.options.join(", ")),
+    })
+}
+
+/// A pragmatic address check: one `@`, something before it, a dotted domain after it, no
+/// spaces. Full RFC 5322 would accept addresses no mail provider delivers to.
+pub fn is_email(text: &str) -> bool {
+    let Some((local, domain)) = text.split_once('@') else {
+        return false;
+    };
+    !local.is_empty()
+        && text.len() <= 254
+        && !domain.contains('@')
+        && !text.chars().any(char::is_whitespace)
+        && domain.split('.').count() >= 2
+        && domain.split('.').all(|label| !label.is_empty())
+}
+
+/// Digits with the usual separators; 7 to 15 digits as E.164 allows.
+pub fn is_phone(text: &str) -> bool {
+    let allowed = |c: char| c.is_ascii_digit() || " +-().".contains(c);
+    let digits = text.chars().filter(char::is_ascii_digit).count();
+    text.chars().all(allowed) && (7..=15).contains(&digits)
+}
+
+pub fn is_http_url(text: &str) -> bool {
+    let rest = text
+        .strip_prefix("https://")
+        .or_else(|| text.strip_prefix("http://"));
+    match rest {
+        Some(rest) => {
+            let host = rest.split(['/', '?', '#']).next().unwrap_or("");
+            !host.is_empty() && !text.chars().any(char::is_whitespace)
+        }
+        None => false,
+    }
+}
+
+/// A file value is `data:<type>;base64,<payload>` of at most [`MAX_FILE_BYTES`] decoded.
+fn check_file(data_url: &str) -> Result<(), String> {
+    let parsed = parse_data_url(data_url).ok_or("must be a file sent as a base64 data URL")?;
+    if parsed.decoded_len() > MAX_FILE_BYTES {
+        return Err(FILE_TOO_LARGE.into());
+    }
+    Ok(())
+}
+
+pub const FILE_TOO_LARGE: &str = "file too large (at most 5 MB)";
+
+/// The parts of a `data:` URL with base64 content.
+#[derive(Debug, PartialEq, Eq)]
+pub struct DataUrl<'a> {
+    pub content_type: &'a str,
+    pub base64: &'a str,
+}
+
+impl DataUrl<'_> {
+    /// Decoded size computed from the base64 length, without decoding.
+    pub fn decoded_len(&self) -> usize {
+        let len = self.base64.len();
+        let padding = self
+            .base64
+            .bytes()
+            .rev()
+            .take_while(|b| *b == b'=')
+            .count()
+            .min(2);
+        (len / 4) * 3 + [0, 0, 1, 2][len % 4] - padding
+    }
+}
+
+pub fn parse_data_url(text: &str) -> Option<DataUrl<'_>> {
+    let rest = text.strip_prefix("data:")?;
+    let (meta, base64) = rest.split_once(',')?;
+    let content_type = meta.strip_suffix(";base64")?;
+    let valid = base64
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || b"+/=".contains(&b));
+    valid.then_some(DataUrl { content_type, base64 })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn field(name: &str, kind: FieldKind, required: bool) -> FieldSpec {
+        FieldSpec {
+            name: name.into(),
+            label: None,
+            kind,
+            required,
+            placeholder: None,
+            options: vec![],
+            min_length: None,
+            max_length: None,
+        }
+    }
+
+    fn contact_form() -> Vec<FieldSpec> {
+        vec![
+            field("name", FieldKind::Text, true),
+            field("email", FieldKind::Email, true),
+            field("message", FieldKind::Textarea, false),
+        ]
+    }
+
+    fn data(value: Value) -> Map<String, Value> {
+        value.as_object().unwrap().clone()
+    }
+
+    #[test]
+    fn the_seed_example_passes_and_is_trimmed() {
+        let clean = validate_form(
+            &contact_form(),
+            &data(json!({"name": " Jane Smith ", "email": "jane@example.com", "message": "Hi"})),
+        )
+        .unwrap();
+        assert_eq!(clean["name"], "Jane Smith");
+        assert_eq!(clean.len(), 3);
+    }
+
+    #[test]
+    fn errors_name_the_field_and_the_reason() {
+        let cases = [
+            (json!({"email": "jane@example.com"}), "name", "is required"),
+            (
+                json!({"name": "  ", "email": "jane@example.com"}),
+                "name",
+                "is required",
+            ),
+            (
+                json!({"name": "Jane", "email": "jane@"}),
+                "email",
+                "must be an email address like name@example.com",
+            ),
+            (json!({"name": "Jane", "email": 7}), "email", "must be text"),
+            (
+                json!({"name": "Jane", "email": "j@x.io", "age": 3}),
+                "age",
+                "is not a field of this form",
+            ),
+        ];
+        for (input, field_name, reason) in cases {
+            let err = validate_form(&contact_form(), &data(input.clone())).unwrap_err();
+            assert_eq!(
+                (err.field.as_str(), err.reason.as_str()),
+                (field_name, reason),
+                "input {input}"
+            );
+        }
+    }
+
+    #[test]
+    fn optional_empty_fields_are_dropped() {
+        let clean = validate_form(
+            &contact_form(),
+            &data(json!({"name": "J", "email": "j@x.io", "message": ""})),
+        )
+        .unwrap();
+        assert!(!clean.contains_key("message"));
+    }
+
+    #[test]
+    fn lengths_use_configured_or_default_limits() {
+        let mut short = field("code", FieldKind::Text, true);
+        short.min_length = Some(3);
+        short.max_length = Some(5);
+        assert!(validate_field(&short, Some(&json!("ab"))).is_err());
+        assert!(validate_field(&short, Some(&json!("abcdef"))).is_err());
+        assert!(validate_field(&short, Some(&json!("abcd"))).is_ok());
+        let line = field("name", FieldKind::Text, true);
+        let long = "x".repeat(DEFAULT_MAX_LINE as usize + 1);
+        assert_eq!(
+            validate_field(&line, Some(&json!(long))).unwrap_err().reason,
+            "must be at most 500 characters"
+        );
+    }
+
+    #[test]
+    fn kinds_check_their_formats() {
+        let ok = |kind, v: Value| validate_field(&field("f", kind, true), Some(&v)).is_ok();
+        assert!(ok(FieldKind::Phone, json!("+1 (555) 010-2030")));
+        assert!(!ok(FieldKind::Phone, json!("call me")));
+        assert!(ok(FieldKind::Url, json!("https://example.com/x")));
+        assert!(!ok(FieldKind::Url, json!("javascript:alert(1)")));
+        assert!(ok(FieldKind::Number, json!("42.5")));
+        assert!(ok(FieldKind::Number, json!(3)));
+        assert!(!ok(FieldKind::Number, json!("many")));
+        assert!(ok(FieldKind::Checkbox, json!(true)));
+        assert!(!ok(FieldKind::Checkbox, json!("yes")));
+        let mut select = field("plan", FieldKind::Select, true);
+        select.options = vec!["Starter".into(), "Pro".into()];
+        assert!(validate_field(&select, Some(&json!("Pro"))).is_ok());
+        assert_eq!(
+            validate_field(&select, Some(&json!("Gold"))).unwrap_err().reason,
+            "must be one of: Starter, Pro"
+        );
+    }
+
+    #[test]
+    fn an_unchecked_required_checkbox_is_missing() {
+        let consent = field("consent", FieldKind::Checkbox, true);
+        assert_eq!(
+            validate_field(&consent, Some(&json!(false))).unwrap_err().reason,
+            "is required"
+        );
+    }
+
+    #[test]
+    fn files_are_data_urls_of_at_most_five_megabytes() {
+        let doc = field("document", FieldKind::File, true);
+        assert!(validate_field(&doc, Some(&json!("data:application/pdf;base64,JVBERi0xLjQK"))).is_ok());
+        assert!(validate_field(&doc, Some(&json!("JVBERi0xLjQK"))).is_err());
+        let exactly = "A".repeat(MAX_FILE_BYTES / 3 * 4 + 4);
+        let url = format!("data:application/octet-stream;base64,{exactly}");
+        assert_eq!(
+            validate_field(&doc, Some(&json!(url))).unwrap_err().reason,
+            FILE_TOO_LARGE
+        );
+    }
+
+    #[test]
+    fn data_url_size_accounts_for_padding() {
+        assert_eq!(
+            parse_data_url("data:text/plain;base64,aGk=")
+                .unwrap()
+                .decoded_len(),
+            2
+        );
+        assert_eq!(
+            parse_data_url("data:text/plain;base64,aGV5")
+                .unwrap()
+                .decoded_len(),
+            3
+        );
+        assert_eq!(
+            parse_data_url("data:text/plain;base64,aA==")
+                .unwrap()
+                .decoded_len(),
+            1
+        );
+        assert!(parse_data_url("data:text/plain,hello").is_none());
+    }
+}

@@ -1,0 +1,307 @@
+//! What crosses the network between widget, edge and the owner's systems (seed 002 shapes).
+//! `XxxIn` is what a caller sends, `XxxOut` what the edge answers.
+
+use crate::form::{ExecutionMode, FieldSpec};
+use crate::validate::FieldError;
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+/// `POST /form-submissions/submit`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SubmitIn {
+    pub tool_id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub conversation_id: Option<String>,
+    pub form_data: Map<String, Value>,
+    pub fields_completed: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub impression_at: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub started_at: Option<f64>,
+    /// Set by the widget once per form display, so a double click or a network retry
+    /// returns the first submission instead of making a second one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub idempotency_key: Option<String>,
+}
+
+/// Longest id or key a caller may send; ids we mint are far shorter.
+const MAX_ID_LEN: usize = 128;
+
+impl SubmitIn {
+    /// Reads a request body field by field, so that an error names the field at fault
+    /// rather than quoting serde.
+    pub fn from_json(body: &Value) -> Result<Self, FieldError> {
+        let obj = body
+            .as_object()
+            .ok_or_else(|| FieldError::new("body", "must be a JSON object"))?;
+        let tool_id = required_id(obj, "toolId")?;
+        let conversation_id = optional_id(obj, "conversationId")?;
+        let idempotency_key = optional_id(obj, "idempotencyKey")?;
+        let form_data = match obj.get("formData") {
+            Some(Value::Object(map)) => map.clone(),
+            None | Some(Value::Null) => return Err(FieldError::new("formData", "is required")),
+            Some(_) => return Err(FieldError::new("formData", "must be an object of field values")),
+        };
+        let fields_completed = match obj.get("fieldsCompleted") {
+            Some(Value::Array(items)) => items
+                .iter()
+                .map(|v| v.as_str().map(str::to_string))
+                .collect::<Option<Vec<_>>>()
+                .ok_or_else(|| FieldError::new("fieldsCompleted", "must be a list of field names"))?,
+            None | Some(Value::Null) => return Err(FieldError::new("fieldsCompleted", "is required")),
+            Some(_) => {
+                return Err(FieldError::new(
+                    "fieldsCompleted",
+                    "must be a list of field names",
+                ))
+            }
+        };
+        Ok(SubmitIn {
+            tool_id,
+            conversation_id,
+            form_data,
+            fields_completed,
+            impression_at: optional_timestamp(obj, "impressionAt")?,
+            started_at: optional_timestamp(obj, "startedAt")?,
+            idempotency_key,
+        })
+    }
+}
+
+fn required_id(obj: &Map<String, Value>, key: &str) -> Result<String, FieldError> {
+    optional_id(obj, key)?.ok_or_else(|| FieldError::new(key, "is required"))
+}
+
+fn optional_id(obj: &Map<String, Value>, key: &str) -> Result<Option<String>, FieldError> {
+    match obj.get(key) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(s)) if s.is_empty() => Ok(None),
+        Some(Value::String(s)) if s.len() > MAX_ID_LEN => Err(FieldError::new(
+            key,
+            format!("must be at most {MAX_ID_LEN} characters"),
+        )),
+        Some(Value::String(s)) => Ok(Some(s.clone())),
+        Some(_) => Err(FieldError::new(key, "must be a string")),
+    }
+}
+
+fn optional_timestamp(obj: &Map<String, Value>, key: &str) -> Result<Option<f64>, FieldError> {
+    match obj.get(key) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::Number(n)) => match n.as_f64() {
+            Some(ms) if ms >= 0.0 && ms.is_finite() => Ok(Some(ms.floor())),
+            _ => Err(FieldError::new(key, "must be a timestamp in milliseconds")),
+        },
+        Some(_) => Err(FieldError::new(key, "must be a timestamp in milliseconds")),
+    }
+}
+
+/// Answer to a submit.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SubmitOut {
+    pub success: bool,
+    pub submission_id: String,
+    pub execution_mode: ExecutionMode,
+    /// `null` when the mode has no webhook part.
+    pub webhook_result: Option<WebhookResult>,
+    pub post_action_results: Vec<PostActionResult>,
+    /// The tool name a page's `registerFormHandler` must use, for `client` and `both`.
+    pub client_handler: Option<String>,
+}
+
+/// The outcome of the webhook's first attempt as far as it is known when the edge answers.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct WebhookResult {
+    pub success: bool,
+    pub error: Option<String>,
+    /// True while the delivery is still queued or waiting for a retry: `success` is then
+    /// false only because it has not been confirmed yet.
+    #[serde(default)]
+    pub pending: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PostActionResult {
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub success: bool,
+}
+
+/// What the owner's webhook receives (seed 002, "Webhook Payload").
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct WebhookPayload {
+    pub submission_id: String,
+    pub tool_id: String,
+    pub tool_name: String,
+    pub conversation_id: Option<String>,
+    pub form_data: Map<String, Value>,
+    /// ISO 8601 with milliseconds, UTC.
+    pub submitted_at: String,
+}
+
+/// `GET /widget/config?agentId=`: what the widget needs to chat and render forms.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct WidgetConfigOut {
+    pub agent: AgentPublic,
+    pub forms: Vec<FormPublic>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AgentPublic {
+    pub id: String,
+    pub name: String,
+    pub greeting: String,
+    #[serde(default)]
+    pub quick_replies: Vec<String>,
+}
+
+/// A form tool as the widget sees it: no webhook URL, no secrets.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct FormPublic {
+    pub tool_id: String,
+    pub name: String,
+    pub title: String,
+    #[serde(default)]
+    pub description: String,
+    pub fields: Vec<FieldSpec>,
+    pub success_message: String,
+    #[serde(default)]
+    pub dismiss_message: String,
+    pub execution_mode: ExecutionMode,
+    /// Words in a visitor's message that make the agent offer this form.
+    #[serde(default)]
+    pub triggers: Vec<String>,
+}
+
+/// The error body every failed call answers with.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ErrorOut {
+    pub success: bool,
+    pub error: ErrorBody,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ErrorBody {
+    /// Stable machine-readable code, e.g. `invalid_field`, `tool_not_found`.
+    pub code: String,
+    pub message: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub field: Option<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn seed_example() -> Value {
+        json!({
+            "toolId": "tool_contact_form",
+            "formData": {"name": "Jane Smith", "email": "jane@example.com", "message": "I would like to schedule a demo"},
+            "fieldsCompleted": ["name", "email", "message"],
+            "impressionAt": 1703347200000u64,
+            "startedAt": 1703347205000u64
+        })
+    }
+
+    #[test]
+    fn the_seed_example_reads() {
+        let input = SubmitIn::from_json(&seed_example()).unwrap();
+        assert_eq!(input.tool_id, "tool_contact_form");
+        assert_eq!(input.fields_completed.len(), 3);
+        assert_eq!(input.impression_at, Some(1703347200000.0));
+        assert_eq!(input.conversation_id, None);
+    }
+
+    #[test]
+    fn each_bad_part_is_named() {
+        let cases: [(&dyn Fn(&mut Map<String, Value>), &str, &str); 6] = [
+            (
+                &|m| {
+                    m.remove("toolId");
+                },
+                "toolId",
+                "is required",
+            ),
+            (
+                &|m| {
+                    m.insert("toolId".into(), json!(5));
+                },
+                "toolId",
+                "must be a string",
+            ),
+            (
+                &|m| {
+                    m.insert("formData".into(), json!("x"));
+                },
+                "formData",
+                "must be an object of field values",
+            ),
+            (
+                &|m| {
+                    m.remove("fieldsCompleted");
+                },
+                "fieldsCompleted",
+                "is required",
+            ),
+            (
+                &|m| {
+                    m.insert("fieldsCompleted".into(), json!([1]));
+                },
+                "fieldsCompleted",
+                "must be a list of field names",
+            ),
+            (
+                &|m| {
+                    m.insert("startedAt".into(), json!("soon"));
+                },
+                "startedAt",
+                "must be a timestamp in milliseconds",
+            ),
+        ];
+        for (mutate, field, reason) in cases {
+            let mut body = seed_example();
+            mutate(body.as_object_mut().unwrap());
+            let err = SubmitIn::from_json(&body).unwrap_err();
+            assert_eq!((err.field.as_str(), err.reason.as_str()), (field, reason));
+        }
+        assert_eq!(SubmitIn::from_json(&json!([1])).unwrap_err().field, "body");
+    }
+
+    #[test]
+    fn the_answer_has_the_seed_shape() {
+        let out = SubmitOut {
+            success: true,
+            submission_id: "sub_1".into(),
+            execution_mode: ExecutionMode::Webhook,
+            webhook_result: Some(WebhookResult {
+                success: true,
+                error: None,
+                pending: false,
+            }),
+            post_action_results: vec![],
+            client_handler: None,
+        };
+        let value = serde_json::to_value(&out).unwrap();
+        for key in [
+            "success",
+            "submissionId",
+            "executionMode",
+            "webhookResult",
+            "postActionResults",
+            "clientHandler",
+        ] {
+            assert!(value.get(key).is_some(), "missing {key}");
+        }
+        assert_eq!(value["executionMode"], "webhook");
+        assert_eq!(value["webhookResult"]["error"], Value::Null);
+    }
+}
