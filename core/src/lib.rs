@@ -6,10 +6,13 @@
 //! The `server` feature adds what only the edge needs; the widget builds without it.
 
 pub mod form;
+pub mod intent;
 pub mod status;
 pub mod validate;
 pub mod wire;
 
+#[cfg(feature = "server")]
+pub mod owner;
 #[cfg(feature = "server")]
 pub mod retry;
 #[cfg(feature = "server")]

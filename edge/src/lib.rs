@@ -1,1 +1,38 @@
+//! The leadform edge: a Cloudflare Worker. Three entry points, each thin:
+//! - `fetch`: the HTTP API ([`routes`]) for the widget and for owners;
+//! - `queue`: delivers stored submissions ([`delivery`]);
+//! - `scheduled`: re-enqueues deliveries that D1 says are due ([`delivery::sweep`]).
+//!
+//! The path of a lead: `routes::submissions` validates with `leadform_core`, stores through
+//! [`storage`], enqueues a delivery id, and `delivery` sends it on.
 
+mod bindings;
+mod clock;
+mod config;
+mod delivery;
+mod error;
+mod http;
+mod ids;
+mod routes;
+mod storage;
+
+use worker::*;
+
+#[event(fetch)]
+async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {
+    routes::handle(req, env).await
+}
+
+#[event(queue)]
+async fn queue(batch: MessageBatch<delivery::DeliveryMessage>, env: Env, _ctx: Context) -> Result<()> {
+    delivery::consume(batch, env).await;
+    // Every message was settled one by one: returning Err would retry the whole batch.
+    Ok(())
+}
+
+#[event(scheduled)]
+async fn scheduled(_event: ScheduledEvent, env: Env, _ctx: ScheduleContext) {
+    if let Err(err) = delivery::sweep(&env).await {
+        console_error!("sweep failed: {err}");
+    }
+}

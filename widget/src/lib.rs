@@ -1,1 +1,55 @@
+//! The leadform chat widget. `js-shim/leadform.js` loads this module and calls [`start`];
+//! everything visible lives in a Shadow DOM so the host page's styles cannot reach in and
+//! ours cannot leak out.
+//!
+//! The path of a lead on this side: [`chat`] decides when to offer a form, [`form`] renders
+//! it and records the timings, [`files`] turns files into data URLs, [`api`] sends the
+//! submission, and [`handlers`] runs the page's `registerFormHandler` callback.
 
+mod api;
+mod chat;
+mod dom;
+mod files;
+mod form;
+mod handlers;
+mod style;
+
+use std::rc::Rc;
+use wasm_bindgen::prelude::*;
+
+/// The running widget, as the shim holds it.
+#[wasm_bindgen]
+pub struct Widget {
+    chat: Rc<chat::Chat>,
+}
+
+#[wasm_bindgen]
+impl Widget {
+    /// Opens the chat panel.
+    pub fn open(&self) {
+        self.chat.open();
+    }
+
+    /// Opens the panel and shows the form named `name` (a tool name such as `contact_form`).
+    #[wasm_bindgen(js_name = showForm)]
+    pub fn show_form(&self, name: &str) -> bool {
+        self.chat.show_form_named(name)
+    }
+}
+
+/// Mounts the widget for `agent_id`, talking to the edge at `api_base`. `run_handler` is
+/// the shim's `(toolName, context) => Promise` bridge to registered form handlers.
+#[wasm_bindgen]
+pub async fn start(
+    agent_id: String,
+    api_base: String,
+    run_handler: js_sys::Function,
+) -> Result<Widget, JsValue> {
+    let api = api::Api::new(api_base);
+    let config = api
+        .widget_config(&agent_id)
+        .await
+        .map_err(|e| JsValue::from_str(&e))?;
+    let chat = chat::Chat::mount(api, config, handlers::Handlers::new(run_handler))?;
+    Ok(Widget { chat })
+}

@@ -1,0 +1,15 @@
+//! Names of the bindings and variables declared in wrangler.toml, in one place.
+
+pub const DB: &str = "DB";
+pub const DELIVERIES: &str = "DELIVERIES";
+
+/// Secret: the owner API key (`Authorization: Bearer ...`).
+pub const API_KEY: &str = "LEADFORM_API_KEY";
+/// "true" lets webhooks target loopback addresses: local development and tests only.
+pub const ALLOW_LOOPBACK: &str = "ALLOW_LOOPBACK_WEBHOOKS";
+/// Comma-separated delays in seconds between delivery attempts (default 0,60,300).
+pub const RETRY_SCHEDULE: &str = "RETRY_SCHEDULE_SECS";
+/// How long a submit waits for the webhook's first attempt before answering (ms).
+pub const FIRST_ATTEMPT_WAIT: &str = "FIRST_ATTEMPT_WAIT_MS";
+/// Time-out of one delivery attempt (ms); the seed says 30 seconds.
+pub const ATTEMPT_TIMEOUT: &str = "DELIVERY_TIMEOUT_MS";

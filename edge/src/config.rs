@@ -1,0 +1,43 @@
+//! Settings read from wrangler.toml vars and secrets, with the defaults the seeds give.
+
+use crate::bindings;
+use leadform_core::retry::DEFAULT_SCHEDULE_SECS;
+use worker::Env;
+
+fn var(env: &Env, name: &str) -> Option<String> {
+    env.var(name)
+        .ok()
+        .map(|v| v.to_string())
+        .or_else(|| env.secret(name).ok().map(|s| s.to_string()))
+}
+
+pub fn api_key(env: &Env) -> Option<String> {
+    var(env, bindings::API_KEY).filter(|k| !k.is_empty())
+}
+
+pub fn allow_loopback(env: &Env) -> bool {
+    var(env, bindings::ALLOW_LOOPBACK).is_some_and(|v| v == "true")
+}
+
+pub fn retry_schedule(env: &Env) -> Vec<u32> {
+    var(env, bindings::RETRY_SCHEDULE)
+        .and_then(|text| {
+            text.split(',')
+                .map(|d| d.trim().parse().ok())
+                .collect::<Option<Vec<u32>>>()
+        })
+        .filter(|s| !s.is_empty())
+        .unwrap_or_else(|| DEFAULT_SCHEDULE_SECS.to_vec())
+}
+
+pub fn first_attempt_wait_ms(env: &Env) -> u64 {
+    var(env, bindings::FIRST_ATTEMPT_WAIT)
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(2_000)
+}
+
+pub fn attempt_timeout_ms(env: &Env) -> u64 {
+    var(env, bindings::ATTEMPT_TIMEOUT)
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(30_000)
+}

@@ -1,0 +1,65 @@
+//! One attempt of one delivery: build the request for its kind, send it, time it.
+
+use super::webhook;
+use crate::clock::now_ms;
+use crate::config;
+use crate::storage::deliveries::Delivery;
+use crate::storage::{submissions, tools};
+use leadform_core::retry::AttemptResult as Answer;
+use worker::{D1Database, Env, Result};
+
+/// What one attempt found.
+pub struct AttemptResult {
+    pub answer: Answer,
+    pub started_at: i64,
+    pub latency_ms: i64,
+    pub error: Option<String>,
+    pub snippet: Option<String>,
+    /// Seconds a `429` asked us to wait.
+    pub retry_after_secs: Option<u32>,
+}
+
+impl AttemptResult {
+    pub fn status_code(&self) -> Option<u16> {
+        match self.answer {
+            Answer::Answered(code) => Some(code),
+            Answer::NoAnswer => None,
+        }
+    }
+
+    /// An attempt that could not even be built: counts as refused, not worth retrying.
+    fn unsendable(reason: String) -> Self {
+        AttemptResult {
+            answer: Answer::Answered(400),
+            started_at: now_ms(),
+            latency_ms: 0,
+            error: Some(reason),
+            snippet: None,
+            retry_after_secs: None,
+        }
+    }
+}
+
+pub async fn make(env: &Env, db: &D1Database, delivery: &Delivery) -> Result<AttemptResult> {
+    let Some(submission) = submissions::get(db, &delivery.submission_id).await? else {
+        return Ok(AttemptResult::unsendable(format!(
+            "submission {} is gone",
+            delivery.submission_id
+        )));
+    };
+    let Some(tool) = tools::get(db, &submission.tool_id).await? else {
+        return Ok(AttemptResult::unsendable(format!(
+            "tool {} is gone",
+            submission.tool_id
+        )));
+    };
+    let request = match delivery.kind.as_str() {
+        "webhook" => webhook::request(delivery, &submission, &tool)?,
+        other => {
+            return Ok(AttemptResult::unsendable(format!(
+                "unknown delivery kind {other}"
+            )))
+        }
+    };
+    Ok(webhook::send(request, config::attempt_timeout_ms(env)).await)
+}

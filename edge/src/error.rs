@@ -1,0 +1,118 @@
+//! Errors a caller sees, kept apart from internal ones: a caller gets a JSON body with a
+//! stable code, a readable message and the field at fault; internal details go to the log.
+
+use leadform_core::validate::FieldError;
+use leadform_core::wire::{ErrorBody, ErrorOut};
+use worker::Response;
+
+#[derive(Debug)]
+pub enum ApiError {
+    /// The body is not JSON at all.
+    InvalidJson(String),
+    /// A field of the body (or of formData) is missing or wrong.
+    InvalidField(FieldError),
+    /// A file is over the 5 MB limit: 400 as seed 002 documents.
+    FileTooLarge(FieldError),
+    /// The whole body is over the size the edge reads.
+    PayloadTooLarge(FieldError),
+    NotFound {
+        what: &'static str,
+        id: String,
+    },
+    Unauthorized,
+    /// A browser page on an origin the agent does not list in `allowedOrigins`.
+    OriginNotAllowed(String),
+    /// Something on our side; the message is logged, the caller sees a generic one.
+    Internal(String),
+}
+
+impl ApiError {
+    pub fn not_found(what: &'static str, id: impl Into<String>) -> Self {
+        ApiError::NotFound { what, id: id.into() }
+    }
+
+    fn status(&self) -> u16 {
+        match self {
+            ApiError::InvalidJson(_) | ApiError::InvalidField(_) | ApiError::FileTooLarge(_) => 400,
+            ApiError::PayloadTooLarge(_) => 413,
+            ApiError::NotFound { .. } => 404,
+            ApiError::Unauthorized => 401,
+            ApiError::OriginNotAllowed(_) => 403,
+            ApiError::Internal(_) => 500,
+        }
+    }
+
+    fn body(&self) -> ErrorBody {
+        let (code, message, field) = match self {
+            ApiError::InvalidJson(detail) => (
+                "invalid_json",
+                format!("request body is not valid JSON: {detail}"),
+                None,
+            ),
+            ApiError::InvalidField(e) => ("invalid_field", e.to_string(), Some(e.field.clone())),
+            ApiError::FileTooLarge(e) => ("file_too_large", e.to_string(), Some(e.field.clone())),
+            ApiError::PayloadTooLarge(e) => ("payload_too_large", e.to_string(), Some(e.field.clone())),
+            ApiError::NotFound { what, id } => (not_found_code(what), format!("{what} {id} not found"), None),
+            ApiError::Unauthorized => (
+                "unauthorized",
+                "missing or wrong API key (Authorization: Bearer <key>)".into(),
+                None,
+            ),
+            ApiError::OriginNotAllowed(origin) => (
+                "origin_not_allowed",
+                format!("pages on {origin} may not use this agent (see allowedOrigins)"),
+                None,
+            ),
+            ApiError::Internal(_) => (
+                "internal",
+                "something went wrong on our side; nothing you sent was lost".into(),
+                None,
+            ),
+        };
+        ErrorBody {
+            code: code.into(),
+            message,
+            field,
+        }
+    }
+
+    pub fn into_response(self) -> worker::Result<Response> {
+        if let ApiError::Internal(detail) = &self {
+            worker::console_error!("internal error: {detail}");
+        }
+        let out = ErrorOut {
+            success: false,
+            error: self.body(),
+        };
+        Ok(Response::from_json(&out)?.with_status(self.status()))
+    }
+}
+
+fn not_found_code(what: &str) -> &'static str {
+    match what {
+        "tool" => "tool_not_found",
+        "agent" => "agent_not_found",
+        "submission" => "submission_not_found",
+        _ => "not_found",
+    }
+}
+
+impl From<FieldError> for ApiError {
+    fn from(e: FieldError) -> Self {
+        ApiError::InvalidField(e)
+    }
+}
+
+impl From<worker::Error> for ApiError {
+    fn from(e: worker::Error) -> Self {
+        ApiError::Internal(e.to_string())
+    }
+}
+
+impl From<serde_json::Error> for ApiError {
+    fn from(e: serde_json::Error) -> Self {
+        ApiError::Internal(e.to_string())
+    }
+}
+
+pub type ApiResult<T> = Result<T, ApiError>;

@@ -1,0 +1,54 @@
+//! Small request/response helpers shared by the routes.
+
+use crate::error::{ApiError, ApiResult};
+use serde::Serialize;
+use serde_json::Value;
+use worker::{Headers, Request, Response};
+
+/// Largest body accepted: a few files of 5 MB each, base64-encoded, plus the text fields.
+const MAX_BODY_BYTES: usize = 32 * 1024 * 1024;
+
+/// Reads the body as JSON; an empty, oversized or malformed body is the caller's error.
+pub async fn json_body(req: &mut Request) -> ApiResult<Value> {
+    let bytes = req
+        .bytes()
+        .await
+        .map_err(|e| ApiError::InvalidJson(e.to_string()))?;
+    if bytes.len() > MAX_BODY_BYTES {
+        let reason = format!("request body is over {} MB", MAX_BODY_BYTES / 1024 / 1024);
+        return Err(ApiError::PayloadTooLarge(
+            leadform_core::validate::FieldError::new("body", reason),
+        ));
+    }
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return Err(ApiError::InvalidJson("the body is empty".into()));
+    }
+    serde_json::from_slice(&bytes).map_err(|e| ApiError::InvalidJson(e.to_string()))
+}
+
+pub fn json<T: Serialize>(value: &T, status: u16) -> ApiResult<Response> {
+    Ok(Response::from_json(value)?.with_status(status))
+}
+
+pub fn query_param(req: &Request, name: &str) -> Option<String> {
+    let url = req.url().ok()?;
+    let value = url
+        .query_pairs()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.into_owned());
+    value.filter(|v| !v.is_empty())
+}
+
+/// CORS headers for a widget endpoint: the request's origin is echoed only when the agent
+/// allows it, so a page elsewhere cannot read the answer.
+pub fn cors_headers(headers: &Headers, origin: &str) -> worker::Result<()> {
+    headers.set("Access-Control-Allow-Origin", origin)?;
+    headers.set("Access-Control-Allow-Methods", "GET, POST, OPTIONS")?;
+    headers.set("Access-Control-Allow-Headers", "Content-Type")?;
+    headers.set("Access-Control-Max-Age", "600")?;
+    headers.append("Vary", "Origin")
+}
+
+pub fn origin_allowed(allowed: &[String], origin: &str) -> bool {
+    allowed.iter().any(|a| a == "*" || a == origin)
+}

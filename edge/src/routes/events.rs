@@ -1,0 +1,39 @@
+//! `POST /form-submissions/events`: impression, start and dismiss of a form display.
+
+use super::check_origin;
+use crate::bindings;
+use crate::clock::now_ms;
+use crate::error::{ApiError, ApiResult};
+use crate::http::{json, json_body};
+use crate::storage::{agents, events, tools};
+use leadform_core::validate::FieldError;
+use serde_json::{json, Value};
+use worker::{Env, Request, Response};
+
+const KINDS: [&str; 3] = ["impression", "start", "dismiss"];
+
+pub async fn record(mut req: Request, env: &Env, origin: Option<&str>) -> ApiResult<Response> {
+    let body = json_body(&mut req).await?;
+    let text = |key: &str| -> ApiResult<String> {
+        match body.get(key) {
+            Some(Value::String(s)) if !s.is_empty() && s.len() <= 128 => Ok(s.clone()),
+            _ => Err(FieldError::new(key, "is required (a string of at most 128 characters)").into()),
+        }
+    };
+    let tool_id = text("toolId")?;
+    let display_id = text("displayId")?;
+    let kind = text("type")?;
+    if !KINDS.contains(&kind.as_str()) {
+        return Err(FieldError::new("type", "must be impression, start or dismiss").into());
+    }
+    let db = env.d1(bindings::DB)?;
+    let tool = tools::get(&db, &tool_id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("tool", &tool_id))?;
+    let agent = agents::get(&db, &tool.agent_id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("agent", &tool.agent_id))?;
+    check_origin(&agent.allowed_origins, origin)?;
+    events::record(&db, &tool.id, &display_id, &kind, now_ms()).await?;
+    json(&json!({ "success": true }), 202)
+}

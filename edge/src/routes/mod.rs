@@ -1,0 +1,62 @@
+//! The HTTP API. The route table below is the whole API at a glance; each resource has its
+//! own module. Widget endpoints are public and CORS-checked; `/v1/...` is the owner API,
+//! behind the owner key.
+
+mod client_result;
+mod events;
+mod owner;
+mod submit;
+mod widget_config;
+
+use crate::bindings;
+use crate::error::{ApiError, ApiResult};
+use crate::http::cors_headers;
+use crate::storage::agents;
+use worker::{Env, Method, Request, Response, Result};
+
+pub async fn handle(req: Request, env: Env) -> Result<Response> {
+    let origin = req.headers().get("Origin")?;
+    let path = req.path();
+    let segments: Vec<&str> = path.trim_matches('/').split('/').collect();
+    let method = req.method();
+    let widget_route = matches!(segments.as_slice(), ["widget", ..] | ["form-submissions", ..]);
+
+    let result = match (method.clone(), segments.as_slice()) {
+        (Method::Options, _) if widget_route => Ok(Response::empty()?.with_status(204)),
+        (Method::Get, ["widget", "config"]) => widget_config::get(&req, &env, origin.as_deref()).await,
+        (Method::Post, ["form-submissions", "submit"]) => submit::submit(req, &env, origin.as_deref()).await,
+        (Method::Post, ["form-submissions", "client-result"]) => {
+            client_result::record(req, &env, origin.as_deref()).await
+        }
+        (Method::Post, ["form-submissions", "events"]) => events::record(req, &env, origin.as_deref()).await,
+        (_, ["v1", rest @ ..]) => owner::handle(req, &env, method, rest).await,
+        (Method::Get, [""]) => Ok(Response::ok("leadform edge: see README for the API")?),
+        _ => Err(ApiError::not_found("route", format!("{method:?} {path}"))),
+    };
+    let mut response = result.or_else(ApiError::into_response)?;
+    if widget_route {
+        allow_origin(&env, &mut response, origin.as_deref()).await?;
+    }
+    Ok(response)
+}
+
+/// Echoes the page's origin when some agent allows it, so its widget can read the answer.
+/// Handlers refuse (403) a request whose own agent does not allow the origin.
+async fn allow_origin(env: &Env, response: &mut Response, origin: Option<&str>) -> Result<()> {
+    let Some(origin) = origin else { return Ok(()) };
+    if agents::any_allows_origin(&env.d1(bindings::DB)?, origin).await? {
+        cors_headers(response.headers_mut(), origin)?;
+    }
+    Ok(())
+}
+
+/// Refuses a widget call from a page the agent does not list in `allowedOrigins`. Calls
+/// without an `Origin` (curl, servers) are not from a browser page and pass.
+pub fn check_origin(allowed: &[String], origin: Option<&str>) -> ApiResult<()> {
+    match origin {
+        Some(origin) if !crate::http::origin_allowed(allowed, origin) => {
+            Err(ApiError::OriginNotAllowed(origin.into()))
+        }
+        _ => Ok(()),
+    }
+}

@@ -1,0 +1,178 @@
+//! `POST /form-submissions/submit`: validate, store, enqueue, answer (seed 002).
+//!
+//! The row and its delivery are committed in one transaction before anything else; the
+//! queue message only carries ids. The answer then waits a bounded time
+//! (`FIRST_ATTEMPT_WAIT_MS`, 2 s by default) for the consumer's first, immediate attempt so
+//! `webhookResult` can say how it went; if it has not finished, `pending: true` says so.
+
+use super::check_origin;
+use crate::bindings;
+use crate::clock::now_ms;
+use crate::config;
+use crate::delivery::{self, DeliveryMessage};
+use crate::error::{ApiError, ApiResult};
+use crate::http::json_body;
+use crate::ids::new_id;
+use crate::storage::{agents, deliveries, submissions, tools};
+use leadform_core::validate::{validate_form, FieldError, FILE_TOO_LARGE};
+use leadform_core::wire::{SubmitIn, SubmitOut, WebhookResult};
+use std::time::Duration;
+use worker::{D1Database, Delay, Env, Request, Response};
+
+pub async fn submit(mut req: Request, env: &Env, origin: Option<&str>) -> ApiResult<Response> {
+    let input = SubmitIn::from_json(&json_body(&mut req).await?)?;
+    let db = env.d1(bindings::DB)?;
+    let tool = tools::get(&db, &input.tool_id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("tool", &input.tool_id))?;
+    let agent = agents::get(&db, &tool.agent_id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("agent", &tool.agent_id))?;
+    check_origin(&agent.allowed_origins, origin)?;
+
+    if let Some(key) = &input.idempotency_key {
+        if let Some(first) = first_answer(&db, &tool.id, key).await? {
+            return Ok(first);
+        }
+    }
+    let form_data = validate_form(&tool.fields, &input.form_data).map_err(|e| {
+        if e.reason == FILE_TOO_LARGE {
+            ApiError::FileTooLarge(e)
+        } else {
+            ApiError::InvalidField(e)
+        }
+    })?;
+    if let Some(unknown) = input
+        .fields_completed
+        .iter()
+        .find(|name| !tool.fields.iter().any(|f| &f.name == *name))
+    {
+        return Err(FieldError::new(
+            "fieldsCompleted",
+            format!("{unknown:?} is not a field of this form"),
+        )
+        .into());
+    }
+
+    let now = now_ms();
+    let submission_id = new_id("sub");
+    let new = submissions::NewSubmission {
+        id: &submission_id,
+        agent_id: &agent.id,
+        tool_id: &tool.id,
+        conversation_id: input.conversation_id.as_deref(),
+        form_data: &form_data,
+        fields_completed: &input.fields_completed,
+        impression_at: input.impression_at.map(|ms| ms as i64),
+        started_at: input.started_at.map(|ms| ms as i64),
+        submitted_at: now,
+        execution_mode: tool.execution_mode,
+        idempotency_key: input.idempotency_key.as_deref(),
+    };
+    let mut statements = vec![submissions::insert(&db, &new)?];
+    let webhook = match (&tool.webhook_url, tool.execution_mode.uses_webhook()) {
+        (Some(url), true) => {
+            let id = new_id("dlv");
+            statements.push(deliveries::insert(&db, &id, &submission_id, "webhook", url, now)?);
+            Some(DeliveryMessage {
+                delivery_id: id,
+                submission_id: submission_id.clone(),
+            })
+        }
+        _ => None,
+    };
+    if let Err(err) = db.batch(statements).await {
+        // Two requests with one idempotency key raced: the loser answers with the winner's result.
+        if let Some(key) = &input.idempotency_key {
+            if let Some(first) = first_answer(&db, &tool.id, key).await? {
+                return Ok(first);
+            }
+        }
+        return Err(err.into());
+    }
+
+    let webhook_result = match &webhook {
+        Some(msg) => {
+            if let Err(err) = delivery::enqueue(env, msg, 0).await {
+                // The lead is stored and its delivery is due in D1: the sweep will send it.
+                worker::console_error!("enqueue of {} failed, left to the sweep: {err}", msg.delivery_id);
+            }
+            Some(first_attempt(&db, &msg.delivery_id, config::first_attempt_wait_ms(env)).await?)
+        }
+        None => None,
+    };
+    let out = SubmitOut {
+        success: true,
+        submission_id: submission_id.clone(),
+        execution_mode: tool.execution_mode,
+        webhook_result,
+        post_action_results: vec![],
+        client_handler: tool.execution_mode.uses_client().then(|| tool.name.clone()),
+    };
+    let body = serde_json::to_string(&out)?;
+    if input.idempotency_key.is_some() {
+        submissions::save_response(&db, &submission_id, &body).await?;
+    }
+    Ok(json_text(body, 200)?)
+}
+
+/// The answer already given for this key, if any; a submission stored without one (the
+/// first request died before answering) is answered from its row.
+async fn first_answer(db: &D1Database, tool_id: &str, key: &str) -> ApiResult<Option<Response>> {
+    let Some((submission_id, response)) = submissions::find_by_idempotency_key(db, tool_id, key).await?
+    else {
+        return Ok(None);
+    };
+    let body = match response {
+        Some(body) => body,
+        None => {
+            let submission = submissions::get(db, &submission_id)
+                .await?
+                .ok_or_else(|| ApiError::Internal("vanished".into()))?;
+            let tool = tools::get(db, tool_id)
+                .await?
+                .ok_or_else(|| ApiError::not_found("tool", tool_id))?;
+            let webhook = deliveries::for_submission(db, &submission_id)
+                .await?
+                .into_iter()
+                .find(|d| d.kind == "webhook");
+            serde_json::to_string(&SubmitOut {
+                success: true,
+                submission_id,
+                execution_mode: submission.execution_mode,
+                webhook_result: webhook.map(|d| result_of(&d)),
+                post_action_results: vec![],
+                client_handler: submission.execution_mode.uses_client().then_some(tool.name),
+            })?
+        }
+    };
+    Ok(Some(json_text(body, 200)?))
+}
+
+/// Waits up to `wait_ms` for the first attempt of a delivery and reports it.
+async fn first_attempt(db: &D1Database, delivery_id: &str, wait_ms: u64) -> ApiResult<WebhookResult> {
+    const POLL_MS: u64 = 50;
+    let mut waited = 0;
+    loop {
+        let delivery = deliveries::get(db, delivery_id).await?;
+        if let Some(d) = delivery.filter(|d| d.attempts > 0 || waited >= wait_ms) {
+            return Ok(result_of(&d));
+        }
+        Delay::from(Duration::from_millis(POLL_MS)).await;
+        waited += POLL_MS;
+    }
+}
+
+fn result_of(delivery: &deliveries::Delivery) -> WebhookResult {
+    WebhookResult {
+        success: delivery.status == "delivered",
+        error: delivery.last_error.clone(),
+        pending: matches!(delivery.status.as_str(), "pending" | "retrying"),
+    }
+}
+
+fn json_text(body: String, status: u16) -> worker::Result<Response> {
+    let response = Response::ok(body)?.with_status(status);
+    response.headers().set("Content-Type", "application/json")?;
+    Ok(response)
+}

@@ -1,0 +1,96 @@
+use super::{from_json_column, int, text};
+use leadform_core::owner::AgentIn;
+use serde::{Deserialize, Serialize};
+use worker::{D1Database, Result};
+
+/// An agent as owners see it through the API.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Agent {
+    pub id: String,
+    pub name: String,
+    pub greeting: String,
+    pub quick_replies: Vec<String>,
+    pub allowed_origins: Vec<String>,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+#[derive(Deserialize)]
+struct AgentRow {
+    id: String,
+    name: String,
+    greeting: String,
+    quick_replies: String,
+    allowed_origins: String,
+    created_at: i64,
+    updated_at: i64,
+}
+
+impl From<AgentRow> for Agent {
+    fn from(row: AgentRow) -> Self {
+        Agent {
+            id: row.id,
+            name: row.name,
+            greeting: row.greeting,
+            quick_replies: from_json_column(&row.quick_replies),
+            allowed_origins: from_json_column(&row.allowed_origins),
+            created_at: row.created_at,
+            updated_at: row.updated_at,
+        }
+    }
+}
+
+impl Agent {
+    /// The body a `PATCH` is merged into.
+    pub fn to_input(&self) -> AgentIn {
+        AgentIn {
+            id: Some(self.id.clone()),
+            name: self.name.clone(),
+            greeting: self.greeting.clone(),
+            quick_replies: self.quick_replies.clone(),
+            allowed_origins: self.allowed_origins.clone(),
+        }
+    }
+}
+
+pub async fn get(db: &D1Database, id: &str) -> Result<Option<Agent>> {
+    let row: Option<AgentRow> = db
+        .prepare("SELECT * FROM agents WHERE id = ?1")
+        .bind(&[text(id)])?
+        .first(None)
+        .await?;
+    Ok(row.map(Agent::from))
+}
+
+/// Inserts or replaces the agent with `id`, keeping its creation time.
+pub async fn upsert(db: &D1Database, id: &str, input: &AgentIn, now: i64) -> Result<()> {
+    db.prepare(
+        "INSERT INTO agents (id, name, greeting, quick_replies, allowed_origins, created_at, updated_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6)
+         ON CONFLICT(id) DO UPDATE SET name = ?2, greeting = ?3, quick_replies = ?4,
+           allowed_origins = ?5, updated_at = ?6",
+    )
+    .bind(&[
+        text(id),
+        text(&input.name),
+        text(&input.greeting),
+        text(&serde_json::to_string(&input.quick_replies)?),
+        text(&serde_json::to_string(&input.allowed_origins)?),
+        int(now),
+    ])?
+    .run()
+    .await?;
+    Ok(())
+}
+
+/// Whether any agent lets pages of `origin` call the widget endpoints; answers preflights,
+/// which carry no agent id.
+pub async fn any_allows_origin(db: &D1Database, origin: &str) -> Result<bool> {
+    let hit: Option<serde_json::Value> = db
+        .prepare("SELECT 1 AS hit FROM agents, json_each(agents.allowed_origins) AS o WHERE o.value IN (?1, '*') LIMIT 1")
+        .bind(&[text(origin)])?
+        .first(None)
+        .await?;
+    Ok(hit.is_some())
+}

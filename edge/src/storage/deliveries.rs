@@ -1,0 +1,156 @@
+use super::{int, opt_int, opt_text, text};
+use serde::{Deserialize, Serialize};
+use worker::{D1Database, D1PreparedStatement, Result};
+
+/// A row of the outbox; read from D1 in snake_case, shown to owners in camelCase.
+/// Where a delivery stands: `pending` (never tried), `retrying` (tried, another attempt is
+/// scheduled), `delivered`, `failed` (attempts used up or refused for good).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all(serialize = "camelCase"))]
+pub struct Delivery {
+    pub id: String,
+    pub submission_id: String,
+    pub kind: String,
+    pub target_url: String,
+    pub status: String,
+    pub attempts: i64,
+    pub next_attempt_at: Option<i64>,
+    pub last_error: Option<String>,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all(serialize = "camelCase"))]
+pub struct Attempt {
+    pub attempt: i64,
+    pub started_at: i64,
+    pub status_code: Option<i64>,
+    pub latency_ms: i64,
+    pub error: Option<String>,
+    pub response_snippet: Option<String>,
+}
+
+const COLUMNS: &str = "id, submission_id, kind, target_url, status, attempts, next_attempt_at, last_error,
+  created_at, updated_at";
+
+pub fn insert(
+    db: &D1Database,
+    id: &str,
+    submission_id: &str,
+    kind: &str,
+    target_url: &str,
+    now: i64,
+) -> Result<D1PreparedStatement> {
+    db.prepare(
+        "INSERT INTO deliveries (id, submission_id, kind, target_url, status, attempts, next_attempt_at,
+           created_at, updated_at)
+         VALUES (?1, ?2, ?3, ?4, 'pending', 0, ?5, ?5, ?5)",
+    )
+    .bind(&[
+        text(id),
+        text(submission_id),
+        text(kind),
+        text(target_url),
+        int(now),
+    ])
+}
+
+pub async fn get(db: &D1Database, id: &str) -> Result<Option<Delivery>> {
+    db.prepare(format!("SELECT {COLUMNS} FROM deliveries WHERE id = ?1"))
+        .bind(&[text(id)])?
+        .first(None)
+        .await
+}
+
+pub async fn for_submission(db: &D1Database, submission_id: &str) -> Result<Vec<Delivery>> {
+    db.prepare(format!(
+        "SELECT {COLUMNS} FROM deliveries WHERE submission_id = ?1 ORDER BY created_at, id"
+    ))
+    .bind(&[text(submission_id)])?
+    .all()
+    .await?
+    .results()
+}
+
+pub async fn attempts(db: &D1Database, delivery_id: &str) -> Result<Vec<Attempt>> {
+    db.prepare(
+        "SELECT attempt, started_at, status_code, latency_ms, error, response_snippet
+         FROM delivery_attempts WHERE delivery_id = ?1 ORDER BY attempt",
+    )
+    .bind(&[text(delivery_id)])?
+    .all()
+    .await?
+    .results()
+}
+
+/// Deliveries that should have been tried by `now` but are not settled: the sweep puts
+/// them back on the queue (a restart of the local runtime empties its in-memory queues).
+pub async fn due(db: &D1Database, now: i64, limit: i64) -> Result<Vec<Delivery>> {
+    db.prepare(format!(
+        "SELECT {COLUMNS} FROM deliveries WHERE status IN ('pending', 'retrying') AND next_attempt_at <= ?1
+         ORDER BY next_attempt_at LIMIT ?2"
+    ))
+    .bind(&[int(now), int(limit)])?
+    .all()
+    .await?
+    .results()
+}
+
+/// What one attempt found, and what the delivery becomes after it.
+pub struct AttemptRecord<'a> {
+    pub attempt: i64,
+    pub started_at: i64,
+    pub status_code: Option<u16>,
+    pub latency_ms: i64,
+    pub error: Option<&'a str>,
+    pub response_snippet: Option<&'a str>,
+    pub new_status: &'a str,
+    pub next_attempt_at: Option<i64>,
+}
+
+/// Logs the attempt and moves the delivery, in one transaction. Returns false when this
+/// attempt number was already logged (a duplicate queue message): the caller then stops.
+pub async fn record_attempt(
+    db: &D1Database,
+    delivery_id: &str,
+    rec: &AttemptRecord<'_>,
+    now: i64,
+) -> Result<bool> {
+    let log = db
+        .prepare(
+            "INSERT OR IGNORE INTO delivery_attempts
+               (delivery_id, attempt, started_at, status_code, latency_ms, error, response_snippet)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        )
+        .bind(&[
+            text(delivery_id),
+            int(rec.attempt),
+            int(rec.started_at),
+            opt_int(rec.status_code.map(i64::from)),
+            int(rec.latency_ms),
+            opt_text(rec.error),
+            opt_text(rec.response_snippet),
+        ])?;
+    let update = db
+        .prepare(
+            "UPDATE deliveries SET status = ?2, attempts = ?3, next_attempt_at = ?4, last_error = ?5,
+               updated_at = ?6
+             WHERE id = ?1 AND attempts = ?3 - 1",
+        )
+        .bind(&[
+            text(delivery_id),
+            text(rec.new_status),
+            int(rec.attempt),
+            opt_int(rec.next_attempt_at),
+            opt_text(rec.error),
+            int(now),
+        ])?;
+    let results = db.batch(vec![log, update]).await?;
+    let changed = results
+        .get(1)
+        .and_then(|r| r.meta().ok().flatten())
+        .and_then(|m| m.changes)
+        .unwrap_or(0);
+    Ok(changed > 0)
+}

@@ -1,0 +1,187 @@
+use super::{from_json_column, int, opt_int, opt_text, text};
+use leadform_core::form::ExecutionMode;
+use leadform_core::status::{submission_status, Outcome, SubmissionStatus};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+use worker::{D1Database, D1PreparedStatement, Result};
+
+/// A stored lead.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Submission {
+    pub id: String,
+    pub agent_id: String,
+    pub tool_id: String,
+    pub conversation_id: Option<String>,
+    pub form_data: Map<String, Value>,
+    pub fields_completed: Vec<String>,
+    pub impression_at: Option<i64>,
+    pub started_at: Option<i64>,
+    pub submitted_at: i64,
+    pub execution_mode: ExecutionMode,
+    pub webhook_outcome: Outcome,
+    pub client_outcome: Outcome,
+    pub status: String,
+}
+
+#[derive(Deserialize)]
+struct SubmissionRow {
+    id: String,
+    agent_id: String,
+    tool_id: String,
+    conversation_id: Option<String>,
+    form_data: String,
+    fields_completed: String,
+    impression_at: Option<i64>,
+    started_at: Option<i64>,
+    submitted_at: i64,
+    execution_mode: String,
+    webhook_outcome: String,
+    client_outcome: String,
+    status: String,
+}
+
+impl From<SubmissionRow> for Submission {
+    fn from(row: SubmissionRow) -> Self {
+        Submission {
+            id: row.id,
+            agent_id: row.agent_id,
+            tool_id: row.tool_id,
+            conversation_id: row.conversation_id,
+            form_data: from_json_column(&row.form_data),
+            fields_completed: from_json_column(&row.fields_completed),
+            impression_at: row.impression_at,
+            started_at: row.started_at,
+            submitted_at: row.submitted_at,
+            execution_mode: ExecutionMode::parse(&row.execution_mode).unwrap_or_default(),
+            webhook_outcome: Outcome::parse(&row.webhook_outcome).unwrap_or_default(),
+            client_outcome: Outcome::parse(&row.client_outcome).unwrap_or_default(),
+            status: row.status,
+        }
+    }
+}
+
+/// Everything a new submission row holds.
+pub struct NewSubmission<'a> {
+    pub id: &'a str,
+    pub agent_id: &'a str,
+    pub tool_id: &'a str,
+    pub conversation_id: Option<&'a str>,
+    pub form_data: &'a Map<String, Value>,
+    pub fields_completed: &'a [String],
+    pub impression_at: Option<i64>,
+    pub started_at: Option<i64>,
+    pub submitted_at: i64,
+    pub execution_mode: ExecutionMode,
+    pub idempotency_key: Option<&'a str>,
+}
+
+/// The insert, as a statement to run in one batch (one transaction) with its deliveries.
+pub fn insert(db: &D1Database, new: &NewSubmission) -> Result<D1PreparedStatement> {
+    let status = submission_status(new.execution_mode, Outcome::Pending, Outcome::Pending);
+    db.prepare(
+        "INSERT INTO submissions (id, agent_id, tool_id, conversation_id, form_data, fields_completed,
+           impression_at, started_at, submitted_at, execution_mode, status, idempotency_key)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+    )
+    .bind(&[
+        text(new.id),
+        text(new.agent_id),
+        text(new.tool_id),
+        opt_text(new.conversation_id),
+        text(&serde_json::to_string(new.form_data)?),
+        text(&serde_json::to_string(new.fields_completed)?),
+        opt_int(new.impression_at),
+        opt_int(new.started_at),
+        int(new.submitted_at),
+        text(new.execution_mode.as_str()),
+        text(status.as_str()),
+        opt_text(new.idempotency_key),
+    ])
+}
+
+pub async fn get(db: &D1Database, id: &str) -> Result<Option<Submission>> {
+    let row: Option<SubmissionRow> = db
+        .prepare("SELECT * FROM submissions WHERE id = ?1")
+        .bind(&[text(id)])?
+        .first(None)
+        .await?;
+    Ok(row.map(Submission::from))
+}
+
+/// The answer first given for this idempotency key, if the key was seen before.
+pub async fn find_by_idempotency_key(
+    db: &D1Database,
+    tool_id: &str,
+    key: &str,
+) -> Result<Option<(String, Option<String>)>> {
+    #[derive(Deserialize)]
+    struct Hit {
+        id: String,
+        response: Option<String>,
+    }
+    let hit: Option<Hit> = db
+        .prepare("SELECT id, response FROM submissions WHERE tool_id = ?1 AND idempotency_key = ?2")
+        .bind(&[text(tool_id), text(key)])?
+        .first(None)
+        .await?;
+    Ok(hit.map(|h| (h.id, h.response)))
+}
+
+pub async fn save_response(db: &D1Database, id: &str, response: &str) -> Result<()> {
+    db.prepare("UPDATE submissions SET response = ?2 WHERE id = ?1")
+        .bind(&[text(id), text(response)])?
+        .run()
+        .await?;
+    Ok(())
+}
+
+/// Which part of a submission reports an outcome.
+#[derive(Clone, Copy)]
+pub enum Part {
+    Webhook,
+    Client,
+}
+
+/// Records a part's outcome and the status derived from it. The update only applies if the
+/// other part has not moved meanwhile (compare-and-set), so two outcomes arriving at once
+/// cannot leave a status that contradicts them.
+pub async fn set_outcome(
+    db: &D1Database,
+    id: &str,
+    part: Part,
+    outcome: Outcome,
+) -> Result<Option<SubmissionStatus>> {
+    for _ in 0..5 {
+        let Some(current) = get(db, id).await? else {
+            return Ok(None);
+        };
+        let (webhook, client) = match part {
+            Part::Webhook => (outcome, current.client_outcome),
+            Part::Client => (current.webhook_outcome, outcome),
+        };
+        let status = submission_status(current.execution_mode, webhook, client);
+        let result = db
+            .prepare(
+                "UPDATE submissions SET webhook_outcome = ?2, client_outcome = ?3, status = ?4
+                 WHERE id = ?1 AND webhook_outcome = ?5 AND client_outcome = ?6",
+            )
+            .bind(&[
+                text(id),
+                text(webhook.as_str()),
+                text(client.as_str()),
+                text(status.as_str()),
+                text(current.webhook_outcome.as_str()),
+                text(current.client_outcome.as_str()),
+            ])?
+            .run()
+            .await?;
+        let changed = result.meta()?.and_then(|m| m.changes).unwrap_or(0);
+        if changed > 0 {
+            return Ok(Some(status));
+        }
+    }
+    Err(worker::Error::RustError(format!(
+        "submission {id}: status kept changing under us"
+    )))
+}

@@ -1,0 +1,165 @@
+use super::{from_json_column, int, opt_text, text};
+use leadform_core::form::{ExecutionMode, FieldSpec};
+use leadform_core::owner::ToolIn;
+use leadform_core::wire::FormPublic;
+use serde::{Deserialize, Serialize};
+use worker::{D1Database, Result};
+
+/// A form tool with everything the edge needs, secrets included: never sent to a widget
+/// as is (see [`Tool::public`]).
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Tool {
+    pub id: String,
+    pub agent_id: String,
+    pub name: String,
+    pub title: String,
+    pub description: String,
+    pub fields: Vec<FieldSpec>,
+    pub triggers: Vec<String>,
+    pub success_message: String,
+    pub dismiss_message: String,
+    pub execution_mode: ExecutionMode,
+    pub webhook_url: Option<String>,
+    pub webhook_secret: String,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+#[derive(Deserialize)]
+struct ToolRow {
+    id: String,
+    agent_id: String,
+    name: String,
+    title: String,
+    description: String,
+    fields: String,
+    triggers: String,
+    success_message: String,
+    dismiss_message: String,
+    execution_mode: String,
+    webhook_url: Option<String>,
+    webhook_secret: String,
+    created_at: i64,
+    updated_at: i64,
+}
+
+impl From<ToolRow> for Tool {
+    fn from(row: ToolRow) -> Self {
+        Tool {
+            id: row.id,
+            agent_id: row.agent_id,
+            name: row.name,
+            title: row.title,
+            description: row.description,
+            fields: from_json_column(&row.fields),
+            triggers: from_json_column(&row.triggers),
+            success_message: row.success_message,
+            dismiss_message: row.dismiss_message,
+            // The CHECK constraint keeps other values out of the table.
+            execution_mode: ExecutionMode::parse(&row.execution_mode).unwrap_or_default(),
+            webhook_url: row.webhook_url,
+            webhook_secret: row.webhook_secret,
+            created_at: row.created_at,
+            updated_at: row.updated_at,
+        }
+    }
+}
+
+impl Tool {
+    pub fn public(&self) -> FormPublic {
+        FormPublic {
+            tool_id: self.id.clone(),
+            name: self.name.clone(),
+            title: self.title.clone(),
+            description: self.description.clone(),
+            fields: self.fields.clone(),
+            success_message: self.success_message.clone(),
+            dismiss_message: self.dismiss_message.clone(),
+            execution_mode: self.execution_mode,
+            triggers: self.triggers.clone(),
+        }
+    }
+
+    /// The body a `PATCH` is merged into.
+    pub fn to_input(&self) -> ToolIn {
+        ToolIn {
+            id: Some(self.id.clone()),
+            name: self.name.clone(),
+            title: Some(self.title.clone()),
+            description: self.description.clone(),
+            fields: self.fields.clone(),
+            triggers: self.triggers.clone(),
+            success_message: Some(self.success_message.clone()),
+            dismiss_message: self.dismiss_message.clone(),
+            execution_mode: self.execution_mode,
+            webhook_url: self.webhook_url.clone(),
+        }
+    }
+}
+
+pub async fn get(db: &D1Database, id: &str) -> Result<Option<Tool>> {
+    let row: Option<ToolRow> = db
+        .prepare("SELECT * FROM tools WHERE id = ?1")
+        .bind(&[text(id)])?
+        .first(None)
+        .await?;
+    Ok(row.map(Tool::from))
+}
+
+pub async fn list_for_agent(db: &D1Database, agent_id: &str) -> Result<Vec<Tool>> {
+    let rows = db
+        .prepare("SELECT * FROM tools WHERE agent_id = ?1 ORDER BY created_at, id")
+        .bind(&[text(agent_id)])?
+        .all()
+        .await?
+        .results::<ToolRow>()?;
+    Ok(rows.into_iter().map(Tool::from).collect())
+}
+
+/// Inserts or replaces the tool `id`; the secret is only set on insert, so updates keep it.
+pub async fn upsert(
+    db: &D1Database,
+    id: &str,
+    agent_id: &str,
+    input: &ToolIn,
+    secret: &str,
+    now: i64,
+) -> Result<()> {
+    db.prepare(
+        "INSERT INTO tools (id, agent_id, name, title, description, fields, triggers, success_message,
+           dismiss_message, execution_mode, webhook_url, webhook_secret, created_at, updated_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?13)
+         ON CONFLICT(id) DO UPDATE SET name = ?3, title = ?4, description = ?5, fields = ?6,
+           triggers = ?7, success_message = ?8, dismiss_message = ?9, execution_mode = ?10,
+           webhook_url = ?11, updated_at = ?13",
+    )
+    .bind(&[
+        text(id),
+        text(agent_id),
+        text(&input.name),
+        text(&input.title()),
+        text(&input.description),
+        text(&serde_json::to_string(&input.fields)?),
+        text(&serde_json::to_string(&input.triggers)?),
+        text(&input.success_message()),
+        text(&input.dismiss_message),
+        text(input.execution_mode.as_str()),
+        opt_text(input.webhook_url.as_deref()),
+        text(secret),
+        int(now),
+    ])?
+    .run()
+    .await?;
+    Ok(())
+}
+
+/// Whether another tool of the agent already uses `name` (names key `registerFormHandler`).
+pub async fn name_taken(db: &D1Database, agent_id: &str, name: &str, except_id: &str) -> Result<bool> {
+    let hit: Option<serde_json::Value> = db
+        .prepare("SELECT 1 AS hit FROM tools WHERE agent_id = ?1 AND name = ?2 AND id != ?3")
+        .bind(&[text(agent_id), text(name), text(except_id)])?
+        .first(None)
+        .await?;
+    Ok(hit.is_some())
+}

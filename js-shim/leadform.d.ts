@@ -1,0 +1,35 @@
+// Types for the API that js-shim/leadform.js puts on window.leadform.
+
+export interface FormHandlerContext {
+  submissionId: string;
+  toolId: string;
+  toolName: string;
+  conversationId: string;
+  /** Field values by field name; files are base64 data URLs. */
+  formData: Record<string, string | number | boolean>;
+}
+
+export interface FormHandlerResult {
+  success: boolean;
+  message?: string;
+  data?: Record<string, unknown>;
+}
+
+export interface FormHandler {
+  /** May return a result or a Promise of one; a throw or rejection counts as failure. */
+  onSubmit(context: FormHandlerContext): FormHandlerResult | void | Promise<FormHandlerResult | void>;
+}
+
+export interface Leadform {
+  registerFormHandler(toolName: string, handler: FormHandler): void;
+  /** Opens the chat panel. */
+  open(): void;
+  /** Opens the chat panel on the named form; false if the agent has no such form. */
+  showForm(toolName: string): boolean | void;
+}
+
+declare global {
+  interface Window {
+    leadform: Leadform;
+  }
+}

@@ -1,0 +1,75 @@
+// leadform loader: the one <script> a site owner pastes.
+//   <script src="https://EDGE/leadform.js" data-agent-id="agent_demo" async></script>
+// It exposes window.leadform at once (so handlers can be registered before the widget
+// loads), preloads the wasm, then starts the Rust widget. Calls made before the widget is
+// ready are queued and replayed.
+(function () {
+  var script = document.currentScript;
+  if (!script) return;
+  var agentId = script.getAttribute("data-agent-id");
+  var apiBase = script.getAttribute("data-api") || new URL(script.src).origin;
+  var base = new URL(".", script.src).href + "widget/";
+  var glue = base + "leadform_widget.js";
+  var wasm = base + "leadform_widget_bg.wasm";
+  var handlers = {};
+  var widget = null;
+  var pending = [];
+  var api = (window.leadform = window.leadform || {});
+
+  api.registerFormHandler = function (toolName, handler) {
+    if (typeof toolName !== "string" || !handler || typeof handler.onSubmit !== "function") {
+      throw new TypeError("leadform.registerFormHandler(toolName, { onSubmit }) needs a name and an onSubmit function");
+    }
+    handlers[toolName] = handler;
+  };
+  function later(method) {
+    return function (arg) {
+      if (widget) return widget[method](arg);
+      pending.push([method, arg]);
+    };
+  }
+  api.open = later("open");
+  api.showForm = later("showForm");
+
+  // The widget calls this to run a handler: sync results, Promises and throws all become
+  // one Promise, which the widget awaits and reports to /form-submissions/client-result.
+  function runHandler(toolName, context) {
+    var handler = handlers[toolName];
+    if (!handler) return Promise.reject(new Error("no handler registered for " + toolName));
+    return new Promise(function (resolve) {
+      resolve(handler.onSubmit(context));
+    });
+  }
+
+  function hint(rel, href, as) {
+    var link = document.createElement("link");
+    link.rel = rel;
+    link.href = href;
+    if (as) link.as = as;
+    link.crossOrigin = "anonymous";
+    document.head.appendChild(link);
+  }
+  hint("modulepreload", glue);
+  hint("preload", wasm, "fetch");
+
+  if (!agentId) {
+    console.error("leadform: the script tag needs data-agent-id");
+    return;
+  }
+  import(glue)
+    .then(function (mod) {
+      return mod.default({ module_or_path: wasm }).then(function () {
+        return mod.start(agentId, apiBase, runHandler);
+      });
+    })
+    .then(function (started) {
+      widget = started;
+      pending.splice(0).forEach(function (call) {
+        widget[call[0]](call[1]);
+      });
+      document.dispatchEvent(new CustomEvent("leadform:ready"));
+    })
+    .catch(function (err) {
+      console.error("leadform: the widget could not start", err);
+    });
+})();

@@ -1,0 +1,176 @@
+//! The chat bubble and panel: messages, quick replies, and deciding when to offer a form.
+
+use crate::api::Api;
+use crate::dom::{append, attr, el, focus, on, random_id, text_el};
+use crate::form;
+use crate::handlers::Handlers;
+use crate::style::CSS;
+use leadform_core::intent::form_for_message;
+use leadform_core::wire::{FormPublic, WidgetConfigOut};
+use std::cell::Cell;
+use std::rc::Rc;
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+use web_sys::{Element, HtmlInputElement, ShadowRootInit, ShadowRootMode};
+
+const FALLBACK_REPLY: &str =
+    "Thanks for your message! If you'd like someone from our team to follow up, just say so.";
+const OFFER_REPLY: &str = "Happy to help. Leave your details here and we'll get back to you.";
+
+pub struct Chat {
+    pub api: Api,
+    pub config: WidgetConfigOut,
+    pub handlers: Handlers,
+    /// One conversation per page visit; sent with every submission.
+    pub conversation_id: String,
+    panel: Element,
+    log: Element,
+    greeted: Cell<bool>,
+}
+
+impl Chat {
+    pub fn mount(api: Api, config: WidgetConfigOut, handlers: Handlers) -> Result<Rc<Chat>, JsValue> {
+        let document = crate::dom::document();
+        let host = el("div", "");
+        attr(&host, "id", "leadform-widget");
+        document
+            .body()
+            .ok_or("the page has no body")?
+            .append_child(&host)?;
+        let shadow = host.attach_shadow(&ShadowRootInit::new(ShadowRootMode::Open))?;
+        let style = el("style", "");
+        style.set_text_content(Some(CSS));
+        shadow.append_child(&style)?;
+
+        let root = el("div", "lf-root");
+        let bubble = text_el("button", "lf-bubble", "💬");
+        attr(&bubble, "type", "button");
+        attr(&bubble, "aria-label", &format!("Chat with {}", config.agent.name));
+        let panel = el("section", "lf-panel");
+        attr(&panel, "role", "dialog");
+        attr(&panel, "aria-label", &format!("Chat with {}", config.agent.name));
+        panel.toggle_attribute_with_force("hidden", true)?;
+        let head = el("header", "lf-head");
+        append(&head, &text_el("span", "lf-title", &config.agent.name));
+        let close = text_el("button", "lf-close", "×");
+        attr(&close, "type", "button");
+        attr(&close, "aria-label", "Close chat");
+        append(&head, &close);
+        let log = el("div", "lf-log");
+        attr(&log, "aria-live", "polite");
+        let quick = el("div", "lf-quick");
+        let compose = el("form", "lf-compose");
+        let input = el("input", "lf-input");
+        attr(&input, "placeholder", "Type a message…");
+        attr(&input, "aria-label", "Message");
+        append(&compose, &input);
+        let send = text_el("button", "lf-send", "Send");
+        attr(&send, "type", "submit");
+        append(&compose, &send);
+        for part in [&head, &log, &quick, &compose] {
+            append(&panel, part);
+        }
+        append(&root, &bubble);
+        append(&root, &panel);
+        shadow.append_child(&root)?;
+
+        let chat = Rc::new(Chat {
+            api,
+            conversation_id: random_id("conv"),
+            config,
+            handlers,
+            panel,
+            log,
+            greeted: Cell::new(false),
+        });
+        for reply in &chat.config.agent.quick_replies {
+            let button = text_el("button", "lf-chip", reply);
+            attr(&button, "type", "button");
+            let (chat, reply) = (chat.clone(), reply.clone());
+            on(&button, "click", move |_| chat.visitor_says(&reply));
+            append(&quick, &button);
+        }
+        let c = chat.clone();
+        on(&bubble, "click", move |_| c.toggle());
+        let c = chat.clone();
+        on(&close, "click", move |_| c.close());
+        let c = chat.clone();
+        on(&compose, "submit", move |event| {
+            event.prevent_default();
+            let field: HtmlInputElement = input.clone().unchecked_into();
+            let text = field.value();
+            if !text.trim().is_empty() {
+                field.set_value("");
+                c.visitor_says(text.trim());
+            }
+        });
+        Ok(chat)
+    }
+
+    pub fn open(&self) {
+        let _ = self.panel.toggle_attribute_with_force("hidden", false);
+        if !self.greeted.replace(true) {
+            let greeting = &self.config.agent.greeting;
+            self.agent_says(if greeting.is_empty() {
+                "Hi! How can we help?"
+            } else {
+                greeting
+            });
+        }
+    }
+
+    fn close(&self) {
+        let _ = self.panel.toggle_attribute_with_force("hidden", true);
+    }
+
+    fn toggle(&self) {
+        if self.panel.has_attribute("hidden") {
+            self.open();
+            if let Ok(Some(input)) = self.panel.query_selector(".lf-input") {
+                focus(&input);
+            }
+        } else {
+            self.close();
+        }
+    }
+
+    pub fn agent_says(&self, text: &str) {
+        self.add_message("lf-msg lf-agent", text);
+    }
+
+    fn visitor_says(self: &Rc<Self>, text: &str) {
+        self.open();
+        self.add_message("lf-msg lf-visitor", text);
+        match form_for_message(&self.config.forms, text).cloned() {
+            Some(form) => {
+                self.agent_says(OFFER_REPLY);
+                self.show_form(form);
+            }
+            None => self.agent_says(FALLBACK_REPLY),
+        }
+    }
+
+    /// Opens the panel on the form named `name`; false if the agent has no such form.
+    pub fn show_form_named(self: &Rc<Self>, name: &str) -> bool {
+        let Some(form) = self.config.forms.iter().find(|f| f.name == name).cloned() else {
+            return false;
+        };
+        self.open();
+        self.show_form(form);
+        true
+    }
+
+    fn show_form(self: &Rc<Self>, form: FormPublic) {
+        let card = form::FormView::render(self.clone(), form);
+        self.append_to_log(&card);
+    }
+
+    fn add_message(&self, class: &str, text: &str) {
+        self.append_to_log(&text_el("div", class, text));
+    }
+
+    pub fn append_to_log(&self, node: &Element) {
+        append(&self.log, node);
+        self.log.set_scroll_top(self.log.scroll_height());
+    }
+}

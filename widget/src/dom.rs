@@ -1,0 +1,63 @@
+//! Building DOM nodes. Text always goes in through `textContent`, never as HTML, so nothing
+//! from the owner's config or a visitor's input can inject markup.
+
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+use web_sys::{Document, Element, Event, HtmlElement};
+
+pub fn document() -> Document {
+    web_sys::window()
+        .and_then(|w| w.document())
+        .expect("the widget runs in a page")
+}
+
+/// `<tag class="class">text</tag>`.
+pub fn el(tag: &str, class: &str) -> Element {
+    let node = document().create_element(tag).expect("valid tag name");
+    if !class.is_empty() {
+        node.set_class_name(class);
+    }
+    node
+}
+
+pub fn text_el(tag: &str, class: &str, text: &str) -> Element {
+    let node = el(tag, class);
+    node.set_text_content(Some(text));
+    node
+}
+
+pub fn attr(node: &Element, name: &str, value: &str) {
+    node.set_attribute(name, value).expect("valid attribute name");
+}
+
+pub fn append(parent: &Element, child: &Element) {
+    parent.append_child(child).expect("append to a live element");
+}
+
+/// Runs `handler` on every `event` of `node` for the life of the page.
+pub fn on(node: &Element, event: &str, handler: impl FnMut(Event) + 'static) {
+    let closure = Closure::<dyn FnMut(Event)>::new(handler);
+    node.add_event_listener_with_callback(event, closure.as_ref().unchecked_ref())
+        .expect("listener");
+    closure.forget();
+}
+
+pub fn focus(node: &Element) {
+    if let Some(el) = node.dyn_ref::<HtmlElement>() {
+        let _ = el.focus();
+    }
+}
+
+pub fn now_ms() -> f64 {
+    js_sys::Date::now()
+}
+
+/// A random id with a prefix, for conversations and form displays.
+pub fn random_id(prefix: &str) -> String {
+    let mut bytes = [0u8; 10];
+    if let Some(crypto) = web_sys::window().and_then(|w| w.crypto().ok()) {
+        let _ = crypto.get_random_values_with_u8_array(&mut bytes);
+    }
+    let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+    format!("{prefix}_{hex}")
+}

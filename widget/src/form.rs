@@ -1,0 +1,330 @@
+//! A form inside the chat: rendered from the tool's fields, timed (impression, start),
+//! checked with the same rules as the edge, submitted once per display.
+
+use crate::chat::Chat;
+use crate::dom::{append, attr, el, now_ms, on, random_id, text_el};
+use crate::files;
+use leadform_core::form::{FieldKind, FieldSpec};
+use leadform_core::validate::validate_form;
+use leadform_core::wire::{FormPublic, SubmitIn, SubmitOut};
+use serde_json::{json, Map, Value};
+use std::cell::{Cell, RefCell};
+use std::rc::Rc;
+use wasm_bindgen::JsCast;
+use wasm_bindgen_futures::spawn_local;
+use web_sys::{Element, HtmlButtonElement, HtmlInputElement, HtmlSelectElement, HtmlTextAreaElement};
+
+pub struct FormView {
+    chat: Rc<Chat>,
+    form: FormPublic,
+    /// Identifies this display: deduplicates its events and is the submit's idempotency key.
+    display_id: String,
+    impression_at: f64,
+    started_at: Cell<Option<f64>>,
+    busy: Cell<bool>,
+    card: Element,
+    inputs: Vec<(FieldSpec, Element, Element)>, // field, input, its error line
+    status: Element,
+    submit: Element,
+    done: Cell<bool>,
+    files_progress: RefCell<Option<Element>>,
+}
+
+impl FormView {
+    pub fn render(chat: Rc<Chat>, form: FormPublic) -> Element {
+        let card = el("form", "lf-form");
+        attr(&card, "novalidate", "");
+        attr(&card, "data-tool", &form.name);
+        append(&card, &text_el("div", "lf-form-title", &form.title));
+        if !form.description.is_empty() {
+            append(&card, &text_el("p", "lf-form-desc", &form.description));
+        }
+        let inputs = form
+            .fields
+            .iter()
+            .map(|field| render_field(&card, field))
+            .collect();
+        let status = el("div", "lf-status");
+        attr(&status, "role", "status");
+        let actions = el("div", "lf-actions");
+        let submit = text_el("button", "lf-submit", "Send");
+        attr(&submit, "type", "submit");
+        let dismiss = text_el("button", "lf-dismiss", "Not now");
+        attr(&dismiss, "type", "button");
+        append(&actions, &submit);
+        append(&actions, &dismiss);
+        append(&card, &status);
+        append(&card, &actions);
+
+        let view = Rc::new(FormView {
+            chat,
+            form,
+            display_id: random_id("disp"),
+            impression_at: now_ms(),
+            started_at: Cell::new(None),
+            busy: Cell::new(false),
+            card: card.clone(),
+            inputs,
+            status,
+            submit,
+            done: Cell::new(false),
+            files_progress: RefCell::new(None),
+        });
+        view.event("impression");
+        let v = view.clone();
+        on(&card, "input", move |_| v.mark_started());
+        let v = view.clone();
+        on(&card, "change", move |_| v.mark_started());
+        let v = view.clone();
+        on(&card, "submit", move |event| {
+            event.prevent_default();
+            let v = v.clone();
+            spawn_local(async move { v.send().await });
+        });
+        let v = view.clone();
+        on(&dismiss, "click", move |_| v.dismiss());
+        card
+    }
+
+    fn event(&self, kind: &'static str) {
+        let (api, tool_id, display_id) = (
+            self.chat.api.clone(),
+            self.form.tool_id.clone(),
+            self.display_id.clone(),
+        );
+        spawn_local(async move { api.event(&tool_id, &display_id, kind).await });
+    }
+
+    fn mark_started(&self) {
+        if self.started_at.get().is_none() {
+            self.started_at.set(Some(now_ms()));
+            self.event("start");
+        }
+    }
+
+    fn dismiss(&self) {
+        if self.done.replace(true) {
+            return;
+        }
+        self.event("dismiss");
+        self.card.remove();
+        if !self.form.dismiss_message.is_empty() {
+            self.chat.agent_says(&self.form.dismiss_message);
+        }
+    }
+
+    async fn send(self: &Rc<Self>) {
+        if self.busy.replace(true) || self.done.get() {
+            return; // a double click while the first is in flight
+        }
+        self.set_sending(true);
+        let result = self.collect_and_submit().await;
+        self.set_sending(false);
+        self.busy.set(false);
+        match result {
+            Ok(out) => self.finish(out).await,
+            Err((field, message)) => self.show_error(field.as_deref(), &message),
+        }
+    }
+
+    async fn collect_and_submit(self: &Rc<Self>) -> Result<SubmitOut, (Option<String>, String)> {
+        self.clear_errors();
+        let data = self.collect().await?;
+        validate_form(&self.form.fields, &data).map_err(|e| (Some(e.field), e.reason))?;
+        let fields_completed = data.keys().cloned().collect();
+        let input = SubmitIn {
+            tool_id: self.form.tool_id.clone(),
+            conversation_id: Some(self.chat.conversation_id.clone()),
+            form_data: data,
+            fields_completed,
+            impression_at: Some(self.impression_at.floor()),
+            started_at: self.started_at.get().map(f64::floor),
+            idempotency_key: Some(self.display_id.clone()),
+        };
+        self.chat
+            .api
+            .submit(&input)
+            .await
+            .map_err(|e| (e.field, e.message))
+    }
+
+    /// The values as the edge expects them; empty fields are left out.
+    async fn collect(self: &Rc<Self>) -> Result<Map<String, Value>, (Option<String>, String)> {
+        let mut data = Map::new();
+        for (field, input, _) in &self.inputs {
+            let value = match field.kind {
+                FieldKind::Checkbox => {
+                    let checked = input.unchecked_ref::<HtmlInputElement>().checked();
+                    if checked {
+                        Some(Value::Bool(true))
+                    } else {
+                        None
+                    }
+                }
+                FieldKind::File => self.read_file(field, input).await?.map(Value::String),
+                FieldKind::Textarea => Some(input.unchecked_ref::<HtmlTextAreaElement>().value().into()),
+                FieldKind::Select => Some(input.unchecked_ref::<HtmlSelectElement>().value().into()),
+                _ => Some(input.unchecked_ref::<HtmlInputElement>().value().into()),
+            };
+            match value {
+                Some(Value::String(s)) if s.trim().is_empty() => {}
+                Some(v) => {
+                    data.insert(field.name.clone(), v);
+                }
+                None => {}
+            }
+        }
+        Ok(data)
+    }
+
+    async fn read_file(
+        self: &Rc<Self>,
+        field: &FieldSpec,
+        input: &Element,
+    ) -> Result<Option<String>, (Option<String>, String)> {
+        let Some(file) = input
+            .unchecked_ref::<HtmlInputElement>()
+            .files()
+            .and_then(|list| list.get(0))
+        else {
+            return Ok(None);
+        };
+        if let Some(message) = files::too_large(&file) {
+            return Err((Some(field.name.clone()), message));
+        }
+        let progress = text_el("div", "lf-progress", &format!("Reading {}… 0%", file.name()));
+        self.status.replace_children_with_node_1(&progress);
+        *self.files_progress.borrow_mut() = Some(progress.clone());
+        let name = file.name();
+        let url = files::read_data_url(&file, move |pct| {
+            progress.set_text_content(Some(&format!("Reading {name}… {pct}%")));
+        })
+        .await
+        .map_err(|e| (Some(field.name.clone()), e))?;
+        Ok(Some(url))
+    }
+
+    async fn finish(self: &Rc<Self>, out: SubmitOut) {
+        self.done.set(true);
+        let mut message = self.form.success_message.clone();
+        if let Some(tool_name) = &out.client_handler {
+            let context = json!({
+                "submissionId": out.submission_id,
+                "toolId": self.form.tool_id,
+                "toolName": tool_name,
+                "conversationId": self.chat.conversation_id,
+                "formData": self.collect().await.unwrap_or_default(),
+            });
+            let result = self.chat.handlers.run(tool_name, &context).await;
+            if let (false, Some(reason)) = (result.success, &result.message) {
+                message = format!("{message} (Note: {reason})");
+            }
+            self.chat
+                .api
+                .client_result(&out.submission_id, result.success, result.message, result.data)
+                .await;
+        }
+        let done = text_el("div", "lf-msg lf-agent lf-success", &message);
+        attr(&done, "data-submission-id", &out.submission_id);
+        self.card.replace_with_with_node_1(&done).ok();
+    }
+
+    fn set_sending(&self, sending: bool) {
+        let button: &HtmlButtonElement = self.submit.unchecked_ref();
+        button.set_disabled(sending);
+        button.set_text_content(Some(if sending { "Sending…" } else { "Send" }));
+        if !sending {
+            if let Some(progress) = self.files_progress.borrow_mut().take() {
+                progress.remove();
+            }
+        }
+    }
+
+    fn clear_errors(&self) {
+        self.status.set_text_content(None);
+        for (_, input, error) in &self.inputs {
+            error.set_text_content(None);
+            let _ = input.remove_attribute("aria-invalid");
+        }
+    }
+
+    fn show_error(&self, field: Option<&str>, message: &str) {
+        let at_field = self
+            .inputs
+            .iter()
+            .find(|(spec, _, _)| Some(spec.name.as_str()) == field);
+        match at_field {
+            Some((spec, input, error)) => {
+                let text = if message.starts_with(&spec.name) {
+                    message.to_string()
+                } else {
+                    format!("{} {message}", spec.display_label())
+                };
+                error.set_text_content(Some(&text));
+                attr(input, "aria-invalid", "true");
+                crate::dom::focus(input);
+            }
+            None => self.status.set_text_content(Some(message)),
+        }
+    }
+}
+
+/// One labelled input with an error line under it.
+fn render_field(card: &Element, field: &FieldSpec) -> (FieldSpec, Element, Element) {
+    let id = random_id("lf");
+    let row = el("div", "lf-field");
+    let label = text_el("label", "lf-label", &field.display_label());
+    attr(&label, "for", &id);
+    if field.required {
+        append(&label, &text_el("span", "lf-req", " *"));
+    }
+    let input = match field.kind {
+        FieldKind::Textarea => el("textarea", "lf-input-field"),
+        FieldKind::Select => {
+            let select = el("select", "lf-input-field");
+            let blank = text_el("option", "", "Choose…");
+            attr(&blank, "value", "");
+            append(&select, &blank);
+            for option in &field.options {
+                let node = text_el("option", "", option);
+                attr(&node, "value", option);
+                append(&select, &node);
+            }
+            select
+        }
+        kind => {
+            let input = el("input", "lf-input-field");
+            let html_type = match kind {
+                FieldKind::Email => "email",
+                FieldKind::Phone => "tel",
+                FieldKind::Url => "url",
+                FieldKind::Number => "number",
+                FieldKind::Checkbox => "checkbox",
+                FieldKind::File => "file",
+                _ => "text",
+            };
+            attr(&input, "type", html_type);
+            input
+        }
+    };
+    attr(&input, "id", &id);
+    attr(&input, "name", &field.name);
+    if let Some(placeholder) = &field.placeholder {
+        attr(&input, "placeholder", placeholder);
+    }
+    if field.required {
+        attr(&input, "aria-required", "true");
+    }
+    let error = el("div", "lf-error");
+    if field.kind == FieldKind::Checkbox {
+        row.set_class_name("lf-field lf-check");
+        append(&row, &input);
+        append(&row, &label);
+    } else {
+        append(&row, &label);
+        append(&row, &input);
+    }
+    append(&row, &error);
+    append(card, &row);
+    (field.clone(), input, error)
+}

@@ -1,0 +1,38 @@
+//! The widget's stylesheet, scoped by the Shadow DOM.
+
+pub const CSS: &str = r#"
+:host { all: initial; }
+.lf-root { position: fixed; right: 20px; bottom: 20px; z-index: 2147483000; font: 14px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; color: #1d2433; }
+.lf-bubble { width: 56px; height: 56px; border-radius: 50%; border: 0; background: #3b5bdb; color: #fff; font-size: 24px; cursor: pointer; box-shadow: 0 6px 20px rgba(30,40,90,.3); float: right; }
+.lf-bubble:focus-visible, button:focus-visible, input:focus-visible, textarea:focus-visible, select:focus-visible { outline: 2px solid #f59f00; outline-offset: 2px; }
+.lf-panel { position: absolute; right: 0; bottom: 70px; width: min(370px, calc(100vw - 40px)); height: min(560px, calc(100vh - 110px)); display: flex; flex-direction: column; background: #fff; border-radius: 14px; box-shadow: 0 12px 40px rgba(20,30,60,.25); overflow: hidden; }
+.lf-panel[hidden] { display: none; }
+.lf-head { display: flex; align-items: center; justify-content: space-between; padding: 12px 16px; background: #3b5bdb; color: #fff; font-weight: 600; }
+.lf-close { background: none; border: 0; color: #fff; font-size: 22px; cursor: pointer; line-height: 1; }
+.lf-log { flex: 1; overflow-y: auto; padding: 14px; display: flex; flex-direction: column; gap: 8px; background: #f6f7fb; }
+.lf-msg { max-width: 85%; padding: 8px 12px; border-radius: 12px; white-space: pre-wrap; word-wrap: break-word; }
+.lf-agent { align-self: flex-start; background: #fff; border: 1px solid #e3e6ef; }
+.lf-visitor { align-self: flex-end; background: #3b5bdb; color: #fff; }
+.lf-success { border-color: #8ce99a; background: #ebfbee; }
+.lf-quick { display: flex; flex-wrap: wrap; gap: 6px; padding: 8px 12px 0; background: #fff; }
+.lf-chip { border: 1px solid #bac8ff; background: #edf2ff; color: #3b5bdb; border-radius: 999px; padding: 4px 10px; cursor: pointer; font: inherit; }
+.lf-compose { display: flex; gap: 8px; padding: 10px 12px; background: #fff; border-top: 1px solid #eef0f5; }
+.lf-input { flex: 1; padding: 8px 10px; border: 1px solid #ced4e0; border-radius: 8px; font: inherit; }
+.lf-send, .lf-submit { border: 0; background: #3b5bdb; color: #fff; border-radius: 8px; padding: 8px 14px; cursor: pointer; font: inherit; font-weight: 600; }
+.lf-submit[disabled] { opacity: .6; cursor: wait; }
+.lf-form { align-self: stretch; background: #fff; border: 1px solid #dbe2ff; border-radius: 12px; padding: 12px; display: flex; flex-direction: column; gap: 8px; }
+.lf-form-title { font-weight: 600; }
+.lf-form-desc { margin: 0; color: #5c667a; }
+.lf-field { display: flex; flex-direction: column; gap: 3px; }
+.lf-check { flex-direction: row; flex-wrap: wrap; align-items: center; gap: 6px; }
+.lf-check .lf-error { flex-basis: 100%; }
+.lf-label { font-size: 13px; font-weight: 500; }
+.lf-req { color: #c92a2a; }
+.lf-input-field { padding: 7px 9px; border: 1px solid #ced4e0; border-radius: 7px; font: inherit; }
+textarea.lf-input-field { min-height: 70px; resize: vertical; }
+.lf-input-field[aria-invalid="true"] { border-color: #e03131; }
+.lf-error, .lf-status { color: #c92a2a; font-size: 12.5px; min-height: 0; }
+.lf-progress { color: #3b5bdb; }
+.lf-actions { display: flex; gap: 8px; align-items: center; }
+.lf-dismiss { background: none; border: 0; color: #5c667a; cursor: pointer; font: inherit; text-decoration: underline; }
+"#;
