@@ -1,0 +1,36 @@
+// `bash scripts/demo.sh` ends here: starts the edge and the demo site, seeds the demo
+// agent, prints the URLs, and keeps running until Ctrl-C.
+import { readFile } from "node:fs/promises";
+import path from "node:path";
+import { ROOT, startEdge } from "../scripts/lib/edge.mjs";
+import { startDemoSite } from "./server.mjs";
+import { DEMO_AGENT_ID, seedDemo } from "./seed.mjs";
+
+const EDGE_PORT = Number(process.env.EDGE_PORT || 8787);
+const DEMO_PORT = Number(process.env.DEMO_PORT || 8080);
+
+const devVars = await readFile(path.join(ROOT, ".dev.vars"), "utf8");
+const apiKey = /^LEADFORM_API_KEY=(.*)$/m.exec(devVars)?.[1]?.trim();
+if (!apiKey) throw new Error(".dev.vars has no LEADFORM_API_KEY");
+
+const edge = await startEdge({ port: EDGE_PORT, envFile: path.join(ROOT, ".dev.vars"), log: (line) => process.stdout.write(line) });
+const site = await startDemoSite({ port: DEMO_PORT, edgeUrl: edge.url, agentId: DEMO_AGENT_ID });
+await seedDemo({ edgeUrl: edge.url, apiKey, webhookUrl: site.inboxUrl, allowedOrigins: [site.url, `http://localhost:${DEMO_PORT}`] });
+
+console.log(`
+  leadform demo is running
+    demo page (widget + webhook inbox)  ${site.url}/
+    edge API                            ${edge.url}
+    owner API key                       in .dev.vars (LEADFORM_API_KEY)
+
+  Try:  curl -s -X POST ${edge.url}/form-submissions/submit -H 'Content-Type: application/json' \\
+          -d '{"toolId":"tool_contact_form","formData":{"name":"Jane Smith","email":"jane@example.com","message":"I would like to schedule a demo"},"fieldsCompleted":["name","email","message"]}'
+  Ctrl-C stops everything.
+`);
+
+const stop = async () => {
+  await Promise.allSettled([site.stop(), edge.stop()]);
+  process.exit(0);
+};
+process.on("SIGINT", stop);
+process.on("SIGTERM", stop);

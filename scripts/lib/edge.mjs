@@ -1,0 +1,90 @@
+// Starts the edge on the real local runtime (workerd through `wrangler dev`, local D1 and
+// Queues) from the prebuilt output of scripts/build.sh. Used by the demo and by the tests.
+import { spawn, execFile } from "node:child_process";
+import { createServer } from "node:net";
+import { promisify } from "node:util";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+
+export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
+const WRANGLER = path.join(ROOT, "node_modules/.bin/wrangler");
+
+/** The environment that keeps wrangler on loopback (see scripts/env.sh). */
+export const OFFLINE_ENV = {
+  ...process.env,
+  WRANGLER_SEND_METRICS: "false",
+  WRANGLER_SEND_ERROR_REPORTS: "false",
+  WRANGLER_HIDE_BANNER: "true",
+  CLOUDFLARE_CF_FETCH_ENABLED: "false",
+  WRANGLER_LOG_PATH: path.join(ROOT, ".wrangler/logs"),
+  LEADFORM_PREBUILT: "1",
+  NO_COLOR: "1",
+};
+
+export async function freePort() {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.unref();
+    server.on("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const { port } = server.address();
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** Applies edge/migrations to the local D1 kept under `persistTo`. Safe to run twice. */
+export async function applyMigrations(persistTo) {
+  const args = ["d1", "migrations", "apply", "DB", "--local"];
+  if (persistTo) args.push("--persist-to", persistTo);
+  await promisify(execFile)(WRANGLER, args, { cwd: ROOT, env: OFFLINE_ENV });
+}
+
+/**
+ * Starts `wrangler dev` and resolves once it answers. Options: port, persistTo, envFile
+ * (a .dev.vars-style file), vars (extra --var KEY:VALUE), log (a function for its output).
+ */
+export async function startEdge({ port, persistTo, envFile, vars = {}, log = () => {} } = {}) {
+  port ??= await freePort();
+  const args = ["dev", "--ip", "127.0.0.1", "--port", String(port), "--inspector-port", String(await freePort())];
+  args.push("--show-interactive-dev-session=false", "--log-level", "info");
+  if (persistTo) args.push("--persist-to", persistTo);
+  if (envFile) args.push("--env-file", envFile);
+  for (const [key, value] of Object.entries(vars)) args.push("--var", `${key}:${value}`);
+  const child = spawn(WRANGLER, args, { cwd: ROOT, env: OFFLINE_ENV, stdio: ["ignore", "pipe", "pipe"] });
+  let output = "";
+  const collect = (chunk) => {
+    output += chunk;
+    log(String(chunk));
+  };
+  child.stdout.on("data", collect);
+  child.stderr.on("data", collect);
+  const url = `http://127.0.0.1:${port}`;
+  const exited = new Promise((resolve) => child.on("exit", resolve));
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`wrangler dev exited:\n${output}`);
+    try {
+      const res = await fetch(url + "/");
+      if (res.ok) break;
+    } catch {}
+    if (Date.now() > deadline) {
+      child.kill("SIGKILL");
+      throw new Error(`wrangler dev did not answer within 60 s:\n${output}`);
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  return {
+    url,
+    port,
+    output: () => output,
+    async stop() {
+      if (child.exitCode === null) {
+        child.kill("SIGTERM");
+        const timer = setTimeout(() => child.kill("SIGKILL"), 5_000);
+        await exited;
+        clearTimeout(timer);
+      }
+    },
+  };
+}

@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Every test: core logic natively, the widget in headless Chromium, then the API and the
+# browser end-to-end against the real local runtime. Installs what is missing first.
+set -euo pipefail
+source "$(dirname "$0")/env.sh"
+cd "$ROOT"
+bash scripts/setup.sh
+bash scripts/build.sh
+
+echo "== core (cargo test)"
+cargo test -p leadform-core
+
+echo "== widget (wasm-bindgen-test in headless Chromium)"
+CHROMEDRIVER=/usr/bin/chromedriver wasm-pack test --headless --chrome widget
+
+echo "== API and end-to-end (node --test, real workerd + Chromium)"
+node --test --test-concurrency=1 tests/

@@ -1,0 +1,222 @@
+// The edge's HTTP contract (seed 002) against the real local runtime: submit, its errors,
+// delivery to a real receiver with a verifiable signature, retries, and the owner API.
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { Webhook } from "standardwebhooks";
+import { startStack, startReceiver, contactForm, seedSubmit, postJson } from "./support/stack.mjs";
+
+const PAGE = "http://127.0.0.1:5555";
+let stack;
+let receiver;
+
+before(async () => {
+  // Retries after 1 s instead of 1 and 5 minutes: same code path, shorter waits.
+  stack = await startStack({ vars: { RETRY_SCHEDULE_SECS: "0,1,1" } });
+  receiver = await startReceiver();
+  const agent = await stack.owner("POST", "/v1/agents", { id: "agent_api", name: "API test", allowedOrigins: [PAGE] });
+  assert.equal(agent.status, 201, JSON.stringify(agent.body));
+  const tool = await stack.owner("POST", "/v1/agents/agent_api/tools", contactForm(receiver.url + "/hook"));
+  assert.equal(tool.status, 201, JSON.stringify(tool.body));
+});
+
+after(async () => {
+  await receiver?.stop();
+  await stack?.stop();
+});
+
+/** A tool of its own, webhooking to a receiver of its own. */
+async function toolWithReceiver(id, respond) {
+  const own = await startReceiver({ respond });
+  const created = await stack.owner("POST", "/v1/agents/agent_api/tools", contactForm(own.url + "/hook", { id, name: id }));
+  assert.equal(created.status, 201, JSON.stringify(created.body));
+  return { receiver: own, tool: created.body };
+}
+
+test("the seed's submit example is stored, answered in the seed's shape, and delivered signed", async () => {
+  const before = receiver.requests.length;
+  const res = await postJson(stack.url + "/form-submissions/submit", seedSubmit());
+  assert.equal(res.status, 200, res.text);
+  assert.equal(res.json.success, true);
+  assert.match(res.json.submissionId, /^sub_[0-9a-f]{24}$/);
+  assert.equal(res.json.executionMode, "webhook");
+  assert.deepEqual(res.json.webhookResult, { success: true, error: null, pending: false });
+  assert.deepEqual(res.json.postActionResults, []);
+  assert.equal(res.json.clientHandler, null);
+
+  await receiver.waitFor(before + 1);
+  const hook = receiver.requests[before];
+  assert.deepEqual(Object.keys(hook.json).sort(), ["conversationId", "formData", "submissionId", "submittedAt", "toolId", "toolName"]);
+  assert.equal(hook.json.submissionId, res.json.submissionId);
+  assert.equal(hook.json.toolId, "tool_contact_form");
+  assert.equal(hook.json.toolName, "contact_form");
+  assert.equal(hook.json.conversationId, null);
+  assert.deepEqual(hook.json.formData, seedSubmit().formData);
+  assert.match(hook.json.submittedAt, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
+
+  // Verified by the standardwebhooks package, not by our own code.
+  const { body: tool } = await stack.owner("GET", "/v1/tools/tool_contact_form");
+  const verified = new Webhook(tool.webhookSecret).verify(hook.body, {
+    "webhook-id": hook.headers["webhook-id"],
+    "webhook-timestamp": hook.headers["webhook-timestamp"],
+    "webhook-signature": hook.headers["webhook-signature"],
+  });
+  assert.equal(verified.submissionId, res.json.submissionId);
+  assert.throws(() => new Webhook(tool.webhookSecret).verify(hook.body.replace("Jane", "Joan"), hook.headers));
+
+  const { body } = await stack.owner("GET", `/v1/submissions/${res.json.submissionId}`);
+  assert.equal(body.submission.status, "webhook_success");
+  assert.equal(body.submission.impressionAt, 1703347200000);
+  assert.equal(body.submission.startedAt, 1703347205000);
+  assert.deepEqual(body.submission.fieldsCompleted, ["name", "email", "message"]);
+  assert.equal(body.deliveries.length, 1);
+  assert.equal(body.deliveries[0].delivery.status, "delivered");
+  assert.equal(body.deliveries[0].delivery.id, hook.headers["webhook-id"]);
+  assert.equal(body.deliveries[0].attempts.length, 1);
+  assert.equal(body.deliveries[0].attempts[0].statusCode, 200);
+});
+
+test("bad bodies get a 400 naming the field and the reason", async () => {
+  const cases = [
+    ["{not json", "invalid_json", undefined],
+    ["", "invalid_json", undefined],
+    [seedSubmit({ toolId: undefined }), "invalid_field", "toolId"],
+    [seedSubmit({ formData: "Jane" }), "invalid_field", "formData"],
+    [seedSubmit({ fieldsCompleted: undefined }), "invalid_field", "fieldsCompleted"],
+    [seedSubmit({ fieldsCompleted: ["name", "shoe_size"] }), "invalid_field", "fieldsCompleted"],
+    [seedSubmit({ impressionAt: "yesterday" }), "invalid_field", "impressionAt"],
+    [seedSubmit({ formData: { name: "Jane" } }), "invalid_field", "email"],
+    [seedSubmit({ formData: { name: "Jane", email: "not-an-address" } }), "invalid_field", "email"],
+    [seedSubmit({ formData: { name: "Jane", email: "j@x.io", shoe_size: 44 } }), "invalid_field", "shoe_size"],
+  ];
+  for (const [body, code, field] of cases) {
+    const res = await postJson(stack.url + "/form-submissions/submit", body);
+    assert.equal(res.status, 400, `${JSON.stringify(body)} -> ${res.text}`);
+    assert.equal(res.json.success, false);
+    assert.equal(res.json.error.code, code);
+    assert.equal(res.json.error.field, field);
+    assert.ok(res.json.error.message.length > 5);
+  }
+  const email = await postJson(stack.url + "/form-submissions/submit", seedSubmit({ formData: { name: "J", email: "nope" } }));
+  assert.equal(email.json.error.message, "email: must be an email address like name@example.com");
+});
+
+test("an unknown tool is a 404", async () => {
+  const res = await postJson(stack.url + "/form-submissions/submit", seedSubmit({ toolId: "tool_nope" }));
+  assert.equal(res.status, 404);
+  assert.equal(res.json.error.code, "tool_not_found");
+});
+
+test("the same idempotency key twice makes one submission and one webhook", async () => {
+  const { receiver: own } = await toolWithReceiver("tool_idem", () => 200);
+  const body = seedSubmit({ toolId: "tool_idem", idempotencyKey: "disp_double_click" });
+  const [first, second] = await Promise.all([
+    postJson(stack.url + "/form-submissions/submit", body),
+    postJson(stack.url + "/form-submissions/submit", body),
+  ]);
+  assert.equal(first.status, 200, first.text);
+  assert.equal(second.status, 200, second.text);
+  assert.equal(first.json.submissionId, second.json.submissionId);
+  const third = await postJson(stack.url + "/form-submissions/submit", body);
+  assert.equal(third.json.submissionId, first.json.submissionId);
+  await own.waitFor(1);
+  await new Promise((r) => setTimeout(r, 500));
+  assert.equal(own.requests.length, 1);
+  await own.stop();
+});
+
+test("a failing receiver is retried on schedule, then the submission is webhook_failed", async () => {
+  const { receiver: own } = await toolWithReceiver("tool_down", () => 503);
+  const res = await postJson(stack.url + "/form-submissions/submit", seedSubmit({ toolId: "tool_down" }));
+  assert.equal(res.status, 200, res.text);
+  assert.equal(res.json.webhookResult.success, false);
+  assert.equal(res.json.webhookResult.pending, true, "a retry is still to come");
+  assert.match(res.json.webhookResult.error, /503/);
+  const log = await stack.waitForStatus(res.json.submissionId, ["webhook_failed"]);
+  assert.equal(own.requests.length, 3, "3 attempts at most");
+  const ids = new Set(own.requests.map((r) => r.headers["webhook-id"]));
+  assert.equal(ids.size, 1, "one webhook-id across retries");
+  const gaps = own.requests.slice(1).map((r, i) => r.at - own.requests[i].at);
+  for (const gap of gaps) assert.ok(gap >= 900, `retry came after ${gap} ms, schedule says 1 s`);
+  assert.deepEqual(log.deliveries[0].attempts.map((a) => a.statusCode), [503, 503, 503]);
+  assert.equal(log.deliveries[0].delivery.status, "failed");
+  await own.stop();
+});
+
+test("a receiver that recovers gets the lead on the second attempt", async () => {
+  const { receiver: own } = await toolWithReceiver("tool_flaky", (_req, index) => (index === 0 ? 500 : 200));
+  const res = await postJson(stack.url + "/form-submissions/submit", seedSubmit({ toolId: "tool_flaky" }));
+  const log = await stack.waitForStatus(res.json.submissionId, ["webhook_success"]);
+  assert.deepEqual(log.deliveries[0].attempts.map((a) => a.statusCode), [500, 200]);
+  assert.equal(own.requests[0].body, own.requests[1].body, "the same payload both times");
+  await own.stop();
+});
+
+test("a receiver that refuses with a 4xx is not retried", async () => {
+  const { receiver: own } = await toolWithReceiver("tool_gone", () => 410);
+  const res = await postJson(stack.url + "/form-submissions/submit", seedSubmit({ toolId: "tool_gone" }));
+  assert.deepEqual(res.json.webhookResult, { success: false, error: "receiver answered HTTP 410", pending: false });
+  await stack.waitForStatus(res.json.submissionId, ["webhook_failed"]);
+  await new Promise((r) => setTimeout(r, 1500));
+  assert.equal(own.requests.length, 1);
+  await own.stop();
+});
+
+test("widget config lists the agent's forms without secrets", async () => {
+  const res = await fetch(stack.url + "/widget/config?agentId=agent_api");
+  assert.equal(res.status, 200);
+  const config = await res.json();
+  assert.equal(config.agent.id, "agent_api");
+  const form = config.forms.find((f) => f.toolId === "tool_contact_form");
+  assert.deepEqual(form.fields.map((f) => f.name), ["name", "email", "message"]);
+  assert.equal(form.executionMode, "webhook");
+  const text = JSON.stringify(config);
+  assert.ok(!text.includes("whsec_") && !text.includes("webhookUrl") && !text.includes(receiver.url), text);
+  assert.equal((await fetch(stack.url + "/widget/config?agentId=agent_none")).status, 404);
+  const missing = await fetch(stack.url + "/widget/config");
+  assert.equal(missing.status, 400);
+  assert.equal((await missing.json()).error.field, "agentId");
+});
+
+test("browsers on allowed origins get CORS; others are refused", async () => {
+  const preflight = await fetch(stack.url + "/form-submissions/submit", {
+    method: "OPTIONS",
+    headers: { Origin: PAGE, "Access-Control-Request-Method": "POST", "Access-Control-Request-Headers": "content-type" },
+  });
+  assert.equal(preflight.status, 204);
+  assert.equal(preflight.headers.get("access-control-allow-origin"), PAGE);
+  const stranger = await fetch(stack.url + "/form-submissions/submit", { method: "OPTIONS", headers: { Origin: "https://evil.example" } });
+  assert.equal(stranger.headers.get("access-control-allow-origin"), null);
+  const refused = await postJson(stack.url + "/form-submissions/submit", seedSubmit(), { Origin: "https://evil.example" });
+  assert.equal(refused.status, 403);
+  assert.equal(refused.json.error.code, "origin_not_allowed");
+  const allowed = await postJson(stack.url + "/form-submissions/submit", seedSubmit(), { Origin: PAGE });
+  assert.equal(allowed.status, 200);
+  assert.equal(allowed.headers.get("access-control-allow-origin"), PAGE);
+});
+
+test("the owner API wants the key and checks what it is given", async () => {
+  const noKey = await fetch(stack.url + "/v1/agents/agent_api");
+  assert.equal(noKey.status, 401);
+  const wrongKey = await fetch(stack.url + "/v1/agents/agent_api", { headers: { Authorization: "Bearer nope" } });
+  assert.equal(wrongKey.status, 401);
+  assert.equal((await wrongKey.json()).error.code, "unauthorized");
+
+  const noUrl = await stack.owner("POST", "/v1/agents/agent_api/tools", contactForm(undefined, { id: "tool_x", name: "x" }));
+  assert.equal(noUrl.status, 400);
+  assert.equal(noUrl.body.error.field, "webhookUrl");
+  const privateUrl = await stack.owner("POST", "/v1/agents/agent_api/tools", contactForm("http://10.0.0.8/hook", { id: "tool_x", name: "x" }));
+  assert.equal(privateUrl.status, 400);
+  assert.match(privateUrl.body.error.message, /private/);
+  const missingName = await stack.owner("POST", "/v1/agents", { greeting: "hi" });
+  assert.equal(missingName.status, 400);
+  assert.equal(missingName.body.error.field, "name");
+
+  const patched = await stack.owner("PATCH", "/v1/tools/tool_contact_form", { successMessage: "Got it!" });
+  assert.equal(patched.status, 200);
+  assert.equal(patched.body.successMessage, "Got it!");
+  assert.equal(patched.body.fields.length, 3, "a patch keeps what it does not name");
+  const { body: again } = await stack.owner("GET", "/v1/tools/tool_contact_form");
+  assert.equal(again.webhookSecret, patched.body.webhookSecret, "an update keeps the signing secret");
+  assert.equal((await stack.owner("GET", "/v1/tools/tool_nope")).status, 404);
+  assert.equal((await stack.owner("GET", "/v1/submissions/sub_nope")).status, 404);
+});

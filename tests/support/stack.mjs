@@ -1,0 +1,131 @@
+// What the tests run against: the edge on the real local runtime with its own fresh D1,
+// receivers on 127.0.0.1 that record what they get, and headless Chromium.
+import { createServer } from "node:http";
+import { mkdtemp, writeFile, rm } from "node:fs/promises";
+import { randomBytes } from "node:crypto";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { applyMigrations, startEdge } from "../../scripts/lib/edge.mjs";
+
+/** A fresh edge: new local D1 (migrated), its own API key, loopback webhooks allowed. */
+export async function startStack({ vars = {} } = {}) {
+  const dir = await mkdtemp(path.join(tmpdir(), "leadform-test-"));
+  const persistTo = path.join(dir, "state");
+  const apiKey = randomBytes(16).toString("hex");
+  const envFile = path.join(dir, "test.vars");
+  const settings = { LEADFORM_API_KEY: apiKey, ALLOW_LOOPBACK_WEBHOOKS: "true", ...vars };
+  await writeFile(envFile, Object.entries(settings).map(([k, v]) => `${k}=${v}`).join("\n") + "\n");
+  await applyMigrations(persistTo);
+  const edge = await startEdge({ persistTo, envFile });
+  const owner = async (method, route, body) => {
+    const res = await fetch(edge.url + route, {
+      method,
+      headers: { Authorization: `Bearer ${apiKey}`, "Content-Type": "application/json" },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    return { status: res.status, body: await res.json() };
+  };
+  return {
+    url: edge.url,
+    apiKey,
+    owner,
+    logs: edge.output,
+    /** Waits until the owner API shows the submission in one of `statuses`. */
+    async waitForStatus(submissionId, statuses, timeoutMs = 15_000) {
+      const deadline = Date.now() + timeoutMs;
+      for (;;) {
+        const { body } = await owner("GET", `/v1/submissions/${submissionId}`);
+        if (statuses.includes(body.submission?.status)) return body;
+        if (Date.now() > deadline) throw new Error(`status stayed ${body.submission?.status}: ${JSON.stringify(body)}`);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    },
+    async stop() {
+      await edge.stop();
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/**
+ * An HTTP receiver on 127.0.0.1 recording every request. `respond(request, index)`
+ * returns the status to answer with (200 by default).
+ */
+export async function startReceiver({ respond = () => 200 } = {}) {
+  const requests = [];
+  const waiters = [];
+  const server = createServer((req, res) => {
+    let body = "";
+    req.setEncoding("utf8");
+    req.on("data", (c) => (body += c));
+    req.on("end", () => {
+      const entry = { method: req.method, url: req.url, headers: req.headers, body, at: Date.now() };
+      try {
+        entry.json = JSON.parse(body);
+      } catch {}
+      requests.push(entry);
+      const status = respond(entry, requests.length - 1);
+      res.writeHead(status, { "Content-Type": "application/json" });
+      res.end(JSON.stringify({ ok: status < 300 }));
+      waiters.filter((w) => requests.length >= w.count).forEach((w) => w.resolve());
+    });
+  });
+  await new Promise((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const url = `http://127.0.0.1:${server.address().port}`;
+  return {
+    url,
+    requests,
+    /** Resolves once `count` requests have arrived. */
+    waitFor(count, timeoutMs = 15_000) {
+      if (requests.length >= count) return Promise.resolve();
+      return new Promise((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`receiver got ${requests.length} of ${count} requests`)), timeoutMs);
+        waiters.push({ count, resolve: () => (clearTimeout(timer), resolve()) });
+      });
+    },
+    stop: () => new Promise((resolve) => server.close(resolve)),
+  };
+}
+
+/** Seed 002's contact form, with its webhook pointing at `webhookUrl`. */
+export function contactForm(webhookUrl, overrides = {}) {
+  return {
+    id: "tool_contact_form",
+    name: "contact_form",
+    title: "Talk to us",
+    fields: [
+      { name: "name", type: "text", required: true },
+      { name: "email", type: "email", required: true },
+      { name: "message", type: "textarea" },
+    ],
+    executionMode: "webhook",
+    webhookUrl,
+    ...overrides,
+  };
+}
+
+/** The curl example of seed 002, as a body. */
+export function seedSubmit(overrides = {}) {
+  return {
+    toolId: "tool_contact_form",
+    formData: { name: "Jane Smith", email: "jane@example.com", message: "I would like to schedule a demo" },
+    fieldsCompleted: ["name", "email", "message"],
+    impressionAt: 1703347200000,
+    startedAt: 1703347205000,
+    ...overrides,
+  };
+}
+
+export async function postJson(url, body, headers = {}) {
+  const res = await fetch(url, {
+    method: "POST",
+    headers: { "Content-Type": "application/json", ...headers },
+    body: typeof body === "string" ? body : JSON.stringify(body),
+  });
+  const text = await res.text();
+  let json;
+  try {
+    json = JSON.parse(text);
+  } catch {}
+  return { status: res.status, headers: res.headers, json, text };
+}
