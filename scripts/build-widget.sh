@@ -10,5 +10,8 @@ wasm-opt -Oz --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sig
   --enable-reference-types --enable-multivalue --enable-mutable-globals \
   "$out/widget/leadform_widget_bg.wasm" -o "$out/widget/leadform_widget_bg.wasm"
 rm -f "$out/widget/.gitignore"
+# Minify the wasm-bindgen glue in place (an ES module, loaded by the shim with import()).
+esbuild "$out/widget/leadform_widget.js" --minify --format=esm --target=es2020 --allow-overwrite \
+  --outfile="$out/widget/leadform_widget.js" --log-level=warning
 esbuild "$ROOT/js-shim/leadform.js" --minify --target=es2020 --outfile="$out/leadform.js" --log-level=warning
 cp "$ROOT/js-shim/_headers" "$out/_headers"

@@ -20,6 +20,24 @@ pub enum FieldKind {
 }
 
 impl FieldKind {
+    pub const ALL: [FieldKind; 9] = [
+        FieldKind::Text,
+        FieldKind::Email,
+        FieldKind::Phone,
+        FieldKind::Url,
+        FieldKind::Number,
+        FieldKind::Textarea,
+        FieldKind::Select,
+        FieldKind::Checkbox,
+        FieldKind::File,
+    ];
+
+    /// The kind spelled as in JSON (`"email"`), without serde: the widget reads config
+    /// through the browser's JSON and keeps serde out of its download.
+    pub fn parse(text: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|kind| kind.as_str() == text)
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             FieldKind::Text => "text",
@@ -72,7 +90,9 @@ fn humanize(name: &str) -> String {
     let spaced = name.replace(['_', '-'], " ");
     let mut chars = spaced.chars();
     match chars.next() {
-        Some(first) => first.to_uppercase().chain(chars).collect(),
+        // ASCII only: Unicode case tables would add ~19 KB to the widget for field names
+        // that are ASCII anyway.
+        Some(first) => std::iter::once(first.to_ascii_uppercase()).chain(chars).collect(),
         None => String::new(),
     }
 }
@@ -133,6 +153,15 @@ mod tests {
         let plain: FieldSpec = serde_json::from_str(r#"{"name":"notes"}"#).unwrap();
         assert_eq!(plain.kind, FieldKind::Text);
         assert!(!plain.required);
+    }
+
+    #[test]
+    fn kinds_parse_as_serde_spells_them() {
+        for kind in FieldKind::ALL {
+            let json = serde_json::to_string(&kind).unwrap();
+            assert_eq!(FieldKind::parse(json.trim_matches('"')), Some(kind));
+        }
+        assert_eq!(FieldKind::parse("colour"), None);
     }
 
     #[test]

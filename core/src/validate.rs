@@ -74,12 +74,13 @@ pub fn validate_field(field: &FieldSpec, value: Option<&Value>) -> Result<Option
             _ => fail("must be true or false"),
         },
         FieldKind::Number => {
+            // serde_json's own number parser, so the widget does not also link core's f64 one.
             let number = match value {
-                Value::Number(n) => n.as_f64(),
-                Value::String(s) => s.trim().parse::<f64>().ok().filter(|n| n.is_finite()),
+                Value::Number(n) => Some(n.clone()),
+                Value::String(s) => serde_json::from_str::<serde_json::Number>(s.trim()).ok(),
                 _ => None,
             };
-            match number.and_then(serde_json::Number::from_f64) {
+            match number {
                 Some(n) => Ok(Some(Value::Number(n))),
                 None => fail("must be a number"),
             }

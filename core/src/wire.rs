@@ -16,9 +16,9 @@ pub struct SubmitIn {
     pub form_data: Map<String, Value>,
     pub fields_completed: Vec<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub impression_at: Option<f64>,
+    pub impression_at: Option<i64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub started_at: Option<f64>,
+    pub started_at: Option<i64>,
     /// Set by the widget once per form display, so a double click or a network retry
     /// returns the first submission instead of making a second one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -86,11 +86,11 @@ fn optional_id(obj: &Map<String, Value>, key: &str) -> Result<Option<String>, Fi
     }
 }
 
-fn optional_timestamp(obj: &Map<String, Value>, key: &str) -> Result<Option<f64>, FieldError> {
+fn optional_timestamp(obj: &Map<String, Value>, key: &str) -> Result<Option<i64>, FieldError> {
     match obj.get(key) {
         None | Some(Value::Null) => Ok(None),
         Some(Value::Number(n)) => match n.as_f64() {
-            Some(ms) if ms >= 0.0 && ms.is_finite() => Ok(Some(ms.floor())),
+            Some(ms) if (0.0..9e15).contains(&ms) => Ok(Some(ms as i64)),
             _ => Err(FieldError::new(key, "must be a timestamp in milliseconds")),
         },
         Some(_) => Err(FieldError::new(key, "must be a timestamp in milliseconds")),
@@ -217,7 +217,7 @@ mod tests {
         let input = SubmitIn::from_json(&seed_example()).unwrap();
         assert_eq!(input.tool_id, "tool_contact_form");
         assert_eq!(input.fields_completed.len(), 3);
-        assert_eq!(input.impression_at, Some(1703347200000.0));
+        assert_eq!(input.impression_at, Some(1703347200000));
         assert_eq!(input.conversation_id, None);
     }
 

@@ -1,10 +1,9 @@
-//! Calls to the edge. Bodies are JSON text built with serde_json; errors come back as the
-//! edge's `{ error: { message, field } }` so the form can point at the field.
+//! Calls to the edge. Errors come back as the edge's `{ error: { message, field } }` so the
+//! form can point at the field at fault.
 
-use leadform_core::wire::{ErrorOut, SubmitIn, SubmitOut, WidgetConfigOut};
-use serde::de::DeserializeOwned;
-use serde_json::json;
-use wasm_bindgen::JsCast;
+use crate::js;
+use leadform_core::wire::WidgetConfigOut;
+use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{Request, RequestInit, Response};
 
@@ -15,6 +14,13 @@ pub struct CallError {
     pub field: Option<String>,
 }
 
+/// The parts of a submit answer the widget acts on.
+pub struct Submitted {
+    pub submission_id: String,
+    /// Set for `client` and `both`: the name the page's handler is registered under.
+    pub client_handler: Option<String>,
+}
+
 #[derive(Clone)]
 pub struct Api {
     base: String,
@@ -22,56 +28,41 @@ pub struct Api {
 
 impl Api {
     pub fn new(base: String) -> Self {
-        Api {
-            base: base.trim_end_matches('/').to_string(),
-        }
+        Api { base: base.trim_end_matches('/').to_string() }
     }
 
     pub async fn widget_config(&self, agent_id: &str) -> Result<WidgetConfigOut, String> {
-        let url = format!(
-            "{}/widget/config?agentId={}",
-            self.base,
-            js_sys::encode_uri_component(agent_id)
-        );
-        self.call("GET", &url, None).await.map_err(|e| e.message)
+        let url = format!("{}/widget/config?agentId={}", self.base, js_sys::encode_uri_component(agent_id));
+        let value = self.call("GET", &url, None).await.map_err(|e| e.message)?;
+        Ok(crate::config::read(&value))
     }
 
-    pub async fn submit(&self, input: &SubmitIn) -> Result<SubmitOut, CallError> {
-        let body = serde_json::to_string(input).expect("plain data serializes");
-        self.call(
-            "POST",
-            &format!("{}/form-submissions/submit", self.base),
-            Some(body),
-        )
-        .await
+    /// POSTs a submission (seed 002's request body, built by the form).
+    pub async fn submit(&self, body: &JsValue) -> Result<Submitted, CallError> {
+        let answer = self.call("POST", &format!("{}/form-submissions/submit", self.base), Some(body)).await?;
+        Ok(Submitted {
+            submission_id: js::text(&answer, "submissionId"),
+            client_handler: js::string(&answer, "clientHandler"),
+        })
     }
 
-    pub async fn client_result(
-        &self,
-        submission_id: &str,
-        success: bool,
-        message: Option<String>,
-        data: serde_json::Value,
-    ) {
-        let body =
-            json!({ "submissionId": submission_id, "success": success, "message": message, "data": data });
-        let url = format!("{}/form-submissions/client-result", self.base);
-        let _: Result<serde_json::Value, _> = self.call("POST", &url, Some(body.to_string())).await;
+    pub async fn client_result(&self, submission_id: &str, success: bool, message: Option<&str>, data: JsValue) {
+        let body = js::object(&[
+            ("submissionId", submission_id.into()),
+            ("success", success.into()),
+            ("message", js::opt_str(message)),
+            ("data", data),
+        ]);
+        let _ = self.call("POST", &format!("{}/form-submissions/client-result", self.base), Some(&body)).await;
     }
 
     /// Fire-and-forget analytics event; a lost event must never disturb the visitor.
     pub async fn event(&self, tool_id: &str, display_id: &str, kind: &str) {
-        let body = json!({ "toolId": tool_id, "displayId": display_id, "type": kind });
-        let url = format!("{}/form-submissions/events", self.base);
-        let _: Result<serde_json::Value, _> = self.call("POST", &url, Some(body.to_string())).await;
+        let body = js::object(&[("toolId", tool_id.into()), ("displayId", display_id.into()), ("type", kind.into())]);
+        let _ = self.call("POST", &format!("{}/form-submissions/events", self.base), Some(&body)).await;
     }
 
-    async fn call<T: DeserializeOwned>(
-        &self,
-        method: &str,
-        url: &str,
-        body: Option<String>,
-    ) -> Result<T, CallError> {
+    async fn call(&self, method: &str, url: &str, body: Option<&JsValue>) -> Result<JsValue, CallError> {
         let network = |_| CallError {
             message: "We could not reach the server. Check your connection and try again.".into(),
             field: None,
@@ -79,41 +70,27 @@ impl Api {
         let init = RequestInit::new();
         init.set_method(method);
         if let Some(body) = body {
-            init.set_body(&body.into());
+            init.set_body(&js::stringify(body).into());
         }
         let request = Request::new_with_str_and_init(url, &init).map_err(network)?;
-        if method == "POST" {
-            request
-                .headers()
-                .set("Content-Type", "application/json")
-                .map_err(network)?;
+        if body.is_some() {
+            request.headers().set("Content-Type", "application/json").map_err(network)?;
         }
-        let window = web_sys::window().expect("a window");
-        let response: Response = JsFuture::from(window.fetch_with_request(&request))
-            .await
-            .map_err(network)?
-            .unchecked_into();
-        let text = JsFuture::from(response.text().map_err(network)?)
-            .await
-            .map_err(network)?
-            .as_string()
-            .unwrap_or_default();
-        if response.ok() {
-            return serde_json::from_str(&text).map_err(|e| CallError {
-                message: format!("unexpected answer from the server: {e}"),
+        let window = web_sys::window().ok_or(CallError { message: "no window".into(), field: None })?;
+        let response: Response = JsFuture::from(window.fetch_with_request(&request)).await.map_err(network)?.unchecked_into();
+        let text = JsFuture::from(response.text().map_err(network)?).await.map_err(network)?.as_string().unwrap_or_default();
+        let parsed = js::parse(&text);
+        match (response.ok(), parsed) {
+            (true, Some(value)) => Ok(value),
+            (true, None) => Err(CallError { message: "The server sent an answer we could not read.".into(), field: None }),
+            (false, Some(value)) => {
+                let error = js::get(&value, "error");
+                Err(CallError { message: js::text(&error, "message"), field: js::string(&error, "field") })
+            }
+            (false, None) => Err(CallError {
+                message: format!("The server answered {}. Please try again.", response.status()),
                 field: None,
-            });
+            }),
         }
-        let status = response.status();
-        Err(match serde_json::from_str::<ErrorOut>(&text) {
-            Ok(out) => CallError {
-                message: out.error.message,
-                field: out.error.field,
-            },
-            Err(_) => CallError {
-                message: format!("The server answered {status}. Please try again."),
-                field: None,
-            },
-        })
     }
 }

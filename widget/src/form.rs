@@ -1,16 +1,17 @@
 //! A form inside the chat: rendered from the tool's fields, timed (impression, start),
-//! checked with the same rules as the edge, submitted once per display.
+//! submitted once per display. The edge validates (one set of rules, in core); its `400`
+//! names the field, and the message is shown under that field.
 
 use crate::chat::Chat;
 use crate::dom::{append, attr, el, now_ms, on, random_id, text_el};
 use crate::files;
 use leadform_core::form::{FieldKind, FieldSpec};
-use leadform_core::validate::validate_form;
-use leadform_core::wire::{FormPublic, SubmitIn, SubmitOut};
-use serde_json::{json, Map, Value};
+use crate::api::Submitted;
+use crate::js;
+use leadform_core::wire::FormPublic;
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
-use wasm_bindgen::JsCast;
+use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::spawn_local;
 use web_sys::{Element, HtmlButtonElement, HtmlInputElement, HtmlSelectElement, HtmlTextAreaElement};
 
@@ -122,56 +123,42 @@ impl FormView {
         self.set_sending(false);
         self.busy.set(false);
         match result {
-            Ok(out) => self.finish(out).await,
+            Ok((out, data)) => self.finish(out, data).await,
             Err((field, message)) => self.show_error(field.as_deref(), &message),
         }
     }
 
-    async fn collect_and_submit(self: &Rc<Self>) -> Result<SubmitOut, (Option<String>, String)> {
+    async fn collect_and_submit(self: &Rc<Self>) -> Result<(Submitted, Vec<(String, JsValue)>), FieldFault> {
         self.clear_errors();
         let data = self.collect().await?;
-        validate_form(&self.form.fields, &data).map_err(|e| (Some(e.field), e.reason))?;
-        let fields_completed = data.keys().cloned().collect();
-        let input = SubmitIn {
-            tool_id: self.form.tool_id.clone(),
-            conversation_id: Some(self.chat.conversation_id.clone()),
-            form_data: data,
-            fields_completed,
-            impression_at: Some(self.impression_at.floor()),
-            started_at: self.started_at.get().map(f64::floor),
-            idempotency_key: Some(self.display_id.clone()),
-        };
-        self.chat
-            .api
-            .submit(&input)
-            .await
-            .map_err(|e| (e.field, e.message))
+        let completed: js_sys::Array = data.iter().map(|(name, _)| JsValue::from_str(name)).collect();
+        let started_at = self.started_at.get().map(|ms| JsValue::from_f64(ms.floor())).unwrap_or(JsValue::NULL);
+        let body = js::object(&[
+            ("toolId", self.form.tool_id.as_str().into()),
+            ("conversationId", self.chat.conversation_id.as_str().into()),
+            ("formData", form_data(&data)),
+            ("fieldsCompleted", completed.into()),
+            ("impressionAt", JsValue::from_f64(self.impression_at.floor())),
+            ("startedAt", started_at),
+            ("idempotencyKey", self.display_id.as_str().into()),
+        ]);
+        let out = self.chat.api.submit(&body).await.map_err(|e| (e.field, e.message))?;
+        Ok((out, data))
     }
 
-    /// The values as the edge expects them; empty fields are left out.
-    async fn collect(self: &Rc<Self>) -> Result<Map<String, Value>, (Option<String>, String)> {
-        let mut data = Map::new();
+    /// The filled-in values by field name, in form order; empty fields are left out.
+    async fn collect(self: &Rc<Self>) -> Result<Vec<(String, JsValue)>, FieldFault> {
+        let mut data = Vec::new();
         for (field, input, _) in &self.inputs {
-            let value = match field.kind {
-                FieldKind::Checkbox => {
-                    let checked = input.unchecked_ref::<HtmlInputElement>().checked();
-                    if checked {
-                        Some(Value::Bool(true))
-                    } else {
-                        None
-                    }
-                }
-                FieldKind::File => self.read_file(field, input).await?.map(Value::String),
-                FieldKind::Textarea => Some(input.unchecked_ref::<HtmlTextAreaElement>().value().into()),
-                FieldKind::Select => Some(input.unchecked_ref::<HtmlSelectElement>().value().into()),
-                _ => Some(input.unchecked_ref::<HtmlInputElement>().value().into()),
+            let value: Option<JsValue> = match field.kind {
+                FieldKind::Checkbox => input.unchecked_ref::<HtmlInputElement>().checked().then_some(JsValue::TRUE),
+                FieldKind::File => self.read_file(field, input).await?.map(JsValue::from),
+                FieldKind::Textarea => non_blank(input.unchecked_ref::<HtmlTextAreaElement>().value()),
+                FieldKind::Select => non_blank(input.unchecked_ref::<HtmlSelectElement>().value()),
+                _ => non_blank(input.unchecked_ref::<HtmlInputElement>().value()),
             };
-            match value {
-                Some(Value::String(s)) if s.trim().is_empty() => {}
-                Some(v) => {
-                    data.insert(field.name.clone(), v);
-                }
-                None => {}
+            if let Some(value) = value {
+                data.push((field.name.clone(), value));
             }
         }
         Ok(data)
@@ -181,7 +168,7 @@ impl FormView {
         self: &Rc<Self>,
         field: &FieldSpec,
         input: &Element,
-    ) -> Result<Option<String>, (Option<String>, String)> {
+    ) -> Result<Option<String>, FieldFault> {
         let Some(file) = input
             .unchecked_ref::<HtmlInputElement>()
             .files()
@@ -204,25 +191,23 @@ impl FormView {
         Ok(Some(url))
     }
 
-    async fn finish(self: &Rc<Self>, out: SubmitOut) {
+    async fn finish(self: &Rc<Self>, out: Submitted, data: Vec<(String, JsValue)>) {
         self.done.set(true);
         let mut message = self.form.success_message.clone();
         if let Some(tool_name) = &out.client_handler {
-            let context = json!({
-                "submissionId": out.submission_id,
-                "toolId": self.form.tool_id,
-                "toolName": tool_name,
-                "conversationId": self.chat.conversation_id,
-                "formData": self.collect().await.unwrap_or_default(),
-            });
+            let context = js::object(&[
+                ("submissionId", out.submission_id.as_str().into()),
+                ("toolId", self.form.tool_id.as_str().into()),
+                ("toolName", tool_name.as_str().into()),
+                ("conversationId", self.chat.conversation_id.as_str().into()),
+                ("formData", form_data(&data)),
+            ]);
             let result = self.chat.handlers.run(tool_name, &context).await;
             if let (false, Some(reason)) = (result.success, &result.message) {
                 message = format!("{message} (Note: {reason})");
             }
-            self.chat
-                .api
-                .client_result(&out.submission_id, result.success, result.message, result.data)
-                .await;
+            let reported = result.message.as_deref();
+            self.chat.api.client_result(&out.submission_id, result.success, reported, result.data).await;
         }
         let done = text_el("div", "lf-msg lf-agent lf-success", &message);
         attr(&done, "data-submission-id", &out.submission_id);
@@ -267,6 +252,19 @@ impl FormView {
             None => self.status.set_text_content(Some(message)),
         }
     }
+}
+
+/// A field name (if the fault is one field's) and the message for the visitor.
+type FieldFault = (Option<String>, String);
+
+fn non_blank(text: String) -> Option<JsValue> {
+    (!text.trim().is_empty()).then(|| JsValue::from(text))
+}
+
+/// `{ name: value, ... }` for the request body and the handler's context.
+fn form_data(data: &[(String, JsValue)]) -> JsValue {
+    let pairs: Vec<(&str, JsValue)> = data.iter().map(|(k, v)| (k.as_str(), v.clone())).collect();
+    js::object(&pairs)
 }
 
 /// One labelled input with an error line under it.

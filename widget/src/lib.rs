@@ -8,10 +8,12 @@
 
 mod api;
 mod chat;
+mod config;
 mod dom;
 mod files;
 mod form;
 mod handlers;
+mod js;
 mod style;
 
 use std::rc::Rc;

@@ -1,0 +1,48 @@
+//! The widget config (`GET /widget/config`) read from parsed JSON into core's types.
+
+use crate::js;
+use leadform_core::form::{ExecutionMode, FieldKind, FieldSpec};
+use leadform_core::wire::{AgentPublic, FormPublic, WidgetConfigOut};
+use wasm_bindgen::JsValue;
+
+pub fn read(value: &JsValue) -> WidgetConfigOut {
+    let agent = js::get(value, "agent");
+    WidgetConfigOut {
+        agent: AgentPublic {
+            id: js::text(&agent, "id"),
+            name: js::text(&agent, "name"),
+            greeting: js::text(&agent, "greeting"),
+            quick_replies: js::strings(&agent, "quickReplies"),
+        },
+        forms: js::items(value, "forms").iter().map(read_form).collect(),
+    }
+}
+
+fn read_form(form: &JsValue) -> FormPublic {
+    FormPublic {
+        tool_id: js::text(form, "toolId"),
+        name: js::text(form, "name"),
+        title: js::text(form, "title"),
+        description: js::text(form, "description"),
+        fields: js::items(form, "fields").iter().map(read_field).collect(),
+        success_message: js::text(form, "successMessage"),
+        dismiss_message: js::text(form, "dismissMessage"),
+        execution_mode: ExecutionMode::parse(&js::text(form, "executionMode")).unwrap_or_default(),
+        triggers: js::strings(form, "triggers"),
+    }
+}
+
+fn read_field(field: &JsValue) -> FieldSpec {
+    let length = |key| js::number(field, key).map(|n| n as u32);
+    FieldSpec {
+        name: js::text(field, "name"),
+        label: js::string(field, "label"),
+        // A kind this widget does not know yet still renders, as a text input.
+        kind: FieldKind::parse(&js::text(field, "type")).unwrap_or_default(),
+        required: js::boolean(field, "required"),
+        placeholder: js::string(field, "placeholder"),
+        options: js::strings(field, "options"),
+        min_length: length("minLength"),
+        max_length: length("maxLength"),
+    }
+}
