@@ -223,7 +223,8 @@ mod tests {
 
     #[test]
     fn each_bad_part_is_named() {
-        let cases: [(&dyn Fn(&mut Map<String, Value>), &str, &str); 6] = [
+        type Mutation<'a> = &'a dyn Fn(&mut Map<String, Value>);
+        let cases: [(Mutation, &str, &str); 6] = [
             (
                 &|m| {
                     m.remove("toolId");

@@ -28,38 +28,72 @@ pub struct Api {
 
 impl Api {
     pub fn new(base: String) -> Self {
-        Api { base: base.trim_end_matches('/').to_string() }
+        Api {
+            base: base.trim_end_matches('/').to_string(),
+        }
     }
 
     pub async fn widget_config(&self, agent_id: &str) -> Result<WidgetConfigOut, String> {
-        let url = format!("{}/widget/config?agentId={}", self.base, js_sys::encode_uri_component(agent_id));
+        let url = format!(
+            "{}/widget/config?agentId={}",
+            self.base,
+            js_sys::encode_uri_component(agent_id)
+        );
         let value = self.call("GET", &url, None).await.map_err(|e| e.message)?;
         Ok(crate::config::read(&value))
     }
 
     /// POSTs a submission (seed 002's request body, built by the form).
     pub async fn submit(&self, body: &JsValue) -> Result<Submitted, CallError> {
-        let answer = self.call("POST", &format!("{}/form-submissions/submit", self.base), Some(body)).await?;
+        let answer = self
+            .call(
+                "POST",
+                &format!("{}/form-submissions/submit", self.base),
+                Some(body),
+            )
+            .await?;
         Ok(Submitted {
             submission_id: js::text(&answer, "submissionId"),
             client_handler: js::string(&answer, "clientHandler"),
         })
     }
 
-    pub async fn client_result(&self, submission_id: &str, success: bool, message: Option<&str>, data: JsValue) {
+    pub async fn client_result(
+        &self,
+        submission_id: &str,
+        success: bool,
+        message: Option<&str>,
+        data: JsValue,
+    ) {
         let body = js::object(&[
             ("submissionId", submission_id.into()),
             ("success", success.into()),
             ("message", js::opt_str(message)),
             ("data", data),
         ]);
-        let _ = self.call("POST", &format!("{}/form-submissions/client-result", self.base), Some(&body)).await;
+        let _ = self
+            .call(
+                "POST",
+                &format!("{}/form-submissions/client-result", self.base),
+                Some(&body),
+            )
+            .await;
     }
 
     /// Fire-and-forget analytics event; a lost event must never disturb the visitor.
     pub async fn event(&self, tool_id: &str, display_id: &str, kind: &str) {
-        let body = js::object(&[("toolId", tool_id.into()), ("displayId", display_id.into()), ("type", kind.into())]);
-        let _ = self.call("POST", &format!("{}/form-submissions/events", self.base), Some(&body)).await;
+        let body = js::object(&[
+            ("toolId", tool_id.into()),
+            ("displayId", display_id.into()),
+            ("type", kind.into()),
+        ]);
+        let _ = self
+            .call(
+                "POST",
+                &format!("{}/form-submissions/events", self.base),
+                Some(&body),
+            )
+            .await;
     }
 
     async fn call(&self, method: &str, url: &str, body: Option<&JsValue>) -> Result<JsValue, CallError> {
@@ -74,18 +108,37 @@ impl Api {
         }
         let request = Request::new_with_str_and_init(url, &init).map_err(network)?;
         if body.is_some() {
-            request.headers().set("Content-Type", "application/json").map_err(network)?;
+            request
+                .headers()
+                .set("Content-Type", "application/json")
+                .map_err(network)?;
         }
-        let window = web_sys::window().ok_or(CallError { message: "no window".into(), field: None })?;
-        let response: Response = JsFuture::from(window.fetch_with_request(&request)).await.map_err(network)?.unchecked_into();
-        let text = JsFuture::from(response.text().map_err(network)?).await.map_err(network)?.as_string().unwrap_or_default();
+        let window = web_sys::window().ok_or(CallError {
+            message: "no window".into(),
+            field: None,
+        })?;
+        let response: Response = JsFuture::from(window.fetch_with_request(&request))
+            .await
+            .map_err(network)?
+            .unchecked_into();
+        let text = JsFuture::from(response.text().map_err(network)?)
+            .await
+            .map_err(network)?
+            .as_string()
+            .unwrap_or_default();
         let parsed = js::parse(&text);
         match (response.ok(), parsed) {
             (true, Some(value)) => Ok(value),
-            (true, None) => Err(CallError { message: "The server sent an answer we could not read.".into(), field: None }),
+            (true, None) => Err(CallError {
+                message: "The server sent an answer we could not read.".into(),
+                field: None,
+            }),
             (false, Some(value)) => {
                 let error = js::get(&value, "error");
-                Err(CallError { message: js::text(&error, "message"), field: js::string(&error, "field") })
+                Err(CallError {
+                    message: js::text(&error, "message"),
+                    field: js::string(&error, "field"),
+                })
             }
             (false, None) => Err(CallError {
                 message: format!("The server answered {}. Please try again.", response.status()),

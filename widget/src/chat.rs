@@ -43,7 +43,8 @@ impl Chat {
         shadow.append_child(&style)?;
 
         let root = el("div", "lf-root");
-        let bubble = text_el("button", "lf-bubble", "💬");
+        let bubble = el("button", "lf-bubble");
+        append(&bubble, &chat_icon());
         attr(&bubble, "type", "button");
         attr(&bubble, "aria-label", &format!("Chat with {}", config.agent.name));
         let panel = el("section", "lf-panel");
@@ -172,5 +173,118 @@ impl Chat {
     pub fn append_to_log(&self, node: &Element) {
         append(&self.log, node);
         self.log.set_scroll_top(self.log.scroll_height());
+    }
+}
+
+/// A speech-bubble icon drawn as SVG: an emoji would depend on the visitor's fonts.
+fn chat_icon() -> Element {
+    const SVG: &str = "http://www.w3.org/2000/svg";
+    let document = crate::dom::document();
+    let svg = document.create_element_ns(Some(SVG), "svg").expect("svg element");
+    for (name, value) in [
+        ("viewBox", "0 0 24 24"),
+        ("width", "26"),
+        ("height", "26"),
+        ("aria-hidden", "true"),
+    ] {
+        attr(&svg, name, value);
+    }
+    let path = document.create_element_ns(Some(SVG), "path").expect("svg path");
+    attr(&path, "fill", "currentColor");
+    attr(
+        &path,
+        "d",
+        "M4 3h16a2 2 0 0 1 2 2v11a2 2 0 0 1-2 2H10l-5 4v-4H4a2 2 0 0 1-2-2V5a2 2 0 0 1 2-2z",
+    );
+    append(&svg, &path);
+    svg
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use wasm_bindgen_test::wasm_bindgen_test;
+
+    fn mount(json: &str) -> (Rc<Chat>, web_sys::ShadowRoot) {
+        let config = crate::config::read(&crate::js::parse(json).unwrap());
+        // Nothing listens there: the impression event fails quietly, as it must.
+        let api = Api::new("http://127.0.0.1:9".into());
+        let chat = Chat::mount(api, config, Handlers::new(js_sys::Function::new_no_args(""))).unwrap();
+        let hosts = crate::dom::document()
+            .query_selector_all("#leadform-widget")
+            .unwrap();
+        let host: Element = hosts.item(hosts.length() - 1).unwrap().unchecked_into();
+        (chat, host.shadow_root().unwrap())
+    }
+
+    const CONFIG: &str = r#"{"agent":{"id":"a","name":"<b>Acme</b>","greeting":"Hello <script>x()</script>"},
+      "forms":[{"toolId":"tool_c","name":"contact_form","title":"<img src=x onerror=alert(1)>","fields":[
+        {"name":"full_name","required":true},
+        {"name":"email","type":"email","label":"Work email"},
+        {"name":"plan","type":"select","options":["Starter","Pro"]},
+        {"name":"consent","type":"checkbox","label":"Email me"}],
+      "successMessage":"Thanks","executionMode":"webhook","triggers":["sales"]}]}"#;
+
+    #[wasm_bindgen_test]
+    fn a_form_renders_from_config_with_text_never_markup() {
+        let (chat, root) = mount(CONFIG);
+        assert!(chat.show_form_named("contact_form"));
+        assert!(!chat.show_form_named("no_such_form"));
+        let q = |sel: &str| root.query_selector(sel).unwrap().unwrap();
+        assert_eq!(
+            q(".lf-form-title").text_content().unwrap(),
+            "<img src=x onerror=alert(1)>"
+        );
+        assert!(root.query_selector(".lf-form img").unwrap().is_none());
+        assert_eq!(
+            q(".lf-agent").text_content().unwrap(),
+            "Hello <script>x()</script>"
+        );
+        assert!(root.query_selector("script").unwrap().is_none());
+        let labels: Vec<String> = (0..4)
+            .map(|i| {
+                root.query_selector_all(".lf-label")
+                    .unwrap()
+                    .item(i)
+                    .unwrap()
+                    .text_content()
+                    .unwrap()
+            })
+            .collect();
+        assert_eq!(labels, ["Full name *", "Work email", "Plan", "Email me"]);
+        assert_eq!(
+            q("input[name=email]").get_attribute("type").as_deref(),
+            Some("email")
+        );
+        assert_eq!(
+            q("input[name=consent]").get_attribute("type").as_deref(),
+            Some("checkbox")
+        );
+        assert_eq!(
+            q("input[name=full_name]")
+                .get_attribute("aria-required")
+                .as_deref(),
+            Some("true")
+        );
+        assert_eq!(
+            root.query_selector_all("select[name=plan] option")
+                .unwrap()
+                .length(),
+            3
+        );
+    }
+
+    #[wasm_bindgen_test]
+    fn asking_for_sales_offers_the_form_and_small_talk_does_not() {
+        let (chat, root) = mount(CONFIG);
+        chat.visitor_says("hello there");
+        assert!(root.query_selector(".lf-form").unwrap().is_none());
+        chat.visitor_says("Can I talk to sales?");
+        assert!(root
+            .query_selector(".lf-form[data-tool=contact_form]")
+            .unwrap()
+            .is_some());
+        let visitor = root.query_selector_all(".lf-visitor").unwrap();
+        assert_eq!(visitor.length(), 2);
     }
 }

@@ -46,3 +46,34 @@ fn read_field(field: &JsValue) -> FieldSpec {
         max_length: length("maxLength"),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use wasm_bindgen_test::wasm_bindgen_test;
+
+    #[wasm_bindgen_test]
+    fn reads_the_edge_config_with_defaults_for_what_is_missing() {
+        let json = r#"{"agent":{"id":"agent_demo","name":"Acme","greeting":"Hi","quickReplies":["Talk to sales"]},
+          "forms":[{"toolId":"tool_a","name":"contact_form","title":"Talk","fields":[
+            {"name":"email","type":"email","required":true,"maxLength":80},
+            {"name":"plan","type":"select","options":["Starter","Pro"]},
+            {"name":"shoe","type":"hologram"}],
+          "successMessage":"Thanks","executionMode":"both","triggers":["sales"]}]}"#;
+        let config = read(&crate::js::parse(json).unwrap());
+        assert_eq!(config.agent.quick_replies, vec!["Talk to sales"]);
+        let form = &config.forms[0];
+        assert_eq!(form.execution_mode, ExecutionMode::Both);
+        assert_eq!(form.dismiss_message, "");
+        assert_eq!(form.fields[0].kind, FieldKind::Email);
+        assert!(form.fields[0].required);
+        assert_eq!(form.fields[0].max_length, Some(80));
+        assert_eq!(form.fields[1].options, vec!["Starter", "Pro"]);
+        assert_eq!(
+            form.fields[2].kind,
+            FieldKind::Text,
+            "an unknown kind renders as text"
+        );
+        assert!(!form.fields[2].required);
+    }
+}

@@ -11,8 +11,14 @@ pub fn too_large(file: &File) -> Option<String> {
     let size = file.size();
     // Tenths of a megabyte by integer arithmetic: float formatting would add ~14 KB of wasm.
     let tenths = (size * 10.0 / 1_048_576.0).round() as u64;
-    (size > MAX_FILE_BYTES as f64)
-        .then(|| format!("{} is {}.{} MB; files can be at most 5 MB.", file.name(), tenths / 10, tenths % 10))
+    (size > MAX_FILE_BYTES as f64).then(|| {
+        format!(
+            "{} is {}.{} MB; files can be at most 5 MB.",
+            file.name(),
+            tenths / 10,
+            tenths % 10
+        )
+    })
 }
 
 /// Reads `file` as a `data:<type>;base64,...` URL, reporting progress from 0 to 100.
@@ -50,4 +56,51 @@ pub async fn read_data_url(
     } else {
         format!("data:{};base64,", file.type_())
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::cell::Cell;
+    use std::rc::Rc;
+    use wasm_bindgen_test::wasm_bindgen_test;
+
+    fn file_of(bytes: usize, name: &str, kind: &str) -> File {
+        let parts = js_sys::Array::of1(&js_sys::Uint8Array::new_with_length(bytes as u32));
+        let options = web_sys::FilePropertyBag::new();
+        options.set_type(kind);
+        File::new_with_u8_array_sequence_and_options(&parts, name, &options).unwrap()
+    }
+
+    #[wasm_bindgen_test]
+    fn files_over_five_megabytes_are_refused_before_reading() {
+        let big = file_of(MAX_FILE_BYTES + 1, "deck.pdf", "application/pdf");
+        assert_eq!(
+            too_large(&big).unwrap(),
+            "deck.pdf is 5.0 MB; files can be at most 5 MB."
+        );
+        let bigger = file_of(6 * 1024 * 1024, "video.mp4", "video/mp4");
+        assert_eq!(
+            too_large(&bigger).unwrap(),
+            "video.mp4 is 6.0 MB; files can be at most 5 MB."
+        );
+        assert!(too_large(&file_of(MAX_FILE_BYTES, "ok.pdf", "application/pdf")).is_none());
+    }
+
+    #[wasm_bindgen_test]
+    async fn a_file_becomes_a_base64_data_url_with_progress() {
+        let parts = js_sys::Array::of1(&js_sys::Uint8Array::from(&b"hello"[..]));
+        let options = web_sys::FilePropertyBag::new();
+        options.set_type("text/plain");
+        let file = File::new_with_u8_array_sequence_and_options(&parts, "hi.txt", &options).unwrap();
+        let last = Rc::new(Cell::new(0));
+        let seen = last.clone();
+        let url = read_data_url(&file, move |pct| seen.set(pct)).await.unwrap();
+        assert_eq!(url, "data:text/plain;base64,aGVsbG8=");
+        assert_eq!(last.get(), 100);
+        let empty = read_data_url(&file_of(0, "empty.txt", "text/plain"), |_| {})
+            .await
+            .unwrap();
+        assert_eq!(empty, "data:text/plain;base64,");
+    }
 }

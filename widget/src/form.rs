@@ -2,12 +2,12 @@
 //! submitted once per display. The edge validates (one set of rules, in core); its `400`
 //! names the field, and the message is shown under that field.
 
+use crate::api::Submitted;
 use crate::chat::Chat;
 use crate::dom::{append, attr, el, now_ms, on, random_id, text_el};
 use crate::files;
-use leadform_core::form::{FieldKind, FieldSpec};
-use crate::api::Submitted;
 use crate::js;
+use leadform_core::form::{FieldKind, FieldSpec};
 use leadform_core::wire::FormPublic;
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
@@ -132,7 +132,11 @@ impl FormView {
         self.clear_errors();
         let data = self.collect().await?;
         let completed: js_sys::Array = data.iter().map(|(name, _)| JsValue::from_str(name)).collect();
-        let started_at = self.started_at.get().map(|ms| JsValue::from_f64(ms.floor())).unwrap_or(JsValue::NULL);
+        let started_at = self
+            .started_at
+            .get()
+            .map(|ms| JsValue::from_f64(ms.floor()))
+            .unwrap_or(JsValue::NULL);
         let body = js::object(&[
             ("toolId", self.form.tool_id.as_str().into()),
             ("conversationId", self.chat.conversation_id.as_str().into()),
@@ -142,7 +146,12 @@ impl FormView {
             ("startedAt", started_at),
             ("idempotencyKey", self.display_id.as_str().into()),
         ]);
-        let out = self.chat.api.submit(&body).await.map_err(|e| (e.field, e.message))?;
+        let out = self
+            .chat
+            .api
+            .submit(&body)
+            .await
+            .map_err(|e| (e.field, e.message))?;
         Ok((out, data))
     }
 
@@ -151,7 +160,10 @@ impl FormView {
         let mut data = Vec::new();
         for (field, input, _) in &self.inputs {
             let value: Option<JsValue> = match field.kind {
-                FieldKind::Checkbox => input.unchecked_ref::<HtmlInputElement>().checked().then_some(JsValue::TRUE),
+                FieldKind::Checkbox => input
+                    .unchecked_ref::<HtmlInputElement>()
+                    .checked()
+                    .then_some(JsValue::TRUE),
                 FieldKind::File => self.read_file(field, input).await?.map(JsValue::from),
                 FieldKind::Textarea => non_blank(input.unchecked_ref::<HtmlTextAreaElement>().value()),
                 FieldKind::Select => non_blank(input.unchecked_ref::<HtmlSelectElement>().value()),
@@ -207,7 +219,10 @@ impl FormView {
                 message = format!("{message} (Note: {reason})");
             }
             let reported = result.message.as_deref();
-            self.chat.api.client_result(&out.submission_id, result.success, reported, result.data).await;
+            self.chat
+                .api
+                .client_result(&out.submission_id, result.success, reported, result.data)
+                .await;
         }
         let done = text_el("div", "lf-msg lf-agent lf-success", &message);
         attr(&done, "data-submission-id", &out.submission_id);
@@ -240,11 +255,11 @@ impl FormView {
             .find(|(spec, _, _)| Some(spec.name.as_str()) == field);
         match at_field {
             Some((spec, input, error)) => {
-                let text = if message.starts_with(&spec.name) {
-                    message.to_string()
-                } else {
-                    format!("{} {message}", spec.display_label())
-                };
+                // The edge says "email: must be ..."; the visitor reads "Work email must be ...".
+                let reason = message
+                    .strip_prefix(&format!("{}: ", spec.name))
+                    .unwrap_or(message);
+                let text = format!("{} {reason}", spec.display_label());
                 error.set_text_content(Some(&text));
                 attr(input, "aria-invalid", "true");
                 crate::dom::focus(input);

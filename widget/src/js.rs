@@ -10,7 +10,10 @@ pub fn parse(text: &str) -> Option<JsValue> {
 }
 
 pub fn stringify(value: &JsValue) -> String {
-    JSON::stringify(value).ok().and_then(|s| s.as_string()).unwrap_or_default()
+    JSON::stringify(value)
+        .ok()
+        .and_then(|s| s.as_string())
+        .unwrap_or_default()
 }
 
 pub fn get(obj: &JsValue, key: &str) -> JsValue {

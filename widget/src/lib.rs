@@ -19,6 +19,9 @@ mod style;
 use std::rc::Rc;
 use wasm_bindgen::prelude::*;
 
+#[cfg(test)]
+wasm_bindgen_test::wasm_bindgen_test_configure!(run_in_browser);
+
 /// The running widget, as the shim holds it.
 #[wasm_bindgen]
 pub struct Widget {

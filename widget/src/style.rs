@@ -3,7 +3,7 @@
 pub const CSS: &str = r#"
 :host { all: initial; }
 .lf-root { position: fixed; right: 20px; bottom: 20px; z-index: 2147483000; font: 14px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; color: #1d2433; }
-.lf-bubble { width: 56px; height: 56px; border-radius: 50%; border: 0; background: #3b5bdb; color: #fff; font-size: 24px; cursor: pointer; box-shadow: 0 6px 20px rgba(30,40,90,.3); float: right; }
+.lf-bubble { width: 56px; height: 56px; border-radius: 50%; border: 0; background: #3b5bdb; color: #fff; cursor: pointer; display: grid; place-items: center; box-shadow: 0 6px 20px rgba(30,40,90,.3); float: right; }
 .lf-bubble:focus-visible, button:focus-visible, input:focus-visible, textarea:focus-visible, select:focus-visible { outline: 2px solid #f59f00; outline-offset: 2px; }
 .lf-panel { position: absolute; right: 0; bottom: 70px; width: min(370px, calc(100vw - 40px)); height: min(560px, calc(100vh - 110px)); display: flex; flex-direction: column; background: #fff; border-radius: 14px; box-shadow: 0 12px 40px rgba(20,30,60,.25); overflow: hidden; }
 .lf-panel[hidden] { display: none; }
