@@ -14,6 +14,7 @@ use crate::error::{ApiError, ApiResult};
 use crate::http::json_body;
 use crate::ids::new_id;
 use crate::storage::{agents, deliveries, submissions, tools};
+use leadform_core::form::ExecutionMode;
 use leadform_core::validate::{validate_form, FieldError, FILE_TOO_LARGE};
 use leadform_core::wire::{SubmitIn, SubmitOut, WebhookResult};
 use std::time::Duration;
@@ -101,15 +102,12 @@ pub async fn submit(mut req: Request, env: &Env, origin: Option<&str>) -> ApiRes
         }
         None => None,
     };
-    let out = SubmitOut {
-        success: true,
-        submission_id: submission_id.clone(),
-        execution_mode: tool.execution_mode,
+    let body = serde_json::to_string(&answer(
+        &submission_id,
+        tool.execution_mode,
+        &tool.name,
         webhook_result,
-        post_action_results: vec![],
-        client_handler: tool.execution_mode.uses_client().then(|| tool.name.clone()),
-    };
-    let body = serde_json::to_string(&out)?;
+    ))?;
     if input.idempotency_key.is_some() {
         submissions::save_response(&db, &submission_id, &body).await?;
     }
@@ -136,17 +134,33 @@ async fn first_answer(db: &D1Database, tool_id: &str, key: &str) -> ApiResult<Op
                 .await?
                 .into_iter()
                 .find(|d| d.kind == "webhook");
-            serde_json::to_string(&SubmitOut {
-                success: true,
-                submission_id,
-                execution_mode: submission.execution_mode,
-                webhook_result: webhook.map(|d| result_of(&d)),
-                post_action_results: vec![],
-                client_handler: submission.execution_mode.uses_client().then_some(tool.name),
-            })?
+            let webhook_result = webhook.map(|d| result_of(&d));
+            serde_json::to_string(&answer(
+                &submission_id,
+                submission.execution_mode,
+                &tool.name,
+                webhook_result,
+            ))?
         }
     };
     Ok(Some(json_text(body, 200)?))
+}
+
+/// Seed 002's answer to a stored submission.
+fn answer(
+    submission_id: &str,
+    mode: ExecutionMode,
+    tool_name: &str,
+    webhook: Option<WebhookResult>,
+) -> SubmitOut {
+    SubmitOut {
+        success: true,
+        submission_id: submission_id.to_string(),
+        execution_mode: mode,
+        webhook_result: webhook,
+        post_action_results: vec![],
+        client_handler: mode.uses_client().then(|| tool_name.to_string()),
+    }
 }
 
 /// Waits up to `wait_ms` for the first attempt of a delivery and reports it.
@@ -154,9 +168,11 @@ async fn first_attempt(db: &D1Database, delivery_id: &str, wait_ms: u64) -> ApiR
     const POLL_MS: u64 = 50;
     let mut waited = 0;
     loop {
-        let delivery = deliveries::get(db, delivery_id).await?;
-        if let Some(d) = delivery.filter(|d| d.attempts > 0 || waited >= wait_ms) {
-            return Ok(result_of(&d));
+        let delivery = deliveries::get(db, delivery_id)
+            .await?
+            .ok_or_else(|| ApiError::Internal(format!("delivery {delivery_id} vanished")))?;
+        if delivery.attempts > 0 || waited >= wait_ms {
+            return Ok(result_of(&delivery));
         }
         Delay::from(Duration::from_millis(POLL_MS)).await;
         waited += POLL_MS;
