@@ -14,4 +14,4 @@ echo "== widget (wasm-bindgen-test in headless Chromium)"
 CHROMEDRIVER=/usr/bin/chromedriver wasm-pack test --headless --chrome widget
 
 echo "== API and end-to-end (node --test, real workerd + Chromium)"
-node --test --test-concurrency=1 tests/
+node --test --test-concurrency=1 tests/*.test.mjs

@@ -1,11 +1,10 @@
 //! `POST /form-submissions/client-result`: what a page's registered handler reported.
 
-use super::check_origin;
+use super::widget_tool;
 use crate::bindings;
 use crate::error::{ApiError, ApiResult};
 use crate::http::{json, json_body};
 use crate::storage::submissions::{self, Part};
-use crate::storage::{agents, tools};
 use leadform_core::status::Outcome;
 use leadform_core::validate::FieldError;
 use serde_json::{json, Value};
@@ -24,13 +23,7 @@ pub async fn record(mut req: Request, env: &Env, origin: Option<&str>) -> ApiRes
     let submission = submissions::get(&db, &submission_id)
         .await?
         .ok_or_else(|| ApiError::not_found("submission", &submission_id))?;
-    let tool = tools::get(&db, &submission.tool_id)
-        .await?
-        .ok_or_else(|| ApiError::not_found("tool", &submission.tool_id))?;
-    let agent = agents::get(&db, &tool.agent_id)
-        .await?
-        .ok_or_else(|| ApiError::not_found("agent", &tool.agent_id))?;
-    check_origin(&agent.allowed_origins, origin)?;
+    widget_tool(&db, &submission.tool_id, origin).await?;
     if !submission.execution_mode.uses_client() {
         return Err(FieldError::new("submissionId", "belongs to a form without a client handler").into());
     }

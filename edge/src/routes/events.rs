@@ -1,11 +1,11 @@
 //! `POST /form-submissions/events`: impression, start and dismiss of a form display.
 
-use super::check_origin;
+use super::widget_tool;
 use crate::bindings;
 use crate::clock::now_ms;
-use crate::error::{ApiError, ApiResult};
+use crate::error::ApiResult;
 use crate::http::{json, json_body};
-use crate::storage::{agents, events, tools};
+use crate::storage::events;
 use leadform_core::validate::FieldError;
 use serde_json::{json, Value};
 use worker::{Env, Request, Response};
@@ -27,13 +27,7 @@ pub async fn record(mut req: Request, env: &Env, origin: Option<&str>) -> ApiRes
         return Err(FieldError::new("type", "must be impression, start or dismiss").into());
     }
     let db = env.d1(bindings::DB)?;
-    let tool = tools::get(&db, &tool_id)
-        .await?
-        .ok_or_else(|| ApiError::not_found("tool", &tool_id))?;
-    let agent = agents::get(&db, &tool.agent_id)
-        .await?
-        .ok_or_else(|| ApiError::not_found("agent", &tool.agent_id))?;
-    check_origin(&agent.allowed_origins, origin)?;
+    let tool = widget_tool(&db, &tool_id, origin).await?;
     events::record(&db, &tool.id, &display_id, &kind, now_ms()).await?;
     json(&json!({ "success": true }), 202)
 }

@@ -12,7 +12,8 @@ use crate::bindings;
 use crate::error::{ApiError, ApiResult};
 use crate::http::cors_headers;
 use crate::storage::agents;
-use worker::{Env, Method, Request, Response, Result};
+use crate::storage::tools::{self, Tool};
+use worker::{D1Database, Env, Method, Request, Response, Result};
 
 pub async fn handle(req: Request, env: Env) -> Result<Response> {
     let origin = req.headers().get("Origin")?;
@@ -50,8 +51,20 @@ async fn allow_origin(env: &Env, response: &mut Response, origin: Option<&str>) 
     Ok(())
 }
 
-/// Refuses a widget call from a page the agent does not list in `allowedOrigins`. Calls
-/// without an `Origin` (curl, servers) are not from a browser page and pass.
+/// The tool a widget call names, once its agent allows the calling page. Calls without an
+/// `Origin` (curl, servers) are not from a browser page and pass; a page on an origin the
+/// agent does not list in `allowedOrigins` is refused.
+pub async fn widget_tool(db: &D1Database, tool_id: &str, origin: Option<&str>) -> ApiResult<Tool> {
+    let tool = tools::get(db, tool_id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("tool", tool_id))?;
+    let agent = agents::get(db, &tool.agent_id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("agent", &tool.agent_id))?;
+    check_origin(&agent.allowed_origins, origin)?;
+    Ok(tool)
+}
+
 pub fn check_origin(allowed: &[String], origin: Option<&str>) -> ApiResult<()> {
     match origin {
         Some(origin) if !crate::http::origin_allowed(allowed, origin) => {

@@ -5,7 +5,7 @@
 //! (`FIRST_ATTEMPT_WAIT_MS`, 2 s by default) for the consumer's first, immediate attempt so
 //! `webhookResult` can say how it went; if it has not finished, `pending: true` says so.
 
-use super::check_origin;
+use super::widget_tool;
 use crate::bindings;
 use crate::clock::now_ms;
 use crate::config;
@@ -13,7 +13,7 @@ use crate::delivery::{self, DeliveryMessage};
 use crate::error::{ApiError, ApiResult};
 use crate::http::json_body;
 use crate::ids::new_id;
-use crate::storage::{agents, deliveries, submissions, tools};
+use crate::storage::{deliveries, submissions, tools};
 use leadform_core::form::ExecutionMode;
 use leadform_core::validate::{validate_form, FieldError, FILE_TOO_LARGE};
 use leadform_core::wire::{SubmitIn, SubmitOut, WebhookResult};
@@ -23,13 +23,7 @@ use worker::{D1Database, Delay, Env, Request, Response};
 pub async fn submit(mut req: Request, env: &Env, origin: Option<&str>) -> ApiResult<Response> {
     let input = SubmitIn::from_json(&json_body(&mut req).await?)?;
     let db = env.d1(bindings::DB)?;
-    let tool = tools::get(&db, &input.tool_id)
-        .await?
-        .ok_or_else(|| ApiError::not_found("tool", &input.tool_id))?;
-    let agent = agents::get(&db, &tool.agent_id)
-        .await?
-        .ok_or_else(|| ApiError::not_found("agent", &tool.agent_id))?;
-    check_origin(&agent.allowed_origins, origin)?;
+    let tool = widget_tool(&db, &input.tool_id, origin).await?;
 
     if let Some(key) = &input.idempotency_key {
         if let Some(first) = first_answer(&db, &tool.id, key).await? {
@@ -59,7 +53,7 @@ pub async fn submit(mut req: Request, env: &Env, origin: Option<&str>) -> ApiRes
     let submission_id = new_id("sub");
     let new = submissions::NewSubmission {
         id: &submission_id,
-        agent_id: &agent.id,
+        agent_id: &tool.agent_id,
         tool_id: &tool.id,
         conversation_id: input.conversation_id.as_deref(),
         form_data: &form_data,
