@@ -96,6 +96,13 @@ impl Chat {
         let c = chat.clone();
         on(&close, "click", move |_| c.close());
         let c = chat.clone();
+        on(&chat.panel, "keydown", move |event| {
+            let key = event.dyn_ref::<web_sys::KeyboardEvent>().map(|e| e.key());
+            if key.as_deref() == Some("Escape") {
+                c.close();
+            }
+        });
+        let c = chat.clone();
         on(&compose, "submit", move |event| {
             event.prevent_default();
             let field: HtmlInputElement = input.clone().unchecked_into();
@@ -164,6 +171,9 @@ impl Chat {
     fn show_form(self: &Rc<Self>, form: FormPublic) {
         let card = form::FormView::render(self.clone(), form);
         self.append_to_log(&card);
+        if let Ok(Some(first)) = card.query_selector(".lf-input-field") {
+            focus(&first);
+        }
     }
 
     fn add_message(&self, class: &str, text: &str) {
@@ -272,6 +282,24 @@ mod tests {
                 .length(),
             3
         );
+    }
+
+    #[wasm_bindgen_test]
+    fn escape_closes_the_panel() {
+        let (chat, root) = mount(CONFIG);
+        chat.open();
+        let panel = root.query_selector(".lf-panel").unwrap().unwrap();
+        assert!(!panel.has_attribute("hidden"));
+        let init = web_sys::KeyboardEventInit::new();
+        init.set_key("Escape");
+        init.set_bubbles(true);
+        let escape = web_sys::KeyboardEvent::new_with_keyboard_event_init_dict("keydown", &init).unwrap();
+        root.query_selector(".lf-input")
+            .unwrap()
+            .unwrap()
+            .dispatch_event(&escape)
+            .unwrap();
+        assert!(panel.has_attribute("hidden"));
     }
 
     #[wasm_bindgen_test]
