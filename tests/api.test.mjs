@@ -161,6 +161,57 @@ test("a receiver that refuses with a 4xx is not retried", async () => {
   await own.stop();
 });
 
+test("a 429 with Retry-After delays the next attempt past the schedule", async () => {
+  const { receiver: own } = await toolWithReceiver("tool_busy", (_req, index) => (index === 0 ? 429 : 200));
+  own.retryAfter = "2";
+  const res = await postJson(stack.url + "/form-submissions/submit", seedSubmit({ toolId: "tool_busy" }));
+  await stack.waitForStatus(res.json.submissionId, ["webhook_success"]);
+  const gap = own.requests[1].at - own.requests[0].at;
+  assert.ok(gap >= 1900, `retried after ${gap} ms; Retry-After said 2 s, the schedule 1 s`);
+  await own.stop();
+});
+
+test("redirects are not followed: a 3xx is the receiver's final answer", async () => {
+  const elsewhere = await startReceiver();
+  const { receiver: own } = await toolWithReceiver("tool_moved", () => 302);
+  own.location = elsewhere.url + "/internal";
+  const res = await postJson(stack.url + "/form-submissions/submit", seedSubmit({ toolId: "tool_moved" }));
+  const log = await stack.waitForStatus(res.json.submissionId, ["webhook_failed"]);
+  assert.deepEqual(log.deliveries[0].attempts.map((a) => a.statusCode), [302]);
+  assert.equal(elsewhere.requests.length, 0, "the redirect target got nothing");
+  await Promise.all([own.stop(), elsewhere.stop()]);
+});
+
+test("client mode: the answer names the handler, the handler's result moves the status once", async () => {
+  const created = await stack.owner("POST", "/v1/agents/agent_api/tools", contactForm(undefined, { id: "tool_client", name: "crm_form", executionMode: "client" }));
+  assert.equal(created.status, 201, JSON.stringify(created.body));
+  const res = await postJson(stack.url + "/form-submissions/submit", seedSubmit({ toolId: "tool_client" }));
+  assert.equal(res.status, 200, res.text);
+  assert.equal(res.json.executionMode, "client");
+  assert.equal(res.json.clientHandler, "crm_form");
+  assert.equal(res.json.webhookResult, null);
+  const id = res.json.submissionId;
+  assert.equal((await stack.owner("GET", `/v1/submissions/${id}`)).body.submission.status, "submitted");
+
+  const reported = await postJson(stack.url + "/form-submissions/client-result", { submissionId: id, success: true, message: "Lead created in CRM" });
+  assert.equal(reported.status, 200, reported.text);
+  assert.deepEqual(reported.json, { success: true, status: "client_success" });
+  const again = await postJson(stack.url + "/form-submissions/client-result", { submissionId: id, success: false });
+  assert.equal(again.status, 409);
+  assert.equal(again.json.error.code, "already_reported");
+  assert.equal((await stack.owner("GET", `/v1/submissions/${id}`)).body.submission.status, "client_success");
+
+  const noFlag = await postJson(stack.url + "/form-submissions/client-result", { submissionId: id });
+  assert.equal(noFlag.status, 400);
+  assert.equal(noFlag.json.error.field, "success");
+  const unknown = await postJson(stack.url + "/form-submissions/client-result", { submissionId: "sub_nope", success: true });
+  assert.equal(unknown.status, 404);
+  const webhookOnly = await postJson(stack.url + "/form-submissions/submit", seedSubmit());
+  const wrongMode = await postJson(stack.url + "/form-submissions/client-result", { submissionId: webhookOnly.json.submissionId, success: true });
+  assert.equal(wrongMode.status, 400);
+  assert.equal(wrongMode.json.error.field, "submissionId");
+});
+
 test("widget config lists the agent's forms without secrets", async () => {
   const res = await fetch(stack.url + "/widget/config?agentId=agent_api");
   assert.equal(res.status, 200);
@@ -210,6 +261,12 @@ test("the owner API wants the key and checks what it is given", async () => {
   const missingName = await stack.owner("POST", "/v1/agents", { greeting: "hi" });
   assert.equal(missingName.status, 400);
   assert.equal(missingName.body.error.field, "name");
+  const badKind = await stack.owner("POST", "/v1/agents/agent_api/tools", contactForm("https://crm.example.com/x", {
+    id: "tool_x", name: "x", fields: [{ name: "email", type: "email" }, { name: "shade", type: "colour" }],
+  }));
+  assert.equal(badKind.status, 400);
+  assert.equal(badKind.body.error.field, "fields[1].type");
+  assert.match(badKind.body.error.message, /unknown variant `colour`/);
 
   const patched = await stack.owner("PATCH", "/v1/tools/tool_contact_form", { successMessage: "Got it!" });
   assert.equal(patched.status, 200);

@@ -3,6 +3,7 @@
 use crate::form::{ExecutionMode, FieldKind, FieldSpec, DEFAULT_SUCCESS_MESSAGE};
 use crate::validate::{is_http_url, FieldError};
 use serde::{Deserialize, Serialize};
+use std::net::{IpAddr, Ipv4Addr};
 
 /// `POST /v1/agents` (and the merged body of a `PATCH`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -136,15 +137,24 @@ fn is_origin(text: &str) -> bool {
 }
 
 /// Webhook targets must be http(s) and must not name this machine (unless `allow_loopback`)
-/// or a private network by address (a guard against server-side request forgery).
+/// or a private, shared or link-local network by address (a guard against server-side
+/// request forgery). The URL is parsed the way `fetch` parses it, so `http://2130706433/`
+/// or `http://127.0.0.1\@example.com/` are seen for what they are. Names are not resolved
+/// here: on Cloudflare's network a Worker's fetch cannot reach private addresses anyway.
 pub fn check_webhook_url(url: &str, allow_loopback: bool) -> Result<(), FieldError> {
     let field = "webhookUrl";
-    if !is_http_url(url) {
+    let parsed =
+        url::Url::parse(url).map_err(|_| FieldError::new(field, "must be an http:// or https:// URL"))?;
+    if !matches!(parsed.scheme(), "http" | "https") {
         return Err(FieldError::new(field, "must be an http:// or https:// URL"));
     }
-    let host = host_of(url);
-    let exempt = allow_loopback && is_loopback_host(&host);
-    if is_internal_host(&host) && !exempt {
+    let target = match parsed.host() {
+        Some(url::Host::Domain(name)) => Target::Name(name.trim_end_matches('.').to_ascii_lowercase()),
+        Some(url::Host::Ipv4(ip)) => Target::Ip(ip.into()),
+        Some(url::Host::Ipv6(ip)) => Target::Ip(ip.into()),
+        None => return Err(FieldError::new(field, "must name a host")),
+    };
+    if target.is_internal() && !(allow_loopback && target.is_loopback()) {
         return Err(FieldError::new(
             field,
             "must not point at a private, loopback or link-local address",
@@ -153,54 +163,63 @@ pub fn check_webhook_url(url: &str, allow_loopback: bool) -> Result<(), FieldErr
     Ok(())
 }
 
-fn host_of(url: &str) -> String {
-    let rest = url.split_once("://").map(|(_, r)| r).unwrap_or(url);
-    let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
-    let host_port = authority.rsplit_once('@').map(|(_, h)| h).unwrap_or(authority);
-    let host = match host_port.strip_prefix('[') {
-        Some(v6) => v6.split(']').next().unwrap_or(""),
-        None => host_port.split(':').next().unwrap_or(""),
-    };
-    host.to_ascii_lowercase()
+enum Target {
+    Name(String),
+    Ip(IpAddr),
 }
 
-fn is_loopback_host(host: &str) -> bool {
-    host == "localhost"
-        || host
-            .parse::<std::net::Ipv4Addr>()
-            .is_ok_and(|ip| ip.is_loopback())
-        || host
-            .parse::<std::net::Ipv6Addr>()
-            .is_ok_and(|ip| ip.is_loopback())
+impl Target {
+    fn is_loopback(&self) -> bool {
+        match self {
+            Target::Name(name) => name == "localhost" || name.ends_with(".localhost"),
+            Target::Ip(ip) => ip.is_loopback() || ipv4_inside(ip).is_some_and(|v4| v4.is_loopback()),
+        }
+    }
+
+    fn is_internal(&self) -> bool {
+        match self {
+            Target::Name(name) => {
+                self.is_loopback()
+                    || name.ends_with(".local")
+                    || name.ends_with(".internal")
+                    || !name.contains('.')
+            }
+            Target::Ip(IpAddr::V4(ip)) => is_internal_v4(*ip),
+            Target::Ip(ip @ IpAddr::V6(v6)) => {
+                let first = v6.segments()[0];
+                ip.is_loopback()
+                    || ip.is_unspecified()
+                    || ip.is_multicast()
+                    || (first & 0xfe00) == 0xfc00 // unique local
+                    || (first & 0xffc0) == 0xfe80 // link-local
+                    || ipv4_inside(ip).is_some_and(is_internal_v4)
+            }
+        }
+    }
 }
 
-fn is_internal_host(host: &str) -> bool {
-    if host == "localhost"
-        || host.ends_with(".localhost")
-        || host.ends_with(".local")
-        || host.ends_with(".internal")
-    {
-        return true;
-    }
-    if let Ok(ip) = host.parse::<std::net::Ipv4Addr>() {
-        return ip.is_loopback()
-            || ip.is_private()
-            || ip.is_link_local()
-            || ip.is_unspecified()
-            || ip.octets()[0] == 0;
-    }
-    if let Ok(ip) = host.parse::<std::net::Ipv6Addr>() {
-        let first = ip.segments()[0];
-        let mapped_v4 = ip
-            .to_ipv4_mapped()
-            .is_some_and(|v4| is_internal_host(&v4.to_string()));
-        return ip.is_loopback()
-            || ip.is_unspecified()
-            || (first & 0xfe00) == 0xfc00
-            || (first & 0xffc0) == 0xfe80
-            || mapped_v4;
-    }
-    false
+/// The IPv4 address an IPv6 one carries (mapped `::ffff:a.b.c.d` or NAT64 `64:ff9b::a.b.c.d`).
+fn ipv4_inside(ip: &IpAddr) -> Option<Ipv4Addr> {
+    let IpAddr::V6(v6) = ip else { return None };
+    let s = v6.segments();
+    let nat64 = s[..6] == [0x64, 0xff9b, 0, 0, 0, 0];
+    v6.to_ipv4_mapped().or_else(|| {
+        nat64.then(|| Ipv4Addr::new((s[6] >> 8) as u8, s[6] as u8, (s[7] >> 8) as u8, s[7] as u8))
+    })
+}
+
+fn is_internal_v4(ip: Ipv4Addr) -> bool {
+    let [a, b, ..] = ip.octets();
+    ip.is_loopback()
+        || ip.is_private()
+        || ip.is_link_local()
+        || ip.is_unspecified()
+        || ip.is_broadcast()
+        || ip.is_multicast()
+        || a == 0
+        || (a == 100 && (64..128).contains(&b)) // shared address space (carrier-grade NAT)
+        || (a == 198 && (18..20).contains(&b)) // benchmarking
+        || a >= 240 // reserved
 }
 
 #[cfg(test)]
@@ -228,6 +247,25 @@ mod tests {
             ("http://[fd00::1]/x", false, false),
             ("http://user@127.0.0.1/x", false, true),
             ("ftp://example.com", false, false),
+            // How fetch reads them, not how they look.
+            ("http://127.0.0.1\\@example.com/x", false, true),
+            ("http://2130706433/x", false, true),
+            ("http://0x7f.1/x", false, true),
+            ("http://127.1/x", false, true),
+            ("http://localhost./x", false, true),
+            ("http://127.0.0.1./x", false, true),
+            ("http://%6c%6fcalhost/x", false, true),
+            ("http://[::ffff:127.0.0.1]/x", false, true),
+            ("http://[::ffff:10.0.0.1]/x", false, false),
+            ("http://[64:ff9b::a00:1]/x", false, false),
+            ("http://100.64.0.1/x", false, false),
+            ("http://198.18.0.1/x", false, false),
+            ("http://224.0.0.1/x", false, false),
+            ("http://255.255.255.255/x", false, false),
+            ("http://intranet/x", false, false),
+            ("http://crm.internal/x", false, false),
+            ("https://hooks.slack.com/services/T0/B0/X", true, true),
+            ("http://8.8.8.8/x", true, true),
         ];
         for (url, in_production, with_loopback) in cases {
             let mut t = t.clone();

@@ -17,6 +17,9 @@ pub enum AttemptResult {
     Answered(u16),
     /// No answer in time, or the connection failed.
     NoAnswer,
+    /// We could not build the request (the submission or its tool is gone, the secret
+    /// is broken): nothing was sent and trying again would not change that.
+    NotSent,
 }
 
 /// What to do after an attempt.
@@ -25,7 +28,8 @@ pub enum Verdict {
     Delivered,
     /// Worth another attempt (time-out, network error, 5xx, 429).
     Retry,
-    /// The receiver refused it for good (other 4xx, 3xx): retrying would not help.
+    /// The receiver refused it for good (other 4xx, 3xx; redirects are not followed), or it
+    /// could not be sent at all: retrying would not help.
     Reject,
 }
 
@@ -34,7 +38,7 @@ pub fn verdict(result: AttemptResult) -> Verdict {
         AttemptResult::Answered(code) if (200..300).contains(&code) => Verdict::Delivered,
         AttemptResult::Answered(429) | AttemptResult::NoAnswer => Verdict::Retry,
         AttemptResult::Answered(code) if code >= 500 => Verdict::Retry,
-        AttemptResult::Answered(_) => Verdict::Reject,
+        AttemptResult::Answered(_) | AttemptResult::NotSent => Verdict::Reject,
     }
 }
 
@@ -64,6 +68,7 @@ mod tests {
             (Answered(400), Verdict::Reject),
             (Answered(410), Verdict::Reject),
             (Answered(301), Verdict::Reject),
+            (NotSent, Verdict::Reject),
         ];
         for (result, expected) in table {
             assert_eq!(verdict(result), expected, "{result:?}");

@@ -188,32 +188,31 @@ pub const FILE_TOO_LARGE: &str = "file too large (at most 5 MB)";
 #[derive(Debug, PartialEq, Eq)]
 pub struct DataUrl<'a> {
     pub content_type: &'a str,
+    /// The base64 text, padding included.
     pub base64: &'a str,
 }
 
 impl DataUrl<'_> {
     /// Decoded size computed from the base64 length, without decoding.
     pub fn decoded_len(&self) -> usize {
-        let len = self.base64.len();
-        let padding = self
-            .base64
-            .bytes()
-            .rev()
-            .take_while(|b| *b == b'=')
-            .count()
-            .min(2);
-        (len / 4) * 3 + [0, 0, 1, 2][len % 4] - padding
+        let data = self.base64.trim_end_matches('=').len();
+        data / 4 * 3 + [0, 0, 1, 2][data % 4]
     }
 }
 
+/// Reads `data:<type>;base64,<payload>`; `None` unless the payload is well-formed base64
+/// (padded or not, `=` only at the end).
 pub fn parse_data_url(text: &str) -> Option<DataUrl<'_>> {
     let rest = text.strip_prefix("data:")?;
     let (meta, base64) = rest.split_once(',')?;
     let content_type = meta.strip_suffix(";base64")?;
-    let valid = base64
+    let data = base64.trim_end_matches('=');
+    let padding = base64.len() - data.len();
+    let alphabet = data
         .bytes()
-        .all(|b| b.is_ascii_alphanumeric() || b"+/=".contains(&b));
-    valid.then_some(DataUrl { content_type, base64 })
+        .all(|b| b.is_ascii_alphanumeric() || b == b'+' || b == b'/');
+    let shape = data.len() % 4 != 1 && (padding == 0 || (padding <= 2 && base64.len() % 4 == 0));
+    (alphabet && shape).then_some(DataUrl { content_type, base64 })
 }
 
 #[cfg(test)]
@@ -378,5 +377,15 @@ mod tests {
             1
         );
         assert!(parse_data_url("data:text/plain,hello").is_none());
+        assert_eq!(
+            parse_data_url("data:text/plain;base64,").unwrap().decoded_len(),
+            0
+        );
+        for malformed in ["=", "==", "A=", "A", "aG=k", "aGk===", "aGVsbG8=x", "a b="] {
+            assert!(
+                parse_data_url(&format!("data:text/plain;base64,{malformed}")).is_none(),
+                "{malformed}"
+            );
+        }
     }
 }

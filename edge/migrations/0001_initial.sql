@@ -60,6 +60,7 @@ CREATE TABLE deliveries (
   status          TEXT NOT NULL,               -- pending | retrying | delivered | failed
   attempts        INTEGER NOT NULL DEFAULT 0,
   next_attempt_at INTEGER,                     -- ms; due deliveries no queue holds are re-enqueued
+  lease_until     INTEGER,                     -- ms; an attempt in flight holds the delivery until then
   last_error      TEXT,
   created_at      INTEGER NOT NULL,
   updated_at      INTEGER NOT NULL

@@ -20,6 +20,11 @@ pub enum ApiError {
         id: String,
     },
     Unauthorized,
+    /// The request is valid but clashes with what is stored (e.g. a second client result).
+    Conflict {
+        code: &'static str,
+        message: String,
+    },
     /// A browser page on an origin the agent does not list in `allowedOrigins`.
     OriginNotAllowed(String),
     /// Something on our side; the message is logged, the caller sees a generic one.
@@ -38,6 +43,7 @@ impl ApiError {
             ApiError::NotFound { .. } => 404,
             ApiError::Unauthorized => 401,
             ApiError::OriginNotAllowed(_) => 403,
+            ApiError::Conflict { .. } => 409,
             ApiError::Internal(_) => 500,
         }
     }
@@ -58,6 +64,7 @@ impl ApiError {
                 "missing or wrong API key (Authorization: Bearer <key>)".into(),
                 None,
             ),
+            ApiError::Conflict { code, message } => (*code, message.clone(), None),
             ApiError::OriginNotAllowed(origin) => (
                 "origin_not_allowed",
                 format!("pages on {origin} may not use this agent (see allowedOrigins)"),

@@ -9,21 +9,33 @@ use worker::{Headers, Request, Response};
 const MAX_BODY_BYTES: usize = 32 * 1024 * 1024;
 
 /// Reads the body as JSON; an empty, oversized or malformed body is the caller's error.
+/// A declared length over the limit is refused before anything is read.
 pub async fn json_body(req: &mut Request) -> ApiResult<Value> {
+    let declared = req
+        .headers()
+        .get("Content-Length")
+        .ok()
+        .flatten()
+        .and_then(|v| v.trim().parse::<usize>().ok());
+    if declared.is_some_and(|len| len > MAX_BODY_BYTES) {
+        return Err(too_large());
+    }
     let bytes = req
         .bytes()
         .await
         .map_err(|e| ApiError::InvalidJson(e.to_string()))?;
     if bytes.len() > MAX_BODY_BYTES {
-        let reason = format!("request body is over {} MB", MAX_BODY_BYTES / 1024 / 1024);
-        return Err(ApiError::PayloadTooLarge(
-            leadform_core::validate::FieldError::new("body", reason),
-        ));
+        return Err(too_large());
     }
     if bytes.iter().all(u8::is_ascii_whitespace) {
         return Err(ApiError::InvalidJson("the body is empty".into()));
     }
     serde_json::from_slice(&bytes).map_err(|e| ApiError::InvalidJson(e.to_string()))
+}
+
+fn too_large() -> ApiError {
+    let reason = format!("request body is over {} MB", MAX_BODY_BYTES / 1024 / 1024);
+    ApiError::PayloadTooLarge(leadform_core::validate::FieldError::new("body", reason))
 }
 
 pub fn json<T: Serialize>(value: &T, status: u16) -> ApiResult<Response> {

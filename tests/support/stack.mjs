@@ -65,16 +65,22 @@ export async function startReceiver({ respond = () => 200 } = {}) {
       } catch {}
       requests.push(entry);
       const status = respond(entry, requests.length - 1);
-      res.writeHead(status, { "Content-Type": "application/json" });
+      const headers = { "Content-Type": "application/json" };
+      if (receiver.retryAfter && status === 429) headers["Retry-After"] = receiver.retryAfter;
+      if (receiver.location && status >= 300 && status < 400) headers.Location = receiver.location;
+      res.writeHead(status, headers);
       res.end(JSON.stringify({ ok: status < 300 }));
       waiters.filter((w) => requests.length >= w.count).forEach((w) => w.resolve());
     });
   });
   await new Promise((resolve) => server.listen(0, "127.0.0.1", resolve));
   const url = `http://127.0.0.1:${server.address().port}`;
-  return {
+  const receiver = {
     url,
     requests,
+    /** Set to answer 429s with this Retry-After, 3xx with this Location. */
+    retryAfter: null,
+    location: null,
     /** Resolves once `count` requests have arrived. */
     waitFor(count, timeoutMs = 15_000) {
       if (requests.length >= count) return Promise.resolve();
@@ -85,6 +91,7 @@ export async function startReceiver({ respond = () => 200 } = {}) {
     },
     stop: () => new Promise((resolve) => server.close(resolve)),
   };
+  return receiver;
 }
 
 /** Seed 002's contact form, with its webhook pointing at `webhookUrl`. */

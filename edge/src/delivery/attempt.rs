@@ -2,11 +2,10 @@
 
 use super::webhook;
 use crate::clock::now_ms;
-use crate::config;
 use crate::storage::deliveries::Delivery;
 use crate::storage::{submissions, tools};
 use leadform_core::retry::AttemptResult as Answer;
-use worker::{D1Database, Env, Result};
+use worker::{D1Database, Result};
 
 /// What one attempt found.
 pub struct AttemptResult {
@@ -15,7 +14,7 @@ pub struct AttemptResult {
     pub latency_ms: i64,
     pub error: Option<String>,
     pub snippet: Option<String>,
-    /// Seconds a `429` asked us to wait.
+    /// Seconds a `429` (or a `503`) asked us to wait with `Retry-After`.
     pub retry_after_secs: Option<u32>,
 }
 
@@ -23,14 +22,14 @@ impl AttemptResult {
     pub fn status_code(&self) -> Option<u16> {
         match self.answer {
             Answer::Answered(code) => Some(code),
-            Answer::NoAnswer => None,
+            Answer::NoAnswer | Answer::NotSent => None,
         }
     }
 
-    /// An attempt that could not even be built: counts as refused, not worth retrying.
-    fn unsendable(reason: String) -> Self {
+    /// An attempt that could not even be built: nothing was sent, retrying would not help.
+    pub fn not_sent(reason: String) -> Self {
         AttemptResult {
-            answer: Answer::Answered(400),
+            answer: Answer::NotSent,
             started_at: now_ms(),
             latency_ms: 0,
             error: Some(reason),
@@ -40,26 +39,25 @@ impl AttemptResult {
     }
 }
 
-pub async fn make(env: &Env, db: &D1Database, delivery: &Delivery) -> Result<AttemptResult> {
+pub async fn make(db: &D1Database, delivery: &Delivery, timeout_ms: u64) -> Result<AttemptResult> {
     let Some(submission) = submissions::get(db, &delivery.submission_id).await? else {
-        return Ok(AttemptResult::unsendable(format!(
+        return Ok(AttemptResult::not_sent(format!(
             "submission {} is gone",
             delivery.submission_id
         )));
     };
     let Some(tool) = tools::get(db, &submission.tool_id).await? else {
-        return Ok(AttemptResult::unsendable(format!(
+        return Ok(AttemptResult::not_sent(format!(
             "tool {} is gone",
             submission.tool_id
         )));
     };
     let request = match delivery.kind.as_str() {
-        "webhook" => webhook::request(delivery, &submission, &tool)?,
-        other => {
-            return Ok(AttemptResult::unsendable(format!(
-                "unknown delivery kind {other}"
-            )))
-        }
+        "webhook" => match webhook::request(delivery, &submission, &tool)? {
+            Ok(request) => request,
+            Err(reason) => return Ok(AttemptResult::not_sent(reason)),
+        },
+        other => return Ok(AttemptResult::not_sent(format!("unknown delivery kind {other}"))),
     };
-    Ok(webhook::send(request, config::attempt_timeout_ms(env)).await)
+    Ok(webhook::send(request, timeout_ms).await)
 }

@@ -19,12 +19,26 @@ use leadform_core::status::Outcome;
 use serde::{Deserialize, Serialize};
 use worker::{Env, MessageBatch, MessageBuilder, MessageExt, Result};
 
-/// A queue message: just ids, the rest is read from D1 when the message is handled.
+/// A queue message: ids and which attempt it is for; the rest is read from D1 when the
+/// message is handled.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct DeliveryMessage {
     pub delivery_id: String,
     pub submission_id: String,
+    /// Attempts already made when this message was sent: a message whose number no longer
+    /// matches D1 is stale and dropped.
+    pub attempts_made: i64,
+}
+
+impl DeliveryMessage {
+    pub fn for_delivery(delivery: &Delivery) -> Self {
+        DeliveryMessage {
+            delivery_id: delivery.id.clone(),
+            submission_id: delivery.submission_id.clone(),
+            attempts_made: delivery.attempts,
+        }
+    }
 }
 
 /// Puts a delivery on the queue, to be tried after `delay_secs`.
@@ -63,24 +77,45 @@ pub async fn consume(batch: MessageBatch<DeliveryMessage>, env: Env) {
     }
 }
 
-/// Makes the attempt a message asks for, if it is still due.
+/// Makes the attempt a message asks for, if it is still due and nobody else is making it.
 async fn deliver(env: &Env, msg: &DeliveryMessage) -> Result<()> {
     let db = env.d1(bindings::DB)?;
     let Some(delivery) = deliveries::get(&db, &msg.delivery_id).await? else {
         worker::console_warn!("delivery {} is gone; dropping its message", msg.delivery_id);
         return Ok(());
     };
-    if !matches!(delivery.status.as_str(), "pending" | "retrying") {
-        return Ok(()); // settled already: a duplicate message
+    if delivery.is_settled() {
+        // A duplicate, or a redelivery after the submission update failed: make sure the
+        // submission shows the outcome, then drop the message.
+        return repair_outcome(&db, &delivery).await;
+    }
+    if delivery.attempts != msg.attempts_made {
+        return Ok(()); // stale: that attempt was made
     }
     let now = now_ms();
     if let Some(due) = delivery.next_attempt_at.filter(|due| *due > now + 1_000) {
-        // Early (the sweep and the queue both held it): wait for the rest of the delay.
-        return enqueue(env, msg, ((due - now) / 1000) as u32).await;
+        // Early (queue delays are not exact): wait for the rest of the delay.
+        return enqueue(env, msg, ((due - now + 999) / 1000) as u32).await;
     }
-    let result = attempt::make(env, &db, &delivery).await?;
+    let timeout_ms = config::attempt_timeout_ms(env);
+    // The lease outlives the attempt's time-out, so it only lapses if this worker died.
+    if !deliveries::claim(
+        &db,
+        &delivery.id,
+        delivery.attempts,
+        now,
+        timeout_ms as i64 + LEASE_MARGIN_MS,
+    )
+    .await?
+    {
+        return Ok(());
+    }
+    let result = attempt::make(&db, &delivery, timeout_ms).await?;
     settle(env, &delivery, result).await
 }
+
+/// How long past the attempt's time-out a lease holds.
+const LEASE_MARGIN_MS: i64 = 30_000;
 
 /// Logs the attempt's result, moves the delivery and the submission, schedules a retry.
 async fn settle(env: &Env, delivery: &Delivery, result: attempt::AttemptResult) -> Result<()> {
@@ -109,21 +144,27 @@ async fn settle(env: &Env, delivery: &Delivery, result: attempt::AttemptResult) 
         new_status,
         next_attempt_at: retry_delay.map(|d| now + i64::from(d) * 1000),
     };
-    if !deliveries::record_attempt(&db, &delivery.id, &record, now).await? {
-        return Ok(()); // another copy of this message recorded this attempt first
-    }
+    deliveries::record_attempt(&db, &delivery.id, &record, now).await?;
     if let Some(outcome) = outcome {
         submissions::set_outcome(&db, &delivery.submission_id, Part::Webhook, outcome).await?;
     }
     if let Some(delay) = retry_delay {
         let msg = DeliveryMessage {
-            delivery_id: delivery.id.clone(),
-            submission_id: delivery.submission_id.clone(),
+            attempts_made: attempt_no,
+            ..DeliveryMessage::for_delivery(delivery)
         };
         if let Err(err) = enqueue(env, &msg, delay).await {
             // Not fatal: next_attempt_at is in D1 and the sweep re-enqueues it.
             worker::console_error!("could not schedule retry of {}: {err}", delivery.id);
         }
     }
+    Ok(())
+}
+
+/// Brings the submission's webhook outcome in line with a settled delivery (a no-op when
+/// it already is).
+async fn repair_outcome(db: &worker::D1Database, delivery: &Delivery) -> Result<()> {
+    let outcome = Outcome::from_success(delivery.status == "delivered");
+    submissions::set_outcome(db, &delivery.submission_id, Part::Webhook, outcome).await?;
     Ok(())
 }

@@ -11,7 +11,7 @@ use leadform_core::retry::AttemptResult as Answer;
 use leadform_core::webhook::sign;
 use leadform_core::wire::WebhookPayload;
 use std::time::Duration;
-use worker::{AbortController, Delay, Fetch, Headers, Method, Request, RequestInit, Result};
+use worker::{AbortController, Delay, Fetch, Headers, Method, Request, RequestInit, RequestRedirect, Result};
 
 /// Longest part of a receiver's answer kept in the delivery log.
 const SNIPPET_CHARS: usize = 512;
@@ -24,8 +24,13 @@ pub struct OutgoingRequest {
 
 /// The signed request for a webhook delivery. The body is rebuilt from D1 on every attempt
 /// and comes out the same, and the delivery id is the `webhook-id`, so a receiver can
-/// drop repeats.
-pub fn request(delivery: &Delivery, submission: &Submission, tool: &Tool) -> Result<OutgoingRequest> {
+/// drop repeats. The outer error is ours (building headers); the inner one says why
+/// nothing can be sent.
+pub fn request(
+    delivery: &Delivery,
+    submission: &Submission,
+    tool: &Tool,
+) -> Result<std::result::Result<OutgoingRequest, String>> {
     let payload = WebhookPayload {
         submission_id: submission.id.clone(),
         tool_id: tool.id.clone(),
@@ -36,19 +41,24 @@ pub fn request(delivery: &Delivery, submission: &Submission, tool: &Tool) -> Res
     };
     let body = serde_json::to_string(&payload)?;
     let timestamp = now_ms() / 1000;
+    // Never send a lead unsigned: a receiver that verifies would rightly drop it.
+    let Some(signature) = sign(&tool.webhook_secret, &delivery.id, timestamp, &body) else {
+        return Ok(Err(format!(
+            "tool {} has no valid whsec_ signing secret",
+            tool.id
+        )));
+    };
     let headers = Headers::new();
     headers.set("Content-Type", "application/json")?;
     headers.set("User-Agent", "leadform-webhooks/1")?;
     headers.set("webhook-id", &delivery.id)?;
     headers.set("webhook-timestamp", &timestamp.to_string())?;
-    if let Some(signature) = sign(&tool.webhook_secret, &delivery.id, timestamp, &body) {
-        headers.set("webhook-signature", &signature)?;
-    }
-    Ok(OutgoingRequest {
+    headers.set("webhook-signature", &signature)?;
+    Ok(Ok(OutgoingRequest {
         url: delivery.target_url.clone(),
         headers,
         body,
-    })
+    }))
 }
 
 /// POSTs and reports what happened; never fails: a network error is an attempt result.
@@ -57,13 +67,14 @@ pub async fn send(request: OutgoingRequest, timeout_ms: u64) -> AttemptResult {
     let outcome = post(&request, timeout_ms).await;
     let latency_ms = now_ms() - started_at;
     match outcome {
-        Ok((code, retry_after_secs, snippet)) => AttemptResult {
-            answer: Answer::Answered(code),
+        Ok(answer) => AttemptResult {
+            answer: Answer::Answered(answer.code),
             started_at,
             latency_ms,
-            error: (!(200..300).contains(&code)).then(|| format!("receiver answered HTTP {code}")),
-            snippet: Some(snippet),
-            retry_after_secs,
+            error: (!(200..300).contains(&answer.code))
+                .then(|| format!("receiver answered HTTP {}", answer.code)),
+            snippet: Some(answer.snippet),
+            retry_after_secs: answer.retry_after_secs,
         },
         Err(error) => AttemptResult {
             answer: Answer::NoAnswer,
@@ -76,12 +87,18 @@ pub async fn send(request: OutgoingRequest, timeout_ms: u64) -> AttemptResult {
     }
 }
 
-async fn post(
-    request: &OutgoingRequest,
-    timeout_ms: u64,
-) -> std::result::Result<(u16, Option<u32>, String), String> {
+struct ReceiverAnswer {
+    code: u16,
+    retry_after_secs: Option<u32>,
+    snippet: String,
+}
+
+async fn post(request: &OutgoingRequest, timeout_ms: u64) -> std::result::Result<ReceiverAnswer, String> {
     let mut init = RequestInit::new();
-    init.with_method(Method::Post)
+    // Redirects are not followed: a 3xx is the receiver's answer (and following one could
+    // take a signed lead past the SSRF guard).
+    init.with_redirect(RequestRedirect::Manual)
+        .with_method(Method::Post)
         .with_headers(request.headers.clone())
         .with_body(Some(request.body.clone().into()));
     let req = Request::new_with_init(&request.url, &init).map_err(|e| format!("bad request: {e}"))?;
@@ -93,15 +110,18 @@ async fn post(
             .send_with_signal(&signal)
             .await
             .map_err(|e| format!("connection failed: {e}"))?;
-        let code = response.status_code();
-        let retry_after = response
+        let retry_after_secs = response
             .headers()
             .get("Retry-After")
             .ok()
             .flatten()
-            .and_then(|v| v.trim().parse().ok());
+            .and_then(|v| retry_after_secs(&v));
         let text = response.text().await.unwrap_or_default();
-        Ok((code, retry_after, text.chars().take(SNIPPET_CHARS).collect()))
+        Ok(ReceiverAnswer {
+            code: response.status_code(),
+            retry_after_secs,
+            snippet: text.chars().take(SNIPPET_CHARS).collect(),
+        })
     });
     let timer = Box::pin(Delay::from(Duration::from_millis(timeout_ms)));
     match select(sending, timer).await {
@@ -111,4 +131,14 @@ async fn post(
             Err(format!("no answer within {} s", timeout_ms / 1000))
         }
     }
+}
+
+/// `Retry-After` as seconds from now: either a number of seconds or an HTTP date.
+fn retry_after_secs(value: &str) -> Option<u32> {
+    let value = value.trim();
+    if let Ok(secs) = value.parse::<u32>() {
+        return Some(secs);
+    }
+    let at = js_sys::Date::parse(value);
+    (!at.is_nan()).then(|| ((at - js_sys::Date::now()) / 1000.0).ceil().max(0.0) as u32)
 }

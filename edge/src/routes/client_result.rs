@@ -27,10 +27,14 @@ pub async fn record(mut req: Request, env: &Env, origin: Option<&str>) -> ApiRes
     if !submission.execution_mode.uses_client() {
         return Err(FieldError::new("submissionId", "belongs to a form without a client handler").into());
     }
-    let status =
-        submissions::set_outcome(&db, &submission_id, Part::Client, Outcome::from_success(*success)).await?;
-    json(
-        &json!({ "success": true, "status": status.map(|s| s.as_str()) }),
-        200,
-    )
+    // A handler reports once; a second report (a replay, or someone holding the id) may
+    // not rewrite the outcome.
+    let outcome = Outcome::from_success(*success);
+    let Some(status) = submissions::set_outcome(&db, &submission_id, Part::Client, outcome).await? else {
+        return Err(ApiError::Conflict {
+            code: "already_reported",
+            message: format!("the client result of {submission_id} was already reported"),
+        });
+    };
+    json(&json!({ "success": true, "status": status.as_str() }), 200)
 }

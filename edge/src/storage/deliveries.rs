@@ -15,9 +15,17 @@ pub struct Delivery {
     pub status: String,
     pub attempts: i64,
     pub next_attempt_at: Option<i64>,
+    /// While an attempt is in flight: until when it holds the delivery.
+    pub lease_until: Option<i64>,
     pub last_error: Option<String>,
     pub created_at: i64,
     pub updated_at: i64,
+}
+
+impl Delivery {
+    pub fn is_settled(&self) -> bool {
+        matches!(self.status.as_str(), "delivered" | "failed")
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -31,28 +39,33 @@ pub struct Attempt {
     pub response_snippet: Option<String>,
 }
 
-const COLUMNS: &str = "id, submission_id, kind, target_url, status, attempts, next_attempt_at, last_error,
-  created_at, updated_at";
+const COLUMNS: &str = "id, submission_id, kind, target_url, status, attempts, next_attempt_at, lease_until,
+  last_error, created_at, updated_at";
 
-pub fn insert(
-    db: &D1Database,
-    id: &str,
-    submission_id: &str,
-    kind: &str,
-    target_url: &str,
-    now: i64,
-) -> Result<D1PreparedStatement> {
+/// A new delivery, first due at `due`.
+pub struct NewDelivery<'a> {
+    pub id: &'a str,
+    pub submission_id: &'a str,
+    pub kind: &'a str,
+    pub target_url: &'a str,
+    pub due: i64,
+    pub now: i64,
+}
+
+/// The insert, as a statement to run in one transaction with its submission.
+pub fn insert(db: &D1Database, new: &NewDelivery) -> Result<D1PreparedStatement> {
     db.prepare(
         "INSERT INTO deliveries (id, submission_id, kind, target_url, status, attempts, next_attempt_at,
            created_at, updated_at)
-         VALUES (?1, ?2, ?3, ?4, 'pending', 0, ?5, ?5, ?5)",
+         VALUES (?1, ?2, ?3, ?4, 'pending', 0, ?5, ?6, ?6)",
     )
     .bind(&[
-        text(id),
-        text(submission_id),
-        text(kind),
-        text(target_url),
-        int(now),
+        text(new.id),
+        text(new.submission_id),
+        text(new.kind),
+        text(new.target_url),
+        int(new.due),
+        int(new.now),
     ])
 }
 
@@ -84,17 +97,35 @@ pub async fn attempts(db: &D1Database, delivery_id: &str) -> Result<Vec<Attempt>
     .results()
 }
 
-/// Deliveries that should have been tried by `now` but are not settled: the sweep puts
+/// Unsettled deliveries due before `due_before` that no attempt holds: the sweep puts
 /// them back on the queue (a restart of the local runtime empties its in-memory queues).
-pub async fn due(db: &D1Database, now: i64, limit: i64) -> Result<Vec<Delivery>> {
+pub async fn due(db: &D1Database, due_before: i64, now: i64, limit: i64) -> Result<Vec<Delivery>> {
     db.prepare(format!(
-        "SELECT {COLUMNS} FROM deliveries WHERE status IN ('pending', 'retrying') AND next_attempt_at <= ?1
-         ORDER BY next_attempt_at LIMIT ?2"
+        "SELECT {COLUMNS} FROM deliveries
+         WHERE status IN ('pending', 'retrying') AND next_attempt_at <= ?1
+           AND (lease_until IS NULL OR lease_until < ?2)
+         ORDER BY next_attempt_at LIMIT ?3"
     ))
-    .bind(&[int(now), int(limit)])?
+    .bind(&[int(due_before), int(now), int(limit)])?
     .all()
     .await?
     .results()
+}
+
+/// Takes the delivery for its next attempt. Only one consumer can hold it, so a duplicate
+/// message (a queue redelivery, or the sweep re-enqueueing a late one) sends nothing twice.
+/// False when another holds it, or when attempt `attempts_made + 1` is no longer the next.
+pub async fn claim(db: &D1Database, id: &str, attempts_made: i64, now: i64, lease_ms: i64) -> Result<bool> {
+    let result = db
+        .prepare(
+            "UPDATE deliveries SET lease_until = ?4
+             WHERE id = ?1 AND attempts = ?2 AND status IN ('pending', 'retrying')
+               AND (lease_until IS NULL OR lease_until < ?3)",
+        )
+        .bind(&[text(id), int(attempts_made), int(now), int(now + lease_ms)])?
+        .run()
+        .await?;
+    Ok(result.meta()?.and_then(|m| m.changes).unwrap_or(0) > 0)
 }
 
 /// What one attempt found, and what the delivery becomes after it.
@@ -109,14 +140,13 @@ pub struct AttemptRecord<'a> {
     pub next_attempt_at: Option<i64>,
 }
 
-/// Logs the attempt and moves the delivery, in one transaction. Returns false when this
-/// attempt number was already logged (a duplicate queue message): the caller then stops.
+/// Logs the attempt, moves the delivery and releases it, in one transaction.
 pub async fn record_attempt(
     db: &D1Database,
     delivery_id: &str,
     rec: &AttemptRecord<'_>,
     now: i64,
-) -> Result<bool> {
+) -> Result<()> {
     let log = db
         .prepare(
             "INSERT OR IGNORE INTO delivery_attempts
@@ -135,7 +165,7 @@ pub async fn record_attempt(
     let update = db
         .prepare(
             "UPDATE deliveries SET status = ?2, attempts = ?3, next_attempt_at = ?4, last_error = ?5,
-               updated_at = ?6
+               updated_at = ?6, lease_until = NULL
              WHERE id = ?1 AND attempts = ?3 - 1",
         )
         .bind(&[
@@ -146,11 +176,6 @@ pub async fn record_attempt(
             opt_text(rec.error),
             int(now),
         ])?;
-    let results = db.batch(vec![log, update]).await?;
-    let changed = results
-        .get(1)
-        .and_then(|r| r.meta().ok().flatten())
-        .and_then(|m| m.changes)
-        .unwrap_or(0);
-    Ok(changed > 0)
+    db.batch(vec![log, update]).await?;
+    Ok(())
 }

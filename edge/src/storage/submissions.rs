@@ -143,9 +143,10 @@ pub enum Part {
     Client,
 }
 
-/// Records a part's outcome and the status derived from it. The update only applies if the
-/// other part has not moved meanwhile (compare-and-set), so two outcomes arriving at once
-/// cannot leave a status that contradicts them.
+/// Records a part's outcome and the status derived from it. A part settles once: `None`
+/// when the submission is gone or the part already has an outcome. The update applies
+/// only if neither part moved meanwhile (compare-and-set), so two outcomes arriving at
+/// once cannot leave a status that contradicts them.
 pub async fn set_outcome(
     db: &D1Database,
     id: &str,
@@ -156,6 +157,13 @@ pub async fn set_outcome(
         let Some(current) = get(db, id).await? else {
             return Ok(None);
         };
+        let settled = match part {
+            Part::Webhook => current.webhook_outcome,
+            Part::Client => current.client_outcome,
+        };
+        if settled != Outcome::Pending {
+            return Ok(None);
+        }
         let (webhook, client) = match part {
             Part::Webhook => (outcome, current.client_outcome),
             Part::Client => (current.webhook_outcome, outcome),

@@ -51,11 +51,20 @@ fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
-/// Reads an owner DTO; serde names the field at fault between backticks, which we lift out.
+/// Reads an owner DTO; the error names the field at fault by its path (`fields[0].type`).
 fn parse<T: DeserializeOwned>(value: Value) -> ApiResult<T> {
-    serde_json::from_value(value).map_err(|e| {
-        let message = e.to_string();
-        let field = message.split('`').nth(1).unwrap_or("body").to_string();
+    serde_path_to_error::deserialize(&value).map_err(|e| {
+        let message = e.inner().to_string();
+        // "missing field `name`" is reported at the parent: name the missing field itself.
+        let missing = message
+            .strip_prefix("missing field `")
+            .and_then(|rest| rest.split('`').next());
+        let field = match (e.path().to_string().as_str(), missing) {
+            (".", Some(name)) => name.to_string(),
+            (".", None) => "body".to_string(),
+            (path, Some(name)) => format!("{path}.{name}"),
+            (path, None) => path.to_string(),
+        };
         ApiError::InvalidField(FieldError::new(field, message))
     })
 }
