@@ -72,7 +72,7 @@ impl ApiError {
             ),
             ApiError::Internal(_) => (
                 "internal",
-                "something went wrong on our side; nothing you sent was lost".into(),
+                "something went wrong on our side; please try again".into(),
                 None,
             ),
         };
