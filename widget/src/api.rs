@@ -45,13 +45,7 @@ impl Api {
 
     /// POSTs a submission (seed 002's request body, built by the form).
     pub async fn submit(&self, body: &JsValue) -> Result<Submitted, CallError> {
-        let answer = self
-            .call(
-                "POST",
-                &format!("{}/form-submissions/submit", self.base),
-                Some(body),
-            )
-            .await?;
+        let answer = self.post("/form-submissions/submit", body).await?;
         Ok(Submitted {
             submission_id: js::text(&answer, "submissionId"),
             client_handler: js::string(&answer, "clientHandler"),
@@ -71,13 +65,7 @@ impl Api {
             ("message", js::opt_str(message)),
             ("data", data),
         ]);
-        let _ = self
-            .call(
-                "POST",
-                &format!("{}/form-submissions/client-result", self.base),
-                Some(&body),
-            )
-            .await;
+        let _ = self.post("/form-submissions/client-result", &body).await;
     }
 
     /// Fire-and-forget analytics event; a lost event must never disturb the visitor.
@@ -87,13 +75,12 @@ impl Api {
             ("displayId", display_id.into()),
             ("type", kind.into()),
         ]);
-        let _ = self
-            .call(
-                "POST",
-                &format!("{}/form-submissions/events", self.base),
-                Some(&body),
-            )
-            .await;
+        let _ = self.post("/form-submissions/events", &body).await;
+    }
+
+    async fn post(&self, path: &str, body: &JsValue) -> Result<JsValue, CallError> {
+        self.call("POST", &format!("{}{path}", self.base), Some(body))
+            .await
     }
 
     async fn call(&self, method: &str, url: &str, body: Option<&JsValue>) -> Result<JsValue, CallError> {
