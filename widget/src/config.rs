@@ -76,4 +76,44 @@ mod tests {
         );
         assert!(!form.fields[2].required);
     }
+
+    /// The edge writes the config with serde; this reader must see exactly what it wrote.
+    #[wasm_bindgen_test]
+    fn reads_back_what_the_edge_serializes() {
+        let field = |name: &str, kind| FieldSpec {
+            name: name.into(),
+            label: Some(format!("{name} label")),
+            kind,
+            required: name == "email",
+            placeholder: Some("…".into()),
+            options: if kind == FieldKind::Select {
+                vec!["A".into(), "B".into()]
+            } else {
+                vec![]
+            },
+            min_length: Some(2),
+            max_length: Some(90),
+        };
+        let written = WidgetConfigOut {
+            agent: AgentPublic {
+                id: "agent_x".into(),
+                name: "X".into(),
+                greeting: "Hi".into(),
+                quick_replies: vec!["Q".into()],
+            },
+            forms: vec![FormPublic {
+                tool_id: "tool_x".into(),
+                name: "x_form".into(),
+                title: "T".into(),
+                description: "D".into(),
+                fields: FieldKind::ALL.iter().map(|k| field(k.as_str(), *k)).collect(),
+                success_message: "S".into(),
+                dismiss_message: "M".into(),
+                execution_mode: ExecutionMode::Client,
+                triggers: vec!["sales".into()],
+            }],
+        };
+        let json = serde_json::to_string(&written).unwrap();
+        assert_eq!(read(&crate::js::parse(&json).unwrap()), written);
+    }
 }
