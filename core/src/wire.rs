@@ -6,22 +6,17 @@ use crate::validate::FieldError;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-/// `POST /form-submissions/submit`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+/// `POST /form-submissions/submit`, read by [`SubmitIn::from_json`] (its only parser).
+#[derive(Debug, Clone, PartialEq)]
 pub struct SubmitIn {
     pub tool_id: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub conversation_id: Option<String>,
     pub form_data: Map<String, Value>,
     pub fields_completed: Vec<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub impression_at: Option<i64>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub started_at: Option<i64>,
     /// Set by the widget once per form display, so a double click or a network retry
     /// returns the first submission instead of making a second one.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub idempotency_key: Option<String>,
 }
 

@@ -21,6 +21,7 @@ pub async fn handle(req: Request, env: Env) -> Result<Response> {
     let segments: Vec<&str> = path.trim_matches('/').split('/').collect();
     let method = req.method();
     let widget_route = matches!(segments.as_slice(), ["widget", ..] | ["form-submissions", ..]);
+    let preflight = method == Method::Options;
 
     let result = match (method.clone(), segments.as_slice()) {
         (Method::Options, _) if widget_route => Ok(Response::empty()?.with_status(204)),
@@ -34,21 +35,16 @@ pub async fn handle(req: Request, env: Env) -> Result<Response> {
         (Method::Get, [""]) => Ok(Response::ok("leadform edge: see README for the API")?),
         _ => Err(ApiError::not_found("route", format!("{method:?} {path}"))),
     };
+    // Every widget handler checks the origin against its own agent (`check_origin`), so a
+    // success already vouches for it; preflights and errors ask whether any agent allows it.
+    let vouched = result.is_ok() && !preflight;
     let mut response = result.or_else(ApiError::into_response)?;
-    if widget_route {
-        allow_origin(&env, &mut response, origin.as_deref()).await?;
+    if let (true, Some(origin)) = (widget_route, origin.as_deref()) {
+        if vouched || agents::any_allows_origin(&env.d1(bindings::DB)?, origin).await? {
+            cors_headers(response.headers_mut(), origin)?;
+        }
     }
     Ok(response)
-}
-
-/// Echoes the page's origin when some agent allows it, so its widget can read the answer.
-/// Handlers refuse (403) a request whose own agent does not allow the origin.
-async fn allow_origin(env: &Env, response: &mut Response, origin: Option<&str>) -> Result<()> {
-    let Some(origin) = origin else { return Ok(()) };
-    if agents::any_allows_origin(&env.d1(bindings::DB)?, origin).await? {
-        cors_headers(response.headers_mut(), origin)?;
-    }
-    Ok(())
 }
 
 /// The tool a widget call names, once its agent allows the calling page. Calls without an
