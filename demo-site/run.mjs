@@ -13,7 +13,12 @@ const devVars = await readFile(path.join(ROOT, ".dev.vars"), "utf8");
 const apiKey = /^LEADFORM_API_KEY=(.*)$/m.exec(devVars)?.[1]?.trim();
 if (!apiKey) throw new Error(".dev.vars has no LEADFORM_API_KEY");
 
-const edge = await startEdge({ port: EDGE_PORT, envFile: path.join(ROOT, ".dev.vars"), log: (line) => process.stdout.write(line) });
+const edge = await startEdge({
+  port: EDGE_PORT,
+  envFile: path.join(ROOT, ".dev.vars"),
+  vars: { PUBLIC_URL: `http://127.0.0.1:${EDGE_PORT}` }, // file links in webhooks point here
+  log: (line) => process.stdout.write(line),
+});
 const site = await startDemoSite({ port: DEMO_PORT, edgeUrl: edge.url, agentId: DEMO_AGENT_ID });
 await seedDemo({ edgeUrl: edge.url, apiKey, webhookUrl: site.inboxUrl, allowedOrigins: [site.url, `http://localhost:${DEMO_PORT}`] });
 

@@ -12,6 +12,10 @@ pub mod validate;
 pub mod wire;
 
 #[cfg(feature = "server")]
+pub mod analytics;
+#[cfg(feature = "server")]
+pub mod files;
+#[cfg(feature = "server")]
 pub mod owner;
 #[cfg(feature = "server")]
 pub mod retry;

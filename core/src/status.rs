@@ -104,6 +104,24 @@ pub fn submission_status(mode: ExecutionMode, webhook: Outcome, client: Outcome)
     }
 }
 
+/// How a submission ended, once every part its mode uses has an outcome: `Some(true)` when
+/// all succeeded, `Some(false)` as soon as one failed, `None` while it is still open. This
+/// is what analytics counts as successful or failed.
+pub fn settled(mode: ExecutionMode, webhook: Outcome, client: Outcome) -> Option<bool> {
+    let parts: &[Outcome] = match mode {
+        ExecutionMode::Webhook => &[webhook],
+        ExecutionMode::Client => &[client],
+        ExecutionMode::Both => &[webhook, client],
+    };
+    if parts.contains(&Outcome::Failed) {
+        Some(false)
+    } else if parts.iter().all(|p| *p == Outcome::Succeeded) {
+        Some(true)
+    } else {
+        None
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -138,6 +156,16 @@ mod tests {
                 "{mode:?} {webhook:?} {client:?}"
             );
         }
+    }
+
+    #[test]
+    fn a_submission_settles_when_every_part_it_uses_has_an_outcome() {
+        assert_eq!(settled(Webhook, Succeeded, Pending), Some(true));
+        assert_eq!(settled(Webhook, Pending, Failed), None);
+        assert_eq!(settled(Client, Pending, Failed), Some(false));
+        assert_eq!(settled(Both, Succeeded, Pending), None);
+        assert_eq!(settled(Both, Pending, Failed), Some(false));
+        assert_eq!(settled(Both, Succeeded, Succeeded), Some(true));
     }
 
     #[test]

@@ -187,7 +187,11 @@ pub const FILE_TOO_LARGE: &str = "file too large (at most 5 MB)";
 /// The parts of a `data:` URL with base64 content.
 #[derive(Debug, PartialEq, Eq)]
 pub struct DataUrl<'a> {
+    /// The media type, without parameters (may be empty: the browser did not know it).
     pub content_type: &'a str,
+    /// The `name=` parameter, percent-encoded as RFC 2397 writes it: the widget adds the
+    /// file's name this way because `FileReader` leaves it out.
+    pub name: Option<&'a str>,
     /// The base64 text, padding included.
     pub base64: &'a str,
 }
@@ -205,14 +209,20 @@ impl DataUrl<'_> {
 pub fn parse_data_url(text: &str) -> Option<DataUrl<'_>> {
     let rest = text.strip_prefix("data:")?;
     let (meta, base64) = rest.split_once(',')?;
-    let content_type = meta.strip_suffix(";base64")?;
+    let mut params = meta.strip_suffix(";base64")?.split(';');
+    let content_type = params.next().unwrap_or("");
+    let name = params.find_map(|p| p.strip_prefix("name="));
     let data = base64.trim_end_matches('=');
     let padding = base64.len() - data.len();
     let alphabet = data
         .bytes()
         .all(|b| b.is_ascii_alphanumeric() || b == b'+' || b == b'/');
     let shape = data.len() % 4 != 1 && (padding == 0 || (padding <= 2 && base64.len() % 4 == 0));
-    (alphabet && shape).then_some(DataUrl { content_type, base64 })
+    (alphabet && shape).then_some(DataUrl {
+        content_type,
+        name,
+        base64,
+    })
 }
 
 #[cfg(test)]
@@ -381,6 +391,13 @@ mod tests {
             parse_data_url("data:text/plain;base64,").unwrap().decoded_len(),
             0
         );
+        let named = parse_data_url("data:application/pdf;name=Q3%20deck.pdf;base64,JVBE").unwrap();
+        assert_eq!(
+            (named.content_type, named.name),
+            ("application/pdf", Some("Q3%20deck.pdf"))
+        );
+        let unnamed = parse_data_url("data:;base64,JVBE").unwrap();
+        assert_eq!((unnamed.content_type, unnamed.name), ("", None));
         for malformed in ["=", "==", "A=", "A", "aG=k", "aGk===", "aGVsbG8=x", "a b="] {
             assert!(
                 parse_data_url(&format!("data:text/plain;base64,{malformed}")).is_none(),

@@ -13,3 +13,9 @@ pub const RETRY_SCHEDULE: &str = "RETRY_SCHEDULE_SECS";
 pub const FIRST_ATTEMPT_WAIT: &str = "FIRST_ATTEMPT_WAIT_MS";
 /// Time-out of one delivery attempt (ms); the seed says 30 seconds.
 pub const ATTEMPT_TIMEOUT: &str = "DELIVERY_TIMEOUT_MS";
+/// R2 bucket holding the files visitors attach.
+pub const FILES: &str = "FILES";
+/// The edge's public address, for file links in webhooks (the API uses the request's own).
+pub const PUBLIC_URL: &str = "PUBLIC_URL";
+/// How long a file link works, in seconds (default 7 days).
+pub const FILE_URL_TTL: &str = "FILE_URL_TTL_SECS";

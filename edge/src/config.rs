@@ -41,3 +41,19 @@ pub fn attempt_timeout_ms(env: &Env) -> u64 {
         .and_then(|v| v.parse().ok())
         .unwrap_or(30_000)
 }
+
+/// The edge's address as webhooks should link to it; `None` when not configured.
+pub fn public_url(env: &Env) -> Option<String> {
+    var(env, bindings::PUBLIC_URL).filter(|u| !u.is_empty())
+}
+
+pub fn file_url_ttl_secs(env: &Env) -> i64 {
+    var(env, bindings::FILE_URL_TTL)
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(7 * 24 * 3600)
+}
+
+/// The key file links are signed with (see `files::link_secret`).
+pub fn file_link_secret(env: &Env) -> Vec<u8> {
+    leadform_core::files::link_secret(&api_key(env).unwrap_or_default())
+}

@@ -27,6 +27,11 @@ pub enum ApiError {
     },
     /// A browser page on an origin the agent does not list in `allowedOrigins`.
     OriginNotAllowed(String),
+    /// Authenticated some other way (a signed link) and the proof does not hold.
+    Forbidden {
+        code: &'static str,
+        message: String,
+    },
     /// Something on our side; the message is logged, the caller sees a generic one.
     Internal(String),
 }
@@ -42,7 +47,7 @@ impl ApiError {
             ApiError::PayloadTooLarge(_) => 413,
             ApiError::NotFound { .. } => 404,
             ApiError::Unauthorized => 401,
-            ApiError::OriginNotAllowed(_) => 403,
+            ApiError::OriginNotAllowed(_) | ApiError::Forbidden { .. } => 403,
             ApiError::Conflict { .. } => 409,
             ApiError::Internal(_) => 500,
         }
@@ -64,7 +69,9 @@ impl ApiError {
                 "missing or wrong API key (Authorization: Bearer <key>)".into(),
                 None,
             ),
-            ApiError::Conflict { code, message } => (*code, message.clone(), None),
+            ApiError::Conflict { code, message } | ApiError::Forbidden { code, message } => {
+                (*code, message.clone(), None)
+            }
             ApiError::OriginNotAllowed(origin) => (
                 "origin_not_allowed",
                 format!("pages on {origin} may not use this agent (see allowedOrigins)"),
@@ -100,6 +107,8 @@ fn not_found_code(what: &str) -> &'static str {
         "tool" => "tool_not_found",
         "agent" => "agent_not_found",
         "submission" => "submission_not_found",
+        "file" => "file_not_found",
+        "delivery" => "delivery_not_found",
         _ => "not_found",
     }
 }

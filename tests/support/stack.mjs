@@ -5,7 +5,7 @@ import { mkdtemp, writeFile, rm } from "node:fs/promises";
 import { randomBytes } from "node:crypto";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { applyMigrations, startEdge } from "../../scripts/lib/edge.mjs";
+import { applyMigrations, freePort, startEdge } from "../../scripts/lib/edge.mjs";
 
 /** A fresh edge: new local D1 (migrated), its own API key, loopback webhooks allowed. */
 export async function startStack({ vars = {} } = {}) {
@@ -13,10 +13,16 @@ export async function startStack({ vars = {} } = {}) {
   const persistTo = path.join(dir, "state");
   const apiKey = randomBytes(16).toString("hex");
   const envFile = path.join(dir, "test.vars");
-  const settings = { LEADFORM_API_KEY: apiKey, ALLOW_LOOPBACK_WEBHOOKS: "true", ...vars };
+  const port = await freePort();
+  const settings = {
+    LEADFORM_API_KEY: apiKey,
+    ALLOW_LOOPBACK_WEBHOOKS: "true",
+    PUBLIC_URL: `http://127.0.0.1:${port}`,
+    ...vars,
+  };
   await writeFile(envFile, Object.entries(settings).map(([k, v]) => `${k}=${v}`).join("\n") + "\n");
   await applyMigrations(persistTo);
-  const edge = await startEdge({ persistTo, envFile });
+  const edge = await startEdge({ port, persistTo, envFile });
   const owner = async (method, route, body) => {
     const res = await fetch(edge.url + route, {
       method,

@@ -21,7 +21,8 @@ pub fn too_large(file: &File) -> Option<String> {
     })
 }
 
-/// Reads `file` as a `data:<type>;base64,...` URL, reporting progress from 0 to 100.
+/// Reads `file` as a `data:<type>;name=<name>;base64,...` URL, reporting progress from 0
+/// to 100.
 pub async fn read_data_url(
     file: &File,
     mut on_progress: impl FnMut(u32) + 'static,
@@ -51,11 +52,14 @@ pub async fn read_data_url(
         .and_then(|r| r.as_string())
         .ok_or("the file came back empty")?;
     // An empty file reads as "data:" with no base64 part; give it one so the edge can parse it.
-    Ok(if url.contains(";base64,") {
-        url
-    } else {
-        format!("data:{};base64,", file.type_())
-    })
+    let declared = file.type_();
+    let (meta, data) = url
+        .strip_prefix("data:")
+        .and_then(|rest| rest.split_once(";base64,"))
+        .unwrap_or((&declared, ""));
+    // FileReader leaves the name out; RFC 2397 carries it as a parameter.
+    let name = String::from(js_sys::encode_uri_component(&file.name()));
+    Ok(format!("data:{meta};name={name};base64,{data}"))
 }
 
 #[cfg(test)]
@@ -92,15 +96,15 @@ mod tests {
         let parts = js_sys::Array::of1(&js_sys::Uint8Array::from(&b"hello"[..]));
         let options = web_sys::FilePropertyBag::new();
         options.set_type("text/plain");
-        let file = File::new_with_u8_array_sequence_and_options(&parts, "hi.txt", &options).unwrap();
+        let file = File::new_with_u8_array_sequence_and_options(&parts, "hi there;1.txt", &options).unwrap();
         let last = Rc::new(Cell::new(0));
         let seen = last.clone();
         let url = read_data_url(&file, move |pct| seen.set(pct)).await.unwrap();
-        assert_eq!(url, "data:text/plain;base64,aGVsbG8=");
+        assert_eq!(url, "data:text/plain;name=hi%20there%3B1.txt;base64,aGVsbG8=");
         assert_eq!(last.get(), 100);
         let empty = read_data_url(&file_of(0, "empty.txt", "text/plain"), |_| {})
             .await
             .unwrap();
-        assert_eq!(empty, "data:text/plain;base64,");
+        assert_eq!(empty, "data:text/plain;name=empty.txt;base64,");
     }
 }

@@ -3,6 +3,7 @@
 use super::webhook;
 use crate::clock::now_ms;
 use crate::storage::deliveries::Delivery;
+use crate::storage::files::Links;
 use crate::storage::{submissions, tools};
 use leadform_core::retry::AttemptResult as Answer;
 use worker::{D1Database, Result};
@@ -39,7 +40,12 @@ impl AttemptResult {
     }
 }
 
-pub async fn make(db: &D1Database, delivery: &Delivery, timeout_ms: u64) -> Result<AttemptResult> {
+pub async fn make(
+    db: &D1Database,
+    delivery: &Delivery,
+    timeout_ms: u64,
+    links: &Links,
+) -> Result<AttemptResult> {
     let Some(submission) = submissions::get(db, &delivery.submission_id).await? else {
         return Ok(AttemptResult::not_sent(format!(
             "submission {} is gone",
@@ -53,7 +59,7 @@ pub async fn make(db: &D1Database, delivery: &Delivery, timeout_ms: u64) -> Resu
         )));
     };
     let request = match delivery.kind.as_str() {
-        "webhook" => match webhook::request(delivery, &submission, &tool)? {
+        "webhook" => match webhook::request(delivery, &submission, &tool, links)? {
             Ok(request) => request,
             Err(reason) => return Ok(AttemptResult::not_sent(reason)),
         },

@@ -12,6 +12,7 @@ use crate::bindings;
 use crate::clock::now_ms;
 use crate::config;
 use crate::storage::deliveries::{self, AttemptRecord, Delivery};
+use crate::storage::files::Links;
 use crate::storage::submissions::{self, Part};
 use futures_util::future::join_all;
 use leadform_core::retry::{next_delay, verdict, Verdict};
@@ -110,7 +111,8 @@ async fn deliver(env: &Env, msg: &DeliveryMessage) -> Result<()> {
     {
         return Ok(());
     }
-    let result = attempt::make(&db, &delivery, timeout_ms).await?;
+    let links = Links::new(env, None);
+    let result = attempt::make(&db, &delivery, timeout_ms, &links).await?;
     settle(env, &delivery, result).await
 }
 
@@ -146,7 +148,7 @@ async fn settle(env: &Env, delivery: &Delivery, result: attempt::AttemptResult) 
     };
     deliveries::record_attempt(&db, &delivery.id, &record, now).await?;
     if let Some(outcome) = outcome {
-        submissions::set_outcome(&db, &delivery.submission_id, Part::Webhook, outcome).await?;
+        submissions::set_outcome(&db, &delivery.submission_id, Part::Webhook, outcome, None).await?;
     }
     if let Some(delay) = retry_delay {
         let msg = DeliveryMessage {
@@ -165,6 +167,6 @@ async fn settle(env: &Env, delivery: &Delivery, result: attempt::AttemptResult) 
 /// it already is).
 async fn repair_outcome(db: &worker::D1Database, delivery: &Delivery) -> Result<()> {
     let outcome = Outcome::from_success(delivery.status == "delivered");
-    submissions::set_outcome(db, &delivery.submission_id, Part::Webhook, outcome).await?;
+    submissions::set_outcome(db, &delivery.submission_id, Part::Webhook, outcome, None).await?;
     Ok(())
 }

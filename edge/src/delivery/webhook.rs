@@ -4,6 +4,7 @@
 use super::attempt::AttemptResult;
 use crate::clock::{iso8601, now_ms};
 use crate::storage::deliveries::Delivery;
+use crate::storage::files::Links;
 use crate::storage::submissions::Submission;
 use crate::storage::tools::Tool;
 use futures_util::future::{select, Either};
@@ -30,13 +31,14 @@ pub fn request(
     delivery: &Delivery,
     submission: &Submission,
     tool: &Tool,
+    links: &Links,
 ) -> Result<std::result::Result<OutgoingRequest, String>> {
     let payload = WebhookPayload {
         submission_id: submission.id.clone(),
         tool_id: tool.id.clone(),
         tool_name: tool.name.clone(),
         conversation_id: submission.conversation_id.clone(),
-        form_data: submission.form_data.clone(),
+        form_data: links.show(&submission.form_data),
         submitted_at: iso8601(submission.submitted_at),
     };
     let body = serde_json::to_string(&payload)?;

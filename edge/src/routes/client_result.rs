@@ -4,11 +4,15 @@ use super::widget_tool;
 use crate::bindings;
 use crate::error::{ApiError, ApiResult};
 use crate::http::{json, json_body};
-use crate::storage::submissions::{self, Part};
+use crate::storage::submissions::{self, ClientReport, Part};
 use leadform_core::status::Outcome;
 use leadform_core::validate::FieldError;
 use serde_json::{json, Value};
 use worker::{Env, Request, Response};
+
+/// Limits on what a handler may report: enough for an id and a sentence, not a database.
+const MAX_MESSAGE_CHARS: usize = 1_000;
+const MAX_DATA_BYTES: usize = 16 * 1024;
 
 pub async fn record(mut req: Request, env: &Env, origin: Option<&str>) -> ApiResult<Response> {
     let body = json_body(&mut req).await?;
@@ -18,6 +22,35 @@ pub async fn record(mut req: Request, env: &Env, origin: Option<&str>) -> ApiRes
     };
     let Some(Value::Bool(success)) = body.get("success") else {
         return Err(FieldError::new("success", "is required (true or false)").into());
+    };
+    let report = ClientReport {
+        message: match body.get("message") {
+            None | Some(Value::Null) => None,
+            Some(Value::String(m)) if m.chars().count() <= MAX_MESSAGE_CHARS => Some(m.clone()),
+            Some(Value::String(_)) => {
+                return Err(FieldError::new(
+                    "message",
+                    format!("must be at most {MAX_MESSAGE_CHARS} characters"),
+                )
+                .into())
+            }
+            Some(_) => return Err(FieldError::new("message", "must be a string").into()),
+        },
+        data: match body.get("data") {
+            None | Some(Value::Null) => None,
+            Some(data @ Value::Object(_)) => {
+                let text = serde_json::to_string(data)?;
+                if text.len() > MAX_DATA_BYTES {
+                    return Err(FieldError::new(
+                        "data",
+                        format!("must be at most {MAX_DATA_BYTES} bytes of JSON"),
+                    )
+                    .into());
+                }
+                Some(text)
+            }
+            Some(_) => return Err(FieldError::new("data", "must be an object").into()),
+        },
     };
     let db = env.d1(bindings::DB)?;
     let submission = submissions::get(&db, &submission_id)
@@ -30,7 +63,9 @@ pub async fn record(mut req: Request, env: &Env, origin: Option<&str>) -> ApiRes
     // A handler reports once; a second report (a replay, or someone holding the id) may
     // not rewrite the outcome.
     let outcome = Outcome::from_success(*success);
-    let Some(status) = submissions::set_outcome(&db, &submission_id, Part::Client, outcome).await? else {
+    let Some(status) =
+        submissions::set_outcome(&db, &submission_id, Part::Client, outcome, Some(&report)).await?
+    else {
         return Err(ApiError::Conflict {
             code: "already_reported",
             message: format!("the client result of {submission_id} was already reported"),

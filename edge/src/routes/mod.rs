@@ -2,8 +2,10 @@
 //! own module. Widget endpoints are public and CORS-checked; `/v1/...` is the owner API,
 //! behind the owner key.
 
+mod analytics;
 mod client_result;
 mod events;
+mod files;
 mod owner;
 mod submit;
 mod widget_config;
@@ -31,6 +33,8 @@ pub async fn handle(req: Request, env: Env) -> Result<Response> {
             client_result::record(req, &env, origin.as_deref()).await
         }
         (Method::Post, ["form-submissions", "events"]) => events::record(req, &env, origin.as_deref()).await,
+        (Method::Get, ["form-submissions", "analytics"]) => analytics::get(&req, &env).await,
+        (Method::Get, ["files", submission_id, field]) => files::get(&req, &env, submission_id, field).await,
         (_, ["v1", rest @ ..]) => owner::handle(req, &env, method, rest).await,
         (Method::Get, [""]) => Ok(Response::ok("leadform edge: see README for the API")?),
         _ => Err(ApiError::not_found("route", format!("{method:?} {path}"))),

@@ -14,10 +14,12 @@ use crate::error::{ApiError, ApiResult};
 use crate::http::json_body;
 use crate::ids::new_id;
 use crate::storage::deliveries::NewDelivery;
-use crate::storage::{deliveries, submissions, tools};
-use leadform_core::form::ExecutionMode;
+use crate::storage::{deliveries, events, files, submissions, tools};
+use leadform_core::files::StoredFile;
+use leadform_core::form::{ExecutionMode, FieldKind};
 use leadform_core::validate::{validate_form, FieldError, FILE_TOO_LARGE};
 use leadform_core::wire::{SubmitIn, SubmitOut, WebhookResult};
+use serde_json::{Map, Value};
 use std::time::Duration;
 use worker::{D1Database, Delay, Env, Request, Response};
 
@@ -52,6 +54,9 @@ pub async fn submit(mut req: Request, env: &Env, origin: Option<&str>) -> ApiRes
 
     let now = now_ms();
     let submission_id = new_id("sub");
+    // Files go to R2 before the row that points at them is committed: a failure after
+    // this leaves an orphan object, never a lead whose file is missing.
+    let form_data = store_files(env, &tool, &submission_id, form_data).await?;
     let new = submissions::NewSubmission {
         id: &submission_id,
         agent_id: &tool.agent_id,
@@ -66,6 +71,13 @@ pub async fn submit(mut req: Request, env: &Env, origin: Option<&str>) -> ApiRes
         idempotency_key: input.idempotency_key.as_deref(),
     };
     let mut statements = vec![submissions::insert(&db, &new)?];
+    if let Some(display_id) = &input.idempotency_key {
+        // The widget's key is its display id: a submission implies the display was shown
+        // and started, even if those events were lost on the way (dropped as repeats if not).
+        for kind in ["impression", "start"] {
+            statements.push(events::insert(&db, &tool.id, display_id, kind, now)?);
+        }
+    }
     // Attempt 1 is due after the schedule's first delay (0: immediately).
     let first_delay = config::retry_schedule(env).first().copied().unwrap_or(0);
     let webhook = match (&tool.webhook_url, tool.execution_mode.uses_webhook()) {
@@ -119,6 +131,35 @@ pub async fn submit(mut req: Request, env: &Env, origin: Option<&str>) -> ApiRes
         submissions::save_response(&db, &submission_id, &body).await?;
     }
     Ok(json_text(body, 200)?)
+}
+
+/// Decodes each file field, checks its type against its bytes, puts it in R2, and leaves
+/// its description (name, type, size, sha256, R2 key) in `formData` in its place.
+async fn store_files(
+    env: &Env,
+    tool: &tools::Tool,
+    submission_id: &str,
+    mut form_data: Map<String, Value>,
+) -> ApiResult<Map<String, Value>> {
+    let mut uploads = Vec::new();
+    for field in tool.fields.iter().filter(|f| f.kind == FieldKind::File) {
+        if let Some(Value::String(data_url)) = form_data.get(&field.name) {
+            uploads.push((
+                field.name.clone(),
+                leadform_core::files::decode(&field.name, data_url)?,
+            ));
+        }
+    }
+    if uploads.is_empty() {
+        return Ok(form_data);
+    }
+    let bucket = env.bucket(bindings::FILES)?;
+    for (field, upload) in uploads {
+        let key = files::key(submission_id, &field);
+        files::put(&bucket, &key, &upload).await?;
+        form_data.insert(field, serde_json::to_value(StoredFile::new(key, &upload))?);
+    }
+    Ok(form_data)
 }
 
 /// The answer already given for this key, if any; a submission stored without one (the

@@ -1,8 +1,10 @@
 //! All D1 access, one module per table. Routes and the consumer never write SQL themselves.
 
 pub mod agents;
+pub mod analytics;
 pub mod deliveries;
 pub mod events;
+pub mod files;
 pub mod submissions;
 pub mod tools;
 

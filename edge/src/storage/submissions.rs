@@ -1,6 +1,6 @@
 use super::{from_json_column, int, opt_int, opt_text, text};
 use leadform_core::form::ExecutionMode;
-use leadform_core::status::{submission_status, Outcome, SubmissionStatus};
+use leadform_core::status::{self, submission_status, Outcome, SubmissionStatus};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use worker::{D1Database, D1PreparedStatement, Result};
@@ -22,6 +22,10 @@ pub struct Submission {
     pub webhook_outcome: Outcome,
     pub client_outcome: Outcome,
     pub status: String,
+    /// `successful` or `failed` once every part has an outcome.
+    pub result: Option<String>,
+    pub client_message: Option<String>,
+    pub client_data: Option<Value>,
 }
 
 #[derive(Deserialize)]
@@ -39,6 +43,9 @@ struct SubmissionRow {
     webhook_outcome: String,
     client_outcome: String,
     status: String,
+    result: Option<String>,
+    client_message: Option<String>,
+    client_data: Option<String>,
 }
 
 impl From<SubmissionRow> for Submission {
@@ -57,6 +64,9 @@ impl From<SubmissionRow> for Submission {
             webhook_outcome: Outcome::parse(&row.webhook_outcome).unwrap_or_default(),
             client_outcome: Outcome::parse(&row.client_outcome).unwrap_or_default(),
             status: row.status,
+            result: row.result,
+            client_message: row.client_message,
+            client_data: row.client_data.and_then(|d| serde_json::from_str(&d).ok()),
         }
     }
 }
@@ -136,6 +146,13 @@ pub async fn save_response(db: &D1Database, id: &str, response: &str) -> Result<
     Ok(())
 }
 
+/// What a page's form handler said besides success: kept with the submission.
+pub struct ClientReport {
+    pub message: Option<String>,
+    /// The handler's `data`, as JSON text.
+    pub data: Option<String>,
+}
+
 /// Which part of a submission reports an outcome.
 #[derive(Clone, Copy)]
 pub enum Part {
@@ -152,6 +169,7 @@ pub async fn set_outcome(
     id: &str,
     part: Part,
     outcome: Outcome,
+    report: Option<&ClientReport>,
 ) -> Result<Option<SubmissionStatus>> {
     for _ in 0..5 {
         let Some(current) = get(db, id).await? else {
@@ -169,9 +187,18 @@ pub async fn set_outcome(
             Part::Client => (current.webhook_outcome, outcome),
         };
         let status = submission_status(current.execution_mode, webhook, client);
+        let ended = status::settled(current.execution_mode, webhook, client).map(|ok| {
+            if ok {
+                "successful"
+            } else {
+                "failed"
+            }
+        });
         let result = db
             .prepare(
-                "UPDATE submissions SET webhook_outcome = ?2, client_outcome = ?3, status = ?4
+                "UPDATE submissions SET webhook_outcome = ?2, client_outcome = ?3, status = ?4,
+                   result = COALESCE(result, ?7),
+                   client_message = COALESCE(?8, client_message), client_data = COALESCE(?9, client_data)
                  WHERE id = ?1 AND webhook_outcome = ?5 AND client_outcome = ?6",
             )
             .bind(&[
@@ -181,6 +208,9 @@ pub async fn set_outcome(
                 text(status.as_str()),
                 text(current.webhook_outcome.as_str()),
                 text(current.client_outcome.as_str()),
+                opt_text(ended),
+                opt_text(report.and_then(|r| r.message.as_deref())),
+                opt_text(report.and_then(|r| r.data.as_deref())),
             ])?
             .run()
             .await?;

@@ -22,7 +22,7 @@ pub async fn handle(req: Request, env: &Env, method: Method, path: &[&str]) -> A
         (Method::Post, ["agents", id, "tools"]) => tools::create(req, env, id).await,
         (Method::Get, ["tools", id]) => tools::get(env, id).await,
         (Method::Patch, ["tools", id]) => tools::update(req, env, id).await,
-        (Method::Get, ["submissions", id]) => submissions::get(env, id).await,
+        (Method::Get, ["submissions", id]) => submissions::get(&req, env, id).await,
         (method, _) => Err(ApiError::not_found(
             "route",
             format!("{method:?} /v1/{}", path.join("/")),
@@ -30,7 +30,7 @@ pub async fn handle(req: Request, env: &Env, method: Method, path: &[&str]) -> A
     }
 }
 
-fn authorize(req: &Request, env: &Env) -> ApiResult<()> {
+pub(super) fn authorize(req: &Request, env: &Env) -> ApiResult<()> {
     let expected = config::api_key(env).ok_or(ApiError::Unauthorized)?;
     let given = req
         .headers()

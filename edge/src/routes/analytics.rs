@@ -1,0 +1,45 @@
+//! `GET /form-submissions/analytics?agentId=…[&from=YYYY-MM-DD&to=YYYY-MM-DD]`: the funnel
+//! of every form of an agent (seed 002), behind the owner key.
+
+use super::owner::authorize;
+use crate::bindings;
+use crate::error::{ApiError, ApiResult};
+use crate::http::{json, query_param};
+use crate::storage::{agents, analytics, tools};
+use leadform_core::analytics::{report, DayRange};
+use leadform_core::validate::FieldError;
+use serde_json::json;
+use worker::{Env, Request, Response};
+
+pub async fn get(req: &Request, env: &Env) -> ApiResult<Response> {
+    authorize(req, env)?;
+    let agent_id = query_param(req, "agentId")
+        .filter(|id| !id.is_empty())
+        .ok_or_else(|| FieldError::new("agentId", "is required"))?;
+    let range = DayRange::parse(
+        query_param(req, "from").as_deref(),
+        query_param(req, "to").as_deref(),
+    )?;
+    let db = env.d1(bindings::DB)?;
+    agents::get(&db, &agent_id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("agent", &agent_id))?;
+    let counters = analytics::counters(&db, &agent_id, &range).await?;
+    let field_counts = analytics::field_counts(&db, &agent_id, &range).await?;
+    let no_fields = Default::default();
+    let forms: Vec<_> = tools::list_for_agent(&db, &agent_id)
+        .await?
+        .iter()
+        .map(|tool| {
+            let names: Vec<String> = tool.fields.iter().map(|f| f.name.clone()).collect();
+            report(
+                &tool.id,
+                &tool.name,
+                &counters.get(&tool.id).cloned().unwrap_or_default(),
+                &names,
+                field_counts.get(&tool.id).unwrap_or(&no_fields),
+            )
+        })
+        .collect();
+    json(&json!({ "analytics": forms, "range": range }), 200)
+}

@@ -1,0 +1,95 @@
+//! Reads the per-day form counters the migration's triggers keep (see
+//! `0002_analytics_files_client_results.sql`). Cost grows with forms × days, never with
+//! the number of submissions.
+
+use super::text;
+use leadform_core::analytics::{Counters, DayRange};
+use serde::Deserialize;
+use std::collections::HashMap;
+use worker::{D1Database, Result};
+
+#[derive(Deserialize)]
+struct CounterRow {
+    tool_id: String,
+    impressions: u64,
+    started: u64,
+    dismissed: u64,
+    submitted: u64,
+    successful: u64,
+    failed: u64,
+    completion_ms_total: u64,
+    completion_count: u64,
+}
+
+#[derive(Deserialize)]
+struct FieldRow {
+    tool_id: String,
+    field: String,
+    completed: u64,
+}
+
+/// Counters of every form of `agent_id` over `range`, by tool id.
+pub async fn counters(
+    db: &D1Database,
+    agent_id: &str,
+    range: &DayRange,
+) -> Result<HashMap<String, Counters>> {
+    let rows: Vec<CounterRow> = db
+        .prepare(
+            "SELECT s.tool_id, SUM(s.impressions) AS impressions, SUM(s.started) AS started,
+               SUM(s.dismissed) AS dismissed, SUM(s.submitted) AS submitted,
+               SUM(s.successful) AS successful, SUM(s.failed) AS failed,
+               SUM(s.completion_ms_total) AS completion_ms_total,
+               SUM(s.completion_count) AS completion_count
+             FROM form_stats s JOIN tools t ON t.id = s.tool_id
+             WHERE t.agent_id = ?1 AND s.day BETWEEN ?2 AND ?3
+             GROUP BY s.tool_id",
+        )
+        .bind(&[text(agent_id), text(&range.from), text(&range.to)])?
+        .all()
+        .await?
+        .results()?;
+    Ok(rows
+        .into_iter()
+        .map(|r| {
+            let counts = Counters {
+                impressions: r.impressions,
+                started: r.started,
+                dismissed: r.dismissed,
+                submitted: r.submitted,
+                successful: r.successful,
+                failed: r.failed,
+                completion_ms_total: r.completion_ms_total,
+                completion_count: r.completion_count,
+            };
+            (r.tool_id, counts)
+        })
+        .collect())
+}
+
+/// Submissions that filled each field, by tool id and field name.
+pub async fn field_counts(
+    db: &D1Database,
+    agent_id: &str,
+    range: &DayRange,
+) -> Result<HashMap<String, HashMap<String, u64>>> {
+    let rows: Vec<FieldRow> = db
+        .prepare(
+            "SELECT f.tool_id, f.field, SUM(f.completed) AS completed
+             FROM form_field_stats f JOIN tools t ON t.id = f.tool_id
+             WHERE t.agent_id = ?1 AND f.day BETWEEN ?2 AND ?3
+             GROUP BY f.tool_id, f.field",
+        )
+        .bind(&[text(agent_id), text(&range.from), text(&range.to)])?
+        .all()
+        .await?
+        .results()?;
+    let mut by_tool: HashMap<String, HashMap<String, u64>> = HashMap::new();
+    for row in rows {
+        by_tool
+            .entry(row.tool_id)
+            .or_default()
+            .insert(row.field, row.completed);
+    }
+    Ok(by_tool)
+}
