@@ -5,7 +5,7 @@ export interface FormHandlerContext {
   toolId: string;
   toolName: string;
   conversationId: string;
-  /** Field values by field name; files are base64 data URLs. */
+  /** Field values by field name; a file is a data URL `data:<type>;name=<encoded name>;base64,...`. */
   formData: Record<string, string | number | boolean>;
 }
 

@@ -125,3 +125,133 @@ test("text from config is shown as text, never run as markup", async () => {
   assert.equal(await page.evaluate(() => window.__pwned), undefined);
   await page.close();
 });
+
+/** A `both`-mode form with a file field on the demo agent, its webhook at `webhookUrl`. */
+async function seedQuoteForm(webhookUrl) {
+  await seedWithWebhook(webhookUrl);
+  const created = await stack.owner("POST", `/v1/agents/${DEMO_AGENT_ID}/tools`, {
+    id: "tool_quote",
+    name: "quote_form",
+    title: "Request a quote",
+    fields: [
+      { name: "email", label: "Work email", type: "email", required: true },
+      { name: "brief", label: "Project brief", type: "file", required: true },
+    ],
+    successMessage: "Quote request received.",
+    executionMode: "both",
+    webhookUrl,
+  });
+  assert.equal(created.status, 201, JSON.stringify(created.body));
+}
+
+/** Watches the chat's shadow root and keeps every text a `.lf-progress` line showed. */
+async function recordProgress(page) {
+  await page.evaluate(() => {
+    window.__progress = [];
+    const root = document.getElementById("leadform-widget").shadowRoot;
+    new MutationObserver(() => {
+      const line = root.querySelector(".lf-progress");
+      if (line && window.__progress.at(-1) !== line.textContent) window.__progress.push(line.textContent);
+    }).observe(root, { subtree: true, childList: true, characterData: true });
+  });
+}
+
+test("both mode in the browser: the page's handler runs, the file uploads with progress, both outcomes land", async () => {
+  await seedQuoteForm(receiver.url + "/quote");
+  const { page, errors } = await openDemo();
+  await page.evaluate(() => {
+    window.leadform.registerFormHandler("quote_form", {
+      onSubmit: async (context) => {
+        window.__context = context;
+        await new Promise((r) => setTimeout(r, 50)); // a Promise, as a real CRM call would be
+        return { success: true, message: "Saved to CRM", data: { crmId: "crm_42" } };
+      },
+    });
+    window.leadform.showForm("quote_form");
+  });
+  const form = page.locator("form.lf-form[data-tool=quote_form]");
+  await form.waitFor();
+  await recordProgress(page);
+  const pdf = Buffer.concat([Buffer.from("%PDF-1.7\n"), Buffer.alloc(3 * 1024 * 1024, 0x41)]);
+  await form.locator("input[name=email]").fill("sam@example.com");
+  await form.locator("input[name=brief]").setInputFiles({ name: "brief v2.pdf", mimeType: "application/pdf", buffer: pdf });
+  await form.locator(".lf-submit").click();
+  const success = page.locator(".lf-success");
+  await success.waitFor({ timeout: 20_000 });
+  assert.equal(await success.textContent(), "Quote request received.");
+  const submissionId = await success.getAttribute("data-submission-id");
+
+  const progress = await page.evaluate(() => window.__progress);
+  assert.ok(progress.length >= 1 && progress.at(-1) === "Reading brief v2.pdf… 100%", JSON.stringify(progress));
+  const context = await page.evaluate(() => window.__context);
+  assert.equal(context.submissionId, submissionId);
+  assert.equal(context.toolName, "quote_form");
+  assert.equal(context.formData.email, "sam@example.com");
+  assert.ok(context.formData.brief.startsWith("data:application/pdf;name=brief%20v2.pdf;base64,JVBERi0xLjc"));
+
+  const log = await stack.waitForStatus(submissionId, ["success"]);
+  assert.equal(log.submission.clientMessage, "Saved to CRM");
+  assert.deepEqual(log.submission.clientData, { crmId: "crm_42" });
+  const hook = receiver.requests.find((r) => r.json?.submissionId === submissionId).json;
+  assert.equal(hook.formData.brief.name, "brief v2.pdf");
+  assert.equal(hook.formData.brief.size, pdf.length);
+  const bytes = Buffer.from(await (await fetch(hook.formData.brief.url)).arrayBuffer());
+  assert.ok(bytes.equals(pdf), "the webhook's link returns the uploaded bytes");
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
+test("a handler that throws is reported as a failure; a file over 5 MB is refused before upload", async () => {
+  await seedQuoteForm(receiver.url + "/quote");
+  const { page } = await openDemo();
+  const submits = [];
+  page.on("request", (r) => r.url().endsWith("/form-submissions/submit") && r.method() === "POST" && submits.push(r.url()));
+  await page.evaluate(() => {
+    window.leadform.registerFormHandler("quote_form", { onSubmit: () => { throw new Error("CRM is down"); } });
+    window.leadform.showForm("quote_form");
+  });
+  const form = page.locator("form.lf-form[data-tool=quote_form]");
+  await form.locator("input[name=email]").fill("kim@example.com");
+  await form.locator("input[name=brief]").setInputFiles({ name: "huge.pdf", mimeType: "application/pdf", buffer: Buffer.alloc(5 * 1024 * 1024 + 1, 0x25) });
+  await form.locator(".lf-submit").click();
+  const error = form.locator("input[name=brief] + .lf-error");
+  await error.filter({ hasText: "MB" }).waitFor();
+  assert.equal(await error.textContent(), "Project brief huge.pdf is 5.0 MB; files can be at most 5 MB.");
+  assert.equal(submits.length, 0, "nothing was uploaded");
+
+  await form.locator("input[name=brief]").setInputFiles({ name: "ok.pdf", mimeType: "application/pdf", buffer: Buffer.from("%PDF-1.4 small") });
+  await form.locator(".lf-submit").click();
+  const success = page.locator(".lf-success");
+  await success.waitFor();
+  assert.match(await success.textContent(), /CRM is down/);
+  const log = await stack.waitForStatus(await success.getAttribute("data-submission-id"), ["failed"]);
+  assert.equal(log.submission.clientOutcome, "failed");
+  assert.equal(log.submission.clientMessage, "CRM is down");
+  await page.close();
+});
+
+test("the widget reports one impression and one start per display, and the funnel adds up", async () => {
+  await seedWithWebhook(receiver.url + "/hook");
+  const counts = async () => {
+    const res = await fetch(`${stack.url}/form-submissions/analytics?agentId=${DEMO_AGENT_ID}`, { headers: { Authorization: `Bearer ${stack.apiKey}` } });
+    return (await res.json()).analytics.find((a) => a.toolId === "tool_contact_form");
+  };
+  const before = await counts();
+  const { page } = await openDemo();
+  // Two displays of the form; the visitor fills in the second, typing into several fields.
+  await page.evaluate(() => window.leadform.showForm("contact_form"));
+  await page.locator("form.lf-form[data-tool=contact_form]").waitFor();
+  await page.evaluate(() => window.leadform.showForm("contact_form"));
+  const form = page.locator("form.lf-form[data-tool=contact_form]").last();
+  await form.locator("input[name=name]").fill("Noor");
+  await form.locator("input[name=email]").fill("noor@example.com");
+  await form.locator("textarea[name=message]").fill("Hello");
+  await form.locator(".lf-submit").click();
+  await page.locator(".lf-success").waitFor();
+  const after = await counts();
+  assert.deepEqual(
+    [after.impressions - before.impressions, after.started - before.started, after.submitted - before.submitted],
+    [2, 1, 1],
+  );
+  await page.close();
+});
