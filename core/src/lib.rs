@@ -18,6 +18,8 @@ pub mod files;
 #[cfg(feature = "server")]
 pub mod owner;
 #[cfg(feature = "server")]
+pub mod post_actions;
+#[cfg(feature = "server")]
 pub mod retry;
 #[cfg(feature = "server")]
 pub mod webhook;

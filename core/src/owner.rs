@@ -1,5 +1,6 @@
 //! What an owner sends to configure agents and form tools, and the checks on it.
 
+use crate::post_actions::PostAction;
 use crate::form::{ExecutionMode, FieldKind, FieldSpec, DEFAULT_SUCCESS_MESSAGE};
 use crate::validate::{is_http_url, FieldError};
 use serde::{Deserialize, Serialize};
@@ -61,7 +62,18 @@ pub struct ToolIn {
     pub execution_mode: ExecutionMode,
     #[serde(default)]
     pub webhook_url: Option<String>,
+    /// What runs after the primary webhook, each a delivery of its own.
+    #[serde(default)]
+    pub post_actions: Vec<PostAction>,
+    /// Delays in seconds before each attempt of this tool's deliveries; its length is the
+    /// number of attempts. `None` uses the edge's `RETRY_SCHEDULE_SECS`.
+    #[serde(default)]
+    pub retry_schedule: Option<Vec<u32>>,
 }
+
+/// At most this many attempts per delivery, and at most this long between two.
+pub const MAX_ATTEMPTS: usize = 20;
+pub const MAX_RETRY_DELAY_SECS: u32 = 30 * 24 * 3600;
 
 impl ToolIn {
     /// Checks the config; `allow_loopback` lets webhooks target this machine (local dev).
@@ -89,6 +101,20 @@ impl ToolIn {
             }
             if field.kind == FieldKind::Select && field.options.is_empty() {
                 return Err(at("is a select and needs options"));
+            }
+        }
+        for (i, action) in self.post_actions.iter().enumerate() {
+            action.check(&format!("postActions[{i}]"), allow_loopback)?;
+        }
+        if let Some(schedule) = &self.retry_schedule {
+            if schedule.is_empty() || schedule.len() > MAX_ATTEMPTS {
+                return Err(FieldError::new(
+                    "retrySchedule",
+                    format!("must list 1 to {MAX_ATTEMPTS} delays in seconds"),
+                ));
+            }
+            if schedule.iter().any(|d| *d > MAX_RETRY_DELAY_SECS) {
+                return Err(FieldError::new("retrySchedule", "delays may be at most 30 days"));
             }
         }
         match (&self.webhook_url, self.execution_mode.uses_webhook()) {

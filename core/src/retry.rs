@@ -10,6 +10,15 @@ pub fn next_delay(schedule: &[u32], attempts_made: u32) -> Option<u32> {
     schedule.get(attempts_made as usize).copied()
 }
 
+/// Longest delay a queue message can carry (Cloudflare Queues: 12 hours). A longer wait
+/// is chained: the message arrives early and is sent on again for the rest.
+pub const MAX_QUEUE_DELAY_SECS: u32 = 12 * 3600;
+
+/// The delay to put on a queue message for a wait of `secs`.
+pub fn queue_delay(secs: u32) -> u32 {
+    secs.min(MAX_QUEUE_DELAY_SECS)
+}
+
 /// How an attempt ended, from the receiver's side.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum AttemptResult {
@@ -45,6 +54,15 @@ pub fn verdict(result: AttemptResult) -> Verdict {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn waits_past_the_queue_limit_are_chained() {
+        assert_eq!(queue_delay(60), 60);
+        assert_eq!(queue_delay(MAX_QUEUE_DELAY_SECS), MAX_QUEUE_DELAY_SECS);
+        // A day: one 12 h hop now; the message arrives early and hops the remaining 12 h.
+        assert_eq!(queue_delay(86_400), 43_200);
+        assert_eq!(queue_delay(86_400 - queue_delay(86_400)), 43_200);
+    }
 
     #[test]
     fn the_default_schedule_gives_three_attempts() {

@@ -122,6 +122,23 @@ pub fn settled(mode: ExecutionMode, webhook: Outcome, client: Outcome) -> Option
     }
 }
 
+/// A lead's status as seed 000 names it, from how its parts ended ([`settled`]) and the
+/// status of each of its deliveries (`pending`, `retrying`, `delivered`, `failed`):
+/// `retrying` while any delivery waits for another attempt; `failed` once a part failed or
+/// a delivery ran out of attempts; `completed` when every part succeeded and every delivery
+/// was delivered; `pending` otherwise.
+pub fn lead_status(ended: Option<bool>, deliveries: &[&str]) -> &'static str {
+    if deliveries.contains(&"retrying") {
+        "retrying"
+    } else if ended == Some(false) || deliveries.contains(&"failed") {
+        "failed"
+    } else if ended == Some(true) && deliveries.iter().all(|d| *d == "delivered") {
+        "completed"
+    } else {
+        "pending"
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -166,6 +183,26 @@ mod tests {
         assert_eq!(settled(Both, Succeeded, Pending), None);
         assert_eq!(settled(Both, Pending, Failed), Some(false));
         assert_eq!(settled(Both, Succeeded, Succeeded), Some(true));
+    }
+
+    #[test]
+    fn lead_statuses_follow_parts_and_deliveries() {
+        let cases: [(Option<bool>, &[&str], &str); 8] = [
+            (None, &["pending"], "pending"),
+            (None, &["retrying"], "retrying"),
+            (Some(true), &["delivered", "retrying"], "retrying"),
+            (Some(true), &["delivered", "delivered"], "completed"),
+            (Some(true), &["delivered", "failed"], "failed"),
+            (Some(false), &["failed"], "failed"),
+            (None, &[], "pending"),
+            (Some(true), &[], "completed"),
+        ];
+        for (ended, deliveries, expected) in cases {
+            assert_eq!(lead_status(ended, deliveries), expected, "{ended:?} {deliveries:?}");
+        }
+        // A `both` lead whose webhook was delivered still waits for its handler.
+        let ended = settled(Both, Succeeded, Pending);
+        assert_eq!(lead_status(ended, &["delivered"]), "pending");
     }
 
     #[test]

@@ -124,6 +124,12 @@ pub struct PostActionResult {
     #[serde(rename = "type")]
     pub kind: String,
     pub success: bool,
+    /// What the first attempt met, when it did not succeed.
+    #[serde(default)]
+    pub error: Option<String>,
+    /// True while the action is still queued or waiting for a retry.
+    #[serde(default)]
+    pub pending: bool,
 }
 
 /// What the owner's webhook receives (seed 002, "Webhook Payload").

@@ -2,6 +2,10 @@
 
 pub const DB: &str = "DB";
 pub const DELIVERIES: &str = "DELIVERIES";
+/// Producer of the dead-letter queue: deliveries whose attempts ran out go there.
+pub const DEAD_LETTERS: &str = "DEAD_LETTERS";
+/// Queue names, to tell the two consumers apart in the one `queue` handler.
+pub const DEAD_LETTER_QUEUE: &str = "leadform-deliveries-dlq";
 
 /// Secret: the owner API key (`Authorization: Bearer ...`).
 pub const API_KEY: &str = "LEADFORM_API_KEY";
@@ -19,3 +23,15 @@ pub const FILES: &str = "FILES";
 pub const PUBLIC_URL: &str = "PUBLIC_URL";
 /// How long a file link works, in seconds (default 7 days).
 pub const FILE_URL_TTL: &str = "FILE_URL_TTL_SECS";
+/// Post-action services: base URLs (tests point them at 127.0.0.1) and their keys.
+pub const EMAIL_API_URL: &str = "EMAIL_API_URL";
+pub const EMAIL_API_KEY: &str = "EMAIL_API_KEY";
+pub const EMAIL_FROM: &str = "EMAIL_FROM";
+pub const GOOGLE_SHEETS_API_URL: &str = "GOOGLE_SHEETS_API_URL";
+pub const GOOGLE_SHEETS_TOKEN: &str = "GOOGLE_SHEETS_TOKEN";
+pub const MAILCHIMP_API_URL: &str = "MAILCHIMP_API_URL";
+pub const MAILCHIMP_API_KEY: &str = "MAILCHIMP_API_KEY";
+/// Link to a conversation in notifications; `{conversationId}` is filled in.
+pub const CONVERSATION_URL: &str = "CONVERSATION_URL_TEMPLATE";
+/// How late (seconds) a due delivery must be before the cron sweep re-enqueues it.
+pub const SWEEP_GRACE: &str = "SWEEP_GRACE_SECS";

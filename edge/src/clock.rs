@@ -8,3 +8,9 @@ pub fn now_ms() -> i64 {
 pub fn iso8601(ms: i64) -> String {
     js_sys::Date::new(&(ms as f64).into()).to_iso_string().into()
 }
+
+/// Milliseconds of an ISO 8601 date-time (as `Date.parse` reads it), `None` if unreadable.
+pub fn parse_iso8601(text: &str) -> Option<i64> {
+    let ms = js_sys::Date::parse(text);
+    ms.is_finite().then_some(ms as i64)
+}

@@ -57,3 +57,30 @@ pub fn file_url_ttl_secs(env: &Env) -> i64 {
 pub fn file_link_secret(env: &Env) -> Vec<u8> {
     leadform_core::files::link_secret(&api_key(env).unwrap_or_default())
 }
+
+/// Where post-actions send, with their keys; an empty URL means "not configured".
+pub fn services(env: &Env) -> leadform_core::post_actions::Services {
+    let get = |name| var(env, name).unwrap_or_default();
+    leadform_core::post_actions::Services {
+        email_api_url: get(bindings::EMAIL_API_URL),
+        email_api_key: get(bindings::EMAIL_API_KEY),
+        email_from: var(env, bindings::EMAIL_FROM).unwrap_or_else(|| "leadform <leads@leadform.invalid>".into()),
+        sheets_api_url: get(bindings::GOOGLE_SHEETS_API_URL),
+        sheets_token: get(bindings::GOOGLE_SHEETS_TOKEN),
+        mailchimp_api_url: get(bindings::MAILCHIMP_API_URL),
+        mailchimp_api_key: get(bindings::MAILCHIMP_API_KEY),
+    }
+}
+
+/// The link to a conversation, if a template is configured and the lead has one.
+pub fn conversation_url(env: &Env, conversation_id: Option<&str>) -> Option<String> {
+    let template = var(env, bindings::CONVERSATION_URL).filter(|t| !t.is_empty())?;
+    Some(template.replace("{conversationId}", conversation_id?))
+}
+
+pub fn sweep_grace_ms(env: &Env) -> i64 {
+    var(env, bindings::SWEEP_GRACE)
+        .and_then(|v| v.parse::<i64>().ok())
+        .unwrap_or(60)
+        * 1000
+}

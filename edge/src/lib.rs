@@ -19,7 +19,15 @@ mod storage;
 use worker::*;
 
 #[event(fetch)]
-async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {
+async fn fetch(req: Request, env: Env, ctx: Context) -> Result<Response> {
+    if delivery::sweep_if_idle_for_a_while() {
+        let env = env.clone();
+        ctx.wait_until(async move {
+            if let Err(err) = delivery::sweep(&env).await {
+                console_error!("sweep failed: {err}");
+            }
+        });
+    }
     routes::handle(req, env).await
 }
 

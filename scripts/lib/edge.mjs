@@ -42,9 +42,11 @@ export async function applyMigrations(persistTo) {
 
 /**
  * Starts `wrangler dev` and resolves once it answers. Options: port, persistTo, envFile
- * (a .dev.vars-style file), vars (extra --var KEY:VALUE), log (a function for its output).
+ * (a .dev.vars-style file), vars (extra --var KEY:VALUE), log (a function for its output),
+ * cronEveryMs (how often to fire the cron trigger, as Cloudflare does every minute:
+ * `wrangler dev` never fires crons by itself).
  */
-export async function startEdge({ port, persistTo, envFile, vars = {}, log = () => {} } = {}) {
+export async function startEdge({ port, persistTo, envFile, vars = {}, log = () => {}, cronEveryMs = 60_000 } = {}) {
   port ??= await freePort();
   const args = ["dev", "--ip", "127.0.0.1", "--port", String(port), "--inspector-port", String(await freePort())];
   args.push("--show-interactive-dev-session=false", "--log-level", "info");
@@ -74,11 +76,17 @@ export async function startEdge({ port, persistTo, envFile, vars = {}, log = () 
     }
     await new Promise((r) => setTimeout(r, 200));
   }
+  // The delivery sweep (wrangler.toml `crons`) runs on this tick, as it would in production.
+  const cron = setInterval(() => {
+    fetch(`${url}/cdn-cgi/handler/scheduled?cron=*+*+*+*+*`).then((r) => r.arrayBuffer(), () => {});
+  }, cronEveryMs);
+  cron.unref();
   return {
     url,
     port,
     output: () => output,
     async stop() {
+      clearInterval(cron);
       if (child.exitCode === null) {
         child.kill("SIGTERM");
         const timer = setTimeout(() => child.kill("SIGKILL"), 5_000);

@@ -8,7 +8,7 @@ import path from "node:path";
 import { applyMigrations, freePort, startEdge } from "../../scripts/lib/edge.mjs";
 
 /** A fresh edge: new local D1 (migrated), its own API key, loopback webhooks allowed. */
-export async function startStack({ vars = {} } = {}) {
+export async function startStack({ vars = {}, cronEveryMs } = {}) {
   const dir = await mkdtemp(path.join(tmpdir(), "leadform-test-"));
   const persistTo = path.join(dir, "state");
   const apiKey = randomBytes(16).toString("hex");
@@ -22,7 +22,7 @@ export async function startStack({ vars = {} } = {}) {
   };
   await writeFile(envFile, Object.entries(settings).map(([k, v]) => `${k}=${v}`).join("\n") + "\n");
   await applyMigrations(persistTo);
-  const edge = await startEdge({ port, persistTo, envFile });
+  let edge = await startEdge({ port, persistTo, envFile, cronEveryMs });
   const owner = async (method, route, body) => {
     const res = await fetch(edge.url + route, {
       method,
@@ -35,7 +35,7 @@ export async function startStack({ vars = {} } = {}) {
     url: edge.url,
     apiKey,
     owner,
-    logs: edge.output,
+    logs: () => edge.output(),
     /** Waits until the owner API shows the submission in one of `statuses`. */
     async waitForStatus(submissionId, statuses, timeoutMs = 15_000) {
       const deadline = Date.now() + timeoutMs;
@@ -45,6 +45,11 @@ export async function startStack({ vars = {} } = {}) {
         if (Date.now() > deadline) throw new Error(`status stayed ${body.submission?.status}: ${JSON.stringify(body)}`);
         await new Promise((r) => setTimeout(r, 100));
       }
+    },
+    /** Stops the runtime and starts it again on the same D1/R2 state (queues are lost). */
+    async restart() {
+      await edge.stop();
+      edge = await startEdge({ port, persistTo, envFile, cronEveryMs });
     },
     async stop() {
       await edge.stop();

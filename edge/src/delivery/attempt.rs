@@ -1,12 +1,16 @@
 //! One attempt of one delivery: build the request for its kind, send it, time it.
 
-use super::webhook;
+use super::send::{self, OutgoingRequest};
+use super::{lead, webhook};
+use crate::config;
 use crate::clock::now_ms;
 use crate::storage::deliveries::Delivery;
 use crate::storage::files::Links;
 use crate::storage::{submissions, tools};
 use leadform_core::retry::AttemptResult as Answer;
-use worker::{D1Database, Result};
+use leadform_core::post_actions::{self, PostAction, Services};
+use std::collections::BTreeMap;
+use worker::{D1Database, Env, Result};
 
 /// What one attempt found.
 pub struct AttemptResult {
@@ -41,10 +45,12 @@ impl AttemptResult {
 }
 
 pub async fn make(
+    env: &Env,
     db: &D1Database,
     delivery: &Delivery,
     timeout_ms: u64,
     links: &Links,
+    services: &Services,
 ) -> Result<AttemptResult> {
     let Some(submission) = submissions::get(db, &delivery.submission_id).await? else {
         return Ok(AttemptResult::not_sent(format!(
@@ -58,12 +64,23 @@ pub async fn make(
             submission.tool_id
         )));
     };
-    let request = match delivery.kind.as_str() {
-        "webhook" => match webhook::request(delivery, &submission, &tool, links)? {
-            Ok(request) => request,
-            Err(reason) => return Ok(AttemptResult::not_sent(reason)),
+    let built = match delivery.action.as_deref() {
+        None => webhook::request(delivery, &submission, &tool, links, &BTreeMap::new())?,
+        Some(config) => match serde_json::from_str::<PostAction>(config) {
+            Ok(PostAction::Webhook { headers, .. }) => webhook::request(delivery, &submission, &tool, links, &headers)?,
+            Ok(action) => {
+                let conversation_url = config::conversation_url(env, submission.conversation_id.as_deref());
+                let lead = lead::lead(&submission, &tool, links, conversation_url);
+                match post_actions::request(&action, &lead, services) {
+                    Ok(out) => Ok(OutgoingRequest::from_core(out)?),
+                    Err(reason) => Err(reason),
+                }
+            }
+            Err(err) => Err(format!("unreadable post-action: {err}")),
         },
-        other => return Ok(AttemptResult::not_sent(format!("unknown delivery kind {other}"))),
     };
-    Ok(webhook::send(request, timeout_ms).await)
+    Ok(match built {
+        Ok(request) => send::send(request, timeout_ms).await,
+        Err(reason) => AttemptResult::not_sent(reason),
+    })
 }

@@ -3,10 +3,13 @@
 //! delivery or schedules the next attempt per the retry schedule.
 
 mod attempt;
+mod dead_letters;
+mod lead;
+mod send;
 mod sweep;
 mod webhook;
 
-pub use sweep::sweep;
+pub use sweep::{sweep, sweep_if_idle_for_a_while};
 
 use crate::bindings;
 use crate::clock::now_ms;
@@ -15,7 +18,7 @@ use crate::storage::deliveries::{self, AttemptRecord, Delivery};
 use crate::storage::files::Links;
 use crate::storage::submissions::{self, Part};
 use futures_util::future::join_all;
-use leadform_core::retry::{next_delay, verdict, Verdict};
+use leadform_core::retry::{next_delay, queue_delay, verdict, Verdict};
 use leadform_core::status::Outcome;
 use serde::{Deserialize, Serialize};
 use worker::{Env, MessageBatch, MessageBuilder, MessageExt, Result};
@@ -42,20 +45,24 @@ impl DeliveryMessage {
     }
 }
 
-/// Puts a delivery on the queue, to be tried after `delay_secs`.
+/// Puts a delivery on the queue, to be tried after `delay_secs` (a wait longer than a
+/// queue delay allows arrives early and is sent on again: see [`deliver`]).
 pub async fn enqueue(env: &Env, delivery: &DeliveryMessage, delay_secs: u32) -> Result<()> {
     let queue = env.queue(bindings::DELIVERIES)?;
     queue
         .send(
             MessageBuilder::new(delivery.clone())
-                .delay_seconds(delay_secs)
+                .delay_seconds(queue_delay(delay_secs))
                 .build(),
         )
         .await
 }
 
-/// Handles a batch: every message concurrently, each settled on its own.
+/// Handles a batch of either queue: deliveries, or dead letters to record.
 pub async fn consume(batch: MessageBatch<DeliveryMessage>, env: Env) {
+    if batch.queue() == bindings::DEAD_LETTER_QUEUE {
+        return dead_letters::consume(batch, env).await;
+    }
     let messages = match batch.messages() {
         Ok(messages) => messages,
         Err(err) => {
@@ -99,6 +106,7 @@ async fn deliver(env: &Env, msg: &DeliveryMessage) -> Result<()> {
         return enqueue(env, msg, ((due - now + 999) / 1000) as u32).await;
     }
     let timeout_ms = config::attempt_timeout_ms(env);
+    let services = config::services(env);
     // The lease outlives the attempt's time-out, so it only lapses if this worker died.
     if !deliveries::claim(
         &db,
@@ -112,7 +120,7 @@ async fn deliver(env: &Env, msg: &DeliveryMessage) -> Result<()> {
         return Ok(());
     }
     let links = Links::new(env, None);
-    let result = attempt::make(&db, &delivery, timeout_ms, &links).await?;
+    let result = attempt::make(env, &db, &delivery, timeout_ms, &links, &services).await?;
     settle(env, &delivery, result).await
 }
 
@@ -122,13 +130,11 @@ const LEASE_MARGIN_MS: i64 = 30_000;
 /// Logs the attempt's result, moves the delivery and the submission, schedules a retry.
 async fn settle(env: &Env, delivery: &Delivery, result: attempt::AttemptResult) -> Result<()> {
     let db = env.d1(bindings::DB)?;
-    let schedule = config::retry_schedule(env);
     let attempt_no = delivery.attempts + 1;
     let now = now_ms();
     let retry_delay = match verdict(result.answer) {
-        Verdict::Retry => {
-            next_delay(&schedule, attempt_no as u32).map(|d| d.max(result.retry_after_secs.unwrap_or(0)))
-        }
+        Verdict::Retry => next_delay(&delivery.schedule(), (delivery.round_attempts() + 1) as u32)
+            .map(|d| d.max(result.retry_after_secs.unwrap_or(0))),
         _ => None,
     };
     let (new_status, outcome) = match (verdict(result.answer), retry_delay) {
@@ -147,8 +153,18 @@ async fn settle(env: &Env, delivery: &Delivery, result: attempt::AttemptResult) 
         next_attempt_at: retry_delay.map(|d| now + i64::from(d) * 1000),
     };
     deliveries::record_attempt(&db, &delivery.id, &record, now).await?;
-    if let Some(outcome) = outcome {
+    if let (Some(outcome), true) = (outcome, delivery.is_primary()) {
         submissions::set_outcome(&db, &delivery.submission_id, Part::Webhook, outcome, None).await?;
+    }
+    if new_status == "failed" {
+        // The lead stays; the dead-letter consumer records the delivery for replay.
+        let msg = DeliveryMessage {
+            attempts_made: attempt_no,
+            ..DeliveryMessage::for_delivery(delivery)
+        };
+        if let Err(err) = dead_letters::send(env, &msg).await {
+            worker::console_error!("could not dead-letter {}: {err}", delivery.id);
+        }
     }
     if let Some(delay) = retry_delay {
         let msg = DeliveryMessage {
@@ -166,6 +182,9 @@ async fn settle(env: &Env, delivery: &Delivery, result: attempt::AttemptResult) 
 /// Brings the submission's webhook outcome in line with a settled delivery (a no-op when
 /// it already is).
 async fn repair_outcome(db: &worker::D1Database, delivery: &Delivery) -> Result<()> {
+    if !delivery.is_primary() {
+        return Ok(());
+    }
     let outcome = Outcome::from_success(delivery.status == "delivered");
     submissions::set_outcome(db, &delivery.submission_id, Part::Webhook, outcome, None).await?;
     Ok(())

@@ -5,21 +5,42 @@
 use super::{enqueue, DeliveryMessage};
 use crate::bindings;
 use crate::clock::now_ms;
+use crate::config;
 use crate::storage::deliveries;
 
-/// How late a delivery must be before the sweep assumes no queue holds it. A message that
-/// was only late is harmless: whichever copy comes second finds the attempt claimed or
-/// made, and sends nothing.
-const GRACE_MS: i64 = 60_000;
-/// Deliveries re-enqueued per run; the rest wait for the next minute.
+/// Deliveries re-enqueued per run; the rest wait for the next run.
 const BATCH: i64 = 100;
+/// How often a busy isolate sweeps on its own (see [`sweep_if_idle_for_a_while`]).
+const OPPORTUNISTIC_EVERY_MS: i64 = 60_000;
 
+thread_local! {
+    static LAST_SWEEP_MS: std::cell::Cell<i64> = const { std::cell::Cell::new(0) };
+}
+
+/// Re-enqueues deliveries due for longer than `SWEEP_GRACE_SECS` (60 s by default) that
+/// no attempt holds. A message that was only late is harmless: whichever copy comes second
+/// finds the attempt claimed or made, and sends nothing.
 pub async fn sweep(env: &worker::Env) -> worker::Result<usize> {
     let db = env.d1(bindings::DB)?;
     let now = now_ms();
-    let due = deliveries::due(&db, now - GRACE_MS, now, BATCH).await?;
+    LAST_SWEEP_MS.with(|last| last.set(now));
+    let due = deliveries::due(&db, now - config::sweep_grace_ms(env), now, BATCH).await?;
     for delivery in &due {
         enqueue(env, &DeliveryMessage::for_delivery(delivery), 0).await?;
     }
     Ok(due.len())
+}
+
+/// Whether this isolate has not swept for a minute. The cron trigger is what sweeps in
+/// production; locally `wrangler dev` never fires crons, so requests also sweep now and
+/// then (and right after a restart, when the in-memory queues came back empty).
+pub fn sweep_if_idle_for_a_while() -> bool {
+    let now = now_ms();
+    LAST_SWEEP_MS.with(|last| {
+        let due = now - last.get() >= OPPORTUNISTIC_EVERY_MS;
+        if due {
+            last.set(now);
+        }
+        due
+    })
 }

@@ -1,37 +1,27 @@
-//! The owner's webhook: seed 002's payload, signed per Standard Webhooks, POSTed with a
-//! time-out.
+//! The owner's webhook (and `webhook` post-actions): seed 002's payload, signed per
+//! Standard Webhooks.
 
-use super::attempt::AttemptResult;
+use super::send::OutgoingRequest;
 use crate::clock::{iso8601, now_ms};
 use crate::storage::deliveries::Delivery;
 use crate::storage::files::Links;
 use crate::storage::submissions::Submission;
 use crate::storage::tools::Tool;
-use futures_util::future::{select, Either};
-use leadform_core::retry::AttemptResult as Answer;
 use leadform_core::webhook::sign;
 use leadform_core::wire::WebhookPayload;
-use std::time::Duration;
-use worker::{AbortController, Delay, Fetch, Headers, Method, Request, RequestInit, RequestRedirect, Result};
+use std::collections::BTreeMap;
+use worker::{Headers, Result};
 
-/// Longest part of a receiver's answer kept in the delivery log.
-const SNIPPET_CHARS: usize = 512;
-
-pub struct OutgoingRequest {
-    pub url: String,
-    pub headers: Headers,
-    pub body: String,
-}
-
-/// The signed request for a webhook delivery. The body is rebuilt from D1 on every attempt
-/// and comes out the same, and the delivery id is the `webhook-id`, so a receiver can
-/// drop repeats. The outer error is ours (building headers); the inner one says why
+/// The signed request for a webhook delivery, with a post-action's `extra_headers`. The
+/// body is rebuilt from D1 on every attempt (file links are minted fresh), and the delivery
+/// id is the `webhook-id` on every attempt, so a receiver can drop repeats. The outer error is ours (building headers); the inner one says why
 /// nothing can be sent.
 pub fn request(
     delivery: &Delivery,
     submission: &Submission,
     tool: &Tool,
     links: &Links,
+    extra_headers: &BTreeMap<String, String>,
 ) -> Result<std::result::Result<OutgoingRequest, String>> {
     let payload = WebhookPayload {
         submission_id: submission.id.clone(),
@@ -51,6 +41,9 @@ pub fn request(
         )));
     };
     let headers = Headers::new();
+    for (name, value) in extra_headers {
+        headers.set(name, value)?;
+    }
     headers.set("Content-Type", "application/json")?;
     headers.set("User-Agent", "leadform-webhooks/1")?;
     headers.set("webhook-id", &delivery.id)?;
@@ -63,84 +56,3 @@ pub fn request(
     }))
 }
 
-/// POSTs and reports what happened; never fails: a network error is an attempt result.
-pub async fn send(request: OutgoingRequest, timeout_ms: u64) -> AttemptResult {
-    let started_at = now_ms();
-    let outcome = post(&request, timeout_ms).await;
-    let latency_ms = now_ms() - started_at;
-    match outcome {
-        Ok(answer) => AttemptResult {
-            answer: Answer::Answered(answer.code),
-            started_at,
-            latency_ms,
-            error: (!(200..300).contains(&answer.code))
-                .then(|| format!("receiver answered HTTP {}", answer.code)),
-            snippet: Some(answer.snippet),
-            retry_after_secs: answer.retry_after_secs,
-        },
-        Err(error) => AttemptResult {
-            answer: Answer::NoAnswer,
-            started_at,
-            latency_ms,
-            error: Some(error),
-            snippet: None,
-            retry_after_secs: None,
-        },
-    }
-}
-
-struct ReceiverAnswer {
-    code: u16,
-    retry_after_secs: Option<u32>,
-    snippet: String,
-}
-
-async fn post(request: &OutgoingRequest, timeout_ms: u64) -> std::result::Result<ReceiverAnswer, String> {
-    let mut init = RequestInit::new();
-    // Redirects are not followed: a 3xx is the receiver's answer (and following one could
-    // take a signed lead past the SSRF guard).
-    init.with_redirect(RequestRedirect::Manual)
-        .with_method(Method::Post)
-        .with_headers(request.headers.clone())
-        .with_body(Some(request.body.clone().into()));
-    let req = Request::new_with_init(&request.url, &init).map_err(|e| format!("bad request: {e}"))?;
-    let controller = AbortController::default();
-    let signal = controller.signal();
-    let fetch = Fetch::Request(req);
-    let sending = Box::pin(async move {
-        let mut response = fetch
-            .send_with_signal(&signal)
-            .await
-            .map_err(|e| format!("connection failed: {e}"))?;
-        let retry_after_secs = response
-            .headers()
-            .get("Retry-After")
-            .ok()
-            .flatten()
-            .and_then(|v| retry_after_secs(&v));
-        let text = response.text().await.unwrap_or_default();
-        Ok(ReceiverAnswer {
-            code: response.status_code(),
-            retry_after_secs,
-            snippet: text.chars().take(SNIPPET_CHARS).collect(),
-        })
-    });
-    let timer = Box::pin(Delay::from(Duration::from_millis(timeout_ms)));
-    match select(sending, timer).await {
-        Either::Left((result, _)) => result,
-        Either::Right(_) => {
-            controller.abort();
-            Err(format!("no answer within {} s", timeout_ms / 1000))
-        }
-    }
-}
-
-/// `Retry-After` as seconds from now: either a number of seconds or an HTTP date.
-fn retry_after_secs(value: &str) -> Option<u32> {
-    let value = value.trim();
-    if let Ok(secs) = value.parse::<u32>() {
-        return Some(secs);
-    }
-    let at = js_sys::Date::parse(value);
-    (!at.is_nan()).then(|| ((at - js_sys::Date::now()) / 1000.0).ceil().max(0.0) as u32)
-}

@@ -13,12 +13,13 @@ use crate::delivery::{self, DeliveryMessage};
 use crate::error::{ApiError, ApiResult};
 use crate::http::json_body;
 use crate::ids::new_id;
-use crate::storage::deliveries::NewDelivery;
+use crate::storage::deliveries::{Delivery, NewDelivery};
 use crate::storage::{deliveries, events, files, submissions, tools};
 use leadform_core::files::StoredFile;
 use leadform_core::form::{ExecutionMode, FieldKind};
 use leadform_core::validate::{validate_form, FieldError, FILE_TOO_LARGE};
-use leadform_core::wire::{SubmitIn, SubmitOut, WebhookResult};
+use leadform_core::post_actions::PostAction;
+use leadform_core::wire::{PostActionResult, SubmitIn, SubmitOut, WebhookResult};
 use serde_json::{Map, Value};
 use std::time::Duration;
 use worker::{D1Database, Delay, Env, Request, Response};
@@ -78,29 +79,35 @@ pub async fn submit(mut req: Request, env: &Env, origin: Option<&str>) -> ApiRes
             statements.push(events::insert(&db, &tool.id, display_id, kind, now)?);
         }
     }
-    // Attempt 1 is due after the schedule's first delay (0: immediately).
-    let first_delay = config::retry_schedule(env).first().copied().unwrap_or(0);
-    let webhook = match (&tool.webhook_url, tool.execution_mode.uses_webhook()) {
-        (Some(url), true) => {
-            let id = new_id("dlv");
-            let due = now + i64::from(first_delay) * 1000;
-            let new = NewDelivery {
+    // Every delivery (the webhook, each post-action) is a row in the same transaction.
+    let schedule = tool
+        .retry_schedule
+        .clone()
+        .unwrap_or_else(|| config::retry_schedule(env));
+    let first_delay = schedule.first().copied().unwrap_or(0);
+    let planned = planned_deliveries(&tool);
+    let mut messages = Vec::new();
+    for (kind, target_url, action) in &planned {
+        let id = new_id("dlv");
+        statements.push(deliveries::insert(
+            &db,
+            &NewDelivery {
                 id: &id,
                 submission_id: &submission_id,
-                kind: "webhook",
-                target_url: url,
-                due,
+                kind,
+                target_url,
+                action: action.as_deref(),
+                schedule: &schedule,
+                due: now + i64::from(first_delay) * 1000,
                 now,
-            };
-            statements.push(deliveries::insert(&db, &new)?);
-            Some(DeliveryMessage {
-                delivery_id: id,
-                submission_id: submission_id.clone(),
-                attempts_made: 0,
-            })
-        }
-        _ => None,
-    };
+            },
+        )?);
+        messages.push(DeliveryMessage {
+            delivery_id: id,
+            submission_id: submission_id.clone(),
+            attempts_made: 0,
+        });
+    }
     if let Err(err) = db.batch(statements).await {
         // Two requests with one idempotency key raced: the loser answers with the winner's result.
         if let Some(key) = &input.idempotency_key {
@@ -111,22 +118,18 @@ pub async fn submit(mut req: Request, env: &Env, origin: Option<&str>) -> ApiRes
         return Err(err.into());
     }
 
-    let webhook_result = match &webhook {
-        Some(msg) => {
-            if let Err(err) = delivery::enqueue(env, msg, first_delay).await {
-                // The lead is stored and its delivery is due in D1: the sweep will send it.
-                worker::console_error!("enqueue of {} failed, left to the sweep: {err}", msg.delivery_id);
-            }
-            Some(first_attempt(&db, &msg.delivery_id, config::first_attempt_wait_ms(env)).await?)
+    for msg in &messages {
+        if let Err(err) = delivery::enqueue(env, msg, first_delay).await {
+            // The lead is stored and its delivery is due in D1: the sweep will send it.
+            worker::console_error!("enqueue of {} failed, left to the sweep: {err}", msg.delivery_id);
         }
-        None => None,
+    }
+    let settled = if messages.is_empty() {
+        vec![]
+    } else {
+        first_attempts(&db, &submission_id, config::first_attempt_wait_ms(env)).await?
     };
-    let body = serde_json::to_string(&answer(
-        &submission_id,
-        tool.execution_mode,
-        &tool.name,
-        webhook_result,
-    ))?;
+    let body = serde_json::to_string(&answer(&submission_id, tool.execution_mode, &tool.name, &settled))?;
     if input.idempotency_key.is_some() {
         submissions::save_response(&db, &submission_id, &body).await?;
     }
@@ -178,63 +181,83 @@ async fn first_answer(db: &D1Database, tool_id: &str, key: &str) -> ApiResult<Op
             let tool = tools::get(db, tool_id)
                 .await?
                 .ok_or_else(|| ApiError::not_found("tool", tool_id))?;
-            let webhook = deliveries::for_submission(db, &submission_id)
-                .await?
-                .into_iter()
-                .find(|d| d.kind == "webhook");
-            let webhook_result = webhook.map(|d| result_of(&d));
-            serde_json::to_string(&answer(
-                &submission_id,
-                submission.execution_mode,
-                &tool.name,
-                webhook_result,
-            ))?
+            let so_far = deliveries::for_submission(db, &submission_id).await?;
+            serde_json::to_string(&answer(&submission_id, submission.execution_mode, &tool.name, &so_far))?
         }
     };
     Ok(Some(json_text(body, 200)?))
 }
 
-/// Seed 002's answer to a stored submission.
-fn answer(
-    submission_id: &str,
-    mode: ExecutionMode,
-    tool_name: &str,
-    webhook: Option<WebhookResult>,
-) -> SubmitOut {
+/// What a tool sends for each submission: `(kind, target URL, post-action JSON)`; the
+/// primary webhook has no post-action. Post-actions run in every mode.
+fn planned_deliveries(tool: &tools::Tool) -> Vec<(String, String, Option<String>)> {
+    let mut planned = Vec::new();
+    if let (Some(url), true) = (&tool.webhook_url, tool.execution_mode.uses_webhook()) {
+        planned.push(("webhook".to_string(), url.clone(), None));
+    }
+    for action in &tool.post_actions {
+        let config = serde_json::to_string(action).unwrap_or_default();
+        planned.push((action.kind().to_string(), target_of(action), Some(config)));
+    }
+    planned
+}
+
+/// Where a post-action goes, for the delivery log (services configured on the edge are
+/// named by the service).
+fn target_of(action: &PostAction) -> String {
+    match action {
+        PostAction::Slack { webhook_url, .. } => webhook_url.clone(),
+        PostAction::Webhook { url, .. } => url.clone(),
+        PostAction::Email { recipients, .. } => format!("mailto:{}", recipients.join(",")),
+        PostAction::GoogleSheets { spreadsheet_id, .. } => format!("google-sheets:{spreadsheet_id}"),
+        PostAction::Mailchimp { audience_id, .. } => format!("mailchimp:{audience_id}"),
+    }
+}
+
+/// Seed 002's answer to a stored submission, from its deliveries as they stand.
+fn answer(submission_id: &str, mode: ExecutionMode, tool_name: &str, deliveries: &[Delivery]) -> SubmitOut {
+    let result = |d: &Delivery| WebhookResult {
+        success: d.status == "delivered",
+        error: d.last_error.clone(),
+        pending: matches!(d.status.as_str(), "pending" | "retrying"),
+    };
     SubmitOut {
         success: true,
         submission_id: submission_id.to_string(),
         execution_mode: mode,
-        webhook_result: webhook,
-        post_action_results: vec![],
+        webhook_result: deliveries.iter().find(|d| d.is_primary()).map(result),
+        post_action_results: deliveries
+            .iter()
+            .filter(|d| !d.is_primary())
+            .map(|d| {
+                let r = result(d);
+                PostActionResult {
+                    kind: d.kind.clone(),
+                    success: r.success,
+                    error: r.error,
+                    pending: r.pending,
+                }
+            })
+            .collect(),
         client_handler: mode.uses_client().then(|| tool_name.to_string()),
     }
 }
 
-/// Waits up to `wait_ms` for the first attempt of a delivery and reports it. Polls with a
-/// growing pause (25 ms up to 400 ms) to keep D1 reads per submit low.
-async fn first_attempt(db: &D1Database, delivery_id: &str, wait_ms: u64) -> ApiResult<WebhookResult> {
+/// Waits up to `wait_ms` for the first attempt of every delivery of a submission and
+/// returns them as they stand. Polls with a growing pause (25 ms up to 400 ms) to keep D1
+/// reads per submit low.
+async fn first_attempts(db: &D1Database, submission_id: &str, wait_ms: u64) -> ApiResult<Vec<Delivery>> {
     let mut pause = 25;
     let mut waited = 0;
     loop {
-        let delivery = deliveries::get(db, delivery_id)
-            .await?
-            .ok_or_else(|| ApiError::Internal(format!("delivery {delivery_id} vanished")))?;
-        if delivery.attempts > 0 || waited >= wait_ms {
-            return Ok(result_of(&delivery));
+        let so_far = deliveries::for_submission(db, submission_id).await?;
+        if so_far.iter().all(|d| d.attempts > 0) || waited >= wait_ms {
+            return Ok(so_far);
         }
         let step = pause.min(wait_ms - waited);
         Delay::from(Duration::from_millis(step)).await;
         waited += step;
         pause = (pause * 2).min(400);
-    }
-}
-
-fn result_of(delivery: &deliveries::Delivery) -> WebhookResult {
-    WebhookResult {
-        success: delivery.status == "delivered",
-        error: delivery.last_error.clone(),
-        pending: matches!(delivery.status.as_str(), "pending" | "retrying"),
     }
 }
 

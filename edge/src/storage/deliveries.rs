@@ -20,11 +20,33 @@ pub struct Delivery {
     pub last_error: Option<String>,
     pub created_at: i64,
     pub updated_at: i64,
+    /// The post-action this delivery runs (JSON), `None` for the tool's primary webhook.
+    #[serde(skip_serializing)]
+    pub action: Option<String>,
+    /// Delays before each attempt of a round (JSON array of seconds), fixed at creation.
+    #[serde(skip_serializing)]
+    pub schedule: String,
+    /// Attempts made before the current round: a replay starts a new round.
+    pub round_start: i64,
 }
 
 impl Delivery {
     pub fn is_settled(&self) -> bool {
         matches!(self.status.as_str(), "delivered" | "failed")
+    }
+
+    /// The tool's own webhook, whose outcome is the submission's webhook part.
+    pub fn is_primary(&self) -> bool {
+        self.action.is_none()
+    }
+
+    pub fn schedule(&self) -> Vec<u32> {
+        serde_json::from_str(&self.schedule).unwrap_or_else(|_| leadform_core::retry::DEFAULT_SCHEDULE_SECS.to_vec())
+    }
+
+    /// Attempts made in the current round.
+    pub fn round_attempts(&self) -> i64 {
+        self.attempts - self.round_start
     }
 }
 
@@ -40,7 +62,7 @@ pub struct Attempt {
 }
 
 const COLUMNS: &str = "id, submission_id, kind, target_url, status, attempts, next_attempt_at, lease_until,
-  last_error, created_at, updated_at";
+  last_error, created_at, updated_at, action, schedule, round_start";
 
 /// A new delivery, first due at `due`.
 pub struct NewDelivery<'a> {
@@ -48,6 +70,9 @@ pub struct NewDelivery<'a> {
     pub submission_id: &'a str,
     pub kind: &'a str,
     pub target_url: &'a str,
+    /// The post-action (JSON), `None` for the primary webhook.
+    pub action: Option<&'a str>,
+    pub schedule: &'a [u32],
     pub due: i64,
     pub now: i64,
 }
@@ -56,8 +81,8 @@ pub struct NewDelivery<'a> {
 pub fn insert(db: &D1Database, new: &NewDelivery) -> Result<D1PreparedStatement> {
     db.prepare(
         "INSERT INTO deliveries (id, submission_id, kind, target_url, status, attempts, next_attempt_at,
-           created_at, updated_at)
-         VALUES (?1, ?2, ?3, ?4, 'pending', 0, ?5, ?6, ?6)",
+           created_at, updated_at, action, schedule)
+         VALUES (?1, ?2, ?3, ?4, 'pending', 0, ?5, ?6, ?6, ?7, ?8)",
     )
     .bind(&[
         text(new.id),
@@ -66,6 +91,8 @@ pub fn insert(db: &D1Database, new: &NewDelivery) -> Result<D1PreparedStatement>
         text(new.target_url),
         int(new.due),
         int(new.now),
+        opt_text(new.action),
+        text(&serde_json::to_string(new.schedule)?),
     ])
 }
 
@@ -178,4 +205,84 @@ pub async fn record_attempt(
         ])?;
     db.batch(vec![log, update]).await?;
     Ok(())
+}
+
+/// Starts a new round of attempts for a settled delivery, due now. `None` when the delivery
+/// is unknown or still in progress (its current round has not ended).
+pub async fn replay(db: &D1Database, id: &str, now: i64) -> Result<Option<Delivery>> {
+    let result = db
+        .prepare(
+            "UPDATE deliveries SET status = 'pending', round_start = attempts, next_attempt_at = ?2,
+               last_error = NULL, lease_until = NULL, updated_at = ?2
+             WHERE id = ?1 AND status IN ('delivered', 'failed')",
+        )
+        .bind(&[text(id), int(now)])?
+        .run()
+        .await?;
+    if result.meta()?.and_then(|m| m.changes).unwrap_or(0) == 0 {
+        return Ok(None);
+    }
+    db.prepare("UPDATE dead_letters SET replayed_at = ?2 WHERE delivery_id = ?1")
+        .bind(&[text(id), int(now)])?
+        .run()
+        .await?;
+    get(db, id).await
+}
+
+/// Failed deliveries of an agent's leads created at or after `since`, oldest first.
+pub async fn failed_for_agent(db: &D1Database, agent_id: &str, since: i64, limit: i64) -> Result<Vec<Delivery>> {
+    db.prepare(format!(
+        "SELECT {} FROM deliveries d JOIN submissions s ON s.id = d.submission_id
+         WHERE d.status = 'failed' AND s.agent_id = ?1 AND d.created_at >= ?2
+         ORDER BY d.created_at LIMIT ?3",
+        COLUMNS.split(", ").map(|c| format!("d.{}", c.trim())).collect::<Vec<_>>().join(", ")
+    ))
+    .bind(&[text(agent_id), int(since), int(limit)])?
+    .all()
+    .await?
+    .results()
+}
+
+/// A delivery whose attempts ran out, as the dead-letter consumer records it.
+pub async fn record_dead_letter(db: &D1Database, delivery: &Delivery, agent_id: &str, now: i64) -> Result<()> {
+    db.prepare(
+        "INSERT INTO dead_letters (delivery_id, submission_id, agent_id, kind, attempts, last_error, recorded_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
+         ON CONFLICT(delivery_id) DO UPDATE SET attempts = ?5, last_error = ?6, recorded_at = ?7, replayed_at = NULL",
+    )
+    .bind(&[
+        text(&delivery.id),
+        text(&delivery.submission_id),
+        text(agent_id),
+        text(&delivery.kind),
+        int(delivery.attempts),
+        opt_text(delivery.last_error.as_deref()),
+        int(now),
+    ])?
+    .run()
+    .await?;
+    Ok(())
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all(serialize = "camelCase"))]
+pub struct DeadLetter {
+    pub delivery_id: String,
+    pub submission_id: String,
+    pub kind: String,
+    pub attempts: i64,
+    pub last_error: Option<String>,
+    pub recorded_at: i64,
+    pub replayed_at: Option<i64>,
+}
+
+pub async fn dead_letters(db: &D1Database, agent_id: &str, since: i64) -> Result<Vec<DeadLetter>> {
+    db.prepare(
+        "SELECT delivery_id, submission_id, kind, attempts, last_error, recorded_at, replayed_at
+         FROM dead_letters WHERE agent_id = ?1 AND recorded_at >= ?2 ORDER BY recorded_at LIMIT 1000",
+    )
+    .bind(&[text(agent_id), int(since)])?
+    .all()
+    .await?
+    .results()
 }

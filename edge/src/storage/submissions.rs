@@ -223,3 +223,25 @@ pub async fn set_outcome(
         "submission {id}: status kept changing under us"
     )))
 }
+
+/// Puts a part back to pending for a replay: the status is derived again and the result
+/// cleared (the `submissions_result_uncount` trigger takes it out of the analytics until
+/// the new round settles it). `None` when the submission is gone.
+pub async fn reopen(db: &D1Database, id: &str, part: Part) -> Result<Option<SubmissionStatus>> {
+    let Some(current) = get(db, id).await? else {
+        return Ok(None);
+    };
+    let (webhook, client) = match part {
+        Part::Webhook => (Outcome::Pending, current.client_outcome),
+        Part::Client => (current.webhook_outcome, Outcome::Pending),
+    };
+    let status = submission_status(current.execution_mode, webhook, client);
+    db.prepare(
+        "UPDATE submissions SET webhook_outcome = ?2, client_outcome = ?3, status = ?4, result = NULL
+         WHERE id = ?1",
+    )
+    .bind(&[text(id), text(webhook.as_str()), text(client.as_str()), text(status.as_str())])?
+    .run()
+    .await?;
+    Ok(Some(status))
+}

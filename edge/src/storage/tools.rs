@@ -1,6 +1,7 @@
 use super::{from_json_column, int, opt_text, text};
 use leadform_core::form::{ExecutionMode, FieldSpec};
 use leadform_core::owner::ToolIn;
+use leadform_core::post_actions::PostAction;
 use leadform_core::wire::FormPublic;
 use serde::{Deserialize, Serialize};
 use worker::{D1Database, Result};
@@ -22,6 +23,8 @@ pub struct Tool {
     pub execution_mode: ExecutionMode,
     pub webhook_url: Option<String>,
     pub webhook_secret: String,
+    pub post_actions: Vec<PostAction>,
+    pub retry_schedule: Option<Vec<u32>>,
     pub created_at: i64,
     pub updated_at: i64,
 }
@@ -40,6 +43,8 @@ struct ToolRow {
     execution_mode: String,
     webhook_url: Option<String>,
     webhook_secret: String,
+    post_actions: String,
+    retry_schedule: Option<String>,
     created_at: i64,
     updated_at: i64,
 }
@@ -60,6 +65,8 @@ impl From<ToolRow> for Tool {
             execution_mode: ExecutionMode::parse(&row.execution_mode).unwrap_or_default(),
             webhook_url: row.webhook_url,
             webhook_secret: row.webhook_secret,
+            post_actions: from_json_column(&row.post_actions),
+            retry_schedule: row.retry_schedule.and_then(|s| serde_json::from_str(&s).ok()),
             created_at: row.created_at,
             updated_at: row.updated_at,
         }
@@ -94,6 +101,8 @@ impl Tool {
             dismiss_message: self.dismiss_message.clone(),
             execution_mode: self.execution_mode,
             webhook_url: self.webhook_url.clone(),
+            post_actions: self.post_actions.clone(),
+            retry_schedule: self.retry_schedule.clone(),
         }
     }
 }
@@ -128,11 +137,12 @@ pub async fn upsert(
 ) -> Result<()> {
     db.prepare(
         "INSERT INTO tools (id, agent_id, name, title, description, fields, triggers, success_message,
-           dismiss_message, execution_mode, webhook_url, webhook_secret, created_at, updated_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?13)
+           dismiss_message, execution_mode, webhook_url, webhook_secret, created_at, updated_at,
+           post_actions, retry_schedule)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?13, ?14, ?15)
          ON CONFLICT(id) DO UPDATE SET name = ?3, title = ?4, description = ?5, fields = ?6,
            triggers = ?7, success_message = ?8, dismiss_message = ?9, execution_mode = ?10,
-           webhook_url = ?11, updated_at = ?13",
+           webhook_url = ?11, updated_at = ?13, post_actions = ?14, retry_schedule = ?15",
     )
     .bind(&[
         text(id),
@@ -148,6 +158,15 @@ pub async fn upsert(
         opt_text(input.webhook_url.as_deref()),
         text(secret),
         int(now),
+        text(&serde_json::to_string(&input.post_actions)?),
+        opt_text(
+            input
+                .retry_schedule
+                .as_ref()
+                .map(serde_json::to_string)
+                .transpose()?
+                .as_deref(),
+        ),
     ])?
     .run()
     .await?;

@@ -1,6 +1,7 @@
 //! The owner API under `/v1`, behind `Authorization: Bearer <LEADFORM_API_KEY>`.
 
 mod agents;
+mod deliveries;
 mod submissions;
 mod tools;
 
@@ -23,6 +24,10 @@ pub async fn handle(req: Request, env: &Env, method: Method, path: &[&str]) -> A
         (Method::Get, ["tools", id]) => tools::get(env, id).await,
         (Method::Patch, ["tools", id]) => tools::update(req, env, id).await,
         (Method::Get, ["submissions", id]) => submissions::get(&req, env, id).await,
+        (Method::Get, ["submissions", id, "deliveries"]) => deliveries::list(env, id).await,
+        (Method::Post, ["deliveries", id, "replay"]) => deliveries::replay_one(env, id).await,
+        (Method::Post, ["agents", id, "deliveries", "replay"]) => deliveries::replay_failed(req, env, id).await,
+        (Method::Get, ["agents", id, "dead-letters"]) => deliveries::dead_letters(&req, env, id).await,
         (method, _) => Err(ApiError::not_found(
             "route",
             format!("{method:?} /v1/{}", path.join("/")),

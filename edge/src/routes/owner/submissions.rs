@@ -2,7 +2,8 @@ use crate::bindings;
 use crate::error::{ApiError, ApiResult};
 use crate::http::json;
 use crate::storage::files::Links;
-use crate::storage::{deliveries, submissions};
+use crate::storage::submissions;
+use leadform_core::status::{lead_status, settled};
 use serde_json::json;
 use worker::{Env, Request, Response};
 
@@ -13,12 +14,14 @@ pub async fn get(req: &Request, env: &Env, id: &str) -> ApiResult<Response> {
         .await?
         .ok_or_else(|| ApiError::not_found("submission", id))?;
     submission.form_data = Links::new(env, request_origin(req)).show(&submission.form_data);
-    let mut log = Vec::new();
-    for delivery in deliveries::for_submission(&db, id).await? {
-        let attempts = deliveries::attempts(&db, &delivery.id).await?;
-        log.push(json!({ "delivery": delivery, "attempts": attempts }));
-    }
-    json(&json!({ "submission": submission, "deliveries": log }), 200)
+    let log = super::deliveries::log(&db, id).await?;
+    let statuses: Vec<&str> = log
+        .iter()
+        .filter_map(|entry| entry["delivery"]["status"].as_str())
+        .collect();
+    let ended = settled(submission.execution_mode, submission.webhook_outcome, submission.client_outcome);
+    let lead_status = lead_status(ended, &statuses);
+    json(&json!({ "submission": submission, "leadStatus": lead_status, "deliveries": log }), 200)
 }
 
 /// `scheme://host[:port]` of the request, where the owner reached the edge.

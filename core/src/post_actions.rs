@@ -1,0 +1,436 @@
+//! Post-actions (seed 002, "Post Actions"; seed 004's integrations): what runs after the
+//! primary webhook, each a delivery of its own. Here: their configuration, its checks, the
+//! `{{placeholder}}` templates, and the HTTP request each kind makes. The edge only sends.
+
+use crate::owner::check_webhook_url;
+use crate::validate::{is_email, FieldError};
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Map, Value};
+use std::collections::BTreeMap;
+
+/// One post-action as an owner configures it on a form tool (`postActions`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case", rename_all_fields = "camelCase", deny_unknown_fields)]
+pub enum PostAction {
+    /// A Slack incoming webhook; `messageTemplate` uses `{{field}}` and `{{_toolName}}`.
+    Slack {
+        webhook_url: String,
+        #[serde(default)]
+        message_template: Option<String>,
+    },
+    /// The payload of the primary webhook, signed the same way, to another URL with
+    /// extra headers.
+    Webhook {
+        url: String,
+        #[serde(default)]
+        headers: BTreeMap<String, String>,
+    },
+    /// A notification through the configured email API.
+    Email {
+        recipients: Vec<String>,
+        #[serde(default)]
+        subject: Option<String>,
+    },
+    /// Appends a row to a sheet through the Google Sheets API.
+    GoogleSheets {
+        spreadsheet_id: String,
+        #[serde(default)]
+        sheet: Option<String>,
+    },
+    /// Adds the lead's email to a Mailchimp audience.
+    Mailchimp {
+        audience_id: String,
+        #[serde(default)]
+        double_opt_in: bool,
+    },
+}
+
+impl PostAction {
+    pub fn kind(&self) -> &'static str {
+        match self {
+            PostAction::Slack { .. } => "slack",
+            PostAction::Webhook { .. } => "webhook",
+            PostAction::Email { .. } => "email",
+            PostAction::GoogleSheets { .. } => "google_sheets",
+            PostAction::Mailchimp { .. } => "mailchimp",
+        }
+    }
+
+    /// Checks one action; `at` is its path in the tool (`postActions[0]`).
+    pub fn check(&self, at: &str, allow_loopback: bool) -> Result<(), FieldError> {
+        let field = |name: &str| format!("{at}.{name}");
+        let url_check = |name: &str, url: &str| {
+            check_webhook_url(url, allow_loopback).map_err(|e| FieldError::new(field(name), e.reason))
+        };
+        match self {
+            PostAction::Slack { webhook_url, .. } => url_check("webhookUrl", webhook_url),
+            PostAction::Webhook { url, headers } => {
+                url_check("url", url)?;
+                match headers.keys().find(|h| !is_settable_header(h)) {
+                    Some(h) => Err(FieldError::new(
+                        field("headers"),
+                        format!("{h:?} cannot be set (not a header name, or one leadform signs or sets itself)"),
+                    )),
+                    None => Ok(()),
+                }
+            }
+            PostAction::Email { recipients, .. } => {
+                if recipients.is_empty() {
+                    return Err(FieldError::new(field("recipients"), "must list at least one address"));
+                }
+                match recipients.iter().find(|r| !is_email(r)) {
+                    Some(r) => Err(FieldError::new(field("recipients"), format!("{r:?} is not an email address"))),
+                    None => Ok(()),
+                }
+            }
+            PostAction::GoogleSheets { spreadsheet_id, .. } => plain_id(&field("spreadsheetId"), spreadsheet_id),
+            PostAction::Mailchimp { audience_id, .. } => plain_id(&field("audienceId"), audience_id),
+        }
+    }
+}
+
+fn plain_id(field: &str, id: &str) -> Result<(), FieldError> {
+    let ok = !id.is_empty() && id.len() <= 128 && id.chars().all(|c| c.is_ascii_alphanumeric() || "-_".contains(c));
+    if ok {
+        Ok(())
+    } else {
+        Err(FieldError::new(field, "must be an id of letters, digits, - or _"))
+    }
+}
+
+fn is_settable_header(name: &str) -> bool {
+    let lower = name.to_ascii_lowercase();
+    !name.is_empty()
+        && name.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_".contains(&b))
+        && !lower.starts_with("webhook-")
+        && !matches!(lower.as_str(), "content-type" | "content-length" | "host")
+}
+
+/// Everything about one lead a post-action may show.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Lead {
+    pub submission_id: String,
+    pub tool_id: String,
+    pub tool_name: String,
+    pub tool_title: String,
+    pub conversation_id: Option<String>,
+    /// Values in the form's field order; files already shown as `{name, …, url}`.
+    pub form_data: Map<String, Value>,
+    /// The form's field names in order (sheet columns).
+    pub fields: Vec<String>,
+    pub email: Option<String>,
+    pub phone: Option<String>,
+    pub submitted_at: String,
+    pub conversation_url: Option<String>,
+}
+
+/// Addresses and keys of the services post-actions call, from the edge's configuration.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Services {
+    pub email_api_url: String,
+    pub email_api_key: String,
+    pub email_from: String,
+    pub sheets_api_url: String,
+    pub sheets_token: String,
+    pub mailchimp_api_url: String,
+    pub mailchimp_api_key: String,
+}
+
+/// An HTTP request to make (always a JSON body).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Outgoing {
+    pub method: &'static str,
+    pub url: String,
+    pub headers: Vec<(String, String)>,
+    pub body: String,
+}
+
+/// The request `action` makes for `lead`, or why it cannot be made. The `webhook` kind is
+/// built by the edge (it is signed like the primary webhook); it has no entry here.
+pub fn request(action: &PostAction, lead: &Lead, services: &Services) -> Result<Outgoing, String> {
+    let json_post = |url: String, headers: Vec<(String, String)>, body: Value| Outgoing {
+        method: "POST",
+        url,
+        headers,
+        body: body.to_string(),
+    };
+    let needs = |value: &str, name: &str| {
+        if value.is_empty() {
+            Err(format!("{name} is not configured on this edge"))
+        } else {
+            Ok(())
+        }
+    };
+    match action {
+        PostAction::Slack { webhook_url, message_template } => {
+            let template = message_template.as_deref().unwrap_or(DEFAULT_SLACK_TEMPLATE);
+            let text = render(template, lead, slack_escape);
+            let text = if message_template.is_none() { format!("{text}\n{}", field_lines(lead, slack_escape)) } else { text };
+            Ok(json_post(webhook_url.clone(), vec![], json!({ "text": text })))
+        }
+        PostAction::Email { recipients, subject } => {
+            needs(&services.email_api_url, "EMAIL_API_URL")?;
+            let subject = render(subject.as_deref().unwrap_or("New {{_formTitle}} submission"), lead, |s| s.to_string());
+            Ok(json_post(
+                services.email_api_url.clone(),
+                bearer(&services.email_api_key),
+                json!({
+                    "from": services.email_from,
+                    "to": recipients,
+                    "subject": subject,
+                    "text": email_text(lead),
+                    "html": email_html(lead),
+                }),
+            ))
+        }
+        PostAction::GoogleSheets { spreadsheet_id, sheet } => {
+            needs(&services.sheets_api_url, "GOOGLE_SHEETS_API_URL")?;
+            let range = format!("{}!A1", sheet.as_deref().unwrap_or("Sheet1"));
+            let mut row = vec![json!(lead.submitted_at), json!(lead.submission_id), json!(lead.tool_name)];
+            row.extend(lead.fields.iter().map(|f| json!(lead.form_data.get(f).map(value_text).unwrap_or_default())));
+            row.push(json!(lead.conversation_id.clone().unwrap_or_default()));
+            Ok(json_post(
+                format!(
+                    "{}/v4/spreadsheets/{spreadsheet_id}/values/{}:append?valueInputOption=RAW&insertDataOption=INSERT_ROWS",
+                    services.sheets_api_url.trim_end_matches('/'),
+                    percent_encoding::utf8_percent_encode(&range, percent_encoding::NON_ALPHANUMERIC)
+                ),
+                bearer(&services.sheets_token),
+                json!({ "values": [row] }),
+            ))
+        }
+        PostAction::Mailchimp { audience_id, double_opt_in } => {
+            needs(&services.mailchimp_api_url, "MAILCHIMP_API_URL")?;
+            let email = lead.email.clone().ok_or("the lead has no email address to add")?;
+            let name = lead.form_data.get("name").map(value_text).unwrap_or_default();
+            let (first, last) = name.trim().split_once(' ').unwrap_or((name.trim(), ""));
+            let basic = base64::Engine::encode(
+                &base64::engine::general_purpose::STANDARD,
+                format!("leadform:{}", services.mailchimp_api_key),
+            );
+            Ok(json_post(
+                format!("{}/lists/{audience_id}/members", services.mailchimp_api_url.trim_end_matches('/')),
+                vec![("Authorization".into(), format!("Basic {basic}"))],
+                json!({
+                    "email_address": email,
+                    "status": if *double_opt_in { "pending" } else { "subscribed" },
+                    "merge_fields": { "FNAME": first, "LNAME": last.trim(), "PHONE": lead.phone.clone().unwrap_or_default() },
+                }),
+            ))
+        }
+        PostAction::Webhook { .. } => Err("webhook post-actions are signed and sent by the edge".into()),
+    }
+}
+
+fn bearer(token: &str) -> Vec<(String, String)> {
+    vec![("Authorization".into(), format!("Bearer {token}"))]
+}
+
+const DEFAULT_SLACK_TEMPLATE: &str = "New {{_formTitle}} submission ({{_toolName}})";
+
+/// Fills `{{name}}` placeholders: a form field by its name, or one of `_toolName`,
+/// `_toolId`, `_formTitle`, `_submissionId`, `_conversationId`, `_submittedAt`,
+/// `_conversationUrl`. Unknown or empty ones render as nothing. Values (never the
+/// template) pass through `escape`.
+pub fn render(template: &str, lead: &Lead, escape: fn(&str) -> String) -> String {
+    let mut out = String::with_capacity(template.len());
+    let mut rest = template;
+    while let Some(start) = rest.find("{{") {
+        out.push_str(&rest[..start]);
+        let after = &rest[start + 2..];
+        let Some(end) = after.find("}}") else {
+            out.push_str(&rest[start..]);
+            return out;
+        };
+        out.push_str(&escape(&placeholder(after[..end].trim(), lead)));
+        rest = &after[end + 2..];
+    }
+    out.push_str(rest);
+    out
+}
+
+fn placeholder(name: &str, lead: &Lead) -> String {
+    match name {
+        "_toolName" => lead.tool_name.clone(),
+        "_toolId" => lead.tool_id.clone(),
+        "_formTitle" => lead.tool_title.clone(),
+        "_submissionId" => lead.submission_id.clone(),
+        "_conversationId" => lead.conversation_id.clone().unwrap_or_default(),
+        "_submittedAt" => lead.submitted_at.clone(),
+        "_conversationUrl" => lead.conversation_url.clone().unwrap_or_default(),
+        field => lead.form_data.get(field).map(value_text).unwrap_or_default(),
+    }
+}
+
+/// A form value as one line of text; a file as its name and link.
+fn value_text(value: &Value) -> String {
+    match value {
+        Value::String(s) => s.clone(),
+        Value::Object(file) => format!(
+            "{} ({})",
+            file.get("name").and_then(Value::as_str).unwrap_or("file"),
+            file.get("url").and_then(Value::as_str).unwrap_or("")
+        ),
+        Value::Null => String::new(),
+        other => other.to_string(),
+    }
+}
+
+/// Slack's mrkdwn treats `&`, `<` and `>` as markup: a visitor's `<!channel>` stays text.
+pub fn slack_escape(text: &str) -> String {
+    text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;")
+}
+
+pub fn html_escape(text: &str) -> String {
+    slack_escape(text).replace('"', "&quot;").replace('\'', "&#39;")
+}
+
+fn field_lines(lead: &Lead, escape: fn(&str) -> String) -> String {
+    lead.form_data
+        .iter()
+        .map(|(name, value)| format!("{name}: {}", escape(&value_text(value))))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+fn email_text(lead: &Lead) -> String {
+    let mut text = format!("New submission of {} ({})\n\n{}\n\n", lead.tool_title, lead.tool_name, field_lines(lead, |s| s.to_string()));
+    if let Some(url) = &lead.conversation_url {
+        text.push_str(&format!("Conversation: {url}\n"));
+    }
+    text.push_str(&format!("Submitted at: {}\nSubmission: {}\n", lead.submitted_at, lead.submission_id));
+    text
+}
+
+fn email_html(lead: &Lead) -> String {
+    let rows: String = lead
+        .form_data
+        .iter()
+        .map(|(name, value)| format!("<tr><th align=\"left\">{}</th><td>{}</td></tr>", html_escape(name), html_escape(&value_text(value))))
+        .collect();
+    let link = lead
+        .conversation_url
+        .as_ref()
+        .map(|u| format!("<p><a href=\"{0}\">Open the conversation</a></p>", html_escape(u)))
+        .unwrap_or_default();
+    format!(
+        "<h2>New submission of {}</h2><table>{rows}</table>{link}<p>Submitted at {} · {}</p>",
+        html_escape(&lead.tool_title),
+        html_escape(&lead.submitted_at),
+        html_escape(&lead.submission_id)
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn lead() -> Lead {
+        let mut form_data = Map::new();
+        form_data.insert("name".into(), json!("Jane Smith"));
+        form_data.insert("email".into(), json!("jane@example.com"));
+        form_data.insert("message".into(), json!("<!channel> & <b>hi</b>"));
+        Lead {
+            submission_id: "sub_1".into(),
+            tool_id: "tool_contact_form".into(),
+            tool_name: "contact_form".into(),
+            tool_title: "Talk to us".into(),
+            conversation_id: Some("conv_9".into()),
+            form_data,
+            fields: vec!["name".into(), "email".into(), "phone".into(), "message".into()],
+            email: Some("jane@example.com".into()),
+            phone: None,
+            submitted_at: "2024-12-23T10:30:00.000Z".into(),
+            conversation_url: Some("https://app.example/c/conv_9".into()),
+        }
+    }
+
+    fn services() -> Services {
+        Services {
+            email_api_url: "http://mail.test/emails".into(),
+            email_api_key: "mk".into(),
+            email_from: "leads@example.com".into(),
+            sheets_api_url: "http://sheets.test/".into(),
+            sheets_token: "st".into(),
+            mailchimp_api_url: "http://mc.test/3.0".into(),
+            mailchimp_api_key: "key-us1".into(),
+        }
+    }
+
+    #[test]
+    fn templates_fill_fields_and_specials_and_leave_unknowns_empty() {
+        let text = render("New {{_toolName}} submission!\nEmail: {{ email }} {{phone}}|{{nope}}|{{_conversationId}}", &lead(), |s| s.to_string());
+        assert_eq!(text, "New contact_form submission!\nEmail: jane@example.com ||conv_9");
+        assert_eq!(render("{{message}} {{unclosed", &lead(), slack_escape), "&lt;!channel&gt; &amp; &lt;b&gt;hi&lt;/b&gt; {{unclosed");
+    }
+
+    #[test]
+    fn slack_posts_the_rendered_text() {
+        let action = PostAction::Slack { webhook_url: "http://hooks.test/x".into(), message_template: Some("New {{_toolName}}: {{email}}".into()) };
+        let out = request(&action, &lead(), &services()).unwrap();
+        assert_eq!((out.method, out.url.as_str()), ("POST", "http://hooks.test/x"));
+        assert_eq!(serde_json::from_str::<Value>(&out.body).unwrap(), json!({ "text": "New contact_form: jane@example.com" }));
+    }
+
+    #[test]
+    fn email_has_form_name_data_link_and_time_with_html_escaped() {
+        let action = PostAction::Email { recipients: vec!["sales@example.com".into()], subject: None };
+        let out = request(&action, &lead(), &services()).unwrap();
+        let body: Value = serde_json::from_str(&out.body).unwrap();
+        assert_eq!(out.headers, vec![("Authorization".to_string(), "Bearer mk".to_string())]);
+        assert_eq!(body["to"], json!(["sales@example.com"]));
+        assert_eq!(body["subject"], "New Talk to us submission");
+        let text = body["text"].as_str().unwrap();
+        for part in ["Talk to us", "email: jane@example.com", "https://app.example/c/conv_9", "2024-12-23T10:30:00.000Z"] {
+            assert!(text.contains(part), "{part} in {text}");
+        }
+        assert!(body["html"].as_str().unwrap().contains("&lt;b&gt;hi&lt;/b&gt;"));
+    }
+
+    #[test]
+    fn sheets_append_one_row_in_field_order() {
+        let action = PostAction::GoogleSheets { spreadsheet_id: "abc".into(), sheet: Some("Leads 2026".into()) };
+        let out = request(&action, &lead(), &services()).unwrap();
+        assert_eq!(out.url, "http://sheets.test/v4/spreadsheets/abc/values/Leads%202026%21A1:append?valueInputOption=RAW&insertDataOption=INSERT_ROWS");
+        let body: Value = serde_json::from_str(&out.body).unwrap();
+        assert_eq!(body["values"][0], json!(["2024-12-23T10:30:00.000Z", "sub_1", "contact_form", "Jane Smith", "jane@example.com", "", "<!channel> & <b>hi</b>", "conv_9"]));
+    }
+
+    #[test]
+    fn mailchimp_adds_the_email_with_names() {
+        let action = PostAction::Mailchimp { audience_id: "aud1".into(), double_opt_in: false };
+        let out = request(&action, &lead(), &services()).unwrap();
+        assert_eq!(out.url, "http://mc.test/3.0/lists/aud1/members");
+        assert_eq!(out.headers[0].1, "Basic bGVhZGZvcm06a2V5LXVzMQ==");
+        let body: Value = serde_json::from_str(&out.body).unwrap();
+        assert_eq!(body, json!({"email_address": "jane@example.com", "status": "subscribed", "merge_fields": {"FNAME": "Jane", "LNAME": "Smith", "PHONE": ""}}));
+        let no_email = Lead { email: None, ..lead() };
+        assert!(request(&action, &no_email, &services()).is_err());
+        assert!(request(&action, &lead(), &Services::default()).unwrap_err().contains("MAILCHIMP_API_URL"));
+    }
+
+    #[test]
+    fn configs_are_checked_and_read_as_documented() {
+        let parsed: Vec<PostAction> = serde_json::from_value(json!([
+            {"type": "slack", "webhookUrl": "https://hooks.slack.com/services/x", "messageTemplate": "New {{_toolName}}"},
+            {"type": "webhook", "url": "https://crm.example/leads", "headers": {"Authorization": "Bearer xxx"}},
+            {"type": "email", "recipients": ["a@example.com"], "subject": "New Form Submission"},
+            {"type": "google_sheets", "spreadsheetId": "1AbC", "sheet": "Leads"},
+            {"type": "mailchimp", "audienceId": "a1b2c3"}
+        ]))
+        .unwrap();
+        assert_eq!(parsed.iter().map(PostAction::kind).collect::<Vec<_>>(), ["slack", "webhook", "email", "google_sheets", "mailchimp"]);
+        for (i, action) in parsed.iter().enumerate() {
+            action.check(&format!("postActions[{i}]"), false).unwrap();
+        }
+        let bad = [
+            (PostAction::Slack { webhook_url: "http://127.0.0.1/x".into(), message_template: None }, "postActions[0].webhookUrl"),
+            (PostAction::Webhook { url: "https://x.example".into(), headers: BTreeMap::from([("webhook-signature".into(), "v1,forged".into())]) }, "postActions[0].headers"),
+            (PostAction::Email { recipients: vec!["not an address".into()], subject: None }, "postActions[0].recipients"),
+            (PostAction::GoogleSheets { spreadsheet_id: "../x".into(), sheet: None }, "postActions[0].spreadsheetId"),
+        ];
+        for (action, field) in bad {
+            assert_eq!(action.check("postActions[0]", false).unwrap_err().field, field);
+        }
+    }
+}

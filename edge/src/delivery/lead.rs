@@ -1,0 +1,33 @@
+//! A stored submission as post-actions see it ([`Lead`]): files as signed links, the
+//! form's field order, the lead's email and phone picked by field type.
+
+use crate::clock::iso8601;
+use crate::storage::files::Links;
+use crate::storage::submissions::Submission;
+use crate::storage::tools::Tool;
+use leadform_core::form::FieldKind;
+use leadform_core::post_actions::Lead;
+use serde_json::Value;
+
+pub fn lead(submission: &Submission, tool: &Tool, links: &Links, conversation_url: Option<String>) -> Lead {
+    let first_of = |kind: FieldKind| {
+        tool.fields
+            .iter()
+            .filter(|f| f.kind == kind)
+            .find_map(|f| submission.form_data.get(&f.name).and_then(Value::as_str))
+            .map(str::to_string)
+    };
+    Lead {
+        submission_id: submission.id.clone(),
+        tool_id: tool.id.clone(),
+        tool_name: tool.name.clone(),
+        tool_title: tool.title.clone(),
+        conversation_id: submission.conversation_id.clone(),
+        form_data: links.show(&submission.form_data),
+        fields: tool.fields.iter().map(|f| f.name.clone()).collect(),
+        email: first_of(FieldKind::Email),
+        phone: first_of(FieldKind::Phone),
+        submitted_at: iso8601(submission.submitted_at),
+        conversation_url,
+    }
+}

@@ -1,0 +1,110 @@
+//! The delivery log and replay: every delivery of a submission with its attempts; replay
+//! of one delivery, or of every failed delivery of an agent since a time; dead letters.
+
+use crate::bindings;
+use crate::clock::now_ms;
+use crate::delivery::{self, DeliveryMessage};
+use crate::error::{ApiError, ApiResult};
+use crate::http::{json, json_body, query_param};
+use crate::storage::deliveries::{self, Delivery};
+use crate::storage::submissions::{self, Part};
+use crate::storage::agents;
+use leadform_core::validate::FieldError;
+use serde_json::{json, Value};
+use worker::{D1Database, Env, Request, Response};
+
+/// Replays per call at most; the owner calls again with a later `since` for more.
+const REPLAY_BATCH: i64 = 500;
+
+/// `[{delivery, attempts}]` for a submission, oldest delivery first.
+pub async fn log(db: &D1Database, submission_id: &str) -> ApiResult<Vec<Value>> {
+    let mut log = Vec::new();
+    for delivery in deliveries::for_submission(db, submission_id).await? {
+        let attempts = deliveries::attempts(db, &delivery.id).await?;
+        log.push(json!({ "delivery": delivery, "attempts": attempts }));
+    }
+    Ok(log)
+}
+
+pub async fn list(env: &Env, submission_id: &str) -> ApiResult<Response> {
+    let db = env.d1(bindings::DB)?;
+    submissions::get(&db, submission_id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("submission", submission_id))?;
+    json(&json!({ "deliveries": log(&db, submission_id).await? }), 200)
+}
+
+/// `POST /v1/deliveries/{id}/replay`: a new round of attempts for a settled delivery.
+pub async fn replay_one(env: &Env, id: &str) -> ApiResult<Response> {
+    let db = env.d1(bindings::DB)?;
+    let current = deliveries::get(&db, id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("delivery", id))?;
+    let Some(replayed) = replay(env, &db, &current).await? else {
+        return Err(ApiError::Conflict {
+            code: "delivery_in_progress",
+            message: format!("delivery {id} is still {}; replay it once it has settled", current.status),
+        });
+    };
+    json(&json!({ "delivery": replayed }), 202)
+}
+
+/// `POST /v1/agents/{agentId}/deliveries/replay` with `{"since": <ms or ISO 8601>}`.
+pub async fn replay_failed(mut req: Request, env: &Env, agent_id: &str) -> ApiResult<Response> {
+    let db = env.d1(bindings::DB)?;
+    agents::get(&db, agent_id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("agent", agent_id))?;
+    let body = json_body(&mut req).await?;
+    let since = since(body.get("since"), "since")?;
+    let mut replayed = Vec::new();
+    for delivery in deliveries::failed_for_agent(&db, agent_id, since, REPLAY_BATCH).await? {
+        if replay(env, &db, &delivery).await?.is_some() {
+            replayed.push(delivery.id);
+        }
+    }
+    json(&json!({ "replayed": replayed.len(), "deliveryIds": replayed }), 202)
+}
+
+/// `GET /v1/agents/{agentId}/dead-letters?since=`: deliveries whose attempts ran out.
+pub async fn dead_letters(req: &Request, env: &Env, agent_id: &str) -> ApiResult<Response> {
+    let db = env.d1(bindings::DB)?;
+    agents::get(&db, agent_id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("agent", agent_id))?;
+    let since = match query_param(req, "since") {
+        Some(text) => self::since(Some(&Value::String(text)), "since")?,
+        None => 0,
+    };
+    json(&json!({ "deadLetters": deliveries::dead_letters(&db, agent_id, since).await? }), 200)
+}
+
+/// Starts the new round and queues its first attempt; reopens the submission's webhook
+/// part when this is its primary webhook. `None` when the delivery has not settled.
+async fn replay(env: &Env, db: &D1Database, delivery: &Delivery) -> ApiResult<Option<Delivery>> {
+    let Some(replayed) = deliveries::replay(db, &delivery.id, now_ms()).await? else {
+        return Ok(None);
+    };
+    if replayed.is_primary() {
+        submissions::reopen(db, &replayed.submission_id, Part::Webhook).await?;
+    }
+    if let Err(err) = delivery::enqueue(env, &DeliveryMessage::for_delivery(&replayed), 0).await {
+        worker::console_error!("replay of {} left to the sweep: {err}", replayed.id);
+    }
+    Ok(Some(replayed))
+}
+
+/// A point in time given as milliseconds since the epoch or an ISO 8601 date-time.
+fn since(value: Option<&Value>, field: &str) -> ApiResult<i64> {
+    let parsed = match value {
+        Some(Value::Number(n)) => n.as_i64(),
+        Some(Value::String(text)) => text
+            .parse::<i64>()
+            .ok()
+            .or_else(|| crate::clock::parse_iso8601(text)),
+        _ => None,
+    };
+    parsed
+        .filter(|ms| *ms >= 0)
+        .ok_or_else(|| FieldError::new(field, "must be a time: milliseconds since 1970 or ISO 8601").into())
+}
