@@ -1,7 +1,7 @@
 //! What an owner sends to configure agents and form tools, and the checks on it.
 
-use crate::post_actions::PostAction;
 use crate::form::{ExecutionMode, FieldKind, FieldSpec, DEFAULT_SUCCESS_MESSAGE};
+use crate::post_actions::PostAction;
 use crate::validate::{is_http_url, FieldError};
 use serde::{Deserialize, Serialize};
 use std::net::{IpAddr, Ipv4Addr};

@@ -10,7 +10,12 @@ use std::collections::BTreeMap;
 
 /// One post-action as an owner configures it on a form tool (`postActions`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "type", rename_all = "snake_case", rename_all_fields = "camelCase", deny_unknown_fields)]
+#[serde(
+    tag = "type",
+    rename_all = "snake_case",
+    rename_all_fields = "camelCase",
+    deny_unknown_fields
+)]
 pub enum PostAction {
     /// A Slack incoming webhook; `messageTemplate` uses `{{field}}` and `{{_toolName}}`.
     Slack {
@@ -69,28 +74,40 @@ impl PostAction {
                 match headers.keys().find(|h| !is_settable_header(h)) {
                     Some(h) => Err(FieldError::new(
                         field("headers"),
-                        format!("{h:?} cannot be set (not a header name, or one leadform signs or sets itself)"),
+                        format!(
+                            "{h:?} cannot be set (not a header name, or one leadform signs or sets itself)"
+                        ),
                     )),
                     None => Ok(()),
                 }
             }
             PostAction::Email { recipients, .. } => {
                 if recipients.is_empty() {
-                    return Err(FieldError::new(field("recipients"), "must list at least one address"));
+                    return Err(FieldError::new(
+                        field("recipients"),
+                        "must list at least one address",
+                    ));
                 }
                 match recipients.iter().find(|r| !is_email(r)) {
-                    Some(r) => Err(FieldError::new(field("recipients"), format!("{r:?} is not an email address"))),
+                    Some(r) => Err(FieldError::new(
+                        field("recipients"),
+                        format!("{r:?} is not an email address"),
+                    )),
                     None => Ok(()),
                 }
             }
-            PostAction::GoogleSheets { spreadsheet_id, .. } => plain_id(&field("spreadsheetId"), spreadsheet_id),
+            PostAction::GoogleSheets { spreadsheet_id, .. } => {
+                plain_id(&field("spreadsheetId"), spreadsheet_id)
+            }
             PostAction::Mailchimp { audience_id, .. } => plain_id(&field("audienceId"), audience_id),
         }
     }
 }
 
 fn plain_id(field: &str, id: &str) -> Result<(), FieldError> {
-    let ok = !id.is_empty() && id.len() <= 128 && id.chars().all(|c| c.is_ascii_alphanumeric() || "-_".contains(c));
+    let ok = !id.is_empty()
+        && id.len() <= 128
+        && id.chars().all(|c| c.is_ascii_alphanumeric() || "-_".contains(c));
     if ok {
         Ok(())
     } else {
@@ -101,7 +118,9 @@ fn plain_id(field: &str, id: &str) -> Result<(), FieldError> {
 fn is_settable_header(name: &str) -> bool {
     let lower = name.to_ascii_lowercase();
     !name.is_empty()
-        && name.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_".contains(&b))
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-_".contains(&b))
         && !lower.starts_with("webhook-")
         && !matches!(lower.as_str(), "content-type" | "content-length" | "host")
 }
@@ -162,15 +181,26 @@ pub fn request(action: &PostAction, lead: &Lead, services: &Services) -> Result<
         }
     };
     match action {
-        PostAction::Slack { webhook_url, message_template } => {
+        PostAction::Slack {
+            webhook_url,
+            message_template,
+        } => {
             let template = message_template.as_deref().unwrap_or(DEFAULT_SLACK_TEMPLATE);
             let text = render(template, lead, slack_escape);
-            let text = if message_template.is_none() { format!("{text}\n{}", field_lines(lead, slack_escape)) } else { text };
+            let text = if message_template.is_none() {
+                format!("{text}\n{}", field_lines(lead, slack_escape))
+            } else {
+                text
+            };
             Ok(json_post(webhook_url.clone(), vec![], json!({ "text": text })))
         }
         PostAction::Email { recipients, subject } => {
             needs(&services.email_api_url, "EMAIL_API_URL")?;
-            let subject = render(subject.as_deref().unwrap_or("New {{_formTitle}} submission"), lead, |s| s.to_string());
+            let subject = render(
+                subject.as_deref().unwrap_or("New {{_formTitle}} submission"),
+                lead,
+                |s| s.to_string(),
+            );
             Ok(json_post(
                 services.email_api_url.clone(),
                 bearer(&services.email_api_key),
@@ -183,11 +213,22 @@ pub fn request(action: &PostAction, lead: &Lead, services: &Services) -> Result<
                 }),
             ))
         }
-        PostAction::GoogleSheets { spreadsheet_id, sheet } => {
+        PostAction::GoogleSheets {
+            spreadsheet_id,
+            sheet,
+        } => {
             needs(&services.sheets_api_url, "GOOGLE_SHEETS_API_URL")?;
             let range = format!("{}!A1", sheet.as_deref().unwrap_or("Sheet1"));
-            let mut row = vec![json!(lead.submitted_at), json!(lead.submission_id), json!(lead.tool_name)];
-            row.extend(lead.fields.iter().map(|f| json!(lead.form_data.get(f).map(value_text).unwrap_or_default())));
+            let mut row = vec![
+                json!(lead.submitted_at),
+                json!(lead.submission_id),
+                json!(lead.tool_name),
+            ];
+            row.extend(
+                lead.fields
+                    .iter()
+                    .map(|f| json!(lead.form_data.get(f).map(value_text).unwrap_or_default())),
+            );
             row.push(json!(lead.conversation_id.clone().unwrap_or_default()));
             Ok(json_post(
                 format!(
@@ -199,7 +240,10 @@ pub fn request(action: &PostAction, lead: &Lead, services: &Services) -> Result<
                 json!({ "values": [row] }),
             ))
         }
-        PostAction::Mailchimp { audience_id, double_opt_in } => {
+        PostAction::Mailchimp {
+            audience_id,
+            double_opt_in,
+        } => {
             needs(&services.mailchimp_api_url, "MAILCHIMP_API_URL")?;
             let email = lead.email.clone().ok_or("the lead has no email address to add")?;
             let name = lead.form_data.get("name").map(value_text).unwrap_or_default();
@@ -209,7 +253,10 @@ pub fn request(action: &PostAction, lead: &Lead, services: &Services) -> Result<
                 format!("leadform:{}", services.mailchimp_api_key),
             );
             Ok(json_post(
-                format!("{}/lists/{audience_id}/members", services.mailchimp_api_url.trim_end_matches('/')),
+                format!(
+                    "{}/lists/{audience_id}/members",
+                    services.mailchimp_api_url.trim_end_matches('/')
+                ),
                 vec![("Authorization".into(), format!("Basic {basic}"))],
                 json!({
                     "email_address": email,
@@ -278,7 +325,9 @@ fn value_text(value: &Value) -> String {
 
 /// Slack's mrkdwn treats `&`, `<` and `>` as markup: a visitor's `<!channel>` stays text.
 pub fn slack_escape(text: &str) -> String {
-    text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;")
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
 }
 
 pub fn html_escape(text: &str) -> String {
@@ -294,11 +343,19 @@ fn field_lines(lead: &Lead, escape: fn(&str) -> String) -> String {
 }
 
 fn email_text(lead: &Lead) -> String {
-    let mut text = format!("New submission of {} ({})\n\n{}\n\n", lead.tool_title, lead.tool_name, field_lines(lead, |s| s.to_string()));
+    let mut text = format!(
+        "New submission of {} ({})\n\n{}\n\n",
+        lead.tool_title,
+        lead.tool_name,
+        field_lines(lead, |s| s.to_string())
+    );
     if let Some(url) = &lead.conversation_url {
         text.push_str(&format!("Conversation: {url}\n"));
     }
-    text.push_str(&format!("Submitted at: {}\nSubmission: {}\n", lead.submitted_at, lead.submission_id));
+    text.push_str(&format!(
+        "Submitted at: {}\nSubmission: {}\n",
+        lead.submitted_at, lead.submission_id
+    ));
     text
 }
 
@@ -306,7 +363,13 @@ fn email_html(lead: &Lead) -> String {
     let rows: String = lead
         .form_data
         .iter()
-        .map(|(name, value)| format!("<tr><th align=\"left\">{}</th><td>{}</td></tr>", html_escape(name), html_escape(&value_text(value))))
+        .map(|(name, value)| {
+            format!(
+                "<tr><th align=\"left\">{}</th><td>{}</td></tr>",
+                html_escape(name),
+                html_escape(&value_text(value))
+            )
+        })
         .collect();
     let link = lead
         .conversation_url
@@ -359,29 +422,56 @@ mod tests {
 
     #[test]
     fn templates_fill_fields_and_specials_and_leave_unknowns_empty() {
-        let text = render("New {{_toolName}} submission!\nEmail: {{ email }} {{phone}}|{{nope}}|{{_conversationId}}", &lead(), |s| s.to_string());
-        assert_eq!(text, "New contact_form submission!\nEmail: jane@example.com ||conv_9");
-        assert_eq!(render("{{message}} {{unclosed", &lead(), slack_escape), "&lt;!channel&gt; &amp; &lt;b&gt;hi&lt;/b&gt; {{unclosed");
+        let text = render(
+            "New {{_toolName}} submission!\nEmail: {{ email }} {{phone}}|{{nope}}|{{_conversationId}}",
+            &lead(),
+            |s| s.to_string(),
+        );
+        assert_eq!(
+            text,
+            "New contact_form submission!\nEmail: jane@example.com ||conv_9"
+        );
+        assert_eq!(
+            render("{{message}} {{unclosed", &lead(), slack_escape),
+            "&lt;!channel&gt; &amp; &lt;b&gt;hi&lt;/b&gt; {{unclosed"
+        );
     }
 
     #[test]
     fn slack_posts_the_rendered_text() {
-        let action = PostAction::Slack { webhook_url: "http://hooks.test/x".into(), message_template: Some("New {{_toolName}}: {{email}}".into()) };
+        let action = PostAction::Slack {
+            webhook_url: "http://hooks.test/x".into(),
+            message_template: Some("New {{_toolName}}: {{email}}".into()),
+        };
         let out = request(&action, &lead(), &services()).unwrap();
         assert_eq!((out.method, out.url.as_str()), ("POST", "http://hooks.test/x"));
-        assert_eq!(serde_json::from_str::<Value>(&out.body).unwrap(), json!({ "text": "New contact_form: jane@example.com" }));
+        assert_eq!(
+            serde_json::from_str::<Value>(&out.body).unwrap(),
+            json!({ "text": "New contact_form: jane@example.com" })
+        );
     }
 
     #[test]
     fn email_has_form_name_data_link_and_time_with_html_escaped() {
-        let action = PostAction::Email { recipients: vec!["sales@example.com".into()], subject: None };
+        let action = PostAction::Email {
+            recipients: vec!["sales@example.com".into()],
+            subject: None,
+        };
         let out = request(&action, &lead(), &services()).unwrap();
         let body: Value = serde_json::from_str(&out.body).unwrap();
-        assert_eq!(out.headers, vec![("Authorization".to_string(), "Bearer mk".to_string())]);
+        assert_eq!(
+            out.headers,
+            vec![("Authorization".to_string(), "Bearer mk".to_string())]
+        );
         assert_eq!(body["to"], json!(["sales@example.com"]));
         assert_eq!(body["subject"], "New Talk to us submission");
         let text = body["text"].as_str().unwrap();
-        for part in ["Talk to us", "email: jane@example.com", "https://app.example/c/conv_9", "2024-12-23T10:30:00.000Z"] {
+        for part in [
+            "Talk to us",
+            "email: jane@example.com",
+            "https://app.example/c/conv_9",
+            "2024-12-23T10:30:00.000Z",
+        ] {
             assert!(text.contains(part), "{part} in {text}");
         }
         assert!(body["html"].as_str().unwrap().contains("&lt;b&gt;hi&lt;/b&gt;"));
@@ -389,24 +479,50 @@ mod tests {
 
     #[test]
     fn sheets_append_one_row_in_field_order() {
-        let action = PostAction::GoogleSheets { spreadsheet_id: "abc".into(), sheet: Some("Leads 2026".into()) };
+        let action = PostAction::GoogleSheets {
+            spreadsheet_id: "abc".into(),
+            sheet: Some("Leads 2026".into()),
+        };
         let out = request(&action, &lead(), &services()).unwrap();
         assert_eq!(out.url, "http://sheets.test/v4/spreadsheets/abc/values/Leads%202026%21A1:append?valueInputOption=RAW&insertDataOption=INSERT_ROWS");
         let body: Value = serde_json::from_str(&out.body).unwrap();
-        assert_eq!(body["values"][0], json!(["2024-12-23T10:30:00.000Z", "sub_1", "contact_form", "Jane Smith", "jane@example.com", "", "<!channel> & <b>hi</b>", "conv_9"]));
+        assert_eq!(
+            body["values"][0],
+            json!([
+                "2024-12-23T10:30:00.000Z",
+                "sub_1",
+                "contact_form",
+                "Jane Smith",
+                "jane@example.com",
+                "",
+                "<!channel> & <b>hi</b>",
+                "conv_9"
+            ])
+        );
     }
 
     #[test]
     fn mailchimp_adds_the_email_with_names() {
-        let action = PostAction::Mailchimp { audience_id: "aud1".into(), double_opt_in: false };
+        let action = PostAction::Mailchimp {
+            audience_id: "aud1".into(),
+            double_opt_in: false,
+        };
         let out = request(&action, &lead(), &services()).unwrap();
         assert_eq!(out.url, "http://mc.test/3.0/lists/aud1/members");
         assert_eq!(out.headers[0].1, "Basic bGVhZGZvcm06a2V5LXVzMQ==");
         let body: Value = serde_json::from_str(&out.body).unwrap();
-        assert_eq!(body, json!({"email_address": "jane@example.com", "status": "subscribed", "merge_fields": {"FNAME": "Jane", "LNAME": "Smith", "PHONE": ""}}));
-        let no_email = Lead { email: None, ..lead() };
+        assert_eq!(
+            body,
+            json!({"email_address": "jane@example.com", "status": "subscribed", "merge_fields": {"FNAME": "Jane", "LNAME": "Smith", "PHONE": ""}})
+        );
+        let no_email = Lead {
+            email: None,
+            ..lead()
+        };
         assert!(request(&action, &no_email, &services()).is_err());
-        assert!(request(&action, &lead(), &Services::default()).unwrap_err().contains("MAILCHIMP_API_URL"));
+        assert!(request(&action, &lead(), &Services::default())
+            .unwrap_err()
+            .contains("MAILCHIMP_API_URL"));
     }
 
     #[test]
@@ -419,15 +535,42 @@ mod tests {
             {"type": "mailchimp", "audienceId": "a1b2c3"}
         ]))
         .unwrap();
-        assert_eq!(parsed.iter().map(PostAction::kind).collect::<Vec<_>>(), ["slack", "webhook", "email", "google_sheets", "mailchimp"]);
+        assert_eq!(
+            parsed.iter().map(PostAction::kind).collect::<Vec<_>>(),
+            ["slack", "webhook", "email", "google_sheets", "mailchimp"]
+        );
         for (i, action) in parsed.iter().enumerate() {
             action.check(&format!("postActions[{i}]"), false).unwrap();
         }
         let bad = [
-            (PostAction::Slack { webhook_url: "http://127.0.0.1/x".into(), message_template: None }, "postActions[0].webhookUrl"),
-            (PostAction::Webhook { url: "https://x.example".into(), headers: BTreeMap::from([("webhook-signature".into(), "v1,forged".into())]) }, "postActions[0].headers"),
-            (PostAction::Email { recipients: vec!["not an address".into()], subject: None }, "postActions[0].recipients"),
-            (PostAction::GoogleSheets { spreadsheet_id: "../x".into(), sheet: None }, "postActions[0].spreadsheetId"),
+            (
+                PostAction::Slack {
+                    webhook_url: "http://127.0.0.1/x".into(),
+                    message_template: None,
+                },
+                "postActions[0].webhookUrl",
+            ),
+            (
+                PostAction::Webhook {
+                    url: "https://x.example".into(),
+                    headers: BTreeMap::from([("webhook-signature".into(), "v1,forged".into())]),
+                },
+                "postActions[0].headers",
+            ),
+            (
+                PostAction::Email {
+                    recipients: vec!["not an address".into()],
+                    subject: None,
+                },
+                "postActions[0].recipients",
+            ),
+            (
+                PostAction::GoogleSheets {
+                    spreadsheet_id: "../x".into(),
+                    sheet: None,
+                },
+                "postActions[0].spreadsheetId",
+            ),
         ];
         for (action, field) in bad {
             assert_eq!(action.check("postActions[0]", false).unwrap_err().field, field);

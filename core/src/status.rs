@@ -198,7 +198,11 @@ mod tests {
             (Some(true), &[], "completed"),
         ];
         for (ended, deliveries, expected) in cases {
-            assert_eq!(lead_status(ended, deliveries), expected, "{ended:?} {deliveries:?}");
+            assert_eq!(
+                lead_status(ended, deliveries),
+                expected,
+                "{ended:?} {deliveries:?}"
+            );
         }
         // A `both` lead whose webhook was delivered still waits for its handler.
         let ended = settled(Both, Succeeded, Pending);

@@ -48,7 +48,7 @@ export async function applyMigrations(persistTo) {
  */
 export async function startEdge({ port, persistTo, envFile, vars = {}, log = () => {}, cronEveryMs = 60_000 } = {}) {
   port ??= await freePort();
-  const args = ["dev", "--ip", "127.0.0.1", "--port", String(port), "--inspector-port", String(await freePort())];
+  const args = ["dev", "--ip", "127.0.0.1", "--port", String(port), "--inspector-port", String(await freePort()), "--test-scheduled"];
   args.push("--show-interactive-dev-session=false", "--log-level", "info");
   if (persistTo) args.push("--persist-to", persistTo);
   if (envFile) args.push("--env-file", envFile);
@@ -76,9 +76,10 @@ export async function startEdge({ port, persistTo, envFile, vars = {}, log = () 
     }
     await new Promise((r) => setTimeout(r, 200));
   }
-  // The delivery sweep (wrangler.toml `crons`) runs on this tick, as it would in production.
+  // The delivery sweep (wrangler.toml `crons`) runs on this tick, as it would in production
+  // (`--test-scheduled` exposes /__scheduled; the cdn-cgi route fails with [assets] here).
   const cron = setInterval(() => {
-    fetch(`${url}/cdn-cgi/handler/scheduled?cron=*+*+*+*+*`).then((r) => r.arrayBuffer(), () => {});
+    fetch(`${url}/__scheduled?cron=*+*+*+*+*`).then((r) => r.arrayBuffer(), () => {});
   }, cronEveryMs);
   cron.unref();
   return {

@@ -2,13 +2,13 @@
 
 use super::send::{self, OutgoingRequest};
 use super::{lead, webhook};
-use crate::config;
 use crate::clock::now_ms;
+use crate::config;
 use crate::storage::deliveries::Delivery;
 use crate::storage::files::Links;
 use crate::storage::{submissions, tools};
-use leadform_core::retry::AttemptResult as Answer;
 use leadform_core::post_actions::{self, PostAction, Services};
+use leadform_core::retry::AttemptResult as Answer;
 use std::collections::BTreeMap;
 use worker::{D1Database, Env, Result};
 
@@ -67,7 +67,9 @@ pub async fn make(
     let built = match delivery.action.as_deref() {
         None => webhook::request(delivery, &submission, &tool, links, &BTreeMap::new())?,
         Some(config) => match serde_json::from_str::<PostAction>(config) {
-            Ok(PostAction::Webhook { headers, .. }) => webhook::request(delivery, &submission, &tool, links, &headers)?,
+            Ok(PostAction::Webhook { headers, .. }) => {
+                webhook::request(delivery, &submission, &tool, links, &headers)?
+            }
             Ok(action) => {
                 let conversation_url = config::conversation_url(env, submission.conversation_id.as_deref());
                 let lead = lead::lead(&submission, &tool, links, conversation_url);

@@ -17,8 +17,8 @@ use crate::storage::deliveries::{Delivery, NewDelivery};
 use crate::storage::{deliveries, events, files, submissions, tools};
 use leadform_core::files::StoredFile;
 use leadform_core::form::{ExecutionMode, FieldKind};
-use leadform_core::validate::{validate_form, FieldError, FILE_TOO_LARGE};
 use leadform_core::post_actions::PostAction;
+use leadform_core::validate::{validate_form, FieldError, FILE_TOO_LARGE};
 use leadform_core::wire::{PostActionResult, SubmitIn, SubmitOut, WebhookResult};
 use serde_json::{Map, Value};
 use std::time::Duration;
@@ -182,7 +182,12 @@ async fn first_answer(db: &D1Database, tool_id: &str, key: &str) -> ApiResult<Op
                 .await?
                 .ok_or_else(|| ApiError::not_found("tool", tool_id))?;
             let so_far = deliveries::for_submission(db, &submission_id).await?;
-            serde_json::to_string(&answer(&submission_id, submission.execution_mode, &tool.name, &so_far))?
+            serde_json::to_string(&answer(
+                &submission_id,
+                submission.execution_mode,
+                &tool.name,
+                &so_far,
+            ))?
         }
     };
     Ok(Some(json_text(body, 200)?))

@@ -41,7 +41,8 @@ impl Delivery {
     }
 
     pub fn schedule(&self) -> Vec<u32> {
-        serde_json::from_str(&self.schedule).unwrap_or_else(|_| leadform_core::retry::DEFAULT_SCHEDULE_SECS.to_vec())
+        serde_json::from_str(&self.schedule)
+            .unwrap_or_else(|_| leadform_core::retry::DEFAULT_SCHEDULE_SECS.to_vec())
     }
 
     /// Attempts made in the current round.
@@ -105,7 +106,7 @@ pub async fn get(db: &D1Database, id: &str) -> Result<Option<Delivery>> {
 
 pub async fn for_submission(db: &D1Database, submission_id: &str) -> Result<Vec<Delivery>> {
     db.prepare(format!(
-        "SELECT {COLUMNS} FROM deliveries WHERE submission_id = ?1 ORDER BY created_at, id"
+        "SELECT {COLUMNS} FROM deliveries WHERE submission_id = ?1 ORDER BY created_at, rowid"
     ))
     .bind(&[text(submission_id)])?
     .all()
@@ -230,12 +231,21 @@ pub async fn replay(db: &D1Database, id: &str, now: i64) -> Result<Option<Delive
 }
 
 /// Failed deliveries of an agent's leads created at or after `since`, oldest first.
-pub async fn failed_for_agent(db: &D1Database, agent_id: &str, since: i64, limit: i64) -> Result<Vec<Delivery>> {
+pub async fn failed_for_agent(
+    db: &D1Database,
+    agent_id: &str,
+    since: i64,
+    limit: i64,
+) -> Result<Vec<Delivery>> {
     db.prepare(format!(
         "SELECT {} FROM deliveries d JOIN submissions s ON s.id = d.submission_id
          WHERE d.status = 'failed' AND s.agent_id = ?1 AND d.created_at >= ?2
          ORDER BY d.created_at LIMIT ?3",
-        COLUMNS.split(", ").map(|c| format!("d.{}", c.trim())).collect::<Vec<_>>().join(", ")
+        COLUMNS
+            .split(", ")
+            .map(|c| format!("d.{}", c.trim()))
+            .collect::<Vec<_>>()
+            .join(", ")
     ))
     .bind(&[text(agent_id), int(since), int(limit)])?
     .all()
@@ -244,7 +254,12 @@ pub async fn failed_for_agent(db: &D1Database, agent_id: &str, since: i64, limit
 }
 
 /// A delivery whose attempts ran out, as the dead-letter consumer records it.
-pub async fn record_dead_letter(db: &D1Database, delivery: &Delivery, agent_id: &str, now: i64) -> Result<()> {
+pub async fn record_dead_letter(
+    db: &D1Database,
+    delivery: &Delivery,
+    agent_id: &str,
+    now: i64,
+) -> Result<()> {
     db.prepare(
         "INSERT INTO dead_letters (delivery_id, submission_id, agent_id, kind, attempts, last_error, recorded_at)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)

@@ -240,7 +240,12 @@ pub async fn reopen(db: &D1Database, id: &str, part: Part) -> Result<Option<Subm
         "UPDATE submissions SET webhook_outcome = ?2, client_outcome = ?3, status = ?4, result = NULL
          WHERE id = ?1",
     )
-    .bind(&[text(id), text(webhook.as_str()), text(client.as_str()), text(status.as_str())])?
+    .bind(&[
+        text(id),
+        text(webhook.as_str()),
+        text(client.as_str()),
+        text(status.as_str()),
+    ])?
     .run()
     .await?;
     Ok(Some(status))

@@ -6,9 +6,9 @@ use crate::clock::now_ms;
 use crate::delivery::{self, DeliveryMessage};
 use crate::error::{ApiError, ApiResult};
 use crate::http::{json, json_body, query_param};
+use crate::storage::agents;
 use crate::storage::deliveries::{self, Delivery};
 use crate::storage::submissions::{self, Part};
-use crate::storage::agents;
 use leadform_core::validate::FieldError;
 use serde_json::{json, Value};
 use worker::{D1Database, Env, Request, Response};
@@ -43,7 +43,10 @@ pub async fn replay_one(env: &Env, id: &str) -> ApiResult<Response> {
     let Some(replayed) = replay(env, &db, &current).await? else {
         return Err(ApiError::Conflict {
             code: "delivery_in_progress",
-            message: format!("delivery {id} is still {}; replay it once it has settled", current.status),
+            message: format!(
+                "delivery {id} is still {}; replay it once it has settled",
+                current.status
+            ),
         });
     };
     json(&json!({ "delivery": replayed }), 202)
@@ -63,7 +66,10 @@ pub async fn replay_failed(mut req: Request, env: &Env, agent_id: &str) -> ApiRe
             replayed.push(delivery.id);
         }
     }
-    json(&json!({ "replayed": replayed.len(), "deliveryIds": replayed }), 202)
+    json(
+        &json!({ "replayed": replayed.len(), "deliveryIds": replayed }),
+        202,
+    )
 }
 
 /// `GET /v1/agents/{agentId}/dead-letters?since=`: deliveries whose attempts ran out.
@@ -76,7 +82,10 @@ pub async fn dead_letters(req: &Request, env: &Env, agent_id: &str) -> ApiResult
         Some(text) => self::since(Some(&Value::String(text)), "since")?,
         None => 0,
     };
-    json(&json!({ "deadLetters": deliveries::dead_letters(&db, agent_id, since).await? }), 200)
+    json(
+        &json!({ "deadLetters": deliveries::dead_letters(&db, agent_id, since).await? }),
+        200,
+    )
 }
 
 /// Starts the new round and queues its first attempt; reopens the submission's webhook

@@ -26,7 +26,9 @@ pub async fn handle(req: Request, env: &Env, method: Method, path: &[&str]) -> A
         (Method::Get, ["submissions", id]) => submissions::get(&req, env, id).await,
         (Method::Get, ["submissions", id, "deliveries"]) => deliveries::list(env, id).await,
         (Method::Post, ["deliveries", id, "replay"]) => deliveries::replay_one(env, id).await,
-        (Method::Post, ["agents", id, "deliveries", "replay"]) => deliveries::replay_failed(req, env, id).await,
+        (Method::Post, ["agents", id, "deliveries", "replay"]) => {
+            deliveries::replay_failed(req, env, id).await
+        }
         (Method::Get, ["agents", id, "dead-letters"]) => deliveries::dead_letters(&req, env, id).await,
         (method, _) => Err(ApiError::not_found(
             "route",

@@ -19,9 +19,16 @@ pub async fn get(req: &Request, env: &Env, id: &str) -> ApiResult<Response> {
         .iter()
         .filter_map(|entry| entry["delivery"]["status"].as_str())
         .collect();
-    let ended = settled(submission.execution_mode, submission.webhook_outcome, submission.client_outcome);
+    let ended = settled(
+        submission.execution_mode,
+        submission.webhook_outcome,
+        submission.client_outcome,
+    );
     let lead_status = lead_status(ended, &statuses);
-    json(&json!({ "submission": submission, "leadStatus": lead_status, "deliveries": log }), 200)
+    json(
+        &json!({ "submission": submission, "leadStatus": lead_status, "deliveries": log }),
+        200,
+    )
 }
 
 /// `scheme://host[:port]` of the request, where the owner reached the edge.

@@ -1,0 +1,208 @@
+// Delivery that never loses a lead, against the real local runtime with receivers on
+// 127.0.0.1: post-actions and their request shapes, per-tool retry schedules, dead
+// letters, the delivery log and replay, and a runtime restart in the middle of a retry wait.
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { Webhook } from "standardwebhooks";
+import { startStack, startReceiver, contactForm, seedSubmit, postJson } from "./support/stack.mjs";
+
+let stack;
+const receivers = {};
+const submit = (body) => postJson(stack.url + "/form-submissions/submit", body);
+
+before(async () => {
+  for (const name of ["slack", "extra", "email", "sheets", "mailchimp", "primary"]) receivers[name] = await startReceiver();
+  stack = await startStack({
+    vars: {
+      RETRY_SCHEDULE_SECS: "0,1,1",
+      EMAIL_API_URL: receivers.email.url + "/emails",
+      EMAIL_API_KEY: "mail-key",
+      EMAIL_FROM: "leads@acme.test",
+      GOOGLE_SHEETS_API_URL: receivers.sheets.url,
+      GOOGLE_SHEETS_TOKEN: "sheets-token",
+      MAILCHIMP_API_URL: receivers.mailchimp.url + "/3.0",
+      MAILCHIMP_API_KEY: "mc-key-us1",
+      CONVERSATION_URL_TEMPLATE: "https://app.acme.test/conversations/{conversationId}",
+      SWEEP_GRACE_SECS: "1",
+    },
+    cronEveryMs: 1000,
+  });
+  const agent = await stack.owner("POST", "/v1/agents", { id: "agent_dlv", name: "Delivery" });
+  assert.equal(agent.status, 201, JSON.stringify(agent.body));
+});
+
+after(async () => {
+  await stack?.stop();
+  for (const r of Object.values(receivers)) await r.stop();
+});
+
+async function createTool(tool) {
+  const created = await stack.owner("POST", "/v1/agents/agent_dlv/tools", tool);
+  assert.equal(created.status, 201, JSON.stringify(created.body));
+  return created.body;
+}
+
+const byId = (receiver, id) => receiver.requests.filter((r) => JSON.stringify(r.json ?? r.body).includes(id));
+
+test("every post-action makes its own request, in the documented shape", async () => {
+  const tool = await createTool(contactForm(receivers.primary.url + "/hook", {
+    id: "tool_actions",
+    fields: [
+      { name: "name", type: "text", required: true },
+      { name: "email", type: "email", required: true },
+      { name: "phone", type: "phone" },
+      { name: "message", type: "textarea" },
+    ],
+    postActions: [
+      { type: "slack", webhookUrl: receivers.slack.url + "/services/T0/B0/x", messageTemplate: "New {{_toolName}} submission!\nEmail: {{email}} {{nope}}\n{{message}}" },
+      { type: "webhook", url: receivers.extra.url + "/api/leads", headers: { Authorization: "Bearer xxx" } },
+      { type: "email", recipients: ["sales@acme.test", "ceo@acme.test"], subject: "New Form Submission" },
+      { type: "google_sheets", spreadsheetId: "sheet123", sheet: "Leads" },
+      { type: "mailchimp", audienceId: "aud42" },
+    ],
+  }));
+  const res = await submit(seedSubmit({
+    toolId: "tool_actions",
+    conversationId: "conv_xyz789",
+    formData: { name: "Jane Smith", email: "jane@example.com", message: "<!channel> pricing?" },
+  }));
+  assert.equal(res.status, 200, res.text);
+  assert.deepEqual(res.json.webhookResult, { success: true, error: null, pending: false });
+  assert.deepEqual(
+    res.json.postActionResults.map(({ type, success }) => ({ type, success })),
+    ["slack", "webhook", "email", "google_sheets", "mailchimp"].map((type) => ({ type, success: true })),
+  );
+  const id = res.json.submissionId;
+
+  const [slack] = byId(receivers.slack, "jane@example.com");
+  assert.equal(slack.url, "/services/T0/B0/x");
+  assert.deepEqual(slack.json, { text: "New contact_form submission!\nEmail: jane@example.com \n&lt;!channel&gt; pricing?" });
+
+  const [extra] = byId(receivers.extra, id);
+  assert.equal(extra.headers.authorization, "Bearer xxx");
+  const verified = new Webhook(tool.webhookSecret).verify(extra.body, extra.headers);
+  assert.equal(verified.submissionId, id);
+  assert.notEqual(extra.headers["webhook-id"], byId(receivers.primary, id)[0].headers["webhook-id"], "each delivery has its own id");
+
+  const [email] = byId(receivers.email, id);
+  assert.equal(email.url, "/emails");
+  assert.equal(email.headers.authorization, "Bearer mail-key");
+  assert.equal(email.json.from, "leads@acme.test");
+  assert.deepEqual(email.json.to, ["sales@acme.test", "ceo@acme.test"]);
+  assert.equal(email.json.subject, "New Form Submission");
+  for (const part of ["Talk to us", "name: Jane Smith", "email: jane@example.com", "https://app.acme.test/conversations/conv_xyz789", "Submitted at: 20"]) {
+    assert.ok(email.json.text.includes(part), `${part} in ${email.json.text}`);
+  }
+  assert.ok(email.json.html.includes("&lt;!channel&gt;"), "HTML is escaped");
+
+  const [sheet] = byId(receivers.sheets, id);
+  assert.equal(sheet.url, "/v4/spreadsheets/sheet123/values/Leads%21A1:append?valueInputOption=RAW&insertDataOption=INSERT_ROWS");
+  assert.equal(sheet.headers.authorization, "Bearer sheets-token");
+  const row = sheet.json.values[0];
+  assert.deepEqual(row.slice(1), [id, "contact_form", "Jane Smith", "jane@example.com", "", "<!channel> pricing?", "conv_xyz789"]);
+
+  const [member] = receivers.mailchimp.requests.filter((r) => r.json?.email_address === "jane@example.com");
+  assert.equal(member.url, "/3.0/lists/aud42/members");
+  assert.equal(member.headers.authorization, "Basic " + Buffer.from("leadform:mc-key-us1").toString("base64"));
+  assert.deepEqual(member.json, { email_address: "jane@example.com", status: "subscribed", merge_fields: { FNAME: "Jane", LNAME: "Smith", PHONE: "" } });
+
+  const log = await stack.owner("GET", `/v1/submissions/${id}/deliveries`);
+  assert.deepEqual(log.body.deliveries.map((d) => [d.delivery.kind, d.delivery.status, d.attempts.length]), [
+    ["webhook", "delivered", 1], ["slack", "delivered", 1], ["webhook", "delivered", 1], ["email", "delivered", 1], ["google_sheets", "delivered", 1], ["mailchimp", "delivered", 1],
+  ]);
+  const first = log.body.deliveries[0].attempts[0];
+  assert.equal(first.statusCode, 200);
+  assert.ok(first.latencyMs >= 0 && first.startedAt > 0 && first.responseSnippet.includes("ok"));
+  assert.equal((await stack.owner("GET", `/v1/submissions/${id}`)).body.leadStatus, "completed");
+});
+
+test("post-action and schedule configs are checked, the field named", async () => {
+  for (const [patch, field] of [
+    [{ postActions: [{ type: "slack", webhookUrl: "http://10.0.0.5/hook" }] }, "postActions[0].webhookUrl"],
+    [{ postActions: [{ type: "email", recipients: [] }] }, "postActions[0].recipients"],
+    [{ postActions: [{ type: "fax", number: "1" }] }, "postActions[0]"],
+    [{ retrySchedule: [] }, "retrySchedule"],
+    [{ retrySchedule: [0, 99999999] }, "retrySchedule"],
+  ]) {
+    const res = await stack.owner("POST", "/v1/agents/agent_dlv/tools", contactForm(receivers.primary.url, { id: "tool_bad", name: "bad", ...patch }));
+    assert.equal(res.status, 400, JSON.stringify(res.body));
+    assert.ok(res.body.error.field.startsWith(field), `${res.body.error.field} vs ${field}`);
+  }
+});
+
+test("a tool's own schedule: attempts run out, the lead is kept, a dead letter is recorded, replay delivers it", async () => {
+  let up = false;
+  const flaky = await startReceiver({ respond: () => (up ? 200 : 503) });
+  await createTool(contactForm(flaky.url + "/hook", { id: "tool_sched", name: "sched_form", retrySchedule: [0, 2] }));
+  const res = await submit(seedSubmit({ toolId: "tool_sched" }));
+  const id = res.json.submissionId;
+  assert.equal(res.json.webhookResult.pending, true);
+  assert.equal((await stack.owner("GET", `/v1/submissions/${id}`)).body.leadStatus, "retrying");
+  const failed = await stack.waitForStatus(id, ["webhook_failed"]);
+  assert.equal(failed.leadStatus, "failed");
+  const attempts = failed.deliveries[0].attempts;
+  assert.equal(attempts.length, 2, "the tool's schedule has two attempts");
+  assert.ok(attempts[1].startedAt - attempts[0].startedAt >= 1900, "the second came after the tool's 2 s");
+  const deliveryId = failed.deliveries[0].delivery.id;
+
+  let dead;
+  for (let i = 0; i < 50 && !dead; i++) {
+    dead = (await stack.owner("GET", "/v1/agents/agent_dlv/dead-letters")).body.deadLetters.find((d) => d.deliveryId === deliveryId);
+    if (!dead) await new Promise((r) => setTimeout(r, 100));
+  }
+  assert.ok(dead, "the dead-letter consumer recorded it");
+  assert.equal(dead.attempts, 2);
+  assert.match(dead.lastError, /503/);
+
+  up = true;
+  const replayed = await stack.owner("POST", `/v1/deliveries/${deliveryId}/replay`);
+  assert.equal(replayed.status, 202, JSON.stringify(replayed.body));
+  const again = await stack.owner("POST", `/v1/deliveries/${deliveryId}/replay`);
+  assert.ok([202, 409].includes(again.status));
+  const done = await stack.waitForStatus(id, ["webhook_success"]);
+  assert.equal(done.leadStatus, "completed");
+  const ids = new Set(flaky.requests.map((r) => r.headers["webhook-id"]));
+  assert.deepEqual([...ids], [deliveryId], "one webhook-id across every attempt and the replay");
+  assert.equal((await stack.owner("POST", "/v1/deliveries/dlv_nope/replay")).status, 404);
+  const letters = (await stack.owner("GET", "/v1/agents/agent_dlv/dead-letters")).body.deadLetters;
+  assert.ok(letters.find((d) => d.deliveryId === deliveryId).replayedAt > 0);
+  await flaky.stop();
+});
+
+test("replay every failed delivery of an agent since a time", async () => {
+  let up = false;
+  const down = await startReceiver({ respond: () => (up ? 200 : 410) });
+  await createTool(contactForm(down.url + "/hook", { id: "tool_down", name: "down_form" }));
+  const since = Date.now();
+  const ids = [];
+  for (let i = 0; i < 2; i++) ids.push((await submit(seedSubmit({ toolId: "tool_down" }))).json.submissionId);
+  for (const id of ids) await stack.waitForStatus(id, ["webhook_failed"]);
+
+  const none = await stack.owner("POST", "/v1/agents/agent_dlv/deliveries/replay", { since: new Date(Date.now() + 60_000).toISOString() });
+  assert.equal(none.body.replayed, 0);
+  const bad = await stack.owner("POST", "/v1/agents/agent_dlv/deliveries/replay", { since: "yesterday-ish" });
+  assert.equal(bad.status, 400);
+  assert.equal(bad.body.error.field, "since");
+  up = true;
+  const all = await stack.owner("POST", "/v1/agents/agent_dlv/deliveries/replay", { since });
+  assert.equal(all.status, 202);
+  assert.equal(all.body.replayed, 2);
+  for (const id of ids) await stack.waitForStatus(id, ["webhook_success"]);
+  await down.stop();
+});
+
+test("a restart of the runtime in the middle of a retry wait loses nothing", async () => {
+  let up = false;
+  const receiver = await startReceiver({ respond: () => (up ? 200 : 503) });
+  await createTool(contactForm(receiver.url + "/hook", { id: "tool_restart", name: "restart_form", retrySchedule: [0, 3, 3] }));
+  const res = await submit(seedSubmit({ toolId: "tool_restart" }));
+  const id = res.json.submissionId;
+  assert.equal(res.json.webhookResult.pending, true, "attempt 1 failed; attempt 2 waits in the queue");
+  await stack.restart(); // local queues live in memory: the waiting message is gone
+  up = true;
+  const log = await stack.waitForStatus(id, ["webhook_success"], 30_000);
+  assert.deepEqual(log.deliveries[0].attempts.map((a) => a.statusCode), [503, 200]);
+  assert.equal(new Set(receiver.requests.map((r) => r.headers["webhook-id"])).size, 1);
+  assert.equal(receiver.requests.length, 2, "sent once per attempt, never twice");
+  await receiver.stop();
+});
