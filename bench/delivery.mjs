@@ -77,6 +77,9 @@ try {
   console.log(`  drain rate after recovery    ${(deliveredCount / Math.max(drainSecs, 0.001)).toFixed(1)} leads/s (${drainSecs.toFixed(1)} s, includes waiting for each lead's next scheduled retry)`);
   console.log(`  drain / submit               ${(deliveredCount / Math.max(drainSecs, 0.001) / (submitted.size / submitSecs)).toFixed(2)}x`);
   if (submitted.size !== deliveredCount || twoIds > 0) process.exitCode = 1;
+} catch (err) {
+  console.error(stack.logs().slice(-4000));
+  throw err;
 } finally {
   await stack.stop();
   await receiver.stop();

@@ -56,7 +56,7 @@ export async function startEdge({ port, persistTo, envFile, vars = {}, log = () 
   const child = spawn(WRANGLER, args, { cwd: ROOT, env: OFFLINE_ENV, stdio: ["ignore", "pipe", "pipe"] });
   let output = "";
   const collect = (chunk) => {
-    output += chunk;
+    output = (output + chunk).slice(-1_000_000); // the recent log is what a failure needs
     log(String(chunk));
   };
   child.stdout.on("data", collect);
