@@ -76,9 +76,7 @@ export async function startReceiver({ respond = () => 200 } = {}) {
       } catch {}
       requests.push(entry);
       const status = respond(entry, requests.length - 1);
-      // Close each connection: workerd opens a new one per fetch and under a bench's load
-      // idle keep-alive sockets would pile up to the open-file limit.
-      const headers = { "Content-Type": "application/json", Connection: "close" };
+      const headers = { "Content-Type": "application/json" };
       if (receiver.retryAfter && status === 429) headers["Retry-After"] = receiver.retryAfter;
       if (receiver.location && status >= 300 && status < 400) headers.Location = receiver.location;
       res.writeHead(status, headers);
