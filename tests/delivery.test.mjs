@@ -3,6 +3,7 @@
 // letters, the delivery log and replay, and a runtime restart in the middle of a retry wait.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
+import { createServer } from "node:http";
 import { Webhook } from "standardwebhooks";
 import { startStack, startReceiver, contactForm, seedSubmit, postJson } from "./support/stack.mjs";
 
@@ -24,6 +25,7 @@ before(async () => {
       MAILCHIMP_API_KEY: "mc-key-us1",
       CONVERSATION_URL_TEMPLATE: "https://app.acme.test/conversations/{conversationId}",
       SWEEP_GRACE_SECS: "1",
+      DELIVERY_TIMEOUT_MS: "1500",
     },
     cronEveryMs: 1000,
   });
@@ -205,4 +207,23 @@ test("a restart of the runtime in the middle of a retry wait loses nothing", asy
   assert.equal(new Set(receiver.requests.map((r) => r.headers["webhook-id"])).size, 1);
   assert.equal(receiver.requests.length, 2, "sent once per attempt, never twice");
   await receiver.stop();
+});
+
+test("a receiver that never answers times out and is retried; the next answer delivers", async () => {
+  let calls = 0;
+  const hanging = createServer((req, res) => {
+    calls += 1;
+    if (calls > 1) res.end("ok"); // the first request is left hanging
+  });
+  await new Promise((resolve) => hanging.listen(0, "127.0.0.1", resolve));
+  await createTool(contactForm(`http://127.0.0.1:${hanging.address().port}/hook`, { id: "tool_hang", name: "hang_form", retrySchedule: [0, 1] }));
+  const res = await submit(seedSubmit({ toolId: "tool_hang" }));
+  const log = await stack.waitForStatus(res.json.submissionId, ["webhook_success"]);
+  const [first, second] = log.deliveries[0].attempts;
+  assert.equal(first.statusCode, null);
+  assert.match(first.error, /no answer within 1 s/);
+  assert.ok(first.latencyMs >= 1400 && first.latencyMs < 5000, String(first.latencyMs));
+  assert.equal(second.statusCode, 200);
+  hanging.closeAllConnections();
+  await new Promise((resolve) => hanging.close(resolve));
 });
