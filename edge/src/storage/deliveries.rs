@@ -238,14 +238,10 @@ pub async fn failed_for_agent(
     limit: i64,
 ) -> Result<Vec<Delivery>> {
     db.prepare(format!(
-        "SELECT {} FROM deliveries d JOIN submissions s ON s.id = d.submission_id
-         WHERE d.status = 'failed' AND s.agent_id = ?1 AND d.created_at >= ?2
-         ORDER BY d.created_at LIMIT ?3",
-        COLUMNS
-            .split(", ")
-            .map(|c| format!("d.{}", c.trim()))
-            .collect::<Vec<_>>()
-            .join(", ")
+        "SELECT {COLUMNS} FROM deliveries
+         WHERE status = 'failed' AND created_at >= ?2
+           AND submission_id IN (SELECT id FROM submissions WHERE agent_id = ?1)
+         ORDER BY created_at LIMIT ?3"
     ))
     .bind(&[text(agent_id), int(since), int(limit)])?
     .all()
