@@ -74,6 +74,10 @@ pub struct FieldSpec {
     pub min_length: Option<u32>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_length: Option<u32>,
+    /// Which lead attribute this field fills, when its type and name do not say it (see
+    /// `lead::attribute_of`); `custom` keeps it a custom field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lead_attribute: Option<crate::lead::Attribute>,
 }
 
 impl FieldSpec {

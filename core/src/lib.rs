@@ -7,18 +7,25 @@
 
 pub mod form;
 pub mod intent;
+pub mod lead;
 pub mod status;
 pub mod validate;
 pub mod wire;
 
 #[cfg(feature = "server")]
+pub mod access;
+#[cfg(feature = "server")]
 pub mod analytics;
+#[cfg(feature = "server")]
+pub mod csv_export;
 #[cfg(feature = "server")]
 pub mod files;
 #[cfg(feature = "server")]
 pub mod owner;
 #[cfg(feature = "server")]
 pub mod post_actions;
+#[cfg(feature = "server")]
+pub mod query;
 #[cfg(feature = "server")]
 pub mod retry;
 #[cfg(feature = "server")]

@@ -25,6 +25,17 @@ pub enum SubmissionStatus {
 }
 
 impl SubmissionStatus {
+    pub const ALL: [SubmissionStatus; 8] = [
+        SubmissionStatus::Pending,
+        SubmissionStatus::Submitted,
+        SubmissionStatus::WebhookSuccess,
+        SubmissionStatus::WebhookFailed,
+        SubmissionStatus::ClientSuccess,
+        SubmissionStatus::ClientFailed,
+        SubmissionStatus::Success,
+        SubmissionStatus::Failed,
+    ];
+
     pub fn as_str(self) -> &'static str {
         match self {
             SubmissionStatus::Pending => "pending",
@@ -216,6 +227,9 @@ mod tests {
             "\"webhook_success\""
         );
         assert_eq!(S::ClientFailed.as_str(), "client_failed");
+        for status in S::ALL {
+            assert_eq!(serde_json::to_value(status).unwrap(), status.as_str());
+        }
         assert_eq!(Outcome::parse("succeeded"), Some(Succeeded));
     }
 }

@@ -240,6 +240,7 @@ mod tests {
             options: vec![],
             min_length: None,
             max_length: None,
+            lead_attribute: None,
         }
     }
 

@@ -1,0 +1,184 @@
+//! Who may do what through the owner API: scopes, the agents a key is limited to, and the
+//! one decision every `/v1` route goes through ([`Principal::allows`]).
+
+use crate::lead::Actor;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, PartialOrd, Ord)]
+pub enum Scope {
+    #[serde(rename = "leads:read")]
+    LeadsRead,
+    #[serde(rename = "leads:write")]
+    LeadsWrite,
+    #[serde(rename = "analytics:read")]
+    AnalyticsRead,
+    #[serde(rename = "config:write")]
+    ConfigWrite,
+}
+
+impl Scope {
+    pub const ALL: [Scope; 4] = [
+        Scope::LeadsRead,
+        Scope::LeadsWrite,
+        Scope::AnalyticsRead,
+        Scope::ConfigWrite,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Scope::LeadsRead => "leads:read",
+            Scope::LeadsWrite => "leads:write",
+            Scope::AnalyticsRead => "analytics:read",
+            Scope::ConfigWrite => "config:write",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|s| s.as_str() == text)
+    }
+}
+
+/// What a route needs beyond a valid key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Need {
+    Scope(Scope),
+    /// Only the bootstrap key: making keys and agents.
+    Admin,
+}
+
+/// Who is calling, once their key checked out.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Principal {
+    /// `LEADFORM_API_KEY`: every scope, every agent.
+    Admin,
+    Key {
+        id: String,
+        scopes: Vec<Scope>,
+        /// `None`: every agent.
+        agents: Option<Vec<String>>,
+    },
+}
+
+/// Why a valid key may not do something.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Denied {
+    MissingScope(Scope),
+    AdminOnly,
+}
+
+impl Principal {
+    pub fn allows(&self, need: Need) -> Result<(), Denied> {
+        match (self, need) {
+            (Principal::Admin, _) => Ok(()),
+            (Principal::Key { .. }, Need::Admin) => Err(Denied::AdminOnly),
+            (Principal::Key { scopes, .. }, Need::Scope(scope)) if scopes.contains(&scope) => Ok(()),
+            (Principal::Key { .. }, Need::Scope(scope)) => Err(Denied::MissingScope(scope)),
+        }
+    }
+
+    /// Whether this caller may see anything of `agent_id`. Callers answer "not found" when
+    /// not, so a key cannot even learn that another agent's ids exist.
+    pub fn sees_agent(&self, agent_id: &str) -> bool {
+        match self {
+            Principal::Admin | Principal::Key { agents: None, .. } => true,
+            Principal::Key {
+                agents: Some(agents), ..
+            } => agents.iter().any(|a| a == agent_id),
+        }
+    }
+
+    pub fn actor(&self) -> Actor {
+        match self {
+            Principal::Admin => Actor::Admin,
+            Principal::Key { id, .. } => Actor::Key(id.clone()),
+        }
+    }
+}
+
+/// How a key is stored: the SHA-256 of its text, hex. Keys are 32 random bytes, so a slow
+/// password hash would add cost and no safety.
+pub fn key_hash(key: &str) -> String {
+    Sha256::digest(key.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// The text of a new key from its random bytes: `lf_` and 64 hex digits.
+pub fn key_text(random: &[u8; 32]) -> String {
+    let hex: String = random.iter().map(|b| format!("{b:02x}")).collect();
+    format!("lf_{hex}")
+}
+
+/// What a key list shows to tell keys apart without revealing them.
+pub fn key_prefix(key: &str) -> String {
+    key.chars().take(10).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn key(scopes: &[Scope], agents: Option<&[&str]>) -> Principal {
+        Principal::Key {
+            id: "key_1".into(),
+            scopes: scopes.to_vec(),
+            agents: agents.map(|a| a.iter().map(|s| s.to_string()).collect()),
+        }
+    }
+
+    #[test]
+    fn scopes_round_trip() {
+        for scope in Scope::ALL {
+            assert_eq!(Scope::parse(scope.as_str()), Some(scope));
+            assert_eq!(serde_json::to_value(scope).unwrap(), scope.as_str());
+        }
+        assert_eq!(Scope::parse("leads:*"), None);
+    }
+
+    #[test]
+    fn a_key_has_exactly_its_scopes_and_never_admin() {
+        let reader = key(&[Scope::LeadsRead], None);
+        assert_eq!(reader.allows(Need::Scope(Scope::LeadsRead)), Ok(()));
+        assert_eq!(
+            reader.allows(Need::Scope(Scope::LeadsWrite)),
+            Err(Denied::MissingScope(Scope::LeadsWrite))
+        );
+        assert_eq!(reader.allows(Need::Admin), Err(Denied::AdminOnly));
+        let all = key(&Scope::ALL, None);
+        assert_eq!(all.allows(Need::Admin), Err(Denied::AdminOnly));
+        for scope in Scope::ALL {
+            assert_eq!(Principal::Admin.allows(Need::Scope(scope)), Ok(()));
+        }
+        assert_eq!(Principal::Admin.allows(Need::Admin), Ok(()));
+    }
+
+    #[test]
+    fn a_key_limited_to_agents_sees_only_those() {
+        let limited = key(&[Scope::LeadsRead], Some(&["agent_a"]));
+        assert!(limited.sees_agent("agent_a"));
+        assert!(!limited.sees_agent("agent_b"));
+        assert!(!key(&[], Some(&[])).sees_agent("agent_a"));
+        assert!(key(&[], None).sees_agent("agent_b"));
+        assert!(Principal::Admin.sees_agent("agent_b"));
+        assert_eq!(limited.actor().label(), "key:key_1");
+        assert_eq!(Principal::Admin.actor().label(), "admin");
+    }
+
+    #[test]
+    fn keys_are_stored_as_their_hash() {
+        let text = key_text(&[7; 32]);
+        assert_eq!(text.len(), 67);
+        assert!(text.starts_with("lf_0707"));
+        assert_eq!(key_prefix(&text), "lf_0707070");
+        let hash = key_hash(&text);
+        assert_eq!(hash.len(), 64);
+        assert_ne!(hash, key_hash("lf_other"));
+        // The SHA-256 of "abc", a published test vector.
+        assert_eq!(
+            key_hash("abc"),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
+    }
+}

@@ -1,0 +1,922 @@
+//! Leads: one person per agent, built from the submissions they make and worked through a
+//! pipeline. This module owns every change to a lead: [`apply`] takes the lead as it stands
+//! and one [`LeadEvent`] and returns the lead as it becomes with the activity entries that
+//! record it. The edge loads, calls it, and writes both in one D1 batch; nothing else sets a
+//! stage.
+//!
+//! It also says how a form's fields become a lead's attributes ([`attribute_of`],
+//! [`extract`]) and how two submissions are recognised as one person ([`email_key`],
+//! [`phone_key`]).
+
+use crate::form::{FieldKind, FieldSpec};
+use crate::validate::FieldError;
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+/// A pipeline stage (seed 004's table).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum Stage {
+    /// Recently captured, not yet reviewed.
+    #[default]
+    New,
+    Contacted,
+    Qualified,
+    Converted,
+    /// Not moving forward; always with a reason.
+    Lost,
+}
+
+impl Stage {
+    pub const ALL: [Stage; 5] = [
+        Stage::New,
+        Stage::Contacted,
+        Stage::Qualified,
+        Stage::Converted,
+        Stage::Lost,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Stage::New => "new",
+            Stage::Contacted => "contacted",
+            Stage::Qualified => "qualified",
+            Stage::Converted => "converted",
+            Stage::Lost => "lost",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|s| s.as_str() == text)
+    }
+}
+
+/// Reasons an owner may give for a lost lead when the agent names none of its own.
+pub const DEFAULT_LOST_REASONS: [&str; 6] = [
+    "No budget",
+    "Not a fit",
+    "Chose a competitor",
+    "No response",
+    "Bad timing",
+    "Other",
+];
+
+/// Where a lead came from: `widget`, `api`, and later `whatsapp`, `telegram`...: an open
+/// set of lower-case words, so a new channel needs no schema change.
+pub fn is_source(text: &str) -> bool {
+    (1..=32).contains(&text.len()) && text.bytes().all(|b| b.is_ascii_lowercase() || b == b'_')
+}
+
+/// A lead attribute a form field can fill.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum Attribute {
+    Name,
+    FirstName,
+    LastName,
+    Email,
+    Phone,
+    Company,
+    Website,
+    /// Kept under its field name in `customFields`.
+    Custom,
+}
+
+impl Attribute {
+    pub const ALL: [Attribute; 8] = [
+        Attribute::Name,
+        Attribute::FirstName,
+        Attribute::LastName,
+        Attribute::Email,
+        Attribute::Phone,
+        Attribute::Company,
+        Attribute::Website,
+        Attribute::Custom,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Attribute::Name => "name",
+            Attribute::FirstName => "firstName",
+            Attribute::LastName => "lastName",
+            Attribute::Email => "email",
+            Attribute::Phone => "phone",
+            Attribute::Company => "company",
+            Attribute::Website => "website",
+            Attribute::Custom => "custom",
+        }
+    }
+}
+
+/// Which lead attribute a field fills: the field's own `leadAttribute` if set, else its type
+/// (email, phone), else its name among the usual spellings, else a custom field.
+pub fn attribute_of(field: &FieldSpec) -> Attribute {
+    if let Some(attribute) = field.lead_attribute {
+        return attribute;
+    }
+    match field.kind {
+        FieldKind::Email => return Attribute::Email,
+        FieldKind::Phone => return Attribute::Phone,
+        FieldKind::File | FieldKind::Checkbox => return Attribute::Custom,
+        _ => {}
+    }
+    let key: String = field
+        .name
+        .chars()
+        .filter(|c| !matches!(c, '_' | '-' | ' '))
+        .flat_map(char::to_lowercase)
+        .collect();
+    match key.as_str() {
+        "name" | "fullname" | "yourname" => Attribute::Name,
+        "firstname" | "givenname" | "forename" => Attribute::FirstName,
+        "lastname" | "surname" | "familyname" => Attribute::LastName,
+        "email" | "emailaddress" | "workemail" | "mail" => Attribute::Email,
+        "phone" | "phonenumber" | "mobile" | "tel" | "telephone" | "mobilephone" => Attribute::Phone,
+        "company" | "companyname" | "organization" | "organisation" | "business" => Attribute::Company,
+        "website" | "url" | "companywebsite" | "site" | "websiteurl" => Attribute::Website,
+        _ => Attribute::Custom,
+    }
+}
+
+/// Who a lead is and where they work.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Contact {
+    pub name: Option<String>,
+    pub first_name: Option<String>,
+    pub last_name: Option<String>,
+    pub email: Option<String>,
+    pub phone: Option<String>,
+    pub company: Option<String>,
+    pub website: Option<String>,
+}
+
+impl Contact {
+    fn slot(&mut self, attribute: Attribute) -> Option<&mut Option<String>> {
+        Some(match attribute {
+            Attribute::Name => &mut self.name,
+            Attribute::FirstName => &mut self.first_name,
+            Attribute::LastName => &mut self.last_name,
+            Attribute::Email => &mut self.email,
+            Attribute::Phone => &mut self.phone,
+            Attribute::Company => &mut self.company,
+            Attribute::Website => &mut self.website,
+            Attribute::Custom => return None,
+        })
+    }
+
+    /// This contact with every attribute `newer` carries laid over it (latest wins).
+    fn updated_by(&self, newer: &Contact) -> Contact {
+        let pick = |new: &Option<String>, old: &Option<String>| new.clone().or_else(|| old.clone());
+        Contact {
+            name: pick(&newer.name, &self.name),
+            first_name: pick(&newer.first_name, &self.first_name),
+            last_name: pick(&newer.last_name, &self.last_name),
+            email: pick(&newer.email, &self.email),
+            phone: pick(&newer.phone, &self.phone),
+            company: pick(&newer.company, &self.company),
+            website: pick(&newer.website, &self.website),
+        }
+    }
+
+    /// What `q` searches: name, email and company, lower-case.
+    pub fn search_text(&self) -> String {
+        [&self.name, &self.email, &self.company]
+            .into_iter()
+            .flatten()
+            .map(|s| s.to_lowercase())
+            .collect::<Vec<_>>()
+            .join(" ")
+    }
+}
+
+/// Splits a validated submission into the lead's contact and its custom fields. A full name
+/// without first and last gives both (first word, then the rest); first and last without a
+/// name give the name.
+pub fn extract(fields: &[FieldSpec], form_data: &Map<String, Value>) -> (Contact, Map<String, Value>) {
+    let mut contact = Contact::default();
+    let mut custom = Map::new();
+    for field in fields {
+        let Some(value) = form_data.get(&field.name) else {
+            continue;
+        };
+        let text = match value {
+            Value::String(s) => Some(s.trim().to_string()),
+            Value::Number(n) => Some(n.to_string()),
+            _ => None,
+        };
+        match (contact.slot(attribute_of(field)), text) {
+            (Some(slot), Some(text)) if !text.is_empty() => *slot = Some(text),
+            (Some(_), _) => {}
+            (None, _) => {
+                custom.insert(field.name.clone(), value.clone());
+            }
+        }
+    }
+    match (&contact.name, &contact.first_name, &contact.last_name) {
+        (Some(name), None, None) => {
+            let mut words = name.split_whitespace();
+            contact.first_name = words.next().map(str::to_string);
+            let rest = words.collect::<Vec<_>>().join(" ");
+            contact.last_name = (!rest.is_empty()).then_some(rest);
+        }
+        (None, first, last) if first.is_some() || last.is_some() => {
+            let joined = [first, last].into_iter().flatten().cloned().collect::<Vec<_>>();
+            contact.name = Some(joined.join(" "));
+        }
+        _ => {}
+    }
+    (contact, custom)
+}
+
+/// The email two submissions of one person share: trimmed and lower-case.
+pub fn email_key(email: &str) -> Option<String> {
+    let key = email.trim().to_lowercase();
+    (!key.is_empty()).then_some(key)
+}
+
+/// A phone in E.164 (`+` and 8 to 15 digits), when it was written with its country code
+/// (`+` or the international `00` prefix). A national number cannot be placed without
+/// guessing a country, so it is kept as typed and never matched.
+pub fn phone_key(phone: &str) -> Option<String> {
+    let trimmed = phone.trim();
+    let international = if let Some(rest) = trimmed.strip_prefix('+') {
+        rest
+    } else {
+        trimmed.strip_prefix("00")?
+    };
+    if !international
+        .chars()
+        .all(|c| c.is_ascii_digit() || " -().".contains(c))
+    {
+        return None;
+    }
+    let digits: String = international.chars().filter(char::is_ascii_digit).collect();
+    let valid = (8..=15).contains(&digits.len()) && !digits.starts_with('0');
+    valid.then(|| format!("+{digits}"))
+}
+
+/// Who made a change: shown as `by` in the trail.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Actor {
+    /// The bootstrap key, `LEADFORM_API_KEY`.
+    Admin,
+    /// An owner key, by its id.
+    Key(String),
+    /// A dashboard member, by id.
+    Member(String),
+    /// The visitor, by submitting a form.
+    Visitor,
+}
+
+impl Actor {
+    pub fn label(&self) -> String {
+        match self {
+            Actor::Admin => "admin".into(),
+            Actor::Key(id) => format!("key:{id}"),
+            Actor::Member(id) => format!("member:{id}"),
+            Actor::Visitor => "visitor".into(),
+        }
+    }
+}
+
+/// What an activity entry records.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ActivityKind {
+    Created,
+    Submitted,
+    StageChanged,
+    Note,
+    FieldsEdited,
+}
+
+impl ActivityKind {
+    pub const ALL: [ActivityKind; 5] = [
+        ActivityKind::Created,
+        ActivityKind::Submitted,
+        ActivityKind::StageChanged,
+        ActivityKind::Note,
+        ActivityKind::FieldsEdited,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ActivityKind::Created => "created",
+            ActivityKind::Submitted => "submitted",
+            ActivityKind::StageChanged => "stage_changed",
+            ActivityKind::Note => "note",
+            ActivityKind::FieldsEdited => "fields_edited",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|k| k.as_str() == text)
+    }
+}
+
+/// One entry of a lead's trail.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Activity {
+    pub at: i64,
+    #[serde(rename = "type")]
+    pub kind: ActivityKind,
+    pub from: Option<Stage>,
+    pub to: Option<Stage>,
+    pub by: String,
+    pub reason: Option<String>,
+    pub note: Option<String>,
+}
+
+/// The part of a lead that changes: what [`apply`] reads and returns.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct LeadState {
+    pub stage: Stage,
+    pub lost_reason: Option<String>,
+    pub contact: Contact,
+    pub custom_fields: Map<String, Value>,
+}
+
+/// Something that happens to a lead.
+#[derive(Debug, Clone, PartialEq)]
+pub enum LeadEvent {
+    /// A visitor submitted a form: creates the lead, or updates the one it matched.
+    Captured {
+        contact: Contact,
+        custom_fields: Map<String, Value>,
+    },
+    /// An owner moved the lead; `lost` needs a reason from the agent's list.
+    Moved {
+        to: Stage,
+        lost_reason: Option<String>,
+        note: Option<String>,
+    },
+    Noted {
+        note: String,
+    },
+    /// Custom fields set by an owner; `null` removes a key.
+    FieldsEdited {
+        changes: Map<String, Value>,
+    },
+}
+
+/// Longest note an owner may write.
+pub const MAX_NOTE_CHARS: usize = 5_000;
+
+/// The lead after `event`, with the activity entries that record it. `current` is `None`
+/// for a lead that does not exist yet (only a capture can create one). Errors name the field
+/// of the owner's request at fault. An event that changes nothing records nothing.
+pub fn apply(
+    current: Option<&LeadState>,
+    event: LeadEvent,
+    by: &Actor,
+    at: i64,
+    lost_reasons: &[String],
+) -> Result<(LeadState, Vec<Activity>), FieldError> {
+    let entry = |kind, from, to, reason: Option<String>, note: Option<String>| Activity {
+        at,
+        kind,
+        from,
+        to,
+        by: by.label(),
+        reason,
+        note,
+    };
+    let Some(lead) = current else {
+        return match event {
+            LeadEvent::Captured {
+                contact,
+                custom_fields,
+            } => {
+                let created = LeadState {
+                    stage: Stage::New,
+                    lost_reason: None,
+                    contact,
+                    custom_fields,
+                };
+                Ok((
+                    created,
+                    vec![entry(ActivityKind::Created, None, Some(Stage::New), None, None)],
+                ))
+            }
+            _ => Err(FieldError::new("lead", "does not exist")),
+        };
+    };
+    let mut next = lead.clone();
+    let activity = match event {
+        LeadEvent::Captured {
+            contact,
+            custom_fields,
+        } => {
+            next.contact = lead.contact.updated_by(&contact);
+            next.custom_fields.extend(custom_fields);
+            vec![entry(ActivityKind::Submitted, None, None, None, None)]
+        }
+        LeadEvent::Moved {
+            to,
+            lost_reason,
+            note,
+        } => {
+            let note = checked_note(note)?;
+            let reason = match (to, lost_reason) {
+                (Stage::Lost, None) => {
+                    return Err(FieldError::new(
+                        "lostReason",
+                        "is required to move a lead to lost",
+                    ))
+                }
+                (Stage::Lost, Some(reason)) if !lost_reasons.contains(&reason) => {
+                    return Err(FieldError::new(
+                        "lostReason",
+                        format!("must be one of: {}", lost_reasons.join(", ")),
+                    ))
+                }
+                (Stage::Lost, Some(reason)) => Some(reason),
+                (_, Some(_)) => return Err(FieldError::new("lostReason", "is only for a move to lost")),
+                (_, None) => None,
+            };
+            if to == lead.stage && reason == lead.lost_reason {
+                // Nothing moved: only the note, if any, is worth a line in the trail.
+                note.map(|n| vec![entry(ActivityKind::Note, None, None, None, Some(n))])
+                    .unwrap_or_default()
+            } else {
+                next.stage = to;
+                next.lost_reason = reason.clone();
+                vec![entry(
+                    ActivityKind::StageChanged,
+                    Some(lead.stage),
+                    Some(to),
+                    reason,
+                    note,
+                )]
+            }
+        }
+        LeadEvent::Noted { note } => {
+            let note = checked_note(Some(note))?;
+            vec![entry(ActivityKind::Note, None, None, None, note)]
+        }
+        LeadEvent::FieldsEdited { changes } => {
+            for (key, value) in changes {
+                check_custom_field(&key, &value)?;
+                if value.is_null() {
+                    next.custom_fields.remove(&key);
+                } else {
+                    next.custom_fields.insert(key, value);
+                }
+            }
+            if next.custom_fields == lead.custom_fields {
+                vec![]
+            } else {
+                vec![entry(ActivityKind::FieldsEdited, None, None, None, None)]
+            }
+        }
+    };
+    Ok((next, activity))
+}
+
+fn checked_note(note: Option<String>) -> Result<Option<String>, FieldError> {
+    match note {
+        None => Ok(None),
+        Some(n) if n.trim().is_empty() => Err(FieldError::new("note", "must not be empty")),
+        Some(n) if n.chars().count() > MAX_NOTE_CHARS => Err(FieldError::new(
+            "note",
+            format!("must be at most {MAX_NOTE_CHARS} characters"),
+        )),
+        Some(n) => Ok(Some(n)),
+    }
+}
+
+/// Longest custom field key and text value an owner may set by hand.
+const MAX_CUSTOM_KEY: usize = 64;
+const MAX_CUSTOM_VALUE: usize = 10_000;
+
+fn check_custom_field(key: &str, value: &Value) -> Result<(), FieldError> {
+    let at = format!("customFields.{key}");
+    if key.trim().is_empty() || key.chars().count() > MAX_CUSTOM_KEY {
+        return Err(FieldError::new(
+            "customFields",
+            format!("keys must be 1 to {MAX_CUSTOM_KEY} characters"),
+        ));
+    }
+    match value {
+        Value::String(s) if s.chars().count() > MAX_CUSTOM_VALUE => Err(FieldError::new(
+            at,
+            format!("must be at most {MAX_CUSTOM_VALUE} characters"),
+        )),
+        Value::String(_) | Value::Number(_) | Value::Bool(_) | Value::Null => Ok(()),
+        _ => Err(FieldError::new(at, "must be a string, number, boolean or null")),
+    }
+}
+
+/// `PATCH /v1/leads/{id}`: read field by field so an error names the key at fault.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct LeadPatch {
+    pub stage: Option<Stage>,
+    pub lost_reason: Option<String>,
+    pub note: Option<String>,
+    pub custom_fields: Option<Map<String, Value>>,
+}
+
+impl LeadPatch {
+    pub fn from_json(body: &Value) -> Result<Self, FieldError> {
+        let obj = body
+            .as_object()
+            .ok_or_else(|| FieldError::new("body", "must be a JSON object"))?;
+        if let Some(unknown) = obj
+            .keys()
+            .find(|k| !matches!(k.as_str(), "stage" | "lostReason" | "note" | "customFields"))
+        {
+            return Err(FieldError::new(
+                unknown.as_str(),
+                "is not something a lead update can change (stage, lostReason, note, customFields)",
+            ));
+        }
+        let text = |key: &str| match obj.get(key) {
+            None | Some(Value::Null) => Ok(None),
+            Some(Value::String(s)) => Ok(Some(s.clone())),
+            Some(_) => Err(FieldError::new(key, "must be a string")),
+        };
+        let stage = match text("stage")? {
+            None => None,
+            Some(s) => Some(Stage::parse(&s).ok_or_else(|| {
+                FieldError::new(
+                    "stage",
+                    "must be one of: new, contacted, qualified, converted, lost",
+                )
+            })?),
+        };
+        let custom_fields = match obj.get("customFields") {
+            None | Some(Value::Null) => None,
+            Some(Value::Object(map)) => Some(map.clone()),
+            Some(_) => return Err(FieldError::new("customFields", "must be an object")),
+        };
+        let patch = LeadPatch {
+            stage,
+            lost_reason: text("lostReason")?,
+            note: text("note")?,
+            custom_fields,
+        };
+        if patch == LeadPatch::default() {
+            return Err(FieldError::new(
+                "body",
+                "must change something: stage, lostReason, note or customFields",
+            ));
+        }
+        if patch.stage.is_none() && patch.lost_reason.is_some() {
+            return Err(FieldError::new(
+                "lostReason",
+                "is only for a move to lost (give stage)",
+            ));
+        }
+        Ok(patch)
+    }
+
+    /// The events this update makes, in order: fields first, then the move (which carries
+    /// the note), or the note alone.
+    pub fn events(self) -> Vec<LeadEvent> {
+        let mut events = Vec::new();
+        if let Some(changes) = self.custom_fields {
+            events.push(LeadEvent::FieldsEdited { changes });
+        }
+        match (self.stage, self.note) {
+            (Some(to), note) => events.push(LeadEvent::Moved {
+                to,
+                lost_reason: self.lost_reason,
+                note,
+            }),
+            (None, Some(note)) => events.push(LeadEvent::Noted { note }),
+            (None, None) => {}
+        }
+        events
+    }
+}
+
+/// Applies each event in turn; the activity of all of them, in order.
+pub fn apply_all(
+    current: &LeadState,
+    events: Vec<LeadEvent>,
+    by: &Actor,
+    at: i64,
+    lost_reasons: &[String],
+) -> Result<(LeadState, Vec<Activity>), FieldError> {
+    let mut state = current.clone();
+    let mut trail = Vec::new();
+    for event in events {
+        let (next, activity) = apply(Some(&state), event, by, at, lost_reasons)?;
+        state = next;
+        trail.extend(activity);
+    }
+    Ok((state, trail))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn field(name: &str, kind: FieldKind) -> FieldSpec {
+        serde_json::from_value(json!({"name": name, "type": kind.as_str()})).unwrap()
+    }
+
+    fn reasons() -> Vec<String> {
+        DEFAULT_LOST_REASONS.iter().map(|s| s.to_string()).collect()
+    }
+
+    fn captured(name: &str, email: &str) -> LeadEvent {
+        LeadEvent::Captured {
+            contact: Contact {
+                name: Some(name.into()),
+                email: Some(email.into()),
+                ..Contact::default()
+            },
+            custom_fields: Map::new(),
+        }
+    }
+
+    fn moved(to: Stage, reason: Option<&str>) -> LeadEvent {
+        LeadEvent::Moved {
+            to,
+            lost_reason: reason.map(str::to_string),
+            note: None,
+        }
+    }
+
+    #[test]
+    fn stages_and_activity_kinds_round_trip() {
+        for stage in Stage::ALL {
+            assert_eq!(Stage::parse(stage.as_str()), Some(stage));
+            assert_eq!(serde_json::to_value(stage).unwrap(), json!(stage.as_str()));
+        }
+        for kind in ActivityKind::ALL {
+            assert_eq!(ActivityKind::parse(kind.as_str()), Some(kind));
+            assert_eq!(serde_json::to_value(kind).unwrap(), json!(kind.as_str()));
+        }
+        for attribute in Attribute::ALL {
+            assert_eq!(
+                serde_json::to_value(attribute).unwrap(),
+                json!(attribute.as_str())
+            );
+        }
+        assert_eq!(Stage::parse("Lost"), None);
+    }
+
+    #[test]
+    fn fields_map_by_override_then_type_then_name() {
+        let cases = [
+            (field("email", FieldKind::Text), Attribute::Email),
+            (field("contact", FieldKind::Email), Attribute::Email),
+            (field("reach_me", FieldKind::Phone), Attribute::Phone),
+            (field("Full Name", FieldKind::Text), Attribute::Name),
+            (field("first_name", FieldKind::Text), Attribute::FirstName),
+            (field("surname", FieldKind::Text), Attribute::LastName),
+            (field("company_name", FieldKind::Text), Attribute::Company),
+            (field("website", FieldKind::Url), Attribute::Website),
+            (field("budget", FieldKind::Select), Attribute::Custom),
+            (field("name", FieldKind::File), Attribute::Custom),
+        ];
+        for (spec, expected) in cases {
+            assert_eq!(attribute_of(&spec), expected, "{}", spec.name);
+        }
+        let mut overridden = field("email", FieldKind::Email);
+        overridden.lead_attribute = Some(Attribute::Custom);
+        assert_eq!(attribute_of(&overridden), Attribute::Custom);
+        let mut org = field("org", FieldKind::Text);
+        org.lead_attribute = Some(Attribute::Company);
+        assert_eq!(attribute_of(&org), Attribute::Company);
+    }
+
+    #[test]
+    fn a_submission_splits_into_contact_and_custom_fields() {
+        let fields = [
+            field("name", FieldKind::Text),
+            field("email", FieldKind::Email),
+            field("budget", FieldKind::Number),
+            field("message", FieldKind::Textarea),
+        ];
+        let data =
+            json!({"name": "Jane  van Dyke", "email": "Jane@Example.com", "budget": 5000, "message": "Hi"});
+        let (contact, custom) = extract(&fields, data.as_object().unwrap());
+        assert_eq!(contact.name.as_deref(), Some("Jane  van Dyke"));
+        assert_eq!(contact.first_name.as_deref(), Some("Jane"));
+        assert_eq!(contact.last_name.as_deref(), Some("van Dyke"));
+        assert_eq!(contact.email.as_deref(), Some("Jane@Example.com"));
+        assert_eq!(Value::Object(custom), json!({"budget": 5000, "message": "Hi"}));
+
+        let fields = [
+            field("first_name", FieldKind::Text),
+            field("last_name", FieldKind::Text),
+        ];
+        let data = json!({"first_name": "Zoë", "last_name": "Ångström"});
+        let (contact, _) = extract(&fields, data.as_object().unwrap());
+        assert_eq!(contact.name.as_deref(), Some("Zoë Ångström"));
+    }
+
+    #[test]
+    fn emails_and_phones_normalize_for_matching() {
+        assert_eq!(
+            email_key("  Jane@Example.COM ").as_deref(),
+            Some("jane@example.com")
+        );
+        assert_eq!(email_key("  "), None);
+        let phones = [
+            ("+1 (415) 555-0100", Some("+14155550100")),
+            ("+14155550100", Some("+14155550100")),
+            ("0049 30 1234567", Some("+49301234567")),
+            ("+49 (0)30", None),
+            ("(415) 555-0100", None),
+            ("+0 123 456 789", None),
+            ("+1234567", None),
+            ("+1234567890123456", None),
+            ("+1 415 555 0100 x12", None),
+        ];
+        for (text, expected) in phones {
+            assert_eq!(phone_key(text).as_deref(), expected, "{text}");
+        }
+    }
+
+    #[test]
+    fn a_capture_creates_a_new_lead_then_updates_it() {
+        let (lead, trail) = apply(
+            None,
+            captured("Jane", "jane@example.com"),
+            &Actor::Visitor,
+            10,
+            &reasons(),
+        )
+        .unwrap();
+        assert_eq!(lead.stage, Stage::New);
+        assert_eq!(trail.len(), 1);
+        assert_eq!(trail[0].kind, ActivityKind::Created);
+        assert_eq!(trail[0].to, Some(Stage::New));
+        assert_eq!(trail[0].by, "visitor");
+
+        let mut with_company = captured("Jane Smith", "jane@example.com");
+        if let LeadEvent::Captured {
+            contact,
+            custom_fields,
+        } = &mut with_company
+        {
+            contact.email = None;
+            contact.company = Some("Acme".into());
+            custom_fields.insert("budget".into(), json!("10k"));
+        }
+        let (updated, trail) = apply(Some(&lead), with_company, &Actor::Visitor, 20, &reasons()).unwrap();
+        assert_eq!(updated.contact.name.as_deref(), Some("Jane Smith"));
+        assert_eq!(updated.contact.email.as_deref(), Some("jane@example.com"), "kept");
+        assert_eq!(updated.contact.company.as_deref(), Some("Acme"));
+        assert_eq!(updated.custom_fields["budget"], json!("10k"));
+        assert_eq!(trail[0].kind, ActivityKind::Submitted);
+        assert_eq!(
+            updated.stage,
+            Stage::New,
+            "a new submission does not move the lead"
+        );
+
+        assert!(apply(None, moved(Stage::Contacted, None), &Actor::Admin, 1, &reasons()).is_err());
+    }
+
+    #[test]
+    fn every_move_records_from_to_and_who() {
+        let start = LeadState::default();
+        let by = Actor::Key("key_1".into());
+        for from in Stage::ALL {
+            // Staying put is no move (tested below), except a lost lead given a new reason.
+            for to in Stage::ALL
+                .into_iter()
+                .filter(|to| *to != from || *to == Stage::Lost)
+            {
+                let lead = LeadState {
+                    stage: from,
+                    lost_reason: (from == Stage::Lost).then(|| "Other".to_string()),
+                    ..start.clone()
+                };
+                let reason = (to == Stage::Lost).then_some("No budget");
+                let (next, trail) = apply(Some(&lead), moved(to, reason), &by, 5, &reasons()).unwrap();
+                assert_eq!(next.stage, to);
+                assert_eq!(next.lost_reason.as_deref(), reason, "{from:?} -> {to:?}");
+                assert_eq!(trail.len(), 1, "{from:?} -> {to:?}");
+                assert_eq!(trail[0].kind, ActivityKind::StageChanged);
+                assert_eq!((trail[0].from, trail[0].to), (Some(from), Some(to)));
+                assert_eq!(trail[0].by, "key:key_1");
+                assert_eq!(trail[0].reason.as_deref(), reason);
+            }
+        }
+    }
+
+    #[test]
+    fn lost_needs_a_reason_from_the_list_and_only_lost_takes_one() {
+        let lead = LeadState::default();
+        let cases = [
+            (moved(Stage::Lost, None), "lostReason"),
+            (moved(Stage::Lost, Some("Aliens")), "lostReason"),
+            (moved(Stage::Qualified, Some("No budget")), "lostReason"),
+            (
+                LeadEvent::Moved {
+                    to: Stage::Contacted,
+                    lost_reason: None,
+                    note: Some(" ".into()),
+                },
+                "note",
+            ),
+            (
+                LeadEvent::Noted {
+                    note: "x".repeat(MAX_NOTE_CHARS + 1),
+                },
+                "note",
+            ),
+        ];
+        for (event, field) in cases {
+            let err = apply(Some(&lead), event.clone(), &Actor::Admin, 1, &reasons()).unwrap_err();
+            assert_eq!(err.field, field, "{event:?}");
+        }
+        let own = vec!["Went dark".to_string()];
+        let (next, _) = apply(
+            Some(&lead),
+            moved(Stage::Lost, Some("Went dark")),
+            &Actor::Admin,
+            1,
+            &own,
+        )
+        .unwrap();
+        assert_eq!(next.lost_reason.as_deref(), Some("Went dark"));
+    }
+
+    #[test]
+    fn a_move_to_the_same_stage_records_only_its_note() {
+        let lead = LeadState::default();
+        let (same, trail) =
+            apply(Some(&lead), moved(Stage::New, None), &Actor::Admin, 1, &reasons()).unwrap();
+        assert_eq!(same, lead);
+        assert!(trail.is_empty());
+        let with_note = LeadEvent::Moved {
+            to: Stage::New,
+            lost_reason: None,
+            note: Some("Called, no answer".into()),
+        };
+        let (_, trail) = apply(Some(&lead), with_note, &Actor::Admin, 1, &reasons()).unwrap();
+        assert_eq!(trail[0].kind, ActivityKind::Note);
+        assert_eq!(trail[0].note.as_deref(), Some("Called, no answer"));
+    }
+
+    #[test]
+    fn custom_fields_are_set_and_removed_by_hand() {
+        let mut lead = LeadState::default();
+        lead.custom_fields.insert("budget".into(), json!("5k"));
+        let changes = json!({"budget": null, "industry": "SaaS", "seats": 12, "vip": true});
+        let event = LeadEvent::FieldsEdited {
+            changes: changes.as_object().unwrap().clone(),
+        };
+        let (next, trail) = apply(Some(&lead), event, &Actor::Admin, 1, &reasons()).unwrap();
+        assert_eq!(
+            Value::Object(next.custom_fields),
+            json!({"industry": "SaaS", "seats": 12, "vip": true})
+        );
+        assert_eq!(trail[0].kind, ActivityKind::FieldsEdited);
+        for bad in [json!({"x": [1]}), json!({"x": {"a": 1}}), json!({"": 1})] {
+            let event = LeadEvent::FieldsEdited {
+                changes: bad.as_object().unwrap().clone(),
+            };
+            assert!(
+                apply(Some(&lead), event, &Actor::Admin, 1, &reasons()).is_err(),
+                "{bad}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_patch_names_the_key_at_fault_and_orders_its_events() {
+        let cases = [
+            (json!([]), "body"),
+            (json!({}), "body"),
+            (json!({"stage": "won"}), "stage"),
+            (json!({"stage": 3}), "stage"),
+            (json!({"owner": "me"}), "owner"),
+            (json!({"lostReason": "Other"}), "lostReason"),
+            (json!({"customFields": "x"}), "customFields"),
+            (json!({"note": 5}), "note"),
+        ];
+        for (body, field) in cases {
+            assert_eq!(LeadPatch::from_json(&body).unwrap_err().field, field, "{body}");
+        }
+        let patch = LeadPatch::from_json(
+            &json!({"stage": "lost", "lostReason": "Other", "note": "n", "customFields": {"a": 1}}),
+        )
+        .unwrap();
+        let events = patch.events();
+        assert!(matches!(events[0], LeadEvent::FieldsEdited { .. }));
+        assert!(matches!(&events[1], LeadEvent::Moved { to: Stage::Lost, note: Some(n), .. } if n == "n"));
+        let (next, trail) = apply_all(&LeadState::default(), events, &Actor::Admin, 1, &reasons()).unwrap();
+        assert_eq!(next.stage, Stage::Lost);
+        assert_eq!(trail.len(), 2);
+    }
+
+    #[test]
+    fn sources_are_lower_case_words() {
+        for ok in ["widget", "api", "whatsapp", "telegram", "web_chat"] {
+            assert!(is_source(ok), "{ok}");
+        }
+        for bad in ["", "Widget", "x y", "a-b", &"a".repeat(33)] {
+            assert!(!is_source(bad), "{bad}");
+        }
+    }
+}
