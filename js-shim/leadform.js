@@ -41,6 +41,52 @@
     });
   }
 
+  // Attribution. "The visit" is this browser tab's session: the first page the loader runs
+  // on is its landing page, and that page's referrer and utm_* params stay the visit's for
+  // every later page of the tab (sessionStorage "leadform:visit"; in memory, this page only,
+  // when storage throws). First touch, kept simple: utm comes from the landing URL only,
+  // even when a later page carries utm_* params of its own. Empty values count as missing.
+  var UTM = ["source", "medium", "campaign", "term", "content"];
+  // Cut by code points, as the edge counts them (never half an emoji); non-strings: null.
+  function cut(value, max) {
+    return value && typeof value === "string" ? [...value].slice(0, max).join("") : null;
+  }
+  // Within the edge's limits, whatever is in storage (any script of the page can write it).
+  function clean(v) {
+    var utm = {};
+    UTM.forEach(function (key) {
+      utm[key] = cut((v.utm || {})[key], 200);
+    });
+    return { landingPage: cut(v.landingPage, 2000), referrer: cut(v.referrer, 2000), utm: utm };
+  }
+  var VISIT_KEY = "leadform:visit";
+  var visit = null;
+  try {
+    visit = JSON.parse(sessionStorage.getItem(VISIT_KEY));
+  } catch (e) {}
+  if (visit && visit.landingPage) {
+    visit = clean(visit);
+  } else {
+    var query = new URLSearchParams(location.search);
+    var utm = {};
+    UTM.forEach(function (key) {
+      utm[key] = query.get("utm_" + key);
+    });
+    visit = clean({ landingPage: location.href, referrer: document.referrer, utm: utm });
+    try {
+      sessionStorage.setItem(VISIT_KEY, JSON.stringify(visit));
+    } catch (e) {}
+  }
+  // The widget calls this for every submission's "attribution" key.
+  function attribution() {
+    return {
+      pageUrl: cut(location.href, 2000),
+      referrer: visit.referrer,
+      landingPage: visit.landingPage,
+      utm: visit.utm,
+    };
+  }
+
   function hint(rel, href, as) {
     var link = document.createElement("link");
     link.rel = rel;
@@ -59,7 +105,7 @@
   import(glue)
     .then(function (mod) {
       return mod.default({ module_or_path: wasm }).then(function () {
-        return mod.start(agentId, apiBase, runHandler);
+        return mod.start(agentId, apiBase, runHandler, attribution);
       });
     })
     .then(function (started) {

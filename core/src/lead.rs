@@ -256,6 +256,111 @@ pub fn phone_key(phone: &str) -> Option<String> {
     valid.then(|| format!("+{digits}"))
 }
 
+/// Where a visitor was when they submitted (sent by the widget with each submission).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Attribution {
+    pub page_url: Option<String>,
+    pub referrer: Option<String>,
+    /// The first page of the visit.
+    pub landing_page: Option<String>,
+    #[serde(default)]
+    pub utm: Utm,
+}
+
+/// The visit's UTM parameters, from its landing page.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Utm {
+    pub source: Option<String>,
+    pub medium: Option<String>,
+    pub campaign: Option<String>,
+    pub term: Option<String>,
+    pub content: Option<String>,
+}
+
+/// Longest URL and UTM value kept: longer ones are refused rather than cut silently.
+pub const MAX_URL_CHARS: usize = 2_000;
+pub const MAX_UTM_CHARS: usize = 200;
+
+impl Attribution {
+    /// Reads `attribution` of a submit body; errors name the key by its path.
+    pub fn from_json(value: &Value) -> Result<Self, FieldError> {
+        let obj = value
+            .as_object()
+            .ok_or_else(|| FieldError::new("attribution", "must be an object"))?;
+        let text = |obj: &Map<String, Value>, key: &str, path: &str, max: usize| match obj.get(key) {
+            None | Some(Value::Null) => Ok(None),
+            Some(Value::String(s)) if s.chars().count() > max => Err(FieldError::new(
+                format!("{path}.{key}"),
+                format!("must be at most {max} characters"),
+            )),
+            Some(Value::String(s)) => Ok((!s.trim().is_empty()).then(|| s.trim().to_string())),
+            Some(_) => Err(FieldError::new(format!("{path}.{key}"), "must be a string")),
+        };
+        let utm = match obj.get("utm") {
+            None | Some(Value::Null) => Utm::default(),
+            Some(Value::Object(utm)) => {
+                let at = "attribution.utm";
+                Utm {
+                    source: text(utm, "source", at, MAX_UTM_CHARS)?,
+                    medium: text(utm, "medium", at, MAX_UTM_CHARS)?,
+                    campaign: text(utm, "campaign", at, MAX_UTM_CHARS)?,
+                    term: text(utm, "term", at, MAX_UTM_CHARS)?,
+                    content: text(utm, "content", at, MAX_UTM_CHARS)?,
+                }
+            }
+            Some(_) => return Err(FieldError::new("attribution.utm", "must be an object")),
+        };
+        let at = "attribution";
+        Ok(Attribution {
+            page_url: text(obj, "pageUrl", at, MAX_URL_CHARS)?,
+            referrer: text(obj, "referrer", at, MAX_URL_CHARS)?,
+            landing_page: text(obj, "landingPage", at, MAX_URL_CHARS)?,
+            utm,
+        })
+    }
+}
+
+/// Where a visitor's request came from, as the runtime's `cf` metadata says.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Geo {
+    pub country: Option<String>,
+    pub region: Option<String>,
+    pub city: Option<String>,
+    pub timezone: Option<String>,
+}
+
+/// A lead as the owner API, the CSV and lead events show it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LeadOut {
+    pub id: String,
+    pub agent_id: String,
+    pub stage: Stage,
+    pub lost_reason: Option<String>,
+    #[serde(flatten)]
+    pub contact: Contact,
+    pub custom_fields: Map<String, Value>,
+    pub source: String,
+    pub attribution: Attribution,
+    pub geo: Geo,
+    /// The form of the latest submission.
+    pub tool_id: Option<String>,
+    pub submission_count: i64,
+    pub last_submission_at: Option<i64>,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+/// An activity entry as the API shows it: the entry and, for a submission, which one.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ActivityOut {
+    #[serde(flatten)]
+    pub entry: Activity,
+    pub submission_id: Option<String>,
+}
+
 /// Who made a change: shown as `by` in the trail.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Actor {
@@ -908,6 +1013,43 @@ mod tests {
         let (next, trail) = apply_all(&LeadState::default(), events, &Actor::Admin, 1, &reasons()).unwrap();
         assert_eq!(next.stage, Stage::Lost);
         assert_eq!(trail.len(), 2);
+    }
+
+    #[test]
+    fn attribution_is_read_with_caps_and_paths() {
+        let value = json!({"pageUrl": " https://a.example/p ", "referrer": "", "landingPage": null,
+                           "utm": {"source": "news", "campaign": "fall"}});
+        let attribution = Attribution::from_json(&value).unwrap();
+        assert_eq!(attribution.page_url.as_deref(), Some("https://a.example/p"));
+        assert_eq!(attribution.referrer, None);
+        assert_eq!(attribution.utm.source.as_deref(), Some("news"));
+        assert_eq!(attribution.utm.medium, None);
+        let cases = [
+            (json!("x"), "attribution"),
+            (json!({"pageUrl": 5}), "attribution.pageUrl"),
+            (
+                json!({"referrer": "x".repeat(MAX_URL_CHARS + 1)}),
+                "attribution.referrer",
+            ),
+            (json!({"utm": []}), "attribution.utm"),
+            (
+                json!({"utm": {"term": "t".repeat(MAX_UTM_CHARS + 1)}}),
+                "attribution.utm.term",
+            ),
+        ];
+        for (value, field) in cases {
+            assert_eq!(
+                Attribution::from_json(&value).unwrap_err().field,
+                field,
+                "{value}"
+            );
+        }
+        let shown = serde_json::to_value(Attribution::default()).unwrap();
+        assert_eq!(
+            shown,
+            json!({"pageUrl": null, "referrer": null, "landingPage": null,
+            "utm": {"source": null, "medium": null, "campaign": null, "term": null, "content": null}})
+        );
     }
 
     #[test]

@@ -20,6 +20,9 @@ pub struct AgentIn {
     /// Origins whose pages may call the widget endpoints, e.g. `https://shop.example`.
     #[serde(default)]
     pub allowed_origins: Vec<String>,
+    /// Reasons an owner picks from when a lead is lost; `None`: the default list.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lost_reasons: Option<Vec<String>>,
 }
 
 impl AgentIn {
@@ -27,6 +30,22 @@ impl AgentIn {
         check_id(self.id.as_deref(), "agent_")?;
         if self.name.trim().is_empty() {
             return Err(FieldError::new("name", "is required"));
+        }
+        if let Some(reasons) = &self.lost_reasons {
+            if reasons.is_empty() || reasons.len() > 30 {
+                return Err(FieldError::new("lostReasons", "must list 1 to 30 reasons"));
+            }
+            for (i, reason) in reasons.iter().enumerate() {
+                if reason.trim().is_empty() || reason.chars().count() > 100 {
+                    return Err(FieldError::new(
+                        format!("lostReasons[{i}]"),
+                        "must be 1 to 100 characters",
+                    ));
+                }
+                if reasons[..i].contains(reason) {
+                    return Err(FieldError::new(format!("lostReasons[{i}]"), "repeats a reason"));
+                }
+            }
         }
         for origin in &self.allowed_origins {
             if origin != "*" && !is_origin(origin) {

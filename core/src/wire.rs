@@ -18,6 +18,8 @@ pub struct SubmitIn {
     /// Set by the widget once per form display, so a double click or a network retry
     /// returns the first submission instead of making a second one.
     pub idempotency_key: Option<String>,
+    /// Where the visitor was: page, referrer, landing page, UTM (sent by the widget).
+    pub attribution: Option<crate::lead::Attribution>,
 }
 
 /// Longest id or key a caller may send; ids we mint are far shorter.
@@ -60,6 +62,10 @@ impl SubmitIn {
             impression_at: optional_timestamp(obj, "impressionAt")?,
             started_at: optional_timestamp(obj, "startedAt")?,
             idempotency_key,
+            attribution: match obj.get("attribution") {
+                None | Some(Value::Null) => None,
+                Some(value) => Some(crate::lead::Attribution::from_json(value)?),
+            },
         })
     }
 }
@@ -104,6 +110,8 @@ pub struct SubmitOut {
     pub post_action_results: Vec<PostActionResult>,
     /// The tool name a page's `registerFormHandler` must use, for `client` and `both`.
     pub client_handler: Option<String>,
+    /// The lead this submission created or updated (beyond seed 002's shape).
+    pub lead_id: String,
 }
 
 /// The outcome of the webhook's first attempt as far as it is known when the edge answers.
@@ -291,6 +299,7 @@ mod tests {
             }),
             post_action_results: vec![],
             client_handler: None,
+            lead_id: "lead_1".into(),
         };
         let value = serde_json::to_value(&out).unwrap();
         for key in [
@@ -300,6 +309,7 @@ mod tests {
             "webhookResult",
             "postActionResults",
             "clientHandler",
+            "leadId",
         ] {
             assert!(value.get(key).is_some(), "missing {key}");
         }

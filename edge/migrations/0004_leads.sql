@@ -27,7 +27,8 @@ CREATE TABLE leads (
   submission_count   INTEGER NOT NULL DEFAULT 0,
   last_submission_at INTEGER,
   created_at         INTEGER NOT NULL,
-  updated_at         INTEGER NOT NULL
+  updated_at         INTEGER NOT NULL,
+  version            INTEGER NOT NULL DEFAULT 0   -- bumped by every write: updates check it (see write_guard)
 );
 CREATE UNIQUE INDEX leads_by_email ON leads(agent_id, email_key) WHERE email_key IS NOT NULL;
 CREATE INDEX leads_by_phone ON leads(agent_id, phone_key) WHERE phone_key IS NOT NULL;
@@ -100,6 +101,14 @@ END;
 CREATE TRIGGER leads_custom_keys_update AFTER UPDATE OF custom_fields ON leads BEGIN
   INSERT OR IGNORE INTO lead_custom_keys (agent_id, key) SELECT NEW.agent_id, key FROM json_each(NEW.custom_fields);
 END;
+
+-- An update of a lead names the version it read; the next statement of its batch inserts
+-- changes() here, and the CHECK fails the whole batch when the update matched no row (a
+-- concurrent write got there first): the edge reads again and retries.
+CREATE TABLE write_guard (
+  id INTEGER PRIMARY KEY CHECK (id = 1),
+  ok INTEGER NOT NULL CHECK (ok = 1)
+);
 
 -- Every submission belongs to a lead and says where it came from.
 ALTER TABLE submissions ADD COLUMN lead_id TEXT;

@@ -109,6 +109,9 @@ fn not_found_code(what: &str) -> &'static str {
         "submission" => "submission_not_found",
         "file" => "file_not_found",
         "delivery" => "delivery_not_found",
+        "lead" => "lead_not_found",
+        "key" => "key_not_found",
+        "lead webhook" => "lead_webhook_not_found",
         _ => "not_found",
     }
 }

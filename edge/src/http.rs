@@ -51,6 +51,22 @@ pub fn query_param(req: &Request, name: &str) -> Option<String> {
     value.filter(|v| !v.is_empty())
 }
 
+/// Every query parameter, in order, decoded.
+pub fn query_pairs(req: &Request) -> Vec<(String, String)> {
+    req.url()
+        .map(|url| {
+            url.query_pairs()
+                .map(|(k, v)| (k.into_owned(), v.into_owned()))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// `scheme://host[:port]` of the request, where the owner reached the edge.
+pub fn request_origin(req: &Request) -> Option<String> {
+    req.url().ok().map(|u| u.origin().ascii_serialization())
+}
+
 /// CORS headers for a widget endpoint: the request's origin is echoed only when the agent
 /// allows it, so a page elsewhere cannot read the answer.
 pub fn cors_headers(headers: &Headers, origin: &str) -> worker::Result<()> {

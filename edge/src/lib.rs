@@ -6,6 +6,7 @@
 //! The path of a lead: `routes::submissions` validates with `leadform_core`, stores through
 //! [`storage`], enqueues a delivery id, and `delivery` sends it on.
 
+mod auth;
 mod bindings;
 mod clock;
 mod config;
@@ -13,6 +14,7 @@ mod delivery;
 mod error;
 mod http;
 mod ids;
+mod leads;
 mod routes;
 mod storage;
 

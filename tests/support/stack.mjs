@@ -147,3 +147,77 @@ export async function postJson(url, body, headers = {}) {
   } catch {}
   return { status: res.status, headers: res.headers, json, text };
 }
+
+/**
+ * An owner-API call that reads any answer (JSON, an empty 204, a CSV download), with the
+ * stack's admin key unless `key` says otherwise (`null`: no Authorization header).
+ * Returns `{status, headers, bytes, text, json}`; `json` is undefined when the body is not JSON.
+ */
+export async function ownerRequest(stack, method, route, { body, key = stack.apiKey, headers = {} } = {}) {
+  const res = await fetch(stack.url + route, {
+    method,
+    headers: {
+      ...(key ? { Authorization: `Bearer ${key}` } : {}),
+      ...(body === undefined ? {} : { "Content-Type": "application/json" }),
+      ...headers,
+    },
+    body: body === undefined ? undefined : typeof body === "string" ? body : JSON.stringify(body),
+  });
+  const bytes = Buffer.from(await res.arrayBuffer());
+  const text = bytes.toString("utf8");
+  let json;
+  try {
+    json = JSON.parse(text);
+  } catch {}
+  return { status: res.status, headers: res.headers, bytes, text, json };
+}
+
+/**
+ * Polls `check` (sync or async) until it returns a truthy value, which it resolves to;
+ * fails with `message` and the last value seen once `timeoutMs` has passed.
+ */
+export async function waitUntil(check, { timeoutMs = 15_000, intervalMs = 100, message = "condition" } = {}) {
+  const deadline = Date.now() + timeoutMs;
+  let last;
+  for (;;) {
+    last = await check();
+    if (last) return last;
+    if (Date.now() > deadline) throw new Error(`${message}: not met within ${timeoutMs} ms (last: ${JSON.stringify(last)})`);
+    await new Promise((r) => setTimeout(r, intervalMs));
+  }
+}
+
+/**
+ * Every lead of `agentId` matching `query` (a query string without limit/cursor), following
+ * nextCursor page by page (at most `maxPages`). Returns `{leads, pages, total}`.
+ */
+export async function allLeads(stack, agentId, query = "", { limit = 100, maxPages = 50, key = stack.apiKey } = {}) {
+  const leads = [];
+  const pages = [];
+  let cursor = null;
+  let total;
+  for (let i = 0; i < maxPages; i++) {
+    const params = new URLSearchParams(query);
+    params.set("limit", String(limit));
+    if (cursor) params.set("cursor", cursor);
+    const res = await ownerRequest(stack, "GET", `/v1/agents/${agentId}/leads?${params}`, { key });
+    if (res.status !== 200) throw new Error(`GET leads?${params} answered ${res.status}: ${res.text}`);
+    pages.push(res.json);
+    leads.push(...res.json.leads);
+    total ??= res.json.total;
+    cursor = res.json.nextCursor;
+    if (cursor === null) return { leads, pages, total };
+  }
+  throw new Error(`more than ${maxPages} pages of leads for ${agentId}?${query}`);
+}
+
+/** A 1×1 PNG (a real one: signature, IHDR, IDAT, IEND with their CRCs). */
+export const PNG_1X1 = Buffer.from(
+  "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg==",
+  "base64",
+);
+
+/** A base64 data URL as the widget sends a file field: `data:<type>;name=<name>;base64,<bytes>`. */
+export function fileDataUrl(type, bytes, name) {
+  return `data:${type}${name ? `;name=${encodeURIComponent(name)}` : ""};base64,${bytes.toString("base64")}`;
+}

@@ -23,13 +23,20 @@ pub struct Chat {
     pub handlers: Handlers,
     /// One conversation per page visit; sent with every submission.
     pub conversation_id: String,
+    /// The shim's `visit()`: the attribution object sent with every submission.
+    pub visit: Option<js_sys::Function>,
     panel: Element,
     log: Element,
     greeted: Cell<bool>,
 }
 
 impl Chat {
-    pub fn mount(api: Api, config: WidgetConfigOut, handlers: Handlers) -> Result<Rc<Chat>, JsValue> {
+    pub fn mount(
+        api: Api,
+        config: WidgetConfigOut,
+        handlers: Handlers,
+        visit: Option<js_sys::Function>,
+    ) -> Result<Rc<Chat>, JsValue> {
         let document = crate::dom::document();
         let host = el("div", "");
         attr(&host, "id", "leadform-widget");
@@ -80,6 +87,7 @@ impl Chat {
             conversation_id: random_id("conv"),
             config,
             handlers,
+            visit,
             panel,
             log,
             greeted: Cell::new(false),
@@ -219,7 +227,13 @@ mod tests {
         let config = crate::config::read(&crate::js::parse(json).unwrap());
         // Nothing listens there: the impression event fails quietly, as it must.
         let api = Api::new("http://127.0.0.1:9".into());
-        let chat = Chat::mount(api, config, Handlers::new(js_sys::Function::new_no_args(""))).unwrap();
+        let chat = Chat::mount(
+            api,
+            config,
+            Handlers::new(js_sys::Function::new_no_args("")),
+            None,
+        )
+        .unwrap();
         let hosts = crate::dom::document()
             .query_selector_all("#leadform-widget")
             .unwrap();

@@ -44,6 +44,8 @@ fn read_field(field: &JsValue) -> FieldSpec {
         options: js::strings(field, "options"),
         min_length: length("minLength"),
         max_length: length("maxLength"),
+        // Only the edge maps fields to lead attributes.
+        lead_attribute: None,
     }
 }
 
@@ -93,6 +95,7 @@ mod tests {
             },
             min_length: Some(2),
             max_length: Some(90),
+            lead_attribute: None,
         };
         let written = WidgetConfigOut {
             agent: AgentPublic {

@@ -146,6 +146,9 @@ impl FormView {
             ("startedAt", started_at),
             ("idempotencyKey", self.display_id.as_str().into()),
         ]);
+        if let Some(value) = attribution(self.chat.visit.as_ref()) {
+            let _ = js_sys::Reflect::set(&body, &"attribution".into(), &value);
+        }
         let out = self
             .chat
             .api
@@ -276,6 +279,13 @@ fn non_blank(text: String) -> Option<JsValue> {
     (!text.trim().is_empty()).then(|| JsValue::from(text))
 }
 
+/// The visit's attribution from the shim's `visit()` (plain data, cut to the edge's limits
+/// there). None, and no `attribution` key, when there is no such function, it throws or it
+/// answers something other than an object: attribution never breaks a submission.
+fn attribution(visit: Option<&js_sys::Function>) -> Option<JsValue> {
+    visit?.call0(&JsValue::NULL).ok().filter(JsValue::is_object)
+}
+
 /// `{ name: value, ... }` for the request body and the handler's context.
 fn form_data(data: &[(String, JsValue)]) -> JsValue {
     let pairs: Vec<(&str, JsValue)> = data.iter().map(|(k, v)| (k.as_str(), v.clone())).collect();
@@ -340,4 +350,109 @@ fn render_field(card: &Element, field: &FieldSpec) -> (FieldSpec, Element, Eleme
     append(&row, &error);
     append(card, &row);
     (field.clone(), input, error)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::api::Api;
+    use crate::handlers::Handlers;
+    use wasm_bindgen_futures::JsFuture;
+    use wasm_bindgen_test::wasm_bindgen_test;
+
+    const CONFIG: &str = r#"{"agent":{"id":"a","name":"Acme"},
+      "forms":[{"toolId":"tool_c","name":"contact_form","title":"Contact",
+        "fields":[{"name":"email","type":"email"}],
+        "successMessage":"Thanks","executionMode":"webhook","triggers":["sales"]}]}"#;
+
+    /// Mounts a chat whose edge is a fetch stub at `http://lf.test` (it records request
+    /// bodies and answers like the submit route), fills in and submits the form, and returns
+    /// the submit body the widget sent.
+    async fn submit_with(visit: Option<js_sys::Function>) -> JsValue {
+        let stub = js_sys::Function::new_no_args(
+            "const real = globalThis.fetch, sent = [];
+             globalThis.fetch = req => !req.url.startsWith('http://lf.test/') ? real(req)
+               : req.text().then(body => {
+                   sent.push([req.url, body]);
+                   return new Response('{\"submissionId\":\"sub_1\"}', { status: 200 });
+                 });
+             return { sent, restore: () => { globalThis.fetch = real; } };",
+        )
+        .call0(&JsValue::NULL)
+        .unwrap();
+        let config = crate::config::read(&js::parse(CONFIG).unwrap());
+        let handlers = Handlers::new(js_sys::Function::new_no_args(""));
+        let chat = Chat::mount(Api::new("http://lf.test".into()), config, handlers, visit).unwrap();
+        assert!(chat.show_form_named("contact_form"));
+        let hosts = crate::dom::document()
+            .query_selector_all("#leadform-widget")
+            .unwrap();
+        let host: Element = hosts.item(hosts.length() - 1).unwrap().unchecked_into();
+        let root = host.shadow_root().unwrap();
+        let input: HtmlInputElement = root
+            .query_selector("input[name=email]")
+            .unwrap()
+            .unwrap()
+            .unchecked_into();
+        input.set_value("jane@example.com");
+        let form = root.query_selector(".lf-form").unwrap().unwrap();
+        form.dispatch_event(&web_sys::Event::new("submit").unwrap())
+            .unwrap();
+
+        let sleep = js_sys::Function::new_no_args("return new Promise(r => setTimeout(r, 10))");
+        let sent = js::get(&stub, "sent");
+        let mut body = None;
+        for _ in 0..300 {
+            body = js_sys::Array::from(&sent)
+                .iter()
+                .map(|call| js_sys::Array::from(&call))
+                .find(|call| {
+                    call.get(0)
+                        .as_string()
+                        .unwrap()
+                        .ends_with("/form-submissions/submit")
+                })
+                .and_then(|call| js::parse(&call.get(1).as_string().unwrap()));
+            if body.is_some() {
+                break;
+            }
+            JsFuture::from(js_sys::Promise::from(sleep.call0(&JsValue::NULL).unwrap()))
+                .await
+                .unwrap();
+        }
+        js_sys::Function::from(js::get(&stub, "restore"))
+            .call0(&JsValue::NULL)
+            .unwrap();
+        let body = body.expect("the form posted a submission");
+        assert_eq!(js::text(&body, "toolId"), "tool_c");
+        assert_eq!(js::text(&js::get(&body, "formData"), "email"), "jane@example.com");
+        body
+    }
+
+    #[wasm_bindgen_test]
+    async fn the_submit_body_carries_the_visits_attribution() {
+        let visit = js_sys::Function::new_no_args(
+            "return { pageUrl: 'https://shop.test/pricing', referrer: null,
+                      landingPage: 'https://shop.test/?utm_source=news&utm_medium=email',
+                      utm: { source: 'news', medium: 'email', campaign: null, term: null, content: null } };",
+        );
+        let body = submit_with(Some(visit)).await;
+        assert_eq!(
+            js::stringify(&js::get(&body, "attribution")),
+            r#"{"pageUrl":"https://shop.test/pricing","referrer":null,"#.to_owned()
+                + r#""landingPage":"https://shop.test/?utm_source=news&utm_medium=email","#
+                + r#""utm":{"source":"news","medium":"email","campaign":null,"term":null,"content":null}}"#
+        );
+    }
+
+    #[wasm_bindgen_test]
+    async fn a_missing_or_failing_visit_function_sends_no_attribution_but_still_submits() {
+        let throws = js_sys::Function::new_no_args("throw new Error('storage exploded')");
+        let not_an_object = js_sys::Function::new_no_args("return 'utm_source=x'");
+        let nothing = js_sys::Function::new_no_args("");
+        for visit in [None, Some(throws), Some(not_an_object), Some(nothing)] {
+            let body = submit_with(visit).await;
+            assert!(!js_sys::Reflect::has(&body, &"attribution".into()).unwrap());
+        }
+    }
 }

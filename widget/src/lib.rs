@@ -18,6 +18,7 @@ mod style;
 
 use std::rc::Rc;
 use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
 
 #[cfg(test)]
 wasm_bindgen_test::wasm_bindgen_test_configure!(run_in_browser);
@@ -43,18 +44,21 @@ impl Widget {
 }
 
 /// Mounts the widget for `agent_id`, talking to the edge at `api_base`. `run_handler` is
-/// the shim's `(toolName, context) => Promise` bridge to registered form handlers.
+/// the shim's `(toolName, context) => Promise` bridge to registered form handlers; `visit`
+/// is the shim's `() => attribution` for submissions (anything else: no attribution).
 #[wasm_bindgen]
 pub async fn start(
     agent_id: String,
     api_base: String,
     run_handler: js_sys::Function,
+    visit: JsValue,
 ) -> Result<Widget, JsValue> {
     let api = api::Api::new(api_base);
     let config = api
         .widget_config(&agent_id)
         .await
         .map_err(|e| JsValue::from_str(&e))?;
-    let chat = chat::Chat::mount(api, config, handlers::Handlers::new(run_handler))?;
+    let visit = visit.is_function().then(|| visit.unchecked_into());
+    let chat = chat::Chat::mount(api, config, handlers::Handlers::new(run_handler), visit)?;
     Ok(Widget { chat })
 }

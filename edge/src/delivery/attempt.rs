@@ -1,10 +1,10 @@
 //! One attempt of one delivery: build the request for its kind, send it, time it.
 
 use super::send::{self, OutgoingRequest};
-use super::{lead, webhook};
+use super::{lead, lead_events, webhook};
 use crate::clock::now_ms;
 use crate::config;
-use crate::storage::deliveries::Delivery;
+use crate::storage::deliveries::{Delivery, LEAD_EVENT};
 use crate::storage::files::Links;
 use crate::storage::{submissions, tools};
 use leadform_core::post_actions::{self, PostAction, Services};
@@ -52,10 +52,16 @@ pub async fn make(
     links: &Links,
     services: &Services,
 ) -> Result<AttemptResult> {
-    let Some(submission) = submissions::get(db, &delivery.submission_id).await? else {
+    if delivery.kind == LEAD_EVENT {
+        return Ok(match lead_events::request(db, delivery).await? {
+            Ok(request) => send::send(request, timeout_ms).await,
+            Err(reason) => AttemptResult::not_sent(reason),
+        });
+    }
+    let submission_id = delivery.submission_id.as_deref().unwrap_or_default();
+    let Some(submission) = submissions::get(db, submission_id).await? else {
         return Ok(AttemptResult::not_sent(format!(
-            "submission {} is gone",
-            delivery.submission_id
+            "submission {submission_id} is gone"
         )));
     };
     let Some(tool) = tools::get(db, &submission.tool_id).await? else {

@@ -5,7 +5,7 @@
 use super::DeliveryMessage;
 use crate::bindings;
 use crate::clock::now_ms;
-use crate::storage::{deliveries, submissions};
+use crate::storage::deliveries;
 use worker::{Env, MessageBatch, MessageExt, Result};
 
 pub async fn send(env: &Env, msg: &DeliveryMessage) -> Result<()> {
@@ -30,12 +30,9 @@ pub async fn consume(batch: MessageBatch<DeliveryMessage>, env: Env) {
 
 async fn record(env: &Env, msg: &DeliveryMessage) -> Result<()> {
     let db = env.d1(bindings::DB)?;
-    let (Some(delivery), Some(submission)) = (
-        deliveries::get(&db, &msg.delivery_id).await?,
-        submissions::get(&db, &msg.submission_id).await?,
-    ) else {
+    let Some(delivery) = deliveries::get(&db, &msg.delivery_id).await? else {
         worker::console_warn!("dead letter for unknown delivery {}", msg.delivery_id);
         return Ok(());
     };
-    deliveries::record_dead_letter(&db, &delivery, &submission.agent_id, now_ms()).await
+    deliveries::record_dead_letter(&db, &delivery, now_ms()).await
 }

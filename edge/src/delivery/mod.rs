@@ -5,6 +5,7 @@
 mod attempt;
 mod dead_letters;
 mod lead;
+pub mod lead_events;
 mod send;
 mod sweep;
 mod webhook;
@@ -29,7 +30,6 @@ use worker::{Env, MessageBatch, MessageBuilder, MessageExt, Result};
 #[serde(rename_all = "camelCase")]
 pub struct DeliveryMessage {
     pub delivery_id: String,
-    pub submission_id: String,
     /// Attempts already made when this message was sent: a message whose number no longer
     /// matches D1 is stale and dropped.
     pub attempts_made: i64,
@@ -39,8 +39,17 @@ impl DeliveryMessage {
     pub fn for_delivery(delivery: &Delivery) -> Self {
         DeliveryMessage {
             delivery_id: delivery.id.clone(),
-            submission_id: delivery.submission_id.clone(),
             attempts_made: delivery.attempts,
+        }
+    }
+}
+
+/// Queues the first attempt of deliveries just committed; a failure is left to the sweep
+/// (the rows say they are due).
+pub async fn enqueue_all(env: &Env, messages: &[DeliveryMessage], delay_secs: u32) {
+    for msg in messages {
+        if let Err(err) = enqueue(env, msg, delay_secs).await {
+            worker::console_error!("enqueue of {} failed, left to the sweep: {err}", msg.delivery_id);
         }
     }
 }
@@ -153,8 +162,10 @@ async fn settle(env: &Env, delivery: &Delivery, result: attempt::AttemptResult) 
         next_attempt_at: retry_delay.map(|d| now + i64::from(d) * 1000),
     };
     deliveries::record_attempt(&db, &delivery.id, &record, now).await?;
-    if let (Some(outcome), true) = (outcome, delivery.is_primary()) {
-        submissions::set_outcome(&db, &delivery.submission_id, Part::Webhook, outcome, None).await?;
+    if let (Some(outcome), true, Some(submission_id)) =
+        (outcome, delivery.is_primary(), &delivery.submission_id)
+    {
+        submissions::set_outcome(&db, submission_id, Part::Webhook, outcome, None).await?;
     }
     if new_status == "failed" {
         // The lead stays; the dead-letter consumer records the delivery for replay.
@@ -182,10 +193,10 @@ async fn settle(env: &Env, delivery: &Delivery, result: attempt::AttemptResult) 
 /// Brings the submission's webhook outcome in line with a settled delivery (a no-op when
 /// it already is).
 async fn repair_outcome(db: &worker::D1Database, delivery: &Delivery) -> Result<()> {
-    if !delivery.is_primary() {
+    let (true, Some(submission_id)) = (delivery.is_primary(), &delivery.submission_id) else {
         return Ok(());
-    }
+    };
     let outcome = Outcome::from_success(delivery.status == "delivered");
-    submissions::set_outcome(db, &delivery.submission_id, Part::Webhook, outcome, None).await?;
+    submissions::set_outcome(db, submission_id, Part::Webhook, outcome, None).await?;
     Ok(())
 }

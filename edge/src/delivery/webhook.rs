@@ -32,13 +32,27 @@ pub fn request(
         submitted_at: iso8601(submission.submitted_at),
     };
     let body = serde_json::to_string(&payload)?;
+    signed(
+        &delivery.id,
+        &tool.webhook_secret,
+        &delivery.target_url,
+        body,
+        extra_headers,
+    )
+}
+
+/// A POST of `body` to `url` signed with `secret` per Standard Webhooks; `delivery_id` is
+/// the `webhook-id`. Never unsigned: a receiver that verifies would rightly drop it.
+pub fn signed(
+    delivery_id: &str,
+    secret: &str,
+    url: &str,
+    body: String,
+    extra_headers: &BTreeMap<String, String>,
+) -> Result<std::result::Result<OutgoingRequest, String>> {
     let timestamp = now_ms() / 1000;
-    // Never send a lead unsigned: a receiver that verifies would rightly drop it.
-    let Some(signature) = sign(&tool.webhook_secret, &delivery.id, timestamp, &body) else {
-        return Ok(Err(format!(
-            "tool {} has no valid whsec_ signing secret",
-            tool.id
-        )));
+    let Some(signature) = sign(secret, delivery_id, timestamp, &body) else {
+        return Ok(Err("no valid whsec_ signing secret".into()));
     };
     let headers = Headers::new();
     for (name, value) in extra_headers {
@@ -46,11 +60,11 @@ pub fn request(
     }
     headers.set("Content-Type", "application/json")?;
     headers.set("User-Agent", "leadform-webhooks/1")?;
-    headers.set("webhook-id", &delivery.id)?;
+    headers.set("webhook-id", delivery_id)?;
     headers.set("webhook-timestamp", &timestamp.to_string())?;
     headers.set("webhook-signature", &signature)?;
     Ok(Ok(OutgoingRequest {
-        url: delivery.target_url.clone(),
+        url: url.to_string(),
         headers,
         body,
     }))

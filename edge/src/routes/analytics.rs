@@ -1,18 +1,21 @@
 //! `GET /form-submissions/analytics?agentId=…[&from=YYYY-MM-DD&to=YYYY-MM-DD]`: the funnel
 //! of every form of an agent (seed 002), behind the owner key.
 
-use super::owner::authorize;
+use crate::auth::{self, authenticate};
 use crate::bindings;
 use crate::error::{ApiError, ApiResult};
 use crate::http::{json, query_param};
 use crate::storage::{agents, analytics, tools};
+use leadform_core::access::{Need, Scope};
 use leadform_core::analytics::{report, DayRange};
 use leadform_core::validate::FieldError;
 use serde_json::json;
 use worker::{Env, Request, Response};
 
 pub async fn get(req: &Request, env: &Env) -> ApiResult<Response> {
-    authorize(req, env)?;
+    let db = env.d1(bindings::DB)?;
+    let caller = authenticate(req, env, &db).await?;
+    auth::require(&caller, Need::Scope(Scope::AnalyticsRead))?;
     let agent_id = query_param(req, "agentId")
         .filter(|id| !id.is_empty())
         .ok_or_else(|| FieldError::new("agentId", "is required"))?;
@@ -20,7 +23,7 @@ pub async fn get(req: &Request, env: &Env) -> ApiResult<Response> {
         query_param(req, "from").as_deref(),
         query_param(req, "to").as_deref(),
     )?;
-    let db = env.d1(bindings::DB)?;
+    auth::visible(&caller, "agent", &agent_id, &agent_id, ())?;
     agents::get(&db, &agent_id)
         .await?
         .ok_or_else(|| ApiError::not_found("agent", &agent_id))?;

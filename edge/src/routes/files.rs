@@ -6,7 +6,7 @@ use crate::clock::now_ms;
 use crate::config;
 use crate::error::{ApiError, ApiResult};
 use crate::http::query_param;
-use crate::storage::files;
+use crate::storage::{files, submissions};
 use leadform_core::files::{link_is_valid, safe_file_name};
 use worker::{Env, Request, Response};
 
@@ -21,6 +21,11 @@ pub async fn get(req: &Request, env: &Env, submission_id: &str, field: &str) -> 
             code: "invalid_file_link",
             message: "this file link is not valid or has expired; ask for a fresh one".into(),
         });
+    }
+    // A deleted lead's files are gone from D1 first; a link to one never works again, even
+    // if removing the object from R2 failed.
+    if !submissions::exists(&env.d1(bindings::DB)?, submission_id).await? {
+        return Err(ApiError::not_found("file", &key));
     }
     let bucket = env.bucket(bindings::FILES)?;
     let object = files::get(&bucket, &key)

@@ -13,10 +13,13 @@ use crate::delivery::{self, DeliveryMessage};
 use crate::error::{ApiError, ApiResult};
 use crate::http::json_body;
 use crate::ids::new_id;
+use crate::leads;
 use crate::storage::deliveries::{Delivery, NewDelivery};
+use crate::storage::leads as stored_leads;
 use crate::storage::{deliveries, events, files, submissions, tools};
 use leadform_core::files::StoredFile;
 use leadform_core::form::{ExecutionMode, FieldKind};
+use leadform_core::lead::Geo;
 use leadform_core::post_actions::PostAction;
 use leadform_core::validate::{validate_form, FieldError, FILE_TOO_LARGE};
 use leadform_core::wire::{PostActionResult, SubmitIn, SubmitOut, WebhookResult};
@@ -58,78 +61,115 @@ pub async fn submit(mut req: Request, env: &Env, origin: Option<&str>) -> ApiRes
     // Files go to R2 before the row that points at them is committed: a failure after
     // this leaves an orphan object, never a lead whose file is missing.
     let form_data = store_files(env, &tool, &submission_id, form_data).await?;
-    let new = submissions::NewSubmission {
-        id: &submission_id,
-        agent_id: &tool.agent_id,
-        tool_id: &tool.id,
-        conversation_id: input.conversation_id.as_deref(),
-        form_data: &form_data,
-        fields_completed: &input.fields_completed,
-        impression_at: input.impression_at,
-        started_at: input.started_at,
-        submitted_at: now,
-        execution_mode: tool.execution_mode,
-        idempotency_key: input.idempotency_key.as_deref(),
-    };
-    let mut statements = vec![submissions::insert(&db, &new)?];
-    if let Some(display_id) = &input.idempotency_key {
-        // The widget's key is its display id: a submission implies the display was shown
-        // and started, even if those events were lost on the way (dropped as repeats if not).
-        for kind in ["impression", "start"] {
-            statements.push(events::insert(&db, &tool.id, display_id, kind, now)?);
-        }
-    }
-    // Every delivery (the webhook, each post-action) is a row in the same transaction.
+    // A browser page sends an Origin: that is the widget (or a page's own code using it);
+    // servers and curl send none and are the API.
+    let source = if origin.is_some() { "widget" } else { "api" };
+    let geo = geo_of(&req);
     let schedule = tool
         .retry_schedule
         .clone()
         .unwrap_or_else(|| config::retry_schedule(env));
     let first_delay = schedule.first().copied().unwrap_or(0);
     let planned = planned_deliveries(&tool);
-    let mut messages = Vec::new();
-    for (kind, target_url, action) in &planned {
-        let id = new_id("dlv");
-        statements.push(deliveries::insert(
-            &db,
-            &NewDelivery {
-                id: &id,
-                submission_id: &submission_id,
-                kind,
-                target_url,
-                action: action.as_deref(),
-                schedule: &schedule,
-                due: now + i64::from(first_delay) * 1000,
-                now,
-            },
-        )?);
-        messages.push(DeliveryMessage {
-            delivery_id: id,
-            submission_id: submission_id.clone(),
-            attempts_made: 0,
-        });
-    }
-    if let Err(err) = db.batch(statements).await {
-        // Two requests with one idempotency key raced: the loser answers with the winner's result.
-        if let Some(key) = &input.idempotency_key {
-            if let Some(first) = first_answer(&db, &tool.id, key).await? {
-                return Ok(first);
+    let delivery_ids: Vec<String> = planned.iter().map(|_| new_id("dlv")).collect();
+
+    // The submission, its lead (created or updated, with its trail and lead events) and
+    // every delivery are one transaction. A lead changed by someone else meanwhile fails
+    // the batch (see `leads::plan_capture`): plan again on what is there now.
+    let mut tries = 0;
+    let (lead_id, messages) = loop {
+        tries += 1;
+        let capture = leads::Capture {
+            agent_id: &tool.agent_id,
+            tool: &tool,
+            submission_id: &submission_id,
+            form_data: &form_data,
+            source,
+            attribution: input.attribution.as_ref(),
+            geo: &geo,
+            now,
+        };
+        let write = leads::plan_capture(env, &db, &capture).await?;
+        let new = submissions::NewSubmission {
+            id: &submission_id,
+            agent_id: &tool.agent_id,
+            tool_id: &tool.id,
+            conversation_id: input.conversation_id.as_deref(),
+            form_data: &form_data,
+            fields_completed: &input.fields_completed,
+            impression_at: input.impression_at,
+            started_at: input.started_at,
+            submitted_at: now,
+            execution_mode: tool.execution_mode,
+            idempotency_key: input.idempotency_key.as_deref(),
+            lead_id: &write.lead.id,
+            source,
+            attribution: input.attribution.as_ref(),
+        };
+        let mut statements = vec![submissions::insert(&db, &new)?];
+        statements.extend(write.statements);
+        if let Some(display_id) = &input.idempotency_key {
+            // The widget's key is its display id: a submission implies the display was shown
+            // and started, even if those events were lost on the way (dropped as repeats if not).
+            for kind in ["impression", "start"] {
+                statements.push(events::insert(&db, &tool.id, display_id, kind, now)?);
             }
         }
-        return Err(err.into());
-    }
-
-    for msg in &messages {
-        if let Err(err) = delivery::enqueue(env, msg, first_delay).await {
-            // The lead is stored and its delivery is due in D1: the sweep will send it.
-            worker::console_error!("enqueue of {} failed, left to the sweep: {err}", msg.delivery_id);
+        // Every delivery (the webhook, each post-action) is a row in the same transaction.
+        let mut messages = Vec::new();
+        for ((kind, target_url, action), id) in planned.iter().zip(&delivery_ids) {
+            statements.push(deliveries::insert(
+                &db,
+                &NewDelivery {
+                    id,
+                    submission_id: Some(&submission_id),
+                    agent_id: &tool.agent_id,
+                    lead_id: None,
+                    kind,
+                    target_url,
+                    action: action.as_deref(),
+                    payload: None,
+                    schedule: &schedule,
+                    due: now + i64::from(first_delay) * 1000,
+                    now,
+                },
+            )?);
+            messages.push(DeliveryMessage {
+                delivery_id: id.clone(),
+                attempts_made: 0,
+            });
         }
-    }
+        match db.batch(statements).await {
+            Ok(_) => {
+                delivery::enqueue_all(env, &write.messages, 0).await;
+                break (write.lead.id, messages);
+            }
+            Err(err) if tries < 3 && stored_leads::is_write_conflict(&err) => continue,
+            Err(err) => {
+                // Two requests with one idempotency key raced: the loser answers with the
+                // winner's result.
+                if let Some(key) = &input.idempotency_key {
+                    if let Some(first) = first_answer(&db, &tool.id, key).await? {
+                        return Ok(first);
+                    }
+                }
+                return Err(err.into());
+            }
+        }
+    };
+    delivery::enqueue_all(env, &messages, first_delay).await;
     let settled = if messages.is_empty() {
         vec![]
     } else {
         first_attempts(&db, &submission_id, config::first_attempt_wait_ms(env)).await?
     };
-    let body = serde_json::to_string(&answer(&submission_id, tool.execution_mode, &tool.name, &settled))?;
+    let body = serde_json::to_string(&answer(
+        &submission_id,
+        &lead_id,
+        tool.execution_mode,
+        &tool.name,
+        &settled,
+    ))?;
     if input.idempotency_key.is_some() {
         submissions::save_response(&db, &submission_id, &body).await?;
     }
@@ -184,6 +224,7 @@ async fn first_answer(db: &D1Database, tool_id: &str, key: &str) -> ApiResult<Op
             let so_far = deliveries::for_submission(db, &submission_id).await?;
             serde_json::to_string(&answer(
                 &submission_id,
+                submission.lead_id.as_deref().unwrap_or_default(),
                 submission.execution_mode,
                 &tool.name,
                 &so_far,
@@ -220,7 +261,13 @@ fn target_of(action: &PostAction) -> String {
 }
 
 /// Seed 002's answer to a stored submission, from its deliveries as they stand.
-fn answer(submission_id: &str, mode: ExecutionMode, tool_name: &str, deliveries: &[Delivery]) -> SubmitOut {
+fn answer(
+    submission_id: &str,
+    lead_id: &str,
+    mode: ExecutionMode,
+    tool_name: &str,
+    deliveries: &[Delivery],
+) -> SubmitOut {
     let result = |d: &Delivery| WebhookResult {
         success: d.status == "delivered",
         error: d.last_error.clone(),
@@ -245,6 +292,7 @@ fn answer(submission_id: &str, mode: ExecutionMode, tool_name: &str, deliveries:
             })
             .collect(),
         client_handler: mode.uses_client().then(|| tool_name.to_string()),
+        lead_id: lead_id.to_string(),
     }
 }
 
@@ -263,6 +311,25 @@ async fn first_attempts(db: &D1Database, submission_id: &str, wait_ms: u64) -> A
         Delay::from(Duration::from_millis(step)).await;
         waited += step;
         pause = (pause * 2).min(400);
+    }
+}
+
+/// Where the visitor is, from the runtime's `cf` metadata (absent fields stay `None`; read
+/// through JS so a missing or odd value can never panic the worker).
+fn geo_of(req: &Request) -> Geo {
+    let cf = js_sys::Reflect::get(req.inner(), &"cf".into()).unwrap_or(wasm_bindgen::JsValue::UNDEFINED);
+    let get = |key: &str| {
+        js_sys::Reflect::get(&cf, &key.into())
+            .ok()
+            .and_then(|v| v.as_string())
+            .map(|v| v.trim().chars().take(100).collect::<String>())
+            .filter(|v| !v.is_empty())
+    };
+    Geo {
+        country: get("country"),
+        region: get("region"),
+        city: get("city"),
+        timezone: get("timezone"),
     }
 }
 

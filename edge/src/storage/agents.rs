@@ -1,4 +1,5 @@
-use super::{from_json_column, int, text};
+use super::{from_json_column, int, opt_text, text};
+use leadform_core::lead::DEFAULT_LOST_REASONS;
 use leadform_core::owner::AgentIn;
 use serde::{Deserialize, Serialize};
 use worker::{D1Database, Result};
@@ -12,8 +13,23 @@ pub struct Agent {
     pub greeting: String,
     pub quick_replies: Vec<String>,
     pub allowed_origins: Vec<String>,
+    /// The agent's own reasons for a lost lead; shown as the list in force.
+    #[serde(serialize_with = "reasons_in_force")]
+    pub lost_reasons: Option<Vec<String>>,
     pub created_at: i64,
     pub updated_at: i64,
+}
+
+fn reasons_in_force<S: serde::Serializer>(
+    own: &Option<Vec<String>>,
+    s: S,
+) -> std::result::Result<S::Ok, S::Error> {
+    lost_reasons_or_default(own).serialize(s)
+}
+
+fn lost_reasons_or_default(own: &Option<Vec<String>>) -> Vec<String> {
+    own.clone()
+        .unwrap_or_else(|| DEFAULT_LOST_REASONS.iter().map(|r| r.to_string()).collect())
 }
 
 #[derive(Deserialize)]
@@ -23,6 +39,7 @@ struct AgentRow {
     greeting: String,
     quick_replies: String,
     allowed_origins: String,
+    lost_reasons: Option<String>,
     created_at: i64,
     updated_at: i64,
 }
@@ -35,6 +52,7 @@ impl From<AgentRow> for Agent {
             greeting: row.greeting,
             quick_replies: from_json_column(&row.quick_replies),
             allowed_origins: from_json_column(&row.allowed_origins),
+            lost_reasons: row.lost_reasons.and_then(|r| serde_json::from_str(&r).ok()),
             created_at: row.created_at,
             updated_at: row.updated_at,
         }
@@ -50,7 +68,13 @@ impl Agent {
             greeting: self.greeting.clone(),
             quick_replies: self.quick_replies.clone(),
             allowed_origins: self.allowed_origins.clone(),
+            lost_reasons: self.lost_reasons.clone(),
         }
+    }
+
+    /// The reasons an owner may give for a lost lead of this agent.
+    pub fn lost_reasons(&self) -> Vec<String> {
+        lost_reasons_or_default(&self.lost_reasons)
     }
 }
 
@@ -66,10 +90,10 @@ pub async fn get(db: &D1Database, id: &str) -> Result<Option<Agent>> {
 /// Inserts or replaces the agent with `id`, keeping its creation time.
 pub async fn upsert(db: &D1Database, id: &str, input: &AgentIn, now: i64) -> Result<()> {
     db.prepare(
-        "INSERT INTO agents (id, name, greeting, quick_replies, allowed_origins, created_at, updated_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6)
+        "INSERT INTO agents (id, name, greeting, quick_replies, allowed_origins, created_at, updated_at, lost_reasons)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6, ?7)
          ON CONFLICT(id) DO UPDATE SET name = ?2, greeting = ?3, quick_replies = ?4,
-           allowed_origins = ?5, updated_at = ?6",
+           allowed_origins = ?5, updated_at = ?6, lost_reasons = ?7",
     )
     .bind(&[
         text(id),
@@ -78,6 +102,7 @@ pub async fn upsert(db: &D1Database, id: &str, input: &AgentIn, now: i64) -> Res
         text(&serde_json::to_string(&input.quick_replies)?),
         text(&serde_json::to_string(&input.allowed_origins)?),
         int(now),
+        opt_text(input.lost_reasons.as_ref().map(serde_json::to_string).transpose()?.as_deref()),
     ])?
     .run()
     .await?;

@@ -9,7 +9,10 @@ use worker::{D1Database, D1PreparedStatement, Result};
 #[serde(rename_all(serialize = "camelCase"))]
 pub struct Delivery {
     pub id: String,
-    pub submission_id: String,
+    /// `None` for a lead event, which belongs to a lead and outlives its submissions.
+    pub submission_id: Option<String>,
+    pub agent_id: String,
+    pub lead_id: Option<String>,
     pub kind: String,
     pub target_url: String,
     pub status: String,
@@ -28,6 +31,9 @@ pub struct Delivery {
     pub schedule: String,
     /// Attempts made before the current round: a replay starts a new round.
     pub round_start: i64,
+    /// A lead event's body, fixed when the event happened.
+    #[serde(skip_serializing)]
+    pub payload: Option<String>,
 }
 
 impl Delivery {
@@ -37,7 +43,7 @@ impl Delivery {
 
     /// The tool's own webhook, whose outcome is the submission's webhook part.
     pub fn is_primary(&self) -> bool {
-        self.action.is_none()
+        self.action.is_none() && self.kind == WEBHOOK
     }
 
     pub fn schedule(&self) -> Vec<u32> {
@@ -62,17 +68,27 @@ pub struct Attempt {
     pub response_snippet: Option<String>,
 }
 
-const COLUMNS: &str = "id, submission_id, kind, target_url, status, attempts, next_attempt_at, lease_until,
-  last_error, created_at, updated_at, action, schedule, round_start";
+/// The kind of a tool's primary webhook delivery.
+pub const WEBHOOK: &str = "webhook";
+/// The kind of a lead event (`lead.created`, ...) to one of an agent's lead-webhook endpoints.
+pub const LEAD_EVENT: &str = "lead_event";
+
+const COLUMNS: &str =
+    "id, submission_id, agent_id, lead_id, kind, target_url, status, attempts, next_attempt_at,
+  lease_until, last_error, created_at, updated_at, action, schedule, round_start, payload";
 
 /// A new delivery, first due at `due`.
 pub struct NewDelivery<'a> {
     pub id: &'a str,
-    pub submission_id: &'a str,
+    pub submission_id: Option<&'a str>,
+    pub agent_id: &'a str,
+    pub lead_id: Option<&'a str>,
     pub kind: &'a str,
     pub target_url: &'a str,
     /// The post-action (JSON), `None` for the primary webhook.
     pub action: Option<&'a str>,
+    /// A lead event's body.
+    pub payload: Option<&'a str>,
     pub schedule: &'a [u32],
     pub due: i64,
     pub now: i64,
@@ -82,18 +98,21 @@ pub struct NewDelivery<'a> {
 pub fn insert(db: &D1Database, new: &NewDelivery) -> Result<D1PreparedStatement> {
     db.prepare(
         "INSERT INTO deliveries (id, submission_id, kind, target_url, status, attempts, next_attempt_at,
-           created_at, updated_at, action, schedule)
-         VALUES (?1, ?2, ?3, ?4, 'pending', 0, ?5, ?6, ?6, ?7, ?8)",
+           created_at, updated_at, action, schedule, agent_id, lead_id, payload)
+         VALUES (?1, ?2, ?3, ?4, 'pending', 0, ?5, ?6, ?6, ?7, ?8, ?9, ?10, ?11)",
     )
     .bind(&[
         text(new.id),
-        text(new.submission_id),
+        opt_text(new.submission_id),
         text(new.kind),
         text(new.target_url),
         int(new.due),
         int(new.now),
         opt_text(new.action),
         text(&serde_json::to_string(new.schedule)?),
+        text(new.agent_id),
+        opt_text(new.lead_id),
+        opt_text(new.payload),
     ])
 }
 
@@ -102,6 +121,19 @@ pub async fn get(db: &D1Database, id: &str) -> Result<Option<Delivery>> {
         .bind(&[text(id)])?
         .first(None)
         .await
+}
+
+/// Every delivery of a lead: those of its submissions, then its lead events.
+pub async fn for_lead(db: &D1Database, lead_id: &str) -> Result<Vec<Delivery>> {
+    db.prepare(format!(
+        "SELECT {COLUMNS} FROM deliveries
+         WHERE lead_id = ?1 OR submission_id IN (SELECT id FROM submissions WHERE lead_id = ?1)
+         ORDER BY created_at, rowid"
+    ))
+    .bind(&[text(lead_id)])?
+    .all()
+    .await?
+    .results()
 }
 
 pub async fn for_submission(db: &D1Database, submission_id: &str) -> Result<Vec<Delivery>> {
@@ -114,15 +146,49 @@ pub async fn for_submission(db: &D1Database, submission_id: &str) -> Result<Vec<
     .results()
 }
 
-pub async fn attempts(db: &D1Database, delivery_id: &str) -> Result<Vec<Attempt>> {
-    db.prepare(
-        "SELECT attempt, started_at, status_code, latency_ms, error, response_snippet
-         FROM delivery_attempts WHERE delivery_id = ?1 ORDER BY attempt",
-    )
-    .bind(&[text(delivery_id)])?
-    .all()
-    .await?
-    .results()
+/// Every attempt of each of `deliveries`, in one read, grouped by delivery in their order.
+pub async fn attempts_of(db: &D1Database, deliveries: &[Delivery]) -> Result<Vec<Vec<Attempt>>> {
+    // Not `#[serde(flatten)]`: it buffers numbers as floats, which i64 fields refuse.
+    #[derive(Deserialize)]
+    struct Row {
+        delivery_id: String,
+        attempt: i64,
+        started_at: i64,
+        status_code: Option<i64>,
+        latency_ms: i64,
+        error: Option<String>,
+        response_snippet: Option<String>,
+    }
+    if deliveries.is_empty() {
+        return Ok(vec![]);
+    }
+    let ids: Vec<&str> = deliveries.iter().map(|d| d.id.as_str()).collect();
+    let rows: Vec<Row> = db
+        .prepare(
+            "SELECT delivery_id, attempt, started_at, status_code, latency_ms, error, response_snippet
+             FROM delivery_attempts WHERE delivery_id IN (SELECT value FROM json_each(?1))
+             ORDER BY delivery_id, attempt",
+        )
+        .bind(&[text(&serde_json::to_string(&ids)?)])?
+        .all()
+        .await?
+        .results()?;
+    Ok(deliveries
+        .iter()
+        .map(|d| {
+            rows.iter()
+                .filter(|r| r.delivery_id == d.id)
+                .map(|r| Attempt {
+                    attempt: r.attempt,
+                    started_at: r.started_at,
+                    status_code: r.status_code,
+                    latency_ms: r.latency_ms,
+                    error: r.error.clone(),
+                    response_snippet: r.response_snippet.clone(),
+                })
+                .collect()
+        })
+        .collect())
 }
 
 /// Unsettled deliveries due before `due_before` that no attempt holds: the sweep puts
@@ -239,8 +305,7 @@ pub async fn failed_for_agent(
 ) -> Result<Vec<Delivery>> {
     db.prepare(format!(
         "SELECT {COLUMNS} FROM deliveries
-         WHERE status = 'failed' AND created_at >= ?2
-           AND submission_id IN (SELECT id FROM submissions WHERE agent_id = ?1)
+         WHERE status = 'failed' AND created_at >= ?2 AND agent_id = ?1
          ORDER BY created_at LIMIT ?3"
     ))
     .bind(&[text(agent_id), int(since), int(limit)])?
@@ -250,12 +315,7 @@ pub async fn failed_for_agent(
 }
 
 /// A delivery whose attempts ran out, as the dead-letter consumer records it.
-pub async fn record_dead_letter(
-    db: &D1Database,
-    delivery: &Delivery,
-    agent_id: &str,
-    now: i64,
-) -> Result<()> {
+pub async fn record_dead_letter(db: &D1Database, delivery: &Delivery, now: i64) -> Result<()> {
     db.prepare(
         "INSERT INTO dead_letters (delivery_id, submission_id, agent_id, kind, attempts, last_error, recorded_at)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
@@ -263,8 +323,9 @@ pub async fn record_dead_letter(
     )
     .bind(&[
         text(&delivery.id),
-        text(&delivery.submission_id),
-        text(agent_id),
+        // A lead event has no submission; the column predates lead events.
+        text(delivery.submission_id.as_deref().unwrap_or("")),
+        text(&delivery.agent_id),
         text(&delivery.kind),
         int(delivery.attempts),
         opt_text(delivery.last_error.as_deref()),
@@ -279,7 +340,8 @@ pub async fn record_dead_letter(
 #[serde(rename_all(serialize = "camelCase"))]
 pub struct DeadLetter {
     pub delivery_id: String,
-    pub submission_id: String,
+    /// `None` for a lead event.
+    pub submission_id: Option<String>,
     pub kind: String,
     pub attempts: i64,
     pub last_error: Option<String>,
@@ -289,7 +351,7 @@ pub struct DeadLetter {
 
 pub async fn dead_letters(db: &D1Database, agent_id: &str, since: i64) -> Result<Vec<DeadLetter>> {
     db.prepare(
-        "SELECT delivery_id, submission_id, kind, attempts, last_error, recorded_at, replayed_at
+        "SELECT delivery_id, NULLIF(submission_id, '') AS submission_id, kind, attempts, last_error, recorded_at, replayed_at
          FROM dead_letters WHERE agent_id = ?1 AND recorded_at >= ?2 ORDER BY recorded_at LIMIT 1000",
     )
     .bind(&[text(agent_id), int(since)])?

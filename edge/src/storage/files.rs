@@ -55,3 +55,7 @@ impl Links {
         leadform_core::files::show_form_data(form_data, &self.base, &self.secret, self.expires_secs)
     }
 }
+
+pub async fn delete(bucket: &Bucket, key: &str) -> Result<()> {
+    bucket.delete(key).await
+}

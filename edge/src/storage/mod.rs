@@ -5,6 +5,10 @@ pub mod analytics;
 pub mod deliveries;
 pub mod events;
 pub mod files;
+pub mod keys;
+pub mod lead_webhooks;
+pub mod leads;
+pub mod sql;
 pub mod submissions;
 pub mod tools;
 

@@ -1,5 +1,8 @@
+use super::sql::Sql;
 use super::{from_json_column, int, opt_int, opt_text, text};
 use leadform_core::form::ExecutionMode;
+use leadform_core::lead::Attribution;
+use leadform_core::query::SubmissionQuery;
 use leadform_core::status::{self, submission_status, Outcome, SubmissionStatus};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
@@ -26,6 +29,9 @@ pub struct Submission {
     pub result: Option<String>,
     pub client_message: Option<String>,
     pub client_data: Option<Value>,
+    pub lead_id: Option<String>,
+    pub source: String,
+    pub attribution: Option<Attribution>,
 }
 
 #[derive(Deserialize)]
@@ -46,6 +52,9 @@ struct SubmissionRow {
     result: Option<String>,
     client_message: Option<String>,
     client_data: Option<String>,
+    lead_id: Option<String>,
+    source: String,
+    attribution: Option<String>,
 }
 
 impl From<SubmissionRow> for Submission {
@@ -67,6 +76,9 @@ impl From<SubmissionRow> for Submission {
             result: row.result,
             client_message: row.client_message,
             client_data: row.client_data.and_then(|d| serde_json::from_str(&d).ok()),
+            lead_id: row.lead_id,
+            source: row.source,
+            attribution: row.attribution.and_then(|a| serde_json::from_str(&a).ok()),
         }
     }
 }
@@ -84,6 +96,9 @@ pub struct NewSubmission<'a> {
     pub submitted_at: i64,
     pub execution_mode: ExecutionMode,
     pub idempotency_key: Option<&'a str>,
+    pub lead_id: &'a str,
+    pub source: &'a str,
+    pub attribution: Option<&'a Attribution>,
 }
 
 /// The insert, as a statement to run in one batch (one transaction) with its deliveries.
@@ -91,8 +106,9 @@ pub fn insert(db: &D1Database, new: &NewSubmission) -> Result<D1PreparedStatemen
     let status = submission_status(new.execution_mode, Outcome::Pending, Outcome::Pending);
     db.prepare(
         "INSERT INTO submissions (id, agent_id, tool_id, conversation_id, form_data, fields_completed,
-           impression_at, started_at, submitted_at, execution_mode, status, idempotency_key)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+           impression_at, started_at, submitted_at, execution_mode, status, idempotency_key, lead_id, source,
+           attribution)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
     )
     .bind(&[
         text(new.id),
@@ -107,16 +123,89 @@ pub fn insert(db: &D1Database, new: &NewSubmission) -> Result<D1PreparedStatemen
         text(new.execution_mode.as_str()),
         text(status.as_str()),
         opt_text(new.idempotency_key),
+        text(new.lead_id),
+        text(new.source),
+        opt_text(new.attribution.map(serde_json::to_string).transpose()?.as_deref()),
     ])
 }
 
+const COLUMNS: &str = "id, agent_id, tool_id, conversation_id, form_data, fields_completed, impression_at,
+  started_at, submitted_at, execution_mode, webhook_outcome, client_outcome, status, result, client_message,
+  client_data, lead_id, source, attribution";
+
 pub async fn get(db: &D1Database, id: &str) -> Result<Option<Submission>> {
     let row: Option<SubmissionRow> = db
-        .prepare("SELECT * FROM submissions WHERE id = ?1")
+        .prepare(format!("SELECT {COLUMNS} FROM submissions WHERE id = ?1"))
         .bind(&[text(id)])?
         .first(None)
         .await?;
     Ok(row.map(Submission::from))
+}
+
+pub async fn exists(db: &D1Database, id: &str) -> Result<bool> {
+    let hit: Option<Value> = db
+        .prepare("SELECT 1 AS hit FROM submissions WHERE id = ?1")
+        .bind(&[text(id)])?
+        .first(None)
+        .await?;
+    Ok(hit.is_some())
+}
+
+/// A lead's submissions, oldest first.
+pub async fn for_lead(db: &D1Database, lead_id: &str) -> Result<Vec<Submission>> {
+    let rows: Vec<SubmissionRow> = db
+        .prepare(format!(
+            "SELECT {COLUMNS} FROM submissions WHERE lead_id = ?1 ORDER BY submitted_at, id"
+        ))
+        .bind(&[text(lead_id)])?
+        .all()
+        .await?
+        .results()?;
+    Ok(rows.into_iter().map(Submission::from).collect())
+}
+
+/// One page of an agent's submissions, newest first on (submittedAt, id); and whether more
+/// follow.
+pub async fn list(
+    db: &D1Database,
+    agent_id: &str,
+    query: &SubmissionQuery,
+) -> Result<(Vec<Submission>, bool)> {
+    let mut sql = Sql::new(
+        format!("SELECT {COLUMNS} FROM submissions WHERE agent_id = ?1"),
+        text(agent_id),
+    );
+    let filters = [
+        ("tool_id = ?", &query.tool_id),
+        ("status = ?", &query.status),
+        ("conversation_id = ?", &query.conversation_id),
+        ("lead_id = ?", &query.lead_id),
+    ];
+    for (clause, value) in filters {
+        if let Some(value) = value {
+            sql.and(clause, text(value));
+        }
+    }
+    if let Some(from) = query.from {
+        sql.and("submitted_at >= ?", int(from));
+    }
+    if let Some(to) = query.to {
+        sql.and("submitted_at <= ?", int(to));
+    }
+    if let Some(cursor) = &query.cursor {
+        sql.and_all(
+            "(submitted_at < ? OR (submitted_at = ? AND id < ?))",
+            &[int(cursor.at), int(cursor.at), text(&cursor.id)],
+        );
+    }
+    sql.push(&format!(
+        " ORDER BY submitted_at DESC, id DESC LIMIT {}",
+        query.limit + 1
+    ));
+    let mut rows: Vec<SubmissionRow> = sql.prepare(db)?.all().await?.results()?;
+    let more = rows.len() > query.limit as usize;
+    rows.truncate(query.limit as usize);
+    Ok((rows.into_iter().map(Submission::from).collect(), more))
 }
 
 /// The answer first given for this idempotency key, if the key was seen before.

@@ -1,45 +1,80 @@
 //! The delivery log and replay: every delivery of a submission with its attempts; replay
 //! of one delivery, or of every failed delivery of an agent since a time; dead letters.
 
+use super::Caller;
+use crate::auth;
 use crate::bindings;
 use crate::clock::now_ms;
 use crate::delivery::{self, DeliveryMessage};
 use crate::error::{ApiError, ApiResult};
 use crate::http::{json, json_body, query_param};
 use crate::storage::agents;
-use crate::storage::deliveries::{self, Delivery};
+use crate::storage::deliveries::{self, Attempt, DeadLetter, Delivery};
 use crate::storage::submissions::{self, Part};
 use leadform_core::validate::FieldError;
-use serde_json::{json, Value};
+use serde::Serialize;
+use serde_json::Value;
 use worker::{D1Database, Env, Request, Response};
 
 /// Replays per call at most; the owner calls again with a later `since` for more.
 const REPLAY_BATCH: i64 = 500;
 
-/// `[{delivery, attempts}]` for a submission, oldest delivery first.
-pub async fn log(db: &D1Database, submission_id: &str) -> ApiResult<Vec<Value>> {
-    let mut log = Vec::new();
-    for delivery in deliveries::for_submission(db, submission_id).await? {
-        let attempts = deliveries::attempts(db, &delivery.id).await?;
-        log.push(json!({ "delivery": delivery, "attempts": attempts }));
-    }
-    Ok(log)
+/// One delivery of the log with every attempt it made.
+#[derive(Serialize)]
+pub struct DeliveryLog {
+    pub delivery: Delivery,
+    pub attempts: Vec<Attempt>,
 }
 
-pub async fn list(env: &Env, submission_id: &str) -> ApiResult<Response> {
+#[derive(Serialize)]
+struct DeliveryLogOut {
+    deliveries: Vec<DeliveryLog>,
+}
+
+#[derive(Serialize)]
+struct ReplayedOut {
+    delivery: Delivery,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ReplayedManyOut {
+    replayed: usize,
+    delivery_ids: Vec<String>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct DeadLettersOut {
+    dead_letters: Vec<DeadLetter>,
+}
+
+/// The log of `deliveries`: each with its attempts (one read for all of them).
+pub async fn log(db: &D1Database, deliveries: &[Delivery]) -> ApiResult<Vec<DeliveryLog>> {
+    let attempts = deliveries::attempts_of(db, deliveries).await?;
+    Ok(deliveries
+        .iter()
+        .cloned()
+        .zip(attempts)
+        .map(|(delivery, attempts)| DeliveryLog { delivery, attempts })
+        .collect())
+}
+
+pub async fn list(caller: &Caller, env: &Env, submission_id: &str) -> ApiResult<Response> {
     let db = env.d1(bindings::DB)?;
-    submissions::get(&db, submission_id)
-        .await?
-        .ok_or_else(|| ApiError::not_found("submission", submission_id))?;
-    json(&json!({ "deliveries": log(&db, submission_id).await? }), 200)
+    super::submissions::find(caller, &db, submission_id).await?;
+    let log = log(&db, &deliveries::for_submission(&db, submission_id).await?).await?;
+    json(&DeliveryLogOut { deliveries: log }, 200)
 }
 
 /// `POST /v1/deliveries/{id}/replay`: a new round of attempts for a settled delivery.
-pub async fn replay_one(env: &Env, id: &str) -> ApiResult<Response> {
+pub async fn replay_one(caller: &Caller, env: &Env, id: &str) -> ApiResult<Response> {
     let db = env.d1(bindings::DB)?;
     let current = deliveries::get(&db, id)
         .await?
         .ok_or_else(|| ApiError::not_found("delivery", id))?;
+    let agent_id = current.agent_id.clone();
+    let current = auth::visible(caller, "delivery", id, &agent_id, current)?;
     let Some(replayed) = replay(env, &db, &current).await? else {
         return Err(ApiError::Conflict {
             code: "delivery_in_progress",
@@ -49,7 +84,7 @@ pub async fn replay_one(env: &Env, id: &str) -> ApiResult<Response> {
             ),
         });
     };
-    json(&json!({ "delivery": replayed }), 202)
+    json(&ReplayedOut { delivery: replayed }, 202)
 }
 
 /// `POST /v1/agents/{agentId}/deliveries/replay` with `{"since": <ms or ISO 8601>}`.
@@ -67,7 +102,10 @@ pub async fn replay_failed(mut req: Request, env: &Env, agent_id: &str) -> ApiRe
         }
     }
     json(
-        &json!({ "replayed": replayed.len(), "deliveryIds": replayed }),
+        &ReplayedManyOut {
+            replayed: replayed.len(),
+            delivery_ids: replayed,
+        },
         202,
     )
 }
@@ -83,7 +121,9 @@ pub async fn dead_letters(req: &Request, env: &Env, agent_id: &str) -> ApiResult
         None => 0,
     };
     json(
-        &json!({ "deadLetters": deliveries::dead_letters(&db, agent_id, since).await? }),
+        &DeadLettersOut {
+            dead_letters: deliveries::dead_letters(&db, agent_id, since).await?,
+        },
         200,
     )
 }
@@ -94,8 +134,8 @@ async fn replay(env: &Env, db: &D1Database, delivery: &Delivery) -> ApiResult<Op
     let Some(replayed) = deliveries::replay(db, &delivery.id, now_ms()).await? else {
         return Ok(None);
     };
-    if replayed.is_primary() {
-        submissions::reopen(db, &replayed.submission_id, Part::Webhook).await?;
+    if let (true, Some(submission_id)) = (replayed.is_primary(), &replayed.submission_id) {
+        submissions::reopen(db, submission_id, Part::Webhook).await?;
     }
     if let Err(err) = delivery::enqueue(env, &DeliveryMessage::for_delivery(&replayed), 0).await {
         worker::console_error!("replay of {} left to the sweep: {err}", replayed.id);

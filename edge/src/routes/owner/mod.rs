@@ -1,12 +1,20 @@
-//! The owner API under `/v1`, behind `Authorization: Bearer <LEADFORM_API_KEY>`.
+//! The owner API under `/v1`. Every route passes [`need_of`] (the scope it needs) and, when
+//! its path names an agent, that agent's visibility to the caller, here and only here; routes
+//! that name another resource (a lead, a tool, ...) load it and check its agent with
+//! `auth::visible` before anything else.
 
 mod agents;
 mod deliveries;
+mod keys;
+mod lead_webhooks;
+mod leads;
 mod submissions;
 mod tools;
 
-use crate::config;
+use crate::auth::{self, authenticate};
+use crate::bindings;
 use crate::error::{ApiError, ApiResult};
+use leadform_core::access::{Need, Principal, Scope};
 use leadform_core::validate::FieldError;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
@@ -14,49 +22,74 @@ use serde_json::Value;
 use worker::{Env, Method, Request, Response};
 
 pub async fn handle(req: Request, env: &Env, method: Method, path: &[&str]) -> ApiResult<Response> {
-    authorize(&req, env)?;
-    match (method, path) {
+    let db = env.d1(bindings::DB)?;
+    let caller = authenticate(&req, env, &db).await?;
+    let need = need_of(&method, path).ok_or_else(|| not_found(&method, path))?;
+    auth::require(&caller, need)?;
+    if let ["agents", agent_id, ..] = path {
+        auth::visible(&caller, "agent", agent_id, agent_id, ())?;
+    }
+    let c = &caller;
+    match (method.clone(), path) {
         (Method::Post, ["agents"]) => agents::create(req, env).await,
         (Method::Get, ["agents", id]) => agents::get(env, id).await,
         (Method::Patch, ["agents", id]) => agents::update(req, env, id).await,
         (Method::Get, ["agents", id, "tools"]) => tools::list(env, id).await,
         (Method::Post, ["agents", id, "tools"]) => tools::create(req, env, id).await,
-        (Method::Get, ["tools", id]) => tools::get(env, id).await,
-        (Method::Patch, ["tools", id]) => tools::update(req, env, id).await,
-        (Method::Get, ["submissions", id]) => submissions::get(&req, env, id).await,
-        (Method::Get, ["submissions", id, "deliveries"]) => deliveries::list(env, id).await,
-        (Method::Post, ["deliveries", id, "replay"]) => deliveries::replay_one(env, id).await,
+        (Method::Get, ["tools", id]) => tools::get(c, env, id).await,
+        (Method::Patch, ["tools", id]) => tools::update(c, req, env, id).await,
+        (Method::Get, ["submissions", id]) => submissions::get(c, &req, env, id).await,
+        (Method::Get, ["submissions", id, "deliveries"]) => deliveries::list(c, env, id).await,
+        (Method::Get, ["agents", id, "submissions"]) => submissions::list(&req, env, id).await,
+        (Method::Post, ["deliveries", id, "replay"]) => deliveries::replay_one(c, env, id).await,
         (Method::Post, ["agents", id, "deliveries", "replay"]) => {
             deliveries::replay_failed(req, env, id).await
         }
         (Method::Get, ["agents", id, "dead-letters"]) => deliveries::dead_letters(&req, env, id).await,
-        (method, _) => Err(ApiError::not_found(
-            "route",
-            format!("{method:?} /v1/{}", path.join("/")),
-        )),
+        (Method::Get, ["agents", id, "leads"]) => leads::list(&req, env, id).await,
+        (Method::Get, ["agents", id, "leads", "counters"]) => leads::counters(env, id).await,
+        (Method::Get, ["agents", id, "leads.csv"]) => leads::export(&req, env, id).await,
+        (Method::Get, ["leads", id]) => leads::get(c, &req, env, id).await,
+        (Method::Patch, ["leads", id]) => leads::update(c, req, env, id).await,
+        (Method::Delete, ["leads", id]) => leads::delete(c, env, id).await,
+        (Method::Post, ["keys"]) => keys::create(req, env).await,
+        (Method::Get, ["keys"]) => keys::list(env).await,
+        (Method::Delete, ["keys", id]) => keys::revoke(env, id).await,
+        (Method::Post, ["agents", id, "lead-webhooks"]) => lead_webhooks::create(req, env, id).await,
+        (Method::Get, ["agents", id, "lead-webhooks"]) => lead_webhooks::list(env, id).await,
+        (Method::Delete, ["lead-webhooks", id]) => lead_webhooks::delete(c, env, id).await,
+        _ => Err(not_found(&method, path)),
     }
 }
 
-pub(super) fn authorize(req: &Request, env: &Env) -> ApiResult<()> {
-    let expected = config::api_key(env).ok_or(ApiError::Unauthorized)?;
-    let given = req
-        .headers()
-        .get("Authorization")
-        .ok()
-        .flatten()
-        .unwrap_or_default();
-    let token = given.strip_prefix("Bearer ").unwrap_or("");
-    if constant_time_eq(token.as_bytes(), expected.as_bytes()) {
-        Ok(())
-    } else {
-        Err(ApiError::Unauthorized)
-    }
+/// What each route needs beyond a valid key: the one table of scopes.
+fn need_of(method: &Method, path: &[&str]) -> Option<Need> {
+    use Scope::*;
+    let scope = match (method, path) {
+        (Method::Post, ["agents"]) | (_, ["keys", ..]) => return Some(Need::Admin),
+        (Method::Get | Method::Patch, ["agents", _])
+        | (Method::Get | Method::Post, ["agents", _, "tools"])
+        | (Method::Get | Method::Patch, ["tools", _])
+        | (Method::Get | Method::Post, ["agents", _, "lead-webhooks"])
+        | (Method::Delete, ["lead-webhooks", _]) => ConfigWrite,
+        (Method::Get, ["submissions", ..])
+        | (Method::Get, ["agents", _, "submissions" | "dead-letters" | "leads" | "leads.csv"])
+        | (Method::Get, ["agents", _, "leads", "counters"])
+        | (Method::Get, ["leads", _]) => LeadsRead,
+        (Method::Post, ["deliveries", _, "replay"])
+        | (Method::Post, ["agents", _, "deliveries", "replay"])
+        | (Method::Patch | Method::Delete, ["leads", _]) => LeadsWrite,
+        _ => return None,
+    };
+    Some(Need::Scope(scope))
 }
 
-/// Compares keys without leaking, through timing, how much of a guess was right.
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+fn not_found(method: &Method, path: &[&str]) -> ApiError {
+    ApiError::not_found("route", format!("{method:?} /v1/{}", path.join("/")))
 }
+
+/// The caller of an owner route, once authenticated.
+pub type Caller = Principal;
 
 /// Reads an owner DTO; the error names the field at fault by its path (`fields[0].type`).
 fn parse<T: DeserializeOwned>(value: Value) -> ApiResult<T> {

@@ -1,4 +1,5 @@
-use super::{merge, parse};
+use super::{merge, parse, Caller};
+use crate::auth;
 use crate::bindings;
 use crate::clock::now_ms;
 use crate::config;
@@ -33,20 +34,25 @@ pub async fn create(mut req: Request, env: &Env, agent_id: &str) -> ApiResult<Re
     save(env, agent_id, input, 201).await
 }
 
-pub async fn get(env: &Env, id: &str) -> ApiResult<Response> {
-    let tool = tools::get(&env.d1(bindings::DB)?, id)
-        .await?
-        .ok_or_else(|| ApiError::not_found("tool", id))?;
+pub async fn get(caller: &Caller, env: &Env, id: &str) -> ApiResult<Response> {
+    let tool = find(caller, env, id).await?;
     json(&tool, 200)
 }
 
-pub async fn update(mut req: Request, env: &Env, id: &str) -> ApiResult<Response> {
-    let tool = tools::get(&env.d1(bindings::DB)?, id)
-        .await?
-        .ok_or_else(|| ApiError::not_found("tool", id))?;
+pub async fn update(caller: &Caller, mut req: Request, env: &Env, id: &str) -> ApiResult<Response> {
+    let tool = find(caller, env, id).await?;
     let mut input: ToolIn = merge(&tool.to_input(), json_body(&mut req).await?)?;
     input.id = Some(tool.id);
     save(env, &tool.agent_id, input, 200).await
+}
+
+/// The tool, if the caller may see its agent.
+async fn find(caller: &Caller, env: &Env, id: &str) -> ApiResult<tools::Tool> {
+    let tool = tools::get(&env.d1(bindings::DB)?, id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("tool", id))?;
+    let agent_id = tool.agent_id.clone();
+    auth::visible(caller, "tool", id, &agent_id, tool)
 }
 
 async fn save(env: &Env, agent_id: &str, input: ToolIn, status: u16) -> ApiResult<Response> {

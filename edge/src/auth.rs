@@ -1,0 +1,74 @@
+//! Who is calling the owner API: the bootstrap key (`LEADFORM_API_KEY`, the admin) or an
+//! owner key looked up by its hash. What they may do is decided in core
+//! (`access::Principal::allows`); this module only reads the key.
+
+use crate::clock::now_ms;
+use crate::config;
+use crate::error::{ApiError, ApiResult};
+use crate::storage::keys;
+use leadform_core::access::{key_hash, Denied, Need, Principal};
+use subtle::ConstantTimeEq;
+use worker::{D1Database, Env, Request};
+
+pub async fn authenticate(req: &Request, env: &Env, db: &D1Database) -> ApiResult<Principal> {
+    let given = req
+        .headers()
+        .get("Authorization")
+        .ok()
+        .flatten()
+        .unwrap_or_default();
+    let token = given.strip_prefix("Bearer ").unwrap_or("").trim();
+    if token.is_empty() {
+        return Err(ApiError::Unauthorized);
+    }
+    if let Some(admin) = config::api_key(env) {
+        // Compared in constant time: how much of a guess was right must not show in timing.
+        if bool::from(token.as_bytes().ct_eq(admin.as_bytes())) {
+            return Ok(Principal::Admin);
+        }
+    }
+    if !token.starts_with("lf_") || token.len() > 200 {
+        return Err(ApiError::Unauthorized);
+    }
+    // Looked up by hash: the key itself is never stored, and the lookup leaks nothing
+    // useful about it through timing.
+    let key = keys::by_hash(db, &key_hash(token))
+        .await?
+        .ok_or(ApiError::Unauthorized)?;
+    keys::touch(db, &key.id, now_ms()).await?;
+    Ok(Principal::Key {
+        id: key.id,
+        scopes: key.scopes,
+        agents: key.agents,
+    })
+}
+
+/// The route's need, or a 403 that names what is missing.
+pub fn require(principal: &Principal, need: Need) -> ApiResult<()> {
+    principal.allows(need).map_err(|denied| match denied {
+        Denied::MissingScope(scope) => ApiError::Forbidden {
+            code: "missing_scope",
+            message: format!("this key lacks the scope {}", scope.as_str()),
+        },
+        Denied::AdminOnly => ApiError::Forbidden {
+            code: "admin_only",
+            message: "only the admin key (LEADFORM_API_KEY) may do this".into(),
+        },
+    })
+}
+
+/// A resource of `agent_id` as this caller may see it: another agent's is "not found", so
+/// a key cannot learn that an id exists.
+pub fn visible<T>(
+    principal: &Principal,
+    what: &'static str,
+    id: &str,
+    agent_id: &str,
+    found: T,
+) -> ApiResult<T> {
+    if principal.sees_agent(agent_id) {
+        Ok(found)
+    } else {
+        Err(ApiError::not_found(what, id))
+    }
+}

@@ -1,0 +1,259 @@
+//! Every write to a lead goes through here: load it, let core's state machine decide
+//! (`leadform_core::lead::apply`), and commit the new state with its activity entries and
+//! its lead events in one D1 batch. An update names the version it read, so two writers
+//! racing on one lead cannot overwrite each other: the loser reads again and retries.
+
+use crate::bindings;
+use crate::clock::now_ms;
+use crate::config;
+use crate::delivery::lead_events::{self, LeadEvent as Event, Outbox};
+use crate::delivery::{self, DeliveryMessage};
+use crate::error::{ApiError, ApiResult};
+use crate::ids::random_bytes;
+use crate::storage::leads::{self, Lead};
+use crate::storage::tools::Tool;
+use crate::storage::{files, lead_webhooks, submissions};
+use leadform_core::files::StoredFile;
+use leadform_core::lead::{
+    self as pipeline, Activity, ActivityOut, Actor, Attribution, Geo, LeadEvent, LeadOut,
+};
+use serde_json::{Map, Value};
+use worker::{D1Database, D1PreparedStatement, Env};
+
+/// How often a write that lost a race is tried again before giving up.
+const TRIES: usize = 3;
+
+/// What a submission tells about its lead.
+pub struct Capture<'a> {
+    pub agent_id: &'a str,
+    pub tool: &'a Tool,
+    pub submission_id: &'a str,
+    /// Validated, files already stored.
+    pub form_data: &'a Map<String, Value>,
+    pub source: &'a str,
+    pub attribution: Option<&'a Attribution>,
+    pub geo: &'a Geo,
+    pub now: i64,
+}
+
+/// A planned write: statements to commit in one batch, then queue messages to send.
+pub struct Write {
+    pub lead: Lead,
+    pub statements: Vec<D1PreparedStatement>,
+    pub messages: Vec<DeliveryMessage>,
+}
+
+/// The lead write a submission makes (a new lead, or the one it matched), to be committed
+/// in the batch that stores the submission. If that batch fails with
+/// [`leads::is_write_conflict`], plan again: another write got there first.
+pub async fn plan_capture(env: &Env, db: &D1Database, capture: &Capture<'_>) -> ApiResult<Write> {
+    let (contact, custom_fields) = pipeline::extract(&capture.tool.fields, capture.form_data);
+    let existing = leads::find_match(db, capture.agent_id, &contact).await?;
+    let event = LeadEvent::Captured {
+        contact,
+        custom_fields,
+    };
+    let (state, trail) = pipeline::apply(
+        existing.as_ref().map(|l| &l.state),
+        event,
+        &Actor::Visitor,
+        capture.now,
+        &[],
+    )?;
+    let tool_id = Some(capture.tool.id.clone());
+    let (lead, mut statements) = match existing {
+        None => {
+            let lead = Lead {
+                id: new_lead_id(capture.now),
+                agent_id: capture.agent_id.to_string(),
+                state,
+                source: capture.source.to_string(),
+                attribution: capture.attribution.cloned().unwrap_or_default(),
+                geo: capture.geo.clone(),
+                tool_id,
+                submission_count: 1,
+                last_submission_at: Some(capture.now),
+                created_at: capture.now,
+                updated_at: capture.now,
+                version: 0,
+            };
+            let insert = leads::insert(db, &lead)?;
+            (lead, vec![insert])
+        }
+        Some(found) => {
+            // Source and attribution stay those of the first touch (each submission keeps
+            // its own); geo follows the latest, for scheduling a call.
+            let attribution = match (&found.attribution, capture.attribution) {
+                (kept, _) if *kept != Attribution::default() => kept.clone(),
+                (_, Some(new)) => new.clone(),
+                (kept, None) => kept.clone(),
+            };
+            let lead = Lead {
+                state,
+                attribution,
+                geo: capture.geo.clone(),
+                tool_id,
+                submission_count: found.submission_count + 1,
+                last_submission_at: Some(capture.now),
+                updated_at: capture.now,
+                ..found
+            };
+            let update = leads::update(db, &lead)?;
+            (lead, update)
+        }
+    };
+    let messages = record(
+        env,
+        db,
+        &lead,
+        &trail,
+        Some(capture.submission_id),
+        &mut statements,
+    )
+    .await?;
+    Ok(Write {
+        lead,
+        statements,
+        messages,
+    })
+}
+
+/// Applies an owner's change to a lead and commits it; the lead as it now stands.
+pub async fn change(
+    env: &Env,
+    db: &D1Database,
+    lead_id: &str,
+    events: Vec<LeadEvent>,
+    by: &Actor,
+    lost_reasons: &[String],
+) -> ApiResult<Lead> {
+    for _ in 0..TRIES {
+        let current = leads::get(db, lead_id)
+            .await?
+            .ok_or_else(|| ApiError::not_found("lead", lead_id))?;
+        let now = now_ms();
+        let (state, trail) = pipeline::apply_all(&current.state, events.clone(), by, now, lost_reasons)?;
+        if trail.is_empty() {
+            return Ok(current);
+        }
+        let lead = Lead {
+            state,
+            updated_at: now,
+            ..current
+        };
+        let mut statements = leads::update(db, &lead)?;
+        let messages = record(env, db, &lead, &trail, None, &mut statements).await?;
+        match db.batch(statements).await {
+            Ok(_) => {
+                delivery::enqueue_all(env, &messages, 0).await;
+                return Ok(Lead {
+                    version: lead.version + 1,
+                    ..lead
+                });
+            }
+            Err(err) if leads::is_write_conflict(&err) => continue,
+            Err(err) => return Err(err.into()),
+        }
+    }
+    Err(conflict(lead_id))
+}
+
+/// Deletes a lead for good: its rows in one batch (with a `lead.deleted` event), then its
+/// files in R2. The file route also checks D1, so a file whose deletion failed is never
+/// served again.
+pub async fn delete(env: &Env, db: &D1Database, lead: &Lead) -> ApiResult<()> {
+    let stored: Vec<String> = submissions::for_lead(db, &lead.id)
+        .await?
+        .iter()
+        .flat_map(|s| {
+            s.form_data
+                .values()
+                .filter_map(StoredFile::from_value)
+                .map(|f| f.key)
+        })
+        .collect();
+    let mut statements = leads::delete(db, &lead.id)?;
+    let event = Event::Deleted {
+        id: lead.id.clone(),
+        agent_id: lead.agent_id.clone(),
+    };
+    let outbox = events_outbox(env, db, lead, vec![event], now_ms()).await?;
+    statements.extend(outbox.statements);
+    db.batch(statements).await?;
+    delivery::enqueue_all(env, &outbox.messages, 0).await;
+    let bucket = env.bucket(bindings::FILES)?;
+    for key in stored {
+        if let Err(err) = files::delete(&bucket, &key).await {
+            worker::console_error!("file {key} of deleted lead {} not removed: {err}", lead.id);
+        }
+    }
+    Ok(())
+}
+
+/// Adds the activity rows of `trail` and the lead events they make to `statements`; the
+/// queue messages to send once they are committed.
+async fn record(
+    env: &Env,
+    db: &D1Database,
+    lead: &Lead,
+    trail: &[Activity],
+    submission_id: Option<&str>,
+    statements: &mut Vec<D1PreparedStatement>,
+) -> ApiResult<Vec<DeliveryMessage>> {
+    for entry in trail {
+        statements.push(leads::activity(db, &lead.id, entry, submission_id)?);
+    }
+    let shown = LeadOut::from(lead);
+    let events = trail
+        .iter()
+        .map(|entry| match entry.kind {
+            pipeline::ActivityKind::Created => Event::Created { lead: shown.clone() },
+            _ => Event::Updated {
+                lead: shown.clone(),
+                activity: ActivityOut {
+                    entry: entry.clone(),
+                    submission_id: submission_id.map(str::to_string),
+                },
+            },
+        })
+        .collect();
+    let outbox = events_outbox(env, db, lead, events, lead.updated_at).await?;
+    statements.extend(outbox.statements);
+    Ok(outbox.messages)
+}
+
+async fn events_outbox(
+    env: &Env,
+    db: &D1Database,
+    lead: &Lead,
+    events: Vec<Event>,
+    now: i64,
+) -> ApiResult<Outbox> {
+    let endpoints = lead_webhooks::for_agent(db, &lead.agent_id).await?;
+    if endpoints.is_empty() {
+        return Ok(Outbox::default());
+    }
+    let schedule = config::retry_schedule(env);
+    Ok(lead_events::plan(
+        db,
+        &endpoints,
+        &events,
+        &lead.agent_id,
+        &lead.id,
+        &schedule,
+        now,
+    )?)
+}
+
+/// `lead_` + the time in 12 hex digits + 12 random ones: ids that sort by creation.
+fn new_lead_id(now: i64) -> String {
+    let random: String = random_bytes::<6>().iter().map(|b| format!("{b:02x}")).collect();
+    format!("lead_{:012x}{random}", now.max(0))
+}
+
+fn conflict(lead_id: &str) -> ApiError {
+    ApiError::Conflict {
+        code: "lead_busy",
+        message: format!("lead {lead_id} kept changing under this request; try again"),
+    }
+}

@@ -1,0 +1,270 @@
+//! The pipeline: an agent's leads (filtered, keyset-paged, counted), one lead with its
+//! submissions, trail and delivery log, its changes (through `crate::leads`), deletion,
+//! and the CSV export, streamed page by page.
+
+use super::deliveries::{self, DeliveryLog};
+use super::Caller;
+use crate::auth;
+use crate::bindings;
+use crate::clock::{iso8601, now_ms};
+use crate::error::{ApiError, ApiResult};
+use crate::http::{json, json_body, query_pairs, request_origin};
+use crate::leads;
+use crate::storage::files::Links;
+use crate::storage::leads::{self as stored, Counters, Lead};
+use crate::storage::{agents, submissions};
+use futures_util::stream;
+use leadform_core::csv_export::{self, Profile, Row};
+use leadform_core::lead::{ActivityOut, LeadOut, LeadPatch};
+use leadform_core::query::{Cursor, LeadQuery};
+use leadform_core::validate::FieldError;
+use serde::Serialize;
+use worker::{Env, Request, Response};
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct LeadListOut {
+    leads: Vec<LeadOut>,
+    next_cursor: Option<String>,
+    total: i64,
+}
+
+/// A submission as a lead's detail lists it.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct LeadSubmissionOut {
+    id: String,
+    tool_id: String,
+    status: String,
+    submitted_at: i64,
+    conversation_id: Option<String>,
+    source: String,
+    form_data: serde_json::Map<String, serde_json::Value>,
+    attribution: Option<leadform_core::lead::Attribution>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct LeadDetailOut {
+    lead: LeadOut,
+    submissions: Vec<LeadSubmissionOut>,
+    conversation_ids: Vec<String>,
+    activity: Vec<ActivityOut>,
+    deliveries: Vec<DeliveryLog>,
+}
+
+#[derive(Serialize)]
+struct LeadChangedOut {
+    lead: LeadOut,
+    activity: Vec<ActivityOut>,
+}
+
+pub async fn list(req: &Request, env: &Env, agent_id: &str) -> ApiResult<Response> {
+    let query = LeadQuery::parse(&query_pairs(req))?;
+    let db = env.d1(bindings::DB)?;
+    let (page, more) = stored::list(&db, agent_id, &query, query.cursor.as_ref(), query.limit).await?;
+    let total = stored::count(&db, agent_id, &query).await?;
+    let links = Links::new(env, request_origin(req));
+    let next_cursor = more.then(|| page.last()).flatten().map(|last| {
+        Cursor {
+            at: last.created_at,
+            id: last.id.clone(),
+        }
+        .encode()
+    });
+    json(
+        &LeadListOut {
+            leads: page.iter().map(|lead| shown(lead, &links)).collect(),
+            next_cursor,
+            total,
+        },
+        200,
+    )
+}
+
+pub async fn counters(env: &Env, agent_id: &str) -> ApiResult<Response> {
+    let counters: Counters = stored::counters(&env.d1(bindings::DB)?, agent_id).await?;
+    json(&counters, 200)
+}
+
+pub async fn get(caller: &Caller, req: &Request, env: &Env, id: &str) -> ApiResult<Response> {
+    let db = env.d1(bindings::DB)?;
+    let lead = find(caller, &db, id).await?;
+    let links = Links::new(env, request_origin(req));
+    let submissions = submissions::for_lead(&db, id).await?;
+    let mut conversation_ids: Vec<String> = submissions
+        .iter()
+        .filter_map(|s| s.conversation_id.clone())
+        .collect();
+    conversation_ids.dedup();
+    let log = deliveries::log(&db, &crate::storage::deliveries::for_lead(&db, id).await?).await?;
+    json(
+        &LeadDetailOut {
+            lead: shown(&lead, &links),
+            submissions: submissions
+                .into_iter()
+                .map(|s| LeadSubmissionOut {
+                    form_data: links.show(&s.form_data),
+                    id: s.id,
+                    tool_id: s.tool_id,
+                    status: s.status,
+                    submitted_at: s.submitted_at,
+                    conversation_id: s.conversation_id,
+                    source: s.source,
+                    attribution: s.attribution,
+                })
+                .collect(),
+            conversation_ids,
+            activity: stored::activity_of(&db, id).await?,
+            deliveries: log,
+        },
+        200,
+    )
+}
+
+pub async fn update(caller: &Caller, mut req: Request, env: &Env, id: &str) -> ApiResult<Response> {
+    let patch = LeadPatch::from_json(&json_body(&mut req).await?)?;
+    let db = env.d1(bindings::DB)?;
+    let lead = find(caller, &db, id).await?;
+    let agent = agents::get(&db, &lead.agent_id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("agent", &lead.agent_id))?;
+    let changed = leads::change(
+        env,
+        &db,
+        id,
+        patch.events(),
+        &caller.actor(),
+        &agent.lost_reasons(),
+    )
+    .await?;
+    json(
+        &LeadChangedOut {
+            lead: shown(&changed, &Links::new(env, request_origin(&req))),
+            activity: stored::activity_of(&db, id).await?,
+        },
+        200,
+    )
+}
+
+pub async fn delete(caller: &Caller, env: &Env, id: &str) -> ApiResult<Response> {
+    let db = env.d1(bindings::DB)?;
+    let lead = find(caller, &db, id).await?;
+    leads::delete(env, &db, &lead).await?;
+    Ok(Response::empty()?.with_status(204))
+}
+
+/// Leads read per step of the export: one D1 read each, so the worker holds one page.
+const EXPORT_PAGE: u32 = 500;
+
+/// `GET /v1/agents/{id}/leads.csv?profile=crm|excel&<filters>`: RFC 4180, streamed.
+pub async fn export(req: &Request, env: &Env, agent_id: &str) -> ApiResult<Response> {
+    let pairs = query_pairs(req);
+    let query = LeadQuery::parse(&pairs)?;
+    let profile = match pairs
+        .iter()
+        .find(|(k, _)| k == "profile")
+        .map(|(_, v)| v.as_str())
+    {
+        None | Some("") => Profile::Crm,
+        Some(text) => {
+            Profile::parse(text).ok_or_else(|| FieldError::new("profile", "must be crm or excel"))?
+        }
+    };
+    let db = env.d1(bindings::DB)?;
+    let custom_keys = stored::custom_keys(&db, agent_id).await?;
+    let header = csv_export::header(profile, &custom_keys);
+    let state = Export {
+        env: env.clone(),
+        agent_id: agent_id.to_string(),
+        query,
+        cursor: None,
+        done: false,
+        profile,
+        custom_keys,
+    };
+    // The header first, then one chunk per page of leads until a page comes back short.
+    let pages = stream::try_unfold(state, |mut state| async move {
+        if state.done {
+            return Ok(None);
+        }
+        let db = state.env.d1(bindings::DB)?;
+        let (page, more) = stored::list(
+            &db,
+            &state.agent_id,
+            &state.query,
+            state.cursor.as_ref(),
+            EXPORT_PAGE,
+        )
+        .await?;
+        let mut chunk = Vec::new();
+        for lead in &page {
+            chunk.extend(record(state.profile, lead, &state.custom_keys));
+        }
+        state.cursor = page.last().map(|last| Cursor {
+            at: last.created_at,
+            id: last.id.clone(),
+        });
+        state.done = !more;
+        Ok::<_, worker::Error>(Some((chunk, state)))
+    });
+    let body = futures_util::StreamExt::chain(stream::once(async { Ok::<_, worker::Error>(header) }), pages);
+    let response = Response::from_stream(body)?;
+    let headers = response.headers();
+    headers.set("Content-Type", "text/csv; charset=utf-8")?;
+    let day = iso8601(now_ms()).chars().take(10).collect::<String>();
+    headers.set(
+        "Content-Disposition",
+        &format!("attachment; filename=\"leads-{agent_id}-{day}.csv\""),
+    )?;
+    headers.set("Cache-Control", "private, no-store")?;
+    Ok(response)
+}
+
+/// Where an export stands between two pages.
+struct Export {
+    env: Env,
+    agent_id: String,
+    query: LeadQuery,
+    cursor: Option<Cursor>,
+    done: bool,
+    profile: Profile,
+    custom_keys: Vec<String>,
+}
+
+fn record(profile: Profile, lead: &Lead, custom_keys: &[String]) -> Vec<u8> {
+    let contact = &lead.state.contact;
+    let created_at = iso8601(lead.created_at);
+    csv_export::record(
+        profile,
+        &Row {
+            first_name: contact.first_name.as_deref(),
+            last_name: contact.last_name.as_deref(),
+            email: contact.email.as_deref(),
+            phone: contact.phone.as_deref(),
+            company: contact.company.as_deref(),
+            website: contact.website.as_deref(),
+            stage: lead.state.stage.as_str(),
+            source: &lead.source,
+            created_at: &created_at,
+            custom_fields: &lead.state.custom_fields,
+        },
+        custom_keys,
+    )
+}
+
+/// A lead as the owner sees it: files among its custom fields as signed links.
+fn shown(lead: &Lead, links: &Links) -> LeadOut {
+    let mut out = LeadOut::from(lead);
+    out.custom_fields = links.show(&out.custom_fields);
+    out
+}
+
+/// The lead, if the caller may see its agent.
+async fn find(caller: &Caller, db: &worker::D1Database, id: &str) -> ApiResult<Lead> {
+    let lead = stored::get(db, id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("lead", id))?;
+    let agent_id = lead.agent_id.clone();
+    auth::visible(caller, "lead", id, &agent_id, lead)
+}

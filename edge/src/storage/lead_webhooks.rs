@@ -1,0 +1,91 @@
+//! Endpoints that follow an agent's pipeline through lead events.
+
+use super::{from_json_column, int, text};
+use serde::{Deserialize, Serialize};
+use worker::{D1Database, Result};
+
+/// An endpoint with its secret: the secret is shown once, at creation (see the route).
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LeadWebhook {
+    pub id: String,
+    pub agent_id: String,
+    pub url: String,
+    #[serde(skip_serializing)]
+    pub secret: String,
+    pub events: Vec<String>,
+    pub created_at: i64,
+}
+
+#[derive(Deserialize)]
+struct Row {
+    id: String,
+    agent_id: String,
+    url: String,
+    secret: String,
+    events: String,
+    created_at: i64,
+}
+
+impl From<Row> for LeadWebhook {
+    fn from(row: Row) -> Self {
+        LeadWebhook {
+            id: row.id,
+            agent_id: row.agent_id,
+            url: row.url,
+            secret: row.secret,
+            events: from_json_column(&row.events),
+            created_at: row.created_at,
+        }
+    }
+}
+
+impl LeadWebhook {
+    pub fn wants(&self, event_type: &str) -> bool {
+        self.events.iter().any(|e| e == event_type)
+    }
+}
+
+pub async fn insert(db: &D1Database, endpoint: &LeadWebhook) -> Result<()> {
+    db.prepare(
+        "INSERT INTO lead_webhooks (id, agent_id, url, secret, events, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    )
+    .bind(&[
+        text(&endpoint.id),
+        text(&endpoint.agent_id),
+        text(&endpoint.url),
+        text(&endpoint.secret),
+        text(&serde_json::to_string(&endpoint.events)?),
+        int(endpoint.created_at),
+    ])?
+    .run()
+    .await?;
+    Ok(())
+}
+
+pub async fn get(db: &D1Database, id: &str) -> Result<Option<LeadWebhook>> {
+    let row: Option<Row> = db
+        .prepare("SELECT * FROM lead_webhooks WHERE id = ?1")
+        .bind(&[text(id)])?
+        .first(None)
+        .await?;
+    Ok(row.map(LeadWebhook::from))
+}
+
+pub async fn for_agent(db: &D1Database, agent_id: &str) -> Result<Vec<LeadWebhook>> {
+    let rows: Vec<Row> = db
+        .prepare("SELECT * FROM lead_webhooks WHERE agent_id = ?1 ORDER BY created_at, id")
+        .bind(&[text(agent_id)])?
+        .all()
+        .await?
+        .results()?;
+    Ok(rows.into_iter().map(LeadWebhook::from).collect())
+}
+
+pub async fn delete(db: &D1Database, id: &str) -> Result<()> {
+    db.prepare("DELETE FROM lead_webhooks WHERE id = ?1")
+        .bind(&[text(id)])?
+        .run()
+        .await?;
+    Ok(())
+}

@@ -1,0 +1,426 @@
+//! Leads in D1: one row per person per agent, its activity trail, per-agent counters (kept
+//! by triggers) and custom field keys. Writes come back as statements so the caller commits
+//! a lead, its activity and whatever caused them (a submission, deliveries) in one batch.
+
+use super::sql::Sql;
+use super::{from_json_column, int, opt_int, opt_text, text};
+use leadform_core::lead::{
+    email_key, phone_key, Activity, ActivityKind, ActivityOut, Attribution, Contact, Geo, LeadOut, LeadState,
+    Stage,
+};
+use leadform_core::query::{Cursor, LeadQuery};
+use serde::Deserialize;
+use worker::{D1Database, D1PreparedStatement, Result};
+
+/// A stored lead.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Lead {
+    pub id: String,
+    pub agent_id: String,
+    pub state: LeadState,
+    pub source: String,
+    pub attribution: Attribution,
+    pub geo: Geo,
+    pub tool_id: Option<String>,
+    pub submission_count: i64,
+    pub last_submission_at: Option<i64>,
+    pub created_at: i64,
+    pub updated_at: i64,
+    /// Bumped by every write; an update names the version it read.
+    pub version: i64,
+}
+
+#[derive(Deserialize)]
+struct LeadRow {
+    id: String,
+    agent_id: String,
+    stage: String,
+    lost_reason: Option<String>,
+    name: Option<String>,
+    first_name: Option<String>,
+    last_name: Option<String>,
+    email: Option<String>,
+    phone: Option<String>,
+    company: Option<String>,
+    website: Option<String>,
+    custom_fields: String,
+    source: String,
+    attribution: String,
+    geo: String,
+    tool_id: Option<String>,
+    submission_count: i64,
+    last_submission_at: Option<i64>,
+    created_at: i64,
+    updated_at: i64,
+    version: i64,
+}
+
+const COLUMNS: &str = "id, agent_id, stage, lost_reason, name, first_name, last_name, email, phone, company,
+  website, custom_fields, source, attribution, geo, tool_id, submission_count, last_submission_at, created_at,
+  updated_at, version";
+
+impl From<LeadRow> for Lead {
+    fn from(row: LeadRow) -> Self {
+        Lead {
+            id: row.id,
+            agent_id: row.agent_id,
+            state: LeadState {
+                // The CHECK constraint keeps other values out of the table.
+                stage: Stage::parse(&row.stage).unwrap_or_default(),
+                lost_reason: row.lost_reason,
+                contact: Contact {
+                    name: row.name,
+                    first_name: row.first_name,
+                    last_name: row.last_name,
+                    email: row.email,
+                    phone: row.phone,
+                    company: row.company,
+                    website: row.website,
+                },
+                custom_fields: from_json_column(&row.custom_fields),
+            },
+            source: row.source,
+            attribution: from_json_column(&row.attribution),
+            geo: from_json_column(&row.geo),
+            tool_id: row.tool_id,
+            submission_count: row.submission_count,
+            last_submission_at: row.last_submission_at,
+            created_at: row.created_at,
+            updated_at: row.updated_at,
+            version: row.version,
+        }
+    }
+}
+
+impl From<&Lead> for LeadOut {
+    fn from(lead: &Lead) -> Self {
+        LeadOut {
+            id: lead.id.clone(),
+            agent_id: lead.agent_id.clone(),
+            stage: lead.state.stage,
+            lost_reason: lead.state.lost_reason.clone(),
+            contact: lead.state.contact.clone(),
+            custom_fields: lead.state.custom_fields.clone(),
+            source: lead.source.clone(),
+            attribution: lead.attribution.clone(),
+            geo: lead.geo.clone(),
+            tool_id: lead.tool_id.clone(),
+            submission_count: lead.submission_count,
+            last_submission_at: lead.last_submission_at,
+            created_at: lead.created_at,
+            updated_at: lead.updated_at,
+        }
+    }
+}
+
+pub async fn get(db: &D1Database, id: &str) -> Result<Option<Lead>> {
+    let row: Option<LeadRow> = db
+        .prepare(format!("SELECT {COLUMNS} FROM leads WHERE id = ?1"))
+        .bind(&[text(id)])?
+        .first(None)
+        .await?;
+    Ok(row.map(Lead::from))
+}
+
+/// The lead a submission with this contact belongs to: the agent's lead with the same
+/// email; else one with the same E.164 phone and no other email; else none.
+pub async fn find_match(db: &D1Database, agent_id: &str, contact: &Contact) -> Result<Option<Lead>> {
+    let email = contact.email.as_deref().and_then(email_key);
+    let phone = contact.phone.as_deref().and_then(phone_key);
+    if email.is_none() && phone.is_none() {
+        return Ok(None);
+    }
+    let row: Option<LeadRow> = db
+        .prepare(format!(
+            "SELECT {COLUMNS} FROM leads
+             WHERE agent_id = ?1 AND (email_key = ?2 OR (phone_key = ?3 AND (email_key IS NULL OR email_key = ?2)))
+             ORDER BY email_key = ?2 DESC, created_at LIMIT 1"
+        ))
+        .bind(&[text(agent_id), opt_text(email.as_deref()), opt_text(phone.as_deref())])?
+        .first(None)
+        .await?;
+    Ok(row.map(Lead::from))
+}
+
+fn contact_columns(lead: &Lead) -> Result<[wasm_bindgen::JsValue; 12]> {
+    let c = &lead.state.contact;
+    Ok([
+        text(lead.state.stage.as_str()),
+        opt_text(lead.state.lost_reason.as_deref()),
+        opt_text(c.email.as_deref().and_then(email_key).as_deref()),
+        opt_text(c.phone.as_deref().and_then(phone_key).as_deref()),
+        opt_text(c.name.as_deref()),
+        opt_text(c.first_name.as_deref()),
+        opt_text(c.last_name.as_deref()),
+        opt_text(c.email.as_deref()),
+        opt_text(c.phone.as_deref()),
+        opt_text(c.company.as_deref()),
+        opt_text(c.website.as_deref()),
+        text(&serde_json::to_string(&lead.state.custom_fields)?),
+    ])
+}
+
+/// Stores a new lead (its version is 0).
+pub fn insert(db: &D1Database, lead: &Lead) -> Result<D1PreparedStatement> {
+    let mut values = vec![text(&lead.id), text(&lead.agent_id)];
+    values.extend(contact_columns(lead)?);
+    values.extend([
+        text(&lead.source),
+        text(&serde_json::to_string(&lead.attribution)?),
+        text(&serde_json::to_string(&lead.geo)?),
+        text(&lead.state.contact.search_text()),
+        opt_text(lead.tool_id.as_deref()),
+        int(lead.submission_count),
+        opt_int(lead.last_submission_at),
+        int(lead.created_at),
+        int(lead.updated_at),
+    ]);
+    db.prepare(
+        "INSERT INTO leads (id, agent_id, stage, lost_reason, email_key, phone_key, name, first_name, last_name,
+           email, phone, company, website, custom_fields, source, attribution, geo, search, tool_id,
+           submission_count, last_submission_at, created_at, updated_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21,
+           ?22, ?23)",
+    )
+    .bind(&values)
+}
+
+/// Writes `lead` over the row at the version it was read at; followed in the same batch by
+/// [`guard`], so a concurrent write fails the whole batch instead of being overwritten.
+pub fn update(db: &D1Database, lead: &Lead) -> Result<Vec<D1PreparedStatement>> {
+    let mut values = vec![text(&lead.id), int(lead.version)];
+    values.extend(contact_columns(lead)?);
+    values.extend([
+        text(&serde_json::to_string(&lead.attribution)?),
+        text(&serde_json::to_string(&lead.geo)?),
+        text(&lead.state.contact.search_text()),
+        opt_text(lead.tool_id.as_deref()),
+        int(lead.submission_count),
+        opt_int(lead.last_submission_at),
+        int(lead.updated_at),
+    ]);
+    let update = db
+        .prepare(
+            "UPDATE leads SET stage = ?3, lost_reason = ?4, email_key = ?5, phone_key = ?6, name = ?7,
+               first_name = ?8, last_name = ?9, email = ?10, phone = ?11, company = ?12, website = ?13,
+               custom_fields = ?14, attribution = ?15, geo = ?16, search = ?17, tool_id = ?18,
+               submission_count = ?19, last_submission_at = ?20, updated_at = ?21, version = version + 1
+             WHERE id = ?1 AND version = ?2",
+        )
+        .bind(&values)?;
+    Ok(vec![update, guard(db)?])
+}
+
+/// Fails its batch unless the statement before it changed exactly one row.
+fn guard(db: &D1Database) -> Result<D1PreparedStatement> {
+    Ok(db.prepare("INSERT OR REPLACE INTO write_guard (id, ok) VALUES (1, changes())"))
+}
+
+/// Whether a failed batch failed on [`guard`]: someone else wrote the lead first.
+pub fn is_write_conflict(err: &worker::Error) -> bool {
+    let text = err.to_string();
+    text.contains("CHECK constraint failed") || text.contains("UNIQUE constraint failed: leads.")
+}
+
+/// An activity entry of `lead_id`, to commit with the change it records.
+pub fn activity(
+    db: &D1Database,
+    lead_id: &str,
+    entry: &Activity,
+    submission_id: Option<&str>,
+) -> Result<D1PreparedStatement> {
+    db.prepare(
+        "INSERT INTO lead_activity (lead_id, at, type, from_stage, to_stage, by, reason, note, submission_id)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+    )
+    .bind(&[
+        text(lead_id),
+        int(entry.at),
+        text(entry.kind.as_str()),
+        opt_text(entry.from.map(Stage::as_str)),
+        opt_text(entry.to.map(Stage::as_str)),
+        text(&entry.by),
+        opt_text(entry.reason.as_deref()),
+        opt_text(entry.note.as_deref()),
+        opt_text(submission_id),
+    ])
+}
+
+pub async fn activity_of(db: &D1Database, lead_id: &str) -> Result<Vec<ActivityOut>> {
+    #[derive(Deserialize)]
+    struct Row {
+        at: i64,
+        r#type: String,
+        from_stage: Option<String>,
+        to_stage: Option<String>,
+        by: String,
+        reason: Option<String>,
+        note: Option<String>,
+        submission_id: Option<String>,
+    }
+    let rows: Vec<Row> = db
+        .prepare(
+            "SELECT at, type, from_stage, to_stage, by, reason, note, submission_id
+             FROM lead_activity WHERE lead_id = ?1 ORDER BY seq",
+        )
+        .bind(&[text(lead_id)])?
+        .all()
+        .await?
+        .results()?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|r| {
+            Some(ActivityOut {
+                entry: Activity {
+                    at: r.at,
+                    kind: ActivityKind::parse(&r.r#type)?,
+                    from: r.from_stage.as_deref().and_then(Stage::parse),
+                    to: r.to_stage.as_deref().and_then(Stage::parse),
+                    by: r.by,
+                    reason: r.reason,
+                    note: r.note,
+                },
+                submission_id: r.submission_id,
+            })
+        })
+        .collect())
+}
+
+/// Per-agent pipeline counters, kept by triggers on every insert, move and delete.
+#[derive(Debug, Clone, Default, Deserialize, serde::Serialize)]
+pub struct Counters {
+    pub total: i64,
+    pub new: i64,
+    pub contacted: i64,
+    pub qualified: i64,
+    pub converted: i64,
+    pub lost: i64,
+}
+
+impl Counters {
+    pub fn of_stage(&self, stage: Stage) -> i64 {
+        match stage {
+            Stage::New => self.new,
+            Stage::Contacted => self.contacted,
+            Stage::Qualified => self.qualified,
+            Stage::Converted => self.converted,
+            Stage::Lost => self.lost,
+        }
+    }
+}
+
+pub async fn counters(db: &D1Database, agent_id: &str) -> Result<Counters> {
+    let row: Option<Counters> = db
+        .prepare(
+            "SELECT total, new, contacted, qualified, converted, lost FROM lead_counters WHERE agent_id = ?1",
+        )
+        .bind(&[text(agent_id)])?
+        .first(None)
+        .await?;
+    Ok(row.unwrap_or_default())
+}
+
+/// The WHERE clause of a lead list (after `agent_id = ?1`) and its values.
+fn filters(query: &LeadQuery, sql: &mut Sql) {
+    if let Some(stage) = query.stage {
+        sql.and("stage = ?", text(stage.as_str()));
+    }
+    if let Some(source) = &query.source {
+        sql.and("source = ?", text(source));
+    }
+    if let Some(tool_id) = &query.tool_id {
+        sql.and(
+            "EXISTS (SELECT 1 FROM submissions s WHERE s.lead_id = leads.id AND s.tool_id = ?)",
+            text(tool_id),
+        );
+    }
+    if let Some(q) = &query.q {
+        sql.and("instr(search, ?) > 0", text(q));
+    }
+    if let Some(from) = query.from {
+        sql.and("created_at >= ?", int(from));
+    }
+    if let Some(to) = query.to {
+        sql.and("created_at <= ?", int(to));
+    }
+}
+
+/// One page of an agent's leads, newest first, after `cursor`; and whether more follow.
+pub async fn list(
+    db: &D1Database,
+    agent_id: &str,
+    query: &LeadQuery,
+    cursor: Option<&Cursor>,
+    limit: u32,
+) -> Result<(Vec<Lead>, bool)> {
+    let mut sql = Sql::new(
+        format!("SELECT {COLUMNS} FROM leads WHERE agent_id = ?1"),
+        text(agent_id),
+    );
+    filters(query, &mut sql);
+    if let Some(cursor) = cursor {
+        sql.and_all(
+            "(created_at < ? OR (created_at = ? AND id < ?))",
+            &[int(cursor.at), int(cursor.at), text(&cursor.id)],
+        );
+    }
+    sql.push(&format!(" ORDER BY created_at DESC, id DESC LIMIT {}", limit + 1));
+    let mut rows: Vec<LeadRow> = sql.prepare(db)?.all().await?.results()?;
+    let more = rows.len() > limit as usize;
+    rows.truncate(limit as usize);
+    Ok((rows.into_iter().map(Lead::from).collect(), more))
+}
+
+/// How many of the agent's leads match the filters (the cursor aside).
+pub async fn count(db: &D1Database, agent_id: &str, query: &LeadQuery) -> Result<i64> {
+    if query.counts_by_stage_only() {
+        let counters = counters(db, agent_id).await?;
+        return Ok(query.stage.map_or(counters.total, |s| counters.of_stage(s)));
+    }
+    #[derive(Deserialize)]
+    struct Count {
+        n: i64,
+    }
+    let mut sql = Sql::new(
+        "SELECT COUNT(*) AS n FROM leads WHERE agent_id = ?1".into(),
+        text(agent_id),
+    );
+    filters(query, &mut sql);
+    let row: Option<Count> = sql.prepare(db)?.first(None).await?;
+    Ok(row.map_or(0, |c| c.n))
+}
+
+/// The custom field keys an agent's leads ever had, in the order first seen.
+pub async fn custom_keys(db: &D1Database, agent_id: &str) -> Result<Vec<String>> {
+    #[derive(Deserialize)]
+    struct Key {
+        key: String,
+    }
+    let keys: Vec<Key> = db
+        .prepare("SELECT key FROM lead_custom_keys WHERE agent_id = ?1 ORDER BY seq")
+        .bind(&[text(agent_id)])?
+        .all()
+        .await?
+        .results()?;
+    Ok(keys.into_iter().map(|k| k.key).collect())
+}
+
+/// Everything a lead leaves in D1, children first (foreign keys): attempts and dead
+/// letters of its deliveries, the deliveries, its submissions, its trail, the lead. R2
+/// objects are the caller's (their keys are in the submissions).
+pub fn delete(db: &D1Database, lead_id: &str) -> Result<Vec<D1PreparedStatement>> {
+    let of_lead = "(SELECT id FROM deliveries WHERE lead_id = ?1
+                    OR submission_id IN (SELECT id FROM submissions WHERE lead_id = ?1))";
+    let statements = [
+        format!("DELETE FROM delivery_attempts WHERE delivery_id IN {of_lead}"),
+        format!("DELETE FROM dead_letters WHERE delivery_id IN {of_lead}"),
+        "DELETE FROM deliveries WHERE lead_id = ?1 OR submission_id IN (SELECT id FROM submissions WHERE lead_id = ?1)".into(),
+        "DELETE FROM submissions WHERE lead_id = ?1".into(),
+        "DELETE FROM lead_activity WHERE lead_id = ?1".into(),
+        "DELETE FROM leads WHERE id = ?1".into(),
+    ];
+    statements
+        .into_iter()
+        .map(|sql| db.prepare(sql).bind(&[text(lead_id)]))
+        .collect()
+}
