@@ -22,7 +22,9 @@ export async function startDemoSite({ port = 0, edgeUrl, agentId }) {
       res.writeHead(status, { "Content-Type": type, "Cache-Control": "no-store" });
       res.end(body);
     };
-    if (req.method === "GET" && (req.url === "/" || req.url === "/index.html")) return send(200, "text/html; charset=utf-8", page);
+    // Campaign links carry a query (?utm_source=...): the page is served whatever it says.
+    const pathname = new URL(req.url, "http://demo.invalid").pathname;
+    if (req.method === "GET" && (pathname === "/" || pathname === "/index.html")) return send(200, "text/html; charset=utf-8", page);
     if (req.method === "GET" && req.url === "/inbox.json") return send(200, "application/json", JSON.stringify(inbox));
     if (req.method === "POST" && req.url === "/inbox/webhook") {
       let body = "";

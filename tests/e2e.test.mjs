@@ -77,6 +77,42 @@ test("a visitor asks for sales, fills the form in the chat, and the webhook gets
   await page.close();
 });
 
+test("a lead captured in the browser keeps the visit: landing page, UTM, the page it came from", async () => {
+  await seedWithWebhook(receiver.url + "/hook");
+  const page = await browser.newPage();
+  // The visit lands with UTM parameters, then moves to another page of the site: the lead
+  // keeps the first touch and the page where the form was filled.
+  const landing = `${site.url}/?utm_source=newsletter&utm_medium=email&utm_campaign=fall%20launch`;
+  await page.goto(landing);
+  await page.goto(site.url + "/?page=pricing");
+  await page.locator(".lf-bubble").click();
+  await page.locator(".lf-chip", { hasText: "Talk to sales" }).click();
+  const form = await fillContactForm(page, { name: "Ada Lovelace", email: "Ada@Example.com", message: "Hi" });
+  await form.locator(".lf-submit").click();
+  const success = page.locator(".lf-success");
+  await success.waitFor();
+  const submissionId = await success.getAttribute("data-submission-id");
+  const { body } = await stack.owner("GET", `/v1/submissions/${submissionId}`);
+  const leadId = body.submission.leadId;
+  assert.match(leadId, /^lead_[0-9a-f]{24}$/);
+  const { status, body: detail } = await stack.owner("GET", `/v1/leads/${leadId}`);
+  assert.equal(status, 200);
+  const lead = detail.lead;
+  assert.equal(lead.source, "widget");
+  assert.equal(lead.email, "Ada@Example.com");
+  assert.equal(lead.firstName, "Ada");
+  assert.equal(lead.lastName, "Lovelace");
+  assert.deepEqual(lead.customFields, { message: "Hi" });
+  assert.equal(lead.attribution.landingPage, landing);
+  assert.equal(lead.attribution.pageUrl, site.url + "/?page=pricing");
+  assert.deepEqual(lead.attribution.utm, { source: "newsletter", medium: "email", campaign: "fall launch", term: null, content: null });
+  assert.deepEqual(Object.keys(lead.geo).sort(), ["city", "country", "region", "timezone"]);
+  assert.equal(detail.submissions[0].id, submissionId);
+  assert.deepEqual(detail.conversationIds, [body.submission.conversationId]);
+  assert.deepEqual(detail.activity.map((a) => [a.type, a.by]), [["created", "visitor"]]);
+  await page.close();
+});
+
 test("the demo's own inbox shows the delivered lead on the page", async () => {
   await seedWithWebhook(site.inboxUrl);
   const { page } = await openDemo();
