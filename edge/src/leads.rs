@@ -21,7 +21,7 @@ use serde_json::{Map, Value};
 use worker::{D1Database, D1PreparedStatement, Env};
 
 /// How often a write that lost a race is tried again before giving up.
-const TRIES: usize = 3;
+pub const TRIES: usize = 5;
 
 /// What a submission tells about its lead.
 pub struct Capture<'a> {
@@ -50,8 +50,8 @@ pub async fn plan_capture(env: &Env, db: &D1Database, capture: &Capture<'_>) -> 
     let (contact, custom_fields) = pipeline::extract(&capture.tool.fields, capture.form_data);
     let existing = leads::find_match(db, capture.agent_id, &contact).await?;
     let event = LeadEvent::Captured {
-        contact,
-        custom_fields,
+        contact: contact.clone(),
+        custom_fields: custom_fields.clone(),
     };
     let (state, trail) = pipeline::apply(
         existing.as_ref().map(|l| &l.state),
@@ -98,7 +98,7 @@ pub async fn plan_capture(env: &Env, db: &D1Database, capture: &Capture<'_>) -> 
                 updated_at: capture.now,
                 ..found
             };
-            let update = leads::update(db, &lead)?;
+            let update = leads::absorb(db, &lead, &contact, &custom_fields)?;
             (lead, update)
         }
     };
@@ -118,7 +118,8 @@ pub async fn plan_capture(env: &Env, db: &D1Database, capture: &Capture<'_>) -> 
     })
 }
 
-/// Applies an owner's change to a lead and commits it; the lead as it now stands.
+/// Applies an owner's change to a lead and commits it; the lead as it now stands. A write
+/// that lost a race to another reads again after a short random pause.
 pub async fn change(
     env: &Env,
     db: &D1Database,
@@ -151,7 +152,7 @@ pub async fn change(
                     ..lead
                 });
             }
-            Err(err) if leads::is_write_conflict(&err) => continue,
+            Err(err) if leads::is_write_conflict(&err) => backoff().await,
             Err(err) => return Err(err.into()),
         }
     }
@@ -243,6 +244,12 @@ async fn events_outbox(
         &schedule,
         now,
     )?)
+}
+
+/// A random pause of 5 to 50 ms, so writers that collided do not collide again.
+pub async fn backoff() {
+    let ms = 5 + u64::from(random_bytes::<1>()[0]) % 46;
+    worker::Delay::from(std::time::Duration::from_millis(ms)).await;
 }
 
 /// `lead_` + the time in 12 hex digits + 12 random ones: ids that sort by creation.

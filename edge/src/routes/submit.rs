@@ -144,7 +144,7 @@ pub async fn submit(mut req: Request, env: &Env, origin: Option<&str>) -> ApiRes
                 delivery::enqueue_all(env, &write.messages, 0).await;
                 break (write.lead.id, messages);
             }
-            Err(err) if tries < 3 && stored_leads::is_write_conflict(&err) => continue,
+            Err(err) if tries < leads::TRIES && stored_leads::is_write_conflict(&err) => leads::backoff().await,
             Err(err) => {
                 // Two requests with one idempotency key raced: the loser answers with the
                 // winner's result.

@@ -211,6 +211,50 @@ pub fn update(db: &D1Database, lead: &Lead) -> Result<Vec<D1PreparedStatement>> 
     Ok(vec![update, guard(db)?])
 }
 
+/// A later submission laid over a stored lead: the attributes it `carries` replace the
+/// stored ones (latest wins), its custom fields are merged in, and it is counted. One
+/// statement that commutes with any other capture of the same lead, so simultaneous
+/// submissions of one person need no version check; [`guard`] still fails the batch if the
+/// lead was deleted meanwhile. `merged` is the lead as the caller computed it (for what only
+/// Rust computes: the search text, first-touch attribution).
+pub fn absorb(
+    db: &D1Database,
+    merged: &Lead,
+    carries: &Contact,
+    custom_fields: &serde_json::Map<String, serde_json::Value>,
+) -> Result<Vec<D1PreparedStatement>> {
+    let c = carries;
+    let absorb = db
+        .prepare(
+            "UPDATE leads SET email_key = COALESCE(?2, email_key), phone_key = COALESCE(?3, phone_key),
+               name = COALESCE(?4, name), first_name = COALESCE(?5, first_name), last_name = COALESCE(?6, last_name),
+               email = COALESCE(?7, email), phone = COALESCE(?8, phone), company = COALESCE(?9, company),
+               website = COALESCE(?10, website), custom_fields = json_patch(custom_fields, ?11),
+               attribution = ?12, geo = ?13, search = ?14, tool_id = ?15, last_submission_at = ?16,
+               updated_at = ?16, submission_count = submission_count + 1, version = version + 1
+             WHERE id = ?1",
+        )
+        .bind(&[
+            text(&merged.id),
+            opt_text(c.email.as_deref().and_then(email_key).as_deref()),
+            opt_text(c.phone.as_deref().and_then(phone_key).as_deref()),
+            opt_text(c.name.as_deref()),
+            opt_text(c.first_name.as_deref()),
+            opt_text(c.last_name.as_deref()),
+            opt_text(c.email.as_deref()),
+            opt_text(c.phone.as_deref()),
+            opt_text(c.company.as_deref()),
+            opt_text(c.website.as_deref()),
+            text(&serde_json::to_string(custom_fields)?),
+            text(&serde_json::to_string(&merged.attribution)?),
+            text(&serde_json::to_string(&merged.geo)?),
+            text(&merged.state.contact.search_text()),
+            opt_text(merged.tool_id.as_deref()),
+            int(merged.updated_at),
+        ])?;
+    Ok(vec![absorb, guard(db)?])
+}
+
 /// Fails its batch unless the statement before it changed exactly one row.
 fn guard(db: &D1Database) -> Result<D1PreparedStatement> {
     Ok(db.prepare("INSERT OR REPLACE INTO write_guard (id, ok) VALUES (1, changes())"))

@@ -1,0 +1,64 @@
+// Writes that race on one lead, as they do in real use (a double-clicked submit on two
+// forms, two owners moving the same lead): nothing is lost and nothing is counted twice.
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { startStack, contactForm, postJson } from "./support/stack.mjs";
+
+let stack;
+
+before(async () => {
+  stack = await startStack();
+  await stack.owner("POST", "/v1/agents", { id: "agent_race", name: "Race" });
+  const tool = await stack.owner("POST", "/v1/agents/agent_race/tools", contactForm(undefined, { id: "tool_race", name: "race", executionMode: "client", webhookUrl: undefined }));
+  assert.equal(tool.status, 201, JSON.stringify(tool.body));
+});
+
+after(async () => {
+  await stack?.stop();
+});
+
+const submit = (email, message) =>
+  postJson(stack.url + "/form-submissions/submit", {
+    toolId: "tool_race",
+    formData: { name: "Race Person", email, message },
+    fieldsCompleted: ["name", "email", "message"],
+  });
+
+test("submissions of one person at once make one lead that counts them all", async () => {
+  const answers = await Promise.all(Array.from({ length: 8 }, (_, i) => submit(i % 2 ? "RACE@example.com" : "race@example.com ", `m${i}`)));
+  for (const a of answers) assert.equal(a.status, 200, a.text);
+  const leadIds = new Set(answers.map((a) => a.json.leadId));
+  assert.equal(leadIds.size, 1, [...leadIds].join());
+  const [leadId] = leadIds;
+  const { body } = await stack.owner("GET", `/v1/leads/${leadId}`);
+  assert.equal(body.lead.submissionCount, 8);
+  assert.equal(body.submissions.length, 8);
+  assert.deepEqual(body.activity.map((a) => a.type).sort(), ["created", ...Array(7).fill("submitted")].sort());
+  const counters = await stack.owner("GET", "/v1/agents/agent_race/leads/counters");
+  assert.equal(counters.body.total, 1);
+  assert.equal(counters.body.new, 1);
+});
+
+test("owners changing one lead at once lose none of their notes, and counters stay exact", async () => {
+  const { json } = await submit("notes@example.com", "hi");
+  const leadId = json.leadId;
+  const stages = ["contacted", "qualified", "converted", "contacted", "qualified"];
+  const results = await Promise.all(
+    stages.map((stage, i) => stack.owner("PATCH", `/v1/leads/${leadId}`, { stage, note: `note ${i}` })),
+  );
+  const applied = results.filter((r) => r.status === 200).length;
+  for (const r of results) assert.ok([200, 409].includes(r.status), JSON.stringify(r.body));
+  const { body } = await stack.owner("GET", `/v1/leads/${leadId}`);
+  const trail = body.activity.filter((a) => a.type === "stage_changed" || a.type === "note");
+  // Every accepted change is in the trail exactly once (a same-stage move records its note).
+  assert.equal(trail.length, applied);
+  assert.deepEqual(trail.map((a) => a.note).sort(), results.flatMap((r, i) => (r.status === 200 ? [`note ${i}`] : [])).sort());
+  const last = body.activity.filter((a) => a.type === "stage_changed").at(-1);
+  assert.equal(body.lead.stage, last.to);
+  const counters = (await stack.owner("GET", "/v1/agents/agent_race/leads/counters")).body;
+  const list = (await stack.owner("GET", "/v1/agents/agent_race/leads?limit=100")).body.leads;
+  for (const stage of ["new", "contacted", "qualified", "converted", "lost"]) {
+    assert.equal(counters[stage], list.filter((l) => l.stage === stage).length, stage);
+  }
+  assert.equal(counters.total, list.length);
+});
