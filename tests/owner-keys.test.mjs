@@ -62,7 +62,8 @@ after(async () => {
 test("the admin makes a key with scopes; the key is shown once, never listed", async () => {
   const t0 = Date.now();
   const made = await makeKey({ name: "Reader", scopes: ["leads:read"] });
-  assert.deepEqual(Object.keys(made).sort(), ["agents", "createdAt", "id", "key", "name", "prefix", "scopes"]);
+  // The listed shape plus the key itself, which is shown only here.
+  assert.deepEqual(Object.keys(made).sort(), ["agents", "createdAt", "id", "key", "lastUsedAt", "name", "prefix", "revokedAt", "scopes"]);
   assert.equal(made.name, "Reader");
   assert.deepEqual(made.scopes, ["leads:read"]);
   assert.equal(made.agents, null, "no list: every agent");

@@ -19,6 +19,8 @@ pub mod analytics;
 #[cfg(feature = "server")]
 pub mod csv_export;
 #[cfg(feature = "server")]
+pub mod delivery;
+#[cfg(feature = "server")]
 pub mod files;
 #[cfg(feature = "server")]
 pub mod owner;

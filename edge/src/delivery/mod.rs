@@ -19,7 +19,8 @@ use crate::storage::deliveries::{self, AttemptRecord, Delivery};
 use crate::storage::files::Links;
 use crate::storage::submissions::{self, Part};
 use futures_util::future::join_all;
-use leadform_core::retry::{next_delay, queue_delay, verdict, Verdict};
+use leadform_core::delivery::{after_attempt, DeliveryStatus};
+use leadform_core::retry::queue_delay;
 use leadform_core::status::Outcome;
 use serde::{Deserialize, Serialize};
 use worker::{Env, MessageBatch, MessageBuilder, MessageExt, Result};
@@ -141,16 +142,13 @@ async fn settle(env: &Env, delivery: &Delivery, result: attempt::AttemptResult) 
     let db = env.d1(bindings::DB)?;
     let attempt_no = delivery.attempts + 1;
     let now = now_ms();
-    let retry_delay = match verdict(result.answer) {
-        Verdict::Retry => next_delay(&delivery.schedule(), (delivery.round_attempts() + 1) as u32)
-            .map(|d| d.max(result.retry_after_secs.unwrap_or(0))),
-        _ => None,
-    };
-    let (new_status, outcome) = match (verdict(result.answer), retry_delay) {
-        (Verdict::Delivered, _) => ("delivered", Some(Outcome::Succeeded)),
-        (Verdict::Retry, Some(_)) => ("retrying", None),
-        _ => ("failed", Some(Outcome::Failed)),
-    };
+    let after = after_attempt(
+        result.answer,
+        &delivery.schedule(),
+        (delivery.round_attempts() + 1) as u32,
+        result.retry_after_secs,
+    );
+    let retry_delay = after.retry_in_secs;
     let record = AttemptRecord {
         attempt: attempt_no,
         started_at: result.started_at,
@@ -158,16 +156,19 @@ async fn settle(env: &Env, delivery: &Delivery, result: attempt::AttemptResult) 
         latency_ms: result.latency_ms,
         error: result.error.as_deref(),
         response_snippet: result.snippet.as_deref(),
-        new_status,
+        new_status: after.status,
         next_attempt_at: retry_delay.map(|d| now + i64::from(d) * 1000),
     };
     deliveries::record_attempt(&db, &delivery.id, &record, now).await?;
-    if let (Some(outcome), true, Some(submission_id)) =
-        (outcome, delivery.is_primary(), &delivery.submission_id)
-    {
+    if let (Some(success), true, Some(submission_id)) = (
+        after.status.succeeded(),
+        delivery.is_primary(),
+        &delivery.submission_id,
+    ) {
+        let outcome = Outcome::from_success(success);
         submissions::set_outcome(&db, submission_id, Part::Webhook, outcome, None).await?;
     }
-    if new_status == "failed" {
+    if after.status == DeliveryStatus::Failed {
         // The lead stays; the dead-letter consumer records the delivery for replay.
         let msg = DeliveryMessage {
             attempts_made: attempt_no,
@@ -196,7 +197,7 @@ async fn repair_outcome(db: &worker::D1Database, delivery: &Delivery) -> Result<
     let (true, Some(submission_id)) = (delivery.is_primary(), &delivery.submission_id) else {
         return Ok(());
     };
-    let outcome = Outcome::from_success(delivery.status == "delivered");
+    let outcome = Outcome::from_success(delivery.status == DeliveryStatus::Delivered);
     submissions::set_outcome(db, submission_id, Part::Webhook, outcome, None).await?;
     Ok(())
 }

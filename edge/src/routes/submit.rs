@@ -17,6 +17,7 @@ use crate::leads;
 use crate::storage::deliveries::{Delivery, NewDelivery};
 use crate::storage::leads as stored_leads;
 use crate::storage::{deliveries, events, files, submissions, tools};
+use leadform_core::delivery::DeliveryStatus;
 use leadform_core::files::StoredFile;
 use leadform_core::form::{ExecutionMode, FieldKind};
 use leadform_core::lead::Geo;
@@ -144,7 +145,9 @@ pub async fn submit(mut req: Request, env: &Env, origin: Option<&str>) -> ApiRes
                 delivery::enqueue_all(env, &write.messages, 0).await;
                 break (write.lead.id, messages);
             }
-            Err(err) if tries < leads::TRIES && stored_leads::is_write_conflict(&err) => leads::backoff().await,
+            Err(err) if tries < leads::TRIES && stored_leads::is_write_conflict(&err) => {
+                leads::backoff().await
+            }
             Err(err) => {
                 // Two requests with one idempotency key raced: the loser answers with the
                 // winner's result.
@@ -269,9 +272,9 @@ fn answer(
     deliveries: &[Delivery],
 ) -> SubmitOut {
     let result = |d: &Delivery| WebhookResult {
-        success: d.status == "delivered",
+        success: d.status == DeliveryStatus::Delivered,
         error: d.last_error.clone(),
-        pending: matches!(d.status.as_str(), "pending" | "retrying"),
+        pending: !d.status.is_settled(),
     };
     SubmitOut {
         success: true,

@@ -1,4 +1,5 @@
 use super::{int, opt_int, opt_text, text};
+use leadform_core::delivery::DeliveryStatus;
 use serde::{Deserialize, Serialize};
 use worker::{D1Database, D1PreparedStatement, Result};
 
@@ -15,7 +16,7 @@ pub struct Delivery {
     pub lead_id: Option<String>,
     pub kind: String,
     pub target_url: String,
-    pub status: String,
+    pub status: DeliveryStatus,
     pub attempts: i64,
     pub next_attempt_at: Option<i64>,
     /// While an attempt is in flight: until when it holds the delivery.
@@ -38,7 +39,7 @@ pub struct Delivery {
 
 impl Delivery {
     pub fn is_settled(&self) -> bool {
-        matches!(self.status.as_str(), "delivered" | "failed")
+        self.status.is_settled()
     }
 
     /// The tool's own webhook, whose outcome is the submission's webhook part.
@@ -230,7 +231,7 @@ pub struct AttemptRecord<'a> {
     pub latency_ms: i64,
     pub error: Option<&'a str>,
     pub response_snippet: Option<&'a str>,
-    pub new_status: &'a str,
+    pub new_status: DeliveryStatus,
     pub next_attempt_at: Option<i64>,
 }
 
@@ -264,7 +265,7 @@ pub async fn record_attempt(
         )
         .bind(&[
             text(delivery_id),
-            text(rec.new_status),
+            text(rec.new_status.as_str()),
             int(rec.attempt),
             opt_int(rec.next_attempt_at),
             opt_text(rec.error),

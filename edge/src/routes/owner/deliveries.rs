@@ -80,7 +80,7 @@ pub async fn replay_one(caller: &Caller, env: &Env, id: &str) -> ApiResult<Respo
             code: "delivery_in_progress",
             message: format!(
                 "delivery {id} is still {}; replay it once it has settled",
-                current.status
+                current.status.as_str()
             ),
         });
     };

@@ -1,0 +1,131 @@
+//! A delivery's lifecycle, the one place its status changes: `pending` (not tried yet),
+//! `retrying` (tried, the next attempt is scheduled), `delivered`, `failed` (attempts used up
+//! or refused for good). The edge loads a delivery, asks [`after_attempt`] what it becomes,
+//! and writes that with the attempt's log row in one batch.
+
+use crate::retry::{next_delay, verdict, AttemptResult, Verdict};
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum DeliveryStatus {
+    #[default]
+    Pending,
+    Retrying,
+    Delivered,
+    Failed,
+}
+
+impl DeliveryStatus {
+    pub const ALL: [DeliveryStatus; 4] = [
+        DeliveryStatus::Pending,
+        DeliveryStatus::Retrying,
+        DeliveryStatus::Delivered,
+        DeliveryStatus::Failed,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DeliveryStatus::Pending => "pending",
+            DeliveryStatus::Retrying => "retrying",
+            DeliveryStatus::Delivered => "delivered",
+            DeliveryStatus::Failed => "failed",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|s| s.as_str() == text)
+    }
+
+    /// Delivered or failed: no attempt will follow unless the owner replays it.
+    pub fn is_settled(self) -> bool {
+        matches!(self, DeliveryStatus::Delivered | DeliveryStatus::Failed)
+    }
+
+    /// `Some(true)` once delivered, `Some(false)` once failed, `None` while open.
+    pub fn succeeded(self) -> Option<bool> {
+        match self {
+            DeliveryStatus::Delivered => Some(true),
+            DeliveryStatus::Failed => Some(false),
+            DeliveryStatus::Pending | DeliveryStatus::Retrying => None,
+        }
+    }
+}
+
+/// What a delivery becomes after an attempt.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AfterAttempt {
+    pub status: DeliveryStatus,
+    /// Seconds until the next attempt, when one is scheduled.
+    pub retry_in_secs: Option<u32>,
+}
+
+/// The delivery after an attempt that ended with `result`, the `round_attempts`-th of the
+/// current round (this one included), on `schedule`. A retry waits at least as long as the
+/// receiver's `Retry-After` asked.
+pub fn after_attempt(
+    result: AttemptResult,
+    schedule: &[u32],
+    round_attempts: u32,
+    retry_after_secs: Option<u32>,
+) -> AfterAttempt {
+    let (status, retry_in_secs) = match verdict(result) {
+        Verdict::Delivered => (DeliveryStatus::Delivered, None),
+        Verdict::Retry => match next_delay(schedule, round_attempts) {
+            Some(delay) => (
+                DeliveryStatus::Retrying,
+                Some(delay.max(retry_after_secs.unwrap_or(0))),
+            ),
+            None => (DeliveryStatus::Failed, None),
+        },
+        Verdict::Reject => (DeliveryStatus::Failed, None),
+    };
+    AfterAttempt {
+        status,
+        retry_in_secs,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use AttemptResult::*;
+    use DeliveryStatus::*;
+
+    #[test]
+    fn statuses_round_trip() {
+        for status in DeliveryStatus::ALL {
+            assert_eq!(DeliveryStatus::parse(status.as_str()), Some(status));
+            assert_eq!(serde_json::to_value(status).unwrap(), status.as_str());
+        }
+        assert_eq!(Delivered.succeeded(), Some(true));
+        assert_eq!(Failed.succeeded(), Some(false));
+        assert!(!Retrying.is_settled() && !Pending.is_settled());
+    }
+
+    #[test]
+    fn each_attempt_moves_the_delivery_per_the_schedule() {
+        let schedule = [0, 60, 300];
+        let cases = [
+            (Answered(200), 1, None, Delivered, None),
+            (Answered(500), 1, None, Retrying, Some(60)),
+            (Answered(500), 2, None, Retrying, Some(300)),
+            (Answered(500), 3, None, Failed, None),
+            (NoAnswer, 1, None, Retrying, Some(60)),
+            (Answered(429), 1, Some(120), Retrying, Some(120)),
+            (Answered(429), 1, Some(5), Retrying, Some(60)),
+            (Answered(404), 1, None, Failed, None),
+            (Answered(302), 1, None, Failed, None),
+            (NotSent, 1, None, Failed, None),
+            (Answered(204), 3, None, Delivered, None),
+        ];
+        for (result, round, retry_after, status, retry_in) in cases {
+            let after = after_attempt(result, &schedule, round, retry_after);
+            assert_eq!(
+                (after.status, after.retry_in_secs),
+                (status, retry_in),
+                "{result:?} attempt {round}"
+            );
+        }
+    }
+}
