@@ -7,6 +7,11 @@ cd "$ROOT"
 bash scripts/setup.sh
 bash scripts/build.sh
 
+echo "== style (cargo fmt --check, cargo clippy -D warnings)"
+cargo fmt --all --check
+cargo clippy -p leadform-core --all-targets -- -D warnings
+cargo clippy -p leadform-edge -p leadform-widget --target wasm32-unknown-unknown --all-targets -- -D warnings
+
 echo "== core (cargo test)"
 cargo test -p leadform-core
 

@@ -52,6 +52,24 @@ impl DeliveryStatus {
     }
 }
 
+/// Longest wait a receiver's `Retry-After` can ask for: beyond it a receiver could park a
+/// lead for a century (`Retry-After: 4294967295`).
+pub const MAX_RETRY_AFTER_SECS: u32 = 24 * 3600;
+
+/// How far a scheduled retry moves at random: up to a tenth of its delay either way, so
+/// deliveries that failed together (a receiver's outage) do not all come back at once.
+pub const JITTER_PERCENT: u32 = 10;
+
+/// `delay` moved by up to [`JITTER_PERCENT`] either way; `random` is any random number.
+pub fn jittered(delay: u32, random: u32) -> u32 {
+    let spread = delay / 100 * JITTER_PERCENT + delay % 100 * JITTER_PERCENT / 100;
+    if spread == 0 {
+        return delay;
+    }
+    let offset = random % (2 * spread + 1);
+    delay - spread + offset
+}
+
 /// What a delivery becomes after an attempt.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct AfterAttempt {
@@ -61,21 +79,21 @@ pub struct AfterAttempt {
 }
 
 /// The delivery after an attempt that ended with `result`, the `round_attempts`-th of the
-/// current round (this one included), on `schedule`. A retry waits at least as long as the
-/// receiver's `Retry-After` asked.
+/// current round (this one included), on `schedule`. A retry waits its scheduled delay,
+/// jittered with `random`, or longer when the receiver's `Retry-After` asks (up to
+/// [`MAX_RETRY_AFTER_SECS`]).
 pub fn after_attempt(
     result: AttemptResult,
     schedule: &[u32],
     round_attempts: u32,
     retry_after_secs: Option<u32>,
+    random: u32,
 ) -> AfterAttempt {
+    let asked = retry_after_secs.unwrap_or(0).min(MAX_RETRY_AFTER_SECS);
     let (status, retry_in_secs) = match verdict(result) {
         Verdict::Delivered => (DeliveryStatus::Delivered, None),
         Verdict::Retry => match next_delay(schedule, round_attempts) {
-            Some(delay) => (
-                DeliveryStatus::Retrying,
-                Some(delay.max(retry_after_secs.unwrap_or(0))),
-            ),
+            Some(delay) => (DeliveryStatus::Retrying, Some(jittered(delay, random).max(asked))),
             None => (DeliveryStatus::Failed, None),
         },
         Verdict::Reject => (DeliveryStatus::Failed, None),
@@ -104,12 +122,32 @@ mod tests {
     }
 
     #[test]
+    fn retries_spread_by_a_tenth_and_retry_after_is_capped() {
+        for delay in [1, 9, 10, 60, 300, 3_600, 2_592_000] {
+            let spread = delay / 10;
+            let mut seen = std::collections::BTreeSet::new();
+            for random in 0..1_000 {
+                let j = jittered(delay, random);
+                assert!(j >= delay - spread && j <= delay + spread, "{delay} -> {j}");
+                seen.insert(j);
+            }
+            let window = (2 * spread + 1).min(1_000);
+            assert_eq!(seen.len() as u32, window, "the randoms cover the window: {delay}");
+        }
+        assert_eq!(jittered(0, 12345), 0, "an immediate attempt stays immediate");
+        let century = after_attempt(Answered(429), &[0, 60], 1, Some(u32::MAX), 0);
+        assert_eq!(century.retry_in_secs, Some(MAX_RETRY_AFTER_SECS));
+        let day_and_a_bit = after_attempt(Answered(503), &[0, 60], 1, Some(MAX_RETRY_AFTER_SECS + 1), 0);
+        assert_eq!(day_and_a_bit.retry_in_secs, Some(MAX_RETRY_AFTER_SECS));
+    }
+
+    #[test]
     fn each_attempt_moves_the_delivery_per_the_schedule() {
         let schedule = [0, 60, 300];
         let cases = [
             (Answered(200), 1, None, Delivered, None),
             (Answered(500), 1, None, Retrying, Some(60)),
-            (Answered(500), 2, None, Retrying, Some(300)),
+            (Answered(500), 2, None, Retrying, Some(270 + 6)),
             (Answered(500), 3, None, Failed, None),
             (NoAnswer, 1, None, Retrying, Some(60)),
             (Answered(429), 1, Some(120), Retrying, Some(120)),
@@ -120,7 +158,8 @@ mod tests {
             (Answered(204), 3, None, Delivered, None),
         ];
         for (result, round, retry_after, status, retry_in) in cases {
-            let after = after_attempt(result, &schedule, round, retry_after);
+            // random = 6 puts a jittered delay exactly on its schedule (60 -> 54 + 6).
+            let after = after_attempt(result, &schedule, round, retry_after, 6);
             assert_eq!(
                 (after.status, after.retry_in_secs),
                 (status, retry_in),

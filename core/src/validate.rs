@@ -52,6 +52,26 @@ pub fn validate_form(
     Ok(clean)
 }
 
+/// `fieldsCompleted` names fields of the form, each once: anything else would let a caller
+/// grow the stored row (and the analytics counters) without bound.
+pub fn check_fields_completed(fields: &[FieldSpec], completed: &[String]) -> Result<(), FieldError> {
+    for (i, name) in completed.iter().enumerate() {
+        if !fields.iter().any(|f| &f.name == name) {
+            return Err(FieldError::new(
+                "fieldsCompleted",
+                format!("{name:?} is not a field of this form"),
+            ));
+        }
+        if completed[..i].contains(name) {
+            return Err(FieldError::new(
+                "fieldsCompleted",
+                format!("lists {name:?} twice"),
+            ));
+        }
+    }
+    Ok(())
+}
+
 /// Validates one value; `Ok(None)` means an optional field left empty.
 pub fn validate_field(field: &FieldSpec, value: Option<&Value>) -> Result<Option<Value>, FieldError> {
     let fail = |reason: &str| Err(FieldError::new(field.name.as_str(), reason));
@@ -254,6 +274,29 @@ mod tests {
 
     fn data(value: Value) -> Map<String, Value> {
         value.as_object().unwrap().clone()
+    }
+
+    #[test]
+    fn fields_completed_names_each_field_of_the_form_once() {
+        let fields = [
+            field("name", FieldKind::Text, true),
+            field("email", FieldKind::Email, true),
+        ];
+        let list = |names: &[&str]| names.iter().map(|n| n.to_string()).collect::<Vec<_>>();
+        assert!(check_fields_completed(&fields, &list(&["email", "name"])).is_ok());
+        assert!(check_fields_completed(&fields, &list(&[])).is_ok());
+        let twice = check_fields_completed(&fields, &list(&["name", "email", "name"])).unwrap_err();
+        assert_eq!(
+            (twice.field.as_str(), twice.reason.as_str()),
+            ("fieldsCompleted", "lists \"name\" twice")
+        );
+        let flood = vec!["name".to_string(); 120_000];
+        assert_eq!(
+            check_fields_completed(&fields, &flood).unwrap_err().field,
+            "fieldsCompleted"
+        );
+        let unknown = check_fields_completed(&fields, &list(&["phone"])).unwrap_err();
+        assert_eq!(unknown.reason, "\"phone\" is not a field of this form");
     }
 
     #[test]

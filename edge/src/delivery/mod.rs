@@ -147,6 +147,7 @@ async fn settle(env: &Env, delivery: &Delivery, result: attempt::AttemptResult) 
         &delivery.schedule(),
         (delivery.round_attempts() + 1) as u32,
         result.retry_after_secs,
+        u32::from_le_bytes(crate::ids::random_bytes::<4>()),
     );
     let retry_delay = after.retry_in_secs;
     let record = AttemptRecord {

@@ -22,7 +22,7 @@ use leadform_core::files::StoredFile;
 use leadform_core::form::{ExecutionMode, FieldKind};
 use leadform_core::lead::Geo;
 use leadform_core::post_actions::PostAction;
-use leadform_core::validate::{validate_form, FieldError, FILE_TOO_LARGE};
+use leadform_core::validate::{check_fields_completed, validate_form, FILE_TOO_LARGE};
 use leadform_core::wire::{PostActionResult, SubmitIn, SubmitOut, WebhookResult};
 use serde_json::{Map, Value};
 use std::time::Duration;
@@ -45,17 +45,7 @@ pub async fn submit(mut req: Request, env: &Env, origin: Option<&str>) -> ApiRes
             ApiError::InvalidField(e)
         }
     })?;
-    if let Some(unknown) = input
-        .fields_completed
-        .iter()
-        .find(|name| !tool.fields.iter().any(|f| &f.name == *name))
-    {
-        return Err(FieldError::new(
-            "fieldsCompleted",
-            format!("{unknown:?} is not a field of this form"),
-        )
-        .into());
-    }
+    check_fields_completed(&tool.fields, &input.fields_completed)?;
 
     let now = now_ms();
     let submission_id = new_id("sub");

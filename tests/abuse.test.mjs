@@ -1,0 +1,82 @@
+// What one script on the internet could do to an owner through the public endpoints, and
+// what receivers can do to the outbox: each case is refused or bounded (issue: open to the
+// internet). More cases join as the limits land.
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { startStack, startReceiver, contactForm, seedSubmit, postJson } from "./support/stack.mjs";
+
+let stack;
+let receiver;
+
+before(async () => {
+  stack = await startStack({ vars: { RETRY_SCHEDULE_SECS: "0,60" } });
+  receiver = await startReceiver({ respond: () => 429 });
+  receiver.retryAfter = "4294967295";
+  await stack.owner("POST", "/v1/agents", { id: "agent_abuse", name: "Abuse" });
+  const tool = await stack.owner("POST", "/v1/agents/agent_abuse/tools", contactForm(receiver.url + "/hook"));
+  assert.equal(tool.status, 201, JSON.stringify(tool.body));
+});
+
+after(async () => {
+  await receiver?.stop();
+  await stack?.stop();
+});
+
+test("fieldsCompleted holding one field 120,000 times is refused, and nothing is stored", async () => {
+  const before = (await stack.owner("GET", "/v1/agents/agent_abuse/submissions")).body.submissions.length;
+  const flood = seedSubmit({ fieldsCompleted: Array(120_000).fill("name") });
+  const res = await postJson(stack.url + "/form-submissions/submit", flood);
+  assert.equal(res.status, 400, res.text);
+  assert.equal(res.json.error.field, "fieldsCompleted");
+  assert.match(res.json.error.message, /twice/);
+  const twice = await postJson(stack.url + "/form-submissions/submit", seedSubmit({ fieldsCompleted: ["name", "email", "name"] }));
+  assert.equal(twice.status, 400, twice.text);
+  const after = (await stack.owner("GET", "/v1/agents/agent_abuse/submissions")).body.submissions.length;
+  assert.equal(after, before);
+});
+
+test("a receiver's Retry-After of a century parks the delivery for a day at most", async () => {
+  const res = await postJson(stack.url + "/form-submissions/submit", seedSubmit());
+  assert.equal(res.status, 200, res.text);
+  const submitted = Date.now();
+  const body = await stack.waitForStatus(res.json.submissionId, ["pending"]);
+  let delivery = body.deliveries[0].delivery;
+  for (const deadline = Date.now() + 15_000; delivery.status !== "retrying" && Date.now() < deadline; ) {
+    await new Promise((r) => setTimeout(r, 100));
+    delivery = (await stack.owner("GET", `/v1/submissions/${res.json.submissionId}`)).body.deliveries[0].delivery;
+  }
+  assert.equal(delivery.status, "retrying");
+  const waitMs = delivery.nextAttemptAt - submitted;
+  assert.ok(waitMs <= 24 * 3600 * 1000 + 60_000, `parked for ${waitMs} ms`);
+  assert.ok(waitMs >= 24 * 3600 * 1000 - 60_000, `Retry-After up to the cap is honoured: ${waitMs} ms`);
+});
+
+test("after an outage, retries spread out instead of firing at once", async () => {
+  const down = await startReceiver({ respond: () => 500 });
+  try {
+    const made = await stack.owner("POST", "/v1/agents/agent_abuse/tools", contactForm(down.url + "/hook", { id: "tool_down", name: "down" }));
+    assert.equal(made.status, 201, JSON.stringify(made.body));
+    const ids = [];
+    for (let i = 0; i < 12; i++) {
+      const res = await postJson(stack.url + "/form-submissions/submit", seedSubmit({ toolId: "tool_down", formData: { name: `N${i}`, email: `n${i}@example.com` }, fieldsCompleted: [] }));
+      assert.equal(res.status, 200, res.text);
+      ids.push(res.json.submissionId);
+    }
+    const waits = [];
+    for (const id of ids) {
+      let delivery;
+      for (const deadline = Date.now() + 15_000; Date.now() < deadline; await new Promise((r) => setTimeout(r, 100))) {
+        delivery = (await stack.owner("GET", `/v1/submissions/${id}`)).body.deliveries[0].delivery;
+        if (delivery.status === "retrying") break;
+      }
+      assert.equal(delivery.status, "retrying", JSON.stringify(delivery));
+      // Scheduled 60 s after the failed attempt, moved by up to 6 s either way.
+      const wait = delivery.nextAttemptAt - delivery.updatedAt;
+      assert.ok(wait >= 54_000 && wait <= 66_000, `retry in ${wait} ms`);
+      waits.push(Math.round(wait / 1000));
+    }
+    assert.ok(new Set(waits).size >= 4, `retries spread over ${JSON.stringify(waits)}`);
+  } finally {
+    await down.stop();
+  }
+});
