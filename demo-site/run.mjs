@@ -30,6 +30,8 @@ console.log(`
 
   Try:  curl -s -X POST ${edge.url}/form-submissions/submit -H 'Content-Type: application/json' \\
           -d '{"toolId":"tool_contact_form","formData":{"name":"Jane Smith","email":"jane@example.com","message":"I would like to schedule a demo"},"fieldsCompleted":["name","email","message"]}'
+  Leads: curl -s -H "Authorization: Bearer $(grep LEADFORM_API_KEY .dev.vars | cut -d= -f2)" ${edge.url}/v1/agents/${DEMO_AGENT_ID}/leads
+  CSV:   curl -s -H "Authorization: Bearer $(grep LEADFORM_API_KEY .dev.vars | cut -d= -f2)" -o leads.csv "${edge.url}/v1/agents/${DEMO_AGENT_ID}/leads.csv?profile=excel"
   Ctrl-C stops everything.
 `);
 
