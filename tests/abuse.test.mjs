@@ -80,3 +80,50 @@ test("after an outage, retries spread out instead of firing at once", async () =
     await down.stop();
   }
 });
+
+test("rate limits: submissions per client and form, public calls per client, failed owner keys", async () => {
+  const limited = await startStack({ vars: { RATE_LIMITS: "on" } });
+  try {
+    const owner = (method, route, body) => limited.owner(method, route, body);
+    await owner("POST", "/v1/agents", { id: "agent_rl", name: "Limited" });
+    for (const id of ["tool_rl_a", "tool_rl_b"]) {
+      const made = await owner("POST", "/v1/agents/agent_rl/tools", contactForm(undefined, { id, name: id, executionMode: "client" }));
+      assert.equal(made.status, 201, JSON.stringify(made.body));
+    }
+    const submit = (toolId, i) =>
+      postJson(limited.url + "/form-submissions/submit", seedSubmit({ toolId, formData: { name: `R${i}`, email: `r${i}@example.com` }, fieldsCompleted: [] }));
+    // SUBMIT_LIMIT (wrangler.toml): 20 a minute per client and form.
+    const statuses = [];
+    for (let i = 0; i < 21; i++) statuses.push((await submit("tool_rl_a", i)).status);
+    assert.deepEqual(statuses.slice(0, 20), Array(20).fill(200));
+    const refused = await submit("tool_rl_a", 99);
+    assert.equal(refused.status, 429, refused.text);
+    assert.equal(refused.headers.get("retry-after"), "60");
+    assert.equal(refused.json.error.code, "rate_limited");
+    // Another form of the owner still takes this client's lead.
+    assert.equal((await submit("tool_rl_b", 100)).status, 200);
+    const leads = (await owner("GET", "/v1/agents/agent_rl/leads/counters")).body;
+    assert.equal(leads.total, 21, "what was refused was not stored");
+
+    // Failed owner-key checks: 10 a minute per client, then 429 instead of 401.
+    const wrong = [];
+    for (let i = 0; i < 11; i++) {
+      const res = await fetch(limited.url + "/v1/agents/agent_rl/leads", { headers: { Authorization: `Bearer wrong-${i}` } });
+      wrong.push(res.status);
+    }
+    assert.deepEqual(wrong, [...Array(10).fill(401), 429]);
+
+    // WIDGET_LIMIT: 120 public calls a minute per client and agent (the 22 submits above
+    // count too, as "public"); the config call names its agent.
+    let configStatus = 200;
+    let calls = 0;
+    while (configStatus === 200 && calls < 200) {
+      configStatus = (await fetch(limited.url + "/widget/config?agentId=agent_rl")).status;
+      calls += 1;
+    }
+    assert.equal(configStatus, 429);
+    assert.equal(calls, 121);
+  } finally {
+    await limited.stop();
+  }
+});

@@ -5,12 +5,24 @@
 use crate::clock::now_ms;
 use crate::config;
 use crate::error::{ApiError, ApiResult};
+use crate::limits::{self, Limit};
 use crate::storage::keys;
 use leadform_core::access::{key_hash, Denied, Need, Principal};
 use subtle::ConstantTimeEq;
 use worker::{D1Database, Env, Request};
 
+/// The caller, or 401; past a few failed checks a minute from one address, 429.
 pub async fn authenticate(req: &Request, env: &Env, db: &D1Database) -> ApiResult<Principal> {
+    match principal(req, env, db).await {
+        Err(ApiError::Unauthorized) => {
+            limits::check(env, Limit::AuthFailure, &limits::client(req), "owner").await?;
+            Err(ApiError::Unauthorized)
+        }
+        other => other,
+    }
+}
+
+async fn principal(req: &Request, env: &Env, db: &D1Database) -> ApiResult<Principal> {
     let given = req
         .headers()
         .get("Authorization")

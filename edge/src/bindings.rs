@@ -35,3 +35,9 @@ pub const MAILCHIMP_API_KEY: &str = "MAILCHIMP_API_KEY";
 pub const CONVERSATION_URL: &str = "CONVERSATION_URL_TEMPLATE";
 /// How late (seconds) a due delivery must be before the cron sweep re-enqueues it.
 pub const SWEEP_GRACE: &str = "SWEEP_GRACE_SECS";
+/// Rate limiters (wrangler.toml `[[ratelimits]]`).
+pub const WIDGET_LIMIT: &str = "WIDGET_LIMIT";
+pub const SUBMIT_LIMIT: &str = "SUBMIT_LIMIT";
+pub const AUTH_FAIL_LIMIT: &str = "AUTH_FAIL_LIMIT";
+/// "off" skips the rate limits: only for load tests on one's own machine (default "on").
+pub const RATE_LIMITS: &str = "RATE_LIMITS";

@@ -85,3 +85,8 @@ pub fn sweep_grace_ms(env: &Env) -> i64 {
         .unwrap_or(60)
         * 1000
 }
+
+/// Whether the rate limits apply ("off" only for load tests on one's own machine).
+pub fn rate_limits_on(env: &Env) -> bool {
+    var(env, bindings::RATE_LIMITS).is_none_or(|v| v != "off")
+}

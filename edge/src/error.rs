@@ -32,6 +32,10 @@ pub enum ApiError {
         code: &'static str,
         message: String,
     },
+    /// Over a rate limit (see `limits`): try again after this long.
+    RateLimited {
+        retry_after_secs: u32,
+    },
     /// Something on our side; the message is logged, the caller sees a generic one.
     Internal(String),
 }
@@ -49,6 +53,7 @@ impl ApiError {
             ApiError::Unauthorized => 401,
             ApiError::OriginNotAllowed(_) | ApiError::Forbidden { .. } => 403,
             ApiError::Conflict { .. } => 409,
+            ApiError::RateLimited { .. } => 429,
             ApiError::Internal(_) => 500,
         }
     }
@@ -77,6 +82,11 @@ impl ApiError {
                 format!("pages on {origin} may not use this agent (see allowedOrigins)"),
                 None,
             ),
+            ApiError::RateLimited { retry_after_secs } => (
+                "rate_limited",
+                format!("too many requests from this address; try again in {retry_after_secs} seconds"),
+                None,
+            ),
             ApiError::Internal(_) => (
                 "internal",
                 "something went wrong on our side; please try again".into(),
@@ -98,7 +108,13 @@ impl ApiError {
             success: false,
             error: self.body(),
         };
-        Ok(Response::from_json(&out)?.with_status(self.status()))
+        let response = Response::from_json(&out)?.with_status(self.status());
+        if let ApiError::RateLimited { retry_after_secs } = &self {
+            response
+                .headers()
+                .set("Retry-After", &retry_after_secs.to_string())?;
+        }
+        Ok(response)
     }
 }
 

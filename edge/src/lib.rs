@@ -15,6 +15,7 @@ mod error;
 mod http;
 mod ids;
 mod leads;
+mod limits;
 mod routes;
 mod storage;
 

@@ -18,6 +18,9 @@ export async function startStack({ vars = {}, cronEveryMs } = {}) {
     LEADFORM_API_KEY: apiKey,
     ALLOW_LOOPBACK_WEBHOOKS: "true",
     PUBLIC_URL: `http://127.0.0.1:${port}`,
+    // Most tests make hundreds of calls from one address; the limits have tests of their
+    // own (tests/abuse.test.mjs), which turn them on.
+    RATE_LIMITS: "off",
     ...vars,
   };
   await writeFile(envFile, Object.entries(settings).map(([k, v]) => `${k}=${v}`).join("\n") + "\n");

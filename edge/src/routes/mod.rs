@@ -12,7 +12,8 @@ mod widget_config;
 
 use crate::bindings;
 use crate::error::{ApiError, ApiResult};
-use crate::http::cors_headers;
+use crate::http::{cors_headers, query_param};
+use crate::limits::{self, Limit};
 use crate::storage::agents;
 use crate::storage::tools::{self, Tool};
 use worker::{D1Database, Env, Method, Request, Response, Result};
@@ -25,19 +26,9 @@ pub async fn handle(req: Request, env: Env) -> Result<Response> {
     let widget_route = matches!(segments.as_slice(), ["widget", ..] | ["form-submissions", ..]);
     let preflight = method == Method::Options;
 
-    let result = match (method.clone(), segments.as_slice()) {
-        (Method::Options, _) if widget_route => Ok(Response::empty()?.with_status(204)),
-        (Method::Get, ["widget", "config"]) => widget_config::get(&req, &env, origin.as_deref()).await,
-        (Method::Post, ["form-submissions", "submit"]) => submit::submit(req, &env, origin.as_deref()).await,
-        (Method::Post, ["form-submissions", "client-result"]) => {
-            client_result::record(req, &env, origin.as_deref()).await
-        }
-        (Method::Post, ["form-submissions", "events"]) => events::record(req, &env, origin.as_deref()).await,
-        (Method::Get, ["form-submissions", "analytics"]) => analytics::get(&req, &env).await,
-        (Method::Get, ["files", submission_id, field]) => files::get(&req, &env, submission_id, field).await,
-        (_, ["v1", rest @ ..]) => owner::handle(req, &env, method, rest).await,
-        (Method::Get, [""]) => Ok(Response::ok("leadform edge: see README for the API")?),
-        _ => Err(ApiError::not_found("route", format!("{method:?} {path}"))),
+    let result = match limit_public(&req, &env, widget_route && !preflight).await {
+        Ok(()) => route(req, &env, origin.as_deref(), &method, &path, &segments).await,
+        Err(refused) => Err(refused),
     };
     // Every widget handler checks the origin against its own agent (`check_origin`), so a
     // success already vouches for it; preflights and errors ask whether any agent allows it.
@@ -49,6 +40,43 @@ pub async fn handle(req: Request, env: Env) -> Result<Response> {
         }
     }
     Ok(response)
+}
+
+/// The route table: the whole API at a glance.
+async fn route(
+    req: Request,
+    env: &Env,
+    origin: Option<&str>,
+    method: &Method,
+    path: &str,
+    segments: &[&str],
+) -> ApiResult<Response> {
+    match (method.clone(), segments) {
+        (Method::Options, ["widget", ..] | ["form-submissions", ..]) => {
+            Ok(Response::empty()?.with_status(204))
+        }
+        (Method::Get, ["widget", "config"]) => widget_config::get(&req, env, origin).await,
+        (Method::Post, ["form-submissions", "submit"]) => submit::submit(req, env, origin).await,
+        (Method::Post, ["form-submissions", "client-result"]) => {
+            client_result::record(req, env, origin).await
+        }
+        (Method::Post, ["form-submissions", "events"]) => events::record(req, env, origin).await,
+        (Method::Get, ["form-submissions", "analytics"]) => analytics::get(&req, env).await,
+        (Method::Get, ["files", submission_id, field]) => files::get(&req, env, submission_id, field).await,
+        (_, ["v1", rest @ ..]) => owner::handle(req, env, method.clone(), rest).await,
+        (Method::Get, [""]) => Ok(Response::ok("leadform edge: see README for the API")?),
+        _ => Err(ApiError::not_found("route", format!("{method:?} {path}"))),
+    }
+}
+
+/// Every public widget call counts against the widget limit before anything is read: per
+/// client address and the agent it names (the config call), else per address.
+async fn limit_public(req: &Request, env: &Env, public: bool) -> ApiResult<()> {
+    if !public {
+        return Ok(());
+    }
+    let scope = query_param(req, "agentId").unwrap_or_else(|| "public".into());
+    limits::check(env, Limit::Widget, &limits::client(req), &scope).await
 }
 
 /// The tool a widget call names, once its agent allows the calling page. Calls without an

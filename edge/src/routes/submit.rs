@@ -14,6 +14,7 @@ use crate::error::{ApiError, ApiResult};
 use crate::http::json_body;
 use crate::ids::new_id;
 use crate::leads;
+use crate::limits::{self, Limit};
 use crate::storage::deliveries::{Delivery, NewDelivery};
 use crate::storage::leads as stored_leads;
 use crate::storage::{deliveries, events, files, submissions, tools};
@@ -30,6 +31,8 @@ use worker::{D1Database, Delay, Env, Request, Response};
 
 pub async fn submit(mut req: Request, env: &Env, origin: Option<&str>) -> ApiResult<Response> {
     let input = SubmitIn::from_json(&json_body(&mut req).await?)?;
+    // Each submission fans out to the owner's CRM, Slack, inbox...: few per client and form.
+    limits::check(env, Limit::Submit, &limits::client(&req), &input.tool_id).await?;
     let db = env.d1(bindings::DB)?;
     let tool = widget_tool(&db, &input.tool_id, origin).await?;
 
