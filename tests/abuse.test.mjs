@@ -127,3 +127,37 @@ test("rate limits: submissions per client and form, public calls per client, fai
     await limited.stop();
   }
 });
+
+test("bodies are capped while they are read, chunked ones too", async () => {
+  // A chunked body (no Content-Length) of 40 MB of JSON-ish bytes, sent piece by piece.
+  const chunk = new TextEncoder().encode("x".repeat(1024 * 1024));
+  let sent = 0;
+  const body = new ReadableStream({
+    pull(controller) {
+      if (sent === 0) controller.enqueue(new TextEncoder().encode('{"toolId":"tool_contact_form","pad":"'));
+      if (sent >= 40) return controller.close();
+      sent += 1;
+      controller.enqueue(chunk);
+    },
+  });
+  const res = await fetch(stack.url + "/form-submissions/submit", {
+    method: "POST",
+    headers: { "Content-Type": "application/json" },
+    body,
+    duplex: "half",
+  });
+  assert.equal(res.status, 413);
+  const answer = await res.json();
+  assert.equal(answer.error.code, "payload_too_large");
+  assert.equal(answer.error.field, "body");
+  // The small widget calls take far less: an event is a few hundred bytes.
+  const big = await postJson(stack.url + "/form-submissions/events", { toolId: "tool_contact_form", displayId: "d1", type: "impression", pad: "x".repeat(70_000) });
+  assert.equal(big.status, 413, big.text);
+  // An owner body over 1 MB is refused before it is parsed.
+  const huge = await stack.owner("PATCH", "/v1/agents/agent_abuse", { greeting: "x".repeat(1_100_000) });
+  assert.equal(huge.status, 413);
+  // Within the body limit, every free-text setting has its own cap, named in the error.
+  const long = await stack.owner("PATCH", "/v1/agents/agent_abuse", { greeting: "x".repeat(5_000) });
+  assert.equal(long.status, 400);
+  assert.equal(long.body.error.field, "greeting");
+});

@@ -52,7 +52,7 @@ async function submit(request, env) {
       body.attribution == null ? null : JSON.stringify(body.attribution),
     )
     .run();
-  if (inserted.meta.changes !== 1) return fail(404, "not_found", `tool ${toolId} not found`, "toolId");
+  if (!inserted.meta.changes) return fail(404, "not_found", `tool ${toolId} not found`, "toolId");
   await env.SUBMISSIONS.send({ submissionId: id });
   return json({ success: true, submissionId: id, executionMode: "client" });
 }

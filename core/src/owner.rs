@@ -25,9 +25,59 @@ pub struct AgentIn {
     pub lost_reasons: Option<Vec<String>>,
 }
 
+/// How long each free-text setting may be, and how many items a list may hold: what an
+/// owner would ever need, far below what could fill a row or slow a widget.
+pub mod caps {
+    pub const NAME: usize = 100;
+    pub const TITLE: usize = 200;
+    pub const MESSAGE: usize = 2_000;
+    pub const LABEL: usize = 200;
+    pub const URL: usize = 2_000;
+    pub const QUICK_REPLIES: usize = 10;
+    pub const ORIGINS: usize = 50;
+    pub const FIELDS: usize = 50;
+    pub const OPTIONS: usize = 100;
+    pub const TRIGGERS: usize = 50;
+    pub const POST_ACTIONS: usize = 10;
+    pub const RECIPIENTS: usize = 20;
+    pub const HEADERS: usize = 20;
+    pub const TEMPLATE: usize = 4_000;
+}
+
+/// `text` at most `max` characters, else an error naming `field`.
+pub fn cap(field: &str, text: &str, max: usize) -> Result<(), FieldError> {
+    if text.chars().count() > max {
+        return Err(FieldError::new(
+            field,
+            format!("must be at most {max} characters"),
+        ));
+    }
+    Ok(())
+}
+
+/// A list of at most `max` items, each at most `item_max` characters.
+fn cap_list(field: &str, items: &[String], max: usize, item_max: usize) -> Result<(), FieldError> {
+    if items.len() > max {
+        return Err(FieldError::new(field, format!("must list at most {max} items")));
+    }
+    for (i, item) in items.iter().enumerate() {
+        cap(&format!("{field}[{i}]"), item, item_max)?;
+    }
+    Ok(())
+}
+
 impl AgentIn {
     pub fn check(&self) -> Result<(), FieldError> {
         check_id(self.id.as_deref(), "agent_")?;
+        cap("name", &self.name, caps::NAME)?;
+        cap("greeting", &self.greeting, caps::MESSAGE)?;
+        cap_list(
+            "quickReplies",
+            &self.quick_replies,
+            caps::QUICK_REPLIES,
+            caps::LABEL,
+        )?;
+        cap_list("allowedOrigins", &self.allowed_origins, caps::ORIGINS, caps::URL)?;
         if self.name.trim().is_empty() {
             return Err(FieldError::new("name", "is required"));
         }
@@ -110,8 +160,44 @@ impl ToolIn {
         if self.fields.is_empty() {
             return Err(FieldError::new("fields", "must list at least one field"));
         }
+        if let Some(title) = &self.title {
+            cap("title", title, caps::TITLE)?;
+        }
+        cap("description", &self.description, caps::MESSAGE)?;
+        if let Some(message) = &self.success_message {
+            cap("successMessage", message, caps::MESSAGE)?;
+        }
+        cap("dismissMessage", &self.dismiss_message, caps::MESSAGE)?;
+        cap_list("triggers", &self.triggers, caps::TRIGGERS, caps::LABEL)?;
+        if self.fields.len() > caps::FIELDS {
+            return Err(FieldError::new(
+                "fields",
+                format!("must list at most {} fields", caps::FIELDS),
+            ));
+        }
+        if self.post_actions.len() > caps::POST_ACTIONS {
+            return Err(FieldError::new(
+                "postActions",
+                format!("must list at most {} actions", caps::POST_ACTIONS),
+            ));
+        }
+        if let Some(url) = &self.webhook_url {
+            cap("webhookUrl", url, caps::URL)?;
+        }
         for (i, field) in self.fields.iter().enumerate() {
             let at = |reason: &str| FieldError::new(format!("fields[{i}]"), reason);
+            cap(&format!("fields[{i}].name"), &field.name, caps::NAME)?;
+            for (key, text) in [("label", &field.label), ("placeholder", &field.placeholder)] {
+                if let Some(text) = text {
+                    cap(&format!("fields[{i}].{key}"), text, caps::LABEL)?;
+                }
+            }
+            cap_list(
+                &format!("fields[{i}].options"),
+                &field.options,
+                caps::OPTIONS,
+                caps::LABEL,
+            )?;
             if field.name.trim().is_empty() {
                 return Err(at("needs a name"));
             }
@@ -274,6 +360,74 @@ mod tests {
 
     fn tool(value: serde_json::Value) -> ToolIn {
         serde_json::from_value(value).unwrap()
+    }
+
+    #[test]
+    fn every_free_text_setting_is_capped_and_the_error_names_it() {
+        let base = || json!({"name": "f", "fields": [{"name": "email", "type": "email"}], "executionMode": "client"});
+        let long = |n: usize| "x".repeat(n);
+        let cases: Vec<(Box<dyn Fn(&mut serde_json::Value)>, &str)> = vec![
+            (Box::new(|t| t["title"] = json!(long(caps::TITLE + 1))), "title"),
+            (
+                Box::new(|t| t["description"] = json!(long(caps::MESSAGE + 1))),
+                "description",
+            ),
+            (
+                Box::new(|t| t["successMessage"] = json!(long(caps::MESSAGE + 1))),
+                "successMessage",
+            ),
+            (
+                Box::new(|t| t["triggers"] = json!(vec!["a"; caps::TRIGGERS + 1])),
+                "triggers",
+            ),
+            (
+                Box::new(|t| t["fields"][0]["label"] = json!(long(caps::LABEL + 1))),
+                "fields[0].label",
+            ),
+            (
+                Box::new(|t| t["fields"][0]["options"] = json!([long(caps::LABEL + 1)])),
+                "fields[0].options[0]",
+            ),
+            (
+                Box::new(
+                    |t| t["postActions"] = json!([{"type": "webhook", "url": "https://x.example/h", "headers": {"X-Team": "a\r\nInjected: 1"}}]),
+                ),
+                "postActions[0].headers.X-Team",
+            ),
+            (
+                Box::new(
+                    |t| t["postActions"] = json!([{"type": "slack", "webhookUrl": "https://hooks.example/s", "messageTemplate": long(caps::TEMPLATE + 1)}]),
+                ),
+                "postActions[0].messageTemplate",
+            ),
+        ];
+        for (mutate, field) in cases {
+            let mut value = base();
+            mutate(&mut value);
+            assert_eq!(
+                tool(value.clone()).check(false).unwrap_err().field,
+                field,
+                "{value}"
+            );
+        }
+        assert!(tool(base()).check(false).is_ok());
+        let agent = |value: serde_json::Value| serde_json::from_value::<AgentIn>(value).unwrap().check();
+        assert_eq!(
+            agent(json!({"name": long(caps::NAME + 1)})).unwrap_err().field,
+            "name"
+        );
+        assert_eq!(
+            agent(json!({"name": "a", "greeting": long(caps::MESSAGE + 1)}))
+                .unwrap_err()
+                .field,
+            "greeting"
+        );
+        assert_eq!(
+            agent(json!({"name": "a", "quickReplies": vec!["hi"; caps::QUICK_REPLIES + 1]}))
+                .unwrap_err()
+                .field,
+            "quickReplies"
+        );
     }
 
     #[test]

@@ -67,10 +67,35 @@ impl PostAction {
         let url_check = |name: &str, url: &str| {
             check_webhook_url(url, allow_loopback).map_err(|e| FieldError::new(field(name), e.reason))
         };
+        use crate::owner::{cap, caps};
         match self {
-            PostAction::Slack { webhook_url, .. } => url_check("webhookUrl", webhook_url),
+            PostAction::Slack {
+                webhook_url,
+                message_template,
+            } => {
+                cap(
+                    &field("messageTemplate"),
+                    message_template.as_deref().unwrap_or(""),
+                    caps::TEMPLATE,
+                )?;
+                url_check("webhookUrl", webhook_url)
+            }
             PostAction::Webhook { url, headers } => {
                 url_check("url", url)?;
+                if headers.len() > caps::HEADERS {
+                    return Err(FieldError::new(
+                        field("headers"),
+                        format!("must hold at most {} headers", caps::HEADERS),
+                    ));
+                }
+                // Checked here, not when sending: a value fetch would refuse (a line break,
+                // a control character) must never fail a lead's delivery later.
+                if let Some((h, _)) = headers.iter().find(|(_, v)| !is_header_value(v)) {
+                    return Err(FieldError::new(
+                        field(&format!("headers.{h}")),
+                        "must be printable text of at most 1,000 characters, on one line",
+                    ));
+                }
                 match headers.keys().find(|h| !is_settable_header(h)) {
                     Some(h) => Err(FieldError::new(
                         field("headers"),
@@ -81,7 +106,14 @@ impl PostAction {
                     None => Ok(()),
                 }
             }
-            PostAction::Email { recipients, .. } => {
+            PostAction::Email { recipients, subject } => {
+                cap(&field("subject"), subject.as_deref().unwrap_or(""), caps::TITLE)?;
+                if recipients.len() > caps::RECIPIENTS {
+                    return Err(FieldError::new(
+                        field("recipients"),
+                        format!("must list at most {} addresses", caps::RECIPIENTS),
+                    ));
+                }
                 if recipients.is_empty() {
                     return Err(FieldError::new(
                         field("recipients"),
@@ -113,6 +145,10 @@ fn plain_id(field: &str, id: &str) -> Result<(), FieldError> {
     } else {
         Err(FieldError::new(field, "must be an id of letters, digits, - or _"))
     }
+}
+
+fn is_header_value(value: &str) -> bool {
+    value.len() <= 1_000 && value.bytes().all(|b| b == b'\t' || (b' '..=b'~').contains(&b))
 }
 
 fn is_settable_header(name: &str) -> bool {

@@ -34,6 +34,10 @@ impl fmt::Display for FieldError {
     }
 }
 
+/// Most text (every value but files) one submission may carry, unless the form's own
+/// `maxLength`s add up to more: an owner who asks for long answers gets them.
+pub const DEFAULT_MAX_FORM_TEXT: usize = 64 * 1024;
+
 /// Validates every field and returns the cleaned data (strings trimmed, numbers parsed,
 /// empty optional fields dropped), or the first field at fault in form order.
 pub fn validate_form(
@@ -48,6 +52,27 @@ pub fn validate_form(
         if let Some(value) = validate_field(field, data.get(&field.name))? {
             clean.insert(field.name.clone(), value);
         }
+    }
+    let configured: usize = fields
+        .iter()
+        .filter_map(|f| f.max_length)
+        .map(|n| n as usize)
+        .sum();
+    let cap = DEFAULT_MAX_FORM_TEXT.max(configured);
+    let text: usize = fields
+        .iter()
+        .filter(|f| f.kind != FieldKind::File)
+        .filter_map(|f| clean.get(&f.name))
+        .map(|v| match v {
+            Value::String(s) => s.len(),
+            other => other.to_string().len(),
+        })
+        .sum();
+    if text > cap {
+        return Err(FieldError::new(
+            "formData",
+            format!("holds {text} bytes of text; at most {cap} are accepted"),
+        ));
     }
     Ok(clean)
 }
@@ -274,6 +299,28 @@ mod tests {
 
     fn data(value: Value) -> Map<String, Value> {
         value.as_object().unwrap().clone()
+    }
+
+    #[test]
+    fn the_whole_form_s_text_is_capped_unless_its_fields_ask_for_more() {
+        let many: Vec<FieldSpec> = (0..10)
+            .map(|i| field(&format!("t{i}"), FieldKind::Textarea, false))
+            .collect();
+        let full = |len: usize| {
+            let mut data = Map::new();
+            for f in &many {
+                data.insert(f.name.clone(), Value::String("x".repeat(len)));
+            }
+            data
+        };
+        assert!(validate_form(&many, &full(6_000)).is_ok());
+        let err = validate_form(&many, &full(7_000)).unwrap_err();
+        assert_eq!(err.field, "formData");
+        let mut long = many.clone();
+        for f in &mut long {
+            f.max_length = Some(9_000);
+        }
+        assert!(validate_form(&long, &full(9_000)).is_ok(), "maxLength wins");
     }
 
     #[test]

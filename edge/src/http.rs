@@ -1,31 +1,46 @@
 //! Small request/response helpers shared by the routes.
 
 use crate::error::{ApiError, ApiResult};
+use futures_util::StreamExt;
 use serde::Serialize;
 use serde_json::Value;
 use worker::{Headers, Request, Response};
 
-/// Largest body accepted: a few files of 5 MB each, base64-encoded, plus the text fields.
-const MAX_BODY_BYTES: usize = 32 * 1024 * 1024;
+/// Largest submission body: a few files of 5 MB each, base64-encoded, plus the text fields.
+pub const SUBMIT_BODY_BYTES: usize = 32 * 1024 * 1024;
+/// Largest owner body (an agent, a form with its fields and post-actions, a lead update).
+pub const BODY_BYTES: usize = 1024 * 1024;
+/// Largest body of the small widget calls (events, client results).
+pub const SMALL_BODY_BYTES: usize = 64 * 1024;
 
-/// Reads the body as JSON; an empty, oversized or malformed body is the caller's error.
-/// A declared length over the limit is refused before anything is read.
+/// Reads the body as JSON, at most [`BODY_BYTES`].
 pub async fn json_body(req: &mut Request) -> ApiResult<Value> {
+    json_body_within(req, BODY_BYTES).await
+}
+
+/// Reads the body as JSON, refusing it (413) as soon as it passes `max` bytes: a declared
+/// length over the limit is refused before anything is read, and a body without one
+/// (chunked) is read piece by piece and dropped at the limit, never held whole.
+pub async fn json_body_within(req: &mut Request, max: usize) -> ApiResult<Value> {
     let declared = req
         .headers()
         .get("Content-Length")
         .ok()
         .flatten()
         .and_then(|v| v.trim().parse::<usize>().ok());
-    if declared.is_some_and(|len| len > MAX_BODY_BYTES) {
-        return Err(too_large());
+    if declared.is_some_and(|len| len > max) {
+        return Err(too_large(max));
     }
-    let bytes = req
-        .bytes()
-        .await
-        .map_err(|e| ApiError::InvalidJson(e.to_string()))?;
-    if bytes.len() > MAX_BODY_BYTES {
-        return Err(too_large());
+    let mut bytes = Vec::with_capacity(declared.unwrap_or(0));
+    let Ok(mut stream) = req.stream() else {
+        return Err(ApiError::InvalidJson("the body is empty".into()));
+    };
+    while let Some(chunk) = stream.next().await {
+        let chunk = chunk.map_err(|e| ApiError::InvalidJson(e.to_string()))?;
+        if bytes.len() + chunk.len() > max {
+            return Err(too_large(max));
+        }
+        bytes.extend_from_slice(&chunk);
     }
     if bytes.iter().all(u8::is_ascii_whitespace) {
         return Err(ApiError::InvalidJson("the body is empty".into()));
@@ -33,8 +48,12 @@ pub async fn json_body(req: &mut Request) -> ApiResult<Value> {
     serde_json::from_slice(&bytes).map_err(|e| ApiError::InvalidJson(e.to_string()))
 }
 
-fn too_large() -> ApiError {
-    let reason = format!("request body is over {} MB", MAX_BODY_BYTES / 1024 / 1024);
+fn too_large(max: usize) -> ApiError {
+    let reason = if max >= 1024 * 1024 {
+        format!("request body is over {} MB", max / 1024 / 1024)
+    } else {
+        format!("request body is over {} KB", max / 1024)
+    };
     ApiError::PayloadTooLarge(leadform_core::validate::FieldError::new("body", reason))
 }
 

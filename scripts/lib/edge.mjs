@@ -33,10 +33,14 @@ export async function freePort() {
   });
 }
 
-/** Applies edge/migrations to the local D1 kept under `persistTo`. Safe to run twice. */
-export async function applyMigrations(persistTo) {
+/**
+ * Applies edge/migrations to the local D1 kept under `persistTo`. Safe to run twice.
+ * `config`: another wrangler.toml (default: the edge's), e.g. bench/baseline's.
+ */
+export async function applyMigrations(persistTo, config) {
   const args = ["d1", "migrations", "apply", "DB", "--local"];
   if (persistTo) args.push("--persist-to", persistTo);
+  if (config) args.push("--config", config);
   await promisify(execFile)(WRANGLER, args, { cwd: ROOT, env: OFFLINE_ENV });
 }
 
@@ -44,13 +48,15 @@ export async function applyMigrations(persistTo) {
  * Starts `wrangler dev` and resolves once it answers. Options: port, persistTo, envFile
  * (a .dev.vars-style file), vars (extra --var KEY:VALUE), log (a function for its output),
  * cronEveryMs (how often to fire the cron trigger, as Cloudflare does every minute:
- * `wrangler dev` never fires crons by itself).
+ * `wrangler dev` never fires crons by itself), config (another wrangler.toml to run instead of
+ * the edge's, e.g. bench/baseline's).
  */
-export async function startEdge({ port, persistTo, envFile, vars = {}, log = () => {}, cronEveryMs = 60_000 } = {}) {
+export async function startEdge({ port, persistTo, envFile, vars = {}, log = () => {}, cronEveryMs = 60_000, config } = {}) {
   port ??= await freePort();
   const args = ["dev", "--ip", "127.0.0.1", "--port", String(port), "--inspector-port", String(await freePort()), "--test-scheduled"];
   args.push("--show-interactive-dev-session=false", "--log-level", "info");
   if (persistTo) args.push("--persist-to", persistTo);
+  if (config) args.push("--config", config);
   if (envFile) args.push("--env-file", envFile);
   for (const [key, value] of Object.entries(vars)) args.push("--var", `${key}:${value}`);
   const child = spawn(WRANGLER, args, { cwd: ROOT, env: OFFLINE_ENV, stdio: ["ignore", "pipe", "pipe"] });

@@ -3,7 +3,7 @@
 use super::widget_tool;
 use crate::bindings;
 use crate::error::{ApiError, ApiResult};
-use crate::http::{json, json_body};
+use crate::http::{json, json_body_within, SMALL_BODY_BYTES};
 use crate::storage::submissions::{self, ClientReport, Part};
 use leadform_core::status::Outcome;
 use leadform_core::validate::FieldError;
@@ -15,7 +15,7 @@ const MAX_MESSAGE_CHARS: usize = 1_000;
 const MAX_DATA_BYTES: usize = 16 * 1024;
 
 pub async fn record(mut req: Request, env: &Env, origin: Option<&str>) -> ApiResult<Response> {
-    let body = json_body(&mut req).await?;
+    let body = json_body_within(&mut req, SMALL_BODY_BYTES).await?;
     let submission_id = match body.get("submissionId") {
         Some(Value::String(id)) if !id.is_empty() => id.clone(),
         _ => return Err(FieldError::new("submissionId", "is required").into()),

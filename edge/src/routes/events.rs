@@ -4,7 +4,7 @@ use super::widget_tool;
 use crate::bindings;
 use crate::clock::now_ms;
 use crate::error::ApiResult;
-use crate::http::{json, json_body};
+use crate::http::{json, json_body_within, SMALL_BODY_BYTES};
 use crate::storage::events;
 use leadform_core::validate::FieldError;
 use serde_json::{json, Value};
@@ -13,7 +13,7 @@ use worker::{Env, Request, Response};
 const KINDS: [&str; 3] = ["impression", "start", "dismiss"];
 
 pub async fn record(mut req: Request, env: &Env, origin: Option<&str>) -> ApiResult<Response> {
-    let body = json_body(&mut req).await?;
+    let body = json_body_within(&mut req, SMALL_BODY_BYTES).await?;
     let text = |key: &str| -> ApiResult<String> {
         match body.get(key) {
             Some(Value::String(s)) if !s.is_empty() && s.len() <= 128 => Ok(s.clone()),

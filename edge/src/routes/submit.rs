@@ -11,7 +11,7 @@ use crate::clock::now_ms;
 use crate::config;
 use crate::delivery::{self, DeliveryMessage};
 use crate::error::{ApiError, ApiResult};
-use crate::http::json_body;
+use crate::http::{json_body_within, SUBMIT_BODY_BYTES};
 use crate::ids::new_id;
 use crate::leads;
 use crate::limits::{self, Limit};
@@ -30,7 +30,7 @@ use std::time::Duration;
 use worker::{D1Database, Delay, Env, Request, Response};
 
 pub async fn submit(mut req: Request, env: &Env, origin: Option<&str>) -> ApiResult<Response> {
-    let input = SubmitIn::from_json(&json_body(&mut req).await?)?;
+    let input = SubmitIn::from_json(&json_body_within(&mut req, SUBMIT_BODY_BYTES).await?)?;
     // Each submission fans out to the owner's CRM, Slack, inbox...: few per client and form.
     limits::check(env, Limit::Submit, &limits::client(&req), &input.tool_id).await?;
     let db = env.d1(bindings::DB)?;

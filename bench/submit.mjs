@@ -1,0 +1,232 @@
+// Submit throughput and latency (issue "Open to the internet", item 10): POST
+// /form-submissions/submit at 1, 8 and 32 concurrent clients against the leadform edge and,
+// in the same run on the same runtime (workerd through `wrangler dev`, local D1 and a local
+// queue), against bench/baseline/worker.js: a minimal JS worker that checks the body, inserts
+// one row into the same `submissions` table (same migrations, indexes and triggers), sends
+// one queue message with its id and answers JSON. Prints requests per second, p50 and p99
+// latency of each, and leadform / baseline at every concurrency. Goal: leadform at least
+// 0.9x the baseline's throughput at every concurrency.
+//
+// Requests are what the widget sends for a client-mode form (`executionMode: "client"`: the
+// answer does not wait for a webhook attempt): a display id as idempotency key, a
+// conversation id, attribution, and the page's Origin (an allowed one). Every submission
+// names its own person (a new email) except one in RETURNING_EVERY, which comes back with
+// the email of an earlier, answered submission (leadform then updates that lead). Both
+// workers run at once, each on a fresh local D1; at each concurrency they take turns
+// (leadform, baseline, baseline, leadform) so a change in the machine's load falls on both.
+import { execFile } from "node:child_process";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { randomBytes } from "node:crypto";
+import { cpus, loadavg, tmpdir } from "node:os";
+import path from "node:path";
+import { promisify } from "node:util";
+import { ROOT, OFFLINE_ENV, applyMigrations, startEdge } from "../scripts/lib/edge.mjs";
+
+const CONCURRENCIES = [1, 8, 32];
+/** Per turn: at most this many timed requests, and at most TURN_SECONDS; two turns per worker. */
+const TURN_REQUESTS = { 1: 250, 8: 800, 32: 1600 };
+const TURN_SECONDS = 15;
+/** Untimed requests before the first turn at each concurrency, per worker. */
+const WARM_UP = 40;
+const RETURNING_EVERY = 10;
+const GOAL = 0.9;
+const ORIGIN = "https://shop.example";
+const AGENT = "agent_bench";
+const TOOL = "tool_bench";
+const BASELINE_CONFIG = path.join(ROOT, "bench/baseline/wrangler.toml");
+const WRANGLER = path.join(ROOT, "node_modules/.bin/wrangler");
+// Crons off for the length of the run (the edge also sweeps on its own once a minute).
+const NO_CRON_MS = 3_600_000;
+
+const dir = await mkdtemp(path.join(tmpdir(), "leadform-bench-submit-"));
+const apiKey = randomBytes(16).toString("hex");
+const envFile = path.join(dir, "bench.vars");
+// RATE_LIMITS=off: the edge's per-client limits would refuse a load test from one address.
+await writeFile(envFile, `LEADFORM_API_KEY=${apiKey}\nRATE_LIMITS=off\n`);
+
+const TOOL_SPEC = {
+  id: TOOL,
+  name: "contact_form",
+  title: "Talk to sales",
+  fields: [
+    { name: "name", type: "text", required: true },
+    { name: "email", type: "email", required: true },
+    { name: "company", type: "text" },
+    { name: "message", type: "textarea" },
+  ],
+  executionMode: "client",
+};
+
+async function startLeadform() {
+  const persistTo = path.join(dir, "leadform");
+  await applyMigrations(persistTo);
+  const edge = await startEdge({ persistTo, envFile, cronEveryMs: NO_CRON_MS });
+  const owner = async (route, body, expected = 201) => {
+    const res = await fetch(edge.url + route, {
+      method: body === undefined ? "GET" : "POST",
+      headers: { Authorization: `Bearer ${apiKey}`, "Content-Type": "application/json" },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const text = await res.text();
+    if (res.status !== expected) throw new Error(`${route}: ${res.status} ${text}`);
+    return JSON.parse(text);
+  };
+  await owner("/v1/agents", { id: AGENT, name: "bench", allowedOrigins: [ORIGIN] });
+  await owner(`/v1/agents/${AGENT}/tools`, TOOL_SPEC);
+  return { name: "leadform", edge, owner };
+}
+
+async function startBaseline() {
+  const persistTo = path.join(dir, "baseline");
+  await applyMigrations(persistTo, BASELINE_CONFIG);
+  // The same agent and tool rows (the insert reads the tool's agent and mode).
+  const now = Date.now();
+  const fields = JSON.stringify(TOOL_SPEC.fields).replaceAll("'", "''");
+  await promisify(execFile)(
+    WRANGLER,
+    ["d1", "execute", "DB", "--local", "--persist-to", persistTo, "--config", BASELINE_CONFIG, "--command",
+      `INSERT INTO agents (id, name, allowed_origins, created_at, updated_at) VALUES ('${AGENT}', 'bench', '["${ORIGIN}"]', ${now}, ${now});
+       INSERT INTO tools (id, agent_id, name, title, fields, success_message, execution_mode, webhook_secret, created_at, updated_at)
+       VALUES ('${TOOL}', '${AGENT}', '${TOOL_SPEC.name}', '${TOOL_SPEC.title}', '${fields}', 'Thanks!', 'client', 'whsec_bench', ${now}, ${now});`],
+    { cwd: ROOT, env: OFFLINE_ENV },
+  );
+  const edge = await startEdge({ persistTo, config: BASELINE_CONFIG, cronEveryMs: NO_CRON_MS });
+  return { name: "baseline", edge };
+}
+
+/** The people who submitted to `target` and got an answer (returning visitors reuse them). */
+const answered = new Map();
+let sequence = 0;
+
+function body(target) {
+  const n = sequence++;
+  const known = answered.get(target.name) ?? [];
+  const returning = n % RETURNING_EVERY === RETURNING_EVERY - 1 && known.length > 0;
+  const email = returning ? known[Math.floor(Math.random() * known.length)] : `visitor${n}@bench.example`;
+  const now = Date.now();
+  return {
+    email,
+    returning,
+    json: JSON.stringify({
+      toolId: TOOL,
+      conversationId: `conv_${n}`,
+      formData: { name: `Visitor ${n}`, email, company: `Company ${n % 97}`, message: "Could someone call me about pricing?" },
+      fieldsCompleted: ["name", "email", "company", "message"],
+      impressionAt: now - 40_000,
+      startedAt: now - 25_000,
+      idempotencyKey: `display_${n}_${randomBytes(4).toString("hex")}`,
+      attribution: {
+        pageUrl: "https://shop.example/pricing",
+        referrer: "https://news.example/",
+        landingPage: "https://shop.example/?utm_source=news&utm_campaign=fall",
+        utm: { source: "news", medium: "email", campaign: "fall" },
+      },
+    }),
+  };
+}
+
+const stats = { leadform: { sent: 0, returning: 0, emails: new Set() }, baseline: { sent: 0, returning: 0, emails: new Set() } };
+
+async function submitOnce(target) {
+  const { email, returning, json } = body(target);
+  const started = performance.now();
+  const res = await fetch(target.edge.url + "/form-submissions/submit", {
+    method: "POST",
+    headers: { "Content-Type": "application/json", Origin: ORIGIN },
+    body: json,
+  });
+  const text = await res.text();
+  const ms = performance.now() - started;
+  let answer;
+  try {
+    answer = JSON.parse(text);
+  } catch {}
+  if (res.status !== 200 || answer?.success !== true || !answer.submissionId) {
+    throw new Error(`${target.name} answered ${res.status}: ${text}\n${target.edge.output().slice(-3000)}`);
+  }
+  if (!answered.has(target.name)) answered.set(target.name, []);
+  answered.get(target.name).push(email);
+  const s = stats[target.name];
+  s.sent += 1;
+  s.returning += returning ? 1 : 0;
+  s.emails.add(email);
+  return ms;
+}
+
+/** `clients` loops, each sending one request after the other: at most `count` in all, until `seconds` pass. */
+async function load(target, clients, count, seconds) {
+  const times = [];
+  const deadline = performance.now() + seconds * 1000;
+  let issued = 0;
+  const started = performance.now();
+  await Promise.all(
+    Array.from({ length: clients }, async () => {
+      while (issued < count && performance.now() < deadline) {
+        issued += 1;
+        times.push(await submitOnce(target));
+      }
+    }),
+  );
+  return { times, elapsedMs: performance.now() - started };
+}
+
+function percentile(sorted, q) {
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(sorted.length * q) - 1))];
+}
+
+let leadform;
+let baseline;
+try {
+  const loadBefore = loadavg();
+  const started = await Promise.allSettled([startLeadform(), startBaseline()]);
+  [leadform, baseline] = started.map((s) => s.value);
+  for (const s of started) if (s.status === "rejected") throw s.reason;
+  const rows = [];
+  for (const clients of CONCURRENCIES) {
+    for (const target of [leadform, baseline]) await load(target, clients, WARM_UP, TURN_SECONDS);
+    const turns = { leadform: [], baseline: [] };
+    for (const target of [leadform, baseline, baseline, leadform]) {
+      turns[target.name].push(await load(target, clients, TURN_REQUESTS[clients], TURN_SECONDS));
+    }
+    const row = { clients };
+    for (const [name, list] of Object.entries(turns)) {
+      const times = list.flatMap((t) => t.times).sort((a, b) => a - b);
+      const elapsedMs = list.reduce((sum, t) => sum + t.elapsedMs, 0);
+      row[name] = { requests: times.length, rps: times.length / (elapsedMs / 1000), p50: percentile(times, 0.5), p99: percentile(times, 0.99) };
+    }
+    rows.push(row);
+    console.error(`measured ${clients} client${clients === 1 ? "" : "s"}`);
+  }
+  const loadAfter = loadavg();
+
+  // Every new person became one lead; a returning one was matched to theirs.
+  const counters = await leadform.owner(`/v1/agents/${AGENT}/leads/counters`, undefined, 200);
+  const s = stats.leadform;
+  if (counters.total !== s.emails.size) throw new Error(`leadform holds ${counters.total} leads for ${s.emails.size} people`);
+
+  const f = (x, digits = 1) => x.toFixed(digits);
+  console.log("submit: POST /form-submissions/submit, leadform edge vs bench/baseline/worker.js (one D1 insert + one queue send)");
+  console.log("same runtime for both: workerd through wrangler dev, local D1 and queue, fresh D1 each, loopback");
+  console.log(
+    `client-mode form, widget-shaped requests (idempotency key, attribution, Origin); ${TURN_SECONDS} s or ${Object.entries(TURN_REQUESTS).map(([c, n]) => `${n} @${c}`).join(" / ")} requests per turn, 2 turns each, interleaved`,
+  );
+  console.log(`leadform: ${s.sent} submissions, ${s.emails.size} people (${s.returning} returning), ${counters.total} leads; baseline: ${stats.baseline.sent} submissions`);
+  console.log(`load average (1 min) before ${f(loadBefore[0], 2)}, after ${f(loadAfter[0], 2)} on ${cpus().length} CPUs (shared machine: read ratios, not absolutes)`);
+  console.log("");
+  console.log(`${"clients".padStart(7)} | ${"leadform".padEnd(26)} | ${"baseline".padEnd(26)} | leadform / baseline`);
+  console.log(`${"".padStart(7)} | ${"req/s   p50 ms   p99 ms".padStart(26)} | ${"req/s   p50 ms   p99 ms".padStart(26)} | ${"throughput   p50     p99"}`);
+  for (const r of rows) {
+    const cols = (x) => `${f(x.rps).padStart(8)} ${f(x.p50, 2).padStart(8)} ${f(x.p99, 2).padStart(8)}`;
+    const ratio = (a, b) => `${(a / b).toFixed(2)}x`;
+    console.log(
+      `${String(r.clients).padStart(7)} | ${cols(r.leadform).padStart(26)} | ${cols(r.baseline).padStart(26)} | ${ratio(r.leadform.rps, r.baseline.rps).padStart(10)} ${ratio(r.leadform.p50, r.baseline.p50).padStart(7)} ${ratio(r.leadform.p99, r.baseline.p99).padStart(7)}`,
+    );
+  }
+  const worst = Math.min(...rows.map((r) => r.leadform.rps / r.baseline.rps));
+  console.log("");
+  console.log(`requests timed per worker: ${rows.map((r) => `${r.leadform.requests}/${r.baseline.requests} @${r.clients}`).join(", ")} (leadform/baseline)`);
+  console.log(`goal: leadform >= ${GOAL}x the baseline's throughput at every concurrency: ${worst >= GOAL ? "met" : "not met"} (lowest ${worst.toFixed(2)}x)`);
+} finally {
+  await Promise.all([leadform?.edge.stop(), baseline?.edge.stop()]);
+  await rm(dir, { recursive: true, force: true });
+}
