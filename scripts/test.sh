@@ -12,6 +12,9 @@ cargo fmt --all --check
 cargo clippy -p leadform-core --all-targets -- -D warnings
 cargo clippy -p leadform-edge -p leadform-widget --target wasm32-unknown-unknown --all-targets -- -D warnings
 
+echo "== deployable (wrangler deploy --dry-run, upload within 1 MiB gzip)"
+bash scripts/check-deploy.sh
+
 echo "== core (cargo test)"
 cargo test -p leadform-core
 
