@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
 # Installs every tool the project needs, from the package registries only (crates.io, npm,
-# Debian). Idempotent: each step checks what is there first, so a second run is quick.
-# Versions are pinned here and nowhere else; the wasm-bindgen CLI must equal Cargo.lock's.
+# PyPI, Debian). Idempotent: each step checks what is there first, so a second run is quick.
+# Versions are pinned here and nowhere else (npm: package-lock.json; what schemathesis pulls
+# in: scripts/contract-constraints.txt); the wasm-bindgen CLI must equal Cargo.lock's.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 WORKER_BUILD_VERSION=0.8.7
 WASM_BINDGEN_VERSION=0.2.130
 WASM_PACK_VERSION=0.15.1
+SCHEMATHESIS_VERSION=4.32.5 # what it pulls in: scripts/contract-constraints.txt
 
 log() { printf '[setup] %s\n' "$*" >&2; }
 
@@ -53,5 +55,25 @@ fi
 if [ ! -x node_modules/.bin/wrangler ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   log "installing npm packages"
   npm ci --no-audit --no-fund --loglevel=error
+fi
+# The contract test (tests/contract.test.mjs): schemathesis from PyPI in a project-local
+# virtualenv, run with the edge in a network namespace of its own (unshare, ip).
+if ! [ -x .venv/bin/schemathesis ] || ! cmp -s scripts/contract-constraints.txt .venv/constraints.txt \
+  || ! .venv/bin/schemathesis --version 2>/dev/null | grep -qF "$SCHEMATHESIS_VERSION"; then
+  if ! python3 -c 'import ensurepip, venv' >/dev/null 2>&1; then
+    log "installing Debian python3-venv"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq && apt-get install -y -qq python3 python3-venv >/dev/null
+  fi
+  log "installing schemathesis $SCHEMATHESIS_VERSION into .venv"
+  python3 -m venv --clear .venv
+  .venv/bin/pip install --quiet --disable-pip-version-check \
+    "schemathesis==$SCHEMATHESIS_VERSION" -c scripts/contract-constraints.txt
+  cp scripts/contract-constraints.txt .venv/constraints.txt
+fi
+if ! command -v unshare >/dev/null || ! command -v ip >/dev/null; then
+  log "installing Debian util-linux + iproute2"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq && apt-get install -y -qq util-linux iproute2 >/dev/null
 fi
 log "tools ready"

@@ -82,7 +82,13 @@ test("every post-action makes its own request, in the documented shape", async (
 
   const [extra] = byId(receivers.extra, id);
   assert.equal(extra.headers.authorization, "Bearer xxx");
-  const verified = new Webhook(tool.webhookSecret).verify(extra.body, extra.headers);
+  // A post-action's receiver has a secret of its own, not the tool's.
+  const { body: secrets } = await stack.owner("GET", "/v1/tools/tool_actions/secret");
+  const own = secrets.postActionSecrets.find((p) => p.url === receivers.extra.url + "/api/leads");
+  assert.equal(own.index, 1);
+  assert.notEqual(own.secret, secrets.webhookSecret);
+  assert.throws(() => new Webhook(secrets.webhookSecret).verify(extra.body, extra.headers));
+  const verified = new Webhook(own.secret).verify(extra.body, extra.headers);
   assert.equal(verified.submissionId, id);
   assert.notEqual(extra.headers["webhook-id"], byId(receivers.primary, id)[0].headers["webhook-id"], "each delivery has its own id");
 

@@ -61,6 +61,29 @@ impl PostAction {
         }
     }
 
+    /// Where the action goes, for the delivery log (services configured on the edge are
+    /// named by the service).
+    pub fn target(&self) -> String {
+        match self {
+            PostAction::Slack { webhook_url, .. } => webhook_url.clone(),
+            PostAction::Webhook { url, .. } => url.clone(),
+            PostAction::Email { recipients, .. } => format!("mailto:{}", recipients.join(",")),
+            PostAction::GoogleSheets { spreadsheet_id, .. } => format!("google-sheets:{spreadsheet_id}"),
+            PostAction::Mailchimp { audience_id, .. } => format!("mailchimp:{audience_id}"),
+        }
+    }
+
+    /// Of a tool's current `actions`, the one that takes over from `snapshot` (what a
+    /// delivery was made with): the only one of its kind, or the one of its kind with the
+    /// same target. `None` when the owner removed it (the snapshot is kept then).
+    pub fn current<'a>(snapshot: &PostAction, actions: &'a [PostAction]) -> Option<&'a PostAction> {
+        let same_kind: Vec<&PostAction> = actions.iter().filter(|a| a.kind() == snapshot.kind()).collect();
+        match same_kind.as_slice() {
+            [only] => Some(only),
+            several => several.iter().copied().find(|a| a.target() == snapshot.target()),
+        }
+    }
+
     /// Checks one action; `at` is its path in the tool (`postActions[0]`).
     pub fn check(&self, at: &str, allow_loopback: bool) -> Result<(), FieldError> {
         let field = |name: &str| format!("{at}.{name}");

@@ -23,6 +23,27 @@ pub fn sign(secret: &str, msg_id: &str, timestamp_secs: i64, body: &str) -> Opti
     Some(format!("v1,{}", STANDARD.encode(mac.finalize().into_bytes())))
 }
 
+/// The `webhook-signature` value for every secret in force, space-separated as Standard
+/// Webhooks allows: during a rotation's overlap both the new and the old secret sign, so a
+/// receiver verifies with whichever it has. Invalid secrets are left out; `None` if none is
+/// valid (a lead is never sent unsigned).
+pub fn sign_all(secrets: &[&str], msg_id: &str, timestamp_secs: i64, body: &str) -> Option<String> {
+    let signatures: Vec<String> = secrets
+        .iter()
+        .filter_map(|secret| sign(secret, msg_id, timestamp_secs, body))
+        .collect();
+    (!signatures.is_empty()).then(|| signatures.join(" "))
+}
+
+/// The secret a `webhook` post-action's receiver gets: derived from the tool's secret and the
+/// receiver's URL, so each third party has its own (it cannot sign as the tool's primary
+/// webhook, nor as another post-action), and a rotation of the tool's secret rotates it too.
+pub fn derived_secret(tool_secret: &str, target_url: &str) -> String {
+    let mut mac = Hmac::<Sha256>::new_from_slice(tool_secret.as_bytes()).expect("HMAC takes any key length");
+    mac.update(format!("leadform post-action\n{target_url}").as_bytes());
+    secret_from_bytes(&mac.finalize().into_bytes()[..24])
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -41,6 +62,43 @@ mod tests {
     #[test]
     fn a_bad_secret_signs_nothing() {
         assert_eq!(sign("whsec_not base64!", "m", 1, "{}"), None);
+    }
+
+    #[test]
+    fn during_a_rotation_both_secrets_sign() {
+        let (new, old) = (
+            "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
+            "whsec_dGVzdHNlY3JldHRlc3RzZWNyZXQ=",
+        );
+        let both = sign_all(&[new, old], "msg_1", 1614265330, "{}").unwrap();
+        let parts: Vec<&str> = both.split(' ').collect();
+        assert_eq!(
+            parts,
+            [
+                sign(new, "msg_1", 1614265330, "{}").unwrap(),
+                sign(old, "msg_1", 1614265330, "{}").unwrap()
+            ]
+        );
+        assert_eq!(
+            sign_all(&[new, "whsec_bad secret"], "m", 1, "{}"),
+            sign(new, "m", 1, "{}")
+        );
+        assert_eq!(sign_all(&["whsec_bad secret"], "m", 1, "{}"), None);
+    }
+
+    #[test]
+    fn each_post_action_receiver_has_its_own_secret() {
+        let tool = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
+        let a = derived_secret(tool, "https://a.example/hook");
+        assert!(a.starts_with("whsec_"));
+        assert_eq!(a, derived_secret(tool, "https://a.example/hook"), "stable");
+        assert_ne!(a, derived_secret(tool, "https://b.example/hook"));
+        assert_ne!(a, tool);
+        assert_ne!(
+            a,
+            derived_secret("whsec_dGVzdHNlY3JldHRlc3RzZWNyZXQ=", "https://a.example/hook")
+        );
+        assert!(sign(&a, "m", 1, "{}").is_some());
     }
 
     #[test]

@@ -129,7 +129,7 @@ pub async fn request(
     let body = delivery.payload.clone().unwrap_or_default();
     super::webhook::signed(
         &delivery.id,
-        &endpoint.secret,
+        &[endpoint.secret],
         &delivery.target_url,
         body,
         &BTreeMap::new(),

@@ -6,6 +6,7 @@ mod attempt;
 mod dead_letters;
 mod lead;
 pub mod lead_events;
+pub mod replay;
 mod send;
 mod sweep;
 mod webhook;

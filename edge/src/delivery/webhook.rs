@@ -7,7 +7,7 @@ use crate::storage::deliveries::Delivery;
 use crate::storage::files::Links;
 use crate::storage::submissions::Submission;
 use crate::storage::tools::Tool;
-use leadform_core::webhook::sign;
+use leadform_core::webhook::{derived_secret, sign_all};
 use leadform_core::wire::WebhookPayload;
 use std::collections::BTreeMap;
 use worker::{Headers, Result};
@@ -32,26 +32,32 @@ pub fn request(
         submitted_at: iso8601(submission.submitted_at),
     };
     let body = serde_json::to_string(&payload)?;
-    signed(
-        &delivery.id,
-        &tool.webhook_secret,
-        &delivery.target_url,
-        body,
-        extra_headers,
-    )
+    // The tool's secrets (both during a rotation's overlap); a post-action's receiver gets
+    // its own, derived from them.
+    let secrets: Vec<String> = tool
+        .signing_secrets(now_ms())
+        .into_iter()
+        .map(|secret| match delivery.is_primary() {
+            true => secret.to_string(),
+            false => derived_secret(secret, &delivery.target_url),
+        })
+        .collect();
+    signed(&delivery.id, &secrets, &delivery.target_url, body, extra_headers)
 }
 
-/// A POST of `body` to `url` signed with `secret` per Standard Webhooks; `delivery_id` is
-/// the `webhook-id`. Never unsigned: a receiver that verifies would rightly drop it.
+/// A POST of `body` to `url` signed with each of `secrets` per Standard Webhooks;
+/// `delivery_id` is the `webhook-id`. Never unsigned: a receiver that verifies would rightly
+/// drop it.
 pub fn signed(
     delivery_id: &str,
-    secret: &str,
+    secrets: &[String],
     url: &str,
     body: String,
     extra_headers: &BTreeMap<String, String>,
 ) -> Result<std::result::Result<OutgoingRequest, String>> {
     let timestamp = now_ms() / 1000;
-    let Some(signature) = sign(secret, delivery_id, timestamp, &body) else {
+    let secrets: Vec<&str> = secrets.iter().map(String::as_str).collect();
+    let Some(signature) = sign_all(&secrets, delivery_id, timestamp, &body) else {
         return Ok(Err("no valid whsec_ signing secret".into()));
     };
     let headers = Headers::new();

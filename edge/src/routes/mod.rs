@@ -6,6 +6,7 @@ mod analytics;
 mod client_result;
 mod events;
 mod files;
+mod openapi;
 mod owner;
 mod submit;
 mod widget_config;
@@ -64,6 +65,7 @@ async fn route(
         (Method::Get, ["form-submissions", "analytics"]) => analytics::get(&req, env).await,
         (Method::Get, ["files", submission_id, field]) => files::get(&req, env, submission_id, field).await,
         (_, ["v1", rest @ ..]) => owner::handle(req, env, method.clone(), rest).await,
+        (Method::Get, ["openapi.json"]) => openapi::get(),
         (Method::Get, [""]) => Ok(Response::ok("leadform edge: see README for the API")?),
         _ => Err(ApiError::not_found("route", format!("{method:?} {path}"))),
     }

@@ -22,7 +22,6 @@ use leadform_core::delivery::DeliveryStatus;
 use leadform_core::files::StoredFile;
 use leadform_core::form::{ExecutionMode, FieldKind};
 use leadform_core::lead::Geo;
-use leadform_core::post_actions::PostAction;
 use leadform_core::validate::{check_fields_completed, validate_form, FILE_TOO_LARGE};
 use leadform_core::wire::{PostActionResult, SubmitIn, SubmitOut, WebhookResult};
 use serde_json::{Map, Value};
@@ -239,21 +238,9 @@ fn planned_deliveries(tool: &tools::Tool) -> Vec<(String, String, Option<String>
     }
     for action in &tool.post_actions {
         let config = serde_json::to_string(action).unwrap_or_default();
-        planned.push((action.kind().to_string(), target_of(action), Some(config)));
+        planned.push((action.kind().to_string(), action.target(), Some(config)));
     }
     planned
-}
-
-/// Where a post-action goes, for the delivery log (services configured on the edge are
-/// named by the service).
-fn target_of(action: &PostAction) -> String {
-    match action {
-        PostAction::Slack { webhook_url, .. } => webhook_url.clone(),
-        PostAction::Webhook { url, .. } => url.clone(),
-        PostAction::Email { recipients, .. } => format!("mailto:{}", recipients.join(",")),
-        PostAction::GoogleSheets { spreadsheet_id, .. } => format!("google-sheets:{spreadsheet_id}"),
-        PostAction::Mailchimp { audience_id, .. } => format!("mailchimp:{audience_id}"),
-    }
 }
 
 /// Seed 002's answer to a stored submission, from its deliveries as they stand.

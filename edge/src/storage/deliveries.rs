@@ -275,26 +275,44 @@ pub async fn record_attempt(
     Ok(())
 }
 
-/// Starts a new round of attempts for a settled delivery, due now. `None` when the delivery
-/// is unknown or still in progress (its current round has not ended).
-pub async fn replay(db: &D1Database, id: &str, now: i64) -> Result<Option<Delivery>> {
-    let result = db
-        .prepare(
-            "UPDATE deliveries SET status = 'pending', round_start = attempts, next_attempt_at = ?2,
-               last_error = NULL, lease_until = NULL, updated_at = ?2
-             WHERE id = ?1 AND status IN ('delivered', 'failed')",
-        )
-        .bind(&[text(id), int(now)])?
-        .run()
-        .await?;
-    if result.meta()?.and_then(|m| m.changes).unwrap_or(0) == 0 {
-        return Ok(None);
+/// The statement that starts a new round of attempts for a settled delivery, due `now`,
+/// aimed at `target_url` with `action` (the tool's configuration as it is now); a delivery
+/// still in its round is left alone.
+pub fn replay(
+    db: &D1Database,
+    id: &str,
+    target_url: &str,
+    action: Option<&str>,
+    now: i64,
+) -> Result<D1PreparedStatement> {
+    db.prepare(
+        "UPDATE deliveries SET status = 'pending', round_start = attempts, next_attempt_at = ?2,
+           last_error = NULL, lease_until = NULL, updated_at = ?2, target_url = ?3, action = ?4
+         WHERE id = ?1 AND status IN ('delivered', 'failed')",
+    )
+    .bind(&[text(id), int(now), text(target_url), opt_text(action)])
+}
+
+/// Marks the dead letters of `ids` as replayed at `now`.
+pub fn dead_letters_replayed(db: &D1Database, ids: &[&str], now: i64) -> Result<D1PreparedStatement> {
+    db.prepare(
+        "UPDATE dead_letters SET replayed_at = ?2 WHERE delivery_id IN (SELECT value FROM json_each(?1))",
+    )
+    .bind(&[text(&serde_json::to_string(ids)?), int(now)])
+}
+
+/// The deliveries of `ids` that exist, in one read.
+pub async fn get_many(db: &D1Database, ids: &[&str]) -> Result<Vec<Delivery>> {
+    if ids.is_empty() {
+        return Ok(vec![]);
     }
-    db.prepare("UPDATE dead_letters SET replayed_at = ?2 WHERE delivery_id = ?1")
-        .bind(&[text(id), int(now)])?
-        .run()
-        .await?;
-    get(db, id).await
+    db.prepare(format!(
+        "SELECT {COLUMNS} FROM deliveries WHERE id IN (SELECT value FROM json_each(?1)) ORDER BY created_at, rowid"
+    ))
+    .bind(&[text(&serde_json::to_string(ids)?)])?
+    .all()
+    .await?
+    .results()
 }
 
 /// Failed deliveries of an agent's leads created at or after `since`, oldest first.

@@ -142,6 +142,43 @@ pub async fn get(db: &D1Database, id: &str) -> Result<Option<Submission>> {
     Ok(row.map(Submission::from))
 }
 
+/// The submissions of `ids` that exist, in one read.
+pub async fn get_many(db: &D1Database, ids: &[&str]) -> Result<Vec<Submission>> {
+    if ids.is_empty() {
+        return Ok(vec![]);
+    }
+    let rows: Vec<SubmissionRow> = db
+        .prepare(format!(
+            "SELECT {COLUMNS} FROM submissions WHERE id IN (SELECT value FROM json_each(?1))"
+        ))
+        .bind(&[text(&serde_json::to_string(ids)?)])?
+        .all()
+        .await?
+        .results()?;
+    Ok(rows.into_iter().map(Submission::from).collect())
+}
+
+/// The statement that puts a part back to pending for a replay: the status is derived again
+/// and the result cleared (the `submissions_result_uncount` trigger takes it out of the
+/// analytics until the new round settles it).
+pub fn reopen_statement(db: &D1Database, current: &Submission, part: Part) -> Result<D1PreparedStatement> {
+    let (webhook, client) = match part {
+        Part::Webhook => (Outcome::Pending, current.client_outcome),
+        Part::Client => (current.webhook_outcome, Outcome::Pending),
+    };
+    let status = submission_status(current.execution_mode, webhook, client);
+    db.prepare(
+        "UPDATE submissions SET webhook_outcome = ?2, client_outcome = ?3, status = ?4, result = NULL
+         WHERE id = ?1",
+    )
+    .bind(&[
+        text(&current.id),
+        text(webhook.as_str()),
+        text(client.as_str()),
+        text(status.as_str()),
+    ])
+}
+
 pub async fn exists(db: &D1Database, id: &str) -> Result<bool> {
     let hit: Option<Value> = db
         .prepare("SELECT 1 AS hit FROM submissions WHERE id = ?1")
@@ -311,31 +348,4 @@ pub async fn set_outcome(
     Err(worker::Error::RustError(format!(
         "submission {id}: status kept changing under us"
     )))
-}
-
-/// Puts a part back to pending for a replay: the status is derived again and the result
-/// cleared (the `submissions_result_uncount` trigger takes it out of the analytics until
-/// the new round settles it). `None` when the submission is gone.
-pub async fn reopen(db: &D1Database, id: &str, part: Part) -> Result<Option<SubmissionStatus>> {
-    let Some(current) = get(db, id).await? else {
-        return Ok(None);
-    };
-    let (webhook, client) = match part {
-        Part::Webhook => (Outcome::Pending, current.client_outcome),
-        Part::Client => (current.webhook_outcome, Outcome::Pending),
-    };
-    let status = submission_status(current.execution_mode, webhook, client);
-    db.prepare(
-        "UPDATE submissions SET webhook_outcome = ?2, client_outcome = ?3, status = ?4, result = NULL
-         WHERE id = ?1",
-    )
-    .bind(&[
-        text(id),
-        text(webhook.as_str()),
-        text(client.as_str()),
-        text(status.as_str()),
-    ])?
-    .run()
-    .await?;
-    Ok(Some(status))
 }

@@ -22,7 +22,15 @@ pub struct Tool {
     pub dismiss_message: String,
     pub execution_mode: ExecutionMode,
     pub webhook_url: Option<String>,
+    /// Signs this tool's webhooks; never part of a tool as the API shows it (it has its own
+    /// route, and is shown once when the tool is made).
+    #[serde(skip_serializing)]
     pub webhook_secret: String,
+    /// The secret before the last rotation, still signing until `previous_secret_until`.
+    #[serde(skip_serializing)]
+    pub previous_secret: Option<String>,
+    #[serde(skip_serializing)]
+    pub previous_secret_until: Option<i64>,
     pub post_actions: Vec<PostAction>,
     pub retry_schedule: Option<Vec<u32>>,
     pub created_at: i64,
@@ -43,6 +51,8 @@ struct ToolRow {
     execution_mode: String,
     webhook_url: Option<String>,
     webhook_secret: String,
+    previous_secret: Option<String>,
+    previous_secret_until: Option<i64>,
     post_actions: String,
     retry_schedule: Option<String>,
     created_at: i64,
@@ -65,6 +75,8 @@ impl From<ToolRow> for Tool {
             execution_mode: ExecutionMode::parse(&row.execution_mode).unwrap_or_default(),
             webhook_url: row.webhook_url,
             webhook_secret: row.webhook_secret,
+            previous_secret: row.previous_secret,
+            previous_secret_until: row.previous_secret_until,
             post_actions: from_json_column(&row.post_actions),
             retry_schedule: row.retry_schedule.and_then(|s| serde_json::from_str(&s).ok()),
             created_at: row.created_at,
@@ -74,6 +86,18 @@ impl From<ToolRow> for Tool {
 }
 
 impl Tool {
+    /// The secrets that sign at `now`: the current one, and the previous one during the
+    /// overlap of a rotation.
+    pub fn signing_secrets(&self, now: i64) -> Vec<&str> {
+        let mut secrets = vec![self.webhook_secret.as_str()];
+        if let (Some(previous), Some(until)) = (&self.previous_secret, self.previous_secret_until) {
+            if now < until {
+                secrets.push(previous);
+            }
+        }
+        secrets
+    }
+
     pub fn public(&self) -> FormPublic {
         FormPublic {
             tool_id: self.id.clone(),
@@ -114,6 +138,20 @@ pub async fn get(db: &D1Database, id: &str) -> Result<Option<Tool>> {
         .first(None)
         .await?;
     Ok(row.map(Tool::from))
+}
+
+/// The tools of `ids` that exist, in one read.
+pub async fn get_many(db: &D1Database, ids: &[&str]) -> Result<Vec<Tool>> {
+    if ids.is_empty() {
+        return Ok(vec![]);
+    }
+    let rows = db
+        .prepare("SELECT * FROM tools WHERE id IN (SELECT value FROM json_each(?1))")
+        .bind(&[text(&serde_json::to_string(ids)?)])?
+        .all()
+        .await?
+        .results::<ToolRow>()?;
+    Ok(rows.into_iter().map(Tool::from).collect())
 }
 
 pub async fn list_for_agent(db: &D1Database, agent_id: &str) -> Result<Vec<Tool>> {
@@ -168,6 +206,25 @@ pub async fn upsert(
                 .as_deref(),
         ),
     ])?
+    .run()
+    .await?;
+    Ok(())
+}
+
+/// Replaces the signing secret; the old one keeps signing until `previous_until` (ms).
+pub async fn rotate_secret(
+    db: &D1Database,
+    id: &str,
+    secret: &str,
+    previous_until: i64,
+    now: i64,
+) -> Result<()> {
+    db.prepare(
+        "UPDATE tools SET previous_secret = webhook_secret, previous_secret_until = ?3, webhook_secret = ?2,
+           updated_at = ?4
+         WHERE id = ?1",
+    )
+    .bind(&[text(id), text(secret), int(previous_until), int(now)])?
     .run()
     .await?;
     Ok(())

@@ -4,20 +4,19 @@
 use super::Caller;
 use crate::auth;
 use crate::bindings;
-use crate::clock::now_ms;
-use crate::delivery::{self, DeliveryMessage};
+use crate::delivery::replay;
 use crate::error::{ApiError, ApiResult};
 use crate::http::{json, json_body, query_param};
 use crate::storage::agents;
 use crate::storage::deliveries::{self, Attempt, DeadLetter, Delivery};
-use crate::storage::submissions::{self, Part};
 use leadform_core::validate::FieldError;
 use serde::Serialize;
 use serde_json::Value;
 use worker::{D1Database, Env, Request, Response};
 
-/// Replays per call at most; the owner calls again with a later `since` for more.
-const REPLAY_BATCH: i64 = 500;
+/// Replays per call at most (one D1 batch of this many statements); the owner calls again
+/// with a later `since` for more.
+const REPLAY_BATCH: i64 = 100;
 
 /// One delivery of the log with every attempt it made.
 #[derive(Serialize)]
@@ -75,7 +74,10 @@ pub async fn replay_one(caller: &Caller, env: &Env, id: &str) -> ApiResult<Respo
         .ok_or_else(|| ApiError::not_found("delivery", id))?;
     let agent_id = current.agent_id.clone();
     let current = auth::visible(caller, "delivery", id, &agent_id, current)?;
-    let Some(replayed) = replay(env, &db, &current).await? else {
+    let Some(replayed) = replay::replay(env, &db, std::slice::from_ref(&current))
+        .await?
+        .pop()
+    else {
         return Err(ApiError::Conflict {
             code: "delivery_in_progress",
             message: format!(
@@ -95,12 +97,12 @@ pub async fn replay_failed(mut req: Request, env: &Env, agent_id: &str) -> ApiRe
         .ok_or_else(|| ApiError::not_found("agent", agent_id))?;
     let body = json_body(&mut req).await?;
     let since = since(body.get("since"), "since")?;
-    let mut replayed = Vec::new();
-    for delivery in deliveries::failed_for_agent(&db, agent_id, since, REPLAY_BATCH).await? {
-        if replay(env, &db, &delivery).await?.is_some() {
-            replayed.push(delivery.id);
-        }
-    }
+    let failed = deliveries::failed_for_agent(&db, agent_id, since, REPLAY_BATCH).await?;
+    let replayed: Vec<String> = replay::replay(env, &db, &failed)
+        .await?
+        .into_iter()
+        .map(|d| d.id)
+        .collect();
     json(
         &ReplayedManyOut {
             replayed: replayed.len(),
@@ -126,21 +128,6 @@ pub async fn dead_letters(req: &Request, env: &Env, agent_id: &str) -> ApiResult
         },
         200,
     )
-}
-
-/// Starts the new round and queues its first attempt; reopens the submission's webhook
-/// part when this is its primary webhook. `None` when the delivery has not settled.
-async fn replay(env: &Env, db: &D1Database, delivery: &Delivery) -> ApiResult<Option<Delivery>> {
-    let Some(replayed) = deliveries::replay(db, &delivery.id, now_ms()).await? else {
-        return Ok(None);
-    };
-    if let (true, Some(submission_id)) = (replayed.is_primary(), &replayed.submission_id) {
-        submissions::reopen(db, submission_id, Part::Webhook).await?;
-    }
-    if let Err(err) = delivery::enqueue(env, &DeliveryMessage::for_delivery(&replayed), 0).await {
-        worker::console_error!("replay of {} left to the sweep: {err}", replayed.id);
-    }
-    Ok(Some(replayed))
 }
 
 /// A point in time given as milliseconds since the epoch or an ISO 8601 date-time.

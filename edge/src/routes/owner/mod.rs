@@ -38,6 +38,8 @@ pub async fn handle(req: Request, env: &Env, method: Method, path: &[&str]) -> A
         (Method::Post, ["agents", id, "tools"]) => tools::create(req, env, id).await,
         (Method::Get, ["tools", id]) => tools::get(c, env, id).await,
         (Method::Patch, ["tools", id]) => tools::update(c, req, env, id).await,
+        (Method::Get, ["tools", id, "secret"]) => tools::secret(c, env, id).await,
+        (Method::Post, ["tools", id, "secret", "rotate"]) => tools::rotate(c, req, env, id).await,
         (Method::Get, ["submissions", id]) => submissions::get(c, &req, env, id).await,
         (Method::Get, ["submissions", id, "deliveries"]) => deliveries::list(c, env, id).await,
         (Method::Get, ["agents", id, "submissions"]) => submissions::list(&req, env, id).await,
@@ -70,6 +72,8 @@ fn need_of(method: &Method, path: &[&str]) -> Option<Need> {
         (Method::Get | Method::Patch, ["agents", _])
         | (Method::Get | Method::Post, ["agents", _, "tools"])
         | (Method::Get | Method::Patch, ["tools", _])
+        | (Method::Get, ["tools", _, "secret"])
+        | (Method::Post, ["tools", _, "secret", "rotate"])
         | (Method::Get | Method::Post, ["agents", _, "lead-webhooks"])
         | (Method::Delete, ["lead-webhooks", _]) => ConfigWrite,
         (Method::Get, ["submissions", ..])

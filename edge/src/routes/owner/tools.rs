@@ -1,3 +1,6 @@
+//! Form tools: made, read, changed; their signing secret has routes of its own (a tool as
+//! the API shows it never carries it), with rotation and an overlap window.
+
 use super::{merge, parse, Caller};
 use crate::auth;
 use crate::bindings;
@@ -8,8 +11,10 @@ use crate::http::{json, json_body};
 use crate::ids::{new_id, random_bytes};
 use crate::storage::{agents, tools};
 use leadform_core::owner::ToolIn;
+use leadform_core::post_actions::PostAction;
 use leadform_core::validate::FieldError;
-use leadform_core::webhook::secret_from_bytes;
+use leadform_core::webhook::{derived_secret, secret_from_bytes};
+use serde::{Deserialize, Serialize};
 use worker::{Env, Request, Response};
 
 pub async fn list(env: &Env, agent_id: &str) -> ApiResult<Response> {
@@ -68,5 +73,112 @@ async fn save(env: &Env, agent_id: &str, input: ToolIn, status: u16) -> ApiResul
     let tool = tools::get(&db, &id)
         .await?
         .ok_or_else(|| ApiError::Internal(format!("tool {id} vanished")))?;
+    if status == 201 {
+        // Shown once, when the tool is made (and at GET /v1/tools/{id}/secret).
+        let secret = tool.webhook_secret.clone();
+        return json(
+            &ToolCreatedOut {
+                tool,
+                webhook_secret: secret,
+            },
+            201,
+        );
+    }
     json(&tool, status)
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ToolCreatedOut {
+    #[serde(flatten)]
+    tool: tools::Tool,
+    webhook_secret: String,
+}
+
+/// The secrets a tool signs with, for the owner's receivers.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct SecretOut {
+    webhook_secret: String,
+    /// The secret before the last rotation, and until when it still signs.
+    previous_secret: Option<String>,
+    previous_secret_expires_at: Option<i64>,
+    /// Each `webhook` post-action's own secret (derived from the tool's), by its URL.
+    post_action_secrets: Vec<PostActionSecret>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct PostActionSecret {
+    index: usize,
+    url: String,
+    secret: String,
+}
+
+impl SecretOut {
+    fn of(tool: &tools::Tool) -> Self {
+        let now = now_ms();
+        let in_overlap = tool.previous_secret_until.is_some_and(|until| now < until);
+        SecretOut {
+            webhook_secret: tool.webhook_secret.clone(),
+            previous_secret: tool.previous_secret.clone().filter(|_| in_overlap),
+            previous_secret_expires_at: tool.previous_secret_until.filter(|_| in_overlap),
+            post_action_secrets: tool
+                .post_actions
+                .iter()
+                .enumerate()
+                .filter_map(|(index, action)| match action {
+                    PostAction::Webhook { url, .. } => Some(PostActionSecret {
+                        index,
+                        url: url.clone(),
+                        secret: derived_secret(&tool.webhook_secret, url),
+                    }),
+                    _ => None,
+                })
+                .collect(),
+        }
+    }
+}
+
+/// `GET /v1/tools/{id}/secret`.
+pub async fn secret(caller: &Caller, env: &Env, id: &str) -> ApiResult<Response> {
+    let tool = find(caller, env, id).await?;
+    json(&SecretOut::of(&tool), 200)
+}
+
+/// Longest overlap of a rotation: receivers should switch within a week.
+const MAX_OVERLAP_SECS: i64 = 7 * 24 * 3600;
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct RotateIn {
+    /// How long the old secret keeps signing beside the new one (default one day; 0 ends it
+    /// at once).
+    #[serde(default)]
+    overlap_secs: Option<i64>,
+}
+
+/// `POST /v1/tools/{id}/secret/rotate {overlapSecs?}`: a new secret; the old one signs too
+/// until the overlap ends.
+pub async fn rotate(caller: &Caller, mut req: Request, env: &Env, id: &str) -> ApiResult<Response> {
+    let tool = find(caller, env, id).await?;
+    let body = json_body(&mut req).await.or_else(|e| match e {
+        ApiError::InvalidJson(ref m) if m.contains("empty") => Ok(serde_json::json!({})),
+        other => Err(other),
+    })?;
+    let input: RotateIn = parse(body)?;
+    let overlap = input.overlap_secs.unwrap_or(24 * 3600);
+    if !(0..=MAX_OVERLAP_SECS).contains(&overlap) {
+        return Err(
+            FieldError::new("overlapSecs", format!("must be 0 to {MAX_OVERLAP_SECS} seconds")).into(),
+        );
+    }
+    let db = env.d1(bindings::DB)?;
+    let now = now_ms();
+    let secret = secret_from_bytes(&random_bytes::<24>());
+    tools::rotate_secret(&db, &tool.id, &secret, now + overlap * 1000, now).await?;
+    let rotated = tools::get(&db, &tool.id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("tool", id))?;
+    json(&SecretOut::of(&rotated), 200)
 }

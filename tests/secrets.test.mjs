@@ -1,0 +1,104 @@
+// A tool's signing secret: never in a tool as the API shows it, rotated with an overlap in
+// which both secrets sign; and replays aimed at the tool as it is now (an owner fixes the
+// URL or a header, then replays).
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { Webhook } from "standardwebhooks";
+import { startStack, startReceiver, contactForm, seedSubmit, postJson } from "./support/stack.mjs";
+
+let stack;
+
+before(async () => {
+  stack = await startStack({ vars: { RETRY_SCHEDULE_SECS: "0" } });
+  await stack.owner("POST", "/v1/agents", { id: "agent_sec", name: "Secrets" });
+});
+
+after(async () => {
+  await stack?.stop();
+});
+
+const submit = (toolId, email) =>
+  postJson(stack.url + "/form-submissions/submit", seedSubmit({ toolId, formData: { name: "S", email }, fieldsCompleted: [] }));
+
+test("a rotated secret keeps signing beside the new one until the overlap ends", async () => {
+  const receiver = await startReceiver();
+  try {
+    const made = await stack.owner("POST", "/v1/agents/agent_sec/tools", contactForm(receiver.url + "/hook", { id: "tool_rot", name: "rot" }));
+    assert.equal(made.status, 201);
+    const first = made.body.webhookSecret;
+    assert.match(first, /^whsec_/, "shown once, when the tool is made");
+    assert.equal((await stack.owner("GET", "/v1/tools/tool_rot")).body.webhookSecret, undefined);
+    assert.ok(!(await stack.owner("GET", "/v1/agents/agent_sec/tools")).body.some((t) => "webhookSecret" in t));
+
+    const rotated = await stack.owner("POST", "/v1/tools/tool_rot/secret/rotate", { overlapSecs: 3600 });
+    assert.equal(rotated.status, 200, JSON.stringify(rotated.body));
+    const second = rotated.body.webhookSecret;
+    assert.notEqual(second, first);
+    assert.equal(rotated.body.previousSecret, first);
+    assert.ok(Math.abs(rotated.body.previousSecretExpiresAt - (Date.now() + 3_600_000)) < 60_000);
+
+    assert.equal((await submit("tool_rot", "a@example.com")).status, 200);
+    await receiver.waitFor(1);
+    const during = receiver.requests[0];
+    assert.equal(during.headers["webhook-signature"].split(" ").length, 2, "both secrets sign");
+    // A receiver still on the old secret and one already on the new one both accept it.
+    new Webhook(first).verify(during.body, during.headers);
+    new Webhook(second).verify(during.body, during.headers);
+
+    // Ending the overlap: only the newest secret signs; the one before no longer verifies.
+    const again = await stack.owner("POST", "/v1/tools/tool_rot/secret/rotate", { overlapSecs: 0 });
+    const third = again.body.webhookSecret;
+    assert.equal(again.body.previousSecret, null);
+    assert.equal((await submit("tool_rot", "b@example.com")).status, 200);
+    await receiver.waitFor(2);
+    const after = receiver.requests[1];
+    assert.equal(after.headers["webhook-signature"].split(" ").length, 1);
+    new Webhook(third).verify(after.body, after.headers);
+    assert.throws(() => new Webhook(second).verify(after.body, after.headers));
+
+    for (const bad of [{ overlapSecs: -1 }, { overlapSecs: 8 * 86400 }, { overlap: 5 }]) {
+      const res = await stack.owner("POST", "/v1/tools/tool_rot/secret/rotate", bad);
+      assert.equal(res.status, 400, JSON.stringify(bad));
+    }
+  } finally {
+    await receiver.stop();
+  }
+});
+
+test("a replay goes to the URL and headers the owner fixed, signed with the current secret", async () => {
+  const broken = await startReceiver({ respond: () => 404 });
+  const fixed = await startReceiver();
+  try {
+    const made = await stack.owner("POST", "/v1/agents/agent_sec/tools", contactForm(broken.url + "/old", {
+      id: "tool_fix",
+      name: "fix",
+      postActions: [{ type: "webhook", url: broken.url + "/crm", headers: { "X-Api-Key": "old" } }],
+    }));
+    assert.equal(made.status, 201, JSON.stringify(made.body));
+    const res = await submit("tool_fix", "fix@example.com");
+    assert.equal(res.status, 200);
+    const failed = await stack.waitForStatus(res.json.submissionId, ["webhook_failed"]);
+    assert.ok(failed.deliveries.every((d) => d.delivery.status === "failed"), JSON.stringify(failed.deliveries));
+
+    const patched = await stack.owner("PATCH", "/v1/tools/tool_fix", {
+      webhookUrl: fixed.url + "/new",
+      postActions: [{ type: "webhook", url: fixed.url + "/crm", headers: { "X-Api-Key": "new" } }],
+    });
+    assert.equal(patched.status, 200, JSON.stringify(patched.body));
+    const replay = await stack.owner("POST", "/v1/agents/agent_sec/deliveries/replay", { since: 0 });
+    assert.equal(replay.status, 202);
+    assert.equal(replay.body.replayed, 2);
+    await fixed.waitFor(2);
+    const primary = fixed.requests.find((r) => r.url === "/new");
+    const crm = fixed.requests.find((r) => r.url === "/crm");
+    assert.equal(crm.headers["x-api-key"], "new");
+    const { body: secrets } = await stack.owner("GET", "/v1/tools/tool_fix/secret");
+    new Webhook(secrets.webhookSecret).verify(primary.body, primary.headers);
+    new Webhook(secrets.postActionSecrets[0].secret).verify(crm.body, crm.headers);
+    const done = await stack.waitForStatus(res.json.submissionId, ["webhook_success"]);
+    assert.deepEqual(done.deliveries.map((d) => d.delivery.targetUrl).sort(), [fixed.url + "/crm", fixed.url + "/new"]);
+  } finally {
+    await broken.stop();
+    await fixed.stop();
+  }
+});
