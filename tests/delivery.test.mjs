@@ -95,6 +95,9 @@ test("every post-action makes its own request, in the documented shape", async (
   const [email] = byId(receivers.email, id);
   assert.equal(email.url, "/emails");
   assert.equal(email.headers.authorization, "Bearer mail-key");
+  // The email API drops repeats of one key: a retried email is sent once.
+  const emailDelivery = (await stack.owner("GET", `/v1/submissions/${id}`)).body.deliveries.find((d) => d.delivery.kind === "email");
+  assert.equal(email.headers["idempotency-key"], emailDelivery.delivery.id);
   assert.equal(email.json.from, "leads@acme.test");
   assert.deepEqual(email.json.to, ["sales@acme.test", "ceo@acme.test"]);
   assert.equal(email.json.subject, "New Form Submission");

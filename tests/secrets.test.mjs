@@ -102,3 +102,25 @@ test("a replay goes to the URL and headers the owner fixed, signed with the curr
     await fixed.stop();
   }
 });
+
+test("a file field of any name has a link that works", async () => {
+  const made = await stack.owner("POST", "/v1/agents/agent_sec/tools", contactForm(undefined, {
+    id: "tool_files",
+    name: "files",
+    executionMode: "client",
+    fields: [{ name: "email", type: "email" }, { name: "CV / résumé #1?", type: "file" }],
+  }));
+  assert.equal(made.status, 201, JSON.stringify(made.body));
+  const pdf = Buffer.from("%PDF-1.4\n%âãÏÓ\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n");
+  const res = await postJson(stack.url + "/form-submissions/submit", {
+    toolId: "tool_files",
+    formData: { email: "cv@example.com", "CV / résumé #1?": `data:application/pdf;name=cv.pdf;base64,${pdf.toString("base64")}` },
+    fieldsCompleted: ["email", "CV / résumé #1?"],
+  });
+  assert.equal(res.status, 200, res.text);
+  const { body } = await stack.owner("GET", `/v1/submissions/${res.json.submissionId}`);
+  const file = body.submission.formData["CV / résumé #1?"];
+  const download = await fetch(file.url);
+  assert.equal(download.status, 200, file.url);
+  assert.deepEqual(Buffer.from(await download.arrayBuffer()), pdf);
+});

@@ -180,13 +180,32 @@ pub fn url_signature(secret: &[u8], key: &str, expires_secs: i64) -> String {
     URL_SAFE_NO_PAD.encode(mac.finalize().into_bytes())
 }
 
-/// `{base}/files/{key}?expires=…&signature=…`.
+/// What a URL path may carry of a field name as it is: anything else is percent-encoded, so a
+/// field called `CV / résumé #1` still has a working link.
+const PATH_SAFE: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'_')
+    .remove(b'.')
+    .remove(b'~');
+
+/// `{base}/files/{submissionId}/{field, percent-encoded}?expires=…&signature=…`; the
+/// signature covers the key itself (`{submissionId}/{field}`).
 pub fn signed_url(base: &str, secret: &[u8], key: &str, expires_secs: i64) -> String {
     let signature = url_signature(secret, key, expires_secs);
+    let (submission, field) = key.split_once('/').unwrap_or((key, ""));
     format!(
-        "{}/files/{key}?expires={expires_secs}&signature={signature}",
-        base.trim_end_matches('/')
+        "{}/files/{submission}/{}?expires={expires_secs}&signature={signature}",
+        base.trim_end_matches('/'),
+        percent_encoding::utf8_percent_encode(field, PATH_SAFE)
     )
+}
+
+/// The field name of a link's last path segment (the inverse of [`signed_url`]'s encoding).
+pub fn field_from_path(segment: &str) -> Option<String> {
+    percent_encoding::percent_decode_str(segment)
+        .decode_utf8()
+        .ok()
+        .map(|f| f.into_owned())
 }
 
 /// Whether a link's signature is ours and it has not expired. Compares in constant time.
@@ -354,6 +373,18 @@ mod tests {
             .as_str()
             .unwrap()
             .starts_with("http://e/files/sub_1/cv?expires=50&signature="));
+    }
+
+    #[test]
+    fn any_field_name_makes_a_working_link() {
+        for field in ["CV / résumé #1", "a?b&c=d", "100%", "../../etc", "файл", "deck"] {
+            let key = format!("sub_1/{field}");
+            let url = signed_url("http://e", b"k", &key, 50);
+            let path = url.split('?').next().unwrap();
+            let segment = path.strip_prefix("http://e/files/sub_1/").unwrap();
+            assert!(!segment.contains(['/', '?', '#', ' ']), "{segment}");
+            assert_eq!(field_from_path(segment).as_deref(), Some(field));
+        }
     }
 
     #[test]

@@ -225,7 +225,14 @@ pub struct Outgoing {
 
 /// The request `action` makes for `lead`, or why it cannot be made. The `webhook` kind is
 /// built by the edge (it is signed like the primary webhook); it has no entry here.
-pub fn request(action: &PostAction, lead: &Lead, services: &Services) -> Result<Outgoing, String> {
+/// `delivery_id` names the delivery on every retry: services that deduplicate by an
+/// `Idempotency-Key` (the email API) send one email however often it is retried.
+pub fn request(
+    action: &PostAction,
+    lead: &Lead,
+    services: &Services,
+    delivery_id: &str,
+) -> Result<Outgoing, String> {
     let json_post = |url: String, headers: Vec<(String, String)>, body: Value| Outgoing {
         method: "POST",
         url,
@@ -260,9 +267,11 @@ pub fn request(action: &PostAction, lead: &Lead, services: &Services) -> Result<
                 lead,
                 |s| s.to_string(),
             );
+            let mut headers = bearer(&services.email_api_key);
+            headers.push(("Idempotency-Key".into(), delivery_id.to_string()));
             Ok(json_post(
                 services.email_api_url.clone(),
-                bearer(&services.email_api_key),
+                headers,
                 json!({
                     "from": services.email_from,
                     "to": recipients,
@@ -502,7 +511,7 @@ mod tests {
             webhook_url: "http://hooks.test/x".into(),
             message_template: Some("New {{_toolName}}: {{email}}".into()),
         };
-        let out = request(&action, &lead(), &services()).unwrap();
+        let out = request(&action, &lead(), &services(), "dlv_1").unwrap();
         assert_eq!((out.method, out.url.as_str()), ("POST", "http://hooks.test/x"));
         assert_eq!(
             serde_json::from_str::<Value>(&out.body).unwrap(),
@@ -516,11 +525,14 @@ mod tests {
             recipients: vec!["sales@example.com".into()],
             subject: None,
         };
-        let out = request(&action, &lead(), &services()).unwrap();
+        let out = request(&action, &lead(), &services(), "dlv_1").unwrap();
         let body: Value = serde_json::from_str(&out.body).unwrap();
         assert_eq!(
             out.headers,
-            vec![("Authorization".to_string(), "Bearer mk".to_string())]
+            vec![
+                ("Authorization".to_string(), "Bearer mk".to_string()),
+                ("Idempotency-Key".to_string(), "dlv_1".to_string())
+            ]
         );
         assert_eq!(body["to"], json!(["sales@example.com"]));
         assert_eq!(body["subject"], "New Talk to us submission");
@@ -542,7 +554,7 @@ mod tests {
             spreadsheet_id: "abc".into(),
             sheet: Some("Leads 2026".into()),
         };
-        let out = request(&action, &lead(), &services()).unwrap();
+        let out = request(&action, &lead(), &services(), "dlv_1").unwrap();
         assert_eq!(out.url, "http://sheets.test/v4/spreadsheets/abc/values/Leads%202026%21A1:append?valueInputOption=RAW&insertDataOption=INSERT_ROWS");
         let body: Value = serde_json::from_str(&out.body).unwrap();
         assert_eq!(
@@ -566,7 +578,7 @@ mod tests {
             audience_id: "aud1".into(),
             double_opt_in: false,
         };
-        let out = request(&action, &lead(), &services()).unwrap();
+        let out = request(&action, &lead(), &services(), "dlv_1").unwrap();
         assert_eq!(out.url, "http://mc.test/3.0/lists/aud1/members");
         assert_eq!(out.headers[0].1, "Basic bGVhZGZvcm06a2V5LXVzMQ==");
         let body: Value = serde_json::from_str(&out.body).unwrap();
@@ -578,8 +590,8 @@ mod tests {
             email: None,
             ..lead()
         };
-        assert!(request(&action, &no_email, &services()).is_err());
-        assert!(request(&action, &lead(), &Services::default())
+        assert!(request(&action, &no_email, &services(), "dlv_1").is_err());
+        assert!(request(&action, &lead(), &Services::default(), "dlv_1")
             .unwrap_err()
             .contains("MAILCHIMP_API_URL"));
     }

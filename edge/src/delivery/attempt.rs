@@ -79,7 +79,7 @@ pub async fn make(
             Ok(action) => {
                 let conversation_url = config::conversation_url(env, submission.conversation_id.as_deref());
                 let lead = lead::lead(&submission, &tool, links, conversation_url);
-                match post_actions::request(&action, &lead, services) {
+                match post_actions::request(&action, &lead, services, &delivery.id) {
                     Ok(out) => Ok(OutgoingRequest::from_core(out)?),
                     Err(reason) => Err(reason),
                 }

@@ -7,10 +7,12 @@ use crate::config;
 use crate::error::{ApiError, ApiResult};
 use crate::http::query_param;
 use crate::storage::{files, submissions};
-use leadform_core::files::{link_is_valid, safe_file_name};
+use leadform_core::files::{field_from_path, link_is_valid, safe_file_name};
 use worker::{Env, Request, Response};
 
 pub async fn get(req: &Request, env: &Env, submission_id: &str, field: &str) -> ApiResult<Response> {
+    let field = field_from_path(field).ok_or_else(|| ApiError::not_found("file", field))?;
+    let field = field.as_str();
     let key = files::key(submission_id, field);
     let expires = query_param(req, "expires").and_then(|e| e.parse::<i64>().ok());
     let signature = query_param(req, "signature").unwrap_or_default();
