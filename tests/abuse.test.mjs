@@ -161,3 +161,20 @@ test("bodies are capped while they are read, chunked ones too", async () => {
   assert.equal(long.status, 400);
   assert.equal(long.body.error.field, "greeting");
 });
+
+test("a visitor never reads the edge's configuration in an error; the owner's log does", async () => {
+  const made = await stack.owner("POST", "/v1/agents/agent_abuse/tools", contactForm(undefined, {
+    id: "tool_mail",
+    name: "mail",
+    executionMode: "client",
+    postActions: [{ type: "email", recipients: ["sales@example.com"] }],
+  }));
+  assert.equal(made.status, 201, JSON.stringify(made.body));
+  const res = await postJson(stack.url + "/form-submissions/submit", seedSubmit({ toolId: "tool_mail", formData: { name: "M", email: "m@example.com" }, fieldsCompleted: [] }));
+  assert.equal(res.status, 200, res.text);
+  const [mail] = res.json.postActionResults;
+  assert.equal(mail.success, false);
+  assert.ok(!/EMAIL_API|configured|http/i.test(mail.error ?? ""), mail.error);
+  const { body } = await stack.owner("GET", `/v1/submissions/${res.json.submissionId}`);
+  assert.match(body.deliveries[0].delivery.lastError, /EMAIL_API_URL/);
+});

@@ -70,6 +70,22 @@ pub fn jittered(delay: u32, random: u32) -> u32 {
     delay - spread + offset
 }
 
+/// What the public submit answer may say about a delivery's error: the receiver's status
+/// code or a time-out, never the configuration behind it (service URLs, missing keys,
+/// secrets, hosts a connection failed to reach): the owner reads those in the delivery log.
+pub fn public_error(logged: &str) -> String {
+    let is_status = logged
+        .strip_prefix("receiver answered HTTP ")
+        .is_some_and(|code| code.len() == 3 && code.bytes().all(|b| b.is_ascii_digit()));
+    if is_status {
+        logged.to_string()
+    } else if logged.starts_with("no answer within ") {
+        "the receiver did not answer in time".into()
+    } else {
+        "not delivered; the owner's delivery log says why".into()
+    }
+}
+
 /// What a delivery becomes after an attempt.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct AfterAttempt {
@@ -109,6 +125,29 @@ mod tests {
     use super::*;
     use AttemptResult::*;
     use DeliveryStatus::*;
+
+    #[test]
+    fn the_public_answer_never_shows_configuration() {
+        let cases = [
+            ("receiver answered HTTP 503", "receiver answered HTTP 503"),
+            ("no answer within 30 s", "the receiver did not answer in time"),
+            (
+                "EMAIL_API_URL is not configured on this edge",
+                "not delivered; the owner's delivery log says why",
+            ),
+            (
+                "connection failed: 10.0.0.8:443 refused",
+                "not delivered; the owner's delivery log says why",
+            ),
+            (
+                "receiver answered HTTP 503 from https://crm.internal",
+                "not delivered; the owner's delivery log says why",
+            ),
+        ];
+        for (logged, shown) in cases {
+            assert_eq!(public_error(logged), shown, "{logged}");
+        }
+    }
 
     #[test]
     fn statuses_round_trip() {

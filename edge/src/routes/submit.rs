@@ -18,7 +18,7 @@ use crate::limits::{self, Limit};
 use crate::storage::deliveries::{Delivery, NewDelivery};
 use crate::storage::leads as stored_leads;
 use crate::storage::{deliveries, events, files, submissions, tools};
-use leadform_core::delivery::DeliveryStatus;
+use leadform_core::delivery::{public_error, DeliveryStatus};
 use leadform_core::files::StoredFile;
 use leadform_core::form::{ExecutionMode, FieldKind};
 use leadform_core::lead::Geo;
@@ -253,7 +253,7 @@ fn answer(
 ) -> SubmitOut {
     let result = |d: &Delivery| WebhookResult {
         success: d.status == DeliveryStatus::Delivered,
-        error: d.last_error.clone(),
+        error: d.last_error.as_deref().map(public_error),
         pending: !d.status.is_settled(),
     };
     SubmitOut {
