@@ -31,4 +31,6 @@ pub mod query;
 #[cfg(feature = "server")]
 pub mod retry;
 #[cfg(feature = "server")]
+pub mod settings;
+#[cfg(feature = "server")]
 pub mod webhook;

@@ -1,7 +1,11 @@
-//! Settings read from wrangler.toml vars and secrets, with the defaults the seeds give.
+//! Settings from wrangler.toml vars and secrets, parsed once per isolate by
+//! `leadform_core::settings::parse` (strict: a bad value is an error naming the variable).
+//! The entry points refuse to work on a bad configuration (see `lib.rs`), so the getters
+//! below only ever read a configuration that parsed.
 
 use crate::bindings;
-use leadform_core::retry::DEFAULT_SCHEDULE_SECS;
+use leadform_core::settings::{self, ConfigError, Settings};
+use std::cell::OnceCell;
 use worker::Env;
 
 fn var(env: &Env, name: &str) -> Option<String> {
@@ -11,54 +15,86 @@ fn var(env: &Env, name: &str) -> Option<String> {
         .or_else(|| env.secret(name).ok().map(|s| s.to_string()))
 }
 
+thread_local! {
+    // An isolate runs one deployment, whose vars do not change under it.
+    static PARSED: OnceCell<Result<Settings, ConfigError>> = const { OnceCell::new() };
+}
+
+/// The configuration, or what is wrong with it.
+pub fn check(env: &Env) -> Result<Settings, ConfigError> {
+    PARSED.with(|parsed| {
+        parsed
+            .get_or_init(|| settings::parse(&|name| var(env, name)))
+            .clone()
+    })
+}
+
+/// The parsed configuration; only reached once [`check`] passed at the entry point (the
+/// defaults stand in for the impossible case rather than a panic).
+fn current(env: &Env) -> Settings {
+    check(env).unwrap_or_else(|_| Settings {
+        api_key: String::new(),
+        retry_schedule: leadform_core::retry::DEFAULT_SCHEDULE_SECS.to_vec(),
+        first_attempt_wait_ms: 0,
+        attempt_timeout_ms: 30_000,
+        allow_loopback: false,
+        public_url: None,
+        file_url_ttl_secs: 1,
+        sweep_grace_secs: 60,
+        rate_limits: true,
+    })
+}
+
 pub fn api_key(env: &Env) -> Option<String> {
-    var(env, bindings::API_KEY).filter(|k| !k.is_empty())
+    Some(current(env).api_key).filter(|k| !k.is_empty())
 }
 
 pub fn allow_loopback(env: &Env) -> bool {
-    var(env, bindings::ALLOW_LOOPBACK).is_some_and(|v| v == "true")
+    current(env).allow_loopback
 }
 
 pub fn retry_schedule(env: &Env) -> Vec<u32> {
-    var(env, bindings::RETRY_SCHEDULE)
-        .and_then(|text| {
-            text.split(',')
-                .map(|d| d.trim().parse().ok())
-                .collect::<Option<Vec<u32>>>()
-        })
-        .filter(|s| !s.is_empty())
-        .unwrap_or_else(|| DEFAULT_SCHEDULE_SECS.to_vec())
+    current(env).retry_schedule
 }
 
 pub fn first_attempt_wait_ms(env: &Env) -> u64 {
-    var(env, bindings::FIRST_ATTEMPT_WAIT)
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(2_000)
+    current(env).first_attempt_wait_ms
 }
 
 pub fn attempt_timeout_ms(env: &Env) -> u64 {
-    var(env, bindings::ATTEMPT_TIMEOUT)
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(30_000)
+    current(env).attempt_timeout_ms
 }
 
-/// The edge's address as webhooks should link to it; `None` when not configured.
-pub fn public_url(env: &Env) -> Option<String> {
-    var(env, bindings::PUBLIC_URL).filter(|u| !u.is_empty())
+/// The edge's address for file links, or why none can be minted from it (a loopback
+/// `PUBLIC_URL` outside local development); `Ok(None)` when it is not set.
+pub fn public_url(env: &Env) -> Result<Option<String>, String> {
+    let settings = current(env);
+    match settings::links_refused(&settings) {
+        Some(reason) => Err(reason),
+        None => Ok(settings.public_url),
+    }
 }
 
 pub fn file_url_ttl_secs(env: &Env) -> i64 {
-    var(env, bindings::FILE_URL_TTL)
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(7 * 24 * 3600)
+    current(env).file_url_ttl_secs
 }
 
 /// The key file links are signed with (see `files::link_secret`).
 pub fn file_link_secret(env: &Env) -> Vec<u8> {
-    leadform_core::files::link_secret(&api_key(env).unwrap_or_default())
+    leadform_core::files::link_secret(&current(env).api_key)
 }
 
-/// Where post-actions send, with their keys; an empty URL means "not configured".
+pub fn sweep_grace_ms(env: &Env) -> i64 {
+    current(env).sweep_grace_secs * 1000
+}
+
+/// Whether the rate limits apply ("off" only for load tests on one's own machine).
+pub fn rate_limits_on(env: &Env) -> bool {
+    current(env).rate_limits
+}
+
+/// Where post-actions send, with their keys; an empty URL means "not configured" (such a
+/// post-action fails with that reason in its delivery log).
 pub fn services(env: &Env) -> leadform_core::post_actions::Services {
     let get = |name| var(env, name).unwrap_or_default();
     leadform_core::post_actions::Services {
@@ -77,16 +113,4 @@ pub fn services(env: &Env) -> leadform_core::post_actions::Services {
 pub fn conversation_url(env: &Env, conversation_id: Option<&str>) -> Option<String> {
     let template = var(env, bindings::CONVERSATION_URL).filter(|t| !t.is_empty())?;
     Some(template.replace("{conversationId}", conversation_id?))
-}
-
-pub fn sweep_grace_ms(env: &Env) -> i64 {
-    var(env, bindings::SWEEP_GRACE)
-        .and_then(|v| v.parse::<i64>().ok())
-        .unwrap_or(60)
-        * 1000
-}
-
-/// Whether the rate limits apply ("off" only for load tests on one's own machine).
-pub fn rate_limits_on(env: &Env) -> bool {
-    var(env, bindings::RATE_LIMITS).is_none_or(|v| v != "off")
 }

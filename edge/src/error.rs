@@ -36,6 +36,8 @@ pub enum ApiError {
     RateLimited {
         retry_after_secs: u32,
     },
+    /// The edge's configuration is wrong: what is wrong, for an operator; `None` for a visitor.
+    Misconfigured(Option<String>),
     /// Something on our side; the message is logged, the caller sees a generic one.
     Internal(String),
 }
@@ -54,6 +56,7 @@ impl ApiError {
             ApiError::OriginNotAllowed(_) | ApiError::Forbidden { .. } => 403,
             ApiError::Conflict { .. } => 409,
             ApiError::RateLimited { .. } => 429,
+            ApiError::Misconfigured(_) => 503,
             ApiError::Internal(_) => 500,
         }
     }
@@ -85,6 +88,14 @@ impl ApiError {
             ApiError::RateLimited { retry_after_secs } => (
                 "rate_limited",
                 format!("too many requests from this address; try again in {retry_after_secs} seconds"),
+                None,
+            ),
+            ApiError::Misconfigured(detail) => (
+                "misconfigured",
+                match detail {
+                    Some(detail) => format!("this edge is misconfigured: {detail}"),
+                    None => "this service is not available right now".into(),
+                },
                 None,
             ),
             ApiError::Internal(_) => (

@@ -23,6 +23,11 @@ use worker::*;
 
 #[event(fetch)]
 async fn fetch(req: Request, env: Env, ctx: Context) -> Result<Response> {
+    // A bad configuration fails loudly, on every request, rather than running on defaults.
+    if let Err(wrong) = config::check(&env) {
+        console_error!("configuration: {wrong}");
+        return routes::misconfigured(&req, &wrong);
+    }
     if delivery::sweep_if_idle_for_a_while() {
         let env = env.clone();
         ctx.wait_until(async move {
@@ -36,6 +41,12 @@ async fn fetch(req: Request, env: Env, ctx: Context) -> Result<Response> {
 
 #[event(queue)]
 async fn queue(batch: MessageBatch<delivery::DeliveryMessage>, env: Env, _ctx: Context) -> Result<()> {
+    if let Err(wrong) = config::check(&env) {
+        // Nothing is sent on a bad configuration; the messages come back once it is fixed.
+        console_error!("configuration: {wrong}; deliveries wait");
+        batch.retry_all();
+        return Ok(());
+    }
     delivery::consume(batch, env).await;
     // Every message was settled one by one: returning Err would retry the whole batch.
     Ok(())
@@ -43,6 +54,10 @@ async fn queue(batch: MessageBatch<delivery::DeliveryMessage>, env: Env, _ctx: C
 
 #[event(scheduled)]
 async fn scheduled(_event: ScheduledEvent, env: Env, _ctx: ScheduleContext) {
+    if let Err(wrong) = config::check(&env) {
+        console_error!("configuration: {wrong}; the sweep waits");
+        return;
+    }
     if let Err(err) = delivery::sweep(&env).await {
         console_error!("sweep failed: {err}");
     }

@@ -64,6 +64,9 @@ pub async fn make(
             "submission {submission_id} is gone"
         )));
     };
+    if let Err(reason) = links.usable_for(&submission.form_data) {
+        return Ok(AttemptResult::not_sent(reason));
+    }
     let Some(tool) = tools::get(db, &submission.tool_id).await? else {
         return Ok(AttemptResult::not_sent(format!(
             "tool {} is gone",

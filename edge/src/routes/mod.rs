@@ -43,6 +43,16 @@ pub async fn handle(req: Request, env: Env) -> Result<Response> {
     Ok(response)
 }
 
+/// The answer to every request while the configuration is wrong: a 503 that names the
+/// variable to the operator (never its value), and says nothing of it to a visitor.
+pub fn misconfigured(req: &Request, wrong: &leadform_core::settings::ConfigError) -> Result<Response> {
+    let path = req.path();
+    let public =
+        path.starts_with("/widget") || path.starts_with("/form-submissions") || path.starts_with("/files");
+    let detail = if public { None } else { Some(wrong.to_string()) };
+    ApiError::Misconfigured(detail).into_response()
+}
+
 /// The route table: the whole API at a glance.
 async fn route(
     req: Request,

@@ -31,19 +31,39 @@ pub async fn get(bucket: &Bucket, key: &str) -> Result<Option<Object>> {
 /// How file links are minted right now: where they point, what signs them, when they end.
 pub struct Links {
     base: String,
+    /// Why no link can be minted (a loopback `PUBLIC_URL` outside local development).
+    refused: Option<String>,
     secret: Vec<u8>,
     expires_secs: i64,
 }
 
 impl Links {
-    /// Links to `PUBLIC_URL`, or else to `request_origin` (the address an owner used).
+    /// Links to `PUBLIC_URL`, or else to `request_origin` (the address an owner used, which
+    /// also stands in for a refused `PUBLIC_URL`: an owner's own view still works).
     pub fn new(env: &worker::Env, request_origin: Option<String>) -> Self {
+        let (base, refused) = match (crate::config::public_url(env), request_origin) {
+            (Ok(Some(url)), _) => (url, None),
+            (Ok(None), Some(origin)) | (Err(_), Some(origin)) => (origin, None),
+            (Ok(None), None) => (String::new(), None),
+            (Err(reason), None) => (String::new(), Some(reason)),
+        };
         Links {
-            base: crate::config::public_url(env)
-                .or(request_origin)
-                .unwrap_or_default(),
+            base,
+            refused,
             secret: crate::config::file_link_secret(env),
             expires_secs: crate::clock::now_ms() / 1000 + crate::config::file_url_ttl_secs(env),
+        }
+    }
+
+    /// Whether links can be minted for `form_data`: `Err` says why not when it holds a file
+    /// and the edge's public address is unusable (the delivery is then not sent, loudly).
+    pub fn usable_for(&self, form_data: &serde_json::Map<String, serde_json::Value>) -> Result<(), String> {
+        let has_file = form_data
+            .values()
+            .any(|v| leadform_core::files::StoredFile::from_value(v).is_some());
+        match (&self.refused, has_file) {
+            (Some(reason), true) => Err(reason.clone()),
+            _ => Ok(()),
         }
     }
 
