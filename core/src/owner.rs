@@ -365,7 +365,9 @@ mod tests {
     #[test]
     fn every_free_text_setting_is_capped_and_the_error_names_it() {
         let base = || json!({"name": "f", "fields": [{"name": "email", "type": "email"}], "executionMode": "client"});
-        let long = |n: usize| "x".repeat(n);
+        fn long(n: usize) -> String {
+            "x".repeat(n)
+        }
         type Mutation = Box<dyn Fn(&mut serde_json::Value)>;
         let cases: Vec<(Mutation, &str)> = vec![
             (Box::new(|t| t["title"] = json!(long(caps::TITLE + 1))), "title"),
