@@ -176,6 +176,8 @@ async function seedQuoteForm(webhookUrl) {
     successMessage: "Quote request received.",
     executionMode: "both",
     webhookUrl,
+    // The widget must prove its report with the submit answer's client token.
+    requireClientToken: true,
   });
   assert.equal(created.status, 201, JSON.stringify(created.body));
 }

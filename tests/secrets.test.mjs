@@ -124,3 +124,55 @@ test("a file field of any name has a link that works", async () => {
   assert.equal(download.status, 200, file.url);
   assert.deepEqual(Buffer.from(await download.arrayBuffer()), pdf);
 });
+
+test("client results: the token from the submit answer, required when the form says so", async () => {
+  for (const [id, required] of [["tool_open", false], ["tool_strict", true]]) {
+    const made = await stack.owner("POST", "/v1/agents/agent_sec/tools", contactForm(undefined, { id, name: id, executionMode: "client", requireClientToken: required }));
+    assert.equal(made.status, 201, JSON.stringify(made.body));
+  }
+  const submitTo = async (toolId, email) => {
+    const res = await submit(toolId, email);
+    assert.equal(res.status, 200, res.text);
+    assert.match(res.json.clientToken, /^[A-Za-z0-9_-]{43}$/);
+    return res.json;
+  };
+  const report = (submissionId, token) =>
+    postJson(stack.url + "/form-submissions/client-result", { submissionId, success: true }, token === undefined ? {} : { "X-Leadform-Client-Token": token });
+
+  // Off by default: seed 002's documented call, without a token, works as written...
+  const open = await submitTo("tool_open", "open@example.com");
+  assert.equal((await report(open.submissionId)).status, 200);
+  // ...but a wrong token is refused even there.
+  const other = await submitTo("tool_open", "other@example.com");
+  const forged = await report(other.submissionId, open.clientToken);
+  assert.equal(forged.status, 401);
+  assert.equal(forged.json.error.code, "invalid_client_token");
+
+  // Required: no token, no report; the answer's token works; the id alone is not enough.
+  const strict = await submitTo("tool_strict", "strict@example.com");
+  const bare = await report(strict.submissionId);
+  assert.equal(bare.status, 401);
+  assert.equal(bare.json.error.code, "client_token_required");
+  const { body: pending } = await stack.owner("GET", `/v1/submissions/${strict.submissionId}`);
+  assert.equal(pending.submission.status, "submitted", "a refused report changes nothing");
+  const proven = await report(strict.submissionId, strict.clientToken);
+  assert.equal(proven.status, 200, proven.text);
+  assert.equal(proven.json.status, "client_success");
+});
+
+test("a handler that never reports settles as client_failed, 'no report', after the timeout", async () => {
+  const quick = await startStack({ vars: { CLIENT_REPORT_TIMEOUT_SECS: "1" }, cronEveryMs: 500 });
+  try {
+    await quick.owner("POST", "/v1/agents", { id: "agent_quiet", name: "Quiet" });
+    await quick.owner("POST", "/v1/agents/agent_quiet/tools", contactForm(undefined, { id: "tool_quiet", name: "quiet", executionMode: "client" }));
+    const res = await postJson(quick.url + "/form-submissions/submit", seedSubmit({ toolId: "tool_quiet", formData: { name: "Q", email: "q@example.com" }, fieldsCompleted: [] }));
+    assert.equal(res.status, 200, res.text);
+    const { submission } = await quick.waitForStatus(res.json.submissionId, ["client_failed"], 15_000);
+    assert.equal(submission.result, "failed");
+    assert.match(submission.clientMessage, /no report/);
+    const late = await postJson(quick.url + "/form-submissions/client-result", { submissionId: res.json.submissionId, success: true });
+    assert.equal(late.status, 409, "a report after the timeout changes nothing");
+  } finally {
+    await quick.stop();
+  }
+});

@@ -116,6 +116,26 @@ pub fn key_prefix(key: &str) -> String {
     key.chars().take(10).collect()
 }
 
+/// The token that lets a page's handler report a submission's client result: an HMAC of
+/// the submission id under a key derived from the owner key (no second secret to keep). The
+/// submit answer hands it to the widget; someone who only saw the id (in Slack, an email, a
+/// sheet) cannot report in the visitor's place.
+pub fn client_token(owner_key: &str, submission_id: &str) -> String {
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    use base64::Engine;
+    use hmac::{Hmac, Mac};
+    let mut mac = Hmac::<Sha256>::new_from_slice(owner_key.as_bytes()).expect("HMAC takes any key length");
+    mac.update(format!("leadform client result v1\n{submission_id}").as_bytes());
+    URL_SAFE_NO_PAD.encode(mac.finalize().into_bytes())
+}
+
+/// Whether `given` is the client token of `submission_id`, compared in constant time.
+pub fn client_token_is_valid(owner_key: &str, submission_id: &str, given: &str) -> bool {
+    use subtle::ConstantTimeEq;
+    let expected = client_token(owner_key, submission_id);
+    bool::from(expected.as_bytes().ct_eq(given.trim().as_bytes()))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -164,6 +184,21 @@ mod tests {
         assert!(Principal::Admin.sees_agent("agent_b"));
         assert_eq!(limited.actor().label(), "key:key_1");
         assert_eq!(Principal::Admin.actor().label(), "admin");
+    }
+
+    #[test]
+    fn a_client_token_belongs_to_one_submission_and_one_owner_key() {
+        let token = client_token("owner-key-0123456789", "sub_1");
+        assert_eq!(token.len(), 43);
+        assert!(client_token_is_valid("owner-key-0123456789", "sub_1", &token));
+        assert!(!client_token_is_valid("owner-key-0123456789", "sub_2", &token));
+        assert!(!client_token_is_valid("another-owner-key-000", "sub_1", &token));
+        assert!(!client_token_is_valid("owner-key-0123456789", "sub_1", ""));
+        assert!(!client_token_is_valid(
+            "owner-key-0123456789",
+            "sub_1",
+            &token[..42]
+        ));
     }
 
     #[test]

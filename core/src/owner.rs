@@ -138,6 +138,10 @@ pub struct ToolIn {
     /// number of attempts. `None` uses the edge's `RETRY_SCHEDULE_SECS`.
     #[serde(default)]
     pub retry_schedule: Option<Vec<u32>>,
+    /// Refuse client results without the submission's client token (sent by the widget in
+    /// `X-Leadform-Client-Token`); off by default so seed 002's documented call works.
+    #[serde(default)]
+    pub require_client_token: bool,
 }
 
 /// At most this many attempts per delivery, and at most this long between two.

@@ -25,6 +25,8 @@ pub mod vars {
     pub const SWEEP_GRACE: &str = "SWEEP_GRACE_SECS";
     /// "off" skips the rate limits: only for load tests on one's own machine.
     pub const RATE_LIMITS: &str = "RATE_LIMITS";
+    /// How long (seconds) a page's handler has to report before its part settles as failed.
+    pub const CLIENT_REPORT_TIMEOUT: &str = "CLIENT_REPORT_TIMEOUT_SECS";
 }
 
 /// Shortest owner key accepted: anything shorter could be guessed.
@@ -41,6 +43,7 @@ pub struct Settings {
     pub file_url_ttl_secs: i64,
     pub sweep_grace_secs: i64,
     pub rate_limits: bool,
+    pub client_report_timeout_secs: i64,
 }
 
 /// Which variable is wrong, and why (never its value: it may be a secret).
@@ -123,6 +126,7 @@ pub fn parse(get: &dyn Fn(&str) -> Option<String>) -> Result<Settings, ConfigErr
         file_url_ttl_secs: number(vars::FILE_URL_TTL, 7 * 24 * 3600, 365 * 24 * 3600)?.max(1) as i64,
         sweep_grace_secs: number(vars::SWEEP_GRACE, 60, 24 * 3600)? as i64,
         rate_limits: flag(vars::RATE_LIMITS, "on", "on", "off")?,
+        client_report_timeout_secs: number(vars::CLIENT_REPORT_TIMEOUT, 900, 7 * 24 * 3600)?.max(1) as i64,
     })
 }
 
@@ -157,6 +161,7 @@ mod tests {
         assert!(!s.allow_loopback && s.rate_limits);
         assert_eq!(s.public_url, None);
         assert_eq!((s.file_url_ttl_secs, s.sweep_grace_secs), (604_800, 60));
+        assert_eq!(s.client_report_timeout_secs, 900);
     }
 
     #[test]

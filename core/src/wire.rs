@@ -112,6 +112,10 @@ pub struct SubmitOut {
     pub client_handler: Option<String>,
     /// The lead this submission created or updated (beyond seed 002's shape).
     pub lead_id: String,
+    /// For `client` and `both`: what the page's handler sends back with its report in
+    /// `X-Leadform-Client-Token`, proving it saw this answer.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub client_token: Option<String>,
 }
 
 /// The outcome of the webhook's first attempt as far as it is known when the edge answers.
@@ -300,6 +304,7 @@ mod tests {
             post_action_results: vec![],
             client_handler: None,
             lead_id: "lead_1".into(),
+            client_token: None,
         };
         let value = serde_json::to_value(&out).unwrap();
         for key in [

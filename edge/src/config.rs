@@ -42,6 +42,7 @@ fn current(env: &Env) -> Settings {
         file_url_ttl_secs: 1,
         sweep_grace_secs: 60,
         rate_limits: true,
+        client_report_timeout_secs: 900,
     })
 }
 
@@ -86,6 +87,11 @@ pub fn file_link_secret(env: &Env) -> Vec<u8> {
 
 pub fn sweep_grace_ms(env: &Env) -> i64 {
     current(env).sweep_grace_secs * 1000
+}
+
+/// How long a page's handler has to report a client result.
+pub fn client_report_timeout_ms(env: &Env) -> i64 {
+    current(env).client_report_timeout_secs * 1000
 }
 
 /// Whether the rate limits apply ("off" only for load tests on one's own machine).

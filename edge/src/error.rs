@@ -20,6 +20,11 @@ pub enum ApiError {
         id: String,
     },
     Unauthorized,
+    /// A proof other than the owner key is missing or wrong (a client token).
+    BadToken {
+        code: &'static str,
+        message: String,
+    },
     /// The request is valid but clashes with what is stored (e.g. a second client result).
     Conflict {
         code: &'static str,
@@ -52,7 +57,7 @@ impl ApiError {
             ApiError::InvalidJson(_) | ApiError::InvalidField(_) | ApiError::FileTooLarge(_) => 400,
             ApiError::PayloadTooLarge(_) => 413,
             ApiError::NotFound { .. } => 404,
-            ApiError::Unauthorized => 401,
+            ApiError::Unauthorized | ApiError::BadToken { .. } => 401,
             ApiError::OriginNotAllowed(_) | ApiError::Forbidden { .. } => 403,
             ApiError::Conflict { .. } => 409,
             ApiError::RateLimited { .. } => 429,
@@ -77,9 +82,9 @@ impl ApiError {
                 "missing or wrong API key (Authorization: Bearer <key>)".into(),
                 None,
             ),
-            ApiError::Conflict { code, message } | ApiError::Forbidden { code, message } => {
-                (*code, message.clone(), None)
-            }
+            ApiError::Conflict { code, message }
+            | ApiError::Forbidden { code, message }
+            | ApiError::BadToken { code, message } => (*code, message.clone(), None),
             ApiError::OriginNotAllowed(origin) => (
                 "origin_not_allowed",
                 format!("pages on {origin} may not use this agent (see allowedOrigins)"),

@@ -91,7 +91,10 @@ pub fn request_origin(req: &Request) -> Option<String> {
 pub fn cors_headers(headers: &Headers, origin: &str) -> worker::Result<()> {
     headers.set("Access-Control-Allow-Origin", origin)?;
     headers.set("Access-Control-Allow-Methods", "GET, POST, OPTIONS")?;
-    headers.set("Access-Control-Allow-Headers", "Content-Type")?;
+    headers.set(
+        "Access-Control-Allow-Headers",
+        "Content-Type, X-Leadform-Client-Token",
+    )?;
     headers.set("Access-Control-Max-Age", "600")?;
     headers.append("Vary", "Origin")
 }

@@ -19,6 +19,8 @@ pub struct Submitted {
     pub submission_id: String,
     /// Set for `client` and `both`: the name the page's handler is registered under.
     pub client_handler: Option<String>,
+    /// Set with `client_handler`: sent back with the handler's report.
+    pub client_token: Option<String>,
 }
 
 #[derive(Clone)]
@@ -39,7 +41,7 @@ impl Api {
             self.base,
             js_sys::encode_uri_component(agent_id)
         );
-        let value = self.call("GET", &url, None).await.map_err(|e| e.message)?;
+        let value = self.call("GET", &url, None, None).await.map_err(|e| e.message)?;
         Ok(crate::config::read(&value))
     }
 
@@ -49,23 +51,31 @@ impl Api {
         Ok(Submitted {
             submission_id: js::text(&answer, "submissionId"),
             client_handler: js::string(&answer, "clientHandler"),
+            client_token: js::string(&answer, "clientToken"),
         })
     }
 
     pub async fn client_result(
         &self,
-        submission_id: &str,
+        submitted: &Submitted,
         success: bool,
         message: Option<&str>,
         data: JsValue,
     ) {
+        let submission_id = submitted.submission_id.as_str();
         let body = js::object(&[
             ("submissionId", submission_id.into()),
             ("success", success.into()),
             ("message", js::opt_str(message)),
             ("data", data),
         ]);
-        let _ = self.post("/form-submissions/client-result", &body).await;
+        // The token proves this report comes from the page that made the submission.
+        let token = submitted
+            .client_token
+            .as_deref()
+            .map(|t| ("X-Leadform-Client-Token", t));
+        let url = format!("{}/form-submissions/client-result", self.base);
+        let _ = self.call("POST", &url, Some(&body), token).await;
     }
 
     /// Fire-and-forget analytics event; a lost event must never disturb the visitor.
@@ -79,11 +89,17 @@ impl Api {
     }
 
     async fn post(&self, path: &str, body: &JsValue) -> Result<JsValue, CallError> {
-        self.call("POST", &format!("{}{path}", self.base), Some(body))
+        self.call("POST", &format!("{}{path}", self.base), Some(body), None)
             .await
     }
 
-    async fn call(&self, method: &str, url: &str, body: Option<&JsValue>) -> Result<JsValue, CallError> {
+    async fn call(
+        &self,
+        method: &str,
+        url: &str,
+        body: Option<&JsValue>,
+        header: Option<(&str, &str)>,
+    ) -> Result<JsValue, CallError> {
         let network = |_| CallError {
             message: "We could not reach the server. Check your connection and try again.".into(),
             field: None,
@@ -99,6 +115,9 @@ impl Api {
                 .headers()
                 .set("Content-Type", "application/json")
                 .map_err(network)?;
+        }
+        if let Some((name, value)) = header {
+            request.headers().set(name, value).map_err(network)?;
         }
         let window = web_sys::window().ok_or(CallError {
             message: "no window".into(),

@@ -224,7 +224,7 @@ impl FormView {
             let reported = result.message.as_deref();
             self.chat
                 .api
-                .client_result(&out.submission_id, result.success, reported, result.data)
+                .client_result(&out, result.success, reported, result.data)
                 .await;
         }
         let done = text_el("div", "lf-msg lf-agent lf-success", &message);

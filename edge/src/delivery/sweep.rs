@@ -7,6 +7,8 @@ use crate::bindings;
 use crate::clock::now_ms;
 use crate::config;
 use crate::storage::deliveries;
+use crate::storage::submissions::{self, ClientReport, Part};
+use leadform_core::status::Outcome;
 
 /// Deliveries re-enqueued per run; the rest wait for the next run.
 const BATCH: i64 = 100;
@@ -28,7 +30,26 @@ pub async fn sweep(env: &worker::Env) -> worker::Result<usize> {
     for delivery in &due {
         enqueue(env, &DeliveryMessage::for_delivery(delivery), 0).await?;
     }
+    settle_unreported(env, &db, now).await?;
     Ok(due.len())
+}
+
+/// A page handler that never reported (the visitor closed the tab, the script failed to
+/// load) would leave its submission open for ever: after `CLIENT_REPORT_TIMEOUT_SECS` its
+/// client part settles as failed, "no report", so statuses and analytics settle too.
+async fn settle_unreported(env: &worker::Env, db: &worker::D1Database, now: i64) -> worker::Result<()> {
+    let timeout_ms = config::client_report_timeout_ms(env);
+    let report = ClientReport {
+        message: Some(format!(
+            "no report from the page's handler within {} s",
+            timeout_ms / 1000
+        )),
+        data: None,
+    };
+    for id in submissions::unreported(db, now - timeout_ms, BATCH).await? {
+        submissions::set_outcome(db, &id, Part::Client, Outcome::Failed, Some(&report)).await?;
+    }
+    Ok(())
 }
 
 /// Whether this isolate has not swept for a minute. The cron trigger is what sweeps in

@@ -2,13 +2,18 @@
 
 use super::widget_tool;
 use crate::bindings;
+use crate::config;
 use crate::error::{ApiError, ApiResult};
 use crate::http::{json, json_body_within, SMALL_BODY_BYTES};
 use crate::storage::submissions::{self, ClientReport, Part};
+use leadform_core::access::client_token_is_valid;
 use leadform_core::status::Outcome;
 use leadform_core::validate::FieldError;
 use serde_json::{json, Value};
 use worker::{Env, Request, Response};
+
+/// Where the widget sends the submit answer's `clientToken`.
+const CLIENT_TOKEN_HEADER: &str = "X-Leadform-Client-Token";
 
 /// Limits on what a handler may report: enough for an id and a sentence, not a database.
 const MAX_MESSAGE_CHARS: usize = 1_000;
@@ -56,7 +61,26 @@ pub async fn record(mut req: Request, env: &Env, origin: Option<&str>) -> ApiRes
     let submission = submissions::get(&db, &submission_id)
         .await?
         .ok_or_else(|| ApiError::not_found("submission", &submission_id))?;
-    widget_tool(&db, &submission.tool_id, origin).await?;
+    let tool = widget_tool(&db, &submission.tool_id, origin).await?;
+    // The widget proves it saw the submit answer with the token in it; someone who only
+    // saw the submission id elsewhere cannot report in the visitor's place.
+    let token = req.headers().get(CLIENT_TOKEN_HEADER).ok().flatten();
+    let owner_key = config::api_key(env).unwrap_or_default();
+    match token {
+        Some(token) if !client_token_is_valid(&owner_key, &submission_id, &token) => {
+            return Err(ApiError::BadToken {
+                code: "invalid_client_token",
+                message: format!("{CLIENT_TOKEN_HEADER} is not this submission's client token"),
+            })
+        }
+        None if tool.require_client_token => {
+            return Err(ApiError::BadToken {
+                code: "client_token_required",
+                message: format!("this form takes client results only with {CLIENT_TOKEN_HEADER} (from the submit answer's clientToken)"),
+            })
+        }
+        _ => {}
+    }
     if !submission.execution_mode.uses_client() {
         return Err(FieldError::new("submissionId", "belongs to a form without a client handler").into());
     }

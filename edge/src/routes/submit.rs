@@ -18,6 +18,7 @@ use crate::limits::{self, Limit};
 use crate::storage::deliveries::{Delivery, NewDelivery};
 use crate::storage::leads as stored_leads;
 use crate::storage::{deliveries, events, files, submissions, tools};
+use leadform_core::access::client_token;
 use leadform_core::delivery::{public_error, DeliveryStatus};
 use leadform_core::files::StoredFile;
 use leadform_core::form::{ExecutionMode, FieldKind};
@@ -36,7 +37,7 @@ pub async fn submit(mut req: Request, env: &Env, origin: Option<&str>) -> ApiRes
     let tool = widget_tool(&db, &input.tool_id, origin).await?;
 
     if let Some(key) = &input.idempotency_key {
-        if let Some(first) = first_answer(&db, &tool.id, key).await? {
+        if let Some(first) = first_answer(env, &db, &tool.id, key).await? {
             return Ok(first);
         }
     }
@@ -144,7 +145,7 @@ pub async fn submit(mut req: Request, env: &Env, origin: Option<&str>) -> ApiRes
                 // Two requests with one idempotency key raced: the loser answers with the
                 // winner's result.
                 if let Some(key) = &input.idempotency_key {
-                    if let Some(first) = first_answer(&db, &tool.id, key).await? {
+                    if let Some(first) = first_answer(env, &db, &tool.id, key).await? {
                         return Ok(first);
                     }
                 }
@@ -159,6 +160,7 @@ pub async fn submit(mut req: Request, env: &Env, origin: Option<&str>) -> ApiRes
         first_attempts(&db, &submission_id, config::first_attempt_wait_ms(env)).await?
     };
     let body = serde_json::to_string(&answer(
+        env,
         &submission_id,
         &lead_id,
         tool.execution_mode,
@@ -202,7 +204,7 @@ async fn store_files(
 
 /// The answer already given for this key, if any; a submission stored without one (the
 /// first request died before answering) is answered from its row.
-async fn first_answer(db: &D1Database, tool_id: &str, key: &str) -> ApiResult<Option<Response>> {
+async fn first_answer(env: &Env, db: &D1Database, tool_id: &str, key: &str) -> ApiResult<Option<Response>> {
     let Some((submission_id, response)) = submissions::find_by_idempotency_key(db, tool_id, key).await?
     else {
         return Ok(None);
@@ -218,6 +220,7 @@ async fn first_answer(db: &D1Database, tool_id: &str, key: &str) -> ApiResult<Op
                 .ok_or_else(|| ApiError::not_found("tool", tool_id))?;
             let so_far = deliveries::for_submission(db, &submission_id).await?;
             serde_json::to_string(&answer(
+                env,
                 &submission_id,
                 submission.lead_id.as_deref().unwrap_or_default(),
                 submission.execution_mode,
@@ -245,6 +248,7 @@ fn planned_deliveries(tool: &tools::Tool) -> Vec<(String, String, Option<String>
 
 /// Seed 002's answer to a stored submission, from its deliveries as they stand.
 fn answer(
+    env: &Env,
     submission_id: &str,
     lead_id: &str,
     mode: ExecutionMode,
@@ -276,6 +280,9 @@ fn answer(
             .collect(),
         client_handler: mode.uses_client().then(|| tool_name.to_string()),
         lead_id: lead_id.to_string(),
+        client_token: mode
+            .uses_client()
+            .then(|| client_token(&config::api_key(env).unwrap_or_default(), submission_id)),
     }
 }
 

@@ -179,6 +179,26 @@ pub fn reopen_statement(db: &D1Database, current: &Submission, part: Part) -> Re
     ])
 }
 
+/// Submissions whose page handler has not reported since before `before` (client parts
+/// still pending), oldest first.
+pub async fn unreported(db: &D1Database, before: i64, limit: i64) -> Result<Vec<String>> {
+    #[derive(Deserialize)]
+    struct Id {
+        id: String,
+    }
+    let rows: Vec<Id> = db
+        .prepare(
+            "SELECT id FROM submissions
+             WHERE client_outcome = 'pending' AND execution_mode IN ('client', 'both') AND submitted_at < ?1
+             ORDER BY submitted_at LIMIT ?2",
+        )
+        .bind(&[int(before), int(limit)])?
+        .all()
+        .await?
+        .results()?;
+    Ok(rows.into_iter().map(|r| r.id).collect())
+}
+
 pub async fn exists(db: &D1Database, id: &str) -> Result<bool> {
     let hit: Option<Value> = db
         .prepare("SELECT 1 AS hit FROM submissions WHERE id = ?1")

@@ -33,6 +33,7 @@ pub struct Tool {
     pub previous_secret_until: Option<i64>,
     pub post_actions: Vec<PostAction>,
     pub retry_schedule: Option<Vec<u32>>,
+    pub require_client_token: bool,
     pub created_at: i64,
     pub updated_at: i64,
 }
@@ -55,6 +56,7 @@ struct ToolRow {
     previous_secret_until: Option<i64>,
     post_actions: String,
     retry_schedule: Option<String>,
+    require_client_token: i64,
     created_at: i64,
     updated_at: i64,
 }
@@ -79,6 +81,7 @@ impl From<ToolRow> for Tool {
             previous_secret_until: row.previous_secret_until,
             post_actions: from_json_column(&row.post_actions),
             retry_schedule: row.retry_schedule.and_then(|s| serde_json::from_str(&s).ok()),
+            require_client_token: row.require_client_token != 0,
             created_at: row.created_at,
             updated_at: row.updated_at,
         }
@@ -127,6 +130,7 @@ impl Tool {
             webhook_url: self.webhook_url.clone(),
             post_actions: self.post_actions.clone(),
             retry_schedule: self.retry_schedule.clone(),
+            require_client_token: self.require_client_token,
         }
     }
 }
@@ -176,11 +180,12 @@ pub async fn upsert(
     db.prepare(
         "INSERT INTO tools (id, agent_id, name, title, description, fields, triggers, success_message,
            dismiss_message, execution_mode, webhook_url, webhook_secret, created_at, updated_at,
-           post_actions, retry_schedule)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?13, ?14, ?15)
+           post_actions, retry_schedule, require_client_token)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?13, ?14, ?15, ?16)
          ON CONFLICT(id) DO UPDATE SET name = ?3, title = ?4, description = ?5, fields = ?6,
            triggers = ?7, success_message = ?8, dismiss_message = ?9, execution_mode = ?10,
-           webhook_url = ?11, updated_at = ?13, post_actions = ?14, retry_schedule = ?15",
+           webhook_url = ?11, updated_at = ?13, post_actions = ?14, retry_schedule = ?15,
+           require_client_token = ?16",
     )
     .bind(&[
         text(id),
@@ -205,6 +210,7 @@ pub async fn upsert(
                 .transpose()?
                 .as_deref(),
         ),
+        int(i64::from(input.require_client_token)),
     ])?
     .run()
     .await?;
