@@ -14,8 +14,10 @@
 // the email of an earlier, answered submission (leadform then updates that lead). Both
 // workers run at once, each on a fresh local D1; at each concurrency they take turns
 // (leadform, baseline, baseline, leadform) so a change in the machine's load falls on both.
+// Also prints the CPU time each worker's processes (wrangler dev and its workerd) spend per
+// submission: on a shared machine it moves much less than latency does.
 import { execFile } from "node:child_process";
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { randomBytes } from "node:crypto";
 import { cpus, loadavg, tmpdir } from "node:os";
 import path from "node:path";
@@ -94,6 +96,57 @@ async function startBaseline() {
   return { name: "baseline", edge };
 }
 
+// ---- CPU time of a worker: its `wrangler dev` process (found by its --port) and everything below it.
+
+const TICKS_PER_SECOND = Number((await promisify(execFile)("getconf", ["CLK_TCK"]).catch(() => ({ stdout: "100" }))).stdout.trim()) || 100;
+
+async function processTable() {
+  const table = new Map();
+  for (const entry of await readdir("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = await readFile(`/proc/${entry}/stat`, "utf8");
+      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      const args = (await readFile(`/proc/${entry}/cmdline`, "utf8")).split("\0");
+      table.set(Number(entry), { ppid: Number(fields[1]), ticks: Number(fields[11]) + Number(fields[12]), args });
+    } catch {} // gone meanwhile
+  }
+  return table;
+}
+
+/** Pids of the wrangler dev serving `port` and of its descendants (workerd). */
+async function processesOf(port) {
+  const table = await processTable();
+  const mine = new Set();
+  for (const [pid, { args }] of table) {
+    const at = args.indexOf("--port");
+    if (args.includes("dev") && at >= 0 && args[at + 1] === String(port)) mine.add(pid);
+  }
+  for (let grew = mine.size > 0; grew; ) {
+    grew = false;
+    for (const [pid, { ppid }] of table) {
+      if (!mine.has(pid) && mine.has(ppid)) {
+        mine.add(pid);
+        grew = true;
+      }
+    }
+  }
+  return [...mine];
+}
+
+/** CPU time (user + system, ms) the processes `pids` have used so far. */
+async function cpuMs(pids) {
+  let ticks = 0;
+  for (const pid of pids) {
+    try {
+      const stat = await readFile(`/proc/${pid}/stat`, "utf8");
+      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      ticks += Number(fields[11]) + Number(fields[12]);
+    } catch {}
+  }
+  return (ticks * 1000) / TICKS_PER_SECOND;
+}
+
 /** The people who submitted to `target` and got an answer (returning visitors reuse them). */
 const answered = new Map();
 let sequence = 0;
@@ -156,6 +209,7 @@ async function submitOnce(target) {
 /** `clients` loops, each sending one request after the other: at most `count` in all, until `seconds` pass. */
 async function load(target, clients, count, seconds) {
   const times = [];
+  const cpuBefore = target.pids ? await cpuMs(target.pids) : 0;
   const deadline = performance.now() + seconds * 1000;
   let issued = 0;
   const started = performance.now();
@@ -167,7 +221,8 @@ async function load(target, clients, count, seconds) {
       }
     }),
   );
-  return { times, elapsedMs: performance.now() - started };
+  const elapsedMs = performance.now() - started;
+  return { times, elapsedMs, cpuMs: target.pids ? (await cpuMs(target.pids)) - cpuBefore : NaN };
 }
 
 function percentile(sorted, q) {
@@ -181,6 +236,10 @@ try {
   const started = await Promise.allSettled([startLeadform(), startBaseline()]);
   [leadform, baseline] = started.map((s) => s.value);
   for (const s of started) if (s.status === "rejected") throw s.reason;
+  for (const target of [leadform, baseline]) {
+    target.pids = await processesOf(target.edge.port);
+    if (target.pids.length === 0) target.pids = null; // no /proc: CPU is not shown
+  }
   const rows = [];
   for (const clients of CONCURRENCIES) {
     for (const target of [leadform, baseline]) await load(target, clients, WARM_UP, TURN_SECONDS);
@@ -192,7 +251,8 @@ try {
     for (const [name, list] of Object.entries(turns)) {
       const times = list.flatMap((t) => t.times).sort((a, b) => a - b);
       const elapsedMs = list.reduce((sum, t) => sum + t.elapsedMs, 0);
-      row[name] = { requests: times.length, rps: times.length / (elapsedMs / 1000), p50: percentile(times, 0.5), p99: percentile(times, 0.99) };
+      const cpu = list.reduce((sum, t) => sum + t.cpuMs, 0);
+      row[name] = { requests: times.length, rps: times.length / (elapsedMs / 1000), p50: percentile(times, 0.5), p99: percentile(times, 0.99), cpuMs: cpu / times.length };
     }
     rows.push(row);
     console.error(`measured ${clients} client${clients === 1 ? "" : "s"}`);
@@ -221,6 +281,14 @@ try {
     console.log(
       `${String(r.clients).padStart(7)} | ${cols(r.leadform).padStart(26)} | ${cols(r.baseline).padStart(26)} | ${ratio(r.leadform.rps, r.baseline.rps).padStart(10)} ${ratio(r.leadform.p50, r.baseline.p50).padStart(7)} ${ratio(r.leadform.p99, r.baseline.p99).padStart(7)}`,
     );
+  }
+  if (leadform.pids && baseline.pids) {
+    console.log("");
+    console.log(`CPU per submission, ms (user + system of each worker's wrangler dev and workerd processes, ${leadform.pids.length} and ${baseline.pids.length}):`);
+    console.log(`${"clients".padStart(7)} | ${"leadform".padStart(8)} ${"baseline".padStart(8)} | leadform / baseline`);
+    for (const r of rows) {
+      console.log(`${String(r.clients).padStart(7)} | ${r.leadform.cpuMs.toFixed(2).padStart(8)} ${r.baseline.cpuMs.toFixed(2).padStart(8)} | ${(r.leadform.cpuMs / r.baseline.cpuMs).toFixed(2).padStart(8)}x`);
+    }
   }
   const worst = Math.min(...rows.map((r) => r.leadform.rps / r.baseline.rps));
   console.log("");

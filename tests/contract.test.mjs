@@ -46,11 +46,12 @@ if (!INSIDE) {
     const started = Date.now();
     const { code, output } = await run(
       "unshare",
-      ["--net", "--", "sh", "-c", 'ip link set lo up && exec "$@"', "sh", process.execPath, "--test-reporter=spec", THIS_FILE],
+      ["--net", "--", "sh", "-c", 'PATH="$PATH:/usr/sbin:/sbin"; ip link set lo up && exec "$@"', "sh", process.execPath, "--test-reporter=spec", THIS_FILE],
       { env, timeoutMs: 11 * 60_000 },
     );
     assert.equal(code, 0, `the contract run (in its own network namespace) failed:\n${output}`);
-    t.diagnostic(`schemathesis run took ${Math.round((Date.now() - started) / 1000)} s in all`);
+    const summary = output.split("\n").filter((line) => /generated|Seed:|=====/.test(line));
+    t.diagnostic(`${Math.round((Date.now() - started) / 1000)} s in all; ${summary.map((l) => l.trim()).join("; ")}`);
   });
 } else {
   test("schemathesis finds no server error and no answer off the document", { timeout: 10 * 60_000 }, async (t) => {
@@ -79,8 +80,7 @@ if (!INSIDE) {
       const { code, output } = await run(SCHEMATHESIS, args, { cwd: dir, timeoutMs: 8 * 60_000 });
       const took = Math.round((Date.now() - started) / 1000);
       assert.equal(code, 0, `schemathesis ${args.join(" ")} exited ${code} after ${took} s:\n${output}\n--- edge log (tail) ---\n${stack.logs().slice(-20_000)}`);
-      const summary = output.trim().split("\n").slice(-12).join("\n");
-      t.diagnostic(`schemathesis ${took} s:\n${summary}`);
+      t.diagnostic(`schemathesis took ${took} s:\n${output.trim().split("\n").slice(-12).join("\n")}`);
     } finally {
       await receiver.stop();
       await stack.stop();
@@ -99,7 +99,7 @@ async function seed(stack, receiver) {
     assert.equal(res.status, status, JSON.stringify(res.body));
     return res.body;
   };
-  ok(await stack.owner("POST", "/v1/agents", { id: "agent_demo", name: "Contract", allowedOrigins: ["http://127.0.0.1:5555"] }), 201);
+  ok(await stack.owner("POST", "/v1/agents", { id: "agent_demo", name: "Contract", allowedOrigins: ["http://127.0.0.1:8080"] }), 201);
   const endpoint = ok(await stack.owner("POST", "/v1/agents/agent_demo/lead-webhooks", { url: `${receiver.url}/lead-events` }), 201);
   ok(
     await stack.owner("POST", "/v1/agents/agent_demo/tools", {

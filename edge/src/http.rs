@@ -38,6 +38,7 @@ pub async fn json_body_within(req: &mut Request, max: usize) -> ApiResult<Value>
     while let Some(chunk) = stream.next().await {
         let chunk = chunk.map_err(|e| ApiError::InvalidJson(e.to_string()))?;
         if bytes.len() + chunk.len() > max {
+            linger(&mut stream).await;
             return Err(too_large(max));
         }
         bytes.extend_from_slice(&chunk);
@@ -46,6 +47,21 @@ pub async fn json_body_within(req: &mut Request, max: usize) -> ApiResult<Value>
         return Err(ApiError::InvalidJson("the body is empty".into()));
     }
     serde_json::from_slice(&bytes).map_err(|e| ApiError::InvalidJson(e.to_string()))
+}
+
+/// Most of a refused body read and thrown away before answering: a client still sending when
+/// the answer comes would often see its connection reset instead of the 413 (HTTP servers'
+/// "lingering close"). Bounded, so a client that never stops costs little.
+const LINGER_BYTES: usize = 1024 * 1024;
+
+async fn linger(stream: &mut worker::ByteStream) {
+    let mut drained = 0;
+    while drained < LINGER_BYTES {
+        match stream.next().await {
+            Some(Ok(chunk)) => drained += chunk.len(),
+            _ => break,
+        }
+    }
 }
 
 fn too_large(max: usize) -> ApiError {

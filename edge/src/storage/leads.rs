@@ -142,11 +142,9 @@ pub async fn find_match(db: &D1Database, agent_id: &str, contact: &Contact) -> R
     Ok(row.map(Lead::from))
 }
 
-fn contact_columns(lead: &Lead) -> Result<[wasm_bindgen::JsValue; 12]> {
-    let c = &lead.state.contact;
-    Ok([
-        text(lead.state.stage.as_str()),
-        opt_text(lead.state.lost_reason.as_deref()),
+/// The matching keys and contact columns, in table order (`email_key` .. `website`).
+fn contact_values(c: &Contact) -> [wasm_bindgen::JsValue; 9] {
+    [
         opt_text(c.email.as_deref().and_then(email_key).as_deref()),
         opt_text(c.phone.as_deref().and_then(phone_key).as_deref()),
         opt_text(c.name.as_deref()),
@@ -156,8 +154,18 @@ fn contact_columns(lead: &Lead) -> Result<[wasm_bindgen::JsValue; 12]> {
         opt_text(c.phone.as_deref()),
         opt_text(c.company.as_deref()),
         opt_text(c.website.as_deref()),
-        text(&serde_json::to_string(&lead.state.custom_fields)?),
-    ])
+    ]
+}
+
+/// Stage, lost reason, contact and custom fields: what the pipeline changes.
+fn contact_columns(lead: &Lead) -> Result<Vec<wasm_bindgen::JsValue>> {
+    let mut values = vec![
+        text(lead.state.stage.as_str()),
+        opt_text(lead.state.lost_reason.as_deref()),
+    ];
+    values.extend(contact_values(&lead.state.contact));
+    values.push(text(&serde_json::to_string(&lead.state.custom_fields)?));
+    Ok(values)
 }
 
 /// Stores a new lead (its version is 0).
@@ -223,7 +231,16 @@ pub fn absorb(
     carries: &Contact,
     custom_fields: &serde_json::Map<String, serde_json::Value>,
 ) -> Result<Vec<D1PreparedStatement>> {
-    let c = carries;
+    let mut values = vec![text(&merged.id)];
+    values.extend(contact_values(carries));
+    values.extend([
+        text(&serde_json::to_string(custom_fields)?),
+        text(&serde_json::to_string(&merged.attribution)?),
+        text(&serde_json::to_string(&merged.geo)?),
+        text(&merged.state.contact.search_text()),
+        opt_text(merged.tool_id.as_deref()),
+        int(merged.updated_at),
+    ]);
     let absorb = db
         .prepare(
             "UPDATE leads SET email_key = COALESCE(?2, email_key), phone_key = COALESCE(?3, phone_key),
@@ -234,24 +251,7 @@ pub fn absorb(
                updated_at = ?16, submission_count = submission_count + 1, version = version + 1
              WHERE id = ?1",
         )
-        .bind(&[
-            text(&merged.id),
-            opt_text(c.email.as_deref().and_then(email_key).as_deref()),
-            opt_text(c.phone.as_deref().and_then(phone_key).as_deref()),
-            opt_text(c.name.as_deref()),
-            opt_text(c.first_name.as_deref()),
-            opt_text(c.last_name.as_deref()),
-            opt_text(c.email.as_deref()),
-            opt_text(c.phone.as_deref()),
-            opt_text(c.company.as_deref()),
-            opt_text(c.website.as_deref()),
-            text(&serde_json::to_string(custom_fields)?),
-            text(&serde_json::to_string(&merged.attribution)?),
-            text(&serde_json::to_string(&merged.geo)?),
-            text(&merged.state.contact.search_text()),
-            opt_text(merged.tool_id.as_deref()),
-            int(merged.updated_at),
-        ])?;
+        .bind(&values)?;
     Ok(vec![absorb, guard(db)?])
 }
 
