@@ -14,8 +14,10 @@
 // the email of an earlier, answered submission (leadform then updates that lead). Both
 // workers run at once, each on a fresh local D1; at each concurrency they take turns
 // (leadform, baseline, baseline, leadform) so a change in the machine's load falls on both.
-// Also prints the CPU time each worker's processes (wrangler dev and its workerd) spend per
-// submission: on a shared machine it moves much less than latency does.
+// Also prints the CPU time each worker's processes spend per submission (on a shared machine
+// it moves much less than latency does): workerd (the worker, D1, the queue, wrangler's proxy
+// workers) apart from wrangler's node process, which relays the runtime's inspector events,
+// a few for every subrequest (each D1 call, each queue send): a cost of `wrangler dev` only.
 import { execFile } from "node:child_process";
 import { mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { randomBytes } from "node:crypto";
@@ -134,17 +136,18 @@ async function processesOf(port) {
   return [...mine];
 }
 
-/** CPU time (user + system, ms) the processes `pids` have used so far. */
+/** CPU time (user + system, ms) the processes `pids` have used so far: workerd's, and the rest's (node). */
 async function cpuMs(pids) {
-  let ticks = 0;
+  const ticks = { workerd: 0, wrangler: 0 };
   for (const pid of pids) {
     try {
       const stat = await readFile(`/proc/${pid}/stat`, "utf8");
       const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-      ticks += Number(fields[11]) + Number(fields[12]);
+      const name = stat.slice(stat.indexOf("(") + 1, stat.lastIndexOf(")"));
+      ticks[name === "workerd" ? "workerd" : "wrangler"] += Number(fields[11]) + Number(fields[12]);
     } catch {}
   }
-  return (ticks * 1000) / TICKS_PER_SECOND;
+  return { workerd: (ticks.workerd * 1000) / TICKS_PER_SECOND, wrangler: (ticks.wrangler * 1000) / TICKS_PER_SECOND };
 }
 
 /** The people who submitted to `target` and got an answer (returning visitors reuse them). */
@@ -209,7 +212,7 @@ async function submitOnce(target) {
 /** `clients` loops, each sending one request after the other: at most `count` in all, until `seconds` pass. */
 async function load(target, clients, count, seconds) {
   const times = [];
-  const cpuBefore = target.pids ? await cpuMs(target.pids) : 0;
+  const cpuBefore = target.pids ? await cpuMs(target.pids) : null;
   const deadline = performance.now() + seconds * 1000;
   let issued = 0;
   const started = performance.now();
@@ -222,7 +225,9 @@ async function load(target, clients, count, seconds) {
     }),
   );
   const elapsedMs = performance.now() - started;
-  return { times, elapsedMs, cpuMs: target.pids ? (await cpuMs(target.pids)) - cpuBefore : NaN };
+  const cpuAfter = target.pids ? await cpuMs(target.pids) : null;
+  const cpu = cpuBefore ? { workerd: cpuAfter.workerd - cpuBefore.workerd, wrangler: cpuAfter.wrangler - cpuBefore.wrangler } : { workerd: NaN, wrangler: NaN };
+  return { times, elapsedMs, cpu };
 }
 
 function percentile(sorted, q) {
@@ -251,8 +256,15 @@ try {
     for (const [name, list] of Object.entries(turns)) {
       const times = list.flatMap((t) => t.times).sort((a, b) => a - b);
       const elapsedMs = list.reduce((sum, t) => sum + t.elapsedMs, 0);
-      const cpu = list.reduce((sum, t) => sum + t.cpuMs, 0);
-      row[name] = { requests: times.length, rps: times.length / (elapsedMs / 1000), p50: percentile(times, 0.5), p99: percentile(times, 0.99), cpuMs: cpu / times.length };
+      const cpu = (part) => list.reduce((sum, t) => sum + t.cpu[part], 0) / times.length;
+      row[name] = {
+        requests: times.length,
+        rps: times.length / (elapsedMs / 1000),
+        p50: percentile(times, 0.5),
+        p99: percentile(times, 0.99),
+        workerdMs: cpu("workerd"),
+        wranglerMs: cpu("wrangler"),
+      };
     }
     rows.push(row);
     console.error(`measured ${clients} client${clients === 1 ? "" : "s"}`);
@@ -266,7 +278,7 @@ try {
 
   const f = (x, digits = 1) => x.toFixed(digits);
   console.log("submit: POST /form-submissions/submit, leadform edge vs bench/baseline/worker.js (one D1 insert + one queue send)");
-  console.log("same runtime for both: workerd through wrangler dev, local D1 and queue, fresh D1 each, loopback");
+  console.log("same runtime for both: workerd through wrangler dev, local D1 and queue, fresh D1 each, loopback; edge rate limits off");
   console.log(
     `client-mode form, widget-shaped requests (idempotency key, attribution, Origin); ${TURN_SECONDS} s or ${Object.entries(TURN_REQUESTS).map(([c, n]) => `${n} @${c}`).join(" / ")} requests per turn, 2 turns each, interleaved`,
   );
@@ -284,10 +296,16 @@ try {
   }
   if (leadform.pids && baseline.pids) {
     console.log("");
-    console.log(`CPU per submission, ms (user + system of each worker's wrangler dev and workerd processes, ${leadform.pids.length} and ${baseline.pids.length}):`);
-    console.log(`${"clients".padStart(7)} | ${"leadform".padStart(8)} ${"baseline".padStart(8)} | leadform / baseline`);
+    console.log("CPU per submission, ms (user + system): workerd = the worker, D1, the queue and wrangler's proxy workers;");
+    console.log("wrangler = its node process, which relays the runtime's inspector events (a few per subrequest: dev only)");
+    console.log(`${"clients".padStart(7)} | ${"leadform".padEnd(17)} | ${"baseline".padEnd(17)} | leadform / baseline`);
+    console.log(`${"".padStart(7)} | ${"workerd wrangler".padStart(17)} | ${"workerd wrangler".padStart(17)} | ${"workerd    all"}`);
     for (const r of rows) {
-      console.log(`${String(r.clients).padStart(7)} | ${r.leadform.cpuMs.toFixed(2).padStart(8)} ${r.baseline.cpuMs.toFixed(2).padStart(8)} | ${(r.leadform.cpuMs / r.baseline.cpuMs).toFixed(2).padStart(8)}x`);
+      const cols = (x) => `${x.workerdMs.toFixed(2).padStart(7)} ${x.wranglerMs.toFixed(2).padStart(8)}`;
+      const all = (x) => x.workerdMs + x.wranglerMs;
+      console.log(
+        `${String(r.clients).padStart(7)} | ${cols(r.leadform).padStart(17)} | ${cols(r.baseline).padStart(17)} | ${(r.leadform.workerdMs / r.baseline.workerdMs).toFixed(2).padStart(6)}x ${(all(r.leadform) / all(r.baseline)).toFixed(2).padStart(6)}x`,
+      );
     }
   }
   const worst = Math.min(...rows.map((r) => r.leadform.rps / r.baseline.rps));
