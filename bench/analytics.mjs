@@ -3,32 +3,13 @@
 // same triggers that keep the counters in production run for every row. Prints the
 // latency of GET /form-submissions/analytics (median and p95 over REQUESTS calls) at each
 // size and the ratio 1M / 1k: flat means the answer does not grow with submissions.
-import { execFile } from "node:child_process";
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
-import { randomBytes } from "node:crypto";
-import { tmpdir } from "node:os";
-import path from "node:path";
-import { promisify } from "node:util";
-import { ROOT, OFFLINE_ENV, applyMigrations, startEdge } from "../scripts/lib/edge.mjs";
+import { rm } from "node:fs/promises";
+import { startEdge } from "../scripts/lib/edge.mjs";
+import { freshState } from "./lib.mjs";
 
 const REQUESTS = 200;
 const DAYS = 365; // the rows spread over a year of days, so a whole-range answer sums 365 rows per form
-const WRANGLER = path.join(ROOT, "node_modules/.bin/wrangler");
-
-const dir = await mkdtemp(path.join(tmpdir(), "leadform-bench-"));
-const persistTo = path.join(dir, "state");
-const apiKey = randomBytes(16).toString("hex");
-const envFile = path.join(dir, "bench.vars");
-await writeFile(envFile, `LEADFORM_API_KEY=${apiKey}\n`);
-await applyMigrations(persistTo);
-
-async function sql(command) {
-  await promisify(execFile)(WRANGLER, ["d1", "execute", "DB", "--local", "--persist-to", persistTo, "--command", command], {
-    cwd: ROOT,
-    env: OFFLINE_ENV,
-    maxBuffer: 64 * 1024 * 1024,
-  });
-}
+const { dir, persistTo, apiKey, envFile, sql } = await freshState("leadform-bench-");
 
 /** Inserts submissions `from`..`to` (exclusive) for tool_bench, spread over DAYS days. */
 async function load(from, to) {

@@ -8,13 +8,9 @@
 // export of every lead, with the workerd processes' memory while exporting; then the
 // 100k / 1k ratio of each figure. Keyset paging and counters should keep the list flat;
 // the export streams page by page, so its memory should stay flat while its time grows.
-import { execFile } from "node:child_process";
-import { mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
-import { randomBytes } from "node:crypto";
-import { tmpdir } from "node:os";
-import path from "node:path";
-import { promisify } from "node:util";
-import { ROOT, OFFLINE_ENV, applyMigrations, startEdge } from "../scripts/lib/edge.mjs";
+import { readFile, rm, writeFile } from "node:fs/promises";
+import { startEdge } from "../scripts/lib/edge.mjs";
+import { freshState, processTable } from "./lib.mjs";
 
 const SIZES = [1_000, 100_000];
 const REQUESTS = 100; // per list figure
@@ -28,22 +24,7 @@ const AGENT = "agent_bench";
 const TOOL = "tool_bench";
 const BASE_MS = 1_700_000_000_000;
 const STEP_MS = 7_919; // one lead every ~8 s: 100k leads span ~9 days
-const WRANGLER = path.join(ROOT, "node_modules/.bin/wrangler");
-
-const dir = await mkdtemp(path.join(tmpdir(), "leadform-bench-leads-"));
-const persistTo = path.join(dir, "state");
-const apiKey = randomBytes(16).toString("hex");
-const envFile = path.join(dir, "bench.vars");
-await writeFile(envFile, `LEADFORM_API_KEY=${apiKey}\n`);
-await applyMigrations(persistTo);
-
-async function sql(command) {
-  await promisify(execFile)(WRANGLER, ["d1", "execute", "DB", "--local", "--persist-to", persistTo, "--command", command], {
-    cwd: ROOT,
-    env: OFFLINE_ENV,
-    maxBuffer: 64 * 1024 * 1024,
-  });
-}
+const { dir, persistTo, apiKey, envFile, sql } = await freshState("leadform-bench-leads-");
 
 /**
  * THE INSERT TO ADJUST if the `leads` table of edge/migrations/0004_leads.sql changes: leads
@@ -122,20 +103,6 @@ async function timed(fn, runs = REQUESTS, warmUp = WARM_UP) {
 }
 
 // ---- workerd's memory: the workerd processes below this one (node -> wrangler -> workerd).
-
-async function processTable() {
-  const table = new Map();
-  for (const entry of await readdir("/proc")) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const stat = await readFile(`/proc/${entry}/stat`, "utf8");
-      const afterComm = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-      const comm = (await readFile(`/proc/${entry}/comm`, "utf8")).trim();
-      table.set(Number(entry), { ppid: Number(afterComm[1]), comm });
-    } catch {} // gone meanwhile
-  }
-  return table;
-}
 
 /** Pids of the workerd processes descending from this process (the edge we started). */
 async function workerdPids() {

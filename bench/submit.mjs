@@ -19,12 +19,13 @@
 // workers) apart from wrangler's node process, which relays the runtime's inspector events,
 // a few for every subrequest (each D1 call, each queue send): a cost of `wrangler dev` only.
 import { execFile } from "node:child_process";
-import { mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { randomBytes } from "node:crypto";
 import { cpus, loadavg, tmpdir } from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
 import { ROOT, OFFLINE_ENV, applyMigrations, startEdge } from "../scripts/lib/edge.mjs";
+import { processTable } from "./lib.mjs";
 
 const CONCURRENCIES = [1, 8, 32];
 /** Per turn: at most this many timed requests, and at most TURN_SECONDS; two turns per worker. */
@@ -102,19 +103,6 @@ async function startBaseline() {
 
 const TICKS_PER_SECOND = Number((await promisify(execFile)("getconf", ["CLK_TCK"]).catch(() => ({ stdout: "100" }))).stdout.trim()) || 100;
 
-async function processTable() {
-  const table = new Map();
-  for (const entry of await readdir("/proc")) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const stat = await readFile(`/proc/${entry}/stat`, "utf8");
-      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-      const args = (await readFile(`/proc/${entry}/cmdline`, "utf8")).split("\0");
-      table.set(Number(entry), { ppid: Number(fields[1]), ticks: Number(fields[11]) + Number(fields[12]), args });
-    } catch {} // gone meanwhile
-  }
-  return table;
-}
 
 /** Pids of the wrangler dev serving `port` and of its descendants (workerd). */
 async function processesOf(port) {

@@ -1,0 +1,46 @@
+// What the benches share: a fresh local D1 with its own owner key, SQL run against it
+// through `wrangler d1 execute`, and the process table read from /proc.
+import { execFile } from "node:child_process";
+import { mkdtemp, readdir, readFile, writeFile } from "node:fs/promises";
+import { randomBytes } from "node:crypto";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { promisify } from "node:util";
+import { ROOT, OFFLINE_ENV, applyMigrations } from "../scripts/lib/edge.mjs";
+
+const WRANGLER = path.join(ROOT, "node_modules/.bin/wrangler");
+
+/** A new, migrated local D1 under a temporary directory, and an env file with its key. */
+export async function freshState(prefix, extraVars = "") {
+  const dir = await mkdtemp(path.join(tmpdir(), prefix));
+  const persistTo = path.join(dir, "state");
+  const apiKey = randomBytes(16).toString("hex");
+  const envFile = path.join(dir, "bench.vars");
+  await writeFile(envFile, `LEADFORM_API_KEY=${apiKey}\n${extraVars}`);
+  await applyMigrations(persistTo);
+  /** Runs SQL against that D1 (triggers fire as they do in production). */
+  const sql = async (command) => {
+    await promisify(execFile)(WRANGLER, ["d1", "execute", "DB", "--local", "--persist-to", persistTo, "--command", command], {
+      cwd: ROOT,
+      env: OFFLINE_ENV,
+      maxBuffer: 64 * 1024 * 1024,
+    });
+  };
+  return { dir, persistTo, apiKey, envFile, sql };
+}
+
+/** Every process: pid -> {ppid, comm, args, ticks (user + system CPU)}. */
+export async function processTable() {
+  const table = new Map();
+  for (const entry of await readdir("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = await readFile(`/proc/${entry}/stat`, "utf8");
+      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      const comm = (await readFile(`/proc/${entry}/comm`, "utf8")).trim();
+      const args = (await readFile(`/proc/${entry}/cmdline`, "utf8")).split("\0");
+      table.set(Number(entry), { ppid: Number(fields[1]), comm, args, ticks: Number(fields[11]) + Number(fields[12]) });
+    } catch {} // gone meanwhile
+  }
+  return table;
+}
