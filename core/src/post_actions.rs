@@ -184,9 +184,10 @@ fn is_settable_header(name: &str) -> bool {
         && !matches!(lower.as_str(), "content-type" | "content-length" | "host")
 }
 
-/// Everything about one lead a post-action may show.
+/// Everything about one submission a post-action may show (the pipeline's lead is
+/// `crate::lead`).
 #[derive(Debug, Clone, PartialEq)]
-pub struct Lead {
+pub struct SubmissionView {
     pub submission_id: String,
     pub tool_id: String,
     pub tool_name: String,
@@ -229,7 +230,7 @@ pub struct Outgoing {
 /// `Idempotency-Key` (the email API) send one email however often it is retried.
 pub fn request(
     action: &PostAction,
-    lead: &Lead,
+    lead: &SubmissionView,
     services: &Services,
     delivery_id: &str,
 ) -> Result<Outgoing, String> {
@@ -347,7 +348,7 @@ const DEFAULT_SLACK_TEMPLATE: &str = "New {{_formTitle}} submission ({{_toolName
 /// `_toolId`, `_formTitle`, `_submissionId`, `_conversationId`, `_submittedAt`,
 /// `_conversationUrl`. Unknown or empty ones render as nothing. Values (never the
 /// template) pass through `escape`.
-pub fn render(template: &str, lead: &Lead, escape: fn(&str) -> String) -> String {
+pub fn render(template: &str, lead: &SubmissionView, escape: fn(&str) -> String) -> String {
     let mut out = String::with_capacity(template.len());
     let mut rest = template;
     while let Some(start) = rest.find("{{") {
@@ -364,7 +365,7 @@ pub fn render(template: &str, lead: &Lead, escape: fn(&str) -> String) -> String
     out
 }
 
-fn placeholder(name: &str, lead: &Lead) -> String {
+fn placeholder(name: &str, lead: &SubmissionView) -> String {
     match name {
         "_toolName" => lead.tool_name.clone(),
         "_toolId" => lead.tool_id.clone(),
@@ -402,7 +403,7 @@ pub fn html_escape(text: &str) -> String {
     slack_escape(text).replace('"', "&quot;").replace('\'', "&#39;")
 }
 
-fn field_lines(lead: &Lead, escape: fn(&str) -> String) -> String {
+fn field_lines(lead: &SubmissionView, escape: fn(&str) -> String) -> String {
     lead.form_data
         .iter()
         .map(|(name, value)| format!("{name}: {}", escape(&value_text(value))))
@@ -410,7 +411,7 @@ fn field_lines(lead: &Lead, escape: fn(&str) -> String) -> String {
         .join("\n")
 }
 
-fn email_text(lead: &Lead) -> String {
+fn email_text(lead: &SubmissionView) -> String {
     let mut text = format!(
         "New submission of {} ({})\n\n{}\n\n",
         lead.tool_title,
@@ -427,7 +428,7 @@ fn email_text(lead: &Lead) -> String {
     text
 }
 
-fn email_html(lead: &Lead) -> String {
+fn email_html(lead: &SubmissionView) -> String {
     let rows: String = lead
         .form_data
         .iter()
@@ -456,12 +457,12 @@ fn email_html(lead: &Lead) -> String {
 mod tests {
     use super::*;
 
-    fn lead() -> Lead {
+    fn lead() -> SubmissionView {
         let mut form_data = Map::new();
         form_data.insert("name".into(), json!("Jane Smith"));
         form_data.insert("email".into(), json!("jane@example.com"));
         form_data.insert("message".into(), json!("<!channel> & <b>hi</b>"));
-        Lead {
+        SubmissionView {
             submission_id: "sub_1".into(),
             tool_id: "tool_contact_form".into(),
             tool_name: "contact_form".into(),
@@ -586,7 +587,7 @@ mod tests {
             body,
             json!({"email_address": "jane@example.com", "status": "subscribed", "merge_fields": {"FNAME": "Jane", "LNAME": "Smith", "PHONE": ""}})
         );
-        let no_email = Lead {
+        let no_email = SubmissionView {
             email: None,
             ..lead()
         };

@@ -1,7 +1,7 @@
 //! One attempt of one delivery: build the request for its kind, send it, time it.
 
 use super::send::{self, OutgoingRequest};
-use super::{lead, lead_events, webhook};
+use super::{lead_events, view, webhook};
 use crate::clock::now_ms;
 use crate::config;
 use crate::storage::deliveries::{Delivery, LEAD_EVENT};
@@ -81,8 +81,8 @@ pub async fn make(
             }
             Ok(action) => {
                 let conversation_url = config::conversation_url(env, submission.conversation_id.as_deref());
-                let lead = lead::lead(&submission, &tool, links, conversation_url);
-                match post_actions::request(&action, &lead, services, &delivery.id) {
+                let view = view::of(&submission, &tool, links, conversation_url);
+                match post_actions::request(&action, &view, services, &delivery.id) {
                     Ok(out) => Ok(OutgoingRequest::from_core(out)?),
                     Err(reason) => Err(reason),
                 }

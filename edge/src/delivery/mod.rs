@@ -4,11 +4,11 @@
 
 mod attempt;
 mod dead_letters;
-mod lead;
 pub mod lead_events;
 pub mod replay;
 mod send;
 mod sweep;
+mod view;
 mod webhook;
 
 pub use sweep::{sweep, sweep_if_idle_for_a_while};

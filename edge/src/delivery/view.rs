@@ -1,4 +1,4 @@
-//! A stored submission as post-actions see it ([`Lead`]): files as signed links, the
+//! A stored submission as post-actions see it ([`SubmissionView`]): files as signed links, the
 //! form's field order, the lead's email and phone picked by field type.
 
 use crate::clock::iso8601;
@@ -6,10 +6,15 @@ use crate::storage::files::Links;
 use crate::storage::submissions::Submission;
 use crate::storage::tools::Tool;
 use leadform_core::form::FieldKind;
-use leadform_core::post_actions::Lead;
+use leadform_core::post_actions::SubmissionView;
 use serde_json::Value;
 
-pub fn lead(submission: &Submission, tool: &Tool, links: &Links, conversation_url: Option<String>) -> Lead {
+pub fn of(
+    submission: &Submission,
+    tool: &Tool,
+    links: &Links,
+    conversation_url: Option<String>,
+) -> SubmissionView {
     let first_of = |kind: FieldKind| {
         tool.fields
             .iter()
@@ -17,7 +22,7 @@ pub fn lead(submission: &Submission, tool: &Tool, links: &Links, conversation_ur
             .find_map(|f| submission.form_data.get(&f.name).and_then(Value::as_str))
             .map(str::to_string)
     };
-    Lead {
+    SubmissionView {
         submission_id: submission.id.clone(),
         tool_id: tool.id.clone(),
         tool_name: tool.name.clone(),
