@@ -4,8 +4,7 @@
 // latency of GET /form-submissions/analytics (median and p95 over REQUESTS calls) at each
 // size and the ratio 1M / 1k: flat means the answer does not grow with submissions.
 import { rm } from "node:fs/promises";
-import { startEdge } from "../scripts/lib/edge.mjs";
-import { freshState } from "./lib.mjs";
+import { freshState, withEdge } from "./lib.mjs";
 
 const REQUESTS = 200;
 const DAYS = 365; // the rows spread over a year of days, so a whole-range answer sums 365 rows per form
@@ -41,17 +40,9 @@ async function measure(url) {
   return { median: times[Math.floor(times.length / 2)], p95: times[Math.floor(times.length * 0.95)], body };
 }
 
-async function withEdge(fn) {
-  const edge = await startEdge({ persistTo, envFile });
-  try {
-    return await fn(edge.url);
-  } finally {
-    await edge.stop();
-  }
-}
 
 try {
-  await withEdge(async (url) => {
+  await withEdge({ persistTo, envFile }, async (url) => {
     const owner = (route, body) =>
       fetch(url + route, { method: "POST", headers: { Authorization: `Bearer ${apiKey}`, "Content-Type": "application/json" }, body: JSON.stringify(body) });
     await owner("/v1/agents", { id: "agent_bench", name: "bench" });
@@ -66,7 +57,7 @@ try {
   const rows = [];
   for (const [from, to] of [[0, 1_000], [1_000, 1_000_000]]) {
     const loadMs = await load(from, to);
-    const result = await withEdge((url) => measure(`${url}/form-submissions/analytics?agentId=agent_bench`));
+    const result = await withEdge({ persistTo, envFile }, (url) => measure(`${url}/form-submissions/analytics?agentId=agent_bench`));
     const form = result.body.analytics[0];
     if (form.submitted !== to) throw new Error(`expected ${to} submissions counted, got ${form.submitted}`);
     rows.push({ submissions: to, loadMs, ...result, form });

@@ -9,8 +9,7 @@
 // 100k / 1k ratio of each figure. Keyset paging and counters should keep the list flat;
 // the export streams page by page, so its memory should stay flat while its time grows.
 import { readFile, rm, writeFile } from "node:fs/promises";
-import { startEdge } from "../scripts/lib/edge.mjs";
-import { freshState, processTable } from "./lib.mjs";
+import { freshState, processTable, withEdge } from "./lib.mjs";
 
 const SIZES = [1_000, 100_000];
 const REQUESTS = 100; // per list figure
@@ -246,20 +245,12 @@ async function measure(url, size) {
   };
 }
 
-async function withEdge(fn) {
-  const edge = await startEdge({ persistTo, envFile });
-  try {
-    return await fn(edge.url);
-  } finally {
-    await edge.stop();
-  }
-}
 
 const mb = (kb) => (kb / 1024).toFixed(1);
 const ms = (x) => x.toFixed(2);
 
 try {
-  await withEdge(async (url) => {
+  await withEdge({ persistTo, envFile }, async (url) => {
     const post = async (route, body) => {
       const res = await fetch(url + route, {
         method: "POST",
@@ -291,7 +282,7 @@ try {
   for (const size of SIZES) {
     const loadMs = await load(loaded, size);
     loaded = size;
-    const result = await withEdge((url) => measure(url, size));
+    const result = await withEdge({ persistTo, envFile }, (url) => measure(url, size));
     rows.push({ ...result, loadMs });
     console.error(`measured ${size} leads`);
   }

@@ -6,7 +6,7 @@ import { randomBytes } from "node:crypto";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
-import { ROOT, OFFLINE_ENV, applyMigrations } from "../scripts/lib/edge.mjs";
+import { ROOT, OFFLINE_ENV, applyMigrations, startEdge } from "../scripts/lib/edge.mjs";
 
 const WRANGLER = path.join(ROOT, "node_modules/.bin/wrangler");
 
@@ -43,4 +43,14 @@ export async function processTable() {
     } catch {} // gone meanwhile
   }
   return table;
+}
+
+/** Runs `fn(url)` against an edge started on `persistTo` with `envFile`, then stops it. */
+export async function withEdge({ persistTo, envFile }, fn) {
+  const edge = await startEdge({ persistTo, envFile });
+  try {
+    return await fn(edge.url);
+  } finally {
+    await edge.stop();
+  }
 }

@@ -22,6 +22,21 @@ pub async fn json_body(req: &mut Request) -> ApiResult<Value> {
 /// length over the limit is refused before anything is read, and a body without one
 /// (chunked) is read piece by piece and dropped at the limit, never held whole.
 pub async fn json_body_within(req: &mut Request, max: usize) -> ApiResult<Value> {
+    optional_json_body_within(req, max)
+        .await?
+        .ok_or_else(|| ApiError::InvalidJson("the body is empty".into()))
+}
+
+/// Reads the body as JSON, at most [`BODY_BYTES`]; `None` when there is none (a call whose
+/// body only carries options).
+pub async fn optional_json_body(req: &mut Request) -> ApiResult<Option<Value>> {
+    optional_json_body_within(req, BODY_BYTES).await
+}
+
+/// The reading both share: the declared length is checked first, and a body without one
+/// (chunked) is read piece by piece and refused (413) as soon as it passes `max`, never
+/// held whole.
+async fn optional_json_body_within(req: &mut Request, max: usize) -> ApiResult<Option<Value>> {
     let declared = req
         .headers()
         .get("Content-Length")
@@ -33,7 +48,7 @@ pub async fn json_body_within(req: &mut Request, max: usize) -> ApiResult<Value>
     }
     let mut bytes = Vec::with_capacity(declared.unwrap_or(0));
     let Ok(mut stream) = req.stream() else {
-        return Err(ApiError::InvalidJson("the body is empty".into()));
+        return Ok(None);
     };
     while let Some(chunk) = stream.next().await {
         let chunk = chunk.map_err(|e| ApiError::InvalidJson(e.to_string()))?;
@@ -44,9 +59,11 @@ pub async fn json_body_within(req: &mut Request, max: usize) -> ApiResult<Value>
         bytes.extend_from_slice(&chunk);
     }
     if bytes.iter().all(u8::is_ascii_whitespace) {
-        return Err(ApiError::InvalidJson("the body is empty".into()));
+        return Ok(None);
     }
-    serde_json::from_slice(&bytes).map_err(|e| ApiError::InvalidJson(e.to_string()))
+    serde_json::from_slice(&bytes)
+        .map(Some)
+        .map_err(|e| ApiError::InvalidJson(e.to_string()))
 }
 
 /// Most of a refused body read and thrown away before answering: a client still sending when

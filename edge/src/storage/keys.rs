@@ -118,14 +118,15 @@ pub async fn revoke(db: &D1Database, id: &str, now: i64) -> Result<bool> {
     Ok(result.meta()?.and_then(|m| m.changes).unwrap_or(0) > 0)
 }
 
-/// Notes that a key was used, at most once a minute per key (a write per request would
-/// cost more than the information is worth).
+/// How fresh `last_used_at` is kept: a write per request would cost more than the
+/// information is worth.
+pub const TOUCH_EVERY_MS: i64 = 60_000;
+
+/// Notes that a key was used (callers skip it when the key was noted within the minute).
 pub async fn touch(db: &D1Database, id: &str, now: i64) -> Result<()> {
-    db.prepare(
-        "UPDATE api_keys SET last_used_at = ?2 WHERE id = ?1 AND (last_used_at IS NULL OR last_used_at < ?2 - 60000)",
-    )
-    .bind(&[text(id), int(now)])?
-    .run()
-    .await?;
+    db.prepare("UPDATE api_keys SET last_used_at = ?2 WHERE id = ?1")
+        .bind(&[text(id), int(now)])?
+        .run()
+        .await?;
     Ok(())
 }

@@ -168,21 +168,26 @@ fn contact_columns(lead: &Lead) -> Result<Vec<wasm_bindgen::JsValue>> {
     Ok(values)
 }
 
-/// Stores a new lead (its version is 0).
-pub fn insert(db: &D1Database, lead: &Lead) -> Result<D1PreparedStatement> {
-    let mut values = vec![text(&lead.id), text(&lead.agent_id)];
-    values.extend(contact_columns(lead)?);
-    values.extend([
-        text(&lead.source),
+/// Attribution, geo, the search text, the latest form, the submission count and time: what
+/// a write keeps beside the pipeline state, in table order.
+fn derived_columns(lead: &Lead) -> Result<[wasm_bindgen::JsValue; 6]> {
+    Ok([
         text(&serde_json::to_string(&lead.attribution)?),
         text(&serde_json::to_string(&lead.geo)?),
         text(&lead.state.contact.search_text()),
         opt_text(lead.tool_id.as_deref()),
         int(lead.submission_count),
         opt_int(lead.last_submission_at),
-        int(lead.created_at),
-        int(lead.updated_at),
-    ]);
+    ])
+}
+
+/// Stores a new lead (its version is 0).
+pub fn insert(db: &D1Database, lead: &Lead) -> Result<D1PreparedStatement> {
+    let mut values = vec![text(&lead.id), text(&lead.agent_id)];
+    values.extend(contact_columns(lead)?);
+    values.push(text(&lead.source));
+    values.extend(derived_columns(lead)?);
+    values.extend([int(lead.created_at), int(lead.updated_at)]);
     db.prepare(
         "INSERT INTO leads (id, agent_id, stage, lost_reason, email_key, phone_key, name, first_name, last_name,
            email, phone, company, website, custom_fields, source, attribution, geo, search, tool_id,
@@ -198,15 +203,8 @@ pub fn insert(db: &D1Database, lead: &Lead) -> Result<D1PreparedStatement> {
 pub fn update(db: &D1Database, lead: &Lead) -> Result<Vec<D1PreparedStatement>> {
     let mut values = vec![text(&lead.id), int(lead.version)];
     values.extend(contact_columns(lead)?);
-    values.extend([
-        text(&serde_json::to_string(&lead.attribution)?),
-        text(&serde_json::to_string(&lead.geo)?),
-        text(&lead.state.contact.search_text()),
-        opt_text(lead.tool_id.as_deref()),
-        int(lead.submission_count),
-        opt_int(lead.last_submission_at),
-        int(lead.updated_at),
-    ]);
+    values.extend(derived_columns(lead)?);
+    values.push(int(lead.updated_at));
     let update = db
         .prepare(
             "UPDATE leads SET stage = ?3, lost_reason = ?4, email_key = ?5, phone_key = ?6, name = ?7,

@@ -7,7 +7,7 @@ use crate::bindings;
 use crate::clock::now_ms;
 use crate::config;
 use crate::error::{ApiError, ApiResult};
-use crate::http::{json, json_body};
+use crate::http::{json, json_body, optional_json_body};
 use crate::ids::{new_id, random_bytes};
 use crate::storage::{agents, tools};
 use leadform_core::owner::ToolIn;
@@ -162,11 +162,8 @@ struct RotateIn {
 /// until the overlap ends.
 pub async fn rotate(caller: &Caller, mut req: Request, env: &Env, id: &str) -> ApiResult<Response> {
     let tool = find(caller, env, id).await?;
-    let body = json_body(&mut req).await.or_else(|e| match e {
-        ApiError::InvalidJson(ref m) if m.contains("empty") => Ok(serde_json::json!({})),
-        other => Err(other),
-    })?;
-    let input: RotateIn = parse(body)?;
+    let body = optional_json_body(&mut req).await?;
+    let input: RotateIn = parse(body.unwrap_or_else(|| serde_json::json!({})))?;
     let overlap = input.overlap_secs.unwrap_or(24 * 3600);
     if !(0..=MAX_OVERLAP_SECS).contains(&overlap) {
         return Err(
