@@ -12,6 +12,8 @@ const DEMO_PORT = Number(process.env.DEMO_PORT || 8080);
 const devVars = await readFile(path.join(ROOT, ".dev.vars"), "utf8");
 const apiKey = /^LEADFORM_API_KEY=(.*)$/m.exec(devVars)?.[1]?.trim();
 if (!apiKey) throw new Error(".dev.vars has no LEADFORM_API_KEY");
+const adminEmail = /^LEADFORM_ADMIN_EMAIL=(.*)$/m.exec(devVars)?.[1]?.trim();
+const adminPassword = /^LEADFORM_ADMIN_PASSWORD=(.*)$/m.exec(devVars)?.[1]?.trim();
 
 const edge = await startEdge({
   port: EDGE_PORT,
@@ -26,6 +28,8 @@ console.log(`
   leadform demo is running
     demo page (widget + webhook inbox)  ${site.url}/
     edge API                            ${edge.url}
+    dashboard                           ${edge.url}/dashboard
+      sign in as                        ${adminEmail}  /  ${adminPassword}   (from .dev.vars)
     owner API key                       in .dev.vars (LEADFORM_API_KEY)
 
   Try:  curl -s -X POST ${edge.url}/form-submissions/submit -H 'Content-Type: application/json' \\

@@ -12,5 +12,10 @@ if [ ! -f .dev.vars ]; then
   printf 'LEADFORM_API_KEY=%s\nALLOW_LOOPBACK_WEBHOOKS=true\n' "$(node -e 'console.log(require("crypto").randomBytes(24).toString("hex"))')" > .dev.vars
   echo "[demo] wrote .dev.vars with a new LEADFORM_API_KEY" >&2
 fi
+if ! grep -q '^LEADFORM_ADMIN_EMAIL=' .dev.vars; then
+  # The dashboard's first admin: created on their first sign-in with these.
+  printf 'LEADFORM_ADMIN_EMAIL=owner@example.com\nLEADFORM_ADMIN_PASSWORD=%s\n' "$(node -e 'console.log(require("crypto").randomBytes(12).toString("base64url"))')" >> .dev.vars
+  echo "[demo] added the dashboard's first admin to .dev.vars" >&2
+fi
 wrangler d1 migrations apply DB --local >&2
 exec node demo-site/run.mjs

@@ -47,7 +47,45 @@ pub enum Need {
     Admin,
 }
 
-/// Who is calling, once their key checked out.
+/// What a dashboard member may do. Seed 004 puts the lead pipeline behind "Permission:
+/// Leads module": that module is all a `sales` member sees.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    /// Everything, members and keys included.
+    Admin,
+    /// The leads module: read and work leads (stages, notes, replays, export, delete).
+    Sales,
+    /// Reads leads and analytics, changes nothing.
+    Viewer,
+}
+
+impl Role {
+    pub const ALL: [Role; 3] = [Role::Admin, Role::Sales, Role::Viewer];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Admin => "admin",
+            Role::Sales => "sales",
+            Role::Viewer => "viewer",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|r| r.as_str() == text)
+    }
+
+    /// The scopes a role carries; an admin also passes [`Need::Admin`].
+    pub fn scopes(self) -> &'static [Scope] {
+        match self {
+            Role::Admin => &Scope::ALL,
+            Role::Sales => &[Scope::LeadsRead, Scope::LeadsWrite],
+            Role::Viewer => &[Scope::LeadsRead, Scope::AnalyticsRead],
+        }
+    }
+}
+
+/// Who is calling, once their key or session checked out.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Principal {
     /// `LEADFORM_API_KEY`: every scope, every agent.
@@ -58,6 +96,8 @@ pub enum Principal {
         /// `None`: every agent.
         agents: Option<Vec<String>>,
     },
+    /// A dashboard member, signed in: what they may do is their role's.
+    Member { id: String, role: Role },
 }
 
 /// Why a valid key may not do something.
@@ -70,7 +110,16 @@ pub enum Denied {
 impl Principal {
     pub fn allows(&self, need: Need) -> Result<(), Denied> {
         match (self, need) {
-            (Principal::Admin, _) => Ok(()),
+            (Principal::Admin, _)
+            | (
+                Principal::Member {
+                    role: Role::Admin, ..
+                },
+                _,
+            ) => Ok(()),
+            (Principal::Member { .. }, Need::Admin) => Err(Denied::AdminOnly),
+            (Principal::Member { role, .. }, Need::Scope(scope)) if role.scopes().contains(&scope) => Ok(()),
+            (Principal::Member { .. }, Need::Scope(scope)) => Err(Denied::MissingScope(scope)),
             (Principal::Key { .. }, Need::Admin) => Err(Denied::AdminOnly),
             (Principal::Key { scopes, .. }, Need::Scope(scope)) if scopes.contains(&scope) => Ok(()),
             (Principal::Key { .. }, Need::Scope(scope)) => Err(Denied::MissingScope(scope)),
@@ -81,7 +130,7 @@ impl Principal {
     /// not, so a key cannot even learn that another agent's ids exist.
     pub fn sees_agent(&self, agent_id: &str) -> bool {
         match self {
-            Principal::Admin | Principal::Key { agents: None, .. } => true,
+            Principal::Admin | Principal::Member { .. } | Principal::Key { agents: None, .. } => true,
             Principal::Key {
                 agents: Some(agents), ..
             } => agents.iter().any(|a| a == agent_id),
@@ -92,6 +141,7 @@ impl Principal {
         match self {
             Principal::Admin => Actor::Admin,
             Principal::Key { id, .. } => Actor::Key(id.clone()),
+            Principal::Member { id, .. } => Actor::Member(id.clone()),
         }
     }
 }
@@ -199,6 +249,39 @@ mod tests {
             "sub_1",
             &token[..42]
         ));
+    }
+
+    #[test]
+    fn a_member_may_do_what_the_role_carries() {
+        let member = |role| Principal::Member {
+            id: "mem_1".into(),
+            role,
+        };
+        let admin = member(Role::Admin);
+        assert_eq!(admin.allows(Need::Admin), Ok(()));
+        let sales = member(Role::Sales);
+        assert_eq!(sales.allows(Need::Scope(Scope::LeadsWrite)), Ok(()));
+        assert_eq!(
+            sales.allows(Need::Scope(Scope::ConfigWrite)),
+            Err(Denied::MissingScope(Scope::ConfigWrite))
+        );
+        assert_eq!(
+            sales.allows(Need::Scope(Scope::AnalyticsRead)),
+            Err(Denied::MissingScope(Scope::AnalyticsRead))
+        );
+        assert_eq!(sales.allows(Need::Admin), Err(Denied::AdminOnly));
+        let viewer = member(Role::Viewer);
+        assert_eq!(viewer.allows(Need::Scope(Scope::LeadsRead)), Ok(()));
+        assert_eq!(viewer.allows(Need::Scope(Scope::AnalyticsRead)), Ok(()));
+        assert_eq!(
+            viewer.allows(Need::Scope(Scope::LeadsWrite)),
+            Err(Denied::MissingScope(Scope::LeadsWrite))
+        );
+        assert!(viewer.sees_agent("any"));
+        assert_eq!(viewer.actor().label(), "member:mem_1");
+        for role in Role::ALL {
+            assert_eq!(Role::parse(role.as_str()), Some(role));
+        }
     }
 
     #[test]

@@ -17,11 +17,15 @@ pub mod access;
 #[cfg(feature = "server")]
 pub mod analytics;
 #[cfg(feature = "server")]
+pub mod charts;
+#[cfg(feature = "server")]
 pub mod csv_export;
 #[cfg(feature = "server")]
 pub mod delivery;
 #[cfg(feature = "server")]
 pub mod files;
+#[cfg(feature = "server")]
+pub mod form_post;
 #[cfg(feature = "server")]
 pub mod owner;
 #[cfg(feature = "server")]
@@ -32,5 +36,7 @@ pub mod query;
 pub mod retry;
 #[cfg(feature = "server")]
 pub mod settings;
+#[cfg(feature = "server")]
+pub mod signin;
 #[cfg(feature = "server")]
 pub mod webhook;

@@ -189,7 +189,7 @@ impl ToolIn {
             cap("webhookUrl", url, caps::URL)?;
         }
         for (i, field) in self.fields.iter().enumerate() {
-            let at = |reason: &str| FieldError::new(format!("fields[{i}]"), reason);
+            let at = |prop: &str, reason: &str| FieldError::new(format!("fields[{i}].{prop}"), reason);
             cap(&format!("fields[{i}].name"), &field.name, caps::NAME)?;
             for (key, text) in [("label", &field.label), ("placeholder", &field.placeholder)] {
                 if let Some(text) = text {
@@ -203,13 +203,13 @@ impl ToolIn {
                 caps::LABEL,
             )?;
             if field.name.trim().is_empty() {
-                return Err(at("needs a name"));
+                return Err(at("name", "needs a name"));
             }
             if self.fields[..i].iter().any(|f| f.name == field.name) {
-                return Err(at("repeats a field name"));
+                return Err(at("name", "repeats a field name"));
             }
             if field.kind == FieldKind::Select && field.options.is_empty() {
-                return Err(at("is a select and needs options"));
+                return Err(at("options", "is a select and needs options"));
             }
         }
         for (i, action) in self.post_actions.iter().enumerate() {
@@ -486,13 +486,12 @@ mod tests {
         let base = json!({"name": "f", "executionMode": "client", "fields": []});
         assert_eq!(tool(base).check(false).unwrap_err().field, "fields");
         let dup = json!({"name": "f", "executionMode": "client", "fields": [{"name": "a"}, {"name": "a"}]});
-        assert_eq!(tool(dup).check(false).unwrap_err().field, "fields[1]");
+        assert_eq!(tool(dup).check(false).unwrap_err().field, "fields[1].name");
         let select =
             json!({"name": "f", "executionMode": "client", "fields": [{"name": "plan", "type": "select"}]});
-        assert_eq!(
-            tool(select).check(false).unwrap_err().reason,
-            "is a select and needs options"
-        );
+        let no_options = tool(select).check(false).unwrap_err();
+        assert_eq!(no_options.reason, "is a select and needs options");
+        assert_eq!(no_options.field, "fields[0].options");
         let bad_name = json!({"name": "two words", "executionMode": "client", "fields": [{"name": "a"}]});
         assert_eq!(tool(bad_name).check(false).unwrap_err().field, "name");
     }

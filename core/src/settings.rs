@@ -27,6 +27,10 @@ pub mod vars {
     pub const RATE_LIMITS: &str = "RATE_LIMITS";
     /// How long (seconds) a page's handler has to report before its part settles as failed.
     pub const CLIENT_REPORT_TIMEOUT: &str = "CLIENT_REPORT_TIMEOUT_SECS";
+    /// The dashboard's first admin: signing in with this email and password (a secret)
+    /// creates the member when no member has that email yet.
+    pub const ADMIN_EMAIL: &str = "LEADFORM_ADMIN_EMAIL";
+    pub const ADMIN_PASSWORD: &str = "LEADFORM_ADMIN_PASSWORD";
 }
 
 /// Shortest owner key accepted: anything shorter could be guessed.
@@ -44,6 +48,8 @@ pub struct Settings {
     pub sweep_grace_secs: i64,
     pub rate_limits: bool,
     pub client_report_timeout_secs: i64,
+    /// The dashboard's first admin (email, password), when configured.
+    pub first_admin: Option<(String, String)>,
 }
 
 /// Which variable is wrong, and why (never its value: it may be a secret).
@@ -116,8 +122,34 @@ pub fn parse(get: &dyn Fn(&str) -> Option<String>) -> Result<Settings, ConfigErr
         Some(url) if crate::validate::is_http_url(&url) => Some(url),
         Some(_) => return Err(fail(vars::PUBLIC_URL, "must be an http:// or https:// address")),
     };
+    let first_admin = match (
+        set(vars::ADMIN_EMAIL),
+        get(vars::ADMIN_PASSWORD).filter(|p| !p.is_empty()),
+    ) {
+        (None, None) => None,
+        (Some(email), Some(password)) => {
+            let email = crate::signin::normalize_email(vars::ADMIN_EMAIL, &email)
+                .map_err(|e| fail(vars::ADMIN_EMAIL, &e.reason))?;
+            crate::signin::check_new_password(vars::ADMIN_PASSWORD, &password, &email)
+                .map_err(|e| fail(vars::ADMIN_PASSWORD, &e.reason))?;
+            Some((email, password))
+        }
+        (Some(_), None) => {
+            return Err(fail(
+                vars::ADMIN_PASSWORD,
+                "is missing: set it with LEADFORM_ADMIN_EMAIL",
+            ))
+        }
+        (None, Some(_)) => {
+            return Err(fail(
+                vars::ADMIN_EMAIL,
+                "is missing: set it with LEADFORM_ADMIN_PASSWORD",
+            ))
+        }
+    };
     Ok(Settings {
         api_key,
+        first_admin,
         retry_schedule,
         first_attempt_wait_ms: number(vars::FIRST_ATTEMPT_WAIT, 2_000, 30_000)?,
         attempt_timeout_ms: number(vars::ATTEMPT_TIMEOUT, 30_000, 120_000)?.max(1),
@@ -162,11 +194,38 @@ mod tests {
         assert_eq!(s.public_url, None);
         assert_eq!((s.file_url_ttl_secs, s.sweep_grace_secs), (604_800, 60));
         assert_eq!(s.client_report_timeout_secs, 900);
+        assert_eq!(s.first_admin, None);
+        let with_admin = parse_with(&[
+            KEY,
+            ("LEADFORM_ADMIN_EMAIL", " Owner@Example.com "),
+            ("LEADFORM_ADMIN_PASSWORD", "a long password"),
+        ])
+        .unwrap();
+        assert_eq!(
+            with_admin.first_admin,
+            Some(("owner@example.com".into(), "a long password".into()))
+        );
     }
 
     #[test]
     fn a_bad_value_is_an_error_naming_its_variable() {
-        let cases: [(&[(&str, &str)], &str); 12] = [
+        let cases: [(&[(&str, &str)], &str); 15] = [
+            (
+                &[KEY, ("LEADFORM_ADMIN_EMAIL", "owner@example.com")],
+                "LEADFORM_ADMIN_PASSWORD",
+            ),
+            (
+                &[KEY, ("LEADFORM_ADMIN_PASSWORD", "a long password")],
+                "LEADFORM_ADMIN_EMAIL",
+            ),
+            (
+                &[
+                    KEY,
+                    ("LEADFORM_ADMIN_EMAIL", "owner@example.com"),
+                    ("LEADFORM_ADMIN_PASSWORD", "short"),
+                ],
+                "LEADFORM_ADMIN_PASSWORD",
+            ),
             (&[], "LEADFORM_API_KEY"),
             (&[("LEADFORM_API_KEY", "  ")], "LEADFORM_API_KEY"),
             (&[("LEADFORM_API_KEY", "short")], "LEADFORM_API_KEY"),

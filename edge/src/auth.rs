@@ -6,10 +6,11 @@ use crate::clock::now_ms;
 use crate::config;
 use crate::error::{ApiError, ApiResult};
 use crate::limits::{self, Limit};
+use crate::sessions;
 use crate::storage::keys;
 use leadform_core::access::{key_hash, Denied, Need, Principal};
 use subtle::ConstantTimeEq;
-use worker::{D1Database, Env, Request};
+use worker::{D1Database, Env, Method, Request};
 
 /// The caller, or 401; past a few failed checks a minute from one address, 429.
 pub async fn authenticate(req: &Request, env: &Env, db: &D1Database) -> ApiResult<Principal> {
@@ -31,7 +32,7 @@ async fn principal(req: &Request, env: &Env, db: &D1Database) -> ApiResult<Princ
         .unwrap_or_default();
     let token = given.strip_prefix("Bearer ").unwrap_or("").trim();
     if token.is_empty() {
-        return Err(ApiError::Unauthorized);
+        return member(req, db).await;
     }
     if let Some(admin) = config::api_key(env) {
         // Compared in constant time: how much of a guess was right must not show in timing.
@@ -59,6 +60,20 @@ async fn principal(req: &Request, env: &Env, db: &D1Database) -> ApiResult<Princ
     })
 }
 
+/// A dashboard member calling the API from their signed-in browser (the CSV export link,
+/// scripts of their own): the session cookie stands in for a key, with the member's role.
+/// A write must also carry the session's `X-CSRF-Token`, which another site cannot read.
+async fn member(req: &Request, db: &D1Database) -> ApiResult<Principal> {
+    let session = sessions::current(req, db).await?.ok_or(ApiError::Unauthorized)?;
+    if !matches!(req.method(), Method::Get | Method::Head) {
+        sessions::check_write(req, &session, None)?;
+    }
+    Ok(Principal::Member {
+        id: session.member.id,
+        role: session.member.role,
+    })
+}
+
 /// The route's need, or a 403 that names what is missing.
 pub fn require(principal: &Principal, need: Need) -> ApiResult<()> {
     principal.allows(need).map_err(|denied| match denied {
@@ -68,7 +83,10 @@ pub fn require(principal: &Principal, need: Need) -> ApiResult<()> {
         },
         Denied::AdminOnly => ApiError::Forbidden {
             code: "admin_only",
-            message: "only the admin key (LEADFORM_API_KEY) may do this".into(),
+            message: match principal {
+                Principal::Member { .. } => "only an admin member may do this".into(),
+                _ => "only the admin key (LEADFORM_API_KEY) may do this".into(),
+            },
         },
     })
 }

@@ -43,7 +43,14 @@ fn current(env: &Env) -> Settings {
         sweep_grace_secs: 60,
         rate_limits: true,
         client_report_timeout_secs: 900,
+        first_admin: None,
     })
+}
+
+/// The dashboard's first admin (email, password) from `LEADFORM_ADMIN_EMAIL` and
+/// `LEADFORM_ADMIN_PASSWORD`, when both are set.
+pub fn first_admin(env: &Env) -> Option<(String, String)> {
+    current(env).first_admin
 }
 
 pub fn api_key(env: &Env) -> Option<String> {

@@ -66,6 +66,16 @@ impl ApiError {
         }
     }
 
+    /// What the caller reads, as the JSON body's `message` says it.
+    pub fn message(&self) -> String {
+        self.body().message
+    }
+
+    /// The field at fault, when there is one.
+    pub fn field(&self) -> Option<String> {
+        self.body().field
+    }
+
     fn body(&self) -> ErrorBody {
         let (code, message, field) = match self {
             ApiError::InvalidJson(detail) => (

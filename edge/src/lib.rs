@@ -10,13 +10,17 @@ mod auth;
 mod bindings;
 mod clock;
 mod config;
+mod dashboard;
 mod delivery;
 mod error;
 mod http;
 mod ids;
 mod leads;
 mod limits;
+mod members;
+mod password;
 mod routes;
+mod sessions;
 mod storage;
 
 use worker::*;

@@ -12,6 +12,8 @@ export async function startStack({ vars = {}, cronEveryMs } = {}) {
   const dir = await mkdtemp(path.join(tmpdir(), "leadform-test-"));
   const persistTo = path.join(dir, "state");
   const apiKey = randomBytes(16).toString("hex");
+  // The dashboard's first admin, created on their first sign-in.
+  const admin = { email: "owner@example.com", password: `pw-${randomBytes(9).toString("base64url")}` };
   const envFile = path.join(dir, "test.vars");
   const port = await freePort();
   const settings = {
@@ -21,6 +23,8 @@ export async function startStack({ vars = {}, cronEveryMs } = {}) {
     // Most tests make hundreds of calls from one address; the limits have tests of their
     // own (tests/abuse.test.mjs), which turn them on.
     RATE_LIMITS: "off",
+    LEADFORM_ADMIN_EMAIL: admin.email,
+    LEADFORM_ADMIN_PASSWORD: admin.password,
     ...vars,
   };
   await writeFile(envFile, Object.entries(settings).map(([k, v]) => `${k}=${v}`).join("\n") + "\n");
@@ -37,6 +41,7 @@ export async function startStack({ vars = {}, cronEveryMs } = {}) {
   return {
     url: edge.url,
     apiKey,
+    admin,
     owner,
     logs: () => edge.output(),
     /** Waits until the owner API shows the submission in one of `statuses`. */

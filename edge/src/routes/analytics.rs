@@ -7,10 +7,10 @@ use crate::error::{ApiError, ApiResult};
 use crate::http::{json, query_param};
 use crate::storage::{agents, analytics, tools};
 use leadform_core::access::{Need, Scope};
-use leadform_core::analytics::{report, DayRange};
+use leadform_core::analytics::{report, DayRange, FormAnalytics};
 use leadform_core::validate::FieldError;
 use serde_json::json;
-use worker::{Env, Request, Response};
+use worker::{D1Database, Env, Request, Response};
 
 pub async fn get(req: &Request, env: &Env) -> ApiResult<Response> {
     let db = env.d1(bindings::DB)?;
@@ -27,10 +27,20 @@ pub async fn get(req: &Request, env: &Env) -> ApiResult<Response> {
     agents::get(&db, &agent_id)
         .await?
         .ok_or_else(|| ApiError::not_found("agent", &agent_id))?;
-    let counters = analytics::counters(&db, &agent_id, &range).await?;
-    let field_counts = analytics::field_counts(&db, &agent_id, &range).await?;
+    let forms = forms_report(&db, &agent_id, &range).await?;
+    json(&json!({ "analytics": forms, "range": range }), 200)
+}
+
+/// The funnel of every form of `agent_id` over `range`, as the API and the dashboard show it.
+pub async fn forms_report(
+    db: &D1Database,
+    agent_id: &str,
+    range: &DayRange,
+) -> ApiResult<Vec<FormAnalytics>> {
+    let counters = analytics::counters(db, agent_id, range).await?;
+    let field_counts = analytics::field_counts(db, agent_id, range).await?;
     let no_fields = Default::default();
-    let forms: Vec<_> = tools::list_for_agent(&db, &agent_id)
+    Ok(tools::list_for_agent(db, agent_id)
         .await?
         .iter()
         .map(|tool| {
@@ -43,6 +53,5 @@ pub async fn get(req: &Request, env: &Env) -> ApiResult<Response> {
                 field_counts.get(&tool.id).unwrap_or(&no_fields),
             )
         })
-        .collect();
-    json(&json!({ "analytics": forms, "range": range }), 200)
+        .collect())
 }

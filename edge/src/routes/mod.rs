@@ -2,12 +2,12 @@
 //! own module. Widget endpoints are public and CORS-checked; `/v1/...` is the owner API,
 //! behind the owner key.
 
-mod analytics;
+pub mod analytics;
 mod client_result;
 mod events;
 mod files;
 mod openapi;
-mod owner;
+pub mod owner;
 mod submit;
 mod widget_config;
 
@@ -75,6 +75,7 @@ async fn route(
         (Method::Get, ["form-submissions", "analytics"]) => analytics::get(&req, env).await,
         (Method::Get, ["files", submission_id, field]) => files::get(&req, env, submission_id, field).await,
         (_, ["v1", rest @ ..]) => owner::handle(req, env, method.clone(), rest).await,
+        (_, ["dashboard", rest @ ..]) => crate::dashboard::handle(req, env, method.clone(), rest).await,
         (Method::Get, ["openapi.json"]) => openapi::get(),
         (Method::Get, [""]) => Ok(Response::ok("leadform edge: see README for the API")?),
         _ => Err(ApiError::not_found("route", format!("{method:?} {path}"))),

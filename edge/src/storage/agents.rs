@@ -87,6 +87,16 @@ pub async fn get(db: &D1Database, id: &str) -> Result<Option<Agent>> {
     Ok(row.map(Agent::from))
 }
 
+/// Every agent, oldest first: the dashboard's agent switcher.
+pub async fn list(db: &D1Database) -> Result<Vec<Agent>> {
+    let rows: Vec<AgentRow> = db
+        .prepare("SELECT * FROM agents ORDER BY created_at, id")
+        .all()
+        .await?
+        .results()?;
+    Ok(rows.into_iter().map(Agent::from).collect())
+}
+
 /// Inserts or replaces the agent with `id`, keeping its creation time.
 pub async fn upsert(db: &D1Database, id: &str, input: &AgentIn, now: i64) -> Result<()> {
     db.prepare(

@@ -93,3 +93,38 @@ pub async fn field_counts(
     }
     Ok(by_tool)
 }
+
+#[derive(Deserialize)]
+struct DayRow {
+    tool_id: String,
+    day: String,
+    submitted: u64,
+}
+
+/// Submissions per day of every form of `agent_id` over `range`, by tool id (days without
+/// any are absent).
+pub async fn submitted_per_day(
+    db: &D1Database,
+    agent_id: &str,
+    range: &DayRange,
+) -> Result<HashMap<String, HashMap<String, u64>>> {
+    let rows: Vec<DayRow> = db
+        .prepare(
+            "SELECT s.tool_id, s.day, SUM(s.submitted) AS submitted
+             FROM form_stats s JOIN tools t ON t.id = s.tool_id
+             WHERE t.agent_id = ?1 AND s.day BETWEEN ?2 AND ?3
+             GROUP BY s.tool_id, s.day",
+        )
+        .bind(&[text(agent_id), text(&range.from), text(&range.to)])?
+        .all()
+        .await?
+        .results()?;
+    let mut by_tool: HashMap<String, HashMap<String, u64>> = HashMap::new();
+    for row in rows {
+        by_tool
+            .entry(row.tool_id)
+            .or_default()
+            .insert(row.day, row.submitted);
+    }
+    Ok(by_tool)
+}

@@ -8,6 +8,7 @@ pub mod files;
 pub mod keys;
 pub mod lead_webhooks;
 pub mod leads;
+pub mod members;
 pub mod sql;
 pub mod submissions;
 pub mod tools;

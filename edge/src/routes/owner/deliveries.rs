@@ -68,6 +68,16 @@ pub async fn list(caller: &Caller, env: &Env, submission_id: &str) -> ApiResult<
 
 /// `POST /v1/deliveries/{id}/replay`: a new round of attempts for a settled delivery.
 pub async fn replay_one(caller: &Caller, env: &Env, id: &str) -> ApiResult<Response> {
+    json(
+        &ReplayedOut {
+            delivery: replay(caller, env, id).await?,
+        },
+        202,
+    )
+}
+
+/// A new round of attempts for delivery `id`, once it has settled (409 while it runs).
+pub async fn replay(caller: &Caller, env: &Env, id: &str) -> ApiResult<Delivery> {
     let db = env.d1(bindings::DB)?;
     let current = deliveries::get(&db, id)
         .await?
@@ -86,7 +96,7 @@ pub async fn replay_one(caller: &Caller, env: &Env, id: &str) -> ApiResult<Respo
             ),
         });
     };
-    json(&ReplayedOut { delivery: replayed }, 202)
+    Ok(replayed)
 }
 
 /// `POST /v1/agents/{agentId}/deliveries/replay` with `{"since": <ms or ISO 8601>}`.

@@ -24,12 +24,12 @@ struct KeyIn {
 
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
-struct KeyCreatedOut {
+pub struct KeyCreatedOut {
     #[serde(flatten)]
-    key: ApiKey,
+    pub key: ApiKey,
     /// The key itself: shown here and never again.
     #[serde(rename = "key")]
-    text: String,
+    pub text: String,
 }
 
 #[derive(Serialize)]
@@ -38,7 +38,12 @@ struct KeyListOut {
 }
 
 pub async fn create(mut req: Request, env: &Env) -> ApiResult<Response> {
-    let input: KeyIn = parse(json_body(&mut req).await?)?;
+    json(&make(env, json_body(&mut req).await?).await?, 201)
+}
+
+/// Makes a key from `{name, scopes, agents?}` (the API's body, or the dashboard's form).
+pub async fn make(env: &Env, body: serde_json::Value) -> ApiResult<KeyCreatedOut> {
+    let input: KeyIn = parse(body)?;
     if input.name.trim().is_empty() || input.name.chars().count() > 100 {
         return Err(FieldError::new("name", "must be 1 to 100 characters").into());
     }
@@ -76,7 +81,7 @@ pub async fn create(mut req: Request, env: &Env) -> ApiResult<Response> {
     let key = keys::get(&db, &id)
         .await?
         .ok_or_else(|| ApiError::Internal(format!("key {id} vanished")))?;
-    json(&KeyCreatedOut { key, text }, 201)
+    Ok(KeyCreatedOut { key, text })
 }
 
 pub async fn list(env: &Env) -> ApiResult<Response> {

@@ -28,11 +28,11 @@ struct EndpointIn {
 }
 
 #[derive(Serialize)]
-struct EndpointCreatedOut {
+pub struct EndpointCreatedOut {
     #[serde(flatten)]
-    endpoint: LeadWebhook,
+    pub endpoint: LeadWebhook,
     /// Signs every event to this endpoint (`whsec_…`): shown here and never again.
-    secret: String,
+    pub secret: String,
 }
 
 #[derive(Serialize)]
@@ -41,7 +41,12 @@ struct EndpointListOut {
 }
 
 pub async fn create(mut req: Request, env: &Env, agent_id: &str) -> ApiResult<Response> {
-    let input: EndpointIn = parse(json_body(&mut req).await?)?;
+    json(&make(env, agent_id, json_body(&mut req).await?).await?, 201)
+}
+
+/// Adds an endpoint from `{url, events?}` (the API's body, or the dashboard's form).
+pub async fn make(env: &Env, agent_id: &str, body: serde_json::Value) -> ApiResult<EndpointCreatedOut> {
+    let input: EndpointIn = parse(body)?;
     check_webhook_url(&input.url, config::allow_loopback(env))
         .map_err(|e| FieldError::new("url", e.reason))?;
     let events = input
@@ -71,7 +76,7 @@ pub async fn create(mut req: Request, env: &Env, agent_id: &str) -> ApiResult<Re
     };
     lead_webhooks::insert(&db, &endpoint).await?;
     let secret = endpoint.secret.clone();
-    json(&EndpointCreatedOut { endpoint, secret }, 201)
+    Ok(EndpointCreatedOut { endpoint, secret })
 }
 
 pub async fn list(env: &Env, agent_id: &str) -> ApiResult<Response> {

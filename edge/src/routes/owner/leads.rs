@@ -32,25 +32,26 @@ struct LeadListOut {
 /// A submission as a lead's detail lists it.
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
-struct LeadSubmissionOut {
-    id: String,
-    tool_id: String,
-    status: String,
-    submitted_at: i64,
-    conversation_id: Option<String>,
-    source: String,
-    form_data: serde_json::Map<String, serde_json::Value>,
-    attribution: Option<leadform_core::lead::Attribution>,
+pub struct LeadSubmissionOut {
+    pub id: String,
+    pub tool_id: String,
+    pub status: String,
+    pub submitted_at: i64,
+    pub conversation_id: Option<String>,
+    pub source: String,
+    pub form_data: serde_json::Map<String, serde_json::Value>,
+    pub attribution: Option<leadform_core::lead::Attribution>,
 }
 
+/// Everything about one lead: what the API's lead detail and the dashboard's lead page show.
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
-struct LeadDetailOut {
-    lead: LeadOut,
-    submissions: Vec<LeadSubmissionOut>,
-    conversation_ids: Vec<String>,
-    activity: Vec<ActivityOut>,
-    deliveries: Vec<DeliveryLog>,
+pub struct LeadDetailOut {
+    pub lead: LeadOut,
+    pub submissions: Vec<LeadSubmissionOut>,
+    pub conversation_ids: Vec<String>,
+    pub activity: Vec<ActivityOut>,
+    pub deliveries: Vec<DeliveryLog>,
 }
 
 #[derive(Serialize)]
@@ -88,6 +89,11 @@ pub async fn counters(env: &Env, agent_id: &str) -> ApiResult<Response> {
 }
 
 pub async fn get(caller: &Caller, req: &Request, env: &Env, id: &str) -> ApiResult<Response> {
+    json(&detail(caller, req, env, id).await?, 200)
+}
+
+/// The lead `id` with its submissions, trail and delivery log, if the caller may see it.
+pub async fn detail(caller: &Caller, req: &Request, env: &Env, id: &str) -> ApiResult<LeadDetailOut> {
     let db = env.d1(bindings::DB)?;
     let lead = find(caller, &db, id).await?;
     let links = Links::new(env, request_origin(req));
@@ -98,46 +104,31 @@ pub async fn get(caller: &Caller, req: &Request, env: &Env, id: &str) -> ApiResu
         .collect();
     conversation_ids.dedup();
     let log = deliveries::log(&db, &crate::storage::deliveries::for_lead(&db, id).await?).await?;
-    json(
-        &LeadDetailOut {
-            lead: shown(&lead, &links),
-            submissions: submissions
-                .into_iter()
-                .map(|s| LeadSubmissionOut {
-                    form_data: links.show(&s.form_data),
-                    id: s.id,
-                    tool_id: s.tool_id,
-                    status: s.status,
-                    submitted_at: s.submitted_at,
-                    conversation_id: s.conversation_id,
-                    source: s.source,
-                    attribution: s.attribution,
-                })
-                .collect(),
-            conversation_ids,
-            activity: stored::activity_of(&db, id).await?,
-            deliveries: log,
-        },
-        200,
-    )
+    Ok(LeadDetailOut {
+        lead: shown(&lead, &links),
+        submissions: submissions
+            .into_iter()
+            .map(|s| LeadSubmissionOut {
+                form_data: links.show(&s.form_data),
+                id: s.id,
+                tool_id: s.tool_id,
+                status: s.status,
+                submitted_at: s.submitted_at,
+                conversation_id: s.conversation_id,
+                source: s.source,
+                attribution: s.attribution,
+            })
+            .collect(),
+        conversation_ids,
+        activity: stored::activity_of(&db, id).await?,
+        deliveries: log,
+    })
 }
 
 pub async fn update(caller: &Caller, mut req: Request, env: &Env, id: &str) -> ApiResult<Response> {
     let patch = LeadPatch::from_json(&json_body(&mut req).await?)?;
+    let changed = change(caller, env, id, patch).await?;
     let db = env.d1(bindings::DB)?;
-    let lead = find(caller, &db, id).await?;
-    let agent = agents::get(&db, &lead.agent_id)
-        .await?
-        .ok_or_else(|| ApiError::not_found("agent", &lead.agent_id))?;
-    let changed = leads::change(
-        env,
-        &db,
-        id,
-        patch.events(),
-        &caller.actor(),
-        &agent.lost_reasons(),
-    )
-    .await?;
     json(
         &LeadChangedOut {
             lead: shown(&changed, &Links::new(env, request_origin(&req))),
@@ -147,11 +138,34 @@ pub async fn update(caller: &Caller, mut req: Request, env: &Env, id: &str) -> A
     )
 }
 
-pub async fn delete(caller: &Caller, env: &Env, id: &str) -> ApiResult<Response> {
+/// Applies an owner's change (stage, lost reason, note, custom fields) to lead `id`.
+pub async fn change(caller: &Caller, env: &Env, id: &str, patch: LeadPatch) -> ApiResult<Lead> {
     let db = env.d1(bindings::DB)?;
     let lead = find(caller, &db, id).await?;
-    leads::delete(env, &db, &lead).await?;
+    let agent = agents::get(&db, &lead.agent_id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("agent", &lead.agent_id))?;
+    leads::change(
+        env,
+        &db,
+        id,
+        patch.events(),
+        &caller.actor(),
+        &agent.lost_reasons(),
+    )
+    .await
+}
+
+pub async fn delete(caller: &Caller, env: &Env, id: &str) -> ApiResult<Response> {
+    remove(caller, env, id).await?;
     Ok(Response::empty()?.with_status(204))
+}
+
+/// Deletes lead `id` for good (its submissions and files too), if the caller may see it.
+pub async fn remove(caller: &Caller, env: &Env, id: &str) -> ApiResult<()> {
+    let db = env.d1(bindings::DB)?;
+    let lead = find(caller, &db, id).await?;
+    leads::delete(env, &db, &lead).await
 }
 
 /// Leads read per step of the export: one D1 read each, so the worker holds one page.

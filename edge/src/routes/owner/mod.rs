@@ -3,13 +3,14 @@
 //! that name another resource (a lead, a tool, ...) load it and check its agent with
 //! `auth::visible` before anything else.
 
-mod agents;
-mod deliveries;
-mod keys;
-mod lead_webhooks;
-mod leads;
+pub mod agents;
+pub mod deliveries;
+pub mod keys;
+pub mod lead_webhooks;
+pub mod leads;
+mod members;
 mod submissions;
-mod tools;
+pub mod tools;
 
 use crate::auth::{self, authenticate};
 use crate::bindings;
@@ -54,6 +55,10 @@ pub async fn handle(req: Request, env: &Env, method: Method, path: &[&str]) -> A
         (Method::Get, ["leads", id]) => leads::get(c, &req, env, id).await,
         (Method::Patch, ["leads", id]) => leads::update(c, req, env, id).await,
         (Method::Delete, ["leads", id]) => leads::delete(c, env, id).await,
+        (Method::Post, ["members"]) => members::create(c, req, env).await,
+        (Method::Get, ["members"]) => members::list(env).await,
+        (Method::Patch, ["members", id]) => members::update(req, env, id).await,
+        (Method::Delete, ["members", id]) => members::delete(env, id).await,
         (Method::Post, ["keys"]) => keys::create(req, env).await,
         (Method::Get, ["keys"]) => keys::list(env).await,
         (Method::Delete, ["keys", id]) => keys::revoke(env, id).await,
@@ -68,7 +73,7 @@ pub async fn handle(req: Request, env: &Env, method: Method, path: &[&str]) -> A
 fn need_of(method: &Method, path: &[&str]) -> Option<Need> {
     use Scope::*;
     let scope = match (method, path) {
-        (Method::Post, ["agents"]) | (_, ["keys", ..]) => return Some(Need::Admin),
+        (Method::Post, ["agents"]) | (_, ["keys", ..]) | (_, ["members", ..]) => return Some(Need::Admin),
         (Method::Get | Method::Patch, ["agents", _])
         | (Method::Get | Method::Post, ["agents", _, "tools"])
         | (Method::Get | Method::Patch, ["tools", _])

@@ -26,17 +26,26 @@ pub async fn list(env: &Env, agent_id: &str) -> ApiResult<Response> {
 }
 
 pub async fn create(mut req: Request, env: &Env, agent_id: &str) -> ApiResult<Response> {
+    let tool = make(env, agent_id, json_body(&mut req).await?).await?;
+    // Shown once, when the tool is made (and at GET /v1/tools/{id}/secret).
+    let webhook_secret = tool.webhook_secret.clone();
+    json(&ToolCreatedOut { tool, webhook_secret }, 201)
+}
+
+/// Makes (or replaces, with `id`) a form of `agent_id` from the API's body or the
+/// dashboard's form.
+pub async fn make(env: &Env, agent_id: &str, body: serde_json::Value) -> ApiResult<tools::Tool> {
     let db = env.d1(bindings::DB)?;
     agents::get(&db, agent_id)
         .await?
         .ok_or_else(|| ApiError::not_found("agent", agent_id))?;
-    let input: ToolIn = parse(json_body(&mut req).await?)?;
+    let input: ToolIn = parse(body)?;
     if let Some(id) = &input.id {
         if tools::get(&db, id).await?.is_some_and(|t| t.agent_id != agent_id) {
             return Err(FieldError::new("id", "belongs to another agent").into());
         }
     }
-    save(env, agent_id, input, 201).await
+    save(env, agent_id, input).await
 }
 
 pub async fn get(caller: &Caller, env: &Env, id: &str) -> ApiResult<Response> {
@@ -45,10 +54,20 @@ pub async fn get(caller: &Caller, env: &Env, id: &str) -> ApiResult<Response> {
 }
 
 pub async fn update(caller: &Caller, mut req: Request, env: &Env, id: &str) -> ApiResult<Response> {
+    json(&patch(caller, env, id, json_body(&mut req).await?).await?, 200)
+}
+
+/// Changes the fields `changes` gives; the secret is kept.
+pub async fn patch(
+    caller: &Caller,
+    env: &Env,
+    id: &str,
+    changes: serde_json::Value,
+) -> ApiResult<tools::Tool> {
     let tool = find(caller, env, id).await?;
-    let mut input: ToolIn = merge(&tool.to_input(), json_body(&mut req).await?)?;
+    let mut input: ToolIn = merge(&tool.to_input(), changes)?;
     input.id = Some(tool.id);
-    save(env, &tool.agent_id, input, 200).await
+    save(env, &tool.agent_id, input).await
 }
 
 /// The tool, if the caller may see its agent.
@@ -60,7 +79,7 @@ async fn find(caller: &Caller, env: &Env, id: &str) -> ApiResult<tools::Tool> {
     auth::visible(caller, "tool", id, &agent_id, tool)
 }
 
-async fn save(env: &Env, agent_id: &str, input: ToolIn, status: u16) -> ApiResult<Response> {
+async fn save(env: &Env, agent_id: &str, input: ToolIn) -> ApiResult<tools::Tool> {
     input.check(config::allow_loopback(env))?;
     let db = env.d1(bindings::DB)?;
     let id = input.id.clone().unwrap_or_else(|| new_id("tool"));
@@ -70,21 +89,9 @@ async fn save(env: &Env, agent_id: &str, input: ToolIn, status: u16) -> ApiResul
     // Only used when the tool is new; an update keeps the secret it has.
     let secret = secret_from_bytes(&random_bytes::<24>());
     tools::upsert(&db, &id, agent_id, &input, &secret, now_ms()).await?;
-    let tool = tools::get(&db, &id)
+    tools::get(&db, &id)
         .await?
-        .ok_or_else(|| ApiError::Internal(format!("tool {id} vanished")))?;
-    if status == 201 {
-        // Shown once, when the tool is made (and at GET /v1/tools/{id}/secret).
-        let secret = tool.webhook_secret.clone();
-        return json(
-            &ToolCreatedOut {
-                tool,
-                webhook_secret: secret,
-            },
-            201,
-        );
-    }
-    json(&tool, status)
+        .ok_or_else(|| ApiError::Internal(format!("tool {id} vanished")))
 }
 
 #[derive(Serialize)]
@@ -161,9 +168,20 @@ struct RotateIn {
 /// `POST /v1/tools/{id}/secret/rotate {overlapSecs?}`: a new secret; the old one signs too
 /// until the overlap ends.
 pub async fn rotate(caller: &Caller, mut req: Request, env: &Env, id: &str) -> ApiResult<Response> {
-    let tool = find(caller, env, id).await?;
     let body = optional_json_body(&mut req).await?;
-    let input: RotateIn = parse(body.unwrap_or_else(|| serde_json::json!({})))?;
+    let rotated = rotate_secret(caller, env, id, body.unwrap_or_else(|| serde_json::json!({}))).await?;
+    json(&SecretOut::of(&rotated), 200)
+}
+
+/// Rotates tool `id`'s secret with `{overlapSecs?}` (the API's body or the dashboard's form).
+pub async fn rotate_secret(
+    caller: &Caller,
+    env: &Env,
+    id: &str,
+    body: serde_json::Value,
+) -> ApiResult<tools::Tool> {
+    let tool = find(caller, env, id).await?;
+    let input: RotateIn = parse(body)?;
     let overlap = input.overlap_secs.unwrap_or(24 * 3600);
     if !(0..=MAX_OVERLAP_SECS).contains(&overlap) {
         return Err(
@@ -174,8 +192,7 @@ pub async fn rotate(caller: &Caller, mut req: Request, env: &Env, id: &str) -> A
     let now = now_ms();
     let secret = secret_from_bytes(&random_bytes::<24>());
     tools::rotate_secret(&db, &tool.id, &secret, now + overlap * 1000, now).await?;
-    let rotated = tools::get(&db, &tool.id)
+    tools::get(&db, &tool.id)
         .await?
-        .ok_or_else(|| ApiError::not_found("tool", id))?;
-    json(&SecretOut::of(&rotated), 200)
+        .ok_or_else(|| ApiError::not_found("tool", id))
 }

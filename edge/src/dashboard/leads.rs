@@ -1,0 +1,682 @@
+//! The leads module (seed 004's "/dashboard/leads"): the pipeline's counters and table, one
+//! lead's page, and the writes a member makes there. Data comes from, and changes go
+//! through, the owner API's own functions (`routes::owner::leads`, `::deliveries`).
+
+use super::view::{self, query_string, render, shown_time, Layout};
+use super::Visit;
+use crate::bindings;
+use crate::config;
+use crate::error::{ApiError, ApiResult};
+use crate::http::query_pairs;
+use crate::routes::owner::{deliveries, leads as owner_leads};
+use crate::storage::agents::{self, Agent};
+use crate::storage::leads::{self as stored};
+use crate::storage::{members, tools};
+use askama::Template;
+use leadform_core::access::{Need, Scope};
+use leadform_core::lead::{ActivityKind, LeadPatch, Stage};
+use leadform_core::query::{Cursor, LeadQuery};
+use serde_json::{json, Map, Value};
+use std::collections::HashMap;
+use worker::{Env, Request, Response};
+
+/// Lead sources the filter offers (any lower-case word is accepted by the API).
+const SOURCES: [&str; 4] = ["widget", "api", "telegram", "whatsapp"];
+const PAGE: u32 = 25;
+
+pub struct AgentChoice {
+    pub id: String,
+    pub name: String,
+    pub selected: bool,
+}
+
+/// The agent a page works on: `?agent=` when it exists, else the first one.
+pub async fn chosen_agent(req: &Request, env: &Env) -> ApiResult<(Vec<AgentChoice>, Option<Agent>)> {
+    let db = env.d1(bindings::DB)?;
+    let all = agents::list(&db).await?;
+    let wanted = query_pairs(req)
+        .into_iter()
+        .find(|(k, _)| k == "agent")
+        .map(|(_, v)| v);
+    let chosen = wanted
+        .and_then(|id| all.iter().find(|a| a.id == id))
+        .or(all.first())
+        .cloned();
+    let choices = all
+        .into_iter()
+        .map(|a| AgentChoice {
+            selected: chosen.as_ref().is_some_and(|c| c.id == a.id),
+            id: a.id,
+            name: a.name,
+        })
+        .collect();
+    Ok((choices, chosen))
+}
+
+#[derive(Default)]
+struct Filters {
+    q: String,
+    stage: String,
+    source: String,
+    tool_id: String,
+    from: String,
+    to: String,
+}
+
+#[derive(Template)]
+#[template(path = "leads.html")]
+struct LeadsPage {
+    layout: Layout,
+    agent_name: Option<String>,
+    agents: Vec<AgentChoice>,
+    notice: Option<&'static str>,
+    filters: Filters,
+    stages: Vec<(&'static str, &'static str)>,
+    sources: Vec<String>,
+    forms: Vec<(String, String)>,
+    error: Option<String>,
+    error_field: String,
+    export_params: Vec<(&'static str, String)>,
+    counters_html: String,
+    list_html: String,
+}
+
+struct LeadRow {
+    id: String,
+    name: String,
+    email: String,
+    company: String,
+    source: String,
+    stage: &'static str,
+    stage_label: &'static str,
+    form: String,
+    captured: String,
+    captured_iso: String,
+}
+
+#[derive(Template)]
+#[template(path = "lead_counters.html")]
+struct LeadCounters {
+    counters: Vec<(&'static str, i64)>,
+    /// In a refresh: swapped in place of the page's counters (htmx out-of-band).
+    refresh: bool,
+}
+
+#[derive(Template)]
+#[template(path = "lead_list.html")]
+struct LeadList {
+    refresh: bool,
+    counters_html: String,
+    total: i64,
+    filtered: bool,
+    rows: Vec<LeadRow>,
+    live_url: Option<String>,
+    first_url: Option<String>,
+    next_url: Option<String>,
+}
+
+fn stages() -> Vec<(&'static str, &'static str)> {
+    Stage::ALL.iter().map(|s| (s.as_str(), stage_label(*s))).collect()
+}
+
+pub fn stage_label(stage: Stage) -> &'static str {
+    match stage {
+        Stage::New => "New",
+        Stage::Contacted => "Contacted",
+        Stage::Qualified => "Qualified",
+        Stage::Converted => "Converted",
+        Stage::Lost => "Lost",
+    }
+}
+
+/// `GET /dashboard/leads`: counters, filters, the table and export. An htmx refresh (every
+/// 10 s on the first page, so new leads appear) gets the counters and table only.
+pub async fn list(req: &Request, env: &Env, visit: &Visit) -> ApiResult<Response> {
+    let (choices, agent) = chosen_agent(req, env).await?;
+    let agent_id = agent.as_ref().map(|a| a.id.clone()).unwrap_or_default();
+    let pairs = query_pairs(req);
+    let get = |name: &str| {
+        pairs
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.trim().to_string())
+            .unwrap_or_default()
+    };
+    let filters = Filters {
+        q: get("q"),
+        stage: get("stage"),
+        source: get("source"),
+        tool_id: get("toolId"),
+        from: get("from"),
+        to: get("to"),
+    };
+    let filter_pairs = [
+        ("q", filters.q.as_str()),
+        ("stage", filters.stage.as_str()),
+        ("source", filters.source.as_str()),
+        ("toolId", filters.tool_id.as_str()),
+        ("from", filters.from.as_str()),
+        ("to", filters.to.as_str()),
+    ];
+    let owned: Vec<(String, String)> = filter_pairs
+        .iter()
+        .chain([("cursor", get("cursor").as_str())].iter())
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .chain([("limit".to_string(), PAGE.to_string())])
+        .collect();
+    let db = env.d1(bindings::DB)?;
+    let forms: Vec<(String, String)> = match &agent {
+        Some(a) => tools::list_for_agent(&db, &a.id)
+            .await?
+            .into_iter()
+            .map(|t| (t.id, t.name))
+            .collect(),
+        None => Vec::new(),
+    };
+    let refresh = req.headers().get("HX-Request").ok().flatten().is_some();
+    let ((counters_html, list_html), error) = match (LeadQuery::parse(&owned), &agent) {
+        (Ok(query), Some(agent)) => {
+            let base = query_string(&[[("agent", agent.id.as_str())].as_slice(), &filter_pairs].concat());
+            (
+                lead_list(env, &agent.id, &query, &base, &forms, refresh).await?,
+                None,
+            )
+        }
+        (Ok(_), None) => (Default::default(), None),
+        (Err(wrong), _) => (Default::default(), Some(wrong)),
+    };
+    if refresh && error.is_none() {
+        return view::html(list_html, 200);
+    }
+    let notice = match get("done").as_str() {
+        "deleted" => Some("The lead was deleted."),
+        _ => None,
+    };
+    let export_params = filter_pairs
+        .iter()
+        .filter(|(_, v)| !v.is_empty())
+        .map(|(k, v)| (*k, v.to_string()))
+        .collect();
+    let status = if error.is_some() { 400 } else { 200 };
+    render(
+        &LeadsPage {
+            layout: Layout::new(&visit.session, "leads", &agent_id),
+            agent_name: agent.as_ref().map(|a| a.name.clone()),
+            agents: choices,
+            notice,
+            stages: stages(),
+            sources: SOURCES.iter().map(|s| s.to_string()).collect(),
+            forms,
+            error_field: error.as_ref().map(|e| e.field.clone()).unwrap_or_default(),
+            error: error.map(|e| format!("{}: {}", e.field, e.reason)),
+            filters,
+            export_params,
+            counters_html,
+            list_html,
+        },
+        status,
+    )
+}
+
+async fn lead_list(
+    env: &Env,
+    agent_id: &str,
+    query: &LeadQuery,
+    base: &str,
+    forms: &[(String, String)],
+    refresh: bool,
+) -> ApiResult<(String, String)> {
+    let db = env.d1(bindings::DB)?;
+    let (page, more) = stored::list(&db, agent_id, query, query.cursor.as_ref(), query.limit).await?;
+    let total = stored::count(&db, agent_id, query).await?;
+    let counters = stored::counters(&db, agent_id).await?;
+    let form_names: HashMap<&str, &str> = forms
+        .iter()
+        .map(|(id, name)| (id.as_str(), name.as_str()))
+        .collect();
+    let rows = page
+        .iter()
+        .map(|lead| {
+            let c = &lead.state.contact;
+            LeadRow {
+                id: lead.id.clone(),
+                name: display_name(c).unwrap_or_else(|| "(no name)".into()),
+                email: c.email.clone().unwrap_or_default(),
+                company: c.company.clone().unwrap_or_default(),
+                source: lead.source.clone(),
+                stage: lead.state.stage.as_str(),
+                stage_label: stage_label(lead.state.stage),
+                form: lead
+                    .tool_id
+                    .as_deref()
+                    .map(|id| form_names.get(id).copied().unwrap_or(id).to_string())
+                    .unwrap_or_default(),
+                captured: shown_time(lead.created_at),
+                captured_iso: crate::clock::iso8601(lead.created_at),
+            }
+        })
+        .collect();
+    let next_url = more.then(|| page.last()).flatten().map(|last| {
+        let cursor = Cursor {
+            at: last.created_at,
+            id: last.id.clone(),
+        }
+        .encode();
+        format!("/dashboard/leads?{base}&cursor={}", view::urlencode(&cursor))
+    });
+    let paged = query.cursor.is_some();
+    let template = |e: askama::Error| ApiError::Internal(format!("template: {e}"));
+    let counters_html = LeadCounters {
+        counters: vec![
+            ("Total leads", counters.total),
+            ("New", counters.of_stage(Stage::New)),
+            ("Contacted", counters.of_stage(Stage::Contacted)),
+            ("Qualified", counters.of_stage(Stage::Qualified)),
+            ("Converted", counters.of_stage(Stage::Converted)),
+            ("Lost", counters.of_stage(Stage::Lost)),
+        ],
+        refresh,
+    }
+    .render()
+    .map_err(template)?;
+    let list = LeadList {
+        refresh,
+        counters_html: if refresh {
+            counters_html.clone()
+        } else {
+            String::new()
+        },
+        total,
+        filtered: !query.counts_by_stage_only() || query.stage.is_some(),
+        rows,
+        // Only the first page refreshes itself: a later page would jump under the reader.
+        live_url: (!paged).then(|| format!("/dashboard/leads?{base}")),
+        first_url: paged.then(|| format!("/dashboard/leads?{base}")),
+        next_url,
+    };
+    Ok((counters_html, list.render().map_err(template)?))
+}
+
+fn display_name(c: &leadform_core::lead::Contact) -> Option<String> {
+    c.name.clone().filter(|n| !n.trim().is_empty()).or_else(|| {
+        let full = [c.first_name.as_deref(), c.last_name.as_deref()]
+            .into_iter()
+            .flatten()
+            .collect::<Vec<_>>()
+            .join(" ");
+        (!full.trim().is_empty()).then_some(full)
+    })
+}
+
+/// A label and its value, with a link when it has one.
+pub struct Fact {
+    pub label: String,
+    pub value: String,
+    pub href: Option<String>,
+}
+
+fn fact(label: &str, value: Option<&str>) -> Option<Fact> {
+    let value = value?.trim();
+    (!value.is_empty()).then(|| Fact {
+        label: label.into(),
+        value: value.into(),
+        href: None,
+    })
+}
+
+fn linked(label: &str, value: Option<&str>, href: impl Fn(&str) -> Option<String>) -> Option<Fact> {
+    fact(label, value).map(|mut f| {
+        f.href = href(&f.value);
+        f
+    })
+}
+
+/// Only http(s) addresses become links: a `javascript:` URL a visitor typed stays text.
+fn web_link(text: &str) -> Option<String> {
+    leadform_core::validate::is_http_url(text).then(|| text.to_string())
+}
+
+struct DeliveryRow {
+    id: String,
+    kind: String,
+    target: String,
+    status: &'static str,
+    attempts: i64,
+    error: String,
+    replayable: bool,
+}
+
+struct ActivityRow {
+    at: String,
+    at_iso: String,
+    what: String,
+    by: String,
+    text: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "lead.html")]
+struct LeadPage {
+    layout: Layout,
+    id: String,
+    title: String,
+    stage: &'static str,
+    stage_label: &'static str,
+    lost_reason: String,
+    notice: Option<&'static str>,
+    alert: Option<String>,
+    error: String,
+    error_field: String,
+    can_write: bool,
+    contact: Vec<Fact>,
+    source: Vec<Fact>,
+    geo: Vec<Fact>,
+    custom: Vec<Fact>,
+    conversations: Vec<Fact>,
+    deliveries: Vec<DeliveryRow>,
+    activity: Vec<ActivityRow>,
+    stages: Vec<(&'static str, &'static str)>,
+    lost_reasons: Vec<String>,
+}
+
+/// `GET /dashboard/leads/{id}`; also what a refused write shows again, with its error next
+/// to the field at fault.
+pub async fn detail(
+    req: &Request,
+    env: &Env,
+    visit: &Visit,
+    id: &str,
+    refused: Option<ApiError>,
+) -> ApiResult<Response> {
+    let detail = owner_leads::detail(&visit.principal, req, env, id).await?;
+    let db = env.d1(bindings::DB)?;
+    let lead = &detail.lead;
+    let agent = agents::get(&db, &lead.agent_id).await?;
+    let forms: HashMap<String, String> = tools::list_for_agent(&db, &lead.agent_id)
+        .await?
+        .into_iter()
+        .map(|t| (t.id, t.name))
+        .collect();
+    let c = &lead.contact;
+    let contact: Vec<Fact> = [
+        fact("Name", display_name(c).as_deref()),
+        linked("Email", c.email.as_deref(), |e| Some(format!("mailto:{e}"))),
+        linked("Phone", c.phone.as_deref(), |p| {
+            let digits: String = p.chars().filter(|ch| ch.is_ascii_digit() || *ch == '+').collect();
+            (!digits.is_empty()).then(|| format!("tel:{digits}"))
+        }),
+        fact("Company", c.company.as_deref()),
+        linked("Website", c.website.as_deref(), web_link),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    let a = &lead.attribution;
+    let form_name = lead
+        .tool_id
+        .as_ref()
+        .map(|t| forms.get(t).cloned().unwrap_or_else(|| t.clone()));
+    let source: Vec<Fact> = [
+        fact("Channel", Some(&lead.source)),
+        fact("Form", form_name.as_deref()),
+        linked("Page", a.page_url.as_deref(), web_link),
+        linked("Landing page", a.landing_page.as_deref(), web_link),
+        linked("Referrer", a.referrer.as_deref(), web_link),
+        fact("UTM source", a.utm.source.as_deref()),
+        fact("UTM medium", a.utm.medium.as_deref()),
+        fact("UTM campaign", a.utm.campaign.as_deref()),
+        fact("UTM term", a.utm.term.as_deref()),
+        fact("UTM content", a.utm.content.as_deref()),
+        fact("Captured", Some(&shown_time(lead.created_at))),
+        fact("Submissions", Some(&lead.submission_count.to_string())),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    let g = &lead.geo;
+    let local_now = g.timezone.as_deref().and_then(view::local_time_now);
+    let mut geo: Vec<Fact> = [
+        fact("Country", g.country.as_deref()),
+        fact("Region", g.region.as_deref()),
+        fact("City", g.city.as_deref()),
+        fact("Time zone", g.timezone.as_deref()),
+        fact("Their time now", local_now.as_deref()),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    if geo.is_empty() {
+        geo.push(Fact {
+            label: "Location".into(),
+            value: "Unknown".into(),
+            href: None,
+        });
+    }
+    let custom = custom_facts(&lead.custom_fields);
+    let conversations = detail
+        .conversation_ids
+        .iter()
+        .map(|cid| Fact {
+            label: "Conversation".into(),
+            value: cid.clone(),
+            href: config::conversation_url(env, Some(cid)).filter(|u| web_link(u).is_some()),
+        })
+        .collect();
+    let member_emails: HashMap<String, String> = members::list(&db)
+        .await?
+        .into_iter()
+        .map(|m| (format!("member:{}", m.id), m.email))
+        .collect();
+    let activity = detail
+        .activity
+        .iter()
+        .rev()
+        .map(|entry| {
+            let e = &entry.entry;
+            let what = match e.kind {
+                ActivityKind::StageChanged => format!(
+                    "Stage {} → {}",
+                    e.from.map(stage_label).unwrap_or("?"),
+                    e.to.map(stage_label).unwrap_or("?")
+                ),
+                other => activity_label(other).to_string(),
+            };
+            let text = match (&e.reason, &e.note) {
+                (Some(reason), _) => Some(format!("Reason: {reason}")),
+                (None, Some(note)) => Some(note.clone()),
+                _ => None,
+            };
+            ActivityRow {
+                at: shown_time(e.at),
+                at_iso: crate::clock::iso8601(e.at),
+                what,
+                by: member_emails.get(&e.by).cloned().unwrap_or_else(|| e.by.clone()),
+                text,
+            }
+        })
+        .collect();
+    let deliveries = detail
+        .deliveries
+        .iter()
+        .map(|log| {
+            let d = &log.delivery;
+            DeliveryRow {
+                id: d.id.clone(),
+                kind: d.kind.clone(),
+                target: d.target_url.clone(),
+                status: d.status.as_str(),
+                attempts: d.attempts,
+                error: d.last_error.clone().unwrap_or_default(),
+                replayable: d.status == leadform_core::delivery::DeliveryStatus::Failed,
+            }
+        })
+        .collect();
+    let notice = match query_pairs(req)
+        .iter()
+        .find(|(k, _)| k == "done")
+        .map(|(_, v)| v.as_str())
+    {
+        Some("stage") => Some("Stage updated."),
+        Some("note") => Some("Note added."),
+        Some("replay") => Some("Delivery replayed: a new round of attempts has started."),
+        _ => None,
+    };
+    let (error, error_field, status) = match &refused {
+        Some(err) => (err.message(), err.field().unwrap_or_default(), 400),
+        None => (String::new(), String::new(), 200),
+    };
+    let alert = refused
+        .as_ref()
+        .filter(|e| e.field().is_none())
+        .map(|e| e.message());
+    let title = display_name(c)
+        .or_else(|| c.email.clone())
+        .unwrap_or_else(|| "Lead".into());
+    render(
+        &LeadPage {
+            layout: Layout::new(&visit.session, "leads", &lead.agent_id),
+            id: lead.id.clone(),
+            title,
+            stage: lead.stage.as_str(),
+            stage_label: stage_label(lead.stage),
+            lost_reason: visit
+                .field("lostReason")
+                .map(str::to_string)
+                .or_else(|| lead.lost_reason.clone())
+                .unwrap_or_default(),
+            notice,
+            alert,
+            error,
+            error_field,
+            can_write: visit.may(Need::Scope(Scope::LeadsWrite)),
+            contact,
+            source,
+            geo,
+            custom,
+            conversations,
+            deliveries,
+            activity,
+            stages: stages(),
+            lost_reasons: agent.map(|a| a.lost_reasons()).unwrap_or_default(),
+        },
+        if refused.as_ref().is_some_and(|e| e.field().is_none()) {
+            409
+        } else {
+            status
+        },
+    )
+}
+
+fn activity_label(kind: ActivityKind) -> &'static str {
+    match kind {
+        ActivityKind::Created => "Captured",
+        ActivityKind::Submitted => "Submitted again",
+        ActivityKind::StageChanged => "Stage changed",
+        ActivityKind::Note => "Note",
+        ActivityKind::FieldsEdited => "Fields edited",
+    }
+}
+
+/// Custom fields as facts: text as it is, lists joined, files as download links.
+fn custom_facts(fields: &Map<String, Value>) -> Vec<Fact> {
+    fields
+        .iter()
+        .map(|(key, value)| {
+            let (value, href) = match value {
+                Value::String(s) => (s.clone(), None),
+                Value::Array(items) => (
+                    items
+                        .iter()
+                        .map(|v| v.as_str().map(str::to_string).unwrap_or_else(|| v.to_string()))
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                    None,
+                ),
+                Value::Object(file) if file.get("url").and_then(Value::as_str).is_some() => {
+                    let name = file.get("name").and_then(Value::as_str).unwrap_or("file");
+                    let size = file.get("size").and_then(Value::as_i64).unwrap_or(0);
+                    (
+                        format!("{name} ({} KB)", (size + 1023) / 1024),
+                        file.get("url").and_then(Value::as_str).and_then(web_link),
+                    )
+                }
+                Value::Null => (String::new(), None),
+                other => (other.to_string(), None),
+            };
+            Fact {
+                label: key.clone(),
+                value,
+                href,
+            }
+        })
+        .collect()
+}
+
+/// `POST /dashboard/leads/{id}/{stage|notes|delete}`: through the owner API's own change
+/// and delete; a refusal shows the lead again with the error at its field.
+pub async fn write(req: &Request, env: &Env, visit: &Visit, id: &str, action: &str) -> ApiResult<Response> {
+    let text = |name: &str| visit.field(name).map(str::trim).filter(|v| !v.is_empty());
+    let outcome = match action {
+        "stage" => {
+            let body = json!({ "stage": text("stage"), "lostReason": text("lostReason") });
+            match LeadPatch::from_json(&body) {
+                Ok(patch) => owner_leads::change(&visit.principal, env, id, patch)
+                    .await
+                    .map(|_| "stage"),
+                Err(wrong) => Err(wrong.into()),
+            }
+        }
+        "notes" => {
+            let body = json!({ "note": visit.field("note").unwrap_or("") });
+            match LeadPatch::from_json(&body) {
+                Ok(patch) if text("note").is_some() => owner_leads::change(&visit.principal, env, id, patch)
+                    .await
+                    .map(|_| "note"),
+                Ok(_) => Err(leadform_core::validate::FieldError::new(
+                    "note",
+                    "is empty: write something first",
+                )
+                .into()),
+                Err(wrong) => Err(wrong.into()),
+            }
+        }
+        "delete" => {
+            if text("confirm").map(str::to_lowercase).as_deref() != Some("delete") {
+                Err(leadform_core::validate::FieldError::new("confirm", "type delete to confirm").into())
+            } else {
+                let lead = owner_leads::detail(&visit.principal, req, env, id).await?.lead;
+                owner_leads::remove(&visit.principal, env, id).await?;
+                return view::redirect(&format!(
+                    "/dashboard/leads?agent={}&done=deleted",
+                    view::urlencode(&lead.agent_id)
+                ));
+            }
+        }
+        _ => return Err(ApiError::not_found("page", action)),
+    };
+    match outcome {
+        Ok(done) => view::redirect(&format!("/dashboard/leads/{}?done={done}", view::urlencode(id))),
+        Err(err @ (ApiError::InvalidField(_) | ApiError::Conflict { .. })) => {
+            detail(req, env, visit, id, Some(err)).await
+        }
+        Err(other) => Err(other),
+    }
+}
+
+/// `POST /dashboard/deliveries/{id}/replay` (from a lead's delivery log).
+pub async fn replay(req: &Request, env: &Env, visit: &Visit, id: &str) -> ApiResult<Response> {
+    let replayed = deliveries::replay(&visit.principal, env, id).await;
+    let lead_id = visit.field("lead").unwrap_or_default().to_string();
+    match (replayed, lead_id.is_empty()) {
+        (Ok(_), false) => view::redirect(&format!(
+            "/dashboard/leads/{}?done=replay",
+            view::urlencode(&lead_id)
+        )),
+        (Ok(delivery), true) => view::redirect(&format!(
+            "/dashboard/leads/{}?done=replay",
+            view::urlencode(delivery.lead_id.as_deref().unwrap_or_default())
+        )),
+        (Err(err @ ApiError::Conflict { .. }), false) => detail(req, env, visit, &lead_id, Some(err)).await,
+        (Err(err), _) => Err(err),
+    }
+}

@@ -1,0 +1,297 @@
+//! Dashboard members and their sessions. Tokens (session, invitation) are stored as their
+//! SHA-256 only: a copy of the database signs nobody in.
+
+use super::{int, opt_int, opt_text, text};
+use leadform_core::access::Role;
+use serde::{Deserialize, Serialize};
+use worker::{D1Database, Result};
+
+/// A member as the dashboard lists them: never a hash.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Member {
+    pub id: String,
+    pub email: String,
+    pub role: Role,
+    /// False until the invitation is accepted.
+    pub active: bool,
+    pub locked_until: Option<i64>,
+    pub created_at: i64,
+}
+
+/// What signing in needs of a member.
+pub struct Credentials {
+    pub member: Member,
+    pub password_hash: Option<String>,
+    pub failed_signins: u32,
+}
+
+#[derive(Deserialize)]
+struct MemberRow {
+    id: String,
+    email: String,
+    role: String,
+    password_hash: Option<String>,
+    failed_signins: i64,
+    locked_until: Option<i64>,
+    created_at: i64,
+}
+
+impl From<MemberRow> for Credentials {
+    fn from(row: MemberRow) -> Self {
+        Credentials {
+            member: Member {
+                id: row.id,
+                email: row.email,
+                // The CHECK constraint keeps other text out; viewer is the safe reading.
+                role: Role::parse(&row.role).unwrap_or(Role::Viewer),
+                active: row.password_hash.is_some(),
+                locked_until: row.locked_until,
+                created_at: row.created_at,
+            },
+            password_hash: row.password_hash,
+            failed_signins: row.failed_signins.clamp(0, u32::MAX as i64) as u32,
+        }
+    }
+}
+
+const COLUMNS: &str = "id, email, role, password_hash, failed_signins, locked_until, created_at";
+
+pub async fn by_email(db: &D1Database, email: &str) -> Result<Option<Credentials>> {
+    let row: Option<MemberRow> = db
+        .prepare(format!("SELECT {COLUMNS} FROM members WHERE email = ?1"))
+        .bind(&[text(email)])?
+        .first(None)
+        .await?;
+    Ok(row.map(Credentials::from))
+}
+
+pub async fn get(db: &D1Database, id: &str) -> Result<Option<Member>> {
+    let row: Option<MemberRow> = db
+        .prepare(format!("SELECT {COLUMNS} FROM members WHERE id = ?1"))
+        .bind(&[text(id)])?
+        .first(None)
+        .await?;
+    Ok(row.map(|r| Credentials::from(r).member))
+}
+
+pub async fn list(db: &D1Database) -> Result<Vec<Member>> {
+    let rows: Vec<MemberRow> = db
+        .prepare(format!("SELECT {COLUMNS} FROM members ORDER BY created_at, id"))
+        .all()
+        .await?
+        .results()?;
+    Ok(rows.into_iter().map(|r| Credentials::from(r).member).collect())
+}
+
+pub async fn count_admins(db: &D1Database) -> Result<i64> {
+    #[derive(Deserialize)]
+    struct N {
+        n: i64,
+    }
+    let row: Option<N> = db
+        .prepare("SELECT COUNT(*) AS n FROM members WHERE role = 'admin' AND password_hash IS NOT NULL")
+        .first(None)
+        .await?;
+    Ok(row.map(|r| r.n).unwrap_or(0))
+}
+
+pub struct NewMember<'a> {
+    pub id: &'a str,
+    pub email: &'a str,
+    pub role: Role,
+    pub password_hash: Option<&'a str>,
+    pub invite_hash: Option<&'a str>,
+    pub invite_expires_at: Option<i64>,
+    pub invited_by: Option<&'a str>,
+    pub now: i64,
+}
+
+/// Inserts a member; false when the email is taken.
+pub async fn insert(db: &D1Database, m: &NewMember<'_>) -> Result<bool> {
+    let result = db
+        .prepare(
+            "INSERT INTO members (id, email, role, password_hash, invite_hash, invite_expires_at, invited_by, created_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) ON CONFLICT (email) DO NOTHING",
+        )
+        .bind(&[
+            text(m.id),
+            text(m.email),
+            text(m.role.as_str()),
+            opt_text(m.password_hash),
+            opt_text(m.invite_hash),
+            opt_int(m.invite_expires_at),
+            opt_text(m.invited_by),
+            int(m.now),
+        ])?
+        .run()
+        .await?;
+    Ok(changes(&result) > 0)
+}
+
+/// Accepts an invitation: sets the password and spends the token. `None` when the token
+/// is unknown, spent or expired.
+pub async fn accept_invite(
+    db: &D1Database,
+    invite_hash: &str,
+    password_hash: &str,
+    now: i64,
+) -> Result<Option<Member>> {
+    #[derive(Deserialize)]
+    struct Id {
+        id: String,
+    }
+    let row: Option<Id> = db
+        .prepare(
+            "UPDATE members SET password_hash = ?2, invite_hash = NULL, invite_expires_at = NULL
+             WHERE invite_hash = ?1 AND invite_expires_at > ?3 RETURNING id",
+        )
+        .bind(&[text(invite_hash), text(password_hash), int(now)])?
+        .first(None)
+        .await?;
+    match row {
+        Some(Id { id }) => get(db, &id).await,
+        None => Ok(None),
+    }
+}
+
+/// The member an unspent, unexpired invitation names.
+pub async fn by_invite(db: &D1Database, invite_hash: &str, now: i64) -> Result<Option<Member>> {
+    let row: Option<MemberRow> = db
+        .prepare(format!(
+            "SELECT {COLUMNS} FROM members WHERE invite_hash = ?1 AND invite_expires_at > ?2"
+        ))
+        .bind(&[text(invite_hash), int(now)])?
+        .first(None)
+        .await?;
+    Ok(row.map(|r| Credentials::from(r).member))
+}
+
+/// Counts a failed sign-in, locking the account until `locked_until` when given. The count
+/// is incremented in SQL, so simultaneous failures all count.
+pub async fn record_failure(db: &D1Database, id: &str, locked_until: Option<i64>) -> Result<()> {
+    db.prepare(
+        "UPDATE members SET failed_signins = failed_signins + 1, locked_until = COALESCE(?2, locked_until) WHERE id = ?1",
+    )
+    .bind(&[text(id), opt_int(locked_until)])?
+    .run()
+    .await?;
+    Ok(())
+}
+
+pub async fn record_success(db: &D1Database, id: &str) -> Result<()> {
+    db.prepare("UPDATE members SET failed_signins = 0, locked_until = NULL WHERE id = ?1")
+        .bind(&[text(id)])?
+        .run()
+        .await?;
+    Ok(())
+}
+
+/// Changes a member's role and ends their sessions, so the new role applies at once.
+pub async fn set_role(db: &D1Database, id: &str, role: Role) -> Result<bool> {
+    let results = db
+        .batch(vec![
+            db.prepare("UPDATE members SET role = ?2 WHERE id = ?1")
+                .bind(&[text(id), text(role.as_str())])?,
+            db.prepare("DELETE FROM sessions WHERE member_id = ?1")
+                .bind(&[text(id)])?,
+        ])
+        .await?;
+    Ok(results.first().map(changes).unwrap_or(0) > 0)
+}
+
+/// Removes a member; their sessions go with them (ON DELETE CASCADE).
+pub async fn remove(db: &D1Database, id: &str) -> Result<bool> {
+    let result = db
+        .prepare("DELETE FROM members WHERE id = ?1")
+        .bind(&[text(id)])?
+        .run()
+        .await?;
+    Ok(changes(&result) > 0)
+}
+
+/// A signed-in session as a request sees it.
+#[derive(Clone)]
+pub struct Session {
+    pub member: Member,
+    pub csrf: String,
+    pub token_hash: String,
+}
+
+pub async fn start_session(
+    db: &D1Database,
+    token_hash: &str,
+    member_id: &str,
+    csrf: &str,
+    now: i64,
+    expires_at: i64,
+) -> Result<()> {
+    db.batch(vec![
+        // Sign-in is also when a member's expired sessions are cleared away.
+        db.prepare("DELETE FROM sessions WHERE member_id = ?1 AND expires_at <= ?2")
+            .bind(&[text(member_id), int(now)])?,
+        db.prepare(
+            "INSERT INTO sessions (token_hash, member_id, csrf, created_at, expires_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+        )
+        .bind(&[
+            text(token_hash),
+            text(member_id),
+            text(csrf),
+            int(now),
+            int(expires_at),
+        ])?,
+    ])
+    .await?;
+    Ok(())
+}
+
+/// The live session of this token, with its member, in one read.
+pub async fn session(db: &D1Database, token_hash: &str, now: i64) -> Result<Option<Session>> {
+    // The member's columns by name, not `#[serde(flatten)]`: D1 numbers would arrive as floats.
+    #[derive(Deserialize)]
+    struct Row {
+        csrf: String,
+        id: String,
+        email: String,
+        role: String,
+        password_hash: Option<String>,
+        failed_signins: i64,
+        locked_until: Option<i64>,
+        created_at: i64,
+    }
+    let row: Option<Row> = db
+        .prepare(
+            "SELECT s.csrf, m.id, m.email, m.role, m.password_hash, m.failed_signins, m.locked_until, m.created_at
+             FROM sessions s JOIN members m ON m.id = s.member_id
+             WHERE s.token_hash = ?1 AND s.expires_at > ?2 AND m.password_hash IS NOT NULL",
+        )
+        .bind(&[text(token_hash), int(now)])?
+        .first(None)
+        .await?;
+    Ok(row.map(|r| Session {
+        csrf: r.csrf,
+        token_hash: token_hash.to_string(),
+        member: Credentials::from(MemberRow {
+            id: r.id,
+            email: r.email,
+            role: r.role,
+            password_hash: r.password_hash,
+            failed_signins: r.failed_signins,
+            locked_until: r.locked_until,
+            created_at: r.created_at,
+        })
+        .member,
+    }))
+}
+
+pub async fn end_session(db: &D1Database, token_hash: &str) -> Result<()> {
+    db.prepare("DELETE FROM sessions WHERE token_hash = ?1")
+        .bind(&[text(token_hash)])?
+        .run()
+        .await?;
+    Ok(())
+}
+
+fn changes(result: &worker::D1Result) -> i64 {
+    result.meta().ok().flatten().and_then(|m| m.changes).unwrap_or(0) as i64
+}

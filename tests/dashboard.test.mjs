@@ -1,0 +1,484 @@
+// The owner's dashboard in real Chromium against the real local runtime: sign-in, the lead
+// pipeline (a lead captured by the widget appears without a reload, stage changes with a
+// lost reason, CSV export, delete), roles, CSRF, escaping, and axe-core on every page at
+// 390 and 1440 px. Screenshots land in test-results/dashboard/ for a person to look at.
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { createServer } from "node:http";
+import { mkdir } from "node:fs/promises";
+import { createRequire } from "node:module";
+import path from "node:path";
+import { parse as parseCsv } from "csv-parse/sync";
+import { startStack, startReceiver, postJson, ownerRequest, waitUntil } from "./support/stack.mjs";
+import { launchChromium } from "./support/chromium.mjs";
+import { startDemoSite } from "../demo-site/server.mjs";
+import { seedDemo, DEMO_AGENT_ID } from "../demo-site/seed.mjs";
+
+const require = createRequire(import.meta.url);
+const AXE = require.resolve("axe-core/axe.min.js");
+const SHOTS = path.resolve("test-results/dashboard");
+const WIDTHS = { phone: 390, desktop: 1440 };
+
+let stack, receiver, site, browser;
+
+before(async () => {
+  stack = await startStack();
+  receiver = await startReceiver();
+  site = await startDemoSite({ edgeUrl: stack.url, agentId: DEMO_AGENT_ID });
+  await seedDemo({ edgeUrl: stack.url, apiKey: stack.apiKey, webhookUrl: receiver.url + "/hook", allowedOrigins: [site.url] });
+  browser = await launchChromium();
+  await mkdir(SHOTS, { recursive: true });
+});
+
+after(async () => {
+  await browser?.close();
+  await site?.stop();
+  await receiver?.stop();
+  await stack?.stop();
+});
+
+/** A browser context of its own (its own cookies), watching for CSP violations and errors. */
+async function newVisitor({ width = WIDTHS.desktop, bypassCSP = false } = {}) {
+  const context = await browser.newContext({ viewport: { width, height: 900 }, bypassCSP, acceptDownloads: true });
+  const page = await context.newPage();
+  const problems = [];
+  page.on("pageerror", (e) => problems.push(String(e)));
+  // Pages answering 400/403 (a refused form) log "Failed to load resource": expected here.
+  page.on("console", (m) => m.type() === "error" && !/^Failed to load resource/.test(m.text()) && problems.push(m.text()));
+  return { context, page, problems };
+}
+
+async function signIn(page, { email, password }) {
+  await page.goto(stack.url + "/dashboard/");
+  await page.getByLabel("Email").fill(email);
+  await page.getByLabel("Password").fill(password);
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await page.waitForLoadState();
+}
+
+async function submitLead(formData, headers = { Origin: site.url }) {
+  const fields = Object.keys(formData);
+  const res = await postJson(stack.url + "/form-submissions/submit", { toolId: "tool_contact_form", formData, fieldsCompleted: fields }, headers);
+  assert.equal(res.status, 200, res.text);
+  return res.json;
+}
+
+/** A member with `role`, invited by the admin key and signed up through the invitation page. */
+async function member(role) {
+  const email = `${role}-${Date.now()}@example.com`;
+  const invited = await ownerRequest(stack, "POST", "/v1/members", { body: { email, role } });
+  assert.equal(invited.status, 201, invited.text);
+  const password = "a good long password";
+  const { context, page, problems } = await newVisitor();
+  await page.goto(invited.json.inviteUrl);
+  await page.getByLabel(/New password/).fill(password);
+  await page.getByRole("button", { name: /Set password/ }).click();
+  await page.waitForURL(/\/dashboard\/leads/);
+  return { email, password, context, page, problems };
+}
+
+async function axe(page, label) {
+  await page.addScriptTag({ path: AXE });
+  const result = await page.evaluate(async () => {
+    // eslint-disable-next-line no-undef
+    const r = await axe.run(document, { resultTypes: ["violations"] });
+    return r.violations.map((v) => ({ id: v.id, impact: v.impact, nodes: v.nodes.map((n) => n.target.join(" ")).slice(0, 3) }));
+  });
+  const serious = result.filter((v) => v.impact === "serious" || v.impact === "critical");
+  assert.deepEqual(serious, [], `${label}: ${JSON.stringify(serious)}`);
+}
+
+test("sign-in: a wrong password is refused with a message; the right one opens the leads page", async () => {
+  const { context, page, problems } = await newVisitor();
+  await signIn(page, { email: stack.admin.email, password: "not the password" });
+  assert.match(await page.getByRole("alert").textContent(), /Wrong email or password/);
+  assert.match(page.url(), /sign-in/);
+  await signIn(page, { email: stack.admin.email.toUpperCase(), password: stack.admin.password });
+  await page.waitForURL(/\/dashboard\/leads/);
+  assert.equal(await page.getByRole("heading", { level: 1 }).textContent().then((t) => t.trim().startsWith("Leads")), true);
+  const [cookie] = (await context.cookies()).filter((c) => c.name === "lf_session");
+  assert.ok(cookie.httpOnly, "the session cookie is HttpOnly");
+  assert.equal(cookie.sameSite, "Lax");
+  // Sign out ends the session: the page asks to sign in again.
+  await page.getByRole("button", { name: "Sign out" }).click();
+  await page.waitForURL(/sign-in/);
+  await page.goto(stack.url + "/dashboard/leads");
+  assert.match(page.url(), /sign-in\?next=%2Fdashboard%2Fleads/);
+  assert.deepEqual(problems, []);
+  await context.close();
+});
+
+test("repeated failed sign-ins lock the account, even for the right password", async () => {
+  const { email, password, context } = await member("viewer");
+  await context.close();
+  const attempt = (pw) =>
+    fetch(stack.url + "/dashboard/sign-in", {
+      method: "POST",
+      headers: { "Content-Type": "application/x-www-form-urlencoded" },
+      body: new URLSearchParams({ email, password: pw }),
+      redirect: "manual",
+    });
+  for (let i = 0; i < 4; i++) assert.equal((await attempt("wrong guess " + i)).status, 401);
+  const locking = await attempt("wrong guess 5");
+  assert.equal(locking.status, 429);
+  assert.ok(Number(locking.headers.get("retry-after")) > 800);
+  const right = await attempt(password);
+  assert.equal(right.status, 429, "locked: the right password waits too");
+  assert.match(await right.text(), /Too many failed sign-ins/);
+});
+
+test("a lead captured by the widget appears in the open table without a reload, then is worked end to end", async () => {
+  const { context, page, problems } = await newVisitor();
+  await signIn(page, stack.admin);
+  await page.waitForURL(/\/dashboard\/leads/);
+  const totalShown = async () => Number(await page.locator("#lead-counters li").first().locator(".n").textContent());
+  const totalBefore = await totalShown();
+
+  // A visitor on the demo page submits the contact form in the chat.
+  const visitor = await browser.newPage();
+  await visitor.goto(site.url + "/");
+  await visitor.locator(".lf-bubble").click();
+  await visitor.locator(".lf-chip", { hasText: "Talk to sales" }).click();
+  const form = visitor.locator("form.lf-form[data-tool=contact_form]");
+  await form.locator("input[name=name]").fill("Dana Widget");
+  await form.locator("input[name=email]").fill("dana@example.com");
+  await form.locator("textarea[name=message]").fill("Demo please");
+  await form.locator(".lf-submit").click();
+  await visitor.locator(".lf-success").waitFor();
+  await visitor.close();
+
+  // The table refreshes itself (htmx, every 10 s): the row shows up without a reload.
+  const row = page.locator("table.leads tr", { hasText: "dana@example.com" });
+  await row.waitFor({ timeout: 20_000 });
+  assert.match(await row.textContent(), /Dana Widget[\s\S]*widget[\s\S]*New[\s\S]*contact_form/);
+  assert.equal(await totalShown(), totalBefore + 1, "the counters refresh with the table");
+  await page.screenshot({ path: path.join(SHOTS, "leads-desktop.png"), fullPage: true });
+
+  // Filters: a search that does not match empties the table; clearing brings it back.
+  await page.getByLabel("Search").fill("nobody-like-this");
+  await page.getByRole("button", { name: "Apply filters" }).click();
+  await page.getByText("No leads yet for these filters").waitFor();
+  await page.getByRole("link", { name: "Clear" }).click();
+  await row.waitFor();
+
+  // The lead's page.
+  await row.getByRole("link", { name: "Dana Widget" }).click();
+  await page.getByRole("heading", { level: 1, name: /Dana Widget/ }).waitFor();
+  assert.match(await page.locator("section", { hasText: "Source" }).first().textContent(), /widget/);
+  assert.match(await page.locator("section", { hasText: "Deliveries" }).textContent(), /webhook[\s\S]*delivered/);
+
+  // Lost without a reason is refused next to the field; with one it is in the trail.
+  await page.getByLabel("Move to").selectOption("lost");
+  await page.getByRole("button", { name: "Update stage" }).click();
+  const reasonError = page.locator("#reason-error");
+  await reasonError.waitFor();
+  assert.match(await reasonError.textContent(), /reason/i);
+  assert.equal(await page.getByLabel("Reason, when lost").getAttribute("aria-invalid"), "true");
+  await page.getByLabel("Move to").selectOption("lost");
+  const reasons = await page.getByLabel("Reason, when lost").locator("option").allTextContents();
+  await page.getByLabel("Reason, when lost").selectOption(reasons[1]);
+  await page.getByRole("button", { name: "Update stage" }).click();
+  await page.getByText("Stage updated.").waitFor();
+  const trail = page.locator("ol.trail");
+  assert.match(await trail.textContent(), new RegExp(`Stage New → Lost[\\s\\S]*by ${stack.admin.email}[\\s\\S]*Reason: ${reasons[1]}`));
+
+  // A note.
+  await page.getByLabel("Note", { exact: true }).fill("Called, no budget this year.");
+  await page.getByRole("button", { name: "Add note" }).click();
+  await page.getByText("Note added.").waitFor();
+  assert.match(await trail.textContent(), /Called, no budget this year\./);
+  await page.screenshot({ path: path.join(SHOTS, "lead-desktop.png"), fullPage: true });
+
+  // The API sees the same lead, changed by this member.
+  const leadId = page.url().split("/dashboard/leads/")[1].split("?")[0];
+  const api = await ownerRequest(stack, "GET", `/v1/leads/${leadId}`);
+  assert.equal(api.json.lead.stage, "lost");
+  assert.equal(api.json.lead.lostReason, reasons[1]);
+
+  // CSV export with the current filters: downloads and parses.
+  await page.goto(`${stack.url}/dashboard/leads?agent=${DEMO_AGENT_ID}&stage=lost`);
+  await page.getByLabel("CSV profile").selectOption("excel");
+  const [download] = await Promise.all([page.waitForEvent("download"), page.getByRole("button", { name: "Export CSV" }).click()]);
+  const csvPath = path.join(SHOTS, "export.csv");
+  await download.saveAs(csvPath);
+  const csvText = (await import("node:fs")).readFileSync(csvPath, "utf8").replace(/^\uFEFF/, "");
+  const records = parseCsv(csvText, { columns: true, delimiter: csvText.split("\n")[0].includes(";") ? ";" : "," });
+  assert.ok(records.length >= 1);
+  assert.ok(records.every((r) => Object.values(r).join(" ").toLowerCase().includes("lost")), JSON.stringify(records));
+  assert.ok(records.some((r) => Object.values(r).includes("dana@example.com")));
+
+  // Delete behind a typed confirmation.
+  await page.goto(`${stack.url}/dashboard/leads/${leadId}`);
+  await page.getByLabel(/Type delete to confirm/).fill("yes");
+  await page.getByRole("button", { name: "Delete lead" }).click();
+  await page.locator("#confirm-error").waitFor();
+  await page.getByLabel(/Type delete to confirm/).fill("delete");
+  await page.getByRole("button", { name: "Delete lead" }).click();
+  await page.getByText("The lead was deleted.").waitFor();
+  assert.equal(await page.locator("table.leads tr", { hasText: "dana@example.com" }).count(), 0);
+  assert.equal((await ownerRequest(stack, "GET", `/v1/leads/${leadId}`)).status, 404);
+  assert.deepEqual(problems, []);
+  await context.close();
+});
+
+test("a failed delivery is replayed from the lead's page", async () => {
+  let fail = true;
+  const flaky = await startReceiver({ respond: () => (fail ? 500 : 200) });
+  await ownerRequest(stack, "POST", `/v1/agents/${DEMO_AGENT_ID}/tools`, {
+    body: {
+      id: "tool_flaky",
+      name: "flaky_form",
+      title: "Flaky",
+      fields: [{ name: "email", type: "email", required: true }],
+      executionMode: "webhook",
+      webhookUrl: flaky.url + "/hook",
+      retrySchedule: [0],
+    },
+  });
+  const res = await postJson(stack.url + "/form-submissions/submit", { toolId: "tool_flaky", formData: { email: "replay@example.com" }, fieldsCompleted: ["email"] });
+  assert.equal(res.status, 200, res.text);
+  await stack.waitForStatus(res.json.submissionId, ["webhook_failed"]);
+  const { context, page } = await newVisitor();
+  await signIn(page, stack.admin);
+  await page.goto(`${stack.url}/dashboard/leads/${res.json.leadId}`);
+  fail = false;
+  await page.getByRole("button", { name: /Replay webhook/ }).click();
+  await page.getByText(/Delivery replayed/).waitFor();
+  await flaky.waitFor(2);
+  await waitUntil(async () => {
+    await page.reload();
+    return /delivered/.test(await page.locator("section", { hasText: "Deliveries" }).textContent());
+  }, { message: "replayed delivery shows delivered" });
+  await context.close();
+  await flaky.stop();
+});
+
+test("roles: sales cannot open settings (page and API), a viewer changes nothing", async () => {
+  const lead = await submitLead({ name: "Role Check", email: "roles@example.com" });
+  const sales = await member("sales");
+  const settings = await sales.page.goto(stack.url + "/dashboard/settings");
+  assert.equal(settings.status(), 403);
+  assert.equal(await sales.page.getByRole("link", { name: "Settings" }).count(), 0);
+  const apiSettings = await sales.page.evaluate(async (agent) => (await fetch(`/v1/agents/${agent}/tools`)).status, DEMO_AGENT_ID);
+  assert.equal(apiSettings, 403);
+  const apiMembers = await sales.page.evaluate(async () => (await fetch("/v1/members")).status);
+  assert.equal(apiMembers, 403);
+  // Sales works leads: through the page, and through the API with the page's CSRF token.
+  await sales.page.goto(`${stack.url}/dashboard/leads/${lead.leadId}`);
+  await sales.page.getByLabel("Move to").selectOption("contacted");
+  await sales.page.getByRole("button", { name: "Update stage" }).click();
+  await sales.page.getByText("Stage updated.").waitFor();
+  const noToken = await sales.page.evaluate(async (id) => (await fetch(`/v1/leads/${id}`, { method: "PATCH", headers: { "Content-Type": "application/json" }, body: '{"stage":"qualified"}' })).status, lead.leadId);
+  assert.equal(noToken, 403, "an API write from the session needs the CSRF token");
+  await sales.page.screenshot({ path: path.join(SHOTS, "lead-sales-desktop.png"), fullPage: true });
+  await sales.context.close();
+
+  const viewer = await member("viewer");
+  await viewer.page.goto(`${stack.url}/dashboard/leads/${lead.leadId}`);
+  assert.equal(await viewer.page.getByRole("button", { name: "Update stage" }).count(), 0);
+  assert.equal(await viewer.page.getByRole("button", { name: "Delete lead" }).count(), 0);
+  // Even a hand-made post with the viewer's own CSRF token is refused.
+  const csrf = await viewer.page.locator("input[name=_csrf]").first().getAttribute("value");
+  const forced = await viewer.page.evaluate(
+    async ({ id, csrf }) => (await fetch(`/dashboard/leads/${id}/stage`, { method: "POST", body: new URLSearchParams({ _csrf: csrf, stage: "converted" }) })).status,
+    { id: lead.leadId, csrf }
+  );
+  assert.equal(forced, 403);
+  const apiWrite = await viewer.page.evaluate(
+    async ({ id, csrf }) => (await fetch(`/v1/leads/${id}`, { method: "PATCH", headers: { "Content-Type": "application/json", "X-CSRF-Token": csrf }, body: '{"stage":"converted"}' })).status,
+    { id: lead.leadId, csrf }
+  );
+  assert.equal(apiWrite, 403);
+  assert.equal((await ownerRequest(stack, "GET", `/v1/leads/${lead.leadId}`)).json.lead.stage, "contacted");
+  const analytics = await viewer.page.goto(`${stack.url}/dashboard/analytics`);
+  assert.equal(analytics.status(), 200, "viewers read analytics");
+  await viewer.context.close();
+});
+
+test("CSRF: a form on another origin posting with the member's cookie is refused", async () => {
+  const lead = await submitLead({ name: "Csrf Target", email: "csrf@example.com" });
+  // 127.0.0.1 on another port is the same *site*, so SameSite=Lax still sends the cookie:
+  // only the origin check and the token stand in the way.
+  const evil = createServer((req, res) => {
+    res.setHeader("Content-Type", "text/html");
+    res.end(`<form id="f" method="post" action="${stack.url}/dashboard/leads/${lead.leadId}/stage">
+      <input name="stage" value="converted"><input name="_csrf" value="guess"></form>
+      <script>document.getElementById("f").submit()</script>`);
+  });
+  await new Promise((r) => evil.listen(0, "127.0.0.1", r));
+  const { context, page } = await newVisitor();
+  await signIn(page, stack.admin);
+  const answer = page.waitForResponse((r) => r.url().includes(`/dashboard/leads/${lead.leadId}/stage`));
+  await page.goto(`http://127.0.0.1:${evil.address().port}/`);
+  const res = await answer;
+  assert.equal(res.status(), 403);
+  assert.match(await page.textContent("body"), /cross-site forgery/);
+  assert.equal((await ownerRequest(stack, "GET", `/v1/leads/${lead.leadId}`)).json.lead.stage, "new");
+  await context.close();
+  await new Promise((r) => evil.close(r));
+});
+
+test("what visitors typed renders as text: <script> and <img onerror> in lead fields", async () => {
+  const lead = await submitLead({
+    name: `<script>window.__pwned = 1</script>Mallory`,
+    email: "mallory@example.com",
+    message: `<img src=x onerror="window.__pwned = 2">`,
+  });
+  const { context, page, problems } = await newVisitor();
+  await signIn(page, stack.admin);
+  await page.goto(`${stack.url}/dashboard/leads?agent=${DEMO_AGENT_ID}&q=mallory`);
+  const row = page.locator("table.leads tr", { hasText: "mallory@example.com" });
+  assert.match(await row.textContent(), /<script>window.__pwned = 1<\/script>Mallory/);
+  await row.getByRole("link").click();
+  await page.getByRole("heading", { level: 1 }).waitFor();
+  assert.match(await page.locator("main").textContent(), /<img src=x onerror="window.__pwned = 2">/);
+  assert.equal(await page.evaluate(() => window.__pwned), undefined);
+  assert.equal(await page.locator("main img").count(), 0);
+  assert.deepEqual(problems, []);
+  await context.close();
+});
+
+test("every page at 390 and 1440 px: axe-core finds nothing serious, screenshots for review", async () => {
+  const lead = await submitLead({ name: "Axe Person", email: "axe@example.com", message: "Hi" });
+  await ownerRequest(stack, "POST", "/v1/members", { body: { email: "invitee@example.com", role: "viewer" } });
+  const pages = [
+    ["leads", `/dashboard/leads?agent=${DEMO_AGENT_ID}`],
+    ["lead", `/dashboard/leads/${lead.leadId}`],
+    ["analytics", `/dashboard/analytics?agent=${DEMO_AGENT_ID}`],
+    ["settings", `/dashboard/settings`],
+    ["agent-settings", `/dashboard/settings/agents/${DEMO_AGENT_ID}`],
+    ["form-settings", `/dashboard/settings/forms/tool_contact_form`],
+  ];
+  for (const [size, width] of Object.entries(WIDTHS)) {
+    // The pages' own CSP forbids injected scripts; axe runs in a context that bypasses it,
+    // while the CSP itself is checked by the other tests (no violation is ever logged).
+    const { context, page } = await newVisitor({ width, bypassCSP: true });
+    await page.goto(stack.url + "/dashboard/sign-in");
+    await axe(page, `sign-in@${width}`);
+    await page.screenshot({ path: path.join(SHOTS, `sign-in-${size}.png`), fullPage: true });
+    await signIn(page, stack.admin);
+    for (const [name, url] of pages) {
+      const res = await page.goto(stack.url + url);
+      assert.equal(res.status(), 200, `${name}@${width}`);
+      await axe(page, `${name}@${width}`);
+      const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+      assert.ok(overflow <= 0, `${name}@${width} scrolls sideways by ${overflow}px`);
+      await page.screenshot({ path: path.join(SHOTS, `${name}-${size}.png`), fullPage: true });
+    }
+    await context.close();
+  }
+});
+
+test("keyboard only: sign in, reach a lead, change its stage", async () => {
+  const lead = await submitLead({ name: "Keyboard Kim", email: "kim@example.com" });
+  const { context, page } = await newVisitor();
+  await page.goto(stack.url + "/dashboard/sign-in");
+  await page.keyboard.press("Tab");
+  await page.keyboard.type(stack.admin.email);
+  await page.keyboard.press("Tab");
+  await page.keyboard.type(stack.admin.password);
+  await page.keyboard.press("Enter");
+  await page.waitForURL(/\/dashboard\/leads/);
+  // The skip link is the first stop and is visible when focused.
+  await page.keyboard.press("Tab");
+  assert.equal(await page.evaluate(() => document.activeElement.textContent), "Skip to content");
+  const link = page.getByRole("link", { name: "Keyboard Kim" });
+  await link.focus();
+  await page.keyboard.press("Enter");
+  await page.waitForURL(new RegExp(lead.leadId));
+  await page.getByLabel("Move to").focus();
+  await page.keyboard.press("ArrowDown"); // New → Contacted
+  await page.keyboard.press("Tab");
+  await page.keyboard.press("Tab");
+  assert.equal(await page.evaluate(() => document.activeElement.textContent), "Update stage");
+  await page.keyboard.press("Enter");
+  await page.getByText("Stage updated.").waitFor();
+  assert.equal((await ownerRequest(stack, "GET", `/v1/leads/${lead.leadId}`)).json.lead.stage, "contacted");
+  await context.close();
+});
+
+test("settings: an admin edits the agent, builds a form, makes a key and an endpoint; the edge's errors show at their field", async () => {
+  const { context, page, problems } = await newVisitor();
+  await signIn(page, stack.admin);
+  await page.goto(`${stack.url}/dashboard/settings`);
+  await page.getByRole("link", { name: "Acme Assistant" }).click();
+  await page.getByRole("heading", { level: 1, name: /Acme Assistant/ }).waitFor();
+  assert.match(await page.getByLabel(/Paste before/).inputValue(), new RegExp(`data-agent-id="${DEMO_AGENT_ID}"`));
+
+  // The agent: a bad origin is refused next to its input; a good one is saved and used.
+  const origins = page.getByLabel("Allowed origins");
+  const before = await origins.inputValue();
+  await origins.fill(before + "\nnot an origin");
+  await page.getByLabel("Quick replies").fill("Talk to sales\nSee pricing");
+  await page.getByRole("button", { name: "Save agent" }).click();
+  await page.locator("#agent-allowedOrigins-error").waitFor();
+  assert.equal(await origins.getAttribute("aria-invalid"), "true");
+  assert.equal(await page.getByLabel("Quick replies").inputValue(), "Talk to sales\nSee pricing", "what was typed is kept");
+  await origins.fill(before + "\nhttps://shop.example");
+  await page.getByRole("button", { name: "Save agent" }).click();
+  await page.getByText("Agent saved.").waitFor();
+  const agent = (await ownerRequest(stack, "GET", `/v1/agents/${DEMO_AGENT_ID}`)).json;
+  assert.deepEqual(agent.quickReplies, ["Talk to sales", "See pricing"]);
+  assert.ok(agent.allowedOrigins.includes("https://shop.example"));
+
+  // A new form: a select without options is refused at that row's input.
+  await page.getByRole("link", { name: "New form" }).click();
+  await page.getByLabel("Name (what page handlers use)").fill("quote_request");
+  await page.getByLabel("Title").fill("Get a quote");
+  await page.getByLabel("Webhook URL").fill(receiver.url + "/quote");
+  await page.getByLabel("Name of row 1").fill("email");
+  await page.getByLabel("Type of row 1").selectOption("email");
+  await page.getByLabel("Row 1 required").check();
+  await page.getByLabel("Name of row 2").fill("plan");
+  await page.getByLabel("Type of row 2").selectOption("select");
+  await page.getByRole("button", { name: "Create form" }).click();
+  await page.locator("#f1-error").waitFor();
+  assert.match(await page.locator("#f1-error").textContent(), /option/i);
+  assert.equal(await page.getByLabel("Options of row 2").getAttribute("aria-invalid"), "true");
+  assert.equal(await page.getByLabel("Name of row 1").inputValue(), "email", "rows are kept as typed");
+  await page.getByLabel("Options of row 2").fill("Starter, Business");
+  await page.getByLabel("Position of row 2").fill("0");
+  await page.getByRole("button", { name: "Create form" }).click();
+  await page.getByRole("heading", { name: "Webhook signing secret" }).waitFor();
+  assert.match(await page.locator("#new-secret").inputValue(), /^whsec_/);
+  const config = (await (await fetch(`${stack.url}/widget/config?agentId=${DEMO_AGENT_ID}`)).json());
+  const quote = config.forms.find((f) => f.name === "quote_request");
+  assert.deepEqual(quote.fields.map((f) => f.name), ["plan", "email"], "ordered by position");
+  assert.deepEqual(quote.fields[0].options, ["Starter", "Business"]);
+  // Editing it again: remove a field; a bad post-action JSON is refused at its input.
+  await page.getByLabel("Remove row 1").check();
+  await page.getByLabel("Post-actions (JSON)").fill("[{");
+  await page.getByRole("button", { name: "Save form" }).click();
+  await page.locator("#postActions-error").waitFor();
+  await page.getByLabel("Post-actions (JSON)").fill("");
+  await page.getByRole("button", { name: "Save form" }).click();
+  await page.getByText("Form saved.").waitFor();
+  const saved = (await ownerRequest(stack, "GET", `/v1/tools/${quote.toolId ?? quote.id}`)).json;
+  assert.deepEqual(saved.fields.map((f) => f.name), ["email"]);
+  await page.screenshot({ path: path.join(SHOTS, "form-settings-desktop.png"), fullPage: true });
+
+  // Lead events: a bad URL is refused at its input, a good one shows its secret once.
+  await page.goto(`${stack.url}/dashboard/settings/agents/${DEMO_AGENT_ID}`);
+  await page.getByLabel("Endpoint URL").fill("ftp://nope");
+  await page.getByRole("button", { name: "Add endpoint" }).click();
+  await page.locator("#endpoint-error").waitFor();
+  await page.getByLabel("Endpoint URL").fill(receiver.url + "/events");
+  await page.getByRole("button", { name: "Add endpoint" }).click();
+  assert.match(await page.locator("#new-secret").inputValue(), /^whsec_/);
+
+  // An API key: no scope is refused; with one it is shown once and works, until revoked.
+  await page.goto(`${stack.url}/dashboard/settings`);
+  await page.getByLabel("Name", { exact: true }).fill("CRM sync");
+  await page.getByRole("button", { name: "Make key" }).click();
+  await page.locator("#key-error").waitFor();
+  await page.getByLabel("leads:read").check();
+  await page.getByRole("button", { name: "Make key" }).click();
+  const key = await page.locator("#new-key").inputValue();
+  assert.match(key, /^lf_/);
+  assert.equal((await ownerRequest(stack, "GET", `/v1/agents/${DEMO_AGENT_ID}/leads`, { key })).status, 200);
+  await page.getByRole("button", { name: "Revoke CRM sync" }).click();
+  await page.getByText("Key revoked.").waitFor();
+  assert.equal((await ownerRequest(stack, "GET", `/v1/agents/${DEMO_AGENT_ID}/leads`, { key })).status, 401);
+  assert.deepEqual(problems, []);
+  await context.close();
+});
