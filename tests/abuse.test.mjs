@@ -81,7 +81,7 @@ test("after an outage, retries spread out instead of firing at once", async () =
   }
 });
 
-test("rate limits: submissions per client and form, public calls per client, failed owner keys", async () => {
+test("rate limits: submissions per client and form, public calls per client, failed owner keys and sign-ins", async () => {
   const limited = await startStack({ vars: { RATE_LIMITS: "on" } });
   try {
     const owner = (method, route, body) => limited.owner(method, route, body);
@@ -126,6 +126,22 @@ test("rate limits: submissions per client and form, public calls per client, fai
     });
     assert.equal(wrong.at(-1), 429);
     assert.ok(wrong.length >= 11 && wrong.slice(0, -1).every((s) => s === 401), JSON.stringify(wrong));
+
+    // Failed dashboard sign-ins count the same way (each guess a different email, so no
+    // account lock-out is involved): 10 a minute per client, then 429 with Retry-After.
+    let lastSignIn;
+    const guesses = await untilRefused(10, async (i) => {
+      lastSignIn = await fetch(limited.url + "/dashboard/sign-in", {
+        method: "POST",
+        headers: { "Content-Type": "application/x-www-form-urlencoded" },
+        body: new URLSearchParams({ email: `guess-${i}@example.com`, password: "password123" }),
+        redirect: "manual",
+      });
+      return lastSignIn.status;
+    });
+    assert.equal(guesses.at(-1), 429);
+    assert.ok(guesses.length >= 11 && guesses.slice(0, -1).every((s) => s === 401), JSON.stringify(guesses));
+    assert.ok(Number(lastSignIn.headers.get("retry-after")) > 0);
 
     // WIDGET_LIMIT: 120 public calls a minute per client and agent (the config call names
     // its agent; the submits above count under "public", another key).

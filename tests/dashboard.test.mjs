@@ -9,7 +9,7 @@ import { mkdir } from "node:fs/promises";
 import { createRequire } from "node:module";
 import path from "node:path";
 import { parse as parseCsv } from "csv-parse/sync";
-import { startStack, startReceiver, postJson, ownerRequest, waitUntil } from "./support/stack.mjs";
+import { startStack, startReceiver, postJson, ownerRequest, waitUntil, PNG_1X1, fileDataUrl } from "./support/stack.mjs";
 import { launchChromium } from "./support/chromium.mjs";
 import { startDemoSite } from "../demo-site/server.mjs";
 import { seedDemo, DEMO_AGENT_ID } from "../demo-site/seed.mjs";
@@ -355,6 +355,9 @@ test("every page at 390 and 1440 px: axe-core finds nothing serious, screenshots
     const { context, page } = await newVisitor({ width, bypassCSP: true });
     await page.goto(stack.url + "/dashboard/sign-in");
     await axe(page, `sign-in@${width}`);
+    const invite = await ownerRequest(stack, "POST", "/v1/members", { body: { email: `axe-${width}@example.com`, role: "sales" } });
+    await page.goto(invite.json.inviteUrl);
+    await axe(page, `invite@${width}`);
     await page.screenshot({ path: path.join(SHOTS, `sign-in-${size}.png`), fullPage: true });
     await signIn(page, stack.admin);
     for (const [name, url] of pages) {
@@ -480,5 +483,32 @@ test("settings: an admin edits the agent, builds a form, makes a key and an endp
   await page.getByText("Key revoked.").waitFor();
   assert.equal((await ownerRequest(stack, "GET", `/v1/agents/${DEMO_AGENT_ID}/leads`, { key })).status, 401);
   assert.deepEqual(problems, []);
+  await context.close();
+});
+
+test("a lead's files download from its page through a signed link", async () => {
+  await ownerRequest(stack, "POST", `/v1/agents/${DEMO_AGENT_ID}/tools`, {
+    body: {
+      id: "tool_with_file",
+      name: "cv_form",
+      title: "Send your CV",
+      fields: [{ name: "email", type: "email", required: true }, { name: "portrait", type: "file" }],
+      executionMode: "client",
+    },
+  });
+  const res = await postJson(stack.url + "/form-submissions/submit", {
+    toolId: "tool_with_file",
+    formData: { email: "files@example.com", portrait: fileDataUrl("image/png", PNG_1X1, "me.png") },
+    fieldsCompleted: ["email", "portrait"],
+  });
+  assert.equal(res.status, 200, res.text);
+  const { context, page } = await newVisitor();
+  await signIn(page, stack.admin);
+  await page.goto(`${stack.url}/dashboard/leads/${res.json.leadId}`);
+  const link = page.getByRole("link", { name: /me\.png/ });
+  const [download] = await Promise.all([page.waitForEvent("download"), link.click()]);
+  const saved = path.join(SHOTS, "portrait.png");
+  await download.saveAs(saved);
+  assert.deepEqual((await import("node:fs")).readFileSync(saved), PNG_1X1);
   await context.close();
 });
