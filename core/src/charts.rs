@@ -61,13 +61,17 @@ pub fn completion_bars(title: &str, fields: &[(&str, f64)]) -> String {
     bars(title, &summary, &rows)
 }
 
+/// Bar charts are drawn narrower than the per-day chart: they sit two to a row on wide
+/// screens, and their labels stay readable when a phone scales them down.
+const BARS_WIDTH: u32 = 420;
+
 fn bars(title: &str, summary: &str, rows: &[(String, f64, String)]) -> String {
-    const ROW: u32 = 34;
-    const LABEL_W: u32 = 170;
-    const VALUE_W: u32 = 110;
-    let bar_w = WIDTH - LABEL_W - VALUE_W;
+    const ROW: u32 = 30;
+    const LABEL_W: u32 = 120;
+    const VALUE_W: u32 = 80;
+    let bar_w = BARS_WIDTH - LABEL_W - VALUE_W;
     let height = ROW * rows.len().max(1) as u32;
-    let mut svg = open(title, summary, height);
+    let mut svg = open(title, summary, BARS_WIDTH, height);
     for (i, (label, share, value)) in rows.iter().enumerate() {
         let y = i as u32 * ROW;
         let w = (share.clamp(0.0, 1.0) * bar_w as f64).round() as u32;
@@ -77,7 +81,7 @@ fn bars(title: &str, summary: &str, rows: &[(String, f64, String)]) -> String {
              <rect x=\"{LABEL_W}\" y=\"{}\" width=\"{w}\" height=\"20\" rx=\"3\" fill=\"{BAR_FILL}\"/>\
              <text x=\"{}\" y=\"{}\">{}</text>",
             y + 20,
-            escape(&truncate(label, 24)),
+            escape(&truncate(label, 16)),
             y + 6,
             y + 6,
             LABEL_W + bar_w + 8,
@@ -104,7 +108,7 @@ pub fn per_day(title: &str, days: &[(String, u64)]) -> String {
             String::new()
         }
     );
-    let mut svg = open(title, &summary, HEIGHT + AXIS);
+    let mut svg = open(title, &summary, WIDTH, HEIGHT + AXIS);
     let slot = WIDTH as f64 / days.len().max(1) as f64;
     for (i, (_, n)) in days.iter().enumerate() {
         let h = if peak == 0 {
@@ -136,9 +140,9 @@ pub fn per_day(title: &str, days: &[(String, u64)]) -> String {
     svg
 }
 
-fn open(title: &str, summary: &str, height: u32) -> String {
+fn open(title: &str, summary: &str, width: u32, height: u32) -> String {
     format!(
-        "<svg class=\"chart\" role=\"img\" viewBox=\"0 0 {WIDTH} {height}\" width=\"{WIDTH}\" height=\"{height}\" \
+        "<svg class=\"chart\" role=\"img\" viewBox=\"0 0 {width} {height}\" width=\"{width}\" height=\"{height}\" \
          xmlns=\"http://www.w3.org/2000/svg\"><title>{}: {}</title>",
         escape(title),
         escape(summary)
@@ -188,9 +192,9 @@ mod tests {
         assert!(svg.contains(">200<"));
         assert!(svg.contains(">50 (25%)<"));
         assert!(svg.contains(">0 (0%)<"));
-        // Bar widths: the track is 320 wide; 50 of 200 is 80.
-        assert!(svg.contains("width=\"320\" height=\"20\" rx=\"3\" fill=\"#2346c2\""));
-        assert!(svg.contains("width=\"80\" height=\"20\" rx=\"3\" fill=\"#2346c2\""));
+        // Bar widths: the track is 220 wide; 50 of 200 is 55.
+        assert!(svg.contains("width=\"220\" height=\"20\" rx=\"3\" fill=\"#2346c2\""));
+        assert!(svg.contains("width=\"55\" height=\"20\" rx=\"3\" fill=\"#2346c2\""));
         assert!(svg.contains("<title>Contact: Impressions 200, Starts 50, Submissions 0</title>"));
         // Nothing shown yet: no division by zero, empty bars.
         let empty = funnel("Empty", &[("Impressions", 0), ("Starts", 0)]);
@@ -202,7 +206,7 @@ mod tests {
         let svg = completion_bars("Fields", &[("email", 1.0), ("phone", 0.256), ("odd", 7.0)]);
         assert!(svg.contains(">100%<") && svg.contains(">25.6%<"));
         assert_eq!(
-            svg.matches("width=\"320\" height=\"20\" rx=\"3\" fill=\"#2346c2\"")
+            svg.matches("width=\"220\" height=\"20\" rx=\"3\" fill=\"#2346c2\"")
                 .count(),
             2
         );

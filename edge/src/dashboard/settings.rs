@@ -467,6 +467,7 @@ pub async fn delete_endpoint(env: &Env, id: &str) -> ApiResult<Response> {
 }
 
 /// A row of the fields editor.
+#[derive(Default)]
 struct FieldRow {
     index: usize,
     was: String,
@@ -680,8 +681,7 @@ pub async fn form_page(
                     required: !at("required").is_empty(),
                     options: at("options"),
                     remove: !at("remove").is_empty(),
-                    error_prop: String::new(),
-                    error: None,
+                    ..Default::default()
                 }
             })
             .collect()
@@ -711,16 +711,9 @@ pub async fn form_page(
             let i = rows.len();
             rows.push(FieldRow {
                 index: i,
-                was: String::new(),
                 position: (i + 1).to_string(),
-                name: String::new(),
-                label: String::new(),
                 kind: "text".into(),
-                required: false,
-                options: String::new(),
-                remove: false,
-                error_prop: String::new(),
-                error: None,
+                ..Default::default()
             });
         }
         rows

@@ -21,13 +21,6 @@ struct CounterRow {
     completion_count: u64,
 }
 
-#[derive(Deserialize)]
-struct FieldRow {
-    tool_id: String,
-    field: String,
-    completed: u64,
-}
-
 /// Counters of every form of `agent_id` over `range`, by tool id.
 pub async fn counters(
     db: &D1Database,
@@ -73,58 +66,61 @@ pub async fn field_counts(
     agent_id: &str,
     range: &DayRange,
 ) -> Result<HashMap<String, HashMap<String, u64>>> {
-    let rows: Vec<FieldRow> = db
-        .prepare(
-            "SELECT f.tool_id, f.field, SUM(f.completed) AS completed
-             FROM form_field_stats f JOIN tools t ON t.id = f.tool_id
-             WHERE t.agent_id = ?1 AND f.day BETWEEN ?2 AND ?3
-             GROUP BY f.tool_id, f.field",
-        )
-        .bind(&[text(agent_id), text(&range.from), text(&range.to)])?
-        .all()
-        .await?
-        .results()?;
-    let mut by_tool: HashMap<String, HashMap<String, u64>> = HashMap::new();
-    for row in rows {
-        by_tool
-            .entry(row.tool_id)
-            .or_default()
-            .insert(row.field, row.completed);
-    }
-    Ok(by_tool)
+    counts_by_tool(
+        db,
+        "SELECT f.tool_id, f.field AS key, SUM(f.completed) AS n
+         FROM form_field_stats f JOIN tools t ON t.id = f.tool_id
+         WHERE t.agent_id = ?1 AND f.day BETWEEN ?2 AND ?3
+         GROUP BY f.tool_id, f.field",
+        agent_id,
+        range,
+    )
+    .await
 }
 
-#[derive(Deserialize)]
-struct DayRow {
-    tool_id: String,
-    day: String,
-    submitted: u64,
-}
-
-/// Submissions per day of every form of `agent_id` over `range`, by tool id (days without
-/// any are absent).
+/// Submissions per day of every form of `agent_id` over `range`, by tool id and day (days
+/// without any are absent).
 pub async fn submitted_per_day(
     db: &D1Database,
     agent_id: &str,
     range: &DayRange,
 ) -> Result<HashMap<String, HashMap<String, u64>>> {
-    let rows: Vec<DayRow> = db
-        .prepare(
-            "SELECT s.tool_id, s.day, SUM(s.submitted) AS submitted
-             FROM form_stats s JOIN tools t ON t.id = s.tool_id
-             WHERE t.agent_id = ?1 AND s.day BETWEEN ?2 AND ?3
-             GROUP BY s.tool_id, s.day",
-        )
+    counts_by_tool(
+        db,
+        "SELECT s.tool_id, s.day AS key, SUM(s.submitted) AS n
+         FROM form_stats s JOIN tools t ON t.id = s.tool_id
+         WHERE t.agent_id = ?1 AND s.day BETWEEN ?2 AND ?3
+         GROUP BY s.tool_id, s.day",
+        agent_id,
+        range,
+    )
+    .await
+}
+
+#[derive(Deserialize)]
+struct KeyedCount {
+    tool_id: String,
+    key: String,
+    n: u64,
+}
+
+/// Runs `sql` (binding the agent and the range, selecting `tool_id, key, n`) into counts by
+/// tool and key.
+async fn counts_by_tool(
+    db: &D1Database,
+    sql: &str,
+    agent_id: &str,
+    range: &DayRange,
+) -> Result<HashMap<String, HashMap<String, u64>>> {
+    let rows: Vec<KeyedCount> = db
+        .prepare(sql)
         .bind(&[text(agent_id), text(&range.from), text(&range.to)])?
         .all()
         .await?
         .results()?;
     let mut by_tool: HashMap<String, HashMap<String, u64>> = HashMap::new();
     for row in rows {
-        by_tool
-            .entry(row.tool_id)
-            .or_default()
-            .insert(row.day, row.submitted);
+        by_tool.entry(row.tool_id).or_default().insert(row.key, row.n);
     }
     Ok(by_tool)
 }

@@ -247,40 +247,27 @@ pub async fn start_session(
 
 /// The live session of this token, with its member, in one read.
 pub async fn session(db: &D1Database, token_hash: &str, now: i64) -> Result<Option<Session>> {
-    // The member's columns by name, not `#[serde(flatten)]`: D1 numbers would arrive as floats.
     #[derive(Deserialize)]
-    struct Row {
+    struct Csrf {
         csrf: String,
-        id: String,
-        email: String,
-        role: String,
-        password_hash: Option<String>,
-        failed_signins: i64,
-        locked_until: Option<i64>,
-        created_at: i64,
     }
-    let row: Option<Row> = db
+    let found = db
         .prepare(
             "SELECT s.csrf, m.id, m.email, m.role, m.password_hash, m.failed_signins, m.locked_until, m.created_at
              FROM sessions s JOIN members m ON m.id = s.member_id
              WHERE s.token_hash = ?1 AND s.expires_at > ?2 AND m.password_hash IS NOT NULL",
         )
         .bind(&[text(token_hash), int(now)])?
-        .first(None)
+        .all()
         .await?;
-    Ok(row.map(|r| Session {
-        csrf: r.csrf,
+    // One row read twice: as the member's columns, and for its CSRF token (`#[serde(flatten)]`
+    // would read D1's numbers as floats).
+    let member: Option<MemberRow> = found.results()?.into_iter().next();
+    let csrf: Option<Csrf> = found.results()?.into_iter().next();
+    Ok(member.zip(csrf).map(|(member, csrf)| Session {
+        member: Credentials::from(member).member,
+        csrf: csrf.csrf,
         token_hash: token_hash.to_string(),
-        member: Credentials::from(MemberRow {
-            id: r.id,
-            email: r.email,
-            role: r.role,
-            password_hash: r.password_hash,
-            failed_signins: r.failed_signins,
-            locked_until: r.locked_until,
-            created_at: r.created_at,
-        })
-        .member,
     }))
 }
 
