@@ -8,6 +8,8 @@
 pub mod form;
 pub mod intent;
 pub mod lead;
+#[cfg(feature = "server")]
+pub mod llm;
 pub mod status;
 pub mod validate;
 pub mod wire;
@@ -18,6 +20,8 @@ pub mod access;
 pub mod analytics;
 #[cfg(feature = "server")]
 pub mod charts;
+#[cfg(feature = "server")]
+pub mod conversation;
 #[cfg(feature = "server")]
 pub mod csv_export;
 #[cfg(feature = "server")]

@@ -23,7 +23,16 @@ pub struct AgentIn {
     /// Reasons an owner picks from when a lead is lost; `None`: the default list.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub lost_reasons: Option<Vec<String>>,
+    /// What the agent's LLM is told about the business and how to talk (when one is set up).
+    #[serde(default)]
+    pub instructions: String,
+    /// Conversations older than this many days are purged; `None`: kept.
+    #[serde(default)]
+    pub retention_days: Option<u32>,
 }
+
+/// Longest retention an owner can set (ten years), and the longest instructions.
+pub const MAX_RETENTION_DAYS: u32 = 3650;
 
 /// How long each free-text setting may be, and how many items a list may hold: what an
 /// owner would ever need, far below what could fill a row or slow a widget.
@@ -42,6 +51,7 @@ pub mod caps {
     pub const RECIPIENTS: usize = 20;
     pub const HEADERS: usize = 20;
     pub const TEMPLATE: usize = 4_000;
+    pub const INSTRUCTIONS: usize = 8_000;
 }
 
 /// `text` at most `max` characters, else an error naming `field`.
@@ -71,6 +81,16 @@ impl AgentIn {
         check_id(self.id.as_deref(), "agent_")?;
         cap("name", &self.name, caps::NAME)?;
         cap("greeting", &self.greeting, caps::MESSAGE)?;
+        cap("instructions", &self.instructions, caps::INSTRUCTIONS)?;
+        if self
+            .retention_days
+            .is_some_and(|d| d == 0 || d > MAX_RETENTION_DAYS)
+        {
+            return Err(FieldError::new(
+                "retentionDays",
+                format!("must be 1 to {MAX_RETENTION_DAYS} days (or null to keep conversations)"),
+            ));
+        }
         cap_list(
             "quickReplies",
             &self.quick_replies,
@@ -142,6 +162,9 @@ pub struct ToolIn {
     /// `X-Leadform-Client-Token`); off by default so seed 002's documented call works.
     #[serde(default)]
     pub require_client_token: bool,
+    /// When the form appears in a conversation (`core::conversation`).
+    #[serde(default)]
+    pub rules: crate::conversation::FormRules,
 }
 
 /// At most this many attempts per delivery, and at most this long between two.
@@ -152,6 +175,7 @@ impl ToolIn {
     /// Checks the config; `allow_loopback` lets webhooks target this machine (local dev).
     pub fn check(&self, allow_loopback: bool) -> Result<(), FieldError> {
         check_id(self.id.as_deref(), "tool_")?;
+        self.rules.check("rules")?;
         let name_ok = !self.name.is_empty()
             && self.name.len() <= 64
             && self

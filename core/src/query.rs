@@ -151,6 +151,23 @@ impl SubmissionQuery {
     }
 }
 
+/// A plain keyset page: `limit` and `cursor` (`GET /v1/agents/{id}/conversations`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct PageQuery {
+    pub limit: u32,
+    pub cursor: Option<Cursor>,
+}
+
+impl PageQuery {
+    pub fn parse(pairs: &[(String, String)]) -> Result<Self, FieldError> {
+        let params = Params(pairs);
+        Ok(PageQuery {
+            limit: params.limit()?,
+            cursor: params.cursor()?,
+        })
+    }
+}
+
 struct Params<'a>(&'a [(String, String)]);
 
 impl Params<'_> {

@@ -31,6 +31,21 @@ pub mod vars {
     /// creates the member when no member has that email yet.
     pub const ADMIN_EMAIL: &str = "LEADFORM_ADMIN_EMAIL";
     pub const ADMIN_PASSWORD: &str = "LEADFORM_ADMIN_PASSWORD";
+    /// The agent's LLM: an OpenAI-compatible chat-completions base URL (`…/v1`), its key (a
+    /// secret, optional for a local server), the model, and how long to wait for it.
+    pub const LLM_BASE_URL: &str = "AGENT_LLM_BASE_URL";
+    pub const LLM_API_KEY: &str = "AGENT_LLM_API_KEY";
+    pub const LLM_MODEL: &str = "AGENT_LLM_MODEL";
+    pub const LLM_TIMEOUT: &str = "AGENT_LLM_TIMEOUT_MS";
+}
+
+/// The agent's LLM, when one is configured.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LlmSettings {
+    pub base_url: String,
+    pub api_key: Option<String>,
+    pub model: String,
+    pub timeout_ms: u64,
 }
 
 /// Shortest owner key accepted: anything shorter could be guessed.
@@ -50,6 +65,7 @@ pub struct Settings {
     pub client_report_timeout_secs: i64,
     /// The dashboard's first admin (email, password), when configured.
     pub first_admin: Option<(String, String)>,
+    pub llm: Option<LlmSettings>,
 }
 
 /// Which variable is wrong, and why (never its value: it may be a secret).
@@ -147,9 +163,27 @@ pub fn parse(get: &dyn Fn(&str) -> Option<String>) -> Result<Settings, ConfigErr
             ))
         }
     };
+    let llm = match set(vars::LLM_BASE_URL) {
+        None => None,
+        Some(url) if !crate::validate::is_http_url(&url) => {
+            return Err(fail(vars::LLM_BASE_URL, "must be an http:// or https:// address"))
+        }
+        Some(url) => Some(LlmSettings {
+            base_url: url.trim_end_matches('/').to_string(),
+            api_key: set(vars::LLM_API_KEY),
+            model: set(vars::LLM_MODEL).ok_or_else(|| {
+                fail(
+                    vars::LLM_MODEL,
+                    "is missing: name the model AGENT_LLM_BASE_URL serves",
+                )
+            })?,
+            timeout_ms: number(vars::LLM_TIMEOUT, 10_000, 60_000)?.max(100),
+        }),
+    };
     Ok(Settings {
         api_key,
         first_admin,
+        llm,
         retry_schedule,
         first_attempt_wait_ms: number(vars::FIRST_ATTEMPT_WAIT, 2_000, 30_000)?,
         attempt_timeout_ms: number(vars::ATTEMPT_TIMEOUT, 30_000, 120_000)?.max(1),
@@ -195,6 +229,19 @@ mod tests {
         assert_eq!((s.file_url_ttl_secs, s.sweep_grace_secs), (604_800, 60));
         assert_eq!(s.client_report_timeout_secs, 900);
         assert_eq!(s.first_admin, None);
+        assert_eq!(s.llm, None);
+        let llm = parse_with(&[
+            KEY,
+            ("AGENT_LLM_BASE_URL", "http://127.0.0.1:8080/v1/"),
+            ("AGENT_LLM_MODEL", "m"),
+        ])
+        .unwrap()
+        .llm
+        .unwrap();
+        assert_eq!(
+            (llm.base_url.as_str(), llm.timeout_ms, llm.api_key),
+            ("http://127.0.0.1:8080/v1", 10_000, None)
+        );
         let with_admin = parse_with(&[
             KEY,
             ("LEADFORM_ADMIN_EMAIL", " Owner@Example.com "),
@@ -209,7 +256,12 @@ mod tests {
 
     #[test]
     fn a_bad_value_is_an_error_naming_its_variable() {
-        let cases: [(&[(&str, &str)], &str); 15] = [
+        let cases: [(&[(&str, &str)], &str); 17] = [
+            (
+                &[KEY, ("AGENT_LLM_BASE_URL", "http://127.0.0.1:9/v1")],
+                "AGENT_LLM_MODEL",
+            ),
+            (&[KEY, ("AGENT_LLM_BASE_URL", "llm.local")], "AGENT_LLM_BASE_URL"),
             (
                 &[KEY, ("LEADFORM_ADMIN_EMAIL", "owner@example.com")],
                 "LEADFORM_ADMIN_PASSWORD",

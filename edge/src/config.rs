@@ -44,7 +44,13 @@ fn current(env: &Env) -> Settings {
         rate_limits: true,
         client_report_timeout_secs: 900,
         first_admin: None,
+        llm: None,
     })
+}
+
+/// The agent's LLM, when `AGENT_LLM_BASE_URL` is set.
+pub fn llm(env: &Env) -> Option<leadform_core::settings::LlmSettings> {
+    current(env).llm
 }
 
 /// The dashboard's first admin (email, password) from `LEADFORM_ADMIN_EMAIL` and
@@ -122,8 +128,16 @@ pub fn services(env: &Env) -> leadform_core::post_actions::Services {
     }
 }
 
-/// The link to a conversation, if a template is configured and the lead has one.
+/// The link to a conversation: `CONVERSATION_URL_TEMPLATE` with `{conversationId}` filled in,
+/// else its page on this edge's dashboard (under `PUBLIC_URL`).
 pub fn conversation_url(env: &Env, conversation_id: Option<&str>) -> Option<String> {
-    let template = var(env, bindings::CONVERSATION_URL).filter(|t| !t.is_empty())?;
-    Some(template.replace("{conversationId}", conversation_id?))
+    let id = conversation_id?;
+    match var(env, bindings::CONVERSATION_URL).filter(|t| !t.is_empty()) {
+        Some(template) => Some(template.replace("{conversationId}", id)),
+        // By default, the transcript's page on this edge's dashboard (sign-in required).
+        None => public_url(env)
+            .ok()
+            .flatten()
+            .map(|base| format!("{}/dashboard/conversations/{id}", base.trim_end_matches('/'))),
+    }
 }

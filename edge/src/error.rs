@@ -154,6 +154,8 @@ fn not_found_code(what: &str) -> &'static str {
         "lead" => "lead_not_found",
         "key" => "key_not_found",
         "lead webhook" => "lead_webhook_not_found",
+        "conversation" => "conversation_not_found",
+        "member" => "member_not_found",
         _ => "not_found",
     }
 }

@@ -173,7 +173,10 @@ pub async fn delete(env: &Env, db: &D1Database, lead: &Lead) -> ApiResult<()> {
                 .map(|f| f.key)
         })
         .collect();
-    let mut statements = leads::delete(db, &lead.id)?;
+    // Its conversations are personal data too: they go first, while its submissions still
+    // say which they are.
+    let mut statements = crate::storage::conversations::delete_for_lead(db, &lead.id)?;
+    statements.extend(leads::delete(db, &lead.id)?);
     let event = Event::Deleted {
         id: lead.id.clone(),
         agent_id: lead.agent_id.clone(),

@@ -1,11 +1,13 @@
 //! The leadform edge: a Cloudflare Worker. Three entry points, each thin:
 //! - `fetch`: the HTTP API ([`routes`]) for the widget and for owners;
 //! - `queue`: delivers stored submissions ([`delivery`]);
-//! - `scheduled`: re-enqueues deliveries that D1 says are due ([`delivery::sweep`]).
+//! - `scheduled`: re-enqueues deliveries that D1 says are due ([`delivery::sweep`]) and
+//!   purges conversations past their agent's retention ([`retention`]).
 //!
 //! The path of a lead: `routes::submissions` validates with `leadform_core`, stores through
 //! [`storage`], enqueues a delivery id, and `delivery` sends it on.
 
+mod agent;
 mod auth;
 mod bindings;
 mod clock;
@@ -19,6 +21,7 @@ mod leads;
 mod limits;
 mod members;
 mod password;
+mod retention;
 mod routes;
 mod sessions;
 mod storage;
@@ -37,6 +40,9 @@ async fn fetch(req: Request, env: Env, ctx: Context) -> Result<Response> {
         ctx.wait_until(async move {
             if let Err(err) = delivery::sweep(&env).await {
                 console_error!("sweep failed: {err}");
+            }
+            if let Err(err) = retention::purge(&env).await {
+                console_error!("conversation purge failed: {err}");
             }
         });
     }
@@ -64,5 +70,8 @@ async fn scheduled(_event: ScheduledEvent, env: Env, _ctx: ScheduleContext) {
     }
     if let Err(err) = delivery::sweep(&env).await {
         console_error!("sweep failed: {err}");
+    }
+    if let Err(err) = retention::purge(&env).await {
+        console_error!("conversation purge failed: {err}");
     }
 }

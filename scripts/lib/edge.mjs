@@ -45,6 +45,16 @@ export async function applyMigrations(persistTo, config) {
 }
 
 /**
+ * Runs one SQL command on the local D1 under `persistTo` (tests that need a row as time
+ * would leave it, e.g. a conversation last touched months ago). Returns wrangler's JSON.
+ */
+export async function executeSql(persistTo, command) {
+  const args = ["d1", "execute", "DB", "--local", "--persist-to", persistTo, "--json", "--command", command];
+  const { stdout } = await promisify(execFile)(WRANGLER, args, { cwd: ROOT, env: OFFLINE_ENV });
+  return JSON.parse(stdout);
+}
+
+/**
  * Starts `wrangler dev` and resolves once it answers. Options: port, persistTo, envFile
  * (a .dev.vars-style file), vars (extra --var KEY:VALUE), log (a function for its output),
  * cronEveryMs (how often to fire the cron trigger, as Cloudflare does every minute:

@@ -5,7 +5,7 @@ import { mkdtemp, writeFile, rm } from "node:fs/promises";
 import { randomBytes } from "node:crypto";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { applyMigrations, freePort, startEdge } from "../../scripts/lib/edge.mjs";
+import { applyMigrations, executeSql, freePort, startEdge } from "../../scripts/lib/edge.mjs";
 
 /** A fresh edge: new local D1 (migrated), its own API key, loopback webhooks allowed. */
 export async function startStack({ vars = {}, cronEveryMs } = {}) {
@@ -44,6 +44,8 @@ export async function startStack({ vars = {}, cronEveryMs } = {}) {
     admin,
     owner,
     logs: () => edge.output(),
+    /** Runs SQL on the stack's local D1 beside the running edge (to age rows, say). */
+    sql: (command) => executeSql(persistTo, command),
     /** Waits until the owner API shows the submission in one of `statuses`. */
     async waitForStatus(submissionId, statuses, timeoutMs = 15_000) {
       const deadline = Date.now() + timeoutMs;

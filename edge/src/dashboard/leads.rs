@@ -453,15 +453,23 @@ pub async fn detail(
         });
     }
     let custom = custom_facts(&lead.custom_fields);
-    let conversations = detail
-        .conversation_ids
-        .iter()
-        .map(|cid| Fact {
-            label: "Conversation".into(),
+    let mut conversations = Vec::new();
+    for cid in &detail.conversation_ids {
+        let kept = crate::storage::conversations::get(&db, cid).await?;
+        conversations.push(Fact {
+            label: kept
+                .as_ref()
+                .and_then(|c| c.summary.clone())
+                .unwrap_or_else(|| "No summary".into()),
             value: cid.clone(),
-            href: config::conversation_url(env, Some(cid)).filter(|u| web_link(u).is_some()),
-        })
-        .collect();
+            // The edge's own transcript page when it keeps the conversation; else the
+            // configured link, if any.
+            href: match kept {
+                Some(_) => Some(format!("/dashboard/conversations/{}", view::urlencode(cid))),
+                None => config::conversation_url(env, Some(cid)).filter(|u| web_link(u).is_some()),
+            },
+        });
+    }
     let member_emails: HashMap<String, String> = members::list(&db)
         .await?
         .into_iter()

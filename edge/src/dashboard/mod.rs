@@ -7,6 +7,7 @@
 //! and a same-origin request (`sessions::check_write`).
 
 mod analytics;
+mod conversations;
 mod leads;
 mod settings;
 mod signin;
@@ -108,6 +109,7 @@ pub async fn handle(mut req: Request, env: &Env, method: Method, path: &[&str]) 
         (Method::Get, ["leads", id]) => leads::detail(&req, env, &visit, id, None).await,
         (Method::Post, ["leads", id, action]) => leads::write(&req, env, &visit, id, action).await,
         (Method::Post, ["deliveries", id, "replay"]) => leads::replay(&req, env, &visit, id).await,
+        (Method::Get, ["conversations", id]) => conversations::page(env, &visit, id).await,
         (Method::Get, ["analytics"]) => analytics::page(&req, env, &visit).await,
         (Method::Get, ["settings"]) => settings::page(&req, env, &visit, None).await,
         (Method::Post, ["settings", "members"]) => settings::invite(&req, env, &visit).await,
@@ -151,7 +153,7 @@ fn need_of(method: &Method, path: &[&str]) -> Option<Need> {
     use Scope::*;
     Some(match (method, path) {
         (Method::Post, ["sign-out"]) => Need::Scope(LeadsRead),
-        (Method::Get, ["leads"] | ["leads", _]) => Need::Scope(LeadsRead),
+        (Method::Get, ["leads"] | ["leads", _] | ["conversations", _]) => Need::Scope(LeadsRead),
         (Method::Post, ["leads", _, "stage" | "notes" | "delete"])
         | (Method::Post, ["deliveries", _, "replay"]) => Need::Scope(LeadsWrite),
         (Method::Get, ["analytics"]) => Need::Scope(AnalyticsRead),

@@ -6,7 +6,7 @@ mod attempt;
 mod dead_letters;
 pub mod lead_events;
 pub mod replay;
-mod send;
+pub mod send;
 mod sweep;
 mod view;
 mod webhook;

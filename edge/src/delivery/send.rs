@@ -20,7 +20,7 @@ pub struct OutgoingRequest {
 /// POSTs and reports what happened; never fails: a network error is an attempt result.
 pub async fn send(request: OutgoingRequest, timeout_ms: u64) -> AttemptResult {
     let started_at = now_ms();
-    let outcome = post(&request, timeout_ms).await;
+    let outcome = post(&request, timeout_ms, SNIPPET_CHARS).await;
     let latency_ms = now_ms() - started_at;
     match outcome {
         Ok(answer) => AttemptResult {
@@ -43,13 +43,19 @@ pub async fn send(request: OutgoingRequest, timeout_ms: u64) -> AttemptResult {
     }
 }
 
-struct ReceiverAnswer {
-    code: u16,
-    retry_after_secs: Option<u32>,
-    snippet: String,
+/// What a server answered: its status, `Retry-After`, and the first `keep_chars` of its body.
+pub struct ReceiverAnswer {
+    pub code: u16,
+    pub retry_after_secs: Option<u32>,
+    pub snippet: String,
 }
 
-async fn post(request: &OutgoingRequest, timeout_ms: u64) -> std::result::Result<ReceiverAnswer, String> {
+/// POSTs with a time-out (the request is aborted when it passes), never following redirects.
+pub async fn post(
+    request: &OutgoingRequest,
+    timeout_ms: u64,
+    keep_chars: usize,
+) -> std::result::Result<ReceiverAnswer, String> {
     let mut init = RequestInit::new();
     // Redirects are not followed: a 3xx is the receiver's answer (and following one could
     // take a signed lead past the SSRF guard).
@@ -76,7 +82,7 @@ async fn post(request: &OutgoingRequest, timeout_ms: u64) -> std::result::Result
         Ok(ReceiverAnswer {
             code: response.status_code(),
             retry_after_secs,
-            snippet: text.chars().take(SNIPPET_CHARS).collect(),
+            snippet: text.chars().take(keep_chars).collect(),
         })
     });
     let timer = Box::pin(Delay::from(Duration::from_millis(timeout_ms)));

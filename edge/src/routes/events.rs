@@ -26,8 +26,24 @@ pub async fn record(mut req: Request, env: &Env, origin: Option<&str>) -> ApiRes
     if !KINDS.contains(&kind.as_str()) {
         return Err(FieldError::new("type", "must be impression, start or dismiss").into());
     }
+    // The conversation the form was shown in (optional): a dismissal is part of its transcript.
+    let conversation_id = match body.get("conversationId") {
+        None | Some(Value::Null) => None,
+        Some(Value::String(id)) if !id.is_empty() && id.len() <= 128 => Some(id.clone()),
+        Some(_) => return Err(FieldError::new("conversationId", "must be a conversation id").into()),
+    };
     let db = env.d1(bindings::DB)?;
     let tool = widget_tool(&db, &tool_id, origin).await?;
     events::record(&db, &tool.id, &display_id, &kind, now_ms()).await?;
+    if let (Some(id), "dismiss") = (&conversation_id, kind.as_str()) {
+        db.batch(crate::agent::note_form_event(
+            &db,
+            id,
+            &tool,
+            "form_dismissed",
+            None,
+        )?)
+        .await?;
+    }
     json(&json!({ "success": true }), 202)
 }

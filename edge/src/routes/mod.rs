@@ -4,6 +4,7 @@
 
 pub mod analytics;
 mod client_result;
+mod conversations;
 mod events;
 mod files;
 mod openapi;
@@ -24,7 +25,10 @@ pub async fn handle(req: Request, env: Env) -> Result<Response> {
     let path = req.path();
     let segments: Vec<&str> = path.trim_matches('/').split('/').collect();
     let method = req.method();
-    let widget_route = matches!(segments.as_slice(), ["widget", ..] | ["form-submissions", ..]);
+    let widget_route = matches!(
+        segments.as_slice(),
+        ["widget", ..] | ["form-submissions", ..] | ["conversations", ..]
+    );
     let preflight = method == Method::Options;
 
     let result = match limit_public(&req, &env, widget_route && !preflight).await {
@@ -47,8 +51,10 @@ pub async fn handle(req: Request, env: Env) -> Result<Response> {
 /// variable to the operator (never its value), and says nothing of it to a visitor.
 pub fn misconfigured(req: &Request, wrong: &leadform_core::settings::ConfigError) -> Result<Response> {
     let path = req.path();
-    let public =
-        path.starts_with("/widget") || path.starts_with("/form-submissions") || path.starts_with("/files");
+    let public = path.starts_with("/widget")
+        || path.starts_with("/form-submissions")
+        || path.starts_with("/conversations")
+        || path.starts_with("/files");
     let detail = if public { None } else { Some(wrong.to_string()) };
     ApiError::Misconfigured(detail).into_response()
 }
@@ -63,7 +69,7 @@ async fn route(
     segments: &[&str],
 ) -> ApiResult<Response> {
     match (method.clone(), segments) {
-        (Method::Options, ["widget", ..] | ["form-submissions", ..]) => {
+        (Method::Options, ["widget", ..] | ["form-submissions", ..] | ["conversations", ..]) => {
             Ok(Response::empty()?.with_status(204))
         }
         (Method::Get, ["widget", "config"]) => widget_config::get(&req, env, origin).await,
@@ -72,6 +78,11 @@ async fn route(
             client_result::record(req, env, origin).await
         }
         (Method::Post, ["form-submissions", "events"]) => events::record(req, env, origin).await,
+        (Method::Post, ["conversations"]) => conversations::start(req, env, origin).await,
+        (Method::Get, ["conversations", id]) => conversations::get(env, origin, id).await,
+        (Method::Post, ["conversations", id, "messages"]) => {
+            conversations::message(req, env, origin, id).await
+        }
         (Method::Get, ["form-submissions", "analytics"]) => analytics::get(&req, env).await,
         (Method::Get, ["files", submission_id, field]) => files::get(&req, env, submission_id, field).await,
         (_, ["v1", rest @ ..]) => owner::handle(req, env, method.clone(), rest).await,

@@ -102,6 +102,25 @@ pub async fn submit(mut req: Request, env: &Env, origin: Option<&str>) -> ApiRes
         };
         let mut statements = vec![submissions::insert(&db, &new)?];
         statements.extend(write.statements);
+        if let Some(conversation_id) = &input.conversation_id {
+            // In the transcript, when the conversation is one the edge keeps.
+            let noted = crate::agent::note_form_event(
+                &db,
+                conversation_id,
+                &tool,
+                "form_submitted",
+                Some(&submission_id),
+            );
+            statements.extend(noted?);
+            let answers =
+                leadform_core::conversation::answers_summary(&tool.title, &tool.fields, &input.form_data);
+            statements.push(crate::storage::conversations::summarize_if_kept(
+                &db,
+                conversation_id,
+                &tool.agent_id,
+                &answers,
+            )?);
+        }
         if let Some(display_id) = &input.idempotency_key {
             // The widget's key is its display id: a submission implies the display was shown
             // and started, even if those events were lost on the way (dropped as repeats if not).

@@ -1,4 +1,4 @@
-use super::{from_json_column, int, opt_text, text};
+use super::{from_json_column, int, opt_int, opt_text, text};
 use leadform_core::lead::DEFAULT_LOST_REASONS;
 use leadform_core::owner::AgentIn;
 use serde::{Deserialize, Serialize};
@@ -16,6 +16,8 @@ pub struct Agent {
     /// The agent's own reasons for a lost lead; shown as the list in force.
     #[serde(serialize_with = "reasons_in_force")]
     pub lost_reasons: Option<Vec<String>>,
+    pub instructions: String,
+    pub retention_days: Option<u32>,
     pub created_at: i64,
     pub updated_at: i64,
 }
@@ -40,6 +42,8 @@ struct AgentRow {
     quick_replies: String,
     allowed_origins: String,
     lost_reasons: Option<String>,
+    instructions: String,
+    retention_days: Option<i64>,
     created_at: i64,
     updated_at: i64,
 }
@@ -53,6 +57,8 @@ impl From<AgentRow> for Agent {
             quick_replies: from_json_column(&row.quick_replies),
             allowed_origins: from_json_column(&row.allowed_origins),
             lost_reasons: row.lost_reasons.and_then(|r| serde_json::from_str(&r).ok()),
+            instructions: row.instructions,
+            retention_days: row.retention_days.map(|d| d.clamp(1, u32::MAX as i64) as u32),
             created_at: row.created_at,
             updated_at: row.updated_at,
         }
@@ -69,6 +75,8 @@ impl Agent {
             quick_replies: self.quick_replies.clone(),
             allowed_origins: self.allowed_origins.clone(),
             lost_reasons: self.lost_reasons.clone(),
+            instructions: self.instructions.clone(),
+            retention_days: self.retention_days,
         }
     }
 
@@ -100,10 +108,11 @@ pub async fn list(db: &D1Database) -> Result<Vec<Agent>> {
 /// Inserts or replaces the agent with `id`, keeping its creation time.
 pub async fn upsert(db: &D1Database, id: &str, input: &AgentIn, now: i64) -> Result<()> {
     db.prepare(
-        "INSERT INTO agents (id, name, greeting, quick_replies, allowed_origins, created_at, updated_at, lost_reasons)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6, ?7)
+        "INSERT INTO agents (id, name, greeting, quick_replies, allowed_origins, created_at, updated_at, lost_reasons,
+           instructions, retention_days)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6, ?7, ?8, ?9)
          ON CONFLICT(id) DO UPDATE SET name = ?2, greeting = ?3, quick_replies = ?4,
-           allowed_origins = ?5, updated_at = ?6, lost_reasons = ?7",
+           allowed_origins = ?5, updated_at = ?6, lost_reasons = ?7, instructions = ?8, retention_days = ?9",
     )
     .bind(&[
         text(id),
@@ -113,6 +122,8 @@ pub async fn upsert(db: &D1Database, id: &str, input: &AgentIn, now: i64) -> Res
         text(&serde_json::to_string(&input.allowed_origins)?),
         int(now),
         opt_text(input.lost_reasons.as_ref().map(serde_json::to_string).transpose()?.as_deref()),
+        text(&input.instructions),
+        opt_int(input.retention_days.map(i64::from)),
     ])?
     .run()
     .await?;

@@ -2,6 +2,7 @@
 
 pub mod agents;
 pub mod analytics;
+pub mod conversations;
 pub mod deliveries;
 pub mod events;
 pub mod files;

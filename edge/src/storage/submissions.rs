@@ -210,11 +210,21 @@ pub async fn exists(db: &D1Database, id: &str) -> Result<bool> {
 
 /// A lead's submissions, oldest first.
 pub async fn for_lead(db: &D1Database, lead_id: &str) -> Result<Vec<Submission>> {
+    where_equal(db, "lead_id", lead_id).await
+}
+
+/// The submissions made in a conversation, oldest first.
+pub async fn for_conversation(db: &D1Database, conversation_id: &str) -> Result<Vec<Submission>> {
+    where_equal(db, "conversation_id", conversation_id).await
+}
+
+/// Submissions whose `column` (one of ours, never the caller's text) is `value`.
+async fn where_equal(db: &D1Database, column: &'static str, value: &str) -> Result<Vec<Submission>> {
     let rows: Vec<SubmissionRow> = db
         .prepare(format!(
-            "SELECT {COLUMNS} FROM submissions WHERE lead_id = ?1 ORDER BY submitted_at, id"
+            "SELECT {COLUMNS} FROM submissions WHERE {column} = ?1 ORDER BY submitted_at, id"
         ))
-        .bind(&[text(lead_id)])?
+        .bind(&[text(value)])?
         .all()
         .await?
         .results()?;

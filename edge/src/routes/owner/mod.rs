@@ -4,6 +4,7 @@
 //! `auth::visible` before anything else.
 
 pub mod agents;
+pub mod conversations;
 pub mod deliveries;
 pub mod keys;
 pub mod lead_webhooks;
@@ -49,6 +50,8 @@ pub async fn handle(req: Request, env: &Env, method: Method, path: &[&str]) -> A
             deliveries::replay_failed(req, env, id).await
         }
         (Method::Get, ["agents", id, "dead-letters"]) => deliveries::dead_letters(&req, env, id).await,
+        (Method::Get, ["agents", id, "conversations"]) => conversations::list(&req, env, id).await,
+        (Method::Get, ["conversations", id]) => conversations::get(c, env, id).await,
         (Method::Get, ["agents", id, "leads"]) => leads::list(&req, env, id).await,
         (Method::Get, ["agents", id, "leads", "counters"]) => leads::counters(env, id).await,
         (Method::Get, ["agents", id, "leads.csv"]) => leads::export(&req, env, id).await,
@@ -82,7 +85,11 @@ fn need_of(method: &Method, path: &[&str]) -> Option<Need> {
         | (Method::Get | Method::Post, ["agents", _, "lead-webhooks"])
         | (Method::Delete, ["lead-webhooks", _]) => ConfigWrite,
         (Method::Get, ["submissions", ..])
-        | (Method::Get, ["agents", _, "submissions" | "dead-letters" | "leads" | "leads.csv"])
+        | (
+            Method::Get,
+            ["agents", _, "submissions" | "dead-letters" | "leads" | "leads.csv" | "conversations"],
+        )
+        | (Method::Get, ["conversations", _])
         | (Method::Get, ["agents", _, "leads", "counters"])
         | (Method::Get, ["leads", _]) => LeadsRead,
         (Method::Post, ["deliveries", _, "replay"])

@@ -1,0 +1,135 @@
+//! The widget's conversation with the agent (public, like the other widget endpoints:
+//! origin-checked, size-capped, rate-limited):
+//! - `POST /conversations {agentId, page?}` → 201 `{conversationId, messages}` (the greeting);
+//! - `POST /conversations/{id}/messages {text, page?}` → `{messages}`: the agent's reply, with
+//!   `form` when it shows one;
+//! - `GET /conversations/{id}` → `{conversationId, messages}`: the transcript so far, for the
+//!   widget on the visit's next page.
+
+use super::check_origin;
+use crate::agent::{self, MessageOut};
+use crate::bindings;
+use crate::error::{ApiError, ApiResult};
+use crate::http::{json, json_body_within, SMALL_BODY_BYTES};
+use crate::storage::agents::{self, Agent};
+use crate::storage::conversations::{self, Conversation};
+use leadform_core::validate::{is_http_url, FieldError};
+use serde::Serialize;
+use serde_json::Value;
+use worker::{D1Database, Env, Request, Response};
+
+/// Longest visitor message.
+pub const MAX_MESSAGE_CHARS: usize = 2_000;
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ConversationOut {
+    conversation_id: String,
+    messages: Vec<MessageOut>,
+}
+
+#[derive(Serialize)]
+struct MessagesOut {
+    messages: Vec<MessageOut>,
+}
+
+pub async fn start(mut req: Request, env: &Env, origin: Option<&str>) -> ApiResult<Response> {
+    let body = json_body_within(&mut req, SMALL_BODY_BYTES).await?;
+    let agent_id = match body.get("agentId") {
+        Some(Value::String(id)) if !id.is_empty() && id.len() <= 128 => id.clone(),
+        _ => return Err(FieldError::new("agentId", "is required (an agent id)").into()),
+    };
+    let page = page_of(&body)?;
+    let db = env.d1(bindings::DB)?;
+    let agent = agents::get(&db, &agent_id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("agent", &agent_id))?;
+    check_origin(&agent.allowed_origins, origin)?;
+    let (conversation, messages) = agent::start(&db, &agent, page.as_deref()).await?;
+    json(
+        &ConversationOut {
+            conversation_id: conversation.id,
+            messages,
+        },
+        201,
+    )
+}
+
+pub async fn message(mut req: Request, env: &Env, origin: Option<&str>, id: &str) -> ApiResult<Response> {
+    let body = json_body_within(&mut req, SMALL_BODY_BYTES).await?;
+    let text = visitor_text(body.get("text"))?;
+    let page = page_of(&body)?;
+    let db = env.d1(bindings::DB)?;
+    let (conversation, agent) = find(&db, id, origin).await?;
+    let messages = agent::answer(env, &agent, &conversation, &text, page.as_deref()).await?;
+    json(&MessagesOut { messages }, 200)
+}
+
+pub async fn get(env: &Env, origin: Option<&str>, id: &str) -> ApiResult<Response> {
+    let db = env.d1(bindings::DB)?;
+    let (conversation, _) = find(&db, id, origin).await?;
+    let messages = conversations::turns(&db, &conversation.id)
+        .await?
+        .into_iter()
+        .filter(|t| t.kind == "message")
+        .map(|t| MessageOut {
+            role: if t.role == "visitor" { "visitor" } else { "agent" },
+            text: t.text,
+            at: t.at,
+            form: None,
+        })
+        .collect();
+    json(
+        &ConversationOut {
+            conversation_id: conversation.id,
+            messages,
+        },
+        200,
+    )
+}
+
+/// The conversation and its agent, once the agent allows the calling page.
+async fn find(db: &D1Database, id: &str, origin: Option<&str>) -> ApiResult<(Conversation, Agent)> {
+    let conversation = conversations::get(db, id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("conversation", id))?;
+    let agent = agents::get(db, &conversation.agent_id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("conversation", id))?;
+    check_origin(&agent.allowed_origins, origin)?;
+    Ok((conversation, agent))
+}
+
+/// A visitor's message: text, not empty, at most [`MAX_MESSAGE_CHARS`], no control
+/// characters but line breaks and tabs (binary is refused, not stored).
+fn visitor_text(value: Option<&Value>) -> ApiResult<String> {
+    let Some(Value::String(text)) = value else {
+        return Err(FieldError::new("text", "is required (the visitor's message)").into());
+    };
+    let text = text.trim();
+    if text.is_empty() {
+        return Err(FieldError::new("text", "is empty").into());
+    }
+    if text.chars().count() > MAX_MESSAGE_CHARS {
+        return Err(
+            FieldError::new("text", format!("must be at most {MAX_MESSAGE_CHARS} characters")).into(),
+        );
+    }
+    if text
+        .chars()
+        .any(|c| c.is_control() && c != '\n' && c != '\t' && c != '\r')
+    {
+        return Err(FieldError::new("text", "must be text (it holds control characters)").into());
+    }
+    Ok(text.to_string())
+}
+
+fn page_of(body: &Value) -> ApiResult<Option<String>> {
+    match body.get("page") {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(url)) if url.len() <= 2_000 && is_http_url(url) => Ok(Some(url.clone())),
+        Some(_) => {
+            Err(FieldError::new("page", "must be the page's http(s) URL, at most 2,000 characters").into())
+        }
+    }
+}

@@ -1,0 +1,296 @@
+//! Conversations and their turns, in order. A turn's `seq` is taken inside the batch that
+//! writes it (the highest so far plus one), so simultaneous writes to one conversation
+//! never share a number.
+
+use super::sql::Sql;
+use super::{int, opt_text, text};
+use leadform_core::query::Cursor;
+use serde::{Deserialize, Serialize};
+use worker::{D1Database, D1PreparedStatement, Result};
+
+/// Most turns one conversation keeps: a long chat, far below what could fill a database.
+pub const MAX_TURNS: i64 = 1_000;
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Conversation {
+    pub id: String,
+    pub agent_id: String,
+    pub page_url: Option<String>,
+    pub visitor_messages: i64,
+    pub turns: i64,
+    pub summary: Option<String>,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+#[derive(Deserialize)]
+struct ConversationRow {
+    id: String,
+    agent_id: String,
+    page_url: Option<String>,
+    visitor_messages: i64,
+    turns: i64,
+    summary: Option<String>,
+    created_at: i64,
+    updated_at: i64,
+}
+
+impl From<ConversationRow> for Conversation {
+    fn from(r: ConversationRow) -> Self {
+        Conversation {
+            id: r.id,
+            agent_id: r.agent_id,
+            page_url: r.page_url,
+            visitor_messages: r.visitor_messages,
+            turns: r.turns,
+            summary: r.summary,
+            created_at: r.created_at,
+            updated_at: r.updated_at,
+        }
+    }
+}
+
+/// One turn of a conversation, as stored (snake_case columns) and as the owner reads it
+/// (camelCase).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all(serialize = "camelCase"))]
+pub struct Turn {
+    pub seq: i64,
+    pub at: i64,
+    /// `visitor` or `agent`.
+    pub role: String,
+    /// `message`, `form_shown`, `form_dismissed` or `form_submitted`.
+    pub kind: String,
+    pub text: String,
+    pub tool_id: Option<String>,
+    pub reason: Option<String>,
+    pub submission_id: Option<String>,
+}
+
+/// A turn to write; its `seq` comes from the table.
+pub struct NewTurn<'a> {
+    pub role: &'a str,
+    pub kind: &'a str,
+    pub text: &'a str,
+    pub tool_id: Option<&'a str>,
+    pub reason: Option<&'a str>,
+    pub submission_id: Option<&'a str>,
+}
+
+impl<'a> NewTurn<'a> {
+    pub fn message(role: &'a str, text: &'a str) -> Self {
+        NewTurn {
+            role,
+            kind: "message",
+            text,
+            tool_id: None,
+            reason: None,
+            submission_id: None,
+        }
+    }
+}
+
+const COLUMNS: &str = "id, agent_id, page_url, visitor_messages, turns, summary, created_at, updated_at";
+
+pub fn insert(db: &D1Database, c: &Conversation) -> Result<D1PreparedStatement> {
+    db.prepare(format!(
+        "INSERT INTO conversations ({COLUMNS}) VALUES (?1, ?2, ?3, 0, 0, NULL, ?4, ?4)"
+    ))
+    .bind(&[
+        text(&c.id),
+        text(&c.agent_id),
+        opt_text(c.page_url.as_deref()),
+        int(c.created_at),
+    ])
+}
+
+/// The statements that append `turns` to conversation `id` (in one batch with whatever else
+/// the caller writes) and keep its counters: the last seq, visitor messages, the page.
+pub fn append(
+    db: &D1Database,
+    id: &str,
+    turns: &[NewTurn],
+    page_url: Option<&str>,
+    now: i64,
+) -> Result<Vec<D1PreparedStatement>> {
+    let mut statements = Vec::with_capacity(turns.len() + 1);
+    for turn in turns {
+        statements.push(
+            db.prepare(
+                "INSERT INTO conversation_turns (conversation_id, seq, at, role, kind, text, tool_id, reason, submission_id)
+                 SELECT ?1, COALESCE(MAX(seq), 0) + 1, ?2, ?3, ?4, ?5, ?6, ?7, ?8
+                 FROM conversation_turns WHERE conversation_id = ?1",
+            )
+            .bind(&[
+                text(id),
+                int(now),
+                text(turn.role),
+                text(turn.kind),
+                text(turn.text),
+                opt_text(turn.tool_id),
+                opt_text(turn.reason),
+                opt_text(turn.submission_id),
+            ])?,
+        );
+    }
+    let visitor = turns
+        .iter()
+        .filter(|t| t.role == "visitor" && t.kind == "message")
+        .count() as i64;
+    statements.push(
+        db.prepare(
+            "UPDATE conversations SET
+               turns = (SELECT COALESCE(MAX(seq), 0) FROM conversation_turns WHERE conversation_id = ?1),
+               visitor_messages = visitor_messages + ?2, updated_at = ?3, page_url = COALESCE(?4, page_url)
+             WHERE id = ?1",
+        )
+        .bind(&[text(id), int(visitor), int(now), opt_text(page_url)])?,
+    );
+    Ok(statements)
+}
+
+/// The statements that note `turn` in conversation `id` if the edge keeps it for `agent_id`
+/// and it has room; otherwise they change nothing. No read first: they ride in the
+/// caller's batch (a submission's write).
+pub fn note_if_kept(
+    db: &D1Database,
+    id: &str,
+    agent_id: &str,
+    turn: &NewTurn,
+    now: i64,
+) -> Result<Vec<D1PreparedStatement>> {
+    Ok(vec![
+        db.prepare(format!(
+            "INSERT INTO conversation_turns (conversation_id, seq, at, role, kind, text, tool_id, reason, submission_id)
+             SELECT ?1, c.turns + 1, ?2, ?3, ?4, ?5, ?6, ?7, ?8
+             FROM conversations c WHERE c.id = ?1 AND c.agent_id = ?9 AND c.turns < {MAX_TURNS}"
+        ))
+        .bind(&[
+            text(id),
+            int(now),
+            text(turn.role),
+            text(turn.kind),
+            text(turn.text),
+            opt_text(turn.tool_id),
+            opt_text(turn.reason),
+            opt_text(turn.submission_id),
+            text(agent_id),
+        ])?,
+        db.prepare(
+            "UPDATE conversations SET updated_at = ?2,
+               turns = (SELECT COALESCE(MAX(seq), 0) FROM conversation_turns WHERE conversation_id = ?1)
+             WHERE id = ?1 AND agent_id = ?3",
+        )
+        .bind(&[text(id), int(now), text(agent_id)])?,
+    ])
+}
+
+pub async fn get(db: &D1Database, id: &str) -> Result<Option<Conversation>> {
+    let row: Option<ConversationRow> = db
+        .prepare(format!("SELECT {COLUMNS} FROM conversations WHERE id = ?1"))
+        .bind(&[text(id)])?
+        .first(None)
+        .await?;
+    Ok(row.map(Conversation::from))
+}
+
+pub async fn turns(db: &D1Database, id: &str) -> Result<Vec<Turn>> {
+    db.prepare(
+        "SELECT seq, at, role, kind, text, tool_id, reason, submission_id
+         FROM conversation_turns WHERE conversation_id = ?1 ORDER BY seq",
+    )
+    .bind(&[text(id)])?
+    .all()
+    .await?
+    .results()
+}
+
+/// An agent's conversations, newest first, keyset-paged.
+pub async fn list(
+    db: &D1Database,
+    agent_id: &str,
+    cursor: Option<&Cursor>,
+    limit: u32,
+) -> Result<(Vec<Conversation>, bool)> {
+    let mut sql = Sql::new(
+        format!("SELECT {COLUMNS} FROM conversations WHERE agent_id = ?1"),
+        text(agent_id),
+    );
+    if let Some(c) = cursor {
+        sql.and_all(
+            "(created_at < ? OR (created_at = ? AND id < ?))",
+            &[int(c.at), int(c.at), text(&c.id)],
+        );
+    }
+    sql.push(&format!(" ORDER BY created_at DESC, id DESC LIMIT {}", limit + 1));
+    let mut rows: Vec<ConversationRow> = sql.prepare(db)?.all().await?.results()?;
+    let more = rows.len() > limit as usize;
+    rows.truncate(limit as usize);
+    Ok((rows.into_iter().map(Conversation::from).collect(), more))
+}
+
+/// The statement that sets a kept conversation's plain summary: the visitor's first
+/// question, then `answers` (what they filled in). Changes nothing for other conversations.
+pub fn summarize_if_kept(
+    db: &D1Database,
+    id: &str,
+    agent_id: &str,
+    answers: &str,
+) -> Result<D1PreparedStatement> {
+    db.prepare(
+        "UPDATE conversations SET summary = COALESCE(
+           (SELECT 'Asked: ' || text || char(10) FROM conversation_turns
+            WHERE conversation_id = ?1 AND role = 'visitor' AND kind = 'message' ORDER BY seq LIMIT 1), '') || ?2
+         WHERE id = ?1 AND agent_id = ?3",
+    )
+    .bind(&[text(id), text(answers), text(agent_id)])
+}
+
+/// The statements that delete the conversations a lead came from (before its submissions
+/// go, which say which ones).
+pub fn delete_for_lead(db: &D1Database, lead_id: &str) -> Result<Vec<D1PreparedStatement>> {
+    const OF_LEAD: &str =
+        "SELECT conversation_id FROM submissions WHERE lead_id = ?1 AND conversation_id IS NOT NULL";
+    Ok(vec![
+        db.prepare(format!(
+            "DELETE FROM conversation_turns WHERE conversation_id IN ({OF_LEAD})"
+        ))
+        .bind(&[text(lead_id)])?,
+        db.prepare(format!("DELETE FROM conversations WHERE id IN ({OF_LEAD})"))
+            .bind(&[text(lead_id)])?,
+    ])
+}
+
+/// Deletes up to `batch` conversations of agents with a retention period that were last
+/// touched longer ago than it; returns how many went.
+pub async fn purge_expired(db: &D1Database, now: i64, batch: u32) -> Result<usize> {
+    #[derive(Deserialize)]
+    struct Id {
+        id: String,
+    }
+    let expired: Vec<Id> = db
+        .prepare(
+            "SELECT c.id FROM conversations c JOIN agents a ON a.id = c.agent_id
+             WHERE a.retention_days IS NOT NULL AND c.updated_at < ?1 - a.retention_days * 86400000
+             LIMIT ?2",
+        )
+        .bind(&[int(now), int(batch as i64)])?
+        .all()
+        .await?
+        .results()?;
+    if expired.is_empty() {
+        return Ok(0);
+    }
+    let ids = serde_json::to_string(&expired.iter().map(|e| e.id.as_str()).collect::<Vec<_>>())?;
+    db.batch(vec![
+        db.prepare(
+            "DELETE FROM conversation_turns WHERE conversation_id IN (SELECT value FROM json_each(?1))",
+        )
+        .bind(&[text(&ids)])?,
+        db.prepare("DELETE FROM conversations WHERE id IN (SELECT value FROM json_each(?1))")
+            .bind(&[text(&ids)])?,
+    ])
+    .await?;
+    Ok(expired.len())
+}

@@ -1,0 +1,273 @@
+// Conversations on the edge, against the real local runtime: the transcript is stored in
+// order, the agent decides when to show a form (an explicit request, each form's rules, an
+// LLM through a `show_form` tool call, trigger words), and bad input gets a clear 4xx. The
+// LLM is a server on 127.0.0.1 speaking OpenAI's chat-completions protocol, scripted per test.
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { createServer } from "node:http";
+import { startStack, startReceiver, contactForm, postJson, ownerRequest } from "./support/stack.mjs";
+
+const SITE = "https://shop.example";
+let stack, receiver;
+
+before(async () => {
+  stack = await startStack();
+  receiver = await startReceiver();
+});
+
+after(async () => {
+  await receiver?.stop();
+  await stack?.stop();
+});
+
+/** An agent with a contact form (rules as given) and a newsletter form. */
+async function agentWith(agentId, rules = {}, extra = {}) {
+  const made = await ownerRequest(stack, "POST", "/v1/agents", {
+    body: { id: agentId, name: "Acme assistant", greeting: "Hi! How can I help?", allowedOrigins: [SITE], ...extra },
+  });
+  assert.equal(made.status, 201, made.text);
+  const contact = contactForm(receiver.url + "/hook", { id: `tool_${agentId}_contact`, name: "contact_form", description: "When the visitor wants a demo", rules });
+  assert.equal((await ownerRequest(stack, "POST", `/v1/agents/${agentId}/tools`, { body: contact })).status, 201);
+  const newsletter = {
+    id: `tool_${agentId}_news`,
+    name: "newsletter",
+    fields: [{ name: "email", type: "email", required: true }],
+    triggers: ["newsletter"],
+    executionMode: "client",
+  };
+  assert.equal((await ownerRequest(stack, "POST", `/v1/agents/${agentId}/tools`, { body: newsletter })).status, 201);
+}
+
+const call = (url, body, origin = SITE) => postJson(url, body, origin ? { Origin: origin } : {});
+const start = (url, agentId, page = `${SITE}/pricing`) => call(`${url}/conversations`, { agentId, page });
+const say = (url, id, text, extra = {}) => call(`${url}/conversations/${id}/messages`, { text, ...extra });
+
+test("a conversation starts with the greeting and keeps every turn in order", async () => {
+  await agentWith("agent_conv");
+  const started = await start(stack.url, "agent_conv");
+  assert.equal(started.status, 201, started.text);
+  const id = started.json.conversationId;
+  assert.match(id, /^conv_/);
+  assert.deepEqual(started.json.messages.map((m) => [m.role, m.text]), [["agent", "Hi! How can I help?"]]);
+
+  const small = await say(stack.url, id, "What do you sell?");
+  assert.equal(small.status, 200, small.text);
+  assert.equal(small.json.messages.length, 1);
+  assert.equal(small.json.messages[0].form, undefined, "small talk shows no form");
+
+  const asked = await say(stack.url, id, "Can someone contact me?");
+  const [reply] = asked.json.messages;
+  assert.equal(reply.form.name, "contact_form", "an explicit request shows the contact form");
+  assert.equal(reply.form.toolId, "tool_agent_conv_contact");
+
+  // The page's next load reads the transcript back.
+  const again = await fetch(`${stack.url}/conversations/${id}`, { headers: { Origin: SITE } });
+  const transcript = await again.json();
+  assert.deepEqual(transcript.messages.map((m) => m.role), ["agent", "visitor", "agent", "visitor", "agent"]);
+  assert.equal(transcript.messages[3].text, "Can someone contact me?");
+});
+
+test("afterMessages: 3 shows the form on the third message; a dismissal holds it back for its cooldown", async () => {
+  await agentWith("agent_rules", { afterMessages: 3, cooldownAfterDismissMessages: 2 });
+  const id = (await start(stack.url, "agent_rules")).json.conversationId;
+  const forms = [];
+  for (const text of ["hello", "tell me about plans", "and support?"]) {
+    forms.push((await say(stack.url, id, text)).json.messages[0].form?.name ?? null);
+  }
+  assert.deepEqual(forms, [null, null, "contact_form"]);
+  // The visitor closes the form: the widget reports the dismissal with the conversation.
+  const dismissed = await call(`${stack.url}/form-submissions/events`, {
+    toolId: "tool_agent_rules_contact",
+    displayId: "disp_1",
+    type: "dismiss",
+    conversationId: id,
+  });
+  assert.equal(dismissed.status, 202, dismissed.text);
+  // Trigger words do not bring it back during the cooldown (2 more messages)...
+  const cooling = (await say(stack.url, id, "what about pricing")).json.messages[0];
+  const turns = async () => JSON.stringify((await ownerRequest(stack, "GET", `/v1/conversations/${id}`)).json.turns.map((t) => `${t.seq}:${t.role}:${t.kind}`));
+  assert.equal(cooling.form, undefined, await turns());
+  // ...an explicit request does, and after the cooldown the triggers work again.
+  assert.equal((await say(stack.url, id, "ok, please call me back")).json.messages[0].form?.name, "contact_form");
+  assert.equal((await say(stack.url, id, "pricing please")).json.messages[0].form?.name, "contact_form");
+});
+
+test("page rules and once-per-conversation; the owner reads the whole transcript with the lead it made", async () => {
+  await agentWith("agent_pages", { pages: ["/pricing*"], oncePerConversation: true });
+  const elsewhere = (await start(stack.url, "agent_pages", `${SITE}/about`)).json.conversationId;
+  assert.equal((await say(stack.url, elsewhere, "I want a demo")).json.messages[0].form, undefined, "not on /about");
+
+  const id = (await start(stack.url, "agent_pages", `${SITE}/pricing/pro`)).json.conversationId;
+  const shown = (await say(stack.url, id, "I want a demo")).json.messages[0].form;
+  assert.equal(shown.name, "contact_form");
+  const submitted = await call(`${stack.url}/form-submissions/submit`, {
+    toolId: shown.toolId,
+    conversationId: id,
+    formData: { name: "Conv Visitor", email: "conv@example.com", message: "demo" },
+    fieldsCompleted: ["name", "email", "message"],
+  });
+  assert.equal(submitted.status, 200, submitted.text);
+  assert.equal((await say(stack.url, id, "demo again?")).json.messages[0].form, undefined, "once per conversation");
+
+  const list = await ownerRequest(stack, "GET", "/v1/agents/agent_pages/conversations?limit=1");
+  assert.equal(list.status, 200, list.text);
+  assert.equal(list.json.conversations.length, 1);
+  assert.equal(list.json.conversations[0].id, id, "newest first");
+  assert.ok(list.json.nextCursor);
+  const next = await ownerRequest(stack, "GET", `/v1/agents/agent_pages/conversations?limit=1&cursor=${encodeURIComponent(list.json.nextCursor)}`);
+  assert.equal(next.json.conversations[0].id, elsewhere);
+
+  const detail = await ownerRequest(stack, "GET", `/v1/conversations/${id}`);
+  assert.equal(detail.status, 200, detail.text);
+  assert.deepEqual(
+    detail.json.turns.map((t) => `${t.role}:${t.kind}`),
+    ["agent:message", "visitor:message", "agent:message", "agent:form_shown", "visitor:form_submitted", "visitor:message", "agent:message"]
+  );
+  assert.deepEqual(detail.json.turns.map((t) => t.seq), [1, 2, 3, 4, 5, 6, 7]);
+  assert.equal(detail.json.turns[3].reason, "explicit_request");
+  assert.equal(detail.json.turns[4].submissionId, submitted.json.submissionId);
+  assert.deepEqual(detail.json.leadIds, [submitted.json.leadId]);
+  assert.equal(detail.json.submissions[0].id, submitted.json.submissionId);
+  assert.equal(
+    detail.json.conversation.summary,
+    "Asked: I want a demo\nFilled in Talk to us: Name: Conv Visitor; Email: conv@example.com; Message: demo"
+  );
+
+  // Deleting the lead deletes the conversation it came from.
+  assert.equal((await ownerRequest(stack, "DELETE", `/v1/leads/${submitted.json.leadId}`)).status, 204);
+  assert.equal((await ownerRequest(stack, "GET", `/v1/conversations/${id}`)).status, 404);
+  assert.equal((await ownerRequest(stack, "GET", `/v1/conversations/${elsewhere}`)).status, 200);
+});
+
+test("bad input gets a clear 4xx and stores nothing", async () => {
+  await agentWith("agent_bad");
+  await agentWith("agent_other", {}, { allowedOrigins: ["https://other.example"] });
+  const id = (await start(stack.url, "agent_bad")).json.conversationId;
+  const cases = [
+    [{}, 400, "text"],
+    [{ text: "   " }, 400, "text"],
+    [{ text: 42 }, 400, "text"],
+    [{ text: "x".repeat(2001) }, 400, "text"],
+    [{ text: "bin\u0000ary\u0007" }, 400, "text"],
+    [{ text: "hi", page: "javascript:alert(1)" }, 400, "page"],
+  ];
+  for (const [body, status, field] of cases) {
+    const res = await say(stack.url, id, undefined, body);
+    assert.equal(res.status, status, `${JSON.stringify(body).slice(0, 60)}: ${res.text}`);
+    assert.equal(res.json.error.field, field);
+  }
+  const huge = await call(`${stack.url}/conversations/${id}/messages`, JSON.stringify({ text: "y".repeat(70_000) }));
+  assert.equal(huge.status, 413);
+  assert.equal((await say(stack.url, "conv_doesnotexist", "hi")).status, 404);
+  // Another agent's page cannot write into (or read) this conversation.
+  const foreign = await call(`${stack.url}/conversations/${id}/messages`, { text: "hi" }, "https://other.example");
+  assert.equal(foreign.status, 403);
+  assert.equal((await fetch(`${stack.url}/conversations/${id}`, { headers: { Origin: "https://other.example" } })).status, 403);
+  assert.equal((await start(stack.url, "agent_nope")).status, 404);
+  assert.equal((await call(`${stack.url}/conversations`, { agentId: "agent_bad" }, "https://evil.example")).status, 403);
+  const detail = await ownerRequest(stack, "GET", `/v1/conversations/${id}`);
+  assert.equal(detail.json.turns.length, 1, "only the greeting: nothing refused was stored");
+});
+
+test("a conversation quiet for longer than the agent's retention is purged by the cron", async () => {
+  await agentWith("agent_retain", {}, { retentionDays: 30 });
+  const old = (await start(stack.url, "agent_retain")).json.conversationId;
+  const fresh = (await start(stack.url, "agent_retain")).json.conversationId;
+  await say(stack.url, old, "hello from long ago");
+  await stack.sql(`UPDATE conversations SET updated_at = updated_at - 31 * 86400000 WHERE id = '${old}'`);
+  assert.equal((await fetch(`${stack.url}/__scheduled?cron=*+*+*+*+*`)).status, 200);
+  assert.equal((await ownerRequest(stack, "GET", `/v1/conversations/${old}`)).status, 404);
+  assert.equal((await ownerRequest(stack, "GET", `/v1/conversations/${fresh}`)).status, 200);
+  const turns = await stack.sql(`SELECT COUNT(*) AS n FROM conversation_turns WHERE conversation_id = '${old}'`);
+  assert.equal(turns[0].results[0].n, 0, "its turns went with it");
+});
+
+/** A chat-completions server on 127.0.0.1: `script(body, index)` returns the JSON answer, a status, or "hang". */
+async function startLlm(script) {
+  const requests = [];
+  const server = createServer((req, res) => {
+    let body = "";
+    req.on("data", (c) => (body += c));
+    req.on("end", () => {
+      const parsed = JSON.parse(body);
+      requests.push({ url: req.url, headers: req.headers, body: parsed });
+      const answer = script(parsed, requests.length - 1);
+      if (answer === "hang") return; // never answers
+      if (typeof answer === "number") {
+        res.writeHead(answer).end("{}");
+        return;
+      }
+      res.writeHead(200, { "Content-Type": "application/json" }).end(JSON.stringify(answer));
+    });
+  });
+  await new Promise((r) => server.listen(0, "127.0.0.1", r));
+  const stop = () => {
+    server.closeAllConnections(); // the "hang" requests are still open
+    return new Promise((r) => server.close(r));
+  };
+  return { url: `http://127.0.0.1:${server.address().port}/v1`, requests, stop };
+}
+
+const completion = (content, toolCalls) => ({
+  id: "chatcmpl-1",
+  object: "chat.completion",
+  choices: [{ index: 0, finish_reason: toolCalls ? "tool_calls" : "stop", message: { role: "assistant", content, ...(toolCalls ? { tool_calls: toolCalls } : {}) } }],
+});
+const showForm = (args) => [{ id: "call_1", type: "function", function: { name: "show_form", arguments: typeof args === "string" ? args : JSON.stringify(args) } }];
+
+test("with an LLM: its reply is what the visitor reads, its show_form call shows the form, and anything off falls back to the rules", async () => {
+  const replies = [
+    completion("We sell coffee machines for offices."),
+    completion("Let me get you a quote.", showForm({ form: "contact_form", prefill: { name: "Sam" } })),
+    completion(null, showForm("{not json")),
+    completion(null, showForm({ form: "no_such_form" })),
+    "hang",
+    500,
+  ];
+  const llm = await startLlm((_, i) => replies[i]);
+  const withLlm = await startStack({ vars: { AGENT_LLM_BASE_URL: llm.url, AGENT_LLM_API_KEY: "sk-test", AGENT_LLM_MODEL: "test-model", AGENT_LLM_TIMEOUT_MS: "1500" } });
+  try {
+    await ownerRequest(withLlm, "POST", "/v1/agents", {
+      body: { id: "agent_llm", name: "Beans", greeting: "Hi!", allowedOrigins: [SITE], instructions: "We sell coffee machines. Be brief." },
+    });
+    const contact = contactForm(receiver.url + "/hook", { id: "tool_llm_contact", name: "contact_form", description: "When the visitor wants a quote" });
+    assert.equal((await ownerRequest(withLlm, "POST", "/v1/agents/agent_llm/tools", { body: contact })).status, 201);
+    const id = (await start(withLlm.url, "agent_llm")).json.conversationId;
+
+    const first = (await say(withLlm.url, id, "What do you sell?")).json.messages[0];
+    assert.equal(first.text, "We sell coffee machines for offices.");
+    assert.equal(first.form, undefined);
+    const sent = llm.requests[0];
+    assert.equal(sent.url, "/v1/chat/completions");
+    assert.equal(sent.headers.authorization, "Bearer sk-test");
+    assert.equal(sent.body.model, "test-model");
+    assert.match(sent.body.messages[0].content, /We sell coffee machines\. Be brief\./);
+    assert.match(sent.body.messages[0].content, /contact_form \(Talk to us\): When the visitor wants a quote/);
+    assert.deepEqual(sent.body.messages.slice(1).map((m) => m.role), ["assistant", "user"]);
+    assert.deepEqual(sent.body.tools[0].function.parameters.properties.form.enum, ["contact_form"]);
+
+    const second = (await say(withLlm.url, id, "How much for 3 machines? I'm Sam")).json.messages[0];
+    assert.equal(second.text, "Let me get you a quote.");
+    assert.equal(second.form.name, "contact_form");
+    assert.deepEqual(second.form.prefill, { name: "Sam" });
+
+    // Malformed arguments, an unknown form, a hang past the time-out, a 500: the chat goes
+    // on by the rules (here the trigger word "quote" shows the form; "hello" shows none).
+    for (const text of ["a quote please", "a quote please", "a quote please"]) {
+      const reply = (await say(withLlm.url, id, text)).json.messages[0];
+      assert.equal(reply.form?.name, "contact_form", text);
+      assert.ok(reply.text.length > 0);
+    }
+    const afterError = (await say(withLlm.url, id, "hello")).json.messages[0];
+    assert.equal(afterError.form, undefined);
+    assert.match(afterError.text, /Thanks for your message/);
+    assert.equal(llm.requests.length, 6);
+
+    const detail = await ownerRequest(withLlm, "GET", `/v1/conversations/${id}`);
+    const reasons = detail.json.turns.filter((t) => t.kind === "form_shown").map((t) => t.reason);
+    assert.deepEqual(reasons, ["llm", "trigger", "trigger", "trigger"]);
+  } finally {
+    await withLlm.stop();
+    await llm.stop();
+  }
+});
