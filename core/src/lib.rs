@@ -33,4 +33,6 @@ pub mod retry;
 #[cfg(feature = "server")]
 pub mod settings;
 #[cfg(feature = "server")]
+pub mod spam;
+#[cfg(feature = "server")]
 pub mod webhook;

@@ -253,7 +253,7 @@ pub async fn backoff() {
 }
 
 /// `lead_` + the time in 12 hex digits + 12 random ones: ids that sort by creation.
-fn new_lead_id(now: i64) -> String {
+pub fn new_lead_id(now: i64) -> String {
     let random: String = random_bytes::<6>().iter().map(|b| format!("{b:02x}")).collect();
     format!("lead_{:012x}{random}", now.max(0))
 }

@@ -17,20 +17,21 @@ use crate::leads;
 use crate::limits::{self, Limit};
 use crate::storage::deliveries::{Delivery, NewDelivery};
 use crate::storage::leads as stored_leads;
-use crate::storage::{deliveries, events, files, submissions, tools};
+use crate::storage::{deliveries, display_tokens, events, files, submissions, tools};
 use leadform_core::access::client_token;
 use leadform_core::delivery::{public_error, DeliveryStatus};
 use leadform_core::files::StoredFile;
-use leadform_core::form::{ExecutionMode, FieldKind};
+use leadform_core::form::{ExecutionMode, FieldKind, HONEYPOT_FIELD};
 use leadform_core::lead::Geo;
+use leadform_core::spam;
 use leadform_core::validate::{check_fields_completed, validate_form, FILE_TOO_LARGE};
 use leadform_core::wire::{PostActionResult, SubmitIn, SubmitOut, WebhookResult};
 use serde_json::{Map, Value};
 use std::time::Duration;
-use worker::{D1Database, Delay, Env, Request, Response};
+use worker::{D1Database, D1PreparedStatement, Delay, Env, Request, Response};
 
 pub async fn submit(mut req: Request, env: &Env, origin: Option<&str>) -> ApiResult<Response> {
-    let input = SubmitIn::from_json(&json_body_within(&mut req, SUBMIT_BODY_BYTES).await?)?;
+    let mut input = SubmitIn::from_json(&json_body_within(&mut req, SUBMIT_BODY_BYTES).await?)?;
     // Each submission fans out to the owner's CRM, Slack, inbox...: few per client and form.
     limits::check(env, Limit::Submit, &limits::client(&req), &input.tool_id).await?;
     let db = env.d1(bindings::DB)?;
@@ -41,6 +42,7 @@ pub async fn submit(mut req: Request, env: &Env, origin: Option<&str>) -> ApiRes
             return Ok(first);
         }
     }
+    let honeypot = take_honeypot(&tool, &mut input);
     let form_data = validate_form(&tool.fields, &input.form_data).map_err(|e| {
         if e.reason == FILE_TOO_LARGE {
             ApiError::FileTooLarge(e)
@@ -51,6 +53,25 @@ pub async fn submit(mut req: Request, env: &Env, origin: Option<&str>) -> ApiRes
     check_fields_completed(&tool.fields, &input.fields_completed)?;
 
     let now = now_ms();
+    // The spam score: the display token (when the form was shown, how often the token was
+    // used), the honeypot and the content. API-only submissions carry no token and are
+    // scored on the rest.
+    let token = config::check_display_token(env, &tool.agent_id, input.display_token.as_deref(), now);
+    let seen = match token.nonce() {
+        Some(nonce) => display_tokens::seen(&db, &tool.id, input.idempotency_key.as_deref(), nonce).await?,
+        None => display_tokens::Seen::default(),
+    };
+    let verdict = spam::score(&spam::Input {
+        fields: &tool.fields,
+        form_data: &form_data,
+        honeypot: honeypot.as_ref(),
+        token: &token,
+        shown_at: seen.shown_at,
+        earlier_uses: seen.uses.unwrap_or(0),
+        now,
+        threshold: tool.spam_threshold(),
+    });
+
     let submission_id = new_id("sub");
     // Files go to R2 before the row that points at them is committed: a failure after
     // this leaves an orphan object, never a lead whose file is missing.
@@ -59,13 +80,39 @@ pub async fn submit(mut req: Request, env: &Env, origin: Option<&str>) -> ApiRes
     // servers and curl send none and are the API.
     let source = if origin.is_some() { "widget" } else { "api" };
     let geo = geo_of(&req);
+    let new = submissions::NewSubmission {
+        id: &submission_id,
+        agent_id: &tool.agent_id,
+        tool_id: &tool.id,
+        conversation_id: input.conversation_id.as_deref(),
+        form_data: &form_data,
+        fields_completed: &input.fields_completed,
+        impression_at: input.impression_at,
+        started_at: input.started_at,
+        submitted_at: now,
+        execution_mode: tool.execution_mode,
+        idempotency_key: input.idempotency_key.as_deref(),
+        lead_id: None,
+        source,
+        attribution: input.attribution.as_ref(),
+        quarantine: None,
+        response: None,
+    };
+    let token_use = token
+        .nonce()
+        .map(|nonce| display_tokens::count_use(&db, nonce, now))
+        .transpose()?;
+    if verdict.is_spam() {
+        let quarantine = submissions::Quarantine { verdict, geo };
+        return quarantine_submission(env, &db, &tool, new, &quarantine, token_use).await;
+    }
+
     let schedule = tool
         .retry_schedule
         .clone()
         .unwrap_or_else(|| config::retry_schedule(env));
     let first_delay = schedule.first().copied().unwrap_or(0);
-    let planned = planned_deliveries(&tool);
-    let delivery_ids: Vec<String> = planned.iter().map(|_| new_id("dlv")).collect();
+    let delivery_ids: Vec<String> = planned_deliveries(&tool).iter().map(|_| new_id("dlv")).collect();
 
     // The submission, its lead (created or updated, with its trail and lead events) and
     // every delivery are one transaction. A lead changed by someone else meanwhile fails
@@ -84,55 +131,26 @@ pub async fn submit(mut req: Request, env: &Env, origin: Option<&str>) -> ApiRes
             now,
         };
         let write = leads::plan_capture(env, &db, &capture).await?;
-        let new = submissions::NewSubmission {
-            id: &submission_id,
-            agent_id: &tool.agent_id,
-            tool_id: &tool.id,
-            conversation_id: input.conversation_id.as_deref(),
-            form_data: &form_data,
-            fields_completed: &input.fields_completed,
-            impression_at: input.impression_at,
-            started_at: input.started_at,
-            submitted_at: now,
-            execution_mode: tool.execution_mode,
-            idempotency_key: input.idempotency_key.as_deref(),
-            lead_id: &write.lead.id,
-            source,
-            attribution: input.attribution.as_ref(),
+        let row = submissions::NewSubmission {
+            lead_id: Some(&write.lead.id),
+            ..new
         };
-        let mut statements = vec![submissions::insert(&db, &new)?];
+        let mut statements = vec![submissions::insert(&db, &row)?];
         statements.extend(write.statements);
-        if let Some(display_id) = &input.idempotency_key {
+        if let (Some(display_id), true) = (&input.idempotency_key, token.is_valid()) {
             // The widget's key is its display id: a submission implies the display was shown
-            // and started, even if those events were lost on the way (dropped as repeats if not).
+            // and started, even if those events were lost on the way (dropped as repeats if
+            // not). Only for a display the edge issued a token for, as for the events.
             for kind in ["impression", "start"] {
                 statements.push(events::insert(&db, &tool.id, display_id, kind, now)?);
             }
         }
-        // Every delivery (the webhook, each post-action) is a row in the same transaction.
-        let mut messages = Vec::new();
-        for ((kind, target_url, action), id) in planned.iter().zip(&delivery_ids) {
-            statements.push(deliveries::insert(
-                &db,
-                &NewDelivery {
-                    id,
-                    submission_id: Some(&submission_id),
-                    agent_id: &tool.agent_id,
-                    lead_id: None,
-                    kind,
-                    target_url,
-                    action: action.as_deref(),
-                    payload: None,
-                    schedule: &schedule,
-                    due: now + i64::from(first_delay) * 1000,
-                    now,
-                },
-            )?);
-            messages.push(DeliveryMessage {
-                delivery_id: id.clone(),
-                attempts_made: 0,
-            });
+        if let Some(nonce) = token.nonce() {
+            statements.push(display_tokens::count_use(&db, nonce, now)?);
         }
+        // Every delivery (the webhook, each post-action) is a row in the same transaction.
+        let (rows, messages) = delivery_rows(&db, &tool, &submission_id, &delivery_ids, &schedule, now)?;
+        statements.extend(rows);
         match db.batch(statements).await {
             Ok(_) => {
                 delivery::enqueue_all(env, &write.messages, 0).await;
@@ -171,6 +189,114 @@ pub async fn submit(mut req: Request, env: &Env, origin: Option<&str>) -> ApiRes
         submissions::save_response(&db, &submission_id, &body).await?;
     }
     Ok(json_text(body, 200)?)
+}
+
+/// Takes the widget's hidden field out of the submission (it is no field of the form, so
+/// validation would refuse it), and returns its value for the spam score. A tool with a
+/// field of that name (made before the name was reserved) keeps it as a field.
+fn take_honeypot(tool: &tools::Tool, input: &mut SubmitIn) -> Option<Value> {
+    if tool.fields.iter().any(|f| f.name == HONEYPOT_FIELD) {
+        return None;
+    }
+    input.fields_completed.retain(|f| f != HONEYPOT_FIELD);
+    input.form_data.remove(HONEYPOT_FIELD)
+}
+
+/// Stores a submission whose score reached the threshold as `spam`: no lead, no delivery,
+/// not counted (see migration 0006). The visitor gets the answer any submission gets
+/// while its deliveries are on their way, so a bot never learns it was caught.
+async fn quarantine_submission(
+    env: &Env,
+    db: &D1Database,
+    tool: &tools::Tool,
+    new: submissions::NewSubmission<'_>,
+    quarantine: &submissions::Quarantine,
+    token_use: Option<D1PreparedStatement>,
+) -> ApiResult<Response> {
+    // Every part "on its way"; the lead id is a fresh one, as for a first-time visitor.
+    let waiting = WebhookResult {
+        success: false,
+        error: None,
+        pending: true,
+    };
+    let planned = planned_deliveries(tool);
+    let mut out = answer(
+        env,
+        new.id,
+        &leads::new_lead_id(new.submitted_at),
+        tool.execution_mode,
+        &tool.name,
+        &[],
+    );
+    out.webhook_result = planned
+        .iter()
+        .any(|(_, _, action)| action.is_none())
+        .then(|| waiting.clone());
+    out.post_action_results = planned
+        .into_iter()
+        .filter(|(_, _, action)| action.is_some())
+        .map(|(kind, _, _)| PostActionResult {
+            kind,
+            success: false,
+            error: None,
+            pending: true,
+        })
+        .collect();
+    let body = serde_json::to_string(&out)?;
+    let row = submissions::NewSubmission {
+        quarantine: Some(quarantine),
+        response: Some(&body),
+        ..new
+    };
+    let mut statements = vec![submissions::insert(db, &row)?];
+    statements.extend(token_use);
+    if let Err(err) = db.batch(statements).await {
+        if let Some(key) = row.idempotency_key {
+            if let Some(first) = first_answer(env, db, &tool.id, key).await? {
+                return Ok(first);
+            }
+        }
+        return Err(err.into());
+    }
+    Ok(json_text(body, 200)?)
+}
+
+/// The delivery rows of a submission (the webhook, each post-action), due after the
+/// schedule's first delay, and the queue messages to send once they are committed.
+pub(crate) fn delivery_rows(
+    db: &D1Database,
+    tool: &tools::Tool,
+    submission_id: &str,
+    ids: &[String],
+    schedule: &[u32],
+    now: i64,
+) -> ApiResult<(Vec<D1PreparedStatement>, Vec<DeliveryMessage>)> {
+    let first_delay = schedule.first().copied().unwrap_or(0);
+    let mut statements = Vec::new();
+    let mut messages = Vec::new();
+    for ((kind, target_url, action), id) in planned_deliveries(tool).iter().zip(ids) {
+        statements.push(deliveries::insert(
+            db,
+            &NewDelivery {
+                id,
+                submission_id: Some(submission_id),
+                agent_id: &tool.agent_id,
+                lead_id: None,
+                kind,
+                target_url,
+                action: action.as_deref(),
+                payload: None,
+                schedule,
+                due: now + i64::from(first_delay) * 1000,
+                now,
+            },
+        )?);
+        messages.push(DeliveryMessage {
+            delivery_id: id.clone(),
+            attempts_made: 0,
+        });
+    }
+    Ok((statements, messages))
 }
 
 /// Decodes each file field, checks its type against its bytes, puts it in R2, and leaves
@@ -234,7 +360,7 @@ async fn first_answer(env: &Env, db: &D1Database, tool_id: &str, key: &str) -> A
 
 /// What a tool sends for each submission: `(kind, target URL, post-action JSON)`; the
 /// primary webhook has no post-action. Post-actions run in every mode.
-fn planned_deliveries(tool: &tools::Tool) -> Vec<(String, String, Option<String>)> {
+pub(crate) fn planned_deliveries(tool: &tools::Tool) -> Vec<(String, String, Option<String>)> {
     let mut planned = Vec::new();
     if let (Some(url), true) = (&tool.webhook_url, tool.execution_mode.uses_webhook()) {
         planned.push(("webhook".to_string(), url.clone(), None));

@@ -34,6 +34,8 @@ pub struct Tool {
     pub post_actions: Vec<PostAction>,
     pub retry_schedule: Option<Vec<u32>>,
     pub require_client_token: bool,
+    /// `None`: `spam::DEFAULT_THRESHOLD`.
+    pub spam_threshold: Option<u32>,
     pub created_at: i64,
     pub updated_at: i64,
 }
@@ -57,6 +59,7 @@ struct ToolRow {
     post_actions: String,
     retry_schedule: Option<String>,
     require_client_token: i64,
+    spam_threshold: Option<i64>,
     created_at: i64,
     updated_at: i64,
 }
@@ -82,6 +85,7 @@ impl From<ToolRow> for Tool {
             post_actions: from_json_column(&row.post_actions),
             retry_schedule: row.retry_schedule.and_then(|s| serde_json::from_str(&s).ok()),
             require_client_token: row.require_client_token != 0,
+            spam_threshold: row.spam_threshold.and_then(|t| u32::try_from(t).ok()),
             created_at: row.created_at,
             updated_at: row.updated_at,
         }
@@ -89,6 +93,12 @@ impl From<ToolRow> for Tool {
 }
 
 impl Tool {
+    /// The spam score at which this tool's submissions are quarantined.
+    pub fn spam_threshold(&self) -> u32 {
+        self.spam_threshold
+            .unwrap_or(leadform_core::spam::DEFAULT_THRESHOLD)
+    }
+
     /// The secrets that sign at `now`: the current one, and the previous one during the
     /// overlap of a rotation.
     pub fn signing_secrets(&self, now: i64) -> Vec<&str> {
@@ -131,6 +141,7 @@ impl Tool {
             post_actions: self.post_actions.clone(),
             retry_schedule: self.retry_schedule.clone(),
             require_client_token: self.require_client_token,
+            spam_threshold: self.spam_threshold,
         }
     }
 }
@@ -180,12 +191,12 @@ pub async fn upsert(
     db.prepare(
         "INSERT INTO tools (id, agent_id, name, title, description, fields, triggers, success_message,
            dismiss_message, execution_mode, webhook_url, webhook_secret, created_at, updated_at,
-           post_actions, retry_schedule, require_client_token)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?13, ?14, ?15, ?16)
+           post_actions, retry_schedule, require_client_token, spam_threshold)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?13, ?14, ?15, ?16, ?17)
          ON CONFLICT(id) DO UPDATE SET name = ?3, title = ?4, description = ?5, fields = ?6,
            triggers = ?7, success_message = ?8, dismiss_message = ?9, execution_mode = ?10,
            webhook_url = ?11, updated_at = ?13, post_actions = ?14, retry_schedule = ?15,
-           require_client_token = ?16",
+           require_client_token = ?16, spam_threshold = ?17",
     )
     .bind(&[
         text(id),
@@ -211,6 +222,7 @@ pub async fn upsert(
                 .as_deref(),
         ),
         int(i64::from(input.require_client_token)),
+        super::opt_int(input.spam_threshold.map(i64::from)),
     ])?
     .run()
     .await?;
