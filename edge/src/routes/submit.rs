@@ -5,7 +5,7 @@
 //! (`FIRST_ATTEMPT_WAIT_MS`, 2 s by default) for the consumer's first, immediate attempt so
 //! `webhookResult` can say how it went; if it has not finished, `pending: true` says so.
 
-use super::widget_tool;
+use super::check_origin;
 use crate::bindings;
 use crate::clock::now_ms;
 use crate::config;
@@ -18,6 +18,7 @@ use crate::limits::{self, Limit};
 use crate::storage::deliveries::{Delivery, NewDelivery};
 use crate::storage::leads as stored_leads;
 use crate::storage::{deliveries, display_tokens, events, files, submissions, tools};
+use futures_util::future::join;
 use leadform_core::access::client_token;
 use leadform_core::delivery::{public_error, DeliveryStatus};
 use leadform_core::files::StoredFile;
@@ -27,40 +28,105 @@ use leadform_core::spam;
 use leadform_core::validate::{check_fields_completed, validate_form, FILE_TOO_LARGE};
 use leadform_core::wire::{PostActionResult, SubmitIn, SubmitOut, WebhookResult};
 use serde_json::{Map, Value};
+use std::cell::RefCell;
+use std::collections::HashMap;
 use std::time::Duration;
 use worker::{D1Database, D1PreparedStatement, Delay, Env, Request, Response};
 
 pub async fn submit(mut req: Request, env: &Env, origin: Option<&str>) -> ApiResult<Response> {
     let mut input = SubmitIn::from_json(&json_body_within(&mut req, SUBMIT_BODY_BYTES).await?)?;
-    // Each submission fans out to the owner's CRM, Slack, inbox...: few per client and form.
-    limits::check(env, Limit::Submit, &limits::client(&req), &input.tool_id).await?;
     let db = env.d1(bindings::DB)?;
-    let tool = widget_tool(&db, &input.tool_id, origin).await?;
+    // Each submission fans out to the owner's CRM, Slack, inbox...: few per client and form.
+    // The limit is counted while the tool is looked up (nothing is written before it passes).
+    let client = limits::client(&req);
+    let (allowed, known) = join(
+        limits::check(env, Limit::Submit, &client, &input.tool_id),
+        known_tool(&db, &input.tool_id),
+    )
+    .await;
+    allowed?;
+    let (mut widget, mut verified) = known?;
+    let honeypot = take_honeypot(&widget.tool, &mut input);
 
-    if let Some(key) = &input.idempotency_key {
-        if let Some(first) = first_answer(env, &db, &tool.id, key).await? {
-            return Ok(first);
-        }
-    }
-    let honeypot = take_honeypot(&tool, &mut input);
-    let form_data = validate_form(&tool.fields, &input.form_data).map_err(|e| {
-        if e.reason == FILE_TOO_LARGE {
-            ApiError::FileTooLarge(e)
-        } else {
-            ApiError::InvalidField(e)
-        }
-    })?;
-    check_fields_completed(&tool.fields, &input.fields_completed)?;
+    // Two D1 round trips in all, in the usual case: one batch of reads, one batch of writes.
+    // The tool comes from this isolate's copy and is checked against the fresh row read in
+    // that batch; should it have changed, everything is decided again on the fresh one.
+    let (tool, form_data, now, token, seen, found) = loop {
+        let tool = &widget.tool;
+        let form_data = match check_request(&widget, origin, &input) {
+            Ok(form_data) => form_data,
+            // A refusal is only ever made on the tool and agent as they are now.
+            Err(refused) if !verified => {
+                let fresh = tools::get_for_widget(&db, &tool.id)
+                    .await?
+                    .ok_or_else(|| ApiError::not_found("tool", &tool.id))?;
+                keep_tool(&fresh);
+                verified = true;
+                if fresh.same_as(&widget) {
+                    return Err(refused);
+                }
+                widget = fresh;
+                continue;
+            }
+            Err(refused) => return Err(refused),
+        };
+        let now = now_ms();
+        let token = config::check_display_token(env, &tool.agent_id, input.display_token.as_deref(), now);
 
-    let now = now_ms();
+        // The reads: the tool and its agent as they are now, the first answer to this
+        // idempotency key (a replay answers it, before any file is uploaded again), what the
+        // edge saw of this display (the spam score), the lead this person matches and the
+        // agent's lead-event endpoints.
+        let mut reads = vec![tools::widget_statement(&db, &tool.id)?];
+        let replay_at = match &input.idempotency_key {
+            Some(key) => {
+                reads.push(submissions::idempotency_statement(&db, &tool.id, key)?);
+                Some(reads.len() - 1)
+            }
+            None => None,
+        };
+        let seen_at = match token.nonce() {
+            Some(nonce) => {
+                reads.push(display_tokens::statement(
+                    &db,
+                    &tool.id,
+                    input.idempotency_key.as_deref(),
+                    nonce,
+                )?);
+                Some(reads.len() - 1)
+            }
+            None => None,
+        };
+        let capture_at = reads.len();
+        let (capture, statements) = leads::CaptureReads::statements(&db, &tool.agent_id, tool, &form_data)?;
+        reads.extend(statements);
+        let results = db.batch(reads).await?;
+
+        let fresh = tools::widget_from(&results[0])?.ok_or_else(|| ApiError::not_found("tool", &tool.id))?;
+        keep_tool(&fresh);
+        if !fresh.same_as(&widget) {
+            widget = fresh;
+            verified = true;
+            continue;
+        }
+        if let Some(hit) = replay_at
+            .map(|i| submissions::idempotency_from(&results[i]))
+            .transpose()?
+            .flatten()
+        {
+            return answer_again(env, &db, tool, hit).await;
+        }
+        let seen = match seen_at {
+            Some(i) => display_tokens::seen_from(&results[i])?,
+            None => display_tokens::Seen::default(),
+        };
+        let found = capture.found(&results[capture_at..])?;
+        break (widget.tool.clone(), form_data, now, token, seen, found);
+    };
+
     // The spam score: the display token (when the form was shown, how often the token was
     // used), the honeypot and the content. API-only submissions carry no token and are
     // scored on the rest.
-    let token = config::check_display_token(env, &tool.agent_id, input.display_token.as_deref(), now);
-    let seen = match token.nonce() {
-        Some(nonce) => display_tokens::seen(&db, &tool.id, input.idempotency_key.as_deref(), nonce).await?,
-        None => display_tokens::Seen::default(),
-    };
     let verdict = spam::score(&spam::Input {
         fields: &tool.fields,
         form_data: &form_data,
@@ -113,12 +179,17 @@ pub async fn submit(mut req: Request, env: &Env, origin: Option<&str>) -> ApiRes
         .unwrap_or_else(|| config::retry_schedule(env));
     let first_delay = schedule.first().copied().unwrap_or(0);
     let delivery_ids: Vec<String> = planned_deliveries(&tool).iter().map(|_| new_id("dlv")).collect();
+    // Without deliveries (a client-mode form without post-actions) the answer is known
+    // before anything is written, and is stored with the row; else it is stored once the
+    // first attempts have had their chance.
+    let answer_known = delivery_ids.is_empty();
 
     // The submission, its lead (created or updated, with its trail and lead events) and
     // every delivery are one transaction. A lead changed by someone else meanwhile fails
     // the batch (see `leads::plan_capture`): plan again on what is there now.
     let mut tries = 0;
-    let (lead_id, messages) = loop {
+    let mut found = Some(found);
+    let (lead_id, messages, body) = loop {
         tries += 1;
         let capture = leads::Capture {
             agent_id: &tool.agent_id,
@@ -130,9 +201,24 @@ pub async fn submit(mut req: Request, env: &Env, origin: Option<&str>) -> ApiRes
             geo: &geo,
             now,
         };
-        let write = leads::plan_capture(env, &db, &capture).await?;
+        let write = match found.take() {
+            Some(found) => leads::plan_capture_found(env, &db, &capture, found)?,
+            None => leads::plan_capture(env, &db, &capture).await?,
+        };
+        let body = match answer_known {
+            true => Some(serde_json::to_string(&answer(
+                env,
+                &submission_id,
+                &write.lead.id,
+                tool.execution_mode,
+                &tool.name,
+                &[],
+            ))?),
+            false => None,
+        };
         let row = submissions::NewSubmission {
             lead_id: Some(&write.lead.id),
+            response: body.as_deref().filter(|_| input.idempotency_key.is_some()),
             ..new
         };
         let mut statements = vec![submissions::insert(&db, &row)?];
@@ -154,14 +240,14 @@ pub async fn submit(mut req: Request, env: &Env, origin: Option<&str>) -> ApiRes
         match db.batch(statements).await {
             Ok(_) => {
                 delivery::enqueue_all(env, &write.messages, 0).await;
-                break (write.lead.id, messages);
+                break (write.lead.id, messages, body);
             }
             Err(err) if tries < leads::TRIES && stored_leads::is_write_conflict(&err) => {
                 leads::backoff().await
             }
             Err(err) => {
-                // Two requests with one idempotency key raced: the loser answers with the
-                // winner's result.
+                // Two requests with one idempotency key raced (the unique index refused the
+                // second): the loser answers with the winner's result.
                 if let Some(key) = &input.idempotency_key {
                     if let Some(first) = first_answer(env, &db, &tool.id, key).await? {
                         return Ok(first);
@@ -171,12 +257,11 @@ pub async fn submit(mut req: Request, env: &Env, origin: Option<&str>) -> ApiRes
             }
         }
     };
+    if let Some(body) = body {
+        return Ok(json_text(body, 200)?);
+    }
     delivery::enqueue_all(env, &messages, first_delay).await;
-    let settled = if messages.is_empty() {
-        vec![]
-    } else {
-        first_attempts(&db, &submission_id, config::first_attempt_wait_ms(env)).await?
-    };
+    let settled = first_attempts(&db, &submission_id, config::first_attempt_wait_ms(env)).await?;
     let body = serde_json::to_string(&answer(
         env,
         &submission_id,
@@ -189,6 +274,58 @@ pub async fn submit(mut req: Request, env: &Env, origin: Option<&str>) -> ApiRes
         submissions::save_response(&db, &submission_id, &body).await?;
     }
     Ok(json_text(body, 200)?)
+}
+
+thread_local! {
+    /// Tools (with their agents' allowed origins) as this isolate last read them. A submit
+    /// starts from its copy and checks it against the fresh row in its batch of reads, so a
+    /// changed tool or agent is never used stale; it only saves a round trip.
+    static TOOLS: RefCell<HashMap<String, tools::WidgetTool>> = RefCell::new(HashMap::new());
+}
+
+/// Most tools an isolate keeps; past that, it starts over.
+const KEPT_TOOLS: usize = 256;
+
+/// The tool as this isolate last saw it (`false`: not checked yet), else as D1 has it now
+/// (`true`).
+async fn known_tool(db: &D1Database, tool_id: &str) -> ApiResult<(tools::WidgetTool, bool)> {
+    if let Some(kept) = TOOLS.with(|kept| kept.borrow().get(tool_id).cloned()) {
+        return Ok((kept, false));
+    }
+    let fresh = tools::get_for_widget(db, tool_id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("tool", tool_id))?;
+    keep_tool(&fresh);
+    Ok((fresh, true))
+}
+
+/// The origin check and the validation of the form: the validated values.
+fn check_request(
+    widget: &tools::WidgetTool,
+    origin: Option<&str>,
+    input: &SubmitIn,
+) -> ApiResult<Map<String, Value>> {
+    check_origin(&widget.allowed_origins, origin)?;
+    let fields = &widget.tool.fields;
+    let form_data = validate_form(fields, &input.form_data).map_err(|e| {
+        if e.reason == FILE_TOO_LARGE {
+            ApiError::FileTooLarge(e)
+        } else {
+            ApiError::InvalidField(e)
+        }
+    })?;
+    check_fields_completed(fields, &input.fields_completed)?;
+    Ok(form_data)
+}
+
+fn keep_tool(fresh: &tools::WidgetTool) {
+    TOOLS.with(|kept| {
+        let mut kept = kept.borrow_mut();
+        if kept.len() >= KEPT_TOOLS {
+            kept.clear();
+        }
+        kept.insert(fresh.tool.id.clone(), fresh.clone());
+    });
 }
 
 /// Takes the widget's hidden field out of the submission (it is no field of the form, so
@@ -328,22 +465,31 @@ async fn store_files(
     Ok(form_data)
 }
 
-/// The answer already given for this key, if any; a submission stored without one (the
-/// first request died before answering) is answered from its row.
+/// The answer already given for this key, if any.
 async fn first_answer(env: &Env, db: &D1Database, tool_id: &str, key: &str) -> ApiResult<Option<Response>> {
-    let Some((submission_id, response)) = submissions::find_by_idempotency_key(db, tool_id, key).await?
-    else {
+    let Some(hit) = submissions::find_by_idempotency_key(db, tool_id, key).await? else {
         return Ok(None);
     };
+    let tool = tools::get(db, tool_id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("tool", tool_id))?;
+    Ok(Some(answer_again(env, db, &tool, hit).await?))
+}
+
+/// The answer stored with a submission made with the same idempotency key; a submission
+/// stored without one (the first request died before answering) is answered from its row.
+async fn answer_again(
+    env: &Env,
+    db: &D1Database,
+    tool: &tools::Tool,
+    (submission_id, response): (String, Option<String>),
+) -> ApiResult<Response> {
     let body = match response {
         Some(body) => body,
         None => {
             let submission = submissions::get(db, &submission_id)
                 .await?
                 .ok_or_else(|| ApiError::Internal("vanished".into()))?;
-            let tool = tools::get(db, tool_id)
-                .await?
-                .ok_or_else(|| ApiError::not_found("tool", tool_id))?;
             let so_far = deliveries::for_submission(db, &submission_id).await?;
             serde_json::to_string(&answer(
                 env,
@@ -355,7 +501,7 @@ async fn first_answer(env: &Env, db: &D1Database, tool_id: &str, key: &str) -> A
             ))?
         }
     };
-    Ok(Some(json_text(body, 200)?))
+    Ok(json_text(body, 200)?)
 }
 
 /// What a tool sends for each submission: `(kind, target URL, post-action JSON)`; the

@@ -14,15 +14,13 @@ pub struct Seen {
     pub uses: Option<i64>,
 }
 
-/// The impression of `display_id` (if any) and the uses of the token `nonce`, in one read.
-pub async fn seen(db: &D1Database, tool_id: &str, display_id: Option<&str>, nonce: &str) -> Result<Seen> {
-    Ok(statement(db, tool_id, display_id, nonce)?
-        .first(None)
-        .await?
-        .unwrap_or_default())
+/// What a [`statement`] read.
+pub fn seen_from(result: &worker::D1Result) -> Result<Seen> {
+    Ok(result.results::<Seen>()?.into_iter().next().unwrap_or_default())
 }
 
-/// The read of [`seen`], to run in a batch with other reads.
+/// The impression of `display_id` (if any) and the uses of the token `nonce`, in one
+/// statement to run in a batch with other reads; [`seen_from`] reads its result.
 pub fn statement(
     db: &D1Database,
     tool_id: &str,

@@ -332,17 +332,24 @@ pub async fn find_by_idempotency_key(
     tool_id: &str,
     key: &str,
 ) -> Result<Option<(String, Option<String>)>> {
+    idempotency_from(&idempotency_statement(db, tool_id, key)?.all().await?)
+}
+
+/// The read of [`find_by_idempotency_key`], to run in a batch with other reads.
+pub fn idempotency_statement(db: &D1Database, tool_id: &str, key: &str) -> Result<D1PreparedStatement> {
+    db.prepare("SELECT id, response FROM submissions WHERE tool_id = ?1 AND idempotency_key = ?2")
+        .bind(&[text(tool_id), text(key)])
+}
+
+/// The submission id and stored answer an [`idempotency_statement`] found.
+pub fn idempotency_from(result: &worker::D1Result) -> Result<Option<(String, Option<String>)>> {
     #[derive(Deserialize)]
     struct Hit {
         id: String,
         response: Option<String>,
     }
-    let hit: Option<Hit> = db
-        .prepare("SELECT id, response FROM submissions WHERE tool_id = ?1 AND idempotency_key = ?2")
-        .bind(&[text(tool_id), text(key)])?
-        .first(None)
-        .await?;
-    Ok(hit.map(|h| (h.id, h.response)))
+    let hits: Vec<Hit> = result.results()?;
+    Ok(hits.into_iter().next().map(|h| (h.id, h.response)))
 }
 
 pub async fn save_response(db: &D1Database, id: &str, response: &str) -> Result<()> {

@@ -40,7 +40,7 @@ pub struct Tool {
     pub updated_at: i64,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Clone, PartialEq)]
 struct ToolRow {
     id: String,
     agent_id: String,
@@ -62,6 +62,9 @@ struct ToolRow {
     spam_threshold: Option<i64>,
     created_at: i64,
     updated_at: i64,
+    /// Only in [`widget_statement`]'s join: the agent's `allowed_origins`.
+    #[serde(default)]
+    agent_allowed_origins: Option<String>,
 }
 
 impl From<ToolRow> for Tool {
@@ -144,6 +147,51 @@ impl Tool {
             spam_threshold: self.spam_threshold,
         }
     }
+}
+
+/// A tool with its agent's allowed origins: what a widget call needs, in one read (the
+/// tool and its agent joined). Keeps the row it was read from, so a copy kept between
+/// requests can be checked against a fresh read ([`WidgetTool::same_as`]).
+#[derive(Clone)]
+pub struct WidgetTool {
+    pub tool: Tool,
+    pub allowed_origins: Vec<String>,
+    row: ToolRow,
+}
+
+impl WidgetTool {
+    /// Whether both were read from the same tool and agent as they stood (every column).
+    pub fn same_as(&self, other: &WidgetTool) -> bool {
+        self.row == other.row
+    }
+}
+
+/// The tool `id` and its agent's allowed origins, in one read.
+pub async fn get_for_widget(db: &D1Database, id: &str) -> Result<Option<WidgetTool>> {
+    widget_from(&widget_statement(db, id)?.all().await?)
+}
+
+/// The read of [`get_for_widget`], to run in a batch with other reads.
+pub fn widget_statement(db: &D1Database, id: &str) -> Result<worker::D1PreparedStatement> {
+    db.prepare(
+        "SELECT t.*, a.allowed_origins AS agent_allowed_origins
+         FROM tools t JOIN agents a ON a.id = t.agent_id WHERE t.id = ?1",
+    )
+    .bind(&[text(id)])
+}
+
+/// What a [`widget_statement`] read.
+pub fn widget_from(result: &worker::D1Result) -> Result<Option<WidgetTool>> {
+    let row = result.results::<ToolRow>()?.into_iter().next();
+    Ok(row.map(|row| WidgetTool {
+        allowed_origins: row
+            .agent_allowed_origins
+            .as_deref()
+            .map(from_json_column)
+            .unwrap_or_default(),
+        tool: Tool::from(row.clone()),
+        row,
+    }))
 }
 
 pub async fn get(db: &D1Database, id: &str) -> Result<Option<Tool>> {
