@@ -9,7 +9,10 @@
 //
 // Requests are what the widget sends for a client-mode form (`executionMode: "client"`: the
 // answer does not wait for a webhook attempt): a display id as idempotency key, a
-// conversation id, attribution, and the page's Origin (an allowed one). Every submission
+// conversation id, attribution, the page's Origin (an allowed one) and the display token of
+// its widget load (GET /widget/config, fetched untimed a few seconds before use, as a page
+// loads before its visitor fills a form; one token per three submissions, as one page view
+// shows a few forms at most, so none is quarantined as spam). Every submission
 // names its own person (a new email) except one in RETURNING_EVERY, which comes back with
 // the email of an earlier, answered submission (leadform then updates that lead). Both
 // workers run at once, each on a fresh local D1; at each concurrency they take turns
@@ -143,6 +146,7 @@ const answered = new Map();
 let sequence = 0;
 
 function body(target) {
+  const token = displayToken(target);
   const n = sequence++;
   const known = answered.get(target.name) ?? [];
   const returning = n % RETURNING_EVERY === RETURNING_EVERY - 1 && known.length > 0;
@@ -159,6 +163,7 @@ function body(target) {
       impressionAt: now - 40_000,
       startedAt: now - 25_000,
       idempotencyKey: `display_${n}_${randomBytes(4).toString("hex")}`,
+      displayToken: token,
       attribution: {
         pageUrl: "https://shop.example/pricing",
         referrer: "https://news.example/",
@@ -167,6 +172,35 @@ function body(target) {
       },
     }),
   };
+}
+
+/** Display tokens from the leadform edge's widget config, each for three submissions. */
+const tokens = [];
+let tokenUses = 0;
+const BASELINE_TOKEN = "1764000000000.0123456789abcdef.AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA";
+
+/** Fetches `count` more display tokens, 8 at a time, then waits 3 s (a person's fill time). */
+async function fetchTokens(count) {
+  let left = count;
+  await Promise.all(
+    Array.from({ length: 8 }, async () => {
+      while (left > 0) {
+        left -= 1;
+        const res = await fetch(`${leadform.edge.url}/widget/config?agentId=${AGENT}`, { headers: { Origin: ORIGIN } });
+        if (res.status !== 200) throw new Error(`widget config answered ${res.status}`);
+        tokens.push((await res.json()).displayToken);
+      }
+    }),
+  );
+  await new Promise((r) => setTimeout(r, 3_000));
+}
+
+function displayToken(target) {
+  if (target.name !== "leadform") return BASELINE_TOKEN;
+  const token = tokens[Math.floor(tokenUses / 3)];
+  tokenUses += 1;
+  if (!token) throw new Error("ran out of display tokens");
+  return token;
 }
 
 const stats = { leadform: { sent: 0, returning: 0, emails: new Set() }, baseline: { sent: 0, returning: 0, emails: new Set() } };
@@ -185,7 +219,7 @@ async function submitOnce(target) {
   try {
     answer = JSON.parse(text);
   } catch {}
-  if (res.status !== 200 || answer?.success !== true || !answer.submissionId) {
+  if (res.status !== 200 || answer?.success !== true || !answer.submissionId || (target.name === "leadform" && !answer.leadId)) {
     throw new Error(`${target.name} answered ${res.status}: ${text}\n${target.edge.output().slice(-3000)}`);
   }
   if (!answered.has(target.name)) answered.set(target.name, []);
@@ -235,6 +269,7 @@ try {
   }
   const rows = [];
   for (const clients of CONCURRENCIES) {
+    await fetchTokens(Math.ceil((WARM_UP + 2 * TURN_REQUESTS[clients]) / 3) + 2);
     for (const target of [leadform, baseline]) await load(target, clients, WARM_UP, TURN_SECONDS);
     const turns = { leadform: [], baseline: [] };
     for (const target of [leadform, baseline, baseline, leadform]) {
@@ -259,16 +294,19 @@ try {
   }
   const loadAfter = loadavg();
 
-  // Every new person became one lead; a returning one was matched to theirs.
+  // Every new person became one lead; a returning one was matched to theirs; none was
+  // quarantined as spam (a spam submission makes no lead).
   const counters = await leadform.owner(`/v1/agents/${AGENT}/leads/counters`, undefined, 200);
   const s = stats.leadform;
   if (counters.total !== s.emails.size) throw new Error(`leadform holds ${counters.total} leads for ${s.emails.size} people`);
+  const spam = await leadform.owner(`/v1/agents/${AGENT}/submissions?status=spam&limit=1`, undefined, 200);
+  if (spam.submissions.length > 0) throw new Error(`a bench submission was quarantined: ${JSON.stringify(spam.submissions[0].spam)}`);
 
   const f = (x, digits = 1) => x.toFixed(digits);
   console.log("submit: POST /form-submissions/submit, leadform edge vs bench/baseline/worker.js (one D1 insert + one queue send)");
   console.log("same runtime for both: workerd through wrangler dev, local D1 and queue, fresh D1 each, loopback; edge rate limits off");
   console.log(
-    `client-mode form, widget-shaped requests (idempotency key, attribution, Origin); ${TURN_SECONDS} s or ${Object.entries(TURN_REQUESTS).map(([c, n]) => `${n} @${c}`).join(" / ")} requests per turn, 2 turns each, interleaved`,
+    `client-mode form, widget-shaped requests (idempotency key, attribution, Origin, display token); ${TURN_SECONDS} s or ${Object.entries(TURN_REQUESTS).map(([c, n]) => `${n} @${c}`).join(" / ")} requests per turn, 2 turns each, interleaved`,
   );
   console.log(`leadform: ${s.sent} submissions, ${s.emails.size} people (${s.returning} returning), ${counters.total} leads; baseline: ${stats.baseline.sent} submissions`);
   console.log(`load average (1 min) before ${f(loadBefore[0], 2)}, after ${f(loadAfter[0], 2)} on ${cpus().length} CPUs (shared machine: read ratios, not absolutes)`);

@@ -278,3 +278,47 @@ test("the owner API wants the key and checks what it is given", async () => {
   assert.equal((await stack.owner("GET", "/v1/tools/tool_nope")).status, 404);
   assert.equal((await stack.owner("GET", "/v1/submissions/sub_nope")).status, 404);
 });
+
+test("a submit never uses a tool or an agent as they were: changes apply to the very next submit", async () => {
+  // Each isolate keeps the tools its submits read and checks them against D1 in the same
+  // batch as its other reads: a change made meanwhile is seen at once.
+  const { receiver: own } = await toolWithReceiver("tool_fresh", () => 200);
+  try {
+    const send = (formData, origin) =>
+      postJson(stack.url + "/form-submissions/submit", seedSubmit({ toolId: "tool_fresh", formData, fieldsCompleted: [] }), origin ? { Origin: origin } : {});
+    assert.equal((await send({ name: "A", email: "a@fresh.example" }, PAGE)).status, 200);
+    const changed = await stack.owner("PATCH", "/v1/tools/tool_fresh", {
+      fields: [
+        { name: "name", type: "text", required: true },
+        { name: "email", type: "email", required: true },
+        { name: "company", type: "text", required: true },
+      ],
+    });
+    assert.equal(changed.status, 200, JSON.stringify(changed.body));
+    const missing = await send({ name: "B", email: "b@fresh.example" }, PAGE);
+    assert.equal(missing.status, 400, missing.text);
+    assert.equal(missing.json.error.field, "company");
+    assert.equal((await send({ name: "B", email: "b@fresh.example", company: "Acme" }, PAGE)).status, 200);
+
+    // The agent stops allowing the page: its next submit is refused.
+    assert.equal((await stack.owner("PATCH", "/v1/agents/agent_api", { allowedOrigins: ["https://elsewhere.example"] })).status, 200);
+    const refused = await send({ name: "C", email: "c@fresh.example", company: "Acme" }, PAGE);
+    assert.equal(refused.status, 403, refused.text);
+    assert.equal(refused.json.error.code, "origin_not_allowed");
+    // ...and is accepted again as soon as it is allowed again: a refusal is never made on an
+    // old copy either.
+    assert.equal((await stack.owner("PATCH", "/v1/agents/agent_api", { allowedOrigins: [PAGE] })).status, 200);
+    assert.equal((await send({ name: "C", email: "c@fresh.example", company: "Acme" }, PAGE)).status, 200);
+    const relaxed = await stack.owner("PATCH", "/v1/tools/tool_fresh", {
+      fields: [
+        { name: "name", type: "text", required: true },
+        { name: "email", type: "email", required: true },
+      ],
+    });
+    assert.equal(relaxed.status, 200, JSON.stringify(relaxed.body));
+    const without = await send({ name: "D", email: "d@fresh.example" }, PAGE);
+    assert.equal(without.status, 200, without.text);
+  } finally {
+    await own.stop();
+  }
+});

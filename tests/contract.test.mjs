@@ -92,7 +92,8 @@ if (!INSIDE) {
 /**
  * What the fuzzing needs to reach past "not found": an agent with a form (webhook to a local
  * receiver, a file field, a post-action that fails and ends up a dead letter), a lead-event
- * endpoint, two submissions (two leads: one to read and edit, one to delete), an owner key.
+ * endpoint, two submissions (two leads: one to read and edit, one to delete), a quarantined
+ * one (to release), an owner key.
  */
 async function seed(stack, receiver) {
   const ok = (res, status) => {
@@ -131,7 +132,10 @@ async function seed(stack, receiver) {
   };
   const kept = await submit({ name: "Jane Smith", email: "jane@example.com", attachment: fileDataUrl("image/png", PNG_1X1, "logo.png") });
   const doomed = await submit({ name: "Joe Bloggs", email: "joe@example.com" });
+  // A bot filled the widget's hidden field: quarantined, for the release operation.
+  const quarantined = await submit({ name: "Bot", email: "bot@example.com", fax_number: "+1 555 0100" });
   const key = ok(await stack.owner("POST", "/v1/keys", { name: "contract", scopes: ["leads:read"] }), 201);
+  const { displayToken } = await (await fetch(`${stack.url}/widget/config?agentId=agent_demo`)).json();
 
   // The email delivery fails and its dead letter is recorded by the DLQ consumer.
   const deadline = Date.now() + 30_000;
@@ -147,6 +151,8 @@ async function seed(stack, receiver) {
     submissionId: kept.submissionId,
     leadId: kept.leadId,
     doomedLeadId: doomed.leadId,
+    spamSubmissionId: quarantined.submissionId,
+    displayToken,
     deliveryId: deadLetters[0].deliveryId,
     keyId: key.id,
     endpointId: endpoint.id,
@@ -176,8 +182,12 @@ include-operation-id = "deleteLead"
 parameters = { "path.leadId" = ${q(ids.doomedLeadId)} }
 
 [[operations]]
+include-operation-id = "releaseSubmission"
+parameters = { "path.submissionId" = ${q(ids.spamSubmissionId)} }
+
+[[operations]]
 include-operation-id = ["submitForm", "recordFormEvent"]
-parameters = { "body.toolId" = ${q("tool_contact_form")} }
+parameters = { "body.toolId" = ${q("tool_contact_form")}, "body.displayToken" = ${q(ids.displayToken)} }
 
 [[operations]]
 include-operation-id = "reportClientResult"

@@ -44,8 +44,16 @@ async function fillContactForm(page, { name, email, message }) {
   await form.locator("input[name=name]").fill(name);
   await form.locator("input[name=email]").fill(email);
   await form.locator("textarea[name=message]").fill(message);
+  await quickPerson();
   return form;
 }
+
+/**
+ * Playwright fills a form faster than anyone could, and a fill under a second from the
+ * form's display is quarantined as spam; a quick person takes a second or more (a fill
+ * under 3 s scores 3 points of the 5 that make spam, see core/src/spam.rs).
+ */
+const quickPerson = () => new Promise((r) => setTimeout(r, 1_100));
 
 test("a visitor asks for sales, fills the form in the chat, and the webhook gets the lead", async () => {
   const { tool } = await seedWithWebhook(receiver.url + "/hook");
@@ -213,6 +221,7 @@ test("both mode in the browser: the page's handler runs, the file uploads with p
   const pdf = Buffer.concat([Buffer.from("%PDF-1.7\n"), Buffer.alloc(3 * 1024 * 1024, 0x41)]);
   await form.locator("input[name=email]").fill("sam@example.com");
   await form.locator("input[name=brief]").setInputFiles({ name: "brief v2.pdf", mimeType: "application/pdf", buffer: pdf });
+  await quickPerson();
   await form.locator(".lf-submit").click();
   const success = page.locator(".lf-success");
   await success.waitFor({ timeout: 20_000 });
@@ -250,6 +259,7 @@ test("a handler that throws is reported as a failure; a file over 5 MB is refuse
   });
   const form = page.locator("form.lf-form[data-tool=quote_form]");
   await form.locator("input[name=email]").fill("kim@example.com");
+  await quickPerson();
   await form.locator("input[name=brief]").setInputFiles({ name: "huge.pdf", mimeType: "application/pdf", buffer: Buffer.alloc(5 * 1024 * 1024 + 1, 0x25) });
   await form.locator(".lf-submit").click();
   const error = form.locator("input[name=brief] + .lf-error");
@@ -284,6 +294,7 @@ test("the widget reports one impression and one start per display, and the funne
   await form.locator("input[name=name]").fill("Noor");
   await form.locator("input[name=email]").fill("noor@example.com");
   await form.locator("textarea[name=message]").fill("Hello");
+  await quickPerson();
   await form.locator(".lf-submit").click();
   await page.locator(".lf-success").waitFor();
   const after = await counts();
@@ -292,4 +303,50 @@ test("the widget reports one impression and one start per display, and the funne
     [2, 1, 1],
   );
   await page.close();
+});
+
+test("a person filling the form at a human pace is not spam; a bot filling the hidden field is quarantined", async () => {
+  await seedWithWebhook(receiver.url + "/paced");
+  const { page, errors } = await openDemo();
+  await page.evaluate(() => window.leadform.showForm("contact_form"));
+  const trap = page.locator("form.lf-form[data-tool=contact_form] input[name=fax_number]");
+  assert.equal(await trap.getAttribute("tabindex"), "-1");
+  assert.equal(await trap.getAttribute("aria-hidden"), "true");
+  const box = await trap.boundingBox();
+  assert.ok(box.x + box.width <= 0, `off-screen, no person sees it: ${JSON.stringify(box)}`);
+  const form = await fillContactForm(page, { name: "Maya Chen", email: "maya@example.com", message: "Can we book a demo for Tuesday?" });
+  await new Promise((r) => setTimeout(r, 2_000)); // reading the form, then typing: 3 s or more
+  await form.locator(".lf-submit").click();
+  const success = page.locator(".lf-success");
+  await success.waitFor();
+  const human = await stack.waitForStatus(await success.getAttribute("data-submission-id"), ["webhook_success"]);
+  assert.equal(human.submission.spam, null);
+  assert.deepEqual(human.submission.formData, { name: "Maya Chen", email: "maya@example.com", message: "Can we book a demo for Tuesday?" });
+  assert.deepEqual(errors, []);
+  await page.close();
+
+  // A bot drives the same page: it fills every input, the hidden one too, and sends at once.
+  const bot = await openDemo();
+  const before = receiver.requests.length;
+  await bot.page.evaluate(() => window.leadform.showForm("contact_form"));
+  const botForm = bot.page.locator("form.lf-form[data-tool=contact_form]");
+  await botForm.waitFor();
+  await bot.page.evaluate(() => {
+    const root = document.getElementById("leadform-widget").shadowRoot;
+    for (const input of root.querySelectorAll("form.lf-form input, form.lf-form textarea")) {
+      input.value = input.name === "email" ? "bot@spam.example" : "Buy followers now";
+    }
+  });
+  await botForm.locator(".lf-submit").click();
+  const answered = bot.page.locator(".lf-success");
+  await answered.waitFor();
+  assert.match(await answered.textContent(), /./, "the bot sees the usual success message");
+  const caught = await stack.waitForStatus(await answered.getAttribute("data-submission-id"), ["spam"]);
+  const signals = caught.submission.spam.reasons.map((r) => r.signal);
+  assert.ok(signals.includes("honeypot") && signals.includes("too_fast"), JSON.stringify(caught.submission.spam));
+  assert.equal(caught.submission.formData.fax_number, undefined, "the trap is never stored");
+  await new Promise((r) => setTimeout(r, 1_000));
+  assert.equal(receiver.requests.length, before, "nothing delivered");
+  assert.deepEqual(bot.errors, []);
+  await bot.page.close();
 });

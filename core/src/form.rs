@@ -143,6 +143,12 @@ impl ExecutionMode {
 
 pub const DEFAULT_SUCCESS_MESSAGE: &str = "Thanks — we'll be in touch!";
 
+/// The name of the hidden field the widget adds to every form (off-screen, `aria-hidden`,
+/// out of the tab order, no autofill): a person never sees it, a bot filling every input
+/// does. The edge takes it out of `formData` before validation and scores it (see
+/// `spam`); an owner's tool may not use the name for a field of its own.
+pub const HONEYPOT_FIELD: &str = "fax_number";
+
 #[cfg(test)]
 mod tests {
     use super::*;

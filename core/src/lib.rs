@@ -43,4 +43,6 @@ pub mod settings;
 #[cfg(feature = "server")]
 pub mod signin;
 #[cfg(feature = "server")]
+pub mod spam;
+#[cfg(feature = "server")]
 pub mod webhook;

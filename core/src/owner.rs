@@ -165,6 +165,10 @@ pub struct ToolIn {
     /// When the form appears in a conversation (`core::conversation`).
     #[serde(default)]
     pub rules: crate::conversation::FormRules,
+    /// Spam score at or above which a submission is quarantined (1 to 1000); `None` uses
+    /// `spam::DEFAULT_THRESHOLD` (5).
+    #[serde(default)]
+    pub spam_threshold: Option<u32>,
 }
 
 /// At most this many attempts per delivery, and at most this long between two.
@@ -232,6 +236,15 @@ impl ToolIn {
             if self.fields[..i].iter().any(|f| f.name == field.name) {
                 return Err(at("name", "repeats a field name"));
             }
+            if field.name == crate::form::HONEYPOT_FIELD {
+                return Err(FieldError::new(
+                    format!("fields[{i}].name"),
+                    format!(
+                        "{} is reserved (the widget's hidden spam trap)",
+                        crate::form::HONEYPOT_FIELD
+                    ),
+                ));
+            }
             if field.kind == FieldKind::Select && field.options.is_empty() {
                 return Err(at("options", "is a select and needs options"));
             }
@@ -248,6 +261,14 @@ impl ToolIn {
             }
             if schedule.iter().any(|d| *d > MAX_RETRY_DELAY_SECS) {
                 return Err(FieldError::new("retrySchedule", "delays may be at most 30 days"));
+            }
+        }
+        if let Some(threshold) = self.spam_threshold {
+            if !(1..=crate::spam::MAX_THRESHOLD).contains(&threshold) {
+                return Err(FieldError::new(
+                    "spamThreshold",
+                    format!("must be from 1 to {}", crate::spam::MAX_THRESHOLD),
+                ));
             }
         }
         match (&self.webhook_url, self.execution_mode.uses_webhook()) {
@@ -518,6 +539,26 @@ mod tests {
         assert_eq!(no_options.field, "fields[0].options");
         let bad_name = json!({"name": "two words", "executionMode": "client", "fields": [{"name": "a"}]});
         assert_eq!(tool(bad_name).check(false).unwrap_err().field, "name");
+        let trap = json!({"name": "f", "executionMode": "client", "fields": [{"name": "a"}, {"name": "fax_number"}]});
+        let err = tool(trap).check(false).unwrap_err();
+        assert_eq!(err.field, "fields[1].name");
+        assert!(err.reason.contains("reserved"), "{}", err.reason);
+    }
+
+    #[test]
+    fn a_spam_threshold_is_from_1_to_1000() {
+        let with = |threshold: serde_json::Value| {
+            tool(
+                json!({"name": "f", "executionMode": "client", "fields": [{"name": "a"}], "spamThreshold": threshold}),
+            )
+        };
+        assert_eq!(with(json!(null)).spam_threshold, None);
+        for ok in [1, 5, 1000] {
+            assert!(with(json!(ok)).check(false).is_ok(), "{ok}");
+        }
+        for bad in [0, 1001] {
+            assert_eq!(with(json!(bad)).check(false).unwrap_err().field, "spamThreshold");
+        }
     }
 
     #[test]

@@ -22,10 +22,14 @@ pub enum SubmissionStatus {
     Success,
     /// A part of a `both` submission failed.
     Failed,
+    /// Quarantined by the spam score (`core::spam`): stored, not delivered, not counted.
+    /// Not derived from the parts: it overlays them until the owner releases it, and then
+    /// the status is derived from the parts as for any other ([`shown_status`]).
+    Spam,
 }
 
 impl SubmissionStatus {
-    pub const ALL: [SubmissionStatus; 8] = [
+    pub const ALL: [SubmissionStatus; 9] = [
         SubmissionStatus::Pending,
         SubmissionStatus::Submitted,
         SubmissionStatus::WebhookSuccess,
@@ -34,6 +38,7 @@ impl SubmissionStatus {
         SubmissionStatus::ClientFailed,
         SubmissionStatus::Success,
         SubmissionStatus::Failed,
+        SubmissionStatus::Spam,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -46,6 +51,7 @@ impl SubmissionStatus {
             SubmissionStatus::ClientFailed => "client_failed",
             SubmissionStatus::Success => "success",
             SubmissionStatus::Failed => "failed",
+            SubmissionStatus::Spam => "spam",
         }
     }
 }
@@ -112,6 +118,21 @@ pub fn submission_status(mode: ExecutionMode, webhook: Outcome, client: Outcome)
             (Succeeded, Succeeded) => S::Success,
             _ => S::Failed,
         },
+    }
+}
+
+/// The status a submission shows: `spam` while it is quarantined, whatever its parts say
+/// (a page's handler may report while it is), else [`submission_status`].
+pub fn shown_status(
+    quarantined: bool,
+    mode: ExecutionMode,
+    webhook: Outcome,
+    client: Outcome,
+) -> SubmissionStatus {
+    if quarantined {
+        SubmissionStatus::Spam
+    } else {
+        submission_status(mode, webhook, client)
     }
 }
 
@@ -184,6 +205,14 @@ mod tests {
                 "{mode:?} {webhook:?} {client:?}"
             );
         }
+    }
+
+    #[test]
+    fn a_quarantined_submission_shows_spam_until_released() {
+        assert_eq!(shown_status(true, Client, Pending, Succeeded), S::Spam);
+        assert_eq!(shown_status(true, Webhook, Pending, Pending), S::Spam);
+        assert_eq!(shown_status(false, Client, Pending, Succeeded), S::ClientSuccess);
+        assert_eq!(shown_status(false, Webhook, Pending, Pending), S::Pending);
     }
 
     #[test]

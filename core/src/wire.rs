@@ -20,6 +20,9 @@ pub struct SubmitIn {
     pub idempotency_key: Option<String>,
     /// Where the visitor was: page, referrer, landing page, UTM (sent by the widget).
     pub attribution: Option<crate::lead::Attribution>,
+    /// The display token from `GET /widget/config` (the widget sends it); absent for
+    /// API-only submissions, which are then scored on their content alone.
+    pub display_token: Option<String>,
 }
 
 /// Longest id or key a caller may send; ids we mint are far shorter.
@@ -66,6 +69,7 @@ impl SubmitIn {
                 None | Some(Value::Null) => None,
                 Some(value) => Some(crate::lead::Attribution::from_json(value)?),
             },
+            display_token: optional_id(obj, "displayToken")?,
         })
     }
 }
@@ -163,6 +167,11 @@ pub struct WebhookPayload {
 pub struct WidgetConfigOut {
     pub agent: AgentPublic,
     pub forms: Vec<FormPublic>,
+    /// Signed by the edge for this widget load (see `spam::display_token`): the widget
+    /// sends it with every event and submission, so analytics count only displays the edge
+    /// issued and the edge knows when a form was shown.
+    #[serde(default)]
+    pub display_token: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -63,6 +63,26 @@ pub fn api_key(env: &Env) -> Option<String> {
     Some(current(env).api_key).filter(|k| !k.is_empty())
 }
 
+/// A fresh display token for a widget load of `agent_id` (signed with a key derived from
+/// the owner key, as client tokens are: no second secret to keep).
+pub fn display_token(env: &Env, agent_id: &str, now: i64) -> String {
+    let nonce: String = crate::ids::random_bytes::<8>()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    leadform_core::spam::display_token(&current(env).api_key, agent_id, now, &nonce)
+}
+
+/// What a display token sent with an event or a submission for `agent_id` says.
+pub fn check_display_token(
+    env: &Env,
+    agent_id: &str,
+    token: Option<&str>,
+    now: i64,
+) -> leadform_core::spam::TokenCheck {
+    leadform_core::spam::check_display_token(&current(env).api_key, agent_id, token, now)
+}
+
 pub fn allow_loopback(env: &Env) -> bool {
     current(env).allow_loopback
 }

@@ -10,15 +10,16 @@ use crate::delivery::lead_events::{self, LeadEvent as Event, Outbox};
 use crate::delivery::{self, DeliveryMessage};
 use crate::error::{ApiError, ApiResult};
 use crate::ids::random_bytes;
+use crate::storage::lead_webhooks::{self, LeadWebhook};
 use crate::storage::leads::{self, Lead};
 use crate::storage::tools::Tool;
-use crate::storage::{files, lead_webhooks, submissions};
+use crate::storage::{files, submissions};
 use leadform_core::files::StoredFile;
 use leadform_core::lead::{
     self as pipeline, Activity, ActivityOut, Actor, Attribution, Geo, LeadEvent, LeadOut,
 };
 use serde_json::{Map, Value};
-use worker::{D1Database, D1PreparedStatement, Env};
+use worker::{D1Database, D1PreparedStatement, D1Result, Env};
 
 /// How often a write that lost a race is tried again before giving up.
 pub const TRIES: usize = 5;
@@ -43,12 +44,73 @@ pub struct Write {
     pub messages: Vec<DeliveryMessage>,
 }
 
+/// What a capture reads before it plans: the lead the submission matches (by email, else
+/// phone), and the agent's lead-event endpoints. Its statements can run in one batch with
+/// other reads ([`CaptureReads::statements`]), so a submit reads everything it needs at once.
+pub struct CaptureReads {
+    matches: bool,
+}
+
+/// What [`CaptureReads`] found.
+pub struct Found {
+    pub existing: Option<Lead>,
+    pub endpoints: Vec<LeadWebhook>,
+}
+
+impl CaptureReads {
+    /// The reads of a capture of `form_data` (through `tool`'s fields) for `agent_id`.
+    pub fn statements(
+        db: &D1Database,
+        agent_id: &str,
+        tool: &Tool,
+        form_data: &Map<String, Value>,
+    ) -> ApiResult<(Self, Vec<D1PreparedStatement>)> {
+        let (contact, _) = pipeline::extract(&tool.fields, form_data);
+        let mut statements = Vec::new();
+        let matches = match leads::match_statement(db, agent_id, &contact)? {
+            Some(read) => {
+                statements.push(read);
+                true
+            }
+            None => false,
+        };
+        statements.push(lead_webhooks::for_agent_statement(db, agent_id)?);
+        Ok((CaptureReads { matches }, statements))
+    }
+
+    /// Reads the results of [`CaptureReads::statements`], in the same order.
+    pub fn found(&self, results: &[D1Result]) -> ApiResult<Found> {
+        let (existing, rest) = match (self.matches, results) {
+            (true, [first, rest @ ..]) => (leads::match_from(first)?, rest),
+            (_, rest) => (None, rest),
+        };
+        let endpoints = match rest.first() {
+            Some(result) => lead_webhooks::for_agent_from(result)?,
+            None => return Err(ApiError::Internal("capture reads: a result is missing".into())),
+        };
+        Ok(Found { existing, endpoints })
+    }
+}
+
 /// The lead write a submission makes (a new lead, or the one it matched), to be committed
 /// in the batch that stores the submission. If that batch fails with
 /// [`leads::is_write_conflict`], plan again: another write got there first.
 pub async fn plan_capture(env: &Env, db: &D1Database, capture: &Capture<'_>) -> ApiResult<Write> {
+    let (reads, statements) =
+        CaptureReads::statements(db, capture.agent_id, capture.tool, capture.form_data)?;
+    let results = db.batch(statements).await?;
+    plan_capture_found(env, db, capture, reads.found(&results)?)
+}
+
+/// [`plan_capture`] on what its reads found.
+pub fn plan_capture_found(
+    env: &Env,
+    db: &D1Database,
+    capture: &Capture<'_>,
+    found: Found,
+) -> ApiResult<Write> {
     let (contact, custom_fields) = pipeline::extract(&capture.tool.fields, capture.form_data);
-    let existing = leads::find_match(db, capture.agent_id, &contact).await?;
+    let Found { existing, endpoints } = found;
     let event = LeadEvent::Captured {
         contact: contact.clone(),
         custom_fields: custom_fields.clone(),
@@ -109,8 +171,8 @@ pub async fn plan_capture(env: &Env, db: &D1Database, capture: &Capture<'_>) -> 
         &trail,
         Some(capture.submission_id),
         &mut statements,
-    )
-    .await?;
+        &endpoints,
+    )?;
     Ok(Write {
         lead,
         statements,
@@ -143,7 +205,8 @@ pub async fn change(
             ..current
         };
         let mut statements = leads::update(db, &lead)?;
-        let messages = record(env, db, &lead, &trail, None, &mut statements).await?;
+        let endpoints = lead_webhooks::for_agent(db, &lead.agent_id).await?;
+        let messages = record(env, db, &lead, &trail, None, &mut statements, &endpoints)?;
         match db.batch(statements).await {
             Ok(_) => {
                 delivery::enqueue_all(env, &messages, 0).await;
@@ -181,7 +244,8 @@ pub async fn delete(env: &Env, db: &D1Database, lead: &Lead) -> ApiResult<()> {
         id: lead.id.clone(),
         agent_id: lead.agent_id.clone(),
     };
-    let outbox = events_outbox(env, db, lead, vec![event], now_ms()).await?;
+    let endpoints = lead_webhooks::for_agent(db, &lead.agent_id).await?;
+    let outbox = events_outbox(env, db, lead, vec![event], now_ms(), &endpoints)?;
     statements.extend(outbox.statements);
     db.batch(statements).await?;
     delivery::enqueue_all(env, &outbox.messages, 0).await;
@@ -194,15 +258,16 @@ pub async fn delete(env: &Env, db: &D1Database, lead: &Lead) -> ApiResult<()> {
     Ok(())
 }
 
-/// Adds the activity rows of `trail` and the lead events they make to `statements`; the
-/// queue messages to send once they are committed.
-async fn record(
+/// Adds the activity rows of `trail` and the lead events they make (for the agent's
+/// `endpoints`) to `statements`; the queue messages to send once they are committed.
+fn record(
     env: &Env,
     db: &D1Database,
     lead: &Lead,
     trail: &[Activity],
     submission_id: Option<&str>,
     statements: &mut Vec<D1PreparedStatement>,
+    endpoints: &[LeadWebhook],
 ) -> ApiResult<Vec<DeliveryMessage>> {
     for entry in trail {
         statements.push(leads::activity(db, &lead.id, entry, submission_id)?);
@@ -221,26 +286,26 @@ async fn record(
             },
         })
         .collect();
-    let outbox = events_outbox(env, db, lead, events, lead.updated_at).await?;
+    let outbox = events_outbox(env, db, lead, events, lead.updated_at, endpoints)?;
     statements.extend(outbox.statements);
     Ok(outbox.messages)
 }
 
-async fn events_outbox(
+fn events_outbox(
     env: &Env,
     db: &D1Database,
     lead: &Lead,
     events: Vec<Event>,
     now: i64,
+    endpoints: &[LeadWebhook],
 ) -> ApiResult<Outbox> {
-    let endpoints = lead_webhooks::for_agent(db, &lead.agent_id).await?;
     if endpoints.is_empty() {
         return Ok(Outbox::default());
     }
     let schedule = config::retry_schedule(env);
     Ok(lead_events::plan(
         db,
-        &endpoints,
+        endpoints,
         &events,
         &lead.agent_id,
         &lead.id,
@@ -256,7 +321,7 @@ pub async fn backoff() {
 }
 
 /// `lead_` + the time in 12 hex digits + 12 random ones: ids that sort by creation.
-fn new_lead_id(now: i64) -> String {
+pub fn new_lead_id(now: i64) -> String {
     let random: String = random_bytes::<6>().iter().map(|b| format!("{b:02x}")).collect();
     format!("lead_{:012x}{random}", now.max(0))
 }

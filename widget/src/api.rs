@@ -78,12 +78,14 @@ impl Api {
         let _ = self.call("POST", &url, Some(&body), token).await;
     }
 
-    /// Fire-and-forget analytics event; a lost event must never disturb the visitor.
-    pub async fn event(&self, tool_id: &str, display_id: &str, kind: &str) {
+    /// Fire-and-forget analytics event; a lost event must never disturb the visitor. It
+    /// counts only with the config's display token.
+    pub async fn event(&self, tool_id: &str, display_id: &str, kind: &str, token: JsValue) {
         let body = js::object(&[
             ("toolId", tool_id.into()),
             ("displayId", display_id.into()),
             ("type", kind.into()),
+            ("displayToken", token),
         ]);
         let _ = self.post("/form-submissions/events", &body).await;
     }

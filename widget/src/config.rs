@@ -15,6 +15,7 @@ pub fn read(value: &JsValue) -> WidgetConfigOut {
             quick_replies: js::strings(&agent, "quickReplies"),
         },
         forms: js::items(value, "forms").iter().map(read_form).collect(),
+        display_token: js::string(value, "displayToken"),
     }
 }
 
@@ -115,6 +116,7 @@ mod tests {
                 execution_mode: ExecutionMode::Client,
                 triggers: vec!["sales".into()],
             }],
+            display_token: Some("1.00ff.mac".into()),
         };
         let json = serde_json::to_string(&written).unwrap();
         assert_eq!(read(&crate::js::parse(&json).unwrap()), written);

@@ -7,7 +7,7 @@ use crate::chat::Chat;
 use crate::dom::{append, attr, el, now_ms, on, random_id, text_el};
 use crate::files;
 use crate::js;
-use leadform_core::form::{FieldKind, FieldSpec};
+use leadform_core::form::{FieldKind, FieldSpec, HONEYPOT_FIELD};
 use leadform_core::wire::FormPublic;
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
@@ -27,6 +27,8 @@ pub struct FormView {
     inputs: Vec<(FieldSpec, Element, Element)>, // field, input, its error line
     status: Element,
     submit: Element,
+    /// The hidden spam trap (`HONEYPOT_FIELD`): a person never fills it in.
+    trap: Element,
     done: Cell<bool>,
     files_progress: RefCell<Option<Element>>,
 }
@@ -45,6 +47,17 @@ impl FormView {
             .iter()
             .map(|field| render_field(&card, field))
             .collect();
+        // Off-screen, hidden from assistive technology, out of the tab order, never autofilled.
+        let trap = el("input", "lf-hp");
+        for (name, value) in [
+            ("name", HONEYPOT_FIELD),
+            ("tabindex", "-1"),
+            ("autocomplete", "off"),
+            ("aria-hidden", "true"),
+        ] {
+            attr(&trap, name, value);
+        }
+        append(&card, &trap);
         let status = el("div", "lf-status");
         attr(&status, "role", "status");
         let actions = el("div", "lf-actions");
@@ -68,6 +81,7 @@ impl FormView {
             inputs,
             status,
             submit,
+            trap,
             done: Cell::new(false),
             files_progress: RefCell::new(None),
         });
@@ -88,12 +102,18 @@ impl FormView {
     }
 
     fn event(&self, kind: &'static str) {
-        let (api, tool_id, display_id) = (
+        let (api, tool_id, display_id, token) = (
             self.chat.api.clone(),
             self.form.tool_id.clone(),
             self.display_id.clone(),
+            self.token(),
         );
-        spawn_local(async move { api.event(&tool_id, &display_id, kind).await });
+        spawn_local(async move { api.event(&tool_id, &display_id, kind, token).await });
+    }
+
+    /// The config's display token (`null` from an edge that gave none).
+    fn token(&self) -> JsValue {
+        js::opt_str(self.chat.config.display_token.as_deref())
     }
 
     fn mark_started(&self) {
@@ -137,14 +157,20 @@ impl FormView {
             .get()
             .map(|ms| JsValue::from_f64(ms.floor()))
             .unwrap_or(JsValue::NULL);
+        let values = form_data(&data);
+        let trap = self.trap.unchecked_ref::<HtmlInputElement>().value();
+        if !trap.is_empty() {
+            let _ = js_sys::Reflect::set(&values, &HONEYPOT_FIELD.into(), &trap.into());
+        }
         let body = js::object(&[
             ("toolId", self.form.tool_id.as_str().into()),
             ("conversationId", self.chat.conversation_id.as_str().into()),
-            ("formData", form_data(&data)),
+            ("formData", values),
             ("fieldsCompleted", completed.into()),
             ("impressionAt", JsValue::from_f64(self.impression_at.floor())),
             ("startedAt", started_at),
             ("idempotencyKey", self.display_id.as_str().into()),
+            ("displayToken", self.token()),
         ]);
         if let Some(value) = attribution(self.chat.visit.as_ref()) {
             let _ = js_sys::Reflect::set(&body, &"attribution".into(), &value);
@@ -363,12 +389,18 @@ mod tests {
     const CONFIG: &str = r#"{"agent":{"id":"a","name":"Acme"},
       "forms":[{"toolId":"tool_c","name":"contact_form","title":"Contact",
         "fields":[{"name":"email","type":"email"}],
-        "successMessage":"Thanks","executionMode":"webhook","triggers":["sales"]}]}"#;
+        "successMessage":"Thanks","executionMode":"webhook","triggers":["sales"]}],
+      "displayToken":"1700000000000.00ff00ff00ff00ff.mac"}"#;
 
     /// Mounts a chat whose edge is a fetch stub at `http://lf.test` (it records request
     /// bodies and answers like the submit route), fills in and submits the form, and returns
     /// the submit body the widget sent.
     async fn submit_with(visit: Option<js_sys::Function>) -> JsValue {
+        submit_filling(visit, None).await
+    }
+
+    /// As [`submit_with`], with `trap` typed into the hidden spam trap if given.
+    async fn submit_filling(visit: Option<js_sys::Function>, trap: Option<&str>) -> JsValue {
         let stub = js_sys::Function::new_no_args(
             "const real = globalThis.fetch, sent = [];
              globalThis.fetch = req => !req.url.startsWith('http://lf.test/') ? real(req)
@@ -395,6 +427,14 @@ mod tests {
             .unwrap()
             .unchecked_into();
         input.set_value("jane@example.com");
+        if let Some(text) = trap {
+            let hidden: HtmlInputElement = root
+                .query_selector(&format!("input[name={HONEYPOT_FIELD}]"))
+                .unwrap()
+                .unwrap()
+                .unchecked_into();
+            hidden.set_value(text);
+        }
         let form = root.query_selector(".lf-form").unwrap().unwrap();
         form.dispatch_event(&web_sys::Event::new("submit").unwrap())
             .unwrap();
@@ -443,6 +483,49 @@ mod tests {
                 + r#""landingPage":"https://shop.test/?utm_source=news&utm_medium=email","#
                 + r#""utm":{"source":"news","medium":"email","campaign":null,"term":null,"content":null}}"#
         );
+    }
+
+    #[wasm_bindgen_test]
+    async fn the_submit_carries_the_display_token_and_the_trap_only_when_filled() {
+        let body = submit_with(None).await;
+        assert_eq!(
+            js::text(&body, "displayToken"),
+            "1700000000000.00ff00ff00ff00ff.mac"
+        );
+        let data = js::get(&body, "formData");
+        assert!(!js_sys::Reflect::has(&data, &HONEYPOT_FIELD.into()).unwrap());
+        let fields = js::strings(&body, "fieldsCompleted");
+        assert_eq!(fields, vec!["email"]);
+
+        let caught = submit_filling(None, Some("+1 555 0100")).await;
+        assert_eq!(
+            js::text(&js::get(&caught, "formData"), HONEYPOT_FIELD),
+            "+1 555 0100"
+        );
+        assert_eq!(
+            js::strings(&caught, "fieldsCompleted"),
+            vec!["email"],
+            "the trap is no field"
+        );
+    }
+
+    #[wasm_bindgen_test]
+    fn the_trap_is_out_of_sight_out_of_the_tab_order_and_never_autofilled() {
+        let config = crate::config::read(&js::parse(CONFIG).unwrap());
+        let handlers = Handlers::new(js_sys::Function::new_no_args(""));
+        let chat = Chat::mount(Api::new("http://lf.test".into()), config, handlers, None).unwrap();
+        let card = FormView::render(
+            chat,
+            crate::config::read(&js::parse(CONFIG).unwrap()).forms[0].clone(),
+        );
+        let trap = card
+            .query_selector(&format!("input[name={HONEYPOT_FIELD}]"))
+            .unwrap()
+            .unwrap();
+        assert_eq!(trap.get_attribute("tabindex").as_deref(), Some("-1"));
+        assert_eq!(trap.get_attribute("autocomplete").as_deref(), Some("off"));
+        assert_eq!(trap.get_attribute("aria-hidden").as_deref(), Some("true"));
+        assert_eq!(trap.class_name(), "lf-hp");
     }
 
     #[wasm_bindgen_test]

@@ -31,6 +31,7 @@ pub const CSS: &str = r#"
 .lf-input-field { padding: 7px 9px; border: 1px solid #ced4e0; border-radius: 7px; font: inherit; }
 textarea.lf-input-field { min-height: 70px; resize: vertical; }
 .lf-input-field[aria-invalid="true"] { border-color: #e03131; }
+.lf-hp { position: absolute; left: -9999px; width: 1px; height: 1px; opacity: 0; }
 .lf-error, .lf-status { color: #c92a2a; font-size: 12.5px; min-height: 0; }
 .lf-progress { color: #3b5bdb; }
 .lf-actions { display: flex; gap: 8px; align-items: center; }

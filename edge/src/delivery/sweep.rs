@@ -6,8 +6,8 @@ use super::{enqueue, DeliveryMessage};
 use crate::bindings;
 use crate::clock::now_ms;
 use crate::config;
-use crate::storage::deliveries;
 use crate::storage::submissions::{self, ClientReport, Part};
+use crate::storage::{deliveries, display_tokens};
 use leadform_core::status::Outcome;
 
 /// Deliveries re-enqueued per run; the rest wait for the next run.
@@ -31,6 +31,7 @@ pub async fn sweep(env: &worker::Env) -> worker::Result<usize> {
         enqueue(env, &DeliveryMessage::for_delivery(delivery), 0).await?;
     }
     settle_unreported(env, &db, now).await?;
+    display_tokens::purge(&db, now - leadform_core::spam::TOKEN_TTL_MS).await?;
     Ok(due.len())
 }
 

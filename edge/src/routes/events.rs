@@ -1,11 +1,16 @@
-//! `POST /form-submissions/events`: impression, start and dismiss of a form display.
+//! `POST /form-submissions/events`: impression, start and dismiss of a form display. An
+//! event counts only with a display token the edge issued for the form's agent (from
+//! `GET /widget/config`), so analytics count displays the edge handed out; an event
+//! without one is a 400 naming `displayToken`, and is not recorded.
 
 use super::widget_tool;
 use crate::bindings;
 use crate::clock::now_ms;
+use crate::config;
 use crate::error::ApiResult;
 use crate::http::{json, json_body_within, SMALL_BODY_BYTES};
 use crate::storage::events;
+use leadform_core::spam::TokenCheck;
 use leadform_core::validate::FieldError;
 use serde_json::{json, Value};
 use worker::{Env, Request, Response};
@@ -34,7 +39,18 @@ pub async fn record(mut req: Request, env: &Env, origin: Option<&str>) -> ApiRes
     };
     let db = env.d1(bindings::DB)?;
     let tool = widget_tool(&db, &tool_id, origin).await?;
-    events::record(&db, &tool.id, &display_id, &kind, now_ms()).await?;
+    let now = now_ms();
+    let token = body.get("displayToken").and_then(Value::as_str);
+    let refused = match config::check_display_token(env, &tool.agent_id, token, now) {
+        TokenCheck::Valid { .. } => None,
+        TokenCheck::Absent => Some("is required: the displayToken of GET /widget/config"),
+        TokenCheck::Expired => Some("has expired: fetch GET /widget/config again"),
+        TokenCheck::Invalid => Some("is not a display token this edge issued for the form's agent"),
+    };
+    if let Some(reason) = refused {
+        return Err(FieldError::new("displayToken", reason).into());
+    }
+    events::record(&db, &tool.id, &display_id, &kind, now).await?;
     if let (Some(id), "dismiss") = (&conversation_id, kind.as_str()) {
         db.batch(crate::agent::note_form_event(
             &db,

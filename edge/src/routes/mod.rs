@@ -107,14 +107,12 @@ async fn limit_public(req: &Request, env: &Env, public: bool) -> ApiResult<()> {
 /// `Origin` (curl, servers) are not from a browser page and pass; a page on an origin the
 /// agent does not list in `allowedOrigins` is refused.
 pub async fn widget_tool(db: &D1Database, tool_id: &str, origin: Option<&str>) -> ApiResult<Tool> {
-    let tool = tools::get(db, tool_id)
+    // One read: the tool joined with its agent.
+    let found = tools::get_for_widget(db, tool_id)
         .await?
         .ok_or_else(|| ApiError::not_found("tool", tool_id))?;
-    let agent = agents::get(db, &tool.agent_id)
-        .await?
-        .ok_or_else(|| ApiError::not_found("agent", &tool.agent_id))?;
-    check_origin(&agent.allowed_origins, origin)?;
-    Ok(tool)
+    check_origin(&found.allowed_origins, origin)?;
+    Ok(found.tool)
 }
 
 pub fn check_origin(allowed: &[String], origin: Option<&str>) -> ApiResult<()> {

@@ -5,7 +5,7 @@
 //! (`FIRST_ATTEMPT_WAIT_MS`, 2 s by default) for the consumer's first, immediate attempt so
 //! `webhookResult` can say how it went; if it has not finished, `pending: true` says so.
 
-use super::widget_tool;
+use super::check_origin;
 use crate::bindings;
 use crate::clock::now_ms;
 use crate::config;
@@ -17,40 +17,127 @@ use crate::leads;
 use crate::limits::{self, Limit};
 use crate::storage::deliveries::{Delivery, NewDelivery};
 use crate::storage::leads as stored_leads;
-use crate::storage::{deliveries, events, files, submissions, tools};
+use crate::storage::{deliveries, display_tokens, events, files, submissions, tools};
+use futures_util::future::join;
 use leadform_core::access::client_token;
 use leadform_core::delivery::{public_error, DeliveryStatus};
 use leadform_core::files::StoredFile;
-use leadform_core::form::{ExecutionMode, FieldKind};
+use leadform_core::form::{ExecutionMode, FieldKind, HONEYPOT_FIELD};
 use leadform_core::lead::Geo;
+use leadform_core::spam;
 use leadform_core::validate::{check_fields_completed, validate_form, FILE_TOO_LARGE};
 use leadform_core::wire::{PostActionResult, SubmitIn, SubmitOut, WebhookResult};
 use serde_json::{Map, Value};
+use std::cell::RefCell;
+use std::collections::HashMap;
 use std::time::Duration;
-use worker::{D1Database, Delay, Env, Request, Response};
+use worker::{D1Database, D1PreparedStatement, Delay, Env, Request, Response};
 
 pub async fn submit(mut req: Request, env: &Env, origin: Option<&str>) -> ApiResult<Response> {
-    let input = SubmitIn::from_json(&json_body_within(&mut req, SUBMIT_BODY_BYTES).await?)?;
-    // Each submission fans out to the owner's CRM, Slack, inbox...: few per client and form.
-    limits::check(env, Limit::Submit, &limits::client(&req), &input.tool_id).await?;
+    let mut input = SubmitIn::from_json(&json_body_within(&mut req, SUBMIT_BODY_BYTES).await?)?;
     let db = env.d1(bindings::DB)?;
-    let tool = widget_tool(&db, &input.tool_id, origin).await?;
+    // Each submission fans out to the owner's CRM, Slack, inbox...: few per client and form.
+    // The limit is counted while the tool is looked up (nothing is written before it passes).
+    let client = limits::client(&req);
+    let (allowed, known) = join(
+        limits::check(env, Limit::Submit, &client, &input.tool_id),
+        known_tool(&db, &input.tool_id),
+    )
+    .await;
+    allowed?;
+    let (mut widget, mut verified) = known?;
+    let honeypot = take_honeypot(&widget.tool, &mut input);
 
-    if let Some(key) = &input.idempotency_key {
-        if let Some(first) = first_answer(env, &db, &tool.id, key).await? {
-            return Ok(first);
-        }
-    }
-    let form_data = validate_form(&tool.fields, &input.form_data).map_err(|e| {
-        if e.reason == FILE_TOO_LARGE {
-            ApiError::FileTooLarge(e)
-        } else {
-            ApiError::InvalidField(e)
-        }
-    })?;
-    check_fields_completed(&tool.fields, &input.fields_completed)?;
+    // Two D1 round trips in all, in the usual case: one batch of reads, one batch of writes.
+    // The tool comes from this isolate's copy and is checked against the fresh row read in
+    // that batch; should it have changed, everything is decided again on the fresh one.
+    let (tool, form_data, now, token, seen, found) = loop {
+        let tool = &widget.tool;
+        let form_data = match check_request(&widget, origin, &input) {
+            Ok(form_data) => form_data,
+            // A refusal is only ever made on the tool and agent as they are now.
+            Err(refused) if !verified => {
+                let fresh = tools::get_for_widget(&db, &tool.id)
+                    .await?
+                    .ok_or_else(|| ApiError::not_found("tool", &tool.id))?;
+                keep_tool(&fresh);
+                verified = true;
+                if fresh.same_as(&widget) {
+                    return Err(refused);
+                }
+                widget = fresh;
+                continue;
+            }
+            Err(refused) => return Err(refused),
+        };
+        let now = now_ms();
+        let token = config::check_display_token(env, &tool.agent_id, input.display_token.as_deref(), now);
 
-    let now = now_ms();
+        // The reads: the tool and its agent as they are now, the first answer to this
+        // idempotency key (a replay answers it, before any file is uploaded again), what the
+        // edge saw of this display (the spam score), the lead this person matches and the
+        // agent's lead-event endpoints.
+        let mut reads = vec![tools::widget_statement(&db, &tool.id)?];
+        let replay_at = match &input.idempotency_key {
+            Some(key) => {
+                reads.push(submissions::idempotency_statement(&db, &tool.id, key)?);
+                Some(reads.len() - 1)
+            }
+            None => None,
+        };
+        let seen_at = match token.nonce() {
+            Some(nonce) => {
+                reads.push(display_tokens::statement(
+                    &db,
+                    &tool.id,
+                    input.idempotency_key.as_deref(),
+                    nonce,
+                )?);
+                Some(reads.len() - 1)
+            }
+            None => None,
+        };
+        let capture_at = reads.len();
+        let (capture, statements) = leads::CaptureReads::statements(&db, &tool.agent_id, tool, &form_data)?;
+        reads.extend(statements);
+        let results = db.batch(reads).await?;
+
+        let fresh = tools::widget_from(&results[0])?.ok_or_else(|| ApiError::not_found("tool", &tool.id))?;
+        keep_tool(&fresh);
+        if !fresh.same_as(&widget) {
+            widget = fresh;
+            verified = true;
+            continue;
+        }
+        if let Some(hit) = replay_at
+            .map(|i| submissions::idempotency_from(&results[i]))
+            .transpose()?
+            .flatten()
+        {
+            return answer_again(env, &db, tool, hit).await;
+        }
+        let seen = match seen_at {
+            Some(i) => display_tokens::seen_from(&results[i])?,
+            None => display_tokens::Seen::default(),
+        };
+        let found = capture.found(&results[capture_at..])?;
+        break (widget.tool.clone(), form_data, now, token, seen, found);
+    };
+
+    // The spam score: the display token (when the form was shown, how often the token was
+    // used), the honeypot and the content. API-only submissions carry no token and are
+    // scored on the rest.
+    let verdict = spam::score(&spam::Input {
+        fields: &tool.fields,
+        form_data: &form_data,
+        honeypot: honeypot.as_ref(),
+        token: &token,
+        shown_at: seen.shown_at,
+        earlier_uses: seen.uses.unwrap_or(0),
+        now,
+        threshold: tool.spam_threshold(),
+    });
+
     let submission_id = new_id("sub");
     // Files go to R2 before the row that points at them is committed: a failure after
     // this leaves an orphan object, never a lead whose file is missing.
@@ -59,19 +146,50 @@ pub async fn submit(mut req: Request, env: &Env, origin: Option<&str>) -> ApiRes
     // servers and curl send none and are the API.
     let source = if origin.is_some() { "widget" } else { "api" };
     let geo = geo_of(&req);
+    let new = submissions::NewSubmission {
+        id: &submission_id,
+        agent_id: &tool.agent_id,
+        tool_id: &tool.id,
+        conversation_id: input.conversation_id.as_deref(),
+        form_data: &form_data,
+        fields_completed: &input.fields_completed,
+        impression_at: input.impression_at,
+        started_at: input.started_at,
+        submitted_at: now,
+        execution_mode: tool.execution_mode,
+        idempotency_key: input.idempotency_key.as_deref(),
+        lead_id: None,
+        source,
+        attribution: input.attribution.as_ref(),
+        quarantine: None,
+        response: None,
+    };
+    let token_use = token
+        .nonce()
+        .map(|nonce| display_tokens::count_use(&db, nonce, now))
+        .transpose()?;
+    if verdict.is_spam() {
+        let quarantine = submissions::Quarantine { verdict, geo };
+        return quarantine_submission(env, &db, &tool, new, &quarantine, token_use).await;
+    }
+
     let schedule = tool
         .retry_schedule
         .clone()
         .unwrap_or_else(|| config::retry_schedule(env));
     let first_delay = schedule.first().copied().unwrap_or(0);
-    let planned = planned_deliveries(&tool);
-    let delivery_ids: Vec<String> = planned.iter().map(|_| new_id("dlv")).collect();
+    let delivery_ids: Vec<String> = planned_deliveries(&tool).iter().map(|_| new_id("dlv")).collect();
+    // Without deliveries (a client-mode form without post-actions) the answer is known
+    // before anything is written, and is stored with the row; else it is stored once the
+    // first attempts have had their chance.
+    let answer_known = delivery_ids.is_empty();
 
     // The submission, its lead (created or updated, with its trail and lead events) and
     // every delivery are one transaction. A lead changed by someone else meanwhile fails
     // the batch (see `leads::plan_capture`): plan again on what is there now.
     let mut tries = 0;
-    let (lead_id, messages) = loop {
+    let mut found = Some(found);
+    let (lead_id, messages, body) = loop {
         tries += 1;
         let capture = leads::Capture {
             agent_id: &tool.agent_id,
@@ -83,24 +201,27 @@ pub async fn submit(mut req: Request, env: &Env, origin: Option<&str>) -> ApiRes
             geo: &geo,
             now,
         };
-        let write = leads::plan_capture(env, &db, &capture).await?;
-        let new = submissions::NewSubmission {
-            id: &submission_id,
-            agent_id: &tool.agent_id,
-            tool_id: &tool.id,
-            conversation_id: input.conversation_id.as_deref(),
-            form_data: &form_data,
-            fields_completed: &input.fields_completed,
-            impression_at: input.impression_at,
-            started_at: input.started_at,
-            submitted_at: now,
-            execution_mode: tool.execution_mode,
-            idempotency_key: input.idempotency_key.as_deref(),
-            lead_id: &write.lead.id,
-            source,
-            attribution: input.attribution.as_ref(),
+        let write = match found.take() {
+            Some(found) => leads::plan_capture_found(env, &db, &capture, found)?,
+            None => leads::plan_capture(env, &db, &capture).await?,
         };
-        let mut statements = vec![submissions::insert(&db, &new)?];
+        let body = match answer_known {
+            true => Some(serde_json::to_string(&answer(
+                env,
+                &submission_id,
+                &write.lead.id,
+                tool.execution_mode,
+                &tool.name,
+                &[],
+            ))?),
+            false => None,
+        };
+        let row = submissions::NewSubmission {
+            lead_id: Some(&write.lead.id),
+            response: body.as_deref().filter(|_| input.idempotency_key.is_some()),
+            ..new
+        };
+        let mut statements = vec![submissions::insert(&db, &row)?];
         statements.extend(write.statements);
         if let Some(conversation_id) = &input.conversation_id {
             // In the transcript, when the conversation is one the edge keeps.
@@ -112,8 +233,7 @@ pub async fn submit(mut req: Request, env: &Env, origin: Option<&str>) -> ApiRes
                 Some(&submission_id),
             );
             statements.extend(noted?);
-            let answers =
-                leadform_core::conversation::answers_summary(&tool.title, &tool.fields, &input.form_data);
+            let answers = leadform_core::conversation::answers_summary(&tool.title, &tool.fields, &form_data);
             statements.push(crate::storage::conversations::summarize_if_kept(
                 &db,
                 conversation_id,
@@ -121,48 +241,31 @@ pub async fn submit(mut req: Request, env: &Env, origin: Option<&str>) -> ApiRes
                 &answers,
             )?);
         }
-        if let Some(display_id) = &input.idempotency_key {
+        if let (Some(display_id), true) = (&input.idempotency_key, token.is_valid()) {
             // The widget's key is its display id: a submission implies the display was shown
-            // and started, even if those events were lost on the way (dropped as repeats if not).
+            // and started, even if those events were lost on the way (dropped as repeats if
+            // not). Only for a display the edge issued a token for, as for the events.
             for kind in ["impression", "start"] {
                 statements.push(events::insert(&db, &tool.id, display_id, kind, now)?);
             }
         }
-        // Every delivery (the webhook, each post-action) is a row in the same transaction.
-        let mut messages = Vec::new();
-        for ((kind, target_url, action), id) in planned.iter().zip(&delivery_ids) {
-            statements.push(deliveries::insert(
-                &db,
-                &NewDelivery {
-                    id,
-                    submission_id: Some(&submission_id),
-                    agent_id: &tool.agent_id,
-                    lead_id: None,
-                    kind,
-                    target_url,
-                    action: action.as_deref(),
-                    payload: None,
-                    schedule: &schedule,
-                    due: now + i64::from(first_delay) * 1000,
-                    now,
-                },
-            )?);
-            messages.push(DeliveryMessage {
-                delivery_id: id.clone(),
-                attempts_made: 0,
-            });
+        if let Some(nonce) = token.nonce() {
+            statements.push(display_tokens::count_use(&db, nonce, now)?);
         }
+        // Every delivery (the webhook, each post-action) is a row in the same transaction.
+        let (rows, messages) = delivery_rows(&db, &tool, &submission_id, &delivery_ids, &schedule, now)?;
+        statements.extend(rows);
         match db.batch(statements).await {
             Ok(_) => {
                 delivery::enqueue_all(env, &write.messages, 0).await;
-                break (write.lead.id, messages);
+                break (write.lead.id, messages, body);
             }
             Err(err) if tries < leads::TRIES && stored_leads::is_write_conflict(&err) => {
                 leads::backoff().await
             }
             Err(err) => {
-                // Two requests with one idempotency key raced: the loser answers with the
-                // winner's result.
+                // Two requests with one idempotency key raced (the unique index refused the
+                // second): the loser answers with the winner's result.
                 if let Some(key) = &input.idempotency_key {
                     if let Some(first) = first_answer(env, &db, &tool.id, key).await? {
                         return Ok(first);
@@ -172,12 +275,11 @@ pub async fn submit(mut req: Request, env: &Env, origin: Option<&str>) -> ApiRes
             }
         }
     };
+    if let Some(body) = body {
+        return Ok(json_text(body, 200)?);
+    }
     delivery::enqueue_all(env, &messages, first_delay).await;
-    let settled = if messages.is_empty() {
-        vec![]
-    } else {
-        first_attempts(&db, &submission_id, config::first_attempt_wait_ms(env)).await?
-    };
+    let settled = first_attempts(&db, &submission_id, config::first_attempt_wait_ms(env)).await?;
     let body = serde_json::to_string(&answer(
         env,
         &submission_id,
@@ -190,6 +292,166 @@ pub async fn submit(mut req: Request, env: &Env, origin: Option<&str>) -> ApiRes
         submissions::save_response(&db, &submission_id, &body).await?;
     }
     Ok(json_text(body, 200)?)
+}
+
+thread_local! {
+    /// Tools (with their agents' allowed origins) as this isolate last read them. A submit
+    /// starts from its copy and checks it against the fresh row in its batch of reads, so a
+    /// changed tool or agent is never used stale; it only saves a round trip.
+    static TOOLS: RefCell<HashMap<String, tools::WidgetTool>> = RefCell::new(HashMap::new());
+}
+
+/// Most tools an isolate keeps; past that, it starts over.
+const KEPT_TOOLS: usize = 256;
+
+/// The tool as this isolate last saw it (`false`: not checked yet), else as D1 has it now
+/// (`true`).
+async fn known_tool(db: &D1Database, tool_id: &str) -> ApiResult<(tools::WidgetTool, bool)> {
+    if let Some(kept) = TOOLS.with(|kept| kept.borrow().get(tool_id).cloned()) {
+        return Ok((kept, false));
+    }
+    let fresh = tools::get_for_widget(db, tool_id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("tool", tool_id))?;
+    keep_tool(&fresh);
+    Ok((fresh, true))
+}
+
+/// The origin check and the validation of the form: the validated values.
+fn check_request(
+    widget: &tools::WidgetTool,
+    origin: Option<&str>,
+    input: &SubmitIn,
+) -> ApiResult<Map<String, Value>> {
+    check_origin(&widget.allowed_origins, origin)?;
+    let fields = &widget.tool.fields;
+    let form_data = validate_form(fields, &input.form_data).map_err(|e| {
+        if e.reason == FILE_TOO_LARGE {
+            ApiError::FileTooLarge(e)
+        } else {
+            ApiError::InvalidField(e)
+        }
+    })?;
+    check_fields_completed(fields, &input.fields_completed)?;
+    Ok(form_data)
+}
+
+fn keep_tool(fresh: &tools::WidgetTool) {
+    TOOLS.with(|kept| {
+        let mut kept = kept.borrow_mut();
+        if kept.len() >= KEPT_TOOLS {
+            kept.clear();
+        }
+        kept.insert(fresh.tool.id.clone(), fresh.clone());
+    });
+}
+
+/// Takes the widget's hidden field out of the submission (it is no field of the form, so
+/// validation would refuse it), and returns its value for the spam score. A tool with a
+/// field of that name (made before the name was reserved) keeps it as a field.
+fn take_honeypot(tool: &tools::Tool, input: &mut SubmitIn) -> Option<Value> {
+    if tool.fields.iter().any(|f| f.name == HONEYPOT_FIELD) {
+        return None;
+    }
+    input.fields_completed.retain(|f| f != HONEYPOT_FIELD);
+    input.form_data.remove(HONEYPOT_FIELD)
+}
+
+/// Stores a submission whose score reached the threshold as `spam`: no lead, no delivery,
+/// not counted (see migration 0006). The visitor gets the answer any submission gets
+/// while its deliveries are on their way, so a bot never learns it was caught.
+async fn quarantine_submission(
+    env: &Env,
+    db: &D1Database,
+    tool: &tools::Tool,
+    new: submissions::NewSubmission<'_>,
+    quarantine: &submissions::Quarantine,
+    token_use: Option<D1PreparedStatement>,
+) -> ApiResult<Response> {
+    // Every part "on its way"; the lead id is a fresh one, as for a first-time visitor.
+    let waiting = WebhookResult {
+        success: false,
+        error: None,
+        pending: true,
+    };
+    let planned = planned_deliveries(tool);
+    let mut out = answer(
+        env,
+        new.id,
+        &leads::new_lead_id(new.submitted_at),
+        tool.execution_mode,
+        &tool.name,
+        &[],
+    );
+    out.webhook_result = planned
+        .iter()
+        .any(|(_, _, action)| action.is_none())
+        .then(|| waiting.clone());
+    out.post_action_results = planned
+        .into_iter()
+        .filter(|(_, _, action)| action.is_some())
+        .map(|(kind, _, _)| PostActionResult {
+            kind,
+            success: false,
+            error: None,
+            pending: true,
+        })
+        .collect();
+    let body = serde_json::to_string(&out)?;
+    let row = submissions::NewSubmission {
+        quarantine: Some(quarantine),
+        response: Some(&body),
+        ..new
+    };
+    let mut statements = vec![submissions::insert(db, &row)?];
+    statements.extend(token_use);
+    if let Err(err) = db.batch(statements).await {
+        if let Some(key) = row.idempotency_key {
+            if let Some(first) = first_answer(env, db, &tool.id, key).await? {
+                return Ok(first);
+            }
+        }
+        return Err(err.into());
+    }
+    Ok(json_text(body, 200)?)
+}
+
+/// The delivery rows of a submission (the webhook, each post-action), due after the
+/// schedule's first delay, and the queue messages to send once they are committed.
+pub(crate) fn delivery_rows(
+    db: &D1Database,
+    tool: &tools::Tool,
+    submission_id: &str,
+    ids: &[String],
+    schedule: &[u32],
+    now: i64,
+) -> ApiResult<(Vec<D1PreparedStatement>, Vec<DeliveryMessage>)> {
+    let first_delay = schedule.first().copied().unwrap_or(0);
+    let mut statements = Vec::new();
+    let mut messages = Vec::new();
+    for ((kind, target_url, action), id) in planned_deliveries(tool).iter().zip(ids) {
+        statements.push(deliveries::insert(
+            db,
+            &NewDelivery {
+                id,
+                submission_id: Some(submission_id),
+                agent_id: &tool.agent_id,
+                lead_id: None,
+                kind,
+                target_url,
+                action: action.as_deref(),
+                payload: None,
+                schedule,
+                due: now + i64::from(first_delay) * 1000,
+                now,
+            },
+        )?);
+        messages.push(DeliveryMessage {
+            delivery_id: id.clone(),
+            attempts_made: 0,
+        });
+    }
+    Ok((statements, messages))
 }
 
 /// Decodes each file field, checks its type against its bytes, puts it in R2, and leaves
@@ -221,22 +483,31 @@ async fn store_files(
     Ok(form_data)
 }
 
-/// The answer already given for this key, if any; a submission stored without one (the
-/// first request died before answering) is answered from its row.
+/// The answer already given for this key, if any.
 async fn first_answer(env: &Env, db: &D1Database, tool_id: &str, key: &str) -> ApiResult<Option<Response>> {
-    let Some((submission_id, response)) = submissions::find_by_idempotency_key(db, tool_id, key).await?
-    else {
+    let Some(hit) = submissions::find_by_idempotency_key(db, tool_id, key).await? else {
         return Ok(None);
     };
+    let tool = tools::get(db, tool_id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("tool", tool_id))?;
+    Ok(Some(answer_again(env, db, &tool, hit).await?))
+}
+
+/// The answer stored with a submission made with the same idempotency key; a submission
+/// stored without one (the first request died before answering) is answered from its row.
+async fn answer_again(
+    env: &Env,
+    db: &D1Database,
+    tool: &tools::Tool,
+    (submission_id, response): (String, Option<String>),
+) -> ApiResult<Response> {
     let body = match response {
         Some(body) => body,
         None => {
             let submission = submissions::get(db, &submission_id)
                 .await?
                 .ok_or_else(|| ApiError::Internal("vanished".into()))?;
-            let tool = tools::get(db, tool_id)
-                .await?
-                .ok_or_else(|| ApiError::not_found("tool", tool_id))?;
             let so_far = deliveries::for_submission(db, &submission_id).await?;
             serde_json::to_string(&answer(
                 env,
@@ -248,12 +519,12 @@ async fn first_answer(env: &Env, db: &D1Database, tool_id: &str, key: &str) -> A
             ))?
         }
     };
-    Ok(Some(json_text(body, 200)?))
+    Ok(json_text(body, 200)?)
 }
 
 /// What a tool sends for each submission: `(kind, target URL, post-action JSON)`; the
 /// primary webhook has no post-action. Post-actions run in every mode.
-fn planned_deliveries(tool: &tools::Tool) -> Vec<(String, String, Option<String>)> {
+pub(crate) fn planned_deliveries(tool: &tools::Tool) -> Vec<(String, String, Option<String>)> {
     let mut planned = Vec::new();
     if let (Some(url), true) = (&tool.webhook_url, tool.execution_mode.uses_webhook()) {
         planned.push(("webhook".to_string(), url.clone(), None));

@@ -1,7 +1,10 @@
-//! `GET /widget/config?agentId=`: the agent's greeting and its forms, without secrets.
+//! `GET /widget/config?agentId=`: the agent's greeting and its forms, without secrets, and
+//! a display token for this widget load.
 
 use super::check_origin;
 use crate::bindings;
+use crate::clock::now_ms;
+use crate::config;
 use crate::error::{ApiError, ApiResult};
 use crate::http::{json, query_param};
 use crate::storage::{agents, tools};
@@ -29,6 +32,7 @@ pub async fn get(req: &Request, env: &Env, origin: Option<&str>) -> ApiResult<Re
             quick_replies: agent.quick_replies,
         },
         forms,
+        display_token: Some(config::display_token(env, &agent_id, now_ms())),
     };
     json(&out, 200)
 }

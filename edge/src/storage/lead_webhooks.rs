@@ -2,7 +2,7 @@
 
 use super::{from_json_column, int, text};
 use serde::{Deserialize, Serialize};
-use worker::{D1Database, Result};
+use worker::{D1Database, D1PreparedStatement, Result};
 
 /// An endpoint with its secret: the secret is shown once, at creation (see the route).
 #[derive(Debug, Clone, Serialize)]
@@ -73,12 +73,18 @@ pub async fn get(db: &D1Database, id: &str) -> Result<Option<LeadWebhook>> {
 }
 
 pub async fn for_agent(db: &D1Database, agent_id: &str) -> Result<Vec<LeadWebhook>> {
-    let rows: Vec<Row> = db
-        .prepare("SELECT * FROM lead_webhooks WHERE agent_id = ?1 ORDER BY created_at, id")
-        .bind(&[text(agent_id)])?
-        .all()
-        .await?
-        .results()?;
+    for_agent_from(&for_agent_statement(db, agent_id)?.all().await?)
+}
+
+/// The read of [`for_agent`], to run in a batch with other reads.
+pub fn for_agent_statement(db: &D1Database, agent_id: &str) -> Result<D1PreparedStatement> {
+    db.prepare("SELECT * FROM lead_webhooks WHERE agent_id = ?1 ORDER BY created_at, id")
+        .bind(&[text(agent_id)])
+}
+
+/// The endpoints a [`for_agent_statement`] read.
+pub fn for_agent_from(result: &worker::D1Result) -> Result<Vec<LeadWebhook>> {
+    let rows: Vec<Row> = result.results()?;
     Ok(rows.into_iter().map(LeadWebhook::from).collect())
 }
 

@@ -123,23 +123,32 @@ pub async fn get(db: &D1Database, id: &str) -> Result<Option<Lead>> {
 }
 
 /// The lead a submission with this contact belongs to: the agent's lead with the same
-/// email; else one with the same E.164 phone and no other email; else none.
-pub async fn find_match(db: &D1Database, agent_id: &str, contact: &Contact) -> Result<Option<Lead>> {
+/// email; else one with the same E.164 phone and no other email; else none. A statement to
+/// run in a batch with other reads (`None`: the contact has no key to match on, so there is
+/// nothing to read); [`match_from`] reads its result.
+pub fn match_statement(
+    db: &D1Database,
+    agent_id: &str,
+    contact: &Contact,
+) -> Result<Option<D1PreparedStatement>> {
     let email = contact.email.as_deref().and_then(email_key);
     let phone = contact.phone.as_deref().and_then(phone_key);
     if email.is_none() && phone.is_none() {
         return Ok(None);
     }
-    let row: Option<LeadRow> = db
-        .prepare(format!(
+    Ok(Some(
+        db.prepare(format!(
             "SELECT {COLUMNS} FROM leads
              WHERE agent_id = ?1 AND (email_key = ?2 OR (phone_key = ?3 AND (email_key IS NULL OR email_key = ?2)))
              ORDER BY email_key = ?2 DESC, created_at LIMIT 1"
         ))
-        .bind(&[text(agent_id), opt_text(email.as_deref()), opt_text(phone.as_deref())])?
-        .first(None)
-        .await?;
-    Ok(row.map(Lead::from))
+        .bind(&[text(agent_id), opt_text(email.as_deref()), opt_text(phone.as_deref())])?,
+    ))
+}
+
+/// The lead a [`match_statement`] found.
+pub fn match_from(result: &worker::D1Result) -> Result<Option<Lead>> {
+    Ok(result.results::<LeadRow>()?.into_iter().next().map(Lead::from))
 }
 
 /// The matching keys and contact columns, in table order (`email_key` .. `website`).

@@ -4,6 +4,7 @@ pub mod agents;
 pub mod analytics;
 pub mod conversations;
 pub mod deliveries;
+pub mod display_tokens;
 pub mod events;
 pub mod files;
 pub mod keys;

@@ -2,8 +2,10 @@ use super::sql::Sql;
 use super::{from_json_column, int, opt_int, opt_text, text};
 use leadform_core::form::ExecutionMode;
 use leadform_core::lead::Attribution;
+use leadform_core::lead::Geo;
 use leadform_core::query::SubmissionQuery;
-use leadform_core::status::{self, submission_status, Outcome, SubmissionStatus};
+use leadform_core::spam::{Reason, Verdict};
+use leadform_core::status::{self, shown_status, submission_status, Outcome, SubmissionStatus};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use worker::{D1Database, D1PreparedStatement, Result};
@@ -32,6 +34,39 @@ pub struct Submission {
     pub lead_id: Option<String>,
     pub source: String,
     pub attribution: Option<Attribution>,
+    /// The spam verdict of a submission that was quarantined (`null` for any other), with
+    /// when the owner released it.
+    pub spam: Option<SpamOut>,
+    /// Where the visitor was when a quarantined submission came in: its lead gets it at
+    /// release.
+    #[serde(skip)]
+    pub quarantined_geo: Option<Geo>,
+}
+
+impl Submission {
+    /// Whether it is in quarantine now (not yet released).
+    pub fn is_quarantined(&self) -> bool {
+        self.status == SubmissionStatus::Spam.as_str()
+    }
+}
+
+/// A quarantined submission's verdict, as the owner API shows it.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SpamOut {
+    pub score: u32,
+    pub threshold: u32,
+    pub reasons: Vec<Reason>,
+    pub released_at: Option<i64>,
+}
+
+/// What the `spam` column keeps: the verdict and the visitor's geo.
+#[derive(Serialize, Deserialize)]
+pub struct Quarantine {
+    #[serde(flatten)]
+    pub verdict: Verdict,
+    #[serde(default)]
+    pub geo: Geo,
 }
 
 #[derive(Deserialize)]
@@ -55,10 +90,13 @@ struct SubmissionRow {
     lead_id: Option<String>,
     source: String,
     attribution: Option<String>,
+    spam: Option<String>,
+    released_at: Option<i64>,
 }
 
 impl From<SubmissionRow> for Submission {
     fn from(row: SubmissionRow) -> Self {
+        let quarantine: Option<Quarantine> = row.spam.and_then(|s| serde_json::from_str(&s).ok());
         Submission {
             id: row.id,
             agent_id: row.agent_id,
@@ -79,6 +117,13 @@ impl From<SubmissionRow> for Submission {
             lead_id: row.lead_id,
             source: row.source,
             attribution: row.attribution.and_then(|a| serde_json::from_str(&a).ok()),
+            spam: quarantine.as_ref().map(|q| SpamOut {
+                score: q.verdict.score,
+                threshold: q.verdict.threshold,
+                reasons: q.verdict.reasons.clone(),
+                released_at: row.released_at,
+            }),
+            quarantined_geo: quarantine.map(|q| q.geo),
         }
     }
 }
@@ -96,19 +141,28 @@ pub struct NewSubmission<'a> {
     pub submitted_at: i64,
     pub execution_mode: ExecutionMode,
     pub idempotency_key: Option<&'a str>,
-    pub lead_id: &'a str,
+    pub lead_id: Option<&'a str>,
     pub source: &'a str,
     pub attribution: Option<&'a Attribution>,
+    /// Quarantined: the verdict and geo, and no lead (`lead_id` is then `None`).
+    pub quarantine: Option<&'a Quarantine>,
+    /// The answer, when it is known before the row is written (replayed for the same key).
+    pub response: Option<&'a str>,
 }
 
 /// The insert, as a statement to run in one batch (one transaction) with its deliveries.
 pub fn insert(db: &D1Database, new: &NewSubmission) -> Result<D1PreparedStatement> {
-    let status = submission_status(new.execution_mode, Outcome::Pending, Outcome::Pending);
+    let status = shown_status(
+        new.quarantine.is_some(),
+        new.execution_mode,
+        Outcome::Pending,
+        Outcome::Pending,
+    );
     db.prepare(
         "INSERT INTO submissions (id, agent_id, tool_id, conversation_id, form_data, fields_completed,
            impression_at, started_at, submitted_at, execution_mode, status, idempotency_key, lead_id, source,
-           attribution)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
+           attribution, spam, response)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)",
     )
     .bind(&[
         text(new.id),
@@ -123,15 +177,17 @@ pub fn insert(db: &D1Database, new: &NewSubmission) -> Result<D1PreparedStatemen
         text(new.execution_mode.as_str()),
         text(status.as_str()),
         opt_text(new.idempotency_key),
-        text(new.lead_id),
+        opt_text(new.lead_id),
         text(new.source),
         opt_text(new.attribution.map(serde_json::to_string).transpose()?.as_deref()),
+        opt_text(new.quarantine.map(serde_json::to_string).transpose()?.as_deref()),
+        opt_text(new.response),
     ])
 }
 
 const COLUMNS: &str = "id, agent_id, tool_id, conversation_id, form_data, fields_completed, impression_at,
   started_at, submitted_at, execution_mode, webhook_outcome, client_outcome, status, result, client_message,
-  client_data, lead_id, source, attribution";
+  client_data, lead_id, source, attribution, spam, released_at";
 
 pub async fn get(db: &D1Database, id: &str) -> Result<Option<Submission>> {
     let row: Option<SubmissionRow> = db
@@ -190,6 +246,7 @@ pub async fn unreported(db: &D1Database, before: i64, limit: i64) -> Result<Vec<
         .prepare(
             "SELECT id FROM submissions
              WHERE client_outcome = 'pending' AND execution_mode IN ('client', 'both') AND submitted_at < ?1
+               AND status <> 'spam'
              ORDER BY submitted_at LIMIT ?2",
         )
         .bind(&[int(before), int(limit)])?
@@ -253,6 +310,10 @@ pub async fn list(
             sql.and(clause, text(value));
         }
     }
+    if query.status.is_none() {
+        // Quarantined submissions are listed with `status=spam` only: the spam folder.
+        sql.and("status <> ?", text(SubmissionStatus::Spam.as_str()));
+    }
     if let Some(from) = query.from {
         sql.and("submitted_at >= ?", int(from));
     }
@@ -281,17 +342,24 @@ pub async fn find_by_idempotency_key(
     tool_id: &str,
     key: &str,
 ) -> Result<Option<(String, Option<String>)>> {
+    idempotency_from(&idempotency_statement(db, tool_id, key)?.all().await?)
+}
+
+/// The read of [`find_by_idempotency_key`], to run in a batch with other reads.
+pub fn idempotency_statement(db: &D1Database, tool_id: &str, key: &str) -> Result<D1PreparedStatement> {
+    db.prepare("SELECT id, response FROM submissions WHERE tool_id = ?1 AND idempotency_key = ?2")
+        .bind(&[text(tool_id), text(key)])
+}
+
+/// The submission id and stored answer an [`idempotency_statement`] found.
+pub fn idempotency_from(result: &worker::D1Result) -> Result<Option<(String, Option<String>)>> {
     #[derive(Deserialize)]
     struct Hit {
         id: String,
         response: Option<String>,
     }
-    let hit: Option<Hit> = db
-        .prepare("SELECT id, response FROM submissions WHERE tool_id = ?1 AND idempotency_key = ?2")
-        .bind(&[text(tool_id), text(key)])?
-        .first(None)
-        .await?;
-    Ok(hit.map(|h| (h.id, h.response)))
+    let hits: Vec<Hit> = result.results()?;
+    Ok(hits.into_iter().next().map(|h| (h.id, h.response)))
 }
 
 pub async fn save_response(db: &D1Database, id: &str, response: &str) -> Result<()> {
@@ -318,8 +386,9 @@ pub enum Part {
 
 /// Records a part's outcome and the status derived from it. A part settles once: `None`
 /// when the submission is gone or the part already has an outcome. The update applies
-/// only if neither part moved meanwhile (compare-and-set), so two outcomes arriving at
-/// once cannot leave a status that contradicts them.
+/// only if neither part moved and the quarantine did not change meanwhile (compare-and-set),
+/// so two outcomes, or an outcome and a release, arriving at once cannot leave a status
+/// that contradicts them.
 pub async fn set_outcome(
     db: &D1Database,
     id: &str,
@@ -342,31 +411,32 @@ pub async fn set_outcome(
             Part::Webhook => (outcome, current.client_outcome),
             Part::Client => (current.webhook_outcome, outcome),
         };
+        // A quarantined submission keeps showing `spam` and does not end (nor count) until
+        // it is released; the answer still names the status its parts make.
+        let quarantined = current.is_quarantined();
         let status = submission_status(current.execution_mode, webhook, client);
-        let ended = status::settled(current.execution_mode, webhook, client).map(|ok| {
-            if ok {
-                "successful"
-            } else {
-                "failed"
-            }
-        });
+        let stored = shown_status(quarantined, current.execution_mode, webhook, client);
+        let ended = status::settled(current.execution_mode, webhook, client)
+            .filter(|_| !quarantined)
+            .map(result_text);
         let result = db
             .prepare(
                 "UPDATE submissions SET webhook_outcome = ?2, client_outcome = ?3, status = ?4,
                    result = COALESCE(result, ?7),
                    client_message = COALESCE(?8, client_message), client_data = COALESCE(?9, client_data)
-                 WHERE id = ?1 AND webhook_outcome = ?5 AND client_outcome = ?6",
+                 WHERE id = ?1 AND webhook_outcome = ?5 AND client_outcome = ?6 AND (status = 'spam') = ?10",
             )
             .bind(&[
                 text(id),
                 text(webhook.as_str()),
                 text(client.as_str()),
-                text(status.as_str()),
+                text(stored.as_str()),
                 text(current.webhook_outcome.as_str()),
                 text(current.client_outcome.as_str()),
                 opt_text(ended),
                 opt_text(report.and_then(|r| r.message.as_deref())),
                 opt_text(report.and_then(|r| r.data.as_deref())),
+                int(i64::from(quarantined)),
             ])?
             .run()
             .await?;
@@ -378,4 +448,46 @@ pub async fn set_outcome(
     Err(worker::Error::RustError(format!(
         "submission {id}: status kept changing under us"
     )))
+}
+
+fn result_text(successful: bool) -> &'static str {
+    if successful {
+        "successful"
+    } else {
+        "failed"
+    }
+}
+
+/// The statements that take a submission out of quarantine, to run in the batch that makes
+/// its lead and deliveries: its status derived from its parts (the
+/// `submissions_release_count` trigger counts it as submitted), its lead, the release time,
+/// and its result if its parts already ended (a page's handler reported meanwhile). The
+/// update only applies while it is still in quarantine; the guard after it fails the batch
+/// otherwise (a release that lost a race to another).
+pub fn release_statements(
+    db: &D1Database,
+    current: &Submission,
+    lead_id: &str,
+    now: i64,
+) -> Result<Vec<D1PreparedStatement>> {
+    let (mode, webhook, client) = (
+        current.execution_mode,
+        current.webhook_outcome,
+        current.client_outcome,
+    );
+    let status = submission_status(mode, webhook, client);
+    let mut statements = vec![
+        db.prepare(
+            "UPDATE submissions SET status = ?2, lead_id = ?3, released_at = ?4 WHERE id = ?1 AND status = 'spam'",
+        )
+        .bind(&[text(&current.id), text(status.as_str()), text(lead_id), int(now)])?,
+        db.prepare("INSERT OR REPLACE INTO write_guard (id, ok) VALUES (1, changes())"),
+    ];
+    if let Some(ended) = status::settled(mode, webhook, client) {
+        statements.push(
+            db.prepare("UPDATE submissions SET result = ?2 WHERE id = ?1 AND result IS NULL")
+                .bind(&[text(&current.id), text(result_text(ended))])?,
+        );
+    }
+    Ok(statements)
 }

@@ -36,11 +36,13 @@ pub struct Tool {
     pub retry_schedule: Option<Vec<u32>>,
     pub require_client_token: bool,
     pub rules: FormRules,
+    /// `None`: `spam::DEFAULT_THRESHOLD`.
+    pub spam_threshold: Option<u32>,
     pub created_at: i64,
     pub updated_at: i64,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Clone, PartialEq)]
 struct ToolRow {
     id: String,
     agent_id: String,
@@ -60,8 +62,12 @@ struct ToolRow {
     retry_schedule: Option<String>,
     require_client_token: i64,
     rules: String,
+    spam_threshold: Option<i64>,
     created_at: i64,
     updated_at: i64,
+    /// Only in [`widget_statement`]'s join: the agent's `allowed_origins`.
+    #[serde(default)]
+    agent_allowed_origins: Option<String>,
 }
 
 impl From<ToolRow> for Tool {
@@ -86,6 +92,7 @@ impl From<ToolRow> for Tool {
             retry_schedule: row.retry_schedule.and_then(|s| serde_json::from_str(&s).ok()),
             require_client_token: row.require_client_token != 0,
             rules: from_json_column(&row.rules),
+            spam_threshold: row.spam_threshold.and_then(|t| u32::try_from(t).ok()),
             created_at: row.created_at,
             updated_at: row.updated_at,
         }
@@ -93,6 +100,12 @@ impl From<ToolRow> for Tool {
 }
 
 impl Tool {
+    /// The spam score at which this tool's submissions are quarantined.
+    pub fn spam_threshold(&self) -> u32 {
+        self.spam_threshold
+            .unwrap_or(leadform_core::spam::DEFAULT_THRESHOLD)
+    }
+
     /// The secrets that sign at `now`: the current one, and the previous one during the
     /// overlap of a rotation.
     pub fn signing_secrets(&self, now: i64) -> Vec<&str> {
@@ -136,8 +149,54 @@ impl Tool {
             retry_schedule: self.retry_schedule.clone(),
             require_client_token: self.require_client_token,
             rules: self.rules.clone(),
+            spam_threshold: self.spam_threshold,
         }
     }
+}
+
+/// A tool with its agent's allowed origins: what a widget call needs, in one read (the
+/// tool and its agent joined). Keeps the row it was read from, so a copy kept between
+/// requests can be checked against a fresh read ([`WidgetTool::same_as`]).
+#[derive(Clone)]
+pub struct WidgetTool {
+    pub tool: Tool,
+    pub allowed_origins: Vec<String>,
+    row: ToolRow,
+}
+
+impl WidgetTool {
+    /// Whether both were read from the same tool and agent as they stood (every column).
+    pub fn same_as(&self, other: &WidgetTool) -> bool {
+        self.row == other.row
+    }
+}
+
+/// The tool `id` and its agent's allowed origins, in one read.
+pub async fn get_for_widget(db: &D1Database, id: &str) -> Result<Option<WidgetTool>> {
+    widget_from(&widget_statement(db, id)?.all().await?)
+}
+
+/// The read of [`get_for_widget`], to run in a batch with other reads.
+pub fn widget_statement(db: &D1Database, id: &str) -> Result<worker::D1PreparedStatement> {
+    db.prepare(
+        "SELECT t.*, a.allowed_origins AS agent_allowed_origins
+         FROM tools t JOIN agents a ON a.id = t.agent_id WHERE t.id = ?1",
+    )
+    .bind(&[text(id)])
+}
+
+/// What a [`widget_statement`] read.
+pub fn widget_from(result: &worker::D1Result) -> Result<Option<WidgetTool>> {
+    let row = result.results::<ToolRow>()?.into_iter().next();
+    Ok(row.map(|row| WidgetTool {
+        allowed_origins: row
+            .agent_allowed_origins
+            .as_deref()
+            .map(from_json_column)
+            .unwrap_or_default(),
+        tool: Tool::from(row.clone()),
+        row,
+    }))
 }
 
 pub async fn get(db: &D1Database, id: &str) -> Result<Option<Tool>> {
@@ -185,12 +244,12 @@ pub async fn upsert(
     db.prepare(
         "INSERT INTO tools (id, agent_id, name, title, description, fields, triggers, success_message,
            dismiss_message, execution_mode, webhook_url, webhook_secret, created_at, updated_at,
-           post_actions, retry_schedule, require_client_token, rules)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?13, ?14, ?15, ?16, ?17)
+           post_actions, retry_schedule, require_client_token, spam_threshold, rules)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?13, ?14, ?15, ?16, ?17, ?18)
          ON CONFLICT(id) DO UPDATE SET name = ?3, title = ?4, description = ?5, fields = ?6,
            triggers = ?7, success_message = ?8, dismiss_message = ?9, execution_mode = ?10,
            webhook_url = ?11, updated_at = ?13, post_actions = ?14, retry_schedule = ?15,
-           require_client_token = ?16, rules = ?17",
+           require_client_token = ?16, spam_threshold = ?17, rules = ?18",
     )
     .bind(&[
         text(id),
@@ -216,6 +275,7 @@ pub async fn upsert(
                 .as_deref(),
         ),
         int(i64::from(input.require_client_token)),
+        super::opt_int(input.spam_threshold.map(i64::from)),
         text(&serde_json::to_string(&input.rules)?),
     ])?
     .run()

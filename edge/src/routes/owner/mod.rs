@@ -44,6 +44,7 @@ pub async fn handle(req: Request, env: &Env, method: Method, path: &[&str]) -> A
         (Method::Post, ["tools", id, "secret", "rotate"]) => tools::rotate(c, req, env, id).await,
         (Method::Get, ["submissions", id]) => submissions::get(c, &req, env, id).await,
         (Method::Get, ["submissions", id, "deliveries"]) => deliveries::list(c, env, id).await,
+        (Method::Post, ["submissions", id, "release"]) => submissions::release(c, &req, env, id).await,
         (Method::Get, ["agents", id, "submissions"]) => submissions::list(&req, env, id).await,
         (Method::Post, ["deliveries", id, "replay"]) => deliveries::replay_one(c, env, id).await,
         (Method::Post, ["agents", id, "deliveries", "replay"]) => {
@@ -94,6 +95,7 @@ fn need_of(method: &Method, path: &[&str]) -> Option<Need> {
         | (Method::Get, ["leads", _]) => LeadsRead,
         (Method::Post, ["deliveries", _, "replay"])
         | (Method::Post, ["agents", _, "deliveries", "replay"])
+        | (Method::Post, ["submissions", _, "release"])
         | (Method::Patch | Method::Delete, ["leads", _]) => LeadsWrite,
         _ => return None,
     };

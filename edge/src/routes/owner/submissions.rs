@@ -1,13 +1,22 @@
-//! A submission with its delivery log, and an agent's submissions page by page.
+//! A submission with its delivery log, an agent's submissions page by page, and the release
+//! of a quarantined (spam) submission.
 
 use super::deliveries::{self, DeliveryLog};
 use super::Caller;
 use crate::auth;
 use crate::bindings;
+use crate::clock::now_ms;
+use crate::config;
+use crate::delivery;
 use crate::error::{ApiError, ApiResult};
 use crate::http::{json, query_pairs, request_origin};
+use crate::ids::new_id;
+use crate::leads;
+use crate::routes::submit::{delivery_rows, planned_deliveries};
 use crate::storage::files::Links;
+use crate::storage::leads as stored_leads;
 use crate::storage::submissions::{self, Submission};
+use crate::storage::tools;
 use leadform_core::query::{Cursor, SubmissionQuery};
 use leadform_core::status::{lead_status, settled};
 use serde::Serialize;
@@ -84,4 +93,73 @@ pub async fn find(caller: &Caller, db: &worker::D1Database, id: &str) -> ApiResu
         .ok_or_else(|| ApiError::not_found("submission", id))?;
     let agent_id = submission.agent_id.clone();
     auth::visible(caller, "submission", id, &agent_id, submission)
+}
+
+/// `POST /v1/submissions/{id}/release`: a quarantined submission is delivered as if just
+/// submitted: its lead is made or updated (with lead events), its webhook and post-actions
+/// are queued, and analytics count it (on the day it was submitted). Answers the submission
+/// as `GET` does; a submission not in quarantine (never was, or already released) is a 409
+/// `not_spam`, so a repeated release delivers nothing twice.
+pub async fn release(caller: &Caller, req: &Request, env: &Env, id: &str) -> ApiResult<Response> {
+    let db = env.d1(bindings::DB)?;
+    let mut submission = find(caller, &db, id).await?;
+    let tool = tools::get(&db, &submission.tool_id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("tool", &submission.tool_id))?;
+    let schedule = tool
+        .retry_schedule
+        .clone()
+        .unwrap_or_else(|| config::retry_schedule(env));
+    let first_delay = schedule.first().copied().unwrap_or(0);
+    let delivery_ids: Vec<String> = planned_deliveries(&tool).iter().map(|_| new_id("dlv")).collect();
+    for _ in 0..leads::TRIES {
+        if !submission.is_quarantined() {
+            return Err(not_spam(&submission));
+        }
+        let now = now_ms();
+        let geo = submission.quarantined_geo.clone().unwrap_or_default();
+        let capture = leads::Capture {
+            agent_id: &submission.agent_id,
+            tool: &tool,
+            submission_id: &submission.id,
+            form_data: &submission.form_data,
+            source: &submission.source,
+            attribution: submission.attribution.as_ref(),
+            geo: &geo,
+            now,
+        };
+        let write = leads::plan_capture(env, &db, &capture).await?;
+        let mut statements = submissions::release_statements(&db, &submission, &write.lead.id, now)?;
+        statements.extend(write.statements);
+        let (rows, messages) = delivery_rows(&db, &tool, &submission.id, &delivery_ids, &schedule, now)?;
+        statements.extend(rows);
+        match db.batch(statements).await {
+            Ok(_) => {
+                delivery::enqueue_all(env, &write.messages, 0).await;
+                delivery::enqueue_all(env, &messages, first_delay).await;
+                return get(caller, req, env, id).await;
+            }
+            // Another release, a page's report or a change to the lead got there first:
+            // read again and decide again.
+            Err(err) if stored_leads::is_write_conflict(&err) => {
+                leads::backoff().await;
+                submission = find(caller, &db, id).await?;
+            }
+            Err(err) => return Err(err.into()),
+        }
+    }
+    Err(ApiError::Conflict {
+        code: "lead_busy",
+        message: format!("submission {id} or its lead kept changing under this release; try again"),
+    })
+}
+
+fn not_spam(submission: &Submission) -> ApiError {
+    ApiError::Conflict {
+        code: "not_spam",
+        message: format!(
+            "submission {} is not in quarantine (status {}): only spam can be released, once",
+            submission.id, submission.status
+        ),
+    }
 }

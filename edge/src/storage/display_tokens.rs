@@ -1,0 +1,55 @@
+//! What the edge knows of a widget load's display token: when a display was shown (its
+//! impression, on the edge's clock) and how many submissions the token made.
+
+use super::{int, opt_text, text};
+use serde::Deserialize;
+use worker::{D1Database, D1PreparedStatement, Result};
+
+/// A display as the edge saw it.
+#[derive(Debug, Default, Deserialize)]
+pub struct Seen {
+    /// When the edge recorded the display's impression.
+    pub shown_at: Option<i64>,
+    /// Submissions the token made so far.
+    pub uses: Option<i64>,
+}
+
+/// What a [`statement`] read.
+pub fn seen_from(result: &worker::D1Result) -> Result<Seen> {
+    Ok(result.results::<Seen>()?.into_iter().next().unwrap_or_default())
+}
+
+/// The impression of `display_id` (if any) and the uses of the token `nonce`, in one
+/// statement to run in a batch with other reads; [`seen_from`] reads its result.
+pub fn statement(
+    db: &D1Database,
+    tool_id: &str,
+    display_id: Option<&str>,
+    nonce: &str,
+) -> Result<D1PreparedStatement> {
+    db.prepare(
+        "SELECT (SELECT at FROM form_events WHERE tool_id = ?1 AND display_id = ?2 AND kind = 'impression')
+                  AS shown_at,
+                (SELECT uses FROM display_token_uses WHERE nonce = ?3) AS uses",
+    )
+    .bind(&[text(tool_id), opt_text(display_id), text(nonce)])
+}
+
+/// Counts one more submission of the token `nonce`, in the batch that stores it.
+pub fn count_use(db: &D1Database, nonce: &str, now: i64) -> Result<D1PreparedStatement> {
+    db.prepare(
+        "INSERT INTO display_token_uses (nonce, uses, last_at) VALUES (?1, 1, ?2)
+         ON CONFLICT(nonce) DO UPDATE SET uses = uses + 1, last_at = ?2",
+    )
+    .bind(&[text(nonce), int(now)])
+}
+
+/// Forgets tokens last used before `before`: a token used then was issued earlier still, so
+/// it has expired and can count no more uses.
+pub async fn purge(db: &D1Database, before: i64) -> Result<()> {
+    db.prepare("DELETE FROM display_token_uses WHERE last_at < ?1")
+        .bind(&[int(before)])?
+        .run()
+        .await?;
+    Ok(())
+}
