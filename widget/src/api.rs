@@ -23,6 +23,28 @@ pub struct Submitted {
     pub client_token: Option<String>,
 }
 
+/// A message of the conversation as the edge sends it; `form` when the agent shows one:
+/// its tool id and the values to prefill it with.
+pub struct Message {
+    pub role: String,
+    pub text: String,
+    pub form: Option<(String, JsValue)>,
+}
+
+fn messages(answer: &JsValue) -> Vec<Message> {
+    js::items(answer, "messages")
+        .iter()
+        .map(|m| {
+            let form = js::get(m, "form");
+            Message {
+                role: js::text(m, "role"),
+                text: js::text(m, "text"),
+                form: js::string(&form, "toolId").map(|id| (id, js::get(&form, "prefill"))),
+            }
+        })
+        .collect()
+}
+
 #[derive(Clone)]
 pub struct Api {
     base: String,
@@ -43,6 +65,30 @@ impl Api {
         );
         let value = self.call("GET", &url, None, None).await.map_err(|e| e.message)?;
         Ok(crate::config::read(&value))
+    }
+
+    /// Starts a conversation on the edge: its id and the greeting.
+    pub async fn start_conversation(
+        &self,
+        agent_id: &str,
+        page: &str,
+    ) -> Result<(String, Vec<Message>), CallError> {
+        let body = js::object(&[("agentId", agent_id.into()), ("page", page.into())]);
+        let answer = self.post("/conversations", &body).await?;
+        Ok((js::text(&answer, "conversationId"), messages(&answer)))
+    }
+
+    /// The messages of a conversation so far (the visit's earlier pages).
+    pub async fn conversation(&self, id: &str) -> Result<Vec<Message>, CallError> {
+        let url = format!("{}/conversations/{}", self.base, js_sys::encode_uri_component(id));
+        Ok(messages(&self.call("GET", &url, None, None).await?))
+    }
+
+    /// The visitor's message; the agent's reply (and the form it shows, if any).
+    pub async fn say(&self, id: &str, text: &str, page: &str) -> Result<Vec<Message>, CallError> {
+        let body = js::object(&[("text", text.into()), ("page", page.into())]);
+        let path = format!("/conversations/{}/messages", js_sys::encode_uri_component(id));
+        Ok(messages(&self.post(&path, &body).await?))
     }
 
     /// POSTs a submission (seed 002's request body, built by the form).
@@ -80,12 +126,20 @@ impl Api {
 
     /// Fire-and-forget analytics event; a lost event must never disturb the visitor. It
     /// counts only with the config's display token.
-    pub async fn event(&self, tool_id: &str, display_id: &str, kind: &str, token: JsValue) {
+    pub async fn event(
+        &self,
+        tool_id: &str,
+        display_id: &str,
+        kind: &str,
+        token: JsValue,
+        conversation_id: &str,
+    ) {
         let body = js::object(&[
             ("toolId", tool_id.into()),
             ("displayId", display_id.into()),
             ("type", kind.into()),
             ("displayToken", token),
+            ("conversationId", conversation_id.into()),
         ]);
         let _ = self.post("/form-submissions/events", &body).await;
     }

@@ -1,4 +1,7 @@
-//! The chat bubble and panel: messages, quick replies, and deciding when to offer a form.
+//! The chat bubble and panel: messages and quick replies. The conversation lives on the edge
+//! (`POST /conversations`, `…/messages`), which decides when to show a form; its id is kept
+//! in sessionStorage so the visit's next page goes on with it. Without the edge (offline, an
+//! old edge) the chat falls back to the trigger words in the config.
 
 use crate::api::Api;
 use crate::dom::{append, attr, el, focus, on, random_id, text_el};
@@ -7,10 +10,11 @@ use crate::handlers::Handlers;
 use crate::style::CSS;
 use leadform_core::intent::form_for_message;
 use leadform_core::wire::{FormPublic, WidgetConfigOut};
-use std::cell::Cell;
+use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
+use wasm_bindgen_futures::spawn_local;
 use web_sys::{Element, HtmlInputElement, ShadowRootInit, ShadowRootMode};
 
 const FALLBACK_REPLY: &str =
@@ -21,13 +25,20 @@ pub struct Chat {
     pub api: Api,
     pub config: WidgetConfigOut,
     pub handlers: Handlers,
-    /// One conversation per page visit; sent with every submission.
-    pub conversation_id: String,
+    /// The conversation's id: the edge's once it started one, else a local one (sent with
+    /// every submission either way).
+    conversation_id: RefCell<String>,
+    /// The edge keeps this conversation (it answers the visitor's messages).
+    kept: Cell<bool>,
+    /// Messages written while the conversation was starting, sent once it has.
+    pending: RefCell<Vec<String>>,
     /// The shim's `visit()`: the attribution object sent with every submission.
     pub visit: Option<js_sys::Function>,
     panel: Element,
     log: Element,
     greeted: Cell<bool>,
+    /// Starting the conversation has finished, whether the edge keeps it or not.
+    settled: Cell<bool>,
 }
 
 impl Chat {
@@ -84,13 +95,16 @@ impl Chat {
 
         let chat = Rc::new(Chat {
             api,
-            conversation_id: random_id("conv"),
+            conversation_id: RefCell::new(random_id("conv")),
+            kept: Cell::new(false),
+            pending: RefCell::new(Vec::new()),
             config,
             handlers,
             visit,
             panel,
             log,
             greeted: Cell::new(false),
+            settled: Cell::new(false),
         });
         for reply in &chat.config.agent.quick_replies {
             let button = text_el("button", "lf-chip", reply);
@@ -123,15 +137,80 @@ impl Chat {
         Ok(chat)
     }
 
-    pub fn open(&self) {
+    pub fn open(self: &Rc<Self>) {
         let _ = self.panel.toggle_attribute_with_force("hidden", false);
         if !self.greeted.replace(true) {
-            let greeting = &self.config.agent.greeting;
-            self.agent_says(if greeting.is_empty() {
-                "Hi! How can we help?"
-            } else {
-                greeting
-            });
+            // The greeting shows at once; the edge's copy of it is not shown twice.
+            self.agent_says(self.greeting());
+            let chat = self.clone();
+            spawn_local(async move { chat.begin().await });
+        }
+    }
+
+    fn greeting(&self) -> &str {
+        match self.config.agent.greeting.as_str() {
+            "" => "Hi! How can we help?",
+            greeting => greeting,
+        }
+    }
+
+    /// The conversation's id, as submissions and events name it.
+    pub fn conversation(&self) -> String {
+        self.conversation_id.borrow().clone()
+    }
+
+    fn storage_key(&self) -> String {
+        format!("leadform:conversation:{}", self.config.agent.id)
+    }
+
+    /// Goes on with the visit's conversation (its messages shown again), or starts one; the
+    /// greeting from the config when the edge cannot be reached.
+    async fn begin(self: Rc<Self>) {
+        let storage = web_sys::window().and_then(|w| w.session_storage().ok().flatten());
+        let key = self.storage_key();
+        let earlier = storage.as_ref().and_then(|s| s.get_item(&key).ok().flatten());
+        let mut resumed = false;
+        if let Some(id) = earlier {
+            if let Ok(messages) = self.api.conversation(&id).await {
+                *self.conversation_id.borrow_mut() = id;
+                for (i, m) in messages.iter().enumerate() {
+                    if i == 0 && m.role == "agent" && m.text == self.greeting() {
+                        continue;
+                    }
+                    let class = if m.role == "visitor" {
+                        "lf-msg lf-visitor"
+                    } else {
+                        "lf-msg lf-agent"
+                    };
+                    self.add_message(class, &m.text);
+                }
+                resumed = true;
+            }
+        }
+        if !resumed {
+            match self
+                .api
+                .start_conversation(&self.config.agent.id, &page_url())
+                .await
+            {
+                Ok((id, messages)) => {
+                    if let Some(storage) = &storage {
+                        let _ = storage.set_item(&key, &id);
+                    }
+                    *self.conversation_id.borrow_mut() = id;
+                    let greeting = self.greeting().to_string();
+                    self.answer(messages.into_iter().filter(|m| m.text != greeting).collect());
+                    resumed = true;
+                }
+                // Offline: the chat goes on with the trigger words.
+                Err(_) => {}
+            }
+        }
+        self.kept.set(resumed);
+        self.settled.set(true);
+        let waiting: Vec<String> = self.pending.borrow_mut().drain(..).collect();
+        for text in waiting {
+            self.clone().reply_to(text).await;
         }
     }
 
@@ -139,7 +218,7 @@ impl Chat {
         let _ = self.panel.toggle_attribute_with_force("hidden", true);
     }
 
-    fn toggle(&self) {
+    fn toggle(self: &Rc<Self>) {
         if self.panel.has_attribute("hidden") {
             self.open();
             if let Ok(Some(input)) = self.panel.query_selector(".lf-input") {
@@ -157,12 +236,46 @@ impl Chat {
     fn visitor_says(self: &Rc<Self>, text: &str) {
         self.open();
         self.add_message("lf-msg lf-visitor", text);
-        match form_for_message(&self.config.forms, text).cloned() {
+        if !self.kept.get() && self.greeted.get() && !self.started() {
+            // Still starting: sent once the conversation is there.
+            self.pending.borrow_mut().push(text.to_string());
+            return;
+        }
+        let (chat, text) = (self.clone(), text.to_string());
+        spawn_local(async move { chat.reply_to(text).await });
+    }
+
+    /// Whether starting the conversation has finished (kept or not).
+    fn started(&self) -> bool {
+        self.kept.get() || self.settled.get()
+    }
+
+    /// The agent's reply to `text`: the edge's, else the trigger words' (offline).
+    async fn reply_to(self: Rc<Self>, text: String) {
+        if self.kept.get() {
+            if let Ok(messages) = self.api.say(&self.conversation(), &text, &page_url()).await {
+                self.answer(messages);
+                return;
+            }
+        }
+        match form_for_message(&self.config.forms, &text).cloned() {
             Some(form) => {
                 self.agent_says(OFFER_REPLY);
-                self.show_form(form);
+                self.show_form(form, JsValue::UNDEFINED);
             }
             None => self.agent_says(FALLBACK_REPLY),
+        }
+    }
+
+    /// Shows the agent's messages, and the form one of them names.
+    fn answer(self: &Rc<Self>, messages: Vec<crate::api::Message>) {
+        for m in messages {
+            self.agent_says(&m.text);
+            if let Some((tool_id, prefill)) = m.form {
+                if let Some(form) = self.config.forms.iter().find(|f| f.tool_id == tool_id).cloned() {
+                    self.show_form(form, prefill);
+                }
+            }
         }
     }
 
@@ -172,12 +285,30 @@ impl Chat {
             return false;
         };
         self.open();
-        self.show_form(form);
+        self.show_form(form, JsValue::UNDEFINED);
         true
     }
 
-    fn show_form(self: &Rc<Self>, form: FormPublic) {
+    /// Renders `form` in the chat, its fields prefilled from `prefill` (`{name: value}`, what
+    /// the visitor already said).
+    fn show_form(self: &Rc<Self>, form: FormPublic, prefill: JsValue) {
         let card = form::FormView::render(self.clone(), form);
+        if prefill.is_object() {
+            for key in js_sys::Object::keys(prefill.unchecked_ref::<js_sys::Object>()).iter() {
+                let Some(name) = key.as_string() else { continue };
+                let Some(value) = crate::js::string(&prefill, &name) else {
+                    continue;
+                };
+                let selector = format!("[name=\"{}\"]", name.replace(['"', '\\'], ""));
+                if let Ok(Some(input)) = card.query_selector(&selector) {
+                    if let Some(input) = input.dyn_ref::<HtmlInputElement>() {
+                        input.set_value(&value);
+                    } else if let Some(area) = input.dyn_ref::<web_sys::HtmlTextAreaElement>() {
+                        area.set_value(&value);
+                    }
+                }
+            }
+        }
         self.append_to_log(&card);
         if let Ok(Some(first)) = card.query_selector(".lf-input-field") {
             focus(&first);
@@ -192,6 +323,10 @@ impl Chat {
         append(&self.log, node);
         self.log.set_scroll_top(self.log.scroll_height());
     }
+}
+
+fn page_url() -> String {
+    crate::dom::document().url().unwrap_or_default()
 }
 
 /// A speech-bubble icon drawn as SVG: an emoji would depend on the visitor's fonts.
@@ -249,11 +384,31 @@ mod tests {
         {"name":"consent","type":"checkbox","label":"Email me"}],
       "successMessage":"Thanks","executionMode":"webhook","triggers":["sales"]}]}"#;
 
+    /// Waits (up to two seconds) until `selector` matches in `root`: the chat answers after
+    /// its call to the edge has settled.
+    async fn until(root: &web_sys::ShadowRoot, selector: &str) {
+        for _ in 0..100 {
+            if root.query_selector(selector).unwrap().is_some() {
+                return;
+            }
+            let tick = js_sys::Promise::new(&mut |resolve, _| {
+                web_sys::window()
+                    .unwrap()
+                    .set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, 20)
+                    .unwrap();
+            });
+            wasm_bindgen_futures::JsFuture::from(tick).await.unwrap();
+        }
+        panic!("{selector} never appeared");
+    }
+
     #[wasm_bindgen_test]
-    fn a_form_renders_from_config_with_text_never_markup() {
+    async fn a_form_renders_from_config_with_text_never_markup() {
         let (chat, root) = mount(CONFIG);
         assert!(chat.show_form_named("contact_form"));
         assert!(!chat.show_form_named("no_such_form"));
+        // No edge answers here: the greeting comes from the config.
+        until(&root, ".lf-agent").await;
         let q = |sel: &str| root.query_selector(sel).unwrap().unwrap();
         assert_eq!(
             q(".lf-form-title").text_content().unwrap(),
@@ -317,15 +472,13 @@ mod tests {
     }
 
     #[wasm_bindgen_test]
-    fn asking_for_sales_offers_the_form_and_small_talk_does_not() {
+    async fn without_the_edge_the_trigger_words_still_offer_the_form() {
         let (chat, root) = mount(CONFIG);
         chat.visitor_says("hello there");
+        until(&root, ".lf-agent + .lf-visitor + .lf-agent").await;
         assert!(root.query_selector(".lf-form").unwrap().is_none());
         chat.visitor_says("Can I talk to sales?");
-        assert!(root
-            .query_selector(".lf-form[data-tool=contact_form]")
-            .unwrap()
-            .is_some());
+        until(&root, ".lf-form[data-tool=contact_form]").await;
         let visitor = root.query_selector_all(".lf-visitor").unwrap();
         assert_eq!(visitor.length(), 2);
     }

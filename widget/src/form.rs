@@ -102,13 +102,14 @@ impl FormView {
     }
 
     fn event(&self, kind: &'static str) {
-        let (api, tool_id, display_id, token) = (
+        let (api, tool_id, display_id, token, conversation) = (
             self.chat.api.clone(),
             self.form.tool_id.clone(),
             self.display_id.clone(),
             self.token(),
+            self.chat.conversation(),
         );
-        spawn_local(async move { api.event(&tool_id, &display_id, kind, token).await });
+        spawn_local(async move { api.event(&tool_id, &display_id, kind, token, &conversation).await });
     }
 
     /// The config's display token (`null` from an edge that gave none).
@@ -164,7 +165,7 @@ impl FormView {
         }
         let body = js::object(&[
             ("toolId", self.form.tool_id.as_str().into()),
-            ("conversationId", self.chat.conversation_id.as_str().into()),
+            ("conversationId", self.chat.conversation().into()),
             ("formData", values),
             ("fieldsCompleted", completed.into()),
             ("impressionAt", JsValue::from_f64(self.impression_at.floor())),
@@ -240,7 +241,7 @@ impl FormView {
                 ("submissionId", out.submission_id.as_str().into()),
                 ("toolId", self.form.tool_id.as_str().into()),
                 ("toolName", tool_name.as_str().into()),
-                ("conversationId", self.chat.conversation_id.as_str().into()),
+                ("conversationId", self.chat.conversation().into()),
                 ("formData", form_data(&data)),
             ]);
             let result = self.chat.handlers.run(tool_name, &context).await;

@@ -1,0 +1,88 @@
+// The conversation as a visitor has it, in Chromium on the demo page: the edge decides
+// when the form appears (here an `afterMessages: 3` rule), a dismissed form stays away for
+// its cooldown, the conversation goes on across page loads of the visit, and the owner
+// reads the whole transcript through the API.
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { startStack, startReceiver, ownerRequest } from "./support/stack.mjs";
+import { launchChromium } from "./support/chromium.mjs";
+import { startDemoSite } from "../demo-site/server.mjs";
+import { seedDemo, DEMO_AGENT_ID } from "../demo-site/seed.mjs";
+
+let stack, receiver, site, browser;
+
+before(async () => {
+  stack = await startStack();
+  receiver = await startReceiver();
+  site = await startDemoSite({ edgeUrl: stack.url, agentId: DEMO_AGENT_ID });
+  const { tool } = await seedDemo({ edgeUrl: stack.url, apiKey: stack.apiKey, webhookUrl: receiver.url + "/hook", allowedOrigins: [site.url] });
+  // Only the rules decide here: no trigger words, the form on the third message, and two
+  // more messages of quiet after a dismissal.
+  const patched = await ownerRequest(stack, "PATCH", `/v1/tools/${tool.id}`, {
+    body: { triggers: ["zzz-never"], rules: { afterMessages: 3, cooldownAfterDismissMessages: 2 } },
+  });
+  assert.equal(patched.status, 200, patched.text);
+  browser = await launchChromium();
+});
+
+after(async () => {
+  await browser?.close();
+  await site?.stop();
+  await receiver?.stop();
+  await stack?.stop();
+});
+
+async function send(page, text) {
+  const before = await page.locator(".lf-agent").count();
+  await page.locator(".lf-input").fill(text);
+  await page.locator(".lf-send").click();
+  await page.waitForFunction(
+    (n) => document.querySelector("#leadform-widget").shadowRoot.querySelectorAll(".lf-agent").length > n,
+    before
+  );
+}
+
+test("the form appears on the third message, stays away during its cooldown, and the visit keeps the conversation", async () => {
+  const page = await browser.newPage();
+  const errors = [];
+  page.on("pageerror", (e) => errors.push(String(e)));
+  await page.goto(site.url + "/");
+  await page.locator(".lf-bubble").click();
+  await page.locator(".lf-agent").first().waitFor();
+
+  await send(page, "Hi, what does Acme do?");
+  await send(page, "Do you integrate with Slack?");
+  assert.equal(await page.locator(".lf-form").count(), 0, "not before the third message");
+  await send(page, "Sounds good");
+  await page.locator("form.lf-form[data-tool=contact_form]").waitFor();
+
+  // Not now: the form goes, and the next message (still in the cooldown) does not bring it back.
+  await page.locator(".lf-dismiss").click();
+  const formsAfterDismiss = await page.locator(".lf-form").count();
+  await send(page, "One more question about pricing");
+  assert.equal(await page.locator(".lf-form").count(), formsAfterDismiss, "no new form during the cooldown");
+
+  // The visit's next page goes on with the same conversation.
+  await page.goto(site.url + "/?page=2");
+  await page.locator(".lf-bubble").click();
+  await page.locator(".lf-visitor", { hasText: "Do you integrate with Slack?" }).waitFor();
+  const texts = await page.locator(".lf-msg").allTextContents();
+  assert.equal(texts.filter((t) => t.startsWith("Hi! I'm the Acme assistant")).length, 1, "the greeting once");
+
+  // The owner reads it all, in order, with the form shown and dismissed.
+  const list = await ownerRequest(stack, "GET", `/v1/agents/${DEMO_AGENT_ID}/conversations`);
+  assert.equal(list.json.conversations.length, 1, "one conversation for the whole visit");
+  const detail = await ownerRequest(stack, "GET", `/v1/conversations/${list.json.conversations[0].id}`);
+  const kinds = detail.json.turns.map((t) => `${t.role}:${t.kind}`);
+  assert.deepEqual(kinds, [
+    "agent:message",
+    "visitor:message", "agent:message",
+    "visitor:message", "agent:message",
+    "visitor:message", "agent:message", "agent:form_shown",
+    "visitor:form_dismissed",
+    "visitor:message", "agent:message",
+  ]);
+  assert.equal(detail.json.turns.find((t) => t.kind === "form_shown").reason, "after_messages");
+  assert.deepEqual(errors, []);
+  await page.close();
+});
