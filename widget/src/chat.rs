@@ -188,22 +188,19 @@ impl Chat {
             }
         }
         if !resumed {
-            match self
+            // Offline (no answer): the chat goes on with the trigger words.
+            let started = self
                 .api
                 .start_conversation(&self.config.agent.id, &page_url())
-                .await
-            {
-                Ok((id, messages)) => {
-                    if let Some(storage) = &storage {
-                        let _ = storage.set_item(&key, &id);
-                    }
-                    *self.conversation_id.borrow_mut() = id;
-                    let greeting = self.greeting().to_string();
-                    self.answer(messages.into_iter().filter(|m| m.text != greeting).collect());
-                    resumed = true;
+                .await;
+            if let Ok((id, messages)) = started {
+                if let Some(storage) = &storage {
+                    let _ = storage.set_item(&key, &id);
                 }
-                // Offline: the chat goes on with the trigger words.
-                Err(_) => {}
+                *self.conversation_id.borrow_mut() = id;
+                let greeting = self.greeting().to_string();
+                self.answer(messages.into_iter().filter(|m| m.text != greeting).collect());
+                resumed = true;
             }
         }
         self.kept.set(resumed);
