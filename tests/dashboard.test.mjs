@@ -166,6 +166,14 @@ test("a lead captured by the widget appears in the open table without a reload, 
   await page.getByRole("heading", { level: 1, name: /Dana Widget/ }).waitFor();
   assert.match(await page.locator("section", { hasText: "Source" }).first().textContent(), /widget/);
   assert.match(await page.locator("section", { hasText: "Deliveries" }).textContent(), /webhook[\s\S]*delivered/);
+  // The conversation it came from: its summary here, its transcript one click away.
+  const conversation = page.locator("section", { hasText: "Conversation" }).first();
+  assert.match(await conversation.textContent(), /Filled in Talk to our team: Your name: Dana Widget; Work email: dana@example\.com/);
+  await conversation.getByRole("link", { name: "Read the transcript" }).click();
+  await page.locator("ol.transcript li.visitor", { hasText: "Talk to sales" }).waitFor();
+  assert.match(await page.locator("ol.transcript").textContent(), /Form shown[\s\S]*contact_form[\s\S]*Form submitted/);
+  await page.screenshot({ path: path.join(SHOTS, "conversation-desktop.png"), fullPage: true });
+  await page.goBack();
 
   // Lost without a reason is refused next to the field; with one it is in the trail.
   await page.getByLabel("Move to").selectOption("lost");

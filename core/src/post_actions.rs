@@ -201,6 +201,8 @@ pub struct SubmissionView {
     pub phone: Option<String>,
     pub submitted_at: String,
     pub conversation_url: Option<String>,
+    /// What the conversation was about (its summary), when it came from one.
+    pub summary: Option<String>,
 }
 
 /// Addresses and keys of the services post-actions call, from the edge's configuration.
@@ -412,8 +414,13 @@ fn field_lines(lead: &SubmissionView, escape: fn(&str) -> String) -> String {
 }
 
 fn email_text(lead: &SubmissionView) -> String {
+    let summary = lead
+        .summary
+        .as_ref()
+        .map(|s| format!("Summary:\n{s}\n\n"))
+        .unwrap_or_default();
     let mut text = format!(
-        "New submission of {} ({})\n\n{}\n\n",
+        "New submission of {} ({})\n\n{summary}{}\n\n",
         lead.tool_title,
         lead.tool_name,
         field_lines(lead, |s| s.to_string())
@@ -445,8 +452,18 @@ fn email_html(lead: &SubmissionView) -> String {
         .as_ref()
         .map(|u| format!("<p><a href=\"{0}\">Open the conversation</a></p>", html_escape(u)))
         .unwrap_or_default();
+    let summary = lead
+        .summary
+        .as_ref()
+        .map(|s| {
+            format!(
+                "<p><strong>Summary</strong><br>{}</p>",
+                html_escape(s).replace('\n', "<br>")
+            )
+        })
+        .unwrap_or_default();
     format!(
-        "<h2>New submission of {}</h2><table>{rows}</table>{link}<p>Submitted at {} · {}</p>",
+        "<h2>New submission of {}</h2>{summary}<table>{rows}</table>{link}<p>Submitted at {} · {}</p>",
         html_escape(&lead.tool_title),
         html_escape(&lead.submitted_at),
         html_escape(&lead.submission_id)
@@ -474,6 +491,7 @@ mod tests {
             phone: None,
             submitted_at: "2024-12-23T10:30:00.000Z".into(),
             conversation_url: Some("https://app.example/c/conv_9".into()),
+            summary: Some("Asked: <b>pricing</b>?\nFilled in Contact".into()),
         }
     }
 
@@ -543,10 +561,14 @@ mod tests {
             "email: jane@example.com",
             "https://app.example/c/conv_9",
             "2024-12-23T10:30:00.000Z",
+            "Summary:\nAsked: <b>pricing</b>?\nFilled in Contact",
         ] {
             assert!(text.contains(part), "{part} in {text}");
         }
-        assert!(body["html"].as_str().unwrap().contains("&lt;b&gt;hi&lt;/b&gt;"));
+        let html = body["html"].as_str().unwrap();
+        assert!(html.contains("&lt;b&gt;hi&lt;/b&gt;"));
+        assert!(html
+            .contains("<strong>Summary</strong><br>Asked: &lt;b&gt;pricing&lt;/b&gt;?<br>Filled in Contact"));
     }
 
     #[test]

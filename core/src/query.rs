@@ -151,6 +151,14 @@ impl SubmissionQuery {
     }
 }
 
+/// The cursor of the page after `page` when `more` follow: the last row's key
+/// (`created_at`, `id`), as `next_cursor` answers carry it.
+pub fn next_cursor<T>(page: &[T], more: bool, key: impl Fn(&T) -> (i64, String)) -> Option<String> {
+    let last = page.last().filter(|_| more)?;
+    let (at, id) = key(last);
+    Some(Cursor { at, id }.encode())
+}
+
 /// A plain keyset page: `limit` and `cursor` (`GET /v1/agents/{id}/conversations`).
 #[derive(Debug, Clone, PartialEq)]
 pub struct PageQuery {

@@ -112,6 +112,8 @@ pub async fn answer(
         })
         .collect();
 
+    // Step 4 of the decision, also where the LLM fails or says nothing.
+    let by_triggers = || decide_by_triggers(text, &candidates, &history).map(|(i, why)| (i, why, Map::new()));
     let mut decision = decide_by_rules(text, &candidates, &history).map(|(i, why)| (i, why, Map::new()));
     let mut reply = None;
     if decision.is_none() {
@@ -154,8 +156,7 @@ pub async fn answer(
                         reply = answer.text;
                         // A reply with neither text nor a form falls back to the rules below.
                         if reply.is_none() && decision.is_none() {
-                            decision = decide_by_triggers(text, &candidates, &history)
-                                .map(|(i, why)| (i, why, Map::new()));
+                            decision = by_triggers();
                         }
                     }
                     Err(why) => {
@@ -163,15 +164,11 @@ pub async fn answer(
                             "agent {}: LLM unavailable, answering by the rules: {why}",
                             agent.id
                         );
-                        decision = decide_by_triggers(text, &candidates, &history)
-                            .map(|(i, why)| (i, why, Map::new()));
+                        decision = by_triggers();
                     }
                 }
             }
-            None => {
-                decision =
-                    decide_by_triggers(text, &candidates, &history).map(|(i, why)| (i, why, Map::new()));
-            }
+            None => decision = by_triggers(),
         }
     }
 

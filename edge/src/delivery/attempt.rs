@@ -81,7 +81,14 @@ pub async fn make(
             }
             Ok(action) => {
                 let conversation_url = config::conversation_url(env, submission.conversation_id.as_deref());
-                let view = view::of(&submission, &tool, links, conversation_url);
+                // The conversation's summary, when the edge keeps the conversation.
+                let summary = match submission.conversation_id.as_deref() {
+                    Some(id) => crate::storage::conversations::get(db, id)
+                        .await?
+                        .and_then(|c| c.summary),
+                    None => None,
+                };
+                let view = view::of(&submission, &tool, links, conversation_url, summary);
                 match post_actions::request(&action, &view, services, &delivery.id) {
                     Ok(out) => Ok(OutgoingRequest::from_core(out)?),
                     Err(reason) => Err(reason),

@@ -14,6 +14,7 @@ pub fn of(
     tool: &Tool,
     links: &Links,
     conversation_url: Option<String>,
+    summary: Option<String>,
 ) -> SubmissionView {
     let first_of = |kind: FieldKind| {
         tool.fields
@@ -34,5 +35,6 @@ pub fn of(
         phone: first_of(FieldKind::Phone),
         submitted_at: iso8601(submission.submitted_at),
         conversation_url,
+        summary,
     }
 }

@@ -122,16 +122,7 @@ pub fn append(
                  SELECT ?1, COALESCE(MAX(seq), 0) + 1, ?2, ?3, ?4, ?5, ?6, ?7, ?8
                  FROM conversation_turns WHERE conversation_id = ?1",
             )
-            .bind(&[
-                text(id),
-                int(now),
-                text(turn.role),
-                text(turn.kind),
-                text(turn.text),
-                opt_text(turn.tool_id),
-                opt_text(turn.reason),
-                opt_text(turn.submission_id),
-            ])?,
+            .bind(&turn_values(id, now, turn))?,
         );
     }
     let visitor = turns
@@ -166,17 +157,7 @@ pub fn note_if_kept(
              SELECT ?1, c.turns + 1, ?2, ?3, ?4, ?5, ?6, ?7, ?8
              FROM conversations c WHERE c.id = ?1 AND c.agent_id = ?9 AND c.turns < {MAX_TURNS}"
         ))
-        .bind(&[
-            text(id),
-            int(now),
-            text(turn.role),
-            text(turn.kind),
-            text(turn.text),
-            opt_text(turn.tool_id),
-            opt_text(turn.reason),
-            opt_text(turn.submission_id),
-            text(agent_id),
-        ])?,
+        .bind(&[turn_values(id, now, turn), vec![text(agent_id)]].concat())?,
         db.prepare(
             "UPDATE conversations SET updated_at = ?2,
                turns = (SELECT COALESCE(MAX(seq), 0) FROM conversation_turns WHERE conversation_id = ?1)
@@ -184,6 +165,20 @@ pub fn note_if_kept(
         )
         .bind(&[text(id), int(now), text(agent_id)])?,
     ])
+}
+
+/// A turn's values as its INSERTs bind them, `?1` to `?8`.
+fn turn_values(id: &str, now: i64, turn: &NewTurn) -> Vec<wasm_bindgen::JsValue> {
+    vec![
+        text(id),
+        int(now),
+        text(turn.role),
+        text(turn.kind),
+        text(turn.text),
+        opt_text(turn.tool_id),
+        opt_text(turn.reason),
+        opt_text(turn.submission_id),
+    ]
 }
 
 pub async fn get(db: &D1Database, id: &str) -> Result<Option<Conversation>> {

@@ -8,7 +8,7 @@ use crate::error::{ApiError, ApiResult};
 use crate::http::{json, query_pairs};
 use crate::storage::conversations::{self, Conversation, Turn};
 use crate::storage::submissions;
-use leadform_core::query::{Cursor, PageQuery};
+use leadform_core::query::{next_cursor, PageQuery};
 use serde::Serialize;
 use worker::{Env, Request, Response};
 
@@ -42,13 +42,7 @@ pub async fn list(req: &Request, env: &Env, agent_id: &str) -> ApiResult<Respons
     let query = PageQuery::parse(&query_pairs(req))?;
     let db = env.d1(bindings::DB)?;
     let (page, more) = conversations::list(&db, agent_id, query.cursor.as_ref(), query.limit).await?;
-    let next_cursor = more.then(|| page.last()).flatten().map(|last| {
-        Cursor {
-            at: last.created_at,
-            id: last.id.clone(),
-        }
-        .encode()
-    });
+    let next_cursor = next_cursor(&page, more, |c| (c.created_at, c.id.clone()));
     json(
         &ConversationListOut {
             conversations: page,

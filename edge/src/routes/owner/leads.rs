@@ -16,7 +16,7 @@ use crate::storage::{agents, submissions};
 use futures_util::stream;
 use leadform_core::csv_export::{self, Profile, Row};
 use leadform_core::lead::{ActivityOut, LeadOut, LeadPatch};
-use leadform_core::query::{Cursor, LeadQuery};
+use leadform_core::query::{next_cursor, Cursor, LeadQuery};
 use leadform_core::validate::FieldError;
 use serde::Serialize;
 use worker::{Env, Request, Response};
@@ -66,13 +66,7 @@ pub async fn list(req: &Request, env: &Env, agent_id: &str) -> ApiResult<Respons
     let (page, more) = stored::list(&db, agent_id, &query, query.cursor.as_ref(), query.limit).await?;
     let total = stored::count(&db, agent_id, &query).await?;
     let links = Links::new(env, request_origin(req));
-    let next_cursor = more.then(|| page.last()).flatten().map(|last| {
-        Cursor {
-            at: last.created_at,
-            id: last.id.clone(),
-        }
-        .encode()
-    });
+    let next_cursor = next_cursor(&page, more, |l| (l.created_at, l.id.clone()));
     json(
         &LeadListOut {
             leads: page.iter().map(|lead| shown(lead, &links)).collect(),
