@@ -76,10 +76,12 @@ test("afterMessages: 3 shows the form on the third message; a dismissal holds it
   }
   assert.deepEqual(forms, [null, null, "contact_form"]);
   // The visitor closes the form: the widget reports the dismissal with the conversation.
+  const { displayToken } = await (await fetch(`${stack.url}/widget/config?agentId=agent_rules`, { headers: { Origin: SITE } })).json();
   const dismissed = await call(`${stack.url}/form-submissions/events`, {
     toolId: "tool_agent_rules_contact",
     displayId: "disp_1",
     type: "dismiss",
+    displayToken,
     conversationId: id,
   });
   assert.equal(dismissed.status, 202, dismissed.text);

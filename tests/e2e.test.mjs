@@ -3,7 +3,7 @@
 // runtime (workerd, local D1 and Queues).
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { startStack, startReceiver } from "./support/stack.mjs";
+import { startStack, startReceiver, quickPerson } from "./support/stack.mjs";
 import { launchChromium } from "./support/chromium.mjs";
 import { startDemoSite } from "../demo-site/server.mjs";
 import { seedDemo, DEMO_AGENT_ID } from "../demo-site/seed.mjs";
@@ -47,13 +47,6 @@ async function fillContactForm(page, { name, email, message }) {
   await quickPerson();
   return form;
 }
-
-/**
- * Playwright fills a form faster than anyone could, and a fill under a second from the
- * form's display is quarantined as spam; a quick person takes a second or more (a fill
- * under 3 s scores 3 points of the 5 that make spam, see core/src/spam.rs).
- */
-const quickPerson = () => new Promise((r) => setTimeout(r, 1_100));
 
 test("a visitor asks for sales, fills the form in the chat, and the webhook gets the lead", async () => {
   const { tool } = await seedWithWebhook(receiver.url + "/hook");

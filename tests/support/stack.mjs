@@ -231,3 +231,11 @@ export const PNG_1X1 = Buffer.from(
 export function fileDataUrl(type, bytes, name) {
   return `data:${type}${name ? `;name=${encodeURIComponent(name)}` : ""};base64,${bytes.toString("base64")}`;
 }
+
+/**
+ * Playwright fills a form faster than anyone could, and a fill under a second from the
+ * form's display is quarantined as spam; a quick person takes a second or more (a fill
+ * under 3 s scores 3 points of the 5 that make spam, see core/src/spam.rs). Browser tests
+ * that stand for a person wait this long before submitting.
+ */
+export const quickPerson = () => new Promise((r) => setTimeout(r, 1_100));
