@@ -56,9 +56,9 @@ async function signIn(page, { email, password }) {
   await page.waitForLoadState();
 }
 
-async function submitLead(formData, headers = { Origin: site.url }) {
+async function submitLead(formData, headers = { Origin: site.url }, extra = {}) {
   const fields = Object.keys(formData);
-  const res = await postJson(stack.url + "/form-submissions/submit", { toolId: "tool_contact_form", formData, fieldsCompleted: fields }, headers);
+  const res = await postJson(stack.url + "/form-submissions/submit", { toolId: "tool_contact_form", formData, fieldsCompleted: fields, ...extra }, headers);
   assert.equal(res.status, 200, res.text);
   return res.json;
 }
@@ -108,14 +108,14 @@ test("sign-in: a wrong password is refused with a message; the right one opens t
   await context.close();
 });
 
-test("repeated failed sign-ins lock the account, even for the right password", async () => {
+test("repeated failed sign-ins lock that email from that address, even for the right password; the owner's own address still gets in", async () => {
   const { email, password, context } = await member("viewer");
   await context.close();
-  const attempt = (pw) =>
+  const attempt = (pw, ip = "203.0.113.9", who = email) =>
     fetch(stack.url + "/dashboard/sign-in", {
       method: "POST",
-      headers: { "Content-Type": "application/x-www-form-urlencoded" },
-      body: new URLSearchParams({ email, password: pw }),
+      headers: { "Content-Type": "application/x-www-form-urlencoded", "CF-Connecting-IP": ip },
+      body: new URLSearchParams({ email: who, password: pw }),
       redirect: "manual",
     });
   for (let i = 0; i < 4; i++) assert.equal((await attempt("wrong guess " + i)).status, 401);
@@ -125,6 +125,12 @@ test("repeated failed sign-ins lock the account, even for the right password", a
   const right = await attempt(password);
   assert.equal(right.status, 429, "locked: the right password waits too");
   assert.match(await right.text(), /Too many failed sign-ins/);
+  // A stranger cannot lock the member out: from another address the password works.
+  assert.equal((await attempt(password, "198.51.100.7")).status, 303);
+  // An email with no account answers exactly the same way: it tells nothing.
+  const statuses = [];
+  for (let i = 0; i < 6; i++) statuses.push((await attempt("wrong", "203.0.113.10", "nobody-here@example.com")).status);
+  assert.deepEqual(statuses, [401, 401, 401, 401, 429, 429]);
 });
 
 test("a lead captured by the widget appears in the open table without a reload, then is worked end to end", async () => {
@@ -348,7 +354,10 @@ test("what visitors typed renders as text: <script> and <img onerror> in lead fi
 });
 
 test("every page at 390 and 1440 px: axe-core finds nothing serious, screenshots for review", async () => {
-  const lead = await submitLead({ name: "Axe Person", email: "axe@example.com", message: "Hi" });
+  const started = await postJson(stack.url + "/conversations", { agentId: DEMO_AGENT_ID }, { Origin: site.url });
+  const conversationId = started.json.conversationId;
+  await postJson(`${stack.url}/conversations/${conversationId}/messages`, { text: "Can someone contact me?" }, { Origin: site.url });
+  const lead = await submitLead({ name: "Axe Person", email: "axe@example.com", message: "Hi" }, { Origin: site.url }, { conversationId });
   await ownerRequest(stack, "POST", "/v1/members", { body: { email: "invitee@example.com", role: "viewer" } });
   const pages = [
     ["leads", `/dashboard/leads?agent=${DEMO_AGENT_ID}`],
@@ -357,6 +366,7 @@ test("every page at 390 and 1440 px: axe-core finds nothing serious, screenshots
     ["settings", `/dashboard/settings`],
     ["agent-settings", `/dashboard/settings/agents/${DEMO_AGENT_ID}`],
     ["form-settings", `/dashboard/settings/forms/tool_contact_form`],
+    ["conversation", `/dashboard/conversations/${conversationId}`],
   ];
   for (const [size, width] of Object.entries(WIDTHS)) {
     // The pages' own CSP forbids injected scripts; axe runs in a context that bypasses it,
@@ -421,16 +431,16 @@ test("settings: an admin edits the agent, builds a form, makes a key and an endp
   const origins = page.getByLabel("Allowed origins");
   const before = await origins.inputValue();
   await origins.fill(before + "\nnot an origin");
-  await page.getByLabel("Quick replies").fill("Talk to sales\nSee pricing");
+  await page.getByLabel("Quick replies").fill("Talk to sales\nYes, pricing");
   await page.getByRole("button", { name: "Save agent" }).click();
   await page.locator("#agent-allowedOrigins-error").waitFor();
   assert.equal(await origins.getAttribute("aria-invalid"), "true");
-  assert.equal(await page.getByLabel("Quick replies").inputValue(), "Talk to sales\nSee pricing", "what was typed is kept");
+  assert.equal(await page.getByLabel("Quick replies").inputValue(), "Talk to sales\nYes, pricing", "what was typed is kept");
   await origins.fill(before + "\nhttps://shop.example");
   await page.getByRole("button", { name: "Save agent" }).click();
   await page.getByText("Agent saved.").waitFor();
   const agent = (await ownerRequest(stack, "GET", `/v1/agents/${DEMO_AGENT_ID}`)).json;
-  assert.deepEqual(agent.quickReplies, ["Talk to sales", "See pricing"]);
+  assert.deepEqual(agent.quickReplies, ["Talk to sales", "Yes, pricing"]);
   assert.ok(agent.allowedOrigins.includes("https://shop.example"));
 
   // A new form: a select without options is refused at that row's input.
@@ -448,7 +458,7 @@ test("settings: an admin edits the agent, builds a form, makes a key and an endp
   assert.match(await page.locator("#f1-error").textContent(), /option/i);
   assert.equal(await page.getByLabel("Options of row 2").getAttribute("aria-invalid"), "true");
   assert.equal(await page.getByLabel("Name of row 1").inputValue(), "email", "rows are kept as typed");
-  await page.getByLabel("Options of row 2").fill("Starter, Business");
+  await page.getByLabel("Options of row 2").fill("Starter\nBusiness, yearly");
   await page.getByLabel("Position of row 2").fill("0");
   await page.getByRole("button", { name: "Create form" }).click();
   await page.getByRole("heading", { name: "Webhook signing secret" }).waitFor();
@@ -456,7 +466,7 @@ test("settings: an admin edits the agent, builds a form, makes a key and an endp
   const config = (await (await fetch(`${stack.url}/widget/config?agentId=${DEMO_AGENT_ID}`)).json());
   const quote = config.forms.find((f) => f.name === "quote_request");
   assert.deepEqual(quote.fields.map((f) => f.name), ["plan", "email"], "ordered by position");
-  assert.deepEqual(quote.fields[0].options, ["Starter", "Business"]);
+  assert.deepEqual(quote.fields[0].options, ["Starter", "Business, yearly"], "an option may hold a comma");
   // Editing it again: remove a field; a bad post-action JSON is refused at its input.
   await page.getByLabel("Remove row 1").check();
   await page.getByLabel("Post-actions (JSON)").fill("[{");
@@ -520,4 +530,24 @@ test("a lead's files download from its page through a signed link", async () => 
   await download.saveAs(saved);
   assert.deepEqual((await import("node:fs")).readFileSync(saved), PNG_1X1);
   await context.close();
+});
+
+test("the last admin cannot be demoted or removed; with a second admin it can", async () => {
+  const members = async () => (await ownerRequest(stack, "GET", "/v1/members")).json.members;
+  const owner = (await members()).find((m) => m.email === stack.admin.email);
+  assert.ok(owner, "the configured admin signed in earlier");
+  const demote = (id) => ownerRequest(stack, "PATCH", `/v1/members/${id}`, { body: { role: "viewer" } });
+  const alone = await demote(owner.id);
+  assert.equal(alone.status, 409, `${alone.text} ${JSON.stringify(await members())}`);
+  assert.equal(alone.json.error.code, "last_admin");
+  assert.equal((await ownerRequest(stack, "DELETE", `/v1/members/${owner.id}`)).json.error.code, "last_admin");
+  const second = await member("admin");
+  await second.context.close();
+  const secondId = (await members()).find((m) => m.email === second.email).id;
+  assert.equal((await demote(owner.id)).status, 200);
+  assert.equal((await demote(secondId)).status, 409, "now the second is the last");
+  // The first admin is back to admin through the API; the configured variables do not
+  // recreate anyone while an admin exists.
+  assert.equal((await ownerRequest(stack, "PATCH", `/v1/members/${owner.id}`, { body: { role: "admin" } })).status, 200);
+  assert.equal((await ownerRequest(stack, "PATCH", "/v1/members/mem_nope", { body: { role: "admin" } })).json.error.code, "member_not_found");
 });

@@ -36,9 +36,18 @@ impl Posted<'_> {
     }
 }
 
-/// One item per line (or per comma, for short lists typed on one line), blanks dropped.
-pub fn list(text: &str) -> Vec<String> {
-    let separator = if text.contains('\n') { '\n' } else { ',' };
+/// One item per line, blanks dropped: for items that may hold commas (options, quick
+/// replies, reasons, origins).
+pub fn lines(text: &str) -> Vec<String> {
+    split(text, '\n')
+}
+
+/// Comma-separated words, blanks dropped: trigger words, retry delays.
+pub fn words(text: &str) -> Vec<String> {
+    split(text, ',')
+}
+
+fn split(text: &str, separator: char) -> Vec<String> {
     text.split(separator)
         .map(str::trim)
         .filter(|s| !s.is_empty())
@@ -48,12 +57,12 @@ pub fn list(text: &str) -> Vec<String> {
 
 /// An agent's settings form: the PATCH body.
 pub fn agent_changes(posted: &Posted) -> Value {
-    let lost = list(posted.text("lostReasons").unwrap_or(""));
+    let lost = lines(posted.text("lostReasons").unwrap_or(""));
     json!({
         "name": posted.text("name").unwrap_or(""),
         "greeting": posted.text("greeting").unwrap_or(""),
-        "quickReplies": list(posted.text("quickReplies").unwrap_or("")),
-        "allowedOrigins": list(posted.text("allowedOrigins").unwrap_or("")),
+        "quickReplies": lines(posted.text("quickReplies").unwrap_or("")),
+        "allowedOrigins": lines(posted.text("allowedOrigins").unwrap_or("")),
         // Empty: back to the default reasons.
         "lostReasons": if lost.is_empty() { Value::Null } else { json!(lost) },
     })
@@ -89,7 +98,7 @@ pub fn tool_body(posted: &Posted, existing: &[FieldSpec]) -> Result<(Value, Vec<
         field.insert("label".into(), posted.optional(&at("label")));
         field.insert("type".into(), json!(posted.text(&at("type")).unwrap_or("text")));
         field.insert("required".into(), json!(posted.checked(&at("required"))));
-        let options = list(posted.text(&at("options")).unwrap_or(""));
+        let options = lines(posted.text(&at("options")).unwrap_or(""));
         if options.is_empty() {
             field.remove("options");
         } else {
@@ -114,7 +123,7 @@ pub fn tool_body(posted: &Posted, existing: &[FieldSpec]) -> Result<(Value, Vec<
     let retry_schedule = match posted.text("retrySchedule") {
         None | Some("") => Value::Null,
         Some(text) => {
-            let delays: Result<Vec<u32>, _> = list(text).iter().map(|d| d.parse::<u32>()).collect();
+            let delays: Result<Vec<u32>, _> = words(text).iter().map(|d| d.parse::<u32>()).collect();
             json!(delays.map_err(|_| FieldError::new(
                 "retrySchedule",
                 "must be delays in whole seconds, separated by commas (0,60,300)"
@@ -135,7 +144,7 @@ pub fn tool_body(posted: &Posted, existing: &[FieldSpec]) -> Result<(Value, Vec<
     );
     body.insert(
         "triggers".into(),
-        json!(list(posted.text("triggers").unwrap_or(""))),
+        json!(words(posted.text("triggers").unwrap_or(""))),
     );
     body.insert("successMessage".into(), posted.optional("successMessage"));
     body.insert(
@@ -220,13 +229,18 @@ mod tests {
     }
 
     #[test]
-    fn lists_split_by_line_or_comma() {
-        assert_eq!(list("a, b ,,c"), vec!["a", "b", "c"]);
+    fn lines_keep_their_commas_and_words_split_on_them() {
+        assert_eq!(words("a, b ,,c"), vec!["a", "b", "c"]);
         assert_eq!(
-            list("Pricing, plans\nBook a demo\n\n"),
-            vec!["Pricing, plans", "Book a demo"]
+            lines("Yes, definitely\nBook a demo\n\n"),
+            vec!["Yes, definitely", "Book a demo"]
         );
-        assert!(list("  ").is_empty());
+        assert_eq!(
+            lines("Yes, please"),
+            vec!["Yes, please"],
+            "one item with a comma stays one"
+        );
+        assert!(lines("  ").is_empty());
     }
 
     #[test]
@@ -234,13 +248,13 @@ mod tests {
         let posted = pairs(&[
             ("name", " Acme "),
             ("greeting", "Hi!"),
-            ("quickReplies", "Talk to sales\nPricing"),
-            ("allowedOrigins", "https://a.example, https://b.example"),
+            ("quickReplies", "Talk to sales\nPricing, plans"),
+            ("allowedOrigins", "https://a.example\nhttps://b.example"),
             ("lostReasons", ""),
         ]);
         let body = agent_changes(&Posted(&posted));
         assert_eq!(body["name"], "Acme");
-        assert_eq!(body["quickReplies"], json!(["Talk to sales", "Pricing"]));
+        assert_eq!(body["quickReplies"], json!(["Talk to sales", "Pricing, plans"]));
         assert_eq!(
             body["allowedOrigins"],
             json!(["https://a.example", "https://b.example"])
@@ -269,7 +283,7 @@ mod tests {
             ("fields[2].name", "plan"),
             ("fields[2].label", "Plan"),
             ("fields[2].type", "select"),
-            ("fields[2].options", "Free, Pro"),
+            ("fields[2].options", "Free\nPro, yearly"),
             ("fields[2].position", "1"),
             ("fields[3].name", ""),
             ("triggers", "demo, pricing"),
@@ -285,7 +299,7 @@ mod tests {
         let fields = body["fields"].as_array().unwrap();
         assert_eq!(fields.len(), 2, "{fields:?}");
         assert_eq!(fields[0]["name"], "plan");
-        assert_eq!(fields[0]["options"], json!(["Free", "Pro"]));
+        assert_eq!(fields[0]["options"], json!(["Free", "Pro, yearly"]));
         assert_eq!(fields[1]["name"], "work_email");
         assert_eq!(
             fields[1]["maxLength"], 120,

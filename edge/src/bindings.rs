@@ -24,3 +24,5 @@ pub const CONVERSATION_URL: &str = "CONVERSATION_URL_TEMPLATE";
 pub const WIDGET_LIMIT: &str = "WIDGET_LIMIT";
 pub const SUBMIT_LIMIT: &str = "SUBMIT_LIMIT";
 pub const AUTH_FAIL_LIMIT: &str = "AUTH_FAIL_LIMIT";
+/// Rate limit on visitors' messages to the agent, per client and conversation.
+pub const MESSAGE_LIMIT: &str = "MESSAGE_LIMIT";

@@ -151,9 +151,10 @@ pub fn services(env: &Env) -> leadform_core::post_actions::Services {
 /// The link to a conversation: `CONVERSATION_URL_TEMPLATE` with `{conversationId}` filled in,
 /// else its page on this edge's dashboard (under `PUBLIC_URL`).
 pub fn conversation_url(env: &Env, conversation_id: Option<&str>) -> Option<String> {
-    let id = conversation_id?;
+    // A submission's conversation id is the visitor's text: encoded, it stays one segment.
+    let id: String = url::form_urlencoded::byte_serialize(conversation_id?.as_bytes()).collect();
     match var(env, bindings::CONVERSATION_URL).filter(|t| !t.is_empty()) {
-        Some(template) => Some(template.replace("{conversationId}", id)),
+        Some(template) => Some(template.replace("{conversationId}", &id)),
         // By default, the transcript's page on this edge's dashboard (sign-in required).
         None => public_url(env)
             .ok()

@@ -238,7 +238,7 @@ pub async fn delete(env: &Env, db: &D1Database, lead: &Lead) -> ApiResult<()> {
         .collect();
     // Its conversations are personal data too: they go first, while its submissions still
     // say which they are.
-    let mut statements = crate::storage::conversations::delete_for_lead(db, &lead.id)?;
+    let mut statements = crate::storage::conversations::delete_for_lead(db, &lead.id, &lead.agent_id)?;
     statements.extend(leads::delete(db, &lead.id)?);
     let event = Event::Deleted {
         id: lead.id.clone(),

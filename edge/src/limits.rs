@@ -17,6 +17,8 @@ pub enum Limit {
     Submit,
     /// A failed owner-key check.
     AuthFailure,
+    /// A visitor's message to the agent: each may cost an LLM call.
+    Message,
 }
 
 impl Limit {
@@ -25,6 +27,7 @@ impl Limit {
             Limit::Widget => bindings::WIDGET_LIMIT,
             Limit::Submit => bindings::SUBMIT_LIMIT,
             Limit::AuthFailure => bindings::AUTH_FAIL_LIMIT,
+            Limit::Message => bindings::MESSAGE_LIMIT,
         }
     }
 

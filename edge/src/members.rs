@@ -66,37 +66,32 @@ pub async fn invite(
 }
 
 /// Changes a member's role; their sessions end so it applies at once. The last active
-/// admin keeps theirs: someone must be able to manage the workspace.
+/// admin keeps theirs: someone must be able to manage the workspace (checked inside the
+/// write, so two admins demoting each other cannot both succeed).
 pub async fn set_role(db: &D1Database, id: &str, role: Role) -> ApiResult<Member> {
-    let member = members::get(db, id)
-        .await?
-        .ok_or_else(|| ApiError::not_found("member", id))?;
-    if member.role == Role::Admin && role != Role::Admin && member.active {
-        last_admin_guard(db).await?;
+    if !members::set_role(db, id, role).await? {
+        return Err(refusal(db, id).await);
     }
-    members::set_role(db, id, role).await?;
     members::get(db, id)
         .await?
         .ok_or_else(|| ApiError::not_found("member", id))
 }
 
 pub async fn remove(db: &D1Database, id: &str) -> ApiResult<()> {
-    let member = members::get(db, id)
-        .await?
-        .ok_or_else(|| ApiError::not_found("member", id))?;
-    if member.role == Role::Admin && member.active {
-        last_admin_guard(db).await?;
+    if !members::remove(db, id).await? {
+        return Err(refusal(db, id).await);
     }
-    members::remove(db, id).await?;
     Ok(())
 }
 
-async fn last_admin_guard(db: &D1Database) -> ApiResult<()> {
-    if members::count_admins(db).await? <= 1 {
-        return Err(ApiError::Conflict {
+/// Why a role change or removal changed nothing: no such member, or the last admin.
+async fn refusal(db: &D1Database, id: &str) -> ApiError {
+    match members::get(db, id).await {
+        Ok(Some(_)) => ApiError::Conflict {
             code: "last_admin",
             message: "this is the last admin: make another member admin first".into(),
-        });
+        },
+        Ok(None) => ApiError::not_found("member", id),
+        Err(err) => err.into(),
     }
-    Ok(())
 }

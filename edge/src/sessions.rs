@@ -16,7 +16,7 @@ use leadform_core::signin::{
 use subtle::ConstantTimeEq;
 use worker::{D1Database, Env, Request};
 
-/// Why a sign-in did not work. Both read the same to the visitor except for the wait.
+/// Why a sign-in did not work: never whether the email has an account.
 #[derive(Debug)]
 pub enum Refused {
     /// Wrong email or password (never which).
@@ -30,8 +30,10 @@ pub struct SignedIn {
     pub token: String,
 }
 
-/// Checks email and password and opens a session. Every failure counts against the
-/// client's address and, for a known account, against the account (core's lock-out).
+/// Checks email and password and opens a session. Failures count per client address (the
+/// rate limit) and per email and address (core's lock-out): a stranger can lock out only
+/// their own address, and an unknown email answers exactly as a known one, in words and in
+/// time.
 pub async fn sign_in(
     env: &Env,
     db: &D1Database,
@@ -43,42 +45,40 @@ pub async fn sign_in(
     let Ok(email) = normalize_email("email", email) else {
         return refuse(env, req).await;
     };
-    let credentials = match members::by_email(db, &email).await? {
-        Some(found) => found,
-        None => match first_admin(env, db, &email, password, now).await? {
-            Some(created) => created,
-            None => {
-                password::waste_time(password).await?;
-                return refuse(env, req).await;
-            }
-        },
-    };
-    if let Some(until) = credentials.member.locked_until.filter(|until| *until > now) {
+    let client = limits::client(req);
+    let email_key = key_hash(&email);
+    let (failures, locked_until) = members::failures(db, &email_key, &client).await?;
+    if let Some(until) = locked_until.filter(|until| *until > now) {
+        password::waste_time(password).await?;
         return Ok(Err(Refused::Locked {
             retry_after_secs: ((until - now) / 1000).max(1) as u32,
         }));
     }
-    let matches = match &credentials.password_hash {
+    let credentials = match members::by_email(db, &email).await? {
+        Some(found) => Some(found),
+        None => first_admin(env, db, &email, password, now).await?,
+    };
+    let matches = match credentials.as_ref().and_then(|c| c.password_hash.as_deref()) {
         Some(stored) => password::verify(password, stored).await?,
         None => {
-            // Invited, not yet accepted: no password to match.
+            // No such member, or invited and not yet accepted: the same work, no match.
             password::waste_time(password).await?;
             false
         }
     };
-    if !matches {
-        let failures = credentials.failed_signins.saturating_add(1);
+    let Some(credentials) = credentials.filter(|_| matches) else {
+        let failures = failures.saturating_add(1);
         let locked_until = lock_for_ms(failures).map(|ms| now + ms);
-        members::record_failure(db, &credentials.member.id, locked_until).await?;
+        members::record_failure(db, &email_key, &client, locked_until, now).await?;
         if let Some(until) = locked_until {
             return Ok(Err(Refused::Locked {
                 retry_after_secs: ((until - now) / 1000) as u32,
             }));
         }
         return refuse(env, req).await;
-    }
-    if credentials.failed_signins > 0 || credentials.member.locked_until.is_some() {
-        members::record_success(db, &credentials.member.id).await?;
+    };
+    if failures > 0 {
+        members::clear_failures(db, &email_key, &client).await?;
     }
     open(db, credentials.member, now).await.map(Ok)
 }
@@ -92,8 +92,9 @@ async fn refuse(env: &Env, req: &Request) -> ApiResult<Result<SignedIn, Refused>
     }
 }
 
-/// The configured first admin (`LEADFORM_ADMIN_EMAIL`/`_PASSWORD`), created the first time
-/// they sign in. Once the member exists, only the stored password counts.
+/// The configured first admin (`LEADFORM_ADMIN_EMAIL`/`_PASSWORD`), created when they sign
+/// in while the workspace has no admin at all. Once an admin exists, only stored passwords
+/// count: removing that member does not let the variables in again.
 async fn first_admin(
     env: &Env,
     db: &D1Database,
@@ -105,7 +106,7 @@ async fn first_admin(
         return Ok(None);
     };
     let right = email == admin_email && bool::from(password.as_bytes().ct_eq(admin_password.as_bytes()));
-    if !right {
+    if !right || members::count_admins(db).await? > 0 {
         return Ok(None);
     }
     let hash = password::hash(password).await?;
@@ -175,8 +176,12 @@ pub fn check_write(req: &Request, session: &Session, given_token: Option<&str>) 
 /// refused (the sign-in form too: nobody may sign a visitor in to an account of theirs).
 pub fn check_same_origin(req: &Request) -> ApiResult<()> {
     let headers = req.headers();
-    if headers.get("Sec-Fetch-Site").ok().flatten().as_deref() == Some("cross-site") {
-        return Err(forgery("it came from another site"));
+    // Only this origin, or the browser's own navigation (`none`): a sibling subdomain
+    // (`same-site`) may not post here either.
+    if let Some(site) = headers.get("Sec-Fetch-Site").ok().flatten() {
+        if site != "same-origin" && site != "none" {
+            return Err(forgery("it came from another site"));
+        }
     }
     if let (Some(origin), Some(own)) = (
         headers.get("Origin").ok().flatten(),

@@ -7,7 +7,8 @@ use leadform_core::llm::{parse_reply, request_body, system_prompt, FormOffer, Re
 use leadform_core::settings::LlmSettings;
 use worker::Headers;
 
-/// Longest model answer read (a chat completion is a few KB).
+/// Longest model answer kept (a chat completion is a few KB). The body is read whole first:
+/// the URL is the operator's own configuration, not a visitor's.
 const ANSWER_CHARS: usize = 256 * 1024;
 
 pub async fn ask(

@@ -455,7 +455,10 @@ pub async fn detail(
     let custom = custom_facts(&lead.custom_fields);
     let mut conversations = Vec::new();
     for cid in &detail.conversation_ids {
-        let kept = crate::storage::conversations::get(&db, cid).await?;
+        // Only a conversation of the lead's own agent: a submission may name any id.
+        let kept = crate::storage::conversations::get(&db, cid)
+            .await?
+            .filter(|c| c.agent_id == lead.agent_id);
         conversations.push(Fact {
             label: kept
                 .as_ref()

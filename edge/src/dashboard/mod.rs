@@ -91,8 +91,8 @@ pub async fn handle(mut req: Request, env: &Env, method: Method, path: &[&str]) 
     let form = if method == Method::Post {
         let form = view::form_fields(&mut req).await?;
         let token = form.iter().find(|(k, _)| k == "_csrf").map(|(_, v)| v.as_str());
-        if let Err(ApiError::Forbidden { message, .. }) = sessions::check_write(&req, &session, token) {
-            return view::error_page(&session, 403, "Request refused", &message);
+        if let Err(refused) = sessions::check_write(&req, &session, token) {
+            return view::error_page(&session, 403, "Request refused", &refused.message());
         }
         form
     } else {

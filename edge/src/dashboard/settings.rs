@@ -701,7 +701,7 @@ pub async fn form_page(
                     .and_then(|v| v.as_str().map(String::from))
                     .unwrap_or_default(),
                 required: f.required,
-                options: f.options.join(", "),
+                options: f.options.join("\n"),
                 remove: false,
                 error_prop: String::new(),
                 error: None,

@@ -11,6 +11,7 @@ use crate::agent::{self, MessageOut};
 use crate::bindings;
 use crate::error::{ApiError, ApiResult};
 use crate::http::{json, json_body_within, SMALL_BODY_BYTES};
+use crate::limits::{self, Limit};
 use crate::storage::agents::{self, Agent};
 use crate::storage::conversations::{self, Conversation};
 use leadform_core::validate::{is_http_url, FieldError};
@@ -56,6 +57,8 @@ pub async fn start(mut req: Request, env: &Env, origin: Option<&str>) -> ApiResu
 }
 
 pub async fn message(mut req: Request, env: &Env, origin: Option<&str>, id: &str) -> ApiResult<Response> {
+    // Before anything is read: each message may cost an LLM call.
+    limits::check(env, Limit::Message, &limits::client(&req), id).await?;
     let body = json_body_within(&mut req, SMALL_BODY_BYTES).await?;
     let text = visitor_text(body.get("text"))?;
     let page = page_of(&body)?;

@@ -94,12 +94,17 @@ async fn route(
 }
 
 /// Every public widget call counts against the widget limit before anything is read: per
-/// client address and the agent it names (the config call), else per address.
+/// client address and the agent the config call names (the one call that carries no other
+/// scope), else per address alone, so a made-up `agentId` on another route buys no fresh
+/// allowance.
 async fn limit_public(req: &Request, env: &Env, public: bool) -> ApiResult<()> {
     if !public {
         return Ok(());
     }
-    let scope = query_param(req, "agentId").unwrap_or_else(|| "public".into());
+    let scope = match req.path().as_str() {
+        "/widget/config" => query_param(req, "agentId").unwrap_or_else(|| "public".into()),
+        _ => "public".into(),
+    };
     limits::check(env, Limit::Widget, &limits::client(req), &scope).await
 }
 

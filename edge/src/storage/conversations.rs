@@ -118,9 +118,11 @@ pub fn append(
     for turn in turns {
         statements.push(
             db.prepare(
-                "INSERT INTO conversation_turns (conversation_id, seq, at, role, kind, text, tool_id, reason, submission_id)
-                 SELECT ?1, COALESCE(MAX(seq), 0) + 1, ?2, ?3, ?4, ?5, ?6, ?7, ?8
-                 FROM conversation_turns WHERE conversation_id = ?1",
+                format!(
+                    "INSERT INTO conversation_turns (conversation_id, seq, at, role, kind, text, tool_id, reason, submission_id)
+                     SELECT ?1, COALESCE(MAX(seq), 0) + 1, ?2, ?3, ?4, ?5, ?6, ?7, ?8
+                     FROM conversation_turns WHERE conversation_id = ?1 HAVING COALESCE(MAX(seq), 0) < {MAX_TURNS}"
+                ),
             )
             .bind(&turn_values(id, now, turn))?,
         );
@@ -154,8 +156,10 @@ pub fn note_if_kept(
     Ok(vec![
         db.prepare(format!(
             "INSERT INTO conversation_turns (conversation_id, seq, at, role, kind, text, tool_id, reason, submission_id)
-             SELECT ?1, c.turns + 1, ?2, ?3, ?4, ?5, ?6, ?7, ?8
-             FROM conversations c WHERE c.id = ?1 AND c.agent_id = ?9 AND c.turns < {MAX_TURNS}"
+             SELECT ?1, (SELECT COALESCE(MAX(seq), 0) + 1 FROM conversation_turns WHERE conversation_id = ?1),
+               ?2, ?3, ?4, ?5, ?6, ?7, ?8
+             FROM conversations c WHERE c.id = ?1 AND c.agent_id = ?9
+               AND (SELECT COALESCE(MAX(seq), 0) FROM conversation_turns WHERE conversation_id = ?1) < {MAX_TURNS}"
         ))
         .bind(&[turn_values(id, now, turn), vec![text(agent_id)]].concat())?,
         db.prepare(
@@ -243,17 +247,18 @@ pub fn summarize_if_kept(
 }
 
 /// The statements that delete the conversations a lead came from (before its submissions
-/// go, which say which ones).
-pub fn delete_for_lead(db: &D1Database, lead_id: &str) -> Result<Vec<D1PreparedStatement>> {
-    const OF_LEAD: &str =
-        "SELECT conversation_id FROM submissions WHERE lead_id = ?1 AND conversation_id IS NOT NULL";
+/// go, which say which ones), only ever the lead's own agent's: a submission may name any
+/// conversation id.
+pub fn delete_for_lead(db: &D1Database, lead_id: &str, agent_id: &str) -> Result<Vec<D1PreparedStatement>> {
+    const OF_LEAD: &str = "SELECT c.id FROM conversations c JOIN submissions s ON s.conversation_id = c.id
+         WHERE s.lead_id = ?1 AND c.agent_id = ?2";
     Ok(vec![
         db.prepare(format!(
             "DELETE FROM conversation_turns WHERE conversation_id IN ({OF_LEAD})"
         ))
-        .bind(&[text(lead_id)])?,
+        .bind(&[text(lead_id), text(agent_id)])?,
         db.prepare(format!("DELETE FROM conversations WHERE id IN ({OF_LEAD})"))
-            .bind(&[text(lead_id)])?,
+            .bind(&[text(lead_id), text(agent_id)])?,
     ])
 }
 

@@ -15,7 +15,6 @@ pub struct Member {
     pub role: Role,
     /// False until the invitation is accepted.
     pub active: bool,
-    pub locked_until: Option<i64>,
     pub created_at: i64,
 }
 
@@ -23,7 +22,6 @@ pub struct Member {
 pub struct Credentials {
     pub member: Member,
     pub password_hash: Option<String>,
-    pub failed_signins: u32,
 }
 
 #[derive(Deserialize)]
@@ -32,8 +30,6 @@ struct MemberRow {
     email: String,
     role: String,
     password_hash: Option<String>,
-    failed_signins: i64,
-    locked_until: Option<i64>,
     created_at: i64,
 }
 
@@ -46,16 +42,14 @@ impl From<MemberRow> for Credentials {
                 // The CHECK constraint keeps other text out; viewer is the safe reading.
                 role: Role::parse(&row.role).unwrap_or(Role::Viewer),
                 active: row.password_hash.is_some(),
-                locked_until: row.locked_until,
                 created_at: row.created_at,
             },
             password_hash: row.password_hash,
-            failed_signins: row.failed_signins.clamp(0, u32::MAX as i64) as u32,
         }
     }
 }
 
-const COLUMNS: &str = "id, email, role, password_hash, failed_signins, locked_until, created_at";
+const COLUMNS: &str = "id, email, role, password_hash, created_at";
 
 pub async fn by_email(db: &D1Database, email: &str) -> Result<Option<Credentials>> {
     let row: Option<MemberRow> = db
@@ -167,43 +161,83 @@ pub async fn by_invite(db: &D1Database, invite_hash: &str, now: i64) -> Result<O
     Ok(row.map(|r| Credentials::from(r).member))
 }
 
-/// Counts a failed sign-in, locking the account until `locked_until` when given. The count
-/// is incremented in SQL, so simultaneous failures all count.
-pub async fn record_failure(db: &D1Database, id: &str, locked_until: Option<i64>) -> Result<()> {
+/// Where failed sign-ins of an email from a client stand: (consecutive failures, locked
+/// until).
+pub async fn failures(db: &D1Database, email_hash: &str, client: &str) -> Result<(u32, Option<i64>)> {
+    #[derive(Deserialize)]
+    struct Row {
+        failures: i64,
+        locked_until: Option<i64>,
+    }
+    let row: Option<Row> = db
+        .prepare("SELECT failures, locked_until FROM signin_failures WHERE email_hash = ?1 AND client = ?2")
+        .bind(&[text(email_hash), text(client)])?
+        .first(None)
+        .await?;
+    Ok(row
+        .map(|r| (r.failures.clamp(0, u32::MAX as i64) as u32, r.locked_until))
+        .unwrap_or((0, None)))
+}
+
+/// Counts a failed sign-in of an email from a client, locking the pair until `locked_until`
+/// when given. Incremented in SQL, so simultaneous failures all count.
+pub async fn record_failure(
+    db: &D1Database,
+    email_hash: &str,
+    client: &str,
+    locked_until: Option<i64>,
+    now: i64,
+) -> Result<()> {
     db.prepare(
-        "UPDATE members SET failed_signins = failed_signins + 1, locked_until = COALESCE(?2, locked_until) WHERE id = ?1",
+        "INSERT INTO signin_failures (email_hash, client, failures, locked_until, updated_at) VALUES (?1, ?2, 1, ?3, ?4)
+         ON CONFLICT (email_hash, client) DO UPDATE SET failures = failures + 1,
+           locked_until = COALESCE(?3, locked_until), updated_at = ?4",
     )
-    .bind(&[text(id), opt_int(locked_until)])?
+    .bind(&[text(email_hash), text(client), opt_int(locked_until), int(now)])?
     .run()
     .await?;
     Ok(())
 }
 
-pub async fn record_success(db: &D1Database, id: &str) -> Result<()> {
-    db.prepare("UPDATE members SET failed_signins = 0, locked_until = NULL WHERE id = ?1")
-        .bind(&[text(id)])?
+/// A success from a client clears its count for that email.
+pub async fn clear_failures(db: &D1Database, email_hash: &str, client: &str) -> Result<()> {
+    db.prepare("DELETE FROM signin_failures WHERE email_hash = ?1 AND client = ?2")
+        .bind(&[text(email_hash), text(client)])?
         .run()
         .await?;
     Ok(())
 }
 
-/// Changes a member's role and ends their sessions, so the new role applies at once.
+/// Another active admin than `?1` exists: a condition inside the write itself, so two
+/// admins demoting each other at once cannot both succeed.
+const ANOTHER_ADMIN: &str =
+    "EXISTS (SELECT 1 FROM members o WHERE o.role = 'admin' AND o.password_hash IS NOT NULL AND o.id != ?1)";
+
+/// Changes a member's role and ends their sessions, so the new role applies at once. False
+/// when nothing changed: no such member, or it would leave no active admin.
 pub async fn set_role(db: &D1Database, id: &str, role: Role) -> Result<bool> {
     let results = db
         .batch(vec![
-            db.prepare("UPDATE members SET role = ?2 WHERE id = ?1")
-                .bind(&[text(id), text(role.as_str())])?,
-            db.prepare("DELETE FROM sessions WHERE member_id = ?1")
+            db.prepare(format!(
+                "UPDATE members SET role = ?2 WHERE id = ?1
+                   AND (?2 = 'admin' OR role != 'admin' OR password_hash IS NULL OR {ANOTHER_ADMIN})"
+            ))
+            .bind(&[text(id), text(role.as_str())])?,
+            // Only when the role changed (`changes()` is the UPDATE's, in this transaction).
+            db.prepare("DELETE FROM sessions WHERE member_id = ?1 AND changes() > 0")
                 .bind(&[text(id)])?,
         ])
         .await?;
     Ok(results.first().map(changes).unwrap_or(0) > 0)
 }
 
-/// Removes a member; their sessions go with them (ON DELETE CASCADE).
+/// Removes a member (their sessions go with them, ON DELETE CASCADE). False when nothing
+/// changed: no such member, or it is the last active admin.
 pub async fn remove(db: &D1Database, id: &str) -> Result<bool> {
     let result = db
-        .prepare("DELETE FROM members WHERE id = ?1")
+        .prepare(format!(
+            "DELETE FROM members WHERE id = ?1 AND (role != 'admin' OR password_hash IS NULL OR {ANOTHER_ADMIN})"
+        ))
         .bind(&[text(id)])?
         .run()
         .await?;
@@ -253,7 +287,7 @@ pub async fn session(db: &D1Database, token_hash: &str, now: i64) -> Result<Opti
     }
     let found = db
         .prepare(
-            "SELECT s.csrf, m.id, m.email, m.role, m.password_hash, m.failed_signins, m.locked_until, m.created_at
+            "SELECT s.csrf, m.id, m.email, m.role, m.password_hash, m.created_at
              FROM sessions s JOIN members m ON m.id = s.member_id
              WHERE s.token_hash = ?1 AND s.expires_at > ?2 AND m.password_hash IS NOT NULL",
         )

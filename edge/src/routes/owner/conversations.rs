@@ -67,6 +67,7 @@ pub async fn detail(caller: &Caller, env: &Env, id: &str) -> ApiResult<Conversat
     let turns = conversations::turns(&db, id).await?;
     let made = submissions::for_conversation(&db, id).await?;
     let mut lead_ids: Vec<String> = made.iter().filter_map(|s| s.lead_id.clone()).collect();
+    lead_ids.sort();
     lead_ids.dedup();
     Ok(ConversationDetailOut {
         conversation,
