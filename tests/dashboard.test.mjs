@@ -551,3 +551,30 @@ test("the last admin cannot be demoted or removed; with a second admin it can", 
   assert.equal((await ownerRequest(stack, "PATCH", `/v1/members/${owner.id}`, { body: { role: "admin" } })).status, 200);
   assert.equal((await ownerRequest(stack, "PATCH", "/v1/members/mem_nope", { body: { role: "admin" } })).json.error.code, "member_not_found");
 });
+
+test("a new workspace without agents: every page says what to do, none fails; a signed-in member skips the sign-in page", async () => {
+  const empty = await startStack();
+  try {
+    const context = await browser.newContext({ viewport: { width: 390, height: 900 } });
+    const page = await context.newPage();
+    const problems = [];
+    page.on("pageerror", (e) => problems.push(String(e)));
+    await page.goto(empty.url + "/dashboard/");
+    await page.getByLabel("Email").fill(empty.admin.email);
+    await page.getByLabel("Password").fill(empty.admin.password);
+    await page.getByRole("button", { name: "Sign in" }).click();
+    await page.waitForURL(/\/dashboard\/leads/);
+    assert.match(await page.locator("main").textContent(), /No agent yet/);
+    for (const route of ["/dashboard/analytics", "/dashboard/settings"]) {
+      assert.equal((await page.goto(empty.url + route)).status(), 200, route);
+    }
+    await page.goto(empty.url + "/dashboard/sign-in");
+    assert.match(page.url(), /\/dashboard\/leads/, "already signed in");
+    assert.equal((await page.goto(empty.url + "/dashboard/leads/lead_nope")).status(), 404);
+    assert.equal((await page.goto(empty.url + "/dashboard/nowhere")).status(), 404);
+    assert.deepEqual(problems, []);
+    await context.close();
+  } finally {
+    await empty.stop();
+  }
+});

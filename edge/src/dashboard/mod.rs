@@ -51,7 +51,7 @@ impl Visit {
 pub async fn handle(mut req: Request, env: &Env, method: Method, path: &[&str]) -> ApiResult<Response> {
     match (method.clone(), path) {
         (Method::Get, [] | [""]) => return view::redirect("/dashboard/leads"),
-        (Method::Get, ["sign-in"]) => return signin::page(&req).await,
+        (Method::Get, ["sign-in"]) => return signin::page(&req, env).await,
         (Method::Post, ["sign-in"]) => return signin::submit(req, env).await,
         (Method::Get, ["invite", token]) => return signin::invite_page(env, token).await,
         (Method::Post, ["invite", token]) => return signin::accept_invite(req, env, token).await,

@@ -47,7 +47,11 @@ fn next_path(req: &Request) -> String {
         .unwrap_or_else(|| "/dashboard/leads".into())
 }
 
-pub async fn page(req: &Request) -> ApiResult<Response> {
+/// The sign-in page; a member already signed in goes straight on.
+pub async fn page(req: &Request, env: &Env) -> ApiResult<Response> {
+    if sessions::current(req, &env.d1(bindings::DB)?).await?.is_some() {
+        return redirect(&next_path(req));
+    }
     view::render(&sign_in_page(&next_path(req)), 200)
 }
 
