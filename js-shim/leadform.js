@@ -116,6 +116,14 @@
       document.dispatchEvent(new CustomEvent("leadform:ready"));
     })
     .catch(function (err) {
+      // A page whose Content-Security-Policy forbids WebAssembly: one message that names
+      // the directive, and the page is left as it was.
+      if (/wasm-unsafe-eval|Content Security Policy|WebAssembly/i.test(String(err && err.message))) {
+        console.error(
+          "leadform: this page's Content-Security-Policy does not allow WebAssembly. Add 'wasm-unsafe-eval' to its script-src directive (see the README, Embedding)."
+        );
+        return;
+      }
       console.error("leadform: the widget could not start", err);
     });
 })();

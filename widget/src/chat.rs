@@ -56,9 +56,7 @@ impl Chat {
             .ok_or("the page has no body")?
             .append_child(&host)?;
         let shadow = host.attach_shadow(&ShadowRootInit::new(ShadowRootMode::Open))?;
-        let style = el("style", "");
-        style.set_text_content(Some(CSS));
-        shadow.append_child(&style)?;
+        adopt_styles(&shadow)?;
 
         let root = el("div", "lf-root");
         let bubble = el("button", "lf-bubble");
@@ -320,6 +318,29 @@ impl Chat {
         append(&self.log, node);
         self.log.set_scroll_top(self.log.scroll_height());
     }
+}
+
+/// Styles the shadow root with a constructed stylesheet (`adoptedStyleSheets`): a page whose
+/// Content-Security-Policy forbids inline styles still shows the widget styled, since no
+/// `<style>` element or `style` attribute is involved. Browsers without constructable
+/// stylesheets get a `<style>` element.
+fn adopt_styles(shadow: &web_sys::ShadowRoot) -> Result<(), JsValue> {
+    use js_sys::{Array, Function, Reflect};
+    let constructed = Reflect::get(&js_sys::global(), &"CSSStyleSheet".into())
+        .ok()
+        .and_then(|ctor| ctor.dyn_into::<Function>().ok())
+        .and_then(|ctor| Reflect::construct(&ctor, &Array::new()).ok())
+        .filter(|sheet| Reflect::has(sheet, &"replaceSync".into()).unwrap_or(false));
+    if let Some(sheet) = constructed {
+        let replace: Function = Reflect::get(&sheet, &"replaceSync".into())?.dyn_into()?;
+        replace.call1(&sheet, &CSS.into())?;
+        Reflect::set(shadow, &"adoptedStyleSheets".into(), &Array::of1(&sheet))?;
+    } else {
+        let style = el("style", "");
+        style.set_text_content(Some(CSS));
+        shadow.append_child(&style)?;
+    }
+    Ok(())
 }
 
 fn page_url() -> String {

@@ -1,0 +1,93 @@
+// A strict site: its Content-Security-Policy allows scripts, styles and connections only
+// from the edge's origin plus 'wasm-unsafe-eval', and nothing inline. The widget must start
+// styled and take a lead there; a page that forbids WebAssembly gets one clear console
+// message naming the directive, and is otherwise untouched.
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { createServer } from "node:http";
+import { startStack, startReceiver, ownerRequest, quickPerson } from "./support/stack.mjs";
+import { launchChromium } from "./support/chromium.mjs";
+import { seedDemo, DEMO_AGENT_ID } from "../demo-site/seed.mjs";
+
+let stack, receiver, site, browser;
+
+/** The README's policy for embedding (Embedding and page handlers), with `wasm` on or off. */
+const policy = (edge, wasm) =>
+  [
+    "default-src 'none'",
+    `script-src ${edge}${wasm ? " 'wasm-unsafe-eval'" : ""}`,
+    `style-src ${edge}`,
+    `connect-src ${edge}`,
+    `img-src ${edge} data:`,
+  ].join("; ");
+
+before(async () => {
+  stack = await startStack();
+  receiver = await startReceiver();
+  site = createServer((req, res) => {
+    const wasm = !req.url.includes("nowasm");
+    res.setHeader("Content-Type", "text/html; charset=utf-8");
+    res.setHeader("Content-Security-Policy", policy(stack.url, wasm));
+    res.end(`<!doctype html><html lang="en"><head><title>Strict shop</title></head>
+      <body><h1>Strict shop</h1>
+      <script src="${stack.url}/leadform.js" data-agent-id="${DEMO_AGENT_ID}" async></script></body></html>`);
+  });
+  await new Promise((r) => site.listen(0, "127.0.0.1", r));
+  const origin = `http://127.0.0.1:${site.address().port}`;
+  site.origin = origin;
+  await seedDemo({ edgeUrl: stack.url, apiKey: stack.apiKey, webhookUrl: receiver.url + "/hook", allowedOrigins: [origin] });
+  browser = await launchChromium();
+});
+
+after(async () => {
+  await browser?.close();
+  await new Promise((r) => site?.close(r));
+  await receiver?.stop();
+  await stack?.stop();
+});
+
+async function open(path) {
+  const page = await browser.newPage();
+  const messages = [];
+  page.on("console", (m) => m.type() === "error" && messages.push(m.text()));
+  page.on("pageerror", (e) => messages.push(String(e)));
+  await page.goto(site.origin + path);
+  return { page, messages };
+}
+
+test("under a strict policy with 'wasm-unsafe-eval' the widget starts styled and takes a lead", async () => {
+  const { page, messages } = await open("/");
+  const bubble = page.locator(".lf-bubble");
+  await bubble.waitFor();
+  // Styled: the stylesheet applied inside the shadow root (no inline <style> was needed).
+  assert.equal(await bubble.evaluate((b) => getComputedStyle(b).borderRadius), "50%");
+  assert.equal(await page.evaluate(() => document.querySelector("#leadform-widget").shadowRoot.querySelectorAll("style").length), 0);
+  await bubble.click();
+  await page.locator(".lf-chip", { hasText: "Talk to sales" }).click();
+  const form = page.locator("form.lf-form[data-tool=contact_form]");
+  await form.locator("input[name=name]").fill("Strict Visitor");
+  await form.locator("input[name=email]").fill("strict@example.com");
+  await quickPerson();
+  await form.locator(".lf-submit").click();
+  await page.locator(".lf-success").waitFor();
+  await receiver.waitFor(1);
+  assert.equal(receiver.requests.at(-1).json.formData.email, "strict@example.com");
+  assert.deepEqual(messages.filter((m) => /Content Security Policy|Refused/.test(m)), [], "no CSP violation");
+  const leads = await ownerRequest(stack, "GET", `/v1/agents/${DEMO_AGENT_ID}/leads?q=strict`);
+  assert.equal(leads.json.total, 1);
+  await page.close();
+});
+
+test("a page that forbids WebAssembly gets one message naming the directive, and nothing else changes", async () => {
+  const { page, messages } = await open("/?nowasm");
+  await page.waitForFunction(() => window.leadform !== undefined);
+  const named = () => messages.filter((m) => m.startsWith("leadform:"));
+  const deadline = Date.now() + 10_000;
+  while (named().length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+  assert.deepEqual(named(), [
+    "leadform: this page's Content-Security-Policy does not allow WebAssembly. Add 'wasm-unsafe-eval' to its script-src directive (see the README, Embedding).",
+  ]);
+  assert.equal(await page.locator("#leadform-widget").count(), 0, "no half-started widget");
+  assert.equal(await page.locator("h1").textContent(), "Strict shop");
+  await page.close();
+});
