@@ -5,6 +5,7 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { createServer } from "node:http";
+import { mkdir } from "node:fs/promises";
 import { startStack, startReceiver, ownerRequest, quickPerson } from "./support/stack.mjs";
 import { launchChromium } from "./support/chromium.mjs";
 import { seedDemo, DEMO_AGENT_ID } from "../demo-site/seed.mjs";
@@ -70,6 +71,8 @@ test("under a strict policy with 'wasm-unsafe-eval' the widget starts styled and
   await quickPerson();
   await form.locator(".lf-submit").click();
   await page.locator(".lf-success").waitFor();
+  await mkdir("test-results/widget", { recursive: true });
+  await page.screenshot({ path: "test-results/widget/strict-csp.png" });
   await receiver.waitFor(1);
   assert.equal(receiver.requests.at(-1).json.formData.email, "strict@example.com");
   assert.deepEqual(messages.filter((m) => /Content Security Policy|Refused/.test(m)), [], "no CSP violation");

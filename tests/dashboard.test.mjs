@@ -565,6 +565,7 @@ test("a new workspace without agents: every page says what to do, none fails; a 
     await page.getByRole("button", { name: "Sign in" }).click();
     await page.waitForURL(/\/dashboard\/leads/);
     assert.match(await page.locator("main").textContent(), /No agent yet/);
+    await page.screenshot({ path: path.join(SHOTS, "empty-workspace-phone.png"), fullPage: true });
     for (const route of ["/dashboard/analytics", "/dashboard/settings"]) {
       assert.equal((await page.goto(empty.url + route)).status(), 200, route);
     }

@@ -95,14 +95,15 @@ fn fixable(err: &ApiError) -> bool {
 pub async fn page(req: &Request, env: &Env, visit: &Visit, outcome: Option<Outcome>) -> ApiResult<Response> {
     let db = env.d1(bindings::DB)?;
     let all_agents = agents::list(&db).await?;
-    let mut agent_links = Vec::new();
-    for a in &all_agents {
-        agent_links.push(AgentLink {
-            forms: tools::list_for_agent(&db, &a.id).await?.len(),
+    let form_counts = tools::count_by_agent(&db).await?;
+    let agent_links: Vec<AgentLink> = all_agents
+        .iter()
+        .map(|a| AgentLink {
+            forms: form_counts.get(&a.id).copied().unwrap_or(0),
             id: a.id.clone(),
             name: a.name.clone(),
-        });
-    }
+        })
+        .collect();
     let agent_id = query_param(req, "agent")
         .filter(|id| all_agents.iter().any(|a| &a.id == id))
         .or_else(|| all_agents.first().map(|a| a.id.clone()))

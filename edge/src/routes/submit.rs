@@ -173,11 +173,7 @@ pub async fn submit(mut req: Request, env: &Env, origin: Option<&str>) -> ApiRes
         return quarantine_submission(env, &db, &tool, new, &quarantine, token_use).await;
     }
 
-    let schedule = tool
-        .retry_schedule
-        .clone()
-        .unwrap_or_else(|| config::retry_schedule(env));
-    let first_delay = schedule.first().copied().unwrap_or(0);
+    let (schedule, first_delay) = schedule_of(env, &tool);
     let delivery_ids: Vec<String> = planned_deliveries(&tool).iter().map(|_| new_id("dlv")).collect();
     // Without deliveries (a client-mode form without post-actions) the answer is known
     // before anything is written, and is stored with the row; else it is stored once the
@@ -414,6 +410,16 @@ async fn quarantine_submission(
         return Err(err.into());
     }
     Ok(json_text(body, 200)?)
+}
+
+/// The tool's delivery schedule (its own, else `RETRY_SCHEDULE_SECS`) and its first delay.
+pub(crate) fn schedule_of(env: &Env, tool: &tools::Tool) -> (Vec<u32>, u32) {
+    let schedule = tool
+        .retry_schedule
+        .clone()
+        .unwrap_or_else(|| config::retry_schedule(env));
+    let first_delay = schedule.first().copied().unwrap_or(0);
+    (schedule, first_delay)
 }
 
 /// The delivery rows of a submission (the webhook, each post-action), due after the

@@ -222,6 +222,24 @@ pub async fn get_many(db: &D1Database, ids: &[&str]) -> Result<Vec<Tool>> {
     Ok(rows.into_iter().map(Tool::from).collect())
 }
 
+/// How many forms each agent has, in one read (the settings page's agent list).
+pub async fn count_by_agent(db: &D1Database) -> Result<std::collections::HashMap<String, usize>> {
+    #[derive(Deserialize)]
+    struct Count {
+        agent_id: String,
+        n: i64,
+    }
+    let rows: Vec<Count> = db
+        .prepare("SELECT agent_id, COUNT(*) AS n FROM tools GROUP BY agent_id")
+        .all()
+        .await?
+        .results()?;
+    Ok(rows
+        .into_iter()
+        .map(|r| (r.agent_id, r.n.max(0) as usize))
+        .collect())
+}
+
 pub async fn list_for_agent(db: &D1Database, agent_id: &str) -> Result<Vec<Tool>> {
     let rows = db
         .prepare("SELECT * FROM tools WHERE agent_id = ?1 ORDER BY created_at, id")

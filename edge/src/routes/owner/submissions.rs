@@ -6,13 +6,12 @@ use super::Caller;
 use crate::auth;
 use crate::bindings;
 use crate::clock::now_ms;
-use crate::config;
 use crate::delivery;
 use crate::error::{ApiError, ApiResult};
 use crate::http::{json, query_pairs, request_origin};
 use crate::ids::new_id;
 use crate::leads;
-use crate::routes::submit::{delivery_rows, planned_deliveries};
+use crate::routes::submit::{delivery_rows, planned_deliveries, schedule_of};
 use crate::storage::files::Links;
 use crate::storage::leads as stored_leads;
 use crate::storage::submissions::{self, Submission};
@@ -106,11 +105,7 @@ pub async fn release(caller: &Caller, req: &Request, env: &Env, id: &str) -> Api
     let tool = tools::get(&db, &submission.tool_id)
         .await?
         .ok_or_else(|| ApiError::not_found("tool", &submission.tool_id))?;
-    let schedule = tool
-        .retry_schedule
-        .clone()
-        .unwrap_or_else(|| config::retry_schedule(env));
-    let first_delay = schedule.first().copied().unwrap_or(0);
+    let (schedule, first_delay) = schedule_of(env, &tool);
     let delivery_ids: Vec<String> = planned_deliveries(&tool).iter().map(|_| new_id("dlv")).collect();
     for _ in 0..leads::TRIES {
         if !submission.is_quarantined() {
