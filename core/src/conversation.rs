@@ -78,6 +78,9 @@ pub struct Candidate<'a> {
     pub tool_id: &'a str,
     pub triggers: &'a [String],
     pub rules: &'a FormRules,
+    /// Not for this visitor: their answers to its qualification questions fell short of
+    /// its threshold.
+    pub blocked: bool,
 }
 
 /// What happened so far in the conversation, counted in visitor messages.
@@ -112,6 +115,8 @@ pub enum Reason {
     Trigger,
     /// The page asked for it (`leadform.showForm`).
     Page,
+    /// The visitor's answers to its qualification questions reached the threshold.
+    Qualified,
 }
 
 /// Whether a form may appear now: its page patterns, once per conversation, the cooldown
@@ -135,7 +140,8 @@ pub fn allowed(candidate: &Candidate, history: &History, explicit: bool) -> bool
             .max()
             .is_some_and(|at| history.visitor_messages < at + wait)
     });
-    on_page
+    !candidate.blocked
+        && on_page
         && !(rules.skip_known_leads && history.known_lead())
         && !(rules.once_per_conversation && (shown_before || submitted))
         && (explicit || !cooling)
@@ -432,11 +438,13 @@ mod tests {
                 tool_id: "t_news",
                 triggers: &newsletter_triggers,
                 rules: &none,
+                blocked: false,
             },
             Candidate {
                 tool_id: "t_contact",
                 triggers: &[],
                 rules: &third,
+                blocked: false,
             },
         ];
         // An explicit request picks the form it names, else the first allowed.
@@ -479,6 +487,7 @@ mod tests {
             tool_id: "t",
             triggers: &[],
             rules: &cool,
+            blocked: false,
         }];
         let mut h = history(2);
         h.dismissed.push(("t".into(), 2));
@@ -505,6 +514,7 @@ mod tests {
             tool_id: "t",
             triggers: &[],
             rules: &pricing,
+            blocked: false,
         };
         let mut h = history(1);
         h.page = Some("https://shop.example/pricing?plan=pro".into());
@@ -519,6 +529,7 @@ mod tests {
                 tool_id: "news",
                 triggers: &news_triggers,
                 rules: &none,
+                blocked: false,
             },
         ];
         assert_eq!(
@@ -536,6 +547,7 @@ mod tests {
             tool_id: "t",
             triggers: &[],
             rules: &once,
+            blocked: false,
         };
         let mut h = history(1);
         assert!(allowed(&form, &h, false));
@@ -544,6 +556,14 @@ mod tests {
         let mut h = history(1);
         h.submitted.push("other".into());
         assert!(!allowed(&form, &h, true), "a known lead is not asked again");
+        let blocked = Candidate {
+            blocked: true,
+            ..form.clone()
+        };
+        assert!(
+            !allowed(&blocked, &history(1), true),
+            "a visitor who fell short is not asked"
+        );
     }
 
     #[test]

@@ -112,6 +112,9 @@ pub enum ExecutionMode {
     Client,
     /// Both of the above.
     Both,
+    /// Neither: the edge stores the lead and runs the post-actions (seed 003's
+    /// `collect_leads`, whose leads go to the owner's contacts).
+    Store,
 }
 
 impl ExecutionMode {
@@ -120,6 +123,7 @@ impl ExecutionMode {
             ExecutionMode::Webhook => "webhook",
             ExecutionMode::Client => "client",
             ExecutionMode::Both => "both",
+            ExecutionMode::Store => "store",
         }
     }
 
@@ -128,6 +132,7 @@ impl ExecutionMode {
             "webhook" => Some(ExecutionMode::Webhook),
             "client" => Some(ExecutionMode::Client),
             "both" => Some(ExecutionMode::Both),
+            "store" => Some(ExecutionMode::Store),
             _ => None,
         }
     }
@@ -181,12 +186,18 @@ mod tests {
 
     #[test]
     fn execution_modes_round_trip_and_say_what_they_use() {
-        for mode in [ExecutionMode::Webhook, ExecutionMode::Client, ExecutionMode::Both] {
+        for mode in [
+            ExecutionMode::Webhook,
+            ExecutionMode::Client,
+            ExecutionMode::Both,
+            ExecutionMode::Store,
+        ] {
             assert_eq!(ExecutionMode::parse(mode.as_str()), Some(mode));
         }
         assert!(ExecutionMode::Both.uses_webhook() && ExecutionMode::Both.uses_client());
         assert!(!ExecutionMode::Client.uses_webhook());
         assert!(!ExecutionMode::Webhook.uses_client());
+        assert!(!ExecutionMode::Store.uses_webhook() && !ExecutionMode::Store.uses_client());
         assert_eq!(ExecutionMode::parse("email"), None);
     }
 }

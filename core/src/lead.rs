@@ -350,6 +350,12 @@ pub struct LeadOut {
     pub last_submission_at: Option<i64>,
     pub created_at: i64,
     pub updated_at: i64,
+    /// The last qualification's score (`null`: never qualified in a chat).
+    #[cfg(feature = "server")]
+    pub score: Option<i32>,
+    /// The last qualification: score, whether it reached the form's threshold, each answer.
+    #[cfg(feature = "server")]
+    pub qualification: Option<crate::qualification::Outcome>,
 }
 
 /// An activity entry as the API shows it: the entry and, for a submission, which one.

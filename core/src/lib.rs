@@ -21,6 +21,8 @@ pub mod analytics;
 #[cfg(feature = "server")]
 pub mod charts;
 #[cfg(feature = "server")]
+pub mod collect_leads;
+#[cfg(feature = "server")]
 pub mod conversation;
 #[cfg(feature = "server")]
 pub mod csv_export;
@@ -34,6 +36,8 @@ pub mod form_post;
 pub mod owner;
 #[cfg(feature = "server")]
 pub mod post_actions;
+#[cfg(feature = "server")]
+pub mod qualification;
 #[cfg(feature = "server")]
 pub mod query;
 #[cfg(feature = "server")]

@@ -93,6 +93,42 @@ pub fn request_body(model: &str, system: &str, turns: &[Turn], forms: &[FormOffe
     body
 }
 
+/// The instruction for a lead's summary: for whoever follows the lead up.
+pub const SUMMARY_PROMPT: &str = "Summarize this website chat for the team that will follow up \
+     the lead, in at most three short sentences: what the visitor wants, who they are, and \
+     anything urgent. Plain text only, no greeting, nothing that is not in the chat.";
+
+/// Longest transcript sent for a summary (the end of a longer chat is kept: it holds the
+/// form and what led to it).
+pub const SUMMARY_TRANSCRIPT_CHARS: usize = 12_000;
+
+/// The chat-completions body that asks for a lead's summary: the transcript (`Visitor:` /
+/// `Agent:` lines) and the plain summary of the form's answers, as one user message.
+pub fn summary_request_body(model: &str, turns: &[Turn], answers: &str) -> Value {
+    let lines: Vec<String> = turns
+        .iter()
+        .map(|t| {
+            let who = if t.role == "user" { "Visitor" } else { "Agent" };
+            format!("{who}: {}", t.text.replace('\n', " "))
+        })
+        .collect();
+    let transcript = lines.join("\n");
+    let skip = transcript
+        .chars()
+        .count()
+        .saturating_sub(SUMMARY_TRANSCRIPT_CHARS);
+    let transcript: String = transcript.chars().skip(skip).collect();
+    json!({
+        "model": model,
+        "messages": [
+            {"role": "system", "content": SUMMARY_PROMPT},
+            {"role": "user", "content": format!("Chat:\n{transcript}\n\n{answers}")},
+        ],
+        "max_tokens": 200,
+        "temperature": 0.2,
+    })
+}
+
 /// What the model answered.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Reply {
@@ -202,6 +238,36 @@ mod tests {
             json!(["contact_form"])
         );
         assert!(request_body("m", &system, &turns, &[]).get("tools").is_none());
+    }
+
+    #[test]
+    fn a_summary_request_holds_the_chat_and_the_answers() {
+        let turns = [
+            Turn {
+                role: "user",
+                text: "Do you ship\nto Canada?",
+            },
+            Turn {
+                role: "assistant",
+                text: "Yes.",
+            },
+        ];
+        let body = summary_request_body("m", &turns, "Filled in Talk to us: Email: a@b.co");
+        assert!(body.get("tools").is_none());
+        let user = body["messages"][1]["content"].as_str().unwrap();
+        assert!(
+            user.contains("Visitor: Do you ship to Canada?\nAgent: Yes."),
+            "{user}"
+        );
+        assert!(user.ends_with("Filled in Talk to us: Email: a@b.co"));
+        let long: Vec<Turn> = (0..2000)
+            .map(|_| Turn {
+                role: "user",
+                text: "0123456789",
+            })
+            .collect();
+        let user = summary_request_body("m", &long, "").to_string();
+        assert!(user.len() < SUMMARY_TRANSCRIPT_CHARS + 1_000);
     }
 
     #[test]

@@ -169,6 +169,9 @@ pub struct ToolIn {
     /// `spam::DEFAULT_THRESHOLD` (5).
     #[serde(default)]
     pub spam_threshold: Option<u32>,
+    /// Questions the agent asks before it shows the form (`core::qualification`).
+    #[serde(default)]
+    pub qualification: Option<crate::qualification::Qualification>,
 }
 
 /// At most this many attempts per delivery, and at most this long between two.
@@ -180,6 +183,9 @@ impl ToolIn {
     pub fn check(&self, allow_loopback: bool) -> Result<(), FieldError> {
         check_id(self.id.as_deref(), "tool_")?;
         self.rules.check("rules")?;
+        if let Some(qualification) = &self.qualification {
+            qualification.check("qualification")?;
+        }
         let name_ok = !self.name.is_empty()
             && self.name.len() <= 64
             && self

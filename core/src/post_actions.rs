@@ -3,6 +3,7 @@
 //! `{{placeholder}}` templates, and the HTTP request each kind makes. The edge only sends.
 
 use crate::owner::check_webhook_url;
+use crate::qualification::When;
 use crate::validate::{is_email, FieldError};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
@@ -22,6 +23,9 @@ pub enum PostAction {
         webhook_url: String,
         #[serde(default)]
         message_template: Option<String>,
+        /// Runs only for submissions this matches (score, answers): routing.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        when: Option<When>,
     },
     /// The payload of the primary webhook, signed the same way, to another URL with
     /// extra headers.
@@ -29,24 +33,36 @@ pub enum PostAction {
         url: String,
         #[serde(default)]
         headers: BTreeMap<String, String>,
+        /// Runs only for submissions this matches (score, answers): routing.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        when: Option<When>,
     },
     /// A notification through the configured email API.
     Email {
         recipients: Vec<String>,
         #[serde(default)]
         subject: Option<String>,
+        /// Runs only for submissions this matches (score, answers): routing.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        when: Option<When>,
     },
     /// Appends a row to a sheet through the Google Sheets API.
     GoogleSheets {
         spreadsheet_id: String,
         #[serde(default)]
         sheet: Option<String>,
+        /// Runs only for submissions this matches (score, answers): routing.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        when: Option<When>,
     },
     /// Adds the lead's email to a Mailchimp audience.
     Mailchimp {
         audience_id: String,
         #[serde(default)]
         double_opt_in: bool,
+        /// Runs only for submissions this matches (score, answers): routing.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        when: Option<When>,
     },
 }
 
@@ -58,6 +74,17 @@ impl PostAction {
             PostAction::Email { .. } => "email",
             PostAction::GoogleSheets { .. } => "google_sheets",
             PostAction::Mailchimp { .. } => "mailchimp",
+        }
+    }
+
+    /// The action's routing condition, if any.
+    pub fn when(&self) -> Option<&When> {
+        match self {
+            PostAction::Slack { when, .. }
+            | PostAction::Webhook { when, .. }
+            | PostAction::Email { when, .. }
+            | PostAction::GoogleSheets { when, .. }
+            | PostAction::Mailchimp { when, .. } => when.as_ref(),
         }
     }
 
@@ -91,10 +118,14 @@ impl PostAction {
             check_webhook_url(url, allow_loopback).map_err(|e| FieldError::new(field(name), e.reason))
         };
         use crate::owner::{cap, caps};
+        if let Some(when) = self.when() {
+            when.check(&field("when"))?;
+        }
         match self {
             PostAction::Slack {
                 webhook_url,
                 message_template,
+                ..
             } => {
                 cap(
                     &field("messageTemplate"),
@@ -103,7 +134,7 @@ impl PostAction {
                 )?;
                 url_check("webhookUrl", webhook_url)
             }
-            PostAction::Webhook { url, headers } => {
+            PostAction::Webhook { url, headers, .. } => {
                 url_check("url", url)?;
                 if headers.len() > caps::HEADERS {
                     return Err(FieldError::new(
@@ -129,7 +160,9 @@ impl PostAction {
                     None => Ok(()),
                 }
             }
-            PostAction::Email { recipients, subject } => {
+            PostAction::Email {
+                recipients, subject, ..
+            } => {
                 cap(&field("subject"), subject.as_deref().unwrap_or(""), caps::TITLE)?;
                 if recipients.len() > caps::RECIPIENTS {
                     return Err(FieldError::new(
@@ -203,6 +236,24 @@ pub struct SubmissionView {
     pub conversation_url: Option<String>,
     /// What the conversation was about (its summary), when it came from one.
     pub summary: Option<String>,
+    /// How the visitor qualified before the form, when it asks questions.
+    pub qualification: Option<crate::qualification::Outcome>,
+}
+
+/// The qualification in one line: "Score 50 (qualified): How big is your team? 2-50; …".
+fn qualification_line(lead: &SubmissionView) -> Option<String> {
+    let q = lead.qualification.as_ref()?;
+    let verdict = if q.qualified {
+        "qualified"
+    } else {
+        "below the threshold"
+    };
+    let answers: Vec<String> = q
+        .answers
+        .iter()
+        .map(|a| format!("{} {}", a.question, a.answer))
+        .collect();
+    Some(format!("Score {} ({verdict}): {}", q.score, answers.join("; ")))
 }
 
 /// Addresses and keys of the services post-actions call, from the edge's configuration.
@@ -253,6 +304,7 @@ pub fn request(
         PostAction::Slack {
             webhook_url,
             message_template,
+            ..
         } => {
             let template = message_template.as_deref().unwrap_or(DEFAULT_SLACK_TEMPLATE);
             let text = render(template, lead, slack_escape);
@@ -263,7 +315,9 @@ pub fn request(
             };
             Ok(json_post(webhook_url.clone(), vec![], json!({ "text": text })))
         }
-        PostAction::Email { recipients, subject } => {
+        PostAction::Email {
+            recipients, subject, ..
+        } => {
             needs(&services.email_api_url, "EMAIL_API_URL")?;
             let subject = render(
                 subject.as_deref().unwrap_or("New {{_formTitle}} submission"),
@@ -287,6 +341,7 @@ pub fn request(
         PostAction::GoogleSheets {
             spreadsheet_id,
             sheet,
+            ..
         } => {
             needs(&services.sheets_api_url, "GOOGLE_SHEETS_API_URL")?;
             let range = format!("{}!A1", sheet.as_deref().unwrap_or("Sheet1"));
@@ -314,6 +369,7 @@ pub fn request(
         PostAction::Mailchimp {
             audience_id,
             double_opt_in,
+            ..
         } => {
             needs(&services.mailchimp_api_url, "MAILCHIMP_API_URL")?;
             let email = lead.email.clone().ok_or("the lead has no email address to add")?;
@@ -419,8 +475,11 @@ fn email_text(lead: &SubmissionView) -> String {
         .as_ref()
         .map(|s| format!("Summary:\n{s}\n\n"))
         .unwrap_or_default();
+    let qualification = qualification_line(lead)
+        .map(|q| format!("Qualification:\n{q}\n\n"))
+        .unwrap_or_default();
     let mut text = format!(
-        "New submission of {} ({})\n\n{summary}{}\n\n",
+        "New submission of {} ({})\n\n{summary}{qualification}{}\n\n",
         lead.tool_title,
         lead.tool_name,
         field_lines(lead, |s| s.to_string())
@@ -462,8 +521,11 @@ fn email_html(lead: &SubmissionView) -> String {
             )
         })
         .unwrap_or_default();
+    let qualification = qualification_line(lead)
+        .map(|q| format!("<p><strong>Qualification</strong><br>{}</p>", html_escape(&q)))
+        .unwrap_or_default();
     format!(
-        "<h2>New submission of {}</h2>{summary}<table>{rows}</table>{link}<p>Submitted at {} · {}</p>",
+        "<h2>New submission of {}</h2>{summary}{qualification}<table>{rows}</table>{link}<p>Submitted at {} · {}</p>",
         html_escape(&lead.tool_title),
         html_escape(&lead.submitted_at),
         html_escape(&lead.submission_id)
@@ -492,6 +554,7 @@ mod tests {
             submitted_at: "2024-12-23T10:30:00.000Z".into(),
             conversation_url: Some("https://app.example/c/conv_9".into()),
             summary: Some("Asked: <b>pricing</b>?\nFilled in Contact".into()),
+            qualification: None,
         }
     }
 
@@ -529,6 +592,7 @@ mod tests {
         let action = PostAction::Slack {
             webhook_url: "http://hooks.test/x".into(),
             message_template: Some("New {{_toolName}}: {{email}}".into()),
+            when: None,
         };
         let out = request(&action, &lead(), &services(), "dlv_1").unwrap();
         assert_eq!((out.method, out.url.as_str()), ("POST", "http://hooks.test/x"));
@@ -543,6 +607,7 @@ mod tests {
         let action = PostAction::Email {
             recipients: vec!["sales@example.com".into()],
             subject: None,
+            when: None,
         };
         let out = request(&action, &lead(), &services(), "dlv_1").unwrap();
         let body: Value = serde_json::from_str(&out.body).unwrap();
@@ -576,6 +641,7 @@ mod tests {
         let action = PostAction::GoogleSheets {
             spreadsheet_id: "abc".into(),
             sheet: Some("Leads 2026".into()),
+            when: None,
         };
         let out = request(&action, &lead(), &services(), "dlv_1").unwrap();
         assert_eq!(out.url, "http://sheets.test/v4/spreadsheets/abc/values/Leads%202026%21A1:append?valueInputOption=RAW&insertDataOption=INSERT_ROWS");
@@ -600,6 +666,7 @@ mod tests {
         let action = PostAction::Mailchimp {
             audience_id: "aud1".into(),
             double_opt_in: false,
+            when: None,
         };
         let out = request(&action, &lead(), &services(), "dlv_1").unwrap();
         assert_eq!(out.url, "http://mc.test/3.0/lists/aud1/members");
@@ -626,9 +693,19 @@ mod tests {
             {"type": "webhook", "url": "https://crm.example/leads", "headers": {"Authorization": "Bearer xxx"}},
             {"type": "email", "recipients": ["a@example.com"], "subject": "New Form Submission"},
             {"type": "google_sheets", "spreadsheetId": "1AbC", "sheet": "Leads"},
-            {"type": "mailchimp", "audienceId": "a1b2c3"}
+            {"type": "mailchimp", "audienceId": "a1b2c3", "when": {"minScore": 50}}
         ]))
         .unwrap();
+        assert_eq!(parsed[4].when().and_then(|w| w.min_score), Some(50));
+        assert!(parsed[0].when().is_none());
+        let routed: PostAction = serde_json::from_value(
+            json!({"type": "email", "recipients": ["a@example.com"], "when": {"minScore": 9, "maxScore": 1}}),
+        )
+        .unwrap();
+        assert_eq!(
+            routed.check("postActions[2]", false).unwrap_err().field,
+            "postActions[2].when.minScore"
+        );
         assert_eq!(
             parsed.iter().map(PostAction::kind).collect::<Vec<_>>(),
             ["slack", "webhook", "email", "google_sheets", "mailchimp"]
@@ -641,6 +718,7 @@ mod tests {
                 PostAction::Slack {
                     webhook_url: "http://127.0.0.1/x".into(),
                     message_template: None,
+                    when: None,
                 },
                 "postActions[0].webhookUrl",
             ),
@@ -648,6 +726,7 @@ mod tests {
                 PostAction::Webhook {
                     url: "https://x.example".into(),
                     headers: BTreeMap::from([("webhook-signature".into(), "v1,forged".into())]),
+                    when: None,
                 },
                 "postActions[0].headers",
             ),
@@ -655,6 +734,7 @@ mod tests {
                 PostAction::Email {
                     recipients: vec!["not an address".into()],
                     subject: None,
+                    when: None,
                 },
                 "postActions[0].recipients",
             ),
@@ -662,6 +742,7 @@ mod tests {
                 PostAction::GoogleSheets {
                     spreadsheet_id: "../x".into(),
                     sheet: None,
+                    when: None,
                 },
                 "postActions[0].spreadsheetId",
             ),

@@ -118,6 +118,8 @@ pub fn submission_status(mode: ExecutionMode, webhook: Outcome, client: Outcome)
             (Succeeded, Succeeded) => S::Success,
             _ => S::Failed,
         },
+        // Stored is all a store-only submission does: it succeeded once committed.
+        ExecutionMode::Store => S::Success,
     }
 }
 
@@ -144,6 +146,7 @@ pub fn settled(mode: ExecutionMode, webhook: Outcome, client: Outcome) -> Option
         ExecutionMode::Webhook => &[webhook],
         ExecutionMode::Client => &[client],
         ExecutionMode::Both => &[webhook, client],
+        ExecutionMode::Store => &[],
     };
     if parts.contains(&Outcome::Failed) {
         Some(false)
@@ -223,6 +226,8 @@ mod tests {
         assert_eq!(settled(Both, Succeeded, Pending), None);
         assert_eq!(settled(Both, Pending, Failed), Some(false));
         assert_eq!(settled(Both, Succeeded, Succeeded), Some(true));
+        assert_eq!(settled(Store, Pending, Pending), Some(true), "stored is done");
+        assert_eq!(submission_status(Store, Pending, Pending), S::Success);
     }
 
     #[test]

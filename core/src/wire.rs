@@ -159,6 +159,11 @@ pub struct WebhookPayload {
     pub form_data: Map<String, Value>,
     /// ISO 8601 with milliseconds, UTC.
     pub submitted_at: String,
+    /// How the visitor qualified in the chat (score, answers); only for forms that ask
+    /// qualification questions, so seed 002's payload is unchanged for every other.
+    #[cfg(feature = "server")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub qualification: Option<crate::qualification::Outcome>,
 }
 
 /// `GET /widget/config?agentId=`: what the widget needs to chat and render forms.

@@ -18,6 +18,7 @@ use leadform_core::files::StoredFile;
 use leadform_core::lead::{
     self as pipeline, Activity, ActivityOut, Actor, Attribution, Geo, LeadEvent, LeadOut,
 };
+use leadform_core::qualification::Outcome;
 use serde_json::{Map, Value};
 use worker::{D1Database, D1PreparedStatement, D1Result, Env};
 
@@ -35,6 +36,8 @@ pub struct Capture<'a> {
     pub attribution: Option<&'a Attribution>,
     pub geo: &'a Geo,
     pub now: i64,
+    /// How the visitor qualified in the conversation, when the form asks questions.
+    pub qualification: Option<&'a Outcome>,
 }
 
 /// A planned write: statements to commit in one batch, then queue messages to send.
@@ -138,6 +141,7 @@ pub fn plan_capture_found(
                 created_at: capture.now,
                 updated_at: capture.now,
                 version: 0,
+                qualification: capture.qualification.cloned(),
             };
             let insert = leads::insert(db, &lead)?;
             (lead, vec![insert])
@@ -158,6 +162,8 @@ pub fn plan_capture_found(
                 submission_count: found.submission_count + 1,
                 last_submission_at: Some(capture.now),
                 updated_at: capture.now,
+                // The latest answers win; a submission without any keeps the earlier ones.
+                qualification: capture.qualification.cloned().or(found.qualification.clone()),
                 ..found
             };
             let update = leads::absorb(db, &lead, &contact, &custom_fields)?;

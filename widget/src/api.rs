@@ -29,6 +29,8 @@ pub struct Message {
     pub role: String,
     pub text: String,
     pub form: Option<(String, JsValue)>,
+    /// Choices offered with the message (a qualification question's answers).
+    pub quick_replies: Vec<String>,
 }
 
 fn messages(answer: &JsValue) -> Vec<Message> {
@@ -40,6 +42,7 @@ fn messages(answer: &JsValue) -> Vec<Message> {
                 role: js::text(m, "role"),
                 text: js::text(m, "text"),
                 form: js::string(&form, "toolId").map(|id| (id, js::get(&form, "prefill"))),
+                quick_replies: js::strings(m, "quickReplies"),
             }
         })
         .collect()

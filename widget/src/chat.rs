@@ -266,12 +266,33 @@ impl Chat {
     fn answer(self: &Rc<Self>, messages: Vec<crate::api::Message>) {
         for m in messages {
             self.agent_says(&m.text);
+            if !m.quick_replies.is_empty() {
+                self.offer_choices(&m.quick_replies);
+            }
             if let Some((tool_id, prefill)) = m.form {
                 if let Some(form) = self.config.forms.iter().find(|f| f.tool_id == tool_id).cloned() {
                     self.show_form(form, prefill);
                 }
             }
         }
+    }
+
+    /// The choices of an agent's question as buttons under it; one click answers, and the
+    /// buttons go (an answer typed instead leaves them for a later click).
+    fn offer_choices(self: &Rc<Self>, choices: &[String]) {
+        let group = el("div", "lf-quick lf-choices");
+        attr(&group, "role", "group");
+        for choice in choices {
+            let button = text_el("button", "lf-chip", choice);
+            attr(&button, "type", "button");
+            let (chat, choice, holder) = (self.clone(), choice.clone(), group.clone());
+            on(&button, "click", move |_| {
+                holder.remove();
+                chat.visitor_says(&choice);
+            });
+            append(&group, &button);
+        }
+        self.append_to_log(&group);
     }
 
     /// Opens the panel on the form named `name`; false if the agent has no such form.

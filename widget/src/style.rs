@@ -15,6 +15,7 @@ pub const CSS: &str = r#"
 .lf-visitor { align-self: flex-end; background: #3b5bdb; color: #fff; }
 .lf-success { border-color: #8ce99a; background: #ebfbee; }
 .lf-quick { display: flex; flex-wrap: wrap; gap: 6px; padding: 8px 12px 0; background: #fff; }
+.lf-choices { padding: 0; background: none; }
 .lf-chip { border: 1px solid #bac8ff; background: #edf2ff; color: #3b5bdb; border-radius: 999px; padding: 4px 10px; cursor: pointer; font: inherit; }
 .lf-compose { display: flex; gap: 8px; padding: 10px 12px; background: #fff; border-top: 1px solid #eef0f5; }
 .lf-input { flex: 1; padding: 8px 10px; border: 1px solid #ced4e0; border-radius: 8px; font: inherit; }

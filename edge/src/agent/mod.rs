@@ -4,6 +4,8 @@
 //! the reply and any form shown in one batch.
 
 mod llm;
+pub mod qualification;
+pub mod summary;
 
 use crate::bindings;
 use crate::clock::now_ms;
@@ -15,6 +17,7 @@ use crate::storage::conversations::{self, Conversation, NewTurn, Turn, MAX_TURNS
 use crate::storage::tools::{self, Tool};
 use leadform_core::conversation::{decide_by_rules, decide_by_triggers, Candidate, History, Reason};
 use leadform_core::llm::{FormOffer, Turn as LlmTurn};
+use leadform_core::qualification::{Progress, Question};
 use serde::Serialize;
 use serde_json::{Map, Value};
 use worker::{console_warn, D1Database, Env};
@@ -34,6 +37,21 @@ pub struct MessageOut {
     pub at: i64,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub form: Option<FormRef>,
+    /// Choices the visitor can answer with in one tap (a qualification question's).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub quick_replies: Vec<String>,
+}
+
+impl MessageOut {
+    fn text(text: &str) -> Self {
+        MessageOut {
+            role: "agent",
+            text: text.to_string(),
+            at: 0,
+            form: None,
+            quick_replies: Vec::new(),
+        }
+    }
 }
 
 /// The form the widget is to show.
@@ -75,15 +93,14 @@ pub async fn start(
     }
     db.batch(batch).await?;
     let greeting = (!agent.greeting.is_empty()).then(|| MessageOut {
-        role: "agent",
-        text: agent.greeting.clone(),
         at: now,
-        form: None,
+        ..MessageOut::text(&agent.greeting)
     });
     Ok((conversation, greeting.into_iter().collect()))
 }
 
-/// The agent's answer to the visitor's `text`: its reply, and the form it shows if any.
+/// The agent's answer to the visitor's `text`: its reply, a qualification question, or the
+/// form it shows.
 pub async fn answer(
     env: &Env,
     agent: &Agent,
@@ -91,7 +108,8 @@ pub async fn answer(
     text: &str,
     page: Option<&str>,
 ) -> ApiResult<Vec<MessageOut>> {
-    if conversation.turns + 3 > MAX_TURNS {
+    // An answer writes at most four turns: the visitor's, a reply, a question, a form.
+    if conversation.turns + 4 > MAX_TURNS {
         return Err(ApiError::Conflict {
             code: "conversation_full",
             message: format!("this conversation has reached {MAX_TURNS} turns; start a new one"),
@@ -100,6 +118,32 @@ pub async fn answer(
     let db = env.d1(bindings::DB)?;
     let turns = conversations::turns(&db, &conversation.id).await?;
     let forms = tools::list_for_agent(&db, &agent.id).await?;
+    let mut said = Said::default();
+
+    // The visitor answers the question the agent just asked; anything else is answered as
+    // any message is (the question comes back when the form is offered again).
+    if let Some((tool, question)) = qualification::pending(&turns, &forms) {
+        if let Some(choice) = leadform_core::qualification::pick(question, text) {
+            said.answer(tool, &question.key, &choice.label, choice.points);
+            let mut answered = turns.clone();
+            answered.push(said.turns[0].as_turn());
+            match qualification::progress(tool, &answered) {
+                Some(Progress::Ask(next)) => said.ask(tool, next),
+                Some(Progress::Done(outcome)) if outcome.qualified => {
+                    said.offer(tool, Reason::Qualified, Map::new(), None)
+                }
+                _ => said.say(
+                    tool.qualification
+                        .as_ref()
+                        .map_or(leadform_core::qualification::DEFAULT_BELOW_THRESHOLD, |q| {
+                            q.below_threshold_message()
+                        }),
+                ),
+            }
+            return said.write(&db, &conversation.id, page).await;
+        }
+    }
+
     let mut history = history_of(&turns);
     history.visitor_messages += 1;
     history.page = page.map(str::to_string).or_else(|| conversation.page_url.clone());
@@ -109,6 +153,7 @@ pub async fn answer(
             tool_id: &t.id,
             triggers: &t.triggers,
             rules: &t.rules,
+            blocked: qualification::fell_short(t, &turns),
         })
         .collect();
 
@@ -133,16 +178,9 @@ pub async fn answer(
                         description: &t.description,
                     })
                     .collect();
-                let mut said: Vec<LlmTurn> = turns
-                    .iter()
-                    .filter(|t| t.kind == "message")
-                    .map(|t| LlmTurn {
-                        role: if t.role == "visitor" { "user" } else { "assistant" },
-                        text: &t.text,
-                    })
-                    .collect();
-                said.push(LlmTurn { role: "user", text });
-                match llm::ask(&llm, &agent.name, &agent.instructions, &offers, &said).await {
+                let mut so_far = transcript(&turns);
+                so_far.push(LlmTurn { role: "user", text });
+                match llm::ask(&llm, &agent.name, &agent.instructions, &offers, &so_far).await {
                     Ok(answer) => {
                         if let Some(problem) = &answer.problem {
                             console_warn!("agent {}: LLM tool call set aside: {problem}", agent.id);
@@ -172,49 +210,164 @@ pub async fn answer(
         }
     }
 
-    let shown = decision.map(|(i, why, prefill)| (&forms[i], why, prefill));
-    let reply = reply.unwrap_or_else(|| {
-        if shown.is_some() {
-            OFFER_REPLY
-        } else {
-            FALLBACK_REPLY
+    said.visitor(text);
+    match decision {
+        Some((i, why, prefill)) => {
+            let tool = &forms[i];
+            match qualification::progress(tool, &turns) {
+                // Questions first: the form waits for the answers.
+                Some(Progress::Ask(question)) => {
+                    if let Some(reply) = &reply {
+                        said.say(reply);
+                    }
+                    said.ask(tool, question);
+                }
+                _ => said.offer(tool, why, prefill, reply),
+            }
         }
-        .to_string()
-    });
-    let now = now_ms();
-    let reason = shown.as_ref().map(|(_, why, _)| reason_text(*why));
-    let mut new_turns = vec![
-        NewTurn::message("visitor", text),
-        NewTurn::message("agent", &reply),
-    ];
-    if let Some((tool, _, _)) = &shown {
-        new_turns.push(NewTurn {
-            role: "agent",
-            kind: "form_shown",
-            text: &tool.name,
-            tool_id: Some(&tool.id),
-            reason: reason.as_deref(),
+        None => said.say(reply.as_deref().unwrap_or(FALLBACK_REPLY)),
+    }
+    said.write(&db, &conversation.id, page).await
+}
+
+/// The conversation's messages as the LLM reads them (questions and answers included).
+pub(crate) fn transcript(turns: &[Turn]) -> Vec<LlmTurn<'_>> {
+    turns
+        .iter()
+        .filter(|t| matches!(t.kind.as_str(), "message" | "question" | "answer"))
+        .map(|t| LlmTurn {
+            role: if t.role == "visitor" { "user" } else { "assistant" },
+            text: &t.text,
+        })
+        .collect()
+}
+
+/// The turns one answer of the agent's writes, and the messages the widget reads.
+#[derive(Default)]
+struct Said {
+    turns: Vec<OwnedTurn>,
+    out: Vec<MessageOut>,
+}
+
+struct OwnedTurn {
+    role: &'static str,
+    kind: &'static str,
+    text: String,
+    tool_id: Option<String>,
+    reason: Option<String>,
+    question: Option<String>,
+    points: Option<i64>,
+}
+
+impl OwnedTurn {
+    fn new(role: &'static str, kind: &'static str, text: &str) -> Self {
+        OwnedTurn {
+            role,
+            kind,
+            text: text.to_string(),
+            tool_id: None,
+            reason: None,
+            question: None,
+            points: None,
+        }
+    }
+
+    fn as_new(&self) -> NewTurn<'_> {
+        NewTurn {
+            role: self.role,
+            kind: self.kind,
+            text: &self.text,
+            tool_id: self.tool_id.as_deref(),
+            reason: self.reason.as_deref(),
             submission_id: None,
+            question: self.question.as_deref(),
+            points: self.points,
+        }
+    }
+
+    /// As it will read once stored (for deciding on what it adds).
+    fn as_turn(&self) -> Turn {
+        Turn {
+            seq: 0,
+            at: 0,
+            role: self.role.to_string(),
+            kind: self.kind.to_string(),
+            text: self.text.clone(),
+            tool_id: self.tool_id.clone(),
+            reason: self.reason.clone(),
+            submission_id: None,
+            question: self.question.clone(),
+            points: self.points,
+        }
+    }
+}
+
+impl Said {
+    fn visitor(&mut self, text: &str) {
+        self.turns.push(OwnedTurn::new("visitor", "message", text));
+    }
+
+    fn answer(&mut self, tool: &Tool, key: &str, label: &str, points: i32) {
+        self.turns.push(OwnedTurn {
+            tool_id: Some(tool.id.clone()),
+            question: Some(key.to_string()),
+            points: Some(i64::from(points)),
+            ..OwnedTurn::new("visitor", "answer", label)
         });
     }
-    db.batch(conversations::append(
-        &db,
-        &conversation.id,
-        &new_turns,
-        page,
-        now,
-    )?)
-    .await?;
-    Ok(vec![MessageOut {
-        role: "agent",
-        text: reply,
-        at: now,
-        form: shown.map(|(tool, _, prefill)| FormRef {
-            tool_id: tool.id.clone(),
-            name: tool.name.clone(),
-            prefill,
-        }),
-    }])
+
+    fn say(&mut self, text: &str) {
+        self.turns.push(OwnedTurn::new("agent", "message", text));
+        self.out.push(MessageOut::text(text));
+    }
+
+    fn ask(&mut self, tool: &Tool, question: &Question) {
+        self.turns.push(OwnedTurn {
+            tool_id: Some(tool.id.clone()),
+            question: Some(question.key.clone()),
+            ..OwnedTurn::new("agent", "question", &question.text)
+        });
+        self.out.push(MessageOut {
+            quick_replies: question.options.iter().map(|c| c.label.clone()).collect(),
+            ..MessageOut::text(&question.text)
+        });
+    }
+
+    /// The form, with the agent's words (the LLM's, else [`OFFER_REPLY`]).
+    fn offer(&mut self, tool: &Tool, why: Reason, prefill: Map<String, Value>, words: Option<String>) {
+        let words = words.unwrap_or_else(|| OFFER_REPLY.to_string());
+        self.turns.push(OwnedTurn::new("agent", "message", &words));
+        self.turns.push(OwnedTurn {
+            tool_id: Some(tool.id.clone()),
+            reason: Some(reason_text(why)),
+            ..OwnedTurn::new("agent", "form_shown", &tool.name)
+        });
+        self.out.push(MessageOut {
+            form: Some(FormRef {
+                tool_id: tool.id.clone(),
+                name: tool.name.clone(),
+                prefill,
+            }),
+            ..MessageOut::text(&words)
+        });
+    }
+
+    async fn write(
+        self,
+        db: &D1Database,
+        conversation_id: &str,
+        page: Option<&str>,
+    ) -> ApiResult<Vec<MessageOut>> {
+        let now = now_ms();
+        let turns: Vec<NewTurn> = self.turns.iter().map(OwnedTurn::as_new).collect();
+        db.batch(conversations::append(db, conversation_id, &turns, page, now)?)
+            .await?;
+        Ok(self
+            .out
+            .into_iter()
+            .map(|m| MessageOut { at: now, ..m })
+            .collect())
+    }
 }
 
 fn reason_text(reason: Reason) -> String {
@@ -230,7 +383,7 @@ fn history_of(turns: &[Turn]) -> History {
     for turn in turns {
         let tool = || turn.tool_id.clone().unwrap_or_default();
         match (turn.role.as_str(), turn.kind.as_str()) {
-            ("visitor", "message") => history.visitor_messages += 1,
+            ("visitor", "message" | "answer") => history.visitor_messages += 1,
             (_, "form_shown") => history.shown.push((tool(), history.visitor_messages)),
             (_, "form_dismissed") => history.dismissed.push((tool(), history.visitor_messages)),
             (_, "form_submitted") => history.submitted.push(tool()),
@@ -256,6 +409,8 @@ pub fn note_form_event(
         tool_id: Some(&tool.id),
         reason: None,
         submission_id,
+        question: None,
+        points: None,
     };
     Ok(conversations::note_if_kept(
         db,

@@ -36,5 +36,6 @@ pub fn of(
         submitted_at: iso8601(submission.submitted_at),
         conversation_url,
         summary,
+        qualification: submission.qualification.clone(),
     }
 }

@@ -30,6 +30,7 @@ pub fn request(
         conversation_id: submission.conversation_id.clone(),
         form_data: links.show(&submission.form_data),
         submitted_at: iso8601(submission.submitted_at),
+        qualification: submission.qualification.clone(),
     };
     let body = serde_json::to_string(&payload)?;
     // The tool's secrets (both during a rotation's overlap); a post-action's receiver gets

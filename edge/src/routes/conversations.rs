@@ -74,12 +74,13 @@ pub async fn get(env: &Env, origin: Option<&str>, id: &str) -> ApiResult<Respons
     let messages = conversations::turns(&db, &conversation.id)
         .await?
         .into_iter()
-        .filter(|t| t.kind == "message")
+        .filter(|t| matches!(t.kind.as_str(), "message" | "question" | "answer"))
         .map(|t| MessageOut {
             role: if t.role == "visitor" { "visitor" } else { "agent" },
             text: t.text,
             at: t.at,
             form: None,
+            quick_replies: Vec::new(),
         })
         .collect();
     json(

@@ -17,14 +17,16 @@ use crate::leads;
 use crate::limits::{self, Limit};
 use crate::storage::deliveries::{Delivery, NewDelivery};
 use crate::storage::leads as stored_leads;
-use crate::storage::{deliveries, display_tokens, events, files, submissions, tools};
+use crate::storage::{conversations, deliveries, display_tokens, events, files, submissions, tools};
 use futures_util::future::join;
 use leadform_core::access::client_token;
 use leadform_core::delivery::{public_error, DeliveryStatus};
 use leadform_core::files::StoredFile;
 use leadform_core::form::{ExecutionMode, FieldKind, HONEYPOT_FIELD};
 use leadform_core::lead::Geo;
+use leadform_core::qualification::Outcome as QualificationOutcome;
 use leadform_core::spam;
+use leadform_core::status::Outcome;
 use leadform_core::validate::{check_fields_completed, validate_form, FILE_TOO_LARGE};
 use leadform_core::wire::{PostActionResult, SubmitIn, SubmitOut, WebhookResult};
 use serde_json::{Map, Value};
@@ -51,7 +53,7 @@ pub async fn submit(mut req: Request, env: &Env, origin: Option<&str>) -> ApiRes
     // Two D1 round trips in all, in the usual case: one batch of reads, one batch of writes.
     // The tool comes from this isolate's copy and is checked against the fresh row read in
     // that batch; should it have changed, everything is decided again on the fresh one.
-    let (tool, form_data, now, token, seen, found) = loop {
+    let (tool, form_data, now, token, seen, found, turns) = loop {
         let tool = &widget.tool;
         let form_data = match check_request(&widget, origin, &input) {
             Ok(form_data) => form_data,
@@ -97,6 +99,15 @@ pub async fn submit(mut req: Request, env: &Env, origin: Option<&str>) -> ApiRes
             }
             None => None,
         };
+        // The conversation the form was filled in, when it is this agent's: its turns give
+        // the qualification and the summary.
+        let turns_at = match &input.conversation_id {
+            Some(id) => {
+                reads.push(conversations::turns_of_agent_statement(&db, id, &tool.agent_id)?);
+                Some(reads.len() - 1)
+            }
+            None => None,
+        };
         let capture_at = reads.len();
         let (capture, statements) = leads::CaptureReads::statements(&db, &tool.agent_id, tool, &form_data)?;
         reads.extend(statements);
@@ -121,7 +132,11 @@ pub async fn submit(mut req: Request, env: &Env, origin: Option<&str>) -> ApiRes
             None => display_tokens::Seen::default(),
         };
         let found = capture.found(&results[capture_at..])?;
-        break (widget.tool.clone(), form_data, now, token, seen, found);
+        let turns = match turns_at {
+            Some(i) => conversations::turns_from(&results[i])?,
+            None => Vec::new(),
+        };
+        break (widget.tool.clone(), form_data, now, token, seen, found, turns);
     };
 
     // The spam score: the display token (when the form was shown, how often the token was
@@ -138,6 +153,9 @@ pub async fn submit(mut req: Request, env: &Env, origin: Option<&str>) -> ApiRes
         threshold: tool.spam_threshold(),
     });
 
+    // How the visitor answered the form's questions in this conversation (kept on the
+    // submission and the lead; post-actions route on it).
+    let qualification = crate::agent::qualification::outcome(&tool, &turns);
     let submission_id = new_id("sub");
     // Files go to R2 before the row that points at them is committed: a failure after
     // this leaves an orphan object, never a lead whose file is missing.
@@ -163,6 +181,7 @@ pub async fn submit(mut req: Request, env: &Env, origin: Option<&str>) -> ApiRes
         attribution: input.attribution.as_ref(),
         quarantine: None,
         response: None,
+        qualification: qualification.as_ref(),
     };
     let token_use = token
         .nonce()
@@ -173,8 +192,17 @@ pub async fn submit(mut req: Request, env: &Env, origin: Option<&str>) -> ApiRes
         return quarantine_submission(env, &db, &tool, new, &quarantine, token_use).await;
     }
 
+    let summary: Option<String> = match &input.conversation_id {
+        Some(_) => {
+            Some(crate::agent::summary::write(env, &tool, &turns, &form_data, qualification.as_ref()).await)
+        }
+        None => None,
+    };
     let (schedule, first_delay) = schedule_of(env, &tool);
-    let delivery_ids: Vec<String> = planned_deliveries(&tool).iter().map(|_| new_id("dlv")).collect();
+    let delivery_ids: Vec<String> = planned_deliveries(&tool, qualification.as_ref())
+        .iter()
+        .map(|_| new_id("dlv"))
+        .collect();
     // Without deliveries (a client-mode form without post-actions) the answer is known
     // before anything is written, and is stored with the row; else it is stored once the
     // first attempts have had their chance.
@@ -196,6 +224,7 @@ pub async fn submit(mut req: Request, env: &Env, origin: Option<&str>) -> ApiRes
             attribution: input.attribution.as_ref(),
             geo: &geo,
             now,
+            qualification: qualification.as_ref(),
         };
         let write = match found.take() {
             Some(found) => leads::plan_capture_found(env, &db, &capture, found)?,
@@ -229,13 +258,18 @@ pub async fn submit(mut req: Request, env: &Env, origin: Option<&str>) -> ApiRes
                 Some(&submission_id),
             );
             statements.extend(noted?);
-            let answers = leadform_core::conversation::answers_summary(&tool.title, &tool.fields, &form_data);
-            statements.push(crate::storage::conversations::summarize_if_kept(
-                &db,
-                conversation_id,
-                &tool.agent_id,
-                &answers,
-            )?);
+            if let Some(summary) = &summary {
+                statements.push(conversations::set_summary(
+                    &db,
+                    conversation_id,
+                    &tool.agent_id,
+                    summary,
+                )?);
+            }
+        }
+        if leadform_core::status::settled(tool.execution_mode, Outcome::Pending, Outcome::Pending).is_some() {
+            // Nothing to wait for (`store`): it ends as it is stored.
+            statements.push(submissions::settle_stored(&db, &submission_id)?);
         }
         if let (Some(display_id), true) = (&input.idempotency_key, token.is_valid()) {
             // The widget's key is its display id: a submission implies the display was shown
@@ -249,7 +283,15 @@ pub async fn submit(mut req: Request, env: &Env, origin: Option<&str>) -> ApiRes
             statements.push(display_tokens::count_use(&db, nonce, now)?);
         }
         // Every delivery (the webhook, each post-action) is a row in the same transaction.
-        let (rows, messages) = delivery_rows(&db, &tool, &submission_id, &delivery_ids, &schedule, now)?;
+        let (rows, messages) = delivery_rows(
+            &db,
+            &tool,
+            qualification.as_ref(),
+            &submission_id,
+            &delivery_ids,
+            &schedule,
+            now,
+        )?;
         statements.extend(rows);
         match db.batch(statements).await {
             Ok(_) => {
@@ -370,7 +412,7 @@ async fn quarantine_submission(
         error: None,
         pending: true,
     };
-    let planned = planned_deliveries(tool);
+    let planned = planned_deliveries(tool, new.qualification);
     let mut out = answer(
         env,
         new.id,
@@ -427,6 +469,7 @@ pub(crate) fn schedule_of(env: &Env, tool: &tools::Tool) -> (Vec<u32>, u32) {
 pub(crate) fn delivery_rows(
     db: &D1Database,
     tool: &tools::Tool,
+    qualification: Option<&QualificationOutcome>,
     submission_id: &str,
     ids: &[String],
     schedule: &[u32],
@@ -435,7 +478,7 @@ pub(crate) fn delivery_rows(
     let first_delay = schedule.first().copied().unwrap_or(0);
     let mut statements = Vec::new();
     let mut messages = Vec::new();
-    for ((kind, target_url, action), id) in planned_deliveries(tool).iter().zip(ids) {
+    for ((kind, target_url, action), id) in planned_deliveries(tool, qualification).iter().zip(ids) {
         statements.push(deliveries::insert(
             db,
             &NewDelivery {
@@ -528,14 +571,21 @@ async fn answer_again(
     Ok(json_text(body, 200)?)
 }
 
-/// What a tool sends for each submission: `(kind, target URL, post-action JSON)`; the
-/// primary webhook has no post-action. Post-actions run in every mode.
-pub(crate) fn planned_deliveries(tool: &tools::Tool) -> Vec<(String, String, Option<String>)> {
+/// What a tool sends for a submission: `(kind, target URL, post-action JSON)`; the primary
+/// webhook has no post-action. Post-actions run in every mode, each only for the
+/// submissions its `when` matches (routing on the qualification).
+pub(crate) fn planned_deliveries(
+    tool: &tools::Tool,
+    qualification: Option<&QualificationOutcome>,
+) -> Vec<(String, String, Option<String>)> {
     let mut planned = Vec::new();
     if let (Some(url), true) = (&tool.webhook_url, tool.execution_mode.uses_webhook()) {
         planned.push(("webhook".to_string(), url.clone(), None));
     }
     for action in &tool.post_actions {
+        if action.when().is_some_and(|when| !when.matches(qualification)) {
+            continue;
+        }
         let config = serde_json::to_string(action).unwrap_or_default();
         planned.push((action.kind().to_string(), action.target(), Some(config)));
     }

@@ -60,12 +60,24 @@ pub struct Turn {
     pub at: i64,
     /// `visitor` or `agent`.
     pub role: String,
-    /// `message`, `form_shown`, `form_dismissed` or `form_submitted`.
+    /// `message`, `form_shown`, `form_dismissed`, `form_submitted`, `question` (the agent
+    /// asks a form's qualification question) or `answer` (the visitor's choice).
     pub kind: String,
     pub text: String,
     pub tool_id: Option<String>,
     pub reason: Option<String>,
     pub submission_id: Option<String>,
+    /// The qualification question's key, on `question` and `answer` turns.
+    pub question: Option<String>,
+    /// What an `answer` scored.
+    pub points: Option<i64>,
+}
+
+impl Turn {
+    /// Whether the visitor wrote this turn (a message, or an answer to a question).
+    pub fn is_visitor_message(&self) -> bool {
+        self.role == "visitor" && matches!(self.kind.as_str(), "message" | "answer")
+    }
 }
 
 /// A turn to write; its `seq` comes from the table.
@@ -76,6 +88,8 @@ pub struct NewTurn<'a> {
     pub tool_id: Option<&'a str>,
     pub reason: Option<&'a str>,
     pub submission_id: Option<&'a str>,
+    pub question: Option<&'a str>,
+    pub points: Option<i64>,
 }
 
 impl<'a> NewTurn<'a> {
@@ -87,6 +101,8 @@ impl<'a> NewTurn<'a> {
             tool_id: None,
             reason: None,
             submission_id: None,
+            question: None,
+            points: None,
         }
     }
 }
@@ -119,8 +135,8 @@ pub fn append(
         statements.push(
             db.prepare(
                 format!(
-                    "INSERT INTO conversation_turns (conversation_id, seq, at, role, kind, text, tool_id, reason, submission_id)
-                     SELECT ?1, COALESCE(MAX(seq), 0) + 1, ?2, ?3, ?4, ?5, ?6, ?7, ?8
+                    "INSERT INTO conversation_turns (conversation_id, seq, at, role, kind, text, tool_id, reason, submission_id, question, points)
+                     SELECT ?1, COALESCE(MAX(seq), 0) + 1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10
                      FROM conversation_turns WHERE conversation_id = ?1 HAVING COALESCE(MAX(seq), 0) < {MAX_TURNS}"
                 ),
             )
@@ -129,7 +145,7 @@ pub fn append(
     }
     let visitor = turns
         .iter()
-        .filter(|t| t.role == "visitor" && t.kind == "message")
+        .filter(|t| t.role == "visitor" && matches!(t.kind, "message" | "answer"))
         .count() as i64;
     statements.push(
         db.prepare(
@@ -155,10 +171,10 @@ pub fn note_if_kept(
 ) -> Result<Vec<D1PreparedStatement>> {
     Ok(vec![
         db.prepare(format!(
-            "INSERT INTO conversation_turns (conversation_id, seq, at, role, kind, text, tool_id, reason, submission_id)
+            "INSERT INTO conversation_turns (conversation_id, seq, at, role, kind, text, tool_id, reason, submission_id, question, points)
              SELECT ?1, (SELECT COALESCE(MAX(seq), 0) + 1 FROM conversation_turns WHERE conversation_id = ?1),
-               ?2, ?3, ?4, ?5, ?6, ?7, ?8
-             FROM conversations c WHERE c.id = ?1 AND c.agent_id = ?9
+               ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10
+             FROM conversations c WHERE c.id = ?1 AND c.agent_id = ?11
                AND (SELECT COALESCE(MAX(seq), 0) FROM conversation_turns WHERE conversation_id = ?1) < {MAX_TURNS}"
         ))
         .bind(&[turn_values(id, now, turn), vec![text(agent_id)]].concat())?,
@@ -171,7 +187,7 @@ pub fn note_if_kept(
     ])
 }
 
-/// A turn's values as its INSERTs bind them, `?1` to `?8`.
+/// A turn's values as its INSERTs bind them, `?1` to `?10`.
 fn turn_values(id: &str, now: i64, turn: &NewTurn) -> Vec<wasm_bindgen::JsValue> {
     vec![
         text(id),
@@ -182,6 +198,8 @@ fn turn_values(id: &str, now: i64, turn: &NewTurn) -> Vec<wasm_bindgen::JsValue>
         opt_text(turn.tool_id),
         opt_text(turn.reason),
         opt_text(turn.submission_id),
+        opt_text(turn.question),
+        super::opt_int(turn.points),
     ]
 }
 
@@ -194,15 +212,39 @@ pub async fn get(db: &D1Database, id: &str) -> Result<Option<Conversation>> {
     Ok(row.map(Conversation::from))
 }
 
+const TURN_COLUMNS: &str = "seq, at, role, kind, text, tool_id, reason, submission_id, question, points";
+
 pub async fn turns(db: &D1Database, id: &str) -> Result<Vec<Turn>> {
-    db.prepare(
-        "SELECT seq, at, role, kind, text, tool_id, reason, submission_id
-         FROM conversation_turns WHERE conversation_id = ?1 ORDER BY seq",
-    )
+    db.prepare(format!(
+        "SELECT {TURN_COLUMNS} FROM conversation_turns WHERE conversation_id = ?1 ORDER BY seq"
+    ))
     .bind(&[text(id)])?
     .all()
     .await?
     .results()
+}
+
+/// The statement that reads conversation `id`'s turns if it is `agent_id`'s (none
+/// otherwise: a submission may name any conversation id), for a caller's batch of reads.
+pub fn turns_of_agent_statement(db: &D1Database, id: &str, agent_id: &str) -> Result<D1PreparedStatement> {
+    db.prepare(format!(
+        "SELECT {TURN_COLUMNS} FROM conversation_turns
+         WHERE conversation_id = (SELECT id FROM conversations WHERE id = ?1 AND agent_id = ?2)
+         ORDER BY seq"
+    ))
+    .bind(&[text(id), text(agent_id)])
+}
+
+/// The turns [`turns_of_agent_statement`] read.
+pub fn turns_from(result: &worker::D1Result) -> Result<Vec<Turn>> {
+    result.results()
+}
+
+/// The statement that sets a kept conversation's summary (one written by the LLM, or the
+/// plain one made by the caller).
+pub fn set_summary(db: &D1Database, id: &str, agent_id: &str, summary: &str) -> Result<D1PreparedStatement> {
+    db.prepare("UPDATE conversations SET summary = ?2 WHERE id = ?1 AND agent_id = ?3")
+        .bind(&[text(id), text(summary), text(agent_id)])
 }
 
 /// An agent's conversations, newest first, keyset-paged.
@@ -227,23 +269,6 @@ pub async fn list(
     let more = rows.len() > limit as usize;
     rows.truncate(limit as usize);
     Ok((rows.into_iter().map(Conversation::from).collect(), more))
-}
-
-/// The statement that sets a kept conversation's plain summary: the visitor's first
-/// question, then `answers` (what they filled in). Changes nothing for other conversations.
-pub fn summarize_if_kept(
-    db: &D1Database,
-    id: &str,
-    agent_id: &str,
-    answers: &str,
-) -> Result<D1PreparedStatement> {
-    db.prepare(
-        "UPDATE conversations SET summary = COALESCE(
-           (SELECT 'Asked: ' || text || char(10) FROM conversation_turns
-            WHERE conversation_id = ?1 AND role = 'visitor' AND kind = 'message' ORDER BY seq LIMIT 1), '') || ?2
-         WHERE id = ?1 AND agent_id = ?3",
-    )
-    .bind(&[text(id), text(answers), text(agent_id)])
 }
 
 /// The statements that delete the conversations a lead came from (before its submissions

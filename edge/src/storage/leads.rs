@@ -8,6 +8,7 @@ use leadform_core::lead::{
     email_key, phone_key, Activity, ActivityKind, ActivityOut, Attribution, Contact, Geo, LeadOut, LeadState,
     Stage,
 };
+use leadform_core::qualification::Outcome;
 use leadform_core::query::{Cursor, LeadQuery};
 use serde::Deserialize;
 use worker::{D1Database, D1PreparedStatement, Result};
@@ -28,6 +29,8 @@ pub struct Lead {
     pub updated_at: i64,
     /// Bumped by every write; an update names the version it read.
     pub version: i64,
+    /// How the visitor answered the qualification questions last (score and answers).
+    pub qualification: Option<Outcome>,
 }
 
 #[derive(Deserialize)]
@@ -53,11 +56,12 @@ struct LeadRow {
     created_at: i64,
     updated_at: i64,
     version: i64,
+    qualification: Option<String>,
 }
 
 const COLUMNS: &str = "id, agent_id, stage, lost_reason, name, first_name, last_name, email, phone, company,
   website, custom_fields, source, attribution, geo, tool_id, submission_count, last_submission_at, created_at,
-  updated_at, version";
+  updated_at, version, qualification";
 
 impl From<LeadRow> for Lead {
     fn from(row: LeadRow) -> Self {
@@ -88,6 +92,7 @@ impl From<LeadRow> for Lead {
             created_at: row.created_at,
             updated_at: row.updated_at,
             version: row.version,
+            qualification: row.qualification.and_then(|q| serde_json::from_str(&q).ok()),
         }
     }
 }
@@ -109,6 +114,8 @@ impl From<&Lead> for LeadOut {
             last_submission_at: lead.last_submission_at,
             created_at: lead.created_at,
             updated_at: lead.updated_at,
+            score: lead.qualification.as_ref().map(|q| q.score),
+            qualification: lead.qualification.clone(),
         }
     }
 }
@@ -197,12 +204,13 @@ pub fn insert(db: &D1Database, lead: &Lead) -> Result<D1PreparedStatement> {
     values.push(text(&lead.source));
     values.extend(derived_columns(lead)?);
     values.extend([int(lead.created_at), int(lead.updated_at)]);
+    values.extend(qualification_columns(lead)?);
     db.prepare(
         "INSERT INTO leads (id, agent_id, stage, lost_reason, email_key, phone_key, name, first_name, last_name,
            email, phone, company, website, custom_fields, source, attribution, geo, search, tool_id,
-           submission_count, last_submission_at, created_at, updated_at)
+           submission_count, last_submission_at, created_at, updated_at, qualification, score)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21,
-           ?22, ?23)",
+           ?22, ?23, ?24, ?25)",
     )
     .bind(&values)
 }
@@ -248,6 +256,7 @@ pub fn absorb(
         opt_text(merged.tool_id.as_deref()),
         int(merged.updated_at),
     ]);
+    values.extend(qualification_columns(merged)?);
     let absorb = db
         .prepare(
             "UPDATE leads SET email_key = COALESCE(?2, email_key), phone_key = COALESCE(?3, phone_key),
@@ -255,11 +264,21 @@ pub fn absorb(
                email = COALESCE(?7, email), phone = COALESCE(?8, phone), company = COALESCE(?9, company),
                website = COALESCE(?10, website), custom_fields = json_patch(custom_fields, ?11),
                attribution = ?12, geo = ?13, search = ?14, tool_id = ?15, last_submission_at = ?16,
-               updated_at = ?16, submission_count = submission_count + 1, version = version + 1
+               updated_at = ?16, submission_count = submission_count + 1, version = version + 1,
+               qualification = COALESCE(?17, qualification), score = COALESCE(?18, score)
              WHERE id = ?1",
         )
         .bind(&values)?;
     Ok(vec![absorb, guard(db)?])
+}
+
+/// The lead's qualification as stored: the outcome (JSON) and its score, for sorting.
+fn qualification_columns(lead: &Lead) -> Result<[wasm_bindgen::JsValue; 2]> {
+    let outcome = lead.qualification.as_ref();
+    Ok([
+        opt_text(outcome.map(serde_json::to_string).transpose()?.as_deref()),
+        opt_int(outcome.map(|q| i64::from(q.score))),
+    ])
 }
 
 /// Fails its batch unless the statement before it changed exactly one row.

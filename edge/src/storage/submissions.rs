@@ -3,6 +3,7 @@ use super::{from_json_column, int, opt_int, opt_text, text};
 use leadform_core::form::ExecutionMode;
 use leadform_core::lead::Attribution;
 use leadform_core::lead::Geo;
+use leadform_core::qualification::Outcome as QualificationOutcome;
 use leadform_core::query::SubmissionQuery;
 use leadform_core::spam::{Reason, Verdict};
 use leadform_core::status::{self, shown_status, submission_status, Outcome, SubmissionStatus};
@@ -41,6 +42,8 @@ pub struct Submission {
     /// release.
     #[serde(skip)]
     pub quarantined_geo: Option<Geo>,
+    /// How the visitor qualified in the chat before the form (score, answers).
+    pub qualification: Option<QualificationOutcome>,
 }
 
 impl Submission {
@@ -92,6 +95,7 @@ struct SubmissionRow {
     attribution: Option<String>,
     spam: Option<String>,
     released_at: Option<i64>,
+    qualification: Option<String>,
 }
 
 impl From<SubmissionRow> for Submission {
@@ -124,6 +128,7 @@ impl From<SubmissionRow> for Submission {
                 released_at: row.released_at,
             }),
             quarantined_geo: quarantine.map(|q| q.geo),
+            qualification: row.qualification.and_then(|q| serde_json::from_str(&q).ok()),
         }
     }
 }
@@ -148,6 +153,7 @@ pub struct NewSubmission<'a> {
     pub quarantine: Option<&'a Quarantine>,
     /// The answer, when it is known before the row is written (replayed for the same key).
     pub response: Option<&'a str>,
+    pub qualification: Option<&'a QualificationOutcome>,
 }
 
 /// The insert, as a statement to run in one batch (one transaction) with its deliveries.
@@ -161,8 +167,8 @@ pub fn insert(db: &D1Database, new: &NewSubmission) -> Result<D1PreparedStatemen
     db.prepare(
         "INSERT INTO submissions (id, agent_id, tool_id, conversation_id, form_data, fields_completed,
            impression_at, started_at, submitted_at, execution_mode, status, idempotency_key, lead_id, source,
-           attribution, spam, response)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)",
+           attribution, spam, response, qualification)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)",
     )
     .bind(&[
         text(new.id),
@@ -182,12 +188,27 @@ pub fn insert(db: &D1Database, new: &NewSubmission) -> Result<D1PreparedStatemen
         opt_text(new.attribution.map(serde_json::to_string).transpose()?.as_deref()),
         opt_text(new.quarantine.map(serde_json::to_string).transpose()?.as_deref()),
         opt_text(new.response),
+        opt_text(
+            new.qualification
+                .map(serde_json::to_string)
+                .transpose()?
+                .as_deref(),
+        ),
     ])
+}
+
+/// The statement that ends a submission whose mode has no part to wait for (`store`) as
+/// successful, once it is stored and not in quarantine (analytics count it then).
+pub fn settle_stored(db: &D1Database, id: &str) -> Result<D1PreparedStatement> {
+    db.prepare(
+        "UPDATE submissions SET result = 'successful' WHERE id = ?1 AND result IS NULL AND status <> 'spam'",
+    )
+    .bind(&[text(id)])
 }
 
 const COLUMNS: &str = "id, agent_id, tool_id, conversation_id, form_data, fields_completed, impression_at,
   started_at, submitted_at, execution_mode, webhook_outcome, client_outcome, status, result, client_message,
-  client_data, lead_id, source, attribution, spam, released_at";
+  client_data, lead_id, source, attribution, spam, released_at, qualification";
 
 pub async fn get(db: &D1Database, id: &str) -> Result<Option<Submission>> {
     let row: Option<SubmissionRow> = db

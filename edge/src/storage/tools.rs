@@ -3,6 +3,7 @@ use leadform_core::conversation::FormRules;
 use leadform_core::form::{ExecutionMode, FieldSpec};
 use leadform_core::owner::ToolIn;
 use leadform_core::post_actions::PostAction;
+use leadform_core::qualification::Qualification;
 use leadform_core::wire::FormPublic;
 use serde::{Deserialize, Serialize};
 use worker::{D1Database, Result};
@@ -38,6 +39,8 @@ pub struct Tool {
     pub rules: FormRules,
     /// `None`: `spam::DEFAULT_THRESHOLD`.
     pub spam_threshold: Option<u32>,
+    /// Questions asked in the chat before the form shows.
+    pub qualification: Option<Qualification>,
     pub created_at: i64,
     pub updated_at: i64,
 }
@@ -63,6 +66,8 @@ struct ToolRow {
     require_client_token: i64,
     rules: String,
     spam_threshold: Option<i64>,
+    #[serde(default)]
+    qualification: Option<String>,
     created_at: i64,
     updated_at: i64,
     /// Only in [`widget_statement`]'s join: the agent's `allowed_origins`.
@@ -93,6 +98,7 @@ impl From<ToolRow> for Tool {
             require_client_token: row.require_client_token != 0,
             rules: from_json_column(&row.rules),
             spam_threshold: row.spam_threshold.and_then(|t| u32::try_from(t).ok()),
+            qualification: row.qualification.and_then(|q| serde_json::from_str(&q).ok()),
             created_at: row.created_at,
             updated_at: row.updated_at,
         }
@@ -150,6 +156,7 @@ impl Tool {
             require_client_token: self.require_client_token,
             rules: self.rules.clone(),
             spam_threshold: self.spam_threshold,
+            qualification: self.qualification.clone(),
         }
     }
 }
@@ -262,12 +269,12 @@ pub async fn upsert(
     db.prepare(
         "INSERT INTO tools (id, agent_id, name, title, description, fields, triggers, success_message,
            dismiss_message, execution_mode, webhook_url, webhook_secret, created_at, updated_at,
-           post_actions, retry_schedule, require_client_token, spam_threshold, rules)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?13, ?14, ?15, ?16, ?17, ?18)
+           post_actions, retry_schedule, require_client_token, spam_threshold, rules, qualification)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?13, ?14, ?15, ?16, ?17, ?18, ?19)
          ON CONFLICT(id) DO UPDATE SET name = ?3, title = ?4, description = ?5, fields = ?6,
            triggers = ?7, success_message = ?8, dismiss_message = ?9, execution_mode = ?10,
            webhook_url = ?11, updated_at = ?13, post_actions = ?14, retry_schedule = ?15,
-           require_client_token = ?16, spam_threshold = ?17, rules = ?18",
+           require_client_token = ?16, spam_threshold = ?17, rules = ?18, qualification = ?19",
     )
     .bind(&[
         text(id),
@@ -295,6 +302,14 @@ pub async fn upsert(
         int(i64::from(input.require_client_token)),
         super::opt_int(input.spam_threshold.map(i64::from)),
         text(&serde_json::to_string(&input.rules)?),
+        opt_text(
+            input
+                .qualification
+                .as_ref()
+                .map(serde_json::to_string)
+                .transpose()?
+                .as_deref(),
+        ),
     ])?
     .run()
     .await?;

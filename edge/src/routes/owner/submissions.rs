@@ -17,6 +17,7 @@ use crate::storage::leads as stored_leads;
 use crate::storage::submissions::{self, Submission};
 use crate::storage::tools;
 use leadform_core::query::{Cursor, SubmissionQuery};
+use leadform_core::status::Outcome;
 use leadform_core::status::{lead_status, settled};
 use serde::Serialize;
 use worker::{Env, Request, Response};
@@ -106,7 +107,10 @@ pub async fn release(caller: &Caller, req: &Request, env: &Env, id: &str) -> Api
         .await?
         .ok_or_else(|| ApiError::not_found("tool", &submission.tool_id))?;
     let (schedule, first_delay) = schedule_of(env, &tool);
-    let delivery_ids: Vec<String> = planned_deliveries(&tool).iter().map(|_| new_id("dlv")).collect();
+    let delivery_ids: Vec<String> = planned_deliveries(&tool, submission.qualification.as_ref())
+        .iter()
+        .map(|_| new_id("dlv"))
+        .collect();
     for _ in 0..leads::TRIES {
         if !submission.is_quarantined() {
             return Err(not_spam(&submission));
@@ -122,11 +126,26 @@ pub async fn release(caller: &Caller, req: &Request, env: &Env, id: &str) -> Api
             attribution: submission.attribution.as_ref(),
             geo: &geo,
             now,
+            qualification: submission.qualification.as_ref(),
         };
         let write = leads::plan_capture(env, &db, &capture).await?;
         let mut statements = submissions::release_statements(&db, &submission, &write.lead.id, now)?;
         statements.extend(write.statements);
-        let (rows, messages) = delivery_rows(&db, &tool, &submission.id, &delivery_ids, &schedule, now)?;
+        if leadform_core::status::settled(submission.execution_mode, Outcome::Pending, Outcome::Pending)
+            .is_some()
+        {
+            // A store-only form has nothing to deliver: released, it has ended.
+            statements.push(submissions::settle_stored(&db, &submission.id)?);
+        }
+        let (rows, messages) = delivery_rows(
+            &db,
+            &tool,
+            submission.qualification.as_ref(),
+            &submission.id,
+            &delivery_ids,
+            &schedule,
+            now,
+        )?;
         statements.extend(rows);
         match db.batch(statements).await {
             Ok(_) => {

@@ -10,6 +10,7 @@ use crate::error::{ApiError, ApiResult};
 use crate::http::{json, json_body, optional_json_body};
 use crate::ids::{new_id, random_bytes};
 use crate::storage::{agents, tools};
+use leadform_core::collect_leads;
 use leadform_core::owner::ToolIn;
 use leadform_core::post_actions::PostAction;
 use leadform_core::validate::FieldError;
@@ -39,6 +40,12 @@ pub async fn make(env: &Env, agent_id: &str, body: serde_json::Value) -> ApiResu
     agents::get(&db, agent_id)
         .await?
         .ok_or_else(|| ApiError::not_found("agent", agent_id))?;
+    // Seed 003's `collect_leads` config, as written, is a form too.
+    let body = if collect_leads::is_collect_leads(&body) {
+        collect_leads::to_tool_body(&body)?
+    } else {
+        body
+    };
     let input: ToolIn = parse(body)?;
     if let Some(id) = &input.id {
         if tools::get(&db, id).await?.is_some_and(|t| t.agent_id != agent_id) {
