@@ -4,7 +4,7 @@
 // reads the whole transcript through the API.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { startStack, startReceiver, ownerRequest } from "./support/stack.mjs";
+import { startStack, startReceiver, ownerRequest, quickPerson } from "./support/stack.mjs";
 import { launchChromium } from "./support/chromium.mjs";
 import { startDemoSite } from "../demo-site/server.mjs";
 import { seedDemo, DEMO_AGENT_ID } from "../demo-site/seed.mjs";
@@ -85,4 +85,64 @@ test("the form appears on the third message, stays away during its cooldown, and
   assert.equal(detail.json.turns.find((t) => t.kind === "form_shown").reason, "after_messages");
   assert.deepEqual(errors, []);
   await page.close();
+});
+
+test("qualification in the chat: quick replies below the threshold show no form, above it the form comes and the lead keeps the score", async () => {
+  const tool = (await ownerRequest(stack, "GET", `/v1/agents/${DEMO_AGENT_ID}/tools`)).json[0];
+  const patched = await ownerRequest(stack, "PATCH", `/v1/tools/${tool.id}`, {
+    body: {
+      triggers: [],
+      rules: {},
+      qualification: {
+        questions: [{ key: "team", text: "How big is your team?", options: [{ label: "Just me" }, { label: "2-50", points: 20 }, { label: "More than 50", points: 40 }] }],
+        threshold: 20,
+        belowThresholdMessage: "Thanks! Our free plan fits you best.",
+      },
+    },
+  });
+  assert.equal(patched.status, 200, patched.text);
+  const choose = async (page, label) => {
+    const before = await page.locator(".lf-agent").count();
+    await page.locator(".lf-choices .lf-chip", { hasText: label }).click();
+    await page.waitForFunction(
+      (n) => document.querySelector("#leadform-widget").shadowRoot.querySelectorAll(".lf-agent").length > n,
+      before
+    );
+  };
+
+  // A visitor on their own: one tap on "Just me", no form.
+  const solo = await browser.newPage();
+  await solo.goto(site.url + "/");
+  await solo.locator(".lf-bubble").click();
+  await solo.locator(".lf-agent").first().waitFor();
+  await send(solo, "Can someone contact me?");
+  await solo.locator(".lf-agent", { hasText: "How big is your team?" }).waitFor();
+  assert.deepEqual(await solo.locator(".lf-choices .lf-chip").allTextContents(), ["Just me", "2-50", "More than 50"]);
+  await choose(solo, "Just me");
+  await solo.locator(".lf-agent", { hasText: "Our free plan fits you best" }).waitFor();
+  assert.equal(await solo.locator(".lf-choices").count(), 0, "the choices go once answered");
+  assert.equal(await solo.locator(".lf-form").count(), 0, "below the threshold: no form");
+  await solo.close();
+
+  // A team: "2-50" reaches the threshold, the form comes, the lead keeps the score.
+  const team = await browser.newPage();
+  await team.goto(site.url + "/");
+  await team.locator(".lf-bubble").click();
+  await team.locator(".lf-agent").first().waitFor();
+  await send(team, "I want a demo");
+  await choose(team, "2-50");
+  const form = team.locator("form.lf-form[data-tool=contact_form]");
+  await form.waitFor();
+  await team.screenshot({ path: "test-results/chat-qualified.png" });
+  await form.locator("input[name=name]").fill("Team Lead");
+  await form.locator("input[name=email]").fill("team@lead.example");
+  await form.locator("textarea[name=message]").fill("A demo for 20 people");
+  await quickPerson();
+  await form.locator(".lf-submit").click();
+  await team.locator(".lf-success").waitFor();
+  const leads = await ownerRequest(stack, "GET", `/v1/agents/${DEMO_AGENT_ID}/leads?q=team%40lead.example`);
+  const lead = leads.json.leads.find((l) => l.email === "team@lead.example");
+  assert.equal(lead.score, 20);
+  assert.deepEqual(lead.qualification.answers.map((a) => [a.key, a.answer]), [["team", "2-50"]]);
+  await team.close();
 });

@@ -4,8 +4,8 @@
 // LLM is a server on 127.0.0.1 speaking OpenAI's chat-completions protocol, scripted per test.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { createServer } from "node:http";
 import { startStack, startReceiver, contactForm, postJson, ownerRequest } from "./support/stack.mjs";
+import { startLlm, completion, showForm } from "./support/llm.mjs";
 
 const SITE = "https://shop.example";
 let stack, receiver;
@@ -183,39 +183,6 @@ test("a conversation quiet for longer than the agent's retention is purged by th
   const turns = await stack.sql(`SELECT COUNT(*) AS n FROM conversation_turns WHERE conversation_id = '${old}'`);
   assert.equal(turns[0].results[0].n, 0, "its turns went with it");
 });
-
-/** A chat-completions server on 127.0.0.1: `script(body, index)` returns the JSON answer, a status, or "hang". */
-async function startLlm(script) {
-  const requests = [];
-  const server = createServer((req, res) => {
-    let body = "";
-    req.on("data", (c) => (body += c));
-    req.on("end", () => {
-      const parsed = JSON.parse(body);
-      requests.push({ url: req.url, headers: req.headers, body: parsed });
-      const answer = script(parsed, requests.length - 1);
-      if (answer === "hang") return; // never answers
-      if (typeof answer === "number") {
-        res.writeHead(answer).end("{}");
-        return;
-      }
-      res.writeHead(200, { "Content-Type": "application/json" }).end(JSON.stringify(answer));
-    });
-  });
-  await new Promise((r) => server.listen(0, "127.0.0.1", r));
-  const stop = () => {
-    server.closeAllConnections(); // the "hang" requests are still open
-    return new Promise((r) => server.close(r));
-  };
-  return { url: `http://127.0.0.1:${server.address().port}/v1`, requests, stop };
-}
-
-const completion = (content, toolCalls) => ({
-  id: "chatcmpl-1",
-  object: "chat.completion",
-  choices: [{ index: 0, finish_reason: toolCalls ? "tool_calls" : "stop", message: { role: "assistant", content, ...(toolCalls ? { tool_calls: toolCalls } : {}) } }],
-});
-const showForm = (args) => [{ id: "call_1", type: "function", function: { name: "show_form", arguments: typeof args === "string" ? args : JSON.stringify(args) } }];
 
 test("with an LLM: its reply is what the visitor reads, its show_form call shows the form, and anything off falls back to the rules", async () => {
   const replies = [

@@ -120,6 +120,15 @@ pub fn tool_body(posted: &Posted, existing: &[FieldSpec]) -> Result<(Value, Vec<
         Some(text) => serde_json::from_str::<Value>(text)
             .map_err(|e| FieldError::new("postActions", format!("is not valid JSON: {e}")))?,
     };
+    // Only when the page posted the box: empty takes the questions away.
+    let qualification = match posted.text("qualification") {
+        None => None,
+        Some(text) if text.trim().is_empty() => Some(Value::Null),
+        Some(text) => Some(
+            serde_json::from_str::<Value>(text)
+                .map_err(|e| FieldError::new("qualification", format!("is not valid JSON: {e}")))?,
+        ),
+    };
     let retry_schedule = match posted.text("retrySchedule") {
         None | Some("") => Value::Null,
         Some(text) => {
@@ -157,6 +166,9 @@ pub fn tool_body(posted: &Posted, existing: &[FieldSpec]) -> Result<(Value, Vec<
     );
     body.insert("webhookUrl".into(), posted.optional("webhookUrl"));
     body.insert("postActions".into(), post_actions);
+    if let Some(qualification) = qualification {
+        body.insert("qualification".into(), qualification);
+    }
     body.insert("retrySchedule".into(), retry_schedule);
     body.insert(
         "requireClientToken".into(),
@@ -326,6 +338,24 @@ mod tests {
         assert_eq!(
             tool_body(&Posted(&bad_schedule), &[]).unwrap_err().field,
             "retrySchedule"
+        );
+        let bad_questions = pairs(&[("qualification", "{\"questions\": [")]);
+        assert_eq!(
+            tool_body(&Posted(&bad_questions), &[]).unwrap_err().field,
+            "qualification"
+        );
+        let cleared = pairs(&[("qualification", "  ")]);
+        assert_eq!(
+            tool_body(&Posted(&cleared), &[]).unwrap().0["qualification"],
+            Value::Null
+        );
+        assert!(
+            tool_body(&Posted(&pairs(&[])), &[])
+                .unwrap()
+                .0
+                .get("qualification")
+                .is_none(),
+            "not posted: kept as it is"
         );
         let bad_json = pairs(&[("postActions", "[{")]);
         assert_eq!(

@@ -122,7 +122,8 @@ pub async fn answer(
 
     // The visitor answers the question the agent just asked; anything else is answered as
     // any message is (the question comes back when the form is offered again).
-    if let Some((tool, question)) = qualification::pending(&turns, &forms) {
+    let pending = qualification::pending(&turns, &forms);
+    if let Some((tool, question)) = pending {
         if let Some(choice) = leadform_core::qualification::pick(question, text) {
             said.answer(tool, &question.key, &choice.label, choice.points);
             let mut answered = turns.clone();
@@ -225,7 +226,17 @@ pub async fn answer(
                 _ => said.offer(tool, why, prefill, reply),
             }
         }
-        None => said.say(reply.as_deref().unwrap_or(FALLBACK_REPLY)),
+        // The visitor said something else while a question was open: the agent answers
+        // (when the LLM has words) and asks again.
+        None => match pending {
+            Some((tool, question)) => {
+                if let Some(reply) = &reply {
+                    said.say(reply);
+                }
+                said.ask(tool, question);
+            }
+            None => said.say(reply.as_deref().unwrap_or(FALLBACK_REPLY)),
+        },
     }
     said.write(&db, &conversation.id, page).await
 }

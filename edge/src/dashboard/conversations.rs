@@ -40,6 +40,12 @@ pub async fn page(env: &Env, visit: &Visit, id: &str) -> ApiResult<Response> {
             let (class, who, text) = match (t.role.as_str(), t.kind.as_str()) {
                 ("visitor", "message") => ("visitor", "Visitor".to_string(), t.text.clone()),
                 (_, "message") => ("agent", "Agent".to_string(), t.text.clone()),
+                (_, "question") => ("agent", "Agent asks".to_string(), t.text.clone()),
+                (_, "answer") => (
+                    "visitor",
+                    format!("Visitor answers ({} points)", t.points.unwrap_or(0)),
+                    t.text.clone(),
+                ),
                 (_, "form_shown") => (
                     "event",
                     "Form shown".to_string(),

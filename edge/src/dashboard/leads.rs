@@ -373,6 +373,8 @@ struct LeadPage {
     geo: Vec<Fact>,
     custom: Vec<Fact>,
     conversations: Vec<Fact>,
+    /// The score and each answer of the last qualification; empty when none.
+    qualification: Vec<Fact>,
     deliveries: Vec<DeliveryRow>,
     activity: Vec<ActivityRow>,
     stages: Vec<(&'static str, &'static str)>,
@@ -453,26 +455,41 @@ pub async fn detail(
         });
     }
     let custom = custom_facts(&lead.custom_fields);
-    let mut conversations = Vec::new();
-    for cid in &detail.conversation_ids {
-        // Only a conversation of the lead's own agent: a submission may name any id.
-        let kept = crate::storage::conversations::get(&db, cid)
-            .await?
-            .filter(|c| c.agent_id == lead.agent_id);
-        conversations.push(Fact {
-            label: kept
-                .as_ref()
-                .and_then(|c| c.summary.clone())
-                .unwrap_or_else(|| "No summary".into()),
-            value: cid.clone(),
+    let qualification: Vec<Fact> = lead
+        .qualification
+        .iter()
+        .flat_map(|q| {
+            let verdict = if q.qualified {
+                "qualified"
+            } else {
+                "below the threshold"
+            };
+            std::iter::once(Fact {
+                label: "Score".into(),
+                value: format!("{} ({verdict})", q.score),
+                href: None,
+            })
+            .chain(q.answers.iter().map(|a| Fact {
+                label: a.question.clone(),
+                value: format!("{} ({} points)", a.answer, a.points),
+                href: None,
+            }))
+        })
+        .collect();
+    let conversations: Vec<Fact> = detail
+        .conversations
+        .iter()
+        .map(|c| Fact {
+            label: c.summary.clone().unwrap_or_else(|| "No summary".into()),
+            value: c.id.clone(),
             // The edge's own transcript page when it keeps the conversation; else the
             // configured link, if any.
-            href: match kept {
-                Some(_) => Some(format!("/dashboard/conversations/{}", view::urlencode(cid))),
-                None => config::conversation_url(env, Some(cid)).filter(|u| web_link(u).is_some()),
+            href: match c.kept {
+                true => Some(format!("/dashboard/conversations/{}", view::urlencode(&c.id))),
+                false => config::conversation_url(env, Some(&c.id)).filter(|u| web_link(u).is_some()),
             },
-        });
-    }
+        })
+        .collect();
     let member_emails: HashMap<String, String> = members::list(&db)
         .await?
         .into_iter()
@@ -565,6 +582,7 @@ pub async fn detail(
             geo,
             custom,
             conversations,
+            qualification,
             deliveries,
             activity,
             stages: stages(),

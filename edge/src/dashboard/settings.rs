@@ -505,6 +505,8 @@ struct FormPage {
     fields_error: Option<String>,
     post_actions: String,
     post_actions_error: Option<String>,
+    qualification: String,
+    qualification_error: Option<String>,
 }
 
 /// Which form the page edits: an existing one, or a new one of an agent.
@@ -751,6 +753,17 @@ pub async fn form_page(
             .filter(|p| p != "[]")
             .unwrap_or_default()
     };
+    let qualification_error = error_field
+        .starts_with("qualification")
+        .then(|| error_message.clone())
+        .flatten();
+    let qualification = if posted {
+        form.text("qualification").unwrap_or_default().to_string()
+    } else {
+        s.and_then(|t| t.qualification.as_ref())
+            .map(|q| serde_json::to_string_pretty(q).unwrap_or_default())
+            .unwrap_or_default()
+    };
     let (heading, action, button) = match &tool {
         Some(t) => (
             format!("Form {}", t.name),
@@ -789,6 +802,7 @@ pub async fn form_page(
                 ("webhook", "Webhook: the edge delivers each submission"),
                 ("client", "Client: a handler on your page handles it"),
                 ("both", "Both"),
+                ("store", "Store only: the lead is kept, post-actions run"),
             ],
             require_client_token: if posted {
                 form.text("requireClientToken").is_some()
@@ -800,6 +814,8 @@ pub async fn form_page(
             fields_error,
             post_actions,
             post_actions_error,
+            qualification,
+            qualification_error,
         },
         status_of(&[&outcome.refused]),
     )

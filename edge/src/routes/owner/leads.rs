@@ -41,6 +41,18 @@ pub struct LeadSubmissionOut {
     pub source: String,
     pub form_data: serde_json::Map<String, serde_json::Value>,
     pub attribution: Option<leadform_core::lead::Attribution>,
+    /// How the visitor qualified in the chat before this submission.
+    pub qualification: Option<leadform_core::qualification::Outcome>,
+}
+
+/// A conversation a lead came from, with its summary when the edge keeps it.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LeadConversationOut {
+    pub id: String,
+    /// The edge keeps its transcript (`GET /v1/conversations/{id}`).
+    pub kept: bool,
+    pub summary: Option<String>,
 }
 
 /// Everything about one lead: what the API's lead detail and the dashboard's lead page show.
@@ -50,6 +62,7 @@ pub struct LeadDetailOut {
     pub lead: LeadOut,
     pub submissions: Vec<LeadSubmissionOut>,
     pub conversation_ids: Vec<String>,
+    pub conversations: Vec<LeadConversationOut>,
     pub activity: Vec<ActivityOut>,
     pub deliveries: Vec<DeliveryLog>,
 }
@@ -97,6 +110,18 @@ pub async fn detail(caller: &Caller, req: &Request, env: &Env, id: &str) -> ApiR
         .filter_map(|s| s.conversation_id.clone())
         .collect();
     conversation_ids.dedup();
+    let mut conversations = Vec::with_capacity(conversation_ids.len());
+    for cid in &conversation_ids {
+        // Only a conversation of the lead's own agent: a submission may name any id.
+        let kept = crate::storage::conversations::get(&db, cid)
+            .await?
+            .filter(|c| c.agent_id == lead.agent_id);
+        conversations.push(LeadConversationOut {
+            id: cid.clone(),
+            kept: kept.is_some(),
+            summary: kept.and_then(|c| c.summary),
+        });
+    }
     let log = deliveries::log(&db, &crate::storage::deliveries::for_lead(&db, id).await?).await?;
     Ok(LeadDetailOut {
         lead: shown(&lead, &links),
@@ -111,9 +136,11 @@ pub async fn detail(caller: &Caller, req: &Request, env: &Env, id: &str) -> ApiR
                 conversation_id: s.conversation_id,
                 source: s.source,
                 attribution: s.attribution,
+                qualification: s.qualification,
             })
             .collect(),
         conversation_ids,
+        conversations,
         activity: stored::activity_of(&db, id).await?,
         deliveries: log,
     })
