@@ -118,6 +118,7 @@ test("qualification in the chat: quick replies below the threshold show no form,
   await send(solo, "Can someone contact me?");
   await solo.locator(".lf-agent", { hasText: "How big is your team?" }).waitFor();
   assert.deepEqual(await solo.locator(".lf-choices .lf-chip").allTextContents(), ["Just me", "2-50", "More than 50"]);
+  await solo.screenshot({ path: "test-results/chat-question.png" });
   await choose(solo, "Just me");
   await solo.locator(".lf-agent", { hasText: "Our free plan fits you best" }).waitFor();
   assert.equal(await solo.locator(".lf-choices").count(), 0, "the choices go once answered");
