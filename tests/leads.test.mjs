@@ -173,6 +173,8 @@ test("a widget submit creates a lead: attributes mapped, attribution as sent, so
     attribution: ATTRIBUTION,
     toolId: "tool_capture",
     submissionCount: 1,
+    score: null,
+    qualification: null,
   });
   // Geo comes from the runtime's request metadata: every key is there, values may be null locally.
   assert.deepEqual(Object.keys(geo).sort(), ["city", "country", "region", "timezone"]);

@@ -126,6 +126,23 @@ test("below the threshold the form never shows; at or above it the form comes af
   assert.equal(turns.find((t) => t.kind === "form_shown").reason, "qualified");
   assert.match(detail.json.conversations[0].summary, /Score 70 \(qualified\)/);
 
+  // The owner's dashboard shows the score and the answers on the lead, and the questions in
+  // the transcript.
+  const signedIn = await fetch(`${stack.url}/dashboard/sign-in`, {
+    method: "POST",
+    headers: { "Content-Type": "application/x-www-form-urlencoded" },
+    body: new URLSearchParams(stack.admin).toString(),
+    redirect: "manual",
+  });
+  const cookie = signedIn.headers.get("set-cookie").split(";")[0];
+  const leadPage = await (await fetch(`${stack.url}/dashboard/leads/${submitted.json.leadId}`, { headers: { Cookie: cookie } })).text();
+  assert.match(leadPage, /<h2 id="qualification-h">Qualification<\/h2>/);
+  assert.match(leadPage, /<dt>Score<\/dt><dd>70 \(qualified\)<\/dd>/);
+  assert.match(leadPage, /<dt>How big is your team\?<\/dt><dd>More than 50 \(40 points\)<\/dd>/);
+  const transcriptPage = await (await fetch(`${stack.url}/dashboard/conversations/${big}`, { headers: { Cookie: cookie } })).text();
+  assert.match(transcriptPage, /Visitor answers \(40 points\)/);
+  assert.match(transcriptPage, /Agent asks/);
+
   // A submission made without the conversation (the API) has no score: only the
   // unconditioned post-action runs.
   const direct = await call(`${stack.url}/form-submissions/submit`, {

@@ -2,11 +2,16 @@
 -- Forms gain questions (`qualification`) and a fourth execution mode, `store`; turns gain
 -- the agent's questions and the visitor's answers; submissions and leads keep the score.
 -- SQLite cannot change a CHECK constraint in place: `tools` and `conversation_turns` are
--- rebuilt (copy, drop, rename). Foreign keys that name `tools` are checked at commit, when
--- the rebuilt table holds every row again.
+-- rebuilt. Foreign keys are checked at commit, when the rebuilt tables hold every row again.
 PRAGMA defer_foreign_keys = true;
 
-CREATE TABLE tools_rebuilt (
+-- The rows wait in a plain copy while `tools` is made again under its own name: child tables
+-- (submissions, form_events) keep naming `tools`, and each row put back resolves the
+-- references the drop left open, so the deferred check passes at commit. (Renaming a new
+-- table into place instead would leave those references open.)
+CREATE TABLE tools_copy AS SELECT * FROM tools;
+DROP TABLE tools;
+CREATE TABLE tools (
   id                    TEXT PRIMARY KEY,
   agent_id              TEXT NOT NULL REFERENCES agents(id),
   name                  TEXT NOT NULL,
@@ -31,7 +36,7 @@ CREATE TABLE tools_rebuilt (
   qualification         TEXT,                     -- JSON core::qualification::Qualification; NULL: none
   UNIQUE (agent_id, name)
 );
-INSERT INTO tools_rebuilt (id, agent_id, name, title, description, fields, triggers,
+INSERT INTO tools (id, agent_id, name, title, description, fields, triggers,
   success_message, dismiss_message, execution_mode, webhook_url, webhook_secret, created_at,
   updated_at, post_actions, retry_schedule, previous_secret, previous_secret_until,
   require_client_token, spam_threshold, rules)
@@ -39,9 +44,8 @@ SELECT id, agent_id, name, title, description, fields, triggers, success_message
   dismiss_message, execution_mode, webhook_url, webhook_secret, created_at, updated_at,
   post_actions, retry_schedule, previous_secret, previous_secret_until, require_client_token,
   spam_threshold, rules
-FROM tools;
-DROP TABLE tools;
-ALTER TABLE tools_rebuilt RENAME TO tools;
+FROM tools_copy;
+DROP TABLE tools_copy;
 CREATE INDEX tools_by_agent ON tools(agent_id);
 
 CREATE TABLE turns_rebuilt (
