@@ -1,0 +1,350 @@
+//! A form asked in a messaging app (issue 13): a chat there cannot render the widget's form,
+//! so the agent asks one field per message, checks each answer with the same rules as the
+//! widget's form (`validate::validate_field`), takes "skip" for an optional field and
+//! "cancel" to leave, and never asks for what the channel already knows (the phone number
+//! a messaging app gives; a profile name is offered for confirmation). Pure: the edge keeps
+//! the [`Session`] with the chat and sends what [`Session::prompt`] says.
+
+use crate::conversation::normalize;
+use crate::form::{FieldKind, FieldSpec};
+use crate::lead::{attribute_of, Attribute};
+use crate::validate::validate_field;
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+/// Where a chat stands in a form; kept with the chat between messages.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Session {
+    pub tool_id: String,
+    /// This asking of the form, as analytics count displays (an impression, a start).
+    pub display_id: String,
+    /// The field being asked.
+    pub index: usize,
+    /// Valid answers so far, by field name (files as data URLs until submitted).
+    pub answers: Map<String, Value>,
+    pub shown_at: i64,
+    /// When the first answer came.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub started_at: Option<i64>,
+    /// A value the channel knows, offered for the current field ("Is your name Jane?").
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub offered: Option<String>,
+}
+
+/// What the channel knows about the person, from the platform.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Known {
+    /// A phone number the platform vouches for (WhatsApp's sender, a shared Telegram contact).
+    pub phone: Option<String>,
+    /// The profile's name (offered, not assumed).
+    pub name: Option<String>,
+}
+
+/// The next thing to say.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Prompt {
+    /// Ask for a field: the text and, where they fit, the choices as buttons.
+    Ask { text: String, choices: Vec<String> },
+    /// Every field is answered: submit `answers`.
+    Done,
+}
+
+/// How the chat's last message moved the form.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Step {
+    /// Taken (or skipped): go on with [`Session::prompt`].
+    Next,
+    /// Not valid for the field: say `why`, then ask again.
+    Invalid { why: String },
+    /// The person left the form.
+    Cancelled,
+}
+
+/// Words that mean "skip this field", "leave the form", yes and no, in the widget's languages.
+const SKIP: [&str; 7] = ["skip", "uberspringen", "passer", "omitir", "pular", "スキップ", "تخطي"];
+const CANCEL: [&str; 8] = ["cancel", "stop", "abbrechen", "annuler", "cancelar", "キャンセル", "إلغاء", "الغاء"];
+const YES: [&str; 9] = ["yes", "y", "ja", "oui", "si", "sim", "はい", "نعم", "yes please"];
+const NO: [&str; 7] = ["no", "n", "nein", "non", "nao", "いいえ", "لا"];
+
+fn is_one_of(words: &[&str], text: &str) -> bool {
+    let said = normalize(text);
+    words.iter().any(|w| normalize(w) == said)
+}
+
+impl Session {
+    pub fn new(tool_id: &str, display_id: &str, now: i64) -> Self {
+        Session {
+            tool_id: tool_id.to_string(),
+            display_id: display_id.to_string(),
+            shown_at: now,
+            ..Default::default()
+        }
+    }
+
+    /// The field being asked, if any is left.
+    pub fn field<'a>(&self, fields: &'a [FieldSpec]) -> Option<&'a FieldSpec> {
+        fields.get(self.index)
+    }
+
+    /// Moves past fields already answered or known, and says what to ask next.
+    pub fn prompt(&mut self, fields: &[FieldSpec], known: &Known) -> Prompt {
+        while let Some(field) = fields.get(self.index) {
+            if self.answers.contains_key(&field.name) {
+                self.index += 1;
+                continue;
+            }
+            // A number the platform vouches for is taken as it is.
+            if field.kind == FieldKind::Phone {
+                if let Some(Ok(Some(value))) = known
+                    .phone
+                    .as_ref()
+                    .map(|p| validate_field(field, Some(&Value::String(p.clone()))))
+                {
+                    self.answers.insert(field.name.clone(), value);
+                    self.index += 1;
+                    continue;
+                }
+            }
+            let label = field.display_label();
+            if matches!(attribute_of(field), Attribute::Name) && field.kind == FieldKind::Text {
+                if let Some(name) = known.name.as_ref().filter(|n| !n.trim().is_empty()) {
+                    self.offered = Some(name.trim().to_string());
+                    return Prompt::Ask {
+                        text: format!("{label}: is it {}? Reply yes, or type it.", name.trim()),
+                        choices: vec!["Yes".into()],
+                    };
+                }
+            }
+            self.offered = None;
+            let optional = if field.required { "" } else { " (optional: reply skip)" };
+            let (hint, choices) = match field.kind {
+                FieldKind::Select => (" Choose one:", field.options.clone()),
+                FieldKind::Checkbox => (" Yes or no?", vec!["Yes".into(), "No".into()]),
+                FieldKind::File => (" Send it as a document or photo (at most 5 MB).", vec![]),
+                FieldKind::Email => (" (your email address)", vec![]),
+                _ => ("", vec![]),
+            };
+            let mut choices = choices;
+            if !field.required {
+                choices.push("Skip".into());
+            }
+            let placeholder = field
+                .placeholder
+                .as_ref()
+                .filter(|p| !p.trim().is_empty() && field.kind != FieldKind::Select)
+                .map(|p| format!(" e.g. {p}"))
+                .unwrap_or_default();
+            return Prompt::Ask {
+                text: format!("{label}{optional}?{hint}{placeholder}"),
+                choices,
+            };
+        }
+        Prompt::Done
+    }
+
+    /// Takes the person's message as the answer to the current field.
+    pub fn answer(&mut self, fields: &[FieldSpec], text: &str, now: i64) -> Step {
+        if is_one_of(&CANCEL, text) {
+            return Step::Cancelled;
+        }
+        let Some(field) = fields.get(self.index) else {
+            return Step::Next;
+        };
+        self.started_at.get_or_insert(now);
+        if is_one_of(&SKIP, text) {
+            if field.required {
+                return Step::Invalid {
+                    why: format!("{} is required.", field.display_label()),
+                };
+            }
+            self.offered = None;
+            self.index += 1;
+            return Step::Next;
+        }
+        let value = match (&self.offered, field.kind) {
+            (Some(offered), _) if is_one_of(&YES, text) => Value::String(offered.clone()),
+            (_, FieldKind::Checkbox) if is_one_of(&YES, text) => Value::Bool(true),
+            (_, FieldKind::Checkbox) if is_one_of(&NO, text) => Value::Bool(false),
+            (_, FieldKind::Checkbox) => {
+                return Step::Invalid {
+                    why: "Please answer yes or no.".into(),
+                }
+            }
+            (_, FieldKind::Select) => match pick_option(&field.options, text) {
+                Some(option) => Value::String(option.clone()),
+                None => {
+                    return Step::Invalid {
+                        why: format!("Please choose one of: {}.", field.options.join(", ")),
+                    }
+                }
+            },
+            (_, FieldKind::File) => {
+                return Step::Invalid {
+                    why: "Please send the file as a document or photo.".into(),
+                }
+            }
+            _ => Value::String(text.trim().to_string()),
+        };
+        self.take(field, value)
+    }
+
+    /// Takes a file the person sent (a data URL, checked like the widget's) as the answer.
+    pub fn answer_file(&mut self, fields: &[FieldSpec], data_url: String, now: i64) -> Step {
+        let Some(field) = fields.get(self.index) else {
+            return Step::Next;
+        };
+        self.started_at.get_or_insert(now);
+        if field.kind != FieldKind::File {
+            return Step::Invalid {
+                why: format!("{} is not a file: please type it.", field.display_label()),
+            };
+        }
+        self.take(field, Value::String(data_url))
+    }
+
+    fn take(&mut self, field: &FieldSpec, value: Value) -> Step {
+        match validate_field(field, Some(&value)) {
+            Ok(Some(clean)) => {
+                self.answers.insert(field.name.clone(), clean);
+                self.offered = None;
+                self.index += 1;
+                Step::Next
+            }
+            Ok(None) => {
+                self.index += 1;
+                Step::Next
+            }
+            Err(e) => Step::Invalid {
+                why: format!("{} {}.", field.display_label(), e.reason),
+            },
+        }
+    }
+
+    /// The fields answered, in form order (`fieldsCompleted`).
+    pub fn completed(&self, fields: &[FieldSpec]) -> Vec<String> {
+        fields
+            .iter()
+            .filter(|f| self.answers.contains_key(&f.name))
+            .map(|f| f.name.clone())
+            .collect()
+    }
+}
+
+/// An option by its label (case and accents aside) or its number.
+fn pick_option<'a>(options: &'a [String], text: &str) -> Option<&'a String> {
+    let said = normalize(text);
+    options.iter().find(|o| normalize(o) == said).or_else(|| {
+        said.parse::<usize>()
+            .ok()
+            .and_then(|n| n.checked_sub(1))
+            .and_then(|i| options.get(i))
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn fields() -> Vec<FieldSpec> {
+        serde_json::from_value(json!([
+            {"name": "name", "label": "Your name", "required": true},
+            {"name": "email", "type": "email", "required": true},
+            {"name": "phone", "type": "phone"},
+            {"name": "size", "label": "Team size", "type": "select", "options": ["1-10", "11-50"], "required": true},
+            {"name": "newsletter", "type": "checkbox"},
+            {"name": "cv", "type": "file"}
+        ]))
+        .unwrap()
+    }
+
+    fn ask(prompt: Prompt) -> (String, Vec<String>) {
+        match prompt {
+            Prompt::Ask { text, choices } => (text, choices),
+            Prompt::Done => panic!("expected a question"),
+        }
+    }
+
+    #[test]
+    fn a_whole_form_field_by_field_with_a_re_ask_skip_and_known_values() {
+        let fields = fields();
+        let known = Known {
+            phone: Some("+49 30 1234567".into()),
+            name: Some("Jane Doe".into()),
+        };
+        let mut s = Session::new("tool_1", "disp_1", 1_000);
+        let (text, choices) = ask(s.prompt(&fields, &known));
+        assert_eq!(text, "Your name: is it Jane Doe? Reply yes, or type it.");
+        assert_eq!(choices, ["Yes"]);
+        assert_eq!(s.answer(&fields, "yes", 2_000), Step::Next);
+        assert_eq!(s.started_at, Some(2_000));
+        let (text, _) = ask(s.prompt(&fields, &known));
+        assert_eq!(text, "Email? (your email address)");
+        assert_eq!(
+            s.answer(&fields, "not-an-email", 3_000),
+            Step::Invalid {
+                why: "Email must be an email address like name@example.com.".into()
+            }
+        );
+        assert_eq!(s.answer(&fields, " jane@x.co ", 3_000), Step::Next);
+        // The phone comes from the platform: not asked.
+        let (text, choices) = ask(s.prompt(&fields, &known));
+        assert_eq!(text, "Team size? Choose one:");
+        assert_eq!(choices, ["1-10", "11-50"]);
+        assert!(matches!(s.answer(&fields, "42", 4_000), Step::Invalid { .. }));
+        assert_eq!(s.answer(&fields, "2", 4_000), Step::Next);
+        let (_, choices) = ask(s.prompt(&fields, &known));
+        assert_eq!(choices, ["Yes", "No", "Skip"]);
+        assert_eq!(s.answer(&fields, "Nein", 5_000), Step::Next);
+        let (text, _) = ask(s.prompt(&fields, &known));
+        assert!(text.starts_with("Cv (optional: reply skip)? Send it as a document"));
+        assert!(matches!(s.answer(&fields, "here it is", 5_000), Step::Invalid { .. }));
+        assert_eq!(s.answer(&fields, "skip", 6_000), Step::Next);
+        assert_eq!(s.prompt(&fields, &known), Prompt::Done);
+        assert_eq!(
+            Value::Object(s.answers.clone()),
+            json!({"name": "Jane Doe", "email": "jane@x.co", "phone": "+49 30 1234567", "size": "11-50"})
+        );
+        assert_eq!(s.completed(&fields), ["name", "email", "phone", "size"]);
+    }
+
+    #[test]
+    fn required_fields_cannot_be_skipped_and_cancel_leaves() {
+        let fields = fields();
+        let mut s = Session::new("t", "d", 0);
+        let (text, _) = ask(s.prompt(&fields, &Known::default()));
+        assert_eq!(text, "Your name?", "no profile name: asked plainly");
+        assert_eq!(
+            s.answer(&fields, "Skip", 1),
+            Step::Invalid {
+                why: "Your name is required.".into()
+            }
+        );
+        assert_eq!(s.answer(&fields, "  Annuler ", 1), Step::Cancelled);
+        assert_eq!(s.answer(&fields, "Ada", 1), Step::Next);
+        assert_eq!(s.answers["name"], "Ada");
+    }
+
+    #[test]
+    fn a_typed_name_replaces_the_offered_one_and_files_are_checked() {
+        let fields = fields();
+        let known = Known {
+            phone: None,
+            name: Some("Jane".into()),
+        };
+        let mut s = Session::new("t", "d", 0);
+        ask(s.prompt(&fields, &known));
+        assert_eq!(s.answer(&fields, "Janet Smith", 1), Step::Next);
+        assert_eq!(s.answers["name"], "Janet Smith");
+        s.index = 5;
+        assert!(matches!(
+            s.answer_file(&fields, "data:application/x-msdownload;base64,TVqQAAMAAAAEAAAA".into(), 2),
+            Step::Invalid { .. }
+        ));
+        let png = "data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==";
+        assert_eq!(s.answer_file(&fields, png.into(), 2), Step::Next);
+        s.index = 1;
+        assert!(matches!(s.answer_file(&fields, png.into(), 2), Step::Invalid { .. }), "email is no file");
+    }
+}
