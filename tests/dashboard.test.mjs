@@ -6,16 +6,14 @@ import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { createServer } from "node:http";
 import { mkdir } from "node:fs/promises";
-import { createRequire } from "node:module";
 import path from "node:path";
 import { parse as parseCsv } from "csv-parse/sync";
 import { startStack, startReceiver, postJson, ownerRequest, waitUntil, PNG_1X1, fileDataUrl, quickPerson } from "./support/stack.mjs";
 import { launchChromium } from "./support/chromium.mjs";
+import { axeViolations } from "./support/axe.mjs";
 import { startDemoSite } from "../demo-site/server.mjs";
 import { seedDemo, DEMO_AGENT_ID } from "../demo-site/seed.mjs";
 
-const require = createRequire(import.meta.url);
-const AXE = require.resolve("axe-core/axe.min.js");
 const SHOTS = path.resolve("test-results/dashboard");
 const WIDTHS = { phone: 390, desktop: 1440 };
 
@@ -78,12 +76,7 @@ async function member(role) {
 }
 
 async function axe(page, label) {
-  await page.addScriptTag({ path: AXE });
-  const result = await page.evaluate(async () => {
-    // eslint-disable-next-line no-undef
-    const r = await axe.run(document, { resultTypes: ["violations"] });
-    return r.violations.map((v) => ({ id: v.id, impact: v.impact, nodes: v.nodes.map((n) => n.target.join(" ")).slice(0, 3) }));
-  });
+  const result = await axeViolations(page);
   const serious = result.filter((v) => v.impact === "serious" || v.impact === "critical");
   assert.deepEqual(serious, [], `${label}: ${JSON.stringify(serious)}`);
 }

@@ -34,8 +34,19 @@ pub struct Chat {
     pending: RefCell<Vec<String>>,
     /// The shim's `visit()`: the attribution object sent with every submission.
     pub visit: Option<js_sys::Function>,
+    bubble: Element,
     panel: Element,
     log: Element,
+    /// The message field: where focus goes when the panel opens or a form leaves the chat.
+    input: Element,
+    /// The panel's first and last controls, between which Tab goes round.
+    close_button: Element,
+    send: Element,
+    /// A visually hidden live region: agent messages and outcomes are read out from here,
+    /// so a screen reader hears each new one once (and not every form shown in the log).
+    /// It sits outside the panel, always rendered, so the greeting shown as the panel
+    /// opens is announced too.
+    announcer: Element,
     greeted: Cell<bool>,
     /// Starting the conversation has finished, whether the edge keeps it or not.
     settled: Cell<bool>,
@@ -62,19 +73,22 @@ impl Chat {
         let bubble = el("button", "lf-bubble");
         append(&bubble, &chat_icon());
         attr(&bubble, "type", "button");
-        attr(&bubble, "aria-label", &format!("Chat with {}", config.agent.name));
+        let label = format!("Chat with {}", config.agent.name);
+        attr(&bubble, "aria-label", &label);
+        attr(&bubble, "aria-expanded", "false");
         let panel = el("section", "lf-panel");
         attr(&panel, "role", "dialog");
-        attr(&panel, "aria-label", &format!("Chat with {}", config.agent.name));
+        attr(&panel, "aria-label", &label);
         panel.toggle_attribute_with_force("hidden", true)?;
-        let head = el("header", "lf-head");
+        let head = el("div", "lf-head");
         append(&head, &text_el("span", "lf-title", &config.agent.name));
         let close = text_el("button", "lf-close", "×");
         attr(&close, "type", "button");
         attr(&close, "aria-label", "Close chat");
         append(&head, &close);
         let log = el("div", "lf-log");
-        attr(&log, "aria-live", "polite");
+        let announcer = el("div", "lf-sr");
+        attr(&announcer, "aria-live", "polite");
         let quick = el("div", "lf-quick");
         let compose = el("form", "lf-compose");
         let input = el("input", "lf-input");
@@ -89,6 +103,7 @@ impl Chat {
         }
         append(&root, &bubble);
         append(&root, &panel);
+        append(&root, &announcer);
         shadow.append_child(&root)?;
 
         let chat = Rc::new(Chat {
@@ -99,8 +114,13 @@ impl Chat {
             config,
             handlers,
             visit,
+            bubble,
             panel,
             log,
+            input,
+            close_button: close,
+            send,
+            announcer,
             greeted: Cell::new(false),
             settled: Cell::new(false),
         });
@@ -112,20 +132,24 @@ impl Chat {
             append(&quick, &button);
         }
         let c = chat.clone();
-        on(&bubble, "click", move |_| c.toggle());
+        on(&chat.bubble, "click", move |_| c.toggle());
         let c = chat.clone();
-        on(&close, "click", move |_| c.close());
+        on(&chat.close_button, "click", move |_| c.close());
         let c = chat.clone();
         on(&chat.panel, "keydown", move |event| {
-            let key = event.dyn_ref::<web_sys::KeyboardEvent>().map(|e| e.key());
-            if key.as_deref() == Some("Escape") {
-                c.close();
+            let Some(key) = event.dyn_ref::<web_sys::KeyboardEvent>() else {
+                return;
+            };
+            match key.key().as_str() {
+                "Escape" => c.close(),
+                "Tab" => c.keep_focus(key),
+                _ => {}
             }
         });
         let c = chat.clone();
         on(&compose, "submit", move |event| {
             event.prevent_default();
-            let field: HtmlInputElement = input.clone().unchecked_into();
+            let field: &HtmlInputElement = c.input.unchecked_ref();
             let text = field.value();
             if !text.trim().is_empty() {
                 field.set_value("");
@@ -135,8 +159,14 @@ impl Chat {
         Ok(chat)
     }
 
+    /// Shows the panel and moves focus into it (to the message field; a form shown next
+    /// takes it on to its first field).
     pub fn open(self: &Rc<Self>) {
-        let _ = self.panel.toggle_attribute_with_force("hidden", false);
+        if self.panel.has_attribute("hidden") {
+            let _ = self.panel.toggle_attribute_with_force("hidden", false);
+            attr(&self.bubble, "aria-expanded", "true");
+            self.focus_input();
+        }
         if !self.greeted.replace(true) {
             // The greeting shows at once; the edge's copy of it is not shown twice.
             self.agent_says(self.greeting());
@@ -209,23 +239,48 @@ impl Chat {
         }
     }
 
+    /// Hides the panel; focus goes back to the bubble, where the visitor opened it.
     fn close(&self) {
         let _ = self.panel.toggle_attribute_with_force("hidden", true);
+        attr(&self.bubble, "aria-expanded", "false");
+        focus(&self.bubble);
     }
 
     fn toggle(self: &Rc<Self>) {
         if self.panel.has_attribute("hidden") {
             self.open();
-            if let Ok(Some(input)) = self.panel.query_selector(".lf-input") {
-                focus(&input);
-            }
         } else {
             self.close();
         }
     }
 
+    pub fn focus_input(&self) {
+        focus(&self.input);
+    }
+
+    /// Keeps keyboard focus inside the open panel: Tab on its last control (Send, always
+    /// last) goes to its first (the close button, always first), Shift+Tab the other way;
+    /// in between the browser's own order holds, whatever the log shows.
+    fn keep_focus(&self, event: &web_sys::KeyboardEvent) {
+        let (from, to) = if event.shift_key() {
+            (&self.close_button, &self.send)
+        } else {
+            (&self.send, &self.close_button)
+        };
+        if event.target().as_deref() == Some(from.as_ref()) {
+            event.prevent_default();
+            focus(to);
+        }
+    }
+
     pub fn agent_says(&self, text: &str) {
         self.add_message("lf-msg lf-agent", text);
+        self.announce(text);
+    }
+
+    /// Reads `text` out to screen readers (the live region), once.
+    pub fn announce(&self, text: &str) {
+        append(&self.announcer, &text_el("p", "", text));
     }
 
     fn visitor_says(self: &Rc<Self>, text: &str) {

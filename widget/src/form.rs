@@ -13,7 +13,7 @@ use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::spawn_local;
-use web_sys::{Element, HtmlButtonElement, HtmlInputElement, HtmlSelectElement, HtmlTextAreaElement};
+use web_sys::{Element, HtmlInputElement, HtmlSelectElement, HtmlTextAreaElement};
 
 pub struct FormView {
     chat: Rc<Chat>,
@@ -38,7 +38,12 @@ impl FormView {
         let card = el("form", "lf-form");
         attr(&card, "novalidate", "");
         attr(&card, "data-tool", &form.name);
-        append(&card, &text_el("div", "lf-form-title", &form.title));
+        // The title names the form for screen readers (a form landmark in the dialog).
+        let title = text_el("div", "lf-form-title", &form.title);
+        let title_id = random_id("lf");
+        attr(&title, "id", &title_id);
+        attr(&card, "aria-labelledby", &title_id);
+        append(&card, &title);
         if !form.description.is_empty() {
             append(&card, &text_el("p", "lf-form-desc", &form.description));
         }
@@ -129,7 +134,7 @@ impl FormView {
             return;
         }
         self.event("dismiss");
-        self.card.remove();
+        self.leave_with(None);
         if !self.form.dismiss_message.is_empty() {
             self.chat.agent_says(&self.form.dismiss_message);
         }
@@ -256,13 +261,35 @@ impl FormView {
         }
         let done = text_el("div", "lf-msg lf-agent lf-success", &message);
         attr(&done, "data-submission-id", &out.submission_id);
-        self.card.replace_with_with_node_1(&done).ok();
+        self.leave_with(Some(&done));
+        self.chat.announce(&message);
     }
 
+    /// Takes the card out of the chat (`then` in its place). A keyboard user who was in
+    /// the form goes on in the message field rather than losing focus to the page.
+    fn leave_with(&self, then: Option<&Element>) {
+        let focused = self.card.matches(":focus-within").unwrap_or(false);
+        match then {
+            Some(node) => {
+                let _ = self.card.replace_with_with_node_1(node);
+            }
+            None => self.card.remove(),
+        }
+        if focused {
+            self.chat.focus_input();
+        }
+    }
+
+    /// `aria-disabled` rather than `disabled` while sending: a disabled button drops the
+    /// keyboard focus to the page; `busy` already refuses a second send.
     fn set_sending(&self, sending: bool) {
-        let button: &HtmlButtonElement = self.submit.unchecked_ref();
-        button.set_disabled(sending);
-        button.set_text_content(Some(if sending { "Sending…" } else { "Send" }));
+        attr(
+            &self.submit,
+            "aria-disabled",
+            if sending { "true" } else { "false" },
+        );
+        self.submit
+            .set_text_content(Some(if sending { "Sending…" } else { "Send" }));
         if !sending {
             if let Some(progress) = self.files_progress.borrow_mut().take() {
                 progress.remove();
@@ -326,7 +353,10 @@ fn render_field(card: &Element, field: &FieldSpec) -> (FieldSpec, Element, Eleme
     let label = text_el("label", "lf-label", &field.display_label());
     attr(&label, "for", &id);
     if field.required {
-        append(&label, &text_el("span", "lf-req", " *"));
+        // The input says "required" itself (aria-required); the star is for the eye only.
+        let star = text_el("span", "lf-req", " *");
+        attr(&star, "aria-hidden", "true");
+        append(&label, &star);
     }
     let input = match field.kind {
         FieldKind::Textarea => el("textarea", "lf-input-field"),
@@ -365,7 +395,11 @@ fn render_field(card: &Element, field: &FieldSpec) -> (FieldSpec, Element, Eleme
     if field.required {
         attr(&input, "aria-required", "true");
     }
+    // The error line describes its input, so a screen reader reads the reason with the field.
     let error = el("div", "lf-error");
+    let error_id = format!("{id}-e");
+    attr(&error, "id", &error_id);
+    attr(&input, "aria-describedby", &error_id);
     if field.kind == FieldKind::Checkbox {
         row.set_class_name("lf-field lf-check");
         append(&row, &input);

@@ -1,0 +1,322 @@
+// The widget for a visitor who uses a keyboard or a screen reader, in Chromium on the demo
+// page: the whole path by keyboard alone (bubble, dialog, form, submit, close), focus kept
+// inside the open panel and given back to the bubble, fields with their names, required and
+// invalid states, what the live region reads out, reduced motion, and axe-core finding no
+// violation on the open panel, a form, an error and the success state. Screenshots of the
+// focus rings land in test-results/a11y/ for a person to look at.
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { mkdir } from "node:fs/promises";
+import path from "node:path";
+import { startStack, startReceiver, waitUntil, quickPerson } from "./support/stack.mjs";
+import { launchChromium } from "./support/chromium.mjs";
+import { axeViolations } from "./support/axe.mjs";
+import { startDemoSite } from "../demo-site/server.mjs";
+import { seedDemo, DEMO_AGENT_ID } from "../demo-site/seed.mjs";
+
+const SHOTS = path.resolve("test-results/a11y");
+const SUCCESS = "Thanks! Our team will email you within one business day.";
+
+let stack, receiver, site, browser;
+
+before(async () => {
+  stack = await startStack();
+  receiver = await startReceiver();
+  site = await startDemoSite({ edgeUrl: stack.url, agentId: DEMO_AGENT_ID });
+  await seedDemo({ edgeUrl: stack.url, apiKey: stack.apiKey, webhookUrl: receiver.url + "/hook", allowedOrigins: [site.url] });
+  browser = await launchChromium();
+  await mkdir(SHOTS, { recursive: true });
+});
+
+after(async () => {
+  await browser?.close();
+  await site?.stop();
+  await receiver?.stop();
+  await stack?.stop();
+});
+
+/** The demo page in a context of its own, once the widget's bubble is there. */
+async function visit({ reducedMotion = "no-preference", width = 1280 } = {}) {
+  const context = await browser.newContext({ viewport: { width, height: 800 }, reducedMotion });
+  const page = await context.newPage();
+  const errors = [];
+  page.on("pageerror", (e) => errors.push(String(e)));
+  await page.goto(site.url + "/");
+  await page.locator(".lf-bubble").waitFor();
+  return { context, page, errors };
+}
+
+/**
+ * What has keyboard focus, as a short name: a form field's `name`, else the element's first
+ * class (a quick reply with its text); `page:TAG` when focus is outside the widget.
+ */
+const focused = (page) =>
+  page.evaluate(() => {
+    const host = document.querySelector("#leadform-widget");
+    if (!host || document.activeElement !== host) return `page:${document.activeElement?.tagName}`;
+    const el = host.shadowRoot.activeElement;
+    if (!el) return "none";
+    if (el.name) return el.name;
+    const name = `.${el.classList[0]}`;
+    return name === ".lf-chip" ? `${name}(${el.textContent})` : name;
+  });
+
+/** Whether the focused element is inside the open panel. */
+const focusInPanel = (page) =>
+  page.evaluate(() => Boolean(document.querySelector("#leadform-widget")?.shadowRoot.activeElement?.closest(".lf-panel:not([hidden])")));
+
+const focusReaches = (page, name) =>
+  waitUntil(async () => (await focused(page)) === name, { timeoutMs: 10_000, intervalMs: 25, message: `focus on ${name}` });
+
+/** What the live region has read out so far, in order. */
+const announced = (page) => page.locator(".lf-sr p").allTextContents();
+
+/** Waits for the widget's animations (the panel and messages fading in) to end. */
+const settled = (page) =>
+  page.evaluate(() => Promise.all(document.querySelector("#leadform-widget").shadowRoot.getAnimations().map((a) => a.finished)));
+
+async function shot(page, name) {
+  await settled(page);
+  await page.screenshot({ path: path.join(SHOTS, `${name}.png`), animations: "disabled" });
+}
+
+/** Opens the chat from the bubble by keyboard and asks for the contact form. */
+async function openForm(page) {
+  await page.locator(".lf-bubble").focus();
+  await page.keyboard.press("Enter");
+  await focusReaches(page, ".lf-input");
+  await page.keyboard.type("Can someone contact me?");
+  await page.keyboard.press("Enter");
+  await focusReaches(page, "name");
+}
+
+/**
+ * axe-core on the widget (its host and shadow root, page-level rules such as landmarks
+ * included): the widget lands on pages it does not control, and the demo page's own
+ * markup is not what this checks.
+ */
+/** In an open panel: asks for the form through the message field. */
+async function openFormFromInput(page) {
+  await page.locator(".lf-input").fill("Can someone contact me?");
+  await page.keyboard.press("Enter");
+  await page.locator("form.lf-form").waitFor();
+}
+
+async function assertNoAxeViolation(page, label) {
+  await settled(page);
+  const violations = await axeViolations(page, "#leadform-widget");
+  assert.deepEqual(violations, [], `${label}: ${JSON.stringify(violations, null, 1)}`);
+}
+
+test("keyboard only: Tab reaches the bubble, Enter opens the dialog, a form is filled and sent, Escape closes and focus returns to the bubble", async () => {
+  const { context, page, errors } = await visit();
+  // From the top of the page, through its own links, to the bubble (the page's last control).
+  for (let i = 0; i < 60 && (await focused(page)) !== ".lf-bubble"; i++) await page.keyboard.press("Tab");
+  assert.equal(await focused(page), ".lf-bubble");
+  const bubble = page.locator(".lf-bubble");
+  assert.equal(await bubble.getAttribute("aria-expanded"), "false");
+  await shot(page, "bubble-focused");
+
+  await page.keyboard.press("Enter");
+  await focusReaches(page, ".lf-input");
+  const dialog = page.getByRole("dialog", { name: "Chat with Acme Assistant" });
+  assert.ok(await dialog.isVisible(), "a dialog named after the agent");
+  assert.equal(await bubble.getAttribute("aria-expanded"), "true");
+
+  await page.keyboard.type("Can someone contact me?");
+  await page.keyboard.press("Enter");
+  // The agent shows the form and focus moves to its first field.
+  await focusReaches(page, "name");
+  await page.keyboard.type("Kay Board");
+  await page.keyboard.press("Tab");
+  assert.equal(await focused(page), "email");
+  await page.keyboard.type("kay@example.com");
+  await shot(page, "form-field-focused");
+  await page.keyboard.press("Tab");
+  assert.equal(await focused(page), "message");
+  await page.keyboard.type("Only a keyboard here.");
+  await page.keyboard.press("Tab");
+  assert.equal(await focused(page), ".lf-submit");
+  await shot(page, "send-focused");
+  await quickPerson();
+  await page.keyboard.press("Enter");
+
+  await page.locator(".lf-success").waitFor();
+  // The form left the chat; focus goes on in the message field, not lost to the page.
+  await focusReaches(page, ".lf-input");
+  assert.ok((await announced(page)).includes(SUCCESS), "the outcome is read out");
+  await receiver.waitFor(1);
+  assert.equal(receiver.requests.at(-1).json.formData.email, "kay@example.com");
+  await shot(page, "success");
+
+  await page.keyboard.press("Escape");
+  await focusReaches(page, ".lf-bubble");
+  assert.equal(await dialog.isVisible(), false);
+  assert.equal(await bubble.getAttribute("aria-expanded"), "false");
+  // And open again from there.
+  await page.keyboard.press("Enter");
+  await focusReaches(page, ".lf-input");
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
+test("focus stays in the open panel: Tab cycles forward, Shift+Tab backward, through every control once", async () => {
+  const { context, page } = await visit();
+  await openForm(page);
+  // Every control of the panel in order, from the close button in its header.
+  const cycle = [
+    ".lf-close",
+    "name",
+    "email",
+    "message",
+    ".lf-submit",
+    ".lf-dismiss",
+    ".lf-chip(Talk to sales)",
+    ".lf-chip(Book a demo)",
+    ".lf-input",
+    ".lf-send",
+  ];
+  await page.locator(".lf-close").focus();
+  const forward = [];
+  for (let i = 0; i < cycle.length * 2; i++) {
+    forward.push(await focused(page));
+    assert.ok(await focusInPanel(page), `Tab ${i} left the panel for ${forward.at(-1)}`);
+    await page.keyboard.press("Tab");
+  }
+  assert.deepEqual(forward, [...cycle, ...cycle]);
+  await shot(page, "close-focused-after-wrap");
+
+  const backward = [];
+  for (let i = 0; i < cycle.length * 2; i++) {
+    backward.push(await focused(page));
+    assert.ok(await focusInPanel(page), `Shift+Tab ${i} left the panel for ${backward.at(-1)}`);
+    await page.keyboard.press("Shift+Tab");
+  }
+  const reversed = [cycle[0], ...cycle.slice(1).reverse()];
+  assert.deepEqual(backward, [...reversed, ...reversed]);
+
+  // The close button, by keyboard, gives focus back to the bubble.
+  await page.locator(".lf-close").focus();
+  await page.keyboard.press("Enter");
+  await focusReaches(page, ".lf-bubble");
+  await context.close();
+});
+
+test("opened by the page's own button (leadform.showForm), focus lands in the form and returns to the bubble on close", async () => {
+  const { context, page } = await visit();
+  await page.locator("#talk-to-sales").focus();
+  await page.keyboard.press("Enter");
+  await focusReaches(page, "name");
+  assert.ok(await focusInPanel(page));
+  await page.keyboard.press("Escape");
+  await focusReaches(page, ".lf-bubble");
+  await context.close();
+});
+
+test("fields have their names and required state; a bad email is marked invalid with its reason tied to it", async () => {
+  const { context, page } = await visit();
+  await openForm(page);
+  const name = page.getByRole("textbox", { name: "Your name", exact: true });
+  const email = page.getByRole("textbox", { name: "Work email", exact: true });
+  const message = page.getByRole("textbox", { name: "How can we help?", exact: true });
+  assert.equal(await name.getAttribute("aria-required"), "true");
+  assert.equal(await email.getAttribute("aria-required"), "true");
+  assert.equal(await message.getAttribute("aria-required"), null);
+  assert.ok(await page.getByRole("form", { name: "Talk to our team" }).isVisible(), "the form is named by its title");
+
+  await page.keyboard.type("Ada Lovelace");
+  await page.keyboard.press("Tab");
+  await page.keyboard.type("ada-at-example");
+  await page.keyboard.press("Enter");
+
+  await page.locator("input[name=email][aria-invalid=true]").waitFor();
+  assert.equal(await focused(page), "email", "focus goes to the field to fix");
+  assert.equal(await name.getAttribute("aria-invalid"), null);
+  const reason = await email.evaluate((input) => input.getRootNode().getElementById(input.getAttribute("aria-describedby")).textContent);
+  assert.match(reason, /^Work email /, "the error names the field");
+  // The browser resolves the tie too: the reason is the field's description.
+  assert.deepEqual(await email.evaluate((input) => input.ariaDescribedByElements.map((e) => e.textContent)), [reason]);
+  assert.ok(await page.getByText(reason).isVisible());
+  await shot(page, "invalid-email");
+
+  await email.fill("ada@example.com");
+  await quickPerson();
+  await page.keyboard.press("Enter");
+  await page.locator(".lf-success").waitFor();
+  assert.equal(await page.locator("[aria-invalid]").count(), 0);
+  await context.close();
+});
+
+test("the live region reads out each new agent message and the outcome, not the visitor's words or the form", async () => {
+  const { context, page } = await visit();
+  assert.equal(await page.locator(".lf-sr").getAttribute("aria-live"), "polite");
+  await page.locator(".lf-bubble").click();
+  await waitUntil(async () => (await announced(page)).length === 1, { message: "the greeting read out" });
+  const greeting = (await announced(page))[0];
+  assert.match(greeting, /^Hi! I'm the Acme assistant/);
+
+  await page.locator(".lf-input").fill("What does Acme do?");
+  await page.keyboard.press("Enter");
+  await waitUntil(async () => (await page.locator(".lf-agent").count()) === 2, { message: "the agent's answer" });
+  const answer = await page.locator(".lf-agent").nth(1).textContent();
+  assert.deepEqual(await announced(page), [greeting, answer]);
+
+  await page.locator(".lf-input").fill("Can someone contact me?");
+  await page.keyboard.press("Enter");
+  await page.locator("form.lf-form").waitFor();
+  await waitUntil(async () => (await announced(page)).length === 3, { message: "the offer read out" });
+  const said = await announced(page);
+  assert.equal(said[2], await page.locator(".lf-agent").nth(2).textContent());
+  assert.ok(!said.some((t) => /What does Acme do|Can someone contact me|Work email/.test(t)), JSON.stringify(said));
+
+  await page.locator("input[name=name]").fill("Live Region");
+  await page.locator("input[name=email]").fill("live@example.com");
+  await quickPerson();
+  await page.locator(".lf-submit").click();
+  await waitUntil(async () => (await announced(page)).at(-1) === SUCCESS, { message: "the outcome read out" });
+  await context.close();
+});
+
+test("axe-core finds no violation on the open panel, with a form, with an error, in the success state", async () => {
+  const { context, page } = await visit();
+  await page.locator(".lf-bubble").click();
+  await page.locator(".lf-agent").waitFor();
+  await assertNoAxeViolation(page, "open panel");
+  await openFormFromInput(page);
+  await assertNoAxeViolation(page, "form");
+  await page.locator("input[name=name]").fill("Axe Core");
+  await page.locator("input[name=email]").fill("not an email");
+  await page.locator(".lf-submit").click();
+  await page.locator("input[name=email][aria-invalid=true]").waitFor();
+  await assertNoAxeViolation(page, "error");
+  await page.locator("input[name=email]").fill("axe@example.com");
+  await quickPerson();
+  await page.locator(".lf-submit").click();
+  await page.locator(".lf-success").waitFor();
+  await assertNoAxeViolation(page, "success");
+  await context.close();
+});
+
+test("prefers-reduced-motion: the panel and messages appear without animation or transition", async () => {
+  const motion = (page) =>
+    page.evaluate(() =>
+      [...document.querySelector("#leadform-widget").shadowRoot.querySelectorAll("*")]
+        .map((el) => getComputedStyle(el))
+        .filter((s) => s.animationName !== "none" || s.transitionDuration.split(",").some((d) => parseFloat(d) > 0)).length,
+    );
+  // Without the preference the panel fades in: the check below is not vacuous.
+  const normal = await visit();
+  await normal.page.locator(".lf-bubble").click();
+  await normal.page.locator(".lf-agent").waitFor();
+  assert.equal(await normal.page.locator(".lf-panel").evaluate((p) => getComputedStyle(p).animationName), "lf-in");
+  assert.ok((await motion(normal.page)) > 0);
+  await normal.context.close();
+
+  const { context, page } = await visit({ reducedMotion: "reduce" });
+  await page.locator(".lf-bubble").click();
+  await page.locator(".lf-agent").waitFor();
+  await openFormFromInput(page);
+  assert.equal(await motion(page), 0, "nothing in the widget animates or transitions");
+  assert.equal(await page.evaluate(() => document.querySelector("#leadform-widget").shadowRoot.getAnimations().length), 0);
+  await context.close();
+});
