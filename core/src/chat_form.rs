@@ -62,8 +62,25 @@ pub enum Step {
 }
 
 /// Words that mean "skip this field", "leave the form", yes and no, in the widget's languages.
-const SKIP: [&str; 7] = ["skip", "uberspringen", "passer", "omitir", "pular", "スキップ", "تخطي"];
-const CANCEL: [&str; 8] = ["cancel", "stop", "abbrechen", "annuler", "cancelar", "キャンセル", "إلغاء", "الغاء"];
+const SKIP: [&str; 7] = [
+    "skip",
+    "uberspringen",
+    "passer",
+    "omitir",
+    "pular",
+    "スキップ",
+    "تخطي",
+];
+const CANCEL: [&str; 8] = [
+    "cancel",
+    "stop",
+    "abbrechen",
+    "annuler",
+    "cancelar",
+    "キャンセル",
+    "إلغاء",
+    "الغاء",
+];
 const YES: [&str; 9] = ["yes", "y", "ja", "oui", "si", "sim", "はい", "نعم", "yes please"];
 const NO: [&str; 7] = ["no", "n", "nein", "non", "nao", "いいえ", "لا"];
 
@@ -117,7 +134,11 @@ impl Session {
                 }
             }
             self.offered = None;
-            let optional = if field.required { "" } else { " (optional: reply skip)" };
+            let optional = if field.required {
+                ""
+            } else {
+                " (optional: reply skip)"
+            };
             let (hint, choices) = match field.kind {
                 FieldKind::Select => (" Choose one:", field.options.clone()),
                 FieldKind::Checkbox => (" Yes or no?", vec!["Yes".into(), "No".into()]),
@@ -198,6 +219,13 @@ impl Session {
         if field.kind != FieldKind::File {
             return Step::Invalid {
                 why: format!("{} is not a file: please type it.", field.display_label()),
+            };
+        }
+        // Its type checked against its bytes now, as the edge will when it stores it: the
+        // person hears about a refused file while they can still send another.
+        if let Err(e) = crate::files::decode(&field.name, &data_url) {
+            return Step::Invalid {
+                why: format!("{} {}.", field.display_label(), e.reason),
             };
         }
         self.take(field, Value::String(data_url))
@@ -299,7 +327,10 @@ mod tests {
         assert_eq!(s.answer(&fields, "Nein", 5_000), Step::Next);
         let (text, _) = ask(s.prompt(&fields, &known));
         assert!(text.starts_with("Cv (optional: reply skip)? Send it as a document"));
-        assert!(matches!(s.answer(&fields, "here it is", 5_000), Step::Invalid { .. }));
+        assert!(matches!(
+            s.answer(&fields, "here it is", 5_000),
+            Step::Invalid { .. }
+        ));
         assert_eq!(s.answer(&fields, "skip", 6_000), Step::Next);
         assert_eq!(s.prompt(&fields, &known), Prompt::Done);
         assert_eq!(
@@ -339,12 +370,19 @@ mod tests {
         assert_eq!(s.answers["name"], "Janet Smith");
         s.index = 5;
         assert!(matches!(
-            s.answer_file(&fields, "data:application/x-msdownload;base64,TVqQAAMAAAAEAAAA".into(), 2),
+            s.answer_file(
+                &fields,
+                "data:application/x-msdownload;base64,TVqQAAMAAAAEAAAA".into(),
+                2
+            ),
             Step::Invalid { .. }
         ));
         let png = "data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==";
         assert_eq!(s.answer_file(&fields, png.into(), 2), Step::Next);
         s.index = 1;
-        assert!(matches!(s.answer_file(&fields, png.into(), 2), Step::Invalid { .. }), "email is no file");
+        assert!(
+            matches!(s.answer_file(&fields, png.into(), 2), Step::Invalid { .. }),
+            "email is no file"
+        );
     }
 }

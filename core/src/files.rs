@@ -104,6 +104,19 @@ fn is_zip_based(content_type: &str) -> bool {
         || content_type == "application/x-zip-compressed"
 }
 
+/// A file fetched on a person's behalf (a document sent in a messaging app) as the data URL
+/// the widget would have sent: `data:<type>;name=<name>;base64,<bytes>`.
+pub fn data_url(mime_type: &str, name: Option<&str>, bytes: &[u8]) -> String {
+    let name = name
+        .map(|n| {
+            let encoded: String =
+                percent_encoding::utf8_percent_encode(n, percent_encoding::NON_ALPHANUMERIC).collect();
+            format!(";name={encoded}")
+        })
+        .unwrap_or_default();
+    format!("data:{mime_type}{name};base64,{}", STANDARD.encode(bytes))
+}
+
 /// What the bytes say they are, for the types we can recognise.
 pub fn sniff(bytes: &[u8]) -> Option<&'static str> {
     if bytes.len() >= 12 && &bytes[..4] == b"RIFF" && &bytes[8..12] == b"WEBP" {

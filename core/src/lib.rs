@@ -19,7 +19,11 @@ pub mod access;
 #[cfg(feature = "server")]
 pub mod analytics;
 #[cfg(feature = "server")]
+pub mod channels;
+#[cfg(feature = "server")]
 pub mod charts;
+#[cfg(feature = "server")]
+pub mod chat_form;
 #[cfg(feature = "server")]
 pub mod collect_leads;
 #[cfg(feature = "server")]

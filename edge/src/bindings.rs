@@ -12,6 +12,8 @@ pub const FILES: &str = "FILES";
 // The variables the edge's settings are made of are in `leadform_core::settings::vars`.
 /// Post-action services: base URLs (tests point them at 127.0.0.1) and their keys.
 pub const EMAIL_API_URL: &str = "EMAIL_API_URL";
+pub const TELEGRAM_API_URL: &str = "TELEGRAM_API_URL";
+pub const WHATSAPP_API_URL: &str = "WHATSAPP_API_URL";
 pub const EMAIL_API_KEY: &str = "EMAIL_API_KEY";
 pub const EMAIL_FROM: &str = "EMAIL_FROM";
 pub const GOOGLE_SHEETS_API_URL: &str = "GOOGLE_SHEETS_API_URL";

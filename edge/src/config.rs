@@ -148,6 +148,20 @@ pub fn services(env: &Env) -> leadform_core::post_actions::Services {
     }
 }
 
+/// Telegram's Bot API address (`TELEGRAM_API_URL`; a local server in tests).
+pub fn telegram_api_url(env: &Env) -> String {
+    var(env, bindings::TELEGRAM_API_URL)
+        .filter(|u| !u.is_empty())
+        .unwrap_or_else(|| leadform_core::channels::telegram::DEFAULT_API_URL.into())
+}
+
+/// WhatsApp's Cloud API address (`WHATSAPP_API_URL`; a local server in tests).
+pub fn whatsapp_api_url(env: &Env) -> String {
+    var(env, bindings::WHATSAPP_API_URL)
+        .filter(|u| !u.is_empty())
+        .unwrap_or_else(|| leadform_core::channels::whatsapp::DEFAULT_API_URL.into())
+}
+
 /// The link to a conversation: `CONVERSATION_URL_TEMPLATE` with `{conversationId}` filled in,
 /// else its page on this edge's dashboard (under `PUBLIC_URL`).
 pub fn conversation_url(env: &Env, conversation_id: Option<&str>) -> Option<String> {

@@ -43,6 +43,9 @@ pub enum ApiError {
     },
     /// The edge's configuration is wrong: what is wrong, for an operator; `None` for a visitor.
     Misconfigured(Option<String>),
+    /// A platform the edge called on the owner's behalf (Telegram, WhatsApp) refused or
+    /// did not answer: what it said.
+    Upstream(String),
     /// Something on our side; the message is logged, the caller sees a generic one.
     Internal(String),
 }
@@ -62,6 +65,7 @@ impl ApiError {
             ApiError::Conflict { .. } => 409,
             ApiError::RateLimited { .. } => 429,
             ApiError::Misconfigured(_) => 503,
+            ApiError::Upstream(_) => 502,
             ApiError::Internal(_) => 500,
         }
     }
@@ -113,6 +117,7 @@ impl ApiError {
                 },
                 None,
             ),
+            ApiError::Upstream(detail) => ("upstream_failed", detail.clone(), None),
             ApiError::Internal(_) => (
                 "internal",
                 "something went wrong on our side; please try again".into(),
@@ -156,6 +161,7 @@ fn not_found_code(what: &str) -> &'static str {
         "lead webhook" => "lead_webhook_not_found",
         "conversation" => "conversation_not_found",
         "member" => "member_not_found",
+        "channel" => "channel_not_found",
         _ => "not_found",
     }
 }

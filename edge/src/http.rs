@@ -33,10 +33,21 @@ pub async fn optional_json_body(req: &mut Request) -> ApiResult<Option<Value>> {
     optional_json_body_within(req, BODY_BYTES).await
 }
 
-/// The reading both share: the declared length is checked first, and a body without one
-/// (chunked) is read piece by piece and refused (413) as soon as it passes `max`, never
-/// held whole.
+/// The reading both share: the body's bytes within `max`, then JSON.
 async fn optional_json_body_within(req: &mut Request, max: usize) -> ApiResult<Option<Value>> {
+    let bytes = read_body_within(req, max).await?;
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return Ok(None);
+    }
+    serde_json::from_slice(&bytes)
+        .map(Some)
+        .map_err(|e| ApiError::InvalidJson(e.to_string()))
+}
+
+/// The raw body (a signature is checked over its exact bytes): the declared length is
+/// checked first, and a body without one (chunked) is read piece by piece and refused (413)
+/// as soon as it passes `max`, never held whole.
+pub async fn read_body_within(req: &mut Request, max: usize) -> ApiResult<Vec<u8>> {
     let declared = req
         .headers()
         .get("Content-Length")
@@ -48,7 +59,7 @@ async fn optional_json_body_within(req: &mut Request, max: usize) -> ApiResult<O
     }
     let mut bytes = Vec::with_capacity(declared.unwrap_or(0));
     let Ok(mut stream) = req.stream() else {
-        return Ok(None);
+        return Ok(bytes);
     };
     while let Some(chunk) = stream.next().await {
         let chunk = chunk.map_err(|e| ApiError::InvalidJson(e.to_string()))?;
@@ -58,12 +69,7 @@ async fn optional_json_body_within(req: &mut Request, max: usize) -> ApiResult<O
         }
         bytes.extend_from_slice(&chunk);
     }
-    if bytes.iter().all(u8::is_ascii_whitespace) {
-        return Ok(None);
-    }
-    serde_json::from_slice(&bytes)
-        .map(Some)
-        .map_err(|e| ApiError::InvalidJson(e.to_string()))
+    Ok(bytes)
 }
 
 /// Most of a refused body read and thrown away before answering: a client still sending when

@@ -10,6 +10,7 @@
 mod agent;
 mod auth;
 mod bindings;
+mod channels;
 mod clock;
 mod config;
 mod dashboard;

@@ -4,12 +4,18 @@
 
 use crate::bindings;
 use crate::clock::now_ms;
-use crate::storage::conversations;
+use crate::storage::{channels, conversations};
 use worker::Env;
 
 /// Conversations purged per run at most (each run is a minute apart).
 const BATCH: u32 = 500;
 
+/// How long a messaging platform's delivery id is remembered: they stop delivering again
+/// well within a day.
+const UPDATE_MEMORY_MS: i64 = 2 * 24 * 3600 * 1000;
+
 pub async fn purge(env: &Env) -> worker::Result<usize> {
-    conversations::purge_expired(&env.d1(bindings::DB)?, now_ms(), BATCH).await
+    let db = env.d1(bindings::DB)?;
+    channels::purge_updates(&db, now_ms() - UPDATE_MEMORY_MS).await?;
+    conversations::purge_expired(&db, now_ms(), BATCH).await
 }

@@ -52,6 +52,14 @@ pub async fn make(
     links: &Links,
     services: &Services,
 ) -> Result<AttemptResult> {
+    if delivery.kind == crate::channels::CHANNEL_MESSAGE {
+        return Ok(
+            match crate::channels::request(env, db, delivery.payload.as_deref()).await? {
+                Ok(request) => send::send(request, timeout_ms).await,
+                Err(reason) => AttemptResult::not_sent(reason),
+            },
+        );
+    }
     if delivery.kind == LEAD_EVENT {
         return Ok(match lead_events::request(db, delivery).await? {
             Ok(request) => send::send(request, timeout_ms).await,

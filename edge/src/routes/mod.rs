@@ -9,7 +9,7 @@ mod events;
 mod files;
 mod openapi;
 pub mod owner;
-mod submit;
+pub mod submit;
 mod widget_config;
 
 use crate::bindings;
@@ -54,7 +54,8 @@ pub fn misconfigured(req: &Request, wrong: &leadform_core::settings::ConfigError
     let public = path.starts_with("/widget")
         || path.starts_with("/form-submissions")
         || path.starts_with("/conversations")
-        || path.starts_with("/files");
+        || path.starts_with("/files")
+        || path.starts_with("/channels");
     let detail = if public { None } else { Some(wrong.to_string()) };
     ApiError::Misconfigured(detail).into_response()
 }
@@ -85,6 +86,14 @@ async fn route(
         }
         (Method::Get, ["form-submissions", "analytics"]) => analytics::get(&req, env).await,
         (Method::Get, ["files", submission_id, field]) => files::get(&req, env, submission_id, field).await,
+        // Messaging platforms post here; each call proves itself (secret token, signature).
+        (Method::Post, ["channels", "telegram", id]) => {
+            crate::channels::telegram::webhook(req, env, id).await
+        }
+        (Method::Get, ["channels", "whatsapp", id]) => crate::channels::whatsapp::verify(&req, env, id).await,
+        (Method::Post, ["channels", "whatsapp", id]) => {
+            crate::channels::whatsapp::webhook(req, env, id).await
+        }
         (_, ["v1", rest @ ..]) => owner::handle(req, env, method.clone(), rest).await,
         (_, ["dashboard", rest @ ..]) => crate::dashboard::handle(req, env, method.clone(), rest).await,
         (Method::Get, ["openapi.json"]) => openapi::get(),

@@ -36,13 +36,40 @@ use std::time::Duration;
 use worker::{D1Database, D1PreparedStatement, Delay, Env, Request, Response};
 
 pub async fn submit(mut req: Request, env: &Env, origin: Option<&str>) -> ApiResult<Response> {
-    let mut input = SubmitIn::from_json(&json_body_within(&mut req, SUBMIT_BODY_BYTES).await?)?;
+    let input = SubmitIn::from_json(&json_body_within(&mut req, SUBMIT_BODY_BYTES).await?)?;
+    let sender = Sender {
+        // A browser page sends an Origin: that is the widget (or a page's own code using
+        // it); servers and curl send none and are the API.
+        source: if origin.is_some() { "widget" } else { "api" },
+        client: limits::client(&req),
+        geo: geo_of(&req),
+        origin,
+        channel_user_id: None,
+    };
+    accept(env, input, &sender).await
+}
+
+/// Who sent a submission: the widget, the API, or a messaging channel on a person's behalf.
+pub struct Sender<'a> {
+    /// `widget`, `api`, `telegram` or `whatsapp`: the submission's and the lead's `source`.
+    pub source: &'a str,
+    /// Whom the rate limit counts (an address, or a channel's chat).
+    pub client: String,
+    pub geo: Geo,
+    /// The page's origin, checked against the agent's allowed origins.
+    pub origin: Option<&'a str>,
+    /// The person's id on a messaging channel.
+    pub channel_user_id: Option<&'a str>,
+}
+
+/// Validates, stores and answers one submission, from whichever sender.
+pub async fn accept(env: &Env, mut input: SubmitIn, sender: &Sender<'_>) -> ApiResult<Response> {
+    let origin = sender.origin;
     let db = env.d1(bindings::DB)?;
     // Each submission fans out to the owner's CRM, Slack, inbox...: few per client and form.
     // The limit is counted while the tool is looked up (nothing is written before it passes).
-    let client = limits::client(&req);
     let (allowed, known) = join(
-        limits::check(env, Limit::Submit, &client, &input.tool_id),
+        limits::check(env, Limit::Submit, &sender.client, &input.tool_id),
         known_tool(&db, &input.tool_id),
     )
     .await;
@@ -160,10 +187,8 @@ pub async fn submit(mut req: Request, env: &Env, origin: Option<&str>) -> ApiRes
     // Files go to R2 before the row that points at them is committed: a failure after
     // this leaves an orphan object, never a lead whose file is missing.
     let form_data = store_files(env, &tool, &submission_id, form_data).await?;
-    // A browser page sends an Origin: that is the widget (or a page's own code using it);
-    // servers and curl send none and are the API.
-    let source = if origin.is_some() { "widget" } else { "api" };
-    let geo = geo_of(&req);
+    let source = sender.source;
+    let geo = sender.geo.clone();
     let new = submissions::NewSubmission {
         id: &submission_id,
         agent_id: &tool.agent_id,
@@ -182,6 +207,7 @@ pub async fn submit(mut req: Request, env: &Env, origin: Option<&str>) -> ApiRes
         quarantine: None,
         response: None,
         qualification: qualification.as_ref(),
+        channel_user_id: sender.channel_user_id,
     };
     let token_use = token
         .nonce()

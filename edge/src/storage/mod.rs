@@ -2,6 +2,7 @@
 
 pub mod agents;
 pub mod analytics;
+pub mod channels;
 pub mod conversations;
 pub mod deliveries;
 pub mod display_tokens;

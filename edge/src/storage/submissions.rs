@@ -44,6 +44,8 @@ pub struct Submission {
     pub quarantined_geo: Option<Geo>,
     /// How the visitor qualified in the chat before the form (score, answers).
     pub qualification: Option<QualificationOutcome>,
+    /// The person's id on the messaging channel it came from (`source` names the channel).
+    pub channel_user_id: Option<String>,
 }
 
 impl Submission {
@@ -96,6 +98,7 @@ struct SubmissionRow {
     spam: Option<String>,
     released_at: Option<i64>,
     qualification: Option<String>,
+    channel_user_id: Option<String>,
 }
 
 impl From<SubmissionRow> for Submission {
@@ -129,6 +132,7 @@ impl From<SubmissionRow> for Submission {
             }),
             quarantined_geo: quarantine.map(|q| q.geo),
             qualification: row.qualification.and_then(|q| serde_json::from_str(&q).ok()),
+            channel_user_id: row.channel_user_id,
         }
     }
 }
@@ -154,6 +158,7 @@ pub struct NewSubmission<'a> {
     /// The answer, when it is known before the row is written (replayed for the same key).
     pub response: Option<&'a str>,
     pub qualification: Option<&'a QualificationOutcome>,
+    pub channel_user_id: Option<&'a str>,
 }
 
 /// The insert, as a statement to run in one batch (one transaction) with its deliveries.
@@ -167,8 +172,8 @@ pub fn insert(db: &D1Database, new: &NewSubmission) -> Result<D1PreparedStatemen
     db.prepare(
         "INSERT INTO submissions (id, agent_id, tool_id, conversation_id, form_data, fields_completed,
            impression_at, started_at, submitted_at, execution_mode, status, idempotency_key, lead_id, source,
-           attribution, spam, response, qualification)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)",
+           attribution, spam, response, qualification, channel_user_id)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19)",
     )
     .bind(&[
         text(new.id),
@@ -194,6 +199,7 @@ pub fn insert(db: &D1Database, new: &NewSubmission) -> Result<D1PreparedStatemen
                 .transpose()?
                 .as_deref(),
         ),
+        opt_text(new.channel_user_id),
     ])
 }
 
@@ -208,7 +214,7 @@ pub fn settle_stored(db: &D1Database, id: &str) -> Result<D1PreparedStatement> {
 
 const COLUMNS: &str = "id, agent_id, tool_id, conversation_id, form_data, fields_completed, impression_at,
   started_at, submitted_at, execution_mode, webhook_outcome, client_outcome, status, result, client_message,
-  client_data, lead_id, source, attribution, spam, released_at, qualification";
+  client_data, lead_id, source, attribution, spam, released_at, qualification, channel_user_id";
 
 pub async fn get(db: &D1Database, id: &str) -> Result<Option<Submission>> {
     let row: Option<SubmissionRow> = db

@@ -4,6 +4,7 @@
 //! `auth::visible` before anything else.
 
 pub mod agents;
+mod channels;
 pub mod conversations;
 pub mod deliveries;
 pub mod keys;
@@ -69,6 +70,10 @@ pub async fn handle(req: Request, env: &Env, method: Method, path: &[&str]) -> A
         (Method::Post, ["agents", id, "lead-webhooks"]) => lead_webhooks::create(req, env, id).await,
         (Method::Get, ["agents", id, "lead-webhooks"]) => lead_webhooks::list(env, id).await,
         (Method::Delete, ["lead-webhooks", id]) => lead_webhooks::delete(c, env, id).await,
+        (Method::Post, ["agents", id, "channels"]) => channels::create(req, env, id).await,
+        (Method::Get, ["agents", id, "channels"]) => channels::list(&req, env, id).await,
+        (Method::Post, ["channels", id, "test"]) => channels::test(c, env, id).await,
+        (Method::Delete, ["channels", id]) => channels::delete(c, env, id).await,
         _ => Err(not_found(&method, path)),
     }
 }
@@ -84,7 +89,10 @@ fn need_of(method: &Method, path: &[&str]) -> Option<Need> {
         | (Method::Get, ["tools", _, "secret"])
         | (Method::Post, ["tools", _, "secret", "rotate"])
         | (Method::Get | Method::Post, ["agents", _, "lead-webhooks"])
-        | (Method::Delete, ["lead-webhooks", _]) => ConfigWrite,
+        | (Method::Delete, ["lead-webhooks", _])
+        | (Method::Get | Method::Post, ["agents", _, "channels"])
+        | (Method::Post, ["channels", _, "test"])
+        | (Method::Delete, ["channels", _]) => ConfigWrite,
         (Method::Get, ["submissions", ..])
         | (
             Method::Get,

@@ -1,0 +1,59 @@
+//! Messaging channels (issue 13): what Telegram's Bot API and WhatsApp's Cloud API send the
+//! edge and what the edge sends back, read and written here; the edge only moves bytes.
+//! Both come down to the same [`Inbound`] message, so one conversation logic serves both.
+
+pub mod telegram;
+pub mod whatsapp;
+
+use crate::chat_form::Known;
+
+/// The channels a lead can come from besides the widget and the API.
+pub const KINDS: [&str; 2] = ["telegram", "whatsapp"];
+
+/// One message a person sent, as both platforms come down to.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Inbound {
+    /// The platform's id of this delivery (Telegram's `update_id`, WhatsApp's message id):
+    /// the platforms deliver again when unsure, and the edge acts once per id.
+    pub update_id: String,
+    /// Where to answer (Telegram's chat id, WhatsApp's sender number).
+    pub chat_id: String,
+    /// The person's id on the platform (kept with the submission).
+    pub user_id: String,
+    /// What they wrote (or the button they pressed).
+    pub text: Option<String>,
+    /// A document or photo they sent.
+    pub file: Option<FileRef>,
+    /// What the platform tells about them.
+    pub known: Known,
+}
+
+/// A file on the platform, fetched only when a form asks for one.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct FileRef {
+    pub id: String,
+    pub name: Option<String>,
+    pub mime_type: Option<String>,
+    /// As the platform declares it, when it does (checked again on the bytes).
+    pub size: Option<u64>,
+}
+
+/// An answer to send: text, and the choices as buttons where the platform has them. `None`
+/// choices with `clear` remove a keyboard left from an earlier question.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Outbound {
+    pub text: String,
+    pub choices: Vec<String>,
+}
+
+/// Longest message sent (Telegram's limit is 4,096 characters, WhatsApp's 4,096).
+pub const MAX_TEXT: usize = 4_000;
+
+fn clip(text: &str, max: usize) -> String {
+    if text.chars().count() <= max {
+        text.to_string()
+    } else {
+        let cut: String = text.chars().take(max - 1).collect();
+        format!("{cut}…")
+    }
+}

@@ -1,0 +1,434 @@
+//! Messaging channels (issue 13): a person writes to the agent's Telegram bot or WhatsApp
+//! number, the platform posts it here, and the agent answers as in the widget. When it shows
+//! a form, it asks the form's fields one message at a time (`core::chat_form`) and submits
+//! the answers through the same path as every other lead (`routes::submit::accept`).
+//! Every answer goes out through the outbox (a delivery of kind [`CHANNEL_MESSAGE`]), so a
+//! platform outage delays it, never loses it.
+//!
+//! `telegram` and `whatsapp` hold what differs: checking that a call is the platform's,
+//! reading its payload, sending, fetching a file.
+
+mod fetch;
+pub mod telegram;
+pub mod whatsapp;
+
+use crate::agent;
+use crate::bindings;
+use crate::clock::now_ms;
+use crate::config;
+use crate::delivery::{self, DeliveryMessage};
+use crate::error::{ApiError, ApiResult};
+use crate::ids::new_id;
+use crate::routes::submit::{accept, Sender};
+use crate::storage::channels::{self as stored, Channel, Chat};
+use crate::storage::conversations::{self, NewTurn};
+use crate::storage::deliveries::{self, NewDelivery};
+use crate::storage::tools::{self, Tool};
+use crate::storage::{agents, events};
+use leadform_core::channels::{FileRef, Inbound, Outbound};
+use leadform_core::chat_form::{Prompt, Session, Step};
+use leadform_core::lead::Geo;
+use leadform_core::wire::SubmitIn;
+use serde::{Deserialize, Serialize};
+use worker::{console_warn, D1Database, D1PreparedStatement, Env};
+
+/// The delivery kind of a message to a person on a channel.
+pub const CHANNEL_MESSAGE: &str = "channel_message";
+
+/// What a channel message delivery sends: kept as its payload, sent as it is on every
+/// attempt (the channel's token is read from D1 then, never stored with the delivery).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Message {
+    pub channel_id: String,
+    pub chat_id: String,
+    pub text: String,
+    #[serde(default)]
+    pub choices: Vec<String>,
+}
+
+impl Message {
+    pub fn outbound(&self) -> Outbound {
+        Outbound {
+            text: self.text.clone(),
+            choices: self.choices.clone(),
+        }
+    }
+}
+
+/// Handles one message a person sent: once per platform delivery id. When handling fails
+/// the mark is taken back, so the platform's next delivery of it is handled again.
+pub async fn receive(env: &Env, channel: &Channel, inbound: &Inbound) -> ApiResult<()> {
+    let db = env.d1(bindings::DB)?;
+    if !stored::first_time(&db, &channel.id, &inbound.update_id, now_ms()).await? {
+        return Ok(());
+    }
+    let handled = handle(env, &db, channel, inbound).await;
+    if handled.is_err() {
+        stored::forget(&db, &channel.id, &inbound.update_id).await?;
+    }
+    handled
+}
+
+/// What one message leads to: the turns to add, the answer to send, the form's new state.
+struct Reply {
+    texts: Vec<String>,
+    choices: Vec<String>,
+    turns: Vec<(&'static str, String)>,
+    statements: Vec<D1PreparedStatement>,
+}
+
+impl Reply {
+    fn new() -> Self {
+        Reply {
+            texts: Vec::new(),
+            choices: Vec::new(),
+            turns: Vec::new(),
+            statements: Vec::new(),
+        }
+    }
+
+    fn say(&mut self, text: impl Into<String>) {
+        let text = text.into();
+        if !text.trim().is_empty() {
+            self.turns.push(("agent", text.clone()));
+            self.texts.push(text);
+        }
+    }
+
+    fn ask(&mut self, prompt: &Prompt) {
+        if let Prompt::Ask { text, choices } = prompt {
+            self.say(text.clone());
+            self.choices = choices.clone();
+        }
+    }
+}
+
+async fn handle(env: &Env, db: &D1Database, channel: &Channel, inbound: &Inbound) -> ApiResult<()> {
+    let agent = agents::get(db, &channel.agent_id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("agent", &channel.agent_id))?;
+    let now = now_ms();
+    let mut reply = Reply::new();
+    // The chat and its conversation start with the first message; the greeting goes first.
+    let chat = match stored::chat(db, &channel.id, &inbound.chat_id).await? {
+        Some(chat) => chat,
+        None => {
+            let (conversation, greeting) = agent::start(db, &agent, None).await?;
+            db.batch(vec![stored::start_chat(
+                db,
+                &channel.id,
+                &inbound.chat_id,
+                &conversation.id,
+                now,
+            )?])
+            .await?;
+            // Already in the transcript (agent::start wrote it): only sent.
+            reply.texts.extend(greeting.into_iter().map(|m| m.text));
+            Chat {
+                conversation_id: conversation.id,
+                form: None,
+                version: 0,
+            }
+        }
+    };
+    let mut form = chat.form.clone();
+    let tool = match &form {
+        Some(session) => tools::get(db, &session.tool_id)
+            .await?
+            .filter(|t| t.agent_id == agent.id),
+        None => None,
+    };
+    match (&mut form, tool) {
+        (Some(session), Some(tool)) => {
+            reply.turns.push(("visitor", said(inbound)));
+            let not_started = session.started_at.is_none();
+            let step = match (&inbound.file, &inbound.text) {
+                (Some(file), _) => match download(env, channel, file).await {
+                    Ok(data_url) => session.answer_file(&tool.fields, data_url, now),
+                    Err(why) => Step::Invalid { why },
+                },
+                (None, Some(text)) => session.answer(&tool.fields, text, now),
+                (None, None) => Step::Invalid {
+                    why: "Please answer with a message.".into(),
+                },
+            };
+            if not_started && session.started_at.is_some() {
+                // The first answer starts the display.
+                reply
+                    .statements
+                    .push(events::insert(db, &tool.id, &session.display_id, "start", now)?);
+            }
+            let done = match step {
+                Step::Cancelled => {
+                    reply.say(if tool.dismiss_message.is_empty() {
+                        "No problem. Ask me anything else."
+                    } else {
+                        &tool.dismiss_message
+                    });
+                    reply
+                        .statements
+                        .push(events::insert(db, &tool.id, &session.display_id, "dismiss", now)?);
+                    reply.statements.extend(agent::note_form_event(
+                        db,
+                        &chat.conversation_id,
+                        &tool,
+                        "form_dismissed",
+                        None,
+                    )?);
+                    true
+                }
+                Step::Invalid { why } => {
+                    let prompt = session.prompt(&tool.fields, &inbound.known);
+                    reply.say(why);
+                    reply.ask(&prompt);
+                    false
+                }
+                Step::Next => match session.prompt(&tool.fields, &inbound.known) {
+                    Prompt::Done => submit(env, channel, &chat, inbound, &tool, session, &mut reply).await?,
+                    prompt => {
+                        reply.ask(&prompt);
+                        false
+                    }
+                },
+            };
+            if done {
+                form = None;
+            }
+        }
+        // No form, or its form was removed meanwhile: the agent answers.
+        _ => {
+            form = None;
+            let Some(text) = inbound.text.as_deref().filter(|t| !t.trim().is_empty()) else {
+                reply.say("Please write to me in a message: I can only read text here.");
+                return send(env, db, channel, &chat, inbound, form.as_ref(), reply).await;
+            };
+            let conversation = conversations::get(db, &chat.conversation_id)
+                .await?
+                .ok_or_else(|| ApiError::not_found("conversation", &chat.conversation_id))?;
+            // The agent writes its own turns (the visitor's message, its reply, a form shown).
+            let messages = agent::answer(env, &agent, &conversation, text, None).await?;
+            for message in messages {
+                reply.texts.push(message.text.clone());
+                reply.choices = message.quick_replies.clone();
+                let Some(shown) = message.form else { continue };
+                let Some(tool) = tools::get(db, &shown.tool_id).await? else {
+                    continue;
+                };
+                let mut session = Session::new(&tool.id, &new_id("disp"), now);
+                // What the LLM picked up in the chat fills fields, when it is valid for them.
+                for (name, value) in &shown.prefill {
+                    if let Some(field) = tool.fields.iter().find(|f| &f.name == name) {
+                        if let Ok(Some(clean)) = leadform_core::validate::validate_field(field, Some(value)) {
+                            session.answers.insert(name.clone(), clean);
+                        }
+                    }
+                }
+                reply.statements.push(events::insert(
+                    db,
+                    &tool.id,
+                    &session.display_id,
+                    "impression",
+                    now,
+                )?);
+                let prompt = session.prompt(&tool.fields, &inbound.known);
+                reply.say(format!(
+                    "{}: I'll ask a few questions (reply cancel to stop).",
+                    tool.title
+                ));
+                reply.ask(&prompt);
+                form = Some(session);
+            }
+        }
+    }
+    send(env, db, channel, &chat, inbound, form.as_ref(), reply).await
+}
+
+/// What the person sent, as the transcript shows it.
+fn said(inbound: &Inbound) -> String {
+    match (&inbound.text, &inbound.file) {
+        (Some(text), _) => text.clone(),
+        (None, Some(file)) => format!("(sent {})", file.name.as_deref().unwrap_or("a file")),
+        (None, None) => "(a message without text)".into(),
+    }
+}
+
+/// Submits the answers as a lead from this channel; `true` when the form is done with
+/// (stored), `false` when the edge refused a field (asked again).
+async fn submit(
+    env: &Env,
+    channel: &Channel,
+    chat: &Chat,
+    inbound: &Inbound,
+    tool: &Tool,
+    session: &mut Session,
+    reply: &mut Reply,
+) -> ApiResult<bool> {
+    let input = SubmitIn {
+        tool_id: tool.id.clone(),
+        conversation_id: Some(chat.conversation_id.clone()),
+        form_data: session.answers.clone(),
+        fields_completed: session.completed(&tool.fields),
+        impression_at: Some(session.shown_at),
+        started_at: session.started_at,
+        idempotency_key: Some(session.display_id.clone()),
+        attribution: None,
+        display_token: None,
+    };
+    let sender = Sender {
+        source: if channel.kind == "whatsapp" {
+            "whatsapp"
+        } else {
+            "telegram"
+        },
+        client: format!("{}:{}", channel.kind, inbound.chat_id),
+        geo: Geo::default(),
+        origin: None,
+        channel_user_id: Some(&inbound.user_id),
+    };
+    match accept(env, input, &sender).await {
+        Ok(_) => {
+            reply.say(tool.success_message.clone());
+            reply.choices.clear();
+            Ok(true)
+        }
+        Err(ApiError::InvalidField(e)) | Err(ApiError::FileTooLarge(e)) => {
+            // Asked again from the field the edge refused.
+            if let Some(i) = tool.fields.iter().position(|f| f.name == e.field) {
+                session.answers.remove(&e.field);
+                session.index = i;
+            }
+            reply.say(format!("{} {}.", e.field, e.reason));
+            let prompt = session.prompt(&tool.fields, &inbound.known);
+            reply.ask(&prompt);
+            Ok(false)
+        }
+        Err(other) => Err(other),
+    }
+}
+
+/// Writes the turns, the form's new state and the answer's delivery in one batch, then
+/// queues the answer.
+async fn send(
+    env: &Env,
+    db: &D1Database,
+    channel: &Channel,
+    chat: &Chat,
+    inbound: &Inbound,
+    form: Option<&Session>,
+    reply: Reply,
+) -> ApiResult<()> {
+    let now = now_ms();
+    let turns: Vec<NewTurn> = reply
+        .turns
+        .iter()
+        .map(|(role, text)| NewTurn::message(role, text))
+        .collect();
+    let mut statements = reply.statements;
+    if !turns.is_empty() {
+        statements.extend(conversations::append(
+            db,
+            &chat.conversation_id,
+            &turns,
+            None,
+            now,
+        )?);
+    }
+    statements.extend(stored::save_form(
+        db,
+        &channel.id,
+        &inbound.chat_id,
+        form,
+        chat.version,
+        now,
+    )?);
+    let mut queued = Vec::new();
+    if !reply.texts.is_empty() {
+        let message = Message {
+            channel_id: channel.id.clone(),
+            chat_id: inbound.chat_id.clone(),
+            text: reply.texts.join("\n\n"),
+            choices: reply.choices,
+        };
+        let id = new_id("dlv");
+        let schedule = config::retry_schedule(env);
+        statements.push(deliveries::insert(
+            db,
+            &NewDelivery {
+                id: &id,
+                submission_id: None,
+                agent_id: &channel.agent_id,
+                lead_id: None,
+                kind: CHANNEL_MESSAGE,
+                target_url: &format!("{}:{}", channel.kind, channel.account),
+                action: Some(&channel.id),
+                payload: Some(&serde_json::to_string(&message)?),
+                schedule: &schedule,
+                due: now,
+                now,
+            },
+        )?);
+        queued.push(DeliveryMessage {
+            delivery_id: id,
+            attempts_made: 0,
+        });
+    }
+    db.batch(statements).await?;
+    delivery::enqueue_all(env, &queued, 0).await;
+    Ok(())
+}
+
+/// A file the person sent, fetched from the platform as a data URL (at most 5 MB).
+async fn download(env: &Env, channel: &Channel, file: &FileRef) -> Result<String, String> {
+    if file
+        .size
+        .is_some_and(|s| s > leadform_core::validate::MAX_FILE_BYTES as u64)
+    {
+        return Err("That file is over 5 MB: please send a smaller one.".into());
+    }
+    let fetched = match channel.kind.as_str() {
+        "telegram" => telegram::fetch_file(env, channel, &file.id).await,
+        _ => whatsapp::fetch_file(env, channel, &file.id).await,
+    };
+    match fetched {
+        Ok((bytes, content_type)) => {
+            let mime = file
+                .mime_type
+                .clone()
+                .or(content_type)
+                .unwrap_or_else(|| "application/octet-stream".into());
+            Ok(leadform_core::files::data_url(
+                &mime,
+                file.name.as_deref(),
+                &bytes,
+            ))
+        }
+        Err(why) => {
+            console_warn!("channel {}: file {} not fetched: {why}", channel.id, file.id);
+            Err(if why.contains("5 MB") {
+                "That file is over 5 MB: please send a smaller one.".into()
+            } else {
+                "I could not fetch that file: please send it again.".into()
+            })
+        }
+    }
+}
+
+/// The request that sends a channel message delivery, built on each attempt from the
+/// channel as it is now; `Err` with the reason when it cannot be sent at all.
+pub async fn request(
+    env: &Env,
+    db: &D1Database,
+    payload: Option<&str>,
+) -> worker::Result<Result<crate::delivery::send::OutgoingRequest, String>> {
+    let Some(message) = payload.and_then(|p| serde_json::from_str::<Message>(p).ok()) else {
+        return Ok(Err("unreadable channel message".into()));
+    };
+    let Some(channel) = stored::get(db, &message.channel_id).await? else {
+        return Ok(Err(format!("channel {} was disconnected", message.channel_id)));
+    };
+    match channel.kind.as_str() {
+        "telegram" => telegram::send_request(env, &channel, &message),
+        _ => whatsapp::send_request(env, &channel, &message),
+    }
+}

@@ -1,0 +1,166 @@
+//! An agent's messaging channels: connect a Telegram bot or a WhatsApp number, list them,
+//! test that the platform still takes their credentials, disconnect. Secrets are taken,
+//! never shown again (a WhatsApp verify token is shown once, when connected).
+
+use super::{parse, Caller};
+use crate::auth;
+use crate::bindings;
+use crate::channels::{telegram, whatsapp};
+use crate::clock::now_ms;
+use crate::config;
+use crate::error::{ApiError, ApiResult};
+use crate::http::{json, json_body, request_origin};
+use crate::ids::new_id;
+use crate::storage::channels::{self as stored, Channel};
+use leadform_core::validate::FieldError;
+use serde::{Deserialize, Serialize};
+use worker::{Env, Request, Response};
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct TelegramIn {
+    bot_token: String,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ConnectedOut {
+    #[serde(flatten)]
+    channel: Channel,
+    /// Where the platform posts: set on Telegram by the edge; to enter in Meta's app
+    /// settings for WhatsApp.
+    webhook_url: String,
+    /// WhatsApp: the token Meta's verification handshake must send; shown here only.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    verify_token: Option<String>,
+}
+
+#[derive(Serialize)]
+struct ListOut {
+    channels: Vec<ChannelOut>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ChannelOut {
+    #[serde(flatten)]
+    channel: Channel,
+    webhook_url: String,
+}
+
+/// The edge's address as the platforms reach it: `PUBLIC_URL`, else this request's origin.
+fn edge_url(env: &Env, req: &Request) -> ApiResult<String> {
+    match config::public_url(env) {
+        Ok(Some(url)) => Ok(url),
+        Ok(None) => request_origin(req).ok_or_else(|| ApiError::Internal("no request origin".into())),
+        Err(reason) => Err(ApiError::Misconfigured(Some(reason))),
+    }
+}
+
+fn webhook_url(base: &str, channel: &Channel) -> String {
+    format!(
+        "{}/channels/{}/{}",
+        base.trim_end_matches('/'),
+        channel.kind,
+        channel.id
+    )
+}
+
+/// `POST /v1/agents/{agentId}/channels`: `{kind: "telegram", botToken}` or `{kind:
+/// "whatsapp", phoneNumberId, accessToken, appSecret, verifyToken?}` → 201. A second
+/// channel of the same kind replaces the first.
+pub async fn create(mut req: Request, env: &Env, agent_id: &str) -> ApiResult<Response> {
+    let mut body = json_body(&mut req).await?;
+    // The kind picks the shape of the rest.
+    let kind = body
+        .as_object_mut()
+        .and_then(|fields| fields.remove("kind"))
+        .and_then(|k| k.as_str().map(str::to_string));
+    let db = env.d1(bindings::DB)?;
+    crate::storage::agents::get(&db, agent_id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("agent", agent_id))?;
+    let base = edge_url(env, &req)?;
+    let (id, now) = (new_id("chan"), now_ms());
+    let (channel, verify_token) = match kind.as_deref() {
+        Some("telegram") => {
+            let input: TelegramIn = parse(body)?;
+            (
+                telegram::connect(env, agent_id, &input.bot_token, &base, &id, now).await?,
+                None,
+            )
+        }
+        Some("whatsapp") => {
+            let input: whatsapp::ConnectIn = parse(body)?;
+            let (channel, token) = whatsapp::connect(env, agent_id, &input, &id, now).await?;
+            (channel, Some(token))
+        }
+        _ => return Err(FieldError::new("kind", "must be telegram or whatsapp").into()),
+    };
+    stored::upsert(&db, &channel).await?;
+    let webhook_url = webhook_url(&base, &channel);
+    json(
+        &ConnectedOut {
+            channel,
+            webhook_url,
+            verify_token,
+        },
+        201,
+    )
+}
+
+pub async fn list(req: &Request, env: &Env, agent_id: &str) -> ApiResult<Response> {
+    let base = edge_url(env, req)?;
+    let channels = stored::for_agent(&env.d1(bindings::DB)?, agent_id)
+        .await?
+        .into_iter()
+        .map(|channel| ChannelOut {
+            webhook_url: webhook_url(&base, &channel),
+            channel,
+        })
+        .collect();
+    json(&ListOut { channels }, 200)
+}
+
+async fn find(caller: &Caller, env: &Env, id: &str) -> ApiResult<Channel> {
+    let channel = stored::get(&env.d1(bindings::DB)?, id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("channel", id))?;
+    let agent_id = channel.agent_id.clone();
+    auth::visible(caller, "channel", id, &agent_id, channel)
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct TestOut {
+    ok: bool,
+    /// The bot's username, or the number as WhatsApp shows it.
+    account: String,
+}
+
+/// `POST /v1/channels/{channelId}/test`: whether the platform still takes the channel's
+/// credentials → 200, else 502 with what the platform said.
+pub async fn test(caller: &Caller, env: &Env, id: &str) -> ApiResult<Response> {
+    let channel = find(caller, env, id).await?;
+    let tested = match channel.kind.as_str() {
+        "telegram" => telegram::test(env, &channel).await,
+        _ => whatsapp::test(env, &channel).await,
+    };
+    match tested {
+        Ok(account) => json(&TestOut { ok: true, account }, 200),
+        Err(why) => Err(ApiError::Upstream(format!("{} refused: {why}", channel.kind))),
+    }
+}
+
+/// `DELETE /v1/channels/{channelId}` → 204: the platform stops posting here (Telegram's
+/// webhook is removed), the credentials are forgotten, the transcripts stay.
+pub async fn delete(caller: &Caller, env: &Env, id: &str) -> ApiResult<Response> {
+    let channel = find(caller, env, id).await?;
+    if channel.kind == "telegram" {
+        if let Err(why) = telegram::disconnect(env, &channel).await {
+            worker::console_warn!("channel {id}: deleteWebhook failed, disconnected anyway: {why}");
+        }
+    }
+    stored::delete(&env.d1(bindings::DB)?, id).await?;
+    Ok(Response::empty()?.with_status(204))
+}

@@ -1,0 +1,230 @@
+// Leads from messaging channels (issue 13), against the real local runtime: a Telegram Bot
+// API server and a WhatsApp Cloud API server on 127.0.0.1 (tests/support/platforms.mjs)
+// drive the edge's webhooks with the platforms' documented payloads. The agent asks the
+// form's fields one message at a time, and the lead goes through the same path as the
+// widget's: stored, delivered to the form's webhook, counted.
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { startStack, startReceiver, contactForm, ownerRequest, waitUntil, PNG_1X1 } from "./support/stack.mjs";
+import { startTelegram, startWhatsApp } from "./support/platforms.mjs";
+
+const TOKEN = "123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw";
+const WA = { phoneNumberId: "106540352242922", accessToken: "EAAG-test-token", appSecret: "app-secret-123" };
+let stack, receiver, telegram, whatsapp;
+
+before(async () => {
+  receiver = await startReceiver();
+  telegram = await startTelegram({
+    token: TOKEN,
+    files: { "documents/file_7.png": { id: "DOC7", type: "image/png", bytes: PNG_1X1 } },
+  });
+  whatsapp = await startWhatsApp({ ...WA, media: { MEDIA1: { type: "image/png", bytes: PNG_1X1 } } });
+  stack = await startStack({
+    vars: { TELEGRAM_API_URL: telegram.url, WHATSAPP_API_URL: whatsapp.url, RETRY_SCHEDULE_SECS: "0,1,1,1" },
+  });
+});
+
+after(async () => {
+  await stack?.stop();
+  await telegram?.stop();
+  await whatsapp?.stop();
+  await receiver?.stop();
+});
+
+async function agentWithForm(agentId, form) {
+  const made = await ownerRequest(stack, "POST", "/v1/agents", { body: { id: agentId, name: "Acme", greeting: "Hi! I'm Acme's assistant." } });
+  assert.equal(made.status, 201, made.text);
+  const tool = await ownerRequest(stack, "POST", `/v1/agents/${agentId}/tools`, { body: form });
+  assert.equal(tool.status, 201, tool.text);
+  return tool.json;
+}
+
+const turnsOf = async (conversationId) => (await ownerRequest(stack, "GET", `/v1/conversations/${conversationId}`)).json.turns;
+
+test("Telegram: connect, a whole lead in the chat with a re-asked email, skip, and the lead delivered like the widget's", async () => {
+  const tool = await agentWithForm("agent_tg", contactForm(receiver.url + "/tg-hook", { id: "tool_tg" }));
+  const bad = await ownerRequest(stack, "POST", "/v1/agents/agent_tg/channels", { body: { kind: "telegram", botToken: "nope" } });
+  assert.equal(bad.status, 400);
+  assert.equal(bad.json.error.field, "botToken");
+  const refused = await ownerRequest(stack, "POST", "/v1/agents/agent_tg/channels", { body: { kind: "telegram", botToken: "123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsXX" } });
+  assert.equal(refused.status, 400, "Telegram refuses an unknown token");
+  assert.match(refused.json.error.message, /Unauthorized/);
+
+  const connected = await ownerRequest(stack, "POST", "/v1/agents/agent_tg/channels", { body: { kind: "telegram", botToken: TOKEN } });
+  assert.equal(connected.status, 201, connected.text);
+  const channel = connected.json;
+  assert.match(channel.id, /^chan_/);
+  assert.equal(channel.account, "acme_leads_bot");
+  assert.equal(channel.webhookUrl, `${stack.url}/channels/telegram/${channel.id}`);
+  assert.ok(!JSON.stringify(channel).includes(TOKEN), "the token is never shown back");
+  assert.equal(telegram.webhook.url, channel.webhookUrl, "the bot's webhook points at the edge");
+  assert.match(telegram.webhook.secret, /^[0-9a-f]{48}$/);
+  const listed = await ownerRequest(stack, "GET", "/v1/agents/agent_tg/channels");
+  assert.equal(listed.json.channels.length, 1);
+  assert.ok(!JSON.stringify(listed.json).includes(TOKEN) && !JSON.stringify(listed.json).includes(telegram.webhook.secret));
+  assert.deepEqual((await ownerRequest(stack, "POST", `/v1/channels/${channel.id}/test`)).json, { ok: true, account: "acme_leads_bot" });
+
+  const first = await telegram.say("Hello, what do you do?");
+  assert.equal(first.chat_id, 4242);
+  assert.match(first.text, /^Hi! I'm Acme's assistant\.\n\n/, "the greeting comes first");
+  assert.deepEqual(first.reply_markup, { remove_keyboard: true });
+
+  const asked = await telegram.say("Can someone contact me?");
+  assert.match(asked.text, /Talk to us: I'll ask a few questions/);
+  assert.match(asked.text, /Name: is it Jane Doe\? Reply yes, or type it\.$/, "the profile name is offered");
+  assert.deepEqual(asked.reply_markup.keyboard, [[{ text: "Yes" }]]);
+  assert.match((await telegram.say("yes")).text, /^Email\?/);
+  const reasked = await telegram.say("jane at example");
+  assert.match(reasked.text, /Email must be an email address like name@example\.com\.\n\nEmail\?/);
+  const optional = await telegram.say("jane@doe.example");
+  assert.match(optional.text, /^Message \(optional: reply skip\)\?/);
+  assert.deepEqual(optional.reply_markup.keyboard, [[{ text: "Skip" }]]);
+  const done = await telegram.say("skip");
+  assert.equal(done.text, "Thanks — we'll be in touch!");
+  assert.deepEqual(done.reply_markup, { remove_keyboard: true });
+
+  // The lead: stored with its channel, delivered to the form's webhook, counted.
+  await receiver.waitFor(1);
+  const hook = receiver.requests.find((r) => r.url === "/tg-hook");
+  assert.deepEqual(hook.json.formData, { name: "Jane Doe", email: "jane@doe.example" });
+  const submissionOf = async (id) => {
+    const body = (await ownerRequest(stack, "GET", `/v1/submissions/${id}`)).json;
+    return body.submission ?? body;
+  };
+  const row = await waitUntil(async () => {
+    const now = await submissionOf(hook.json.submissionId);
+    return now.status === "webhook_success" && now;
+  }, { message: "the webhook's success recorded" });
+  assert.equal(row.source, "telegram");
+  assert.equal(row.channelUserId, "4242");
+  const lead = (await ownerRequest(stack, "GET", `/v1/leads/${row.leadId}`)).json.lead;
+  assert.equal(lead.source, "telegram");
+  assert.equal(lead.email, "jane@doe.example");
+  const analytics = (await ownerRequest(stack, "GET", "/form-submissions/analytics?agentId=agent_tg")).json.analytics.find((a) => a.toolId === tool.id);
+  assert.deepEqual([analytics.impressions, analytics.started, analytics.submitted], [1, 1, 1], "asked = impression, first answer = start");
+
+  // The transcript holds every turn, as the widget's do.
+  const kinds = (await turnsOf(hook.json.conversationId)).map((t) => `${t.role}:${t.kind}:${t.text}`);
+  assert.ok(kinds.includes("visitor:message:jane at example"));
+  assert.ok(kinds.includes("agent:form_shown:contact_form"));
+  assert.ok(kinds.includes("visitor:form_submitted:contact_form"));
+  assert.ok(kinds.some((k) => k.startsWith("agent:message:Email must be")));
+});
+
+test("Telegram: a redelivered update is handled once, a forged one is refused with nothing stored, cancel leaves the form, a send outage is retried", async () => {
+  await agentWithForm("agent_tg2", contactForm(receiver.url + "/tg2-hook", { id: "tool_tg2", dismissMessage: "No problem!" }));
+  // A second bot server is not needed: the same token serves the second agent's channel.
+  const connected = await ownerRequest(stack, "POST", "/v1/agents/agent_tg2/channels", { body: { kind: "telegram", botToken: TOKEN } });
+  assert.equal(connected.status, 201, connected.text);
+  const person = { id: 5151, is_bot: false, first_name: "Sam" };
+
+  const update = telegram.message("hello there", { from: person });
+  const before = telegram.sent.length;
+  assert.equal((await telegram.post(update)).status, 200);
+  await waitUntil(() => telegram.sent.length > before, { message: "the first answer" });
+  assert.equal((await telegram.post(update)).status, 200, "a redelivery is acknowledged");
+  const conversations = (await ownerRequest(stack, "GET", "/v1/agents/agent_tg2/conversations")).json.conversations;
+  assert.equal(conversations.length, 1);
+  const visitorTurns = (await turnsOf(conversations[0].id)).filter((t) => t.role === "visitor");
+  assert.equal(visitorTurns.length, 1, "handled once");
+
+  const forged = await telegram.post(telegram.message("I am not Telegram", { from: { id: 6161, is_bot: false } }), "wrong-secret");
+  assert.equal(forged.status, 401);
+  assert.equal(JSON.parse(forged.text).error.code, "bad_signature");
+  const missing = await telegram.post(telegram.message("no header", { from: { id: 6161, is_bot: false } }), null);
+  assert.equal(missing.status, 401);
+  assert.equal((await ownerRequest(stack, "GET", "/v1/agents/agent_tg2/conversations")).json.conversations.length, 1, "nothing stored");
+
+  assert.match((await telegram.say("please call me", { from: person })).text, /Name: is it Sam\?/);
+  assert.equal((await telegram.say("cancel", { from: person })).text, "No problem!");
+  const turns = await turnsOf(conversations[0].id);
+  assert.ok(turns.some((t) => t.kind === "form_dismissed"));
+
+  // Telegram is down for two sends: the answer is retried from the outbox and arrives once.
+  telegram.failSends = 2;
+  const toSam = () => telegram.sent.filter((m) => m.chat_id === 5151).length;
+  const sentBefore = toSam();
+  const answer = await telegram.say("do you have an office in Berlin?", { from: person });
+  assert.ok(answer.text.length > 0);
+  assert.equal(telegram.failSends, 0, "both failed sends were tried");
+  assert.equal(toSam(), sentBefore + 1, "the answer arrived once");
+
+  // Disconnect: the webhook goes, and updates to the old address find nothing.
+  const channelId = connected.json.id;
+  assert.equal((await ownerRequest(stack, "DELETE", `/v1/channels/${channelId}`)).status, 204);
+  assert.equal(telegram.webhook, null);
+  const gone = await fetch(`${stack.url}/channels/telegram/${channelId}`, { method: "POST", body: "{}" });
+  assert.equal(gone.status, 404);
+});
+
+test("WhatsApp: handshake, a signed lead with the known number, buttons for choices, a photo for the file field; forged and repeated notifications", async () => {
+  const form = {
+    id: "tool_wa",
+    name: "quote",
+    title: "Get a quote",
+    fields: [
+      { name: "name", type: "text", required: true },
+      { name: "phone", type: "phone", required: true },
+      { name: "size", label: "Team size", type: "select", options: ["1-10", "11-50", "51+"], required: true },
+      { name: "plan", type: "file" },
+    ],
+    triggers: ["quote"],
+    executionMode: "webhook",
+    webhookUrl: receiver.url + "/wa-hook",
+  };
+  await agentWithForm("agent_wa", form);
+  const missing = await ownerRequest(stack, "POST", "/v1/agents/agent_wa/channels", { body: { kind: "whatsapp", phoneNumberId: WA.phoneNumberId, accessToken: "wrong", appSecret: "x" } });
+  assert.equal(missing.status, 400);
+  assert.equal(missing.json.error.field, "accessToken");
+  const connected = await ownerRequest(stack, "POST", "/v1/agents/agent_wa/channels", { body: { kind: "whatsapp", ...WA } });
+  assert.equal(connected.status, 201, connected.text);
+  const { webhookUrl, verifyToken } = connected.json;
+  assert.match(verifyToken, /^[0-9a-f]{32}$/);
+  assert.ok(!JSON.stringify(connected.json).includes(WA.accessToken) && !JSON.stringify(connected.json).includes(WA.appSecret));
+  assert.ok(!JSON.stringify((await ownerRequest(stack, "GET", "/v1/agents/agent_wa/channels")).json).includes(verifyToken), "the verify token is shown once");
+
+  const handshake = await fetch(`${webhookUrl}?hub.mode=subscribe&hub.verify_token=${verifyToken}&hub.challenge=1158201444`);
+  assert.equal(handshake.status, 200);
+  assert.equal(await handshake.text(), "1158201444");
+  assert.equal((await fetch(`${webhookUrl}?hub.mode=subscribe&hub.verify_token=nope&hub.challenge=1`)).status, 403);
+
+  const forged = await whatsapp.post(webhookUrl, whatsapp.notification([{ type: "text", text: { body: "I want a quote" } }]), "not-the-app-secret");
+  assert.equal(forged.status, 401);
+  assert.equal((await ownerRequest(stack, "GET", "/v1/agents/agent_wa/conversations")).json.conversations.length, 0, "nothing stored");
+
+  const asked = await whatsapp.say(webhookUrl, { type: "text", text: { body: "Can I get a quote?" } });
+  assert.equal(asked.to, "4915112345678");
+  assert.equal(asked.type, "interactive");
+  assert.match(asked.interactive.body.text, /Name: is it Kai Lee\?/);
+  const size = await whatsapp.say(webhookUrl, { type: "interactive", interactive: { type: "button_reply", button_reply: { id: "choice_0", title: "Yes" } } });
+  // The phone is WhatsApp's own: not asked. The size comes as three buttons.
+  assert.match(size.interactive.body.text, /^Team size\? Choose one:/);
+  assert.deepEqual(size.interactive.action.buttons.map((b) => b.reply.title), ["1-10", "11-50", "51+"]);
+  const reasked = await whatsapp.say(webhookUrl, { type: "text", text: { body: "about forty" } });
+  assert.match(reasked.interactive.body.text, /Please choose one of: 1-10, 11-50, 51\+\./);
+  const plan = await whatsapp.say(webhookUrl, { type: "interactive", interactive: { type: "button_reply", button_reply: { id: "choice_1", title: "11-50" } } });
+  assert.match(plan.interactive.body.text, /^Plan \(optional: reply skip\)\? Send it as a document or photo/);
+
+  // The same notification twice (WhatsApp redelivers): handled once.
+  const photo = whatsapp.notification([{ id: "wamid.photo1", type: "image", image: { id: "MEDIA1", mime_type: "image/png" } }]);
+  const before = whatsapp.sent.length;
+  assert.equal((await whatsapp.post(webhookUrl, photo)).status, 200);
+  await waitUntil(() => whatsapp.sent.length > before, { message: "the answer to the photo" });
+  assert.equal((await whatsapp.post(webhookUrl, photo)).status, 200);
+  assert.equal(whatsapp.sent[whatsapp.sent.length - 1].text.body, "Thanks — we'll be in touch!");
+
+  await waitUntil(() => receiver.requests.find((r) => r.url === "/wa-hook"), { message: "the form's webhook" });
+  const hook = receiver.requests.find((r) => r.url === "/wa-hook");
+  assert.equal(hook.json.formData.name, "Kai Lee");
+  assert.equal(hook.json.formData.phone, "+4915112345678");
+  assert.equal(hook.json.formData.size, "11-50");
+  assert.equal(hook.json.formData.plan.type, "image/png", "the photo is stored like a widget upload");
+  const fileBytes = await (await fetch(hook.json.formData.plan.url)).arrayBuffer();
+  assert.deepEqual(Buffer.from(fileBytes), PNG_1X1);
+  assert.equal(receiver.requests.filter((r) => r.url === "/wa-hook").length, 1, "one lead for the repeated notification");
+  const submission = (await ownerRequest(stack, "GET", `/v1/submissions/${hook.json.submissionId}`)).json;
+  const row = submission.submission ?? submission;
+  assert.deepEqual([row.source, row.channelUserId], ["whatsapp", "4915112345678"]);
+  const lead = (await ownerRequest(stack, "GET", `/v1/leads/${row.leadId}`)).json.lead;
+  assert.deepEqual([lead.source, lead.phone, lead.name], ["whatsapp", "+4915112345678", "Kai Lee"]);
+});
