@@ -218,7 +218,7 @@ test("WhatsApp: handshake, a signed lead with the known number, buttons for choi
   assert.equal(hook.json.formData.name, "Kai Lee");
   assert.equal(hook.json.formData.phone, "+4915112345678");
   assert.equal(hook.json.formData.size, "11-50");
-  assert.equal(hook.json.formData.plan.type, "image/png", "the photo is stored like a widget upload");
+  assert.equal(hook.json.formData.plan.contentType, "image/png", "the photo is stored like a widget upload");
   const fileBytes = await (await fetch(hook.json.formData.plan.url)).arrayBuffer();
   assert.deepEqual(Buffer.from(fileBytes), PNG_1X1);
   assert.equal(receiver.requests.filter((r) => r.url === "/wa-hook").length, 1, "one lead for the repeated notification");
