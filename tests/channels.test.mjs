@@ -228,3 +228,48 @@ test("WhatsApp: handshake, a signed lead with the known number, buttons for choi
   const lead = (await ownerRequest(stack, "GET", `/v1/leads/${row.leadId}`)).json.lead;
   assert.deepEqual([lead.source, lead.phone, lead.name], ["whatsapp", "+4915112345678", "Kai Lee"]);
 });
+
+test("the dashboard's agent settings connect, test and disconnect a channel, with errors at their field", async () => {
+  await agentWithForm("agent_dash", contactForm(receiver.url + "/dash-hook", { id: "tool_dash" }));
+  const signedIn = await fetch(`${stack.url}/dashboard/sign-in`, {
+    method: "POST",
+    headers: { "Content-Type": "application/x-www-form-urlencoded" },
+    body: new URLSearchParams(stack.admin).toString(),
+    redirect: "manual",
+  });
+  const cookie = signedIn.headers.get("set-cookie").split(";")[0];
+  const page = async () => (await fetch(`${stack.url}/dashboard/settings/agents/agent_dash`, { headers: { Cookie: cookie } })).text();
+  const csrf = (await page()).match(/name="_csrf" value="([^"]+)"/)[1];
+  const post = (path, fields) =>
+    fetch(stack.url + path, {
+      method: "POST",
+      headers: { Cookie: cookie, "Content-Type": "application/x-www-form-urlencoded" },
+      body: new URLSearchParams({ _csrf: csrf, ...fields }).toString(),
+      redirect: "manual",
+    });
+
+  const refused = await post("/dashboard/settings/agents/agent_dash/channels", { kind: "telegram", botToken: "not a token" });
+  assert.equal(refused.status, 400);
+  const refusedPage = await refused.text();
+  assert.match(refusedPage, /id="tg-botToken" name="botToken" autocomplete="off" aria-invalid="true" aria-describedby="tg-error"/);
+  assert.match(refusedPage, /<p class="error" id="tg-error">botToken: must be a bot token/);
+  assert.ok(!refusedPage.includes("not a token"), "a refused secret is not echoed back");
+
+  const connected = await post("/dashboard/settings/agents/agent_dash/channels", { kind: "telegram", botToken: TOKEN });
+  assert.equal(connected.status, 303);
+  const listed = await page();
+  assert.match(listed, /Telegram <code>acme_leads_bot<\/code>/);
+  assert.ok(!listed.includes(TOKEN), "the token is never on the page");
+  const channelId = listed.match(/\/dashboard\/settings\/channels\/(chan_[0-9a-z]+)\/test/)[1];
+  const tested = await (await post(`/dashboard/settings/channels/${channelId}/test`, {})).text();
+  assert.match(tested, /The telegram channel answers \(acme_leads_bot\)\./);
+
+  const wa = await post("/dashboard/settings/agents/agent_dash/channels", { kind: "whatsapp", ...WA });
+  assert.equal(wa.status, 200);
+  const setup = await wa.text();
+  assert.match(setup, /id="wa-verify" readonly value="[0-9a-f]{32}"/, "the verify token is shown once");
+  assert.match(setup, /WhatsApp <code>106540352242922<\/code>/);
+
+  assert.equal((await post(`/dashboard/settings/channels/${channelId}/delete`, {})).status, 303);
+  assert.doesNotMatch(await page(), /Telegram <code>/);
+});

@@ -125,6 +125,15 @@ pub async fn handle(mut req: Request, env: &Env, method: Method, path: &[&str]) 
         (Method::Post, ["settings", "agents", id, "lead-webhooks"]) => {
             settings::add_endpoint(&req, env, &visit, id).await
         }
+        (Method::Post, ["settings", "agents", id, "channels"]) => {
+            settings::connect_channel(&req, env, &visit, id).await
+        }
+        (Method::Post, ["settings", "channels", id, "test"]) => {
+            settings::test_channel(&req, env, &visit, id).await
+        }
+        (Method::Post, ["settings", "channels", id, "delete"]) => {
+            settings::disconnect_channel(env, &visit, id).await
+        }
         (Method::Post, ["settings", "lead-webhooks", id, "delete"]) => {
             settings::delete_endpoint(env, id).await
         }

@@ -10,7 +10,8 @@ use crate::error::{ApiError, ApiResult};
 use crate::http::{query_param, request_origin};
 use crate::members;
 use crate::routes::owner::{
-    agents as owner_agents, keys as owner_keys, lead_webhooks as owner_endpoints, tools as owner_tools,
+    agents as owner_agents, channels as owner_channels, keys as owner_keys, lead_webhooks as owner_endpoints,
+    tools as owner_tools,
 };
 use crate::storage::{agents, keys, lead_webhooks, members as stored, tools};
 use askama::Template;
@@ -296,7 +297,7 @@ struct AgentPage {
     id: String,
     name: String,
     snippet: String,
-    notice: Option<&'static str>,
+    notice: Option<String>,
     alert: Option<String>,
     inputs: Vec<Input>,
     forms: Vec<(String, String)>,
@@ -306,6 +307,22 @@ struct AgentPage {
     endpoint_url: String,
     endpoint_error: String,
     endpoint_error_field: String,
+    channels: Vec<ChannelRow>,
+    /// Which connect form a refusal belongs to (`telegram`, `whatsapp`), its field, its text.
+    channel_kind: String,
+    channel_error: String,
+    channel_error_field: String,
+    /// What a connected WhatsApp number needs in Meta's app (its webhook URL and verify
+    /// token, shown once).
+    channel_setup: Option<(String, String)>,
+}
+
+/// A connected channel as the settings page lists it.
+struct ChannelRow {
+    id: String,
+    kind: &'static str,
+    account: String,
+    webhook_url: String,
 }
 
 #[derive(Default)]
@@ -313,6 +330,10 @@ pub struct AgentOutcome {
     refused: Option<ApiError>,
     endpoint_refused: Option<ApiError>,
     new_secret: Option<String>,
+    channel_refused: Option<(String, ApiError)>,
+    channel_setup: Option<(String, String)>,
+    channel_notice: Option<String>,
+    channel_alert: Option<String>,
 }
 
 /// `GET /dashboard/settings/agents/{id}`; after a refused save, the posted values again.
@@ -374,9 +395,31 @@ pub async fn agent_page(
     let notice = match query_param(req, "done").as_deref() {
         Some("saved") => Some("Agent saved."),
         Some("endpoint-deleted") => Some("Endpoint deleted."),
+        Some("channel-connected") => Some("Channel connected."),
+        Some("channel-disconnected") => Some("Channel disconnected."),
         _ => None,
     };
-    let status = status_of(&[&outcome.refused, &outcome.endpoint_refused]);
+    let (channel_kind, channel_refused) = match outcome.channel_refused {
+        Some((kind, err)) => (kind, Some(err)),
+        None => (String::new(), None),
+    };
+    let (channel_error, channel_error_field, channel_alert) = split(&channel_refused);
+    let status = status_of(&[&outcome.refused, &outcome.endpoint_refused, &channel_refused]);
+    let base = owner_channels::edge_url(env, req)?;
+    let channels = crate::storage::channels::for_agent(&db, &agent.id)
+        .await?
+        .into_iter()
+        .map(|c| ChannelRow {
+            webhook_url: format!("{}/channels/{}/{}", base.trim_end_matches('/'), c.kind, c.id),
+            kind: if c.kind == "telegram" {
+                "Telegram"
+            } else {
+                "WhatsApp"
+            },
+            id: c.id,
+            account: c.account,
+        })
+        .collect();
     let origin = request_origin(req).unwrap_or_default();
     render(
         &AgentPage {
@@ -385,8 +428,11 @@ pub async fn agent_page(
                 "<script src=\"{origin}/leadform.js\" data-agent-id=\"{}\" async></script>",
                 agent.id
             ),
-            notice,
-            alert: alert.or(endpoint_alert),
+            notice: outcome.channel_notice.or(notice.map(str::to_string)),
+            alert: alert
+                .or(endpoint_alert)
+                .or(channel_alert)
+                .or(outcome.channel_alert),
             inputs,
             forms: tools::list_for_agent(&db, &agent.id)
                 .await?
@@ -407,6 +453,11 @@ pub async fn agent_page(
             },
             endpoint_error,
             endpoint_error_field,
+            channels,
+            channel_kind,
+            channel_error,
+            channel_error_field,
+            channel_setup: outcome.channel_setup,
             id: agent.id,
             name: agent.name,
         },
@@ -452,6 +503,74 @@ pub async fn add_endpoint(req: &Request, env: &Env, visit: &Visit, agent_id: &st
         Err(other) => return Err(other),
     };
     agent_page(req, env, visit, agent_id, outcome).await
+}
+
+/// `POST /dashboard/settings/agents/{id}/channels`: connects a Telegram bot or a WhatsApp
+/// number through the API's own function; a WhatsApp number's setup is shown once.
+pub async fn connect_channel(req: &Request, env: &Env, visit: &Visit, agent_id: &str) -> ApiResult<Response> {
+    let kind = visit.field("kind").unwrap_or_default().to_string();
+    let mut body = serde_json::Map::new();
+    for name in [
+        "kind",
+        "botToken",
+        "phoneNumberId",
+        "accessToken",
+        "appSecret",
+        "verifyToken",
+    ] {
+        if let Some(value) = visit.field(name).map(str::trim).filter(|v| !v.is_empty()) {
+            body.insert(name.into(), value.into());
+        }
+    }
+    let base = owner_channels::edge_url(env, req)?;
+    let outcome = match owner_channels::connect(env, agent_id, serde_json::Value::Object(body), &base).await {
+        Ok(connected) => match connected.verify_token {
+            Some(token) => AgentOutcome {
+                channel_setup: Some((connected.webhook_url, token)),
+                channel_notice: Some("WhatsApp number connected: enter its webhook in Meta's app.".into()),
+                ..Default::default()
+            },
+            None => {
+                return view::redirect(&format!(
+                    "/dashboard/settings/agents/{}?done=channel-connected",
+                    view::urlencode(agent_id)
+                ))
+            }
+        },
+        Err(err) if fixable(&err) || matches!(err, ApiError::Upstream(_)) => AgentOutcome {
+            channel_refused: Some((kind, err)),
+            ..Default::default()
+        },
+        Err(other) => return Err(other),
+    };
+    agent_page(req, env, visit, agent_id, outcome).await
+}
+
+/// `POST /dashboard/settings/channels/{id}/test`: the platform's word, on the agent's page.
+pub async fn test_channel(req: &Request, env: &Env, visit: &Visit, id: &str) -> ApiResult<Response> {
+    let channel = crate::storage::channels::get(&env.d1(bindings::DB)?, id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("channel", id))?;
+    let outcome = match owner_channels::try_channel(&visit.principal, env, id).await {
+        Ok(account) => AgentOutcome {
+            channel_notice: Some(format!("The {} channel answers ({account}).", channel.kind)),
+            ..Default::default()
+        },
+        Err(err) => AgentOutcome {
+            channel_alert: Some(err.message()),
+            ..Default::default()
+        },
+    };
+    agent_page(req, env, visit, &channel.agent_id, outcome).await
+}
+
+/// `POST /dashboard/settings/channels/{id}/delete`.
+pub async fn disconnect_channel(env: &Env, visit: &Visit, id: &str) -> ApiResult<Response> {
+    let agent_id = owner_channels::disconnect(&visit.principal, env, id).await?;
+    view::redirect(&format!(
+        "/dashboard/settings/agents/{}?done=channel-disconnected",
+        view::urlencode(&agent_id)
+    ))
 }
 
 /// `POST /dashboard/settings/lead-webhooks/{id}/delete`.

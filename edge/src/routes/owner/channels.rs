@@ -14,6 +14,7 @@ use crate::ids::new_id;
 use crate::storage::channels::{self as stored, Channel};
 use leadform_core::validate::FieldError;
 use serde::{Deserialize, Serialize};
+use serde_json::Value;
 use worker::{Env, Request, Response};
 
 #[derive(Deserialize)]
@@ -24,15 +25,15 @@ struct TelegramIn {
 
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
-struct ConnectedOut {
+pub struct ConnectedOut {
     #[serde(flatten)]
-    channel: Channel,
+    pub channel: Channel,
     /// Where the platform posts: set on Telegram by the edge; to enter in Meta's app
     /// settings for WhatsApp.
-    webhook_url: String,
+    pub webhook_url: String,
     /// WhatsApp: the token Meta's verification handshake must send; shown here only.
     #[serde(skip_serializing_if = "Option::is_none")]
-    verify_token: Option<String>,
+    pub verify_token: Option<String>,
 }
 
 #[derive(Serialize)]
@@ -49,7 +50,7 @@ struct ChannelOut {
 }
 
 /// The edge's address as the platforms reach it: `PUBLIC_URL`, else this request's origin.
-fn edge_url(env: &Env, req: &Request) -> ApiResult<String> {
+pub fn edge_url(env: &Env, req: &Request) -> ApiResult<String> {
     match config::public_url(env) {
         Ok(Some(url)) => Ok(url),
         Ok(None) => request_origin(req).ok_or_else(|| ApiError::Internal("no request origin".into())),
@@ -70,23 +71,29 @@ fn webhook_url(base: &str, channel: &Channel) -> String {
 /// "whatsapp", phoneNumberId, accessToken, appSecret, verifyToken?}` → 201. A second
 /// channel of the same kind replaces the first.
 pub async fn create(mut req: Request, env: &Env, agent_id: &str) -> ApiResult<Response> {
-    let mut body = json_body(&mut req).await?;
+    let body = json_body(&mut req).await?;
+    let base = edge_url(env, &req)?;
+    json(&connect(env, agent_id, body, &base).await?, 201)
+}
+
+/// Connects a channel from the API's body or the dashboard's form; `base` is the edge's
+/// address as the platform will reach it.
+pub async fn connect(env: &Env, agent_id: &str, mut body: Value, base: &str) -> ApiResult<ConnectedOut> {
+    let db = env.d1(bindings::DB)?;
+    crate::storage::agents::get(&db, agent_id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("agent", agent_id))?;
     // The kind picks the shape of the rest.
     let kind = body
         .as_object_mut()
         .and_then(|fields| fields.remove("kind"))
         .and_then(|k| k.as_str().map(str::to_string));
-    let db = env.d1(bindings::DB)?;
-    crate::storage::agents::get(&db, agent_id)
-        .await?
-        .ok_or_else(|| ApiError::not_found("agent", agent_id))?;
-    let base = edge_url(env, &req)?;
     let (id, now) = (new_id("chan"), now_ms());
     let (channel, verify_token) = match kind.as_deref() {
         Some("telegram") => {
             let input: TelegramIn = parse(body)?;
             (
-                telegram::connect(env, agent_id, &input.bot_token, &base, &id, now).await?,
+                telegram::connect(env, agent_id, &input.bot_token, base, &id, now).await?,
                 None,
             )
         }
@@ -98,15 +105,11 @@ pub async fn create(mut req: Request, env: &Env, agent_id: &str) -> ApiResult<Re
         _ => return Err(FieldError::new("kind", "must be telegram or whatsapp").into()),
     };
     stored::upsert(&db, &channel).await?;
-    let webhook_url = webhook_url(&base, &channel);
-    json(
-        &ConnectedOut {
-            channel,
-            webhook_url,
-            verify_token,
-        },
-        201,
-    )
+    Ok(ConnectedOut {
+        webhook_url: webhook_url(base, &channel),
+        channel,
+        verify_token,
+    })
 }
 
 pub async fn list(req: &Request, env: &Env, agent_id: &str) -> ApiResult<Response> {
@@ -141,20 +144,29 @@ struct TestOut {
 /// `POST /v1/channels/{channelId}/test`: whether the platform still takes the channel's
 /// credentials → 200, else 502 with what the platform said.
 pub async fn test(caller: &Caller, env: &Env, id: &str) -> ApiResult<Response> {
+    let account = try_channel(caller, env, id).await?;
+    json(&TestOut { ok: true, account }, 200)
+}
+
+/// The platform's word on the channel's credentials: its account name, or a 502.
+pub async fn try_channel(caller: &Caller, env: &Env, id: &str) -> ApiResult<String> {
     let channel = find(caller, env, id).await?;
     let tested = match channel.kind.as_str() {
         "telegram" => telegram::test(env, &channel).await,
         _ => whatsapp::test(env, &channel).await,
     };
-    match tested {
-        Ok(account) => json(&TestOut { ok: true, account }, 200),
-        Err(why) => Err(ApiError::Upstream(format!("{} refused: {why}", channel.kind))),
-    }
+    tested.map_err(|why| ApiError::Upstream(format!("{} refused: {why}", channel.kind)))
 }
 
-/// `DELETE /v1/channels/{channelId}` → 204: the platform stops posting here (Telegram's
-/// webhook is removed), the credentials are forgotten, the transcripts stay.
+/// `DELETE /v1/channels/{channelId}` → 204.
 pub async fn delete(caller: &Caller, env: &Env, id: &str) -> ApiResult<Response> {
+    disconnect(caller, env, id).await?;
+    Ok(Response::empty()?.with_status(204))
+}
+
+/// Disconnects: the platform stops posting here (Telegram's webhook is removed), the
+/// credentials are forgotten, the transcripts stay. The channel's agent, for the caller.
+pub async fn disconnect(caller: &Caller, env: &Env, id: &str) -> ApiResult<String> {
     let channel = find(caller, env, id).await?;
     if channel.kind == "telegram" {
         if let Err(why) = telegram::disconnect(env, &channel).await {
@@ -162,5 +174,5 @@ pub async fn delete(caller: &Caller, env: &Env, id: &str) -> ApiResult<Response>
         }
     }
     stored::delete(&env.d1(bindings::DB)?, id).await?;
-    Ok(Response::empty()?.with_status(204))
+    Ok(channel.agent_id)
 }

@@ -4,7 +4,7 @@
 //! `auth::visible` before anything else.
 
 pub mod agents;
-mod channels;
+pub mod channels;
 pub mod conversations;
 pub mod deliveries;
 pub mod keys;
