@@ -19,6 +19,7 @@ use crate::config;
 use crate::delivery::{self, DeliveryMessage};
 use crate::error::{ApiError, ApiResult};
 use crate::ids::new_id;
+use crate::limits::{self, Limit};
 use crate::routes::submit::{accept, Sender};
 use crate::storage::channels::{self as stored, Channel, Chat};
 use crate::storage::conversations::{self, NewTurn};
@@ -105,6 +106,22 @@ impl Reply {
 }
 
 async fn handle(env: &Env, db: &D1Database, channel: &Channel, inbound: &Inbound) -> ApiResult<()> {
+    // Each message may cost an LLM call and a send: a chat gets the widget's message limit.
+    // Over it, the message is acknowledged and left unanswered (answering would cost a
+    // send each time).
+    let chat_key = format!("{}:{}", channel.kind, inbound.chat_id);
+    match limits::check(env, Limit::Message, &chat_key, &channel.id).await {
+        Err(ApiError::RateLimited { .. }) => {
+            console_warn!(
+                "channel {}: chat {} is over the message limit; not answered",
+                channel.id,
+                inbound.chat_id
+            );
+            return Ok(());
+        }
+        Err(other) => return Err(other),
+        Ok(()) => {}
+    }
     let agent = agents::get(db, &channel.agent_id)
         .await?
         .ok_or_else(|| ApiError::not_found("agent", &channel.agent_id))?;
