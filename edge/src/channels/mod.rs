@@ -220,6 +220,18 @@ async fn handle(env: &Env, db: &D1Database, channel: &Channel, inbound: &Inbound
                 reply.say("Please write to me in a message: I can only read text here.");
                 return send(env, db, channel, &chat, inbound, form.as_ref(), reply).await;
             };
+            // Telegram's Start button sends `/start`: the greeting answers it (sent above on a
+            // first message; said again on a later one).
+            if text.trim() == "/start" || text.trim().starts_with("/start ") {
+                if reply.texts.is_empty() {
+                    reply.say(if agent.greeting.is_empty() {
+                        "Hi! How can I help?"
+                    } else {
+                        &agent.greeting
+                    });
+                }
+                return send(env, db, channel, &chat, inbound, form.as_ref(), reply).await;
+            }
             let conversation = conversations::get(db, &chat.conversation_id)
                 .await?
                 .ok_or_else(|| ApiError::not_found("conversation", &chat.conversation_id))?;
