@@ -58,7 +58,16 @@ fn split(text: &str, separator: char) -> Vec<String> {
 /// An agent's settings form: the PATCH body.
 pub fn agent_changes(posted: &Posted) -> Value {
     let lost = lines(posted.text("lostReasons").unwrap_or(""));
+    let look: serde_json::Map<String, Value> = ["brandColor", "position", "launcherLabel"]
+        .into_iter()
+        .filter_map(|key| {
+            let value = posted.text(&format!("look.{key}"))?.trim();
+            (!value.is_empty()).then(|| (key.to_string(), json!(value)))
+        })
+        .collect();
     json!({
+        // All empty: the widget's defaults.
+        "look": if look.is_empty() { Value::Null } else { Value::Object(look) },
         "name": posted.text("name").unwrap_or(""),
         "greeting": posted.text("greeting").unwrap_or(""),
         "quickReplies": lines(posted.text("quickReplies").unwrap_or("")),

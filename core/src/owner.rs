@@ -29,6 +29,9 @@ pub struct AgentIn {
     /// Conversations older than this many days are purged; `None`: kept.
     #[serde(default)]
     pub retention_days: Option<u32>,
+    /// How the widget looks on the owner's site.
+    #[serde(default)]
+    pub look: Option<crate::look::Look>,
 }
 
 /// Longest retention an owner can set (ten years), and the longest instructions.
@@ -82,6 +85,9 @@ impl AgentIn {
         cap("name", &self.name, caps::NAME)?;
         cap("greeting", &self.greeting, caps::MESSAGE)?;
         cap("instructions", &self.instructions, caps::INSTRUCTIONS)?;
+        if let Some(look) = &self.look {
+            look.check("look")?;
+        }
         if self
             .retention_days
             .is_some_and(|d| d == 0 || d > MAX_RETENTION_DAYS)

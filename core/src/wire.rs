@@ -187,6 +187,9 @@ pub struct AgentPublic {
     pub greeting: String,
     #[serde(default)]
     pub quick_replies: Vec<String>,
+    /// How the widget looks; absent: its defaults.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub look: Option<crate::look::WidgetLook>,
 }
 
 /// A form tool as the widget sees it: no webhook URL, no secrets.

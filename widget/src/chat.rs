@@ -67,11 +67,24 @@ impl Chat {
             .ok_or("the page has no body")?
             .append_child(&host)?;
         let shadow = host.attach_shadow(&ShadowRootInit::new(ShadowRootMode::Open))?;
-        adopt_styles(&shadow)?;
+        let look = config.agent.look.clone().unwrap_or_default();
+        adopt_styles(&shadow, &look_rule(&look))?;
 
-        let root = el("div", "lf-root");
+        let root = el(
+            "div",
+            if look.position == "left" {
+                "lf-root lf-left"
+            } else {
+                "lf-root"
+            },
+        );
         let bubble = el("button", "lf-bubble");
         append(&bubble, &chat_icon());
+        if !look.launcher_label.is_empty() {
+            // A labelled launcher: a pill with the icon and the owner's words.
+            bubble.set_class_name("lf-bubble lf-labelled");
+            append(&bubble, &text_el("span", "", &look.launcher_label));
+        }
         attr(&bubble, "type", "button");
         let label = format!("Chat with {}", config.agent.name);
         attr(&bubble, "aria-label", &label);
@@ -400,7 +413,8 @@ impl Chat {
 /// Content-Security-Policy forbids inline styles still shows the widget styled, since no
 /// `<style>` element or `style` attribute is involved. Browsers without constructable
 /// stylesheets get a `<style>` element.
-fn adopt_styles(shadow: &web_sys::ShadowRoot) -> Result<(), JsValue> {
+fn adopt_styles(shadow: &web_sys::ShadowRoot, look: &str) -> Result<(), JsValue> {
+    let css = format!("{CSS}{look}");
     use js_sys::{Array, Function, Reflect};
     let constructed = Reflect::get(&js_sys::global(), &"CSSStyleSheet".into())
         .ok()
@@ -409,14 +423,23 @@ fn adopt_styles(shadow: &web_sys::ShadowRoot) -> Result<(), JsValue> {
         .filter(|sheet| Reflect::has(sheet, &"replaceSync".into()).unwrap_or(false));
     if let Some(sheet) = constructed {
         let replace: Function = Reflect::get(&sheet, &"replaceSync".into())?.dyn_into()?;
-        replace.call1(&sheet, &CSS.into())?;
+        replace.call1(&sheet, &css.as_str().into())?;
         Reflect::set(shadow, &"adoptedStyleSheets".into(), &Array::of1(&sheet))?;
     } else {
         let style = el("style", "");
-        style.set_text_content(Some(CSS));
+        style.set_text_content(Some(&css));
         shadow.append_child(&style)?;
     }
     Ok(())
+}
+
+/// The owner's brand color as custom properties the stylesheet paints with (only `#rrggbb`
+/// values get here: see `config::read_look`).
+fn look_rule(look: &leadform_core::look::WidgetLook) -> String {
+    if look.brand_color.is_empty() || look.brand_text.is_empty() {
+        return String::new();
+    }
+    format!(":host{{--b:{};--bt:{}}}", look.brand_color, look.brand_text)
 }
 
 fn page_url() -> String {

@@ -2,6 +2,7 @@
 
 use crate::js;
 use leadform_core::form::{ExecutionMode, FieldKind, FieldSpec};
+use leadform_core::look::{is_hex_color, WidgetLook};
 use leadform_core::wire::{AgentPublic, FormPublic, WidgetConfigOut};
 use wasm_bindgen::JsValue;
 
@@ -13,10 +14,30 @@ pub fn read(value: &JsValue) -> WidgetConfigOut {
             name: js::text(&agent, "name"),
             greeting: js::text(&agent, "greeting"),
             quick_replies: js::strings(&agent, "quickReplies"),
+            look: read_look(&js::get(&agent, "look")),
         },
         forms: js::items(value, "forms").iter().map(read_form).collect(),
         display_token: js::string(value, "displayToken"),
     }
+}
+
+/// The agent's look, if the edge sent one; colors that are not `#rrggbb` are dropped (they
+/// go into a stylesheet).
+fn read_look(look: &JsValue) -> Option<WidgetLook> {
+    if !look.is_object() {
+        return None;
+    }
+    let color = |key| {
+        Some(js::text(look, key))
+            .filter(|c| is_hex_color(c))
+            .unwrap_or_default()
+    };
+    Some(WidgetLook {
+        brand_color: color("brandColor"),
+        brand_text: color("brandText"),
+        position: js::text(look, "position"),
+        launcher_label: js::text(look, "launcherLabel"),
+    })
 }
 
 fn read_form(form: &JsValue) -> FormPublic {
@@ -104,6 +125,12 @@ mod tests {
                 name: "X".into(),
                 greeting: "Hi".into(),
                 quick_replies: vec!["Q".into()],
+                look: Some(WidgetLook {
+                    brand_color: "#0b7285".into(),
+                    brand_text: "#ffffff".into(),
+                    position: "left".into(),
+                    launcher_label: "Ask us".into(),
+                }),
             },
             forms: vec![FormPublic {
                 tool_id: "tool_x".into(),

@@ -5,11 +5,14 @@
 //! white gap, so it shows on the widget's blue and on any page behind the bubble).
 //! Motion: the panel, messages and forms fade in for 0.2 s; a visitor who asks for reduced
 //! motion (`prefers-reduced-motion: reduce`) gets no animation or transition at all.
+//! Look: the owner's brand color comes in as `--b` (its text color `--bt`, picked by the
+//! edge for AA contrast); `.lf-left` moves the widget to the left corner; dark mode follows
+//! `prefers-color-scheme`; under 480 px the open panel fills the screen inside the safe areas.
 
 pub const CSS: &str = r#"
 :host { all: initial; }
 .lf-root { position: fixed; right: 20px; bottom: 20px; z-index: 2147483000; font: 14px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; color: #1d2433; }
-.lf-bubble { width: 56px; height: 56px; border-radius: 50%; border: 0; background: #3b5bdb; color: #fff; cursor: pointer; display: grid; place-items: center; box-shadow: 0 6px 20px rgba(30,40,90,.3); float: right; }
+.lf-bubble { min-width: 56px; height: 56px; border-radius: 28px; border: 0; background: var(--b,#3b5bdb); color: var(--bt,#fff); cursor: pointer; display: grid; place-items: center; box-shadow: 0 6px 20px rgba(30,40,90,.3); float: right; }
 :focus-visible { outline: 2px solid #1d2433; outline-offset: 2px; box-shadow: 0 0 0 2px #fff; }
 ::placeholder { color: #6b7385; }
 .lf-sr { position: absolute; width: 1px; height: 1px; overflow: hidden; clip-path: inset(50%); white-space: nowrap; }
@@ -18,19 +21,19 @@ pub const CSS: &str = r#"
 @media (prefers-reduced-motion: reduce) { * { animation: none !important; transition: none !important; } }
 .lf-panel { position: absolute; right: 0; bottom: 70px; width: min(370px, calc(100vw - 40px)); height: min(560px, calc(100vh - 110px)); display: flex; flex-direction: column; background: #fff; border-radius: 14px; box-shadow: 0 12px 40px rgba(20,30,60,.25); overflow: hidden; }
 .lf-panel[hidden] { display: none; }
-.lf-head { display: flex; align-items: center; justify-content: space-between; padding: 12px 16px; background: #3b5bdb; color: #fff; font-weight: 600; }
-.lf-close { background: none; border: 0; color: #fff; font-size: 22px; cursor: pointer; line-height: 1; }
+.lf-head { display: flex; align-items: center; justify-content: space-between; padding: 12px 16px; background: var(--b,#3b5bdb); color: var(--bt,#fff); font-weight: 600; }
+.lf-close { background: none; border: 0; color: inherit; font-size: 22px; cursor: pointer; line-height: 1; }
 .lf-log { flex: 1; overflow-y: auto; padding: 14px; display: flex; flex-direction: column; gap: 8px; background: #f6f7fb; }
 .lf-msg { max-width: 85%; padding: 8px 12px; border-radius: 12px; white-space: pre-wrap; word-wrap: break-word; }
 .lf-agent { align-self: flex-start; background: #fff; border: 1px solid #e3e6ef; }
-.lf-visitor { align-self: flex-end; background: #3b5bdb; color: #fff; }
+.lf-visitor { align-self: flex-end; background: var(--b,#3b5bdb); color: var(--bt,#fff); }
 .lf-success { border-color: #8ce99a; background: #ebfbee; }
 .lf-quick { display: flex; flex-wrap: wrap; gap: 6px; padding: 8px 12px 0; background: #fff; }
 .lf-choices { padding: 0; background: none; }
 .lf-chip { border: 1px solid #bac8ff; background: #edf2ff; color: #3b5bdb; border-radius: 999px; padding: 4px 10px; cursor: pointer; font: inherit; }
 .lf-compose { display: flex; gap: 8px; padding: 10px 12px; background: #fff; border-top: 1px solid #eef0f5; }
 .lf-input { flex: 1; padding: 8px 10px; border: 1px solid #868e96; border-radius: 8px; font: inherit; }
-.lf-send, .lf-submit { border: 0; background: #3b5bdb; color: #fff; border-radius: 8px; padding: 8px 14px; cursor: pointer; font: inherit; font-weight: 600; }
+.lf-send, .lf-submit { border: 0; background: var(--b,#3b5bdb); color: var(--bt,#fff); border-radius: 8px; padding: 8px 14px; cursor: pointer; font: inherit; font-weight: 600; }
 .lf-submit[aria-disabled="true"] { opacity: .6; cursor: wait; }
 .lf-form { align-self: stretch; background: #fff; border: 1px solid #dbe2ff; border-radius: 12px; padding: 12px; display: flex; flex-direction: column; gap: 8px; }
 .lf-form-title { font-weight: 600; }
@@ -48,4 +51,24 @@ textarea.lf-input-field { min-height: 70px; resize: vertical; }
 .lf-progress { color: #3b5bdb; }
 .lf-actions { display: flex; gap: 8px; align-items: center; }
 .lf-dismiss { background: none; border: 0; color: #5c667a; cursor: pointer; font: inherit; text-decoration: underline; }
+.lf-labelled { display: flex; align-items: center; gap: 8px; padding: 0 18px 0 14px; font: 600 15px/1 system-ui, sans-serif; }
+.lf-left { right: auto; left: 20px; }
+.lf-left .lf-bubble { float: left; }
+.lf-left .lf-panel { right: auto; left: 0; }
+@media (prefers-color-scheme: dark) {
+.lf-root { color: #e9ecf2; }
+.lf-panel, .lf-quick, .lf-compose, .lf-form, .lf-agent { background: #1c2030; border-color: #3a4157; }
+.lf-log { background: #131622; }
+.lf-input, .lf-input-field { background: #131622; color: #e9ecf2; border-color: #8a93a8; }
+::placeholder, .lf-form-desc, .lf-dismiss { color: #a9b1c2; }
+.lf-choices { background: none; }
+.lf-chip { background: #26304d; border-color: #5c6fb0; color: #dbe4ff; }
+.lf-success { background: #15351f; border-color: #2f9e44; }
+.lf-error, .lf-status, .lf-req { color: #ff8787; }
+:focus-visible { outline-color: #e9ecf2; box-shadow: 0 0 0 2px #131622; }
+}
+@media (max-width: 479px) {
+.lf-panel { position: fixed; inset: 0; width: auto; height: auto; border-radius: 0; padding: env(safe-area-inset-top) env(safe-area-inset-right) env(safe-area-inset-bottom) env(safe-area-inset-left); }
+.lf-bubble[aria-expanded="true"] { display: none; }
+}
 "#;

@@ -281,7 +281,11 @@ fn mark(inputs: &mut [Input], refused: &Option<ApiError>) -> Option<String> {
     let err = refused.as_ref()?;
     let field = err.field()?;
     let top = field.split(['[', '.']).next().unwrap_or("");
-    match inputs.iter_mut().find(|i| i.name == top) {
+    let at = match inputs.iter().position(|i| i.name == field) {
+        Some(exact) => Some(exact),
+        None => inputs.iter().position(|i| i.name == top),
+    };
+    match at.map(|i| &mut inputs[i]) {
         Some(input) => {
             input.error = Some(err.message());
             None
@@ -356,6 +360,7 @@ pub async fn agent_page(
             stored
         }
     };
+    let look = agent.look.clone().unwrap_or_default();
     let mut inputs = vec![
         input("name", "Name", "", value("name", agent.name.clone()), false),
         input(
@@ -378,6 +383,33 @@ pub async fn agent_page(
             "One per line, like https://www.example.com: the sites whose pages may show this agent.",
             value("allowedOrigins", agent.allowed_origins.join("\n")),
             true,
+        ),
+        input(
+            "look.brandColor",
+            "Brand color",
+            "Like #0b7285: the bubble, header and buttons (darkened if text would not read on it). Empty: the widget's blue.",
+            value(
+                "look.brandColor",
+                look.brand_color.clone().unwrap_or_default(),
+            ),
+            false,
+        ),
+        input(
+            "look.position",
+            "Corner",
+            "left or right (default): where the bubble sits.",
+            value("look.position", look.position.clone().unwrap_or_default()),
+            false,
+        ),
+        input(
+            "look.launcherLabel",
+            "Launcher label",
+            "Words next to the bubble's icon, like Questions? Chat with us. Empty: the icon alone.",
+            value(
+                "look.launcherLabel",
+                look.launcher_label.clone().unwrap_or_default(),
+            ),
+            false,
         ),
         input(
             "lostReasons",

@@ -30,6 +30,7 @@ pub async fn get(req: &Request, env: &Env, origin: Option<&str>) -> ApiResult<Re
             name: agent.name,
             greeting: agent.greeting,
             quick_replies: agent.quick_replies,
+            look: agent.look.as_ref().and_then(|l| l.for_widget()),
         },
         forms,
         display_token: Some(config::display_token(env, &agent_id, now_ms())),

@@ -1,5 +1,6 @@
 use super::{from_json_column, int, opt_int, opt_text, text};
 use leadform_core::lead::DEFAULT_LOST_REASONS;
+use leadform_core::look::Look;
 use leadform_core::owner::AgentIn;
 use serde::{Deserialize, Serialize};
 use worker::{D1Database, Result};
@@ -18,6 +19,7 @@ pub struct Agent {
     pub lost_reasons: Option<Vec<String>>,
     pub instructions: String,
     pub retention_days: Option<u32>,
+    pub look: Option<Look>,
     pub created_at: i64,
     pub updated_at: i64,
 }
@@ -44,6 +46,8 @@ struct AgentRow {
     lost_reasons: Option<String>,
     instructions: String,
     retention_days: Option<i64>,
+    #[serde(default)]
+    look: Option<String>,
     created_at: i64,
     updated_at: i64,
 }
@@ -59,6 +63,7 @@ impl From<AgentRow> for Agent {
             lost_reasons: row.lost_reasons.and_then(|r| serde_json::from_str(&r).ok()),
             instructions: row.instructions,
             retention_days: row.retention_days.map(|d| d.clamp(1, u32::MAX as i64) as u32),
+            look: row.look.and_then(|l| serde_json::from_str(&l).ok()),
             created_at: row.created_at,
             updated_at: row.updated_at,
         }
@@ -77,6 +82,7 @@ impl Agent {
             lost_reasons: self.lost_reasons.clone(),
             instructions: self.instructions.clone(),
             retention_days: self.retention_days,
+            look: self.look.clone(),
         }
     }
 
@@ -109,10 +115,11 @@ pub async fn list(db: &D1Database) -> Result<Vec<Agent>> {
 pub async fn upsert(db: &D1Database, id: &str, input: &AgentIn, now: i64) -> Result<()> {
     db.prepare(
         "INSERT INTO agents (id, name, greeting, quick_replies, allowed_origins, created_at, updated_at, lost_reasons,
-           instructions, retention_days)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6, ?7, ?8, ?9)
+           instructions, retention_days, look)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6, ?7, ?8, ?9, ?10)
          ON CONFLICT(id) DO UPDATE SET name = ?2, greeting = ?3, quick_replies = ?4,
-           allowed_origins = ?5, updated_at = ?6, lost_reasons = ?7, instructions = ?8, retention_days = ?9",
+           allowed_origins = ?5, updated_at = ?6, lost_reasons = ?7, instructions = ?8, retention_days = ?9,
+           look = ?10",
     )
     .bind(&[
         text(id),
@@ -124,6 +131,7 @@ pub async fn upsert(db: &D1Database, id: &str, input: &AgentIn, now: i64) -> Res
         opt_text(input.lost_reasons.as_ref().map(serde_json::to_string).transpose()?.as_deref()),
         text(&input.instructions),
         opt_int(input.retention_days.map(i64::from)),
+        opt_text(input.look.as_ref().map(serde_json::to_string).transpose()?.as_deref()),
     ])?
     .run()
     .await?;
