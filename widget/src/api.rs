@@ -12,6 +12,9 @@ use web_sys::{Request, RequestInit, Response};
 pub struct CallError {
     pub message: String,
     pub field: Option<String>,
+    /// The edge may take it later: no answer (network), a 5xx or a 429. Any other answer
+    /// is final, and a submission is not kept for a second try.
+    pub retry: bool,
 }
 
 /// The parts of a submit answer the widget acts on.
@@ -58,6 +61,11 @@ impl Api {
         Api {
             base: base.trim_end_matches('/').to_string(),
         }
+    }
+
+    /// The edge's origin, as the offline queue scopes what it keeps.
+    pub fn base(&self) -> &str {
+        &self.base
     }
 
     pub async fn widget_config(&self, agent_id: &str) -> Result<WidgetConfigOut, String> {
@@ -162,6 +170,7 @@ impl Api {
         let network = |_| CallError {
             message: "We could not reach the server. Check your connection and try again.".into(),
             field: None,
+            retry: true,
         };
         let init = RequestInit::new();
         init.set_method(method);
@@ -181,6 +190,7 @@ impl Api {
         let window = web_sys::window().ok_or(CallError {
             message: "no window".into(),
             field: None,
+            retry: false,
         })?;
         let response: Response = JsFuture::from(window.fetch_with_request(&request))
             .await
@@ -192,22 +202,26 @@ impl Api {
             .as_string()
             .unwrap_or_default();
         let parsed = js::parse(&text);
+        let retry = matches!(response.status(), 429 | 500..);
         match (response.ok(), parsed) {
             (true, Some(value)) => Ok(value),
             (true, None) => Err(CallError {
                 message: "The server sent an answer we could not read.".into(),
                 field: None,
+                retry: false,
             }),
             (false, Some(value)) => {
                 let error = js::get(&value, "error");
                 Err(CallError {
                     message: js::text(&error, "message"),
                     field: js::string(&error, "field"),
+                    retry,
                 })
             }
             (false, None) => Err(CallError {
                 message: format!("The server answered {}. Please try again.", response.status()),
                 field: None,
+                retry,
             }),
         }
     }

@@ -7,6 +7,7 @@ use crate::api::Api;
 use crate::dom::{append, attr, el, focus, on, random_id, text_el};
 use crate::form;
 use crate::handlers::Handlers;
+use crate::outbox;
 use crate::style::CSS;
 use leadform_core::intent::form_for_message;
 use leadform_core::wire::{FormPublic, WidgetConfigOut};
@@ -50,6 +51,10 @@ pub struct Chat {
     greeted: Cell<bool>,
     /// Starting the conversation has finished, whether the edge keeps it or not.
     settled: Cell<bool>,
+    /// The offline queue: a round of sends is running; a retry timer is set; its delay.
+    pub flushing: Cell<bool>,
+    pub retry_waiting: Cell<bool>,
+    pub retry_ms: Cell<i32>,
 }
 
 impl Chat {
@@ -123,7 +128,17 @@ impl Chat {
             announcer,
             greeted: Cell::new(false),
             settled: Cell::new(false),
+            flushing: Cell::new(false),
+            retry_waiting: Cell::new(false),
+            retry_ms: Cell::new(outbox::FIRST_RETRY_MS),
         });
+        // What an earlier page could not send goes now, and again whenever the browser
+        // says it is back online.
+        spawn_local(outbox::flush(chat.clone()));
+        if let Some(window) = web_sys::window() {
+            let c = chat.clone();
+            on(&window, "online", move |_| spawn_local(outbox::flush(c.clone())));
+        }
         for reply in &chat.config.agent.quick_replies {
             let button = text_el("button", "lf-chip", reply);
             attr(&button, "type", "button");
@@ -185,6 +200,11 @@ impl Chat {
     /// The conversation's id, as submissions and events name it.
     pub fn conversation(&self) -> String {
         self.conversation_id.borrow().clone()
+    }
+
+    /// What the offline queue keeps is this edge's and this agent's only.
+    pub fn scope(&self) -> String {
+        format!("{} {}", self.api.base(), self.config.agent.id)
     }
 
     fn storage_key(&self) -> String {
