@@ -87,17 +87,21 @@ test("a submission made offline is saved, announced, and arrives once after reco
   assert.match(await saved.textContent(), SAVED);
   // Read out like any outcome, through the live region.
   await waitUntil(async () => SAVED.test(await page.locator(".lf-sr").textContent()), { message: "announced" });
-  await page.screenshot({ path: `${SHOTS}/saved-offline-390.png` });
+  await page.screenshot({ path: `${SHOTS}/saved-offline-390.png`, animations: "disabled" });
   const [queued] = await kept(page);
   assert.match(queued.idempotencyKey, /^disp_/);
   assert.equal(queued.formData.email, email);
   assert.deepEqual(await storedFor(email), [], "nothing reached the edge while offline");
 
+  // Going back online is what sends it (the widget listens for this event; a timer with
+  // backoff covers an edge that is down while the browser is online, see the 503 test).
+  const online = page.evaluate(() => new Promise((r) => addEventListener("online", () => r(true), { once: true })));
   await context.setOffline(false);
+  assert.equal(await online, true);
   const success = page.locator(".lf-success");
   await success.waitFor();
   assert.equal(await success.textContent(), tool.successMessage);
-  await page.screenshot({ path: `${SHOTS}/sent-after-reconnect-390.png` });
+  await page.screenshot({ path: `${SHOTS}/sent-after-reconnect-390.png`, animations: "disabled" });
   const submissionId = await success.getAttribute("data-submission-id");
   await waitUntil(async () => (await kept(page)).length === 0, { message: "the queue emptied" });
   await receiver.waitFor(1);
@@ -122,15 +126,18 @@ test("a submission made offline on a page the visitor closed is sent once on the
   await context.setOffline(false);
   const next = await context.newPage();
   await next.goto(site.url + "/?page=pricing");
-  // The widget starts, sends what the last page kept, and says so in the chat.
-  const success = next.locator(".lf-success");
-  await success.waitFor({ state: "attached" });
-  const submissionId = await success.getAttribute("data-submission-id");
-  await next.locator(".lf-bubble").click();
-  await success.waitFor();
-  await next.screenshot({ path: `${SHOTS}/sent-on-next-page-1280.png` });
-  assert.equal(await success.textContent(), tool.successMessage);
+  // The widget starts and sends what the last page kept, before the chat is opened.
+  await waitUntil(async () => (await storedFor(email)).length > 0, { message: "sent on the next page" });
   await waitUntil(async () => (await kept(next)).length === 0, { message: "the queue emptied" });
+  // The visitor reads so when they open the chat: after the greeting, not before it.
+  await next.locator(".lf-bubble").click();
+  const success = next.locator(".lf-success");
+  await success.waitFor();
+  assert.equal(await success.textContent(), tool.successMessage);
+  assert.equal(await next.locator(".lf-msg").last().getAttribute("class"), await success.getAttribute("class"));
+  assert.match(await next.locator(".lf-msg").first().textContent(), /Acme assistant/);
+  await next.screenshot({ path: `${SHOTS}/sent-on-next-page-1280.png`, animations: "disabled" });
+  const submissionId = await success.getAttribute("data-submission-id");
 
   const stored = await storedFor(email);
   assert.deepEqual(stored.map((s) => s.id), [submissionId], "exactly one submission");

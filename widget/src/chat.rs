@@ -55,6 +55,9 @@ pub struct Chat {
     pub flushing: Cell<bool>,
     pub retry_waiting: Cell<bool>,
     pub retry_ms: Cell<i32>,
+    /// What the offline queue has to say before the chat has started (sent on this page
+    /// before the visitor opened it): shown after the greeting and the visit's messages.
+    notes: RefCell<Vec<(Element, String)>>,
 }
 
 impl Chat {
@@ -131,6 +134,7 @@ impl Chat {
             flushing: Cell::new(false),
             retry_waiting: Cell::new(false),
             retry_ms: Cell::new(outbox::FIRST_RETRY_MS),
+            notes: RefCell::new(Vec::new()),
         });
         // What an earlier page could not send goes now, and again whenever the browser
         // says it is back online.
@@ -253,6 +257,9 @@ impl Chat {
         }
         self.kept.set(resumed);
         self.settled.set(true);
+        for (node, text) in self.notes.take() {
+            self.tell(node, &text);
+        }
         let waiting: Vec<String> = self.pending.borrow_mut().drain(..).collect();
         for text in waiting {
             self.clone().reply_to(text).await;
@@ -296,6 +303,17 @@ impl Chat {
     pub fn agent_says(&self, text: &str) {
         self.add_message("lf-msg lf-agent", text);
         self.announce(text);
+    }
+
+    /// Shows `node` in the chat and reads `text` out, once the chat has started (at once if
+    /// it has): a message the visitor did not ask for waits for them to open the chat.
+    pub fn tell(&self, node: Element, text: &str) {
+        if self.settled.get() {
+            self.append_to_log(&node);
+            self.announce(text);
+        } else {
+            self.notes.borrow_mut().push((node, text.to_string()));
+        }
     }
 
     /// Reads `text` out to screen readers (the live region), once.

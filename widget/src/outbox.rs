@@ -18,7 +18,7 @@ use std::rc::Rc;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::{spawn_local, JsFuture};
-use web_sys::{IdbDatabase, IdbObjectStore, IdbRequest, IdbTransaction, IdbTransactionMode};
+use web_sys::{IdbDatabase, IdbRequest, IdbTransactionMode};
 
 const DB: &str = "leadform";
 const STORE: &str = "outbox";
@@ -30,22 +30,18 @@ const MAX_RETRY_MS: i32 = 300_000;
 /// browser cannot keep it (no IndexedDB, private mode, over quota).
 pub async fn keep(scope: &str, body: &JsValue) -> Result<(), JsValue> {
     let key = js::text(body, "idempotencyKey");
+    let id = JsValue::from(format!("{scope} {key}"));
     let item = js::object(&[
-        ("id", format!("{scope} {key}").into()),
+        ("id", id.clone()),
         ("scope", scope.into()),
         ("body", js::stringify(body).into()),
     ]);
-    let (db, tx, store) = open(IdbTransactionMode::Readwrite).await?;
-    store.put_with_key(&item, &js::get(&item, "id"))?;
-    finished(&db, &tx).await
+    run(Op::Put(&item, &id)).await.map(|_| ())
 }
 
 /// The kept items of `scope`, oldest first: (id, body).
 async fn kept(scope: &str) -> Result<Vec<(JsValue, JsValue)>, JsValue> {
-    let (db, _tx, store) = open(IdbTransactionMode::Readonly).await?;
-    let all = request(&store.get_all()?).await;
-    db.close();
-    Ok(js_sys::Array::from(&all?)
+    Ok(js_sys::Array::from(&run(Op::All).await?)
         .iter()
         .filter(|item| js::text(item, "scope") == scope)
         .filter_map(|item| Some((js::get(&item, "id"), js::parse(&js::string(&item, "body")?)?)))
@@ -53,52 +49,60 @@ async fn kept(scope: &str) -> Result<Vec<(JsValue, JsValue)>, JsValue> {
 }
 
 async fn forget(id: &JsValue) -> Result<(), JsValue> {
-    let (db, tx, store) = open(IdbTransactionMode::Readwrite).await?;
-    store.delete(id)?;
-    finished(&db, &tx).await
+    run(Op::Delete(id)).await.map(|_| ())
 }
 
-/// Opens the database (creating its store the first time) and a transaction on the store.
-async fn open(mode: IdbTransactionMode) -> Result<(IdbDatabase, IdbTransaction, IdbObjectStore), JsValue> {
+enum Op<'a> {
+    Put(&'a JsValue, &'a JsValue),
+    All,
+    Delete(&'a JsValue),
+}
+
+/// Runs `op` in a transaction of its own and answers its result once the transaction has
+/// committed (a write is kept only then: a quota error shows as an abort). One function
+/// for every operation: each async function costs the widget bytes.
+async fn run(op: Op<'_>) -> Result<JsValue, JsValue> {
     let factory = web_sys::window()
         .ok_or("no window")?
         .indexed_db()?
         .ok_or("no IndexedDB")?;
     let opening = factory.open_with_u32(DB, 1)?;
     let upgrading = opening.clone();
-    let upgrade = Closure::once_into_js(move || {
+    // The closure type the DOM listeners already use (one more type costs wasm bytes);
+    // it fires before success, so it may go once the database is open.
+    let upgrade = Closure::<dyn FnMut(web_sys::Event)>::new(move |_| {
         if let Ok(db) = upgrading.result() {
             let _ = db.unchecked_into::<IdbDatabase>().create_object_store(STORE);
         }
     });
-    opening.set_onupgradeneeded(Some(upgrade.unchecked_ref()));
-    let db: IdbDatabase = request(&opening).await?.unchecked_into();
+    opening.set_onupgradeneeded(Some(upgrade.as_ref().unchecked_ref()));
+    let opened = js_sys::Promise::new(&mut |resolve, reject| {
+        opening.set_onsuccess(Some(&resolve));
+        opening.set_onerror(Some(&reject));
+    });
+    JsFuture::from(opened).await?;
+    drop(upgrade);
+    let db: IdbDatabase = opening.result()?.unchecked_into();
+    let mode = match op {
+        Op::All => IdbTransactionMode::Readonly,
+        _ => IdbTransactionMode::Readwrite,
+    };
     let tx = db.transaction_with_str_and_mode(STORE, mode)?;
     let store = tx.object_store(STORE)?;
-    Ok((db, tx, store))
-}
-
-/// The request's result once it succeeds.
-async fn request(req: &IdbRequest) -> Result<JsValue, JsValue> {
-    let promise = js_sys::Promise::new(&mut |resolve, reject| {
-        req.set_onsuccess(Some(&resolve));
-        req.set_onerror(Some(&reject));
-    });
-    JsFuture::from(promise).await?;
-    req.result()
-}
-
-/// Waits for the transaction to be committed (a write is kept only then: a quota error
-/// shows as an abort), and closes the database.
-async fn finished(db: &IdbDatabase, tx: &IdbTransaction) -> Result<(), JsValue> {
-    let promise = js_sys::Promise::new(&mut |resolve, reject| {
+    let request: IdbRequest = match op {
+        Op::Put(item, key) => store.put_with_key(item, key),
+        Op::All => store.get_all(),
+        Op::Delete(key) => store.delete(key),
+    }?;
+    let committed = js_sys::Promise::new(&mut |resolve, reject| {
         tx.set_oncomplete(Some(&resolve));
         tx.set_onerror(Some(&reject));
         tx.set_onabort(Some(&reject));
     });
-    let done = JsFuture::from(promise).await;
+    let done = JsFuture::from(committed).await;
     db.close();
-    done.map(|_| ())
+    done?;
+    request.result()
 }
 
 /// Sends what `chat`'s scope has kept, one item after the other. One round at a time per
@@ -121,7 +125,8 @@ pub async fn flush(chat: Rc<Chat>) {
             Err(e) => {
                 // Refused: it never will be accepted; the visitor reads why, as on a live send.
                 let _ = forget(&id).await;
-                chat.agent_says(&format!("Your saved details could not be sent: {}", e.message));
+                let text = format!("Your saved details could not be sent: {}", e.message);
+                chat.tell(crate::dom::text_el("div", "lf-msg lf-agent", &text), &text);
             }
         }
     }
@@ -141,14 +146,16 @@ pub fn retry_later(chat: Rc<Chat>) {
     }
     let ms = chat.retry_ms.get();
     chat.retry_ms.set((ms * 2).min(MAX_RETRY_MS));
-    let c = chat.clone();
-    let tick = Closure::once_into_js(move || {
-        c.retry_waiting.set(false);
-        spawn_local(flush(c));
+    spawn_local(async move {
+        let delay = js_sys::Promise::new(&mut |resolve, _| {
+            if let Some(window) = web_sys::window() {
+                let _ = window.set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, ms);
+            }
+        });
+        let _ = JsFuture::from(delay).await;
+        chat.retry_waiting.set(false);
+        flush(chat).await;
     });
-    if let Some(window) = web_sys::window() {
-        let _ = window.set_timeout_with_callback_and_timeout_and_arguments_0(tick.unchecked_ref(), ms);
-    }
 }
 
 /// A kept submission reached the edge: the form's success message in the chat (and read
@@ -164,6 +171,5 @@ async fn sent(chat: &Rc<Chat>, out: Submitted, body: &JsValue) {
     };
     let (done, message) =
         crate::form::outcome(chat, &out, &tool_id, js::get(body, "formData"), success).await;
-    chat.append_to_log(&done);
-    chat.announce(&message);
+    chat.tell(done, &message);
 }
