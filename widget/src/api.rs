@@ -226,3 +226,50 @@ impl Api {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use wasm_bindgen_test::wasm_bindgen_test;
+
+    /// Makes fetch answer `http://retry.test/...` with `status` (0: no answer at all, as
+    /// offline); returns the function that puts the real fetch back.
+    fn answer_with(status: u16) -> js_sys::Function {
+        js_sys::Function::new_with_args(
+            "status",
+            "const real = globalThis.fetch;
+             globalThis.fetch = req => !req.url.startsWith('http://retry.test/') ? real(req)
+               : status === 0 ? Promise.reject(new TypeError('Failed to fetch'))
+               : Promise.resolve(new Response('{\"error\":{\"message\":\"no\"}}', { status }));
+             return () => { globalThis.fetch = real; };",
+        )
+        .call1(&JsValue::NULL, &status.into())
+        .unwrap()
+        .unchecked_into()
+    }
+
+    /// What the offline queue keeps: a submission the edge may still take, never one it
+    /// refused for good.
+    #[wasm_bindgen_test]
+    async fn only_no_answer_a_5xx_or_a_429_may_be_tried_again() {
+        let cases = [
+            (0, true),
+            (500, true),
+            (503, true),
+            (429, true),
+            (400, false),
+            (403, false),
+            (404, false),
+            (409, false),
+            (413, false),
+        ];
+        for (status, retry) in cases {
+            let restore = answer_with(status);
+            let result = Api::new("http://retry.test".into())
+                .submit(&js::object(&[]))
+                .await;
+            restore.call0(&JsValue::NULL).unwrap();
+            assert_eq!(result.err().map(|e| e.retry), Some(retry), "status {status}");
+        }
+    }
+}
