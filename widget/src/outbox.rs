@@ -39,7 +39,8 @@ pub async fn keep(scope: &str, body: &JsValue) -> Result<(), JsValue> {
     run(Op::Put(&item, &id)).await.map(|_| ())
 }
 
-/// The kept items of `scope`, oldest first: (id, body).
+/// The kept items of `scope` as (id, body), in key order: each stands alone, so the order
+/// they go in does not matter.
 async fn kept(scope: &str) -> Result<Vec<(JsValue, JsValue)>, JsValue> {
     Ok(js_sys::Array::from(&run(Op::All).await?)
         .iter()
