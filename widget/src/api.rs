@@ -12,6 +12,9 @@ use web_sys::{Request, RequestInit, Response};
 pub struct CallError {
     pub message: String,
     pub field: Option<String>,
+    /// The edge may take it later: no answer (network), a 5xx or a 429. Any other answer
+    /// is final, and a submission is not kept for a second try.
+    pub retry: bool,
 }
 
 /// The parts of a submit answer the widget acts on.
@@ -58,6 +61,11 @@ impl Api {
         Api {
             base: base.trim_end_matches('/').to_string(),
         }
+    }
+
+    /// The edge's origin, as the offline queue scopes what it keeps.
+    pub fn base(&self) -> &str {
+        &self.base
     }
 
     pub async fn widget_config(&self, agent_id: &str) -> Result<WidgetConfigOut, String> {
@@ -162,6 +170,7 @@ impl Api {
         let network = |_| CallError {
             message: "We could not reach the server. Check your connection and try again.".into(),
             field: None,
+            retry: true,
         };
         let init = RequestInit::new();
         init.set_method(method);
@@ -181,6 +190,7 @@ impl Api {
         let window = web_sys::window().ok_or(CallError {
             message: "no window".into(),
             field: None,
+            retry: false,
         })?;
         let response: Response = JsFuture::from(window.fetch_with_request(&request))
             .await
@@ -192,23 +202,74 @@ impl Api {
             .as_string()
             .unwrap_or_default();
         let parsed = js::parse(&text);
+        let retry = matches!(response.status(), 429 | 500..);
         match (response.ok(), parsed) {
             (true, Some(value)) => Ok(value),
             (true, None) => Err(CallError {
                 message: "The server sent an answer we could not read.".into(),
                 field: None,
+                retry: false,
             }),
             (false, Some(value)) => {
                 let error = js::get(&value, "error");
                 Err(CallError {
                     message: js::text(&error, "message"),
                     field: js::string(&error, "field"),
+                    retry,
                 })
             }
             (false, None) => Err(CallError {
                 message: format!("The server answered {}. Please try again.", response.status()),
                 field: None,
+                retry,
             }),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use wasm_bindgen_test::wasm_bindgen_test;
+
+    /// Makes fetch answer `http://retry.test/...` with `status` (0: no answer at all, as
+    /// offline); returns the function that puts the real fetch back.
+    fn answer_with(status: u16) -> js_sys::Function {
+        js_sys::Function::new_with_args(
+            "status",
+            "const real = globalThis.fetch;
+             globalThis.fetch = req => !req.url.startsWith('http://retry.test/') ? real(req)
+               : status === 0 ? Promise.reject(new TypeError('Failed to fetch'))
+               : Promise.resolve(new Response('{\"error\":{\"message\":\"no\"}}', { status }));
+             return () => { globalThis.fetch = real; };",
+        )
+        .call1(&JsValue::NULL, &status.into())
+        .unwrap()
+        .unchecked_into()
+    }
+
+    /// What the offline queue keeps: a submission the edge may still take, never one it
+    /// refused for good.
+    #[wasm_bindgen_test]
+    async fn only_no_answer_a_5xx_or_a_429_may_be_tried_again() {
+        let cases = [
+            (0, true),
+            (500, true),
+            (503, true),
+            (429, true),
+            (400, false),
+            (403, false),
+            (404, false),
+            (409, false),
+            (413, false),
+        ];
+        for (status, retry) in cases {
+            let restore = answer_with(status);
+            let result = Api::new("http://retry.test".into())
+                .submit(&js::object(&[]))
+                .await;
+            restore.call0(&JsValue::NULL).unwrap();
+            assert_eq!(result.err().map(|e| e.retry), Some(retry), "status {status}");
         }
     }
 }

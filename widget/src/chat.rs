@@ -7,6 +7,7 @@ use crate::api::Api;
 use crate::dom::{append, attr, el, focus, on, random_id, text_el};
 use crate::form;
 use crate::handlers::Handlers;
+use crate::outbox;
 use crate::style::CSS;
 use leadform_core::intent::form_for_message;
 use leadform_core::wire::{FormPublic, WidgetConfigOut};
@@ -50,6 +51,13 @@ pub struct Chat {
     greeted: Cell<bool>,
     /// Starting the conversation has finished, whether the edge keeps it or not.
     settled: Cell<bool>,
+    /// The offline queue: a round of sends is running; a retry timer is set; its delay.
+    pub flushing: Cell<bool>,
+    pub retry_waiting: Cell<bool>,
+    pub retry_ms: Cell<i32>,
+    /// What the offline queue has to say before the chat has started (sent on this page
+    /// before the visitor opened it): shown after the greeting and the visit's messages.
+    notes: RefCell<Vec<(Element, String)>>,
 }
 
 impl Chat {
@@ -136,7 +144,18 @@ impl Chat {
             announcer,
             greeted: Cell::new(false),
             settled: Cell::new(false),
+            flushing: Cell::new(false),
+            retry_waiting: Cell::new(false),
+            retry_ms: Cell::new(outbox::FIRST_RETRY_MS),
+            notes: RefCell::new(Vec::new()),
         });
+        // What an earlier page could not send goes now, and again whenever the browser
+        // says it is back online.
+        spawn_local(outbox::flush(chat.clone()));
+        if let Some(window) = web_sys::window() {
+            let c = chat.clone();
+            on(&window, "online", move |_| spawn_local(outbox::flush(c.clone())));
+        }
         for reply in &chat.config.agent.quick_replies {
             let button = text_el("button", "lf-chip", reply);
             attr(&button, "type", "button");
@@ -200,6 +219,11 @@ impl Chat {
         self.conversation_id.borrow().clone()
     }
 
+    /// What the offline queue keeps is this edge's and this agent's only.
+    pub fn scope(&self) -> String {
+        format!("{} {}", self.api.base(), self.config.agent.id)
+    }
+
     fn storage_key(&self) -> String {
         format!("leadform:conversation:{}", self.config.agent.id)
     }
@@ -246,6 +270,9 @@ impl Chat {
         }
         self.kept.set(resumed);
         self.settled.set(true);
+        for (node, text) in self.notes.take() {
+            self.tell(node, &text);
+        }
         let waiting: Vec<String> = self.pending.borrow_mut().drain(..).collect();
         for text in waiting {
             self.clone().reply_to(text).await;
@@ -289,6 +316,17 @@ impl Chat {
     pub fn agent_says(&self, text: &str) {
         self.add_message("lf-msg lf-agent", text);
         self.announce(text);
+    }
+
+    /// Shows `node` in the chat and reads `text` out, once the chat has started (at once if
+    /// it has): a message the visitor did not ask for waits for them to open the chat.
+    pub fn tell(&self, node: Element, text: &str) {
+        if self.settled.get() {
+            self.append_to_log(&node);
+            self.announce(text);
+        } else {
+            self.notes.borrow_mut().push((node, text.to_string()));
+        }
     }
 
     /// Reads `text` out to screen readers (the live region), once.

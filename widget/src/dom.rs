@@ -3,7 +3,7 @@
 
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
-use web_sys::{Document, Element, Event, HtmlElement};
+use web_sys::{Document, Element, Event, EventTarget, HtmlElement};
 
 pub fn document() -> Document {
     web_sys::window()
@@ -34,8 +34,8 @@ pub fn append(parent: &Element, child: &Element) {
     parent.append_child(child).expect("append to a live element");
 }
 
-/// Runs `handler` on every `event` of `node` for the life of the page.
-pub fn on(node: &Element, event: &str, handler: impl FnMut(Event) + 'static) {
+/// Runs `handler` on every `event` of `node` (an element, the window) for the life of the page.
+pub fn on(node: &EventTarget, event: &str, handler: impl FnMut(Event) + 'static) {
     let closure = Closure::<dyn FnMut(Event)>::new(handler);
     node.add_event_listener_with_callback(event, closure.as_ref().unchecked_ref())
         .expect("listener");

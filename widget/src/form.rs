@@ -1,12 +1,14 @@
 //! A form inside the chat: rendered from the tool's fields, timed (impression, start),
 //! submitted once per display. The edge validates (one set of rules, in core); its `400`
-//! names the field, and the message is shown under that field.
+//! names the field, and the message is shown under that field. A submission the edge could
+//! not take (no connection, a 5xx or 429) is kept in the browser and sent later (`outbox`).
 
-use crate::api::Submitted;
+use crate::api::{CallError, Submitted};
 use crate::chat::Chat;
 use crate::dom::{append, attr, el, now_ms, on, random_id, text_el};
 use crate::files;
 use crate::js;
+use crate::outbox;
 use leadform_core::form::{FieldKind, FieldSpec, HONEYPOT_FIELD};
 use leadform_core::wire::FormPublic;
 use std::cell::{Cell, RefCell};
@@ -147,14 +149,19 @@ impl FormView {
         self.set_sending(true);
         let result = self.collect_and_submit().await;
         self.set_sending(false);
-        self.busy.set(false);
         match result {
-            Ok((out, data)) => self.finish(out, data).await,
+            Ok((Ok(out), _, data)) => self.finish(out, data).await,
+            Ok((Err(e), body, _)) if e.retry => self.keep(&body, &e.message).await,
+            Ok((Err(e), _, _)) => self.show_error(e.field.as_deref(), &e.message),
             Err((field, message)) => self.show_error(field.as_deref(), &message),
         }
+        self.busy.set(false);
     }
 
-    async fn collect_and_submit(self: &Rc<Self>) -> Result<(Submitted, Vec<(String, JsValue)>), FieldFault> {
+    /// The edge's answer (or why there is none), the body sent and the values by field.
+    async fn collect_and_submit(
+        self: &Rc<Self>,
+    ) -> Result<(Result<Submitted, CallError>, JsValue, Vec<(String, JsValue)>), FieldFault> {
         self.clear_errors();
         let data = self.collect().await?;
         let completed: js_sys::Array = data.iter().map(|(name, _)| JsValue::from_str(name)).collect();
@@ -181,13 +188,22 @@ impl FormView {
         if let Some(value) = attribution(self.chat.visit.as_ref()) {
             let _ = js_sys::Reflect::set(&body, &"attribution".into(), &value);
         }
-        let out = self
-            .chat
-            .api
-            .submit(&body)
-            .await
-            .map_err(|e| (e.field, e.message))?;
-        Ok((out, data))
+        let out = self.chat.api.submit(&body).await;
+        Ok((out, body, data))
+    }
+
+    /// The edge may take the submission later: it is kept on this device and the visitor
+    /// is told so (and it is read out). When the browser cannot keep it either (no
+    /// IndexedDB, storage full), the form stays with the reason, to try again by hand.
+    async fn keep(self: &Rc<Self>, body: &JsValue, reason: &str) {
+        if outbox::keep(&self.chat.scope(), body).await.is_err() {
+            self.show_error(None, &format!("{reason} {UNSAVED}"));
+            return;
+        }
+        self.done.set(true);
+        self.leave_with(Some(&text_el("div", "lf-msg lf-agent lf-saved", SAVED)));
+        self.chat.announce(SAVED);
+        outbox::retry_later(self.chat.clone());
     }
 
     /// The filled-in values by field name, in form order; empty fields are left out.
@@ -240,27 +256,14 @@ impl FormView {
 
     async fn finish(self: &Rc<Self>, out: Submitted, data: Vec<(String, JsValue)>) {
         self.done.set(true);
-        let mut message = self.form.success_message.clone();
-        if let Some(tool_name) = &out.client_handler {
-            let context = js::object(&[
-                ("submissionId", out.submission_id.as_str().into()),
-                ("toolId", self.form.tool_id.as_str().into()),
-                ("toolName", tool_name.as_str().into()),
-                ("conversationId", self.chat.conversation().into()),
-                ("formData", form_data(&data)),
-            ]);
-            let result = self.chat.handlers.run(tool_name, &context).await;
-            if let (false, Some(reason)) = (result.success, &result.message) {
-                message = format!("{message} (Note: {reason})");
-            }
-            let reported = result.message.as_deref();
-            self.chat
-                .api
-                .client_result(&out, result.success, reported, result.data)
-                .await;
-        }
-        let done = text_el("div", "lf-msg lf-agent lf-success", &message);
-        attr(&done, "data-submission-id", &out.submission_id);
+        let (done, message) = outcome(
+            &self.chat,
+            &out,
+            &self.form.tool_id,
+            form_data(&data),
+            &self.form.success_message,
+        )
+        .await;
         self.leave_with(Some(&done));
         self.chat.announce(&message);
     }
@@ -328,6 +331,43 @@ impl FormView {
 
 /// A field name (if the fault is one field's) and the message for the visitor.
 type FieldFault = (Option<String>, String);
+
+/// Shown (and read out) in place of a form the edge could not take yet.
+const SAVED: &str = "We could not reach the server. Your details are saved on this device and will be sent as soon as the connection is back.";
+const UNSAVED: &str = "Your details could not be saved on this device either.";
+
+/// After the edge took a submission (now, or later from the outbox): runs the page's
+/// handler for `client` and `both` tools and reports its result; the success message as a
+/// chat message (with the handler's note when it failed), and its text to read out.
+pub async fn outcome(
+    chat: &Chat,
+    out: &Submitted,
+    tool_id: &str,
+    data: JsValue,
+    success: &str,
+) -> (Element, String) {
+    let mut message = success.to_string();
+    if let Some(tool_name) = &out.client_handler {
+        let context = js::object(&[
+            ("submissionId", out.submission_id.as_str().into()),
+            ("toolId", tool_id.into()),
+            ("toolName", tool_name.as_str().into()),
+            ("conversationId", chat.conversation().into()),
+            ("formData", data),
+        ]);
+        let result = chat.handlers.run(tool_name, &context).await;
+        if let (false, Some(reason)) = (result.success, &result.message) {
+            message = format!("{message} (Note: {reason})");
+        }
+        let reported = result.message.as_deref();
+        chat.api
+            .client_result(out, result.success, reported, result.data)
+            .await;
+    }
+    let done = text_el("div", "lf-msg lf-agent lf-success", &message);
+    attr(&done, "data-submission-id", &out.submission_id);
+    (done, message)
+}
 
 fn non_blank(text: String) -> Option<JsValue> {
     (!text.trim().is_empty()).then(|| JsValue::from(text))

@@ -4,7 +4,8 @@
 //!
 //! The path of a lead on this side: [`chat`] decides when to offer a form, [`form`] renders
 //! it and records the timings, [`files`] turns files into data URLs, [`api`] sends the
-//! submission, and [`handlers`] runs the page's `registerFormHandler` callback.
+//! submission (kept by [`outbox`] while the edge cannot be reached), and [`handlers`] runs
+//! the page's `registerFormHandler` callback.
 
 mod api;
 mod chat;
@@ -14,6 +15,7 @@ mod files;
 mod form;
 mod handlers;
 mod js;
+mod outbox;
 mod style;
 
 use std::rc::Rc;

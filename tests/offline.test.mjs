@@ -1,0 +1,193 @@
+// Safe offline (issue 12, item 5): a submission that cannot reach the edge is kept in the
+// browser with its idempotency key, the visitor is told it is saved and will be sent, and it
+// reaches the edge exactly once: when the connection returns, or on the visitor's next page.
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { mkdir } from "node:fs/promises";
+import { startStack, startReceiver, quickPerson, waitUntil } from "./support/stack.mjs";
+import { launchChromium } from "./support/chromium.mjs";
+import { startDemoSite } from "../demo-site/server.mjs";
+import { seedDemo, DEMO_AGENT_ID } from "../demo-site/seed.mjs";
+
+const SAVED = /saved on this device and will be sent/;
+const SHOTS = "test-results/offline";
+
+let stack, receiver, site, browser, tool;
+
+before(async () => {
+  stack = await startStack();
+  receiver = await startReceiver();
+  site = await startDemoSite({ edgeUrl: stack.url, agentId: DEMO_AGENT_ID });
+  browser = await launchChromium();
+  ({ tool } = await seedDemo({
+    edgeUrl: stack.url,
+    apiKey: stack.apiKey,
+    webhookUrl: receiver.url + "/hook",
+    allowedOrigins: [site.url],
+  }));
+  await mkdir(SHOTS, { recursive: true });
+});
+
+after(async () => {
+  await browser?.close();
+  await site?.stop();
+  await receiver?.stop();
+  await stack?.stop();
+});
+
+/** The agent's stored submissions whose email is `email`. */
+async function storedFor(email) {
+  const { status, body } = await stack.owner("GET", `/v1/agents/${DEMO_AGENT_ID}/submissions?limit=100`);
+  assert.equal(status, 200, JSON.stringify(body));
+  return body.submissions.filter((s) => s.formData?.email === email);
+}
+
+/** Webhooks the receiver got for `email`. */
+const hooksFor = (email) => receiver.requests.filter((r) => r.json?.formData?.email === email);
+
+/** What the widget keeps in this page's IndexedDB (the offline queue), as submit bodies. */
+const kept = (page) =>
+  page.evaluate(
+    () =>
+      new Promise((resolve, reject) => {
+        const open = indexedDB.open("leadform", 1);
+        open.onupgradeneeded = () => open.result.createObjectStore("outbox");
+        open.onerror = () => reject(open.error);
+        open.onsuccess = () => {
+          const all = open.result.transaction("outbox").objectStore("outbox").getAll();
+          all.onsuccess = () => (open.result.close(), resolve(all.result.map((i) => JSON.parse(i.body))));
+          all.onerror = () => reject(all.error);
+        };
+      })
+  );
+
+/** Opens the demo in `context`, asks for sales and fills the form in as a person would. */
+async function fillForm(context, email) {
+  const page = await context.newPage();
+  await page.goto(site.url + "/");
+  await page.locator(".lf-bubble").click();
+  await page.locator(".lf-chip", { hasText: "Talk to sales" }).click();
+  const form = page.locator("form.lf-form[data-tool=contact_form]");
+  await form.locator("input[name=name]").fill("Offline Olga");
+  await form.locator("input[name=email]").fill(email);
+  await form.locator("textarea[name=message]").fill("Sent from a train");
+  await quickPerson();
+  return { page, form };
+}
+
+test("a submission made offline is saved, announced, and arrives once after reconnecting", async () => {
+  const context = await browser.newContext({ viewport: { width: 390, height: 760 } });
+  const email = "olga.online-again@example.com";
+  const { page, form } = await fillForm(context, email);
+
+  await context.setOffline(true);
+  await form.locator(".lf-submit").click();
+  const saved = page.locator(".lf-saved");
+  await saved.waitFor();
+  assert.match(await saved.textContent(), SAVED);
+  // Read out like any outcome, through the live region.
+  await waitUntil(async () => SAVED.test(await page.locator(".lf-sr").textContent()), { message: "announced" });
+  await page.screenshot({ path: `${SHOTS}/saved-offline-390.png`, animations: "disabled" });
+  const [queued] = await kept(page);
+  assert.match(queued.idempotencyKey, /^disp_/);
+  assert.equal(queued.formData.email, email);
+  assert.deepEqual(await storedFor(email), [], "nothing reached the edge while offline");
+
+  // Going back online is what sends it (the widget listens for this event; a timer with
+  // backoff covers an edge that is down while the browser is online, see the 503 test).
+  const online = page.evaluate(() => new Promise((r) => addEventListener("online", () => r(true), { once: true })));
+  await context.setOffline(false);
+  assert.equal(await online, true);
+  const success = page.locator(".lf-success");
+  await success.waitFor();
+  assert.equal(await success.textContent(), tool.successMessage);
+  await page.screenshot({ path: `${SHOTS}/sent-after-reconnect-390.png`, animations: "disabled" });
+  const submissionId = await success.getAttribute("data-submission-id");
+  await waitUntil(async () => (await kept(page)).length === 0, { message: "the queue emptied" });
+  await receiver.waitFor(1);
+  await waitUntil(() => hooksFor(email).length > 0, { message: "the webhook" });
+
+  const stored = await storedFor(email);
+  assert.deepEqual(stored.map((s) => s.id), [submissionId], "exactly one submission");
+  assert.equal(hooksFor(email).length, 1);
+  assert.equal(hooksFor(email)[0].json.submissionId, submissionId);
+  await context.close();
+});
+
+test("a submission made offline on a page the visitor closed is sent once on their next page", async () => {
+  const context = await browser.newContext();
+  const email = "olga.next-page@example.com";
+  const { page, form } = await fillForm(context, email);
+  await context.setOffline(true);
+  await form.locator(".lf-submit").click();
+  await page.locator(".lf-saved").waitFor();
+  await page.close(); // still offline: this page never sent it
+
+  await context.setOffline(false);
+  const next = await context.newPage();
+  await next.goto(site.url + "/?page=pricing");
+  // The widget starts and sends what the last page kept, before the chat is opened.
+  await waitUntil(async () => (await storedFor(email)).length > 0, { message: "sent on the next page" });
+  await waitUntil(async () => (await kept(next)).length === 0, { message: "the queue emptied" });
+  // The visitor reads so when they open the chat: after the greeting, not before it.
+  await next.locator(".lf-bubble").click();
+  const success = next.locator(".lf-success");
+  await success.waitFor();
+  assert.equal(await success.textContent(), tool.successMessage);
+  assert.equal(await next.locator(".lf-msg").last().getAttribute("class"), await success.getAttribute("class"));
+  assert.match(await next.locator(".lf-msg").first().textContent(), /Acme assistant/);
+  await next.screenshot({ path: `${SHOTS}/sent-on-next-page-1280.png`, animations: "disabled" });
+  const submissionId = await success.getAttribute("data-submission-id");
+
+  const stored = await storedFor(email);
+  assert.deepEqual(stored.map((s) => s.id), [submissionId], "exactly one submission");
+  await waitUntil(() => hooksFor(email).length > 0, { message: "the webhook" });
+  assert.equal(hooksFor(email).length, 1);
+
+  // A third page has nothing left to send.
+  const third = await context.newPage();
+  await third.goto(site.url + "/");
+  await third.locator(".lf-bubble").click();
+  await third.locator(".lf-agent").first().waitFor();
+  assert.equal(await third.locator(".lf-success").count(), 0);
+  assert.equal((await storedFor(email)).length, 1);
+  await context.close();
+});
+
+test("a busy edge (503) keeps the submission and a later try sends it; a refusal (400) is never kept", async () => {
+  const context = await browser.newContext();
+  const email = "olga.busy-edge@example.com";
+  const { page, form } = await fillForm(context, email);
+  let refused = 0;
+  // The edge is up but overloaded: the browser is online, so only the retry timer helps.
+  await page.route("**/form-submissions/submit", (route) => {
+    refused += 1;
+    return route.fulfill({
+      status: 503,
+      contentType: "application/json",
+      body: JSON.stringify({ success: false, error: { code: "unavailable", message: "Try again later" } }),
+    });
+  });
+  await form.locator(".lf-submit").click();
+  await page.locator(".lf-saved").waitFor();
+  assert.equal(refused, 1);
+  await page.unroute("**/form-submissions/submit");
+  const success = page.locator(".lf-success");
+  await success.waitFor({ timeout: 20_000 });
+  const submissionId = await success.getAttribute("data-submission-id");
+  await waitUntil(async () => (await kept(page)).length === 0, { message: "the queue emptied" });
+  assert.deepEqual((await storedFor(email)).map((s) => s.id), [submissionId]);
+
+  // A 400 is final: the visitor sees it at the field, as always, and nothing is kept.
+  await page.locator(".lf-chip", { hasText: "Talk to sales" }).click();
+  const again = page.locator("form.lf-form[data-tool=contact_form]");
+  await again.locator("input[name=name]").fill("Offline Olga");
+  await again.locator("input[name=email]").fill("not-an-email");
+  await again.locator("textarea[name=message]").fill("Again");
+  await quickPerson();
+  await again.locator(".lf-submit").click();
+  await again.locator("input[name=email][aria-invalid=true]").waitFor();
+  assert.equal(await page.locator(".lf-saved").count(), 1, "only the first was saved");
+  assert.deepEqual(await kept(page), []);
+  await context.close();
+});

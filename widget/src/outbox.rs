@@ -1,0 +1,176 @@
+//! Submissions that could not reach the edge, kept in the browser until they can.
+//!
+//! A submit that meets a network failure, a 5xx or a 429 is written to IndexedDB (database
+//! `leadform`, store `outbox`) with its body, idempotency key included, and sent again on
+//! the window's `online` event, on a timer with backoff, and when the widget starts on the
+//! visitor's next page. The edge answers a repeated idempotency key with its first answer
+//! and stores one submission, so a resend after a lost answer is harmless; that is also why
+//! two tabs flushing the same item at once need no lock (one tab never runs two flushes).
+//! An item leaves the store as soon as the edge has answered it, accepted or refused.
+//!
+//! IndexedDB rather than localStorage: a form may carry files of up to 5 MB as data URLs,
+//! more than localStorage's whole quota per origin.
+
+use crate::api::Submitted;
+use crate::chat::Chat;
+use crate::js;
+use std::rc::Rc;
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+use wasm_bindgen_futures::{spawn_local, JsFuture};
+use web_sys::{IdbDatabase, IdbRequest, IdbTransactionMode};
+
+const DB: &str = "leadform";
+const STORE: &str = "outbox";
+/// The first retry on the timer; each failed round doubles it, up to `MAX_RETRY_MS`.
+pub const FIRST_RETRY_MS: i32 = 5_000;
+const MAX_RETRY_MS: i32 = 300_000;
+
+/// Keeps `body` (a submit body) for `scope` (the edge's origin and the agent). Err when the
+/// browser cannot keep it (no IndexedDB, private mode, over quota).
+pub async fn keep(scope: &str, body: &JsValue) -> Result<(), JsValue> {
+    let key = js::text(body, "idempotencyKey");
+    let id = JsValue::from(format!("{scope} {key}"));
+    let item = js::object(&[
+        ("id", id.clone()),
+        ("scope", scope.into()),
+        ("body", js::stringify(body).into()),
+    ]);
+    run(Op::Put(&item, &id)).await.map(|_| ())
+}
+
+/// The kept items of `scope` as (id, body), in key order: each stands alone, so the order
+/// they go in does not matter.
+async fn kept(scope: &str) -> Result<Vec<(JsValue, JsValue)>, JsValue> {
+    Ok(js_sys::Array::from(&run(Op::All).await?)
+        .iter()
+        .filter(|item| js::text(item, "scope") == scope)
+        .filter_map(|item| Some((js::get(&item, "id"), js::parse(&js::string(&item, "body")?)?)))
+        .collect())
+}
+
+async fn forget(id: &JsValue) -> Result<(), JsValue> {
+    run(Op::Delete(id)).await.map(|_| ())
+}
+
+enum Op<'a> {
+    Put(&'a JsValue, &'a JsValue),
+    All,
+    Delete(&'a JsValue),
+}
+
+/// Runs `op` in a transaction of its own and answers its result once the transaction has
+/// committed (a write is kept only then: a quota error shows as an abort). One function
+/// for every operation: each async function costs the widget bytes.
+async fn run(op: Op<'_>) -> Result<JsValue, JsValue> {
+    let factory = web_sys::window()
+        .ok_or("no window")?
+        .indexed_db()?
+        .ok_or("no IndexedDB")?;
+    let opening = factory.open_with_u32(DB, 1)?;
+    let upgrading = opening.clone();
+    // The closure type the DOM listeners already use (one more type costs wasm bytes);
+    // it fires before success, so it may go once the database is open.
+    let upgrade = Closure::<dyn FnMut(web_sys::Event)>::new(move |_| {
+        if let Ok(db) = upgrading.result() {
+            let _ = db.unchecked_into::<IdbDatabase>().create_object_store(STORE);
+        }
+    });
+    opening.set_onupgradeneeded(Some(upgrade.as_ref().unchecked_ref()));
+    let opened = js_sys::Promise::new(&mut |resolve, reject| {
+        opening.set_onsuccess(Some(&resolve));
+        opening.set_onerror(Some(&reject));
+    });
+    JsFuture::from(opened).await?;
+    drop(upgrade);
+    let db: IdbDatabase = opening.result()?.unchecked_into();
+    let mode = match op {
+        Op::All => IdbTransactionMode::Readonly,
+        _ => IdbTransactionMode::Readwrite,
+    };
+    let tx = db.transaction_with_str_and_mode(STORE, mode)?;
+    let store = tx.object_store(STORE)?;
+    let request: IdbRequest = match op {
+        Op::Put(item, key) => store.put_with_key(item, key),
+        Op::All => store.get_all(),
+        Op::Delete(key) => store.delete(key),
+    }?;
+    let committed = js_sys::Promise::new(&mut |resolve, reject| {
+        tx.set_oncomplete(Some(&resolve));
+        tx.set_onerror(Some(&reject));
+        tx.set_onabort(Some(&reject));
+    });
+    let done = JsFuture::from(committed).await;
+    db.close();
+    done?;
+    request.result()
+}
+
+/// Sends what `chat`'s scope has kept, one item after the other. One round at a time per
+/// page; a round that meets a network failure or a 5xx/429 stops and tries again later.
+pub async fn flush(chat: Rc<Chat>) {
+    if chat.flushing.replace(true) {
+        return;
+    }
+    let mut again = false;
+    for (id, body) in kept(&chat.scope()).await.unwrap_or_default() {
+        match chat.api.submit(&body).await {
+            Ok(out) => {
+                let _ = forget(&id).await;
+                sent(&chat, out, &body).await;
+            }
+            Err(e) if e.retry => {
+                again = true;
+                break;
+            }
+            Err(e) => {
+                // Refused: it never will be accepted; the visitor reads why, as on a live send.
+                let _ = forget(&id).await;
+                let text = format!("Your saved details could not be sent: {}", e.message);
+                chat.tell(crate::dom::text_el("div", "lf-msg lf-agent", &text), &text);
+            }
+        }
+    }
+    chat.flushing.set(false);
+    if again {
+        retry_later(chat);
+    } else {
+        chat.retry_ms.set(FIRST_RETRY_MS);
+    }
+}
+
+/// Flushes again after the current backoff, and doubles it. The `online` event is not
+/// enough: the browser may be online while the edge answers 5xx or 429.
+pub fn retry_later(chat: Rc<Chat>) {
+    if chat.retry_waiting.replace(true) {
+        return; // one timer at a time
+    }
+    let ms = chat.retry_ms.get();
+    chat.retry_ms.set((ms * 2).min(MAX_RETRY_MS));
+    spawn_local(async move {
+        let delay = js_sys::Promise::new(&mut |resolve, _| {
+            if let Some(window) = web_sys::window() {
+                let _ = window.set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, ms);
+            }
+        });
+        let _ = JsFuture::from(delay).await;
+        chat.retry_waiting.set(false);
+        flush(chat).await;
+    });
+}
+
+/// A kept submission reached the edge: the form's success message in the chat (and read
+/// out), and the page's handler run for `client` and `both` tools, as on a live send.
+async fn sent(chat: &Rc<Chat>, out: Submitted, body: &JsValue) {
+    let tool_id = js::text(body, "toolId");
+    let form = chat.config.forms.iter().find(|f| f.tool_id == tool_id).cloned();
+    let success = form.map(|f| f.success_message).unwrap_or_default();
+    let success = if success.is_empty() {
+        "Your details have been sent."
+    } else {
+        &success
+    };
+    let (done, message) =
+        crate::form::outcome(chat, &out, &tool_id, js::get(body, "formData"), success).await;
+    chat.tell(done, &message);
+}
