@@ -61,7 +61,7 @@ test("under a strict policy with 'wasm-unsafe-eval' the widget starts styled and
   const bubble = page.locator(".lf-bubble");
   await bubble.waitFor();
   // Styled: the stylesheet applied inside the shadow root (no inline <style> was needed).
-  assert.equal(await bubble.evaluate((b) => getComputedStyle(b).borderRadius), "50%");
+  assert.equal(await bubble.evaluate((b) => getComputedStyle(b).borderRadius), "28px");
   assert.equal(await page.evaluate(() => document.querySelector("#leadform-widget").shadowRoot.querySelectorAll("style").length), 0);
   await bubble.click();
   await page.locator(".lf-chip", { hasText: "Talk to sales" }).click();
