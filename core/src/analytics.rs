@@ -44,6 +44,13 @@ pub struct FormAnalytics {
     /// drop_off / started × 100.
     pub drop_off_rate: f64,
     pub dismissed: u64,
+    /// Per field: the median milliseconds visitors spent in it, over submitted forms
+    /// (fields nobody timed are absent).
+    #[serde(default)]
+    pub field_time_ms: serde_json::Map<String, serde_json::Value>,
+    /// Per field: started forms left unsent with this field the last one touched.
+    #[serde(default)]
+    pub drop_off_by_field: serde_json::Map<String, serde_json::Value>,
 }
 
 /// `part / whole × 100`, rounded to two decimals; 0 when nothing was counted yet, so a
@@ -87,6 +94,8 @@ pub fn report(
         drop_off,
         drop_off_rate: rate(drop_off, counts.started),
         dismissed: counts.dismissed,
+        field_time_ms: Default::default(),
+        drop_off_by_field: Default::default(),
     }
 }
 

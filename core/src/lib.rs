@@ -34,6 +34,8 @@ pub mod csv_export;
 #[cfg(feature = "server")]
 pub mod delivery;
 #[cfg(feature = "server")]
+pub mod field_analysis;
+#[cfg(feature = "server")]
 pub mod files;
 #[cfg(feature = "server")]
 pub mod form_post;

@@ -23,6 +23,9 @@ pub struct SubmitIn {
     /// The display token from `GET /widget/config` (the widget sends it); absent for
     /// API-only submissions, which are then scored on their content alone.
     pub display_token: Option<String>,
+    /// Milliseconds the visitor spent in each field (field analysis); checked against the
+    /// form's fields by the edge.
+    pub field_time_ms: Option<Value>,
 }
 
 /// Longest id or key a caller may send; ids we mint are far shorter.
@@ -70,6 +73,7 @@ impl SubmitIn {
                 Some(value) => Some(crate::lead::Attribution::from_json(value)?),
             },
             display_token: optional_id(obj, "displayToken")?,
+            field_time_ms: obj.get("fieldTimeMs").filter(|v| !v.is_null()).cloned(),
         })
     }
 }

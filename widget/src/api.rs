@@ -144,6 +144,7 @@ impl Api {
         kind: &str,
         token: JsValue,
         conversation_id: &str,
+        last_field: Option<&str>,
     ) {
         let body = js::object(&[
             ("toolId", tool_id.into()),
@@ -151,7 +152,19 @@ impl Api {
             ("type", kind.into()),
             ("displayToken", token),
             ("conversationId", conversation_id.into()),
+            ("lastField", js::opt_str(last_field)),
         ]);
+        if kind == "leave" {
+            // Sent as the page goes away: a beacon outlives the page, and as a simple
+            // request (text/plain) it needs no preflight.
+            let url = format!("{}/form-submissions/events", self.base);
+            let window = web_sys::window().map(JsValue::from).unwrap_or(JsValue::UNDEFINED);
+            let navigator = js::get(&window, "navigator");
+            if let Ok(send) = js::get(&navigator, "sendBeacon").dyn_into::<js_sys::Function>() {
+                let _ = send.call2(&navigator, &url.into(), &js::stringify(&body).into());
+            }
+            return;
+        }
         let _ = self.post("/form-submissions/events", &body).await;
     }
 

@@ -33,6 +33,11 @@ pub struct FormView {
     trap: Element,
     done: Cell<bool>,
     files_progress: RefCell<Option<Element>>,
+    /// Field analysis: time spent in each field (ms), the field in focus since when, and
+    /// the last field touched (where a visitor who gives up stopped).
+    times: RefCell<Vec<(String, f64)>>,
+    focus: RefCell<Option<(String, f64)>>,
+    last_field: RefCell<Option<String>>,
 }
 
 impl FormView {
@@ -91,8 +96,24 @@ impl FormView {
             trap,
             done: Cell::new(false),
             files_progress: RefCell::new(None),
+            times: RefCell::new(Vec::new()),
+            focus: RefCell::new(None),
+            last_field: RefCell::new(None),
         });
         view.event("impression");
+        let v = view.clone();
+        on(&card, "focusin", move |event| v.focus_moved(&event, true));
+        let v = view.clone();
+        on(&card, "focusout", move |event| v.focus_moved(&event, false));
+        if let Some(window) = web_sys::window() {
+            // A visitor who leaves the page with the form started and unsent dropped off.
+            let v = view.clone();
+            on(&window, "pagehide", move |_| {
+                if v.started_at.get().is_some() && !v.done.get() {
+                    v.event("leave");
+                }
+            });
+        }
         let v = view.clone();
         on(&card, "input", move |_| v.mark_started());
         let v = view.clone();
@@ -116,7 +137,52 @@ impl FormView {
             self.token(),
             self.chat.conversation(),
         );
-        spawn_local(async move { api.event(&tool_id, &display_id, kind, token, &conversation).await });
+        // Where a dismissed or left form was given up.
+        let last = matches!(kind, "dismiss" | "leave")
+            .then(|| self.last_field.borrow().clone())
+            .flatten();
+        spawn_local(async move {
+            api.event(&tool_id, &display_id, kind, token, &conversation, last.as_deref())
+                .await
+        });
+    }
+
+    /// Times the field that gets (`entering`) or loses focus: the time in it is added up.
+    fn focus_moved(&self, event: &web_sys::Event, entering: bool) {
+        self.close_focus();
+        if !entering {
+            return;
+        }
+        let name = event
+            .target()
+            .and_then(|t| t.dyn_into::<Element>().ok())
+            .and_then(|el| el.get_attribute("name"))
+            .filter(|n| self.form.fields.iter().any(|f| &f.name == n));
+        if let Some(name) = name {
+            *self.last_field.borrow_mut() = Some(name.clone());
+            *self.focus.borrow_mut() = Some((name, now_ms()));
+        }
+    }
+
+    fn close_focus(&self) {
+        if let Some((name, since)) = self.focus.borrow_mut().take() {
+            let mut times = self.times.borrow_mut();
+            let spent = (now_ms() - since).max(0.0);
+            match times.iter_mut().find(|(n, _)| *n == name) {
+                Some((_, total)) => *total += spent,
+                None => times.push((name, spent)),
+            }
+        }
+    }
+
+    /// `{field: ms}` of the time spent in each field so far.
+    fn field_times(&self) -> JsValue {
+        self.close_focus();
+        let object: JsValue = js_sys::Object::new().into();
+        for (name, ms) in self.times.borrow().iter() {
+            let _ = js_sys::Reflect::set(&object, &name.as_str().into(), &JsValue::from_f64(ms.round()));
+        }
+        object
     }
 
     /// The config's display token (`null` from an edge that gave none).
@@ -184,6 +250,7 @@ impl FormView {
             ("startedAt", started_at),
             ("idempotencyKey", self.display_id.as_str().into()),
             ("displayToken", self.token()),
+            ("fieldTimeMs", self.field_times()),
         ]);
         if let Some(value) = attribution(self.chat.visit.as_ref()) {
             let _ = js_sys::Reflect::set(&body, &"attribution".into(), &value);

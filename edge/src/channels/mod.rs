@@ -303,6 +303,7 @@ async fn submit(
         idempotency_key: Some(session.display_id.clone()),
         attribution: None,
         display_token: None,
+        field_time_ms: None,
     };
     let sender = Sender {
         source: if channel.kind == "whatsapp" {

@@ -8,6 +8,7 @@ use crate::http::{json, query_param};
 use crate::storage::{agents, analytics, tools};
 use leadform_core::access::{Need, Scope};
 use leadform_core::analytics::{report, DayRange, FormAnalytics};
+use leadform_core::field_analysis;
 use leadform_core::validate::FieldError;
 use serde_json::json;
 use worker::{D1Database, Env, Request, Response};
@@ -39,19 +40,28 @@ pub async fn forms_report(
 ) -> ApiResult<Vec<FormAnalytics>> {
     let counters = analytics::counters(db, agent_id, range).await?;
     let field_counts = analytics::field_counts(db, agent_id, range).await?;
+    let field_times = analytics::field_times(db, agent_id, range).await?;
+    let field_drops = analytics::field_drops(db, agent_id, range).await?;
     let no_fields = Default::default();
     Ok(tools::list_for_agent(db, agent_id)
         .await?
         .iter()
         .map(|tool| {
             let names: Vec<String> = tool.fields.iter().map(|f| f.name.clone()).collect();
-            report(
+            let mut form = report(
                 &tool.id,
                 &tool.name,
                 &counters.get(&tool.id).cloned().unwrap_or_default(),
                 &names,
                 field_counts.get(&tool.id).unwrap_or(&no_fields),
-            )
+            );
+            let drops: Vec<(String, u64)> = field_drops
+                .get(&tool.id)
+                .map(|d| d.iter().map(|(k, n)| (k.clone(), *n)).collect())
+                .unwrap_or_default();
+            let times = field_times.get(&tool.id).map(Vec::as_slice).unwrap_or(&[]);
+            (form.field_time_ms, form.drop_off_by_field) = field_analysis::report(&names, times, &drops);
+            form
         })
         .collect())
 }

@@ -15,7 +15,9 @@ use leadform_core::validate::FieldError;
 use serde_json::{json, Value};
 use worker::{Env, Request, Response};
 
-const KINDS: [&str; 3] = ["impression", "start", "dismiss"];
+/// `leave`: the visitor left the page with the form started and unsent (sent on
+/// `pagehide`); it counts a drop-off only, and is not a display event of its own.
+const KINDS: [&str; 4] = ["impression", "start", "dismiss", "leave"];
 
 pub async fn record(mut req: Request, env: &Env, origin: Option<&str>) -> ApiResult<Response> {
     let body = json_body_within(&mut req, SMALL_BODY_BYTES).await?;
@@ -29,7 +31,7 @@ pub async fn record(mut req: Request, env: &Env, origin: Option<&str>) -> ApiRes
     let display_id = text("displayId")?;
     let kind = text("type")?;
     if !KINDS.contains(&kind.as_str()) {
-        return Err(FieldError::new("type", "must be impression, start or dismiss").into());
+        return Err(FieldError::new("type", "must be impression, start, dismiss or leave").into());
     }
     // The conversation the form was shown in (optional): a dismissal is part of its transcript.
     let conversation_id = match body.get("conversationId") {
@@ -50,7 +52,18 @@ pub async fn record(mut req: Request, env: &Env, origin: Option<&str>) -> ApiRes
     if let Some(reason) = refused {
         return Err(FieldError::new("displayToken", reason).into());
     }
-    events::record(&db, &tool.id, &display_id, &kind, now).await?;
+    // The last field a dismissed or left form was at: the field the visitor gave up on.
+    let last_field = leadform_core::field_analysis::read_last_field(body.get("lastField"), &tool.fields)?;
+    let mut writes = Vec::new();
+    if kind != "leave" {
+        writes.push(events::insert(&db, &tool.id, &display_id, &kind, now)?);
+    }
+    if let (Some(field), "dismiss" | "leave") = (&last_field, kind.as_str()) {
+        writes.extend(events::drop_off(&db, &tool.id, &display_id, field, now)?);
+    }
+    if !writes.is_empty() {
+        db.batch(writes).await?;
+    }
     if let (Some(id), "dismiss") = (&conversation_id, kind.as_str()) {
         db.batch(crate::agent::note_form_event(
             &db,

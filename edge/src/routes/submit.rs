@@ -180,6 +180,8 @@ pub async fn accept(env: &Env, mut input: SubmitIn, sender: &Sender<'_>) -> ApiR
         threshold: tool.spam_threshold(),
     });
 
+    // The time spent in each field (field analysis), checked against the form's fields.
+    let field_times = leadform_core::field_analysis::read_times(input.field_time_ms.as_ref(), &tool.fields)?;
     // How the visitor answered the form's questions in this conversation (kept on the
     // submission and the lead; post-actions route on it).
     let qualification = crate::agent::qualification::outcome(&tool, &turns);
@@ -307,6 +309,9 @@ pub async fn accept(env: &Env, mut input: SubmitIn, sender: &Sender<'_>) -> ApiR
         }
         if let Some(nonce) = token.nonce() {
             statements.push(display_tokens::count_use(&db, nonce, now)?);
+        }
+        if !field_times.is_empty() {
+            statements.push(events::field_times(&db, &tool.id, &field_times, now)?);
         }
         // Every delivery (the webhook, each post-action) is a row in the same transaction.
         let (rows, messages) = delivery_rows(

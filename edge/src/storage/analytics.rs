@@ -97,6 +97,57 @@ pub async fn submitted_per_day(
     .await
 }
 
+/// The field-time histograms of every form of `agent_id` over `range`: by tool id,
+/// `(field, bucket, count)`.
+pub async fn field_times(
+    db: &D1Database,
+    agent_id: &str,
+    range: &DayRange,
+) -> Result<HashMap<String, Vec<(String, u8, u64)>>> {
+    // The key is `bucket:field` (a field name may hold a colon; a bucket never does).
+    let keyed = counts_by_tool(
+        db,
+        "SELECT f.tool_id, f.bucket || ':' || f.field AS key, SUM(f.n) AS n
+         FROM form_field_times f JOIN tools t ON t.id = f.tool_id
+         WHERE t.agent_id = ?1 AND f.day BETWEEN ?2 AND ?3
+         GROUP BY f.tool_id, f.field, f.bucket",
+        agent_id,
+        range,
+    )
+    .await?;
+    Ok(keyed
+        .into_iter()
+        .map(|(tool, counts)| {
+            let rows = counts
+                .into_iter()
+                .filter_map(|(key, n)| {
+                    let (bucket, field) = key.split_once(':')?;
+                    Some((field.to_string(), bucket.parse().ok()?, n))
+                })
+                .collect();
+            (tool, rows)
+        })
+        .collect())
+}
+
+/// Started forms left unsent, by tool id and the last field touched.
+pub async fn field_drops(
+    db: &D1Database,
+    agent_id: &str,
+    range: &DayRange,
+) -> Result<HashMap<String, HashMap<String, u64>>> {
+    counts_by_tool(
+        db,
+        "SELECT d.tool_id, d.field AS key, SUM(d.n) AS n
+         FROM form_field_drops d JOIN tools t ON t.id = d.tool_id
+         WHERE t.agent_id = ?1 AND d.day BETWEEN ?2 AND ?3
+         GROUP BY d.tool_id, d.field",
+        agent_id,
+        range,
+    )
+    .await
+}
+
 #[derive(Deserialize)]
 struct KeyedCount {
     tool_id: String,

@@ -2,13 +2,7 @@ use super::{int, text};
 use worker::{D1Database, D1PreparedStatement, Result};
 
 /// Records a widget event once per form display (the primary key drops repeats; the
-/// `form_events_count` trigger counts what is kept).
-pub async fn record(db: &D1Database, tool_id: &str, display_id: &str, kind: &str, at: i64) -> Result<()> {
-    insert(db, tool_id, display_id, kind, at)?.run().await?;
-    Ok(())
-}
-
-/// The same insert, to run in a batch with other writes.
+/// `form_events_count` trigger counts what is kept), to run in a batch with other writes.
 pub fn insert(
     db: &D1Database,
     tool_id: &str,
@@ -18,4 +12,43 @@ pub fn insert(
 ) -> Result<D1PreparedStatement> {
     db.prepare("INSERT OR IGNORE INTO form_events (tool_id, display_id, kind, at) VALUES (?1, ?2, ?3, ?4)")
         .bind(&[text(tool_id), text(display_id), text(kind), int(at)])
+}
+
+/// The statements that count a started display left unsent, once per display, against the
+/// last field touched (`form_field_drops`, see migration 0013).
+pub fn drop_off(
+    db: &D1Database,
+    tool_id: &str,
+    display_id: &str,
+    field: &str,
+    at: i64,
+) -> Result<Vec<D1PreparedStatement>> {
+    Ok(vec![
+        db.prepare("INSERT OR IGNORE INTO form_display_drops (tool_id, display_id, at) VALUES (?1, ?2, ?3)")
+            .bind(&[text(tool_id), text(display_id), int(at)])?,
+        // Only when the display was not counted before (the insert above changed a row).
+        db.prepare(
+            "INSERT INTO form_field_drops (tool_id, day, field, n)
+             SELECT ?1, date(?3 / 1000, 'unixepoch'), ?2, 1 WHERE changes() = 1
+             ON CONFLICT (tool_id, day, field) DO UPDATE SET n = n + 1",
+        )
+        .bind(&[text(tool_id), text(field), int(at)])?,
+    ])
+}
+
+/// The statement that adds a submission's field times to the histograms
+/// (`form_field_times`): `times` as `(field, bucket)`.
+pub fn field_times(
+    db: &D1Database,
+    tool_id: &str,
+    times: &[(String, u8)],
+    at: i64,
+) -> Result<D1PreparedStatement> {
+    db.prepare(
+        "INSERT INTO form_field_times (tool_id, day, field, bucket, n)
+         SELECT ?1, date(?2 / 1000, 'unixepoch'), json_extract(value, '$[0]'), json_extract(value, '$[1]'), 1
+         FROM json_each(?3) WHERE true
+         ON CONFLICT (tool_id, day, field, bucket) DO UPDATE SET n = n + 1",
+    )
+    .bind(&[text(tool_id), int(at), text(&serde_json::to_string(times)?)])
 }
