@@ -70,6 +70,18 @@ test("the API: times per field give medians, a started form left unsent counts o
   const after = await analytics();
   assert.deepEqual(after.dropOffByField, { name: 0, email: 1, message: 1 });
   assert.equal(after.dismissed - before.dismissed, 1, "a leave is no dismissal");
+
+  // The owner's analytics page shows the same figures per field.
+  const signedIn = await fetch(`${stack.url}/dashboard/sign-in`, {
+    method: "POST",
+    headers: { "Content-Type": "application/x-www-form-urlencoded" },
+    body: new URLSearchParams(stack.admin).toString(),
+    redirect: "manual",
+  });
+  const cookie = signedIn.headers.get("set-cookie").split(";")[0];
+  const html = await (await fetch(`${stack.url}/dashboard/analytics?agent=${DEMO_AGENT_ID}`, { headers: { Cookie: cookie } })).text();
+  assert.match(html, /<th scope="row" data-label="Field">email<\/th><td data-label="Median time">22\.5 s<\/td><td data-label="Drop-offs">1<\/td>/);
+  assert.match(html, /<th scope="row" data-label="Field">message<\/th><td data-label="Median time">–<\/td><td data-label="Drop-offs">1<\/td>/);
 });
 
 test("in the browser: the widget times each field it fills, and a visitor who leaves mid-form is counted at the field they stopped", async () => {

@@ -27,6 +27,8 @@ struct FormView {
     funnel_svg: String,
     fields_svg: String,
     days_svg: String,
+    /// Per field: its name, median time to fill, drop-offs there.
+    field_rows: Vec<(String, String, u64)>,
 }
 
 #[derive(Template)]
@@ -100,7 +102,21 @@ pub async fn page(req: &Request, env: &Env, visit: &Visit) -> ApiResult<Response
             .iter()
             .map(|d| (d.clone(), counts.and_then(|c| c.get(d)).copied().unwrap_or(0)))
             .collect();
+        let field_rows = report
+            .drop_off_by_field
+            .iter()
+            .map(|(name, drops)| {
+                let time = report
+                    .field_time_ms
+                    .get(name)
+                    .and_then(|ms| ms.as_u64())
+                    .map(|ms| format!("{:.1} s", ms as f64 / 1000.0))
+                    .unwrap_or_else(|| "–".into());
+                (name.clone(), time, drops.as_u64().unwrap_or(0))
+            })
+            .collect();
         page.forms.push(FormView {
+            field_rows,
             figures: vec![
                 ("Impressions", report.impressions.to_string()),
                 ("Starts", report.started.to_string()),
