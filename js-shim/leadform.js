@@ -40,6 +40,11 @@
       resolve(handler.onSubmit(context));
     });
   }
+  // Whether a page handler is there yet: a kept submission of a `client` or `both` form
+  // waits for a page that has one (its handler is the delivery).
+  runHandler.has = function (toolName) {
+    return !!handlers[toolName];
+  };
 
   // Attribution. "The visit" is this browser tab's session: the first page the loader runs
   // on is its landing page, and that page's referrer and utm_* params stay the visit's for

@@ -9,6 +9,8 @@ import { startStack, startReceiver, contactForm, ownerRequest, waitUntil, PNG_1X
 import { startTelegram, startWhatsApp } from "./support/platforms.mjs";
 
 const TOKEN = "123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw";
+// A 3 MB photo: more than a D1 row holds, so the form keeps it in R2 until it is sent.
+const BIG_PNG = Buffer.concat([PNG_1X1, Buffer.alloc(3 * 1024 * 1024)]);
 const WA = { phoneNumberId: "106540352242922", accessToken: "EAAG-test-token", appSecret: "app-secret-123" };
 let stack, receiver, telegram, whatsapp;
 
@@ -18,7 +20,7 @@ before(async () => {
     token: TOKEN,
     files: { "documents/file_7.png": { id: "DOC7", type: "image/png", bytes: PNG_1X1 } },
   });
-  whatsapp = await startWhatsApp({ ...WA, media: { MEDIA1: { type: "image/png", bytes: PNG_1X1 } } });
+  whatsapp = await startWhatsApp({ ...WA, media: { MEDIA1: { type: "image/png", bytes: BIG_PNG } } });
   stack = await startStack({
     vars: { TELEGRAM_API_URL: telegram.url, WHATSAPP_API_URL: whatsapp.url, RETRY_SCHEDULE_SECS: "0,1,1,1" },
   });
@@ -151,6 +153,17 @@ test("Telegram: a redelivered update is handled once, a forged one is refused wi
   assert.equal(telegram.failSends, 0, "both failed sends were tried");
   assert.equal(toSam(), sentBefore + 1, "the answer arrived once");
 
+  // The conversation is purged (retention, or the lead deleted): the chat goes on in a new one.
+  const conversationId = (await ownerRequest(stack, "GET", "/v1/agents/agent_tg2/conversations")).json.conversations[0].id;
+  await stack.sql(`DELETE FROM conversation_turns WHERE conversation_id = '${conversationId}'; DELETE FROM conversations WHERE id = '${conversationId}'`);
+  const again = await telegram.say("are you still there?", { from: person });
+  assert.match(again.text, /^Hi! I'm Acme's assistant\./, "a new conversation, greeted");
+  // Connecting the same kind again keeps the channel's id (its chats go on).
+  const reconnected = await ownerRequest(stack, "POST", "/v1/agents/agent_tg2/channels", { body: { kind: "telegram", botToken: TOKEN } });
+  assert.equal(reconnected.status, 201, reconnected.text);
+  assert.equal(reconnected.json.id, connected.json.id);
+  assert.equal(reconnected.json.createdAt, connected.json.createdAt);
+
   // Disconnect: the webhook goes, and updates to the old address find nothing.
   const channelId = connected.json.id;
   assert.equal((await ownerRequest(stack, "DELETE", `/v1/channels/${channelId}`)).status, 204);
@@ -222,7 +235,7 @@ test("WhatsApp: handshake, a signed lead with the known number, buttons for choi
   assert.equal(hook.json.formData.size, "11-50");
   assert.equal(hook.json.formData.plan.contentType, "image/png", "the photo is stored like a widget upload");
   const fileBytes = await (await fetch(hook.json.formData.plan.url)).arrayBuffer();
-  assert.deepEqual(Buffer.from(fileBytes), PNG_1X1);
+  assert.ok(Buffer.from(fileBytes).equals(BIG_PNG), "the 3 MB photo arrives whole");
   assert.equal(receiver.requests.filter((r) => r.url === "/wa-hook").length, 1, "one lead for the repeated notification");
   const submission = (await ownerRequest(stack, "GET", `/v1/submissions/${hook.json.submissionId}`)).json;
   const row = submission.submission ?? submission;

@@ -62,7 +62,7 @@ impl Qualification {
                 format!("must list 1 to {MAX_QUESTIONS} questions"),
             ));
         }
-        if self.threshold.abs() > MAX_POINTS * MAX_QUESTIONS as i32 {
+        if self.threshold.unsigned_abs() > (MAX_POINTS * MAX_QUESTIONS as i32) as u32 {
             return Err(FieldError::new(
                 format!("{at}.threshold"),
                 "is beyond what the answers can add up to",
@@ -110,7 +110,7 @@ impl Qualification {
                 if question.options[..j].iter().any(same) {
                     return Err(FieldError::new(format!("{at}.label"), "repeats a choice"));
                 }
-                if choice.points.abs() > MAX_POINTS {
+                if choice.points.unsigned_abs() > MAX_POINTS as u32 {
                     return Err(FieldError::new(
                         format!("{at}.points"),
                         format!("must be from -{MAX_POINTS} to {MAX_POINTS}"),

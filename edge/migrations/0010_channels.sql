@@ -25,7 +25,8 @@ CREATE TABLE channel_chats (
 CREATE TABLE channel_updates (
   channel_id TEXT NOT NULL,
   update_id  TEXT NOT NULL,
-  at         INTEGER NOT NULL,
+  at         INTEGER NOT NULL,              -- when handling it began (a lease)
+  done       INTEGER NOT NULL DEFAULT 0,    -- set in the batch that answers it
   PRIMARY KEY (channel_id, update_id)
 );
 CREATE INDEX channel_updates_by_time ON channel_updates(at);

@@ -3,7 +3,7 @@
 //! throws into one Promise; here that Promise becomes a plain result.
 
 use crate::js;
-use wasm_bindgen::JsValue;
+use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 
 /// What a handler reported, as `/form-submissions/client-result` takes it.
@@ -20,6 +20,16 @@ pub struct Handlers {
 impl Handlers {
     pub fn new(run: js_sys::Function) -> Self {
         Handlers { run }
+    }
+
+    /// Whether the page has registered a handler for `tool_name` (yet).
+    pub fn has(&self, tool_name: &str) -> bool {
+        js::get(&self.run, "has")
+            .dyn_into::<js_sys::Function>()
+            .ok()
+            .and_then(|has| has.call1(&JsValue::NULL, &tool_name.into()).ok())
+            .and_then(|answer| answer.as_bool())
+            .unwrap_or(false)
     }
 
     /// Calls the handler registered for `tool_name` with `context`. A throw, a rejected

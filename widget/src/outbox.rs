@@ -114,6 +114,14 @@ pub async fn flush(chat: Rc<Chat>) {
     }
     let mut again = false;
     for (id, body) in kept(&chat.scope()).await.unwrap_or_default() {
+        // A `client` or `both` form's handler is part of its delivery: it waits for a page
+        // that has registered one (maybe later on this page), rather than failing here.
+        let tool_id = js::text(&body, "toolId");
+        let form = chat.config.forms.iter().find(|f| f.tool_id == tool_id);
+        if form.is_some_and(|f| f.execution_mode.uses_client() && !chat.handlers.has(&f.name)) {
+            again = true;
+            continue;
+        }
         match chat.api.submit(&body).await {
             Ok(out) => {
                 let _ = forget(&id).await;

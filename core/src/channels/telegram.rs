@@ -57,6 +57,15 @@ pub fn parse_update(body: &Value) -> Result<Option<Inbound>, String> {
     if from.and_then(|f| f.get("is_bot")).and_then(Value::as_bool) == Some(true) {
         return Ok(None);
     }
+    // Only a person's private chat with the bot: in a group, one form would be answered by
+    // whoever writes.
+    if message
+        .pointer("/chat/type")
+        .and_then(Value::as_str)
+        .is_some_and(|t| t != "private")
+    {
+        return Ok(None);
+    }
     let chat_id = message
         .pointer("/chat/id")
         .and_then(Value::as_i64)
@@ -213,6 +222,8 @@ mod tests {
         );
         let bot = json!({"update_id": 1, "message": {"from": {"id": 1, "is_bot": true}, "chat": {"id": 1}, "text": "x"}});
         assert_eq!(parse_update(&bot).unwrap(), None);
+        let group = json!({"update_id": 2, "message": {"from": {"id": 1}, "chat": {"id": -100, "type": "group"}, "text": "hi"}});
+        assert_eq!(parse_update(&group).unwrap(), None, "groups are not answered");
         assert!(parse_update(&json!({"message": {}})).is_err());
         assert!(parse_update(&json!({"update_id": 1, "message": {"text": "no chat"}})).is_err());
     }

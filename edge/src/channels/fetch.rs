@@ -30,7 +30,7 @@ pub async fn call(
     max_bytes: usize,
 ) -> Result<Answer, String> {
     let mut init = RequestInit::new();
-    init.with_redirect(RequestRedirect::Follow)
+    init.with_redirect(RequestRedirect::Manual)
         .with_method(method)
         .with_headers(headers)
         .with_body(body.map(Into::into));

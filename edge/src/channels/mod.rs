@@ -57,8 +57,10 @@ impl Message {
     }
 }
 
-/// Handles one message a person sent: once per platform delivery id. When handling fails
-/// the mark is taken back, so the platform's next delivery of it is handled again.
+/// Handles one message a person sent: once per platform delivery id. It is marked done in
+/// the batch that answers it; when handling fails the mark is taken back, and one left by
+/// an isolate that died mid-way lapses after a lease, so the platform's next delivery of it
+/// is handled again.
 pub async fn receive(env: &Env, channel: &Channel, inbound: &Inbound) -> ApiResult<()> {
     let db = env.d1(bindings::DB)?;
     if !stored::first_time(&db, &channel.id, &inbound.update_id, now_ms()).await? {
@@ -117,6 +119,8 @@ async fn handle(env: &Env, db: &D1Database, channel: &Channel, inbound: &Inbound
                 channel.id,
                 inbound.chat_id
             );
+            db.batch(vec![stored::done(db, &channel.id, &inbound.update_id)?])
+                .await?;
             return Ok(());
         }
         Err(other) => return Err(other),
@@ -128,15 +132,25 @@ async fn handle(env: &Env, db: &D1Database, channel: &Channel, inbound: &Inbound
     let now = now_ms();
     let mut reply = Reply::new();
     // The chat and its conversation start with the first message; the greeting goes first.
-    let chat = match stored::chat(db, &channel.id, &inbound.chat_id).await? {
-        Some(chat) => chat,
-        None => {
+    let known = stored::chat(db, &channel.id, &inbound.chat_id).await?;
+    // A chat whose conversation was purged (retention, the lead deleted) or is full goes
+    // on in a new one, so the person is never left unanswered.
+    let usable = match &known {
+        Some(chat) => conversations::get(db, &chat.conversation_id)
+            .await?
+            .is_some_and(|c| c.turns + 8 <= conversations::MAX_TURNS),
+        None => false,
+    };
+    let chat = match known {
+        Some(chat) if usable => chat,
+        earlier => {
             let (conversation, greeting) = agent::start(db, &agent, None).await?;
             db.batch(vec![stored::start_chat(
                 db,
                 &channel.id,
                 &inbound.chat_id,
                 &conversation.id,
+                earlier.is_some(),
                 now,
             )?])
             .await?;
@@ -145,7 +159,8 @@ async fn handle(env: &Env, db: &D1Database, channel: &Channel, inbound: &Inbound
             Chat {
                 conversation_id: conversation.id,
                 form: None,
-                version: 0,
+                // A restarted chat's row moved on by one version.
+                version: earlier.map_or(0, |c| c.version + 1),
             }
         }
     };
@@ -162,7 +177,14 @@ async fn handle(env: &Env, db: &D1Database, channel: &Channel, inbound: &Inbound
             let not_started = session.started_at.is_none();
             let step = match (&inbound.file, &inbound.text) {
                 (Some(file), _) => match download(env, channel, file).await {
-                    Ok(data_url) => session.answer_file(&tool.fields, data_url, now),
+                    Ok(data_url) => {
+                        let field = session.field(&tool.fields).map(|f| f.name.clone());
+                        let step = session.answer_file(&tool.fields, data_url, now);
+                        if let (Step::Next, Some(field)) = (&step, field) {
+                            park_file(env, channel, session, &field).await?;
+                        }
+                        step
+                    }
                     Err(why) => Step::Invalid { why },
                 },
                 (None, Some(text)) => session.answer(&tool.fields, text, now),
@@ -244,6 +266,11 @@ async fn handle(env: &Env, db: &D1Database, channel: &Channel, inbound: &Inbound
                 let Some(tool) = tools::get(db, &shown.tool_id).await? else {
                     continue;
                 };
+                if tool.execution_mode.uses_client() {
+                    // Its handler runs on the owner's web page, which a chat app has not.
+                    reply.say(format!("You can fill in {} on our website.", tool.title));
+                    continue;
+                }
                 let mut session = Session::new(&tool.id, &new_id("disp"), now);
                 // What the LLM picked up in the chat fills fields, when it is valid for them.
                 for (name, value) in &shown.prefill {
@@ -293,10 +320,15 @@ async fn submit(
     session: &mut Session,
     reply: &mut Reply,
 ) -> ApiResult<bool> {
+    // Answers to fields the owner removed meanwhile would be refused: they go.
+    session
+        .answers
+        .retain(|name, _| tool.fields.iter().any(|f| &f.name == name));
+    let form_data = unpark_files(env, &session.answers).await?;
     let input = SubmitIn {
         tool_id: tool.id.clone(),
         conversation_id: Some(chat.conversation_id.clone()),
-        form_data: session.answers.clone(),
+        form_data,
         fields_completed: session.completed(&tool.fields),
         impression_at: Some(session.shown_at),
         started_at: session.started_at,
@@ -323,11 +355,18 @@ async fn submit(
             Ok(true)
         }
         Err(ApiError::InvalidField(e)) | Err(ApiError::FileTooLarge(e)) => {
-            // Asked again from the field the edge refused.
-            if let Some(i) = tool.fields.iter().position(|f| f.name == e.field) {
-                session.answers.remove(&e.field);
-                session.index = i;
-            }
+            // Asked again from the field the edge refused; a refusal of the whole form
+            // (its size, its fields) ends it, said plainly, rather than asking forever.
+            let Some(i) = tool.fields.iter().position(|f| f.name == e.field) else {
+                reply.say(format!(
+                    "Sorry, this form could not be sent: {} {}.",
+                    e.field, e.reason
+                ));
+                reply.choices.clear();
+                return Ok(true);
+            };
+            session.answers.remove(&e.field);
+            session.index = i;
             reply.say(format!("{} {}.", e.field, e.reason));
             let prompt = session.prompt(&tool.fields, &inbound.known);
             reply.ask(&prompt);
@@ -355,6 +394,8 @@ async fn send(
         .map(|(role, text)| NewTurn::message(role, text))
         .collect();
     let mut statements = reply.statements;
+    // Handled: a redelivery from now on is only acknowledged.
+    statements.push(stored::done(db, &channel.id, &inbound.update_id)?);
     if !turns.is_empty() {
         statements.extend(conversations::append(
             db,
@@ -406,6 +447,55 @@ async fn send(
     db.batch(statements).await?;
     delivery::enqueue_all(env, &queued, 0).await;
     Ok(())
+}
+
+/// A file answer is kept in R2 while the form goes on, the session holding its key: a
+/// data URL of up to 5 MB would not fit the chat's row in D1.
+async fn park_file(env: &Env, channel: &Channel, session: &mut Session, field: &str) -> ApiResult<()> {
+    let Some(serde_json::Value::String(data_url)) = session.answers.get(field) else {
+        return Ok(());
+    };
+    let file = leadform_core::files::decode(field, data_url)?;
+    let key = format!("channels/{}/{}/{field}", channel.id, session.display_id);
+    crate::storage::files::put(&env.bucket(bindings::FILES)?, &key, &file).await?;
+    session
+        .answers
+        .insert(field.to_string(), serde_json::json!({ PARKED: key }));
+    Ok(())
+}
+
+/// The key a parked file answer holds.
+const PARKED: &str = "parkedFile";
+
+/// The answers with parked files as data URLs again, for the submission.
+async fn unpark_files(
+    env: &Env,
+    answers: &serde_json::Map<String, serde_json::Value>,
+) -> ApiResult<serde_json::Map<String, serde_json::Value>> {
+    let mut data = answers.clone();
+    for (field, value) in answers {
+        let Some(key) = value.get(PARKED).and_then(|k| k.as_str()) else {
+            continue;
+        };
+        let bucket = env.bucket(bindings::FILES)?;
+        let object = crate::storage::files::get(&bucket, key)
+            .await?
+            .ok_or_else(|| ApiError::Internal(format!("parked file {key} is gone")))?;
+        let mime = object
+            .http_metadata()
+            .content_type
+            .unwrap_or_else(|| "application/octet-stream".into());
+        let name = object.custom_metadata()?.get("name").cloned();
+        let bytes = match object.body() {
+            Some(body) => body.bytes().await?,
+            None => Vec::new(),
+        };
+        data.insert(
+            field.clone(),
+            leadform_core::files::data_url(&mime, name.as_deref(), &bytes).into(),
+        );
+    }
+    Ok(data)
 }
 
 /// A file the person sent, fetched from the platform as a data URL (at most 5 MB).

@@ -53,7 +53,7 @@ pub async fn record(mut req: Request, env: &Env, origin: Option<&str>) -> ApiRes
         return Err(FieldError::new("displayToken", reason).into());
     }
     // The last field a dismissed or left form was at: the field the visitor gave up on.
-    let last_field = leadform_core::field_analysis::read_last_field(body.get("lastField"), &tool.fields)?;
+    let last_field = leadform_core::field_analysis::read_last_field(body.get("lastField"), &tool.fields);
     let mut writes = Vec::new();
     if kind != "leave" {
         writes.push(events::insert(&db, &tool.id, &display_id, &kind, now)?);

@@ -180,8 +180,8 @@ pub async fn accept(env: &Env, mut input: SubmitIn, sender: &Sender<'_>) -> ApiR
         threshold: tool.spam_threshold(),
     });
 
-    // The time spent in each field (field analysis), checked against the form's fields.
-    let field_times = leadform_core::field_analysis::read_times(input.field_time_ms.as_ref(), &tool.fields)?;
+    // The time spent in each field (field analysis), for the form's own fields.
+    let field_times = leadform_core::field_analysis::read_times(input.field_time_ms.as_ref(), &tool.fields);
     // How the visitor answered the form's questions in this conversation (kept on the
     // submission and the lead; post-actions route on it).
     let qualification = crate::agent::qualification::outcome(&tool, &turns);

@@ -71,12 +71,13 @@ impl From<Row> for Channel {
 
 const COLUMNS: &str = "id, agent_id, kind, account, secrets, created_at, updated_at";
 
-/// Connects a channel; a second one of the same kind for the agent replaces the first.
+/// Connects a channel; connecting the same kind for the agent again replaces its account and
+/// secrets under the same id (the caller passes that id).
 pub async fn upsert(db: &D1Database, channel: &Channel) -> Result<()> {
     db.prepare(
         "INSERT INTO channels (id, agent_id, kind, account, secrets, created_at, updated_at)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6)
-         ON CONFLICT (agent_id, kind) DO UPDATE SET id = ?1, account = ?4, secrets = ?5, updated_at = ?6",
+         ON CONFLICT (agent_id, kind) DO UPDATE SET account = ?4, secrets = ?5, updated_at = ?6",
     )
     .bind(&[
         text(&channel.id),
@@ -165,8 +166,18 @@ pub fn start_chat(
     channel_id: &str,
     chat_id: &str,
     conversation_id: &str,
+    restart: bool,
     now: i64,
 ) -> Result<D1PreparedStatement> {
+    if restart {
+        // Its conversation is gone or full: the chat goes on in the new one, form cleared.
+        return db
+            .prepare(
+                "UPDATE channel_chats SET conversation_id = ?3, form = NULL, version = version + 1, updated_at = ?4
+                 WHERE channel_id = ?1 AND chat_id = ?2",
+            )
+            .bind(&[text(channel_id), text(chat_id), text(conversation_id), int(now)]);
+    }
     db.prepare(
         "INSERT INTO channel_chats (channel_id, chat_id, conversation_id, form, version, updated_at)
          VALUES (?1, ?2, ?3, NULL, 0, ?4)",
@@ -201,18 +212,31 @@ pub fn save_form(
     ])
 }
 
-/// Notes that the platform's delivery `update_id` is being handled; `false` when it was
-/// already (a redelivery: acknowledged, nothing done again).
+/// How long a delivery being handled holds it: past this, an unfinished one (the isolate
+/// died) is taken again when the platform delivers it again.
+pub const LEASE_MS: i64 = 120_000;
+
+/// Takes the platform's delivery `update_id` for handling; `false` when it was handled (a
+/// redelivery: acknowledged, nothing done again) or is being handled right now.
 pub async fn first_time(db: &D1Database, channel_id: &str, update_id: &str, now: i64) -> Result<bool> {
     let result = db
-        .prepare("INSERT OR IGNORE INTO channel_updates (channel_id, update_id, at) VALUES (?1, ?2, ?3)")
-        .bind(&[text(channel_id), text(update_id), int(now)])?
+        .prepare(
+            "INSERT INTO channel_updates (channel_id, update_id, at, done) VALUES (?1, ?2, ?3, 0)
+             ON CONFLICT (channel_id, update_id) DO UPDATE SET at = ?3 WHERE done = 0 AND at < ?3 - ?4",
+        )
+        .bind(&[text(channel_id), text(update_id), int(now), int(LEASE_MS)])?
         .run()
         .await?;
     Ok(result
         .meta()?
         .and_then(|m| m.changes)
         .is_some_and(|changes| changes > 0))
+}
+
+/// The statement that marks `update_id` handled, in the batch that answers it.
+pub fn done(db: &D1Database, channel_id: &str, update_id: &str) -> Result<D1PreparedStatement> {
+    db.prepare("UPDATE channel_updates SET done = 1 WHERE channel_id = ?1 AND update_id = ?2")
+        .bind(&[text(channel_id), text(update_id)])
 }
 
 /// Forgets that `update_id` was handled, when handling it failed: the platform's next

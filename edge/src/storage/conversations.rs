@@ -282,6 +282,11 @@ pub fn delete_for_lead(db: &D1Database, lead_id: &str, agent_id: &str) -> Result
             "DELETE FROM conversation_turns WHERE conversation_id IN ({OF_LEAD})"
         ))
         .bind(&[text(lead_id), text(agent_id)])?,
+        // A messaging chat's state (its form in progress) is personal data too.
+        db.prepare(format!(
+            "DELETE FROM channel_chats WHERE conversation_id IN ({OF_LEAD})"
+        ))
+        .bind(&[text(lead_id), text(agent_id)])?,
         db.prepare(format!("DELETE FROM conversations WHERE id IN ({OF_LEAD})"))
             .bind(&[text(lead_id), text(agent_id)])?,
     ])
@@ -313,6 +318,8 @@ pub async fn purge_expired(db: &D1Database, now: i64, batch: u32) -> Result<usiz
             "DELETE FROM conversation_turns WHERE conversation_id IN (SELECT value FROM json_each(?1))",
         )
         .bind(&[text(&ids)])?,
+        db.prepare("DELETE FROM channel_chats WHERE conversation_id IN (SELECT value FROM json_each(?1))")
+            .bind(&[text(&ids)])?,
         db.prepare("DELETE FROM conversations WHERE id IN (SELECT value FROM json_each(?1))")
             .bind(&[text(&ids)])?,
     ])

@@ -325,6 +325,7 @@ pub async fn failed_for_agent(
     db.prepare(format!(
         "SELECT {COLUMNS} FROM deliveries
          WHERE status = 'failed' AND created_at >= ?2 AND agent_id = ?1
+           AND kind <> 'channel_message'
          ORDER BY created_at LIMIT ?3"
     ))
     .bind(&[text(agent_id), int(since), int(limit)])?

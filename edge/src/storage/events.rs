@@ -52,3 +52,13 @@ pub fn field_times(
     )
     .bind(&[text(tool_id), int(at), text(&serde_json::to_string(times)?)])
 }
+
+/// Forgets which displays were counted as dropped before `before` (their tokens expired, so
+/// no event of theirs is taken any more).
+pub async fn purge_drop_marks(db: &D1Database, before: i64) -> Result<()> {
+    db.prepare("DELETE FROM form_display_drops WHERE at < ?1")
+        .bind(&[int(before)])?
+        .run()
+        .await?;
+    Ok(())
+}

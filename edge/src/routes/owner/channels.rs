@@ -53,8 +53,8 @@ struct ChannelOut {
 pub fn edge_url(env: &Env, req: &Request) -> ApiResult<String> {
     match config::public_url(env) {
         Ok(Some(url)) => Ok(url),
-        Ok(None) => request_origin(req).ok_or_else(|| ApiError::Internal("no request origin".into())),
-        Err(reason) => Err(ApiError::Misconfigured(Some(reason))),
+        // Unset, or refused for file links (loopback): the address the owner used.
+        _ => request_origin(req).ok_or_else(|| ApiError::Internal("no request origin".into())),
     }
 }
 
@@ -88,7 +88,14 @@ pub async fn connect(env: &Env, agent_id: &str, mut body: Value, base: &str) -> 
         .as_object_mut()
         .and_then(|fields| fields.remove("kind"))
         .and_then(|k| k.as_str().map(str::to_string));
-    let (id, now) = (new_id("chan"), now_ms());
+    // Connecting again keeps the channel's id (its chats and queued answers go on); a new
+    // bot in place of another stops the old one's webhook first.
+    let earlier = stored::for_agent(&db, agent_id)
+        .await?
+        .into_iter()
+        .find(|c| kind.as_deref() == Some(c.kind.as_str()));
+    let id = earlier.as_ref().map_or_else(|| new_id("chan"), |c| c.id.clone());
+    let now = now_ms();
     let (channel, verify_token) = match kind.as_deref() {
         Some("telegram") => {
             let input: TelegramIn = parse(body)?;
@@ -104,7 +111,18 @@ pub async fn connect(env: &Env, agent_id: &str, mut body: Value, base: &str) -> 
         }
         _ => return Err(FieldError::new("kind", "must be telegram or whatsapp").into()),
     };
+    if let Some(old) =
+        earlier.filter(|c| c.kind == "telegram" && c.secrets.bot_token != channel.secrets.bot_token)
+    {
+        if let Err(why) = telegram::disconnect(env, &old).await {
+            worker::console_warn!(
+                "channel {}: the replaced bot's deleteWebhook failed: {why}",
+                old.id
+            );
+        }
+    }
     stored::upsert(&db, &channel).await?;
+    let channel = stored::get(&db, &channel.id).await?.unwrap_or(channel);
     Ok(ConnectedOut {
         webhook_url: webhook_url(base, &channel),
         channel,
