@@ -8,6 +8,8 @@
 //! Look: the owner's brand color comes in as `--b` (its text color `--bt`, picked by the
 //! edge for AA contrast); `.lf-left` moves the widget to the left corner; dark mode follows
 //! `prefers-color-scheme`; under 480 px the open panel fills the screen inside the safe areas.
+//! Direction: `.lf-root` carries `dir` (Arabic: `rtl`); flex rows, `text-align: start` and
+//! logical padding mirror with it, while the corner (`right`/`.lf-left`) stays the owner's.
 
 pub const CSS: &str = r#"
 :host { all: initial; }
@@ -51,7 +53,7 @@ textarea.lf-input-field { min-height: 70px; resize: vertical; }
 .lf-progress { color: #3b5bdb; }
 .lf-actions { display: flex; gap: 8px; align-items: center; }
 .lf-dismiss { background: none; border: 0; color: #5c667a; cursor: pointer; font: inherit; text-decoration: underline; }
-.lf-labelled { display: flex; align-items: center; gap: 8px; padding: 0 18px 0 14px; font: 600 15px/1 system-ui, sans-serif; }
+.lf-labelled { display: flex; align-items: center; gap: 8px; padding: 0; padding-inline: 14px 18px; font: 600 15px/1 system-ui, sans-serif; }
 .lf-left { right: auto; left: 20px; }
 .lf-left .lf-bubble { float: left; }
 .lf-left .lf-panel { right: auto; left: 0; }
