@@ -63,8 +63,8 @@ pub struct FieldSpec {
     pub label: Option<String>,
     /// The label in other languages, by locale code (`{"de": "Name"}`); the widget shows
     /// the visitor's, else `label`.
-    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
-    pub labels: std::collections::BTreeMap<String, String>,
+    #[serde(default, skip_serializing_if = "crate::locale::Texts::is_empty")]
+    pub labels: crate::locale::Texts,
     #[serde(default, rename = "type")]
     pub kind: FieldKind,
     #[serde(default)]

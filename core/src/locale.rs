@@ -7,7 +7,9 @@
 
 #[cfg(feature = "server")]
 use crate::validate::FieldError;
-use std::collections::BTreeMap;
+use serde::de::{MapAccess, Visitor};
+use serde::ser::SerializeMap;
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 /// The locales the widget speaks, English first (the fallback).
 pub const LOCALES: [&str; 7] = ["en", "de", "fr", "es", "pt", "ja", "ar"];
@@ -255,6 +257,54 @@ const TEXTS: [[&str; N]; 7] = [
     ],
 ];
 
+/// An owner's texts by locale code (`{"de": "Hallo!"}`), in the order given. A list rather
+/// than a `BTreeMap`: the widget carries these types, and a map's code costs it kilobytes.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Texts(pub Vec<(String, String)>);
+
+impl Texts {
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// The text for `code`, if there is one.
+    pub fn get(&self, code: &str) -> Option<&str> {
+        self.0.iter().find(|(c, _)| c == code).map(|(_, t)| t.as_str())
+    }
+}
+
+impl Serialize for Texts {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut map = s.serialize_map(Some(self.0.len()))?;
+        for (code, text) in &self.0 {
+            map.serialize_entry(code, text)?;
+        }
+        map.end()
+    }
+}
+
+impl<'de> Deserialize<'de> for Texts {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Map;
+        impl<'de> Visitor<'de> for Map {
+            type Value = Texts;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("an object of texts by locale code")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Texts, A::Error> {
+                let mut texts: Vec<(String, String)> = Vec::new();
+                while let Some((code, text)) = map.next_entry::<String, String>()? {
+                    // A repeated key: the last wins, as in a JSON object read into a map.
+                    texts.retain(|(c, _)| *c != code);
+                    texts.push((code, text));
+                }
+                Ok(Texts(texts))
+            }
+        }
+        d.deserialize_map(Map)
+    }
+}
+
 /// The index of `tag`'s language in [`LOCALES`], by its primary subtag ("de-AT" → de).
 pub fn index(tag: &str) -> Option<usize> {
     let primary = tag.split(['-', '_']).next()?.to_ascii_lowercase();
@@ -298,8 +348,8 @@ pub fn fill(template: &str, args: &[&str]) -> String {
 #[cfg(feature = "server")]
 /// Owner-set translations (`{"de": "Hallo!"}`): known locale codes only, each text at most
 /// `max` characters.
-pub fn check_texts(field: &str, texts: &BTreeMap<String, String>, max: usize) -> Result<(), FieldError> {
-    for (code, text) in texts {
+pub fn check_texts(field: &str, texts: &Texts, max: usize) -> Result<(), FieldError> {
+    for (code, text) in &texts.0 {
         if !LOCALES.contains(&code.as_str()) {
             return Err(FieldError::new(
                 format!("{field}.{code}"),
@@ -312,11 +362,8 @@ pub fn check_texts(field: &str, texts: &BTreeMap<String, String>, max: usize) ->
 }
 
 /// The translation of `texts` for `locale`, if the owner gave a non-blank one.
-pub fn pick_text(texts: &BTreeMap<String, String>, locale: usize) -> Option<&str> {
-    texts
-        .get(LOCALES.get(locale)?.to_owned())
-        .map(String::as_str)
-        .filter(|t| !t.trim().is_empty())
+pub fn pick_text(texts: &Texts, locale: usize) -> Option<&str> {
+    texts.get(LOCALES.get(locale)?).filter(|t| !t.trim().is_empty())
 }
 
 #[cfg(test)]
@@ -378,7 +425,7 @@ mod tests {
     #[cfg(feature = "server")]
     #[test]
     fn owner_translations_use_known_locales_and_caps() {
-        let map = |k: &str, v: &str| BTreeMap::from([(k.to_string(), v.to_string())]);
+        let map = |k: &str, v: &str| Texts(vec![(k.to_string(), v.to_string())]);
         assert!(check_texts("greetings", &map("de", "Hallo!"), 10).is_ok());
         assert_eq!(
             check_texts("greetings", &map("xx", "Hi"), 10).unwrap_err().field,
@@ -388,5 +435,16 @@ mod tests {
         assert_eq!(pick_text(&map("de", "Hallo!"), 1), Some("Hallo!"));
         assert_eq!(pick_text(&map("de", " "), 1), None);
         assert_eq!(pick_text(&map("de", "Hallo!"), 2), None);
+    }
+
+    #[test]
+    fn texts_read_and_write_as_a_json_object() {
+        let texts: Texts = serde_json::from_str(r#"{"de":"Hallo","ar":"مرحبا","de":"Servus"}"#).unwrap();
+        assert_eq!(texts.get("de"), Some("Servus"));
+        assert_eq!(
+            serde_json::to_string(&texts).unwrap(),
+            r#"{"ar":"مرحبا","de":"Servus"}"#
+        );
+        assert!(serde_json::from_str::<Texts>(r#"{"de":1}"#).is_err());
     }
 }

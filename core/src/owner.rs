@@ -38,7 +38,7 @@ pub struct AgentIn {
     pub locale: Option<String>,
     /// The greeting in other languages, by locale code; the widget shows the visitor's.
     #[serde(default)]
-    pub greetings: std::collections::BTreeMap<String, String>,
+    pub greetings: crate::locale::Texts,
 }
 
 /// Longest retention an owner can set (ten years), and the longest instructions.

@@ -194,8 +194,8 @@ pub struct AgentPublic {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub locale: Option<String>,
     /// The greeting by locale code (`greeting` is the fallback).
-    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
-    pub greetings: std::collections::BTreeMap<String, String>,
+    #[serde(default, skip_serializing_if = "crate::locale::Texts::is_empty")]
+    pub greetings: crate::locale::Texts,
 }
 
 /// A form tool as the widget sees it: no webhook URL, no secrets.

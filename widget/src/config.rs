@@ -80,6 +80,7 @@ fn read_field(field: &JsValue) -> FieldSpec {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use leadform_core::locale::Texts;
     use wasm_bindgen_test::wasm_bindgen_test;
 
     #[wasm_bindgen_test]
@@ -124,7 +125,7 @@ mod tests {
             min_length: Some(2),
             max_length: Some(90),
             lead_attribute: None,
-            labels: [("de".to_string(), format!("{name} Feld"))].into(),
+            labels: Texts(vec![("de".to_string(), format!("{name} Feld"))]),
         };
         let written = WidgetConfigOut {
             agent: AgentPublic {
@@ -139,7 +140,7 @@ mod tests {
                     launcher_label: "Ask us".into(),
                 }),
                 locale: Some("ar".into()),
-                greetings: [("ar".to_string(), "مرحبًا".to_string())].into(),
+                greetings: Texts(vec![("ar".to_string(), "مرحبًا".to_string())]),
             },
             forms: vec![FormPublic {
                 tool_id: "tool_x".into(),

@@ -33,6 +33,6 @@ pub fn translate(english: &str) -> String {
 }
 
 /// The owner's translation for the visitor's language, else `fallback`.
-pub fn pick<'a>(texts: &'a std::collections::BTreeMap<String, String>, fallback: &'a str) -> &'a str {
+pub fn pick<'a>(texts: &'a locale::Texts, fallback: &'a str) -> &'a str {
     locale::pick_text(texts, current()).unwrap_or(fallback)
 }

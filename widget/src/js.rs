@@ -17,18 +17,20 @@ pub fn stringify(value: &JsValue) -> String {
 }
 
 /// A `{key: text}` object (the owner's translations by locale); non-string values are skipped.
-pub fn texts(obj: &JsValue, key: &str) -> std::collections::BTreeMap<String, String> {
+pub fn texts(obj: &JsValue, key: &str) -> leadform_core::locale::Texts {
     let value = get(obj, key);
     if !value.is_object() {
         return Default::default();
     }
-    Object::entries(&Object::from(value))
-        .iter()
-        .filter_map(|pair| {
-            let pair = Array::from(&pair);
-            Some((pair.get(0).as_string()?, pair.get(1).as_string()?))
-        })
-        .collect()
+    leadform_core::locale::Texts(
+        Object::entries(&Object::from(value))
+            .iter()
+            .filter_map(|pair| {
+                let pair = Array::from(&pair);
+                Some((pair.get(0).as_string()?, pair.get(1).as_string()?))
+            })
+            .collect(),
+    )
 }
 
 pub fn get(obj: &JsValue, key: &str) -> JsValue {

@@ -1,9 +1,9 @@
 use super::{from_json_column, int, opt_int, opt_text, text};
 use leadform_core::lead::DEFAULT_LOST_REASONS;
+use leadform_core::locale::Texts;
 use leadform_core::look::Look;
 use leadform_core::owner::AgentIn;
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
 use worker::{D1Database, Result};
 
 /// An agent as owners see it through the API.
@@ -22,7 +22,7 @@ pub struct Agent {
     pub retention_days: Option<u32>,
     pub look: Option<Look>,
     pub locale: Option<String>,
-    pub greetings: BTreeMap<String, String>,
+    pub greetings: Texts,
     pub created_at: i64,
     pub updated_at: i64,
 }
