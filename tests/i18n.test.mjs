@@ -159,6 +159,19 @@ test("the agent's locale wins over the browser: Arabic, right to left, with no a
     await page.screenshot({ path: path.join(SHOTS, "arabic-error.png") });
     assert.deepEqual(errors, []);
     await context.close();
+
+    // On a phone the panel fills the screen, mirrored the same way.
+    const phone = await browser.newContext({ locale: "ar", viewport: { width: 390, height: 780 } });
+    const small = await phone.newPage();
+    await small.goto(site.url + "/");
+    await small.locator(".lf-bubble").click();
+    await small.locator(".lf-agent").first().waitFor();
+    await small.evaluate(() => window.leadform.showForm("contact_form"));
+    await small.locator("form.lf-form").waitFor();
+    await settle(small);
+    assert.equal(await small.locator(".lf-root").getAttribute("dir"), "rtl");
+    await small.screenshot({ path: path.join(SHOTS, "arabic-phone.png") });
+    await phone.close();
   } finally {
     await patch(`/v1/agents/${DEMO_AGENT_ID}`, { locale: null });
   }
