@@ -110,6 +110,12 @@ test("a German browser gets German texts, the owner's German greeting and labels
   await receiver.waitFor(1);
   await settle(page);
   await page.screenshot({ path: path.join(SHOTS, "german-success.png") });
+
+  // The edge's own lines follow the browser's language too (its Accept-Language).
+  await page.locator(".lf-chip", { hasText: "Talk to sales" }).click();
+  await page.locator("form.lf-form").waitFor();
+  const said = await page.locator(".lf-agent").allTextContents();
+  assert.equal(said.at(-1), "Gern! Hinterlassen Sie hier Ihre Daten, wir melden uns bei Ihnen.");
   assert.deepEqual(errors, []);
   await context.close();
 });
