@@ -98,6 +98,7 @@ fn field_named(name: &str) -> Result<FieldSpec, String> {
     Ok(FieldSpec {
         name: name.to_string(),
         label: (!label.is_empty()).then(|| label.to_string()),
+        labels: Default::default(),
         kind,
         required: false,
         placeholder: None,

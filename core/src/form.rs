@@ -54,13 +54,17 @@ impl FieldKind {
 }
 
 /// One field of a form, in display order.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 #[serde(rename_all = "camelCase")]
 pub struct FieldSpec {
     /// The key in `formData`; also what `{{name}}` placeholders refer to.
     pub name: String,
     #[serde(default)]
     pub label: Option<String>,
+    /// The label in other languages, by locale code (`{"de": "Name"}`); the widget shows
+    /// the visitor's, else `label`.
+    #[serde(default, skip_serializing_if = "crate::locale::Texts::is_empty")]
+    pub labels: crate::locale::Texts,
     #[serde(default, rename = "type")]
     pub kind: FieldKind,
     #[serde(default)]

@@ -10,6 +10,7 @@ pub mod intent;
 pub mod lead;
 #[cfg(feature = "server")]
 pub mod llm;
+pub mod locale;
 pub mod look;
 pub mod status;
 pub mod validate;

@@ -32,6 +32,13 @@ pub struct AgentIn {
     /// How the widget looks on the owner's site.
     #[serde(default)]
     pub look: Option<crate::look::Look>,
+    /// The widget's language (`en`, `de`, `fr`, `es`, `pt`, `ja`, `ar`); `None`: the
+    /// visitor's browser language.
+    #[serde(default)]
+    pub locale: Option<String>,
+    /// The greeting in other languages, by locale code; the widget shows the visitor's.
+    #[serde(default)]
+    pub greetings: crate::locale::Texts,
 }
 
 /// Longest retention an owner can set (ten years), and the longest instructions.
@@ -88,6 +95,15 @@ impl AgentIn {
         if let Some(look) = &self.look {
             look.check("look")?;
         }
+        if let Some(code) = &self.locale {
+            if !crate::locale::LOCALES.contains(&code.as_str()) {
+                return Err(FieldError::new(
+                    "locale",
+                    format!("must be one of {}", crate::locale::LOCALES.join(", ")),
+                ));
+            }
+        }
+        crate::locale::check_texts("greetings", &self.greetings, caps::MESSAGE)?;
         if self
             .retention_days
             .is_some_and(|d| d == 0 || d > MAX_RETENTION_DAYS)
@@ -236,6 +252,7 @@ impl ToolIn {
                     cap(&format!("fields[{i}].{key}"), text, caps::LABEL)?;
                 }
             }
+            crate::locale::check_texts(&format!("fields[{i}].labels"), &field.labels, caps::LABEL)?;
             cap_list(
                 &format!("fields[{i}].options"),
                 &field.options,
@@ -491,6 +508,23 @@ mod tests {
                 .unwrap_err()
                 .field,
             "quickReplies"
+        );
+        assert_eq!(
+            agent(json!({"name": "a", "locale": "nl"})).unwrap_err().field,
+            "locale"
+        );
+        assert_eq!(
+            agent(json!({"name": "a", "greetings": {"xx": "Hi"}}))
+                .unwrap_err()
+                .field,
+            "greetings.xx"
+        );
+        assert!(agent(json!({"name": "a", "locale": "ar", "greetings": {"de": "Hallo!"}})).is_ok());
+        let mut labelled = base();
+        labelled["fields"][0]["labels"] = json!({"de": long(caps::LABEL + 1)});
+        assert_eq!(
+            tool(labelled).check(false).unwrap_err().field,
+            "fields[0].labels.de"
         );
     }
 

@@ -286,6 +286,7 @@ mod tests {
             min_length: None,
             max_length: None,
             lead_attribute: None,
+            labels: Default::default(),
         }
     }
 

@@ -194,6 +194,12 @@ pub struct AgentPublic {
     /// How the widget looks; absent: its defaults.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub look: Option<crate::look::WidgetLook>,
+    /// The owner's language for the widget; absent: the visitor's browser language.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub locale: Option<String>,
+    /// The greeting by locale code (`greeting` is the fallback).
+    #[serde(default, skip_serializing_if = "crate::locale::Texts::is_empty")]
+    pub greetings: crate::locale::Texts,
 }
 
 /// A form tool as the widget sees it: no webhook URL, no secrets.

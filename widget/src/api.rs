@@ -1,7 +1,9 @@
 //! Calls to the edge. Errors come back as the edge's `{ error: { message, field } }` so the
 //! form can point at the field at fault.
 
+use crate::i18n::{t, tf};
 use crate::js;
+use leadform_core::locale::T;
 use leadform_core::wire::WidgetConfigOut;
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
@@ -181,7 +183,7 @@ impl Api {
         header: Option<(&str, &str)>,
     ) -> Result<JsValue, CallError> {
         let network = |_| CallError {
-            message: "We could not reach the server. Check your connection and try again.".into(),
+            message: t(T::Offline).into(),
             field: None,
             retry: true,
         };
@@ -219,7 +221,7 @@ impl Api {
         match (response.ok(), parsed) {
             (true, Some(value)) => Ok(value),
             (true, None) => Err(CallError {
-                message: "The server sent an answer we could not read.".into(),
+                message: t(T::Unreadable).into(),
                 field: None,
                 retry: false,
             }),
@@ -232,7 +234,7 @@ impl Api {
                 })
             }
             (false, None) => Err(CallError {
-                message: format!("The server answered {}. Please try again.", response.status()),
+                message: tf(T::Status, &[&response.status().to_string()]),
                 field: None,
                 retry,
             }),

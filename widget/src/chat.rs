@@ -7,9 +7,11 @@ use crate::api::Api;
 use crate::dom::{append, attr, el, focus, on, random_id, text_el};
 use crate::form;
 use crate::handlers::Handlers;
+use crate::i18n::{t, tf};
 use crate::outbox;
 use crate::style::CSS;
 use leadform_core::intent::form_for_message;
+use leadform_core::locale::{LOCALES, T};
 use leadform_core::wire::{FormPublic, WidgetConfigOut};
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
@@ -17,10 +19,6 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::spawn_local;
 use web_sys::{Element, HtmlInputElement, ShadowRootInit, ShadowRootMode};
-
-const FALLBACK_REPLY: &str =
-    "Thanks for your message! If you'd like someone from our team to follow up, just say so.";
-const OFFER_REPLY: &str = "Happy to help. Leave your details here and we'll get back to you.";
 
 pub struct Chat {
     pub api: Api,
@@ -86,6 +84,12 @@ impl Chat {
                 "lf-root"
             },
         );
+        // The language of every text inside, for screen readers and fonts; the direction
+        // is set either way, since a right-to-left host page would otherwise pass its own
+        // in (`all: initial` leaves `direction` alone).
+        let code = LOCALES[crate::i18n::current()];
+        attr(&root, "lang", code);
+        attr(&root, "dir", if code == "ar" { "rtl" } else { "ltr" });
         let bubble = el("button", "lf-bubble");
         append(&bubble, &chat_icon());
         if !look.launcher_label.is_empty() {
@@ -94,7 +98,7 @@ impl Chat {
             append(&bubble, &text_el("span", "", &look.launcher_label));
         }
         attr(&bubble, "type", "button");
-        let label = format!("Chat with {}", config.agent.name);
+        let label = tf(T::ChatWith, &[&config.agent.name]);
         attr(&bubble, "aria-label", &label);
         attr(&bubble, "aria-expanded", "false");
         let panel = el("section", "lf-panel");
@@ -105,7 +109,7 @@ impl Chat {
         append(&head, &text_el("span", "lf-title", &config.agent.name));
         let close = text_el("button", "lf-close", "×");
         attr(&close, "type", "button");
-        attr(&close, "aria-label", "Close chat");
+        attr(&close, "aria-label", t(T::Close));
         append(&head, &close);
         let log = el("div", "lf-log");
         let announcer = el("div", "lf-sr");
@@ -113,10 +117,10 @@ impl Chat {
         let quick = el("div", "lf-quick");
         let compose = el("form", "lf-compose");
         let input = el("input", "lf-input");
-        attr(&input, "placeholder", "Type a message…");
-        attr(&input, "aria-label", "Message");
+        attr(&input, "placeholder", t(T::Placeholder));
+        attr(&input, "aria-label", t(T::Message));
         append(&compose, &input);
-        let send = text_el("button", "lf-send", "Send");
+        let send = text_el("button", "lf-send", t(T::Send));
         attr(&send, "type", "submit");
         append(&compose, &send);
         for part in [&head, &log, &quick, &compose] {
@@ -207,11 +211,19 @@ impl Chat {
         }
     }
 
+    /// The owner's greeting in the visitor's language, else the owner's, else the table's.
     fn greeting(&self) -> &str {
-        match self.config.agent.greeting.as_str() {
-            "" => "Hi! How can we help?",
+        let own = match self.config.agent.greeting.as_str() {
+            "" => t(T::Greeting),
             greeting => greeting,
-        }
+        };
+        crate::i18n::pick(&self.config.agent.greetings, own)
+    }
+
+    /// Whether `text` is the greeting the widget showed already: the edge stores the
+    /// owner's default greeting, which the widget may have shown translated.
+    fn is_greeting(&self, text: &str) -> bool {
+        text == self.greeting() || text == self.config.agent.greeting
     }
 
     /// The conversation's id, as submissions and events name it.
@@ -239,7 +251,7 @@ impl Chat {
             if let Ok(messages) = self.api.conversation(&id).await {
                 *self.conversation_id.borrow_mut() = id;
                 for (i, m) in messages.iter().enumerate() {
-                    if i == 0 && m.role == "agent" && m.text == self.greeting() {
+                    if i == 0 && m.role == "agent" && self.is_greeting(&m.text) {
                         continue;
                     }
                     let class = if m.role == "visitor" {
@@ -263,8 +275,8 @@ impl Chat {
                     let _ = storage.set_item(&key, &id);
                 }
                 *self.conversation_id.borrow_mut() = id;
-                let greeting = self.greeting().to_string();
-                self.answer(messages.into_iter().filter(|m| m.text != greeting).collect());
+                let fresh = messages.into_iter().filter(|m| !self.is_greeting(&m.text));
+                self.answer(fresh.collect());
                 resumed = true;
             }
         }
@@ -361,10 +373,10 @@ impl Chat {
         }
         match form_for_message(&self.config.forms, &text).cloned() {
             Some(form) => {
-                self.agent_says(OFFER_REPLY);
+                self.agent_says(t(T::Offer));
                 self.show_form(form, JsValue::UNDEFINED);
             }
-            None => self.agent_says(FALLBACK_REPLY),
+            None => self.agent_says(t(T::Fallback)),
         }
     }
 

@@ -8,6 +8,9 @@ use wasm_bindgen::JsValue;
 
 pub fn read(value: &JsValue) -> WidgetConfigOut {
     let agent = js::get(value, "agent");
+    let locale = js::string(&agent, "locale");
+    let browser = js::string(&js::get(&js_sys::global(), "navigator"), "language");
+    crate::i18n::set(leadform_core::locale::pick(locale.as_deref(), browser.as_deref()));
     WidgetConfigOut {
         agent: AgentPublic {
             id: js::text(&agent, "id"),
@@ -15,6 +18,8 @@ pub fn read(value: &JsValue) -> WidgetConfigOut {
             greeting: js::text(&agent, "greeting"),
             quick_replies: js::strings(&agent, "quickReplies"),
             look: read_look(&js::get(&agent, "look")),
+            locale,
+            greetings: js::texts(&agent, "greetings"),
         },
         forms: js::items(value, "forms").iter().map(read_form).collect(),
         display_token: js::string(value, "displayToken"),
@@ -59,6 +64,7 @@ fn read_field(field: &JsValue) -> FieldSpec {
     FieldSpec {
         name: js::text(field, "name"),
         label: js::string(field, "label"),
+        labels: js::texts(field, "labels"),
         // A kind this widget does not know yet still renders, as a text input.
         kind: FieldKind::parse(&js::text(field, "type")).unwrap_or_default(),
         required: js::boolean(field, "required"),
@@ -74,6 +80,7 @@ fn read_field(field: &JsValue) -> FieldSpec {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use leadform_core::locale::Texts;
     use wasm_bindgen_test::wasm_bindgen_test;
 
     #[wasm_bindgen_test]
@@ -118,6 +125,7 @@ mod tests {
             min_length: Some(2),
             max_length: Some(90),
             lead_attribute: None,
+            labels: Texts(vec![("de".to_string(), format!("{name} Feld"))]),
         };
         let written = WidgetConfigOut {
             agent: AgentPublic {
@@ -131,6 +139,8 @@ mod tests {
                     position: "left".into(),
                     launcher_label: "Ask us".into(),
                 }),
+                locale: Some("ar".into()),
+                greetings: Texts(vec![("ar".to_string(), "مرحبًا".to_string())]),
             },
             forms: vec![FormPublic {
                 tool_id: "tool_x".into(),
@@ -147,5 +157,7 @@ mod tests {
         };
         let json = serde_json::to_string(&written).unwrap();
         assert_eq!(read(&crate::js::parse(&json).unwrap()), written);
+        assert_eq!(crate::i18n::current(), 6, "the agent's locale (ar) wins");
+        crate::i18n::set(0); // the other tests expect English
     }
 }

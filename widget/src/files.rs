@@ -1,6 +1,8 @@
 //! Files to data URLs, read by the browser's FileReader (it base64-encodes natively, which
 //! is faster than doing it in wasm and keeps a base64 crate out of the download).
 
+use crate::i18n::tf;
+use leadform_core::locale::T;
 use leadform_core::validate::MAX_FILE_BYTES;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
@@ -12,12 +14,8 @@ pub fn too_large(file: &File) -> Option<String> {
     // Tenths of a megabyte by integer arithmetic: float formatting would add ~14 KB of wasm.
     let tenths = (size * 10.0 / 1_048_576.0).round() as u64;
     (size > MAX_FILE_BYTES as f64).then(|| {
-        format!(
-            "{} is {}.{} MB; files can be at most 5 MB.",
-            file.name(),
-            tenths / 10,
-            tenths % 10
-        )
+        let size = format!("{}.{}", tenths / 10, tenths % 10);
+        tf(T::TooLarge, &[&file.name(), &size])
     })
 }
 
@@ -27,7 +25,8 @@ pub async fn read_data_url(
     file: &File,
     mut on_progress: impl FnMut(u32) + 'static,
 ) -> Result<String, String> {
-    let reader = FileReader::new().map_err(|_| "this browser cannot read files".to_string())?;
+    let failed = |_| tf(T::NoRead, &[&file.name()]);
+    let reader = FileReader::new().map_err(failed)?;
     let done = js_sys::Promise::new(&mut |resolve, reject| {
         reader.set_onload(Some(&resolve));
         reader.set_onerror(Some(&reject));
@@ -38,19 +37,15 @@ pub async fn read_data_url(
         }
     });
     reader.set_onprogress(Some(progress.as_ref().unchecked_ref()));
-    reader
-        .read_as_data_url(file)
-        .map_err(|_| format!("could not read {}", file.name()))?;
-    wasm_bindgen_futures::JsFuture::from(done)
-        .await
-        .map_err(|_| format!("could not read {}", file.name()))?;
+    reader.read_as_data_url(file).map_err(failed)?;
+    wasm_bindgen_futures::JsFuture::from(done).await.map_err(failed)?;
     reader.set_onprogress(None);
     drop(progress);
     let url = reader
         .result()
         .ok()
         .and_then(|r| r.as_string())
-        .ok_or("the file came back empty")?;
+        .ok_or_else(|| tf(T::NoRead, &[&file.name()]))?;
     // An empty file reads as "data:" with no base64 part; give it one so the edge can parse it.
     let declared = file.type_();
     let (meta, data) = url

@@ -7,9 +7,11 @@ use crate::api::{CallError, Submitted};
 use crate::chat::Chat;
 use crate::dom::{append, attr, el, now_ms, on, random_id, text_el};
 use crate::files;
+use crate::i18n::{t, tf, translate};
 use crate::js;
 use crate::outbox;
 use leadform_core::form::{FieldKind, FieldSpec, HONEYPOT_FIELD};
+use leadform_core::locale::T;
 use leadform_core::wire::FormPublic;
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
@@ -73,9 +75,9 @@ impl FormView {
         let status = el("div", "lf-status");
         attr(&status, "role", "status");
         let actions = el("div", "lf-actions");
-        let submit = text_el("button", "lf-submit", "Send");
+        let submit = text_el("button", "lf-submit", t(T::Send));
         attr(&submit, "type", "submit");
-        let dismiss = text_el("button", "lf-dismiss", "Not now");
+        let dismiss = text_el("button", "lf-dismiss", t(T::NotNow));
         attr(&dismiss, "type", "button");
         append(&actions, &submit);
         append(&actions, &dismiss);
@@ -264,12 +266,13 @@ impl FormView {
     /// IndexedDB, storage full), the form stays with the reason, to try again by hand.
     async fn keep(self: &Rc<Self>, body: &JsValue, reason: &str) {
         if outbox::keep(&self.chat.scope(), body).await.is_err() {
-            self.show_error(None, &format!("{reason} {UNSAVED}"));
+            self.show_error(None, &format!("{reason} {}", t(T::Unsaved)));
             return;
         }
         self.done.set(true);
-        self.leave_with(Some(&text_el("div", "lf-msg lf-agent lf-saved", SAVED)));
-        self.chat.announce(SAVED);
+        let saved = t(T::Saved);
+        self.leave_with(Some(&text_el("div", "lf-msg lf-agent lf-saved", saved)));
+        self.chat.announce(saved);
         outbox::retry_later(self.chat.clone());
     }
 
@@ -309,12 +312,12 @@ impl FormView {
         if let Some(message) = files::too_large(&file) {
             return Err((Some(field.name.clone()), message));
         }
-        let progress = text_el("div", "lf-progress", &format!("Reading {}… 0%", file.name()));
+        let progress = text_el("div", "lf-progress", &tf(T::Reading, &[&file.name(), "0"]));
         self.status.replace_children_with_node_1(&progress);
         *self.files_progress.borrow_mut() = Some(progress.clone());
         let name = file.name();
         let url = files::read_data_url(&file, move |pct| {
-            progress.set_text_content(Some(&format!("Reading {name}… {pct}%")));
+            progress.set_text_content(Some(&tf(T::Reading, &[&name, &pct.to_string()])));
         })
         .await
         .map_err(|e| (Some(field.name.clone()), e))?;
@@ -359,7 +362,7 @@ impl FormView {
             if sending { "true" } else { "false" },
         );
         self.submit
-            .set_text_content(Some(if sending { "Sending…" } else { "Send" }));
+            .set_text_content(Some(t(if sending { T::Sending } else { T::Send })));
         if !sending {
             if let Some(progress) = self.files_progress.borrow_mut().take() {
                 progress.remove();
@@ -383,10 +386,13 @@ impl FormView {
         match at_field {
             Some((spec, input, error)) => {
                 // The edge says "email: must be ..."; the visitor reads "Work email must be ...".
-                let reason = message
-                    .strip_prefix(&format!("{}: ", spec.name))
-                    .unwrap_or(message);
-                let text = format!("{} {reason}", spec.display_label());
+                // Core's reasons are English; the table has them in the visitor's language.
+                let reason = translate(
+                    message
+                        .strip_prefix(&format!("{}: ", spec.name))
+                        .unwrap_or(message),
+                );
+                let text = format!("{} {reason}", label(spec));
                 error.set_text_content(Some(&text));
                 attr(input, "aria-invalid", "true");
                 crate::dom::focus(input);
@@ -399,9 +405,11 @@ impl FormView {
 /// A field name (if the fault is one field's) and the message for the visitor.
 type FieldFault = (Option<String>, String);
 
-/// Shown (and read out) in place of a form the edge could not take yet.
-const SAVED: &str = "We could not reach the server. Your details are saved on this device and will be sent as soon as the connection is back.";
-const UNSAVED: &str = "Your details could not be saved on this device either.";
+/// A field's label in the visitor's language: the owner's translation, else its label.
+fn label(field: &FieldSpec) -> String {
+    let own = field.display_label();
+    crate::i18n::pick(&field.labels, &own).to_string()
+}
 
 /// After the edge took a submission (now, or later from the outbox): runs the page's
 /// handler for `client` and `both` tools and reports its result; the success message as a
@@ -413,7 +421,8 @@ pub async fn outcome(
     data: JsValue,
     success: &str,
 ) -> (Element, String) {
-    let mut message = success.to_string();
+    // The default success message (core's English) in the visitor's language.
+    let mut message = translate(success);
     if let Some(tool_name) = &out.client_handler {
         let context = js::object(&[
             ("submissionId", out.submission_id.as_str().into()),
@@ -424,7 +433,7 @@ pub async fn outcome(
         ]);
         let result = chat.handlers.run(tool_name, &context).await;
         if let (false, Some(reason)) = (result.success, &result.message) {
-            message = format!("{message} (Note: {reason})");
+            message = format!("{message} {}", tf(T::Note, &[reason]));
         }
         let reported = result.message.as_deref();
         chat.api
@@ -457,7 +466,7 @@ fn form_data(data: &[(String, JsValue)]) -> JsValue {
 fn render_field(card: &Element, field: &FieldSpec) -> (FieldSpec, Element, Element) {
     let id = random_id("lf");
     let row = el("div", "lf-field");
-    let label = text_el("label", "lf-label", &field.display_label());
+    let label = text_el("label", "lf-label", &label(field));
     attr(&label, "for", &id);
     if field.required {
         // The input says "required" itself (aria-required); the star is for the eye only.
@@ -469,7 +478,7 @@ fn render_field(card: &Element, field: &FieldSpec) -> (FieldSpec, Element, Eleme
         FieldKind::Textarea => el("textarea", "lf-input-field"),
         FieldKind::Select => {
             let select = el("select", "lf-input-field");
-            let blank = text_el("option", "", "Choose…");
+            let blank = text_el("option", "", t(T::Choose));
             attr(&blank, "value", "");
             append(&select, &blank);
             for option in &field.options {

@@ -16,6 +16,23 @@ pub fn stringify(value: &JsValue) -> String {
         .unwrap_or_default()
 }
 
+/// A `{key: text}` object (the owner's translations by locale); non-string values are skipped.
+pub fn texts(obj: &JsValue, key: &str) -> leadform_core::locale::Texts {
+    let value = get(obj, key);
+    if !value.is_object() {
+        return Default::default();
+    }
+    leadform_core::locale::Texts(
+        Object::entries(&Object::from(value))
+            .iter()
+            .filter_map(|pair| {
+                let pair = Array::from(&pair);
+                Some((pair.get(0).as_string()?, pair.get(1).as_string()?))
+            })
+            .collect(),
+    )
+}
+
 pub fn get(obj: &JsValue, key: &str) -> JsValue {
     Reflect::get(obj, &key.into()).unwrap_or(JsValue::UNDEFINED)
 }

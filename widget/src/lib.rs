@@ -14,6 +14,7 @@ mod dom;
 mod files;
 mod form;
 mod handlers;
+mod i18n;
 mod js;
 mod outbox;
 mod style;

@@ -14,6 +14,7 @@
 use crate::api::Submitted;
 use crate::chat::Chat;
 use crate::js;
+use leadform_core::locale::T;
 use std::rc::Rc;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
@@ -134,7 +135,7 @@ pub async fn flush(chat: Rc<Chat>) {
             Err(e) => {
                 // Refused: it never will be accepted; the visitor reads why, as on a live send.
                 let _ = forget(&id).await;
-                let text = format!("Your saved details could not be sent: {}", e.message);
+                let text = crate::i18n::tf(T::SavedRefused, &[&crate::i18n::translate(&e.message)]);
                 chat.tell(crate::dom::text_el("div", "lf-msg lf-agent", &text), &text);
             }
         }
@@ -174,7 +175,7 @@ async fn sent(chat: &Rc<Chat>, out: Submitted, body: &JsValue) {
     let form = chat.config.forms.iter().find(|f| f.tool_id == tool_id).cloned();
     let success = form.map(|f| f.success_message).unwrap_or_default();
     let success = if success.is_empty() {
-        "Your details have been sent."
+        crate::i18n::t(T::Sent)
     } else {
         &success
     };

@@ -8,6 +8,11 @@
 //! Look: the owner's brand color comes in as `--b` (its text color `--bt`, picked by the
 //! edge for AA contrast); `.lf-left` moves the widget to the left corner; dark mode follows
 //! `prefers-color-scheme`; under 480 px the open panel fills the screen inside the safe areas.
+//! Direction: `.lf-root` carries `dir` (Arabic: `rtl`); flex rows, `text-align: start` and
+//! logical padding mirror with it, while the corner (`right`/`.lf-left`) stays the owner's.
+//! The owner's and the visitor's texts may be in another script than the widget's
+//! language: `unicode-bidi: plaintext` gives each its own direction, so an English
+//! question in an Arabic panel keeps its question mark at its end.
 
 pub const CSS: &str = r#"
 :host { all: initial; }
@@ -46,12 +51,13 @@ pub const CSS: &str = r#"
 .lf-input-field { padding: 7px 9px; border: 1px solid #868e96; border-radius: 7px; font: inherit; }
 textarea.lf-input-field { min-height: 70px; resize: vertical; }
 .lf-input-field[aria-invalid="true"] { border-color: #e03131; }
+.lf-msg, .lf-form-title, .lf-form-desc, .lf-label, .lf-error, .lf-status, .lf-chip, .lf-title { unicode-bidi: plaintext; }
 .lf-hp { position: absolute; left: -9999px; width: 1px; height: 1px; opacity: 0; }
 .lf-error, .lf-status { color: #c92a2a; font-size: 12.5px; min-height: 0; }
 .lf-progress { color: #3b5bdb; }
 .lf-actions { display: flex; gap: 8px; align-items: center; }
 .lf-dismiss { background: none; border: 0; color: #5c667a; cursor: pointer; font: inherit; text-decoration: underline; }
-.lf-labelled { display: flex; align-items: center; gap: 8px; padding: 0 18px 0 14px; font: 600 15px/1 system-ui, sans-serif; }
+.lf-labelled { display: flex; align-items: center; gap: 8px; padding: 0; padding-inline: 14px 18px; font: 600 15px/1 system-ui, sans-serif; }
 .lf-left { right: auto; left: 20px; }
 .lf-left .lf-bubble { float: left; }
 .lf-left .lf-panel { right: auto; left: 0; }

@@ -23,10 +23,16 @@ use serde_json::{Map, Value};
 use worker::{console_warn, D1Database, Env};
 
 /// What the agent says when it shows a form, and when it has nothing to offer (without an
-/// LLM, or when the LLM only called the tool).
-pub const OFFER_REPLY: &str = "Happy to help. Leave your details here and we'll get back to you.";
-pub const FALLBACK_REPLY: &str =
-    "Thanks for your message! If you'd like someone from our team to follow up, just say so.";
+/// LLM, or when the LLM only called the tool): the widget's own lines for the same cases,
+/// from the one locale table, in the visitor's language (`locale`, an index into
+/// `core::locale::LOCALES`).
+fn offer_reply(locale: usize) -> &'static str {
+    leadform_core::locale::text(locale, leadform_core::locale::T::Offer)
+}
+
+fn fallback_reply(locale: usize) -> &'static str {
+    leadform_core::locale::text(locale, leadform_core::locale::T::Fallback)
+}
 
 /// A turn as the widget reads it.
 #[derive(Debug, Clone, Serialize)]
@@ -100,13 +106,14 @@ pub async fn start(
 }
 
 /// The agent's answer to the visitor's `text`: its reply, a qualification question, or the
-/// form it shows.
+/// form it shows; its own lines in `locale` (the owner's texts and an LLM's words as they are).
 pub async fn answer(
     env: &Env,
     agent: &Agent,
     conversation: &Conversation,
     text: &str,
     page: Option<&str>,
+    locale: usize,
 ) -> ApiResult<Vec<MessageOut>> {
     // An answer writes at most four turns: the visitor's, a reply, a question, a form.
     if conversation.turns + 4 > MAX_TURNS {
@@ -118,7 +125,10 @@ pub async fn answer(
     let db = env.d1(bindings::DB)?;
     let turns = conversations::turns(&db, &conversation.id).await?;
     let forms = tools::list_for_agent(&db, &agent.id).await?;
-    let mut said = Said::default();
+    let mut said = Said {
+        locale,
+        ..Said::default()
+    };
 
     // The visitor answers the question the agent just asked; anything else is answered as
     // any message is (the question comes back when the form is offered again).
@@ -235,7 +245,7 @@ pub async fn answer(
                 }
                 said.ask(tool, question);
             }
-            None => said.say(reply.as_deref().unwrap_or(FALLBACK_REPLY)),
+            None => said.say(reply.as_deref().unwrap_or(fallback_reply(locale))),
         },
     }
     said.write(&db, &conversation.id, page).await
@@ -258,6 +268,7 @@ pub(crate) fn transcript(turns: &[Turn]) -> Vec<LlmTurn<'_>> {
 struct Said {
     turns: Vec<OwnedTurn>,
     out: Vec<MessageOut>,
+    locale: usize,
 }
 
 struct OwnedTurn {
@@ -344,9 +355,9 @@ impl Said {
         });
     }
 
-    /// The form, with the agent's words (the LLM's, else [`OFFER_REPLY`]).
+    /// The form, with the agent's words (the LLM's, else [`offer_reply`]).
     fn offer(&mut self, tool: &Tool, why: Reason, prefill: Map<String, Value>, words: Option<String>) {
-        let words = words.unwrap_or_else(|| OFFER_REPLY.to_string());
+        let words = words.unwrap_or_else(|| offer_reply(self.locale).to_string());
         self.turns.push(OwnedTurn::new("agent", "message", &words));
         self.turns.push(OwnedTurn {
             tool_id: Some(tool.id.clone()),

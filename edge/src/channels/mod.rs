@@ -258,7 +258,9 @@ async fn handle(env: &Env, db: &D1Database, channel: &Channel, inbound: &Inbound
                 .await?
                 .ok_or_else(|| ApiError::not_found("conversation", &chat.conversation_id))?;
             // The agent writes its own turns (the visitor's message, its reply, a form shown).
-            let messages = agent::answer(env, &agent, &conversation, text, None).await?;
+            // A messaging channel tells no language: the agent's setting, else English.
+            let locale = leadform_core::locale::pick(agent.locale.as_deref(), None);
+            let messages = agent::answer(env, &agent, &conversation, text, None, locale).await?;
             for message in messages {
                 reply.texts.push(message.text.clone());
                 reply.choices = message.quick_replies.clone();

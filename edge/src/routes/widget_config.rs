@@ -31,6 +31,8 @@ pub async fn get(req: &Request, env: &Env, origin: Option<&str>) -> ApiResult<Re
             greeting: agent.greeting,
             quick_replies: agent.quick_replies,
             look: agent.look.as_ref().and_then(|l| l.for_widget()),
+            locale: agent.locale,
+            greetings: agent.greetings,
         },
         forms,
         display_token: Some(config::display_token(env, &agent_id, now_ms())),

@@ -1,5 +1,6 @@
 use super::{from_json_column, int, opt_int, opt_text, text};
 use leadform_core::lead::DEFAULT_LOST_REASONS;
+use leadform_core::locale::Texts;
 use leadform_core::look::Look;
 use leadform_core::owner::AgentIn;
 use serde::{Deserialize, Serialize};
@@ -20,6 +21,8 @@ pub struct Agent {
     pub instructions: String,
     pub retention_days: Option<u32>,
     pub look: Option<Look>,
+    pub locale: Option<String>,
+    pub greetings: Texts,
     pub created_at: i64,
     pub updated_at: i64,
 }
@@ -48,6 +51,10 @@ struct AgentRow {
     retention_days: Option<i64>,
     #[serde(default)]
     look: Option<String>,
+    #[serde(default)]
+    locale: Option<String>,
+    #[serde(default)]
+    greetings: Option<String>,
     created_at: i64,
     updated_at: i64,
 }
@@ -64,6 +71,8 @@ impl From<AgentRow> for Agent {
             instructions: row.instructions,
             retention_days: row.retention_days.map(|d| d.clamp(1, u32::MAX as i64) as u32),
             look: row.look.and_then(|l| serde_json::from_str(&l).ok()),
+            locale: row.locale,
+            greetings: row.greetings.map(|g| from_json_column(&g)).unwrap_or_default(),
             created_at: row.created_at,
             updated_at: row.updated_at,
         }
@@ -83,6 +92,8 @@ impl Agent {
             instructions: self.instructions.clone(),
             retention_days: self.retention_days,
             look: self.look.clone(),
+            locale: self.locale.clone(),
+            greetings: self.greetings.clone(),
         }
     }
 
@@ -115,11 +126,11 @@ pub async fn list(db: &D1Database) -> Result<Vec<Agent>> {
 pub async fn upsert(db: &D1Database, id: &str, input: &AgentIn, now: i64) -> Result<()> {
     db.prepare(
         "INSERT INTO agents (id, name, greeting, quick_replies, allowed_origins, created_at, updated_at, lost_reasons,
-           instructions, retention_days, look)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6, ?7, ?8, ?9, ?10)
+           instructions, retention_days, look, locale, greetings)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6, ?7, ?8, ?9, ?10, ?11, ?12)
          ON CONFLICT(id) DO UPDATE SET name = ?2, greeting = ?3, quick_replies = ?4,
            allowed_origins = ?5, updated_at = ?6, lost_reasons = ?7, instructions = ?8, retention_days = ?9,
-           look = ?10",
+           look = ?10, locale = ?11, greetings = ?12",
     )
     .bind(&[
         text(id),
@@ -132,6 +143,14 @@ pub async fn upsert(db: &D1Database, id: &str, input: &AgentIn, now: i64) -> Res
         text(&input.instructions),
         opt_int(input.retention_days.map(i64::from)),
         opt_text(input.look.as_ref().map(serde_json::to_string).transpose()?.as_deref()),
+        opt_text(input.locale.as_deref()),
+        opt_text(
+            Some(&input.greetings)
+                .filter(|g| !g.is_empty())
+                .map(serde_json::to_string)
+                .transpose()?
+                .as_deref(),
+        ),
     ])?
     .run()
     .await?;
