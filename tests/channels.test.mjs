@@ -5,7 +5,7 @@
 // widget's: stored, delivered to the form's webhook, counted.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { startStack, startReceiver, contactForm, ownerRequest, waitUntil, PNG_1X1 } from "./support/stack.mjs";
+import { startStack, startReceiver, contactForm, ownerRequest, waitUntil, PNG_1X1, signInCookie } from "./support/stack.mjs";
 import { startTelegram, startWhatsApp } from "./support/platforms.mjs";
 
 const TOKEN = "123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw";
@@ -246,13 +246,7 @@ test("WhatsApp: handshake, a signed lead with the known number, buttons for choi
 
 test("the dashboard's agent settings connect, test and disconnect a channel, with errors at their field", async () => {
   await agentWithForm("agent_dash", contactForm(receiver.url + "/dash-hook", { id: "tool_dash" }));
-  const signedIn = await fetch(`${stack.url}/dashboard/sign-in`, {
-    method: "POST",
-    headers: { "Content-Type": "application/x-www-form-urlencoded" },
-    body: new URLSearchParams(stack.admin).toString(),
-    redirect: "manual",
-  });
-  const cookie = signedIn.headers.get("set-cookie").split(";")[0];
+  const cookie = await signInCookie(stack);
   const page = async () => (await fetch(`${stack.url}/dashboard/settings/agents/agent_dash`, { headers: { Cookie: cookie } })).text();
   const csrf = (await page()).match(/name="_csrf" value="([^"]+)"/)[1];
   const post = (path, fields) =>

@@ -4,7 +4,7 @@
 // `fieldTimeMs` (median per field) and `dropOffByField`, from counters kept at write time.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { startStack, startReceiver, postJson, ownerRequest, waitUntil, quickPerson } from "./support/stack.mjs";
+import { startStack, startReceiver, postJson, ownerRequest, waitUntil, quickPerson, signInCookie } from "./support/stack.mjs";
 import { launchChromium } from "./support/chromium.mjs";
 import { startDemoSite } from "../demo-site/server.mjs";
 import { seedDemo, DEMO_AGENT_ID } from "../demo-site/seed.mjs";
@@ -73,13 +73,7 @@ test("the API: times per field give medians, a started form left unsent counts o
   assert.equal(after.dismissed - before.dismissed, 1, "a leave is no dismissal");
 
   // The owner's analytics page shows the same figures per field.
-  const signedIn = await fetch(`${stack.url}/dashboard/sign-in`, {
-    method: "POST",
-    headers: { "Content-Type": "application/x-www-form-urlencoded" },
-    body: new URLSearchParams(stack.admin).toString(),
-    redirect: "manual",
-  });
-  const cookie = signedIn.headers.get("set-cookie").split(";")[0];
+  const cookie = await signInCookie(stack);
   const html = await (await fetch(`${stack.url}/dashboard/analytics?agent=${DEMO_AGENT_ID}`, { headers: { Cookie: cookie } })).text();
   assert.match(html, /<th scope="row" data-label="Field">email<\/th><td data-label="Median time">22\.5 s<\/td><td data-label="Drop-offs">1<\/td>/);
   assert.match(html, /<th scope="row" data-label="Field">message<\/th><td data-label="Median time">–<\/td><td data-label="Drop-offs">1<\/td>/);

@@ -3,7 +3,7 @@
 // with receivers and a chat-completions server on 127.0.0.1.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { startStack, startReceiver, contactForm, postJson, ownerRequest, waitUntil } from "./support/stack.mjs";
+import { startStack, startReceiver, contactForm, postJson, ownerRequest, waitUntil, signInCookie } from "./support/stack.mjs";
 import { startLlm, completion, showForm } from "./support/llm.mjs";
 
 const SITE = "https://shop.example";
@@ -128,13 +128,7 @@ test("below the threshold the form never shows; at or above it the form comes af
 
   // The owner's dashboard shows the score and the answers on the lead, and the questions in
   // the transcript.
-  const signedIn = await fetch(`${stack.url}/dashboard/sign-in`, {
-    method: "POST",
-    headers: { "Content-Type": "application/x-www-form-urlencoded" },
-    body: new URLSearchParams(stack.admin).toString(),
-    redirect: "manual",
-  });
-  const cookie = signedIn.headers.get("set-cookie").split(";")[0];
+  const cookie = await signInCookie(stack);
   const leadPage = await (await fetch(`${stack.url}/dashboard/leads/${submitted.json.leadId}`, { headers: { Cookie: cookie } })).text();
   assert.match(leadPage, /<h2 id="qualification-h">Qualification<\/h2>/);
   assert.match(leadPage, /<dt>Score<\/dt><dd>70 \(qualified\)<\/dd>/);

@@ -239,3 +239,14 @@ export function fileDataUrl(type, bytes, name) {
  * that stand for a person wait this long before submitting.
  */
 export const quickPerson = () => new Promise((r) => setTimeout(r, 1_100));
+
+/** Signs the stack's first admin in to the dashboard; the session cookie (`name=value`). */
+export async function signInCookie(stack) {
+  const signedIn = await fetch(`${stack.url}/dashboard/sign-in`, {
+    method: "POST",
+    headers: { "Content-Type": "application/x-www-form-urlencoded" },
+    body: new URLSearchParams(stack.admin).toString(),
+    redirect: "manual",
+  });
+  return signedIn.headers.get("set-cookie").split(";")[0];
+}

@@ -549,8 +549,8 @@ pub async fn request(
     let Some(channel) = stored::get(db, &message.channel_id).await? else {
         return Ok(Err(format!("channel {} was disconnected", message.channel_id)));
     };
-    match channel.kind.as_str() {
+    Ok(match channel.kind.as_str() {
         "telegram" => telegram::send_request(env, &channel, &message),
         _ => whatsapp::send_request(env, &channel, &message),
-    }
+    })
 }

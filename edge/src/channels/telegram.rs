@@ -123,22 +123,16 @@ pub async fn disconnect(env: &Env, channel: &Channel) -> Result<(), String> {
 }
 
 /// The `sendMessage` request of a channel message delivery.
-pub fn send_request(
-    env: &Env,
-    channel: &Channel,
-    message: &Message,
-) -> worker::Result<Result<OutgoingRequest, String>> {
-    let headers = worker::Headers::new();
-    headers.set("Content-Type", "application/json")?;
-    Ok(Ok(OutgoingRequest {
+pub fn send_request(env: &Env, channel: &Channel, message: &Message) -> Result<OutgoingRequest, String> {
+    Ok(OutgoingRequest {
         url: bot_api::method_url(
             &config::telegram_api_url(env),
             &channel.secrets.bot_token,
             "sendMessage",
         ),
-        headers,
+        headers: json_headers(None)?,
         body: bot_api::send_message_body(&message.chat_id, &message.outbound()).to_string(),
-    }))
+    })
 }
 
 /// A file a person sent: `getFile` for its path, then its bytes (at most 5 MB).

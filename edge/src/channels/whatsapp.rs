@@ -170,22 +170,12 @@ pub async fn test(env: &Env, channel: &Channel) -> Result<String, String> {
 }
 
 /// The messages-endpoint request of a channel message delivery.
-pub fn send_request(
-    env: &Env,
-    channel: &Channel,
-    message: &Message,
-) -> worker::Result<Result<OutgoingRequest, String>> {
-    let headers = worker::Headers::new();
-    headers.set("Content-Type", "application/json")?;
-    headers.set(
-        "Authorization",
-        &format!("Bearer {}", channel.secrets.access_token),
-    )?;
-    Ok(Ok(OutgoingRequest {
+pub fn send_request(env: &Env, channel: &Channel, message: &Message) -> Result<OutgoingRequest, String> {
+    Ok(OutgoingRequest {
         url: cloud_api::messages_url(&config::whatsapp_api_url(env), &channel.account),
-        headers,
+        headers: json_headers(Some(&channel.secrets.access_token))?,
         body: cloud_api::send_body(&message.chat_id, &message.outbound()).to_string(),
-    }))
+    })
 }
 
 /// A medium a person sent: its description for the download URL, then its bytes.
