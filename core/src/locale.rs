@@ -50,6 +50,44 @@ pub enum T {
 /// How many texts a row holds (the last of [`T`] plus one).
 const N: usize = T::NoRead as usize + 1;
 
+/// Each text's name in the widget config's `texts` object, in [`T`]'s order. By name, not
+/// by position: a widget cached in a browser may be older than the edge it talks to, and a
+/// text it does not find stays English.
+pub const KEYS: [&str; N] = [
+    "placeholder",
+    "message",
+    "send",
+    "close",
+    "chatWith",
+    "notNow",
+    "sending",
+    "choose",
+    "greeting",
+    "offer",
+    "fallback",
+    "saved",
+    "unsaved",
+    "sent",
+    "savedRefused",
+    "success",
+    "required",
+    "email",
+    "phone",
+    "url",
+    "offline",
+    "unreadable",
+    "status",
+    "tooLarge",
+    "reading",
+    "note",
+    "noRead",
+];
+
+/// The English row: the fallback, and what the edge's and core's English texts are looked
+/// up in to translate them. The widget links only this row; the edge sends it the visitor's
+/// own ([`texts_for`]).
+pub const ENGLISH: [&str; N] = TEXTS[0];
+
 /// `{}` marks where [`fill`] puts its arguments, in order (word order differs by language).
 const TEXTS: [[&str; N]; 7] = [
     [
@@ -363,7 +401,24 @@ pub fn check_texts(field: &str, texts: &Texts, max: usize) -> Result<(), FieldEr
 
 /// The translation of `texts` for `locale`, if the owner gave a non-blank one.
 pub fn pick_text(texts: &Texts, locale: usize) -> Option<&str> {
-    texts.get(LOCALES.get(locale)?).filter(|t| !t.trim().is_empty())
+    own_text(texts, LOCALES.get(locale)?)
+}
+
+/// The owner's non-blank translation in `texts` for the locale code `code`.
+pub fn own_text<'a>(texts: &'a Texts, code: &str) -> Option<&'a str> {
+    texts.get(code).filter(|t| !t.trim().is_empty())
+}
+
+#[cfg(feature = "server")]
+/// `locale`'s row of the table by [`KEYS`], as the widget config sends it.
+pub fn texts_for(locale: usize) -> Texts {
+    let row = TEXTS.get(locale).unwrap_or(&TEXTS[0]);
+    Texts(
+        KEYS.iter()
+            .zip(row)
+            .map(|(k, t)| (k.to_string(), t.to_string()))
+            .collect(),
+    )
 }
 
 #[cfg(test)]
@@ -435,6 +490,18 @@ mod tests {
         assert_eq!(pick_text(&map("de", "Hallo!"), 1), Some("Hallo!"));
         assert_eq!(pick_text(&map("de", " "), 1), None);
         assert_eq!(pick_text(&map("de", "Hallo!"), 2), None);
+    }
+
+    #[cfg(feature = "server")]
+    #[test]
+    fn the_widget_gets_its_row_by_name() {
+        let keys: std::collections::HashSet<_> = KEYS.iter().collect();
+        assert_eq!(keys.len(), N, "every text has its own name");
+        let de = texts_for(1);
+        assert_eq!(de.get("required"), Some("ist erforderlich"));
+        assert_eq!(de.get("chatWith"), Some(text(1, T::ChatWith)));
+        assert_eq!(de.0.len(), N);
+        assert_eq!(texts_for(99).get("send"), Some("Send"), "out of range: English");
     }
 
     #[test]

@@ -181,6 +181,10 @@ pub struct WidgetConfigOut {
     /// issued and the edge knows when a form was shown.
     #[serde(default)]
     pub display_token: Option<String>,
+    /// The visitor's language (`core::locale::pick`: the agent's setting, else the browser's
+    /// `Accept-Language`) and the widget's texts in it: the widget links only English.
+    pub locale: String,
+    pub texts: crate::locale::Texts,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

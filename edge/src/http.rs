@@ -100,6 +100,14 @@ pub fn json<T: Serialize>(value: &T, status: u16) -> ApiResult<Response> {
     Ok(Response::from_json(value)?.with_status(status))
 }
 
+/// The visitor's language for the widget's texts: the agent's setting, else the first of
+/// the browser's `Accept-Language` (what `navigator.language` says), else English.
+pub fn visitor_locale(req: &Request, agent_locale: Option<&str>) -> usize {
+    let accept = req.headers().get("Accept-Language").ok().flatten();
+    let browser = accept.as_deref().and_then(|a| a.split([',', ';']).next());
+    leadform_core::locale::pick(agent_locale, browser.map(str::trim))
+}
+
 pub fn query_param(req: &Request, name: &str) -> Option<String> {
     let url = req.url().ok()?;
     let value = url

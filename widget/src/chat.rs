@@ -11,7 +11,7 @@ use crate::i18n::{t, tf};
 use crate::outbox;
 use crate::style::CSS;
 use leadform_core::intent::form_for_message;
-use leadform_core::locale::{LOCALES, T};
+use leadform_core::locale::T;
 use leadform_core::wire::{FormPublic, WidgetConfigOut};
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
@@ -87,7 +87,7 @@ impl Chat {
         // The language of every text inside, for screen readers and fonts; the direction
         // is set either way, since a right-to-left host page would otherwise pass its own
         // in (`all: initial` leaves `direction` alone).
-        let code = LOCALES[crate::i18n::current()];
+        let code = crate::i18n::code();
         attr(&root, "lang", code);
         attr(&root, "dir", if code == "ar" { "rtl" } else { "ltr" });
         let bubble = el("button", "lf-bubble");

@@ -8,9 +8,7 @@ use wasm_bindgen::JsValue;
 
 pub fn read(value: &JsValue) -> WidgetConfigOut {
     let agent = js::get(value, "agent");
-    let locale = js::string(&agent, "locale");
-    let browser = js::string(&js::get(&js_sys::global(), "navigator"), "language");
-    crate::i18n::set(leadform_core::locale::pick(locale.as_deref(), browser.as_deref()));
+    crate::i18n::set(js::string(value, "locale"), &js::get(value, "texts"));
     WidgetConfigOut {
         agent: AgentPublic {
             id: js::text(&agent, "id"),
@@ -18,11 +16,14 @@ pub fn read(value: &JsValue) -> WidgetConfigOut {
             greeting: js::text(&agent, "greeting"),
             quick_replies: js::strings(&agent, "quickReplies"),
             look: read_look(&js::get(&agent, "look")),
-            locale,
+            locale: js::string(&agent, "locale"),
             greetings: js::texts(&agent, "greetings"),
         },
         forms: js::items(value, "forms").iter().map(read_form).collect(),
         display_token: js::string(value, "displayToken"),
+        // Kept by `i18n`.
+        locale: crate::i18n::code().to_string(),
+        texts: Default::default(),
     }
 }
 
@@ -154,10 +155,30 @@ mod tests {
                 triggers: vec!["sales".into()],
             }],
             display_token: Some("1.00ff.mac".into()),
+            locale: "ar".into(),
+            // The edge's row; "send" missing as from an older edge.
+            texts: Texts(vec![("required".to_string(), "مطلوب".to_string())]),
         };
         let json = serde_json::to_string(&written).unwrap();
-        assert_eq!(read(&crate::js::parse(&json).unwrap()), written);
-        assert_eq!(crate::i18n::current(), 6, "the agent's locale (ar) wins");
-        crate::i18n::set(0); // the other tests expect English
+        let read_back = read(&crate::js::parse(&json).unwrap());
+        assert_eq!(
+            read_back,
+            WidgetConfigOut {
+                texts: Texts::default(),
+                ..written
+            },
+            "the texts are kept by i18n, not in the config"
+        );
+        use leadform_core::locale::T;
+        assert_eq!(crate::i18n::code(), "ar");
+        assert_eq!(crate::i18n::t(T::Required), "مطلوب");
+        assert_eq!(crate::i18n::translate("is required"), "مطلوب");
+        assert_eq!(
+            crate::i18n::t(T::Send),
+            "Send",
+            "a text the edge did not send stays English"
+        );
+        // The other tests expect English.
+        crate::i18n::set(None, &wasm_bindgen::JsValue::UNDEFINED);
     }
 }

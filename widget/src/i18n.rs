@@ -1,24 +1,45 @@
-//! The visitor's language on this page, chosen once when the config is read (the agent's
-//! setting, else the browser's language: `core::locale::pick`). The texts themselves live
-//! in one table, `core::locale`. A global rather than a field passed around: every module
+//! The visitor's language on this page. The edge picks it (the agent's setting, else the
+//! browser's language: `core::locale::pick`) and sends the widget's texts in it with the
+//! config; the widget links only the English row (`core::locale::ENGLISH`), the fallback for
+//! any text the edge did not send. A global rather than a field passed around: every module
 //! that shows text needs it, and a page runs one widget.
 
-use leadform_core::locale::{self, T};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use crate::js;
+use leadform_core::locale::{self, ENGLISH, KEYS, LOCALES, T};
+use std::cell::Cell;
+use wasm_bindgen::JsValue;
 
-static LOCALE: AtomicUsize = AtomicUsize::new(0);
-
-pub fn set(index: usize) {
-    LOCALE.store(index, Ordering::Relaxed);
+thread_local! {
+    static CODE: Cell<&'static str> = const { Cell::new("en") };
+    static ROW: Cell<&'static [&'static str]> = const { Cell::new(&ENGLISH) };
 }
 
-/// The index into `core::locale::LOCALES`.
-pub fn current() -> usize {
-    LOCALE.load(Ordering::Relaxed)
+/// Takes the config's `locale` and `texts`. Set once per page, so the texts are leaked
+/// into `'static` rather than threaded through every caller.
+pub fn set(code: Option<String>, texts: &JsValue) {
+    let code = code
+        .and_then(|c| LOCALES.iter().find(|known| **known == c))
+        .copied()
+        .unwrap_or("en");
+    let row: Vec<&'static str> = KEYS
+        .iter()
+        .zip(ENGLISH)
+        .map(|(key, english)| match js::string(texts, key) {
+            Some(text) if !text.is_empty() => &*Box::leak(text.into_boxed_str()),
+            _ => english,
+        })
+        .collect();
+    CODE.with(|c| c.set(code));
+    ROW.with(|r| r.set(Box::leak(row.into_boxed_slice())));
+}
+
+/// The visitor's locale code (`en`, `de`, … `ar`).
+pub fn code() -> &'static str {
+    CODE.with(Cell::get)
 }
 
 pub fn t(text: T) -> &'static str {
-    locale::text(current(), text)
+    ROW.with(|r| r.get()[text as usize])
 }
 
 /// `text` with its `{}` filled in order.
@@ -29,10 +50,13 @@ pub fn tf(text: T, args: &[&str]) -> String {
 /// A text from the edge or core in the visitor's language when it is one the table knows
 /// (a validation reason, the default success message); an owner's own text as it is.
 pub fn translate(english: &str) -> String {
-    locale::translate(current(), english)
+    match ENGLISH.iter().position(|e| *e == english) {
+        Some(i) => ROW.with(|r| r.get()[i]).to_string(),
+        None => english.to_string(),
+    }
 }
 
 /// The owner's translation for the visitor's language, else `fallback`.
 pub fn pick<'a>(texts: &'a locale::Texts, fallback: &'a str) -> &'a str {
-    locale::pick_text(texts, current()).unwrap_or(fallback)
+    locale::own_text(texts, code()).unwrap_or(fallback)
 }

@@ -64,11 +64,8 @@ pub async fn message(mut req: Request, env: &Env, origin: Option<&str>, id: &str
     let page = page_of(&body)?;
     let db = env.d1(bindings::DB)?;
     let (conversation, agent) = find(&db, id, origin).await?;
-    // The visitor's language as the widget picks it: the agent's setting, else the browser's
-    // (its first Accept-Language).
-    let accept = req.headers().get("Accept-Language").ok().flatten();
-    let browser = accept.as_deref().and_then(|a| a.split([',', ';']).next());
-    let locale = leadform_core::locale::pick(agent.locale.as_deref(), browser.map(str::trim));
+    // The visitor's language, as the widget config picked it.
+    let locale = crate::http::visitor_locale(&req, agent.locale.as_deref());
     let messages = agent::answer(env, &agent, &conversation, &text, page.as_deref(), locale).await?;
     json(&MessagesOut { messages }, 200)
 }

@@ -1,13 +1,14 @@
 //! `GET /widget/config?agentId=`: the agent's greeting and its forms, without secrets, and
-//! a display token for this widget load.
+//! a display token for this widget load, and the widget's texts in the visitor's language.
 
 use super::check_origin;
 use crate::bindings;
 use crate::clock::now_ms;
 use crate::config;
 use crate::error::{ApiError, ApiResult};
-use crate::http::{json, query_param};
+use crate::http::{json, query_param, visitor_locale};
 use crate::storage::{agents, tools};
+use leadform_core::locale::{texts_for, LOCALES};
 use leadform_core::validate::FieldError;
 use leadform_core::wire::{AgentPublic, WidgetConfigOut};
 use worker::{Env, Request, Response};
@@ -24,6 +25,7 @@ pub async fn get(req: &Request, env: &Env, origin: Option<&str>) -> ApiResult<Re
         .iter()
         .map(|t| t.public())
         .collect();
+    let locale = visitor_locale(req, agent.locale.as_deref());
     let out = WidgetConfigOut {
         agent: AgentPublic {
             id: agent.id,
@@ -36,6 +38,11 @@ pub async fn get(req: &Request, env: &Env, origin: Option<&str>) -> ApiResult<Re
         },
         forms,
         display_token: Some(config::display_token(env, &agent_id, now_ms())),
+        locale: LOCALES[locale].to_string(),
+        texts: texts_for(locale),
     };
-    json(&out, 200)
+    let mut response = json(&out, 200)?;
+    // The texts depend on the browser's language: no cache may hand one visitor's to another.
+    response.headers_mut().append("Vary", "Accept-Language")?;
+    Ok(response)
 }
