@@ -26,6 +26,12 @@ export interface Leadform {
   open(): void;
   /** Opens the chat panel on the named form; false if the agent has no such form. */
   showForm(toolName: string): boolean | void;
+  /**
+   * What the page knows about its visitor (a signed-in user): prefills forms' fields by
+   * name or by what they are (`email`, `name`, `phone`, `company`, …) and fills hidden
+   * fields by name, on this page and the tab's later ones. `null` forgets it.
+   */
+  identify(visitor: Record<string, string | number> | null): void;
 }
 
 declare global {

@@ -82,7 +82,37 @@
       sessionStorage.setItem(VISIT_KEY, JSON.stringify(visit));
     } catch (e) {}
   }
-  // The widget calls this for every submission's "attribution" key.
+  // What the host page knows about its visitor (a signed-in user): leadform.identify({
+  // email, name, ... }) prefills a form's fields by name or by what they are (an email
+  // field takes `email`), and fills hidden fields by name. Kept for the tab's later pages;
+  // identify(null) forgets it. Strings and numbers only, cut as the edge would.
+  var IDENTITY_KEY = "leadform:identity";
+  var identity = {};
+  try {
+    identity = JSON.parse(sessionStorage.getItem(IDENTITY_KEY)) || {};
+  } catch (e) {}
+  api.identify = function (data) {
+    if (data === null) {
+      identity = {};
+    } else if (typeof data !== "object") {
+      throw new TypeError("leadform.identify({ email, name, ... }) needs an object (or null to forget)");
+    } else {
+      Object.keys(data).slice(0, 50).forEach(function (key) {
+        var value = data[key];
+        if (typeof value === "number") value = String(value);
+        if (typeof value === "string") identity[key] = cut(value, 2000);
+      });
+    }
+    try {
+      sessionStorage.setItem(IDENTITY_KEY, JSON.stringify(identity));
+    } catch (e) {}
+  };
+
+  // The widget calls this for every submission's "attribution" key, and its `identity`
+  // when it shows a form.
+  attribution.identity = function () {
+    return identity;
+  };
   function attribution() {
     return {
       pageUrl: cut(location.href, 2000),

@@ -107,7 +107,8 @@ impl Session {
     /// Moves past fields already answered or known, and says what to ask next.
     pub fn prompt(&mut self, fields: &[FieldSpec], known: &Known) -> Prompt {
         while let Some(field) = fields.get(self.index) {
-            if self.answers.contains_key(&field.name) {
+            // A hidden field comes from a web page, and a chat has none.
+            if self.answers.contains_key(&field.name) || field.kind == FieldKind::Hidden {
                 self.index += 1;
                 continue;
             }
@@ -140,11 +141,20 @@ impl Session {
                 " (optional: reply skip)"
             };
             let (hint, choices) = match field.kind {
-                FieldKind::Select => (" Choose one:", field.options.clone()),
-                FieldKind::Checkbox => (" Yes or no?", vec!["Yes".into(), "No".into()]),
-                FieldKind::File => (" Send it as a document or photo (at most 5 MB).", vec![]),
-                FieldKind::Email => (" (your email address)", vec![]),
-                _ => ("", vec![]),
+                FieldKind::Select => (" Choose one:".into(), field.options.clone()),
+                FieldKind::Multiselect => (
+                    " Choose one or more, separated by commas:".into(),
+                    field.options.clone(),
+                ),
+                FieldKind::Checkbox | FieldKind::Consent => {
+                    // The terms a consent agrees to, as a link the person can open.
+                    let link = field.link.as_ref().map(|l| format!(" ({l})")).unwrap_or_default();
+                    (format!("{link} Yes or no?"), vec!["Yes".into(), "No".into()])
+                }
+                FieldKind::Date => (" (as YYYY-MM-DD)".into(), vec![]),
+                FieldKind::File => (" Send it as a document or photo (at most 5 MB).".into(), vec![]),
+                FieldKind::Email => (" (your email address)".into(), vec![]),
+                _ => (String::new(), vec![]),
             };
             let mut choices = choices;
             if !field.required {
@@ -185,9 +195,9 @@ impl Session {
         }
         let value = match (&self.offered, field.kind) {
             (Some(offered), _) if is_one_of(&YES, text) => Value::String(offered.clone()),
-            (_, FieldKind::Checkbox) if is_one_of(&YES, text) => Value::Bool(true),
-            (_, FieldKind::Checkbox) if is_one_of(&NO, text) => Value::Bool(false),
-            (_, FieldKind::Checkbox) => {
+            (_, kind) if kind.is_box() && is_one_of(&YES, text) => Value::Bool(true),
+            (_, kind) if kind.is_box() && is_one_of(&NO, text) => Value::Bool(false),
+            (_, kind) if kind.is_box() => {
                 return Step::Invalid {
                     why: "Please answer yes or no.".into(),
                 }
@@ -200,6 +210,33 @@ impl Session {
                     }
                 }
             },
+            (_, FieldKind::Multiselect) => {
+                let picked: Option<Vec<Value>> = text
+                    .split([',', ';'])
+                    .filter(|part| !part.trim().is_empty())
+                    .map(|part| pick_option(&field.options, part).map(|o| Value::String(o.clone())))
+                    .collect();
+                match picked {
+                    Some(picked) => {
+                        // "Sales, sales" names one option once.
+                        let mut once: Vec<Value> = Vec::new();
+                        for option in picked {
+                            if !once.contains(&option) {
+                                once.push(option);
+                            }
+                        }
+                        Value::Array(once)
+                    }
+                    None => {
+                        return Step::Invalid {
+                            why: format!(
+                                "Please choose from: {} (separate them with commas).",
+                                field.options.join(", ")
+                            ),
+                        }
+                    }
+                }
+            }
             (_, FieldKind::File) => {
                 return Step::Invalid {
                     why: "Please send the file as a document or photo.".into(),
@@ -292,6 +329,51 @@ mod tests {
             Prompt::Ask { text, choices } => (text, choices),
             Prompt::Done => panic!("expected a question"),
         }
+    }
+
+    #[test]
+    fn dates_choices_and_consent_by_chat_and_hidden_fields_are_not_asked() {
+        let fields: Vec<FieldSpec> = serde_json::from_value(json!([
+            {"name": "campaign", "type": "hidden", "from": "utm_campaign"},
+            {"name": "start", "label": "Start date", "type": "date", "required": true},
+            {"name": "topics", "type": "multiselect", "options": ["Sales", "Support", "Billing"], "required": true},
+            {"name": "privacy", "label": "I agree to the privacy policy", "type": "consent", "required": true, "link": "https://acme.example/privacy"}
+        ]))
+        .unwrap();
+        let mut session = Session::default();
+        let known = Known::default();
+        let (text, _) = ask(session.prompt(&fields, &known));
+        assert_eq!(text, "Start date? (as YYYY-MM-DD)");
+        assert!(
+            matches!(session.answer(&fields, "next friday", 1), Step::Invalid { why } if why == "Start date must be a date like 2026-12-31.")
+        );
+        assert_eq!(session.answer(&fields, "2026-12-04", 1), Step::Next);
+        let (text, choices) = ask(session.prompt(&fields, &known));
+        assert!(
+            text.ends_with("Choose one or more, separated by commas:"),
+            "{text}"
+        );
+        assert_eq!(choices, vec!["Sales", "Support", "Billing"]);
+        assert!(matches!(
+            session.answer(&fields, "Sales, Marketing", 2),
+            Step::Invalid { .. }
+        ));
+        assert_eq!(session.answer(&fields, "support, 1, Sales", 2), Step::Next);
+        let (text, choices) = ask(session.prompt(&fields, &known));
+        assert_eq!(
+            text,
+            "I agree to the privacy policy? (https://acme.example/privacy) Yes or no?"
+        );
+        assert_eq!(choices, vec!["Yes", "No"]);
+        assert!(
+            matches!(session.answer(&fields, "no", 3), Step::Invalid { why } if why.ends_with("is required."))
+        );
+        assert_eq!(session.answer(&fields, "yes", 3), Step::Next);
+        assert_eq!(session.prompt(&fields, &known), Prompt::Done);
+        assert_eq!(session.answers.get("topics"), Some(&json!(["Support", "Sales"])));
+        assert_eq!(session.answers.get("privacy"), Some(&json!(true)));
+        assert!(!session.answers.contains_key("campaign"));
+        assert_eq!(session.completed(&fields), vec!["start", "topics", "privacy"]);
     }
 
     #[test]

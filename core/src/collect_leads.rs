@@ -106,6 +106,7 @@ fn field_named(name: &str) -> Result<FieldSpec, String> {
         min_length: None,
         max_length: None,
         lead_attribute: None,
+        ..FieldSpec::default()
     })
 }
 

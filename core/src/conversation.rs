@@ -365,11 +365,7 @@ pub fn answers_summary(
                     .and_then(Value::as_str)
                     .unwrap_or("a file")
                     .to_string(),
-                Value::Array(items) => items
-                    .iter()
-                    .filter_map(Value::as_str)
-                    .collect::<Vec<_>>()
-                    .join(", "),
+                Value::Array(items) => crate::form::list_text(items),
                 Value::Null => return None,
                 other => other.to_string(),
             };

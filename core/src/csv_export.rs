@@ -171,7 +171,8 @@ fn value_text(value: &Value) -> String {
             Some(Value::String(name)) => name.clone(),
             _ => value.to_string(),
         },
-        // Numbers, booleans and arrays: their compact JSON text.
+        Value::Array(items) => crate::form::list_text(items),
+        // Numbers and booleans: their JSON text.
         other => other.to_string(),
     }
 }
@@ -435,7 +436,7 @@ mod tests {
             ("no", "false"),
             ("nothing", ""),
             ("cv", "cv.pdf"),
-            ("tags", "[\"a\",\"b\"]"),
+            ("tags", "a, b"),
             ("object", "{\"x\":1}"),
             ("numeric name", "{\"name\":7}"),
             ("missing", ""),

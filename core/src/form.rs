@@ -17,10 +17,18 @@ pub enum FieldKind {
     Select,
     Checkbox,
     File,
+    /// A calendar date, sent as `YYYY-MM-DD`.
+    Date,
+    /// Any number of `options`, sent as a list of them.
+    Multiselect,
+    /// Not shown: filled from the page (`from`) or the host page's `leadform.identify`.
+    Hidden,
+    /// A checkbox with a `link` to the terms it agrees to (a privacy policy).
+    Consent,
 }
 
 impl FieldKind {
-    pub const ALL: [FieldKind; 9] = [
+    pub const ALL: [FieldKind; 13] = [
         FieldKind::Text,
         FieldKind::Email,
         FieldKind::Phone,
@@ -30,6 +38,10 @@ impl FieldKind {
         FieldKind::Select,
         FieldKind::Checkbox,
         FieldKind::File,
+        FieldKind::Date,
+        FieldKind::Multiselect,
+        FieldKind::Hidden,
+        FieldKind::Consent,
     ];
 
     /// The kind spelled as in JSON (`"email"`), without serde: the widget reads config
@@ -49,7 +61,16 @@ impl FieldKind {
             FieldKind::Select => "select",
             FieldKind::Checkbox => "checkbox",
             FieldKind::File => "file",
+            FieldKind::Date => "date",
+            FieldKind::Multiselect => "multiselect",
+            FieldKind::Hidden => "hidden",
+            FieldKind::Consent => "consent",
         }
+    }
+
+    /// Whether the value is `true`/`false` (an unticked box is an empty answer).
+    pub fn is_box(self) -> bool {
+        matches!(self, FieldKind::Checkbox | FieldKind::Consent)
     }
 }
 
@@ -82,6 +103,19 @@ pub struct FieldSpec {
     /// `lead::attribute_of`); `custom` keeps it a custom field.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub lead_attribute: Option<crate::lead::Attribute>,
+    /// The title of the step this field is shown in (multi-step forms). Fields of one step
+    /// are next to each other; a field without one stays in the step above it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub step: Option<String>,
+    /// A `consent` or `checkbox` field's link (the policy agreed to), with its text.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub link: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub link_text: Option<String>,
+    /// Where a `hidden` field's value comes from ([`Source`]); `leadform.identify` fills it
+    /// by name either way.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub from: Option<String>,
 }
 
 impl FieldSpec {
@@ -92,6 +126,63 @@ impl FieldSpec {
             _ => humanize(&self.name),
         }
     }
+}
+
+/// Where a hidden field is filled from on the visitor's page.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Source {
+    /// The page's address (without its `#fragment`).
+    PageUrl,
+    PageTitle,
+    Referrer,
+    /// A query parameter of the page's address: `query:gclid`, or `utm_campaign` for short.
+    Query(String),
+}
+
+impl Source {
+    pub fn parse(text: &str) -> Option<Self> {
+        let name_ok = |n: &str| {
+            !n.is_empty()
+                && n.len() <= 64
+                && n.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+        };
+        match text {
+            "page_url" => Some(Source::PageUrl),
+            "page_title" => Some(Source::PageTitle),
+            "referrer" => Some(Source::Referrer),
+            _ => match text.strip_prefix("query:") {
+                Some(name) if name_ok(name) => Some(Source::Query(name.to_string())),
+                None if text.starts_with("utm_") && name_ok(text) => Some(Source::Query(text.to_string())),
+                _ => None,
+            },
+        }
+    }
+}
+
+/// Where each step of a form starts: indices into `fields` (always `[0]` for a form of one
+/// step). A field whose `step` differs from the step it follows starts a new one.
+pub fn step_starts(fields: &[FieldSpec]) -> Vec<usize> {
+    let mut starts = vec![0];
+    let mut current: Option<&str> = None;
+    for (i, field) in fields.iter().enumerate() {
+        if let Some(step) = field.step.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+            if current.is_some_and(|c| c != step) || (current.is_none() && i > 0) {
+                starts.push(i);
+            }
+            current = Some(step);
+        }
+    }
+    starts
+}
+
+/// A multiselect's answer as one line ("Sales, Support"); anything but text as its JSON.
+pub fn list_text(items: &[serde_json::Value]) -> String {
+    items
+        .iter()
+        .map(|v| v.as_str().map(str::to_string).unwrap_or_else(|| v.to_string()))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 fn humanize(name: &str) -> String {
@@ -186,6 +277,57 @@ mod tests {
     #[test]
     fn unknown_field_kind_is_rejected() {
         assert!(serde_json::from_str::<FieldSpec>(r#"{"name":"x","type":"colour"}"#).is_err());
+    }
+
+    fn in_step(name: &str, step: Option<&str>) -> FieldSpec {
+        FieldSpec {
+            name: name.into(),
+            step: step.map(Into::into),
+            ..FieldSpec::default()
+        }
+    }
+
+    #[test]
+    fn steps_start_where_the_step_title_changes() {
+        let plain = [in_step("a", None), in_step("b", None)];
+        assert_eq!(step_starts(&plain), vec![0]);
+        let two = [
+            in_step("name", Some("You")),
+            in_step("email", None),
+            in_step("budget", Some("Project")),
+            in_step("notes", Some("Project")),
+        ];
+        assert_eq!(
+            step_starts(&two),
+            vec![0, 2],
+            "a field without a step stays in the one above"
+        );
+        let untitled_first = [in_step("a", None), in_step("b", Some("More"))];
+        assert_eq!(step_starts(&untitled_first), vec![0, 1]);
+        let back = [
+            in_step("a", Some("A")),
+            in_step("b", Some("B")),
+            in_step("c", Some("A")),
+        ];
+        assert_eq!(
+            step_starts(&back),
+            vec![0, 1, 2],
+            "a repeated title is a new step (the owner check refuses it)"
+        );
+    }
+
+    #[test]
+    fn hidden_sources_parse() {
+        assert_eq!(Source::parse("page_url"), Some(Source::PageUrl));
+        assert_eq!(Source::parse("referrer"), Some(Source::Referrer));
+        assert_eq!(Source::parse("query:gclid"), Some(Source::Query("gclid".into())));
+        assert_eq!(
+            Source::parse("utm_campaign"),
+            Some(Source::Query("utm_campaign".into()))
+        );
+        for bad in ["", "query:", "query:a b", "cookie:x", "utmcampaign", "page"] {
+            assert_eq!(Source::parse(bad), None, "{bad}");
+        }
     }
 
     #[test]

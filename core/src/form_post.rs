@@ -83,7 +83,7 @@ pub const BLANK_FIELD_ROWS: usize = 2;
 /// A form's settings page: the body for `POST /v1/agents/{id}/tools` (a new form) or the
 /// PATCH of an existing one. Field rows are `fields[i].*`; a row without a name is left out
 /// (the blank rows), one with `fields[i].remove` is dropped, and `fields[i].position` orders
-/// them. Settings the editor does not show (lengths, placeholder, lead attribute) are kept
+/// them. Settings the editor does not show (lengths, placeholder, lead attribute, a link's text) are kept
 /// from the field the row was (`fields[i].was`). Post-actions are edited as JSON.
 ///
 /// Also returns, for each field of the body, the editor row it came from, so that an error
@@ -107,6 +107,21 @@ pub fn tool_body(posted: &Posted, existing: &[FieldSpec]) -> Result<(Value, Vec<
         field.insert("label".into(), posted.optional(&at("label")));
         field.insert("type".into(), json!(posted.text(&at("type")).unwrap_or("text")));
         field.insert("required".into(), json!(posted.checked(&at("required"))));
+        // Where the page has the inputs: blank takes the setting away. One input holds a
+        // consent's link or a hidden field's source, whichever the type uses.
+        if let Some(step) = posted.text(&at("step")) {
+            put_or_remove(&mut field, "step", step);
+        }
+        if let Some(detail) = posted.text(&at("detail")) {
+            let kind = posted.text(&at("type")).unwrap_or("text");
+            let (used, other) = if kind == "hidden" {
+                ("from", "link")
+            } else {
+                ("link", "from")
+            };
+            put_or_remove(&mut field, used, detail);
+            field.remove(other);
+        }
         let options = lines(posted.text(&at("options")).unwrap_or(""));
         if options.is_empty() {
             field.remove("options");
@@ -184,6 +199,13 @@ pub fn tool_body(posted: &Posted, existing: &[FieldSpec]) -> Result<(Value, Vec<
         json!(posted.checked("requireClientToken")),
     );
     Ok((Value::Object(body), rows_of))
+}
+
+fn put_or_remove(field: &mut Map<String, Value>, key: &str, text: &str) {
+    match text.trim() {
+        "" => field.remove(key),
+        text => field.insert(key.into(), json!(text)),
+    };
 }
 
 /// An API error path in the body's terms (`fields[0].options`) in the editor's
@@ -334,6 +356,36 @@ mod tests {
         assert_eq!(body["requireClientToken"], false);
         assert_eq!(body["postActions"], json!([]));
         assert_eq!(body["webhookUrl"], Value::Null);
+    }
+
+    #[test]
+    fn a_row_s_step_and_link_or_source_go_where_its_type_uses_them() {
+        let existing: Vec<FieldSpec> = serde_json::from_value(json!([
+            {"name": "ok", "type": "consent", "link": "https://old.example/p", "linkText": "Policy", "step": "You"}
+        ]))
+        .unwrap();
+        let posted = pairs(&[
+            ("fields[0].was", "ok"),
+            ("fields[0].name", "ok"),
+            ("fields[0].type", "consent"),
+            ("fields[0].step", " "),
+            ("fields[0].detail", "https://new.example/privacy"),
+            ("fields[1].name", "campaign"),
+            ("fields[1].type", "hidden"),
+            ("fields[1].step", "More"),
+            ("fields[1].detail", "utm_campaign"),
+        ]);
+        let (body, _) = tool_body(&Posted(&posted), &existing).unwrap();
+        let fields = body["fields"].as_array().unwrap();
+        assert_eq!(fields[0]["link"], "https://new.example/privacy");
+        assert_eq!(
+            fields[0]["linkText"], "Policy",
+            "kept: the editor does not show it"
+        );
+        assert_eq!(fields[0].get("step"), None, "blank takes the step away");
+        assert_eq!(fields[1]["from"], "utm_campaign");
+        assert_eq!(fields[1].get("link"), None);
+        assert_eq!(fields[1]["step"], "More");
     }
 
     #[test]

@@ -117,14 +117,20 @@ pub fn attribute_of(field: &FieldSpec) -> Attribute {
     match field.kind {
         FieldKind::Email => return Attribute::Email,
         FieldKind::Phone => return Attribute::Phone,
-        FieldKind::File | FieldKind::Checkbox => return Attribute::Custom,
+        FieldKind::File
+        | FieldKind::Checkbox
+        | FieldKind::Consent
+        | FieldKind::Multiselect
+        | FieldKind::Date => return Attribute::Custom,
         _ => {}
     }
     let key: String = field
         .name
         .chars()
         .filter(|c| !matches!(c, '_' | '-' | ' '))
-        .flat_map(char::to_lowercase)
+        // ASCII: the names matched below are ASCII, and Unicode case tables would add
+        // ~10 KB to the widget, which reads this too.
+        .map(|c| c.to_ascii_lowercase())
         .collect();
     match key.as_str() {
         "name" | "fullname" | "yourname" => Attribute::Name,

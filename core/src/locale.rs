@@ -45,10 +45,15 @@ pub enum T {
     Reading,
     Note,
     NoRead,
+    Policy,
+    StepOf,
+    Next,
+    Back,
+    Date,
 }
 
 /// How many texts a row holds (the last of [`T`] plus one).
-const N: usize = T::NoRead as usize + 1;
+const N: usize = T::Date as usize + 1;
 
 /// Each text's name in the widget config's `texts` object, in [`T`]'s order. By name, not
 /// by position: a widget cached in a browser may be older than the edge it talks to, and a
@@ -81,6 +86,11 @@ pub const KEYS: [&str; N] = [
     "reading",
     "note",
     "noRead",
+    "policy",
+    "stepOf",
+    "next",
+    "back",
+    "date",
 ];
 
 /// The English row: the fallback, and what the edge's and core's English texts are looked
@@ -118,6 +128,11 @@ const TEXTS: [[&str; N]; 7] = [
         "Reading {}… {}%",
         "(Note: {})",
         "could not read {}",
+        "Privacy policy",
+        "Step {} of {}",
+        "Next",
+        "Back",
+        "must be a date like 2026-12-31",
     ],
     [
         "Nachricht schreiben…",
@@ -147,6 +162,11 @@ const TEXTS: [[&str; N]; 7] = [
         "{} wird gelesen… {}%",
         "(Hinweis: {})",
         "{} konnte nicht gelesen werden",
+        "Datenschutzerklärung",
+        "Schritt {} von {}",
+        "Weiter",
+        "Zurück",
+        "muss ein Datum wie 2026-12-31 sein",
     ],
     [
         "Écrivez un message…",
@@ -176,6 +196,11 @@ const TEXTS: [[&str; N]; 7] = [
         "Lecture de {}… {} %",
         "(Remarque : {})",
         "impossible de lire {}",
+        "Politique de confidentialité",
+        "Étape {} sur {}",
+        "Suivant",
+        "Retour",
+        "doit être une date comme 2026-12-31",
     ],
     [
         "Escribe un mensaje…",
@@ -205,6 +230,11 @@ const TEXTS: [[&str; N]; 7] = [
         "Leyendo {}… {} %",
         "(Nota: {})",
         "no se pudo leer {}",
+        "Política de privacidad",
+        "Paso {} de {}",
+        "Siguiente",
+        "Atrás",
+        "debe ser una fecha como 2026-12-31",
     ],
     [
         "Digite uma mensagem…",
@@ -234,6 +264,11 @@ const TEXTS: [[&str; N]; 7] = [
         "Lendo {}… {}%",
         "(Observação: {})",
         "não foi possível ler {}",
+        "Política de privacidade",
+        "Etapa {} de {}",
+        "Próximo",
+        "Voltar",
+        "deve ser uma data como 2026-12-31",
     ],
     [
         "メッセージを入力…",
@@ -263,6 +298,11 @@ const TEXTS: [[&str; N]; 7] = [
         "{} を読み込み中… {}%",
         "（注: {}）",
         "{} を読み込めませんでした",
+        "プライバシーポリシー",
+        "ステップ {}/{}",
+        "次へ",
+        "戻る",
+        "2026-12-31 のような日付にしてください",
     ],
     [
         "اكتب رسالة…",
@@ -292,6 +332,11 @@ const TEXTS: [[&str; N]; 7] = [
         "جارٍ قراءة {}… {}%",
         "(ملاحظة: {})",
         "تعذّرت قراءة {}",
+        "سياسة الخصوصية",
+        "الخطوة {} من {}",
+        "التالي",
+        "رجوع",
+        "يجب أن يكون تاريخًا مثل 2026-12-31",
     ],
 ];
 
@@ -454,6 +499,7 @@ mod tests {
         assert_eq!(reason(FieldKind::Email, "x"), text(0, T::Email));
         assert_eq!(reason(FieldKind::Phone, "x"), text(0, T::Phone));
         assert_eq!(reason(FieldKind::Url, "x"), text(0, T::Url));
+        assert_eq!(reason(FieldKind::Date, "x"), text(0, T::Date));
     }
 
     #[test]

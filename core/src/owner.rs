@@ -274,8 +274,38 @@ impl ToolIn {
                     ),
                 ));
             }
-            if field.kind == FieldKind::Select && field.options.is_empty() {
-                return Err(at("options", "is a select and needs options"));
+            if matches!(field.kind, FieldKind::Select | FieldKind::Multiselect) && field.options.is_empty() {
+                return Err(at(
+                    "options",
+                    &format!("is a {} and needs options", field.kind.as_str()),
+                ));
+            }
+            check_field_extras(&format!("fields[{i}]"), field)?;
+            if let Some(step) = field.step.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+                cap(&format!("fields[{i}].step"), step, caps::TITLE)?;
+                let previous = self.fields[..i]
+                    .iter()
+                    .rev()
+                    .find_map(|f| f.step.as_deref().map(str::trim).filter(|s| !s.is_empty()));
+                let seen = self.fields[..i]
+                    .iter()
+                    .any(|f| f.step.as_deref().map(str::trim) == Some(step));
+                if seen && previous != Some(step) {
+                    return Err(at("step", "must be next to the other fields of its step"));
+                }
+            }
+        }
+        let starts = crate::form::step_starts(&self.fields);
+        for (n, start) in starts.iter().enumerate() {
+            let end = starts.get(n + 1).copied().unwrap_or(self.fields.len());
+            if self.fields[*start..end]
+                .iter()
+                .all(|f| f.kind == FieldKind::Hidden)
+            {
+                return Err(FieldError::new(
+                    format!("fields[{start}].step"),
+                    "starts a step with only hidden fields; a visitor would see an empty step",
+                ));
             }
         }
         for (i, action) in self.post_actions.iter().enumerate() {
@@ -323,6 +353,49 @@ impl ToolIn {
             .filter(|t| !t.trim().is_empty())
             .unwrap_or_else(|| "Leave your details".into())
     }
+}
+
+/// What only some kinds carry: a consent's link, a hidden field's source.
+fn check_field_extras(path: &str, field: &crate::form::FieldSpec) -> Result<(), FieldError> {
+    let at = |prop: &str, reason: &str| FieldError::new(format!("{path}.{prop}"), reason);
+    match (&field.link, field.kind) {
+        (None, FieldKind::Consent) => {
+            return Err(at(
+                "link",
+                "is required: the page a consent agrees to (https://…)",
+            ))
+        }
+        (Some(_), kind) if !kind.is_box() => {
+            return Err(at("link", "is only for consent and checkbox fields"))
+        }
+        (Some(link), _) if link.len() > caps::URL || !crate::validate::is_http_url(link) => {
+            return Err(at(
+                "link",
+                "must be a web address starting with http:// or https://",
+            ))
+        }
+        _ => {}
+    }
+    if let Some(text) = &field.link_text {
+        cap(&format!("{path}.linkText"), text, caps::LABEL)?;
+    }
+    match (&field.from, field.kind) {
+        (Some(_), kind) if kind != FieldKind::Hidden => return Err(at("from", "is only for hidden fields")),
+        (Some(from), _) if crate::form::Source::parse(from).is_none() => {
+            return Err(at(
+                "from",
+                "must be page_url, page_title, referrer, utm_… or query:<parameter>",
+            ))
+        }
+        _ => {}
+    }
+    if field.kind == FieldKind::Hidden && field.required {
+        return Err(at(
+            "required",
+            "cannot be set on a hidden field: a visitor could not fill it",
+        ));
+    }
+    Ok(())
 }
 
 fn check_id(id: Option<&str>, prefix: &str) -> Result<(), FieldError> {
@@ -570,6 +643,66 @@ mod tests {
             assert_eq!(t.check(false).is_ok(), in_production, "{url}");
             assert_eq!(t.check(true).is_ok(), with_loopback, "{url} with loopback");
         }
+    }
+
+    #[test]
+    fn new_kinds_carry_what_they_need() {
+        let form = |fields: serde_json::Value| {
+            tool(json!({"name": "f", "executionMode": "client", "fields": fields})).check(false)
+        };
+        let err = |fields| {
+            let e = form(fields).unwrap_err();
+            (e.field, e.reason)
+        };
+        assert_eq!(
+            err(json!([{"name": "topics", "type": "multiselect"}])).0,
+            "fields[0].options"
+        );
+        assert_eq!(
+            err(json!([{"name": "ok", "type": "consent"}])).0,
+            "fields[0].link",
+            "a consent names what it agrees to"
+        );
+        assert_eq!(
+            err(json!([{"name": "ok", "type": "consent", "link": "javascript:alert(1)"}])).0,
+            "fields[0].link"
+        );
+        assert_eq!(
+            err(json!([{"name": "a", "link": "https://x.example/p"}])).1,
+            "is only for consent and checkbox fields"
+        );
+        assert_eq!(
+            err(json!([{"name": "a", "from": "referrer"}])).0,
+            "fields[0].from"
+        );
+        assert_eq!(
+            err(json!([{"name": "a"}, {"name": "src", "type": "hidden", "from": "cookie:x"}])).0,
+            "fields[1].from"
+        );
+        assert_eq!(
+            err(json!([{"name": "a"}, {"name": "src", "type": "hidden", "required": true}])).0,
+            "fields[1].required"
+        );
+        assert!(form(json!([
+            {"name": "email", "type": "email", "step": "You"},
+            {"name": "topics", "type": "multiselect", "options": ["A", "B"], "step": "Project"},
+            {"name": "start", "type": "date"},
+            {"name": "campaign", "type": "hidden", "from": "utm_campaign"},
+            {"name": "privacy", "type": "consent", "required": true, "link": "https://x.example/privacy", "linkText": "Privacy policy"}
+        ]))
+        .is_ok());
+        assert_eq!(
+            err(json!([{"name": "a", "step": "A"}, {"name": "b", "step": "B"}, {"name": "c", "step": "A"}])),
+            (
+                "fields[2].step".into(),
+                "must be next to the other fields of its step".into()
+            )
+        );
+        assert_eq!(
+            err(json!([{"name": "a", "step": "A"}, {"name": "h", "type": "hidden", "step": "B"}])).0,
+            "fields[1].step",
+            "a step of only hidden fields would show nothing"
+        );
     }
 
     #[test]

@@ -445,6 +445,7 @@ fn value_text(value: &Value) -> String {
             file.get("name").and_then(Value::as_str).unwrap_or("file"),
             file.get("url").and_then(Value::as_str).unwrap_or("")
         ),
+        Value::Array(items) => crate::form::list_text(items),
         Value::Null => String::new(),
         other => other.to_string(),
     }

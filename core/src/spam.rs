@@ -417,6 +417,7 @@ mod tests {
             max_length: None,
             lead_attribute: None,
             labels: Default::default(),
+            ..FieldSpec::default()
         }
     }
 

@@ -103,7 +103,8 @@ pub fn validate_field(field: &FieldSpec, value: Option<&Value>) -> Result<Option
     let value = match value {
         None | Some(Value::Null) => None,
         Some(Value::String(s)) if s.trim().is_empty() => None,
-        Some(Value::Bool(false)) if field.kind == FieldKind::Checkbox => None,
+        Some(Value::Bool(false)) if field.kind.is_box() => None,
+        Some(Value::Array(items)) if items.is_empty() => None,
         Some(v) => Some(v),
     };
     let Some(value) = value else {
@@ -114,10 +115,13 @@ pub fn validate_field(field: &FieldSpec, value: Option<&Value>) -> Result<Option
         };
     };
     match field.kind {
-        FieldKind::Checkbox => match value {
+        FieldKind::Checkbox | FieldKind::Consent => match value {
             Value::Bool(b) => Ok(Some(Value::Bool(*b))),
             _ => fail("must be true or false"),
         },
+        FieldKind::Multiselect => check_choices(field, value)
+            .map(Some)
+            .map_err(|r| FieldError::new(field.name.as_str(), r)),
         FieldKind::Number => {
             // serde_json's own number parser, so the widget does not also link core's f64 one.
             let number = match value {
@@ -150,10 +154,11 @@ pub fn validate_field(field: &FieldSpec, value: Option<&Value>) -> Result<Option
 
 fn check_length(field: &FieldSpec, text: &str) -> Result<(), String> {
     let chars = text.chars().count() as u32;
-    let default_max = if field.kind == FieldKind::Textarea {
-        DEFAULT_MAX_TEXTAREA
-    } else {
-        DEFAULT_MAX_LINE
+    let default_max = match field.kind {
+        FieldKind::Textarea => DEFAULT_MAX_TEXTAREA,
+        // A page address or referrer, as the loader keeps them.
+        FieldKind::Hidden => 2_000,
+        _ => DEFAULT_MAX_LINE,
     };
     let max = field.max_length.unwrap_or(default_max);
     if chars > max {
@@ -171,6 +176,7 @@ fn check_format(field: &FieldSpec, text: &str) -> Result<(), String> {
         FieldKind::Phone => is_phone(text),
         FieldKind::Url => is_http_url(text),
         FieldKind::Select => field.options.iter().any(|o| o == text),
+        FieldKind::Date => is_date(text),
         _ => true,
     };
     if ok {
@@ -180,8 +186,56 @@ fn check_format(field: &FieldSpec, text: &str) -> Result<(), String> {
         FieldKind::Email => "must be an email address like name@example.com".into(),
         FieldKind::Phone => "must be a phone number (7 to 15 digits)".into(),
         FieldKind::Url => "must be a web address starting with http:// or https://".into(),
+        FieldKind::Date => "must be a date like 2026-12-31".into(),
         _ => format!("must be one of: {}", field.options.join(", ")),
     })
+}
+
+/// A multiselect's answer: a list of its options, each once, in the order given.
+fn check_choices(field: &FieldSpec, value: &Value) -> Result<Value, String> {
+    let one_of = || format!("must be a list of: {}", field.options.join(", "));
+    let Value::Array(items) = value else {
+        return Err(one_of());
+    };
+    let mut chosen: Vec<Value> = Vec::new();
+    for item in items {
+        match item {
+            Value::String(s) if field.options.iter().any(|o| o == s) => {
+                if chosen.contains(item) {
+                    return Err(format!("lists {s} twice"));
+                }
+                chosen.push(item.clone());
+            }
+            _ => return Err(one_of()),
+        }
+    }
+    Ok(Value::Array(chosen))
+}
+
+/// A calendar date as `<input type="date">` sends it: `YYYY-MM-DD`, a day that exists.
+pub fn is_date(text: &str) -> bool {
+    let b = text.as_bytes();
+    if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
+        return false;
+    }
+    let number = |range: std::ops::Range<usize>| -> Option<u32> {
+        let part = &b[range];
+        part.iter()
+            .all(u8::is_ascii_digit)
+            .then(|| part.iter().fold(0, |n, d| n * 10 + u32::from(d - b'0')))
+    };
+    let (Some(year), Some(month), Some(day)) = (number(0..4), number(5..7), number(8..10)) else {
+        return false;
+    };
+    let leap = year % 4 == 0 && (year % 100 != 0 || year % 400 == 0);
+    let days = match month {
+        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
+        4 | 6 | 9 | 11 => 30,
+        2 if leap => 29,
+        2 => 28,
+        _ => return false,
+    };
+    year >= 1 && (1..=days).contains(&day)
 }
 
 /// A pragmatic address check: one `@`, something before it, a dotted domain after it, no
@@ -287,6 +341,7 @@ mod tests {
             max_length: None,
             lead_attribute: None,
             labels: Default::default(),
+            ..FieldSpec::default()
         }
     }
 
@@ -300,6 +355,75 @@ mod tests {
 
     fn data(value: Value) -> Map<String, Value> {
         value.as_object().unwrap().clone()
+    }
+
+    #[test]
+    fn dates_are_days_that_exist() {
+        let date = field("day", FieldKind::Date, true);
+        let check = |v: &str| validate_field(&date, Some(&json!(v)));
+        assert_eq!(check(" 2026-12-31 ").unwrap(), Some(json!("2026-12-31")));
+        assert!(check("2024-02-29").is_ok(), "a leap day");
+        for bad in [
+            "2026-02-29",
+            "2026-13-01",
+            "2026-04-31",
+            "31.12.2026",
+            "2026-1-01",
+            "0000-01-01",
+            "2026-12-3x",
+        ] {
+            assert_eq!(
+                check(bad).unwrap_err().reason,
+                "must be a date like 2026-12-31",
+                "{bad}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_multiselect_takes_a_list_of_its_options() {
+        let mut topics = field("topics", FieldKind::Multiselect, true);
+        topics.options = vec!["Sales".into(), "Support".into(), "Billing".into()];
+        let check = |v: Value| validate_field(&topics, Some(&v));
+        assert_eq!(
+            check(json!(["Support", "Sales"])).unwrap(),
+            Some(json!(["Support", "Sales"]))
+        );
+        assert_eq!(check(json!([])).unwrap_err().reason, "is required");
+        assert_eq!(
+            check(json!(["Sales", "Sales"])).unwrap_err().reason,
+            "lists Sales twice"
+        );
+        for bad in [json!(["Other"]), json!("Sales"), json!([1]), json!({"a": 1})] {
+            assert_eq!(
+                check(bad).unwrap_err().reason,
+                "must be a list of: Sales, Support, Billing"
+            );
+        }
+        topics.required = false;
+        assert_eq!(validate_field(&topics, Some(&json!([]))).unwrap(), None);
+    }
+
+    #[test]
+    fn consent_must_be_given_when_required_and_hidden_values_are_text() {
+        let consent = field("privacy", FieldKind::Consent, true);
+        assert_eq!(
+            validate_field(&consent, Some(&json!(true))).unwrap(),
+            Some(json!(true))
+        );
+        assert_eq!(
+            validate_field(&consent, Some(&json!(false))).unwrap_err().reason,
+            "is required"
+        );
+        assert!(validate_field(&consent, Some(&json!("yes"))).is_err());
+        let hidden = field("landing", FieldKind::Hidden, false);
+        let url = format!("https://example.com/?q={}", "x".repeat(1_500));
+        assert!(
+            validate_field(&hidden, Some(&json!(url))).is_ok(),
+            "a long page address fits"
+        );
+        assert!(validate_field(&hidden, Some(&json!("x".repeat(2_001)))).is_err());
+        assert!(validate_field(&hidden, Some(&json!(["x"]))).is_err());
     }
 
     #[test]

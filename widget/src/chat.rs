@@ -424,27 +424,13 @@ impl Chat {
     }
 
     /// Renders `form` in the chat, its fields prefilled from `prefill` (`{name: value}`, what
-    /// the visitor already said).
+    /// the visitor already said) and from the page's `leadform.identify`.
     fn show_form(self: &Rc<Self>, form: FormPublic, prefill: JsValue) {
-        let card = form::FormView::render(self.clone(), form);
-        if prefill.is_object() {
-            for key in js_sys::Object::keys(prefill.unchecked_ref::<js_sys::Object>()).iter() {
-                let Some(name) = key.as_string() else { continue };
-                let Some(value) = crate::js::string(&prefill, &name) else {
-                    continue;
-                };
-                let selector = format!("[name=\"{}\"]", name.replace(['"', '\\'], ""));
-                if let Ok(Some(input)) = card.query_selector(&selector) {
-                    if let Some(input) = input.dyn_ref::<HtmlInputElement>() {
-                        input.set_value(&value);
-                    } else if let Some(area) = input.dyn_ref::<web_sys::HtmlTextAreaElement>() {
-                        area.set_value(&value);
-                    }
-                }
-            }
-        }
+        let card = form::FormView::render(self.clone(), form, &prefill);
         self.append_to_log(&card);
-        if let Ok(Some(first)) = card.query_selector(".lf-input-field") {
+        if let Ok(Some(first)) =
+            card.query_selector(".lf-field:not([hidden]) input, .lf-field:not([hidden]) .lf-input-field")
+        {
             focus(&first);
         }
     }

@@ -75,6 +75,10 @@ fn read_field(field: &JsValue) -> FieldSpec {
         max_length: length("maxLength"),
         // Only the edge maps fields to lead attributes.
         lead_attribute: None,
+        step: js::string(field, "step"),
+        link: js::string(field, "link"),
+        link_text: js::string(field, "linkText"),
+        from: js::string(field, "from"),
     }
 }
 
@@ -118,7 +122,7 @@ mod tests {
             kind,
             required: name == "email",
             placeholder: Some("…".into()),
-            options: if kind == FieldKind::Select {
+            options: if matches!(kind, FieldKind::Select | FieldKind::Multiselect) {
                 vec!["A".into(), "B".into()]
             } else {
                 vec![]
@@ -127,6 +131,10 @@ mod tests {
             max_length: Some(90),
             lead_attribute: None,
             labels: Texts(vec![("de".to_string(), format!("{name} Feld"))]),
+            step: Some(format!("Step of {name}")),
+            link: kind.is_box().then(|| "https://acme.example/privacy".into()),
+            link_text: kind.is_box().then(|| "Policy".into()),
+            from: (kind == FieldKind::Hidden).then(|| "utm_campaign".into()),
         };
         let written = WidgetConfigOut {
             agent: AgentPublic {

@@ -10,7 +10,8 @@ use crate::files;
 use crate::i18n::{t, tf, translate};
 use crate::js;
 use crate::outbox;
-use leadform_core::form::{FieldKind, FieldSpec, HONEYPOT_FIELD};
+use leadform_core::form::{step_starts, FieldKind, FieldSpec, Source, HONEYPOT_FIELD};
+use leadform_core::lead::{attribute_of, Attribute};
 use leadform_core::locale::T;
 use leadform_core::wire::FormPublic;
 use std::cell::{Cell, RefCell};
@@ -28,9 +29,16 @@ pub struct FormView {
     started_at: Cell<Option<f64>>,
     busy: Cell<bool>,
     card: Element,
-    inputs: Vec<(FieldSpec, Element, Element)>, // field, input, its error line
+    inputs: Vec<Input>,
+    /// Hidden fields' values, found when the form was shown (the page, `identify`).
+    hidden: Vec<(String, String)>,
     status: Element,
     submit: Element,
+    /// Multi-step forms: the step shown, each step's title, and the progress line.
+    step: Cell<usize>,
+    steps: Vec<String>,
+    progress: Element,
+    back: Element,
     /// The hidden spam trap (`HONEYPOT_FIELD`): a person never fills it in.
     trap: Element,
     done: Cell<bool>,
@@ -42,8 +50,20 @@ pub struct FormView {
     last_field: RefCell<Option<String>>,
 }
 
+/// One visible field: its spec, its input (a group for a multiselect), its error line, its
+/// row, and the step it is in.
+struct Input {
+    field: FieldSpec,
+    input: Element,
+    error: Element,
+    row: Element,
+    step: usize,
+}
+
 impl FormView {
-    pub fn render(chat: Rc<Chat>, form: FormPublic) -> Element {
+    /// Renders `form`, its fields filled from `prefill` (`{name: value}`: what the visitor
+    /// already said in the chat), then from what the page said through `leadform.identify`.
+    pub fn render(chat: Rc<Chat>, form: FormPublic, prefill: &JsValue) -> Element {
         let card = el("form", "lf-form");
         attr(&card, "novalidate", "");
         attr(&card, "data-tool", &form.name);
@@ -56,11 +76,30 @@ impl FormView {
         if !form.description.is_empty() {
             append(&card, &text_el("p", "lf-form-desc", &form.description));
         }
-        let inputs = form
-            .fields
-            .iter()
-            .map(|field| render_field(&card, field))
-            .collect();
+        let identity = identity(chat.visit.as_ref());
+        let progress = el("div", "lf-steps");
+        append(&card, &progress);
+        let starts = step_starts(&form.fields);
+        let mut inputs = Vec::new();
+        let mut hidden = Vec::new();
+        let mut steps = Vec::new();
+        for (i, field) in form.fields.iter().enumerate() {
+            if starts.contains(&i) {
+                steps.push(field.step.clone().unwrap_or_else(|| form.title.clone()));
+            }
+            let known = js::string(prefill, &field.name).or_else(|| known_value(field, &identity));
+            if field.kind == FieldKind::Hidden {
+                if let Some(value) = known.or_else(|| page_value(field)) {
+                    hidden.push((field.name.clone(), value));
+                }
+                continue;
+            }
+            let input = render_field(&card, field, steps.len() - 1);
+            if let Some(value) = known {
+                set_value(&input.input, &value);
+            }
+            inputs.push(input);
+        }
         // Off-screen, hidden from assistive technology, out of the tab order, never autofilled.
         let trap = el("input", "lf-hp");
         for (name, value) in [
@@ -75,10 +114,13 @@ impl FormView {
         let status = el("div", "lf-status");
         attr(&status, "role", "status");
         let actions = el("div", "lf-actions");
+        let back = text_el("button", "lf-dismiss", t(T::Back));
+        attr(&back, "type", "button");
         let submit = text_el("button", "lf-submit", t(T::Send));
         attr(&submit, "type", "submit");
         let dismiss = text_el("button", "lf-dismiss", t(T::NotNow));
         attr(&dismiss, "type", "button");
+        append(&actions, &back);
         append(&actions, &submit);
         append(&actions, &dismiss);
         append(&card, &status);
@@ -93,8 +135,13 @@ impl FormView {
             busy: Cell::new(false),
             card: card.clone(),
             inputs,
+            hidden,
             status,
             submit,
+            step: Cell::new(0),
+            steps,
+            progress,
+            back: back.clone(),
             trap,
             done: Cell::new(false),
             files_progress: RefCell::new(None),
@@ -102,6 +149,7 @@ impl FormView {
             focus: RefCell::new(None),
             last_field: RefCell::new(None),
         });
+        view.show_step(0);
         view.event("impression");
         let v = view.clone();
         on(&card, "focusin", move |event| v.focus_moved(&event, true));
@@ -123,12 +171,78 @@ impl FormView {
         let v = view.clone();
         on(&card, "submit", move |event| {
             event.prevent_default();
+            if v.step.get() + 1 < v.steps.len() {
+                v.next_step();
+                return;
+            }
             let v = v.clone();
             spawn_local(async move { v.send().await });
         });
         let v = view.clone();
+        on(&back, "click", move |_| {
+            v.show_step(v.step.get().saturating_sub(1));
+            v.focus_step();
+        });
+        let v = view.clone();
         on(&dismiss, "click", move |_| v.dismiss());
         card
+    }
+
+    /// Shows step `n` (of a multi-step form): its fields, where the visitor is, and Next
+    /// or Send.
+    fn show_step(&self, n: usize) {
+        self.step.set(n);
+        for input in &self.inputs {
+            let _ = input.row.toggle_attribute_with_force("hidden", input.step != n);
+        }
+        let many = self.steps.len() > 1;
+        let _ = self.progress.toggle_attribute_with_force("hidden", !many);
+        let _ = self.back.toggle_attribute_with_force("hidden", n == 0);
+        let last = n + 1 >= self.steps.len();
+        self.submit
+            .set_text_content(Some(t(if last { T::Send } else { T::Next })));
+        if many {
+            let count = self.steps.len().to_string();
+            let text = format!(
+                "{}: {}",
+                tf(T::StepOf, &[&(n + 1).to_string(), &count]),
+                self.steps[n]
+            );
+            self.progress.set_text_content(Some(&text));
+            // The bar is for the eye; the line above says the same.
+            let bar = el("progress", "");
+            attr(&bar, "max", &count);
+            attr(&bar, "value", &(n + 1).to_string());
+            attr(&bar, "aria-hidden", "true");
+            append(&self.progress, &bar);
+        }
+    }
+
+    /// Moves on when the step's fields are filled in as the edge will want them (required,
+    /// formats it can tell here); the edge checks everything again on send.
+    fn next_step(&self) {
+        self.clear_errors();
+        let n = self.step.get();
+        let fault = self.inputs.iter().filter(|i| i.step == n).find_map(|i| {
+            let value = input_text(&i.field, &i.input);
+            fault(&i.field, value.as_deref()).map(|why| (i.field.name.clone(), why))
+        });
+        if let Some((name, why)) = fault {
+            self.show_error(Some(&name), why);
+            return;
+        }
+        self.show_step(n + 1);
+        self.focus_step();
+        if let Some(title) = self.progress.text_content() {
+            self.chat.announce(&title);
+        }
+    }
+
+    fn focus_step(&self) {
+        let n = self.step.get();
+        if let Some(first) = self.inputs.iter().find(|i| i.step == n) {
+            focus_input(&first.input);
+        }
     }
 
     fn event(&self, kind: &'static str) {
@@ -279,20 +393,26 @@ impl FormView {
     /// The filled-in values by field name, in form order; empty fields are left out.
     async fn collect(self: &Rc<Self>) -> Result<Vec<(String, JsValue)>, FieldFault> {
         let mut data = Vec::new();
-        for (field, input, _) in &self.inputs {
+        for Input { field, input, .. } in &self.inputs {
             let value: Option<JsValue> = match field.kind {
-                FieldKind::Checkbox => input
+                FieldKind::Checkbox | FieldKind::Consent => input
                     .unchecked_ref::<HtmlInputElement>()
                     .checked()
                     .then_some(JsValue::TRUE),
                 FieldKind::File => self.read_file(field, input).await?.map(JsValue::from),
-                FieldKind::Textarea => non_blank(input.unchecked_ref::<HtmlTextAreaElement>().value()),
-                FieldKind::Select => non_blank(input.unchecked_ref::<HtmlSelectElement>().value()),
-                _ => non_blank(input.unchecked_ref::<HtmlInputElement>().value()),
+                FieldKind::Multiselect => {
+                    let chosen: js_sys::Array =
+                        checked_options(input).into_iter().map(JsValue::from).collect();
+                    (chosen.length() > 0).then(|| chosen.into())
+                }
+                _ => input_text(field, input).map(JsValue::from),
             };
             if let Some(value) = value {
                 data.push((field.name.clone(), value));
             }
+        }
+        for (name, value) in &self.hidden {
+            data.push((name.clone(), value.as_str().into()));
         }
         Ok(data)
     }
@@ -372,19 +492,26 @@ impl FormView {
 
     fn clear_errors(&self) {
         self.status.set_text_content(None);
-        for (_, input, error) in &self.inputs {
+        for Input { input, error, .. } in &self.inputs {
             error.set_text_content(None);
             let _ = input.remove_attribute("aria-invalid");
         }
     }
 
     fn show_error(&self, field: Option<&str>, message: &str) {
-        let at_field = self
-            .inputs
-            .iter()
-            .find(|(spec, _, _)| Some(spec.name.as_str()) == field);
+        let at_field = self.inputs.iter().find(|i| Some(i.field.name.as_str()) == field);
         match at_field {
-            Some((spec, input, error)) => {
+            Some(Input {
+                field: spec,
+                input,
+                error,
+                step,
+                ..
+            }) => {
+                // The edge may name a field of an earlier step.
+                if *step != self.step.get() {
+                    self.show_step(*step);
+                }
                 // The edge says "email: must be ..."; the visitor reads "Work email must be ...".
                 // Core's reasons are English; the table has them in the visitor's language.
                 let reason = translate(
@@ -395,7 +522,7 @@ impl FormView {
                 let text = format!("{} {reason}", label(spec));
                 error.set_text_content(Some(&text));
                 attr(input, "aria-invalid", "true");
-                crate::dom::focus(input);
+                focus_input(input);
             }
             None => self.status.set_text_content(Some(message)),
         }
@@ -445,10 +572,6 @@ pub async fn outcome(
     (done, message)
 }
 
-fn non_blank(text: String) -> Option<JsValue> {
-    (!text.trim().is_empty()).then(|| JsValue::from(text))
-}
-
 /// The visit's attribution from the shim's `visit()` (plain data, cut to the edge's limits
 /// there). None, and no `attribution` key, when there is no such function, it throws or it
 /// answers something other than an object: attribution never breaks a submission.
@@ -462,12 +585,16 @@ fn form_data(data: &[(String, JsValue)]) -> JsValue {
     js::object(&pairs)
 }
 
-/// One labelled input with an error line under it.
-fn render_field(card: &Element, field: &FieldSpec) -> (FieldSpec, Element, Element) {
+/// One labelled input with an error line under it, in step `step`. A multiselect is a
+/// group of checkboxes named by a legend.
+fn render_field(card: &Element, field: &FieldSpec, step: usize) -> Input {
     let id = random_id("lf");
-    let row = el("div", "lf-field");
-    let label = text_el("label", "lf-label", &label(field));
-    attr(&label, "for", &id);
+    let multi = field.kind == FieldKind::Multiselect;
+    let row = el(if multi { "fieldset" } else { "div" }, "lf-field");
+    let label = text_el(if multi { "legend" } else { "label" }, "lf-label", &label(field));
+    if !multi {
+        attr(&label, "for", &id);
+    }
     if field.required {
         // The input says "required" itself (aria-required); the star is for the eye only.
         let star = text_el("span", "lf-req", " *");
@@ -476,6 +603,21 @@ fn render_field(card: &Element, field: &FieldSpec) -> (FieldSpec, Element, Eleme
     }
     let input = match field.kind {
         FieldKind::Textarea => el("textarea", "lf-input-field"),
+        FieldKind::Multiselect => {
+            let group = el("div", "lf-choices-group");
+            attr(&group, "role", "group");
+            for option in &field.options {
+                let choice = el("label", "lf-check");
+                let tick = el("input", "");
+                attr(&tick, "type", "checkbox");
+                attr(&tick, "name", &field.name);
+                attr(&tick, "value", option);
+                append(&choice, &tick);
+                append(&choice, &text_el("span", "", option));
+                append(&group, &choice);
+            }
+            group
+        }
         FieldKind::Select => {
             let select = el("select", "lf-input-field");
             let blank = text_el("option", "", t(T::Choose));
@@ -495,8 +637,9 @@ fn render_field(card: &Element, field: &FieldSpec) -> (FieldSpec, Element, Eleme
                 FieldKind::Phone => "tel",
                 FieldKind::Url => "url",
                 FieldKind::Number => "number",
-                FieldKind::Checkbox => "checkbox",
+                FieldKind::Checkbox | FieldKind::Consent => "checkbox",
                 FieldKind::File => "file",
+                FieldKind::Date => "date",
                 _ => "text",
             };
             attr(&input, "type", html_type);
@@ -504,7 +647,9 @@ fn render_field(card: &Element, field: &FieldSpec) -> (FieldSpec, Element, Eleme
         }
     };
     attr(&input, "id", &id);
-    attr(&input, "name", &field.name);
+    if !multi {
+        attr(&input, "name", &field.name);
+    }
     if let Some(placeholder) = &field.placeholder {
         attr(&input, "placeholder", placeholder);
     }
@@ -516,17 +661,143 @@ fn render_field(card: &Element, field: &FieldSpec) -> (FieldSpec, Element, Eleme
     let error_id = format!("{id}-e");
     attr(&error, "id", &error_id);
     attr(&input, "aria-describedby", &error_id);
-    if field.kind == FieldKind::Checkbox {
+    if field.kind.is_box() {
         row.set_class_name("lf-field lf-check");
         append(&row, &input);
         append(&row, &label);
+        if let Some(link) = field
+            .link
+            .as_ref()
+            .filter(|l| l.starts_with("https://") || l.starts_with("http://"))
+        {
+            // What the box agrees to, opened beside the chat rather than instead of it.
+            let text = field.link_text.as_deref().filter(|t| !t.trim().is_empty());
+            let anchor = text_el("a", "lf-link", text.unwrap_or(t(T::Policy)));
+            attr(&anchor, "href", link);
+            attr(&anchor, "target", "_blank");
+            attr(&anchor, "rel", "noopener noreferrer");
+            append(&row, &anchor);
+        }
     } else {
         append(&row, &label);
         append(&row, &input);
     }
     append(&row, &error);
     append(card, &row);
-    (field.clone(), input, error)
+    Input {
+        field: field.clone(),
+        input,
+        error,
+        row,
+        step,
+    }
+}
+
+/// A field's value as text, as typed (`None` when blank); boxes, groups and files say
+/// whether they hold anything.
+fn input_text(field: &FieldSpec, input: &Element) -> Option<String> {
+    let text = match field.kind {
+        FieldKind::Textarea => input.unchecked_ref::<HtmlTextAreaElement>().value(),
+        FieldKind::Select => input.unchecked_ref::<HtmlSelectElement>().value(),
+        FieldKind::Checkbox | FieldKind::Consent => {
+            return input
+                .unchecked_ref::<HtmlInputElement>()
+                .checked()
+                .then(|| "true".into())
+        }
+        FieldKind::Multiselect => return Some(checked_options(input).join(",")).filter(|t| !t.is_empty()),
+        FieldKind::File => {
+            let files = input.unchecked_ref::<HtmlInputElement>().files();
+            return files.filter(|f| f.length() > 0).map(|_| "file".into());
+        }
+        _ => input.unchecked_ref::<HtmlInputElement>().value(),
+    };
+    (!text.trim().is_empty()).then_some(text)
+}
+
+/// The options ticked in a multiselect's group, in their order.
+fn checked_options(group: &Element) -> Vec<String> {
+    let Ok(ticked) = group.query_selector_all("input:checked") else {
+        return Vec::new();
+    };
+    (0..ticked.length())
+        .filter_map(|i| ticked.item(i))
+        .map(|node| node.unchecked_into::<HtmlInputElement>().value())
+        .collect()
+}
+
+/// Why a step's field cannot go on as it is: a required one left empty. Formats are the
+/// edge's to check when the form is sent (its answer brings the visitor back to the step);
+/// checking them here too would cost the widget's download more than it saves a visitor.
+fn fault(field: &FieldSpec, value: Option<&str>) -> Option<&'static str> {
+    (field.required && value.is_none()).then(|| t(T::Required))
+}
+
+/// Focus on a field: its input, or a group's first box.
+fn focus_input(input: &Element) {
+    match input.query_selector("input") {
+        Ok(Some(first)) => crate::dom::focus(&first),
+        _ => crate::dom::focus(input),
+    }
+}
+
+fn set_value(input: &Element, value: &str) {
+    if let Some(input) = input.dyn_ref::<HtmlInputElement>() {
+        // A file input takes no value, and a box is not a text.
+        if !matches!(input.type_().as_str(), "file" | "checkbox") {
+            input.set_value(value);
+        }
+    } else if let Some(area) = input.dyn_ref::<HtmlTextAreaElement>() {
+        area.set_value(value);
+    } else if let Some(select) = input.dyn_ref::<HtmlSelectElement>() {
+        select.set_value(value);
+    }
+}
+
+/// What the page said about the visitor through `leadform.identify` (the shim's
+/// `visit.identity()`); an empty object when it said nothing.
+fn identity(visit: Option<&js_sys::Function>) -> JsValue {
+    visit
+        .map(|v| js::get(v, "identity"))
+        .filter(JsValue::is_function)
+        .and_then(|f| f.unchecked_into::<js_sys::Function>().call0(&JsValue::NULL).ok())
+        .filter(JsValue::is_object)
+        .unwrap_or(JsValue::UNDEFINED)
+}
+
+/// A field's value from `identify`: by its name, else by what it is (an email field takes
+/// `email`, a name field `name`, …).
+fn known_value(field: &FieldSpec, identity: &JsValue) -> Option<String> {
+    if let Some(value) = js::string(identity, &field.name) {
+        return Some(value);
+    }
+    match attribute_of(field) {
+        Attribute::Custom => None,
+        known => js::string(identity, known.as_str()),
+    }
+}
+
+/// A hidden field's value from the page, as its `from` says.
+fn page_value(field: &FieldSpec) -> Option<String> {
+    let window = web_sys::window()?;
+    let document = window.document()?;
+    let location = window.location();
+    let value = match Source::parse(field.from.as_deref()?)? {
+        Source::PageUrl => {
+            let href = location.href().ok()?;
+            href.split('#').next().unwrap_or_default().to_string()
+        }
+        Source::PageTitle => document.title(),
+        Source::Referrer => document.referrer(),
+        Source::Query(name) => {
+            let search = location.search().ok()?;
+            let params = web_sys::UrlSearchParams::new_with_str(&search).ok()?;
+            params.get(&name)?
+        }
+    };
+    // The edge keeps at most 2,000 characters of a hidden value.
+    let value: String = value.chars().take(2_000).collect();
+    (!value.is_empty()).then_some(value)
 }
 
 #[cfg(test)]
@@ -668,6 +939,7 @@ mod tests {
         let card = FormView::render(
             chat,
             crate::config::read(&js::parse(CONFIG).unwrap()).forms[0].clone(),
+            &JsValue::UNDEFINED,
         );
         let trap = card
             .query_selector(&format!("input[name={HONEYPOT_FIELD}]"))

@@ -25,7 +25,7 @@ pub const CSS: &str = r#"
 .lf-panel, .lf-msg, .lf-form { animation: lf-in .2s ease-out; }
 @media (prefers-reduced-motion: reduce) { * { animation: none !important; transition: none !important; } }
 .lf-panel { position: absolute; right: 0; bottom: 70px; width: min(370px, calc(100vw - 40px)); height: min(560px, calc(100vh - 110px)); display: flex; flex-direction: column; background: #fff; border-radius: 14px; box-shadow: 0 12px 40px rgba(20,30,60,.25); overflow: hidden; }
-.lf-panel[hidden] { display: none; }
+[hidden] { display: none !important; }
 .lf-head { display: flex; align-items: center; justify-content: space-between; padding: 12px 16px; background: var(--b,#3b5bdb); color: var(--bt,#fff); font-weight: 600; }
 .lf-close { background: none; border: 0; color: inherit; font-size: 22px; cursor: pointer; line-height: 1; }
 .lf-log { flex: 1; overflow-y: auto; padding: 14px; display: flex; flex-direction: column; gap: 8px; background: #f6f7fb; }
@@ -46,6 +46,12 @@ pub const CSS: &str = r#"
 .lf-field { display: flex; flex-direction: column; gap: 3px; }
 .lf-check { flex-direction: row; flex-wrap: wrap; align-items: center; gap: 6px; }
 .lf-check .lf-error { flex-basis: 100%; }
+fieldset.lf-field { border: 0; margin: 0; padding: 0; min-width: 0; }
+.lf-choices-group { display: flex; flex-wrap: wrap; gap: 4px 14px; }
+.lf-choices-group .lf-check { display: inline-flex; }
+.lf-link { color: #3b5bdb; }
+.lf-steps { display: flex; flex-direction: column; gap: 4px; font-size: 12.5px; color: #5c667a; }
+.lf-steps progress { width: 100%; height: 6px; accent-color: var(--b,#3b5bdb); }
 .lf-label { font-size: 13px; font-weight: 500; }
 .lf-req { color: #c92a2a; }
 .lf-input-field { padding: 7px 9px; border: 1px solid #868e96; border-radius: 7px; font: inherit; }
@@ -66,7 +72,9 @@ textarea.lf-input-field { min-height: 70px; resize: vertical; }
 .lf-panel, .lf-quick, .lf-compose, .lf-form, .lf-agent { background: #1c2030; border-color: #3a4157; }
 .lf-log { background: #131622; }
 .lf-input, .lf-input-field { background: #131622; color: #e9ecf2; border-color: #8a93a8; }
-::placeholder, .lf-form-desc, .lf-dismiss { color: #a9b1c2; }
+::placeholder, .lf-form-desc, .lf-dismiss, .lf-steps { color: #a9b1c2; }
+.lf-link { color: #91a7ff; }
+.lf-input-field { color-scheme: dark; }
 .lf-choices { background: none; }
 .lf-chip { background: #26304d; border-color: #5c6fb0; color: #dbe4ff; }
 .lf-success { background: #15351f; border-color: #2f9e44; }

@@ -613,14 +613,7 @@ fn custom_facts(fields: &Map<String, Value>) -> Vec<Fact> {
         .map(|(key, value)| {
             let (value, href) = match value {
                 Value::String(s) => (s.clone(), None),
-                Value::Array(items) => (
-                    items
-                        .iter()
-                        .map(|v| v.as_str().map(str::to_string).unwrap_or_else(|| v.to_string()))
-                        .collect::<Vec<_>>()
-                        .join(", "),
-                    None,
-                ),
+                Value::Array(items) => (leadform_core::form::list_text(items), None),
                 Value::Object(file) if file.get("url").and_then(Value::as_str).is_some() => {
                     let name = file.get("name").and_then(Value::as_str).unwrap_or("file");
                     let size = file.get("size").and_then(Value::as_i64).unwrap_or(0);

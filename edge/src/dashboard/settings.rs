@@ -629,6 +629,10 @@ struct FieldRow {
     kind: String,
     required: bool,
     options: String,
+    /// The step's title (multi-step forms).
+    step: String,
+    /// A consent's link or a hidden field's source.
+    detail: String,
     remove: bool,
     error_prop: String,
     error: Option<String>,
@@ -834,6 +838,8 @@ pub async fn form_page(
                     kind: at("type"),
                     required: !at("required").is_empty(),
                     options: at("options"),
+                    step: at("step"),
+                    detail: at("detail"),
                     remove: !at("remove").is_empty(),
                     ..Default::default()
                 }
@@ -856,6 +862,8 @@ pub async fn form_page(
                     .unwrap_or_default(),
                 required: f.required,
                 options: f.options.join("\n"),
+                step: f.step.clone().unwrap_or_default(),
+                detail: f.link.clone().or_else(|| f.from.clone()).unwrap_or_default(),
                 remove: false,
                 error_prop: String::new(),
                 error: None,

@@ -1,0 +1,177 @@
+// Forms people finish (seed 000's best practices; issue 12 item 6): a multi-step form with
+// its progress, prefill from `leadform.identify`, hidden fields from the page's UTM
+// parameters and from `identify`, a date, a multiselect and a consent checkbox with its
+// link. In headless Chromium against the real runtime; the lead arrives at a real webhook.
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { mkdir } from "node:fs/promises";
+import { startStack, startReceiver, ownerRequest, postJson, quickPerson, waitUntil } from "./support/stack.mjs";
+import { launchChromium } from "./support/chromium.mjs";
+import { startDemoSite } from "../demo-site/server.mjs";
+import { seedDemo, DEMO_AGENT_ID } from "../demo-site/seed.mjs";
+
+let stack, receiver, site, browser, toolId;
+
+const PROJECT_FORM = (webhookUrl) => ({
+  name: "project_form",
+  title: "Plan your project",
+  fields: [
+    { name: "full_name", label: "Your name", required: true, step: "About you" },
+    { name: "email", label: "Work email", type: "email", required: true },
+    { name: "topics", label: "What do you need?", type: "multiselect", options: ["Website", "App", "Branding"], required: true, step: "Your project" },
+    { name: "start", label: "Start date", type: "date" },
+    { name: "privacy", label: "I agree to the privacy policy", type: "consent", required: true, link: "https://acme.example/privacy" },
+    { name: "campaign", type: "hidden", from: "utm_campaign" },
+    { name: "plan", type: "hidden" },
+  ],
+  executionMode: "webhook",
+  webhookUrl,
+  successMessage: "Thanks, we'll plan it with you.",
+});
+
+before(async () => {
+  stack = await startStack();
+  receiver = await startReceiver();
+  site = await startDemoSite({ edgeUrl: stack.url, agentId: DEMO_AGENT_ID });
+  await seedDemo({ edgeUrl: stack.url, apiKey: stack.apiKey, webhookUrl: receiver.url + "/hook", allowedOrigins: [site.url] });
+  const made = await ownerRequest(stack, "POST", `/v1/agents/${DEMO_AGENT_ID}/tools`, { body: PROJECT_FORM(receiver.url + "/project") });
+  assert.equal(made.status, 201, made.text);
+  toolId = made.json.id;
+  browser = await launchChromium();
+  await mkdir("test-results/forms-finish", { recursive: true });
+});
+
+after(async () => {
+  await browser?.close();
+  await site?.stop();
+  await receiver?.stop();
+  await stack?.stop();
+});
+
+test("the owner's config is checked: a consent needs its link, a hidden field cannot be required, a step stays together", async () => {
+  const make = (fields) => ownerRequest(stack, "POST", `/v1/agents/${DEMO_AGENT_ID}/tools`, { body: { ...PROJECT_FORM(receiver.url), name: "bad_form", fields } });
+  const cases = [
+    [[{ name: "ok", type: "consent" }], "fields[0].link"],
+    [[{ name: "ok", type: "consent", link: "javascript:alert(1)" }], "fields[0].link"],
+    [[{ name: "a" }, { name: "src", type: "hidden", required: true }], "fields[1].required"],
+    [[{ name: "a", step: "A" }, { name: "b", step: "B" }, { name: "c", step: "A" }], "fields[2].step"],
+    [[{ name: "t", type: "multiselect" }], "fields[0].options"],
+  ];
+  for (const [fields, field] of cases) {
+    const res = await make(fields);
+    assert.equal(res.status, 400, res.text);
+    assert.equal(res.json.error.field, field, res.text);
+  }
+});
+
+test("the API takes a multiselect as a list of its options and a date that exists", async () => {
+  const submit = (formData) => postJson(`${stack.url}/form-submissions/submit`, { toolId, formData, fieldsCompleted: Object.keys(formData) });
+  const base = { full_name: "Api Person", email: "api@example.com", topics: ["App"], privacy: true };
+  for (const [change, field] of [
+    [{ topics: "App" }, "topics"],
+    [{ topics: ["App", "Print"] }, "topics"],
+    [{ topics: [] }, "topics"],
+    [{ start: "2026-02-30" }, "start"],
+    [{ privacy: false }, "privacy"],
+  ]) {
+    const res = await submit({ ...base, ...change });
+    assert.equal(res.status, 400, res.text);
+    assert.equal(res.json.error.field, field, res.text);
+  }
+  const ok = await submit({ ...base, start: "2026-03-02", topics: ["Branding", "App"] });
+  assert.equal(ok.status, 200, ok.text);
+});
+
+test("in the browser: identify prefills, two steps with their progress, the edge's refusal goes back to its step, hidden values from the page arrive", async () => {
+  const context = await browser.newContext({ viewport: { width: 390, height: 800 } });
+  const page = await context.newPage();
+  await page.goto(site.url + "/?utm_campaign=spring-launch");
+  await page.waitForFunction(() => window.leadform && window.leadform.identify);
+  await page.evaluate(() => window.leadform.identify({ email: "signed.in@example.com", name: "Signed In", plan: "pro", ignored: { nested: true } }));
+  await page.evaluate(() => window.leadform.showForm("project_form")); // queued until the widget is ready
+  const form = page.locator("form.lf-form[data-tool=project_form]");
+  await form.waitFor();
+
+  // Step 1: prefilled by name (`email`) and by what the field is (`full_name` is a name).
+  assert.equal(await form.locator("input[name=email]").inputValue(), "signed.in@example.com");
+  assert.equal(await form.locator("input[name=full_name]").inputValue(), "Signed In");
+  await assert.doesNotReject(form.locator(".lf-steps", { hasText: "Step 1 of 2: About you" }).waitFor());
+  assert.equal(await form.locator("input[name=topics]").first().isVisible(), false, "step 2 is not shown yet");
+  assert.equal(await form.locator(".lf-submit").textContent(), "Next");
+
+  // A required field left empty keeps the visitor on the step, with the reason at the field.
+  await form.locator("input[name=full_name]").fill("");
+  await form.locator(".lf-submit").click();
+  await form.locator(".lf-error", { hasText: "is required" }).waitFor();
+  assert.equal(await form.locator("input[name=full_name]").getAttribute("aria-invalid"), "true");
+  await form.locator("input[name=full_name]").fill("Jane Steps");
+  await form.locator("input[name=full_name]").press("Enter");
+
+  // Step 2: its progress, focus on its first field, Back and forth.
+  await form.locator(".lf-steps", { hasText: "Step 2 of 2: Your project" }).waitFor();
+  assert.equal(await form.locator("input[name=full_name]").isVisible(), false);
+  assert.equal(await page.evaluate(() => document.querySelector("#leadform-widget").shadowRoot.activeElement?.getAttribute("name")), "topics");
+  assert.equal(await form.locator(".lf-submit").textContent(), "Send");
+  const link = form.locator("a.lf-link");
+  assert.equal(await link.getAttribute("href"), "https://acme.example/privacy");
+  assert.equal(await link.getAttribute("rel"), "noopener noreferrer");
+  assert.equal(await link.textContent(), "Privacy policy");
+  await form.locator("legend", { hasText: "What do you need?" }).waitFor();
+  await form.locator("input[name=topics][value=Website]").check();
+  await form.locator("input[name=topics][value=Branding]").check();
+  await form.locator("input[name=start]").fill("2026-12-04");
+  await page.screenshot({ path: "test-results/forms-finish/step-2-390.png" });
+
+  // Sent without the consent: the edge refuses it, at the field.
+  await quickPerson();
+  await form.locator(".lf-submit").click();
+  await form.locator(".lf-error", { hasText: "is required" }).waitFor();
+  assert.equal(await form.locator("input[name=privacy]").getAttribute("aria-invalid"), "true");
+  await form.locator("input[name=privacy]").check();
+  await form.locator(".lf-submit").click();
+  await page.locator(".lf-success", { hasText: "we'll plan it with you" }).waitFor();
+
+  const fromBrowser = (r) => r.url === "/project" && r.json?.formData?.full_name === "Jane Steps";
+  await waitUntil(() => receiver.requests.some(fromBrowser), { message: "the webhook" });
+  const hook = receiver.requests.find(fromBrowser);
+  const data = hook.json.formData;
+  assert.deepEqual(data.topics, ["Website", "Branding"]);
+  assert.equal(data.start, "2026-12-04");
+  assert.equal(data.privacy, true);
+  assert.equal(data.full_name, "Jane Steps");
+  assert.equal(data.email, "signed.in@example.com");
+  assert.equal(data.campaign, "spring-launch", "a hidden field from the page's utm_campaign");
+  assert.equal(data.plan, "pro", "a hidden field from identify, by its name");
+  assert.equal(data.ignored, undefined, "what is not a field of the form is not sent");
+
+  // identify(null) forgets the visitor; a later page of the tab no longer prefills.
+  await page.evaluate(() => window.leadform.identify(null));
+  await page.reload();
+  await page.waitForFunction(() => window.leadform && window.leadform.identify);
+  await page.evaluate(() => window.leadform.showForm("project_form")); // queued until the widget is ready
+  const again = page.locator("form.lf-form[data-tool=project_form]");
+  await again.waitFor();
+  assert.equal(await again.locator("input[name=email]").inputValue(), "");
+  await context.close();
+});
+
+test("in the browser: a kept identity fills the next page of the tab, and the Back button returns to step 1", async () => {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 800 }, colorScheme: "dark" });
+  const page = await context.newPage();
+  await page.goto(site.url + "/");
+  await page.waitForFunction(() => window.leadform && window.leadform.identify);
+  await page.evaluate(() => window.leadform.identify({ email: "kept@example.com" }));
+  await page.goto(site.url + "/?page=2");
+  await page.evaluate(() => window.leadform.showForm("project_form")); // queued until the widget is ready
+  const form = page.locator("form.lf-form[data-tool=project_form]");
+  await form.waitFor();
+  assert.equal(await form.locator("input[name=email]").inputValue(), "kept@example.com");
+  await form.locator("input[name=full_name]").fill("Back Tester");
+  await form.locator(".lf-submit").click();
+  await form.locator(".lf-steps", { hasText: "Step 2 of 2" }).waitFor();
+  await page.screenshot({ path: "test-results/forms-finish/step-2-1280-dark.png" });
+  await form.getByRole("button", { name: "Back" }).click();
+  await form.locator(".lf-steps", { hasText: "Step 1 of 2" }).waitFor();
+  assert.equal(await form.locator("input[name=full_name]").inputValue(), "Back Tester", "what was typed stays");
+  await context.close();
+});
