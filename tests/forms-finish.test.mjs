@@ -105,6 +105,11 @@ test("in the browser: identify prefills, two steps with their progress, the edge
   await form.locator(".lf-error", { hasText: "is required" }).waitFor();
   assert.equal(await form.locator("input[name=full_name]").getAttribute("aria-invalid"), "true");
   await form.locator("input[name=full_name]").fill("Jane Steps");
+  // A format the widget can tell is refused at Next too, before anything is sent.
+  await form.locator("input[name=email]").fill("signed.in@");
+  await form.locator(".lf-submit").click();
+  await form.locator(".lf-error", { hasText: "must be an email address" }).waitFor();
+  await form.locator("input[name=email]").fill("signed.in@example.com");
   await form.locator("input[name=full_name]").press("Enter");
 
   // Step 2: its progress, focus on its first field, Back and forth.

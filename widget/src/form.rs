@@ -726,11 +726,22 @@ fn checked_options(group: &Element) -> Vec<String> {
         .collect()
 }
 
-/// Why a step's field cannot go on as it is: a required one left empty. Formats are the
-/// edge's to check when the form is sent (its answer brings the visitor back to the step);
-/// checking them here too would cost the widget's download more than it saves a visitor.
+/// Why a step's field cannot go on as it is, in the visitor's language: what the edge
+/// would answer for a missing value or a format this side can tell (the edge checks
+/// everything again when the form is sent).
 fn fault(field: &FieldSpec, value: Option<&str>) -> Option<&'static str> {
-    (field.required && value.is_none()).then(|| t(T::Required))
+    use leadform_core::validate::{is_date, is_email, is_http_url, is_phone};
+    let Some(text) = value.map(str::trim) else {
+        return field.required.then(|| t(T::Required));
+    };
+    let (ok, why) = match field.kind {
+        FieldKind::Email => (is_email(text), T::Email),
+        FieldKind::Phone => (is_phone(text), T::Phone),
+        FieldKind::Url => (is_http_url(text), T::Url),
+        FieldKind::Date => (is_date(text), T::Date),
+        _ => (true, T::Required),
+    };
+    (!ok).then(|| t(why))
 }
 
 /// Focus on a field: its input, or a group's first box.
