@@ -114,7 +114,7 @@ impl FormView {
         let status = el("div", "lf-status");
         attr(&status, "role", "status");
         let actions = el("div", "lf-actions");
-        let back = text_el("button", "lf-dismiss", t(T::Back));
+        let back = text_el("button", "lf-back", t(T::Back));
         attr(&back, "type", "button");
         let submit = text_el("button", "lf-submit", t(T::Send));
         attr(&submit, "type", "submit");

@@ -62,7 +62,7 @@ textarea.lf-input-field { min-height: 70px; resize: vertical; }
 .lf-error, .lf-status { color: #c92a2a; font-size: 12.5px; min-height: 0; }
 .lf-progress { color: #3b5bdb; }
 .lf-actions { display: flex; gap: 8px; align-items: center; }
-.lf-dismiss { background: none; border: 0; color: #5c667a; cursor: pointer; font: inherit; text-decoration: underline; }
+.lf-dismiss, .lf-back { background: none; border: 0; color: #5c667a; cursor: pointer; font: inherit; text-decoration: underline; }
 .lf-labelled { display: flex; align-items: center; gap: 8px; padding: 0; padding-inline: 14px 18px; font: 600 15px/1 system-ui, sans-serif; }
 .lf-left { right: auto; left: 20px; }
 .lf-left .lf-bubble { float: left; }
@@ -72,7 +72,7 @@ textarea.lf-input-field { min-height: 70px; resize: vertical; }
 .lf-panel, .lf-quick, .lf-compose, .lf-form, .lf-agent { background: #1c2030; border-color: #3a4157; }
 .lf-log { background: #131622; }
 .lf-input, .lf-input-field { background: #131622; color: #e9ecf2; border-color: #8a93a8; }
-::placeholder, .lf-form-desc, .lf-dismiss, .lf-steps { color: #a9b1c2; }
+::placeholder, .lf-form-desc, .lf-dismiss, .lf-back, .lf-steps { color: #a9b1c2; }
 .lf-link { color: #91a7ff; }
 .lf-input-field { color-scheme: dark; }
 .lf-choices { background: none; }
