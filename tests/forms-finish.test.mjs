@@ -129,7 +129,10 @@ test("in the browser: identify prefills, two steps with their progress, the edge
 
   // Sent without the consent: the edge refuses it, at the field.
   await quickPerson();
+  const firstTry = page.waitForRequest((r) => r.url().endsWith("/form-submissions/submit"));
   await form.locator(".lf-submit").click();
+  const sent = JSON.parse((await firstTry).postData());
+  assert.deepEqual(sent.fieldsCompleted, ["full_name", "email", "topics", "start"], "hidden fields are the page's, not filled in");
   await form.locator(".lf-error", { hasText: "is required" }).waitFor();
   assert.equal(await form.locator("input[name=privacy]").getAttribute("aria-invalid"), "true");
   await form.locator("input[name=privacy]").check();

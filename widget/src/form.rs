@@ -346,7 +346,12 @@ impl FormView {
     ) -> Result<(Result<Submitted, CallError>, JsValue, Vec<(String, JsValue)>), FieldFault> {
         self.clear_errors();
         let data = self.collect().await?;
-        let completed: js_sys::Array = data.iter().map(|(name, _)| JsValue::from_str(name)).collect();
+        // What the visitor filled in: hidden fields are the page's, not theirs.
+        let completed: js_sys::Array = data
+            .iter()
+            .filter(|(name, _)| !self.hidden.iter().any(|(h, _)| h == name))
+            .map(|(name, _)| JsValue::from_str(name))
+            .collect();
         let started_at = self
             .started_at
             .get()
