@@ -5,7 +5,7 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { mkdir } from "node:fs/promises";
-import { startStack, startReceiver, ownerRequest, postJson, quickPerson, waitUntil } from "./support/stack.mjs";
+import { startStack, startReceiver, ownerRequest, postJson, quickPerson, waitUntil, signInCookie } from "./support/stack.mjs";
 import { launchChromium } from "./support/chromium.mjs";
 import { startDemoSite } from "../demo-site/server.mjs";
 import { seedDemo, DEMO_AGENT_ID } from "../demo-site/seed.mjs";
@@ -182,4 +182,44 @@ test("in the browser: a kept identity fills the next page of the tab, and the Ba
   await form.locator(".lf-steps", { hasText: "Step 1 of 2" }).waitFor();
   assert.equal(await form.locator("input[name=full_name]").inputValue(), "Back Tester", "what was typed stays");
   await context.close();
+});
+
+test("the dashboard's form editor shows and saves a row's step and its link or source, with an error at its input", async () => {
+  const cookie = await signInCookie(stack);
+  const page = async () => (await fetch(`${stack.url}/dashboard/settings/forms/${toolId}`, { headers: { Cookie: cookie } })).text();
+  const html = await page();
+  assert.match(html, /name="fields\[2\]\.step" value="Your project"/);
+  assert.match(html, /name="fields\[4\]\.detail" value="https:\/\/acme.example\/privacy"/);
+  assert.match(html, /name="fields\[5\]\.detail" value="utm_campaign"/);
+  // Post the page back as it is, with the hidden field's source changed: once to a source
+  // that does not exist (refused at its input), then to another query parameter.
+  const unescape = (text) => text.replace(/&#x2f;/gi, "/").replaceAll("&quot;", '"').replaceAll("&#x27;", "'").replaceAll("&lt;", "<").replaceAll("&gt;", ">").replaceAll("&amp;", "&");
+  const form = {};
+  for (const [, tag, attrs, content] of html.matchAll(/<(input|textarea)([^>]*)>(?:([^<]*)<\/textarea>)?/g)) {
+    const attr = Object.fromEntries([...attrs.matchAll(/([\w\-\[\].]+)="([^"]*)"/g)].map((m) => [m[1], m[2]]));
+    if (!attr.name || attr.type === "checkbox") continue;
+    form[attr.name] = unescape(tag === "textarea" ? content ?? "" : attr.value ?? "");
+  }
+  for (const [i, f] of PROJECT_FORM("").fields.entries()) {
+    form[`fields[${i}].type`] = f.type ?? "text";
+    if (f.required) form[`fields[${i}].required`] = "on";
+  }
+  form.executionMode = "webhook";
+  const post = (fields) =>
+    fetch(`${stack.url}/dashboard/settings/forms/${toolId}`, {
+      method: "POST",
+      headers: { Cookie: cookie, "Content-Type": "application/x-www-form-urlencoded" },
+      body: new URLSearchParams(fields).toString(),
+      redirect: "manual",
+    });
+  const refused = await post({ ...form, "fields[5].detail": "cookie:session" });
+  assert.equal(refused.status, 400, (await refused.clone().text()).slice(0, 300));
+  assert.match(await refused.text(), /name="fields\[5\]\.detail" value="cookie:session" aria-invalid="true" aria-describedby="f5-error"/);
+  const saved = await post({ ...form, "fields[5].detail": "query:gclid" });
+  assert.equal(saved.status, 303);
+  const tool = (await ownerRequest(stack, "GET", `/v1/tools/${toolId}`)).json;
+  const fields = (tool.tool ?? tool).fields;
+  assert.equal(fields.find((f) => f.name === "campaign").from, "query:gclid");
+  assert.equal(fields.find((f) => f.name === "privacy").link, "https://acme.example/privacy");
+  assert.equal(fields.find((f) => f.name === "topics").step, "Your project");
 });
