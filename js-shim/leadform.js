@@ -130,7 +130,6 @@
   var config = null;
   var host = null;
   var wantOpen = false;
-  var loading = null;
 
   function el(tag, className) {
     var node = document.createElement(tag);
@@ -201,14 +200,25 @@
     document.body.appendChild(host);
   }
 
-  // The wasm-bindgen glue and the wasm, once; the widget gets the config the loader has.
+  // The wasm-bindgen glue and the wasm, fetched once: when the page is idle or the visitor
+  // reaches for the bubble, or at once (beside the config's fetch) when the page calls
+  // open or showForm. The widget starts once they and the bubble are there, with the
+  // config the loader has.
+  var fetched = null;
+  var starting = false;
   function load() {
-    if (loading || !host) return;
-    loading = import(glue)
-      .then(function (mod) {
+    fetched =
+      fetched ||
+      import(glue).then(function (mod) {
         return mod.default({ module_or_path: wasm }).then(function () {
-          return mod.start(config, apiBase, runHandler, attribution, host);
+          return mod;
         });
+      });
+    if (starting || !host) return;
+    starting = true;
+    fetched
+      .then(function (mod) {
+        return mod.start(config, apiBase, runHandler, attribution, host);
       })
       .then(function (started) {
         widget = started;
