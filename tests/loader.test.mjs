@@ -183,3 +183,26 @@ for (const [lookName, look] of [
     });
   }
 }
+
+test("the loader's bubble speaks the visitor's language and shows the owner's words as text, never markup", async () => {
+  const name = `<b>Acme</b> $& $1 Co`;
+  const look = { launcherLabel: "<i>Ask</i> $&" };
+  const res = await ownerRequest(stack, "PATCH", `/v1/agents/${DEMO_AGENT_ID}`, { body: { name, look } });
+  assert.equal(res.status, 200, res.text);
+  const config = await (await fetch(`${stack.url}/widget/config?agentId=${DEMO_AGENT_ID}`, { headers: { "Accept-Language": "de" } })).json();
+  assert.equal(config.locale, "de");
+  const context = await browser.newContext({ locale: "de" });
+  await context.addInitScript(() => (window.requestIdleCallback = () => 0));
+  const page = await context.newPage();
+  await page.route(/\.wasm$/, () => {}); // never answered: the loader's bubble alone
+  await page.goto(site.url + "/");
+  const bubble = page.locator(".lf-bubble");
+  await bubble.waitFor();
+  assert.equal(await bubble.getAttribute("aria-label"), config.texts.chatWith.replace("{}", () => name));
+  assert.ok(!(await bubble.getAttribute("aria-label")).startsWith("Chat with"), "German, not English");
+  assert.equal(await bubble.locator("span").textContent(), look.launcherLabel);
+  assert.equal(await page.locator("#leadform-widget b, #leadform-widget i").count(), 0, "no markup from the config");
+  assert.equal(await page.locator(".lf-root").getAttribute("lang"), "de");
+  await context.close();
+  await ownerRequest(stack, "PATCH", `/v1/agents/${DEMO_AGENT_ID}`, { body: { name: "Acme Assistant", look: null } });
+});
