@@ -108,7 +108,17 @@ async function main() {
         tab.on("pageerror", (e) => errors.push(String(e)));
         await tab.goto(origin + "/" + kind);
         await tab.waitForFunction(() => window.__painted, null, { timeout: 30_000 });
-        const at = await tab.evaluate(() => ({ script: window.__painted - window.__start, navigation: window.__painted }));
+        const at = await tab.evaluate(() => {
+          const entry = (part) => performance.getEntriesByType("resource").find((e) => e.name.includes(part));
+          const took = (part) => (entry(part) ? entry(part).responseEnd - entry(part).startTime : NaN);
+          return {
+            script: window.__painted - window.__start,
+            navigation: window.__painted,
+            loader: took("/leadform.js"),
+            config: took("/widget/config"),
+            wasm: took(".wasm"),
+          };
+        });
         if (errors.length) throw new Error(`${kind}: ${errors.join("; ")}`);
         if (run >= 0) times[kind].push(at);
         await context.close();
@@ -136,6 +146,9 @@ async function main() {
   line("navigation -> bubble painted (loader)", "bubble", "navigation");
   line("navigation -> form painted (widget)", "form", "navigation");
   line("navigation -> form painted (static HTML)", "baseline", "navigation");
+  line("  of which: loader download", "bubble", "loader");
+  line("  of which: config fetch", "bubble", "config");
+  line("  (form page) wasm download", "form", "wasm");
   const ratio = med("form", "navigation") / med("baseline", "navigation");
   console.log(`form painted, widget vs static HTML (from navigation): ${ratio.toFixed(2)}x (goal: at most 1.3x)`);
 }
