@@ -182,10 +182,10 @@
       bubble.className = "lf-bubble lf-labelled";
       bubble.appendChild(el("span")).textContent = look.launcherLabel;
     }
-    // Reaching for the bubble starts the widget's download; a click (or Enter) before the
-    // widget is ready opens the chat as soon as it is. Once it is, the widget's own
-    // listener on this same button does the work.
-    // (pointerdown covers a finger's touch too.)
+    // Reaching for the bubble (a pointer over it, a finger or button down on it, keyboard
+    // focus) starts the widget's download; a click (or Enter) before the widget is ready
+    // opens the chat as soon as it is. Once it is, the widget's own listener on this same
+    // button does the work.
     ["pointerenter", "pointerdown", "focus"].forEach(function (type) {
       bubble.addEventListener(type, load);
     });
