@@ -38,8 +38,8 @@ after(async () => {
  * In the page: `__bubblePainted` (ms since navigation: a frame after the bubble is in the
  * DOM, after its rendering) and `__ready` (the loader's `leadform:ready`).
  */
-async function visit({ width = 1280, idle = true } = {}) {
-  const context = await browser.newContext({ viewport: { width, height: 800 } });
+async function visit({ width = 1280, idle = true, colorScheme = "light" } = {}) {
+  const context = await browser.newContext({ viewport: { width, height: 800 }, colorScheme });
   await context.addInitScript((idle) => {
     if (!idle) window.requestIdleCallback = () => 0;
     document.addEventListener("leadform:ready", () => (window.__ready = true));
@@ -183,6 +183,20 @@ for (const [lookName, look] of [
     });
   }
 }
+
+test("in dark mode a focused bubble keeps the same focus ring when the widget takes it over", async () => {
+  const { context, page, release } = await visit({ idle: false, colorScheme: "dark" });
+  await page.locator(".lf-bubble").focus();
+  const loader = await bubbleState(page, "dark-focused-loader");
+  release();
+  await ready(page);
+  await page.evaluate(() => new Promise((r) => requestAnimationFrame(() => setTimeout(r))));
+  const widget = await bubbleState(page, "dark-focused-widget");
+  assert.equal(await inWidget(page, (root) => root.activeElement?.matches(".lf-bubble:focus-visible")), true);
+  assert.deepEqual(widget.look, loader.look);
+  assert.ok(widget.pixels.equals(loader.pixels), "the same pixels around the focused bubble");
+  await context.close();
+});
 
 test("the loader's bubble speaks the visitor's language and shows the owner's words as text, never markup", async () => {
   const name = `<b>Acme</b> $& $1 Co`;
