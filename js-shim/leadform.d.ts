@@ -20,6 +20,11 @@ export interface FormHandler {
   onSubmit(context: FormHandlerContext): FormHandlerResult | void | Promise<FormHandlerResult | void>;
 }
 
+/**
+ * `open` and `showForm` called before the widget has loaded (the loader fetches it when the
+ * page is idle or the visitor reaches for the bubble) fetch it at once and run when it is
+ * ready; they return undefined then.
+ */
 export interface Leadform {
   registerFormHandler(toolName: string, handler: FormHandler): void;
   /** Opens the chat panel. */

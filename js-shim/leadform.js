@@ -1,13 +1,16 @@
 // leadform loader: the one <script> a site owner pastes.
 //   <script src="https://EDGE/leadform.js" data-agent-id="agent_demo" async></script>
 // It exposes window.leadform at once (so handlers can be registered before the widget
-// loads), preloads the wasm, then starts the Rust widget. Calls made before the widget is
-// ready are queued and replayed.
+// loads), fetches the widget config and paints the chat bubble itself, then loads the Rust
+// widget only when the page is idle or the visitor reaches for the bubble (hover, focus,
+// tap), whichever comes first: the wasm is most of the bytes, and most visitors never
+// open the chat. The widget takes the bubble over in place (same element, so no jump and
+// focus stays). Calls made before the widget is ready are queued and replayed.
 (function () {
   var script = document.currentScript;
   if (!script) return;
   var agentId = script.getAttribute("data-agent-id");
-  var apiBase = script.getAttribute("data-api") || new URL(script.src).origin;
+  var apiBase = (script.getAttribute("data-api") || new URL(script.src).origin).replace(/\/+$/, "");
   var base = new URL(".", script.src).href + "widget/";
   var glue = base + "leadform_widget.js";
   var wasm = base + "leadform_widget_bg.wasm";
@@ -26,6 +29,7 @@
     return function (arg) {
       if (widget) return widget[method](arg);
       pending.push([method, arg]);
+      load();
     };
   }
   api.open = later("open");
@@ -122,43 +126,168 @@
     };
   }
 
-  function hint(rel, href, as) {
-    var link = document.createElement("link");
-    link.rel = rel;
-    link.href = href;
-    if (as) link.as = as;
-    link.crossOrigin = "anonymous";
-    document.head.appendChild(link);
-  }
-  hint("modulepreload", glue);
-  hint("preload", wasm, "fetch");
-
   if (!agentId) {
     console.error("leadform: the script tag needs data-agent-id");
     return;
   }
-  import(glue)
-    .then(function (mod) {
-      return mod.default({ module_or_path: wasm }).then(function () {
-        return mod.start(agentId, apiBase, runHandler, attribution);
+  // A page whose Content-Security-Policy forbids WebAssembly: one message that names the
+  // directive, and the page is left as it was (no bubble that could never open). Compiling
+  // the smallest module (its 8-byte header) is what the policy refuses.
+  var FAILED = "leadform: the widget could not start";
+  try {
+    new WebAssembly.Module(new Uint8Array([0, 97, 115, 109, 1, 0, 0, 0]));
+  } catch (e) {
+    console.error(
+      "leadform: this page's Content-Security-Policy does not allow WebAssembly. Add 'wasm-unsafe-eval' to its script-src directive (see the README, Embedding)."
+    );
+    return;
+  }
+
+  // The bubble, drawn as the widget draws it (widget/src/chat.rs, `Chat::mount`) with the
+  // widget's own rules for it (widget/src/style.rs: `:host`, `.lf-root`'s box, `.lf-bubble`,
+  // `:focus-visible`, `.lf-labelled`, `.lf-left`; the root's font and color do not reach
+  // the bubble): keep the two in step, or the bubble jumps when the widget takes over
+  // (tests/loader.test.mjs compares them). A constructed stylesheet, as the widget's, so a
+  // strict Content-Security-Policy (no inline styles) still shows it styled.
+  var CSS =
+    ":host{all:initial}.lf-root{position:fixed;right:20px;bottom:20px;z-index:2147483000}" +
+    ".lf-bubble{min-width:56px;height:56px;border-radius:28px;border:0;background:var(--b,#3b5bdb);color:var(--bt,#fff);cursor:pointer;display:grid;place-items:center;box-shadow:0 6px 20px rgba(30,40,90,.3);float:right}" +
+    ":focus-visible{outline:2px solid #1d2433;outline-offset:2px;box-shadow:0 0 0 2px #fff}" +
+    ".lf-labelled{display:flex;align-items:center;gap:8px;padding:0;padding-inline:14px 18px;font:600 15px/1 system-ui,sans-serif}" +
+    ".lf-left{right:auto;left:20px}.lf-left .lf-bubble{float:left}" +
+    "@media (prefers-color-scheme:dark){:focus-visible{outline-color:#e9ecf2;box-shadow:0 0 0 2px #131622}}";
+  var HEX = /^#[0-9a-f]{6}$/i;
+  var config = null;
+  var host = null;
+  var wantOpen = false;
+
+  function el(tag, className) {
+    var node = document.createElement(tag);
+    if (className) node.className = className;
+    return node;
+  }
+  function paint() {
+    var agent = config.agent || {};
+    var look = agent.look || {};
+    var texts = config.texts || {};
+    var css = CSS;
+    // Colors go into the stylesheet: only #rrggbb gets there.
+    if (HEX.test(look.brandColor) && HEX.test(look.brandText)) {
+      css += ":host{--b:" + look.brandColor + ";--bt:" + look.brandText + "}";
+    }
+    host = el("div");
+    host.id = "leadform-widget";
+    var shadow = host.attachShadow({ mode: "open" });
+    try {
+      var sheet = new CSSStyleSheet();
+      sheet.replaceSync(css);
+      shadow.adoptedStyleSheets = [sheet];
+    } catch (e) {
+      // No constructable stylesheets (older browsers): a <style> element.
+      shadow.appendChild(el("style")).textContent = css;
+    }
+    var root = el("div", look.position == "left" ? "lf-root lf-left" : "lf-root");
+    root.lang = config.locale || "en";
+    root.dir = config.locale == "ar" ? "rtl" : "ltr";
+    var bubble = el("button", "lf-bubble");
+    bubble.type = "button";
+    // A function, so a `$` in the name is not read as a replacement pattern.
+    var label = (texts.chatWith || "Chat with {}").replace("{}", function () {
+      return agent.name;
+    });
+    bubble.setAttribute("aria-label", label);
+    bubble.setAttribute("aria-expanded", false);
+    // A speech-bubble icon (an emoji would depend on the visitor's fonts).
+    var SVG = "http://www.w3.org/2000/svg";
+    var svg = document.createElementNS(SVG, "svg");
+    var path = svg.appendChild(document.createElementNS(SVG, "path"));
+    svg.setAttribute("viewBox", "0 0 24 24");
+    svg.setAttribute("width", 26);
+    svg.setAttribute("height", 26);
+    svg.setAttribute("aria-hidden", true);
+    path.setAttribute("fill", "currentColor");
+    path.setAttribute("d", "M4 3h16a2 2 0 0 1 2 2v11a2 2 0 0 1-2 2H10l-5 4v-4H4a2 2 0 0 1-2-2V5a2 2 0 0 1 2-2z");
+    bubble.appendChild(svg);
+    if (look.launcherLabel) {
+      bubble.className = "lf-bubble lf-labelled";
+      bubble.appendChild(el("span")).textContent = look.launcherLabel;
+    }
+    // Reaching for the bubble (a pointer over it, a finger or button down on it, keyboard
+    // focus) starts the widget's download; a click (or Enter) before the widget is ready
+    // opens the chat as soon as it is. Once it is, the widget's own listener on this same
+    // button does the work.
+    ["pointerenter", "pointerdown", "focus"].forEach(function (type) {
+      bubble.addEventListener(type, load);
+    });
+    bubble.addEventListener("click", function () {
+      if (!widget) {
+        wantOpen = true;
+        load();
+      }
+    });
+    root.appendChild(bubble);
+    shadow.appendChild(root);
+    document.body.appendChild(host);
+  }
+
+  // The wasm-bindgen glue and the wasm, fetched once: when the page is idle or the visitor
+  // reaches for the bubble, or at once (beside the config's fetch) when the page calls
+  // open or showForm. The widget starts once they and the bubble are there, with the
+  // config the loader has.
+  var fetched = null;
+  var starting = false;
+  function load() {
+    fetched =
+      fetched ||
+      import(glue).then(function (mod) {
+        return mod.default({ module_or_path: wasm }).then(function () {
+          return mod;
+        });
       });
+    if (starting || !host) return;
+    starting = true;
+    fetched
+      .then(function (mod) {
+        return mod.start(config, apiBase, runHandler, attribution, host);
+      })
+      .then(function (started) {
+        widget = started;
+        if (wantOpen) widget.open();
+        pending.splice(0).forEach(function (call) {
+          widget[call[0]](call[1]);
+        });
+        document.dispatchEvent(new CustomEvent("leadform:ready"));
+      })
+      .catch(function (err) {
+        // A bubble that can never open goes away. (A policy without 'wasm-unsafe-eval' was
+        // caught above, before any bubble.)
+        host.remove();
+        console.error(FAILED, err);
+      });
+  }
+  function idle() {
+    if (window.requestIdleCallback) requestIdleCallback(load, { timeout: 3000 });
+    else setTimeout(load, 200);
+  }
+
+  fetch(apiBase + "/widget/config?agentId=" + encodeURIComponent(agentId))
+    .then(function (res) {
+      if (!res.ok) throw res.status;
+      return res.json();
     })
-    .then(function (started) {
-      widget = started;
-      pending.splice(0).forEach(function (call) {
-        widget[call[0]](call[1]);
-      });
-      document.dispatchEvent(new CustomEvent("leadform:ready"));
+    .then(function (answer) {
+      config = answer;
+      // An async script may run before the body is parsed.
+      if (document.body) start();
+      else document.addEventListener("DOMContentLoaded", start);
     })
     .catch(function (err) {
-      // A page whose Content-Security-Policy forbids WebAssembly: one message that names
-      // the directive, and the page is left as it was.
-      if (/wasm-unsafe-eval|Content Security Policy|WebAssembly/i.test(String(err && err.message))) {
-        console.error(
-          "leadform: this page's Content-Security-Policy does not allow WebAssembly. Add 'wasm-unsafe-eval' to its script-src directive (see the README, Embedding)."
-        );
-        return;
-      }
-      console.error("leadform: the widget could not start", err);
+      console.error(FAILED, err);
     });
+  function start() {
+    paint();
+    // Calls the page made while the config was on its way want the widget now.
+    if (pending.length) load();
+    else idle();
+  }
 })();

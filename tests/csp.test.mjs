@@ -81,6 +81,22 @@ test("under a strict policy with 'wasm-unsafe-eval' the widget starts styled and
   await page.close();
 });
 
+test("under the strict policy the loader's own bubble, before any wasm, is styled too", async () => {
+  const page = await browser.newPage();
+  const messages = [];
+  page.on("console", (m) => m.type() === "error" && messages.push(m.text()));
+  await page.route(/\.wasm$/, () => {}); // never answered: the loader's bubble alone
+  await page.goto(site.origin + "/");
+  const bubble = page.locator(".lf-bubble");
+  await bubble.waitFor();
+  assert.equal(await page.locator(".lf-panel").count(), 0, "the widget has not started");
+  assert.equal(await bubble.evaluate((b) => getComputedStyle(b).borderRadius), "28px");
+  assert.equal(await bubble.evaluate((b) => getComputedStyle(b).backgroundColor), "rgb(59, 91, 219)");
+  assert.equal(await page.evaluate(() => document.querySelector("#leadform-widget").shadowRoot.querySelectorAll("style").length), 0);
+  assert.deepEqual(messages.filter((m) => /Content Security Policy|Refused/.test(m)), [], "no CSP violation");
+  await page.close();
+});
+
 test("a page that forbids WebAssembly gets one message naming the directive, and nothing else changes", async () => {
   const { page, messages } = await open("/?nowasm");
   await page.waitForFunction(() => window.leadform !== undefined);

@@ -4,7 +4,6 @@
 use crate::i18n::{t, tf};
 use crate::js;
 use leadform_core::locale::T;
-use leadform_core::wire::WidgetConfigOut;
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{Request, RequestInit, Response};
@@ -68,16 +67,6 @@ impl Api {
     /// The edge's origin, as the offline queue scopes what it keeps.
     pub fn base(&self) -> &str {
         &self.base
-    }
-
-    pub async fn widget_config(&self, agent_id: &str) -> Result<WidgetConfigOut, String> {
-        let url = format!(
-            "{}/widget/config?agentId={}",
-            self.base,
-            js_sys::encode_uri_component(agent_id)
-        );
-        let value = self.call("GET", &url, None, None).await.map_err(|e| e.message)?;
-        Ok(crate::config::read(&value))
     }
 
     /// Starts a conversation on the edge: its id and the greeting.

@@ -59,48 +59,41 @@ pub struct Chat {
 }
 
 impl Chat {
+    /// Draws the widget in a `#leadform-widget` host at the end of the body, or, given the
+    /// shim's `host`, takes over the bubble the shim painted there: the same button element
+    /// stays (no jump, and it keeps keyboard focus if it had it), the full stylesheet
+    /// replaces the shim's bubble-only one, and the panel is added beside it.
     pub fn mount(
         api: Api,
         config: WidgetConfigOut,
         handlers: Handlers,
         visit: Option<js_sys::Function>,
+        host: Option<Element>,
     ) -> Result<Rc<Chat>, JsValue> {
-        let document = crate::dom::document();
-        let host = el("div", "");
-        attr(&host, "id", "leadform-widget");
-        document
-            .body()
-            .ok_or("the page has no body")?
-            .append_child(&host)?;
-        let shadow = host.attach_shadow(&ShadowRootInit::new(ShadowRootMode::Open))?;
         let look = config.agent.look.clone().unwrap_or_default();
+        let label = tf(T::ChatWith, &[&config.agent.name]);
+        let painted = host.as_ref().and_then(|host| {
+            let shadow = host.shadow_root()?;
+            let root = shadow.query_selector(".lf-root").ok()??;
+            let bubble = root.query_selector(".lf-bubble").ok()??;
+            Some((shadow, root, bubble))
+        });
+        let (shadow, root, bubble) = match painted {
+            Some(parts) => parts,
+            None => {
+                let (shadow, root, bubble) = draw_bubble(&look, &label)?;
+                shadow.append_child(&root)?;
+                (shadow, root, bubble)
+            }
+        };
         adopt_styles(&shadow, &look_rule(&look))?;
-
-        let root = el(
-            "div",
-            if look.position == "left" {
-                "lf-root lf-left"
-            } else {
-                "lf-root"
-            },
-        );
         // The language of every text inside, for screen readers and fonts; the direction
         // is set either way, since a right-to-left host page would otherwise pass its own
         // in (`all: initial` leaves `direction` alone).
         let code = crate::i18n::code();
         attr(&root, "lang", code);
         attr(&root, "dir", if code == "ar" { "rtl" } else { "ltr" });
-        let bubble = el("button", "lf-bubble");
-        append(&bubble, &chat_icon());
-        if !look.launcher_label.is_empty() {
-            // A labelled launcher: a pill with the icon and the owner's words.
-            bubble.set_class_name("lf-bubble lf-labelled");
-            append(&bubble, &text_el("span", "", &look.launcher_label));
-        }
-        attr(&bubble, "type", "button");
-        let label = tf(T::ChatWith, &[&config.agent.name]);
         attr(&bubble, "aria-label", &label);
-        attr(&bubble, "aria-expanded", "false");
         let panel = el("section", "lf-panel");
         attr(&panel, "role", "dialog");
         attr(&panel, "aria-label", &label);
@@ -126,10 +119,8 @@ impl Chat {
         for part in [&head, &log, &quick, &compose] {
             append(&panel, part);
         }
-        append(&root, &bubble);
         append(&root, &panel);
         append(&root, &announcer);
-        shadow.append_child(&root)?;
 
         let chat = Rc::new(Chat {
             api,
@@ -445,6 +436,42 @@ impl Chat {
     }
 }
 
+/// A new `#leadform-widget` host at the end of the body with its shadow root, and the
+/// bubble in its root (not yet in the shadow root): what the shim paints when it loads the
+/// widget (js-shim/leadform.js, `paint`), for a start without it.
+fn draw_bubble(
+    look: &leadform_core::look::WidgetLook,
+    label: &str,
+) -> Result<(web_sys::ShadowRoot, Element, Element), JsValue> {
+    let host = el("div", "");
+    attr(&host, "id", "leadform-widget");
+    crate::dom::document()
+        .body()
+        .ok_or("the page has no body")?
+        .append_child(&host)?;
+    let shadow = host.attach_shadow(&ShadowRootInit::new(ShadowRootMode::Open))?;
+    let root = el(
+        "div",
+        if look.position == "left" {
+            "lf-root lf-left"
+        } else {
+            "lf-root"
+        },
+    );
+    let bubble = el("button", "lf-bubble");
+    append(&bubble, &chat_icon());
+    if !look.launcher_label.is_empty() {
+        // A labelled launcher: a pill with the icon and the owner's words.
+        bubble.set_class_name("lf-bubble lf-labelled");
+        append(&bubble, &text_el("span", "", &look.launcher_label));
+    }
+    attr(&bubble, "type", "button");
+    attr(&bubble, "aria-label", label);
+    attr(&bubble, "aria-expanded", "false");
+    append(&root, &bubble);
+    Ok((shadow, root, bubble))
+}
+
 /// Styles the shadow root with a constructed stylesheet (`adoptedStyleSheets`): a page whose
 /// Content-Security-Policy forbids inline styles still shows the widget styled, since no
 /// `<style>` element or `style` attribute is involved. Browsers without constructable
@@ -519,6 +546,7 @@ mod tests {
             api,
             config,
             Handlers::new(js_sys::Function::new_no_args("")),
+            None,
             None,
         )
         .unwrap();
@@ -604,6 +632,46 @@ mod tests {
                 .length(),
             3
         );
+    }
+
+    /// The shim's bubble (js-shim/leadform.js, `paint`) is taken over in place: the same
+    /// button, still focused, with the panel beside it and no second bubble or host.
+    #[wasm_bindgen_test]
+    fn the_shims_bubble_is_taken_over_in_place_and_keeps_focus() {
+        let config = crate::config::read(&crate::js::parse(CONFIG).unwrap());
+        let look = config.agent.look.clone().unwrap_or_default();
+        let (shadow, root, bubble) = draw_bubble(&look, "Chat with Acme").unwrap();
+        shadow.append_child(&root).unwrap();
+        focus(&bubble);
+        let host = shadow.host();
+        let hosts = || {
+            crate::dom::document()
+                .query_selector_all("#leadform-widget")
+                .unwrap()
+                .length()
+        };
+        let before = hosts();
+        let chat = Chat::mount(
+            Api::new("http://127.0.0.1:9".into()),
+            config,
+            Handlers::new(js_sys::Function::new_no_args("")),
+            None,
+            Some(host.clone()),
+        )
+        .unwrap();
+        assert_eq!(hosts(), before, "no second host");
+        assert_eq!(shadow.query_selector_all(".lf-bubble").unwrap().length(), 1);
+        assert!(chat.bubble == bubble, "the shim's button itself");
+        assert!(
+            shadow.active_element().as_ref() == Some(&bubble),
+            "focus stays on it"
+        );
+        assert!(shadow.query_selector(".lf-root > .lf-panel").unwrap().is_some());
+        assert_eq!(
+            bubble.get_attribute("aria-label").as_deref(),
+            Some("Chat with <b>Acme</b>")
+        );
+        host.remove();
     }
 
     #[wasm_bindgen_test]

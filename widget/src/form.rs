@@ -852,7 +852,7 @@ mod tests {
         .unwrap();
         let config = crate::config::read(&js::parse(CONFIG).unwrap());
         let handlers = Handlers::new(js_sys::Function::new_no_args(""));
-        let chat = Chat::mount(Api::new("http://lf.test".into()), config, handlers, visit).unwrap();
+        let chat = Chat::mount(Api::new("http://lf.test".into()), config, handlers, visit, None).unwrap();
         assert!(chat.show_form_named("contact_form"));
         let hosts = crate::dom::document()
             .query_selector_all("#leadform-widget")
@@ -951,7 +951,7 @@ mod tests {
     fn the_trap_is_out_of_sight_out_of_the_tab_order_and_never_autofilled() {
         let config = crate::config::read(&js::parse(CONFIG).unwrap());
         let handlers = Handlers::new(js_sys::Function::new_no_args(""));
-        let chat = Chat::mount(Api::new("http://lf.test".into()), config, handlers, None).unwrap();
+        let chat = Chat::mount(Api::new("http://lf.test".into()), config, handlers, None, None).unwrap();
         let card = FormView::render(
             chat,
             crate::config::read(&js::parse(CONFIG).unwrap()).forms[0].clone(),

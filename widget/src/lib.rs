@@ -46,23 +46,25 @@ impl Widget {
     }
 }
 
-/// Mounts the widget for `agent_id`, talking to the edge at `api_base`. `run_handler` is
-/// the shim's `(toolName, context) => Promise` bridge to registered form handlers; `visit`
-/// is the shim's `() => attribution` for submissions (anything else: no attribution).
+/// Mounts the widget with the `config` the shim fetched (`GET /widget/config`, parsed), so
+/// it is not fetched twice, talking to the edge at `api_base`. `run_handler` is the shim's
+/// `(toolName, context) => Promise` bridge to registered form handlers; `visit` is the
+/// shim's `() => attribution` for submissions (anything else: no attribution). `host` is
+/// the element holding the bubble the shim painted (`#leadform-widget`, with an open shadow
+/// root): the widget takes that bubble over in place; anything else: it draws its own.
 #[wasm_bindgen]
-pub async fn start(
-    agent_id: String,
+pub fn start(
+    config: JsValue,
     api_base: String,
     run_handler: js_sys::Function,
     visit: JsValue,
+    host: JsValue,
 ) -> Result<Widget, JsValue> {
     let api = api::Api::new(api_base);
-    let config = api
-        .widget_config(&agent_id)
-        .await
-        .map_err(|e| JsValue::from_str(&e))?;
+    let config = config::read(&config);
     let visit = visit.is_function().then(|| visit.unchecked_into());
-    let chat = chat::Chat::mount(api, config, handlers::Handlers::new(run_handler), visit)?;
+    let host = host.dyn_into::<web_sys::Element>().ok();
+    let chat = chat::Chat::mount(api, config, handlers::Handlers::new(run_handler), visit, host)?;
     Ok(Widget { chat })
 }
 

@@ -1,0 +1,222 @@
+// The loader paints the bubble before any wasm arrives (js-shim/leadform.js), in Chromium on
+// the demo page: no request for the .wasm until the page is idle or the visitor reaches for
+// the bubble (hover, focus, tap); a click or Enter before the widget is ready opens the chat
+// once it is; and the widget takes the bubble over with no pixel changed and focus kept.
+// The wasm is held at the network (a Playwright route) to look at the loader's bubble
+// alone. Screenshots of both bubbles land in test-results/loader/.
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { mkdir } from "node:fs/promises";
+import path from "node:path";
+import { startStack, startReceiver, ownerRequest, waitUntil } from "./support/stack.mjs";
+import { launchChromium } from "./support/chromium.mjs";
+import { startDemoSite } from "../demo-site/server.mjs";
+import { seedDemo, DEMO_AGENT_ID } from "../demo-site/seed.mjs";
+
+const SHOTS = path.resolve("test-results/loader");
+let stack, receiver, site, browser;
+
+before(async () => {
+  stack = await startStack();
+  receiver = await startReceiver();
+  site = await startDemoSite({ edgeUrl: stack.url, agentId: DEMO_AGENT_ID });
+  await seedDemo({ edgeUrl: stack.url, apiKey: stack.apiKey, webhookUrl: receiver.url + "/hook", allowedOrigins: [site.url] });
+  browser = await launchChromium();
+  await mkdir(SHOTS, { recursive: true });
+});
+
+after(async () => {
+  await browser?.close();
+  await site?.stop();
+  await receiver?.stop();
+  await stack?.stop();
+});
+
+/**
+ * The demo page with the .wasm held until `release()`. `idle: false` makes the page never
+ * idle (requestIdleCallback does nothing), so only the visitor's reach starts the download.
+ * In the page: `__bubblePainted` (ms since navigation: a frame after the bubble is in the
+ * DOM, after its rendering) and `__ready` (the loader's `leadform:ready`).
+ */
+async function visit({ width = 1280, idle = true, colorScheme = "light" } = {}) {
+  const context = await browser.newContext({ viewport: { width, height: 800 }, colorScheme });
+  await context.addInitScript((idle) => {
+    if (!idle) window.requestIdleCallback = () => 0;
+    document.addEventListener("leadform:ready", () => (window.__ready = true));
+    new MutationObserver((_, observer) => {
+      if (!document.querySelector("#leadform-widget")?.shadowRoot?.querySelector(".lf-bubble")) return;
+      observer.disconnect();
+      requestAnimationFrame(() => setTimeout(() => (window.__bubblePainted = performance.now())));
+    }).observe(document, { childList: true, subtree: true });
+  }, idle);
+  const page = await context.newPage();
+  const wasm = { requested: 0, paintedFirst: null };
+  let release;
+  const held = new Promise((r) => (release = r));
+  await page.route(/\.wasm$/, async (route) => {
+    // Looked at before it is counted, so a test that saw the request sees this too.
+    const painted = await page.evaluate(() => window.__bubblePainted !== undefined);
+    wasm.paintedFirst ??= painted;
+    wasm.requested++;
+    await held;
+    await route.continue();
+  });
+  const errors = [];
+  page.on("pageerror", (e) => errors.push(String(e)));
+  await page.goto(site.url + "/");
+  await page.waitForFunction(() => window.__bubblePainted !== undefined);
+  return { context, page, wasm, release, errors };
+}
+
+const ready = (page) => page.waitForFunction(() => window.__ready === true);
+const wasmRequested = (wasm) => waitUntil(() => wasm.requested > 0, { timeoutMs: 10_000, intervalMs: 20, message: "a request for the wasm" });
+const inWidget = (page, fn) => page.evaluate(`(${fn})(document.querySelector("#leadform-widget").shadowRoot)`);
+
+test("the bubble is painted before any request for the wasm, which comes once the page is idle", async () => {
+  const { context, page, wasm, release, errors } = await visit();
+  await wasmRequested(wasm);
+  assert.equal(wasm.paintedFirst, true, "the bubble was painted before the wasm was asked for");
+  release();
+  await ready(page);
+  assert.equal(await page.locator("#leadform-widget").count(), 1, "one host");
+  assert.equal(await page.locator(".lf-bubble").count(), 1, "one bubble");
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
+for (const [reach, how] of [
+  ["hover", (page) => page.locator(".lf-bubble").hover()],
+  ["keyboard focus", (page) => page.locator(".lf-bubble").focus()],
+  ["a tap", (page) => page.locator(".lf-bubble").dispatchEvent("pointerdown")],
+]) {
+  test(`on a page that is never idle, ${reach} on the bubble fetches the wasm`, async () => {
+    const { context, page, wasm, release } = await visit({ idle: false });
+    // A page that is never idle gives the loader no other reason to fetch it.
+    await page.evaluate(() => new Promise((r) => setTimeout(r, 300)));
+    assert.equal(wasm.requested, 0, "no wasm before the visitor reaches for the bubble");
+    await how(page);
+    await wasmRequested(wasm);
+    release();
+    await ready(page);
+    await context.close();
+  });
+}
+
+test("a click before the widget is ready opens the chat once it is, and no second time", async () => {
+  const { context, page, wasm, release } = await visit({ idle: false });
+  await page.locator(".lf-bubble").click();
+  await wasmRequested(wasm);
+  assert.equal(await page.locator(".lf-panel").count(), 0, "no widget yet");
+  release();
+  await page.locator(".lf-panel:not([hidden])").waitFor();
+  assert.equal(await page.locator(".lf-bubble").getAttribute("aria-expanded"), "true");
+  await page.locator(".lf-agent").first().waitFor();
+  assert.equal(await page.locator(".lf-agent").count(), 1, "one greeting");
+  // Now the widget's own listener: the next click closes it.
+  await page.locator(".lf-bubble").click();
+  assert.equal(await page.locator(".lf-panel").isHidden(), true);
+  await context.close();
+});
+
+test("Enter on the focused bubble before the widget is ready opens the chat with focus in it; focus alone stays on the bubble", async () => {
+  const focused = (page) => inWidget(page, (root) => root.activeElement?.className ?? "none");
+  const first = await visit({ idle: false });
+  await first.page.locator(".lf-bubble").focus();
+  await wasmRequested(first.wasm);
+  first.release();
+  await ready(first.page);
+  assert.equal(await focused(first.page), "lf-bubble", "the widget took over the focused bubble without moving focus");
+  await first.context.close();
+
+  const { context, page, wasm, release } = await visit({ idle: false });
+  await page.locator(".lf-bubble").focus();
+  await page.keyboard.press("Enter");
+  await wasmRequested(wasm);
+  release();
+  await waitUntil(async () => (await focused(page)) === "lf-input", { timeoutMs: 10_000, intervalMs: 25, message: "focus in the message field" });
+  assert.equal(await page.locator(".lf-panel").isVisible(), true);
+  await context.close();
+});
+
+test("leadform.showForm before the widget is ready fetches it and shows the form", async () => {
+  const { context, page, release } = await visit({ idle: false });
+  await page.evaluate(() => window.leadform.showForm("contact_form"));
+  release();
+  await page.locator("form.lf-form[data-tool=contact_form]").waitFor();
+  await context.close();
+});
+
+/** The bubble's box, look and pixels (a clip around it). */
+async function bubbleState(page, name) {
+  const box = await page.locator(".lf-bubble").boundingBox();
+  const look = await inWidget(page, (root) => {
+    const b = root.querySelector(".lf-bubble");
+    const s = getComputedStyle(b);
+    return { bg: s.backgroundColor, color: s.color, radius: s.borderRadius, shadow: s.boxShadow, label: b.getAttribute("aria-label"), text: b.textContent };
+  });
+  const clip = { x: Math.max(0, box.x - 24), y: Math.max(0, box.y - 24), width: box.width + 48, height: box.height + 44 };
+  const pixels = await page.screenshot({ clip });
+  await page.screenshot({ path: path.join(SHOTS, `${name}.png`) });
+  return { box, look, pixels };
+}
+
+for (const [lookName, look] of [
+  ["default", null],
+  ["brand-left-label", { brandColor: "#0B7285", position: "left", launcherLabel: "Ask us anything" }],
+]) {
+  for (const width of [390, 1280]) {
+    test(`the widget takes over the loader's bubble with nothing moved or recolored (${lookName}, ${width} px)`, async () => {
+      const res = await ownerRequest(stack, "PATCH", `/v1/agents/${DEMO_AGENT_ID}`, { body: { look } });
+      assert.equal(res.status, 200, res.text);
+      const { context, page, release } = await visit({ width, idle: false });
+      const loader = await bubbleState(page, `${lookName}-${width}-loader`);
+      await page.locator(".lf-bubble").dispatchEvent("pointerdown");
+      release();
+      await ready(page);
+      await page.evaluate(() => new Promise((r) => requestAnimationFrame(() => setTimeout(r))));
+      const widget = await bubbleState(page, `${lookName}-${width}-widget`);
+      assert.deepEqual(widget.box, loader.box, "same place and size");
+      assert.deepEqual(widget.look, loader.look, "same colors, label and text");
+      assert.ok(widget.pixels.equals(loader.pixels), "the same pixels around the bubble");
+      if (look) assert.equal(loader.look.bg, "rgb(11, 114, 133)");
+      await context.close();
+    });
+  }
+}
+
+test("in dark mode a focused bubble keeps the same focus ring when the widget takes it over", async () => {
+  const { context, page, release } = await visit({ idle: false, colorScheme: "dark" });
+  await page.locator(".lf-bubble").focus();
+  const loader = await bubbleState(page, "dark-focused-loader");
+  release();
+  await ready(page);
+  await page.evaluate(() => new Promise((r) => requestAnimationFrame(() => setTimeout(r))));
+  const widget = await bubbleState(page, "dark-focused-widget");
+  assert.equal(await inWidget(page, (root) => root.activeElement?.matches(".lf-bubble:focus-visible")), true);
+  assert.deepEqual(widget.look, loader.look);
+  assert.ok(widget.pixels.equals(loader.pixels), "the same pixels around the focused bubble");
+  await context.close();
+});
+
+test("the loader's bubble speaks the visitor's language and shows the owner's words as text, never markup", async () => {
+  const name = `<b>Acme</b> $& $1 Co`;
+  const look = { launcherLabel: "<i>Ask</i> $&" };
+  const res = await ownerRequest(stack, "PATCH", `/v1/agents/${DEMO_AGENT_ID}`, { body: { name, look } });
+  assert.equal(res.status, 200, res.text);
+  const config = await (await fetch(`${stack.url}/widget/config?agentId=${DEMO_AGENT_ID}`, { headers: { "Accept-Language": "de" } })).json();
+  assert.equal(config.locale, "de");
+  const context = await browser.newContext({ locale: "de" });
+  await context.addInitScript(() => (window.requestIdleCallback = () => 0));
+  const page = await context.newPage();
+  await page.route(/\.wasm$/, () => {}); // never answered: the loader's bubble alone
+  await page.goto(site.url + "/");
+  const bubble = page.locator(".lf-bubble");
+  await bubble.waitFor();
+  assert.equal(await bubble.getAttribute("aria-label"), config.texts.chatWith.replace("{}", () => name));
+  assert.ok(!(await bubble.getAttribute("aria-label")).startsWith("Chat with"), "German, not English");
+  assert.equal(await bubble.locator("span").textContent(), look.launcherLabel);
+  assert.equal(await page.locator("#leadform-widget b, #leadform-widget i").count(), 0, "no markup from the config");
+  assert.equal(await page.locator(".lf-root").getAttribute("lang"), "de");
+  await context.close();
+  await ownerRequest(stack, "PATCH", `/v1/agents/${DEMO_AGENT_ID}`, { body: { name: "Acme Assistant", look: null } });
+});
