@@ -36,7 +36,7 @@ export interface Leadform {
    * name or by what they are (`email`, `name`, `phone`, `company`, …) and fills hidden
    * fields by name, on this page and the tab's later ones. `null` forgets it.
    */
-  identify(visitor: Record<string, string | number> | null): void;
+  identify(visitor: Record<string, string> | null): void;
 }
 
 declare global {

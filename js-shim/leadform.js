@@ -6,7 +6,7 @@
 // tap), whichever comes first: the wasm is most of the bytes, and most visitors never
 // open the chat. The widget takes the bubble over in place (same element, so no jump and
 // focus stays). Calls made before the widget is ready are queued and replayed.
-(function () {
+(() => {
   var script = document.currentScript;
   if (!script) return;
   var agentId = script.getAttribute("data-agent-id");
@@ -19,14 +19,15 @@
   var pending = [];
   var api = (window.leadform = window.leadform || {});
 
-  api.registerFormHandler = function (toolName, handler) {
-    if (typeof toolName !== "string" || !handler || typeof handler.onSubmit !== "function") {
-      throw new TypeError("leadform.registerFormHandler(toolName, { onSubmit }) needs a name and an onSubmit function");
+  api.registerFormHandler = (toolName, handler) => {
+    // (A name that is not a string never matches a form.)
+    if (typeof handler?.onSubmit != "function") {
+      throw new TypeError("leadform.registerFormHandler(toolName, { onSubmit }) needs onSubmit");
     }
     handlers[toolName] = handler;
   };
   function later(method) {
-    return function (arg) {
+    return (arg) => {
       if (widget) return widget[method](arg);
       pending.push([method, arg]);
       load();
@@ -40,15 +41,13 @@
   function runHandler(toolName, context) {
     var handler = handlers[toolName];
     if (!handler) return Promise.reject(new Error("no handler registered for " + toolName));
-    return new Promise(function (resolve) {
+    return new Promise((resolve) => {
       resolve(handler.onSubmit(context));
     });
   }
   // Whether a page handler is there yet: a kept submission of a `client` or `both` form
   // waits for a page that has one (its handler is the delivery).
-  runHandler.has = function (toolName) {
-    return !!handlers[toolName];
-  };
+  runHandler.has = (toolName) => !!handlers[toolName];
 
   // Attribution. "The visit" is this browser tab's session: the first page the loader runs
   // on is its landing page, and that page's referrer and utm_* params stay the visit's for
@@ -63,7 +62,7 @@
   // Within the edge's limits, whatever is in storage (any script of the page can write it).
   function clean(v) {
     var utm = {};
-    UTM.forEach(function (key) {
+    UTM.forEach((key) => {
       utm[key] = cut((v.utm || {})[key], 200);
     });
     return { landingPage: cut(v.landingPage, 2000), referrer: cut(v.referrer, 2000), utm: utm };
@@ -78,7 +77,7 @@
   } else {
     var query = new URLSearchParams(location.search);
     var utm = {};
-    UTM.forEach(function (key) {
+    UTM.forEach((key) => {
       utm[key] = query.get("utm_" + key);
     });
     visit = clean({ landingPage: location.href, referrer: document.referrer, utm: utm });
@@ -89,34 +88,23 @@
   // What the host page knows about its visitor (a signed-in user): leadform.identify({
   // email, name, ... }) prefills a form's fields by name or by what they are (an email
   // field takes `email`), and fills hidden fields by name. Kept for the tab's later pages;
-  // identify(null) forgets it. Strings and numbers only, cut as the edge would.
-  var IDENTITY_KEY = "leadform:identity";
+  // identify(null) forgets it. The widget takes only the form's own fields' strings, cut as
+  // the edge would (widget/src/form.rs): the loader keeps its 2 KB.
+  var IDENTITY = "leadform:identity";
   var identity = {};
   try {
-    identity = JSON.parse(sessionStorage.getItem(IDENTITY_KEY)) || {};
+    identity = JSON.parse(sessionStorage.getItem(IDENTITY)) || {};
   } catch (e) {}
-  api.identify = function (data) {
-    if (data === null) {
-      identity = {};
-    } else if (typeof data !== "object") {
-      throw new TypeError("leadform.identify({ email, name, ... }) needs an object (or null to forget)");
-    } else {
-      Object.keys(data).slice(0, 50).forEach(function (key) {
-        var value = data[key];
-        if (typeof value === "number") value = String(value);
-        if (typeof value === "string") identity[key] = cut(value, 2000);
-      });
-    }
+  api.identify = (data) => {
+    identity = data ? Object.assign(identity, data) : {};
     try {
-      sessionStorage.setItem(IDENTITY_KEY, JSON.stringify(identity));
+      sessionStorage.setItem(IDENTITY, JSON.stringify(identity));
     } catch (e) {}
   };
 
   // The widget calls this for every submission's "attribution" key, and its `identity`
   // when it shows a form.
-  attribution.identity = function () {
-    return identity;
-  };
+  attribution.identity = () => identity;
   function attribution() {
     return {
       pageUrl: cut(location.href, 2000),
@@ -138,7 +126,7 @@
     new WebAssembly.Module(new Uint8Array([0, 97, 115, 109, 1, 0, 0, 0]));
   } catch (e) {
     console.error(
-      "leadform: this page's Content-Security-Policy does not allow WebAssembly. Add 'wasm-unsafe-eval' to its script-src directive (see the README, Embedding)."
+      "leadform: this page's Content-Security-Policy blocks WebAssembly: add 'wasm-unsafe-eval' to script-src (README, Embedding)."
     );
     return;
   }
@@ -169,7 +157,7 @@
   function paint() {
     var agent = config.agent || {};
     var look = agent.look || {};
-    var texts = config.texts || {};
+    var texts = config.texts;
     var css = CSS;
     // Colors go into the stylesheet: only #rrggbb gets there.
     if (HEX.test(look.brandColor) && HEX.test(look.brandText)) {
@@ -192,9 +180,8 @@
     var bubble = el("button", "lf-bubble");
     bubble.type = "button";
     // A function, so a `$` in the name is not read as a replacement pattern.
-    var label = (texts.chatWith || "Chat with {}").replace("{}", function () {
-      return agent.name;
-    });
+    // The texts come from the same edge as this file, so chatWith is there.
+    var label = texts.chatWith.replace("{}", () => agent.name);
     bubble.setAttribute("aria-label", label);
     bubble.setAttribute("aria-expanded", false);
     // A speech-bubble icon (an emoji would depend on the visitor's fonts).
@@ -216,10 +203,10 @@
     // focus) starts the widget's download; a click (or Enter) before the widget is ready
     // opens the chat as soon as it is. Once it is, the widget's own listener on this same
     // button does the work.
-    ["pointerenter", "pointerdown", "focus"].forEach(function (type) {
+    ["pointerenter", "pointerdown", "focus"].forEach((type) => {
       bubble.addEventListener(type, load);
     });
-    bubble.addEventListener("click", function () {
+    bubble.addEventListener("click", () => {
       if (!widget) {
         wantOpen = true;
         load();
@@ -239,26 +226,22 @@
   function load() {
     fetched =
       fetched ||
-      import(glue).then(function (mod) {
-        return mod.default({ module_or_path: wasm }).then(function () {
-          return mod;
-        });
+      import(glue).then((mod) => {
+        return mod.default({ module_or_path: wasm }).then(() => mod);
       });
     if (starting || !host) return;
     starting = true;
     fetched
-      .then(function (mod) {
-        return mod.start(config, apiBase, runHandler, attribution, host);
-      })
-      .then(function (started) {
+      .then((mod) => mod.start(config, apiBase, runHandler, attribution, host))
+      .then((started) => {
         widget = started;
         if (wantOpen) widget.open();
-        pending.splice(0).forEach(function (call) {
+        pending.splice(0).forEach((call) => {
           widget[call[0]](call[1]);
         });
         document.dispatchEvent(new CustomEvent("leadform:ready"));
       })
-      .catch(function (err) {
+      .catch((err) => {
         // A bubble that can never open goes away. (A policy without 'wasm-unsafe-eval' was
         // caught above, before any bubble.)
         host.remove();
@@ -271,17 +254,17 @@
   }
 
   fetch(apiBase + "/widget/config?agentId=" + encodeURIComponent(agentId))
-    .then(function (res) {
+    .then((res) => {
       if (!res.ok) throw res.status;
       return res.json();
     })
-    .then(function (answer) {
+    .then((answer) => {
       config = answer;
       // An async script may run before the body is parsed.
       if (document.body) start();
       else document.addEventListener("DOMContentLoaded", start);
     })
-    .catch(function (err) {
+    .catch((err) => {
       console.error(FAILED, err);
     });
   function start() {

@@ -784,13 +784,17 @@ fn identity(visit: Option<&js_sys::Function>) -> JsValue {
 /// A field's value from `identify`: by its name, else by what it is (an email field takes
 /// `email`, a name field `name`, …).
 fn known_value(field: &FieldSpec, identity: &JsValue) -> Option<String> {
-    if let Some(value) = js::string(identity, &field.name) {
-        return Some(value);
-    }
-    match attribute_of(field) {
+    let text = |key: &str| js::string(identity, key).map(|v| cut(&v));
+    text(&field.name).or_else(|| match attribute_of(field) {
         Attribute::Custom => None,
-        known => js::string(identity, known.as_str()),
-    }
+        known => text(known.as_str()),
+    })
+}
+
+/// At most 2,000 characters: what the edge keeps of a hidden value, and more than any
+/// other field takes.
+fn cut(text: &str) -> String {
+    text.chars().take(2_000).collect()
 }
 
 /// A hidden field's value from the page, as its `from` says.
@@ -811,8 +815,7 @@ fn page_value(field: &FieldSpec) -> Option<String> {
             params.get(&name)?
         }
     };
-    // The edge keeps at most 2,000 characters of a hidden value.
-    let value: String = value.chars().take(2_000).collect();
+    let value = cut(&value);
     (!value.is_empty()).then_some(value)
 }
 
