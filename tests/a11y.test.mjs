@@ -6,34 +6,22 @@
 // focus rings land in test-results/a11y/ for a person to look at.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { mkdir } from "node:fs/promises";
 import path from "node:path";
-import { startStack, startReceiver, waitUntil, quickPerson } from "./support/stack.mjs";
-import { launchChromium } from "./support/chromium.mjs";
+import { waitUntil, quickPerson } from "./support/stack.mjs";
+import { startDemo } from "./support/demo.mjs";
 import { axeViolations } from "./support/axe.mjs";
-import { startDemoSite } from "../demo-site/server.mjs";
-import { seedDemo, DEMO_AGENT_ID } from "../demo-site/seed.mjs";
+import { DEMO_AGENT_ID } from "../demo-site/seed.mjs";
 
 const SHOTS = path.resolve("test-results/a11y");
 const SUCCESS = "Thanks! Our team will email you within one business day.";
 
-let stack, receiver, site, browser;
+let demo, stack, receiver, site, browser;
 
 before(async () => {
-  stack = await startStack();
-  receiver = await startReceiver();
-  site = await startDemoSite({ edgeUrl: stack.url, agentId: DEMO_AGENT_ID });
-  await seedDemo({ edgeUrl: stack.url, apiKey: stack.apiKey, webhookUrl: receiver.url + "/hook", allowedOrigins: [site.url] });
-  browser = await launchChromium();
-  await mkdir(SHOTS, { recursive: true });
+  ({ stack, receiver, site, browser } = demo = await startDemo({ shots: SHOTS }));
 });
 
-after(async () => {
-  await browser?.close();
-  await site?.stop();
-  await receiver?.stop();
-  await stack?.stop();
-});
+after(() => demo?.stop());
 
 /** The demo page in a context of its own, once the widget's bubble is there. */
 async function visit({ reducedMotion = "no-preference", width = 1280 } = {}) {

@@ -4,33 +4,23 @@
 // reads the whole transcript through the API.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { startStack, startReceiver, ownerRequest, quickPerson } from "./support/stack.mjs";
-import { launchChromium } from "./support/chromium.mjs";
-import { startDemoSite } from "../demo-site/server.mjs";
-import { seedDemo, DEMO_AGENT_ID } from "../demo-site/seed.mjs";
+import { ownerRequest, quickPerson } from "./support/stack.mjs";
+import { startDemo } from "./support/demo.mjs";
+import { DEMO_AGENT_ID } from "../demo-site/seed.mjs";
 
-let stack, receiver, site, browser;
+let demo, stack, receiver, site, browser;
 
 before(async () => {
-  stack = await startStack();
-  receiver = await startReceiver();
-  site = await startDemoSite({ edgeUrl: stack.url, agentId: DEMO_AGENT_ID });
-  const { tool } = await seedDemo({ edgeUrl: stack.url, apiKey: stack.apiKey, webhookUrl: receiver.url + "/hook", allowedOrigins: [site.url] });
+  ({ stack, receiver, site, browser } = demo = await startDemo());
   // Only the rules decide here: no trigger words, the form on the third message, and two
   // more messages of quiet after a dismissal.
-  const patched = await ownerRequest(stack, "PATCH", `/v1/tools/${tool.id}`, {
+  const patched = await ownerRequest(stack, "PATCH", `/v1/tools/${demo.tool.id}`, {
     body: { triggers: ["zzz-never"], rules: { afterMessages: 3, cooldownAfterDismissMessages: 2 } },
   });
   assert.equal(patched.status, 200, patched.text);
-  browser = await launchChromium();
 });
 
-after(async () => {
-  await browser?.close();
-  await site?.stop();
-  await receiver?.stop();
-  await stack?.stop();
-});
+after(() => demo?.stop());
 
 async function send(page, text) {
   const before = await page.locator(".lf-agent").count();

@@ -5,35 +5,23 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { createServer } from "node:http";
-import { mkdir } from "node:fs/promises";
 import path from "node:path";
 import { parse as parseCsv } from "csv-parse/sync";
 import { startStack, startReceiver, postJson, ownerRequest, waitUntil, PNG_1X1, fileDataUrl, quickPerson } from "./support/stack.mjs";
-import { launchChromium } from "./support/chromium.mjs";
+import { startDemo } from "./support/demo.mjs";
 import { axeViolations } from "./support/axe.mjs";
-import { startDemoSite } from "../demo-site/server.mjs";
-import { seedDemo, DEMO_AGENT_ID } from "../demo-site/seed.mjs";
+import { DEMO_AGENT_ID } from "../demo-site/seed.mjs";
 
 const SHOTS = path.resolve("test-results/dashboard");
 const WIDTHS = { phone: 390, desktop: 1440 };
 
-let stack, receiver, site, browser;
+let demo, stack, receiver, site, browser;
 
 before(async () => {
-  stack = await startStack();
-  receiver = await startReceiver();
-  site = await startDemoSite({ edgeUrl: stack.url, agentId: DEMO_AGENT_ID });
-  await seedDemo({ edgeUrl: stack.url, apiKey: stack.apiKey, webhookUrl: receiver.url + "/hook", allowedOrigins: [site.url] });
-  browser = await launchChromium();
-  await mkdir(SHOTS, { recursive: true });
+  ({ stack, receiver, site, browser } = demo = await startDemo({ shots: SHOTS }));
 });
 
-after(async () => {
-  await browser?.close();
-  await site?.stop();
-  await receiver?.stop();
-  await stack?.stop();
-});
+after(() => demo?.stop());
 
 /** A browser context of its own (its own cookies), watching for CSP violations and errors. */
 async function newVisitor({ width = WIDTHS.desktop, bypassCSP = false } = {}) {

@@ -4,27 +4,18 @@
 // `fieldTimeMs` (median per field) and `dropOffByField`, from counters kept at write time.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { startStack, startReceiver, postJson, ownerRequest, waitUntil, quickPerson, signInCookie } from "./support/stack.mjs";
-import { launchChromium } from "./support/chromium.mjs";
-import { startDemoSite } from "../demo-site/server.mjs";
-import { seedDemo, DEMO_AGENT_ID } from "../demo-site/seed.mjs";
+import { postJson, ownerRequest, waitUntil, quickPerson, signInCookie } from "./support/stack.mjs";
+import { startDemo } from "./support/demo.mjs";
+import { DEMO_AGENT_ID } from "../demo-site/seed.mjs";
 
-let stack, receiver, site, browser, toolId;
+let demo, stack, receiver, site, browser, toolId;
 
 before(async () => {
-  stack = await startStack();
-  receiver = await startReceiver();
-  site = await startDemoSite({ edgeUrl: stack.url, agentId: DEMO_AGENT_ID });
-  ({ tool: { id: toolId } } = await seedDemo({ edgeUrl: stack.url, apiKey: stack.apiKey, webhookUrl: receiver.url + "/hook", allowedOrigins: [site.url] }));
-  browser = await launchChromium();
+  ({ stack, receiver, site, browser } = demo = await startDemo());
+  toolId = demo.tool.id;
 });
 
-after(async () => {
-  await browser?.close();
-  await site?.stop();
-  await receiver?.stop();
-  await stack?.stop();
-});
+after(() => demo?.stop());
 
 const analytics = async () =>
   (await ownerRequest(stack, "GET", `/form-submissions/analytics?agentId=${DEMO_AGENT_ID}`)).json.analytics.find((a) => a.toolId === toolId);

@@ -4,13 +4,11 @@
 // link. In headless Chromium against the real runtime; the lead arrives at a real webhook.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { mkdir } from "node:fs/promises";
-import { startStack, startReceiver, ownerRequest, postJson, quickPerson, waitUntil, signInCookie } from "./support/stack.mjs";
-import { launchChromium } from "./support/chromium.mjs";
-import { startDemoSite } from "../demo-site/server.mjs";
-import { seedDemo, DEMO_AGENT_ID } from "../demo-site/seed.mjs";
+import { ownerRequest, postJson, quickPerson, waitUntil, signInCookie } from "./support/stack.mjs";
+import { startDemo } from "./support/demo.mjs";
+import { DEMO_AGENT_ID } from "../demo-site/seed.mjs";
 
-let stack, receiver, site, browser, toolId;
+let demo, stack, receiver, site, browser, toolId;
 
 const PROJECT_FORM = (webhookUrl) => ({
   name: "project_form",
@@ -30,23 +28,13 @@ const PROJECT_FORM = (webhookUrl) => ({
 });
 
 before(async () => {
-  stack = await startStack();
-  receiver = await startReceiver();
-  site = await startDemoSite({ edgeUrl: stack.url, agentId: DEMO_AGENT_ID });
-  await seedDemo({ edgeUrl: stack.url, apiKey: stack.apiKey, webhookUrl: receiver.url + "/hook", allowedOrigins: [site.url] });
+  ({ stack, receiver, site, browser } = demo = await startDemo({ shots: "test-results/forms-finish" }));
   const made = await ownerRequest(stack, "POST", `/v1/agents/${DEMO_AGENT_ID}/tools`, { body: PROJECT_FORM(receiver.url + "/project") });
   assert.equal(made.status, 201, made.text);
   toolId = made.json.id;
-  browser = await launchChromium();
-  await mkdir("test-results/forms-finish", { recursive: true });
 });
 
-after(async () => {
-  await browser?.close();
-  await site?.stop();
-  await receiver?.stop();
-  await stack?.stop();
-});
+after(() => demo?.stop());
 
 test("the owner's config is checked: a consent needs its link, a hidden field cannot be required, a step stays together", async () => {
   const make = (fields) => ownerRequest(stack, "POST", `/v1/agents/${DEMO_AGENT_ID}/tools`, { body: { ...PROJECT_FORM(receiver.url), name: "bad_form", fields } });

@@ -4,23 +4,18 @@
 // land in test-results/i18n/.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { mkdir } from "node:fs/promises";
 import path from "node:path";
-import { startStack, startReceiver, ownerRequest, quickPerson } from "./support/stack.mjs";
-import { launchChromium } from "./support/chromium.mjs";
+import { ownerRequest, quickPerson } from "./support/stack.mjs";
+import { startDemo } from "./support/demo.mjs";
 import { axeViolations } from "./support/axe.mjs";
-import { startDemoSite } from "../demo-site/server.mjs";
-import { seedDemo, DEMO_AGENT_ID, DEMO_TOOL_ID } from "../demo-site/seed.mjs";
+import { DEMO_AGENT_ID, DEMO_TOOL_ID } from "../demo-site/seed.mjs";
 
 const SHOTS = path.resolve("test-results/i18n");
 const DE_GREETING = "Hallo! Ich bin der Acme-Assistent. Wie können wir helfen?";
-let stack, receiver, site, browser;
+let demo, stack, receiver, site, browser;
 
 before(async () => {
-  stack = await startStack();
-  receiver = await startReceiver();
-  site = await startDemoSite({ edgeUrl: stack.url, agentId: DEMO_AGENT_ID });
-  await seedDemo({ edgeUrl: stack.url, apiKey: stack.apiKey, webhookUrl: receiver.url + "/hook", allowedOrigins: [site.url] });
+  ({ stack, receiver, site, browser } = demo = await startDemo({ shots: SHOTS }));
   // The owner's translations: a German greeting, German and Arabic labels for the name; the
   // default success message (core's English, which the widget translates).
   await patch(`/v1/agents/${DEMO_AGENT_ID}`, { greetings: { de: DE_GREETING } });
@@ -28,16 +23,9 @@ before(async () => {
   assert.equal(tool.status, 200, tool.text);
   const fields = tool.json.fields.map((f) => (f.name === "name" ? { ...f, labels: { de: "Ihr Name", ar: "اسمك" } } : f));
   await patch(`/v1/tools/${DEMO_TOOL_ID}`, { fields, successMessage: null });
-  browser = await launchChromium();
-  await mkdir(SHOTS, { recursive: true });
 });
 
-after(async () => {
-  await browser?.close();
-  await site?.stop();
-  await receiver?.stop();
-  await stack?.stop();
-});
+after(() => demo?.stop());
 
 async function patch(route, body) {
   const res = await ownerRequest(stack, "PATCH", route, { body });

@@ -6,31 +6,19 @@
 // alone. Screenshots of both bubbles land in test-results/loader/.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { mkdir } from "node:fs/promises";
 import path from "node:path";
-import { startStack, startReceiver, ownerRequest, waitUntil } from "./support/stack.mjs";
-import { launchChromium } from "./support/chromium.mjs";
-import { startDemoSite } from "../demo-site/server.mjs";
-import { seedDemo, DEMO_AGENT_ID } from "../demo-site/seed.mjs";
+import { ownerRequest, waitUntil } from "./support/stack.mjs";
+import { startDemo } from "./support/demo.mjs";
+import { DEMO_AGENT_ID } from "../demo-site/seed.mjs";
 
 const SHOTS = path.resolve("test-results/loader");
-let stack, receiver, site, browser;
+let demo, stack, receiver, site, browser;
 
 before(async () => {
-  stack = await startStack();
-  receiver = await startReceiver();
-  site = await startDemoSite({ edgeUrl: stack.url, agentId: DEMO_AGENT_ID });
-  await seedDemo({ edgeUrl: stack.url, apiKey: stack.apiKey, webhookUrl: receiver.url + "/hook", allowedOrigins: [site.url] });
-  browser = await launchChromium();
-  await mkdir(SHOTS, { recursive: true });
+  ({ stack, receiver, site, browser } = demo = await startDemo({ shots: SHOTS }));
 });
 
-after(async () => {
-  await browser?.close();
-  await site?.stop();
-  await receiver?.stop();
-  await stack?.stop();
-});
+after(() => demo?.stop());
 
 /**
  * The demo page with the .wasm held until `release()`. `idle: false` makes the page never

@@ -3,32 +3,20 @@
 // system, and a full-screen panel on phones. Screenshots land in test-results/look/.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { mkdir } from "node:fs/promises";
 import path from "node:path";
-import { startStack, startReceiver, ownerRequest } from "./support/stack.mjs";
-import { launchChromium } from "./support/chromium.mjs";
+import { ownerRequest } from "./support/stack.mjs";
+import { startDemo } from "./support/demo.mjs";
 import { axeViolations } from "./support/axe.mjs";
-import { startDemoSite } from "../demo-site/server.mjs";
-import { seedDemo, DEMO_AGENT_ID } from "../demo-site/seed.mjs";
+import { DEMO_AGENT_ID } from "../demo-site/seed.mjs";
 
 const SHOTS = path.resolve("test-results/look");
-let stack, receiver, site, browser;
+let demo, stack, receiver, site, browser;
 
 before(async () => {
-  stack = await startStack();
-  receiver = await startReceiver();
-  site = await startDemoSite({ edgeUrl: stack.url, agentId: DEMO_AGENT_ID });
-  await seedDemo({ edgeUrl: stack.url, apiKey: stack.apiKey, webhookUrl: receiver.url + "/hook", allowedOrigins: [site.url] });
-  browser = await launchChromium();
-  await mkdir(SHOTS, { recursive: true });
+  ({ stack, receiver, site, browser } = demo = await startDemo({ shots: SHOTS }));
 });
 
-after(async () => {
-  await browser?.close();
-  await site?.stop();
-  await receiver?.stop();
-  await stack?.stop();
-});
+after(() => demo?.stop());
 
 const setLook = async (look) => {
   const res = await ownerRequest(stack, "PATCH", `/v1/agents/${DEMO_AGENT_ID}`, { body: { look } });

@@ -3,37 +3,20 @@
 // reaches the edge exactly once: when the connection returns, or on the visitor's next page.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { mkdir } from "node:fs/promises";
-import { startStack, startReceiver, quickPerson, waitUntil } from "./support/stack.mjs";
-import { launchChromium } from "./support/chromium.mjs";
-import { startDemoSite } from "../demo-site/server.mjs";
-import { seedDemo, DEMO_AGENT_ID } from "../demo-site/seed.mjs";
+import { quickPerson, waitUntil } from "./support/stack.mjs";
+import { startDemo } from "./support/demo.mjs";
+import { DEMO_AGENT_ID } from "../demo-site/seed.mjs";
 
 const SAVED = /saved on this device and will be sent/;
 const SHOTS = "test-results/offline";
 
-let stack, receiver, site, browser, tool;
+let demo, stack, receiver, site, browser, tool;
 
 before(async () => {
-  stack = await startStack();
-  receiver = await startReceiver();
-  site = await startDemoSite({ edgeUrl: stack.url, agentId: DEMO_AGENT_ID });
-  browser = await launchChromium();
-  ({ tool } = await seedDemo({
-    edgeUrl: stack.url,
-    apiKey: stack.apiKey,
-    webhookUrl: receiver.url + "/hook",
-    allowedOrigins: [site.url],
-  }));
-  await mkdir(SHOTS, { recursive: true });
+  ({ stack, receiver, site, browser, tool } = demo = await startDemo({ shots: SHOTS }));
 });
 
-after(async () => {
-  await browser?.close();
-  await site?.stop();
-  await receiver?.stop();
-  await stack?.stop();
-});
+after(() => demo?.stop());
 
 /** The agent's stored submissions whose email is `email`. */
 async function storedFor(email) {
