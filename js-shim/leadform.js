@@ -3,9 +3,9 @@
 // It exposes window.leadform at once (so handlers can be registered before the widget
 // loads), fetches the widget config and paints the chat bubble itself, then loads the Rust
 // widget only when the page is idle or the visitor reaches for the bubble (hover, focus,
-// tap), whichever comes first: the wasm is most of the bytes, and most visitors never
-// open the chat. The widget takes the bubble over in place (same element, so no jump and
-// focus stays). Calls made before the widget is ready are queued and replayed.
+// tap), whichever comes first: the wasm is most of the bytes, and its download then never
+// competes with the page's own. The widget takes the bubble over in place (same element,
+// so no jump and focus stays). Calls made before the widget is ready are queued and replayed.
 (() => {
   var script = document.currentScript;
   if (!script) return;
@@ -18,6 +18,8 @@
   var widget = null;
   var pending = [];
   var api = (window.leadform = window.leadform || {});
+  // A second copy of this script on the page (pasted twice) leaves the first in charge.
+  if (api.identify) return;
 
   api.registerFormHandler = (toolName, handler) => {
     // (A name that is not a string never matches a form.)
@@ -96,7 +98,8 @@
     identity = JSON.parse(sessionStorage.getItem(IDENTITY)) || {};
   } catch (e) {}
   api.identify = (data) => {
-    identity = data ? Object.assign(identity, data) : {};
+    // Replaced, not merged: another visitor signing in on this tab gets nothing of the last.
+    identity = data || {};
     try {
       sessionStorage.setItem(IDENTITY, JSON.stringify(identity));
     } catch (e) {}

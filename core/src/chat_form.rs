@@ -211,11 +211,15 @@ impl Session {
                 }
             },
             (_, FieldKind::Multiselect) => {
-                let picked: Option<Vec<Value>> = text
-                    .split([',', ';'])
-                    .filter(|part| !part.trim().is_empty())
-                    .map(|part| pick_option(&field.options, part).map(|o| Value::String(o.clone())))
-                    .collect();
+                // The whole reply first: an option may hold a comma itself ("Design, print").
+                let picked: Option<Vec<Value>> = match pick_option(&field.options, text) {
+                    Some(one) => Some(vec![Value::String(one.clone())]),
+                    None => text
+                        .split([',', ';'])
+                        .filter(|part| !part.trim().is_empty())
+                        .map(|part| pick_option(&field.options, part).map(|o| Value::String(o.clone())))
+                        .collect(),
+                };
                 match picked {
                     Some(picked) => {
                         // "Sales, sales" names one option once.
@@ -336,7 +340,7 @@ mod tests {
         let fields: Vec<FieldSpec> = serde_json::from_value(json!([
             {"name": "campaign", "type": "hidden", "from": "utm_campaign"},
             {"name": "start", "label": "Start date", "type": "date", "required": true},
-            {"name": "topics", "type": "multiselect", "options": ["Sales", "Support", "Billing"], "required": true},
+            {"name": "topics", "type": "multiselect", "options": ["Sales", "Support", "Billing", "Design, print"], "required": true},
             {"name": "privacy", "label": "I agree to the privacy policy", "type": "consent", "required": true, "link": "https://acme.example/privacy"}
         ]))
         .unwrap();
@@ -353,11 +357,18 @@ mod tests {
             text.ends_with("Choose one or more, separated by commas:"),
             "{text}"
         );
-        assert_eq!(choices, vec!["Sales", "Support", "Billing"]);
+        assert_eq!(choices, vec!["Sales", "Support", "Billing", "Design, print"]);
         assert!(matches!(
             session.answer(&fields, "Sales, Marketing", 2),
             Step::Invalid { .. }
         ));
+        let mut comma = session.clone();
+        assert_eq!(comma.answer(&fields, "design, print", 2), Step::Next);
+        assert_eq!(
+            comma.answers.get("topics"),
+            Some(&json!(["Design, print"])),
+            "an option with a comma, whole"
+        );
         assert_eq!(session.answer(&fields, "support, 1, Sales", 2), Step::Next);
         let (text, choices) = ask(session.prompt(&fields, &known));
         assert_eq!(

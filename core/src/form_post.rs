@@ -113,14 +113,23 @@ pub fn tool_body(posted: &Posted, existing: &[FieldSpec]) -> Result<(Value, Vec<
             put_or_remove(&mut field, "step", step);
         }
         if let Some(detail) = posted.text(&at("detail")) {
-            let kind = posted.text(&at("type")).unwrap_or("text");
-            let (used, other) = if kind == "hidden" {
-                ("from", "link")
-            } else {
-                ("link", "from")
+            // A setting the row's type does not use goes (a field changed from hidden to
+            // text keeps no source the check would refuse).
+            let uses = match posted.text(&at("type")).unwrap_or("text") {
+                "hidden" => Some("from"),
+                "consent" | "checkbox" => Some("link"),
+                _ => None,
             };
-            put_or_remove(&mut field, used, detail);
-            field.remove(other);
+            for key in ["from", "link"] {
+                if uses == Some(key) {
+                    put_or_remove(&mut field, key, detail);
+                } else {
+                    field.remove(key);
+                }
+            }
+            if uses != Some("link") {
+                field.remove("linkText");
+            }
         }
         let options = lines(posted.text(&at("options")).unwrap_or(""));
         if options.is_empty() {
@@ -386,6 +395,16 @@ mod tests {
         assert_eq!(fields[1]["from"], "utm_campaign");
         assert_eq!(fields[1].get("link"), None);
         assert_eq!(fields[1]["step"], "More");
+        // The consent row made a text field: its link and link text go with the type.
+        let mut changed = posted.clone();
+        changed[2].1 = "text".to_string();
+        let (body, _) = tool_body(&Posted(&changed), &existing).unwrap();
+        let field = &body["fields"][0];
+        assert_eq!(
+            (field.get("link"), field.get("linkText")),
+            (None, None),
+            "{field}"
+        );
     }
 
     #[test]

@@ -407,15 +407,6 @@ pub fn text(locale: usize, t: T) -> &'static str {
     TEXTS.get(locale).unwrap_or(&TEXTS[0])[t as usize]
 }
 
-/// `english` (one of the table's English texts, e.g. a validation reason from the edge) in
-/// `locale`; any other text as it is.
-pub fn translate(locale: usize, english: &str) -> String {
-    match TEXTS[0].iter().position(|e| *e == english) {
-        Some(i) => TEXTS.get(locale).unwrap_or(&TEXTS[0])[i].to_string(),
-        None => english.to_string(),
-    }
-}
-
 /// `template` with each `{}` replaced by the next of `args`.
 pub fn fill(template: &str, args: &[&str]) -> String {
     let mut out = String::new();
@@ -442,11 +433,6 @@ pub fn check_texts(field: &str, texts: &Texts, max: usize) -> Result<(), FieldEr
         crate::owner::cap(&format!("{field}.{code}"), text, max)?;
     }
     Ok(())
-}
-
-/// The translation of `texts` for `locale`, if the owner gave a non-blank one.
-pub fn pick_text(texts: &Texts, locale: usize) -> Option<&str> {
-    own_text(texts, LOCALES.get(locale)?)
 }
 
 /// The owner's non-blank translation in `texts` for the locale code `code`.
@@ -514,8 +500,7 @@ mod tests {
                 );
             }
         }
-        assert_eq!(translate(1, "is required"), "ist erforderlich");
-        assert_eq!(translate(6, "something else"), "something else");
+        assert_eq!(text(1, T::Required), "ist erforderlich");
         assert_eq!(fill(text(5, T::ChatWith), &["Acme"]), "Acmeとチャット");
         assert_eq!(
             fill(text(0, T::TooLarge), &["a.pdf", "6.0"]),
@@ -533,9 +518,9 @@ mod tests {
             "greetings.xx"
         );
         assert!(check_texts("greetings", &map("ar", &"م".repeat(11)), 10).is_err());
-        assert_eq!(pick_text(&map("de", "Hallo!"), 1), Some("Hallo!"));
-        assert_eq!(pick_text(&map("de", " "), 1), None);
-        assert_eq!(pick_text(&map("de", "Hallo!"), 2), None);
+        assert_eq!(own_text(&map("de", "Hallo!"), "de"), Some("Hallo!"));
+        assert_eq!(own_text(&map("de", " "), "de"), None);
+        assert_eq!(own_text(&map("de", "Hallo!"), "fr"), None);
     }
 
     #[cfg(feature = "server")]

@@ -295,6 +295,12 @@ impl ToolIn {
                 }
             }
         }
+        if self.fields.iter().all(|f| f.kind == FieldKind::Hidden) {
+            return Err(FieldError::new(
+                "fields",
+                "needs a field a visitor sees, not only hidden ones",
+            ));
+        }
         let starts = crate::form::step_starts(&self.fields);
         for (n, start) in starts.iter().enumerate() {
             let end = starts.get(n + 1).copied().unwrap_or(self.fields.len());
@@ -703,6 +709,7 @@ mod tests {
             "fields[1].step",
             "a step of only hidden fields would show nothing"
         );
+        assert_eq!(err(json!([{"name": "h", "type": "hidden"}])).0, "fields");
     }
 
     #[test]

@@ -1,7 +1,9 @@
-//! Checks a visitor's `formData` against the tool's fields. The widget runs the same code
-//! before it sends, so a visitor sees the message the edge would have answered with.
+//! Checks a visitor's `formData` against the tool's fields. The widget checks a step's
+//! formats with [`format_fault`] before it goes on, so a visitor sees the message the edge
+//! would have answered with.
 
 use crate::form::{FieldKind, FieldSpec};
+use crate::locale::{ENGLISH, T};
 use serde_json::{Map, Value};
 use std::fmt;
 
@@ -145,6 +147,13 @@ pub fn validate_field(field: &FieldSpec, value: Option<&Value>) -> Result<Option
                 return fail("must be text");
             };
             let text = raw.trim();
+            if field.kind == FieldKind::Hidden {
+                // The page's value, not the visitor's: one they cannot see is cut to fit
+                // rather than refused, which would leave them a form they cannot send.
+                let max = field.max_length.unwrap_or(MAX_HIDDEN) as usize;
+                let cut: String = text.chars().take(max).collect();
+                return Ok((!cut.is_empty()).then_some(Value::String(cut)));
+            }
             check_length(field, text).map_err(|r| FieldError::new(field.name.as_str(), r))?;
             check_format(field, text).map_err(|r| FieldError::new(field.name.as_str(), r))?;
             Ok(Some(Value::String(text.to_string())))
@@ -156,8 +165,6 @@ fn check_length(field: &FieldSpec, text: &str) -> Result<(), String> {
     let chars = text.chars().count() as u32;
     let default_max = match field.kind {
         FieldKind::Textarea => DEFAULT_MAX_TEXTAREA,
-        // A page address or referrer, as the loader keeps them.
-        FieldKind::Hidden => 2_000,
         _ => DEFAULT_MAX_LINE,
     };
     let max = field.max_length.unwrap_or(default_max);
@@ -170,25 +177,30 @@ fn check_length(field: &FieldSpec, text: &str) -> Result<(), String> {
     }
 }
 
-fn check_format(field: &FieldSpec, text: &str) -> Result<(), String> {
-    let ok = match field.kind {
-        FieldKind::Email => is_email(text),
-        FieldKind::Phone => is_phone(text),
-        FieldKind::Url => is_http_url(text),
-        FieldKind::Select => field.options.iter().any(|o| o == text),
-        FieldKind::Date => is_date(text),
-        _ => true,
+/// A hidden value (a page address, a referrer) is kept up to this many characters.
+pub const MAX_HIDDEN: u32 = 2_000;
+
+/// The format rule `text` breaks for its kind, as the widget's text that says so (its
+/// English row is the edge's reason): one rule for the edge and the widget's steps.
+pub fn format_fault(kind: FieldKind, text: &str) -> Option<T> {
+    let (ok, why) = match kind {
+        FieldKind::Email => (is_email(text), T::Email),
+        FieldKind::Phone => (is_phone(text), T::Phone),
+        FieldKind::Url => (is_http_url(text), T::Url),
+        FieldKind::Date => (is_date(text), T::Date),
+        _ => return None,
     };
-    if ok {
-        return Ok(());
+    (!ok).then_some(why)
+}
+
+fn check_format(field: &FieldSpec, text: &str) -> Result<(), String> {
+    if let Some(why) = format_fault(field.kind, text) {
+        return Err(ENGLISH[why as usize].into());
     }
-    Err(match field.kind {
-        FieldKind::Email => "must be an email address like name@example.com".into(),
-        FieldKind::Phone => "must be a phone number (7 to 15 digits)".into(),
-        FieldKind::Url => "must be a web address starting with http:// or https://".into(),
-        FieldKind::Date => "must be a date like 2026-12-31".into(),
-        _ => format!("must be one of: {}", field.options.join(", ")),
-    })
+    if field.kind == FieldKind::Select && !field.options.iter().any(|o| o == text) {
+        return Err(format!("must be one of: {}", field.options.join(", ")));
+    }
+    Ok(())
 }
 
 /// A multiselect's answer: a list of its options, each once, in the order given.
@@ -416,14 +428,32 @@ mod tests {
             "is required"
         );
         assert!(validate_field(&consent, Some(&json!("yes"))).is_err());
-        let hidden = field("landing", FieldKind::Hidden, false);
+        let mut hidden = field("landing", FieldKind::Hidden, false);
         let url = format!("https://example.com/?q={}", "x".repeat(1_500));
-        assert!(
-            validate_field(&hidden, Some(&json!(url))).is_ok(),
+        assert_eq!(
+            validate_field(&hidden, Some(&json!(url))).unwrap(),
+            Some(json!(url)),
             "a long page address fits"
         );
-        assert!(validate_field(&hidden, Some(&json!("x".repeat(2_001)))).is_err());
-        assert!(validate_field(&hidden, Some(&json!(["x"]))).is_err());
+        assert_eq!(
+            validate_field(&hidden, Some(&json!("é".repeat(2_001)))).unwrap(),
+            Some(json!("é".repeat(2_000))),
+            "cut to fit, never refused: the visitor could not fix it"
+        );
+        hidden.max_length = Some(10);
+        hidden.min_length = Some(5);
+        assert_eq!(
+            validate_field(&hidden, Some(&json!("https://example.com/"))).unwrap(),
+            Some(json!("https://ex"))
+        );
+        assert_eq!(
+            validate_field(&hidden, Some(&json!("ab"))).unwrap(),
+            Some(json!("ab"))
+        );
+        assert!(
+            validate_field(&hidden, Some(&json!(["x"]))).is_err(),
+            "an API caller's wrong type is theirs to fix"
+        );
     }
 
     #[test]

@@ -2,6 +2,7 @@
 
 use crate::js;
 use leadform_core::form::{ExecutionMode, FieldKind, FieldSpec};
+use leadform_core::lead::Attribute;
 use leadform_core::look::{is_hex_color, WidgetLook};
 use leadform_core::wire::{AgentPublic, FormPublic, WidgetConfigOut};
 use wasm_bindgen::JsValue;
@@ -73,8 +74,9 @@ fn read_field(field: &JsValue) -> FieldSpec {
         options: js::strings(field, "options"),
         min_length: length("minLength"),
         max_length: length("maxLength"),
-        // Only the edge maps fields to lead attributes.
-        lead_attribute: None,
+        // The owner's own mapping, if any: `identify` fills a field by what it is.
+        lead_attribute: js::string(field, "leadAttribute")
+            .and_then(|a| Attribute::ALL.into_iter().find(|known| known.as_str() == a)),
         step: js::string(field, "step"),
         link: js::string(field, "link"),
         link_text: js::string(field, "linkText"),
@@ -129,7 +131,7 @@ mod tests {
             },
             min_length: Some(2),
             max_length: Some(90),
-            lead_attribute: None,
+            lead_attribute: (kind == FieldKind::Text).then_some(Attribute::Company),
             labels: Texts(vec![("de".to_string(), format!("{name} Feld"))]),
             step: Some(format!("Step of {name}")),
             link: kind.is_box().then(|| "https://acme.example/privacy".into()),

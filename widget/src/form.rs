@@ -63,6 +63,8 @@ struct Input {
 impl FormView {
     /// Renders `form`, its fields filled from `prefill` (`{name: value}`: what the visitor
     /// already said in the chat), then from what the page said through `leadform.identify`.
+    /// Hidden fields take `identify`, then the page (`from`), never the chat: a visitor's
+    /// words do not set what the owner meant to learn from the page.
     pub fn render(chat: Rc<Chat>, form: FormPublic, prefill: &JsValue) -> Element {
         let card = el("form", "lf-form");
         attr(&card, "novalidate", "");
@@ -77,6 +79,7 @@ impl FormView {
             append(&card, &text_el("p", "lf-form-desc", &form.description));
         }
         let identity = identity(chat.visit.as_ref());
+        let visit = attribution(chat.visit.as_ref()).unwrap_or(JsValue::UNDEFINED);
         let progress = el("div", "lf-steps");
         append(&card, &progress);
         let starts = step_starts(&form.fields);
@@ -87,14 +90,15 @@ impl FormView {
             if starts.contains(&i) {
                 steps.push(field.step.clone().unwrap_or_else(|| form.title.clone()));
             }
-            let known = js::string(prefill, &field.name).or_else(|| known_value(field, &identity));
             if field.kind == FieldKind::Hidden {
-                if let Some(value) = known.or_else(|| page_value(field)) {
+                let value = known_value(field, &identity).or_else(|| page_value(field, &visit));
+                if let Some(value) = value {
                     hidden.push((field.name.clone(), value));
                 }
                 continue;
             }
             let input = render_field(&card, field, steps.len() - 1);
+            let known = js::string(prefill, &field.name).or_else(|| known_value(field, &identity));
             if let Some(value) = known {
                 set_value(&input.input, &value);
             }
@@ -171,18 +175,19 @@ impl FormView {
         let v = view.clone();
         on(&card, "submit", move |event| {
             event.prevent_default();
-            if v.step.get() + 1 < v.steps.len() {
-                v.next_step();
+            if !v.step_is_ready() {
+                return;
+            }
+            let n = v.step.get();
+            if n + 1 < v.steps.len() {
+                v.go_to(n + 1);
                 return;
             }
             let v = v.clone();
             spawn_local(async move { v.send().await });
         });
         let v = view.clone();
-        on(&back, "click", move |_| {
-            v.show_step(v.step.get().saturating_sub(1));
-            v.focus_step();
-        });
+        on(&back, "click", move |_| v.go_to(v.step.get().saturating_sub(1)));
         let v = view.clone();
         on(&dismiss, "click", move |_| v.dismiss());
         card
@@ -218,30 +223,37 @@ impl FormView {
         }
     }
 
-    /// Moves on when the step's fields are filled in as the edge will want them (required,
-    /// formats it can tell here); the edge checks everything again on send.
-    fn next_step(&self) {
+    /// Whether the step's fields are filled in as the edge will want them (required,
+    /// formats it can tell here); if not, the first fault is shown at its field. The edge
+    /// checks everything again when the form is sent.
+    fn step_is_ready(&self) -> bool {
         self.clear_errors();
         let n = self.step.get();
         let fault = self.inputs.iter().filter(|i| i.step == n).find_map(|i| {
             let value = input_text(&i.field, &i.input);
             fault(&i.field, value.as_deref()).map(|why| (i.field.name.clone(), why))
         });
-        if let Some((name, why)) = fault {
-            self.show_error(Some(&name), why);
-            return;
-        }
-        self.show_step(n + 1);
-        self.focus_step();
-        if let Some(title) = self.progress.text_content() {
-            self.chat.announce(&title);
+        match fault {
+            Some((name, why)) => {
+                self.show_error(Some(&name), why);
+                false
+            }
+            None => true,
         }
     }
 
-    fn focus_step(&self) {
-        let n = self.step.get();
+    /// Shows step `n` with focus on its first field, and reads out where the visitor is.
+    fn go_to(&self, n: usize) {
+        self.show_step(n);
         if let Some(first) = self.inputs.iter().find(|i| i.step == n) {
             focus_input(&first.input);
+        }
+        self.announce_step();
+    }
+
+    fn announce_step(&self) {
+        if let Some(line) = self.progress.text_content().filter(|l| !l.is_empty()) {
+            self.chat.announce(&line);
         }
     }
 
@@ -516,6 +528,7 @@ impl FormView {
                 // The edge may name a field of an earlier step.
                 if *step != self.step.get() {
                     self.show_step(*step);
+                    self.announce_step();
                 }
                 // The edge says "email: must be ..."; the visitor reads "Work email must be ...".
                 // Core's reasons are English; the table has them in the visitor's language.
@@ -602,15 +615,21 @@ fn render_field(card: &Element, field: &FieldSpec, step: usize) -> Input {
     }
     if field.required {
         // The input says "required" itself (aria-required); the star is for the eye only.
+        // A group of boxes cannot carry aria-required: its legend says it in words.
         let star = text_el("span", "lf-req", " *");
         attr(&star, "aria-hidden", "true");
         append(&label, &star);
+        if multi {
+            append(
+                &label,
+                &text_el("span", "lf-sr", &format!(" ({})", t(T::Required))),
+            );
+        }
     }
     let input = match field.kind {
         FieldKind::Textarea => el("textarea", "lf-input-field"),
         FieldKind::Multiselect => {
             let group = el("div", "lf-choices-group");
-            attr(&group, "role", "group");
             for option in &field.options {
                 let choice = el("label", "lf-check");
                 let tick = el("input", "");
@@ -654,18 +673,20 @@ fn render_field(card: &Element, field: &FieldSpec, step: usize) -> Input {
     attr(&input, "id", &id);
     if !multi {
         attr(&input, "name", &field.name);
+        if let Some(placeholder) = &field.placeholder {
+            attr(&input, "placeholder", placeholder);
+        }
+        if field.required {
+            attr(&input, "aria-required", "true");
+        }
     }
-    if let Some(placeholder) = &field.placeholder {
-        attr(&input, "placeholder", placeholder);
-    }
-    if field.required {
-        attr(&input, "aria-required", "true");
-    }
-    // The error line describes its input, so a screen reader reads the reason with the field.
+    // The error line describes its input (a multiselect's: its fieldset, the group), so a
+    // screen reader reads the reason with the field.
     let error = el("div", "lf-error");
     let error_id = format!("{id}-e");
     attr(&error, "id", &error_id);
-    attr(&input, "aria-describedby", &error_id);
+    let described = if multi { &row } else { &input };
+    attr(described, "aria-describedby", &error_id);
     if field.kind.is_box() {
         row.set_class_name("lf-field lf-check");
         append(&row, &input);
@@ -691,7 +712,8 @@ fn render_field(card: &Element, field: &FieldSpec, step: usize) -> Input {
     append(card, &row);
     Input {
         field: field.clone(),
-        input,
+        // A multiselect is its fieldset: the group that is invalid and that errors describe.
+        input: if multi { row.clone() } else { input },
         error,
         row,
         step,
@@ -731,22 +753,13 @@ fn checked_options(group: &Element) -> Vec<String> {
         .collect()
 }
 
-/// Why a step's field cannot go on as it is, in the visitor's language: what the edge
-/// would answer for a missing value or a format this side can tell (the edge checks
-/// everything again when the form is sent).
+/// Why a step's field cannot go on as it is, in the visitor's language: a required one
+/// left empty, or a format core's rule refuses (`validate::format_fault`, as the edge).
 fn fault(field: &FieldSpec, value: Option<&str>) -> Option<&'static str> {
-    use leadform_core::validate::{is_date, is_email, is_http_url, is_phone};
-    let Some(text) = value.map(str::trim) else {
-        return field.required.then(|| t(T::Required));
-    };
-    let (ok, why) = match field.kind {
-        FieldKind::Email => (is_email(text), T::Email),
-        FieldKind::Phone => (is_phone(text), T::Phone),
-        FieldKind::Url => (is_http_url(text), T::Url),
-        FieldKind::Date => (is_date(text), T::Date),
-        _ => (true, T::Required),
-    };
-    (!ok).then(|| t(why))
+    match value.map(str::trim) {
+        None => field.required.then(|| t(T::Required)),
+        Some(text) => leadform_core::validate::format_fault(field.kind, text).map(t),
+    }
 }
 
 /// Focus on a field: its input, or a group's first box.
@@ -797,8 +810,10 @@ fn cut(text: &str) -> String {
     text.chars().take(2_000).collect()
 }
 
-/// A hidden field's value from the page, as its `from` says.
-fn page_value(field: &FieldSpec) -> Option<String> {
+/// A hidden field's value from the page, as its `from` says. The referrer and query
+/// parameters are the visit's first (the landing page's, as the loader keeps them: a
+/// campaign's `utm_campaign` is gone from the address after one click), else this page's.
+fn page_value(field: &FieldSpec, visit: &JsValue) -> Option<String> {
     let window = web_sys::window()?;
     let document = window.document()?;
     let location = window.location();
@@ -808,15 +823,23 @@ fn page_value(field: &FieldSpec) -> Option<String> {
             href.split('#').next().unwrap_or_default().to_string()
         }
         Source::PageTitle => document.title(),
-        Source::Referrer => document.referrer(),
+        Source::Referrer => js::string(visit, "referrer").unwrap_or_else(|| document.referrer()),
         Source::Query(name) => {
-            let search = location.search().ok()?;
-            let params = web_sys::UrlSearchParams::new_with_str(&search).ok()?;
-            params.get(&name)?
+            let landing = js::text(visit, "landingPage");
+            let landing_query = landing.split('#').next().unwrap_or_default();
+            let landing_query = landing_query.split_once('?').map(|(_, q)| q).unwrap_or_default();
+            query_param(landing_query, &name).or_else(|| query_param(&location.search().ok()?, &name))?
         }
     };
     let value = cut(&value);
     (!value.is_empty()).then_some(value)
+}
+
+fn query_param(query: &str, name: &str) -> Option<String> {
+    web_sys::UrlSearchParams::new_with_str(query)
+        .ok()?
+        .get(name)
+        .filter(|v| !v.is_empty())
 }
 
 #[cfg(test)]
