@@ -30,7 +30,8 @@ async function visit({ reducedMotion = "no-preference", width = 1280 } = {}) {
   const errors = [];
   page.on("pageerror", (e) => errors.push(String(e)));
   await page.goto(site.url + "/");
-  await page.locator(".lf-bubble").waitFor();
+  // The widget itself, not only the loader's bubble: its panel is there (hidden) once it took over.
+  await page.locator(".lf-panel").waitFor({ state: "attached" });
   return { context, page, errors };
 }
 

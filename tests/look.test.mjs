@@ -28,7 +28,8 @@ async function visit({ width = 1280, height = 800, colorScheme = "light" } = {})
   const context = await browser.newContext({ viewport: { width, height }, colorScheme });
   const page = await context.newPage();
   await page.goto(site.url + "/");
-  await page.locator(".lf-bubble").waitFor();
+  // The widget itself, not only the loader's bubble: its panel is there (hidden) once it took over.
+  await page.locator(".lf-panel").waitFor({ state: "attached" });
   return { context, page };
 }
 
