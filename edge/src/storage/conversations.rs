@@ -247,6 +247,24 @@ pub fn set_summary(db: &D1Database, id: &str, agent_id: &str, summary: &str) -> 
         .bind(&[text(id), text(summary), text(agent_id)])
 }
 
+/// [`set_summary`] for a summary read from the conversation as it is committed: the
+/// visitor's first message (`Asked: ...` and a line break, when there is one) and then
+/// `rest`, as `agent::summary::plain` writes it. For a submit that writes before it reads.
+pub fn set_summary_after_first_question(
+    db: &D1Database,
+    id: &str,
+    agent_id: &str,
+    rest: &str,
+) -> Result<D1PreparedStatement> {
+    db.prepare(
+        "UPDATE conversations SET summary = COALESCE(
+           (SELECT 'Asked: ' || text || char(10) FROM conversation_turns
+            WHERE conversation_id = ?1 AND role = 'visitor' AND kind = 'message' ORDER BY seq LIMIT 1), '') || ?2
+         WHERE id = ?1 AND agent_id = ?3",
+    )
+    .bind(&[text(id), text(rest), text(agent_id)])
+}
+
 /// An agent's conversations, newest first, keyset-paged.
 pub async fn list(
     db: &D1Database,
