@@ -60,7 +60,7 @@ pub fn plain(
 
 /// The plain summary without its first line (the visitor's first question): what the
 /// form's answers and the qualification say. A submit that writes before it reads the
-/// conversation lets D1 add that line (`conversations::set_summary_after_first_question`).
+/// conversation lets D1 add that line (`conversations::Summary::AfterFirstQuestion`).
 pub fn after_first_question(
     tool: &Tool,
     form_data: &Map<String, Value>,

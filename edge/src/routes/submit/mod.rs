@@ -306,12 +306,12 @@ async fn store(
             .map(Some);
     }
 
-    let summary = match (&input.conversation_id, turns) {
-        (None, _) => None,
-        (Some(_), Some(turns)) => Some(Summary::Whole(
+    let summary = match turns {
+        _ if input.conversation_id.is_none() => None,
+        Some(turns) => Some(conversations::Summary::Text(
             crate::agent::summary::write(env, tool, turns, &form_data, qualification.as_ref()).await,
         )),
-        (Some(_), None) => Some(Summary::AfterFirstQuestion(
+        None => Some(conversations::Summary::AfterFirstQuestion(
             crate::agent::summary::after_first_question(tool, &form_data, qualification.as_ref()),
         )),
     };
@@ -367,28 +367,15 @@ async fn store(
         let mut statements: Vec<D1PreparedStatement> = guard.take().into_iter().collect();
         statements.push(submissions::insert(db, &row)?);
         statements.extend(write.statements);
-        if let Some(conversation_id) = &input.conversation_id {
-            // In the transcript, when the conversation is one the edge keeps.
-            let noted = crate::agent::note_form_event(
+        if let (Some(conversation_id), Some(summary)) = (&input.conversation_id, &summary) {
+            // In the transcript, with the summary, when the conversation is one the edge keeps.
+            statements.extend(crate::agent::note_form_submitted(
                 db,
                 conversation_id,
                 tool,
-                "form_submitted",
-                Some(&submission_id),
-            );
-            statements.extend(noted?);
-            statements.push(match &summary {
-                Some(Summary::Whole(summary)) => {
-                    conversations::set_summary(db, conversation_id, &tool.agent_id, summary)?
-                }
-                Some(Summary::AfterFirstQuestion(rest)) => conversations::set_summary_after_first_question(
-                    db,
-                    conversation_id,
-                    &tool.agent_id,
-                    rest,
-                )?,
-                None => return Err(ApiError::Internal("a conversation without a summary".into())),
-            });
+                &submission_id,
+                summary,
+            )?);
         }
         if leadform_core::status::settled(tool.execution_mode, Outcome::Pending, Outcome::Pending).is_some() {
             // Nothing to wait for (`store`): it ends as it is stored.
@@ -398,9 +385,7 @@ async fn store(
             // The widget's key is its display id: a submission implies the display was shown
             // and started, even if those events were lost on the way (dropped as repeats if
             // not). Only for a display the edge issued a token for, as for the events.
-            for kind in ["impression", "start"] {
-                statements.push(events::insert(db, &tool.id, display_id, kind, now)?);
-            }
+            statements.push(events::insert_shown_and_started(db, &tool.id, display_id, now)?);
         }
         if let Some(nonce) = token.nonce() {
             statements.push(display_tokens::count_use(db, nonce, now)?);
@@ -458,14 +443,6 @@ async fn store(
         submissions::save_response(db, &submission_id, &body).await?;
     }
     Ok(Some(json_text(body, 200)?))
-}
-
-/// The conversation's summary as a submit stores it.
-enum Summary {
-    /// Written here (by the LLM, or the plain one from the turns read).
-    Whole(String),
-    /// The plain one, its first line (the visitor's first question) added by D1.
-    AfterFirstQuestion(String),
 }
 
 thread_local! {
