@@ -279,6 +279,21 @@ pub fn fill_points(elapsed: i64) -> Option<u32> {
     }
 }
 
+/// The latest time a form may have been shown (its impression event) for a submission at
+/// `now` with a token issued at `issued_at` to score the same fill points as if it had been
+/// shown when the token was issued (`None`: any later time scores the same). A submit that
+/// writes before it reads the impression checks the impression against this bound in its
+/// batch, so the verdict it planned on is the one the stored data gives.
+pub fn same_fill_points_until(issued_at: i64, now: i64) -> Option<i64> {
+    // The fill points only grow as the display moves later (the fill gets shorter): the
+    // bound is the start of the bracket `now - issued_at` falls in.
+    match fill_points(now - issued_at) {
+        None => Some(now - FAST_FILL_MS),
+        Some(points) if points < fill_points(i64::MIN).unwrap_or(0) => Some(now - INSTANT_FILL_MS),
+        Some(_) => None,
+    }
+}
+
 fn filled(value: &Value) -> bool {
     match value {
         Value::Null => false,
@@ -714,6 +729,36 @@ mod tests {
         );
         assert!(valid(0).is_valid() && !TokenCheck::Expired.is_valid());
         assert_eq!(valid(0).nonce(), Some("00ff00ff00ff00ff"));
+    }
+
+    #[test]
+    fn the_fill_points_bound_keeps_the_points_of_a_display_at_issue() {
+        let now = 1_000_000;
+        for issued_at in [
+            now - 60_000,
+            now - 3_000,
+            now - 2_999,
+            now - 1_000,
+            now - 999,
+            now,
+            now + 5,
+        ] {
+            let at_issue = fill_points(now - issued_at);
+            // The same points for every display between the issue and the bound...
+            let bound = same_fill_points_until(issued_at, now);
+            let last = bound.unwrap_or(now + 10_000).max(issued_at);
+            for shown in [issued_at, (issued_at + last) / 2, last] {
+                assert_eq!(
+                    fill_points(now - shown.max(issued_at)),
+                    at_issue,
+                    "issued {issued_at}, shown {shown}"
+                );
+            }
+            // ...and others just past it.
+            if let Some(bound) = bound {
+                assert_ne!(fill_points(now - (bound + 1)), at_issue, "issued {issued_at}");
+            }
+        }
     }
 
     #[test]

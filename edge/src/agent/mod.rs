@@ -424,7 +424,38 @@ pub fn note_form_event(
     kind: &'static str,
     submission_id: Option<&str>,
 ) -> ApiResult<Vec<worker::D1PreparedStatement>> {
-    let turn = NewTurn {
+    let turn = form_turn(tool, kind, submission_id);
+    Ok(conversations::note_if_kept(
+        db,
+        conversation_id,
+        &tool.agent_id,
+        &turn,
+        now_ms(),
+    )?)
+}
+
+/// [`note_form_event`] for a submission, which also leaves its summary on the conversation.
+pub fn note_form_submitted(
+    db: &D1Database,
+    conversation_id: &str,
+    tool: &Tool,
+    submission_id: &str,
+    summary: &conversations::Summary,
+) -> ApiResult<Vec<worker::D1PreparedStatement>> {
+    let turn = form_turn(tool, "form_submitted", Some(submission_id));
+    Ok(conversations::note_if_kept_with_summary(
+        db,
+        conversation_id,
+        &tool.agent_id,
+        &turn,
+        now_ms(),
+        summary,
+    )?)
+}
+
+/// The visitor's turn for a form event: the form's name stands for it in the transcript.
+fn form_turn<'a>(tool: &'a Tool, kind: &'static str, submission_id: Option<&'a str>) -> NewTurn<'a> {
+    NewTurn {
         role: "visitor",
         kind,
         text: &tool.name,
@@ -433,12 +464,5 @@ pub fn note_form_event(
         submission_id,
         question: None,
         points: None,
-    };
-    Ok(conversations::note_if_kept(
-        db,
-        conversation_id,
-        &tool.agent_id,
-        &turn,
-        now_ms(),
-    )?)
+    }
 }

@@ -51,11 +51,22 @@ pub fn plain(
     form_data: &Map<String, Value>,
     qualification: Option<&Outcome>,
 ) -> String {
-    let mut parts = Vec::new();
-    if let Some(first) = turns.iter().find(|t| t.role == "visitor" && t.kind == "message") {
-        parts.push(format!("Asked: {}", first.text));
+    let answers = after_first_question(tool, form_data, qualification);
+    match turns.iter().find(|t| t.role == "visitor" && t.kind == "message") {
+        Some(first) => format!("Asked: {}\n{answers}", first.text),
+        None => answers,
     }
-    parts.push(answers_summary(&tool.title, &tool.fields, form_data));
+}
+
+/// The plain summary without its first line (the visitor's first question): what the
+/// form's answers and the qualification say. A submit that writes before it reads the
+/// conversation lets D1 add that line (`conversations::Summary::AfterFirstQuestion`).
+pub fn after_first_question(
+    tool: &Tool,
+    form_data: &Map<String, Value>,
+    qualification: Option<&Outcome>,
+) -> String {
+    let mut parts = vec![answers_summary(&tool.title, &tool.fields, form_data)];
     if let Some(q) = qualification {
         let answers: Vec<String> = q
             .answers

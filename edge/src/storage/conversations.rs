@@ -169,6 +169,54 @@ pub fn note_if_kept(
     turn: &NewTurn,
     now: i64,
 ) -> Result<Vec<D1PreparedStatement>> {
+    note_if_kept_setting(db, id, agent_id, turn, now, None)
+}
+
+/// The summary a submission leaves on its conversation.
+pub enum Summary {
+    /// Written by the edge (by the LLM, or the plain one from the turns it read).
+    Text(String),
+    /// The plain one without its first line, which D1 adds from the turns as they are
+    /// committed: the visitor's first message (`Asked: ...` and a line break, when there is
+    /// one), as `agent::summary::plain` writes it. For a submit that writes before it reads.
+    AfterFirstQuestion(String),
+}
+
+/// [`note_if_kept`] that also sets the conversation's summary, in the same UPDATE (one
+/// statement fewer than apart: each costs the submit that makes it).
+pub fn note_if_kept_with_summary(
+    db: &D1Database,
+    id: &str,
+    agent_id: &str,
+    turn: &NewTurn,
+    now: i64,
+    summary: &Summary,
+) -> Result<Vec<D1PreparedStatement>> {
+    note_if_kept_setting(db, id, agent_id, turn, now, Some(summary))
+}
+
+fn note_if_kept_setting(
+    db: &D1Database,
+    id: &str,
+    agent_id: &str,
+    turn: &NewTurn,
+    now: i64,
+    summary: Option<&Summary>,
+) -> Result<Vec<D1PreparedStatement>> {
+    let mut update_values = vec![text(id), int(now), text(agent_id)];
+    let set_summary = match summary {
+        None => "",
+        Some(Summary::Text(summary)) => {
+            update_values.push(text(summary));
+            ", summary = ?4"
+        }
+        Some(Summary::AfterFirstQuestion(rest)) => {
+            update_values.push(text(rest));
+            ", summary = COALESCE(
+                 (SELECT 'Asked: ' || text || char(10) FROM conversation_turns
+                  WHERE conversation_id = ?1 AND role = 'visitor' AND kind = 'message' ORDER BY seq LIMIT 1), '') || ?4"
+        }
+    };
     Ok(vec![
         db.prepare(format!(
             "INSERT INTO conversation_turns (conversation_id, seq, at, role, kind, text, tool_id, reason, submission_id, question, points)
@@ -178,12 +226,12 @@ pub fn note_if_kept(
                AND (SELECT COALESCE(MAX(seq), 0) FROM conversation_turns WHERE conversation_id = ?1) < {MAX_TURNS}"
         ))
         .bind(&[turn_values(id, now, turn), vec![text(agent_id)]].concat())?,
-        db.prepare(
+        db.prepare(format!(
             "UPDATE conversations SET updated_at = ?2,
-               turns = (SELECT COALESCE(MAX(seq), 0) FROM conversation_turns WHERE conversation_id = ?1)
+               turns = (SELECT COALESCE(MAX(seq), 0) FROM conversation_turns WHERE conversation_id = ?1){set_summary}
              WHERE id = ?1 AND agent_id = ?3",
-        )
-        .bind(&[text(id), int(now), text(agent_id)])?,
+        ))
+        .bind(&update_values)?,
     ])
 }
 
@@ -238,13 +286,6 @@ pub fn turns_of_agent_statement(db: &D1Database, id: &str, agent_id: &str) -> Re
 /// The turns [`turns_of_agent_statement`] read.
 pub fn turns_from(result: &worker::D1Result) -> Result<Vec<Turn>> {
     result.results()
-}
-
-/// The statement that sets a kept conversation's summary (one written by the LLM, or the
-/// plain one made by the caller).
-pub fn set_summary(db: &D1Database, id: &str, agent_id: &str, summary: &str) -> Result<D1PreparedStatement> {
-    db.prepare("UPDATE conversations SET summary = ?2 WHERE id = ?1 AND agent_id = ?3")
-        .bind(&[text(id), text(summary), text(agent_id)])
 }
 
 /// An agent's conversations, newest first, keyset-paged.

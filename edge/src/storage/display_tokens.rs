@@ -3,6 +3,7 @@
 
 use super::{int, opt_text, text};
 use serde::Deserialize;
+use wasm_bindgen::JsValue;
 use worker::{D1Database, D1PreparedStatement, Result};
 
 /// A display as the edge saw it.
@@ -33,6 +34,35 @@ pub fn statement(
                 (SELECT uses FROM display_token_uses WHERE nonce = ?3) AS uses",
     )
     .bind(&[text(tool_id), opt_text(display_id), text(nonce)])
+}
+
+/// The condition (for a batch's [`super::assumptions`]) that what [`statement`] would read
+/// scores as a display shown when its token was issued and never used: the token made
+/// fewer than `MAX_SUBMISSIONS_PER_TOKEN` submissions, and the display's impression (if
+/// any) is no later than `shown_until` (see `spam::same_fill_points_until`; `None`: any).
+pub fn unused_and_shown_by_condition(
+    tool_id: &str,
+    display_id: Option<&str>,
+    nonce: &str,
+    shown_until: Option<i64>,
+) -> (&'static str, Vec<JsValue>) {
+    let uses = "COALESCE((SELECT uses FROM display_token_uses WHERE nonce = ?), 0) < ?";
+    let max_uses = int(leadform_core::spam::MAX_SUBMISSIONS_PER_TOKEN);
+    match shown_until {
+        None => (uses, vec![text(nonce), max_uses]),
+        Some(until) => (
+            "COALESCE((SELECT uses FROM display_token_uses WHERE nonce = ?), 0) < ?
+             AND NOT EXISTS (SELECT 1 FROM form_events
+                             WHERE tool_id = ? AND display_id = ? AND kind = 'impression' AND at > ?)",
+            vec![
+                text(nonce),
+                max_uses,
+                text(tool_id),
+                opt_text(display_id),
+                int(until),
+            ],
+        ),
+    }
 }
 
 /// Counts one more submission of the token `nonce`, in the batch that stores it.

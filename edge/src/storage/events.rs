@@ -14,6 +14,21 @@ pub fn insert(
         .bind(&[text(tool_id), text(display_id), text(kind), int(at)])
 }
 
+/// The impression and the start of display `display_id`, in one statement (dropped as
+/// repeats when already recorded, each on its own).
+pub fn insert_shown_and_started(
+    db: &D1Database,
+    tool_id: &str,
+    display_id: &str,
+    at: i64,
+) -> Result<D1PreparedStatement> {
+    db.prepare(
+        "INSERT OR IGNORE INTO form_events (tool_id, display_id, kind, at)
+         VALUES (?1, ?2, 'impression', ?3), (?1, ?2, 'start', ?3)",
+    )
+    .bind(&[text(tool_id), text(display_id), int(at)])
+}
+
 /// The statements that count a started display left unsent, once per display, against the
 /// last field touched (`form_field_drops`, see migration 0013).
 pub fn drop_off(

@@ -82,6 +82,15 @@ pub fn for_agent_statement(db: &D1Database, agent_id: &str) -> Result<D1Prepared
         .bind(&[text(agent_id)])
 }
 
+/// The condition (for a batch's [`super::assumptions`]) that `agent_id` has no lead-event
+/// endpoint: what [`for_agent_statement`] would read is nothing.
+pub fn none_condition(agent_id: &str) -> (&'static str, Vec<wasm_bindgen::JsValue>) {
+    (
+        "NOT EXISTS (SELECT 1 FROM lead_webhooks WHERE agent_id = ?)",
+        vec![text(agent_id)],
+    )
+}
+
 /// The endpoints a [`for_agent_statement`] read.
 pub fn for_agent_from(result: &worker::D1Result) -> Result<Vec<LeadWebhook>> {
     let rows: Vec<Row> = result.results()?;

@@ -153,6 +153,30 @@ pub fn match_statement(
     ))
 }
 
+/// The condition (for a batch's [`super::assumptions`]) that no lead of `agent_id` matches
+/// `contact` yet: what [`match_statement`] would find is nothing. `None` when the contact
+/// has no matching key (such a submission always makes a new lead).
+pub fn no_match_condition(
+    agent_id: &str,
+    contact: &Contact,
+) -> Option<(&'static str, Vec<wasm_bindgen::JsValue>)> {
+    let email = contact.email.as_deref().and_then(email_key);
+    let phone = contact.phone.as_deref().and_then(phone_key);
+    if email.is_none() && phone.is_none() {
+        return None;
+    }
+    Some((
+        "NOT EXISTS (SELECT 1 FROM leads
+           WHERE agent_id = ? AND (email_key = ? OR (phone_key = ? AND (email_key IS NULL OR email_key = ?))))",
+        vec![
+            text(agent_id),
+            opt_text(email.as_deref()),
+            opt_text(phone.as_deref()),
+            opt_text(email.as_deref()),
+        ],
+    ))
+}
+
 /// The lead a [`match_statement`] found.
 pub fn match_from(result: &worker::D1Result) -> Result<Option<Lead>> {
     Ok(result.results::<LeadRow>()?.into_iter().next().map(Lead::from))

@@ -2,6 +2,7 @@
 
 pub mod agents;
 pub mod analytics;
+pub mod assumptions;
 pub mod channels;
 pub mod conversations;
 pub mod deliveries;

@@ -378,6 +378,15 @@ pub fn idempotency_statement(db: &D1Database, tool_id: &str, key: &str) -> Resul
         .bind(&[text(tool_id), text(key)])
 }
 
+/// The condition (for a batch's [`super::assumptions`]) that no submission of `tool_id` was
+/// made with idempotency key `key`: what [`idempotency_statement`] would find is nothing.
+pub fn no_idempotency_hit_condition(tool_id: &str, key: &str) -> (&'static str, Vec<wasm_bindgen::JsValue>) {
+    (
+        "NOT EXISTS (SELECT 1 FROM submissions WHERE tool_id = ? AND idempotency_key = ?)",
+        vec![text(tool_id), text(key)],
+    )
+}
+
 /// The submission id and stored answer an [`idempotency_statement`] found.
 pub fn idempotency_from(result: &worker::D1Result) -> Result<Option<(String, Option<String>)>> {
     #[derive(Deserialize)]

@@ -45,7 +45,7 @@ pub struct Tool {
     pub updated_at: i64,
 }
 
-#[derive(Deserialize, Clone, PartialEq)]
+#[derive(Deserialize, Serialize, Clone, PartialEq)]
 struct ToolRow {
     id: String,
     agent_id: String,
@@ -176,6 +176,32 @@ impl WidgetTool {
     pub fn same_as(&self, other: &WidgetTool) -> bool {
         self.row == other.row
     }
+}
+
+/// The condition (for a batch's [`super::assumptions`]) that the tool and its agent's
+/// allowed origins stand in D1 as `kept` was read: every column of the row compared (`IS`,
+/// so NULLs compare too), as [`WidgetTool::same_as`] compares rows.
+pub fn unchanged_condition(kept: &WidgetTool) -> Result<(String, Vec<wasm_bindgen::JsValue>)> {
+    let serde_json::Value::Object(columns) = serde_json::to_value(&kept.row)? else {
+        return Err(worker::Error::RustError("a tool row is not an object".into()));
+    };
+    let mut clause =
+        String::from("EXISTS (SELECT 1 FROM tools t JOIN agents a ON a.id = t.agent_id WHERE t.id = ?");
+    let mut values = vec![text(&kept.row.id)];
+    for (column, value) in columns {
+        let column = match column.as_str() {
+            "agent_allowed_origins" => "a.allowed_origins".to_string(),
+            name => format!("t.{name}"),
+        };
+        clause.push_str(&format!(" AND {column} IS ?"));
+        values.push(match value {
+            serde_json::Value::String(s) => text(&s),
+            serde_json::Value::Number(n) => wasm_bindgen::JsValue::from_f64(n.as_f64().unwrap_or_default()),
+            _ => wasm_bindgen::JsValue::NULL,
+        });
+    }
+    clause.push(')');
+    Ok((clause, values))
 }
 
 /// The tool `id` and its agent's allowed origins, in one read.

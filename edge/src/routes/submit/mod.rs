@@ -5,6 +5,8 @@
 //! (`FIRST_ATTEMPT_WAIT_MS`, 2 s by default) for the consumer's first, immediate attempt so
 //! `webhookResult` can say how it went; if it has not finished, `pending: true` says so.
 
+mod guess;
+
 use super::check_origin;
 use crate::bindings;
 use crate::clock::now_ms;
@@ -17,7 +19,9 @@ use crate::leads;
 use crate::limits::{self, Limit};
 use crate::storage::deliveries::{Delivery, NewDelivery};
 use crate::storage::leads as stored_leads;
-use crate::storage::{conversations, deliveries, display_tokens, events, files, submissions, tools};
+use crate::storage::{
+    assumptions, conversations, deliveries, display_tokens, events, files, submissions, tools,
+};
 use futures_util::future::join;
 use leadform_core::access::client_token;
 use leadform_core::delivery::{public_error, DeliveryStatus};
@@ -77,10 +81,15 @@ pub async fn accept(env: &Env, mut input: SubmitIn, sender: &Sender<'_>) -> ApiR
     let (mut widget, mut verified) = known?;
     let honeypot = take_honeypot(&widget.tool, &mut input);
 
-    // Two D1 round trips in all, in the usual case: one batch of reads, one batch of writes.
-    // The tool comes from this isolate's copy and is checked against the fresh row read in
-    // that batch; should it have changed, everything is decided again on the fresh one.
-    let (tool, form_data, now, token, seen, found, turns) = loop {
+    // Usually one D1 round trip: the writes, planned on what this isolate expects (the
+    // tool as it last read it, a new person, no replay, a display that scores as at its
+    // token's issue: see `guess`) and led by a guard that checks all of it in the same
+    // transaction. Should the guess be wrong, or not possible, two: one batch of reads,
+    // one batch of writes planned on them. The tool comes from this isolate's copy and is
+    // checked against the fresh row read in that batch; should it have changed,
+    // everything is decided again on the fresh one.
+    let mut guessed = false;
+    let (form_data, now, token, seen, found, turns) = loop {
         let tool = &widget.tool;
         let form_data = match check_request(&widget, origin, &input) {
             Ok(form_data) => form_data,
@@ -101,6 +110,28 @@ pub async fn accept(env: &Env, mut input: SubmitIn, sender: &Sender<'_>) -> ApiR
         };
         let now = now_ms();
         let token = config::check_display_token(env, &tool.agent_id, input.display_token.as_deref(), now);
+
+        if !guessed && guess::possible(env, tool, &input) {
+            guessed = true;
+            let plan = Plan {
+                tool,
+                form_data: form_data.clone(),
+                now,
+                token: &token,
+                seen: display_tokens::Seen::default(),
+                found: leads::Found {
+                    existing: None,
+                    endpoints: Vec::new(),
+                },
+                turns: None,
+            };
+            let guard = guess::guard(&db, &widget, &input, &token, &form_data, now)?;
+            match store(env, &db, &input, sender, honeypot.as_ref(), plan, Some(guard)).await? {
+                Some(answer) => return Ok(answer),
+                // Something it assumed did not hold: nothing was written. Read, then plan.
+                None => continue,
+            }
+        }
 
         // The reads: the tool and its agent as they are now, the first answer to this
         // idempotency key (a replay answers it, before any file is uploaded again), what the
@@ -159,36 +190,89 @@ pub async fn accept(env: &Env, mut input: SubmitIn, sender: &Sender<'_>) -> ApiR
             None => display_tokens::Seen::default(),
         };
         let found = capture.found(&results[capture_at..])?;
+        guess::note_lead_endpoints(&tool.agent_id, !found.endpoints.is_empty());
         let turns = match turns_at {
             Some(i) => conversations::turns_from(&results[i])?,
             None => Vec::new(),
         };
-        break (widget.tool.clone(), form_data, now, token, seen, found, turns);
+        break (form_data, now, token, seen, found, turns);
     };
+    let plan = Plan {
+        tool: &widget.tool,
+        form_data,
+        now,
+        token: &token,
+        seen,
+        found,
+        turns: Some(&turns),
+    };
+    store(env, &db, &input, sender, honeypot.as_ref(), plan, None)
+        .await?
+        .ok_or_else(|| ApiError::Internal("a submit without a guard was not stored".into()))
+}
 
+/// What a submission is stored on: the tool, the validated form and what was read (or
+/// assumed) of the display, the person's lead and the conversation.
+struct Plan<'a> {
+    tool: &'a tools::Tool,
+    form_data: Map<String, Value>,
+    now: i64,
+    token: &'a spam::TokenCheck,
+    seen: display_tokens::Seen,
+    found: leads::Found,
+    /// The conversation's turns; `None` when not read (a guess: the tool asks no
+    /// qualification questions and the summary is the plain one, finished by D1).
+    turns: Option<&'a [conversations::Turn]>,
+}
+
+/// Scores, stores and answers one submission planned on `plan`. With `guard` (a guess),
+/// the guard leads the batch of writes, and `None` says it failed: nothing was written.
+async fn store(
+    env: &Env,
+    db: &D1Database,
+    input: &SubmitIn,
+    sender: &Sender<'_>,
+    honeypot: Option<&Value>,
+    plan: Plan<'_>,
+    mut guard: Option<D1PreparedStatement>,
+) -> ApiResult<Option<Response>> {
+    let guessed = guard.is_some();
+    let Plan {
+        tool,
+        form_data,
+        now,
+        token,
+        seen,
+        found,
+        turns,
+    } = plan;
     // The spam score: the display token (when the form was shown, how often the token was
     // used), the honeypot and the content. API-only submissions carry no token and are
     // scored on the rest.
     let verdict = spam::score(&spam::Input {
         fields: &tool.fields,
         form_data: &form_data,
-        honeypot: honeypot.as_ref(),
-        token: &token,
+        honeypot,
+        token,
         shown_at: seen.shown_at,
         earlier_uses: seen.uses.unwrap_or(0),
         now,
         threshold: tool.spam_threshold(),
     });
+    if verdict.is_spam() && guessed {
+        // A quarantine is stored on what was read, with every reason as it stands.
+        return Ok(None);
+    }
 
     // The time spent in each field (field analysis), for the form's own fields.
     let field_times = leadform_core::field_analysis::read_times(input.field_time_ms.as_ref(), &tool.fields);
     // How the visitor answered the form's questions in this conversation (kept on the
     // submission and the lead; post-actions route on it).
-    let qualification = crate::agent::qualification::outcome(&tool, &turns);
+    let qualification = crate::agent::qualification::outcome(tool, turns.unwrap_or_default());
     let submission_id = new_id("sub");
     // Files go to R2 before the row that points at them is committed: a failure after
     // this leaves an orphan object, never a lead whose file is missing.
-    let form_data = store_files(env, &tool, &submission_id, form_data).await?;
+    let form_data = store_files(env, tool, &submission_id, form_data).await?;
     let source = sender.source;
     let geo = sender.geo.clone();
     let new = submissions::NewSubmission {
@@ -211,23 +295,28 @@ pub async fn accept(env: &Env, mut input: SubmitIn, sender: &Sender<'_>) -> ApiR
         qualification: qualification.as_ref(),
         channel_user_id: sender.channel_user_id,
     };
-    let token_use = token
-        .nonce()
-        .map(|nonce| display_tokens::count_use(&db, nonce, now))
-        .transpose()?;
     if verdict.is_spam() {
+        let token_use = token
+            .nonce()
+            .map(|nonce| display_tokens::count_use(db, nonce, now))
+            .transpose()?;
         let quarantine = submissions::Quarantine { verdict, geo };
-        return quarantine_submission(env, &db, &tool, new, &quarantine, token_use).await;
+        return quarantine_submission(env, db, tool, new, &quarantine, token_use)
+            .await
+            .map(Some);
     }
 
-    let summary: Option<String> = match &input.conversation_id {
-        Some(_) => {
-            Some(crate::agent::summary::write(env, &tool, &turns, &form_data, qualification.as_ref()).await)
-        }
-        None => None,
+    let summary = match turns {
+        _ if input.conversation_id.is_none() => None,
+        Some(turns) => Some(conversations::Summary::Text(
+            crate::agent::summary::write(env, tool, turns, &form_data, qualification.as_ref()).await,
+        )),
+        None => Some(conversations::Summary::AfterFirstQuestion(
+            crate::agent::summary::after_first_question(tool, &form_data, qualification.as_ref()),
+        )),
     };
-    let (schedule, first_delay) = schedule_of(env, &tool);
-    let delivery_ids: Vec<String> = planned_deliveries(&tool, qualification.as_ref())
+    let (schedule, first_delay) = schedule_of(env, tool);
+    let delivery_ids: Vec<String> = planned_deliveries(tool, qualification.as_ref())
         .iter()
         .map(|_| new_id("dlv"))
         .collect();
@@ -245,7 +334,7 @@ pub async fn accept(env: &Env, mut input: SubmitIn, sender: &Sender<'_>) -> ApiR
         tries += 1;
         let capture = leads::Capture {
             agent_id: &tool.agent_id,
-            tool: &tool,
+            tool,
             submission_id: &submission_id,
             form_data: &form_data,
             source,
@@ -255,8 +344,8 @@ pub async fn accept(env: &Env, mut input: SubmitIn, sender: &Sender<'_>) -> ApiR
             qualification: qualification.as_ref(),
         };
         let write = match found.take() {
-            Some(found) => leads::plan_capture_found(env, &db, &capture, found)?,
-            None => leads::plan_capture(env, &db, &capture).await?,
+            Some(found) => leads::plan_capture_found(env, db, &capture, found)?,
+            None => leads::plan_capture(env, db, &capture).await?,
         };
         let body = match answer_known {
             true => Some(serde_json::to_string(&answer(
@@ -274,49 +363,40 @@ pub async fn accept(env: &Env, mut input: SubmitIn, sender: &Sender<'_>) -> ApiR
             response: body.as_deref().filter(|_| input.idempotency_key.is_some()),
             ..new
         };
-        let mut statements = vec![submissions::insert(&db, &row)?];
+        // The guard first: it checks the guess before anything is written.
+        let mut statements: Vec<D1PreparedStatement> = guard.take().into_iter().collect();
+        statements.push(submissions::insert(db, &row)?);
         statements.extend(write.statements);
-        if let Some(conversation_id) = &input.conversation_id {
-            // In the transcript, when the conversation is one the edge keeps.
-            let noted = crate::agent::note_form_event(
-                &db,
+        if let (Some(conversation_id), Some(summary)) = (&input.conversation_id, &summary) {
+            // In the transcript, with the summary, when the conversation is one the edge keeps.
+            statements.extend(crate::agent::note_form_submitted(
+                db,
                 conversation_id,
-                &tool,
-                "form_submitted",
-                Some(&submission_id),
-            );
-            statements.extend(noted?);
-            if let Some(summary) = &summary {
-                statements.push(conversations::set_summary(
-                    &db,
-                    conversation_id,
-                    &tool.agent_id,
-                    summary,
-                )?);
-            }
+                tool,
+                &submission_id,
+                summary,
+            )?);
         }
         if leadform_core::status::settled(tool.execution_mode, Outcome::Pending, Outcome::Pending).is_some() {
             // Nothing to wait for (`store`): it ends as it is stored.
-            statements.push(submissions::settle_stored(&db, &submission_id)?);
+            statements.push(submissions::settle_stored(db, &submission_id)?);
         }
         if let (Some(display_id), true) = (&input.idempotency_key, token.is_valid()) {
             // The widget's key is its display id: a submission implies the display was shown
             // and started, even if those events were lost on the way (dropped as repeats if
             // not). Only for a display the edge issued a token for, as for the events.
-            for kind in ["impression", "start"] {
-                statements.push(events::insert(&db, &tool.id, display_id, kind, now)?);
-            }
+            statements.push(events::insert_shown_and_started(db, &tool.id, display_id, now)?);
         }
         if let Some(nonce) = token.nonce() {
-            statements.push(display_tokens::count_use(&db, nonce, now)?);
+            statements.push(display_tokens::count_use(db, nonce, now)?);
         }
         if !field_times.is_empty() {
-            statements.push(events::field_times(&db, &tool.id, &field_times, now)?);
+            statements.push(events::field_times(db, &tool.id, &field_times, now)?);
         }
         // Every delivery (the webhook, each post-action) is a row in the same transaction.
         let (rows, messages) = delivery_rows(
-            &db,
-            &tool,
+            db,
+            tool,
             qualification.as_ref(),
             &submission_id,
             &delivery_ids,
@@ -329,6 +409,8 @@ pub async fn accept(env: &Env, mut input: SubmitIn, sender: &Sender<'_>) -> ApiR
                 delivery::enqueue_all(env, &write.messages, 0).await;
                 break (write.lead.id, messages, body);
             }
+            // The guess was wrong (or its new lead met another's): nothing was written.
+            Err(err) if guessed && assumptions::failed(&err) => return Ok(None),
             Err(err) if tries < leads::TRIES && stored_leads::is_write_conflict(&err) => {
                 leads::backoff().await
             }
@@ -336,8 +418,8 @@ pub async fn accept(env: &Env, mut input: SubmitIn, sender: &Sender<'_>) -> ApiR
                 // Two requests with one idempotency key raced (the unique index refused the
                 // second): the loser answers with the winner's result.
                 if let Some(key) = &input.idempotency_key {
-                    if let Some(first) = first_answer(env, &db, &tool.id, key).await? {
-                        return Ok(first);
+                    if let Some(first) = first_answer(env, db, &tool.id, key).await? {
+                        return Ok(Some(first));
                     }
                 }
                 return Err(err.into());
@@ -345,10 +427,10 @@ pub async fn accept(env: &Env, mut input: SubmitIn, sender: &Sender<'_>) -> ApiR
         }
     };
     if let Some(body) = body {
-        return Ok(json_text(body, 200)?);
+        return Ok(Some(json_text(body, 200)?));
     }
     delivery::enqueue_all(env, &messages, first_delay).await;
-    let settled = first_attempts(&db, &submission_id, config::first_attempt_wait_ms(env)).await?;
+    let settled = first_attempts(db, &submission_id, config::first_attempt_wait_ms(env)).await?;
     let body = serde_json::to_string(&answer(
         env,
         &submission_id,
@@ -358,9 +440,9 @@ pub async fn accept(env: &Env, mut input: SubmitIn, sender: &Sender<'_>) -> ApiR
         &settled,
     ))?;
     if input.idempotency_key.is_some() {
-        submissions::save_response(&db, &submission_id, &body).await?;
+        submissions::save_response(db, &submission_id, &body).await?;
     }
-    Ok(json_text(body, 200)?)
+    Ok(Some(json_text(body, 200)?))
 }
 
 thread_local! {
