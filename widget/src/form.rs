@@ -865,17 +865,7 @@ mod tests {
 
     /// As [`submit_with`], with `trap` typed into the hidden spam trap if given.
     async fn submit_filling(visit: Option<js_sys::Function>, trap: Option<&str>) -> JsValue {
-        let stub = js_sys::Function::new_no_args(
-            "const real = globalThis.fetch, sent = [];
-             globalThis.fetch = req => !req.url.startsWith('http://lf.test/') ? real(req)
-               : req.text().then(body => {
-                   sent.push([req.url, body]);
-                   return new Response('{\"submissionId\":\"sub_1\"}', { status: 200 });
-                 });
-             return { sent, restore: () => { globalThis.fetch = real; } };",
-        )
-        .call0(&JsValue::NULL)
-        .unwrap();
+        let stub = fetch_stub();
         let config = crate::config::read(&js::parse(CONFIG).unwrap());
         let handlers = Handlers::new(js_sys::Function::new_no_args(""));
         let chat = Chat::mount(Api::new("http://lf.test".into()), config, handlers, visit, None).unwrap();
@@ -902,9 +892,32 @@ mod tests {
         let form = root.query_selector(".lf-form").unwrap().unwrap();
         form.dispatch_event(&web_sys::Event::new("submit").unwrap())
             .unwrap();
+        let body = sent_submit(&stub).await;
+        assert_eq!(js::text(&body, "toolId"), "tool_c");
+        assert_eq!(js::text(&js::get(&body, "formData"), "email"), "jane@example.com");
+        body
+    }
 
+    /// A fetch for `http://lf.test` that records request bodies and answers like the submit
+    /// route; `restore` puts the real one back.
+    fn fetch_stub() -> JsValue {
+        js_sys::Function::new_no_args(
+            "const real = globalThis.fetch, sent = [];
+             globalThis.fetch = req => !req.url.startsWith('http://lf.test/') ? real(req)
+               : req.text().then(body => {
+                   sent.push([req.url, body]);
+                   return new Response('{\"submissionId\":\"sub_1\"}', { status: 200 });
+                 });
+             return { sent, restore: () => { globalThis.fetch = real; } };",
+        )
+        .call0(&JsValue::NULL)
+        .unwrap()
+    }
+
+    /// The first submit body the stub took (waited for), with the real fetch put back.
+    async fn sent_submit(stub: &JsValue) -> JsValue {
         let sleep = js_sys::Function::new_no_args("return new Promise(r => setTimeout(r, 10))");
-        let sent = js::get(&stub, "sent");
+        let sent = js::get(stub, "sent");
         let mut body = None;
         for _ in 0..300 {
             body = js_sys::Array::from(&sent)
@@ -924,13 +937,69 @@ mod tests {
                 .await
                 .unwrap();
         }
-        js_sys::Function::from(js::get(&stub, "restore"))
+        js_sys::Function::from(js::get(stub, "restore"))
             .call0(&JsValue::NULL)
             .unwrap();
-        let body = body.expect("the form posted a submission");
-        assert_eq!(js::text(&body, "toolId"), "tool_c");
-        assert_eq!(js::text(&js::get(&body, "formData"), "email"), "jane@example.com");
-        body
+        body.expect("the form posted a submission")
+    }
+
+    #[wasm_bindgen_test]
+    async fn hidden_fields_take_identify_then_the_page_and_never_the_chat() {
+        const HIDDEN: &str = r#"{"agent":{"id":"a","name":"Acme"},
+          "forms":[{"toolId":"tool_h","name":"h_form","title":"H","fields":[
+            {"name":"email","type":"email"},
+            {"name":"page","type":"hidden","from":"page_title"},
+            {"name":"plan","type":"hidden"}],
+          "successMessage":"Thanks","executionMode":"webhook"}]}"#;
+        let stub = fetch_stub();
+        let config = crate::config::read(&js::parse(HIDDEN).unwrap());
+        // The shim's visit function, with what the page said through `identify`.
+        let visit = js_sys::Function::new_no_args("return {}");
+        let said = js_sys::Function::new_no_args("return { plan: 'pro', email: 'page@example.com' }");
+        js_sys::Reflect::set(&visit, &"identity".into(), &said).unwrap();
+        let handlers = Handlers::new(js_sys::Function::new_no_args(""));
+        let chat = Chat::mount(
+            Api::new("http://lf.test".into()),
+            config.clone(),
+            handlers,
+            Some(visit),
+            None,
+        )
+        .unwrap();
+        crate::dom::document().set_title("Pricing page");
+        // What the chat's agent gathered: it may fill what the visitor sees, not the rest.
+        let prefill = js::object(&[
+            ("email", "chat@example.com".into()),
+            ("page", "typed in the chat".into()),
+            ("plan", "free".into()),
+        ]);
+        let card = FormView::render(chat.clone(), config.forms[0].clone(), &prefill);
+        chat.append_to_log(&card);
+        let email: HtmlInputElement = card
+            .query_selector("input[name=email]")
+            .unwrap()
+            .unwrap()
+            .unchecked_into();
+        assert_eq!(
+            email.value(),
+            "chat@example.com",
+            "for a visible field the chat comes first"
+        );
+        card.dispatch_event(&web_sys::Event::new("submit").unwrap())
+            .unwrap();
+        let body = sent_submit(&stub).await;
+        let data = js::get(&body, "formData");
+        assert_eq!(
+            js::text(&data, "page"),
+            "Pricing page",
+            "from the page, not the chat"
+        );
+        assert_eq!(js::text(&data, "plan"), "pro", "from identify, not the chat");
+        assert_eq!(
+            js::strings(&body, "fieldsCompleted"),
+            vec!["email"],
+            "hidden fields are the page's"
+        );
     }
 
     #[wasm_bindgen_test]
