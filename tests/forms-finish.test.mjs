@@ -139,6 +139,7 @@ test("in the browser: identify prefills, two steps with their progress, the edge
   const described = await group.getAttribute("aria-describedby");
   assert.match(await form.locator(`[id="${described}"]`).textContent(), /is required/);
   assert.deepEqual(await axeViolations(page, "#leadform-widget"), [], "no axe-core violation on a step with a group, a consent and errors");
+  await page.screenshot({ path: "test-results/forms-finish/step-2-errors-390.png" });
   await form.locator("input[name=topics][value=Website]").check();
   await form.locator("input[name=topics][value=Branding]").check();
   await form.locator("input[name=privacy]").check();

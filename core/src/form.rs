@@ -119,6 +119,11 @@ pub struct FieldSpec {
 }
 
 impl FieldSpec {
+    /// The title of the step this field starts or is in, if it names one.
+    pub fn step_title(&self) -> Option<&str> {
+        self.step.as_deref().map(str::trim).filter(|s| !s.is_empty())
+    }
+
     /// The label shown to a visitor: the configured one, else the field name made readable.
     pub fn display_label(&self) -> String {
         match &self.label {
@@ -166,7 +171,7 @@ pub fn step_starts(fields: &[FieldSpec]) -> Vec<usize> {
     let mut starts = vec![0];
     let mut current: Option<&str> = None;
     for (i, field) in fields.iter().enumerate() {
-        if let Some(step) = field.step.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+        if let Some(step) = field.step_title() {
             if current.is_some_and(|c| c != step) || (current.is_none() && i > 0) {
                 starts.push(i);
             }

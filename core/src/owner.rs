@@ -281,18 +281,8 @@ impl ToolIn {
                 ));
             }
             check_field_extras(&format!("fields[{i}]"), field)?;
-            if let Some(step) = field.step.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+            if let Some(step) = field.step_title() {
                 cap(&format!("fields[{i}].step"), step, caps::TITLE)?;
-                let previous = self.fields[..i]
-                    .iter()
-                    .rev()
-                    .find_map(|f| f.step.as_deref().map(str::trim).filter(|s| !s.is_empty()));
-                let seen = self.fields[..i]
-                    .iter()
-                    .any(|f| f.step.as_deref().map(str::trim) == Some(step));
-                if seen && previous != Some(step) {
-                    return Err(at("step", "must be next to the other fields of its step"));
-                }
             }
         }
         if self.fields.iter().all(|f| f.kind == FieldKind::Hidden) {
@@ -303,6 +293,14 @@ impl ToolIn {
         }
         let starts = crate::form::step_starts(&self.fields);
         for (n, start) in starts.iter().enumerate() {
+            // A title that began an earlier step: its fields are not next to each other.
+            let title = self.fields[*start].step_title();
+            if title.is_some() && starts[..n].iter().any(|s| self.fields[*s].step_title() == title) {
+                return Err(FieldError::new(
+                    format!("fields[{start}].step"),
+                    "must be next to the other fields of its step",
+                ));
+            }
             let end = starts.get(n + 1).copied().unwrap_or(self.fields.len());
             if self.fields[*start..end]
                 .iter()

@@ -88,7 +88,7 @@ impl FormView {
         let mut steps = Vec::new();
         for (i, field) in form.fields.iter().enumerate() {
             if starts.contains(&i) {
-                steps.push(field.step.clone().unwrap_or_else(|| form.title.clone()));
+                steps.push(field.step_title().unwrap_or(&form.title).to_string());
             }
             if field.kind == FieldKind::Hidden {
                 let value = known_value(field, &identity).or_else(|| page_value(field, &visit));
