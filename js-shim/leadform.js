@@ -227,11 +227,10 @@
   var fetched = null;
   var starting = false;
   function load() {
+    // The wasm's download starts beside the glue's, not after it: one round trip less.
     fetched =
       fetched ||
-      import(glue).then((mod) => {
-        return mod.default({ module_or_path: wasm }).then(() => mod);
-      });
+      ((bytes) => import(glue).then((mod) => mod.default({ module_or_path: bytes }).then(() => mod)))(fetch(wasm));
     if (starting || !host) return;
     starting = true;
     fetched
