@@ -70,6 +70,9 @@ struct ToolRow {
     qualification: Option<String>,
     created_at: i64,
     updated_at: i64,
+    /// Moved on by every change to the row (migration 0014).
+    #[serde(default)]
+    revision: i64,
     /// Only in [`widget_statement`]'s join: the agent's `allowed_origins`.
     #[serde(default)]
     agent_allowed_origins: Option<String>,
@@ -179,29 +182,21 @@ impl WidgetTool {
 }
 
 /// The condition (for a batch's [`super::assumptions`]) that the tool and its agent's
-/// allowed origins stand in D1 as `kept` was read: every column of the row compared (`IS`,
-/// so NULLs compare too), as [`WidgetTool::same_as`] compares rows.
-pub fn unchanged_condition(kept: &WidgetTool) -> Result<(String, Vec<wasm_bindgen::JsValue>)> {
-    let serde_json::Value::Object(columns) = serde_json::to_value(&kept.row)? else {
-        return Err(worker::Error::RustError("a tool row is not an object".into()));
-    };
-    let mut clause =
-        String::from("EXISTS (SELECT 1 FROM tools t JOIN agents a ON a.id = t.agent_id WHERE t.id = ?");
-    let mut values = vec![text(&kept.row.id)];
-    for (column, value) in columns {
-        let column = match column.as_str() {
-            "agent_allowed_origins" => "a.allowed_origins".to_string(),
-            name => format!("t.{name}"),
-        };
-        clause.push_str(&format!(" AND {column} IS ?"));
-        values.push(match value {
-            serde_json::Value::String(s) => text(&s),
-            serde_json::Value::Number(n) => wasm_bindgen::JsValue::from_f64(n.as_f64().unwrap_or_default()),
-            _ => wasm_bindgen::JsValue::NULL,
-        });
-    }
-    clause.push(')');
-    Ok((clause, values))
+/// allowed origins stand in D1 as `kept` was read: the same tool (id and creation), not
+/// changed since (its revision: every change to the row moves it on), and the same origins.
+/// What [`WidgetTool::same_as`] compares column by column, in four values.
+pub fn unchanged_condition(kept: &WidgetTool) -> (&'static str, Vec<wasm_bindgen::JsValue>) {
+    let row = &kept.row;
+    (
+        "EXISTS (SELECT 1 FROM tools t JOIN agents a ON a.id = t.agent_id
+                 WHERE t.id = ? AND t.created_at = ? AND t.revision = ? AND a.allowed_origins IS ?)",
+        vec![
+            text(&row.id),
+            int(row.created_at),
+            int(row.revision),
+            opt_text(row.agent_allowed_origins.as_deref()),
+        ],
+    )
 }
 
 /// The tool `id` and its agent's allowed origins, in one read.

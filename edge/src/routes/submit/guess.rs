@@ -61,7 +61,7 @@ pub fn guard(
 ) -> ApiResult<D1PreparedStatement> {
     let tool = &kept.tool;
     let mut assumed = Assumptions::default();
-    assumed.hold(tools::unchanged_condition(kept)?);
+    assumed.hold(tools::unchanged_condition(kept));
     if let Some(key) = &input.idempotency_key {
         assumed.hold(submissions::no_idempotency_hit_condition(&tool.id, key));
     }
