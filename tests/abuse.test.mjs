@@ -142,6 +142,24 @@ test("rate limits: submissions per client and form, public calls per client, fai
     assert.equal(guesses.at(-1), 429);
     assert.ok(guesses.length >= 11 && guesses.slice(0, -1).every((s) => s === 401), JSON.stringify(guesses));
     assert.ok(Number(lastSignIn.headers.get("retry-after")) > 0);
+    // The address waits for every sign-in, the right password too: else a guesser would
+    // just go on past the 429s, and their one right guess would get in.
+    const right = await fetch(limited.url + "/dashboard/sign-in", {
+      method: "POST",
+      headers: { "Content-Type": "application/x-www-form-urlencoded" },
+      body: new URLSearchParams(limited.admin),
+      redirect: "manual",
+    });
+    assert.equal(right.status, 429);
+    assert.equal(right.headers.get("set-cookie"), null, "no session for a locked address");
+    // Another address signs in as usual.
+    const elsewhere = await fetch(limited.url + "/dashboard/sign-in", {
+      method: "POST",
+      headers: { "Content-Type": "application/x-www-form-urlencoded", "CF-Connecting-IP": "203.0.113.9" },
+      body: new URLSearchParams(limited.admin),
+      redirect: "manual",
+    });
+    assert.equal(elsewhere.status, 303);
 
     // WIDGET_LIMIT: 120 public calls a minute per client and agent (the config call names
     // its agent; the submits above count under "public", another key).
