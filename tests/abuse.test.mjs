@@ -205,6 +205,26 @@ test("bodies are capped while they are read, chunked ones too", async () => {
   assert.equal(long.body.error.field, "greeting");
 });
 
+test("a body of millions of tiny JSON values is refused before it is parsed", async () => {
+  const before = (await stack.owner("GET", "/v1/agents/agent_abuse/submissions")).body.submissions.length;
+  // 30 MB of `0,`: within the submission's 32 MB, but 15 million values to build.
+  const bomb = JSON.stringify(seedSubmit()).replace(/}$/, `,"junk":[${"0,".repeat(15_000_000)}0]}`);
+  const started = Date.now();
+  const res = await postJson(stack.url + "/form-submissions/submit", bomb);
+  assert.equal(res.status, 413, res.text.slice(0, 300));
+  assert.equal(res.json.error.code, "payload_too_large");
+  assert.equal(res.json.error.field, "body");
+  assert.match(res.json.error.message, /200000 JSON values/);
+  assert.ok(Date.now() - started < 5_000, `took ${Date.now() - started} ms`);
+  // fieldsCompleted as a long list of numbers, and an owner body of one: the same.
+  const list = await postJson(stack.url + "/form-submissions/submit", seedSubmit({ fieldsCompleted: Array(250_000).fill(0) }));
+  assert.equal(list.status, 413, list.text.slice(0, 300));
+  const owner = await stack.owner("PATCH", "/v1/agents/agent_abuse", { quickReplies: Array(250_000).fill(0) });
+  assert.equal(owner.status, 413);
+  const after = (await stack.owner("GET", "/v1/agents/agent_abuse/submissions")).body.submissions.length;
+  assert.equal(after, before);
+});
+
 test("a visitor never reads the edge's configuration in an error; the owner's log does", async () => {
   const made = await stack.owner("POST", "/v1/agents/agent_abuse/tools", contactForm(undefined, {
     id: "tool_mail",

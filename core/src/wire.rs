@@ -106,6 +106,45 @@ fn optional_timestamp(obj: &Map<String, Value>, key: &str) -> Result<Option<i64>
     }
 }
 
+/// Most JSON values (roughly: array items and object members) a request body may hold.
+/// A form, a tool with all its fields and options, a handler's report: a few thousand at
+/// most; a cap far above that still lets the fields' own checks name the field at fault.
+/// Without a cap, 30 MB of `[0,0,0,…]` inside the submission limit parses into tens
+/// of millions of values: seconds of CPU and hundreds of MB for one request.
+pub const MAX_JSON_VALUES: usize = 200_000;
+
+/// Whether the JSON text `bytes` holds at most `max` values, counted on the raw bytes
+/// before any parsing: each `[`, `{` and `,` outside strings starts a value. Not a JSON
+/// check (the parser that follows is); only a cheap bound on what parsing would build.
+pub fn json_values_within(bytes: &[u8], max: usize) -> bool {
+    let mut count = 0usize;
+    let mut in_string = false;
+    let mut escaped = false;
+    for &b in bytes {
+        if in_string {
+            if escaped {
+                escaped = false;
+            } else if b == b'\\' {
+                escaped = true;
+            } else if b == b'"' {
+                in_string = false;
+            }
+            continue;
+        }
+        match b {
+            b'"' => in_string = true,
+            b'[' | b'{' | b',' => {
+                count += 1;
+                if count > max {
+                    return false;
+                }
+            }
+            _ => {}
+        }
+    }
+    true
+}
+
 /// Answer to a submit.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -351,5 +390,18 @@ mod tests {
         }
         assert_eq!(value["executionMode"], "webhook");
         assert_eq!(value["webhookResult"]["error"], Value::Null);
+    }
+
+    #[test]
+    fn json_values_are_counted_outside_strings_only() {
+        assert!(json_values_within(br#"{"a":[1,2,3]}"#, 4));
+        assert!(!json_values_within(br#"{"a":[1,2,3]}"#, 3));
+        // Commas and brackets inside strings (escaped quotes too) are text, not values.
+        let text = br#"{"a":"x,[{\",,,,]"}"#;
+        assert!(json_values_within(text, 1));
+        let bomb = format!("[{}0]", "0,".repeat(MAX_JSON_VALUES));
+        assert!(!json_values_within(bomb.as_bytes(), MAX_JSON_VALUES));
+        let file = format!(r#"{{"doc":"data:image/png;base64,{}"}}"#, "A".repeat(1_000_000));
+        assert!(json_values_within(file.as_bytes(), 10));
     }
 }
