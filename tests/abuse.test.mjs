@@ -225,6 +225,28 @@ test("a body of millions of tiny JSON values is refused before it is parsed", as
   assert.equal(after, before);
 });
 
+test("a path with a method it does not take is a 405 naming the methods it does", async () => {
+  for (const [method, route, allow] of [
+    ["GET", "/form-submissions/submit", "POST, OPTIONS"],
+    ["DELETE", "/form-submissions/events", "POST, OPTIONS"],
+    ["POST", "/widget/config", "GET, OPTIONS"],
+    ["PUT", "/conversations/conv_x", "GET"],
+    ["DELETE", "/v1/agents/agent_abuse", "GET, PATCH"],
+  ]) {
+    const res = await fetch(stack.url + route, {
+      method,
+      headers: { Authorization: `Bearer ${stack.apiKey}`, "Content-Type": "application/json" },
+      body: method === "GET" ? undefined : "{}",
+    });
+    const answer = await res.json();
+    assert.equal(res.status, 405, `${method} ${route}: ${JSON.stringify(answer)}`);
+    assert.equal(res.headers.get("allow"), allow, `${method} ${route}`);
+    assert.equal(answer.error.code, "method_not_allowed");
+  }
+  // A path that is no path of the API stays a 404.
+  assert.equal((await fetch(stack.url + "/form-submissions/nope")).status, 404);
+});
+
 test("a visitor never reads the edge's configuration in an error; the owner's log does", async () => {
   const made = await stack.owner("POST", "/v1/agents/agent_abuse/tools", contactForm(undefined, {
     id: "tool_mail",

@@ -145,6 +145,36 @@ pub fn json_values_within(bytes: &[u8], max: usize) -> bool {
     true
 }
 
+/// The methods an OpenAPI document's `paths` lists for the concrete `path` (`/v1/tools/t1`
+/// matches `/v1/tools/{toolId}`), upper case, in a fixed order: what a `405`'s
+/// `Allow` says, so it never disagrees with the contract. Empty: no such path.
+pub fn documented_methods(paths: &Map<String, Value>, path: &str) -> Vec<String> {
+    const METHODS: [&str; 7] = ["get", "put", "post", "delete", "options", "head", "patch"];
+    let segments: Vec<&str> = path.trim_matches('/').split('/').collect();
+    let matches = |template: &str| {
+        let parts: Vec<&str> = template.trim_matches('/').split('/').collect();
+        parts.len() == segments.len()
+            && parts.iter().zip(&segments).all(|(part, segment)| {
+                (part.starts_with('{') && part.ends_with('}') && !segment.is_empty()) || part == segment
+            })
+    };
+    let mut methods = Vec::new();
+    for item in paths
+        .iter()
+        .filter(|(template, _)| matches(template))
+        .map(|(_, item)| item)
+    {
+        let Some(item) = item.as_object() else { continue };
+        for method in METHODS.iter().filter(|m| item.contains_key(**m)) {
+            let method = method.to_ascii_uppercase();
+            if !methods.contains(&method) {
+                methods.push(method);
+            }
+        }
+    }
+    methods
+}
+
 /// Answer to a submit.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -403,5 +433,21 @@ mod tests {
         assert!(!json_values_within(bomb.as_bytes(), MAX_JSON_VALUES));
         let file = format!(r#"{{"doc":"data:image/png;base64,{}"}}"#, "A".repeat(1_000_000));
         assert!(json_values_within(file.as_bytes(), 10));
+    }
+
+    #[test]
+    fn documented_methods_match_templated_paths() {
+        let paths: Map<String, Value> = serde_json::from_str(
+            r#"{"/widget/config": {"get": {}}, "/v1/tools/{toolId}": {"get": {}, "patch": {}, "parameters": []},
+                "/v1/tools/{toolId}/secret": {"get": {}}, "/": {"get": {}}}"#,
+        )
+        .unwrap();
+        assert_eq!(documented_methods(&paths, "/widget/config"), ["GET"]);
+        assert_eq!(documented_methods(&paths, "/v1/tools/t1"), ["GET", "PATCH"]);
+        assert_eq!(documented_methods(&paths, "/v1/tools/t1/secret"), ["GET"]);
+        assert_eq!(documented_methods(&paths, "/"), ["GET"]);
+        assert!(documented_methods(&paths, "/v1/tools/").is_empty());
+        assert!(documented_methods(&paths, "/v1/tools/t1/other").is_empty());
+        assert!(documented_methods(&paths, "/nope").is_empty());
     }
 }

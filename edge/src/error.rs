@@ -37,6 +37,11 @@ pub enum ApiError {
         code: &'static str,
         message: String,
     },
+    /// The path exists, not with this method: the methods it takes (the `Allow` header).
+    MethodNotAllowed {
+        method: String,
+        allow: String,
+    },
     /// Over a rate limit (see `limits`): try again after this long.
     RateLimited {
         retry_after_secs: u32,
@@ -62,6 +67,7 @@ impl ApiError {
             ApiError::NotFound { .. } => 404,
             ApiError::Unauthorized | ApiError::BadToken { .. } => 401,
             ApiError::OriginNotAllowed(_) | ApiError::Forbidden { .. } => 403,
+            ApiError::MethodNotAllowed { .. } => 405,
             ApiError::Conflict { .. } => 409,
             ApiError::RateLimited { .. } => 429,
             ApiError::Misconfigured(_) => 503,
@@ -104,6 +110,11 @@ impl ApiError {
                 format!("pages on {origin} may not use this agent (see allowedOrigins)"),
                 None,
             ),
+            ApiError::MethodNotAllowed { method, allow } => (
+                "method_not_allowed",
+                format!("{method} is not allowed here; this path takes {allow}"),
+                None,
+            ),
             ApiError::RateLimited { retry_after_secs } => (
                 "rate_limited",
                 format!("too many requests from this address; try again in {retry_after_secs} seconds"),
@@ -144,6 +155,9 @@ impl ApiError {
             response
                 .headers()
                 .set("Retry-After", &retry_after_secs.to_string())?;
+        }
+        if let ApiError::MethodNotAllowed { allow, .. } = &self {
+            response.headers().set("Allow", allow)?;
         }
         Ok(response)
     }

@@ -7,7 +7,7 @@ mod client_result;
 mod conversations;
 mod events;
 mod files;
-mod openapi;
+pub mod openapi;
 pub mod owner;
 pub mod submit;
 mod widget_config;
@@ -98,7 +98,7 @@ async fn route(
         (_, ["dashboard", rest @ ..]) => crate::dashboard::handle(req, env, method.clone(), rest).await,
         (Method::Get, ["openapi.json"]) => openapi::get(),
         (Method::Get, [""]) => Ok(Response::ok("leadform edge: see README for the API")?),
-        _ => Err(ApiError::not_found("route", format!("{method:?} {path}"))),
+        _ => Err(openapi::no_route(method, path)),
     }
 }
 
