@@ -247,6 +247,23 @@ test("a path with a method it does not take is a 405 naming the methods it does"
   assert.equal((await fetch(stack.url + "/form-submissions/nope")).status, 404);
 });
 
+test("an idempotency key repeated with other answers is a 409 naming it, and stores nothing", async () => {
+  const first = await postJson(stack.url + "/form-submissions/submit", seedSubmit({ idempotencyKey: "dsp_same_key" }));
+  assert.equal(first.status, 200, first.text);
+  const again = await postJson(stack.url + "/form-submissions/submit", seedSubmit({ idempotencyKey: "dsp_same_key" }));
+  assert.equal(again.status, 200, again.text);
+  assert.equal(again.json.submissionId, first.json.submissionId, "the same answers: the first answer");
+  const other = await postJson(
+    stack.url + "/form-submissions/submit",
+    seedSubmit({ idempotencyKey: "dsp_same_key", formData: { name: "Someone Else", email: "else@example.com" } }),
+  );
+  assert.equal(other.status, 409, other.text);
+  assert.equal(other.json.error.code, "idempotency_key_reused");
+  assert.equal(other.json.error.field, "idempotencyKey");
+  const { body } = await stack.owner("GET", "/v1/agents/agent_abuse/submissions");
+  assert.equal(body.submissions.filter((s) => s.formData?.email === "else@example.com").length, 0);
+});
+
 test("a visitor never reads the edge's configuration in an error; the owner's log does", async () => {
   const made = await stack.owner("POST", "/v1/agents/agent_abuse/tools", contactForm(undefined, {
     id: "tool_mail",

@@ -99,6 +99,16 @@ pub fn check_fields_completed(fields: &[FieldSpec], completed: &[String]) -> Res
     Ok(())
 }
 
+/// Whether two validated submissions of one form say the same: every field's value alike
+/// (a file field: present in both or in neither; its bytes were stored under the first).
+/// A repeat of an idempotency key with other answers is not a repeat.
+pub fn same_answers(fields: &[FieldSpec], first: &Map<String, Value>, again: &Map<String, Value>) -> bool {
+    fields.iter().all(|f| match f.kind {
+        FieldKind::File => first.contains_key(&f.name) == again.contains_key(&f.name),
+        _ => first.get(&f.name) == again.get(&f.name),
+    })
+}
+
 /// Validates one value; `Ok(None)` means an optional field left empty.
 pub fn validate_field(field: &FieldSpec, value: Option<&Value>) -> Result<Option<Value>, FieldError> {
     let fail = |reason: &str| Err(FieldError::new(field.name.as_str(), reason));
@@ -367,6 +377,19 @@ mod tests {
 
     fn data(value: Value) -> Map<String, Value> {
         value.as_object().unwrap().clone()
+    }
+
+    #[test]
+    fn same_answers_compare_every_field_and_files_by_presence() {
+        let mut fields = contact_form();
+        fields.push(field("doc", FieldKind::File, false));
+        let first = data(json!({"name": "Jane", "email": "j@example.com", "doc": {"sha256": "a"}}));
+        let again = data(json!({"name": "Jane", "email": "j@example.com", "doc": "data:..."}));
+        assert!(same_answers(&fields, &first, &again));
+        let other = data(json!({"name": "Joan", "email": "j@example.com", "doc": "data:..."}));
+        assert!(!same_answers(&fields, &first, &other));
+        let no_file = data(json!({"name": "Jane", "email": "j@example.com"}));
+        assert!(!same_answers(&fields, &first, &no_file));
     }
 
     #[test]

@@ -25,6 +25,8 @@ pub enum ApiError {
         code: &'static str,
         message: String,
     },
+    /// A submit repeating an idempotency key with other answers than the key's first.
+    IdempotencyKeyReused,
     /// The request is valid but clashes with what is stored (e.g. a second client result).
     Conflict {
         code: &'static str,
@@ -68,7 +70,7 @@ impl ApiError {
             ApiError::Unauthorized | ApiError::BadToken { .. } => 401,
             ApiError::OriginNotAllowed(_) | ApiError::Forbidden { .. } => 403,
             ApiError::MethodNotAllowed { .. } => 405,
-            ApiError::Conflict { .. } => 409,
+            ApiError::Conflict { .. } | ApiError::IdempotencyKeyReused => 409,
             ApiError::RateLimited { .. } => 429,
             ApiError::Misconfigured(_) => 503,
             ApiError::Upstream(_) => 502,
@@ -109,6 +111,11 @@ impl ApiError {
                 "origin_not_allowed",
                 format!("pages on {origin} may not use this agent (see allowedOrigins)"),
                 None,
+            ),
+            ApiError::IdempotencyKeyReused => (
+                "idempotency_key_reused",
+                "idempotencyKey: was first used with other answers; a new submission needs a new key".into(),
+                Some("idempotencyKey".into()),
             ),
             ApiError::MethodNotAllowed { method, allow } => (
                 "method_not_allowed",
