@@ -264,6 +264,18 @@ test("an idempotency key repeated with other answers is a 409 naming it, and sto
   assert.equal(body.submissions.filter((s) => s.formData?.email === "else@example.com").length, 0);
 });
 
+test("form text with control characters is refused; invisible text is empty", async () => {
+  const nul = await postJson(stack.url + "/form-submissions/submit", seedSubmit({ formData: { name: "Ja\u0000ne", email: "jane@example.com" } }));
+  assert.equal(nul.status, 400, nul.text);
+  assert.equal(nul.json.error.field, "name");
+  const invisible = await postJson(stack.url + "/form-submissions/submit", seedSubmit({ formData: { name: "\u200f\u200b", email: "jane@example.com" } }));
+  assert.equal(invisible.status, 400, invisible.text);
+  assert.equal(invisible.json.error.field, "name");
+  assert.match(invisible.json.error.message, /is required/);
+  const lines = await postJson(stack.url + "/form-submissions/submit", seedSubmit({ formData: { name: "Jane", email: "jane@example.com", message: "line one\nline two" } }));
+  assert.equal(lines.status, 200, lines.text);
+});
+
 test("a visitor never reads the edge's configuration in an error; the owner's log does", async () => {
   const made = await stack.owner("POST", "/v1/agents/agent_abuse/tools", contactForm(undefined, {
     id: "tool_mail",

@@ -164,11 +164,38 @@ pub fn validate_field(field: &FieldSpec, value: Option<&Value>) -> Result<Option
                 let cut: String = text.chars().take(max).collect();
                 return Ok((!cut.is_empty()).then_some(Value::String(cut)));
             }
+            if text.chars().all(is_invisible) {
+                // Zero-width spaces, direction marks: nothing a person could read.
+                return if field.required {
+                    fail("is required")
+                } else {
+                    Ok(None)
+                };
+            }
+            let line_breaks = field.kind == FieldKind::Textarea;
+            if text
+                .chars()
+                .any(|c| c.is_control() && !(c == '\t' || (line_breaks && (c == '\n' || c == '\r'))))
+            {
+                return fail(if line_breaks {
+                    "must be text (it holds control characters)"
+                } else {
+                    "must be one line of text (it holds control characters)"
+                });
+            }
             check_length(field, text).map_err(|r| FieldError::new(field.name.as_str(), r))?;
             check_format(field, text).map_err(|r| FieldError::new(field.name.as_str(), r))?;
             Ok(Some(Value::String(text.to_string())))
         }
     }
+}
+
+/// A character that shows nothing by itself: zero-width spaces and joiners, direction
+/// marks and embeddings, the word joiner, the byte order mark, a soft hyphen.
+fn is_invisible(c: char) -> bool {
+    matches!(c, '\u{00AD}' | '\u{034F}' | '\u{061C}' | '\u{180E}' | '\u{200B}'..='\u{200F}'
+        | '\u{202A}'..='\u{202E}' | '\u{2060}'..='\u{2064}' | '\u{2066}'..='\u{206F}' | '\u{FEFF}')
+        || c.is_whitespace()
 }
 
 fn check_length(field: &FieldSpec, text: &str) -> Result<(), String> {
@@ -377,6 +404,27 @@ mod tests {
 
     fn data(value: Value) -> Map<String, Value> {
         value.as_object().unwrap().clone()
+    }
+
+    #[test]
+    fn invisible_text_is_empty_and_control_characters_are_refused() {
+        let name = field("name", FieldKind::Text, true);
+        let message = field("message", FieldKind::Textarea, false);
+        let err = validate_field(&name, Some(&json!("\u{200F}\u{200B}\u{FEFF}"))).unwrap_err();
+        assert_eq!(err.reason, "is required");
+        assert_eq!(validate_field(&message, Some(&json!("\u{200B}"))).unwrap(), None);
+        let nul = validate_field(&name, Some(&json!("Ja\u{0}ne"))).unwrap_err();
+        assert_eq!(
+            (nul.field.as_str(), nul.reason.as_str()),
+            ("name", "must be one line of text (it holds control characters)")
+        );
+        assert!(validate_field(&name, Some(&json!("Jane\nSmith"))).is_err());
+        assert!(validate_field(&message, Some(&json!("a\u{7}b"))).is_err());
+        // Line breaks and tabs belong in a textarea; a name in a right-to-left script with
+        // its marks is text like any other.
+        assert!(validate_field(&message, Some(&json!("line one\r\nline two\tend"))).is_ok());
+        let rtl = validate_field(&name, Some(&json!("\u{200F}\u{0633}\u{0627}\u{0631}\u{0629}"))).unwrap();
+        assert!(rtl.is_some());
     }
 
     #[test]
