@@ -232,11 +232,14 @@ test("a path with a method it does not take is a 405 naming the methods it does"
     ["POST", "/widget/config", "GET, OPTIONS"],
     ["PUT", "/conversations/conv_x", "GET"],
     ["DELETE", "/v1/agents/agent_abuse", "GET, PATCH"],
+    // A method the runtime does not know (it would read it as GET) is refused the same way.
+    ["QUERY", "/widget/config", "GET, OPTIONS"],
+    ["PROPFIND", "/v1/agents/agent_abuse", "GET, PATCH"],
   ]) {
     const res = await fetch(stack.url + route, {
       method,
       headers: { Authorization: `Bearer ${stack.apiKey}`, "Content-Type": "application/json" },
-      body: method === "GET" ? undefined : "{}",
+      body: ["GET", "QUERY", "PROPFIND"].includes(method) ? undefined : "{}",
     });
     const answer = await res.json();
     assert.equal(res.status, 405, `${method} ${route}: ${JSON.stringify(answer)}`);

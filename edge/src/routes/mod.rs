@@ -30,8 +30,12 @@ pub async fn handle(req: Request, env: Env) -> Result<Response> {
         ["widget", ..] | ["form-submissions", ..] | ["conversations", ..]
     );
     let preflight = method == Method::Options;
+    // The runtime reads a method it does not know as GET: the method as sent decides.
+    let sent = req.inner().method().to_ascii_uppercase();
+    let known = openapi::ROUTED_METHODS.contains(&sent.as_str());
 
     let result = match limit_public(&req, &env, widget_route && !preflight).await {
+        Ok(()) if !known => Err(openapi::no_route(&sent, &path)),
         Ok(()) => route(req, &env, origin.as_deref(), &method, &path, &segments).await,
         Err(refused) => Err(refused),
     };
@@ -98,7 +102,7 @@ async fn route(
         (_, ["dashboard", rest @ ..]) => crate::dashboard::handle(req, env, method.clone(), rest).await,
         (Method::Get, ["openapi.json"]) => openapi::get(),
         (Method::Get, [""]) => Ok(Response::ok("leadform edge: see README for the API")?),
-        _ => Err(openapi::no_route(method, path)),
+        _ => Err(openapi::no_route(method.as_ref(), path)),
     }
 }
 

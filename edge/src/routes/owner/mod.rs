@@ -112,7 +112,7 @@ fn need_of(method: &Method, path: &[&str]) -> Option<Need> {
 
 /// No route for this method and path: a 405 when the path takes other methods, else 404.
 fn not_found(method: &Method, path: &[&str]) -> ApiError {
-    super::openapi::no_route(method, &format!("/v1/{}", path.join("/")))
+    super::openapi::no_route(method.as_ref(), &format!("/v1/{}", path.join("/")))
 }
 
 /// The caller of an owner route, once authenticated.
