@@ -250,6 +250,21 @@ test("a path with a method it does not take is a 405 naming the methods it does"
   assert.equal((await fetch(stack.url + "/form-submissions/nope")).status, 404);
 });
 
+test("owner bodies: a list where an object goes is a 400 naming it, at the top and nested", async () => {
+  for (const [method, route, body, field] of [
+    ["POST", "/v1/agents", ["agent_list", "List"], "body"],
+    ["POST", "/v1/members", ["someone@example.com", "admin"], "body"],
+    ["POST", "/v1/agents", { id: "agent_looks", name: "Looks", look: [null, null] }, "look"],
+    ["PATCH", "/v1/agents/agent_abuse", { look: [null, null] }, "look"],
+    ["PATCH", "/v1/tools/tool_contact_form", { fields: [["phone"]] }, "fields[0]"],
+  ]) {
+    const res = await stack.owner(method, route, body);
+    assert.equal(res.status, 400, `${method} ${route} ${JSON.stringify(body)}: ${JSON.stringify(res.body)}`);
+    assert.ok(res.body.error.field.startsWith(field), JSON.stringify(res.body));
+  }
+  assert.equal((await stack.owner("GET", "/v1/agents/agent_looks")).status, 404, "nothing was made");
+});
+
 test("an idempotency key repeated with other answers is a 409 naming it, and stores nothing", async () => {
   const first = await postJson(stack.url + "/form-submissions/submit", seedSubmit({ idempotencyKey: "dsp_same_key" }));
   assert.equal(first.status, 200, first.text);

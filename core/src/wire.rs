@@ -175,6 +175,37 @@ pub fn documented_methods(paths: &Map<String, Value>, path: &str) -> Vec<String>
     methods
 }
 
+/// Where `given` (a request body) holds a list that `read` (what a typed reader made of it,
+/// written back as JSON) holds as an object: serde fills a struct from a list by position,
+/// so `"look": [null, null]` would pass for a look. The path, as serde_path_to_error
+/// writes one (`fields[0].options`); `None`: every object was given as one.
+pub fn list_read_as_object(given: &Value, read: &Value) -> Option<String> {
+    fn walk(given: &Value, read: &Value, path: &str) -> Option<String> {
+        match (given, read) {
+            (Value::Array(_), Value::Object(_)) => Some(if path.is_empty() {
+                "body".into()
+            } else {
+                path.into()
+            }),
+            (Value::Object(given), Value::Object(read)) => given.iter().find_map(|(key, value)| {
+                let inner = if path.is_empty() {
+                    key.clone()
+                } else {
+                    format!("{path}.{key}")
+                };
+                walk(value, read.get(key)?, &inner)
+            }),
+            (Value::Array(given), Value::Array(read)) => given
+                .iter()
+                .zip(read)
+                .enumerate()
+                .find_map(|(i, (value, read))| walk(value, read, &format!("{path}[{i}]"))),
+            _ => None,
+        }
+    }
+    walk(given, read, "")
+}
+
 /// Answer to a submit.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -449,5 +480,17 @@ mod tests {
         assert!(documented_methods(&paths, "/v1/tools/").is_empty());
         assert!(documented_methods(&paths, "/v1/tools/t1/other").is_empty());
         assert!(documented_methods(&paths, "/nope").is_empty());
+    }
+
+    #[test]
+    fn a_list_read_as_an_object_is_found_with_its_path() {
+        let read = json!({"name": "A", "look": {"accent": null}, "fields": [{"name": "x", "options": []}]});
+        let given = json!({"name": "A", "look": [null], "fields": [{"name": "x", "options": []}]});
+        assert_eq!(list_read_as_object(&given, &read).as_deref(), Some("look"));
+        let nested = json!({"name": "A", "look": {"accent": null}, "fields": [["x", []]]});
+        assert_eq!(list_read_as_object(&nested, &read).as_deref(), Some("fields[0]"));
+        assert_eq!(list_read_as_object(&json!(["A"]), &read).as_deref(), Some("body"));
+        let fine = json!({"name": "A", "look": {"accent": null}, "fields": [{"name": "x", "options": []}]});
+        assert_eq!(list_read_as_object(&fine, &read), None);
     }
 }
