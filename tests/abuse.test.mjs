@@ -225,7 +225,7 @@ test("a body of millions of tiny JSON values is refused before it is parsed", as
   assert.equal(after, before);
 });
 
-test("a path with a method it does not take is a 405 naming the methods it does", async () => {
+test("a path with a method it does not take is a 405 naming the methods it does; an unknown path or id a short 404", async () => {
   for (const [method, route, allow] of [
     ["GET", "/form-submissions/submit", "POST, OPTIONS"],
     ["DELETE", "/form-submissions/events", "POST, OPTIONS"],
@@ -248,6 +248,12 @@ test("a path with a method it does not take is a 405 naming the methods it does"
   }
   // A path that is no path of the API stays a 404.
   assert.equal((await fetch(stack.url + "/form-submissions/nope")).status, 404);
+  // An unknown id is named in the 404, not echoed back whole.
+  const long = await fetch(`${stack.url}/widget/config?agentId=${"a".repeat(20_000)}`);
+  const unknown = await long.json();
+  assert.equal(long.status, 404);
+  assert.equal(unknown.error.code, "agent_not_found");
+  assert.ok(unknown.error.message.length < 200, unknown.error.message.length);
 });
 
 test("owner bodies: a list where an object goes is a 400 naming it, at the top and nested", async () => {

@@ -58,8 +58,15 @@ pub enum ApiError {
 }
 
 impl ApiError {
+    /// An unknown id, echoed in the message at most [`ECHOED_CHARS`] long (a caller's
+    /// 60 KB id is not sent back whole).
     pub fn not_found(what: &'static str, id: impl Into<String>) -> Self {
-        ApiError::NotFound { what, id: id.into() }
+        let id: String = id.into();
+        let id = match id.char_indices().nth(ECHOED_CHARS) {
+            Some((cut, _)) => format!("{}…", &id[..cut]),
+            None => id,
+        };
+        ApiError::NotFound { what, id }
     }
 
     fn status(&self) -> u16 {
@@ -206,3 +213,6 @@ impl From<serde_json::Error> for ApiError {
 }
 
 pub type ApiResult<T> = Result<T, ApiError>;
+
+/// Longest id an error message repeats.
+const ECHOED_CHARS: usize = 128;
