@@ -166,6 +166,15 @@ test("rate limits: submissions per client and form, public calls per client, fai
     const configs = await untilRefused(120, async () => (await fetch(limited.url + "/widget/config?agentId=agent_rl")).status);
     assert.equal(configs.at(-1), 429);
     assert.ok(configs.length >= 121 && configs.slice(0, -1).every((s) => s === 200), `refused after ${configs.length - 1}`);
+    // File links are public (whoever holds one) and count the same way, on their own.
+    let lastFile;
+    const files = await untilRefused(120, async () => {
+      lastFile = await fetch(limited.url + "/files/sub_x/doc?expires=1&signature=x");
+      return lastFile.status;
+    });
+    assert.equal(files.at(-1), 429);
+    assert.ok(files.length >= 121 && files.slice(0, -1).every((s) => s === 403), `refused after ${files.length - 1}`);
+    assert.equal((await lastFile.json()).error.code, "rate_limited");
   } finally {
     await limited.stop();
   }
