@@ -142,12 +142,39 @@ test("rate limits: submissions per client and form, public calls per client, fai
     assert.equal(guesses.at(-1), 429);
     assert.ok(guesses.length >= 11 && guesses.slice(0, -1).every((s) => s === 401), JSON.stringify(guesses));
     assert.ok(Number(lastSignIn.headers.get("retry-after")) > 0);
+    // The address waits for every sign-in, the right password too: else a guesser would
+    // just go on past the 429s, and their one right guess would get in.
+    const right = await fetch(limited.url + "/dashboard/sign-in", {
+      method: "POST",
+      headers: { "Content-Type": "application/x-www-form-urlencoded" },
+      body: new URLSearchParams(limited.admin),
+      redirect: "manual",
+    });
+    assert.equal(right.status, 429);
+    assert.equal(right.headers.get("set-cookie"), null, "no session for a locked address");
+    // Another address signs in as usual.
+    const elsewhere = await fetch(limited.url + "/dashboard/sign-in", {
+      method: "POST",
+      headers: { "Content-Type": "application/x-www-form-urlencoded", "CF-Connecting-IP": "203.0.113.9" },
+      body: new URLSearchParams(limited.admin),
+      redirect: "manual",
+    });
+    assert.equal(elsewhere.status, 303);
 
     // WIDGET_LIMIT: 120 public calls a minute per client and agent (the config call names
     // its agent; the submits above count under "public", another key).
     const configs = await untilRefused(120, async () => (await fetch(limited.url + "/widget/config?agentId=agent_rl")).status);
     assert.equal(configs.at(-1), 429);
     assert.ok(configs.length >= 121 && configs.slice(0, -1).every((s) => s === 200), `refused after ${configs.length - 1}`);
+    // File links are public (whoever holds one) and count the same way, on their own.
+    let lastFile;
+    const files = await untilRefused(120, async () => {
+      lastFile = await fetch(limited.url + "/files/sub_x/doc?expires=1&signature=x");
+      return lastFile.status;
+    });
+    assert.equal(files.at(-1), 429);
+    assert.ok(files.length >= 121 && files.slice(0, -1).every((s) => s === 403), `refused after ${files.length - 1}`);
+    assert.equal((await lastFile.json()).error.code, "rate_limited");
   } finally {
     await limited.stop();
   }
@@ -185,6 +212,101 @@ test("bodies are capped while they are read, chunked ones too", async () => {
   const long = await stack.owner("PATCH", "/v1/agents/agent_abuse", { greeting: "x".repeat(5_000) });
   assert.equal(long.status, 400);
   assert.equal(long.body.error.field, "greeting");
+});
+
+test("a body of millions of tiny JSON values is refused before it is parsed", async () => {
+  const before = (await stack.owner("GET", "/v1/agents/agent_abuse/submissions")).body.submissions.length;
+  // 30 MB of `0,`: within the submission's 32 MB, but 15 million values to build.
+  const bomb = JSON.stringify(seedSubmit()).replace(/}$/, `,"junk":[${"0,".repeat(15_000_000)}0]}`);
+  const started = Date.now();
+  const res = await postJson(stack.url + "/form-submissions/submit", bomb);
+  assert.equal(res.status, 413, res.text.slice(0, 300));
+  assert.equal(res.json.error.code, "payload_too_large");
+  assert.equal(res.json.error.field, "body");
+  assert.match(res.json.error.message, /200000 JSON values/);
+  assert.ok(Date.now() - started < 5_000, `took ${Date.now() - started} ms`);
+  // fieldsCompleted as a long list of numbers, and an owner body of one: the same.
+  const list = await postJson(stack.url + "/form-submissions/submit", seedSubmit({ fieldsCompleted: Array(250_000).fill(0) }));
+  assert.equal(list.status, 413, list.text.slice(0, 300));
+  const owner = await stack.owner("PATCH", "/v1/agents/agent_abuse", { quickReplies: Array(250_000).fill(0) });
+  assert.equal(owner.status, 413);
+  const after = (await stack.owner("GET", "/v1/agents/agent_abuse/submissions")).body.submissions.length;
+  assert.equal(after, before);
+});
+
+test("a path with a method it does not take is a 405 naming the methods it does; an unknown path or id a short 404", async () => {
+  for (const [method, route, allow] of [
+    ["GET", "/form-submissions/submit", "POST, OPTIONS"],
+    ["DELETE", "/form-submissions/events", "POST, OPTIONS"],
+    ["POST", "/widget/config", "GET, OPTIONS"],
+    ["PUT", "/conversations/conv_x", "GET"],
+    ["DELETE", "/v1/agents/agent_abuse", "GET, PATCH"],
+    // A method the runtime does not know (it would read it as GET) is refused the same way.
+    ["QUERY", "/widget/config", "GET, OPTIONS"],
+    ["PROPFIND", "/v1/agents/agent_abuse", "GET, PATCH"],
+  ]) {
+    const res = await fetch(stack.url + route, {
+      method,
+      headers: { Authorization: `Bearer ${stack.apiKey}`, "Content-Type": "application/json" },
+      body: ["GET", "QUERY", "PROPFIND"].includes(method) ? undefined : "{}",
+    });
+    const answer = await res.json();
+    assert.equal(res.status, 405, `${method} ${route}: ${JSON.stringify(answer)}`);
+    assert.equal(res.headers.get("allow"), allow, `${method} ${route}`);
+    assert.equal(answer.error.code, "method_not_allowed");
+  }
+  // A path that is no path of the API stays a 404.
+  assert.equal((await fetch(stack.url + "/form-submissions/nope")).status, 404);
+  // An unknown id is named in the 404, not echoed back whole.
+  const long = await fetch(`${stack.url}/widget/config?agentId=${"a".repeat(20_000)}`);
+  const unknown = await long.json();
+  assert.equal(long.status, 404);
+  assert.equal(unknown.error.code, "agent_not_found");
+  assert.ok(unknown.error.message.length < 200, unknown.error.message.length);
+});
+
+test("owner bodies: a list where an object goes is a 400 naming it, at the top and nested", async () => {
+  for (const [method, route, body, field] of [
+    ["POST", "/v1/agents", ["agent_list", "List"], "body"],
+    ["POST", "/v1/members", ["someone@example.com", "admin"], "body"],
+    ["POST", "/v1/agents", { id: "agent_looks", name: "Looks", look: [null, null] }, "look"],
+    ["PATCH", "/v1/agents/agent_abuse", { look: [null, null] }, "look"],
+    ["PATCH", "/v1/tools/tool_contact_form", { fields: [["phone"]] }, "fields[0]"],
+  ]) {
+    const res = await stack.owner(method, route, body);
+    assert.equal(res.status, 400, `${method} ${route} ${JSON.stringify(body)}: ${JSON.stringify(res.body)}`);
+    assert.ok(res.body.error.field.startsWith(field), JSON.stringify(res.body));
+  }
+  assert.equal((await stack.owner("GET", "/v1/agents/agent_looks")).status, 404, "nothing was made");
+});
+
+test("an idempotency key repeated with other answers is a 409 naming it, and stores nothing", async () => {
+  const first = await postJson(stack.url + "/form-submissions/submit", seedSubmit({ idempotencyKey: "dsp_same_key" }));
+  assert.equal(first.status, 200, first.text);
+  const again = await postJson(stack.url + "/form-submissions/submit", seedSubmit({ idempotencyKey: "dsp_same_key" }));
+  assert.equal(again.status, 200, again.text);
+  assert.equal(again.json.submissionId, first.json.submissionId, "the same answers: the first answer");
+  const other = await postJson(
+    stack.url + "/form-submissions/submit",
+    seedSubmit({ idempotencyKey: "dsp_same_key", formData: { name: "Someone Else", email: "else@example.com" } }),
+  );
+  assert.equal(other.status, 409, other.text);
+  assert.equal(other.json.error.code, "idempotency_key_reused");
+  assert.equal(other.json.error.field, "idempotencyKey");
+  const { body } = await stack.owner("GET", "/v1/agents/agent_abuse/submissions");
+  assert.equal(body.submissions.filter((s) => s.formData?.email === "else@example.com").length, 0);
+});
+
+test("form text with control characters is refused; invisible text is empty", async () => {
+  const nul = await postJson(stack.url + "/form-submissions/submit", seedSubmit({ formData: { name: "Ja\u0000ne", email: "jane@example.com" } }));
+  assert.equal(nul.status, 400, nul.text);
+  assert.equal(nul.json.error.field, "name");
+  const invisible = await postJson(stack.url + "/form-submissions/submit", seedSubmit({ formData: { name: "\u200f\u200b", email: "jane@example.com" } }));
+  assert.equal(invisible.status, 400, invisible.text);
+  assert.equal(invisible.json.error.field, "name");
+  assert.match(invisible.json.error.message, /is required/);
+  const lines = await postJson(stack.url + "/form-submissions/submit", seedSubmit({ formData: { name: "Jane", email: "jane@example.com", message: "line one\nline two" } }));
+  assert.equal(lines.status, 200, lines.text);
 });
 
 test("a visitor never reads the edge's configuration in an error; the owner's log does", async () => {

@@ -1,7 +1,8 @@
 // The edge against its own description, edge/openapi.json: schemathesis (scripts/setup.sh
 // installs it into .venv/) sends every operation valid and hostile inputs and fails on any
-// 5xx, any status the document does not list for the operation, and any answer whose body
-// or content type does not match it.
+// 5xx, any status the document does not list for the operation, any answer whose body
+// or content type does not match it, and any method the document does not give a path that
+// is answered otherwise than 405 with Allow.
 //
 // Fuzzed bodies make the edge send webhooks, post-actions and lead events to whatever URL
 // they name; so the whole run (edge, receiver, schemathesis) happens in a network namespace
@@ -67,7 +68,7 @@ if (!INSIDE) {
         "run", `${stack.url}/openapi.json`,
         "--url", stack.url,
         "--header", `Authorization: Bearer ${stack.apiKey}`,
-        "--checks", "not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance",
+        "--checks", "not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance,unsupported_method",
         "--phases", "examples,coverage,fuzzing",
         "--max-examples", "25",
         "--seed", "20261123",

@@ -236,3 +236,31 @@ test("a receiver that never answers times out and is retried; the next answer de
   hanging.closeAllConnections();
   await new Promise((resolve) => hanging.close(resolve));
 });
+
+test("a receiver answering with an endless body is read for its snippet only, and delivers", async () => {
+  let sent = 0;
+  const flooding = createServer((req, res) => {
+    req.resume();
+    res.writeHead(200, { "Content-Type": "text/plain" });
+    const chunk = Buffer.alloc(64 * 1024, "x");
+    const pump = () => {
+      while (!res.destroyed && sent < 512 * 1024 * 1024) {
+        sent += chunk.length;
+        if (!res.write(chunk)) return res.once("drain", pump);
+      }
+    };
+    pump();
+  });
+  await new Promise((resolve) => flooding.listen(0, "127.0.0.1", resolve));
+  await createTool(contactForm(`http://127.0.0.1:${flooding.address().port}/hook`, { id: "tool_flood", name: "flood_form", retrySchedule: [0] }));
+  const res = await submit(seedSubmit({ toolId: "tool_flood" }));
+  assert.equal(res.status, 200, res.text);
+  const log = await stack.waitForStatus(res.json.submissionId, ["webhook_success", "webhook_failed"]);
+  assert.equal(log.submission.status, "webhook_success", JSON.stringify(log.deliveries[0].attempts));
+  const [first] = log.deliveries[0].attempts;
+  assert.equal(first.statusCode, 200);
+  assert.ok(first.latencyMs < 1500, `read past the snippet: ${first.latencyMs} ms`);
+  flooding.closeAllConnections();
+  await new Promise((resolve) => flooding.close(resolve));
+  assert.ok(sent < 512 * 1024 * 1024, "the edge stopped reading");
+});

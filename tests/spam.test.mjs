@@ -178,6 +178,13 @@ test("events count only with a display token the edge issued for the form's agen
     assert.match(res.json.error.message, reason);
   }
   assert.equal((await analytics("tool_contact_form")).impressions, before.impressions, "no forged display counted");
+  // lastField is a field's name (or null), else the event is a 400 naming it (nothing recorded).
+  for (const lastField of [7, true, ["name"], { name: 1 }]) {
+    const res = await event({ ...base, type: "dismiss", displayToken: token, lastField });
+    assert.equal(res.status, 400, `${JSON.stringify(lastField)}: ${res.text}`);
+    assert.equal(res.json.error.field, "lastField");
+  }
+  assert.equal((await analytics("tool_contact_form")).dismissed, before.dismissed, "no refused dismissal counted");
   assert.equal((await event({ ...base, displayToken: token })).status, 202);
   assert.equal((await event({ ...base, type: "start", displayToken: token })).status, 202);
   const counted = await analytics("tool_contact_form");

@@ -76,7 +76,8 @@ test("a tool or agent changed after the isolate read it is used at once", async 
 });
 
 test("a returning person updates their lead; a replay answers the first submission", async () => {
-  const first = await accepted({ email: "back@guess.example", idempotencyKey: "display_back" });
+  const back = { name: "Back Again", email: "back@guess.example" };
+  const first = await accepted({ formData: back, idempotencyKey: "display_back" });
   await accepted();
   const again = await accepted({ email: "back@guess.example" });
   assert.equal(again.leadId, first.leadId);
@@ -84,9 +85,13 @@ test("a returning person updates their lead; a replay answers the first submissi
   assert.equal(lead.status, 200, JSON.stringify(lead.body));
   assert.equal(lead.body.lead.submissionCount, 2);
 
-  const replay = await accepted({ email: "someone-else@guess.example", idempotencyKey: "display_back" });
+  const replay = await accepted({ formData: back, idempotencyKey: "display_back" });
   assert.equal(replay.submissionId, first.submissionId);
   assert.equal(replay.leadId, first.leadId);
+  // Other answers under the same key are no replay: refused, not answered with the first.
+  const other = await submit({ email: "someone-else@guess.example", idempotencyKey: "display_back" });
+  assert.equal(other.status, 409, other.text);
+  assert.equal(other.json.error.field, "idempotencyKey");
 });
 
 test("lead events reach an endpoint added after earlier submits", async () => {

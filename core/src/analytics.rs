@@ -125,15 +125,9 @@ impl DayRange {
     }
 }
 
+/// A day that exists (`2026-02-30` does not), as `<input type="date">` sends it.
 fn is_day(text: &str) -> bool {
-    let parts: Vec<&str> = text.split('-').collect();
-    let number = |s: &str, len: usize| s.len() == len && s.bytes().all(|b| b.is_ascii_digit());
-    if parts.len() != 3 || !number(parts[0], 4) || !number(parts[1], 2) || !number(parts[2], 2) {
-        return false;
-    }
-    let month: u32 = parts[1].parse().unwrap_or(0);
-    let day: u32 = parts[2].parse().unwrap_or(0);
-    (1..=12).contains(&month) && (1..=31).contains(&day)
+    crate::validate::is_date(text)
 }
 
 #[cfg(test)]
@@ -199,6 +193,10 @@ mod tests {
             "from"
         );
         assert_eq!(DayRange::parse(None, Some("22/11/2026")).unwrap_err().field, "to");
+        assert_eq!(
+            DayRange::parse(Some("2026-02-30"), None).unwrap_err().field,
+            "from"
+        );
         assert_eq!(
             DayRange::parse(Some("2026-11-23"), Some("2026-11-22"))
                 .unwrap_err()

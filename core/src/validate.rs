@@ -99,6 +99,16 @@ pub fn check_fields_completed(fields: &[FieldSpec], completed: &[String]) -> Res
     Ok(())
 }
 
+/// Whether two validated submissions of one form say the same: every field's value alike
+/// (a file field: present in both or in neither; its bytes were stored under the first).
+/// A repeat of an idempotency key with other answers is not a repeat.
+pub fn same_answers(fields: &[FieldSpec], first: &Map<String, Value>, again: &Map<String, Value>) -> bool {
+    fields.iter().all(|f| match f.kind {
+        FieldKind::File => first.contains_key(&f.name) == again.contains_key(&f.name),
+        _ => first.get(&f.name) == again.get(&f.name),
+    })
+}
+
 /// Validates one value; `Ok(None)` means an optional field left empty.
 pub fn validate_field(field: &FieldSpec, value: Option<&Value>) -> Result<Option<Value>, FieldError> {
     let fail = |reason: &str| Err(FieldError::new(field.name.as_str(), reason));
@@ -154,11 +164,38 @@ pub fn validate_field(field: &FieldSpec, value: Option<&Value>) -> Result<Option
                 let cut: String = text.chars().take(max).collect();
                 return Ok((!cut.is_empty()).then_some(Value::String(cut)));
             }
+            if text.chars().all(is_invisible) {
+                // Zero-width spaces, direction marks: nothing a person could read.
+                return if field.required {
+                    fail("is required")
+                } else {
+                    Ok(None)
+                };
+            }
+            let line_breaks = field.kind == FieldKind::Textarea;
+            if text
+                .chars()
+                .any(|c| c.is_control() && !(c == '\t' || (line_breaks && (c == '\n' || c == '\r'))))
+            {
+                return fail(if line_breaks {
+                    "must be text (it holds control characters)"
+                } else {
+                    "must be one line of text (it holds control characters)"
+                });
+            }
             check_length(field, text).map_err(|r| FieldError::new(field.name.as_str(), r))?;
             check_format(field, text).map_err(|r| FieldError::new(field.name.as_str(), r))?;
             Ok(Some(Value::String(text.to_string())))
         }
     }
+}
+
+/// A character that shows nothing by itself: zero-width spaces and joiners, direction
+/// marks and embeddings, the word joiner, the byte order mark, a soft hyphen.
+fn is_invisible(c: char) -> bool {
+    matches!(c, '\u{00AD}' | '\u{034F}' | '\u{061C}' | '\u{180E}' | '\u{200B}'..='\u{200F}'
+        | '\u{202A}'..='\u{202E}' | '\u{2060}'..='\u{2064}' | '\u{2066}'..='\u{206F}' | '\u{FEFF}')
+        || c.is_whitespace()
 }
 
 fn check_length(field: &FieldSpec, text: &str) -> Result<(), String> {
@@ -367,6 +404,40 @@ mod tests {
 
     fn data(value: Value) -> Map<String, Value> {
         value.as_object().unwrap().clone()
+    }
+
+    #[test]
+    fn invisible_text_is_empty_and_control_characters_are_refused() {
+        let name = field("name", FieldKind::Text, true);
+        let message = field("message", FieldKind::Textarea, false);
+        let err = validate_field(&name, Some(&json!("\u{200F}\u{200B}\u{FEFF}"))).unwrap_err();
+        assert_eq!(err.reason, "is required");
+        assert_eq!(validate_field(&message, Some(&json!("\u{200B}"))).unwrap(), None);
+        let nul = validate_field(&name, Some(&json!("Ja\u{0}ne"))).unwrap_err();
+        assert_eq!(
+            (nul.field.as_str(), nul.reason.as_str()),
+            ("name", "must be one line of text (it holds control characters)")
+        );
+        assert!(validate_field(&name, Some(&json!("Jane\nSmith"))).is_err());
+        assert!(validate_field(&message, Some(&json!("a\u{7}b"))).is_err());
+        // Line breaks and tabs belong in a textarea; a name in a right-to-left script with
+        // its marks is text like any other.
+        assert!(validate_field(&message, Some(&json!("line one\r\nline two\tend"))).is_ok());
+        let rtl = validate_field(&name, Some(&json!("\u{200F}\u{0633}\u{0627}\u{0631}\u{0629}"))).unwrap();
+        assert!(rtl.is_some());
+    }
+
+    #[test]
+    fn same_answers_compare_every_field_and_files_by_presence() {
+        let mut fields = contact_form();
+        fields.push(field("doc", FieldKind::File, false));
+        let first = data(json!({"name": "Jane", "email": "j@example.com", "doc": {"sha256": "a"}}));
+        let again = data(json!({"name": "Jane", "email": "j@example.com", "doc": "data:..."}));
+        assert!(same_answers(&fields, &first, &again));
+        let other = data(json!({"name": "Joan", "email": "j@example.com", "doc": "data:..."}));
+        assert!(!same_answers(&fields, &first, &other));
+        let no_file = data(json!({"name": "Jane", "email": "j@example.com"}));
+        assert!(!same_answers(&fields, &first, &no_file));
     }
 
     #[test]

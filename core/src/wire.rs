@@ -106,6 +106,106 @@ fn optional_timestamp(obj: &Map<String, Value>, key: &str) -> Result<Option<i64>
     }
 }
 
+/// Most JSON values (roughly: array items and object members) a request body may hold.
+/// A form, a tool with all its fields and options, a handler's report: a few thousand at
+/// most; a cap far above that still lets the fields' own checks name the field at fault.
+/// Without a cap, 30 MB of `[0,0,0,…]` inside the submission limit parses into tens
+/// of millions of values: seconds of CPU and hundreds of MB for one request.
+pub const MAX_JSON_VALUES: usize = 200_000;
+
+/// Whether the JSON text `bytes` holds at most `max` values, counted on the raw bytes
+/// before any parsing: each `[`, `{` and `,` outside strings starts a value. Not a JSON
+/// check (the parser that follows is); only a cheap bound on what parsing would build.
+pub fn json_values_within(bytes: &[u8], max: usize) -> bool {
+    let mut count = 0usize;
+    let mut in_string = false;
+    let mut escaped = false;
+    for &b in bytes {
+        if in_string {
+            if escaped {
+                escaped = false;
+            } else if b == b'\\' {
+                escaped = true;
+            } else if b == b'"' {
+                in_string = false;
+            }
+            continue;
+        }
+        match b {
+            b'"' => in_string = true,
+            b'[' | b'{' | b',' => {
+                count += 1;
+                if count > max {
+                    return false;
+                }
+            }
+            _ => {}
+        }
+    }
+    true
+}
+
+/// The methods an OpenAPI document's `paths` lists for the concrete `path` (`/v1/tools/t1`
+/// matches `/v1/tools/{toolId}`), upper case, in a fixed order: what a `405`'s
+/// `Allow` says, so it never disagrees with the contract. Empty: no such path.
+pub fn documented_methods(paths: &Map<String, Value>, path: &str) -> Vec<String> {
+    const METHODS: [&str; 7] = ["get", "put", "post", "delete", "options", "head", "patch"];
+    let segments: Vec<&str> = path.trim_matches('/').split('/').collect();
+    let matches = |template: &str| {
+        let parts: Vec<&str> = template.trim_matches('/').split('/').collect();
+        parts.len() == segments.len()
+            && parts.iter().zip(&segments).all(|(part, segment)| {
+                (part.starts_with('{') && part.ends_with('}') && !segment.is_empty()) || part == segment
+            })
+    };
+    let mut methods = Vec::new();
+    for item in paths
+        .iter()
+        .filter(|(template, _)| matches(template))
+        .map(|(_, item)| item)
+    {
+        let Some(item) = item.as_object() else { continue };
+        for method in METHODS.iter().filter(|m| item.contains_key(**m)) {
+            let method = method.to_ascii_uppercase();
+            if !methods.contains(&method) {
+                methods.push(method);
+            }
+        }
+    }
+    methods
+}
+
+/// Where `given` (a request body) holds a list that `read` (what a typed reader made of it,
+/// written back as JSON) holds as an object: serde fills a struct from a list by position,
+/// so `"look": [null, null]` would pass for a look. The path, as serde_path_to_error
+/// writes one (`fields[0].options`); `None`: every object was given as one.
+pub fn list_read_as_object(given: &Value, read: &Value) -> Option<String> {
+    fn walk(given: &Value, read: &Value, path: &str) -> Option<String> {
+        match (given, read) {
+            (Value::Array(_), Value::Object(_)) => Some(if path.is_empty() {
+                "body".into()
+            } else {
+                path.into()
+            }),
+            (Value::Object(given), Value::Object(read)) => given.iter().find_map(|(key, value)| {
+                let inner = if path.is_empty() {
+                    key.clone()
+                } else {
+                    format!("{path}.{key}")
+                };
+                walk(value, read.get(key)?, &inner)
+            }),
+            (Value::Array(given), Value::Array(read)) => given
+                .iter()
+                .zip(read)
+                .enumerate()
+                .find_map(|(i, (value, read))| walk(value, read, &format!("{path}[{i}]"))),
+            _ => None,
+        }
+    }
+    walk(given, read, "")
+}
+
 /// Answer to a submit.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -351,5 +451,46 @@ mod tests {
         }
         assert_eq!(value["executionMode"], "webhook");
         assert_eq!(value["webhookResult"]["error"], Value::Null);
+    }
+
+    #[test]
+    fn json_values_are_counted_outside_strings_only() {
+        assert!(json_values_within(br#"{"a":[1,2,3]}"#, 4));
+        assert!(!json_values_within(br#"{"a":[1,2,3]}"#, 3));
+        // Commas and brackets inside strings (escaped quotes too) are text, not values.
+        let text = br#"{"a":"x,[{\",,,,]"}"#;
+        assert!(json_values_within(text, 1));
+        let bomb = format!("[{}0]", "0,".repeat(MAX_JSON_VALUES));
+        assert!(!json_values_within(bomb.as_bytes(), MAX_JSON_VALUES));
+        let file = format!(r#"{{"doc":"data:image/png;base64,{}"}}"#, "A".repeat(1_000_000));
+        assert!(json_values_within(file.as_bytes(), 10));
+    }
+
+    #[test]
+    fn documented_methods_match_templated_paths() {
+        let paths: Map<String, Value> = serde_json::from_str(
+            r#"{"/widget/config": {"get": {}}, "/v1/tools/{toolId}": {"get": {}, "patch": {}, "parameters": []},
+                "/v1/tools/{toolId}/secret": {"get": {}}, "/": {"get": {}}}"#,
+        )
+        .unwrap();
+        assert_eq!(documented_methods(&paths, "/widget/config"), ["GET"]);
+        assert_eq!(documented_methods(&paths, "/v1/tools/t1"), ["GET", "PATCH"]);
+        assert_eq!(documented_methods(&paths, "/v1/tools/t1/secret"), ["GET"]);
+        assert_eq!(documented_methods(&paths, "/"), ["GET"]);
+        assert!(documented_methods(&paths, "/v1/tools/").is_empty());
+        assert!(documented_methods(&paths, "/v1/tools/t1/other").is_empty());
+        assert!(documented_methods(&paths, "/nope").is_empty());
+    }
+
+    #[test]
+    fn a_list_read_as_an_object_is_found_with_its_path() {
+        let read = json!({"name": "A", "look": {"accent": null}, "fields": [{"name": "x", "options": []}]});
+        let given = json!({"name": "A", "look": [null], "fields": [{"name": "x", "options": []}]});
+        assert_eq!(list_read_as_object(&given, &read).as_deref(), Some("look"));
+        let nested = json!({"name": "A", "look": {"accent": null}, "fields": [["x", []]]});
+        assert_eq!(list_read_as_object(&nested, &read).as_deref(), Some("fields[0]"));
+        assert_eq!(list_read_as_object(&json!(["A"]), &read).as_deref(), Some("body"));
+        let fine = json!({"name": "A", "look": {"accent": null}, "fields": [{"name": "x", "options": []}]});
+        assert_eq!(list_read_as_object(&fine, &read), None);
     }
 }

@@ -25,6 +25,8 @@ pub enum ApiError {
         code: &'static str,
         message: String,
     },
+    /// A submit repeating an idempotency key with other answers than the key's first.
+    IdempotencyKeyReused,
     /// The request is valid but clashes with what is stored (e.g. a second client result).
     Conflict {
         code: &'static str,
@@ -36,6 +38,11 @@ pub enum ApiError {
     Forbidden {
         code: &'static str,
         message: String,
+    },
+    /// The path exists, not with this method: the methods it takes (the `Allow` header).
+    MethodNotAllowed {
+        method: String,
+        allow: String,
     },
     /// Over a rate limit (see `limits`): try again after this long.
     RateLimited {
@@ -51,8 +58,15 @@ pub enum ApiError {
 }
 
 impl ApiError {
+    /// An unknown id, echoed in the message at most [`ECHOED_CHARS`] long (a caller's
+    /// 60 KB id is not sent back whole).
     pub fn not_found(what: &'static str, id: impl Into<String>) -> Self {
-        ApiError::NotFound { what, id: id.into() }
+        let id: String = id.into();
+        let id = match id.char_indices().nth(ECHOED_CHARS) {
+            Some((cut, _)) => format!("{}…", &id[..cut]),
+            None => id,
+        };
+        ApiError::NotFound { what, id }
     }
 
     fn status(&self) -> u16 {
@@ -62,7 +76,8 @@ impl ApiError {
             ApiError::NotFound { .. } => 404,
             ApiError::Unauthorized | ApiError::BadToken { .. } => 401,
             ApiError::OriginNotAllowed(_) | ApiError::Forbidden { .. } => 403,
-            ApiError::Conflict { .. } => 409,
+            ApiError::MethodNotAllowed { .. } => 405,
+            ApiError::Conflict { .. } | ApiError::IdempotencyKeyReused => 409,
             ApiError::RateLimited { .. } => 429,
             ApiError::Misconfigured(_) => 503,
             ApiError::Upstream(_) => 502,
@@ -102,6 +117,16 @@ impl ApiError {
             ApiError::OriginNotAllowed(origin) => (
                 "origin_not_allowed",
                 format!("pages on {origin} may not use this agent (see allowedOrigins)"),
+                None,
+            ),
+            ApiError::IdempotencyKeyReused => (
+                "idempotency_key_reused",
+                "idempotencyKey: was first used with other answers; a new submission needs a new key".into(),
+                Some("idempotencyKey".into()),
+            ),
+            ApiError::MethodNotAllowed { method, allow } => (
+                "method_not_allowed",
+                format!("{method} is not allowed here; this path takes {allow}"),
                 None,
             ),
             ApiError::RateLimited { retry_after_secs } => (
@@ -145,6 +170,9 @@ impl ApiError {
                 .headers()
                 .set("Retry-After", &retry_after_secs.to_string())?;
         }
+        if let ApiError::MethodNotAllowed { allow, .. } = &self {
+            response.headers().set("Allow", allow)?;
+        }
         Ok(response)
     }
 }
@@ -185,3 +213,6 @@ impl From<serde_json::Error> for ApiError {
 }
 
 pub type ApiResult<T> = Result<T, ApiError>;
+
+/// Longest id an error message repeats.
+const ECHOED_CHARS: usize = 128;

@@ -2,6 +2,8 @@
 
 use crate::error::{ApiError, ApiResult};
 use futures_util::StreamExt;
+use leadform_core::validate::FieldError;
+use leadform_core::wire::{json_values_within, MAX_JSON_VALUES};
 use serde::Serialize;
 use serde_json::Value;
 use worker::{Headers, Request, Response};
@@ -38,6 +40,13 @@ async fn optional_json_body_within(req: &mut Request, max: usize) -> ApiResult<O
     let bytes = read_body_within(req, max).await?;
     if bytes.iter().all(u8::is_ascii_whitespace) {
         return Ok(None);
+    }
+    // Parsing builds every value: a body of millions of tiny ones is refused before it.
+    if !json_values_within(&bytes, MAX_JSON_VALUES) {
+        return Err(ApiError::PayloadTooLarge(FieldError::new(
+            "body",
+            format!("holds more than {MAX_JSON_VALUES} JSON values"),
+        )));
     }
     serde_json::from_slice(&bytes)
         .map(Some)
@@ -106,7 +115,7 @@ fn too_large(max: usize) -> ApiError {
     } else {
         format!("request body is over {} KB", max / 1024)
     };
-    ApiError::PayloadTooLarge(leadform_core::validate::FieldError::new("body", reason))
+    ApiError::PayloadTooLarge(FieldError::new("body", reason))
 }
 
 pub fn json<T: Serialize>(value: &T, status: u16) -> ApiResult<Response> {

@@ -42,10 +42,10 @@ pub async fn sign_in(
     password: &str,
 ) -> ApiResult<Result<SignedIn, Refused>> {
     let now = now_ms();
-    let Ok(email) = normalize_email("email", email) else {
-        return refuse(env, req).await;
-    };
     let client = limits::client(req);
+    let Ok(email) = normalize_email("email", email) else {
+        return refuse(env, db, &client, now).await;
+    };
     let email_key = key_hash(&email);
     let (failures, locked_until) = members::failures(db, &email_key, &client).await?;
     if let Some(until) = locked_until.filter(|until| *until > now) {
@@ -75,7 +75,7 @@ pub async fn sign_in(
                 retry_after_secs: ((until - now) / 1000) as u32,
             }));
         }
-        return refuse(env, req).await;
+        return refuse(env, db, &client, now).await;
     };
     if failures > 0 {
         members::clear_failures(db, &email_key, &client).await?;
@@ -83,11 +83,17 @@ pub async fn sign_in(
     open(db, credentials.member, now).await.map(Ok)
 }
 
-/// A failed attempt, counted per client address: past the limit, the address waits.
-async fn refuse(env: &Env, req: &Request) -> ApiResult<Result<SignedIn, Refused>> {
-    match limits::check(env, Limit::AuthFailure, &limits::client(req), "signin").await {
+/// A failed attempt, counted per client address: past the limit, the address waits, and
+/// its lock is kept so that every sign-in from it waits too, the right password as well
+/// (else the 429 would only slow a guesser down, never stop a guess that is right).
+async fn refuse(env: &Env, db: &D1Database, client: &str, now: i64) -> ApiResult<Result<SignedIn, Refused>> {
+    match limits::check(env, Limit::AuthFailure, client, "signin").await {
         Ok(()) => Ok(Err(Refused::Wrong)),
-        Err(ApiError::RateLimited { retry_after_secs }) => Ok(Err(Refused::Locked { retry_after_secs })),
+        Err(ApiError::RateLimited { retry_after_secs }) => {
+            let until = now + i64::from(retry_after_secs) * 1000;
+            members::record_failure(db, members::ANY_EMAIL, client, Some(until), now).await?;
+            Ok(Err(Refused::Locked { retry_after_secs }))
+        }
         Err(other) => Err(other),
     }
 }

@@ -4,6 +4,7 @@
 use super::attempt::AttemptResult;
 use crate::clock::now_ms;
 use futures_util::future::{select, Either};
+use futures_util::StreamExt;
 use leadform_core::retry::AttemptResult as Answer;
 use std::time::Duration;
 use worker::{AbortController, Delay, Fetch, Headers, Method, Request, RequestInit, RequestRedirect, Result};
@@ -78,11 +79,16 @@ pub async fn post(
             .ok()
             .flatten()
             .and_then(|v| retry_after_secs(&v));
-        let text = response.text().await.unwrap_or_default();
+        // Only the snippet's worth is read: a receiver answering with gigabytes (or never
+        // ending its body) costs a few KB here, not the isolate's memory.
+        let prefix = read_prefix(&mut response, keep_chars * 4).await;
         Ok(ReceiverAnswer {
             code: response.status_code(),
             retry_after_secs,
-            snippet: text.chars().take(keep_chars).collect(),
+            snippet: String::from_utf8_lossy(&prefix)
+                .chars()
+                .take(keep_chars)
+                .collect(),
         })
     });
     let timer = Box::pin(Delay::from(Duration::from_millis(timeout_ms)));
@@ -93,6 +99,23 @@ pub async fn post(
             Err(format!("no answer within {} s", timeout_ms / 1000))
         }
     }
+}
+
+/// At most the first `max` bytes of an answer's body, read piece by piece; the rest is
+/// never read (dropping the stream cancels it).
+async fn read_prefix(response: &mut worker::Response, max: usize) -> Vec<u8> {
+    let mut kept = Vec::new();
+    let Ok(mut stream) = response.stream() else {
+        return kept;
+    };
+    while let Some(Ok(chunk)) = stream.next().await {
+        let room = max - kept.len();
+        kept.extend_from_slice(&chunk[..chunk.len().min(room)]);
+        if kept.len() >= max {
+            break;
+        }
+    }
+    kept
 }
 
 /// `Retry-After` as seconds from now: either a number of seconds or an HTTP date.

@@ -53,6 +53,11 @@ pub async fn record(mut req: Request, env: &Env, origin: Option<&str>) -> ApiRes
         return Err(FieldError::new("displayToken", reason).into());
     }
     // The last field a dismissed or left form was at: the field the visitor gave up on.
+    // A name the form does not have (a field removed while the page was open) counts the
+    // drop-off without a field to blame; anything but a name is a caller's mistake.
+    if !matches!(body.get("lastField"), None | Some(Value::Null | Value::String(_))) {
+        return Err(FieldError::new("lastField", "must be a field name (a string) or null").into());
+    }
     let last_field = leadform_core::field_analysis::read_last_field(body.get("lastField"), &tool.fields);
     let mut writes = Vec::new();
     if kind != "leave" {

@@ -7,7 +7,7 @@ mod client_result;
 mod conversations;
 mod events;
 mod files;
-mod openapi;
+pub mod openapi;
 pub mod owner;
 pub mod submit;
 mod widget_config;
@@ -30,8 +30,14 @@ pub async fn handle(req: Request, env: Env) -> Result<Response> {
         ["widget", ..] | ["form-submissions", ..] | ["conversations", ..]
     );
     let preflight = method == Method::Options;
+    // The runtime reads a method it does not know as GET: the method as sent decides.
+    let sent = req.inner().method().to_ascii_uppercase();
+    let known = openapi::ROUTED_METHODS.contains(&sent.as_str());
 
-    let result = match limit_public(&req, &env, widget_route && !preflight).await {
+    // File links are public too (whoever holds one): counted like the widget's calls.
+    let public = (widget_route || matches!(segments.as_slice(), ["files", ..])) && !preflight;
+    let result = match limit_public(&req, &env, public).await {
+        Ok(()) if !known => Err(openapi::no_route(&sent, &path)),
         Ok(()) => route(req, &env, origin.as_deref(), &method, &path, &segments).await,
         Err(refused) => Err(refused),
     };
@@ -98,7 +104,7 @@ async fn route(
         (_, ["dashboard", rest @ ..]) => crate::dashboard::handle(req, env, method.clone(), rest).await,
         (Method::Get, ["openapi.json"]) => openapi::get(),
         (Method::Get, [""]) => Ok(Response::ok("leadform edge: see README for the API")?),
-        _ => Err(ApiError::not_found("route", format!("{method:?} {path}"))),
+        _ => Err(openapi::no_route(method.as_ref(), path)),
     }
 }
 
@@ -110,8 +116,10 @@ async fn limit_public(req: &Request, env: &Env, public: bool) -> ApiResult<()> {
     if !public {
         return Ok(());
     }
-    let scope = match req.path().as_str() {
+    let path = req.path();
+    let scope = match path.as_str() {
         "/widget/config" => query_param(req, "agentId").unwrap_or_else(|| "public".into()),
+        _ if path.starts_with("/files/") => "files".into(),
         _ => "public".into(),
     };
     limits::check(env, Limit::Widget, &limits::client(req), &scope).await

@@ -1,7 +1,9 @@
 //! `GET /openapi.json`: the OpenAPI 3.1 description of every endpoint (`edge/openapi.json`,
 //! written by hand; `tests/contract.test.mjs` checks the edge against it with schemathesis).
 
-use crate::error::ApiResult;
+use crate::error::{ApiError, ApiResult};
+use serde_json::{Map, Value};
+use std::cell::OnceCell;
 use worker::Response;
 
 const DOCUMENT: &str = include_str!("../../openapi.json");
@@ -10,4 +12,36 @@ pub fn get() -> ApiResult<Response> {
     let response = Response::ok(DOCUMENT)?;
     response.headers().set("Content-Type", "application/json")?;
     Ok(response)
+}
+
+thread_local! {
+    /// The document's `paths`, read once per isolate (a 405 needs them; a flood of odd
+    /// methods must not parse the document each time).
+    static PATHS: OnceCell<Map<String, Value>> = const { OnceCell::new() };
+}
+
+/// The methods the edge routes at all; any other (`QUERY`, `PROPFIND`, ...) is answered by
+/// [`no_route`], never handled as the runtime's stand-in for it (worker-rs reads an unknown
+/// method as GET).
+pub const ROUTED_METHODS: [&str; 7] = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"];
+
+/// The answer to a request no route takes: a 405 naming the methods the document lists for
+/// the path, when it lists the path at all; else a 404.
+pub fn no_route(method: &str, path: &str) -> ApiError {
+    let allowed = PATHS.with(|paths| {
+        let paths = paths.get_or_init(|| {
+            serde_json::from_str::<Value>(DOCUMENT)
+                .ok()
+                .and_then(|doc| doc.get("paths").and_then(Value::as_object).cloned())
+                .unwrap_or_default()
+        });
+        leadform_core::wire::documented_methods(paths, path)
+    });
+    if allowed.is_empty() || allowed.iter().any(|m| m == method) {
+        return ApiError::not_found("route", format!("{method} {path}"));
+    }
+    ApiError::MethodNotAllowed {
+        method: method.to_string(),
+        allow: allowed.join(", "),
+    }
 }

@@ -161,22 +161,35 @@ pub async fn by_invite(db: &D1Database, invite_hash: &str, now: i64) -> Result<O
     Ok(row.map(|r| Credentials::from(r).member))
 }
 
+/// The `email_hash` of a client's own row: the address as a whole, locked once it is over
+/// its rate limit of failed sign-ins (a SHA-256 in hex is never `*`).
+pub const ANY_EMAIL: &str = "*";
+
 /// Where failed sign-ins of an email from a client stand: (consecutive failures, locked
-/// until).
+/// until), the lock being the pair's or the whole address's ([`ANY_EMAIL`]), whichever
+/// ends later.
 pub async fn failures(db: &D1Database, email_hash: &str, client: &str) -> Result<(u32, Option<i64>)> {
     #[derive(Deserialize)]
     struct Row {
+        email_hash: String,
         failures: i64,
         locked_until: Option<i64>,
     }
-    let row: Option<Row> = db
-        .prepare("SELECT failures, locked_until FROM signin_failures WHERE email_hash = ?1 AND client = ?2")
-        .bind(&[text(email_hash), text(client)])?
-        .first(None)
-        .await?;
-    Ok(row
-        .map(|r| (r.failures.clamp(0, u32::MAX as i64) as u32, r.locked_until))
-        .unwrap_or((0, None)))
+    let rows: Vec<Row> = db
+        .prepare(
+            "SELECT email_hash, failures, locked_until FROM signin_failures
+             WHERE client = ?2 AND email_hash IN (?1, ?3)",
+        )
+        .bind(&[text(email_hash), text(client), text(ANY_EMAIL)])?
+        .all()
+        .await?
+        .results()?;
+    let failures = rows
+        .iter()
+        .find(|r| r.email_hash == email_hash)
+        .map_or(0, |r| r.failures.clamp(0, u32::MAX as i64) as u32);
+    let locked_until = rows.iter().filter_map(|r| r.locked_until).max();
+    Ok((failures, locked_until))
 }
 
 /// Counts a failed sign-in of an email from a client, locking the pair until `locked_until`

@@ -363,18 +363,26 @@ pub async fn list(
     Ok((rows.into_iter().map(Submission::from).collect(), more))
 }
 
-/// The answer first given for this idempotency key, if the key was seen before.
+/// What the first submission made with an idempotency key left: its id, its stored answer
+/// and its (validated) form data, which a repeat must match.
+pub struct IdempotencyHit {
+    pub id: String,
+    pub response: Option<String>,
+    pub form_data: Map<String, Value>,
+}
+
+/// The first submission made with this idempotency key, if the key was seen before.
 pub async fn find_by_idempotency_key(
     db: &D1Database,
     tool_id: &str,
     key: &str,
-) -> Result<Option<(String, Option<String>)>> {
+) -> Result<Option<IdempotencyHit>> {
     idempotency_from(&idempotency_statement(db, tool_id, key)?.all().await?)
 }
 
 /// The read of [`find_by_idempotency_key`], to run in a batch with other reads.
 pub fn idempotency_statement(db: &D1Database, tool_id: &str, key: &str) -> Result<D1PreparedStatement> {
-    db.prepare("SELECT id, response FROM submissions WHERE tool_id = ?1 AND idempotency_key = ?2")
+    db.prepare("SELECT id, response, form_data FROM submissions WHERE tool_id = ?1 AND idempotency_key = ?2")
         .bind(&[text(tool_id), text(key)])
 }
 
@@ -387,15 +395,20 @@ pub fn no_idempotency_hit_condition(tool_id: &str, key: &str) -> (&'static str, 
     )
 }
 
-/// The submission id and stored answer an [`idempotency_statement`] found.
-pub fn idempotency_from(result: &worker::D1Result) -> Result<Option<(String, Option<String>)>> {
+/// The submission an [`idempotency_statement`] found.
+pub fn idempotency_from(result: &worker::D1Result) -> Result<Option<IdempotencyHit>> {
     #[derive(Deserialize)]
     struct Hit {
         id: String,
         response: Option<String>,
+        form_data: String,
     }
     let hits: Vec<Hit> = result.results()?;
-    Ok(hits.into_iter().next().map(|h| (h.id, h.response)))
+    Ok(hits.into_iter().next().map(|h| IdempotencyHit {
+        id: h.id,
+        response: h.response,
+        form_data: from_json_column(&h.form_data),
+    }))
 }
 
 pub async fn save_response(db: &D1Database, id: &str, response: &str) -> Result<()> {

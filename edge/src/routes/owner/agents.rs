@@ -1,6 +1,6 @@
 //! Agents: made (or replaced) by the admin, read and changed with `config:write`.
 
-use super::{merge, parse};
+use super::{merge, parse_shaped};
 use crate::bindings;
 use crate::clock::now_ms;
 use crate::error::{ApiError, ApiResult};
@@ -11,7 +11,7 @@ use leadform_core::owner::AgentIn;
 use worker::{Env, Request, Response};
 
 pub async fn create(mut req: Request, env: &Env) -> ApiResult<Response> {
-    let input: AgentIn = parse(json_body(&mut req).await?)?;
+    let input: AgentIn = parse_shaped(json_body(&mut req).await?)?;
     json(&save(env, input).await?, 201)
 }
 

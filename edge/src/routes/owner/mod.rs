@@ -110,15 +110,20 @@ fn need_of(method: &Method, path: &[&str]) -> Option<Need> {
     Some(Need::Scope(scope))
 }
 
+/// No route for this method and path: a 405 when the path takes other methods, else 404.
 fn not_found(method: &Method, path: &[&str]) -> ApiError {
-    ApiError::not_found("route", format!("{method:?} /v1/{}", path.join("/")))
+    super::openapi::no_route(method.as_ref(), &format!("/v1/{}", path.join("/")))
 }
 
 /// The caller of an owner route, once authenticated.
 pub type Caller = Principal;
 
 /// Reads an owner DTO; the error names the field at fault by its path (`fields[0].type`).
+/// A body is an object: serde would fill a struct from a list, by position.
 fn parse<T: DeserializeOwned>(value: Value) -> ApiResult<T> {
+    if !value.is_object() {
+        return Err(FieldError::new("body", "must be a JSON object").into());
+    }
     serde_path_to_error::deserialize(&value).map_err(|e| {
         let message = e.inner().to_string();
         // "missing field `name`" is reported at the parent: name the missing field itself.
@@ -135,6 +140,16 @@ fn parse<T: DeserializeOwned>(value: Value) -> ApiResult<T> {
     })
 }
 
+/// [`parse`] for a DTO that writes itself back as it reads: also refuses a list given
+/// where the DTO holds an object at any depth (`"look": [null, null]`), naming it.
+fn parse_shaped<T: Serialize + DeserializeOwned>(value: Value) -> ApiResult<T> {
+    let read: T = parse(value.clone())?;
+    if let Some(field) = leadform_core::wire::list_read_as_object(&value, &serde_json::to_value(&read)?) {
+        return Err(FieldError::new(field, "must be an object, not a list").into());
+    }
+    Ok(read)
+}
+
 /// A `PATCH`: the stored resource with the body's keys laid over it.
 fn merge<T: Serialize + DeserializeOwned>(current: &T, patch: Value) -> ApiResult<T> {
     let Value::Object(changes) = patch else {
@@ -144,5 +159,5 @@ fn merge<T: Serialize + DeserializeOwned>(current: &T, patch: Value) -> ApiResul
     if let Value::Object(fields) = &mut merged {
         fields.extend(changes);
     }
-    parse(merged)
+    parse_shaped(merged)
 }

@@ -1,7 +1,7 @@
 //! Form tools: made, read, changed; their signing secret has routes of its own (a tool as
 //! the API shows it never carries it), with rotation and an overlap window.
 
-use super::{merge, parse, Caller};
+use super::{merge, parse, parse_shaped, Caller};
 use crate::auth;
 use crate::bindings;
 use crate::clock::now_ms;
@@ -46,7 +46,7 @@ pub async fn make(env: &Env, agent_id: &str, body: serde_json::Value) -> ApiResu
     } else {
         body
     };
-    let input: ToolIn = parse(body)?;
+    let input: ToolIn = parse_shaped(body)?;
     if let Some(id) = &input.id {
         if tools::get(&db, id).await?.is_some_and(|t| t.agent_id != agent_id) {
             return Err(FieldError::new("id", "belongs to another agent").into());

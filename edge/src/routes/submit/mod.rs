@@ -31,7 +31,7 @@ use leadform_core::lead::Geo;
 use leadform_core::qualification::Outcome as QualificationOutcome;
 use leadform_core::spam;
 use leadform_core::status::Outcome;
-use leadform_core::validate::{check_fields_completed, validate_form, FILE_TOO_LARGE};
+use leadform_core::validate::{check_fields_completed, same_answers, validate_form, FILE_TOO_LARGE};
 use leadform_core::wire::{PostActionResult, SubmitIn, SubmitOut, WebhookResult};
 use serde_json::{Map, Value};
 use std::cell::RefCell;
@@ -183,7 +183,7 @@ pub async fn accept(env: &Env, mut input: SubmitIn, sender: &Sender<'_>) -> ApiR
             .transpose()?
             .flatten()
         {
-            return answer_again(env, &db, tool, hit).await;
+            return answer_again(env, &db, tool, hit, &form_data).await;
         }
         let seen = match seen_at {
             Some(i) => display_tokens::seen_from(&results[i])?,
@@ -418,7 +418,7 @@ async fn store(
                 // Two requests with one idempotency key raced (the unique index refused the
                 // second): the loser answers with the winner's result.
                 if let Some(key) = &input.idempotency_key {
-                    if let Some(first) = first_answer(env, db, &tool.id, key).await? {
+                    if let Some(first) = first_answer(env, db, &tool.id, key, &form_data).await? {
                         return Ok(Some(first));
                     }
                 }
@@ -558,7 +558,7 @@ async fn quarantine_submission(
     statements.extend(token_use);
     if let Err(err) = db.batch(statements).await {
         if let Some(key) = row.idempotency_key {
-            if let Some(first) = first_answer(env, db, &tool.id, key).await? {
+            if let Some(first) = first_answer(env, db, &tool.id, key, row.form_data).await? {
                 return Ok(first);
             }
         }
@@ -645,25 +645,42 @@ async fn store_files(
     Ok(form_data)
 }
 
-/// The answer already given for this key, if any.
-async fn first_answer(env: &Env, db: &D1Database, tool_id: &str, key: &str) -> ApiResult<Option<Response>> {
+/// The answer already given for this key, if any (`form_data`: what this request sent).
+async fn first_answer(
+    env: &Env,
+    db: &D1Database,
+    tool_id: &str,
+    key: &str,
+    form_data: &Map<String, Value>,
+) -> ApiResult<Option<Response>> {
     let Some(hit) = submissions::find_by_idempotency_key(db, tool_id, key).await? else {
         return Ok(None);
     };
     let tool = tools::get(db, tool_id)
         .await?
         .ok_or_else(|| ApiError::not_found("tool", tool_id))?;
-    Ok(Some(answer_again(env, db, &tool, hit).await?))
+    Ok(Some(answer_again(env, db, &tool, hit, form_data).await?))
 }
 
 /// The answer stored with a submission made with the same idempotency key; a submission
 /// stored without one (the first request died before answering) is answered from its row.
+/// A request with other answers under the key is refused (409 naming `idempotencyKey`):
+/// answering it with the first submission would take its answers and lose them.
 async fn answer_again(
     env: &Env,
     db: &D1Database,
     tool: &tools::Tool,
-    (submission_id, response): (String, Option<String>),
+    hit: submissions::IdempotencyHit,
+    form_data: &Map<String, Value>,
 ) -> ApiResult<Response> {
+    if !same_answers(&tool.fields, &hit.form_data, form_data) {
+        return Err(ApiError::IdempotencyKeyReused);
+    }
+    let submissions::IdempotencyHit {
+        id: submission_id,
+        response,
+        ..
+    } = hit;
     let body = match response {
         Some(body) => body,
         None => {
