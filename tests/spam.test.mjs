@@ -204,6 +204,24 @@ test("events count only with a display token the edge issued for the form's agen
   assert.equal((await stack.waitForStatus(forged.json.submissionId, ["webhook_success"])).submission.spam, null);
 });
 
+test("one display token counts at most 20 displays: display ids made up past it are not counted", async () => {
+  const token = await widgetLoad();
+  const before = await analytics("tool_contact_form");
+  const shown = (i, type, displayToken = token) =>
+    event({ toolId: "tool_contact_form", displayId: `d_many_${i}`, type, displayToken });
+  for (let i = 0; i < 25; i++) {
+    const res = await shown(i, "impression");
+    assert.equal(res.status, 202, res.text);
+  }
+  // A display the token counted goes on counting (its start); one past the cap does not.
+  for (const i of [0, 24]) assert.equal((await shown(i, "start")).status, 202);
+  const after = await analytics("tool_contact_form");
+  assert.deepEqual([after.impressions - before.impressions, after.started - before.started], [20, 1]);
+  // The next widget load (a new page view) counts displays of its own.
+  assert.equal((await shown("next", "impression", await widgetLoad())).status, 202);
+  assert.equal((await analytics("tool_contact_form")).impressions - after.impressions, 1);
+});
+
 test("release delivers a quarantined submission once, as if just submitted: lead, webhook, analytics", async () => {
   const res = await submit(seedSubmit({
     toolId: "tool_contact_form",

@@ -38,6 +38,11 @@ pub const INSTANT_FILL_MS: i64 = 1_000;
 /// Submissions one display token may make before the next is `token_reused`: the token is
 /// handed out per widget load (one page view), which shows a few forms at most.
 pub const MAX_SUBMISSIONS_PER_TOKEN: i64 = 3;
+/// Form displays one display token may count in analytics (impressions, starts, dismissals
+/// and drop-offs of displays past it are not counted): a page view that offers the same
+/// form again and again in a long chat stays well under it; a script that makes up display
+/// ids for one token does not.
+pub const MAX_DISPLAYS_PER_TOKEN: i64 = 20;
 /// How long a display token is good for; older ones count as absent (a page left open
 /// overnight is no sign of a bot, but its token no longer says when the form was shown).
 pub const TOKEN_TTL_MS: i64 = 24 * 3600 * 1000;

@@ -9,7 +9,7 @@ use crate::clock::now_ms;
 use crate::config;
 use crate::error::ApiResult;
 use crate::http::{json, json_body_within, SMALL_BODY_BYTES};
-use crate::storage::events;
+use crate::storage::{display_tokens, events};
 use leadform_core::spam::TokenCheck;
 use leadform_core::validate::FieldError;
 use serde_json::{json, Value};
@@ -43,15 +43,20 @@ pub async fn record(mut req: Request, env: &Env, origin: Option<&str>) -> ApiRes
     let tool = widget_tool(&db, &tool_id, origin).await?;
     let now = now_ms();
     let token = body.get("displayToken").and_then(Value::as_str);
-    let refused = match config::check_display_token(env, &tool.agent_id, token, now) {
-        TokenCheck::Valid { .. } => None,
-        TokenCheck::Absent => Some("is required: the displayToken of GET /widget/config"),
-        TokenCheck::Expired => Some("has expired: fetch GET /widget/config again"),
-        TokenCheck::Invalid => Some("is not a display token this edge issued for the form's agent"),
+    let nonce = match config::check_display_token(env, &tool.agent_id, token, now) {
+        TokenCheck::Valid { nonce, .. } => nonce,
+        TokenCheck::Absent => {
+            return Err(token_refused(
+                "is required: the displayToken of GET /widget/config",
+            ))
+        }
+        TokenCheck::Expired => return Err(token_refused("has expired: fetch GET /widget/config again")),
+        TokenCheck::Invalid => {
+            return Err(token_refused(
+                "is not a display token this edge issued for the form's agent",
+            ))
+        }
     };
-    if let Some(reason) = refused {
-        return Err(FieldError::new("displayToken", reason).into());
-    }
     // The last field a dismissed or left form was at: the field the visitor gave up on.
     // A name the form does not have (a field removed while the page was open) counts the
     // drop-off without a field to blame; anything but a name is a caller's mistake.
@@ -59,16 +64,28 @@ pub async fn record(mut req: Request, env: &Env, origin: Option<&str>) -> ApiRes
         return Err(FieldError::new("lastField", "must be a field name (a string) or null").into());
     }
     let last_field = leadform_core::field_analysis::read_last_field(body.get("lastField"), &tool.fields);
-    let mut writes = Vec::new();
+    // The display counts against its token's displays first; its events only once counted.
+    let mut writes = vec![display_tokens::count_display(
+        &db,
+        &nonce,
+        &tool.id,
+        &display_id,
+        now,
+    )?];
     if kind != "leave" {
-        writes.push(events::insert(&db, &tool.id, &display_id, &kind, now)?);
+        writes.push(events::insert_counted(
+            &db,
+            &nonce,
+            &tool.id,
+            &display_id,
+            &kind,
+            now,
+        )?);
     }
     if let (Some(field), "dismiss" | "leave") = (&last_field, kind.as_str()) {
-        writes.extend(events::drop_off(&db, &tool.id, &display_id, field, now)?);
+        writes.extend(events::drop_off(&db, &nonce, &tool.id, &display_id, field, now)?);
     }
-    if !writes.is_empty() {
-        db.batch(writes).await?;
-    }
+    db.batch(writes).await?;
     if let (Some(id), "dismiss") = (&conversation_id, kind.as_str()) {
         db.batch(crate::agent::note_form_event(
             &db,
@@ -80,4 +97,8 @@ pub async fn record(mut req: Request, env: &Env, origin: Option<&str>) -> ApiRes
         .await?;
     }
     json(&json!({ "success": true }), 202)
+}
+
+fn token_refused(reason: &str) -> crate::error::ApiError {
+    FieldError::new("displayToken", reason).into()
 }

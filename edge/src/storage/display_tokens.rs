@@ -77,9 +77,42 @@ pub fn count_use(db: &D1Database, nonce: &str, now: i64) -> Result<D1PreparedSta
 /// Forgets tokens last used before `before`: a token used then was issued earlier still, so
 /// it has expired and can count no more uses.
 pub async fn purge(db: &D1Database, before: i64) -> Result<()> {
-    db.prepare("DELETE FROM display_token_uses WHERE last_at < ?1")
-        .bind(&[int(before)])?
-        .run()
-        .await?;
+    db.batch(vec![
+        db.prepare("DELETE FROM display_token_uses WHERE last_at < ?1")
+            .bind(&[int(before)])?,
+        db.prepare("DELETE FROM display_token_displays WHERE at < ?1")
+            .bind(&[int(before)])?,
+    ])
+    .await?;
     Ok(())
 }
+
+/// Counts display `display_id` of `tool_id` for token `nonce`, unless the token has counted
+/// `MAX_DISPLAYS_PER_TOKEN` displays already (a display it counted stays counted). The
+/// statements after it in the batch record the display's events only when it is counted:
+/// see [`COUNTED_CONDITION`].
+pub fn count_display(
+    db: &D1Database,
+    nonce: &str,
+    tool_id: &str,
+    display_id: &str,
+    now: i64,
+) -> Result<D1PreparedStatement> {
+    db.prepare(
+        "INSERT OR IGNORE INTO display_token_displays (nonce, tool_id, display_id, at)
+         SELECT ?1, ?2, ?3, ?4
+         WHERE (SELECT COUNT(*) FROM display_token_displays WHERE nonce = ?1) < ?5",
+    )
+    .bind(&[
+        text(nonce),
+        text(tool_id),
+        text(display_id),
+        int(now),
+        int(leadform_core::spam::MAX_DISPLAYS_PER_TOKEN),
+    ])
+}
+
+/// SQL that is true when [`count_display`] counted the display (`?1` nonce, `?2` tool id,
+/// `?3` display id, as bound there).
+pub const COUNTED_CONDITION: &str =
+    "EXISTS (SELECT 1 FROM display_token_displays WHERE nonce = ?1 AND tool_id = ?2 AND display_id = ?3)";

@@ -1,3 +1,4 @@
+use super::display_tokens::COUNTED_CONDITION;
 use super::{int, text};
 use worker::{D1Database, D1PreparedStatement, Result};
 
@@ -29,18 +30,40 @@ pub fn insert_shown_and_started(
     .bind(&[text(tool_id), text(display_id), int(at)])
 }
 
+/// Records an event of a widget display its token counted ([`super::display_tokens::count_display`]
+/// goes first in the batch): dropped as a repeat, and when the token's displays were used up.
+pub fn insert_counted(
+    db: &D1Database,
+    nonce: &str,
+    tool_id: &str,
+    display_id: &str,
+    kind: &str,
+    at: i64,
+) -> Result<D1PreparedStatement> {
+    db.prepare(format!(
+        "INSERT OR IGNORE INTO form_events (tool_id, display_id, kind, at)
+         SELECT ?2, ?3, ?5, ?4 WHERE {COUNTED_CONDITION}"
+    ))
+    .bind(&[text(nonce), text(tool_id), text(display_id), int(at), text(kind)])
+}
+
 /// The statements that count a started display left unsent, once per display, against the
-/// last field touched (`form_field_drops`, see migration 0013).
+/// last field touched (`form_field_drops`, see migration 0013); only a display its token
+/// counted, as [`insert_counted`].
 pub fn drop_off(
     db: &D1Database,
+    nonce: &str,
     tool_id: &str,
     display_id: &str,
     field: &str,
     at: i64,
 ) -> Result<Vec<D1PreparedStatement>> {
     Ok(vec![
-        db.prepare("INSERT OR IGNORE INTO form_display_drops (tool_id, display_id, at) VALUES (?1, ?2, ?3)")
-            .bind(&[text(tool_id), text(display_id), int(at)])?,
+        db.prepare(format!(
+            "INSERT OR IGNORE INTO form_display_drops (tool_id, display_id, at)
+             SELECT ?2, ?3, ?4 WHERE {COUNTED_CONDITION}"
+        ))
+        .bind(&[text(nonce), text(tool_id), text(display_id), int(at)])?,
         // Only when the display was not counted before (the insert above changed a row).
         db.prepare(
             "INSERT INTO form_field_drops (tool_id, day, field, n)
