@@ -24,7 +24,7 @@
   api.registerFormHandler = (toolName, handler) => {
     // (A name that is not a string never matches a form.)
     if (typeof handler?.onSubmit != "function") {
-      throw new TypeError("leadform.registerFormHandler(toolName, { onSubmit }) needs onSubmit");
+      throw TypeError("leadform: registerFormHandler needs { onSubmit }");
     }
     handlers[toolName] = handler;
   };
@@ -141,8 +141,8 @@
   // (tests/loader.test.mjs compares them). A constructed stylesheet, as the widget's, so a
   // strict Content-Security-Policy (no inline styles) still shows it styled.
   var CSS =
-    ":host{all:initial}.lf-root{position:fixed;right:20px;bottom:20px;z-index:2147483000}" +
-    ".lf-bubble{min-width:56px;height:56px;border-radius:28px;border:0;background:var(--b,#3b5bdb);color:var(--bt,#fff);cursor:pointer;display:grid;place-items:center;box-shadow:0 6px 20px rgba(30,40,90,.3);float:right}" +
+    ":host{all:initial}.lf-root{all:initial;--b:#3b5bdb;--bt:#fff;position:fixed;right:20px;bottom:20px;z-index:2147483000}" +
+    ".lf-bubble{min-width:56px;height:56px;border-radius:28px;border:0;background:var(--b);color:var(--bt);cursor:pointer;display:grid;place-items:center;box-shadow:0 6px 20px rgba(30,40,90,.3);float:right}" +
     ":focus-visible{outline:2px solid #1d2433;outline-offset:2px;box-shadow:0 0 0 2px #fff}" +
     ".lf-labelled{display:flex;align-items:center;gap:8px;padding:0;padding-inline:14px 18px;font:600 15px/1 system-ui,sans-serif}" +
     ".lf-left{right:auto;left:20px}.lf-left .lf-bubble{float:left}" +
@@ -164,7 +164,7 @@
     var css = CSS;
     // Colors go into the stylesheet: only #rrggbb gets there.
     if (HEX.test(look.brandColor) && HEX.test(look.brandText)) {
-      css += ":host{--b:" + look.brandColor + ";--bt:" + look.brandText + "}";
+      css += ".lf-root{--b:" + look.brandColor + ";--bt:" + look.brandText + "}";
     }
     host = el("div");
     host.id = "leadform-widget";
@@ -217,7 +217,9 @@
     });
     root.appendChild(bubble);
     shadow.appendChild(root);
-    document.body.appendChild(host);
+    // After the body, not in it: a page's transform or filter on <body> would make the
+    // body the box `position: fixed` is placed in (the bubble at the foot of a long page).
+    document.documentElement.appendChild(host);
   }
 
   // The wasm-bindgen glue and the wasm, fetched once: when the page is idle or the visitor

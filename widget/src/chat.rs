@@ -59,7 +59,7 @@ pub struct Chat {
 }
 
 impl Chat {
-    /// Draws the widget in a `#leadform-widget` host at the end of the body, or, given the
+    /// Draws the widget in a `#leadform-widget` host after the body, or, given the
     /// shim's `host`, takes over the bubble the shim painted there: the same button element
     /// stays (no jump, and it keeps keyboard focus if it had it), the full stylesheet
     /// replaces the shim's bubble-only one, and the panel is added beside it.
@@ -436,7 +436,7 @@ impl Chat {
     }
 }
 
-/// A new `#leadform-widget` host at the end of the body with its shadow root, and the
+/// A new `#leadform-widget` host after the body (as the shim's) with its shadow root, and the
 /// bubble in its root (not yet in the shadow root): what the shim paints when it loads the
 /// widget (js-shim/leadform.js, `paint`), for a start without it.
 fn draw_bubble(
@@ -446,8 +446,8 @@ fn draw_bubble(
     let host = el("div", "");
     attr(&host, "id", "leadform-widget");
     crate::dom::document()
-        .body()
-        .ok_or("the page has no body")?
+        .document_element()
+        .ok_or("no document element")?
         .append_child(&host)?;
     let shadow = host.attach_shadow(&ShadowRootInit::new(ShadowRootMode::Open))?;
     let root = el(
@@ -502,7 +502,7 @@ fn look_rule(look: &leadform_core::look::WidgetLook) -> String {
     if look.brand_color.is_empty() || look.brand_text.is_empty() {
         return String::new();
     }
-    format!(":host{{--b:{};--bt:{}}}", look.brand_color, look.brand_text)
+    format!(".lf-root{{--b:{};--bt:{}}}", look.brand_color, look.brand_text)
 }
 
 fn page_url() -> String {
