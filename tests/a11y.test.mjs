@@ -110,6 +110,7 @@ test("keyboard only: Tab reaches the bubble, Enter opens the dialog, a form is f
   await focusReaches(page, ".lf-input");
   const dialog = page.getByRole("dialog", { name: "Chat with Acme Assistant" });
   assert.ok(await dialog.isVisible(), "a dialog named after the agent");
+  assert.equal(await dialog.getAttribute("aria-modal"), "true", "modal, as Tab staying inside makes it");
   assert.equal(await bubble.getAttribute("aria-expanded"), "true");
 
   await page.keyboard.type("Can someone contact me?");

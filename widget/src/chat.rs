@@ -96,6 +96,8 @@ impl Chat {
         attr(&bubble, "aria-label", &label);
         let panel = el("section", "lf-panel");
         attr(&panel, "role", "dialog");
+        // Modal for assistive technology too, as it is for the keyboard (Tab stays inside).
+        attr(&panel, "aria-modal", "true");
         attr(&panel, "aria-label", &label);
         panel.toggle_attribute_with_force("hidden", true)?;
         let head = el("div", "lf-head");
