@@ -257,7 +257,7 @@ test("a handler that throws is reported as a failure; a file over 5 MB is refuse
   await form.locator(".lf-submit").click();
   const error = form.locator("input[name=brief] + .lf-error");
   await error.filter({ hasText: "MB" }).waitFor();
-  assert.equal(await error.textContent(), "Project brief huge.pdf is 5.0 MB; files can be at most 5 MB.");
+  assert.equal(await error.textContent(), "Project brief huge.pdf is 5.1 MB; files can be at most 5 MB.");
   assert.equal(submits.length, 0, "nothing was uploaded");
 
   await form.locator("input[name=brief]").setInputFiles({ name: "ok.pdf", mimeType: "application/pdf", buffer: Buffer.from("%PDF-1.4 small") });
