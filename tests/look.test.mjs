@@ -166,3 +166,24 @@ test("the host page's styles do not reach in: rules on everything, its custom pr
   await context.close();
   await new Promise((resolve) => server.close(resolve));
 });
+
+test("on a small phone the virtual keyboard never hides the focused field: the chat scrolls it back into view", async () => {
+  const { context, page } = await visit({ width: 320, height: 568 });
+  await page.evaluate(() => window.leadform.showForm("contact_form"));
+  const message = page.locator("form.lf-form textarea[name=message]");
+  await message.waitFor();
+  await message.focus();
+  await settle(page);
+  // The keyboard comes up: what is left of the screen (the visual viewport) shrinks.
+  await page.setViewportSize({ width: 320, height: 300 });
+  await page.waitForFunction(() => visualViewport.height === 300);
+  await page.waitForFunction(() => {
+    const field = document.querySelector("#leadform-widget").shadowRoot.querySelector("textarea[name=message]");
+    const box = field.getBoundingClientRect();
+    return box.top >= 0 && box.bottom <= visualViewport.height;
+  });
+  const panel = await page.locator(".lf-panel").boundingBox();
+  assert.deepEqual([panel.y, panel.height].map(Math.round), [0, 300], "the panel fits what the keyboard leaves");
+  await page.screenshot({ path: path.join(SHOTS, "phone-keyboard.png") });
+  await context.close();
+});

@@ -8,6 +8,7 @@ use crate::dom::{append, attr, el, focus, on, random_id, text_el};
 use crate::form;
 use crate::handlers::Handlers;
 use crate::i18n::{t, tf};
+use crate::js;
 use crate::outbox;
 use crate::style::CSS;
 use leadform_core::intent::form_for_message;
@@ -152,6 +153,14 @@ impl Chat {
         if let Some(window) = web_sys::window() {
             let c = chat.clone();
             on(&window, "online", move |_| spawn_local(outbox::flush(c.clone())));
+            // A virtual keyboard shrinks the visual viewport, not the page's fixed boxes.
+            let viewport = js::get(&window, "visualViewport");
+            if viewport.is_object() {
+                for event in ["resize", "scroll"] {
+                    let c = chat.clone();
+                    on(viewport.unchecked_ref(), event, move |_| c.fit_viewport());
+                }
+            }
         }
         for reply in &chat.config.agent.quick_replies {
             let button = text_el("button", "lf-chip", reply);
@@ -296,6 +305,23 @@ impl Chat {
             self.open();
         } else {
             self.close();
+        }
+    }
+
+    /// Keeps the focused field in sight when a virtual keyboard comes up: the full-screen
+    /// panel (under 480 px) takes the visual viewport's height and top (`--vh`, `--vt`,
+    /// in CSS pixels, set through the CSSOM, which a strict Content-Security-Policy allows), and the
+    /// focused field is scrolled into what is left of the chat.
+    fn fit_viewport(&self) {
+        let viewport = web_sys::window().map_or(JsValue::UNDEFINED, |w| js::get(&w, "visualViewport"));
+        let style = js::get(&self.panel, "style");
+        let set = js::get(&style, "setProperty").unchecked_into::<js_sys::Function>();
+        for (name, key) in [("--vh", "height"), ("--vt", "offsetTop")] {
+            let _ = set.call2(&style, &name.into(), &js::get(&viewport, key));
+        }
+        if let Ok(Some(focused)) = self.panel.query_selector(":focus") {
+            let scroll = js::get(&focused, "scrollIntoView").unchecked_into::<js_sys::Function>();
+            let _ = scroll.call1(&focused, &js::object(&[("block", "nearest".into())]));
         }
     }
 

@@ -10,7 +10,8 @@
 //! inherited properties cross the shadow boundary, and a page rule on the host (`* { all:
 //! unset }`, `:root { --b: red }`) beats `:host`, so `.lf-root` starts again from
 //! `all: initial`, where no page rule reaches; `.lf-left` moves the widget to the left corner; dark mode follows
-//! `prefers-color-scheme`; under 480 px the open panel fills the screen inside the safe areas.
+//! `prefers-color-scheme`; under 480 px the open panel fills the screen inside the safe areas,
+//! or what a virtual keyboard leaves of it (`--vh`, `--vt`: the visual viewport, `chat.rs`).
 //! Direction: `.lf-root` carries `dir` (Arabic: `rtl`); flex rows, `text-align: start` and
 //! logical padding mirror with it, while the corner (`right`/`.lf-left`) stays the owner's.
 //! The owner's and the visitor's texts may be in another script than the widget's
@@ -85,7 +86,7 @@ textarea.lf-input-field { min-height: 70px; resize: vertical; }
 :focus-visible { outline-color: #e9ecf2; box-shadow: 0 0 0 2px #131622; }
 }
 @media (max-width: 479px) {
-.lf-panel { position: fixed; inset: 0; width: auto; height: auto; border-radius: 0; padding: env(safe-area-inset-top) env(safe-area-inset-right) env(safe-area-inset-bottom) env(safe-area-inset-left); }
+.lf-panel { position: fixed; inset: 0; top: calc(var(--vt,0) * 1px); width: auto; height: calc(var(--vh) * 1px); box-sizing: border-box; border-radius: 0; padding: env(safe-area-inset-top) env(safe-area-inset-right) env(safe-area-inset-bottom) env(safe-area-inset-left); }
 .lf-bubble[aria-expanded="true"] { display: none; }
 }
 "#;
