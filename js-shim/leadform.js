@@ -17,9 +17,12 @@
   var handlers = {};
   var widget = null;
   var pending = [];
-  var api = (window.leadform = window.leadform || {});
   // A second copy of this script on the page (pasted twice) leaves the first in charge.
-  if (api.identify) return;
+  if (window.leadform?.registerFormHandler) return;
+  // A fresh object: an element with id="leadform" shows through window.leadform too, and
+  // is no place for the API (a <dialog>'s `open` is a boolean, a form's inputs answer to
+  // their names); the page's element stays as it was.
+  var api = (window.leadform = {});
 
   api.registerFormHandler = (toolName, handler) => {
     // (A name that is not a string never matches a form.)
