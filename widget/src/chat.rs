@@ -424,7 +424,13 @@ impl Chat {
             attr(&button, "type", "button");
             let (chat, choice, holder) = (self.clone(), choice.clone(), group.clone());
             on(&button, "click", move |_| {
+                // The chosen button goes with its group: a keyboard user goes on in the
+                // message field rather than losing focus to the page.
+                let focused = holder.matches(":focus-within").unwrap_or(false);
                 holder.remove();
+                if focused {
+                    chat.focus_input();
+                }
                 chat.visitor_says(&choice);
             });
             append(&group, &button);
