@@ -444,7 +444,13 @@ impl Chat {
             return false;
         };
         self.open();
-        self.show_form(form, JsValue::UNDEFINED);
+        // The same form still waiting in the chat (the page's button pressed twice) gets
+        // focus again rather than a second copy under it.
+        let selector = format!("form[data-tool=\"{name}\"]");
+        match self.log.query_selector(&selector) {
+            Ok(Some(card)) => focus_first_field(&card),
+            _ => self.show_form(form, JsValue::UNDEFINED),
+        }
         true
     }
 
@@ -453,11 +459,7 @@ impl Chat {
     fn show_form(self: &Rc<Self>, form: FormPublic, prefill: JsValue) {
         let card = form::FormView::render(self.clone(), form, &prefill);
         self.append_to_log(&card);
-        if let Ok(Some(first)) =
-            card.query_selector(".lf-field:not([hidden]) input, .lf-field:not([hidden]) .lf-input-field")
-        {
-            focus(&first);
-        }
+        focus_first_field(&card);
     }
 
     fn add_message(&self, class: &str, text: &str) {
@@ -467,6 +469,15 @@ impl Chat {
     pub fn append_to_log(&self, node: &Element) {
         append(&self.log, node);
         self.log.set_scroll_top(self.log.scroll_height());
+    }
+}
+
+/// Focus on the first field of a form's step shown.
+fn focus_first_field(card: &Element) {
+    if let Ok(Some(first)) =
+        card.query_selector(".lf-field:not([hidden]) input, .lf-field:not([hidden]) .lf-input-field")
+    {
+        focus(&first);
     }
 }
 
