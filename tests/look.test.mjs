@@ -187,3 +187,19 @@ test("on a small phone the virtual keyboard never hides the focused field: the c
   await page.screenshot({ path: path.join(SHOTS, "phone-keyboard.png") });
   await context.close();
 });
+
+test("in forced colors (Windows High Contrast) the panel, the bubble and the buttons keep an edge", async () => {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 800 }, forcedColors: "active" });
+  const page = await context.newPage();
+  await page.goto(site.url + "/");
+  await page.locator(".lf-panel").waitFor({ state: "attached" });
+  await page.evaluate(() => window.leadform.showForm("contact_form"));
+  await page.locator("form.lf-form").waitFor();
+  await settle(page);
+  for (const selector of [".lf-panel", ".lf-bubble", ".lf-send", ".lf-submit"]) {
+    assert.equal(await style(page, selector, "borderTopStyle"), "solid", selector);
+    assert.equal(await style(page, selector, "borderTopWidth"), "2px", selector);
+  }
+  await page.screenshot({ path: path.join(SHOTS, "forced-colors.png") });
+  await context.close();
+});

@@ -12,6 +12,8 @@
 //! `all: initial`, where no page rule reaches; `.lf-left` moves the widget to the left corner; dark mode follows
 //! `prefers-color-scheme`; under 480 px the open panel fills the screen inside the safe areas,
 //! or what a virtual keyboard leaves of it (`--vh`, `--vt`: the visual viewport, `chat.rs`).
+//! Forced colors (Windows High Contrast): backgrounds and shadows go, so the panel, the
+//! bubble, the buttons and the visitor's messages get a border in the system's text color.
 //! Direction: `.lf-root` carries `dir` (Arabic: `rtl`); flex rows, `text-align: start` and
 //! logical padding mirror with it, while the corner (`right`/`.lf-left`) stays the owner's.
 //! The owner's and the visitor's texts may be in another script than the widget's
@@ -85,6 +87,7 @@ textarea.lf-input-field { min-height: 70px; resize: vertical; }
 .lf-error, .lf-status, .lf-req { color: #ff8787; }
 :focus-visible { outline-color: #e9ecf2; box-shadow: 0 0 0 2px #131622; }
 }
+@media (forced-colors: active) { .lf-panel, .lf-bubble, .lf-send, .lf-submit, .lf-visitor { border: 2px solid; } }
 @media (max-width: 479px) {
 .lf-panel { position: fixed; inset: 0; top: calc(var(--vt,0) * 1px); width: auto; height: calc(var(--vh) * 1px); box-sizing: border-box; border-radius: 0; padding: env(safe-area-inset-top) env(safe-area-inset-right) env(safe-area-inset-bottom) env(safe-area-inset-left); }
 .lf-bubble[aria-expanded="true"] { display: none; }
