@@ -132,7 +132,7 @@
     new WebAssembly.Module(new Uint8Array([0, 97, 115, 109, 1, 0, 0, 0]));
   } catch (e) {
     console.error(
-      "leadform: this page's Content-Security-Policy blocks WebAssembly: add 'wasm-unsafe-eval' to script-src (README, Embedding)."
+      "leadform: this page's Content-Security-Policy blocks WebAssembly: add 'wasm-unsafe-eval' to script-src."
     );
     return;
   }
@@ -187,8 +187,9 @@
     bubble.type = "button";
     // A function, so a `$` in the name is not read as a replacement pattern.
     // The texts come from the same edge as this file, so chatWith is there.
+    // A launcher's words begin its name (WCAG 2.5.3, label in name: "click Ask us" works).
     var label = texts.chatWith.replace("{}", () => agent.name);
-    bubble.setAttribute("aria-label", label);
+    bubble.setAttribute("aria-label", look.launcherLabel ? look.launcherLabel + ", " + label : label);
     bubble.setAttribute("aria-expanded", false);
     // A speech-bubble icon (an emoji would depend on the visitor's fonts).
     var SVG = "http://www.w3.org/2000/svg";

@@ -200,8 +200,9 @@ test("the loader's bubble speaks the visitor's language and shows the owner's wo
   await page.goto(site.url + "/");
   const bubble = page.locator(".lf-bubble");
   await bubble.waitFor();
-  assert.equal(await bubble.getAttribute("aria-label"), config.texts.chatWith.replace("{}", () => name));
-  assert.ok(!(await bubble.getAttribute("aria-label")).startsWith("Chat with"), "German, not English");
+  // The launcher's words begin its name (WCAG 2.5.3, label in name), then "chat with".
+  assert.equal(await bubble.getAttribute("aria-label"), `${look.launcherLabel}, ${config.texts.chatWith.replace("{}", () => name)}`);
+  assert.ok(!(await bubble.getAttribute("aria-label")).includes("Chat with"), "German, not English");
   assert.equal(await bubble.locator("span").textContent(), look.launcherLabel);
   assert.equal(await page.locator("#leadform-widget b, #leadform-widget i").count(), 0, "no markup from the config");
   assert.equal(await page.locator(".lf-root").getAttribute("lang"), "de");

@@ -52,6 +52,8 @@ test("the agent's brand color, the left corner and a launcher label; a light col
   assert.equal(await style(page, ".lf-bubble", "backgroundColor"), "rgb(11, 114, 133)");
   assert.equal(await style(page, ".lf-bubble", "color"), "rgb(255, 255, 255)");
   assert.equal((await page.locator(".lf-bubble").textContent()).trim(), "Ask us anything");
+  // Its name begins with the words it shows (WCAG 2.5.3, label in name).
+  assert.equal(await page.locator(".lf-bubble").getAttribute("aria-label"), "Ask us anything, Chat with Acme Assistant");
   const bubble = await page.locator(".lf-bubble").boundingBox();
   assert.ok(bubble.x < 40, `the bubble sits in the left corner (x ${bubble.x})`);
   await page.locator(".lf-bubble").click();

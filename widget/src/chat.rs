@@ -73,6 +73,11 @@ impl Chat {
     ) -> Result<Rc<Chat>, JsValue> {
         let look = config.agent.look.clone().unwrap_or_default();
         let label = tf(T::ChatWith, &[&config.agent.name]);
+        // A launcher's words begin the bubble's name (WCAG 2.5.3, label in name), as the shim's.
+        let bubble_label = match look.launcher_label.as_str() {
+            "" => label.clone(),
+            words => format!("{words}, {label}"),
+        };
         let painted = host.as_ref().and_then(|host| {
             let shadow = host.shadow_root()?;
             let root = shadow.query_selector(".lf-root").ok()??;
@@ -82,7 +87,7 @@ impl Chat {
         let (shadow, root, bubble) = match painted {
             Some(parts) => parts,
             None => {
-                let (shadow, root, bubble) = draw_bubble(&look, &label)?;
+                let (shadow, root, bubble) = draw_bubble(&look, &bubble_label)?;
                 shadow.append_child(&root)?;
                 (shadow, root, bubble)
             }
@@ -94,7 +99,7 @@ impl Chat {
         let code = crate::i18n::code();
         attr(&root, "lang", code);
         attr(&root, "dir", if code == "ar" { "rtl" } else { "ltr" });
-        attr(&bubble, "aria-label", &label);
+        attr(&bubble, "aria-label", &bubble_label);
         let panel = el("section", "lf-panel");
         attr(&panel, "role", "dialog");
         // Modal for assistive technology too, as it is for the keyboard (Tab stays inside).
