@@ -17,14 +17,17 @@
   var handlers = {};
   var widget = null;
   var pending = [];
-  var api = (window.leadform = window.leadform || {});
   // A second copy of this script on the page (pasted twice) leaves the first in charge.
-  if (api.identify) return;
+  if (window.leadform?.registerFormHandler) return;
+  // A fresh object: an element with id="leadform" shows through window.leadform too, and
+  // is no place for the API (a <dialog>'s `open` is a boolean, a form's inputs answer to
+  // their names); the page's element stays as it was.
+  var api = (window.leadform = {});
 
   api.registerFormHandler = (toolName, handler) => {
     // (A name that is not a string never matches a form.)
     if (typeof handler?.onSubmit != "function") {
-      throw new TypeError("leadform.registerFormHandler(toolName, { onSubmit }) needs onSubmit");
+      throw TypeError("leadform: registerFormHandler needs { onSubmit }");
     }
     handlers[toolName] = handler;
   };
@@ -129,7 +132,7 @@
     new WebAssembly.Module(new Uint8Array([0, 97, 115, 109, 1, 0, 0, 0]));
   } catch (e) {
     console.error(
-      "leadform: this page's Content-Security-Policy blocks WebAssembly: add 'wasm-unsafe-eval' to script-src (README, Embedding)."
+      "leadform: this page's Content-Security-Policy blocks WebAssembly: add 'wasm-unsafe-eval' to script-src."
     );
     return;
   }
@@ -141,8 +144,8 @@
   // (tests/loader.test.mjs compares them). A constructed stylesheet, as the widget's, so a
   // strict Content-Security-Policy (no inline styles) still shows it styled.
   var CSS =
-    ":host{all:initial}.lf-root{position:fixed;right:20px;bottom:20px;z-index:2147483000}" +
-    ".lf-bubble{min-width:56px;height:56px;border-radius:28px;border:0;background:var(--b,#3b5bdb);color:var(--bt,#fff);cursor:pointer;display:grid;place-items:center;box-shadow:0 6px 20px rgba(30,40,90,.3);float:right}" +
+    ":host{all:initial}.lf-root{all:initial;--b:#3b5bdb;--bt:#fff;position:fixed;right:20px;bottom:20px;z-index:2147483000}" +
+    ".lf-bubble{min-width:56px;height:56px;border-radius:28px;border:0;background:var(--b);color:var(--bt);cursor:pointer;display:grid;place-items:center;box-shadow:0 6px 20px rgba(30,40,90,.3);float:right}" +
     ":focus-visible{outline:2px solid #1d2433;outline-offset:2px;box-shadow:0 0 0 2px #fff}" +
     ".lf-labelled{display:flex;align-items:center;gap:8px;padding:0;padding-inline:14px 18px;font:600 15px/1 system-ui,sans-serif}" +
     ".lf-left{right:auto;left:20px}.lf-left .lf-bubble{float:left}" +
@@ -164,7 +167,7 @@
     var css = CSS;
     // Colors go into the stylesheet: only #rrggbb gets there.
     if (HEX.test(look.brandColor) && HEX.test(look.brandText)) {
-      css += ":host{--b:" + look.brandColor + ";--bt:" + look.brandText + "}";
+      css += ".lf-root{--b:" + look.brandColor + ";--bt:" + look.brandText + "}";
     }
     host = el("div");
     host.id = "leadform-widget";
@@ -184,8 +187,9 @@
     bubble.type = "button";
     // A function, so a `$` in the name is not read as a replacement pattern.
     // The texts come from the same edge as this file, so chatWith is there.
+    // A launcher's words begin its name (WCAG 2.5.3, label in name: "click Ask us" works).
     var label = texts.chatWith.replace("{}", () => agent.name);
-    bubble.setAttribute("aria-label", label);
+    bubble.setAttribute("aria-label", look.launcherLabel ? look.launcherLabel + ", " + label : label);
     bubble.setAttribute("aria-expanded", false);
     // A speech-bubble icon (an emoji would depend on the visitor's fonts).
     var SVG = "http://www.w3.org/2000/svg";
@@ -217,7 +221,9 @@
     });
     root.appendChild(bubble);
     shadow.appendChild(root);
-    document.body.appendChild(host);
+    // After the body, not in it: a page's transform or filter on <body> would make the
+    // body the box `position: fixed` is placed in (the bubble at the foot of a long page).
+    document.documentElement.appendChild(host);
   }
 
   // The wasm-bindgen glue and the wasm, fetched once: when the page is idle or the visitor

@@ -7,7 +7,7 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import path from "node:path";
-import { waitUntil, quickPerson } from "./support/stack.mjs";
+import { waitUntil, quickPerson, ownerRequest } from "./support/stack.mjs";
 import { startDemo } from "./support/demo.mjs";
 import { axeViolations } from "./support/axe.mjs";
 import { DEMO_AGENT_ID } from "../demo-site/seed.mjs";
@@ -110,6 +110,7 @@ test("keyboard only: Tab reaches the bubble, Enter opens the dialog, a form is f
   await focusReaches(page, ".lf-input");
   const dialog = page.getByRole("dialog", { name: "Chat with Acme Assistant" });
   assert.ok(await dialog.isVisible(), "a dialog named after the agent");
+  assert.equal(await dialog.getAttribute("aria-modal"), "true", "modal, as Tab staying inside makes it");
   assert.equal(await bubble.getAttribute("aria-expanded"), "true");
 
   await page.keyboard.type("Can someone contact me?");
@@ -307,5 +308,40 @@ test("prefers-reduced-motion: the panel and messages appear without animation or
   await openFormFromInput(page);
   assert.equal(await motion(page), 0, "nothing in the widget animates or transitions");
   assert.equal(await page.evaluate(() => document.querySelector("#leadform-widget").shadowRoot.getAnimations().length), 0);
+  await context.close();
+});
+
+test("choosing an answer to the agent's question by keyboard keeps focus in the dialog", async () => {
+  // A form that asks a question first (its choices are buttons that go once one is chosen),
+  // on a trigger of its own.
+  const made = await ownerRequest(stack, "POST", `/v1/agents/${DEMO_AGENT_ID}/tools`, {
+    body: {
+      name: "partner_form",
+      title: "Partner with us",
+      fields: [{ name: "email", type: "email", required: true }],
+      triggers: ["partnership"],
+      qualification: {
+        questions: [{ key: "size", text: "How big is your agency?", options: [{ label: "Just me", points: 0 }, { label: "A team", points: 50 }] }],
+        threshold: 50,
+        belowThresholdMessage: "Thanks! Our partner directory is open to everyone.",
+      },
+      executionMode: "webhook",
+      webhookUrl: receiver.url + "/partner",
+    },
+  });
+  assert.equal(made.status, 201, made.text);
+  const { context, page } = await visit();
+  await page.locator(".lf-bubble").focus();
+  await page.keyboard.press("Enter");
+  await focusReaches(page, ".lf-input");
+  await page.waitForLoadState("networkidle");
+  await page.keyboard.type("I'd like a partnership");
+  await page.keyboard.press("Enter");
+  const choice = page.locator(".lf-choices .lf-chip", { hasText: "Just me" });
+  await choice.focus();
+  await page.keyboard.press("Enter");
+  await page.locator(".lf-agent", { hasText: "partner directory" }).waitFor();
+  assert.equal(await page.locator(".lf-choices").count(), 0, "the choices went");
+  await focusReaches(page, ".lf-input");
   await context.close();
 });

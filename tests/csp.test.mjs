@@ -104,7 +104,7 @@ test("a page that forbids WebAssembly gets one message naming the directive, and
   const deadline = Date.now() + 10_000;
   while (named().length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
   assert.deepEqual(named(), [
-    "leadform: this page's Content-Security-Policy blocks WebAssembly: add 'wasm-unsafe-eval' to script-src (README, Embedding).",
+    "leadform: this page's Content-Security-Policy blocks WebAssembly: add 'wasm-unsafe-eval' to script-src.",
   ]);
   assert.equal(await page.locator("#leadform-widget").count(), 0, "no half-started widget");
   assert.equal(await page.locator("h1").textContent(), "Strict shop");

@@ -150,6 +150,23 @@ test("the edge's field error shows under the field, and a double click sends one
   await page.close();
 });
 
+test("the page's button pressed twice shows its form once, and focus goes back to it", async () => {
+  await seedWithWebhook(receiver.url + "/hook");
+  const page = await browser.newPage();
+  await page.goto(site.url + "/");
+  await page.locator(".lf-panel").waitFor({ state: "attached" });
+  await page.locator("#talk-to-sales").dblclick();
+  const forms = page.locator("form.lf-form[data-tool=contact_form]");
+  await forms.first().waitFor();
+  await forms.first().locator("input[name=name]").fill("Twice Pressed");
+  await page.locator(".lf-input").focus();
+  await page.evaluate(() => window.leadform.showForm("contact_form"));
+  await page.waitForFunction(() => document.querySelector("#leadform-widget").shadowRoot.activeElement?.name === "name");
+  assert.equal(await forms.count(), 1, "one form in the chat");
+  assert.equal(await forms.locator("input[name=name]").inputValue(), "Twice Pressed", "what was typed stays");
+  await page.close();
+});
+
 test("text from config is shown as text, never run as markup", async () => {
   const evil = '<img src=x onerror="window.__pwned=1">';
   await stack.owner("PATCH", `/v1/agents/${DEMO_AGENT_ID}`, { greeting: evil, name: evil });
@@ -257,7 +274,7 @@ test("a handler that throws is reported as a failure; a file over 5 MB is refuse
   await form.locator(".lf-submit").click();
   const error = form.locator("input[name=brief] + .lf-error");
   await error.filter({ hasText: "MB" }).waitFor();
-  assert.equal(await error.textContent(), "Project brief huge.pdf is 5.0 MB; files can be at most 5 MB.");
+  assert.equal(await error.textContent(), "Project brief huge.pdf is 5.1 MB; files can be at most 5 MB.");
   assert.equal(submits.length, 0, "nothing was uploaded");
 
   await form.locator("input[name=brief]").setInputFiles({ name: "ok.pdf", mimeType: "application/pdf", buffer: Buffer.from("%PDF-1.4 small") });
@@ -279,9 +296,11 @@ test("the widget reports one impression and one start per display, and the funne
   };
   const before = await counts();
   const { page } = await openDemo();
-  // Two displays of the form; the visitor fills in the second, typing into several fields.
+  // Two displays of the form (the first put away with "Not now": the same form still in
+  // the chat is not shown twice); the visitor fills in the second, typing into several fields.
   await page.evaluate(() => window.leadform.showForm("contact_form"));
-  await page.locator("form.lf-form[data-tool=contact_form]").waitFor();
+  await page.locator("form.lf-form[data-tool=contact_form] .lf-dismiss").click();
+  await page.locator("form.lf-form[data-tool=contact_form]").waitFor({ state: "detached" });
   await page.evaluate(() => window.leadform.showForm("contact_form"));
   // The edge times a fill from the display it recorded: on a busy machine the impression can
   // land late, and a fill timed from it would look like a bot's.

@@ -205,6 +205,41 @@ test("in the browser: a kept identity fills the next page of the tab, and the Ba
   await context.close();
 });
 
+test("in the browser: a date that does not exist, typed in, is refused at its field and nothing is sent", async () => {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+  const page = await context.newPage();
+  await page.goto(site.url + "/");
+  await page.waitForFunction(() => window.leadform && window.leadform.identify);
+  await page.evaluate(() => {
+    window.leadform.identify({ email: "dates@example.com", name: "Dee Date" });
+    window.leadform.showForm("project_form");
+  });
+  const form = page.locator("form.lf-form[data-tool=project_form]");
+  await form.locator("input[name=full_name]").waitFor();
+  await form.locator(".lf-submit").click();
+  await form.locator(".lf-steps", { hasText: "Step 2 of 2" }).waitFor();
+  await form.locator("input[name=topics][value=App]").check();
+  await form.locator("input[name=privacy]").check();
+  // 30 February, typed into the browser's date field: its value is "" (badInput), which
+  // must not pass for a date left empty.
+  await form.locator("input[name=start]").focus();
+  await page.keyboard.type("02302026");
+  assert.equal(await form.locator("input[name=start]").inputValue(), "");
+  const submits = [];
+  page.on("request", (r) => r.url().endsWith("/form-submissions/submit") && submits.push(r));
+  await quickPerson();
+  await form.locator(".lf-submit").click();
+  await form.locator(".lf-error", { hasText: "Start date must be a date" }).waitFor();
+  assert.equal(await form.locator("input[name=start]").getAttribute("aria-invalid"), "true");
+  assert.equal(await page.evaluate(() => document.querySelector("#leadform-widget").shadowRoot.activeElement?.name), "start");
+  assert.equal(submits.length, 0, "nothing sent");
+  // A real date goes through.
+  await form.locator("input[name=start]").fill("2026-03-02");
+  await form.locator(".lf-submit").click();
+  await page.locator(".lf-success").waitFor();
+  await context.close();
+});
+
 test("the dashboard's form editor shows and saves a row's step and its link or source, with an error at its input", async () => {
   const cookie = await signInCookie(stack);
   const page = async () => (await fetch(`${stack.url}/dashboard/settings/forms/${toolId}`, { headers: { Cookie: cookie } })).text();

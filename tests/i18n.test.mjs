@@ -192,3 +192,57 @@ test("the owner API refuses unknown locales and over-long translations", async (
   assert.deepEqual(config.agent.greetings, { de: DE_GREETING });
   assert.deepEqual(config.forms[0].fields[0].labels, { de: "Ihr Name", ar: "اسمك" });
 });
+
+test("the stepped form in German and Arabic, at 390 and 1280 px, light and dark: its step line, Next, a step's error, no axe-core violation", async () => {
+  const made = await ownerRequest(stack, "POST", `/v1/agents/${DEMO_AGENT_ID}/tools`, {
+    body: {
+      name: "steps_form",
+      title: "Plan your project",
+      fields: [
+        { name: "full_name", label: "Your name", labels: { de: "Ihr Name", ar: "اسمك" }, required: true, step: "About you" },
+        { name: "email", type: "email", required: true },
+        { name: "topics", type: "multiselect", label: "What do you need?", options: ["Website", "App"], required: true, step: "Your project" },
+        { name: "start", type: "date", label: "Start date" },
+      ],
+      executionMode: "webhook",
+      webhookUrl: receiver.url + "/steps",
+    },
+  });
+  assert.equal(made.status, 201, made.text);
+  const words = {
+    de: { step1: "Schritt 1 von 2", next: "Weiter", required: "Ihr Name ist erforderlich", step2: "Schritt 2 von 2", send: "Senden" },
+    ar: { step1: "الخطوة 1 من 2", next: "التالي", required: "اسمك مطلوب", step2: "الخطوة 2 من 2", send: "إرسال" },
+  };
+  for (const locale of ["de", "ar"]) {
+    for (const width of [390, 1280]) {
+      for (const colorScheme of ["light", "dark"]) {
+        const name = `steps-${locale}-${width}-${colorScheme}`;
+        const context = await browser.newContext({ locale, colorScheme, viewport: { width, height: width < 480 ? 844 : 800 } });
+        const page = await context.newPage();
+        await page.goto(site.url + "/");
+        await page.locator(".lf-panel").waitFor({ state: "attached" });
+        await page.evaluate(() => window.leadform.showForm("steps_form"));
+        const form = page.locator("form.lf-form[data-tool=steps_form]");
+        await form.locator(".lf-steps", { hasText: words[locale].step1 }).waitFor();
+        assert.equal(await page.locator(".lf-root").getAttribute("dir"), locale === "ar" ? "rtl" : "ltr", name);
+        assert.equal(await form.locator(".lf-submit").textContent(), words[locale].next, name);
+        await form.locator(".lf-submit").click();
+        await form.locator(".lf-error", { hasText: words[locale].required }).waitFor();
+        await settle(page);
+        assert.deepEqual(await axeViolations(page, "#leadform-widget"), [], `${name}, step 1 with its error`);
+        await page.screenshot({ path: path.join(SHOTS, `${name}-1.png`) });
+        await form.locator("input[name=full_name]").fill("Jo Doe");
+        await form.locator("input[name=email]").fill("jo@example.com");
+        await form.locator(".lf-submit").click();
+        await form.locator(".lf-steps", { hasText: words[locale].step2 }).waitFor();
+        assert.equal(await form.locator(".lf-submit").textContent(), words[locale].send, name);
+        await form.locator(".lf-submit").click();
+        await form.locator("fieldset.lf-field[aria-invalid=true]").waitFor();
+        await settle(page);
+        assert.deepEqual(await axeViolations(page, "#leadform-widget"), [], `${name}, step 2 with its error`);
+        await page.screenshot({ path: path.join(SHOTS, `${name}-2.png`) });
+        await context.close();
+      }
+    }
+  }
+});

@@ -200,11 +200,37 @@ test("the loader's bubble speaks the visitor's language and shows the owner's wo
   await page.goto(site.url + "/");
   const bubble = page.locator(".lf-bubble");
   await bubble.waitFor();
-  assert.equal(await bubble.getAttribute("aria-label"), config.texts.chatWith.replace("{}", () => name));
-  assert.ok(!(await bubble.getAttribute("aria-label")).startsWith("Chat with"), "German, not English");
+  // The launcher's words begin its name (WCAG 2.5.3, label in name), then "chat with".
+  assert.equal(await bubble.getAttribute("aria-label"), `${look.launcherLabel}, ${config.texts.chatWith.replace("{}", () => name)}`);
+  assert.ok(!(await bubble.getAttribute("aria-label")).includes("Chat with"), "German, not English");
   assert.equal(await bubble.locator("span").textContent(), look.launcherLabel);
   assert.equal(await page.locator("#leadform-widget b, #leadform-widget i").count(), 0, "no markup from the config");
   assert.equal(await page.locator(".lf-root").getAttribute("lang"), "de");
   await context.close();
   await ownerRequest(stack, "PATCH", `/v1/agents/${DEMO_AGENT_ID}`, { body: { name: "Acme Assistant", look: null } });
+});
+
+test("an element with id=\"leadform\" on the page neither stops the loader nor takes its calls", async () => {
+  // window.leadform names such an element until the loader sets its own: a <dialog>'s
+  // `open` is a boolean (setting it opens the page's dialog), a form answers to its inputs'
+  // names (an input named "identify" looked like a loader already there).
+  for (const markup of ['<dialog id="leadform"><p>The page\'s own dialog</p></dialog>', '<form id="leadform"><input name="identify"><input name="open"></form>']) {
+    const context = await browser.newContext();
+    await context.addInitScript((markup) => {
+      new MutationObserver((_, observer) => {
+        if (!document.body) return;
+        observer.disconnect();
+        document.body.insertAdjacentHTML("afterbegin", markup);
+      }).observe(document, { childList: true, subtree: true });
+    }, markup);
+    const page = await context.newPage();
+    await page.goto(site.url + "/");
+    await page.waitForFunction(() => typeof window.leadform.showForm === "function");
+    await page.evaluate(() => window.leadform.showForm("contact_form"));
+    await page.locator("form.lf-form[data-tool=contact_form]").waitFor();
+    await page.evaluate(() => window.leadform.open());
+    const own = await page.evaluate(() => [document.getElementById("leadform").tagName, String(document.getElementById("leadform").open)]);
+    assert.deepEqual(own, markup.startsWith("<dialog") ? ["DIALOG", "false"] : ["FORM", "[object HTMLInputElement]"], "the page's element is as it was");
+    await context.close();
+  }
 });

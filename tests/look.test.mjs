@@ -4,6 +4,7 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import path from "node:path";
+import { createServer } from "node:http";
 import { ownerRequest } from "./support/stack.mjs";
 import { startDemo } from "./support/demo.mjs";
 import { axeViolations } from "./support/axe.mjs";
@@ -51,6 +52,8 @@ test("the agent's brand color, the left corner and a launcher label; a light col
   assert.equal(await style(page, ".lf-bubble", "backgroundColor"), "rgb(11, 114, 133)");
   assert.equal(await style(page, ".lf-bubble", "color"), "rgb(255, 255, 255)");
   assert.equal((await page.locator(".lf-bubble").textContent()).trim(), "Ask us anything");
+  // Its name begins with the words it shows (WCAG 2.5.3, label in name).
+  assert.equal(await page.locator(".lf-bubble").getAttribute("aria-label"), "Ask us anything, Chat with Acme Assistant");
   const bubble = await page.locator(".lf-bubble").boundingBox();
   assert.ok(bubble.x < 40, `the bubble sits in the left corner (x ${bubble.x})`);
   await page.locator(".lf-bubble").click();
@@ -116,5 +119,89 @@ test("on a phone the open panel fills the screen, the bubble steps aside, and th
   await page.screenshot({ path: path.join(SHOTS, "phone.png") });
   await page.locator(".lf-close").click();
   assert.equal(await page.locator(".lf-bubble").isVisible(), true, "closed: the bubble is back");
+  await context.close();
+});
+
+test("the host page's styles do not reach in: rules on everything, its custom properties, a transformed body", async () => {
+  // A page at war with everyone: `* { all: unset }` (so its html's inherited properties
+  // reach the host), the widget's own variable names, a transform on a long body (which
+  // makes the body the box `position: fixed` is placed in) and buttons hidden.
+  const hostile = `<!doctype html><html lang="en"><head><meta charset="utf-8"><style>
+    * { all: unset; } head, style, script { display: none; }
+    html { direction: rtl; font-size: 40px; letter-spacing: 4px; word-spacing: 20px; text-transform: uppercase; cursor: crosshair; --b: red; --bt: lime; }
+    body { display: block; min-height: 3000px; transform: translateZ(0); }
+    button { display: none !important; }
+  </style></head><body><h1>A page at war</h1>
+  <script src="${stack.url}/leadform.js" data-agent-id="${DEMO_AGENT_ID}" async></script></body></html>`;
+  // Served from 127.0.0.1 like the demo (Chromium keeps a page from elsewhere off loopback),
+  // on an origin of its own that the agent allows.
+  const server = createServer((req, res) => res.writeHead(200, { "Content-Type": "text/html" }).end(hostile));
+  await new Promise((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const origin = `http://127.0.0.1:${server.address().port}`;
+  const allowed = await ownerRequest(stack, "PATCH", `/v1/agents/${DEMO_AGENT_ID}`, { body: { allowedOrigins: [site.url, origin] } });
+  assert.equal(allowed.status, 200, allowed.text);
+  const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+  const page = await context.newPage();
+  await page.goto(origin + "/");
+  // The loader's bubble, then the widget's: in the corner of the screen both times.
+  for (const ready of [".lf-bubble", ".lf-panel"]) {
+    await page.locator(ready).waitFor({ state: "attached" });
+    const bubble = await page.locator(".lf-bubble").boundingBox();
+    assert.deepEqual([bubble.x, bubble.y].map(Math.round), [1204, 724], `${ready}: the bubble in the corner (${JSON.stringify(bubble)})`);
+    assert.equal(await style(page, ".lf-bubble", "backgroundColor"), "rgb(59, 91, 219)", "the widget's blue, not the page's --b");
+  }
+  await page.evaluate(() => window.leadform.showForm("contact_form"));
+  await page.locator("form.lf-form").waitFor();
+  await settle(page);
+  assert.equal(await style(page, ".lf-head", "backgroundColor"), "rgb(59, 91, 219)");
+  assert.equal(await style(page, ".lf-head", "color"), "rgb(255, 255, 255)");
+  for (const selector of [".lf-agent", ".lf-label", ".lf-form-title"]) {
+    const [transform, letters, words, direction] = await Promise.all(
+      ["textTransform", "letterSpacing", "wordSpacing", "direction"].map((p) => style(page, selector, p))
+    );
+    assert.deepEqual([transform, letters, words, direction], ["none", "normal", "0px", "ltr"], selector);
+  }
+  assert.equal(await style(page, ".lf-log", "cursor"), "auto");
+  const panel = await page.locator(".lf-panel").boundingBox();
+  assert.ok(panel.y >= 0 && panel.y + panel.height <= 800, `the panel on screen (${JSON.stringify(panel)})`);
+  await page.screenshot({ path: path.join(SHOTS, "hostile-page.png") });
+  await context.close();
+  await new Promise((resolve) => server.close(resolve));
+});
+
+test("on a small phone the virtual keyboard never hides the focused field: the chat scrolls it back into view", async () => {
+  const { context, page } = await visit({ width: 320, height: 568 });
+  await page.evaluate(() => window.leadform.showForm("contact_form"));
+  const message = page.locator("form.lf-form textarea[name=message]");
+  await message.waitFor();
+  await message.focus();
+  await settle(page);
+  // The keyboard comes up: what is left of the screen (the visual viewport) shrinks.
+  await page.setViewportSize({ width: 320, height: 300 });
+  await page.waitForFunction(() => visualViewport.height === 300);
+  await page.waitForFunction(() => {
+    const field = document.querySelector("#leadform-widget").shadowRoot.querySelector("textarea[name=message]");
+    const box = field.getBoundingClientRect();
+    return box.top >= 0 && box.bottom <= visualViewport.height;
+  });
+  const panel = await page.locator(".lf-panel").boundingBox();
+  assert.deepEqual([panel.y, panel.height].map(Math.round), [0, 300], "the panel fits what the keyboard leaves");
+  await page.screenshot({ path: path.join(SHOTS, "phone-keyboard.png") });
+  await context.close();
+});
+
+test("in forced colors (Windows High Contrast) the panel, the bubble and the buttons keep an edge", async () => {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 800 }, forcedColors: "active" });
+  const page = await context.newPage();
+  await page.goto(site.url + "/");
+  await page.locator(".lf-panel").waitFor({ state: "attached" });
+  await page.evaluate(() => window.leadform.showForm("contact_form"));
+  await page.locator("form.lf-form").waitFor();
+  await settle(page);
+  for (const selector of [".lf-panel", ".lf-bubble", ".lf-send", ".lf-submit"]) {
+    assert.equal(await style(page, selector, "borderTopStyle"), "solid", selector);
+    assert.equal(await style(page, selector, "borderTopWidth"), "2px", selector);
+  }
+  await page.screenshot({ path: path.join(SHOTS, "forced-colors.png") });
   await context.close();
 });

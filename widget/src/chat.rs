@@ -8,6 +8,7 @@ use crate::dom::{append, attr, el, focus, on, random_id, text_el};
 use crate::form;
 use crate::handlers::Handlers;
 use crate::i18n::{t, tf};
+use crate::js;
 use crate::outbox;
 use crate::style::CSS;
 use leadform_core::intent::form_for_message;
@@ -59,7 +60,7 @@ pub struct Chat {
 }
 
 impl Chat {
-    /// Draws the widget in a `#leadform-widget` host at the end of the body, or, given the
+    /// Draws the widget in a `#leadform-widget` host after the body, or, given the
     /// shim's `host`, takes over the bubble the shim painted there: the same button element
     /// stays (no jump, and it keeps keyboard focus if it had it), the full stylesheet
     /// replaces the shim's bubble-only one, and the panel is added beside it.
@@ -72,6 +73,11 @@ impl Chat {
     ) -> Result<Rc<Chat>, JsValue> {
         let look = config.agent.look.clone().unwrap_or_default();
         let label = tf(T::ChatWith, &[&config.agent.name]);
+        // A launcher's words begin the bubble's name (WCAG 2.5.3, label in name), as the shim's.
+        let bubble_label = match look.launcher_label.as_str() {
+            "" => label.clone(),
+            words => format!("{words}, {label}"),
+        };
         let painted = host.as_ref().and_then(|host| {
             let shadow = host.shadow_root()?;
             let root = shadow.query_selector(".lf-root").ok()??;
@@ -81,7 +87,7 @@ impl Chat {
         let (shadow, root, bubble) = match painted {
             Some(parts) => parts,
             None => {
-                let (shadow, root, bubble) = draw_bubble(&look, &label)?;
+                let (shadow, root, bubble) = draw_bubble(&look, &bubble_label)?;
                 shadow.append_child(&root)?;
                 (shadow, root, bubble)
             }
@@ -93,9 +99,11 @@ impl Chat {
         let code = crate::i18n::code();
         attr(&root, "lang", code);
         attr(&root, "dir", if code == "ar" { "rtl" } else { "ltr" });
-        attr(&bubble, "aria-label", &label);
+        attr(&bubble, "aria-label", &bubble_label);
         let panel = el("section", "lf-panel");
         attr(&panel, "role", "dialog");
+        // Modal for assistive technology too, as it is for the keyboard (Tab stays inside).
+        attr(&panel, "aria-modal", "true");
         attr(&panel, "aria-label", &label);
         panel.toggle_attribute_with_force("hidden", true)?;
         let head = el("div", "lf-head");
@@ -150,6 +158,14 @@ impl Chat {
         if let Some(window) = web_sys::window() {
             let c = chat.clone();
             on(&window, "online", move |_| spawn_local(outbox::flush(c.clone())));
+            // A virtual keyboard shrinks the visual viewport, not the page's fixed boxes.
+            let viewport = js::get(&window, "visualViewport");
+            if viewport.is_object() {
+                for event in ["resize", "scroll"] {
+                    let c = chat.clone();
+                    on(viewport.unchecked_ref(), event, move |_| c.fit_viewport());
+                }
+            }
         }
         for reply in &chat.config.agent.quick_replies {
             let button = text_el("button", "lf-chip", reply);
@@ -297,6 +313,23 @@ impl Chat {
         }
     }
 
+    /// Keeps the focused field in sight when a virtual keyboard comes up: the full-screen
+    /// panel (under 480 px) takes the visual viewport's height and top (`--vh`, `--vt`,
+    /// in CSS pixels, set through the CSSOM, which a strict Content-Security-Policy allows), and the
+    /// focused field is scrolled into what is left of the chat.
+    fn fit_viewport(&self) {
+        let viewport = web_sys::window().map_or(JsValue::UNDEFINED, |w| js::get(&w, "visualViewport"));
+        let style = js::get(&self.panel, "style");
+        let set = js::get(&style, "setProperty").unchecked_into::<js_sys::Function>();
+        for (name, key) in [("--vh", "height"), ("--vt", "offsetTop")] {
+            let _ = set.call2(&style, &name.into(), &js::get(&viewport, key));
+        }
+        if let Ok(Some(focused)) = self.panel.query_selector(":focus") {
+            let scroll = js::get(&focused, "scrollIntoView").unchecked_into::<js_sys::Function>();
+            let _ = scroll.call1(&focused, &js::object(&[("block", "nearest".into())]));
+        }
+    }
+
     pub fn focus_input(&self) {
         focus(&self.input);
     }
@@ -396,7 +429,13 @@ impl Chat {
             attr(&button, "type", "button");
             let (chat, choice, holder) = (self.clone(), choice.clone(), group.clone());
             on(&button, "click", move |_| {
+                // The chosen button goes with its group: a keyboard user goes on in the
+                // message field rather than losing focus to the page.
+                let focused = holder.matches(":focus-within").unwrap_or(false);
                 holder.remove();
+                if focused {
+                    chat.focus_input();
+                }
                 chat.visitor_says(&choice);
             });
             append(&group, &button);
@@ -410,7 +449,13 @@ impl Chat {
             return false;
         };
         self.open();
-        self.show_form(form, JsValue::UNDEFINED);
+        // The same form still waiting in the chat (the page's button pressed twice) gets
+        // focus again rather than a second copy under it.
+        let selector = format!("form[data-tool=\"{name}\"]");
+        match self.log.query_selector(&selector) {
+            Ok(Some(card)) => focus_first_field(&card),
+            _ => self.show_form(form, JsValue::UNDEFINED),
+        }
         true
     }
 
@@ -419,11 +464,7 @@ impl Chat {
     fn show_form(self: &Rc<Self>, form: FormPublic, prefill: JsValue) {
         let card = form::FormView::render(self.clone(), form, &prefill);
         self.append_to_log(&card);
-        if let Ok(Some(first)) =
-            card.query_selector(".lf-field:not([hidden]) input, .lf-field:not([hidden]) .lf-input-field")
-        {
-            focus(&first);
-        }
+        focus_first_field(&card);
     }
 
     fn add_message(&self, class: &str, text: &str) {
@@ -436,7 +477,16 @@ impl Chat {
     }
 }
 
-/// A new `#leadform-widget` host at the end of the body with its shadow root, and the
+/// Focus on the first field of a form's step shown.
+fn focus_first_field(card: &Element) {
+    if let Ok(Some(first)) =
+        card.query_selector(".lf-field:not([hidden]) input, .lf-field:not([hidden]) .lf-input-field")
+    {
+        focus(&first);
+    }
+}
+
+/// A new `#leadform-widget` host after the body (as the shim's) with its shadow root, and the
 /// bubble in its root (not yet in the shadow root): what the shim paints when it loads the
 /// widget (js-shim/leadform.js, `paint`), for a start without it.
 fn draw_bubble(
@@ -446,8 +496,8 @@ fn draw_bubble(
     let host = el("div", "");
     attr(&host, "id", "leadform-widget");
     crate::dom::document()
-        .body()
-        .ok_or("the page has no body")?
+        .document_element()
+        .ok_or("no document element")?
         .append_child(&host)?;
     let shadow = host.attach_shadow(&ShadowRootInit::new(ShadowRootMode::Open))?;
     let root = el(
@@ -502,7 +552,7 @@ fn look_rule(look: &leadform_core::look::WidgetLook) -> String {
     if look.brand_color.is_empty() || look.brand_text.is_empty() {
         return String::new();
     }
-    format!(":host{{--b:{};--bt:{}}}", look.brand_color, look.brand_text)
+    format!(".lf-root{{--b:{};--bt:{}}}", look.brand_color, look.brand_text)
 }
 
 fn page_url() -> String {

@@ -12,7 +12,8 @@ use web_sys::{File, FileReader, ProgressEvent};
 pub fn too_large(file: &File) -> Option<String> {
     let size = file.size();
     // Tenths of a megabyte by integer arithmetic: float formatting would add ~14 KB of wasm.
-    let tenths = (size * 10.0 / 1_048_576.0).round() as u64;
+    // Rounded up: a file a byte over the limit is "5.1 MB", never "5.0 MB; at most 5 MB".
+    let tenths = (size * 10.0 / 1_048_576.0).ceil() as u64;
     (size > MAX_FILE_BYTES as f64).then(|| {
         let size = format!("{}.{}", tenths / 10, tenths % 10);
         tf(T::TooLarge, &[&file.name(), &size])
@@ -76,7 +77,7 @@ mod tests {
         let big = file_of(MAX_FILE_BYTES + 1, "deck.pdf", "application/pdf");
         assert_eq!(
             too_large(&big).unwrap(),
-            "deck.pdf is 5.0 MB; files can be at most 5 MB."
+            "deck.pdf is 5.1 MB; files can be at most 5 MB."
         );
         let bigger = file_of(6 * 1024 * 1024, "video.mp4", "video/mp4");
         assert_eq!(

@@ -737,6 +737,9 @@ fn input_text(field: &FieldSpec, input: &Element) -> Option<String> {
             let files = input.unchecked_ref::<HtmlInputElement>().files();
             return files.filter(|f| f.length() > 0).map(|_| "file".into());
         }
+        // A date the browser cannot read (30 February, typed in) has the value "", yet it
+        // was not left empty: "" is what core's rule refuses, so it is not sent without it.
+        _ if js::boolean(&js::get(input, "validity"), "badInput") => return Some(String::new()),
         _ => input.unchecked_ref::<HtmlInputElement>().value(),
     };
     (!text.trim().is_empty()).then_some(text)

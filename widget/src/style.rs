@@ -6,8 +6,14 @@
 //! Motion: the panel, messages and forms fade in for 0.2 s; a visitor who asks for reduced
 //! motion (`prefers-reduced-motion: reduce`) gets no animation or transition at all.
 //! Look: the owner's brand color comes in as `--b` (its text color `--bt`, picked by the
-//! edge for AA contrast); `.lf-left` moves the widget to the left corner; dark mode follows
-//! `prefers-color-scheme`; under 480 px the open panel fills the screen inside the safe areas.
+//! edge for AA contrast), set on `.lf-root` (defaults there too): custom properties and
+//! inherited properties cross the shadow boundary, and a page rule on the host (`* { all:
+//! unset }`, `:root { --b: red }`) beats `:host`, so `.lf-root` starts again from
+//! `all: initial`, where no page rule reaches; `.lf-left` moves the widget to the left corner; dark mode follows
+//! `prefers-color-scheme`; under 480 px the open panel fills the screen inside the safe areas,
+//! or what a virtual keyboard leaves of it (`--vh`, `--vt`: the visual viewport, `chat.rs`).
+//! Forced colors (Windows High Contrast): backgrounds and shadows go, so the panel, the
+//! bubble, the buttons and the visitor's messages get a border in the system's text color.
 //! Direction: `.lf-root` carries `dir` (Arabic: `rtl`); flex rows, `text-align: start` and
 //! logical padding mirror with it, while the corner (`right`/`.lf-left`) stays the owner's.
 //! The owner's and the visitor's texts may be in another script than the widget's
@@ -16,8 +22,8 @@
 
 pub const CSS: &str = r#"
 :host { all: initial; }
-.lf-root { position: fixed; right: 20px; bottom: 20px; z-index: 2147483000; font: 14px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; color: #1d2433; }
-.lf-bubble { min-width: 56px; height: 56px; border-radius: 28px; border: 0; background: var(--b,#3b5bdb); color: var(--bt,#fff); cursor: pointer; display: grid; place-items: center; box-shadow: 0 6px 20px rgba(30,40,90,.3); float: right; }
+.lf-root { all: initial; --b: #3b5bdb; --bt: #fff; position: fixed; right: 20px; bottom: 20px; z-index: 2147483000; font: 14px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; color: #1d2433; }
+.lf-bubble { min-width: 56px; height: 56px; border-radius: 28px; border: 0; background: var(--b); color: var(--bt); cursor: pointer; display: grid; place-items: center; box-shadow: 0 6px 20px rgba(30,40,90,.3); float: right; }
 :focus-visible { outline: 2px solid #1d2433; outline-offset: 2px; box-shadow: 0 0 0 2px #fff; }
 ::placeholder { color: #6b7385; }
 .lf-sr { position: absolute; width: 1px; height: 1px; overflow: hidden; clip-path: inset(50%); white-space: nowrap; }
@@ -26,19 +32,19 @@ pub const CSS: &str = r#"
 @media (prefers-reduced-motion: reduce) { * { animation: none !important; transition: none !important; } }
 .lf-panel { position: absolute; right: 0; bottom: 70px; width: min(370px, calc(100vw - 40px)); height: min(560px, calc(100vh - 110px)); display: flex; flex-direction: column; background: #fff; border-radius: 14px; box-shadow: 0 12px 40px rgba(20,30,60,.25); overflow: hidden; }
 [hidden] { display: none !important; }
-.lf-head { display: flex; align-items: center; justify-content: space-between; padding: 12px 16px; background: var(--b,#3b5bdb); color: var(--bt,#fff); font-weight: 600; }
+.lf-head { display: flex; align-items: center; justify-content: space-between; padding: 12px 16px; background: var(--b); color: var(--bt); font-weight: 600; }
 .lf-close { background: none; border: 0; color: inherit; font-size: 22px; cursor: pointer; line-height: 1; }
 .lf-log { flex: 1; overflow-y: auto; padding: 14px; display: flex; flex-direction: column; gap: 8px; background: #f6f7fb; }
 .lf-msg { max-width: 85%; padding: 8px 12px; border-radius: 12px; white-space: pre-wrap; word-wrap: break-word; }
 .lf-agent { align-self: flex-start; background: #fff; border: 1px solid #e3e6ef; }
-.lf-visitor { align-self: flex-end; background: var(--b,#3b5bdb); color: var(--bt,#fff); }
+.lf-visitor { align-self: flex-end; background: var(--b); color: var(--bt); }
 .lf-success { border-color: #8ce99a; background: #ebfbee; }
 .lf-quick { display: flex; flex-wrap: wrap; gap: 6px; padding: 8px 12px 0; background: #fff; }
 .lf-choices { padding: 0; background: none; }
 .lf-chip { border: 1px solid #bac8ff; background: #edf2ff; color: #3b5bdb; border-radius: 999px; padding: 4px 10px; cursor: pointer; font: inherit; }
 .lf-compose { display: flex; gap: 8px; padding: 10px 12px; background: #fff; border-top: 1px solid #eef0f5; }
 .lf-input { flex: 1; padding: 8px 10px; border: 1px solid #868e96; border-radius: 8px; font: inherit; }
-.lf-send, .lf-submit { border: 0; background: var(--b,#3b5bdb); color: var(--bt,#fff); border-radius: 8px; padding: 8px 14px; cursor: pointer; font: inherit; font-weight: 600; }
+.lf-send, .lf-submit { border: 0; background: var(--b); color: var(--bt); border-radius: 8px; padding: 8px 14px; cursor: pointer; font: inherit; font-weight: 600; }
 .lf-submit[aria-disabled="true"] { opacity: .6; cursor: wait; }
 .lf-form { align-self: stretch; background: #fff; border: 1px solid #dbe2ff; border-radius: 12px; padding: 12px; display: flex; flex-direction: column; gap: 8px; }
 .lf-form-title { font-weight: 600; }
@@ -51,7 +57,7 @@ fieldset.lf-field { border: 0; margin: 0; padding: 0; min-width: 0; }
 .lf-choices-group .lf-check { display: inline-flex; }
 .lf-link { color: #3b5bdb; }
 .lf-steps { display: flex; flex-direction: column; gap: 4px; font-size: 12.5px; color: #5c667a; }
-.lf-steps progress { width: 100%; height: 6px; accent-color: var(--b,#3b5bdb); }
+.lf-steps progress { width: 100%; height: 6px; accent-color: var(--b); }
 .lf-label { font-size: 13px; font-weight: 500; }
 .lf-req { color: #c92a2a; }
 .lf-input-field { padding: 7px 9px; border: 1px solid #868e96; border-radius: 7px; font: inherit; }
@@ -81,8 +87,9 @@ textarea.lf-input-field { min-height: 70px; resize: vertical; }
 .lf-error, .lf-status, .lf-req { color: #ff8787; }
 :focus-visible { outline-color: #e9ecf2; box-shadow: 0 0 0 2px #131622; }
 }
+@media (forced-colors: active) { .lf-panel, .lf-bubble, .lf-send, .lf-submit, .lf-visitor { border: 2px solid; } }
 @media (max-width: 479px) {
-.lf-panel { position: fixed; inset: 0; width: auto; height: auto; border-radius: 0; padding: env(safe-area-inset-top) env(safe-area-inset-right) env(safe-area-inset-bottom) env(safe-area-inset-left); }
+.lf-panel { position: fixed; inset: 0; top: calc(var(--vt,0) * 1px); width: auto; height: calc(var(--vh) * 1px); box-sizing: border-box; border-radius: 0; padding: env(safe-area-inset-top) env(safe-area-inset-right) env(safe-area-inset-bottom) env(safe-area-inset-left); }
 .lf-bubble[aria-expanded="true"] { display: none; }
 }
 "#;
