@@ -45,7 +45,7 @@ pub struct Tool {
     pub updated_at: i64,
 }
 
-#[derive(Deserialize, Serialize, Clone, PartialEq)]
+#[derive(Deserialize, Clone, PartialEq)]
 struct ToolRow {
     id: String,
     agent_id: String,
