@@ -17,6 +17,9 @@
 // the email of an earlier, answered submission (leadform then updates that lead). Both
 // workers run at once, each on a fresh local D1; at each concurrency they take turns
 // (leadform, baseline, baseline, leadform) so a change in the machine's load falls on both.
+// A third worker, bench/rust-floor, does exactly the baseline's work in Rust on the same
+// `worker` crate as the edge: what that costs is the floor a Rust worker starts from, so the
+// run also prints the floor against the baseline and leadform against the floor.
 // Also prints the CPU time each worker's processes spend per submission (on a shared machine
 // it moves much less than latency does): workerd (the worker, D1, the queue, wrangler's proxy
 // workers) apart from wrangler's node process, which relays the runtime's inspector events,
@@ -42,6 +45,7 @@ const ORIGIN = "https://shop.example";
 const AGENT = "agent_bench";
 const TOOL = "tool_bench";
 const BASELINE_CONFIG = path.join(ROOT, "bench/baseline/wrangler.toml");
+const FLOOR_CONFIG = path.join(ROOT, "bench/rust-floor/wrangler.toml");
 const WRANGLER = path.join(ROOT, "node_modules/.bin/wrangler");
 // Crons off for the length of the run (the edge also sweeps on its own once a minute).
 const NO_CRON_MS = 3_600_000;
@@ -84,22 +88,23 @@ async function startLeadform() {
   return { name: "leadform", edge, owner };
 }
 
-async function startBaseline() {
-  const persistTo = path.join(dir, "baseline");
-  await applyMigrations(persistTo, BASELINE_CONFIG);
+/** The JS baseline (`baseline`) or its Rust twin (`floor`): the same tables, rows and answer. */
+async function startBaseline(name = "baseline", config = BASELINE_CONFIG) {
+  const persistTo = path.join(dir, name);
+  await applyMigrations(persistTo, config);
   // The same agent and tool rows (the insert reads the tool's agent and mode).
   const now = Date.now();
   const fields = JSON.stringify(TOOL_SPEC.fields).replaceAll("'", "''");
   await promisify(execFile)(
     WRANGLER,
-    ["d1", "execute", "DB", "--local", "--persist-to", persistTo, "--config", BASELINE_CONFIG, "--command",
+    ["d1", "execute", "DB", "--local", "--persist-to", persistTo, "--config", config, "--command",
       `INSERT INTO agents (id, name, allowed_origins, created_at, updated_at) VALUES ('${AGENT}', 'bench', '["${ORIGIN}"]', ${now}, ${now});
        INSERT INTO tools (id, agent_id, name, title, fields, success_message, execution_mode, webhook_secret, created_at, updated_at)
        VALUES ('${TOOL}', '${AGENT}', '${TOOL_SPEC.name}', '${TOOL_SPEC.title}', '${fields}', 'Thanks!', 'client', 'whsec_bench', ${now}, ${now});`],
     { cwd: ROOT, env: OFFLINE_ENV },
   );
-  const edge = await startEdge({ persistTo, config: BASELINE_CONFIG, cronEveryMs: NO_CRON_MS });
-  return { name: "baseline", edge };
+  const edge = await startEdge({ persistTo, config, cronEveryMs: NO_CRON_MS });
+  return { name, edge };
 }
 
 // ---- CPU time of a worker: its `wrangler dev` process (found by its --port) and everything below it.
@@ -203,7 +208,8 @@ function displayToken(target) {
   return token;
 }
 
-const stats = { leadform: { sent: 0, returning: 0, emails: new Set() }, baseline: { sent: 0, returning: 0, emails: new Set() } };
+const NAMES = ["leadform", "floor", "baseline"];
+const stats = Object.fromEntries(NAMES.map((name) => [name, { sent: 0, returning: 0, emails: new Set() }]));
 
 async function submitOnce(target) {
   const { email, returning, json } = body(target);
@@ -257,22 +263,24 @@ function percentile(sorted, q) {
 }
 
 let leadform;
+let floor;
 let baseline;
 try {
   const loadBefore = loadavg();
-  const started = await Promise.allSettled([startLeadform(), startBaseline()]);
-  [leadform, baseline] = started.map((s) => s.value);
+  const started = await Promise.allSettled([startLeadform(), startBaseline("floor", FLOOR_CONFIG), startBaseline()]);
+  [leadform, floor, baseline] = started.map((s) => s.value);
   for (const s of started) if (s.status === "rejected") throw s.reason;
-  for (const target of [leadform, baseline]) {
+  const targets = [leadform, floor, baseline];
+  for (const target of targets) {
     target.pids = await processesOf(target.edge.port);
     if (target.pids.length === 0) target.pids = null; // no /proc: CPU is not shown
   }
   const rows = [];
   for (const clients of CONCURRENCIES) {
     await fetchTokens(Math.ceil((WARM_UP + 2 * TURN_REQUESTS[clients]) / 3) + 2);
-    for (const target of [leadform, baseline]) await load(target, clients, WARM_UP, TURN_SECONDS);
-    const turns = { leadform: [], baseline: [] };
-    for (const target of [leadform, baseline, baseline, leadform]) {
+    for (const target of targets) await load(target, clients, WARM_UP, TURN_SECONDS);
+    const turns = Object.fromEntries(NAMES.map((name) => [name, []]));
+    for (const target of [...targets, ...[...targets].reverse()]) {
       turns[target.name].push(await load(target, clients, TURN_REQUESTS[clients], TURN_SECONDS));
     }
     const row = { clients };
@@ -304,41 +312,45 @@ try {
 
   const f = (x, digits = 1) => x.toFixed(digits);
   console.log("submit: POST /form-submissions/submit, leadform edge vs bench/baseline/worker.js (one D1 insert + one queue send)");
-  console.log("same runtime for both: workerd through wrangler dev, local D1 and queue, fresh D1 each, loopback; edge rate limits off");
+  console.log("and vs bench/rust-floor (the baseline's work in Rust on the `worker` crate: the floor of a Rust worker)");
+  console.log("same runtime for all: workerd through wrangler dev, local D1 and queue, fresh D1 each, loopback; edge rate limits off");
   console.log(
     `client-mode form, widget-shaped requests (idempotency key, attribution, Origin, display token); ${TURN_SECONDS} s or ${Object.entries(TURN_REQUESTS).map(([c, n]) => `${n} @${c}`).join(" / ")} requests per turn, 2 turns each, interleaved`,
   );
-  console.log(`leadform: ${s.sent} submissions, ${s.emails.size} people (${s.returning} returning), ${counters.total} leads; baseline: ${stats.baseline.sent} submissions`);
+  console.log(`leadform: ${s.sent} submissions, ${s.emails.size} people (${s.returning} returning), ${counters.total} leads; floor: ${stats.floor.sent}, baseline: ${stats.baseline.sent} submissions`);
   console.log(`load average (1 min) before ${f(loadBefore[0], 2)}, after ${f(loadAfter[0], 2)} on ${cpus().length} CPUs (shared machine: read ratios, not absolutes)`);
-  console.log("");
-  console.log(`${"clients".padStart(7)} | ${"leadform".padEnd(26)} | ${"baseline".padEnd(26)} | leadform / baseline`);
-  console.log(`${"".padStart(7)} | ${"req/s   p50 ms   p99 ms".padStart(26)} | ${"req/s   p50 ms   p99 ms".padStart(26)} | ${"throughput   p50     p99"}`);
-  for (const r of rows) {
-    const cols = (x) => `${f(x.rps).padStart(8)} ${f(x.p50, 2).padStart(8)} ${f(x.p99, 2).padStart(8)}`;
-    const ratio = (a, b) => `${(a / b).toFixed(2)}x`;
-    console.log(
-      `${String(r.clients).padStart(7)} | ${cols(r.leadform).padStart(26)} | ${cols(r.baseline).padStart(26)} | ${ratio(r.leadform.rps, r.baseline.rps).padStart(10)} ${ratio(r.leadform.p50, r.baseline.p50).padStart(7)} ${ratio(r.leadform.p99, r.baseline.p99).padStart(7)}`,
+  const ratio = (a, b) => `${(a / b).toFixed(2)}x`;
+  const table = (title, head, cells, ratios) => {
+    console.log("");
+    console.log(title);
+    console.log(`${"clients".padStart(7)} | ${NAMES.map((n) => n.padEnd(head.length)).join(" | ")} | leadform/baseline  floor/baseline  leadform/floor`);
+    console.log(`${"".padStart(7)} | ${NAMES.map(() => head).join(" | ")} |`);
+    for (const r of rows) {
+      const [a, b, c] = ratios(r);
+      console.log(`${String(r.clients).padStart(7)} | ${NAMES.map((n) => cells(r[n]).padStart(head.length)).join(" | ")} | ${a.padStart(17)} ${b.padStart(15)} ${c.padStart(15)}`);
+    }
+  };
+  table(
+    "throughput and latency (ratios: throughput, p50)",
+    "   req/s   p50 ms   p99 ms",
+    (x) => `${f(x.rps).padStart(8)} ${f(x.p50, 2).padStart(8)} ${f(x.p99, 2).padStart(8)}`,
+    (r) => [["leadform", "baseline"], ["floor", "baseline"], ["leadform", "floor"]].map(([a, b]) => `${ratio(r[a].rps, r[b].rps)} ${ratio(r[a].p50, r[b].p50)}`),
+  );
+  if (targets.every((t) => t.pids)) {
+    const all = (x) => x.workerdMs + x.wranglerMs;
+    table(
+      "CPU per submission, ms (user + system): workerd = the worker, D1, the queue and wrangler's proxy workers; wrangler = its\nnode process, which relays the runtime's inspector events (a few per subrequest: dev only). Ratios: workerd, all",
+      " workerd wrangler",
+      (x) => `${x.workerdMs.toFixed(2).padStart(8)} ${x.wranglerMs.toFixed(2).padStart(8)}`,
+      (r) => [["leadform", "baseline"], ["floor", "baseline"], ["leadform", "floor"]].map(([a, b]) => `${ratio(r[a].workerdMs, r[b].workerdMs)} ${ratio(all(r[a]), all(r[b]))}`),
     );
   }
-  if (leadform.pids && baseline.pids) {
-    console.log("");
-    console.log("CPU per submission, ms (user + system): workerd = the worker, D1, the queue and wrangler's proxy workers;");
-    console.log("wrangler = its node process, which relays the runtime's inspector events (a few per subrequest: dev only)");
-    console.log(`${"clients".padStart(7)} | ${"leadform".padEnd(17)} | ${"baseline".padEnd(17)} | leadform / baseline`);
-    console.log(`${"".padStart(7)} | ${"workerd wrangler".padStart(17)} | ${"workerd wrangler".padStart(17)} | ${"workerd    all"}`);
-    for (const r of rows) {
-      const cols = (x) => `${x.workerdMs.toFixed(2).padStart(7)} ${x.wranglerMs.toFixed(2).padStart(8)}`;
-      const all = (x) => x.workerdMs + x.wranglerMs;
-      console.log(
-        `${String(r.clients).padStart(7)} | ${cols(r.leadform).padStart(17)} | ${cols(r.baseline).padStart(17)} | ${(r.leadform.workerdMs / r.baseline.workerdMs).toFixed(2).padStart(6)}x ${(all(r.leadform) / all(r.baseline)).toFixed(2).padStart(6)}x`,
-      );
-    }
-  }
   const worst = Math.min(...rows.map((r) => r.leadform.rps / r.baseline.rps));
+  const floorWorst = Math.min(...rows.map((r) => r.floor.rps / r.baseline.rps));
   console.log("");
-  console.log(`requests timed per worker: ${rows.map((r) => `${r.leadform.requests}/${r.baseline.requests} @${r.clients}`).join(", ")} (leadform/baseline)`);
-  console.log(`goal: leadform >= ${GOAL}x the baseline's throughput at every concurrency: ${worst >= GOAL ? "met" : "not met"} (lowest ${worst.toFixed(2)}x)`);
+  console.log(`requests timed per worker: ${rows.map((r) => `${NAMES.map((n) => r[n].requests).join("/")} @${r.clients}`).join(", ")} (${NAMES.join("/")})`);
+  console.log(`goal: leadform >= ${GOAL}x the baseline's throughput at every concurrency: ${worst >= GOAL ? "met" : "not met"} (lowest ${worst.toFixed(2)}x; the Rust floor's lowest: ${floorWorst.toFixed(2)}x)`);
 } finally {
-  await Promise.all([leadform?.edge.stop(), baseline?.edge.stop()]);
+  await Promise.all([leadform?.edge.stop(), floor?.edge.stop(), baseline?.edge.stop()]);
   await rm(dir, { recursive: true, force: true });
 }

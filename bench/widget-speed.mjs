@@ -7,6 +7,11 @@
 //   form:     script start -> the contact form painted (the page calls
 //             leadform.showForm("contact_form") right after the loader's tag)
 //   baseline: script start -> the same form painted when it is static HTML in the same page
+//   floor:    script start -> the same form painted by the least a script-loaded form can do:
+//             a few lines of JS, from the page's own server (a cheaper hop than the edge's),
+//             that fetch the agent's forms (GET /widget/config, as any embed must: forms
+//             live on the edge) and write the form as HTML. No widget, no wasm; what the
+//             two hops cost, so the ratio the widget could reach at best
 // each also from navigation start, and the widget's form against the baseline's from
 // navigation start (the ratio; the goal is at most 1.3x): the static form needs no script,
 // so "from script start" it is painted almost at once, and only the whole load compares.
@@ -61,6 +66,18 @@ const page = (body) => `<!doctype html><html lang="en"><head><meta charset="utf-
 <body><h1>Acme Analytics</h1><p>Dashboards your whole team understands.</p>${body}</body></html>`;
 
 // The contact form as a site would write it by hand: the fields of the demo's contact_form.
+// The floor's script: the config's form written as HTML (all the names it reads are escaped).
+const FLOOR_SCRIPT = (edge) => `(async function () {
+  var esc = function (s) { return String(s).replace(/[&<>"]/g, function (c) { return "&#" + c.charCodeAt(0) + ";"; }); };
+  var config = await (await fetch(${JSON.stringify(edge)} + "/widget/config?agentId=${DEMO_AGENT_ID}")).json();
+  var form = config.forms.find(function (f) { return f.name === "contact_form"; });
+  var el = document.createElement("form");
+  el.className = "contact";
+  el.innerHTML = "<strong>" + esc(form.title) + "</strong>" + form.fields.map(function (f) {
+    return "<label>" + esc(f.label || f.name) + " <input name=\\"" + esc(f.name) + "\\"></label>";
+  }).join("") + "<button type=submit>Send</button>";
+  document.body.appendChild(el);
+})();`;
 const STATIC_FORM = `<form class="contact"><strong>Talk to us</strong>
 <label>Name * <input name="name" required></label>
 <label>Email * <input name="email" type="email" required></label>
@@ -88,8 +105,13 @@ async function main() {
       page(watch(inWidget("form.lf-form")) + tag) +
       `<script>(function ask() { window.leadform ? window.leadform.showForm("contact_form") : setTimeout(ask, 1); })();</script>`,
     "/baseline": page(watch(`function () { return document.querySelector("form.contact"); }`) + STATIC_FORM),
+    "/floor": page(watch(`function () { return document.querySelector("form.contact"); }`) + `<script src="/floor.js" async></script>`),
   };
   site.on("request", (req, res) => {
+    if (req.url === "/floor.js") {
+      res.writeHead(200, { "Content-Type": "text/javascript", "Cache-Control": "no-store" });
+      return res.end(FLOOR_SCRIPT(stack.url));
+    }
     const html = pages[req.url];
     res.writeHead(html ? 200 : 404, { "Content-Type": "text/html; charset=utf-8", "Cache-Control": "no-store" });
     res.end(html ?? "not found");
@@ -97,7 +119,7 @@ async function main() {
   await seedDemo({ edgeUrl: stack.url, apiKey: stack.apiKey, webhookUrl: receiver.url + "/hook", allowedOrigins: [origin] });
   const browser = await launchChromium();
 
-  const times = { bubble: [], form: [], baseline: [] };
+  const times = { bubble: [], form: [], floor: [], baseline: [] };
   try {
     // Once unmeasured: the edge's isolate and Chromium warm up.
     for (let run = -1; run < RUNS; run++) {
@@ -142,15 +164,19 @@ async function main() {
     console.log(`${label.padEnd(44)} ${med(k, from).toFixed(1).padStart(7)}   [${times[k].map((t) => t[from].toFixed(0)).join(", ")}]`);
   line("script start -> bubble painted (loader)", "bubble", "script");
   line("script start -> form painted (widget)", "form", "script");
+  line("script start -> form painted (floor: JS, config)", "floor", "script");
   line("script start -> form painted (static HTML)", "baseline", "script");
   line("navigation -> bubble painted (loader)", "bubble", "navigation");
   line("navigation -> form painted (widget)", "form", "navigation");
+  line("navigation -> form painted (floor: JS, config)", "floor", "navigation");
   line("navigation -> form painted (static HTML)", "baseline", "navigation");
   line("  of which: loader download", "bubble", "loader");
   line("  of which: config fetch", "bubble", "config");
   line("  (form page) wasm download", "form", "wasm");
   const ratio = med("form", "navigation") / med("baseline", "navigation");
+  const floor = med("floor", "navigation") / med("baseline", "navigation");
   console.log(`form painted, widget vs static HTML (from navigation): ${ratio.toFixed(2)}x (goal: at most 1.3x)`);
+  console.log(`form painted, floor vs static HTML (from navigation): ${floor.toFixed(2)}x; widget vs floor: ${(ratio / floor).toFixed(2)}x`);
 }
 
 main().catch((e) => {

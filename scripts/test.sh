@@ -10,7 +10,7 @@ bash scripts/build.sh
 echo "== style (cargo fmt --check, cargo clippy -D warnings)"
 cargo fmt --all --check
 cargo clippy -p leadform-core --all-targets -- -D warnings
-cargo clippy -p leadform-edge -p leadform-widget --target wasm32-unknown-unknown --all-targets -- -D warnings
+cargo clippy -p leadform-edge -p leadform-widget -p leadform-bench-rust-floor --target wasm32-unknown-unknown --all-targets -- -D warnings
 
 echo "== deployable (wrangler deploy --dry-run, upload within 1 MiB gzip)"
 bash scripts/check-deploy.sh

@@ -342,8 +342,12 @@ pub async fn purge_expired(db: &D1Database, now: i64, batch: u32) -> Result<usiz
     }
     let expired: Vec<Id> = db
         .prepare(
-            "SELECT c.id FROM conversations c JOIN agents a ON a.id = c.agent_id
-             WHERE a.retention_days IS NOT NULL AND c.updated_at < ?1 - a.retention_days * 86400000
+            // Agent by agent (CROSS JOIN keeps that order: the few agents with a period
+            // first, then each one's old conversations by `conversations_agent_updated`),
+            // never a walk of every conversation.
+            "SELECT c.id FROM agents a CROSS JOIN conversations c
+             WHERE a.retention_days IS NOT NULL AND c.agent_id = a.id
+               AND c.updated_at < ?1 - a.retention_days * 86400000
              LIMIT ?2",
         )
         .bind(&[int(now), int(batch as i64)])?

@@ -144,12 +144,21 @@ pub fn match_statement(
         return Ok(None);
     }
     Ok(Some(
+        // Two searches, one per index (`leads_by_email`, `leads_by_phone`): written as one
+        // WHERE with an OR, SQLite walks every lead of the agent instead, on every submit.
         db.prepare(format!(
-            "SELECT {COLUMNS} FROM leads
-             WHERE agent_id = ?1 AND (email_key = ?2 OR (phone_key = ?3 AND (email_key IS NULL OR email_key = ?2)))
-             ORDER BY email_key = ?2 DESC, created_at LIMIT 1"
+            "SELECT {COLUMNS} FROM (
+               SELECT *, 0 AS by_phone FROM leads WHERE agent_id = ?1 AND email_key = ?2
+               UNION ALL
+               SELECT *, 1 AS by_phone FROM leads
+               WHERE agent_id = ?1 AND phone_key = ?3 AND (email_key IS NULL OR email_key = ?2)
+             ) ORDER BY by_phone, created_at LIMIT 1"
         ))
-        .bind(&[text(agent_id), opt_text(email.as_deref()), opt_text(phone.as_deref())])?,
+        .bind(&[
+            text(agent_id),
+            opt_text(email.as_deref()),
+            opt_text(phone.as_deref()),
+        ])?,
     ))
 }
 
@@ -165,12 +174,15 @@ pub fn no_match_condition(
     if email.is_none() && phone.is_none() {
         return None;
     }
+    // One search per index, as in `match_statement`.
     Some((
-        "NOT EXISTS (SELECT 1 FROM leads
-           WHERE agent_id = ? AND (email_key = ? OR (phone_key = ? AND (email_key IS NULL OR email_key = ?))))",
+        "NOT EXISTS (SELECT 1 FROM leads WHERE agent_id = ? AND email_key = ?)
+         AND NOT EXISTS (SELECT 1 FROM leads
+                         WHERE agent_id = ? AND phone_key = ? AND (email_key IS NULL OR email_key = ?))",
         vec![
             text(agent_id),
             opt_text(email.as_deref()),
+            text(agent_id),
             opt_text(phone.as_deref()),
             opt_text(email.as_deref()),
         ],

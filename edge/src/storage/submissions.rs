@@ -322,12 +322,23 @@ pub async fn list(
     agent_id: &str,
     query: &SubmissionQuery,
 ) -> Result<(Vec<Submission>, bool)> {
+    // A page of one form's, lead's or conversation's submissions is searched by that one's
+    // index: the unary `+` keeps SQLite from choosing the agent's (every submission of the
+    // agent, filtered one by one) on a fresh database without statistics.
+    let by_lead = query.conversation_id.is_some() || query.lead_id.is_some();
+    let agent = match by_lead || query.tool_id.is_some() {
+        true => "+agent_id",
+        false => "agent_id",
+    };
     let mut sql = Sql::new(
-        format!("SELECT {COLUMNS} FROM submissions WHERE agent_id = ?1"),
+        format!("SELECT {COLUMNS} FROM submissions WHERE {agent} = ?1"),
         text(agent_id),
     );
     let filters = [
-        ("tool_id = ?", &query.tool_id),
+        (
+            if by_lead { "+tool_id = ?" } else { "tool_id = ?" },
+            &query.tool_id,
+        ),
         ("status = ?", &query.status),
         ("conversation_id = ?", &query.conversation_id),
         ("lead_id = ?", &query.lead_id),
