@@ -327,8 +327,15 @@ test("a person filling the form at a human pace is not spam; a bot filling the h
   const trap = page.locator("form.lf-form[data-tool=contact_form] input[name=fax_number]");
   assert.equal(await trap.getAttribute("tabindex"), "-1");
   assert.equal(await trap.getAttribute("aria-hidden"), "true");
-  const box = await trap.boundingBox();
-  assert.ok(box.x + box.width <= 0, `off-screen, no person sees it: ${JSON.stringify(box)}`);
+  // No person sees it: clipped to nothing and transparent, and in place, inside its form (a
+  // field placed off to one side is overflow a right-to-left panel can scroll to).
+  const look = await trap.evaluate((el) => {
+    const style = getComputedStyle(el);
+    const box = el.getBoundingClientRect();
+    const card = el.closest("form").getBoundingClientRect();
+    return { opacity: style.opacity, clipPath: style.clipPath, inForm: box.left >= card.left && box.right <= card.right };
+  });
+  assert.deepEqual(look, { opacity: "0", clipPath: "inset(50%)", inForm: true });
   const form = await fillContactForm(page, { name: "Maya Chen", email: "maya@example.com", message: "Can we book a demo for Tuesday?" });
   await new Promise((r) => setTimeout(r, 2_000)); // reading the form, then typing: 3 s or more
   await form.locator(".lf-submit").click();

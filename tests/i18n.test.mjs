@@ -49,6 +49,15 @@ async function visit(locale) {
 const settle = (page) =>
   page.evaluate(() => document.querySelector("#leadform-widget").shadowRoot.querySelectorAll("*").forEach((el) => el.getAnimations().forEach((a) => a.finish())));
 
+/** Where the panel's header and form sit against the panel: nothing inside may have scrolled sideways. */
+const sideways = (page) =>
+  page.evaluate(() => {
+    const root = document.querySelector("#leadform-widget").shadowRoot;
+    const left = (selector) => Math.round(root.querySelector(selector).getBoundingClientRect().left);
+    const panel = root.querySelector(".lf-panel").getBoundingClientRect();
+    return { head: left(".lf-head") - Math.round(panel.left), inView: panel.left >= 0 && panel.right <= window.innerWidth + 0.5 };
+  });
+
 /** Opens the chat, waits for the conversation to start, and shows the contact form. */
 async function openWithForm(page) {
   await page.locator(".lf-bubble").click();
@@ -231,6 +240,8 @@ test("the stepped form in German and Arabic, at 390 and 1280 px, light and dark:
         await settle(page);
         assert.deepEqual(await axeViolations(page, "#leadform-widget"), [], `${name}, step 1 with its error`);
         await page.screenshot({ path: path.join(SHOTS, `${name}-1.png`) });
+        // A right-to-left panel once scrolled 27 px sideways when a field took focus.
+        assert.deepEqual(await sideways(page), { head: 0, inView: true }, `${name}, step 1 in place`);
         await form.locator("input[name=full_name]").fill("Jo Doe");
         await form.locator("input[name=email]").fill("jo@example.com");
         await form.locator(".lf-submit").click();
@@ -241,6 +252,7 @@ test("the stepped form in German and Arabic, at 390 and 1280 px, light and dark:
         await settle(page);
         assert.deepEqual(await axeViolations(page, "#leadform-widget"), [], `${name}, step 2 with its error`);
         await page.screenshot({ path: path.join(SHOTS, `${name}-2.png`) });
+        assert.deepEqual(await sideways(page), { head: 0, inView: true }, `${name}, step 2 in place`);
         await context.close();
       }
     }

@@ -104,7 +104,8 @@ impl FormView {
             }
             inputs.push(input);
         }
-        // Off-screen, hidden from assistive technology, out of the tab order, never autofilled.
+        // Clipped to nothing, hidden from assistive technology, out of the tab order, never
+        // autofilled (`.lf-hp` in style.rs says why not off to one side).
         let trap = el("input", "lf-hp");
         for (name, value) in [
             ("name", HONEYPOT_FIELD),

@@ -12,6 +12,10 @@
 //! `all: initial`, where no page rule reaches; `.lf-left` moves the widget to the left corner; dark mode follows
 //! `prefers-color-scheme`; under 480 px the open panel fills the screen inside the safe areas,
 //! or what a virtual keyboard leaves of it (`--vh`, `--vt`: the visual viewport, `chat.rs`).
+//! The panel clips (`overflow: clip`, not `hidden`: a box that hides can still be scrolled by
+//! `focus()` and `scrollIntoView`), and nothing in it sits off to one side: the honeypot is
+//! clipped in place like `.lf-sr`, since one placed far to the left is scrollable overflow
+//! in a right-to-left panel (the Arabic panel was found shifted 27 px sideways).
 //! Forced colors (Windows High Contrast): backgrounds and shadows go, so the panel, the
 //! bubble, the buttons and the visitor's messages get a border in the system's text color.
 //! Direction: `.lf-root` carries `dir` (Arabic: `rtl`); flex rows, `text-align: start` and
@@ -26,11 +30,11 @@ pub const CSS: &str = r#"
 .lf-bubble { min-width: 56px; height: 56px; border-radius: 28px; border: 0; background: var(--b); color: var(--bt); cursor: pointer; display: grid; place-items: center; box-shadow: 0 6px 20px rgba(30,40,90,.3); float: right; }
 :focus-visible { outline: 2px solid #1d2433; outline-offset: 2px; box-shadow: 0 0 0 2px #fff; }
 ::placeholder { color: #6b7385; }
-.lf-sr { position: absolute; width: 1px; height: 1px; overflow: hidden; clip-path: inset(50%); white-space: nowrap; }
+.lf-sr, .lf-hp { position: absolute; width: 1px; height: 1px; overflow: hidden; clip-path: inset(50%); white-space: nowrap; }
 @keyframes lf-in { from { opacity: 0; transform: translateY(8px); } }
 .lf-panel, .lf-msg, .lf-form { animation: lf-in .2s ease-out; }
 @media (prefers-reduced-motion: reduce) { * { animation: none !important; transition: none !important; } }
-.lf-panel { position: absolute; right: 0; bottom: 70px; width: min(370px, calc(100vw - 40px)); height: min(560px, calc(100vh - 110px)); display: flex; flex-direction: column; background: #fff; border-radius: 14px; box-shadow: 0 12px 40px rgba(20,30,60,.25); overflow: hidden; }
+.lf-panel { position: absolute; right: 0; bottom: 70px; width: min(370px, calc(100vw - 40px)); height: min(560px, calc(100vh - 110px)); display: flex; flex-direction: column; background: #fff; border-radius: 14px; box-shadow: 0 12px 40px rgba(20,30,60,.25); overflow: clip; }
 [hidden] { display: none !important; }
 .lf-head { display: flex; align-items: center; justify-content: space-between; padding: 12px 16px; background: var(--b); color: var(--bt); font-weight: 600; }
 .lf-close { background: none; border: 0; color: inherit; font-size: 22px; cursor: pointer; line-height: 1; }
@@ -64,7 +68,7 @@ fieldset.lf-field { border: 0; margin: 0; padding: 0; min-width: 0; }
 textarea.lf-input-field { min-height: 70px; resize: vertical; }
 .lf-input-field[aria-invalid="true"] { border-color: #e03131; }
 .lf-msg, .lf-form-title, .lf-form-desc, .lf-label, .lf-error, .lf-status, .lf-chip, .lf-title { unicode-bidi: plaintext; }
-.lf-hp { position: absolute; left: -9999px; width: 1px; height: 1px; opacity: 0; }
+.lf-hp { opacity: 0; }
 .lf-error, .lf-status { color: #c92a2a; font-size: 12.5px; min-height: 0; }
 .lf-progress { color: #3b5bdb; }
 .lf-actions { display: flex; gap: 8px; align-items: center; }

@@ -58,7 +58,7 @@ async fn fetch(mut req: Request, env: Env, _ctx: Context) -> Result<Response> {
         return fail(400, "invalid_field", "email");
     }
     let mut random = [0u8; 16];
-    getrandom(&mut random);
+    get_random_values(&mut random);
     let id: String = std::iter::once("sub_".to_string())
         .chain(random.iter().map(|b| format!("{b:02x}")))
         .collect();
@@ -106,12 +106,9 @@ async fn queue(batch: MessageBatch<Value>, _env: Env, _ctx: Context) -> Result<(
     Ok(())
 }
 
+// `crypto.getRandomValues`, as the baseline's `crypto.randomUUID` (no getrandom crate).
 #[wasm_bindgen::prelude::wasm_bindgen]
 extern "C" {
     #[wasm_bindgen(js_namespace = crypto, js_name = getRandomValues)]
     fn get_random_values(buf: &mut [u8]);
-}
-
-fn getrandom(buf: &mut [u8]) {
-    get_random_values(buf)
 }
