@@ -12,10 +12,11 @@
 //! `all: initial`, where no page rule reaches; `.lf-left` moves the widget to the left corner; dark mode follows
 //! `prefers-color-scheme`; under 480 px the open panel fills the screen inside the safe areas,
 //! or what a virtual keyboard leaves of it (`--vh`, `--vt`: the visual viewport, `chat.rs`).
-//! The panel clips (`overflow: clip`, not `hidden`: a box that hides can still be scrolled by
-//! `focus()` and `scrollIntoView`), and nothing in it sits off to one side: the honeypot is
-//! clipped in place like `.lf-sr`, since one placed far to the left is scrollable overflow
-//! in a right-to-left panel (the Arabic panel was found shifted 27 px sideways).
+//! The panel clips (`overflow: clip`; `hidden` only where clip is unknown, since a box that
+//! hides can still be scrolled by `focus()` and `scrollIntoView`), and nothing in it sits
+//! off to one side: the honeypot is clipped in place like `.lf-sr`, since one placed far to
+//! the left is scrollable overflow in a right-to-left panel (the Arabic panel was found
+//! shifted 27 px sideways).
 //! Forced colors (Windows High Contrast): backgrounds and shadows go, so the panel, the
 //! bubble, the buttons and the visitor's messages get a border in the system's text color.
 //! Direction: `.lf-root` carries `dir` (Arabic: `rtl`); flex rows, `text-align: start` and
@@ -34,7 +35,7 @@ pub const CSS: &str = r#"
 @keyframes lf-in { from { opacity: 0; transform: translateY(8px); } }
 .lf-panel, .lf-msg, .lf-form { animation: lf-in .2s ease-out; }
 @media (prefers-reduced-motion: reduce) { * { animation: none !important; transition: none !important; } }
-.lf-panel { position: absolute; right: 0; bottom: 70px; width: min(370px, calc(100vw - 40px)); height: min(560px, calc(100vh - 110px)); display: flex; flex-direction: column; background: #fff; border-radius: 14px; box-shadow: 0 12px 40px rgba(20,30,60,.25); overflow: clip; }
+.lf-panel { position: absolute; right: 0; bottom: 70px; width: min(370px, calc(100vw - 40px)); height: min(560px, calc(100vh - 110px)); display: flex; flex-direction: column; background: #fff; border-radius: 14px; box-shadow: 0 12px 40px rgba(20,30,60,.25); overflow: hidden; overflow: clip; }
 [hidden] { display: none !important; }
 .lf-head { display: flex; align-items: center; justify-content: space-between; padding: 12px 16px; background: var(--b); color: var(--bt); font-weight: 600; }
 .lf-close { background: none; border: 0; color: inherit; font-size: 22px; cursor: pointer; line-height: 1; }
