@@ -111,7 +111,8 @@ impl DayRange {
     pub fn parse(from: Option<&str>, to: Option<&str>) -> Result<Self, FieldError> {
         let day = |key: &str, value: Option<&str>, default: &str| match value {
             None | Some("") => Ok(default.to_string()),
-            Some(v) if is_day(v) => Ok(v.to_string()),
+            // A day that exists (`2026-02-30` does not), as `<input type="date">` sends it.
+            Some(v) if crate::validate::is_date(v) => Ok(v.to_string()),
             Some(_) => Err(FieldError::new(key, "must be a date like 2026-11-22 (UTC)")),
         };
         let range = DayRange {
@@ -123,11 +124,6 @@ impl DayRange {
         }
         Ok(range)
     }
-}
-
-/// A day that exists (`2026-02-30` does not), as `<input type="date">` sends it.
-fn is_day(text: &str) -> bool {
-    crate::validate::is_date(text)
 }
 
 #[cfg(test)]

@@ -44,19 +44,12 @@ pub async fn record(mut req: Request, env: &Env, origin: Option<&str>) -> ApiRes
     let now = now_ms();
     let token = body.get("displayToken").and_then(Value::as_str);
     let nonce = match config::check_display_token(env, &tool.agent_id, token, now) {
-        TokenCheck::Valid { nonce, .. } => nonce,
-        TokenCheck::Absent => {
-            return Err(token_refused(
-                "is required: the displayToken of GET /widget/config",
-            ))
-        }
-        TokenCheck::Expired => return Err(token_refused("has expired: fetch GET /widget/config again")),
-        TokenCheck::Invalid => {
-            return Err(token_refused(
-                "is not a display token this edge issued for the form's agent",
-            ))
-        }
-    };
+        TokenCheck::Valid { nonce, .. } => Ok(nonce),
+        TokenCheck::Absent => Err("is required: the displayToken of GET /widget/config"),
+        TokenCheck::Expired => Err("has expired: fetch GET /widget/config again"),
+        TokenCheck::Invalid => Err("is not a display token this edge issued for the form's agent"),
+    }
+    .map_err(|reason| FieldError::new("displayToken", reason))?;
     // The last field a dismissed or left form was at: the field the visitor gave up on.
     // A name the form does not have (a field removed while the page was open) counts the
     // drop-off without a field to blame; anything but a name is a caller's mistake.
@@ -97,8 +90,4 @@ pub async fn record(mut req: Request, env: &Env, origin: Option<&str>) -> ApiRes
         .await?;
     }
     json(&json!({ "success": true }), 202)
-}
-
-fn token_refused(reason: &str) -> crate::error::ApiError {
-    FieldError::new("displayToken", reason).into()
 }

@@ -326,9 +326,10 @@ pub async fn list(
     // index: the unary `+` keeps SQLite from choosing the agent's (every submission of the
     // agent, filtered one by one) on a fresh database without statistics.
     let by_lead = query.conversation_id.is_some() || query.lead_id.is_some();
-    let agent = match by_lead || query.tool_id.is_some() {
-        true => "+agent_id",
-        false => "agent_id",
+    let agent = if by_lead || query.tool_id.is_some() {
+        "+agent_id"
+    } else {
+        "agent_id"
     };
     let mut sql = Sql::new(
         format!("SELECT {COLUMNS} FROM submissions WHERE {agent} = ?1"),
