@@ -36,19 +36,24 @@ test("fieldsCompleted holding one field 120,000 times is refused, and nothing is
 });
 
 test("a receiver's Retry-After of a century parks the delivery for a day at most", async () => {
-  const res = await postJson(stack.url + "/form-submissions/submit", seedSubmit());
-  assert.equal(res.status, 200, res.text);
-  const submitted = Date.now();
-  const body = await stack.waitForStatus(res.json.submissionId, ["pending"]);
-  let delivery = body.deliveries[0].delivery;
-  for (const deadline = Date.now() + 15_000; delivery.status !== "retrying" && Date.now() < deadline; ) {
-    await new Promise((r) => setTimeout(r, 100));
-    delivery = (await stack.owner("GET", `/v1/submissions/${res.json.submissionId}`)).body.deliveries[0].delivery;
+  // The largest u32, and a number past it (still digits: seconds, not a date).
+  for (const retryAfter of ["4294967295", "99999999999"]) {
+    receiver.retryAfter = retryAfter;
+    const res = await postJson(stack.url + "/form-submissions/submit", seedSubmit());
+    assert.equal(res.status, 200, res.text);
+    const submitted = Date.now();
+    const body = await stack.waitForStatus(res.json.submissionId, ["pending"]);
+    let delivery = body.deliveries[0].delivery;
+    for (const deadline = Date.now() + 15_000; delivery.status !== "retrying" && Date.now() < deadline; ) {
+      await new Promise((r) => setTimeout(r, 100));
+      delivery = (await stack.owner("GET", `/v1/submissions/${res.json.submissionId}`)).body.deliveries[0].delivery;
+    }
+    assert.equal(delivery.status, "retrying", retryAfter);
+    const waitMs = delivery.nextAttemptAt - submitted;
+    assert.ok(waitMs <= 24 * 3600 * 1000 + 60_000, `Retry-After ${retryAfter}: parked for ${waitMs} ms`);
+    assert.ok(waitMs >= 24 * 3600 * 1000 - 60_000, `Retry-After ${retryAfter}: honoured up to the cap, not ${waitMs} ms`);
   }
-  assert.equal(delivery.status, "retrying");
-  const waitMs = delivery.nextAttemptAt - submitted;
-  assert.ok(waitMs <= 24 * 3600 * 1000 + 60_000, `parked for ${waitMs} ms`);
-  assert.ok(waitMs >= 24 * 3600 * 1000 - 60_000, `Retry-After up to the cap is honoured: ${waitMs} ms`);
+  receiver.retryAfter = "4294967295";
 });
 
 test("after an outage, retries spread out instead of firing at once", async () => {
@@ -263,6 +268,14 @@ test("a path with a method it does not take is a 405 naming the methods it does;
   assert.equal(long.status, 404);
   assert.equal(unknown.error.code, "agent_not_found");
   assert.ok(unknown.error.message.length < 200, unknown.error.message.length);
+  // An agent that is not there is a 404 on every route under it, for the unrestricted key
+  // too: a typo must not read as an agent with no leads (or export an empty CSV).
+  for (const route of ["leads", "leads/counters", "leads.csv", "submissions", "conversations", "tools", "dead-letters", "channels", "lead-webhooks"]) {
+    const res = await stack.owner("GET", `/v1/agents/agent_typo/${route}`);
+    assert.equal(res.status, 404, `${route}: ${JSON.stringify(res.body)}`);
+    assert.equal(res.body.error.code, "agent_not_found", route);
+  }
+  assert.equal((await stack.owner("GET", "/v1/agents/agent_abuse/leads")).status, 200, "the agent that is there answers");
 });
 
 test("owner bodies: a list where an object goes is a 400 naming it, at the top and nested", async () => {

@@ -100,6 +100,16 @@ test("bad bodies get a 400 naming the field and the reason", async () => {
   assert.equal(email.json.error.message, "email: must be an email address like name@example.com");
 });
 
+test("a field listed as completed but left empty is not counted as completed", async () => {
+  const res = await postJson(
+    stack.url + "/form-submissions/submit",
+    seedSubmit({ formData: { name: "Empty Message", email: "empty@example.com", message: "" }, fieldsCompleted: ["name", "email", "message"] }),
+  );
+  assert.equal(res.status, 200, res.text);
+  const { body } = await stack.owner("GET", `/v1/submissions/${res.json.submissionId}`);
+  assert.deepEqual(body.submission.fieldsCompleted, ["name", "email"]);
+});
+
 test("an unknown tool is a 404", async () => {
   const res = await postJson(stack.url + "/form-submissions/submit", seedSubmit({ toolId: "tool_nope" }));
   assert.equal(res.status, 404);

@@ -141,6 +141,28 @@ test("page rules and once-per-conversation; the owner reads the whole transcript
   assert.equal((await ownerRequest(stack, "GET", `/v1/conversations/${elsewhere}`)).status, 200);
 });
 
+test("a submission naming another agent's conversation stays out of that conversation", async () => {
+  await agentWith("agent_mine");
+  await agentWith("agent_theirs");
+  const theirs = (await start(stack.url, "agent_theirs")).json.conversationId;
+  // A form of agent_mine sent with agent_theirs's conversation id (any id may be named:
+  // a site's own chat ids too); it is stored as agent_mine's, as sent.
+  const submitted = await call(`${stack.url}/form-submissions/submit`, {
+    toolId: "tool_agent_mine_contact",
+    conversationId: theirs,
+    formData: { name: "Cross Visitor", email: "cross@example.com" },
+    fieldsCompleted: ["name", "email"],
+  });
+  assert.equal(submitted.status, 200, submitted.text);
+  const detail = await ownerRequest(stack, "GET", `/v1/conversations/${theirs}`);
+  assert.equal(detail.status, 200, detail.text);
+  assert.deepEqual(detail.json.submissions, [], "agent_theirs's owner sees none of agent_mine's submissions");
+  assert.deepEqual(detail.json.leadIds, []);
+  assert.deepEqual(detail.json.turns.map((t) => t.kind), ["message"], "nor a turn in the transcript");
+  const lead = await ownerRequest(stack, "GET", `/v1/leads/${submitted.json.leadId}`);
+  assert.deepEqual(lead.json.conversations, [{ id: theirs, kept: false, summary: null }], "nor does agent_mine's owner read it");
+});
+
 test("bad input gets a clear 4xx and stores nothing", async () => {
   await agentWith("agent_bad");
   await agentWith("agent_other", {}, { allowedOrigins: ["https://other.example"] });

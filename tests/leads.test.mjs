@@ -358,6 +358,9 @@ test("every stage move is recorded with from, to, who, reason and note; bad upda
     [{}, undefined],
     [{ customFields: { tags: ["a", "b"] } }, /^customFields/],
     [{ customFields: "budget=10k" }, /^customFields/],
+    // A lead is one row and every key a CSV column: 100 custom fields, 100 KB in all.
+    [{ customFields: Object.fromEntries(Array.from({ length: 101 }, (_, i) => [`k${i}`, "v"])) }, "customFields"],
+    [{ customFields: Object.fromEntries(Array.from({ length: 12 }, (_, i) => [`k${i}`, "x".repeat(9_000)])) }, "customFields"],
   ];
   for (const [body, field] of bad) {
     const res = await patchLead(leadId, body);

@@ -56,6 +56,17 @@ impl DeliveryStatus {
 /// lead for a century (`Retry-After: 4294967295`).
 pub const MAX_RETRY_AFTER_SECS: u32 = 24 * 3600;
 
+/// `Retry-After` given as a number of seconds (RFC 9110: digits only). A number too large
+/// for a `u32` is the most there is, which the schedule caps like any other; not a number:
+/// `None` (it may be an HTTP date).
+pub fn retry_after_seconds(value: &str) -> Option<u32> {
+    let value = value.trim();
+    if value.is_empty() || !value.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    Some(value.parse::<u32>().unwrap_or(u32::MAX))
+}
+
 /// How far a scheduled retry moves at random: up to a tenth of its delay either way, so
 /// deliveries that failed together (a receiver's outage) do not all come back at once.
 pub const JITTER_PERCENT: u32 = 10;
@@ -158,6 +169,17 @@ mod tests {
         assert_eq!(Delivered.succeeded(), Some(true));
         assert_eq!(Failed.succeeded(), Some(false));
         assert!(!Retrying.is_settled() && !Pending.is_settled());
+    }
+
+    #[test]
+    fn retry_after_in_seconds_is_read_however_large() {
+        assert_eq!(retry_after_seconds("120"), Some(120));
+        assert_eq!(retry_after_seconds(" 7 "), Some(7));
+        assert_eq!(retry_after_seconds("99999999999"), Some(u32::MAX));
+        assert_eq!(retry_after_seconds("1".repeat(400).as_str()), Some(u32::MAX));
+        for not_seconds in ["", "-1", "1.5", "+3", "Wed, 21 Oct 2015 07:28:00 GMT"] {
+            assert_eq!(retry_after_seconds(not_seconds), None, "{not_seconds:?}");
+        }
     }
 
     #[test]

@@ -581,6 +581,7 @@ pub fn apply(
                     next.custom_fields.insert(key, value);
                 }
             }
+            check_custom_fields_size(&lead.custom_fields, &next.custom_fields)?;
             if next.custom_fields == lead.custom_fields {
                 vec![]
             } else {
@@ -606,6 +607,40 @@ fn checked_note(note: Option<String>) -> Result<Option<String>, FieldError> {
 /// Longest custom field key and text value an owner may set by hand.
 const MAX_CUSTOM_KEY: usize = 64;
 const MAX_CUSTOM_VALUE: usize = 10_000;
+
+/// Most custom fields a lead keeps, and most bytes of them (as JSON), when an owner adds
+/// to them by hand: a lead is one row (D1 refuses a value over 1 MB), and every export
+/// has a column per key. Submissions are capped by their forms instead, and an edit that
+/// does not grow the fields (a fix, a removal) always goes through.
+pub const MAX_CUSTOM_FIELDS: usize = 100;
+pub const MAX_CUSTOM_FIELDS_BYTES: usize = 100_000;
+
+fn check_custom_fields_size(
+    before: &Map<String, Value>,
+    after: &Map<String, Value>,
+) -> Result<(), FieldError> {
+    if after.len() > MAX_CUSTOM_FIELDS && after.len() > before.len() {
+        return Err(FieldError::new(
+            "customFields",
+            format!(
+                "a lead keeps at most {MAX_CUSTOM_FIELDS} custom fields (this would leave {})",
+                after.len()
+            ),
+        ));
+    }
+    let bytes = |fields: &Map<String, Value>| Value::Object(fields.clone()).to_string().len();
+    let size = bytes(after);
+    if size > MAX_CUSTOM_FIELDS_BYTES && size > bytes(before) {
+        return Err(FieldError::new(
+            "customFields",
+            format!(
+                "a lead's custom fields take at most {} KB in all",
+                MAX_CUSTOM_FIELDS_BYTES / 1000
+            ),
+        ));
+    }
+    Ok(())
+}
 
 fn check_custom_field(key: &str, value: &Value) -> Result<(), FieldError> {
     let at = format!("customFields.{key}");
@@ -998,6 +1033,40 @@ mod tests {
                 "{bad}"
             );
         }
+    }
+
+    #[test]
+    fn custom_fields_added_by_hand_are_capped_but_a_full_lead_can_still_be_mended() {
+        let edit = |lead: &LeadState, changes: Map<String, Value>| {
+            apply(
+                Some(lead),
+                LeadEvent::FieldsEdited { changes },
+                &Actor::Admin,
+                1,
+                &reasons(),
+            )
+        };
+        let many = |from: usize, to: usize| -> Map<String, Value> {
+            (from..to).map(|i| (format!("k{i}"), json!("v"))).collect()
+        };
+        let lead = LeadState::default();
+        let (full, _) = edit(&lead, many(0, MAX_CUSTOM_FIELDS)).unwrap();
+        assert_eq!(full.custom_fields.len(), MAX_CUSTOM_FIELDS);
+        let refused = edit(&full, many(MAX_CUSTOM_FIELDS, MAX_CUSTOM_FIELDS + 1)).unwrap_err();
+        assert_eq!(refused.field, "customFields");
+        assert!(refused.reason.contains("at most 100"), "{}", refused.reason);
+        // A full lead's values can still change, and keys can go.
+        let mut mend = Map::new();
+        mend.insert("k1".into(), json!("fixed"));
+        mend.insert("k2".into(), Value::Null);
+        let (mended, _) = edit(&full, mend).unwrap();
+        assert_eq!(mended.custom_fields.len(), MAX_CUSTOM_FIELDS - 1);
+        // Few keys, but too many bytes in all.
+        let big = json!("x".repeat(9_000));
+        let heavy: Map<String, Value> = (0..12).map(|i| (format!("k{i}"), big.clone())).collect();
+        let refused = edit(&lead, heavy).unwrap_err();
+        assert_eq!(refused.field, "customFields");
+        assert!(refused.reason.contains("100 KB"), "{}", refused.reason);
     }
 
     #[test]

@@ -478,20 +478,30 @@ impl Target {
                     || ip.is_multicast()
                     || (first & 0xfe00) == 0xfc00 // unique local
                     || (first & 0xffc0) == 0xfe80 // link-local
+                    || (first & 0xffc0) == 0xfec0 // site-local (deprecated, still routed inside some networks)
+                    || v6.segments()[..3] == [0x64, 0xff9b, 1] // local-use NAT64 (RFC 8215)
+                    || v6.segments()[..2] == [0x2001, 0] // Teredo: the IPv4 inside is obfuscated
                     || ipv4_inside(ip).is_some_and(is_internal_v4)
             }
         }
     }
 }
 
-/// The IPv4 address an IPv6 one carries (mapped `::ffff:a.b.c.d` or NAT64 `64:ff9b::a.b.c.d`).
+/// The IPv4 address an IPv6 one carries: mapped `::ffff:a.b.c.d`, the old compatible
+/// `::a.b.c.d`, NAT64 `64:ff9b::a.b.c.d` and 6to4 `2002:aabb:ccdd::`. Each can reach the
+/// IPv4 host through a relay or a dual stack, so each is judged as that host.
 fn ipv4_inside(ip: &IpAddr) -> Option<Ipv4Addr> {
     let IpAddr::V6(v6) = ip else { return None };
     let s = v6.segments();
-    let nat64 = s[..6] == [0x64, 0xff9b, 0, 0, 0, 0];
-    v6.to_ipv4_mapped().or_else(|| {
-        nat64.then(|| Ipv4Addr::new((s[6] >> 8) as u8, s[6] as u8, (s[7] >> 8) as u8, s[7] as u8))
-    })
+    let v4 = |hi: u16, lo: u16| Ipv4Addr::new((hi >> 8) as u8, hi as u8, (lo >> 8) as u8, lo as u8);
+    if let Some(mapped) = v6.to_ipv4_mapped() {
+        return Some(mapped);
+    }
+    match s {
+        [0, 0, 0, 0, 0, 0, hi, lo] | [0x64, 0xff9b, 0, 0, 0, 0, hi, lo] => Some(v4(hi, lo)),
+        [0x2002, hi, lo, ..] => Some(v4(hi, lo)),
+        _ => None,
+    }
 }
 
 fn is_internal_v4(ip: Ipv4Addr) -> bool {
@@ -632,6 +642,15 @@ mod tests {
             ("http://[::ffff:127.0.0.1]/x", false, true),
             ("http://[::ffff:10.0.0.1]/x", false, false),
             ("http://[64:ff9b::a00:1]/x", false, false),
+            ("http://[::10.0.0.1]/x", false, false),
+            ("http://[::127.0.0.1]/x", false, true),
+            ("http://[2002:a00:1::]/x", false, false),
+            ("http://[2002:7f00:1::]/x", false, true),
+            ("http://[2002:808:808::]/x", true, true),
+            ("http://[fec0::1]/x", false, false),
+            ("http://[64:ff9b:1::a00:1]/x", false, false),
+            ("http://[2001:0:4136:e378:8000:63bf:3fff:fdd2]/x", false, false),
+            ("http://[2606:4700::1111]/x", true, true),
             ("http://100.64.0.1/x", false, false),
             ("http://198.18.0.1/x", false, false),
             ("http://224.0.0.1/x", false, false),

@@ -99,6 +99,17 @@ pub fn check_fields_completed(fields: &[FieldSpec], completed: &[String]) -> Res
     Ok(())
 }
 
+/// The fields of `completed` that the validated `form_data` holds a value for: a field
+/// listed as completed but left empty (or not sent) is not counted as completed in the
+/// form's analytics.
+pub fn completed_with_values(completed: &[String], form_data: &Map<String, Value>) -> Vec<String> {
+    completed
+        .iter()
+        .filter(|name| form_data.contains_key(name.as_str()))
+        .cloned()
+        .collect()
+}
+
 /// Whether two validated submissions of one form say the same: every field's value alike
 /// (a file field: present in both or in neither; its bytes were stored under the first).
 /// A repeat of an idempotency key with other answers is not a repeat.
@@ -570,6 +581,18 @@ mod tests {
         );
         let unknown = check_fields_completed(&fields, &list(&["phone"])).unwrap_err();
         assert_eq!(unknown.reason, "\"phone\" is not a field of this form");
+    }
+
+    #[test]
+    fn a_field_listed_as_completed_counts_only_when_it_holds_a_value() {
+        let list = |names: &[&str]| names.iter().map(|n| n.to_string()).collect::<Vec<_>>();
+        let form_data = json!({"name": "Ada", "email": "ada@example.com"});
+        let form_data = form_data.as_object().unwrap();
+        assert_eq!(
+            completed_with_values(&list(&["email", "message", "name"]), form_data),
+            list(&["email", "name"])
+        );
+        assert!(completed_with_values(&[], form_data).is_empty());
     }
 
     #[test]

@@ -232,7 +232,7 @@ pub async fn change(
 /// files in R2. The file route also checks D1, so a file whose deletion failed is never
 /// served again.
 pub async fn delete(env: &Env, db: &D1Database, lead: &Lead) -> ApiResult<()> {
-    let stored: Vec<String> = submissions::for_lead(db, &lead.id)
+    let stored: Vec<String> = submissions::for_lead(db, &lead.id, &lead.agent_id)
         .await?
         .iter()
         .flat_map(|s| {

@@ -29,8 +29,12 @@ pub fn challenge<'a>(
 }
 
 /// Whether `header` (`sha256=<hex>`) is the HMAC-SHA256 of the raw `body` with the app
-/// secret, compared in constant time.
+/// secret, compared in constant time. Never with an empty secret (a channel whose secret
+/// is missing): anyone can sign with that.
 pub fn signature_ok(app_secret: &str, body: &[u8], header: Option<&str>) -> bool {
+    if app_secret.is_empty() {
+        return false;
+    }
     let Some(hex) = header.and_then(|h| h.strip_prefix("sha256=")) else {
         return false;
     };
@@ -235,6 +239,8 @@ mod tests {
             "one byte off"
         );
         assert!(!signature_ok("app-secret", body, None));
+        // A channel without its secret refuses everything, even what is signed with "".
+        assert!(!signature_ok("", body, Some(&signature("", body))));
         assert!(!signature_ok("app-secret", body, Some("sha256=zz")));
         assert!(!signature_ok(
             "app-secret",

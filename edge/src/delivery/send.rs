@@ -120,11 +120,10 @@ async fn read_prefix(response: &mut worker::Response, max: usize) -> Vec<u8> {
 
 /// `Retry-After` as seconds from now: either a number of seconds or an HTTP date.
 fn retry_after_secs(value: &str) -> Option<u32> {
-    let value = value.trim();
-    if let Ok(secs) = value.parse::<u32>() {
+    if let Some(secs) = leadform_core::delivery::retry_after_seconds(value) {
         return Some(secs);
     }
-    let at = js_sys::Date::parse(value);
+    let at = js_sys::Date::parse(value.trim());
     (!at.is_nan()).then(|| ((at - js_sys::Date::now()) / 1000.0).ceil().max(0.0) as u32)
 }
 

@@ -57,12 +57,17 @@ struct Row {
 
 impl From<Row> for Channel {
     fn from(row: Row) -> Self {
+        // Unreadable secrets are empty ones, which every check refuses (fail closed).
+        let secrets = serde_json::from_str(&row.secrets).unwrap_or_else(|err| {
+            worker::console_error!("channel {}: its stored secrets do not parse: {err}", row.id);
+            Secrets::default()
+        });
         Channel {
             id: row.id,
             agent_id: row.agent_id,
             kind: row.kind,
             account: row.account,
-            secrets: serde_json::from_str(&row.secrets).unwrap_or_default(),
+            secrets,
             created_at: row.created_at,
             updated_at: row.updated_at,
         }

@@ -293,22 +293,34 @@ pub async fn exists(db: &D1Database, id: &str) -> Result<bool> {
 }
 
 /// A lead's submissions, oldest first.
-pub async fn for_lead(db: &D1Database, lead_id: &str) -> Result<Vec<Submission>> {
-    where_equal(db, "lead_id", lead_id).await
+pub async fn for_lead(db: &D1Database, lead_id: &str, agent_id: &str) -> Result<Vec<Submission>> {
+    where_equal(db, "lead_id", lead_id, agent_id).await
 }
 
-/// The submissions made in a conversation, oldest first.
-pub async fn for_conversation(db: &D1Database, conversation_id: &str) -> Result<Vec<Submission>> {
-    where_equal(db, "conversation_id", conversation_id).await
+/// The submissions `agent_id`'s forms made in a conversation, oldest first. A submission
+/// may name any conversation id (the widget's, or a site's own), so another agent's
+/// submission naming this one's conversation is never listed with it.
+pub async fn for_conversation(
+    db: &D1Database,
+    conversation_id: &str,
+    agent_id: &str,
+) -> Result<Vec<Submission>> {
+    where_equal(db, "conversation_id", conversation_id, agent_id).await
 }
 
-/// Submissions whose `column` (one of ours, never the caller's text) is `value`.
-async fn where_equal(db: &D1Database, column: &'static str, value: &str) -> Result<Vec<Submission>> {
+/// `agent_id`'s submissions whose `column` (one of ours, never the caller's text) is
+/// `value`. (`+agent_id`: searched by `column`'s index, not the agent's.)
+async fn where_equal(
+    db: &D1Database,
+    column: &'static str,
+    value: &str,
+    agent_id: &str,
+) -> Result<Vec<Submission>> {
     let rows: Vec<SubmissionRow> = db
         .prepare(format!(
-            "SELECT {COLUMNS} FROM submissions WHERE {column} = ?1 ORDER BY submitted_at, id"
+            "SELECT {COLUMNS} FROM submissions WHERE {column} = ?1 AND +agent_id = ?2 ORDER BY submitted_at, id"
         ))
-        .bind(&[text(value)])?
+        .bind(&[text(value), text(agent_id)])?
         .all()
         .await?
         .results()?;

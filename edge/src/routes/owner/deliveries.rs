@@ -7,7 +7,6 @@ use crate::bindings;
 use crate::delivery::replay;
 use crate::error::{ApiError, ApiResult};
 use crate::http::{json, json_body, query_param};
-use crate::storage::agents;
 use crate::storage::deliveries::{self, Attempt, DeadLetter, Delivery};
 use leadform_core::validate::FieldError;
 use serde::Serialize;
@@ -102,9 +101,6 @@ pub async fn replay(caller: &Caller, env: &Env, id: &str) -> ApiResult<Delivery>
 /// `POST /v1/agents/{agentId}/deliveries/replay` with `{"since": <ms or ISO 8601>}`.
 pub async fn replay_failed(mut req: Request, env: &Env, agent_id: &str) -> ApiResult<Response> {
     let db = env.d1(bindings::DB)?;
-    agents::get(&db, agent_id)
-        .await?
-        .ok_or_else(|| ApiError::not_found("agent", agent_id))?;
     let body = json_body(&mut req).await?;
     let since = since(body.get("since"), "since")?;
     let failed = deliveries::failed_for_agent(&db, agent_id, since, REPLAY_BATCH).await?;
@@ -125,9 +121,6 @@ pub async fn replay_failed(mut req: Request, env: &Env, agent_id: &str) -> ApiRe
 /// `GET /v1/agents/{agentId}/dead-letters?since=`: deliveries whose attempts ran out.
 pub async fn dead_letters(req: &Request, env: &Env, agent_id: &str) -> ApiResult<Response> {
     let db = env.d1(bindings::DB)?;
-    agents::get(&db, agent_id)
-        .await?
-        .ok_or_else(|| ApiError::not_found("agent", agent_id))?;
     let since = match query_param(req, "since") {
         Some(text) => self::since(Some(&Value::String(text)), "since")?,
         None => 0,

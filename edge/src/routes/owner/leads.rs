@@ -104,7 +104,7 @@ pub async fn detail(caller: &Caller, req: &Request, env: &Env, id: &str) -> ApiR
     let db = env.d1(bindings::DB)?;
     let lead = find(caller, &db, id).await?;
     let links = Links::new(env, request_origin(req));
-    let submissions = submissions::for_lead(&db, id).await?;
+    let submissions = submissions::for_lead(&db, id, &lead.agent_id).await?;
     let mut conversation_ids: Vec<String> = submissions
         .iter()
         .filter_map(|s| s.conversation_id.clone())

@@ -32,6 +32,13 @@ pub async fn handle(req: Request, env: &Env, method: Method, path: &[&str]) -> A
     if let ["agents", agent_id, ..] = path {
         auth::visible(&caller, "agent", agent_id, agent_id, ())?;
     }
+    // An agent's leads, submissions, forms...: a 404 for an agent that is not there (a
+    // typo must not read as an agent with nothing), for every caller alike.
+    if let ["agents", agent_id, _, ..] = path {
+        crate::storage::agents::get(&db, agent_id)
+            .await?
+            .ok_or_else(|| ApiError::not_found("agent", *agent_id))?;
+    }
     let c = &caller;
     match (method.clone(), path) {
         (Method::Post, ["agents"]) => agents::create(req, env).await,

@@ -18,11 +18,9 @@ use leadform_core::webhook::{derived_secret, secret_from_bytes};
 use serde::{Deserialize, Serialize};
 use worker::{Env, Request, Response};
 
+/// (The agent's existence is checked by the route, `owner::handle`.)
 pub async fn list(env: &Env, agent_id: &str) -> ApiResult<Response> {
     let db = env.d1(bindings::DB)?;
-    agents::get(&db, agent_id)
-        .await?
-        .ok_or_else(|| ApiError::not_found("agent", agent_id))?;
     json(&tools::list_for_agent(&db, agent_id).await?, 200)
 }
 
@@ -48,8 +46,10 @@ pub async fn make(env: &Env, agent_id: &str, body: serde_json::Value) -> ApiResu
     };
     let input: ToolIn = parse_shaped(body)?;
     if let Some(id) = &input.id {
+        // Form ids are one namespace (they are public, in every widget config): another
+        // agent's is taken, and whose it is is not said.
         if tools::get(&db, id).await?.is_some_and(|t| t.agent_id != agent_id) {
-            return Err(FieldError::new("id", "belongs to another agent").into());
+            return Err(FieldError::new("id", "is already in use; choose another").into());
         }
     }
     save(env, agent_id, input).await

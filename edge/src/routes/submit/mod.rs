@@ -31,7 +31,9 @@ use leadform_core::lead::Geo;
 use leadform_core::qualification::Outcome as QualificationOutcome;
 use leadform_core::spam;
 use leadform_core::status::Outcome;
-use leadform_core::validate::{check_fields_completed, same_answers, validate_form, FILE_TOO_LARGE};
+use leadform_core::validate::{
+    check_fields_completed, completed_with_values, same_answers, validate_form, FILE_TOO_LARGE,
+};
 use leadform_core::wire::{PostActionResult, SubmitIn, SubmitOut, WebhookResult};
 use serde_json::{Map, Value};
 use std::cell::RefCell;
@@ -273,6 +275,7 @@ async fn store(
     // Files go to R2 before the row that points at them is committed: a failure after
     // this leaves an orphan object, never a lead whose file is missing.
     let form_data = store_files(env, tool, &submission_id, form_data).await?;
+    let fields_completed = completed_with_values(&input.fields_completed, &form_data);
     let source = sender.source;
     let geo = sender.geo.clone();
     let new = submissions::NewSubmission {
@@ -281,7 +284,7 @@ async fn store(
         tool_id: &tool.id,
         conversation_id: input.conversation_id.as_deref(),
         form_data: &form_data,
-        fields_completed: &input.fields_completed,
+        fields_completed: &fields_completed,
         impression_at: input.impression_at,
         started_at: input.started_at,
         submitted_at: now,
