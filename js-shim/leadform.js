@@ -250,9 +250,10 @@
         document.dispatchEvent(new CustomEvent("leadform:ready"));
       })
       .catch((err) => {
-        // A bubble that can never open goes away. (A policy without 'wasm-unsafe-eval' was
-        // caught above, before any bubble.)
-        host.remove();
+        // A download that failed (a flaky network) is tried again the next time the
+        // visitor reaches for the bubble, which stays. (A policy without
+        // 'wasm-unsafe-eval' was caught above, before any bubble.)
+        fetched = starting = false;
         console.error(FAILED, err);
       });
   }

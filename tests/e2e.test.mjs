@@ -281,10 +281,99 @@ test("a handler that throws is reported as a failure; a file over 5 MB is refuse
   await form.locator(".lf-submit").click();
   const success = page.locator(".lf-success");
   await success.waitFor();
-  assert.match(await success.textContent(), /CRM is down/);
+  // The lead is stored: the visitor reads the success message, and the page's exception
+  // (its internals) goes to the owner only.
+  assert.equal(await success.textContent(), "Quote request received.");
   const log = await stack.waitForStatus(await success.getAttribute("data-submission-id"), ["failed"]);
   assert.equal(log.submission.clientOutcome, "failed");
   assert.equal(log.submission.clientMessage, "CRM is down");
+  await page.close();
+});
+
+test("while the page's handler runs the form says Sending…; a result it returns on purpose is shown", async () => {
+  await seedQuoteForm(receiver.url + "/quote");
+  const { page, errors } = await openDemo();
+  await page.evaluate(() => {
+    window.leadform.registerFormHandler("quote_form", {
+      // A CRM call that takes as long as it takes: settled by the test.
+      onSubmit: () => new Promise((resolve) => (window.__settle = resolve)),
+    });
+    window.leadform.showForm("quote_form");
+  });
+  const form = page.locator("form.lf-form[data-tool=quote_form]");
+  await form.locator("input[name=email]").fill("lee@example.com");
+  await form.locator("input[name=brief]").setInputFiles({ name: "b.pdf", mimeType: "application/pdf", buffer: Buffer.from("%PDF-1.4 b") });
+  await quickPerson();
+  await form.locator(".lf-submit").click();
+  await page.waitForFunction(() => typeof window.__settle === "function");
+  const button = form.locator(".lf-submit");
+  assert.equal(await button.textContent(), "Sending…");
+  assert.equal(await button.getAttribute("aria-disabled"), "true");
+  await page.evaluate(() => window.__settle({ success: false, message: "Pick another slot" }));
+  const success = page.locator(".lf-success");
+  await success.waitFor();
+  assert.equal(await success.textContent(), "Quote request received. (Note: Pick another slot)");
+  const log = await stack.waitForStatus(await success.getAttribute("data-submission-id"), ["failed"]);
+  assert.equal(log.submission.clientMessage, "Pick another slot");
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
+test("the page's custom properties and color scheme do not reach into the widget", async () => {
+  await seedWithWebhook(receiver.url + "/hook");
+  const context = await browser.newContext({ viewport: { width: 360, height: 640 }, colorScheme: "light" });
+  const page = await context.newPage();
+  // A page with its own --vh and --vt (common names) that is dark only.
+  await page.addInitScript(() => {
+    document.addEventListener("DOMContentLoaded", () => {
+      document.documentElement.style.setProperty("--vh", "6.4");
+      document.documentElement.style.setProperty("--vt", "12px");
+      const meta = document.createElement("meta");
+      meta.name = "color-scheme";
+      meta.content = "dark";
+      document.head.append(meta);
+    });
+  });
+  await page.goto(site.url + "/");
+  await page.locator(".lf-bubble").click();
+  await page.locator(".lf-chip", { hasText: "Talk to sales" }).click();
+  const field = page.locator("form.lf-form[data-tool=contact_form] input[name=name]");
+  await field.waitFor();
+  const panel = await page.locator(".lf-panel").boundingBox();
+  assert.ok(panel.y <= 1 && panel.height >= 600, `the panel fills the phone's screen: ${JSON.stringify(panel)}`);
+  const look = await field.evaluate((el) => ({ scheme: getComputedStyle(el).colorScheme, background: getComputedStyle(el).backgroundColor }));
+  assert.deepEqual(look, { scheme: "light", background: "rgb(255, 255, 255)" }, "light fields in a light panel");
+  await context.close();
+});
+
+test("typing in the widget never reaches the page's keyboard shortcuts", async () => {
+  await seedWithWebhook(receiver.url + "/hook");
+  const { page } = await openDemo();
+  // The usual page shortcut handler: keys outside fields are the page's.
+  await page.evaluate(() => {
+    window.__shortcuts = [];
+    for (const kind of ["keydown", "keyup", "keypress"]) {
+      document.addEventListener(kind, (e) => {
+        if (/INPUT|TEXTAREA|SELECT/.test(e.target.tagName) || e.target.isContentEditable) return;
+        window.__shortcuts.push(`${kind}:${e.key}`);
+        if (e.key === " " || e.key === "/") e.preventDefault();
+      });
+    }
+  });
+  const input = page.locator(".lf-input");
+  await input.click();
+  await page.keyboard.type("Is $50/month ok for 2 seats?");
+  assert.equal(await input.inputValue(), "Is $50/month ok for 2 seats?");
+  await page.locator(".lf-chip", { hasText: "Talk to sales" }).click();
+  const message = page.locator("form.lf-form[data-tool=contact_form] textarea[name=message]");
+  await message.click();
+  await page.keyboard.type("Call me / text me");
+  assert.equal(await message.inputValue(), "Call me / text me");
+  assert.deepEqual(await page.evaluate(() => window.__shortcuts), []);
+  // Outside the widget the page's shortcuts still work.
+  await page.locator("h1").first().click();
+  await page.keyboard.press("/");
+  assert.deepEqual(await page.evaluate(() => window.__shortcuts), ["keydown:/", "keyup:/"]); // (its keydown took the keypress)
   await page.close();
 });
 

@@ -106,6 +106,27 @@ test("a click before the widget is ready opens the chat once it is, and no secon
   await context.close();
 });
 
+test("a wasm download that fails keeps the bubble, and the next reach for it tries again", async () => {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+  await context.addInitScript(() => (window.requestIdleCallback = () => 0));
+  const page = await context.newPage();
+  let tries = 0;
+  // The first download fails (a flaky network); the next goes through.
+  await page.route(/\.wasm$/, (route) => (++tries === 1 ? route.abort("internetdisconnected") : route.continue()));
+  const logged = [];
+  page.on("console", (m) => m.type() === "error" && logged.push(m.text()));
+  await page.goto(site.url + "/");
+  const bubble = page.locator(".lf-bubble");
+  await bubble.click();
+  await waitUntil(() => logged.some((l) => l.includes("leadform: the widget could not start")), { message: "the failure logged" });
+  assert.equal(await bubble.count(), 1, "the bubble stays");
+  assert.equal(await page.locator(".lf-panel").count(), 0, "no widget yet");
+  await bubble.click();
+  await page.locator(".lf-panel:not([hidden])").waitFor();
+  assert.equal(tries, 2);
+  await context.close();
+});
+
 test("Enter on the focused bubble before the widget is ready opens the chat with focus in it; focus alone stays on the bubble", async () => {
   const focused = (page) => inWidget(page, (root) => root.activeElement?.className ?? "none");
   const first = await visit({ idle: false });

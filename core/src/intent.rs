@@ -9,11 +9,15 @@ pub const DEFAULT_TRIGGERS: [&str; 8] = [
 ];
 
 pub fn form_for_message<'a>(forms: &'a [FormPublic], message: &str) -> Option<&'a FormPublic> {
-    let words = normalize(message);
+    let said = normalize(message);
+    let words: Vec<&str> = said.split(' ').collect();
     forms.iter().find(|form| {
+        // The trigger's words, in a row among the message's (word by word rather than a
+        // substring search, which the widget would pay for in bytes).
         let mentions = |trigger: &str| {
             let trigger = normalize(trigger);
-            !trigger.is_empty() && format!(" {words} ").contains(&format!(" {trigger} "))
+            let wanted: Vec<&str> = trigger.split(' ').collect();
+            !trigger.is_empty() && words.windows(wanted.len()).any(|run| run == wanted.as_slice())
         };
         if form.triggers.is_empty() {
             DEFAULT_TRIGGERS.iter().any(|t| mentions(t))

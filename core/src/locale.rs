@@ -409,13 +409,25 @@ pub fn text(locale: usize, t: T) -> &'static str {
 
 /// `template` with each `{}` replaced by the next of `args`.
 pub fn fill(template: &str, args: &[&str]) -> String {
+    // Char patterns only: a `&str` one would link the substring searcher (and its panic
+    // messages) into the widget, about 1 KB brotli.
     let mut out = String::new();
-    let mut parts = template.split("{}");
-    out.push_str(parts.next().unwrap_or_default());
-    for (i, part) in parts.enumerate() {
-        out.push_str(args.get(i).copied().unwrap_or_default());
-        out.push_str(part);
+    let mut args = args.iter();
+    let mut rest = template;
+    while let Some((before, after)) = rest.split_once('{') {
+        out.push_str(before);
+        rest = match after.strip_prefix('}') {
+            Some(after) => {
+                out.push_str(args.next().copied().unwrap_or_default());
+                after
+            }
+            None => {
+                out.push('{');
+                after
+            }
+        };
     }
+    out.push_str(rest);
     out
 }
 

@@ -60,7 +60,7 @@ pub const MAX_LABEL: usize = 40;
 
 /// Whether `color` is `#rrggbb` (nothing else may reach the stylesheet).
 pub fn is_hex_color(color: &str) -> bool {
-    color.len() == 7 && color.starts_with('#') && color[1..].bytes().all(|b| b.is_ascii_hexdigit())
+    color.len() == 7 && color.starts_with('#') && color.bytes().skip(1).all(|b| b.is_ascii_hexdigit())
 }
 
 fn channel(hex: &str) -> f64 {

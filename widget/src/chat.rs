@@ -118,6 +118,8 @@ impl Chat {
         let quick = el("div", "lf-quick");
         let compose = el("form", "lf-compose");
         let input = el("input", "lf-input");
+        // The edge keeps a message of at most this many characters (longer is refused).
+        attr(&input, "maxlength", "2000");
         attr(&input, "placeholder", t(T::Placeholder));
         attr(&input, "aria-label", t(T::Message));
         append(&compose, &input);
@@ -128,6 +130,13 @@ impl Chat {
             append(&panel, part);
         }
         append(&root, &panel);
+        // Keys pressed in the widget are the visitor's typing, not the page's shortcuts: out
+        // of the shadow root they reach the page as pressed on the host, which a page's
+        // "not while typing in a field" check cannot tell from the page itself (space to
+        // play, "/" to search would eat the visitor's words).
+        for kind in ["keydown", "keyup", "keypress"] {
+            on(&root, kind, |event| event.stop_propagation());
+        }
         append(&root, &announcer);
 
         let chat = Rc::new(Chat {
@@ -622,12 +631,7 @@ mod tests {
             if root.query_selector(selector).unwrap().is_some() {
                 return;
             }
-            let tick = js_sys::Promise::new(&mut |resolve, _| {
-                web_sys::window()
-                    .unwrap()
-                    .set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, 20)
-                    .unwrap();
-            });
+            let tick = crate::dom::later(20, &JsValue::UNDEFINED);
             wasm_bindgen_futures::JsFuture::from(tick).await.unwrap();
         }
         panic!("{selector} never appeared");

@@ -61,3 +61,12 @@ pub fn random_id(prefix: &str) -> String {
     let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
     format!("{prefix}_{hex}")
 }
+
+/// A Promise that resolves to `value` after `ms` milliseconds (a timer of the page).
+pub fn later(ms: i32, value: &JsValue) -> js_sys::Promise {
+    js_sys::Promise::new(&mut |resolve, _| {
+        if let Some(window) = web_sys::window() {
+            let _ = window.set_timeout_with_callback_and_timeout_and_arguments_1(&resolve, ms, value);
+        }
+    })
+}

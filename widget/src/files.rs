@@ -51,7 +51,8 @@ pub async fn read_data_url(
     let declared = file.type_();
     let (meta, data) = url
         .strip_prefix("data:")
-        .and_then(|rest| rest.split_once(";base64,"))
+        .and_then(|rest| rest.split_once(','))
+        .and_then(|(meta, data)| Some((meta.strip_suffix(";base64")?, data)))
         .unwrap_or((&declared, ""));
     // FileReader leaves the name out; RFC 2397 carries it as a parameter.
     let name = String::from(js_sys::encode_uri_component(&file.name()));

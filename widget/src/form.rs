@@ -342,13 +342,18 @@ impl FormView {
             return; // a double click while the first is in flight
         }
         self.set_sending(true);
-        let result = self.collect_and_submit().await;
-        self.set_sending(false);
-        match result {
+        match self.collect_and_submit().await {
+            // Still "Sending…" while the page's handler runs: the card goes when it is done.
             Ok((Ok(out), _, data)) => self.finish(out, data).await,
-            Ok((Err(e), body, _)) if e.retry => self.keep(&body, &e.message).await,
-            Ok((Err(e), _, _)) => self.show_error(e.field.as_deref(), &e.message),
-            Err((field, message)) => self.show_error(field.as_deref(), &message),
+            not_taken => {
+                self.set_sending(false);
+                match not_taken {
+                    Ok((Err(e), body, _)) if e.retry => self.keep(&body, &e.message).await,
+                    Ok((Err(e), _, _)) => self.show_error(e.field.as_deref(), &e.message),
+                    Err((field, message)) => self.show_error(field.as_deref(), &message),
+                    Ok((Ok(_), _, _)) => {}
+                }
+            }
         }
         self.busy.set(false);
     }
@@ -578,8 +583,8 @@ pub async fn outcome(
             ("formData", data),
         ]);
         let result = chat.handlers.run(tool_name, &context).await;
-        if let (false, Some(reason)) = (result.success, &result.message) {
-            message = format!("{message} {}", tf(T::Note, &[reason]));
+        if let Some(note) = &result.note {
+            message = format!("{message} {}", tf(T::Note, &[note]));
         }
         let reported = result.message.as_deref();
         chat.api

@@ -157,12 +157,7 @@ pub fn retry_later(chat: Rc<Chat>) {
     let ms = chat.retry_ms.get();
     chat.retry_ms.set((ms * 2).min(MAX_RETRY_MS));
     spawn_local(async move {
-        let delay = js_sys::Promise::new(&mut |resolve, _| {
-            if let Some(window) = web_sys::window() {
-                let _ = window.set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, ms);
-            }
-        });
-        let _ = JsFuture::from(delay).await;
+        let _ = JsFuture::from(crate::dom::later(ms, &JsValue::UNDEFINED)).await;
         chat.retry_waiting.set(false);
         flush(chat).await;
     });

@@ -12,6 +12,9 @@
 //! `all: initial`, where no page rule reaches; `.lf-left` moves the widget to the left corner; dark mode follows
 //! `prefers-color-scheme`; under 480 px the open panel fills the screen inside the safe areas,
 //! or what a virtual keyboard leaves of it (`--vh`, `--vt`: the visual viewport, `chat.rs`).
+//! A page's custom properties inherit into a shadow root: the ones read here are reset on
+//! `.lf-root`, and the color scheme is the widget's own (a dark-only page would otherwise
+//! give a light panel dark form controls).
 //! The panel clips (`overflow: clip`; `hidden` only where clip is unknown, since a box that
 //! hides can still be scrolled by `focus()` and `scrollIntoView`), and nothing in it sits
 //! off to one side: the honeypot is clipped in place like `.lf-sr`, since one placed far to
@@ -27,7 +30,7 @@
 
 pub const CSS: &str = r#"
 :host { all: initial; }
-.lf-root { all: initial; --b: #3b5bdb; --bt: #fff; position: fixed; right: 20px; bottom: 20px; z-index: 2147483000; font: 14px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; color: #1d2433; }
+.lf-root { all: initial; --b: #3b5bdb; --bt: #fff; --vh: initial; --vt: initial; color-scheme: light; position: fixed; right: 20px; bottom: 20px; z-index: 2147483000; font: 14px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; color: #1d2433; }
 .lf-bubble { min-width: 56px; height: 56px; border-radius: 28px; border: 0; background: var(--b); color: var(--bt); cursor: pointer; display: grid; place-items: center; box-shadow: 0 6px 20px rgba(30,40,90,.3); float: right; }
 :focus-visible { outline: 2px solid #1d2433; outline-offset: 2px; box-shadow: 0 0 0 2px #fff; }
 ::placeholder { color: #6b7385; }
@@ -79,13 +82,12 @@ textarea.lf-input-field { min-height: 70px; resize: vertical; }
 .lf-left .lf-bubble { float: left; }
 .lf-left .lf-panel { right: auto; left: 0; }
 @media (prefers-color-scheme: dark) {
-.lf-root { color: #e9ecf2; }
+.lf-root { color: #e9ecf2; color-scheme: dark; }
 .lf-panel, .lf-quick, .lf-compose, .lf-form, .lf-agent { background: #1c2030; border-color: #3a4157; }
 .lf-log { background: #131622; }
 .lf-input, .lf-input-field { background: #131622; color: #e9ecf2; border-color: #8a93a8; }
 ::placeholder, .lf-form-desc, .lf-dismiss, .lf-back, .lf-steps { color: #a9b1c2; }
 .lf-link { color: #91a7ff; }
-.lf-input-field { color-scheme: dark; }
 .lf-choices { background: none; }
 .lf-chip { background: #26304d; border-color: #5c6fb0; color: #dbe4ff; }
 .lf-success { background: #15351f; border-color: #2f9e44; }
