@@ -345,14 +345,17 @@ impl FormView {
         match self.collect_and_submit().await {
             // Still "Sending…" while the page's handler runs: the card goes when it is done.
             Ok((Ok(out), _, data)) => self.finish(out, data).await,
-            not_taken => {
+            Ok((Err(e), body, _)) => {
                 self.set_sending(false);
-                match not_taken {
-                    Ok((Err(e), body, _)) if e.retry => self.keep(&body, &e.message).await,
-                    Ok((Err(e), _, _)) => self.show_error(e.field.as_deref(), &e.message),
-                    Err((field, message)) => self.show_error(field.as_deref(), &message),
-                    Ok((Ok(_), _, _)) => {}
+                if e.retry {
+                    self.keep(&body, &e.message).await;
+                } else {
+                    self.show_error(e.field.as_deref(), &e.message);
                 }
+            }
+            Err((field, message)) => {
+                self.set_sending(false);
+                self.show_error(field.as_deref(), &message);
             }
         }
         self.busy.set(false);
