@@ -361,6 +361,8 @@ test("typing in the widget never reaches the page's keyboard shortcuts", async (
     }
   });
   const input = page.locator(".lf-input");
+  // (And no longer than the edge keeps: a longer message would be refused.)
+  assert.equal(await input.getAttribute("maxlength"), "2000");
   await input.click();
   await page.keyboard.type("Is $50/month ok for 2 seats?");
   assert.equal(await input.inputValue(), "Is $50/month ok for 2 seats?");
