@@ -3,11 +3,13 @@
 // runtime (workerd, local D1 and Queues).
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
+import path from "node:path";
 import { startStack, startReceiver, quickPerson, waitUntil } from "./support/stack.mjs";
 import { launchChromium } from "./support/chromium.mjs";
 import { startDemoSite } from "../demo-site/server.mjs";
 import { seedDemo, DEMO_AGENT_ID } from "../demo-site/seed.mjs";
 
+const SHOTS = path.resolve("test-results/e2e");
 let stack, receiver, site, browser;
 
 before(async () => {
@@ -309,9 +311,11 @@ test("while the page's handler runs the form says Sending…; a result it return
   const button = form.locator(".lf-submit");
   assert.equal(await button.textContent(), "Sending…");
   assert.equal(await button.getAttribute("aria-disabled"), "true");
+  await page.screenshot({ path: path.join(SHOTS, "handler-sending.png") });
   await page.evaluate(() => window.__settle({ success: false, message: "Pick another slot" }));
   const success = page.locator(".lf-success");
   await success.waitFor();
+  await page.screenshot({ path: path.join(SHOTS, "handler-note.png") });
   assert.equal(await success.textContent(), "Quote request received. (Note: Pick another slot)");
   const log = await stack.waitForStatus(await success.getAttribute("data-submission-id"), ["failed"]);
   assert.equal(log.submission.clientMessage, "Pick another slot");
@@ -343,6 +347,7 @@ test("the page's custom properties and color scheme do not reach into the widget
   assert.ok(panel.y <= 1 && panel.height >= 600, `the panel fills the phone's screen: ${JSON.stringify(panel)}`);
   const look = await field.evaluate((el) => ({ scheme: getComputedStyle(el).colorScheme, background: getComputedStyle(el).backgroundColor }));
   assert.deepEqual(look, { scheme: "light", background: "rgb(255, 255, 255)" }, "light fields in a light panel");
+  await page.screenshot({ path: path.join(SHOTS, "page-vars-dark-only-360.png") });
   await context.close();
 });
 

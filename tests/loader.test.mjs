@@ -121,6 +121,7 @@ test("a wasm download that fails keeps the bubble, and the next reach for it tri
   await waitUntil(() => logged.some((l) => l.includes("leadform: the widget could not start")), { message: "the failure logged" });
   assert.equal(await bubble.count(), 1, "the bubble stays");
   assert.equal(await page.locator(".lf-panel").count(), 0, "no widget yet");
+  await page.screenshot({ path: path.join(SHOTS, "download-failed-1280.png") });
   await bubble.click();
   await page.locator(".lf-panel:not([hidden])").waitFor();
   assert.equal(tries, 2);

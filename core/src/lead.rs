@@ -628,7 +628,7 @@ fn check_custom_fields_size(
             ),
         ));
     }
-    let bytes = |fields: &Map<String, Value>| Value::Object(fields.clone()).to_string().len();
+    let bytes = |fields: &Map<String, Value>| serde_json::to_string(fields).map_or(0, |json| json.len());
     let size = bytes(after);
     if size > MAX_CUSTOM_FIELDS_BYTES && size > bytes(before) {
         return Err(FieldError::new(

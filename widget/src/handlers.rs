@@ -122,14 +122,18 @@ mod tests {
              if (name === 'silent') return undefined;
              if (name === 'rejects') return Promise.reject(new Error('quota exceeded'));
              if (name === 'never') return new Promise(() => {});
-             if (name === 'late' && Date.now() >= this_late) return { success: true };
+             if (name === 'late' && Date.now() >= __registered_late_at) return { success: true };
              throw new Error('no handler registered for ' + name);",
         );
         let registered_at = js_sys::Date::now() + 100.0;
-        let _ = js_sys::Reflect::set(&js_sys::global(), &"this_late".into(), &registered_at.into());
+        let _ = js_sys::Reflect::set(
+            &js_sys::global(),
+            &"__registered_late_at".into(),
+            &registered_at.into(),
+        );
         let has = js_sys::Function::new_with_args(
             "name",
-            "return name !== 'nobody' && (name !== 'late' || Date.now() >= this_late);",
+            "return name !== 'nobody' && (name !== 'late' || Date.now() >= __registered_late_at);",
         );
         let _ = js_sys::Reflect::set(&run, &"has".into(), &has);
         Handlers { run, wait_ms: 600 }
