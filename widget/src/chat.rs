@@ -572,7 +572,9 @@ fn page_url() -> String {
 fn chat_icon() -> Element {
     const SVG: &str = "http://www.w3.org/2000/svg";
     let document = crate::dom::document();
-    let svg = document.create_element_ns(Some(SVG), "svg").expect("svg element");
+    let svg = document
+        .create_element_ns(Some(SVG), "svg")
+        .expect_throw("svg element");
     for (name, value) in [
         ("viewBox", "0 0 24 24"),
         ("width", "26"),
@@ -581,7 +583,9 @@ fn chat_icon() -> Element {
     ] {
         attr(&svg, name, value);
     }
-    let path = document.create_element_ns(Some(SVG), "path").expect("svg path");
+    let path = document
+        .create_element_ns(Some(SVG), "path")
+        .expect_throw("svg path");
     attr(&path, "fill", "currentColor");
     attr(
         &path,

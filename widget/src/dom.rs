@@ -1,5 +1,8 @@
 //! Building DOM nodes. Text always goes in through `textContent`, never as HTML, so nothing
 //! from the owner's config or a visitor's input can inject markup.
+//! Calls that cannot fail for the widget's own constant tags and names use `expect_throw`,
+//! not `expect`: `expect` would link `JsValue`'s `Debug` (and the glue's `debugString`) to
+//! describe an error that does not happen.
 
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
@@ -8,12 +11,12 @@ use web_sys::{Document, Element, Event, EventTarget, HtmlElement};
 pub fn document() -> Document {
     web_sys::window()
         .and_then(|w| w.document())
-        .expect("the widget runs in a page")
+        .expect_throw("the widget runs in a page")
 }
 
 /// `<tag class="class">text</tag>`.
 pub fn el(tag: &str, class: &str) -> Element {
-    let node = document().create_element(tag).expect("valid tag name");
+    let node = document().create_element(tag).expect_throw("valid tag name");
     if !class.is_empty() {
         node.set_class_name(class);
     }
@@ -27,18 +30,21 @@ pub fn text_el(tag: &str, class: &str, text: &str) -> Element {
 }
 
 pub fn attr(node: &Element, name: &str, value: &str) {
-    node.set_attribute(name, value).expect("valid attribute name");
+    node.set_attribute(name, value)
+        .expect_throw("valid attribute name");
 }
 
 pub fn append(parent: &Element, child: &Element) {
-    parent.append_child(child).expect("append to a live element");
+    parent
+        .append_child(child)
+        .expect_throw("append to a live element");
 }
 
 /// Runs `handler` on every `event` of `node` (an element, the window) for the life of the page.
 pub fn on(node: &EventTarget, event: &str, handler: impl FnMut(Event) + 'static) {
     let closure = Closure::<dyn FnMut(Event)>::new(handler);
     node.add_event_listener_with_callback(event, closure.as_ref().unchecked_ref())
-        .expect("listener");
+        .expect_throw("listener");
     closure.forget();
 }
 
