@@ -7,7 +7,8 @@
 // competes with the page's own. The widget takes the bubble over in place (same element,
 // so no jump and focus stays). Calls made before the widget is ready are queued and replayed.
 (() => {
-  var script = document.currentScript;
+  // A module script (type="module") has no currentScript: the tag is found by its attribute.
+  var script = document.currentScript || document.querySelector("[data-agent-id]");
   if (!script) return;
   var agentId = script.getAttribute("data-agent-id");
   var apiBase = (script.getAttribute("data-api") || new URL(script.src).origin).replace(/\/+$/, "");
@@ -45,10 +46,8 @@
   // one Promise, which the widget awaits and reports to /form-submissions/client-result.
   function runHandler(toolName, context) {
     var handler = handlers[toolName];
-    if (!handler) return Promise.reject(new Error("no handler registered for " + toolName));
-    return new Promise((resolve) => {
-      resolve(handler.onSubmit(context));
-    });
+    if (!handler) return Promise.reject(Error("no handler registered for " + toolName));
+    return new Promise((resolve) => resolve(handler.onSubmit(context)));
   }
   // Whether a page handler is there yet: a kept submission of a `client` or `both` form
   // waits for a page that has one (its handler is the delivery).
@@ -67,9 +66,7 @@
   // Within the edge's limits, whatever is in storage (any script of the page can write it).
   function clean(v) {
     var utm = {};
-    UTM.forEach((key) => {
-      utm[key] = cut((v.utm || {})[key], 200);
-    });
+    UTM.forEach((key) => (utm[key] = cut(v.utm?.[key], 200)));
     return { landingPage: cut(v.landingPage, 2000), referrer: cut(v.referrer, 2000), utm: utm };
   }
   var VISIT_KEY = "leadform:visit";
@@ -77,14 +74,12 @@
   try {
     visit = JSON.parse(sessionStorage.getItem(VISIT_KEY));
   } catch (e) {}
-  if (visit && visit.landingPage) {
+  if (visit?.landingPage) {
     visit = clean(visit);
   } else {
     var query = new URLSearchParams(location.search);
     var utm = {};
-    UTM.forEach((key) => {
-      utm[key] = query.get("utm_" + key);
-    });
+    UTM.forEach((key) => (utm[key] = query.get("utm_" + key)));
     visit = clean({ landingPage: location.href, referrer: document.referrer, utm: utm });
     try {
       sessionStorage.setItem(VISIT_KEY, JSON.stringify(visit));
@@ -132,7 +127,7 @@
     new WebAssembly.Module(new Uint8Array([0, 97, 115, 109, 1, 0, 0, 0]));
   } catch (e) {
     console.error(
-      "leadform: this page's Content-Security-Policy blocks WebAssembly: add 'wasm-unsafe-eval' to script-src."
+      "leadform: this page's Content-Security-Policy blocks WebAssembly: script-src needs 'wasm-unsafe-eval'"
     );
     return;
   }
@@ -181,7 +176,7 @@
       shadow.appendChild(el("style")).textContent = css;
     }
     var root = el("div", look.position == "left" ? "lf-root lf-left" : "lf-root");
-    root.lang = config.locale || "en";
+    root.lang = config.locale;
     root.dir = config.locale == "ar" ? "rtl" : "ltr";
     var bubble = el("button", "lf-bubble");
     bubble.type = "button";
@@ -210,9 +205,7 @@
     // focus) starts the widget's download; a click (or Enter) before the widget is ready
     // opens the chat as soon as it is. Once it is, the widget's own listener on this same
     // button does the work.
-    ["pointerenter", "pointerdown", "focus"].forEach((type) => {
-      bubble.addEventListener(type, load);
-    });
+    ["pointerenter", "pointerdown", "focus"].forEach((type) => bubble.addEventListener(type, load));
     bubble.addEventListener("click", () => {
       if (!widget) {
         wantOpen = true;
@@ -244,10 +237,8 @@
       .then((started) => {
         widget = started;
         if (wantOpen) widget.open();
-        pending.splice(0).forEach((call) => {
-          widget[call[0]](call[1]);
-        });
-        document.dispatchEvent(new CustomEvent("leadform:ready"));
+        pending.splice(0).forEach((call) => widget[call[0]](call[1]));
+        document.dispatchEvent(new Event("leadform:ready"));
       })
       .catch((err) => {
         // A download that failed (a flaky network) is tried again the next time the

@@ -27,11 +27,13 @@ before(async () => {
   receiver = await startReceiver();
   site = createServer((req, res) => {
     const wasm = !req.url.includes("nowasm");
+    // A bundler or site builder may turn every script tag into a module script.
+    const type = req.url.includes("module") ? 'type="module" ' : "";
     res.setHeader("Content-Type", "text/html; charset=utf-8");
     res.setHeader("Content-Security-Policy", policy(stack.url, wasm));
     res.end(`<!doctype html><html lang="en"><head><title>Strict shop</title></head>
       <body><h1>Strict shop</h1>
-      <script src="${stack.url}/leadform.js" data-agent-id="${DEMO_AGENT_ID}" async></script></body></html>`);
+      <script ${type}src="${stack.url}/leadform.js" data-agent-id="${DEMO_AGENT_ID}" async></script></body></html>`);
   });
   await new Promise((r) => site.listen(0, "127.0.0.1", r));
   const origin = `http://127.0.0.1:${site.address().port}`;
@@ -104,9 +106,18 @@ test("a page that forbids WebAssembly gets one message naming the directive, and
   const deadline = Date.now() + 10_000;
   while (named().length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
   assert.deepEqual(named(), [
-    "leadform: this page's Content-Security-Policy blocks WebAssembly: add 'wasm-unsafe-eval' to script-src.",
+    "leadform: this page's Content-Security-Policy blocks WebAssembly: script-src needs 'wasm-unsafe-eval'",
   ]);
   assert.equal(await page.locator("#leadform-widget").count(), 0, "no half-started widget");
   assert.equal(await page.locator("h1").textContent(), "Strict shop");
+  await page.close();
+});
+
+test("pasted as a module script (no currentScript), the loader still finds its tag and the chat opens", async () => {
+  const { page, messages } = await open("/?module");
+  await page.locator(".lf-bubble").click();
+  await page.locator(".lf-panel:not([hidden])").waitFor();
+  await page.locator(".lf-agent").first().waitFor();
+  assert.deepEqual(messages, []);
   await page.close();
 });
