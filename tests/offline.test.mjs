@@ -137,6 +137,43 @@ test("a submission made offline on a page the visitor closed is sent once on the
   await context.close();
 });
 
+test("a chat opened offline reaches the edge with the first message after the connection returns", async () => {
+  const context = await browser.newContext();
+  await context.addInitScript(() => document.addEventListener("leadform:ready", () => (window.__ready = true)));
+  const page = await context.newPage();
+  await page.goto(site.url + "/");
+  await page.waitForFunction(() => window.__ready === true);
+  await context.setOffline(true);
+  await page.locator(".lf-bubble").click();
+  const input = page.locator(".lf-input");
+  await input.fill("anyone there?");
+  await input.press("Enter");
+  // Offline: the greeting, then the widget's own answer (the trigger words found nothing).
+  await waitUntil(async () => (await page.locator(".lf-agent").count()) === 2, { message: "the offline answer" });
+  assert.equal(await page.evaluate((agent) => sessionStorage.getItem("leadform:conversation:" + agent), DEMO_AGENT_ID), null, "no conversation on the edge yet");
+
+  const online = page.evaluate(() => new Promise((r) => addEventListener("online", () => r(true), { once: true })));
+  await context.setOffline(false);
+  assert.equal(await online, true);
+  await input.fill("back online: do you ship to Lisbon?");
+  await input.press("Enter");
+  await waitUntil(async () => (await page.locator(".lf-agent").count()) >= 3, { message: "the edge's reply" });
+  const id = await page.evaluate((agent) => sessionStorage.getItem("leadform:conversation:" + agent), DEMO_AGENT_ID);
+  assert.ok(id, "the conversation is kept on the edge now");
+  const { status, body } = await stack.owner("GET", `/v1/conversations/${id}`);
+  assert.equal(status, 200, JSON.stringify(body));
+  const said = body.turns.filter((t) => t.role === "visitor" && t.kind === "message").map((t) => t.text);
+  assert.deepEqual(said, ["back online: do you ship to Lisbon?"], "the owner reads what was said once the edge could hear it");
+  // And the next message goes to the same conversation.
+  await input.fill("and to Porto?");
+  await input.press("Enter");
+  await waitUntil(async () => (await page.locator(".lf-agent").count()) >= 4, { message: "the next reply" });
+  assert.equal(await page.evaluate((agent) => sessionStorage.getItem("leadform:conversation:" + agent), DEMO_AGENT_ID), id);
+  const again = (await stack.owner("GET", `/v1/conversations/${id}`)).body.turns.filter((t) => t.role === "visitor" && t.kind === "message");
+  assert.equal(again.length, 2);
+  await context.close();
+});
+
 test("a busy edge (503) keeps the submission and a later try sends it; a refusal (400) is never kept", async () => {
   const context = await browser.newContext();
   const email = "olga.busy-edge@example.com";

@@ -50,6 +50,8 @@ pub struct Chat {
     greeted: Cell<bool>,
     /// Starting the conversation has finished, whether the edge keeps it or not.
     settled: Cell<bool>,
+    /// A chat that started offline is trying the edge again (`reply_to`).
+    connecting: Cell<bool>,
     /// The offline queue: a round of sends is running; a retry timer is set; its delay.
     pub flushing: Cell<bool>,
     pub retry_waiting: Cell<bool>,
@@ -156,6 +158,7 @@ impl Chat {
             announcer,
             greeted: Cell::new(false),
             settled: Cell::new(false),
+            connecting: Cell::new(false),
             flushing: Cell::new(false),
             retry_waiting: Cell::new(false),
             retry_ms: Cell::new(outbox::FIRST_RETRY_MS),
@@ -259,9 +262,9 @@ impl Chat {
     /// Goes on with the visit's conversation (its messages shown again), or starts one; the
     /// greeting from the config when the edge cannot be reached.
     async fn begin(self: Rc<Self>) {
-        let storage = web_sys::window().and_then(|w| w.session_storage().ok().flatten());
-        let key = self.storage_key();
-        let earlier = storage.as_ref().and_then(|s| s.get_item(&key).ok().flatten());
+        let earlier = web_sys::window()
+            .and_then(|w| w.session_storage().ok().flatten())
+            .and_then(|s| s.get_item(&self.storage_key()).ok().flatten());
         let mut resumed = false;
         if let Some(id) = earlier {
             if let Ok(messages) = self.api.conversation(&id).await {
@@ -281,20 +284,9 @@ impl Chat {
             }
         }
         if !resumed {
-            // Offline (no answer): the chat goes on with the trigger words.
-            let started = self
-                .api
-                .start_conversation(&self.config.agent.id, &page_url())
-                .await;
-            if let Ok((id, messages)) = started {
-                if let Some(storage) = &storage {
-                    let _ = storage.set_item(&key, &id);
-                }
-                *self.conversation_id.borrow_mut() = id;
-                let fresh = messages.into_iter().filter(|m| !self.is_greeting(&m.text));
-                self.answer(fresh.collect());
-                resumed = true;
-            }
+            // Offline (no answer): the chat goes on with the trigger words until a later
+            // message finds the edge (`reply_to`).
+            resumed = self.connect().await;
         }
         self.kept.set(resumed);
         self.settled.set(true);
@@ -305,6 +297,25 @@ impl Chat {
         for text in waiting {
             self.clone().reply_to(text).await;
         }
+    }
+
+    /// Starts the visit's conversation on the edge and shows what the edge adds to the
+    /// greeting; whether the edge answered.
+    async fn connect(self: &Rc<Self>) -> bool {
+        let started = self
+            .api
+            .start_conversation(&self.config.agent.id, &page_url())
+            .await;
+        let Ok((id, messages)) = started else {
+            return false;
+        };
+        if let Some(storage) = web_sys::window().and_then(|w| w.session_storage().ok().flatten()) {
+            let _ = storage.set_item(&self.storage_key(), &id);
+        }
+        *self.conversation_id.borrow_mut() = id;
+        let fresh = messages.into_iter().filter(|m| !self.is_greeting(&m.text));
+        self.answer(fresh.collect());
+        true
     }
 
     /// Hides the panel; focus goes back to the bubble, where the visitor opened it.
@@ -398,6 +409,14 @@ impl Chat {
 
     /// The agent's reply to `text`: the edge's, else the trigger words' (offline).
     async fn reply_to(self: Rc<Self>, text: String) {
+        // A chat opened offline goes to the edge from the first message after it is back
+        // (a failed try costs one refused fetch: offline, the browser refuses at once).
+        // One try at a time: two messages typed as the connection returns start one conversation.
+        if !self.kept.get() && self.settled.get() && !self.connecting.replace(true) {
+            let connected = self.connect().await;
+            self.kept.set(connected);
+            self.connecting.set(false);
+        }
         if self.kept.get() {
             if let Ok(messages) = self.api.say(&self.conversation(), &text, &page_url()).await {
                 self.answer(messages);
