@@ -9,11 +9,22 @@ pub fn parse(text: &str) -> Option<JsValue> {
     JSON::parse(text).ok().filter(|v| v.is_object())
 }
 
+/// JSON text of `value`, as the edge reads it whatever the page did to arrays: Prototype.js
+/// (still on old shops) gives `Array.prototype` a `toJSON` that answers a string, so
+/// `["email"]` would go out as `"[\"email\"]"` and the edge would refuse the submission.
+/// The page's `toJSON` is set aside for the call and put back as it was.
 pub fn stringify(value: &JsValue) -> String {
-    JSON::stringify(value)
-        .ok()
-        .and_then(|s| s.as_string())
-        .unwrap_or_default()
+    let arrays = Object::get_prototype_of(&Array::new());
+    let key = JsValue::from_str("toJSON");
+    let page_own = Reflect::get_own_property_descriptor(&arrays, &key).unwrap_or(JsValue::UNDEFINED);
+    if !page_own.is_undefined() {
+        let _ = Reflect::delete_property(&arrays, &key);
+    }
+    let text = JSON::stringify(value).ok().and_then(|s| s.as_string());
+    if !page_own.is_undefined() {
+        let _ = Object::define_property(&arrays, &key, &page_own.into());
+    }
+    text.unwrap_or_default()
 }
 
 /// A `{key: text}` object (the owner's translations by locale); non-string values are skipped.
@@ -79,4 +90,28 @@ pub fn object(pairs: &[(&str, JsValue)]) -> JsValue {
 
 pub fn opt_str(value: Option<&str>) -> JsValue {
     value.map(JsValue::from_str).unwrap_or(JsValue::NULL)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use wasm_bindgen_test::wasm_bindgen_test;
+
+    #[wasm_bindgen_test]
+    fn arrays_are_written_as_arrays_even_when_the_page_gave_them_a_to_json() {
+        // Prototype.js 1.6: `Array.prototype.toJSON` answers the array's JSON as a string.
+        let arrays = Object::get_prototype_of(&Array::new());
+        let page_to_json = js_sys::Function::new_no_args("return '[' + this.join(',') + ']'");
+        Reflect::set(&arrays, &"toJSON".into(), &page_to_json).unwrap();
+        let body = object(&[("fieldsCompleted", Array::of1(&"email".into()).into())]);
+        let written = stringify(&body);
+        let after = Reflect::get(&arrays, &"toJSON".into()).unwrap();
+        let _ = Reflect::delete_property(&arrays, &"toJSON".into());
+        assert_eq!(written, r#"{"fieldsCompleted":["email"]}"#);
+        assert_eq!(
+            after,
+            JsValue::from(page_to_json),
+            "the page's own toJSON is back"
+        );
+    }
 }
