@@ -9,6 +9,8 @@ pub const DEAD_LETTER_QUEUE: &str = "leadform-deliveries-dlq";
 
 /// R2 bucket holding the files visitors attach.
 pub const FILES: &str = "FILES";
+/// The static assets (the loader, the widget's glue and wasm: `[assets]` in wrangler.toml).
+pub const ASSETS: &str = "ASSETS";
 // The variables the edge's settings are made of are in `leadform_core::settings::vars`.
 /// Post-action services: base URLs (tests point them at 127.0.0.1) and their keys.
 pub const EMAIL_API_URL: &str = "EMAIL_API_URL";

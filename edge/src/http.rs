@@ -160,9 +160,13 @@ pub fn request_origin(req: &Request) -> Option<String> {
 pub fn cors_headers(headers: &Headers, origin: &str) -> worker::Result<()> {
     headers.set("Access-Control-Allow-Origin", origin)?;
     headers.set("Access-Control-Allow-Methods", "GET, POST, OPTIONS")?;
+    // Ours, then any other: a page that wraps `fetch` adds its tracing headers
+    // (`traceparent`, …) to the widget's calls too. `*` covers every header for calls
+    // without credentials, which the widget's are; a browser that does not know it still
+    // reads the two named.
     headers.set(
         "Access-Control-Allow-Headers",
-        "Content-Type, X-Leadform-Client-Token",
+        "Content-Type, X-Leadform-Client-Token, *",
     )?;
     headers.set("Access-Control-Max-Age", "600")?;
     headers.append("Vary", "Origin")

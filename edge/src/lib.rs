@@ -31,6 +31,10 @@ use worker::*;
 
 #[event(fetch)]
 async fn fetch(req: Request, env: Env, ctx: Context) -> Result<Response> {
+    // A static file, routed here only for its CORS preflight: no configuration or limit.
+    if req.path() == routes::widget_wasm::PATH {
+        return routes::widget_wasm::serve(req, &env).await;
+    }
     // A bad configuration fails loudly, on every request, rather than running on defaults.
     if let Err(wrong) = config::check(&env) {
         console_error!("configuration: {wrong}");

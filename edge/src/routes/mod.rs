@@ -11,6 +11,7 @@ pub mod openapi;
 pub mod owner;
 pub mod submit;
 mod widget_config;
+pub mod widget_wasm;
 
 use crate::bindings;
 use crate::error::{ApiError, ApiResult};
