@@ -468,3 +468,23 @@ test("a person filling the form at a human pace is not spam; a bot filling the h
   assert.deepEqual(bot.errors, []);
   await bot.page.close();
 });
+
+test("on a phone the chat's and the form's text fields are 16 px, so iOS does not zoom in as they take focus", async () => {
+  await seedWithWebhook(receiver.url + "/hook");
+  for (const [width, size] of [[390, "16px"], [1280, "14px"]]) {
+    const context = await browser.newContext({ viewport: { width, height: 760 } });
+    const page = await context.newPage();
+    await page.goto(site.url + "/");
+    await page.locator(".lf-bubble").click();
+    await page.locator(".lf-chip", { hasText: "Talk to sales" }).click();
+    await page.locator("form.lf-form[data-tool=contact_form] input[name=name]").waitFor();
+    const sizes = await page.evaluate(() =>
+      [...document.querySelector("#leadform-widget").shadowRoot.querySelectorAll(".lf-input, .lf-input-field")].map(
+        (el) => `${el.name || el.className}: ${getComputedStyle(el).fontSize}`
+      )
+    );
+    assert.ok(sizes.length >= 4, sizes.join(", "));
+    assert.deepEqual(sizes.filter((s) => !s.endsWith(size)), [], `every field at ${size} at ${width} px`);
+    await context.close();
+  }
+});

@@ -11,7 +11,9 @@
 //! unset }`, `:root { --b: red }`) beats `:host`, so `.lf-root` starts again from
 //! `all: initial`, where no page rule reaches; `.lf-left` moves the widget to the left corner; dark mode follows
 //! `prefers-color-scheme`; under 480 px the open panel fills the screen inside the safe areas,
-//! or what a virtual keyboard leaves of it (`--vh`, `--vt`: the visual viewport, `chat.rs`).
+//! or what a virtual keyboard leaves of it (`--vh`, `--vt`: the visual viewport, `chat.rs`),
+//! and text fields are 16 px: iOS Safari zooms the page into a field with smaller text as it
+//! takes focus, which pushes the full-screen panel partly off screen.
 //! A page's custom properties inherit into a shadow root: the ones read here are reset on
 //! `.lf-root`, and the color scheme is the widget's own (a dark-only page would otherwise
 //! give a light panel dark form controls).
@@ -98,5 +100,6 @@ textarea.lf-input-field { min-height: 70px; resize: vertical; }
 @media (max-width: 479px) {
 .lf-panel { position: fixed; inset: 0; top: calc(var(--vt,0) * 1px); width: auto; height: calc(var(--vh) * 1px); box-sizing: border-box; border-radius: 0; padding: env(safe-area-inset-top) env(safe-area-inset-right) env(safe-area-inset-bottom) env(safe-area-inset-left); }
 .lf-bubble[aria-expanded="true"] { display: none; }
+.lf-input, .lf-input-field { font-size: 16px; }
 }
 "#;
