@@ -8,7 +8,8 @@
 // so no jump and focus stays). Calls made before the widget is ready are queued and replayed.
 (() => {
   // A module script (type="module") has no currentScript: the tag is found by its attribute.
-  var script = document.currentScript || document.querySelector("[data-agent-id]");
+  // (The first script with it: the attribute on another element is not ours.)
+  var script = document.currentScript || document.querySelector("script[data-agent-id]");
   if (!script) return;
   var agentId = script.getAttribute("data-agent-id");
   var apiBase = (script.getAttribute("data-api") || new URL(script.src).origin).replace(/\/+$/, "");
@@ -164,7 +165,8 @@
     if (HEX.test(look.brandColor) && HEX.test(look.brandText)) {
       css += ".lf-root{--b:" + look.brandColor + ";--bt:" + look.brandText + "}";
     }
-    host = el("div");
+    // A tag of its own: a page's rules for `div` (`div:empty { display: none }`) miss it.
+    host = el("leadform-widget");
     host.id = "leadform-widget";
     var shadow = host.attachShadow({ mode: "open" });
     try {

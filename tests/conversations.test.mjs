@@ -4,7 +4,7 @@
 // LLM is a server on 127.0.0.1 speaking OpenAI's chat-completions protocol, scripted per test.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { startStack, startReceiver, contactForm, postJson, ownerRequest } from "./support/stack.mjs";
+import { startStack, startReceiver, contactForm, postJson, ownerRequest, seedSubmit } from "./support/stack.mjs";
 import { startLlm, completion, showForm } from "./support/llm.mjs";
 
 const SITE = "https://shop.example";
@@ -65,6 +65,15 @@ test("a conversation starts with the greeting and keeps every turn in order", as
   const transcript = await again.json();
   assert.deepEqual(transcript.messages.map((m) => m.role), ["agent", "visitor", "agent", "visitor", "agent"]);
   assert.equal(transcript.messages[3].text, "Can someone contact me?");
+  // The form is still open (neither sent nor dismissed): it comes back on the message that
+  // offered it, so the widget shows it there again after a reload.
+  const offers = (messages) => messages.flatMap((m, i) => (m.form ? [[i, m.form.toolId, m.form.name]] : []));
+  assert.deepEqual(offers(transcript.messages), [[4, "tool_agent_conv_contact", "contact_form"]]);
+  // Sent: no longer open.
+  const sent = await call(`${stack.url}/form-submissions/submit`, seedSubmit({ toolId: "tool_agent_conv_contact", conversationId: id }));
+  assert.equal(sent.status, 200, sent.text);
+  const after = await (await fetch(`${stack.url}/conversations/${id}`, { headers: { Origin: SITE } })).json();
+  assert.deepEqual(offers(after.messages), [], "a form sent is not shown again");
 });
 
 test("afterMessages: 3 shows the form on the third message; a dismissal holds it back for its cooldown", async () => {
@@ -92,6 +101,11 @@ test("afterMessages: 3 shows the form on the third message; a dismissal holds it
   // ...an explicit request does, and after the cooldown the triggers work again.
   assert.equal((await say(stack.url, id, "ok, please call me back")).json.messages[0].form?.name, "contact_form");
   assert.equal((await say(stack.url, id, "pricing please")).json.messages[0].form?.name, "contact_form");
+  // Read back: the dismissed offer stays closed, and the form offered twice since is open
+  // once, at its last offer.
+  const { messages } = await (await fetch(`${stack.url}/conversations/${id}`, { headers: { Origin: SITE } })).json();
+  const open = messages.flatMap((m, i) => (m.form ? [[i, m.form.name]] : []));
+  assert.deepEqual(open, [[messages.length - 1, "contact_form"]], JSON.stringify(messages));
 });
 
 test("page rules and once-per-conversation; the owner reads the whole transcript with the lead it made", async () => {

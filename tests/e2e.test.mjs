@@ -488,3 +488,32 @@ test("on a phone the chat's and the form's text fields are 16 px, so iOS does no
     await context.close();
   }
 });
+
+test("a form left open comes back where it was offered after a reload, and not once it is sent", async () => {
+  const { tool } = await seedWithWebhook(receiver.url + "/hook");
+  const { page, errors } = await openDemo();
+  await page.locator(".lf-chip", { hasText: "Talk to sales" }).click();
+  await page.locator("form.lf-form[data-tool=contact_form]").waitFor();
+  const offer = await page.locator(".lf-agent").last().textContent();
+
+  await page.reload();
+  await page.locator(".lf-bubble").click();
+  const form = page.locator("form.lf-form[data-tool=contact_form]");
+  await form.waitFor();
+  assert.equal(await form.count(), 1, "shown once");
+  // In its place: right after the offer, which is the last agent message before it.
+  const before = await form.evaluate((el) => el.previousElementSibling.textContent);
+  assert.equal(before, offer);
+  await fillContactForm(page, { name: "Reload Rita", email: "rita@example.com", message: "Back again" });
+  await form.locator(".lf-submit").click();
+  const success = page.locator(".lf-success");
+  await success.waitFor();
+  assert.equal(await success.textContent(), tool.successMessage);
+
+  await page.reload();
+  await page.locator(".lf-bubble").click();
+  await page.locator(".lf-visitor").first().waitFor();
+  assert.equal(await page.locator("form.lf-form").count(), 0, "a form sent is not shown again");
+  assert.deepEqual(errors, []);
+  await page.close();
+});

@@ -6,7 +6,7 @@ use crate::js;
 use leadform_core::locale::T;
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
-use web_sys::{Request, RequestInit, Response};
+use web_sys::{RequestInit, Response};
 
 /// Why a call failed, in words for the visitor, with the field at fault if there is one.
 #[derive(Debug, Clone)]
@@ -176,27 +176,26 @@ impl Api {
             field: None,
             retry: true,
         };
+        // A URL string and a plain init, headers as a plain object: what a page's own
+        // `fetch` wrapper expects (one that reads only string URLs would turn a `Request`
+        // into a GET, or fetch "[object Request]").
         let init = RequestInit::new();
         init.set_method(method);
+        let mut headers = Vec::new();
         if let Some(body) = body {
             init.set_body(&js::stringify(body).into());
-        }
-        let request = Request::new_with_str_and_init(url, &init).map_err(network)?;
-        if body.is_some() {
-            request
-                .headers()
-                .set("Content-Type", "application/json")
-                .map_err(network)?;
+            headers.push(("Content-Type", "application/json".into()));
         }
         if let Some((name, value)) = header {
-            request.headers().set(name, value).map_err(network)?;
+            headers.push((name, value.into()));
         }
+        init.set_headers(&js::object(&headers));
         let window = web_sys::window().ok_or(CallError {
             message: "no window".into(),
             field: None,
             retry: false,
         })?;
-        let response: Response = JsFuture::from(window.fetch_with_request(&request))
+        let response: Response = JsFuture::from(window.fetch_with_str_and_init(url, &init))
             .await
             .map_err(network)?
             .unchecked_into();
@@ -242,7 +241,7 @@ mod tests {
         js_sys::Function::new_with_args(
             "status",
             "const real = globalThis.fetch;
-             globalThis.fetch = req => !req.url.startsWith('http://retry.test/') ? real(req)
+             globalThis.fetch = (url, init) => !String(url).startsWith('http://retry.test/') ? real(url, init)
                : status === 0 ? Promise.reject(new TypeError('Failed to fetch'))
                : Promise.resolve(new Response('{\"error\":{\"message\":\"no\"}}', { status }));
              return () => { globalThis.fetch = real; };",

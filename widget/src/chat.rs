@@ -94,6 +94,7 @@ impl Chat {
                 (shadow, root, bubble)
             }
         };
+        crate::dom::keep_in_page(&shadow.host());
         adopt_styles(&shadow, &look_rule(&look))?;
         // The language of every text inside, for screen readers and fonts; the direction
         // is set either way, since a right-to-left host page would otherwise pass its own
@@ -135,8 +136,10 @@ impl Chat {
         // Keys pressed in the widget are the visitor's typing, not the page's shortcuts: out
         // of the shadow root they reach the page as pressed on the host, which a page's
         // "not while typing in a field" check cannot tell from the page itself (space to
-        // play, "/" to search would eat the visitor's words).
-        for kind in ["keydown", "keyup", "keypress"] {
+        // play, "/" to search would eat the visitor's words). Focus moving inside the widget
+        // is not the page's either: a page modal's focus trap ("focus left the modal: pull it
+        // back") would keep the visitor out of every field of a form its button opened.
+        for kind in ["keydown", "keyup", "keypress", "focusin", "focusout"] {
             on(&root, kind, |event| event.stop_propagation());
         }
         append(&root, &announcer);
@@ -269,7 +272,7 @@ impl Chat {
         if let Some(id) = earlier {
             if let Ok(messages) = self.api.conversation(&id).await {
                 *self.conversation_id.borrow_mut() = id;
-                for (i, m) in messages.iter().enumerate() {
+                for (i, m) in messages.into_iter().enumerate() {
                     if i == 0 && m.role == "agent" && self.is_greeting(&m.text) {
                         continue;
                     }
@@ -279,6 +282,10 @@ impl Chat {
                         "lf-msg lf-agent"
                     };
                     self.add_message(class, &m.text);
+                    // A form still open on the last page is back where it was offered.
+                    if let Some((tool_id, prefill)) = m.form {
+                        self.show_form_by_id(&tool_id, prefill);
+                    }
                 }
                 resumed = true;
             }
@@ -440,10 +447,15 @@ impl Chat {
                 self.offer_choices(&m.quick_replies);
             }
             if let Some((tool_id, prefill)) = m.form {
-                if let Some(form) = self.config.forms.iter().find(|f| f.tool_id == tool_id).cloned() {
-                    self.show_form(form, prefill);
-                }
+                self.show_form_by_id(&tool_id, prefill);
             }
+        }
+    }
+
+    /// Shows the agent's form `tool_id` (the edge names forms by id), if the config has it.
+    fn show_form_by_id(self: &Rc<Self>, tool_id: &str, prefill: JsValue) {
+        if let Some(form) = self.config.forms.iter().find(|f| f.tool_id == tool_id).cloned() {
+            self.show_form(form, prefill);
         }
     }
 
@@ -521,7 +533,8 @@ fn draw_bubble(
     look: &leadform_core::look::WidgetLook,
     label: &str,
 ) -> Result<(web_sys::ShadowRoot, Element, Element), JsValue> {
-    let host = el("div", "");
+    // A tag of its own: a page's rules for `div` (`div:empty { display: none }`) miss it.
+    let host = el("leadform-widget", "");
     attr(&host, "id", "leadform-widget");
     crate::dom::document()
         .document_element()

@@ -76,3 +76,42 @@ pub fn later(ms: i32, value: &JsValue) -> js_sys::Promise {
         }
     })
 }
+
+/// Puts `host` back at the end of `<html>` whenever the page takes it out. React 18 hydrating
+/// the whole document (Remix and others) meets a node it did not render, ours, and renders
+/// the document again from scratch, `<html>` included; other frameworks tidy unknown nodes
+/// away. The host keeps its shadow root, so the widget goes on as it was. Only the document's
+/// and `<html>`'s own children are watched, not the page's whole tree.
+pub fn keep_in_page(host: &Element) {
+    let document = document();
+    let init = children();
+    // Taken out before the widget started (the loader's bubble, with the page hydrating).
+    if let (false, Some(html)) = (host.is_connected(), document.document_element()) {
+        let _ = html.append_child(host);
+    }
+    let host = host.clone();
+    let callback = Closure::<dyn FnMut(JsValue, web_sys::MutationObserver)>::new(
+        move |_records: JsValue, observer: web_sys::MutationObserver| {
+            let document = self::document();
+            if let (false, Some(html)) = (host.is_connected(), document.document_element()) {
+                let _ = html.append_child(&host);
+                // A new `<html>` is watched from now on (observing one twice changes nothing).
+                let _ = observer.observe_with_options(&html, &children());
+            }
+        },
+    );
+    let Ok(observer) = web_sys::MutationObserver::new(callback.as_ref().unchecked_ref()) else {
+        return;
+    };
+    callback.forget();
+    let _ = observer.observe_with_options(&document, &init);
+    if let Some(html) = document.document_element() {
+        let _ = observer.observe_with_options(&html, &init);
+    }
+}
+
+fn children() -> web_sys::MutationObserverInit {
+    let init = web_sys::MutationObserverInit::new();
+    init.set_child_list(true);
+    init
+}

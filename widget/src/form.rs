@@ -915,9 +915,13 @@ mod tests {
     fn fetch_stub() -> JsValue {
         js_sys::Function::new_no_args(
             "const real = globalThis.fetch, sent = [];
-             globalThis.fetch = req => !req.url.startsWith('http://lf.test/') ? real(req)
-               : req.text().then(body => {
-                   sent.push([req.url, body]);
+             // Like a page's own wrapper that only knows string URLs and plain inits.
+             globalThis.fetch = (url, init) => typeof url != 'string' ? real(url, init)
+               : !url.startsWith('http://lf.test/') ? real(url, init)
+               : init.method != 'POST' || init.headers['Content-Type'] != 'application/json'
+                 ? Promise.reject(new TypeError('not a JSON POST'))
+               : Promise.resolve().then(() => {
+                   sent.push([url, init.body]);
                    return new Response('{\"submissionId\":\"sub_1\"}', { status: 200 });
                  });
              return { sent, restore: () => { globalThis.fetch = real; } };",

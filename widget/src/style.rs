@@ -10,7 +10,8 @@
 //! inherited properties cross the shadow boundary, and a page rule on the host (`* { all:
 //! unset }`, `:root { --b: red }`) beats `:host`, so `.lf-root` starts again from
 //! `all: initial`, where no page rule reaches; `.lf-left` moves the widget to the left corner; dark mode follows
-//! `prefers-color-scheme`; under 480 px the open panel fills the screen inside the safe areas,
+//! `prefers-color-scheme`; under 480 px wide (or 500 px high: a phone held sideways, or what
+//! its keyboard leaves) the open panel fills the screen inside the safe areas,
 //! or what a virtual keyboard leaves of it (`--vh`, `--vt`: the visual viewport, `chat.rs`),
 //! and text fields are 16 px: iOS Safari zooms the page into a field with smaller text as it
 //! takes focus, which pushes the full-screen panel partly off screen.
@@ -97,7 +98,7 @@ textarea.lf-input-field { min-height: 70px; resize: vertical; }
 :focus-visible { outline-color: #e9ecf2; box-shadow: 0 0 0 2px #131622; }
 }
 @media (forced-colors: active) { .lf-panel, .lf-bubble, .lf-send, .lf-submit, .lf-visitor { border: 2px solid; } }
-@media (max-width: 479px) {
+@media (max-width: 479px), (max-height: 500px) {
 .lf-panel { position: fixed; inset: 0; top: calc(var(--vt,0) * 1px); width: auto; height: calc(var(--vh) * 1px); box-sizing: border-box; border-radius: 0; padding: env(safe-area-inset-top) env(safe-area-inset-right) env(safe-area-inset-bottom) env(safe-area-inset-left); }
 .lf-bubble[aria-expanded="true"] { display: none; }
 .lf-input, .lf-input-field { font-size: 16px; }

@@ -399,6 +399,48 @@ fn reason_text(reason: Reason) -> String {
         .unwrap_or_default()
 }
 
+/// The conversation as the widget shows it again (the visit's next page, a reload): its
+/// messages, and a form still open (shown, neither submitted nor dismissed since) on the
+/// message that offered it, so the visitor finds it where it was. A form offered twice shows
+/// once, at its last offer.
+pub fn replay(turns: Vec<Turn>) -> Vec<MessageOut> {
+    let mut out: Vec<MessageOut> = Vec::new();
+    let mut open: Vec<(usize, FormRef)> = Vec::new();
+    for turn in turns {
+        let tool_id = turn.tool_id.clone().unwrap_or_default();
+        match turn.kind.as_str() {
+            "message" | "question" | "answer" => out.push(MessageOut {
+                role: if turn.role == "visitor" {
+                    "visitor"
+                } else {
+                    "agent"
+                },
+                text: turn.text,
+                at: turn.at,
+                form: None,
+                quick_replies: Vec::new(),
+            }),
+            "form_shown" => {
+                open.retain(|(_, form)| form.tool_id != tool_id);
+                if let Some(offer) = out.len().checked_sub(1) {
+                    let form = FormRef {
+                        tool_id,
+                        name: turn.text,
+                        prefill: Map::new(),
+                    };
+                    open.push((offer, form));
+                }
+            }
+            "form_dismissed" | "form_submitted" => open.retain(|(_, form)| form.tool_id != tool_id),
+            _ => {}
+        }
+    }
+    for (offer, form) in open {
+        out[offer].form = Some(form);
+    }
+    out
+}
+
 /// What the stored turns say for the rules: messages, forms shown, dismissed, submitted.
 fn history_of(turns: &[Turn]) -> History {
     let mut history = History::default();

@@ -73,18 +73,7 @@ pub async fn message(mut req: Request, env: &Env, origin: Option<&str>, id: &str
 pub async fn get(env: &Env, origin: Option<&str>, id: &str) -> ApiResult<Response> {
     let db = env.d1(bindings::DB)?;
     let (conversation, _) = find(&db, id, origin).await?;
-    let messages = conversations::turns(&db, &conversation.id)
-        .await?
-        .into_iter()
-        .filter(|t| matches!(t.kind.as_str(), "message" | "question" | "answer"))
-        .map(|t| MessageOut {
-            role: if t.role == "visitor" { "visitor" } else { "agent" },
-            text: t.text,
-            at: t.at,
-            form: None,
-            quick_replies: Vec::new(),
-        })
-        .collect();
+    let messages = agent::replay(conversations::turns(&db, &conversation.id).await?);
     json(
         &ConversationOut {
             conversation_id: conversation.id,

@@ -1,0 +1,151 @@
+// The widget on host pages that do what real sites do: a framework that rebuilds the whole
+// document (React 18 hydrating `document`, as Remix does) or tidies unknown nodes away, a
+// `fetch` wrapper that knows only string URLs, a modal whose focus trap pulls focus back, a
+// theme's `div:empty { display: none }`, a phone held sideways. Each page is the demo page
+// with a script of the host's added before anything else (Playwright's init scripts).
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import path from "node:path";
+import { startDemo } from "./support/demo.mjs";
+import { quickPerson, waitUntil } from "./support/stack.mjs";
+import { DEMO_AGENT_ID } from "../demo-site/seed.mjs";
+
+const SHOTS = path.resolve("test-results/host-pages");
+let demo, site, browser, stack;
+
+before(async () => {
+  ({ site, browser, stack } = demo = await startDemo({ shots: SHOTS }));
+});
+
+after(() => demo?.stop());
+
+/** The demo page with `script` (a function run in the page first, given `arg`). */
+async function hostPage(script, arg, { width = 1280, height = 800 } = {}) {
+  const context = await browser.newContext({ viewport: { width, height } });
+  await context.addInitScript(() => document.addEventListener("leadform:ready", () => (window.__ready = true)));
+  if (script) await context.addInitScript(script, arg);
+  const page = await context.newPage();
+  const errors = [];
+  page.on("pageerror", (e) => errors.push(String(e)));
+  await page.goto(site.url + "/");
+  return { context, page, errors };
+}
+
+const hosts = (page) => page.evaluate(() => document.querySelectorAll("#leadform-widget").length);
+
+test("a page that rebuilds its whole document after the widget started gets the widget back, as it was", async () => {
+  const { context, page, errors } = await hostPage();
+  await page.waitForFunction(() => window.__ready === true);
+  await page.locator(".lf-bubble").click();
+  await page.locator(".lf-agent").first().waitFor();
+  // React 18 on a hydration mismatch: the document's <html> removed and a new one rendered.
+  await page.evaluate(() => {
+    const fresh = document.createElement("html");
+    fresh.append(document.createElement("head"), document.createElement("body"));
+    fresh.querySelector("body").textContent = "Rendered again by the framework";
+    document.removeChild(document.documentElement);
+    document.appendChild(fresh);
+  });
+  await waitUntil(async () => (await hosts(page)) === 1, { message: "the host is back in the new <html>" });
+  // The same widget: the conversation shown so far is still there, and it still works.
+  assert.equal(await page.locator(".lf-agent").count(), 1);
+  await page.locator(".lf-input").fill("I want to talk to sales");
+  await page.locator(".lf-input").press("Enter");
+  await page.locator("form.lf-form[data-tool=contact_form]").waitFor();
+  // A framework that tidies unknown nodes out of <html>: back again.
+  await page.evaluate(() => document.querySelector("#leadform-widget").remove());
+  await waitUntil(async () => (await hosts(page)) === 1, { message: "the host is back after a removal" });
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
+test("a host taken out before the widget loaded is put back when it starts", async () => {
+  // The page is never idle: only a call (or the visitor) loads the widget.
+  const { context, page } = await hostPage(() => (window.requestIdleCallback = () => 0));
+  await page.locator(".lf-bubble").waitFor();
+  await page.evaluate(() => document.querySelector("#leadform-widget").remove());
+  assert.equal(await hosts(page), 0);
+  await page.evaluate(() => window.leadform.open());
+  await page.locator(".lf-panel:not([hidden])").waitFor();
+  assert.equal(await hosts(page), 1);
+  await context.close();
+});
+
+test("a page whose fetch wrapper knows only string URLs still gets the edge's replies and the lead", async () => {
+  const { context, page } = await hostPage(() => {
+    const original = window.fetch;
+    // Drops a Request's method, headers and body: only a URL string and an init get through.
+    window.fetch = (input, init) => original(typeof input === "string" ? input : input.url, init);
+  });
+  await page.waitForFunction(() => window.__ready === true);
+  await page.locator(".lf-bubble").click();
+  await page.locator(".lf-input").fill("Can someone from sales contact me?");
+  await page.locator(".lf-input").press("Enter");
+  const form = page.locator("form.lf-form[data-tool=contact_form]");
+  await form.waitFor();
+  const id = await page.evaluate((agent) => sessionStorage.getItem("leadform:conversation:" + agent), DEMO_AGENT_ID);
+  assert.ok(id, "the conversation is on the edge");
+  await form.locator("input[name=name]").fill("Wrapped Wanda");
+  await form.locator("input[name=email]").fill("wanda@example.com");
+  await quickPerson();
+  await form.locator(".lf-submit").click();
+  await page.locator(".lf-success").waitFor();
+  const { body } = await stack.owner("GET", `/v1/agents/${DEMO_AGENT_ID}/submissions?limit=100`);
+  assert.equal(body.submissions.filter((s) => s.formData?.email === "wanda@example.com").length, 1);
+  await context.close();
+});
+
+test("a form opened from a page modal with a focus trap can be filled in", async () => {
+  const { context, page } = await hostPage(() => {
+    document.addEventListener("DOMContentLoaded", () => {
+      const modal = document.createElement("div");
+      modal.id = "pricing-modal";
+      modal.tabIndex = -1;
+      modal.innerHTML = '<p>Pro plan</p><button id="talk">Talk to sales</button>';
+      document.body.append(modal);
+      document.getElementById("talk").onclick = () => window.leadform.showForm("contact_form");
+      // The usual trap (Bootstrap's, focus-trap's): focus outside the modal is pulled back.
+      document.addEventListener("focusin", (e) => {
+        if (!modal.contains(e.target)) modal.focus();
+      });
+      modal.focus();
+    });
+  });
+  await page.waitForFunction(() => window.__ready === true);
+  await page.locator("#talk").click();
+  const name = page.locator("form.lf-form[data-tool=contact_form] input[name=name]");
+  await name.waitFor();
+  await name.click();
+  await page.keyboard.type("Modal Mo");
+  assert.equal(await name.inputValue(), "Modal Mo");
+  await context.close();
+});
+
+test("a theme's div:empty { display: none } does not hide the widget", async () => {
+  const { context, page } = await hostPage(() => {
+    document.addEventListener("DOMContentLoaded", () => {
+      const style = document.createElement("style");
+      style.textContent = "div:empty { display: none !important; }";
+      document.head.append(style);
+    });
+  });
+  const bubble = page.locator(".lf-bubble");
+  await bubble.waitFor();
+  assert.ok(await bubble.isVisible(), "the loader's bubble shows");
+  await page.waitForFunction(() => window.__ready === true);
+  await bubble.click();
+  await page.locator(".lf-panel:not([hidden])").waitFor();
+  await context.close();
+});
+
+test("on a phone held sideways the open panel fills the screen", async () => {
+  const { context, page } = await hostPage(null, null, { width: 740, height: 360 });
+  await page.locator(".lf-bubble").click();
+  await page.locator(".lf-agent").first().waitFor();
+  const panel = await page.locator(".lf-panel").boundingBox();
+  assert.ok(panel.width >= 739 && panel.height >= 359, `the panel fills 740x360: ${JSON.stringify(panel)}`);
+  const input = await page.locator(".lf-input").boundingBox();
+  assert.ok(input.y + input.height <= 360, `the message field is on screen: ${JSON.stringify(input)}`);
+  await page.screenshot({ path: path.join(SHOTS, "landscape-740x360.png") });
+  await context.close();
+});
