@@ -114,6 +114,30 @@ test("repeated failed sign-ins lock that email from that address, even for the r
   assert.deepEqual(statuses, [401, 401, 401, 401, 429, 429]);
 });
 
+test("sign-in goes on to the dashboard page it was asked for, and only to one", async () => {
+  const { email, password, context } = await member("viewer");
+  await context.close();
+  const signIn = (next) =>
+    fetch(`${stack.url}/dashboard/sign-in?next=${next}`, {
+      method: "POST",
+      headers: { "Content-Type": "application/x-www-form-urlencoded", "CF-Connecting-IP": "192.0.2.44" },
+      body: new URLSearchParams({ email, password }),
+      redirect: "manual",
+    });
+  const cases = [
+    ["%2Fdashboard%2Fanalytics", "/dashboard/analytics"],
+    // A line break would split the Location header: not a place to go.
+    ["/dashboard/%0d%0aX:1", "/dashboard/leads"],
+    ["https://evil.example/dashboard/", "/dashboard/leads"],
+    ["/dashboard/%5C%5Cevil.example", "/dashboard/leads"],
+  ];
+  for (const [next, to] of cases) {
+    const res = await signIn(next);
+    assert.equal(res.status, 303, `${next}: ${res.status}`);
+    assert.equal(res.headers.get("location"), to, next);
+  }
+});
+
 test("a lead captured by the widget appears in the open table without a reload, then is worked end to end", async () => {
   const { context, page, problems } = await newVisitor();
   await signIn(page, stack.admin);

@@ -361,6 +361,9 @@ test("every stage move is recorded with from, to, who, reason and note; bad upda
     // A lead is one row and every key a CSV column: 100 custom fields, 100 KB in all.
     [{ customFields: Object.fromEntries(Array.from({ length: 101 }, (_, i) => [`k${i}`, "v"])) }, "customFields"],
     [{ customFields: Object.fromEntries(Array.from({ length: 12 }, (_, i) => [`k${i}`, "x".repeat(9_000)])) }, "customFields"],
+    // Text an owner types: a NUL would cut a CSV cell or header short in a spreadsheet.
+    [{ customFields: { budget: "10\u0000k" } }, "customFields.budget"],
+    [{ customFields: { "\u0000nul": "v" } }, "customFields"],
   ];
   for (const [body, field] of bad) {
     const res = await patchLead(leadId, body);
@@ -401,6 +404,33 @@ test("every stage move is recorded with from, to, who, reason and note; bad upda
   assert.deepEqual(final.lead, edited.json.lead);
   assert.equal((await patchLead("lead_000000000000000000000000", { stage: "contacted" })).status, 404);
   assert.deepEqual(await counters("agent_pipe"), { total: 1, new: 1, contacted: 0, qualified: 0, converted: 0, lost: 0 });
+});
+
+test("an agent's leads take at most 500 custom field names by hand: the export's columns stay bounded", async () => {
+  await makeAgent("agent_names");
+  await makeTool("agent_names", { id: "tool_names", name: "names_form", fields: PERSON_FIELDS });
+  const { leadId } = await capture("tool_names", { name: "Ada Lovelace", email: "ada@example.com" });
+  const names = (from) => Array.from({ length: 100 }, (_, i) => `field_${from + i}`);
+  // Each edit removes the last hundred names and adds a hundred new ones: the lead never
+  // holds more than 100, but every name ever used is a column of the export.
+  let held = [];
+  for (let round = 0; round < 5; round++) {
+    const fresh = names(round * 100);
+    const changes = Object.fromEntries([...held.map((n) => [n, null]), ...fresh.map((n) => [n, "v"])]);
+    const res = await patchLead(leadId, { customFields: changes });
+    assert.equal(res.status, 200, `round ${round}: ${res.text}`);
+    held = fresh;
+  }
+  const past = await patchLead(leadId, { customFields: { field_500: "v" } });
+  assert.equal(past.status, 400, past.text);
+  assert.equal(past.json.error.field, "customFields");
+  assert.match(past.json.error.message, /500/);
+  // Names in use already stay usable.
+  const reuse = await patchLead(leadId, { customFields: { field_0: "back", field_499: null } });
+  assert.equal(reuse.status, 200, reuse.text);
+  const csv = await fetch(`${stack.url}/v1/agents/agent_names/leads.csv`, { headers: { Authorization: `Bearer ${stack.apiKey}` } });
+  const header = (await csv.text()).split("\r\n")[0].split(",");
+  assert.ok(header.length <= 500 + 40, `${header.length} columns`);
 });
 
 test("an agent's own lostReasons replace the default list", async () => {

@@ -45,6 +45,13 @@ test("a rotated secret keeps signing beside the new one until the overlap ends",
     new Webhook(first).verify(during.body, during.headers);
     new Webhook(second).verify(during.body, during.headers);
 
+    // A second rotation during the overlap would drop `first` before its announced end.
+    const early = await stack.owner("POST", "/v1/tools/tool_rot/secret/rotate", { overlapSecs: 3600 });
+    assert.equal(early.status, 409, JSON.stringify(early.body));
+    assert.equal(early.body.error.code, "rotation_in_progress");
+    const kept = (await stack.owner("GET", "/v1/tools/tool_rot/secret")).body;
+    assert.deepEqual([kept.webhookSecret, kept.previousSecret], [second, first], "nothing changed");
+
     // Ending the overlap: only the newest secret signs; the one before no longer verifies.
     const again = await stack.owner("POST", "/v1/tools/tool_rot/secret/rotate", { overlapSecs: 0 });
     const third = again.body.webhookSecret;

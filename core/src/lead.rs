@@ -615,6 +615,26 @@ const MAX_CUSTOM_VALUE: usize = 10_000;
 pub const MAX_CUSTOM_FIELDS: usize = 100;
 pub const MAX_CUSTOM_FIELDS_BYTES: usize = 100_000;
 
+/// Most custom field names an agent's leads may use in all, as far as owners add them by
+/// hand: every name is a column of every export, for good (names a lead no longer holds
+/// still count; forms add their own fields' names whatever this says).
+pub const MAX_AGENT_CUSTOM_NAMES: usize = 500;
+
+/// Whether an owner's edit may bring `fresh` names the agent's leads never used, when they
+/// use `known` already.
+pub fn check_custom_names(known: usize, fresh: usize) -> Result<(), FieldError> {
+    if fresh > 0 && known + fresh > MAX_AGENT_CUSTOM_NAMES {
+        return Err(FieldError::new(
+            "customFields",
+            format!(
+                "this agent's leads use {known} custom field names of at most \
+                 {MAX_AGENT_CUSTOM_NAMES} (each is a column of every export): use one of them"
+            ),
+        ));
+    }
+    Ok(())
+}
+
 fn check_custom_fields_size(
     before: &Map<String, Value>,
     after: &Map<String, Value>,
@@ -644,13 +664,21 @@ fn check_custom_fields_size(
 
 fn check_custom_field(key: &str, value: &Value) -> Result<(), FieldError> {
     let at = format!("customFields.{key}");
-    if key.trim().is_empty() || key.chars().count() > MAX_CUSTOM_KEY {
+    if key.trim().is_empty() || key.chars().count() > MAX_CUSTOM_KEY || key.chars().any(char::is_control) {
         return Err(FieldError::new(
             "customFields",
-            format!("keys must be 1 to {MAX_CUSTOM_KEY} characters"),
+            format!("keys must be 1 to {MAX_CUSTOM_KEY} characters, on one line"),
         ));
     }
     match value {
+        // Text an owner types: line breaks and tabs, no other control characters (a NUL
+        // cuts a CSV cell short in spreadsheets).
+        Value::String(s)
+            if s.chars()
+                .any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t')) =>
+        {
+            Err(FieldError::new(at, "must be text (it holds control characters)"))
+        }
         Value::String(s) if s.chars().count() > MAX_CUSTOM_VALUE => Err(FieldError::new(
             at,
             format!("must be at most {MAX_CUSTOM_VALUE} characters"),
@@ -1067,6 +1095,38 @@ mod tests {
         let refused = edit(&lead, heavy).unwrap_err();
         assert_eq!(refused.field, "customFields");
         assert!(refused.reason.contains("100 KB"), "{}", refused.reason);
+    }
+
+    #[test]
+    fn an_agent_s_custom_field_names_are_capped_for_good_but_known_ones_stay_usable() {
+        assert!(check_custom_names(0, 100).is_ok());
+        assert!(check_custom_names(MAX_AGENT_CUSTOM_NAMES - 1, 1).is_ok());
+        let refused = check_custom_names(MAX_AGENT_CUSTOM_NAMES - 1, 2).unwrap_err();
+        assert_eq!(refused.field, "customFields");
+        assert!(refused.reason.contains("at most 500"), "{}", refused.reason);
+        // Names the agent's leads use already cost nothing, however many there are.
+        assert!(check_custom_names(MAX_AGENT_CUSTOM_NAMES + 40, 0).is_ok());
+    }
+
+    #[test]
+    fn custom_fields_hold_text_without_control_characters() {
+        let edit = |key: &str, value: Value| {
+            let mut changes = Map::new();
+            changes.insert(key.into(), value);
+            apply(
+                Some(&LeadState::default()),
+                LeadEvent::FieldsEdited { changes },
+                &Actor::Admin,
+                1,
+                &reasons(),
+            )
+        };
+        assert!(edit("notes", json!("line one\nline two\tend")).is_ok());
+        let nul = edit("notes", json!("c\u{0}d")).unwrap_err();
+        assert_eq!(nul.field, "customFields.notes");
+        let key = edit("\u{0}nul", json!("v")).unwrap_err();
+        assert_eq!(key.field, "customFields");
+        assert!(edit("two\nlines", json!("v")).is_err(), "a key is one line");
     }
 
     #[test]

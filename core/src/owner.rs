@@ -62,14 +62,28 @@ pub mod caps {
     pub const HEADERS: usize = 20;
     pub const TEMPLATE: usize = 4_000;
     pub const INSTRUCTIONS: usize = 8_000;
+    /// Longest answer a field's `maxLength` may ask for: a submission is one D1 row, which
+    /// holds at most 2 MB in production.
+    pub const FIELD_MAX_LENGTH: u32 = 100_000;
 }
 
-/// `text` at most `max` characters, else an error naming `field`.
+/// `text` at most `max` characters, and no control characters but line breaks and tabs
+/// (a NUL in a name cuts it short in a CSV, a spreadsheet or a log), else an error naming
+/// `field`.
 pub fn cap(field: &str, text: &str, max: usize) -> Result<(), FieldError> {
     if text.chars().count() > max {
         return Err(FieldError::new(
             field,
             format!("must be at most {max} characters"),
+        ));
+    }
+    if text
+        .chars()
+        .any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t'))
+    {
+        return Err(FieldError::new(
+            field,
+            "must be text (it holds control characters)",
         ));
     }
     Ok(())
@@ -383,6 +397,12 @@ fn check_field_extras(path: &str, field: &crate::form::FieldSpec) -> Result<(), 
     if let Some(text) = &field.link_text {
         cap(&format!("{path}.linkText"), text, caps::LABEL)?;
     }
+    if field.max_length.is_some_and(|n| n > caps::FIELD_MAX_LENGTH) {
+        return Err(at(
+            "maxLength",
+            &format!("must be at most {} characters", caps::FIELD_MAX_LENGTH),
+        ));
+    }
     match (&field.from, field.kind) {
         (Some(_), kind) if kind != FieldKind::Hidden => return Err(at("from", "is only for hidden fields")),
         (Some(from), _) if crate::form::Source::parse(from).is_none() => {
@@ -481,6 +501,7 @@ impl Target {
                     || (first & 0xffc0) == 0xfec0 // site-local (deprecated, still routed inside some networks)
                     || v6.segments()[..3] == [0x64, 0xff9b, 1] // local-use NAT64 (RFC 8215)
                     || v6.segments()[..2] == [0x2001, 0] // Teredo: the IPv4 inside is obfuscated
+                    || v6.segments()[..4] == [0x100, 0, 0, 0] // discard-only (RFC 6666)
                     || ipv4_inside(ip).is_some_and(is_internal_v4)
             }
         }
@@ -488,8 +509,9 @@ impl Target {
 }
 
 /// The IPv4 address an IPv6 one carries: mapped `::ffff:a.b.c.d`, the old compatible
-/// `::a.b.c.d`, NAT64 `64:ff9b::a.b.c.d` and 6to4 `2002:aabb:ccdd::`. Each can reach the
-/// IPv4 host through a relay or a dual stack, so each is judged as that host.
+/// `::a.b.c.d`, IPv4-translated `::ffff:0:a.b.c.d` (SIIT), NAT64 `64:ff9b::a.b.c.d` and
+/// 6to4 `2002:aabb:ccdd::`. Each can reach the IPv4 host through a relay or a dual stack, so
+/// each is judged as that host.
 fn ipv4_inside(ip: &IpAddr) -> Option<Ipv4Addr> {
     let IpAddr::V6(v6) = ip else { return None };
     let s = v6.segments();
@@ -498,7 +520,9 @@ fn ipv4_inside(ip: &IpAddr) -> Option<Ipv4Addr> {
         return Some(mapped);
     }
     match s {
-        [0, 0, 0, 0, 0, 0, hi, lo] | [0x64, 0xff9b, 0, 0, 0, 0, hi, lo] => Some(v4(hi, lo)),
+        [0, 0, 0, 0, 0, 0, hi, lo] | [0, 0, 0, 0, 0xffff, 0, hi, lo] | [0x64, 0xff9b, 0, 0, 0, 0, hi, lo] => {
+            Some(v4(hi, lo))
+        }
         [0x2002, hi, lo, ..] => Some(v4(hi, lo)),
         _ => None,
     }
@@ -515,6 +539,7 @@ fn is_internal_v4(ip: Ipv4Addr) -> bool {
         || a == 0
         || (a == 100 && (64..128).contains(&b)) // shared address space (carrier-grade NAT)
         || (a == 198 && (18..20).contains(&b)) // benchmarking
+        || (a == 192 && b == 0 && ip.octets()[2] == 0) // IETF protocol assignments
         || a >= 240 // reserved
 }
 
@@ -525,6 +550,21 @@ mod tests {
 
     fn tool(value: serde_json::Value) -> ToolIn {
         serde_json::from_value(value).unwrap()
+    }
+
+    #[test]
+    fn a_field_asks_for_at_most_100_000_characters_and_names_are_text() {
+        let with = |field: serde_json::Value| {
+            tool(json!({"name": "f", "fields": [{"name": "email", "type": "email"}, field], "executionMode": "client"}))
+                .check(true)
+        };
+        assert!(with(json!({"name": "essay", "type": "textarea", "maxLength": 100_000})).is_ok());
+        let long =
+            with(json!({"name": "essay", "type": "textarea", "maxLength": 4_000_000_000u64})).unwrap_err();
+        assert_eq!(long.field, "fields[1].maxLength");
+        let nul = with(json!({"name": "essay", "type": "textarea", "label": "Es\u{0}say"})).unwrap_err();
+        assert_eq!(nul.field, "fields[1].label");
+        assert!(nul.reason.contains("control characters"), "{}", nul.reason);
     }
 
     #[test]
@@ -648,6 +688,11 @@ mod tests {
             ("http://[2002:7f00:1::]/x", false, true),
             ("http://[2002:808:808::]/x", true, true),
             ("http://[fec0::1]/x", false, false),
+            ("http://[::ffff:0:a00:1]/x", false, false),
+            ("http://[::ffff:0:7f00:1]/x", false, true),
+            ("http://[::ffff:0:808:808]/x", true, true),
+            ("http://[100::1]/x", false, false),
+            ("http://192.0.0.8/x", false, false),
             ("http://[64:ff9b:1::a00:1]/x", false, false),
             ("http://[2001:0:4136:e378:8000:63bf:3fff:fdd2]/x", false, false),
             ("http://[2606:4700::1111]/x", true, true),

@@ -319,10 +319,13 @@ pub fn request(
             recipients, subject, ..
         } => {
             needs(&services.email_api_url, "EMAIL_API_URL")?;
-            let subject = render(
-                subject.as_deref().unwrap_or("New {{_formTitle}} submission"),
-                lead,
-                |s| s.to_string(),
+            let subject = one_line(
+                &render(
+                    subject.as_deref().unwrap_or("New {{_formTitle}} submission"),
+                    lead,
+                    |s| s.to_string(),
+                ),
+                SUBJECT_CHARS,
             );
             let mut headers = bearer(&services.email_api_key);
             headers.push(("Idempotency-Key".into(), delivery_id.to_string()));
@@ -533,6 +536,19 @@ fn email_html(lead: &SubmissionView) -> String {
     )
 }
 
+/// Longest email subject sent: what mail clients show, and far under any relay's limit.
+const SUBJECT_CHARS: usize = 200;
+
+/// A header-safe line: a visitor's answer in a subject template (`{{message}}`) cannot add
+/// lines (`\r\nBcc: …`) to a relay that writes the subject into a mail header. Control
+/// characters become spaces, and the line is cut at `max` characters.
+fn one_line(text: &str, max: usize) -> String {
+    text.chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .take(max)
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -621,6 +637,19 @@ mod tests {
         );
         assert_eq!(body["to"], json!(["sales@example.com"]));
         assert_eq!(body["subject"], "New Talk to us submission");
+        // A visitor's answer in the subject stays on one line, and the line stays short.
+        let visitor_subject = PostAction::Email {
+            recipients: vec!["sales@example.com".into()],
+            subject: Some("Lead {{email}}\r\nBcc: victim@example.com {{_formTitle}}".into()),
+            when: None,
+        };
+        let sent = request(&visitor_subject, &lead(), &services(), "dlv_2").unwrap();
+        let subject = serde_json::from_str::<Value>(&sent.body).unwrap()["subject"].clone();
+        assert_eq!(
+            subject,
+            "Lead jane@example.com  Bcc: victim@example.com Talk to us"
+        );
+        assert_eq!(one_line(&"x".repeat(500), SUBJECT_CHARS).len(), 200);
         let text = body["text"].as_str().unwrap();
         for part in [
             "Talk to us",

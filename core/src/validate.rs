@@ -37,8 +37,10 @@ impl fmt::Display for FieldError {
 }
 
 /// Most text (every value but files) one submission may carry, unless the form's own
-/// `maxLength`s add up to more: an owner who asks for long answers gets them.
+/// `maxLength`s add up to more: an owner who asks for long answers gets them, up to
+/// [`MAX_FORM_TEXT`] whatever they add up to (a submission is one D1 row, at most 2 MB).
 pub const DEFAULT_MAX_FORM_TEXT: usize = 64 * 1024;
+pub const MAX_FORM_TEXT: usize = 512 * 1024;
 
 /// Validates every field and returns the cleaned data (strings trimmed, numbers parsed,
 /// empty optional fields dropped), or the first field at fault in form order.
@@ -60,7 +62,7 @@ pub fn validate_form(
         .filter_map(|f| f.max_length)
         .map(|n| n as usize)
         .sum();
-    let cap = DEFAULT_MAX_FORM_TEXT.max(configured);
+    let cap = DEFAULT_MAX_FORM_TEXT.max(configured).min(MAX_FORM_TEXT);
     let text: usize = fields
         .iter()
         .filter(|f| f.kind != FieldKind::File)
@@ -560,6 +562,13 @@ mod tests {
             f.max_length = Some(9_000);
         }
         assert!(validate_form(&long, &full(9_000)).is_ok(), "maxLength wins");
+        // Up to a ceiling, whatever the maxLengths add up to: one row of D1.
+        for f in &mut long {
+            f.max_length = Some(100_000);
+        }
+        assert!(validate_form(&long, &full(50_000)).is_ok());
+        let err = validate_form(&long, &full(60_000)).unwrap_err();
+        assert_eq!(err.field, "formData");
     }
 
     #[test]

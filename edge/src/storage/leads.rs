@@ -511,6 +511,26 @@ pub async fn custom_keys(db: &D1Database, agent_id: &str) -> Result<Vec<String>>
     Ok(keys.into_iter().map(|k| k.key).collect())
 }
 
+/// How many custom field names an agent's leads use, and how many of `names` would be new.
+pub async fn custom_names(db: &D1Database, agent_id: &str, names: &[&str]) -> Result<(usize, usize)> {
+    #[derive(Deserialize)]
+    struct Counts {
+        known: i64,
+        fresh: i64,
+    }
+    let names = serde_json::to_string(names).map_err(|e| worker::Error::RustError(e.to_string()))?;
+    let counts: Option<Counts> = db
+        .prepare(
+            "SELECT (SELECT COUNT(*) FROM lead_custom_keys WHERE agent_id = ?1) AS known,
+                    (SELECT COUNT(*) FROM json_each(?2) AS n WHERE NOT EXISTS
+                       (SELECT 1 FROM lead_custom_keys WHERE agent_id = ?1 AND key = n.value)) AS fresh",
+        )
+        .bind(&[text(agent_id), text(&names)])?
+        .first(None)
+        .await?;
+    Ok(counts.map_or((0, 0), |c| (c.known as usize, c.fresh as usize)))
+}
+
 /// Everything a lead leaves in D1, children first (foreign keys): attempts and dead
 /// letters of its deliveries, the deliveries, its submissions, its trail, the lead. R2
 /// objects are the caller's (their keys are in the submissions).

@@ -15,7 +15,7 @@ use crate::storage::leads::{self as stored, Counters, Lead};
 use crate::storage::{agents, submissions};
 use futures_util::stream;
 use leadform_core::csv_export::{self, Profile, Row};
-use leadform_core::lead::{ActivityOut, LeadOut, LeadPatch};
+use leadform_core::lead::{check_custom_names, ActivityOut, LeadOut, LeadPatch};
 use leadform_core::query::{next_cursor, Cursor, LeadQuery};
 use leadform_core::validate::FieldError;
 use serde::Serialize;
@@ -166,6 +166,18 @@ pub async fn change(caller: &Caller, env: &Env, id: &str, patch: LeadPatch) -> A
     let agent = agents::get(&db, &lead.agent_id)
         .await?
         .ok_or_else(|| ApiError::not_found("agent", &lead.agent_id))?;
+    // Names set by hand are columns of every export, for good: capped per agent.
+    if let Some(changes) = &patch.custom_fields {
+        let set: Vec<&str> = changes
+            .iter()
+            .filter(|(_, value)| !value.is_null())
+            .map(|(name, _)| name.as_str())
+            .collect();
+        if !set.is_empty() {
+            let (known, fresh) = stored::custom_names(&db, &lead.agent_id, &set).await?;
+            check_custom_names(known, fresh)?;
+        }
+    }
     leads::change(
         env,
         &db,

@@ -4,7 +4,7 @@
 use super::{merge, parse, parse_shaped, Caller};
 use crate::auth;
 use crate::bindings;
-use crate::clock::now_ms;
+use crate::clock::{iso8601, now_ms};
 use crate::config;
 use crate::error::{ApiError, ApiResult};
 use crate::http::{json, json_body, optional_json_body};
@@ -197,6 +197,21 @@ pub async fn rotate_secret(
     }
     let db = env.d1(bindings::DB)?;
     let now = now_ms();
+    // One previous secret is kept: a second rotation during the overlap would drop the
+    // first old one before its announced end, under a receiver that still checks it. An
+    // emergency rotation (`overlapSecs: 0`: every old secret stops now) always goes.
+    if let Some(until) = tool
+        .previous_secret_until
+        .filter(|until| *until > now && overlap > 0)
+    {
+        return Err(ApiError::Conflict {
+            code: "rotation_in_progress",
+            message: format!(
+                "the secret before the last rotation signs until {} (previousSecretExpiresAt): rotate again after that, or with overlapSecs 0 to stop every old secret now",
+                iso8601(until)
+            ),
+        });
+    }
     let secret = secret_from_bytes(&random_bytes::<24>());
     tools::rotate_secret(&db, &tool.id, &secret, now + overlap * 1000, now).await?;
     tools::get(&db, &tool.id)
