@@ -149,3 +149,18 @@ test("on a phone held sideways the open panel fills the screen", async () => {
   await page.screenshot({ path: path.join(SHOTS, "landscape-740x360.png") });
   await context.close();
 });
+
+// A widget that fought for ever would hang the page: the time limit makes that a failure.
+test("a page that takes the host out every time it is put back is not fought for ever", { timeout: 60_000 }, async () => {
+  const { context, page } = await hostPage(() => {
+    new MutationObserver(() => document.querySelector("#leadform-widget")?.remove()).observe(document, {
+      childList: true,
+      subtree: true,
+    });
+  });
+  await page.waitForFunction(() => window.__ready === true);
+  // The widget gave up after a few tries: the page answers, with no host left.
+  await waitUntil(async () => (await hosts(page)) === 0, { message: "the page won" });
+  assert.equal(await page.evaluate(() => document.title.length >= 0), true);
+  await context.close();
+});

@@ -90,10 +90,18 @@ pub fn keep_in_page(host: &Element) {
         let _ = html.append_child(host);
     }
     let host = host.clone();
+    // A fuse: a page script that takes the host out whenever it is put back would otherwise
+    // make the two loop for good. A few rebuilds of the document are the usual case.
+    let mut left = 50;
     let callback = Closure::<dyn FnMut(JsValue, web_sys::MutationObserver)>::new(
         move |_records: JsValue, observer: web_sys::MutationObserver| {
             let document = self::document();
+            if left == 0 {
+                observer.disconnect();
+                return;
+            }
             if let (false, Some(html)) = (host.is_connected(), document.document_element()) {
+                left -= 1;
                 let _ = html.append_child(&host);
                 // A new `<html>` is watched from now on (observing one twice changes nothing).
                 let _ = observer.observe_with_options(&html, &children());
