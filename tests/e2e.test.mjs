@@ -504,6 +504,7 @@ test("a form left open comes back where it was offered after a reload, and not o
   // In its place: right after the offer, which is the last agent message before it.
   const before = await form.evaluate((el) => el.previousElementSibling.textContent);
   assert.equal(before, offer);
+  await page.screenshot({ path: path.join(SHOTS, "form-back-after-reload-1280.png") });
   await fillContactForm(page, { name: "Reload Rita", email: "rita@example.com", message: "Back again" });
   await form.locator(".lf-submit").click();
   const success = page.locator(".lf-success");

@@ -25,14 +25,14 @@ const replaceAll = (pattern, to, what) => {
 
 // Imports: the glue names each one once, as a key of its import object. The hashed names
 // are unique words, so a whole-word replace touches nothing else.
-const modules = new Map();
+const modules = new Set();
 for (const [module, name, short] of mapping.imports) {
   replaceAll(new RegExp(`\\b${escape(name)}(?=\\s*:)`, "g"), JSON.stringify(short), `import ${name}`);
-  modules.set(module, null);
+  modules.add(module);
 }
 // binaryen gives every module the name "a" (the glue has one import object per module).
-if (modules.size !== 1) throw new Error(`shorten-wasm-names: expected one import module, got ${[...modules.keys()]}`);
-for (const module of modules.keys()) {
+if (modules.size !== 1) throw new Error(`shorten-wasm-names: expected one import module, got ${[...modules]}`);
+for (const module of modules) {
   replaceAll(new RegExp(`(["'])${escape(module)}\\1\\s*:`, "g"), '"a":', `module ${module}`);
 }
 

@@ -415,10 +415,8 @@ pub fn replay(turns: Vec<Turn>) -> Vec<MessageOut> {
                 } else {
                     "agent"
                 },
-                text: turn.text,
                 at: turn.at,
-                form: None,
-                quick_replies: Vec::new(),
+                ..MessageOut::text(&turn.text)
             }),
             "form_shown" => {
                 open.retain(|(_, form)| form.tool_id != tool_id);
