@@ -5,6 +5,7 @@ import { createServer } from "node:net";
 import { promisify } from "node:util";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { startRelay } from "./relay.mjs";
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 const WRANGLER = path.join(ROOT, "node_modules/.bin/wrangler");
@@ -59,11 +60,13 @@ export async function executeSql(persistTo, command) {
  * (a .dev.vars-style file), vars (extra --var KEY:VALUE), log (a function for its output),
  * cronEveryMs (how often to fire the cron trigger, as Cloudflare does every minute:
  * `wrangler dev` never fires crons by itself), config (another wrangler.toml to run instead of
- * the edge's, e.g. bench/baseline's).
+ * the edge's, e.g. bench/baseline's), relay (put scripts/lib/relay.mjs in front: the tests do,
+ * for a race inside wrangler dev's own proxy; benchmarks and the demo talk to wrangler directly).
  */
-export async function startEdge({ port, persistTo, envFile, vars = {}, log = () => {}, cronEveryMs = 60_000, config } = {}) {
+export async function startEdge({ port, persistTo, envFile, vars = {}, log = () => {}, cronEveryMs = 60_000, config, relay = false } = {}) {
   port ??= await freePort();
-  const args = ["dev", "--ip", "127.0.0.1", "--port", String(port), "--inspector-port", String(await freePort()), "--test-scheduled"];
+  const wranglerPort = relay ? await freePort() : port;
+  const args = ["dev", "--ip", "127.0.0.1", "--port", String(wranglerPort), "--inspector-port", String(await freePort()), "--test-scheduled"];
   args.push("--show-interactive-dev-session=false", "--log-level", "info");
   if (persistTo) args.push("--persist-to", persistTo);
   if (config) args.push("--config", config);
@@ -78,10 +81,14 @@ export async function startEdge({ port, persistTo, envFile, vars = {}, log = () 
   child.stdout.on("data", collect);
   child.stderr.on("data", collect);
   const url = `http://127.0.0.1:${port}`;
+  const front = relay ? await startRelay({ port, target: wranglerPort, log: collect }) : null;
   const exited = new Promise((resolve) => child.on("exit", resolve));
   const deadline = Date.now() + 60_000;
   for (;;) {
-    if (child.exitCode !== null) throw new Error(`wrangler dev exited:\n${output}`);
+    if (child.exitCode !== null) {
+      await front?.close();
+      throw new Error(`wrangler dev exited:\n${output}`);
+    }
     try {
       const res = await fetch(url + "/");
       if (res.ok) break;
@@ -90,6 +97,7 @@ export async function startEdge({ port, persistTo, envFile, vars = {}, log = () 
     } catch {}
     if (Date.now() > deadline) {
       child.kill("SIGKILL");
+      await front?.close();
       throw new Error(`wrangler dev did not answer within 60 s:\n${output}`);
     }
     await new Promise((r) => setTimeout(r, 200));
@@ -106,6 +114,7 @@ export async function startEdge({ port, persistTo, envFile, vars = {}, log = () 
     output: () => output,
     async stop() {
       clearInterval(cron);
+      await front?.close();
       if (child.exitCode === null) {
         child.kill("SIGTERM");
         const timer = setTimeout(() => child.kill("SIGKILL"), 5_000);

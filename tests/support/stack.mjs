@@ -29,7 +29,7 @@ export async function startStack({ vars = {}, cronEveryMs } = {}) {
   };
   await writeFile(envFile, Object.entries(settings).map(([k, v]) => `${k}=${v}`).join("\n") + "\n");
   await applyMigrations(persistTo);
-  let edge = await startEdge({ port, persistTo, envFile, cronEveryMs });
+  let edge = await startEdge({ port, persistTo, envFile, cronEveryMs, relay: true });
   const owner = async (method, route, body) => {
     const res = await fetch(edge.url + route, {
       method,
@@ -59,7 +59,7 @@ export async function startStack({ vars = {}, cronEveryMs } = {}) {
     /** Stops the runtime and starts it again on the same D1/R2 state (queues are lost). */
     async restart() {
       await edge.stop();
-      edge = await startEdge({ port, persistTo, envFile, cronEveryMs });
+      edge = await startEdge({ port, persistTo, envFile, cronEveryMs, relay: true });
     },
     async stop() {
       await edge.stop();

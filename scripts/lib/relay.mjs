@@ -1,0 +1,104 @@
+// A transparent loopback relay in front of `wrangler dev`, for the tests.
+//
+// Why: wrangler dev runs a proxy worker in front of the edge, in another workerd process.
+// Both ends of their pooled connection drop it after 5 s idle; a request written into that
+// race is lost before the edge sees it, and the proxy answers a non-GET with its own 503
+// "Your worker restarted mid-request" (cloudflare/workers-sdk#14641, #15252; the edge never
+// restarted). Production has no such proxy. A test suite of a few thousand requests meets
+// the race now and then, so the relay sends exactly that answer's request once more. Every
+// other answer, our own 503s included, passes through untouched, and so does the body (a
+// chunked one stays chunked, so the edge still caps it while reading).
+import http from "node:http";
+import zlib from "node:zlib";
+
+const DEV_PROXY_LOST = "Your worker restarted mid-request";
+
+/**
+ * Listens on 127.0.0.1:`port` and forwards to 127.0.0.1:`target`. `log` gets a line for
+ * every request sent again. Resolves to `{ close() }`.
+ */
+export async function startRelay({ port, target, log = () => {} }) {
+  // A fresh connection for every request: a pooled one would race wrangler's own 5 s idle
+  // close, the very race this relay is here to absorb.
+  const agent = new http.Agent({ keepAlive: false });
+  // Long URLs and headers are the edge's to judge (it has tests for them), not Node's 16 KB.
+  const maxHeaderSize = 1024 * 1024;
+  const server = http.createServer({ maxHeaderSize }, async (req, res) => {
+    // The whole body first (a chunked one stays chunked: the headers say so), so that it can
+    // go again, and so that no answer can arrive while it is still being written.
+    let body;
+    try {
+      body = Buffer.concat(await req.toArray());
+    } catch {
+      return res.destroy();
+    }
+    const { connection, "keep-alive": _, ...headers } = req.headers; // hop-by-hop: this hop's own
+    let upstream;
+    res.on("close", () => {
+      // The client went away: so does the request to the edge (a dropped download, say).
+      if (!res.writableFinished) upstream?.destroy();
+    });
+    const send = (again) => {
+      const request = http.request({ host: "127.0.0.1", port: target, method: req.method, path: req.url, headers, agent, maxHeaderSize });
+      upstream = request;
+      let reading503 = false; // from here on this request's own errors no longer matter
+      request.on("response", async (answer) => {
+        if (!again && answer.statusCode === 503 && !String(answer.headers["content-type"] ?? "").includes("json")) {
+          reading503 = true;
+          let raw;
+          try {
+            raw = Buffer.concat(await answer.toArray());
+          } catch {
+            return res.destroy();
+          }
+          if (decoded(raw, answer.headers["content-encoding"]).toString("utf8").startsWith(DEV_PROXY_LOST)) {
+            log(`[relay] ${req.method} ${req.url}: the dev proxy lost it before the edge saw it; sent again\n`);
+            return send(true);
+          }
+          res.writeHead(answer.statusCode, answer.statusMessage, answer.rawHeaders);
+          return res.end(raw);
+        }
+        res.writeHead(answer.statusCode, answer.statusMessage, answer.rawHeaders);
+        answer.on("error", () => res.destroy()); // cut off mid-body: so is the client
+        answer.pipe(res);
+      });
+      // The runtime is down or dropped the connection: the client sees a dropped connection.
+      request.on("error", () => reading503 || res.destroy());
+      request.end(body);
+    };
+    send(false);
+  });
+  // Clients close their idle connections; were the relay to close them after its own 5 s, a
+  // request could meet that close on the way in (the same race again, one hop out).
+  server.keepAliveTimeout = 0;
+  server.requestTimeout = 0;
+  await new Promise((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(port, "127.0.0.1", resolve);
+  });
+  return {
+    close: () =>
+      new Promise((resolve) => {
+        server.close(resolve);
+        server.closeAllConnections();
+        agent.destroy();
+      }),
+  };
+}
+
+/** An answer's body as sent before `encoding` (the dev proxy compresses its own 503 too). */
+function decoded(raw, encoding = "identity") {
+  try {
+    switch (encoding.trim().toLowerCase()) {
+      case "gzip":
+        return zlib.gunzipSync(raw);
+      case "br":
+        return zlib.brotliDecompressSync(raw);
+      case "deflate":
+        return zlib.inflateSync(raw);
+      case "identity":
+        return raw;
+    }
+  } catch {}
+  return Buffer.alloc(0);
+}
