@@ -257,36 +257,40 @@ test("an element with id=\"leadform\" on the page neither stops the loader nor t
   }
 });
 
-test("on a page whose fetch adds tracing headers to every request, the widget still starts and talks to the edge", async () => {
-  const context = await browser.newContext();
-  // What tracing libraries do when told to trace every origin: each request carries
-  // `traceparent`, so the widget's downloads and calls need a CORS preflight.
-  await context.addInitScript(() => {
-    const original = window.fetch;
-    window.fetch = (input, init = {}) => {
-      const headers = new Headers(init.headers || (input instanceof Request ? input.headers : undefined));
-      headers.set("traceparent", "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01");
-      return original(input, { ...init, headers });
-    };
-    document.addEventListener("leadform:ready", () => (window.__ready = true));
+for (const credentials of [undefined, "include"]) {
+  const also = credentials ? " and sends every request with credentials" : "";
+  test(`on a page whose fetch adds tracing headers to every request${also}, the widget still starts and talks to the edge`, async () => {
+    const context = await browser.newContext();
+    // What tracing libraries do when told to trace every origin: each request carries
+    // `traceparent`, so the widget's downloads and calls need a CORS preflight. Some pages
+    // also send every request with credentials, meant for their own API.
+    await context.addInitScript((credentials) => {
+      const original = window.fetch;
+      window.fetch = (input, init = {}) => {
+        const headers = new Headers(init.headers || (input instanceof Request ? input.headers : undefined));
+        headers.set("traceparent", "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01");
+        return original(input, { ...init, headers, ...(credentials ? { credentials } : {}) });
+      };
+      document.addEventListener("leadform:ready", () => (window.__ready = true));
+    }, credentials);
+    const page = await context.newPage();
+    const traced = new Set();
+    page.on("request", (r) => r.headers().traceparent && traced.add(new URL(r.url()).pathname));
+    const logged = [];
+    // (The demo site has no favicon: the browser's own request for it is not the widget's.)
+    page.on("console", (m) => m.type() === "error" && !m.location().url.endsWith("/favicon.ico") && logged.push(`${m.text()} ${m.location().url}`));
+    await page.goto(site.url + "/");
+    await page.waitForFunction(() => window.__ready === true);
+    await page.locator(".lf-bubble").click();
+    await page.locator(".lf-input").fill("What does it cost?");
+    await page.locator(".lf-input").press("Enter");
+    await waitUntil(async () => (await page.locator(".lf-agent").count()) >= 2, { message: "the edge's reply" });
+    const id = await page.evaluate((agent) => sessionStorage.getItem("leadform:conversation:" + agent), DEMO_AGENT_ID);
+    assert.ok(id, "the conversation is on the edge");
+    for (const path of ["/widget/config", "/widget/leadform_widget_bg.wasm", "/conversations"]) {
+      assert.ok(traced.has(path), `${path} went out with the page's header (${[...traced]})`);
+    }
+    assert.deepEqual(logged, []);
+    await context.close();
   });
-  const page = await context.newPage();
-  const traced = new Set();
-  page.on("request", (r) => r.headers().traceparent && traced.add(new URL(r.url()).pathname));
-  const logged = [];
-  // (The demo site has no favicon: the browser's own request for it is not the widget's.)
-  page.on("console", (m) => m.type() === "error" && !m.location().url.endsWith("/favicon.ico") && logged.push(`${m.text()} ${m.location().url}`));
-  await page.goto(site.url + "/");
-  await page.waitForFunction(() => window.__ready === true);
-  await page.locator(".lf-bubble").click();
-  await page.locator(".lf-input").fill("What does it cost?");
-  await page.locator(".lf-input").press("Enter");
-  await waitUntil(async () => (await page.locator(".lf-agent").count()) >= 2, { message: "the edge's reply" });
-  const id = await page.evaluate((agent) => sessionStorage.getItem("leadform:conversation:" + agent), DEMO_AGENT_ID);
-  assert.ok(id, "the conversation is on the edge");
-  for (const path of ["/widget/config", "/widget/leadform_widget_bg.wasm", "/conversations"]) {
-    assert.ok(traced.has(path), `${path} went out with the page's header (${[...traced]})`);
-  }
-  assert.deepEqual(logged, []);
-  await context.close();
-});
+}

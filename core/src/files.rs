@@ -156,15 +156,23 @@ pub fn check_type(declared: &str, bytes: &[u8]) -> Result<(), String> {
 }
 
 /// A name safe to show and to put in `Content-Disposition`: no path, no control
-/// characters or quotes, at most 200 characters.
+/// characters or quotes, no bidirectional controls, at most 200 characters.
+///
+/// A right-to-left override shows `invoice\u{202E}fdp.exe` as "invoiceexe.pdf" in the
+/// dashboard, an email or Slack: the owner would open a program thinking it a PDF.
 pub fn safe_file_name(name: &str) -> String {
     let base = name.rsplit(['/', '\\']).next().unwrap_or("");
     base.chars()
-        .filter(|c| !c.is_control() && !matches!(c, '"' | '\\'))
+        .filter(|c| !c.is_control() && !is_bidi_control(*c) && !matches!(c, '"' | '\\'))
         .take(200)
         .collect::<String>()
         .trim()
         .to_string()
+}
+
+/// The marks and embeddings that reorder text as it is shown (Unicode's Bidi_Control).
+fn is_bidi_control(c: char) -> bool {
+    matches!(c, '\u{061C}' | '\u{200E}' | '\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
 }
 
 fn percent_decode(text: &str) -> String {
@@ -357,6 +365,13 @@ mod tests {
     fn names_lose_paths_and_quotes_and_default_to_the_field() {
         assert_eq!(safe_file_name("../../etc/pa\"ss\nwd"), "passwd");
         assert_eq!(safe_file_name("C:\\Users\\x\\cv.pdf"), "cv.pdf");
+        assert_eq!(safe_file_name("invoice\u{202E}fdp.exe"), "invoicefdp.exe");
+        assert_eq!(safe_file_name("\u{2067}a\u{2069}\u{200F}b\u{061C}.pdf"), "ab.pdf");
+        assert_eq!(
+            safe_file_name("ملف.pdf"),
+            "ملف.pdf",
+            "right-to-left text itself stays"
+        );
         let unnamed = decode("resume", &data_url("", None, b"plain words")).unwrap();
         assert_eq!(
             (unnamed.name.as_str(), unnamed.content_type.as_str()),

@@ -113,6 +113,28 @@ fn optional_timestamp(obj: &Map<String, Value>, key: &str) -> Result<Option<i64>
 /// of millions of values: seconds of CPU and hundreds of MB for one request.
 pub const MAX_JSON_VALUES: usize = 200_000;
 
+/// The request headers a widget endpoint's preflight allows: the ones the browser asked for
+/// (`Access-Control-Request-Headers`), named back, when they read as a list of header
+/// names; else the widget's own. Named rather than `*`, which a browser ignores for a call
+/// sent with credentials.
+pub fn cors_allowed_headers(requested: Option<&str>) -> String {
+    const OWN: &str = "Content-Type, X-Leadform-Client-Token";
+    let Some(requested) = requested.map(str::trim).filter(|r| !r.is_empty()) else {
+        return OWN.to_string();
+    };
+    let names: Vec<&str> = requested.split(',').map(str::trim).collect();
+    let header_name = |n: &&str| {
+        !n.is_empty()
+            && n.len() <= 100
+            && n.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b))
+    };
+    if requested.len() > 2_000 || !names.iter().all(header_name) {
+        return OWN.to_string();
+    }
+    names.join(", ")
+}
+
 /// Whether the JSON text `bytes` holds at most `max` values, counted on the raw bytes
 /// before any parsing: each `[`, `{` and `,` outside strings starts a value. Not a JSON
 /// check (the parser that follows is); only a cheap bound on what parsing would build.
@@ -492,5 +514,34 @@ mod tests {
         assert_eq!(list_read_as_object(&json!(["A"]), &read).as_deref(), Some("body"));
         let fine = json!({"name": "A", "look": {"accent": null}, "fields": [{"name": "x", "options": []}]});
         assert_eq!(list_read_as_object(&fine, &read), None);
+    }
+
+    #[test]
+    fn a_preflight_gets_the_headers_it_asked_for_named_back() {
+        assert_eq!(
+            cors_allowed_headers(None),
+            "Content-Type, X-Leadform-Client-Token"
+        );
+        assert_eq!(
+            cors_allowed_headers(Some("")),
+            "Content-Type, X-Leadform-Client-Token"
+        );
+        assert_eq!(
+            cors_allowed_headers(Some("content-type,traceparent, x-leadform-client-token")),
+            "content-type, traceparent, x-leadform-client-token"
+        );
+        // Not a list of header names (a line break, a colon): only the widget's own.
+        for odd in [
+            "a\r\nSet-Cookie: x",
+            "content-type:x",
+            "a,,b",
+            &"a,".repeat(1_100),
+        ] {
+            assert_eq!(
+                cors_allowed_headers(Some(odd)),
+                "Content-Type, X-Leadform-Client-Token",
+                "{odd:?}"
+            );
+        }
     }
 }

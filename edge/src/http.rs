@@ -156,20 +156,30 @@ pub fn request_origin(req: &Request) -> Option<String> {
 }
 
 /// CORS headers for a widget endpoint: the request's origin is echoed only when the agent
-/// allows it, so a page elsewhere cannot read the answer.
-pub fn cors_headers(headers: &Headers, origin: &str) -> worker::Result<()> {
+/// allows it, so a page elsewhere cannot read the answer. `requested`: a preflight's
+/// `Access-Control-Request-Headers`.
+pub fn cors_headers(headers: &Headers, origin: &str, requested: Option<&str>) -> worker::Result<()> {
     headers.set("Access-Control-Allow-Origin", origin)?;
     headers.set("Access-Control-Allow-Methods", "GET, POST, OPTIONS")?;
-    // Ours, then any other: a page that wraps `fetch` adds its tracing headers
-    // (`traceparent`, …) to the widget's calls too. `*` covers every header for calls
-    // without credentials, which the widget's are; a browser that does not know it still
-    // reads the two named.
+    shared_cors(headers, requested)
+}
+
+/// What every cross-origin answer of the edge says besides its origin and methods.
+///
+/// A page's `fetch` wrapper may send the widget's calls with credentials (`credentials:
+/// 'include'`, meant for the page's own API), and may add headers of its own (tracing:
+/// `traceparent`, …). With credentials, a browser takes neither a `*` origin nor a `*` list of
+/// headers, so the headers asked for are named back and credentials are allowed: no widget
+/// route reads a cookie, so a cookie sent along changes nothing.
+pub fn shared_cors(headers: &Headers, requested: Option<&str>) -> worker::Result<()> {
+    headers.set("Access-Control-Allow-Credentials", "true")?;
     headers.set(
         "Access-Control-Allow-Headers",
-        "Content-Type, X-Leadform-Client-Token, *",
+        &leadform_core::wire::cors_allowed_headers(requested),
     )?;
     headers.set("Access-Control-Max-Age", "600")?;
-    headers.append("Vary", "Origin")
+    headers.append("Vary", "Origin")?;
+    headers.append("Vary", "Access-Control-Request-Headers")
 }
 
 pub fn origin_allowed(allowed: &[String], origin: &str) -> bool {

@@ -23,6 +23,7 @@ use worker::{D1Database, Env, Method, Request, Response, Result};
 
 pub async fn handle(req: Request, env: Env) -> Result<Response> {
     let origin = req.headers().get("Origin")?;
+    let requested_headers = req.headers().get("Access-Control-Request-Headers")?;
     let path = req.path();
     let segments: Vec<&str> = path.trim_matches('/').split('/').collect();
     let method = req.method();
@@ -48,7 +49,7 @@ pub async fn handle(req: Request, env: Env) -> Result<Response> {
     let mut response = result.or_else(ApiError::into_response)?;
     if let (true, Some(origin)) = (widget_route, origin.as_deref()) {
         if vouched || agents::any_allows_origin(&env.d1(bindings::DB)?, origin).await? {
-            cors_headers(response.headers_mut(), origin)?;
+            cors_headers(response.headers_mut(), origin, requested_headers.as_deref())?;
         }
     }
     Ok(response)
