@@ -1,8 +1,9 @@
 // The widget on host pages that do what real sites do: a framework that rebuilds the whole
 // document (React 18 hydrating `document`, as Remix does) or tidies unknown nodes away, a
 // `fetch` wrapper that knows only string URLs, a modal whose focus trap pulls focus back, a
-// theme's `div:empty { display: none }`, a phone held sideways. Each page is the demo page
-// with a script of the host's added before anything else (Playwright's init scripts).
+// native modal `<dialog>`, a theme's `div:empty { display: none }`, a phone held sideways.
+// Each page is the demo page with a script of the host's added before anything else
+// (Playwright's init scripts).
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import path from "node:path";
@@ -118,6 +119,54 @@ test("a form opened from a page modal with a focus trap can be filled in", async
   await name.click();
   await page.keyboard.type("Modal Mo");
   assert.equal(await name.inputValue(), "Modal Mo");
+  await context.close();
+});
+
+test("a form opened from a native modal <dialog> can be filled in and sent; the widget stays after the dialog closes", async () => {
+  const { context, page, errors } = await hostPage(() => {
+    document.addEventListener("DOMContentLoaded", () => {
+      // `showModal()` makes everything outside the dialog inert: clicks and focus pass it by.
+      const dialog = document.createElement("dialog");
+      dialog.id = "plan-dialog";
+      dialog.innerHTML = '<p>Pro plan</p><button id="talk">Talk to sales</button><button id="shut">Close</button>';
+      document.body.append(dialog);
+      document.getElementById("talk").onclick = () => window.leadform.showForm("contact_form");
+      document.getElementById("shut").onclick = () => dialog.close();
+      dialog.showModal();
+    });
+  }, undefined, { width: 1280, height: 800 });
+  await page.waitForFunction(() => window.__ready === true);
+  await page.locator("#talk").click();
+  const form = page.locator("form.lf-form[data-tool=contact_form]");
+  await form.waitFor();
+  // Typed and clicked as a person would: an inert field would take neither.
+  await form.locator("input[name=name]").click();
+  await page.keyboard.type("Dialog Dora");
+  await form.locator("input[name=email]").click();
+  await page.keyboard.type("dora@example.com");
+  assert.equal(await form.locator("input[name=name]").inputValue(), "Dialog Dora");
+  await page.screenshot({ path: path.join(SHOTS, "native-modal-dialog-1280.png") });
+  await quickPerson();
+  await form.locator(".lf-submit").click();
+  await page.locator(".lf-success").waitFor();
+  const { body } = await stack.owner("GET", `/v1/agents/${DEMO_AGENT_ID}/submissions?limit=100`);
+  assert.equal(body.submissions.filter((s) => s.formData?.email === "dora@example.com").length, 1);
+  // The dialog closed, the widget is back at the end of <html>, one of it, and still works.
+  await page.locator("#shut").click();
+  await waitUntil(() => page.evaluate(() => document.getElementById("leadform-widget").parentElement === document.documentElement), { message: "the host back in <html>" });
+  assert.equal(await hosts(page), 1);
+  await page.locator(".lf-input").fill("Thanks!");
+  await page.locator(".lf-input").press("Enter");
+  await waitUntil(async () => (await page.locator(".lf-visitor").count()) >= 1, { message: "the message shown" });
+  // A dialog taken out of the page while open gives the widget back too.
+  await page.evaluate(() => {
+    document.getElementById("plan-dialog").showModal();
+    window.leadform.open();
+  });
+  await waitUntil(() => page.evaluate(() => document.getElementById("plan-dialog").contains(document.getElementById("leadform-widget"))), { message: "the host in the dialog" });
+  await page.evaluate(() => document.getElementById("plan-dialog").remove());
+  await waitUntil(() => page.evaluate(() => document.getElementById("leadform-widget")?.isConnected === true), { message: "the host back in the page" });
+  assert.deepEqual(errors, []);
   await context.close();
 });
 

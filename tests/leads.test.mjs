@@ -410,27 +410,43 @@ test("an agent's leads take at most 500 custom field names by hand: the export's
   await makeAgent("agent_names");
   await makeTool("agent_names", { id: "tool_names", name: "names_form", fields: PERSON_FIELDS });
   const { leadId } = await capture("tool_names", { name: "Ada Lovelace", email: "ada@example.com" });
-  const names = (from) => Array.from({ length: 100 }, (_, i) => `field_${from + i}`);
+  const names = (from, count = 100) => Array.from({ length: count }, (_, i) => `field_${from + i}`);
+  const exportHeader = async () => {
+    const csv = await fetch(`${stack.url}/v1/agents/agent_names/leads.csv`, { headers: { Authorization: `Bearer ${stack.apiKey}` } });
+    return (await csv.text()).split("\r\n")[0].split(",");
+  };
+  const baseColumns = (await exportHeader()).length;
   // Each edit removes the last hundred names and adds a hundred new ones: the lead never
-  // holds more than 100, but every name ever used is a column of the export.
+  // holds more than 100. Names no lead has any more give their place back, so this goes on.
   let held = [];
-  for (let round = 0; round < 5; round++) {
+  for (let round = 0; round < 7; round++) {
     const fresh = names(round * 100);
     const changes = Object.fromEntries([...held.map((n) => [n, null]), ...fresh.map((n) => [n, "v"])]);
     const res = await patchLead(leadId, { customFields: changes });
     assert.equal(res.status, 200, `round ${round}: ${res.text}`);
     held = fresh;
   }
-  const past = await patchLead(leadId, { customFields: { field_500: "v" } });
+  assert.ok((await exportHeader()).length <= baseColumns + 500, "the export's columns are names some lead has, or were lately");
+  // Names in use count: with 500 on five leads (a lead keeps at most 100), a 501st is
+  // refused, naming the field.
+  for (let i = 0; i < 4; i++) {
+    const { leadId: another } = await capture("tool_names", { name: `Person ${i}`, email: `person${i}@example.com` });
+    const more = await patchLead(another, { customFields: Object.fromEntries(names(1000 + i * 100).map((n) => [n, "v"])) });
+    assert.equal(more.status, 200, more.text);
+  }
+  const { leadId: other } = await capture("tool_names", { name: "Alan Turing", email: "alan@example.com" });
+  const past = await patchLead(other, { customFields: { field_5000: "v" } });
   assert.equal(past.status, 400, past.text);
   assert.equal(past.json.error.field, "customFields");
   assert.match(past.json.error.message, /500/);
-  // Names in use already stay usable.
-  const reuse = await patchLead(leadId, { customFields: { field_0: "back", field_499: null } });
+  // Names in use stay usable, and one let go frees a place.
+  const reuse = await patchLead(leadId, { customFields: { field_600: "back", field_699: null } });
   assert.equal(reuse.status, 200, reuse.text);
-  const csv = await fetch(`${stack.url}/v1/agents/agent_names/leads.csv`, { headers: { Authorization: `Bearer ${stack.apiKey}` } });
-  const header = (await csv.text()).split("\r\n")[0].split(",");
-  assert.ok(header.length <= 500 + 40, `${header.length} columns`);
+  const freed = await patchLead(other, { customFields: { field_5000: "v" } });
+  assert.equal(freed.status, 200, freed.text);
+  const header = await exportHeader();
+  assert.equal(header.length, baseColumns + 500, `${header.length} columns`);
+  assert.ok(header.includes("field_5000") && !header.includes("field_699") && !header.includes("field_0"));
 });
 
 test("an agent's own lostReasons replace the default list", async () => {

@@ -220,6 +220,9 @@ impl Chat {
     /// Shows the panel and moves focus into it (to the message field; a form shown next
     /// takes it on to its first field).
     pub fn open(self: &Rc<Self>) {
+        if let Ok(shadow) = self.panel.get_root_node().dyn_into::<web_sys::ShadowRoot>() {
+            crate::dom::join_open_modal(&shadow.host());
+        }
         if self.panel.has_attribute("hidden") {
             let _ = self.panel.toggle_attribute_with_force("hidden", false);
             attr(&self.bubble, "aria-expanded", "true");

@@ -118,6 +118,47 @@ pub fn keep_in_page(host: &Element) {
     }
 }
 
+/// A page's modal `<dialog>` (`showModal()`) makes everything outside it inert, the widget
+/// too: a form that the dialog's own button asked for could not be filled in. So while the
+/// widget opens over such a dialog, its host goes into the dialog (the topmost: the last one
+/// in the page), and back to `<html>` once the dialog is closed or taken out of the page.
+pub fn join_open_modal(host: &Element) {
+    let Ok(modals) = document().query_selector_all("dialog:modal") else {
+        return; // a browser without `:modal` has no such dialogs either
+    };
+    let Some(dialog) = modals
+        .item(modals.length().wrapping_sub(1))
+        .and_then(|n| n.dyn_into::<Element>().ok())
+    else {
+        return;
+    };
+    if dialog.contains(Some(host)) || dialog.append_child(host).is_err() {
+        return;
+    }
+    let (host, watched) = (host.clone(), dialog.clone());
+    let callback = Closure::<dyn FnMut(JsValue, web_sys::MutationObserver)>::new(
+        move |_records: JsValue, observer: web_sys::MutationObserver| {
+            if host.is_connected() && watched.matches(":modal").unwrap_or(false) {
+                return;
+            }
+            observer.disconnect();
+            if let Some(html) = document().document_element() {
+                let _ = html.append_child(&host);
+            }
+        },
+    );
+    let Ok(observer) = web_sys::MutationObserver::new(callback.as_ref().unchecked_ref()) else {
+        return;
+    };
+    callback.forget();
+    // Closing changes the dialog's `open`; a page that takes it out changes some children.
+    let init = children();
+    init.set_subtree(true);
+    init.set_attributes(true);
+    init.set_attribute_filter(&js_sys::Array::of1(&"open".into()));
+    let _ = observer.observe_with_options(&document(), &init);
+}
+
 fn children() -> web_sys::MutationObserverInit {
     let init = web_sys::MutationObserverInit::new();
     init.set_child_list(true);

@@ -496,7 +496,8 @@ pub async fn count(db: &D1Database, agent_id: &str, query: &LeadQuery) -> Result
     Ok(row.map_or(0, |c| c.n))
 }
 
-/// The custom field keys an agent's leads ever had, in the order first seen.
+/// The custom field keys an agent's leads have had, in the order first seen (names no lead
+/// has any more stay until `forget_unused_custom_names`).
 pub async fn custom_keys(db: &D1Database, agent_id: &str) -> Result<Vec<String>> {
     #[derive(Deserialize)]
     struct Key {
@@ -529,6 +530,20 @@ pub async fn custom_names(db: &D1Database, agent_id: &str, names: &[&str]) -> Re
         .first(None)
         .await?;
     Ok(counts.map_or((0, 0), |c| (c.known as usize, c.fresh as usize)))
+}
+
+/// Forgets the custom field names no lead of the agent has any more (removed by hand, or
+/// gone with their leads): they leave the export's columns and free their place under the
+/// cap. Run only when the cap is reached, as it reads every lead of the agent.
+pub async fn forget_unused_custom_names(db: &D1Database, agent_id: &str) -> Result<()> {
+    db.prepare(
+        "DELETE FROM lead_custom_keys WHERE agent_id = ?1 AND key NOT IN
+           (SELECT j.key FROM leads AS l, json_each(l.custom_fields) AS j WHERE l.agent_id = ?1)",
+    )
+    .bind(&[text(agent_id)])?
+    .run()
+    .await?;
+    Ok(())
 }
 
 /// Everything a lead leaves in D1, children first (foreign keys): attempts and dead

@@ -166,7 +166,8 @@ pub async fn change(caller: &Caller, env: &Env, id: &str, patch: LeadPatch) -> A
     let agent = agents::get(&db, &lead.agent_id)
         .await?
         .ok_or_else(|| ApiError::not_found("agent", &lead.agent_id))?;
-    // Names set by hand are columns of every export, for good: capped per agent.
+    // Names set by hand are columns of every export: capped per agent, counting the names
+    // some lead still has.
     if let Some(changes) = &patch.custom_fields {
         let set: Vec<&str> = changes
             .iter()
@@ -175,7 +176,12 @@ pub async fn change(caller: &Caller, env: &Env, id: &str, patch: LeadPatch) -> A
             .collect();
         if !set.is_empty() {
             let (known, fresh) = stored::custom_names(&db, &lead.agent_id, &set).await?;
-            check_custom_names(known, fresh)?;
+            if check_custom_names(known, fresh).is_err() {
+                // Names no lead has any more do not count: forget them, then count again.
+                stored::forget_unused_custom_names(&db, &lead.agent_id).await?;
+                let (known, fresh) = stored::custom_names(&db, &lead.agent_id, &set).await?;
+                check_custom_names(known, fresh)?;
+            }
         }
     }
     leads::change(
