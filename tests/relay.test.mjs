@@ -10,10 +10,24 @@ import { startRelay } from "../scripts/lib/relay.mjs";
 
 const DEV_PROXY_LOST = "Your worker restarted mid-request. Please try sending the request again. Only GET or HEAD requests are retried automatically.";
 let upstream, relay, url, seen, answers, relayed;
+const held = [];
+let nudges = 0;
 
 before(async () => {
   seen = [];
   upstream = createServer((req, res) => {
+    // As the dev proxy does with a GET that met the race: held until its next request.
+    const waiting = held.splice(0);
+    waiting.forEach((answer) => answer());
+    if (req.method === "GET" && req.url === "/") {
+      nudges += 1; // the relay's own request (its answer is not the stand-in's to give)
+      return res.end("nudged");
+    }
+    if (req.headers["x-held"] && !waiting.length) {
+      seen.push({ held: true });
+      held.push(() => res.end("held, then sent"));
+      return;
+    }
     if (req.headers["x-answer-early"] && !seen.some((r) => r.early)) {
       // As the dev proxy may: answer before the body has arrived (and drain the rest).
       seen.push({ early: true });
@@ -111,4 +125,14 @@ test("a lost answer that comes before the body has arrived: the whole body goes 
   assert.equal(res.status, 200, await res.clone().text());
   assert.equal(seen.length, 2);
   assert.equal(seen[1].body.length, 40 * 64 * 1024);
+});
+
+test("a GET the dev proxy holds until its next request is answered: the relay sends it one", async () => {
+  seen.length = 0;
+  const started = Date.now();
+  const res = await fetch(url + "/widget/leadform_widget_bg.wasm", { headers: { "X-Held": "1" }, signal: AbortSignal.timeout(10_000) });
+  assert.equal(await res.text(), "held, then sent");
+  assert.ok(Date.now() - started < 5_000, `${Date.now() - started} ms`);
+  assert.equal(seen[0].held, true);
+  assert.ok(nudges >= 1, "the nudge: a request of the relay's own");
 });

@@ -4,14 +4,16 @@
 // Both ends of their pooled connection drop it after 5 s idle; a request written into that
 // race is lost before the edge sees it, and the proxy answers a non-GET with its own 503
 // "Your worker restarted mid-request" (cloudflare/workers-sdk#14641, #15252; the edge never
-// restarted). Production has no such proxy. A test suite of a few thousand requests meets
-// the race now and then, so the relay sends exactly that answer's request once more. Every
+// restarted), or holds a GET until its next request. Production has no such proxy. A test
+// suite of a few thousand requests meets the race now and then, so the relay sends exactly
+// that answer's request once more, and nudges the proxy while an answer is late. Every
 // other answer, our own 503s included, passes through untouched, and so does the body (a
 // chunked one stays chunked, so the edge still caps it while reading).
 import http from "node:http";
 import zlib from "node:zlib";
 
 const DEV_PROXY_LOST = "Your worker restarted mid-request";
+const NUDGE_EVERY_MS = 1_000;
 
 /**
  * Listens on 127.0.0.1:`port` and forwards to 127.0.0.1:`target`. `log` gets a line for
@@ -21,6 +23,11 @@ export async function startRelay({ port, target, log = () => {} }) {
   // A fresh connection for every request: a pooled one would race wrangler's own 5 s idle
   // close, the very race this relay is here to absorb.
   const agent = new http.Agent({ keepAlive: false });
+  // A GET or HEAD that meets the race gets no 503: the dev proxy keeps it and sends it again
+  // only when its next request comes in, and with none coming it waits for good (a page
+  // whose only request is the widget's wasm). So while an answer is late, the relay sends
+  // the proxy a request of its own, which the edge answers at once.
+  const nudge = () => http.get({ host: "127.0.0.1", port: target, path: "/", agent }, (r) => r.resume()).on("error", () => {});
   // Long URLs and headers are the edge's to judge (it has tests for them), not Node's 16 KB.
   const maxHeaderSize = 1024 * 1024;
   const server = http.createServer({ maxHeaderSize }, async (req, res) => {
@@ -42,7 +49,10 @@ export async function startRelay({ port, target, log = () => {} }) {
       const request = http.request({ host: "127.0.0.1", port: target, method: req.method, path: req.url, headers, agent, maxHeaderSize });
       upstream = request;
       let reading503 = false; // from here on this request's own errors no longer matter
+      const nudging = setInterval(nudge, NUDGE_EVERY_MS);
+      request.on("close", () => clearInterval(nudging));
       request.on("response", async (answer) => {
+        clearInterval(nudging);
         if (!again && answer.statusCode === 503 && !String(answer.headers["content-type"] ?? "").includes("json")) {
           reading503 = true;
           let raw;
