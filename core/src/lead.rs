@@ -616,8 +616,8 @@ pub const MAX_CUSTOM_FIELDS: usize = 100;
 pub const MAX_CUSTOM_FIELDS_BYTES: usize = 100_000;
 
 /// Most custom field names an agent's leads may use in all, as far as owners add them by
-/// hand: every name is a column of every export, for good (names a lead no longer holds
-/// still count; forms add their own fields' names whatever this says).
+/// hand: every name is a column of every export (names no lead holds any more are
+/// forgotten when this is reached; forms add their own fields' names whatever this says).
 pub const MAX_AGENT_CUSTOM_NAMES: usize = 500;
 
 /// Whether an owner's edit may bring `fresh` names the agent's leads never used, when they
