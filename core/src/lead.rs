@@ -673,10 +673,7 @@ fn check_custom_field(key: &str, value: &Value) -> Result<(), FieldError> {
     match value {
         // Text an owner types: line breaks and tabs, no other control characters (a NUL
         // cuts a CSV cell short in spreadsheets).
-        Value::String(s)
-            if s.chars()
-                .any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t')) =>
-        {
+        Value::String(s) if crate::validate::holds_control_chars(s) => {
             Err(FieldError::new(at, "must be text (it holds control characters)"))
         }
         Value::String(s) if s.chars().count() > MAX_CUSTOM_VALUE => Err(FieldError::new(

@@ -77,10 +77,7 @@ pub fn cap(field: &str, text: &str, max: usize) -> Result<(), FieldError> {
             format!("must be at most {max} characters"),
         ));
     }
-    if text
-        .chars()
-        .any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t'))
-    {
+    if crate::validate::holds_control_chars(text) {
         return Err(FieldError::new(
             field,
             "must be text (it holds control characters)",

@@ -93,25 +93,20 @@ pub fn keep_in_page(host: &Element) {
     // A fuse: a page script that takes the host out whenever it is put back would otherwise
     // make the two loop for good. A few rebuilds of the document are the usual case.
     let mut left = 50;
-    let callback = Closure::<dyn FnMut(JsValue, web_sys::MutationObserver)>::new(
-        move |_records: JsValue, observer: web_sys::MutationObserver| {
-            let document = self::document();
-            if left == 0 {
-                observer.disconnect();
-                return;
-            }
-            if let (false, Some(html)) = (host.is_connected(), document.document_element()) {
-                left -= 1;
-                let _ = html.append_child(&host);
-                // A new `<html>` is watched from now on (observing one twice changes nothing).
-                let _ = observer.observe_with_options(&html, &children());
-            }
-        },
-    );
-    let Ok(observer) = web_sys::MutationObserver::new(callback.as_ref().unchecked_ref()) else {
+    let Some(observer) = observer(move |observer| {
+        if left == 0 {
+            observer.disconnect();
+            return;
+        }
+        if let (false, Some(html)) = (host.is_connected(), self::document().document_element()) {
+            left -= 1;
+            let _ = html.append_child(&host);
+            // A new `<html>` is watched from now on (observing one twice changes nothing).
+            let _ = observer.observe_with_options(&html, &children());
+        }
+    }) else {
         return;
     };
-    callback.forget();
     let _ = observer.observe_with_options(&document, &init);
     if let Some(html) = document.document_element() {
         let _ = observer.observe_with_options(&html, &init);
@@ -136,27 +131,36 @@ pub fn join_open_modal(host: &Element) {
         return;
     }
     let (host, watched) = (host.clone(), dialog.clone());
-    let callback = Closure::<dyn FnMut(JsValue, web_sys::MutationObserver)>::new(
-        move |_records: JsValue, observer: web_sys::MutationObserver| {
-            if host.is_connected() && watched.matches(":modal").unwrap_or(false) {
-                return;
-            }
-            observer.disconnect();
-            if let Some(html) = document().document_element() {
-                let _ = html.append_child(&host);
-            }
-        },
-    );
-    let Ok(observer) = web_sys::MutationObserver::new(callback.as_ref().unchecked_ref()) else {
+    let Some(observer) = observer(move |observer| {
+        if host.is_connected() && watched.matches(":modal").unwrap_or(false) {
+            return;
+        }
+        observer.disconnect();
+        if let Some(html) = document().document_element() {
+            let _ = html.append_child(&host);
+        }
+    }) else {
         return;
     };
-    callback.forget();
     // Closing changes the dialog's `open`; a page that takes it out changes some children.
     let init = children();
     init.set_subtree(true);
     init.set_attributes(true);
     init.set_attribute_filter(&js_sys::Array::of1(&"open".into()));
     let _ = observer.observe_with_options(&document(), &init);
+}
+
+/// A MutationObserver calling `on_change` with itself, kept for the page's lifetime (the
+/// caller says what it watches, and disconnects it when done).
+fn observer(
+    mut on_change: impl FnMut(&web_sys::MutationObserver) + 'static,
+) -> Option<web_sys::MutationObserver> {
+    let callback = Closure::<dyn FnMut(JsValue, web_sys::MutationObserver)>::new(
+        move |_records: JsValue, observer: web_sys::MutationObserver| on_change(&observer),
+    );
+    let observer = web_sys::MutationObserver::new(callback.as_ref().unchecked_ref()).ok()?;
+    callback.forget();
+    Some(observer)
 }
 
 fn children() -> web_sys::MutationObserverInit {

@@ -110,10 +110,7 @@ fn visitor_text(value: Option<&Value>) -> ApiResult<String> {
             FieldError::new("text", format!("must be at most {MAX_MESSAGE_CHARS} characters")).into(),
         );
     }
-    if text
-        .chars()
-        .any(|c| c.is_control() && c != '\n' && c != '\t' && c != '\r')
-    {
+    if leadform_core::validate::holds_control_chars(text) {
         return Err(FieldError::new("text", "must be text (it holds control characters)").into());
     }
     Ok(text.to_string())
