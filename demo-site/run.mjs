@@ -20,6 +20,7 @@ const edge = await startEdge({
   envFile: path.join(ROOT, ".dev.vars"),
   vars: { PUBLIC_URL: `http://127.0.0.1:${EDGE_PORT}` }, // file links in webhooks point here
   log: (line) => process.stdout.write(line),
+  relay: true, // a request that meets wrangler dev's own 5 s race is sent again (README, Quick start)
 });
 const site = await startDemoSite({ port: DEMO_PORT, edgeUrl: edge.url, agentId: DEMO_AGENT_ID });
 await seedDemo({ edgeUrl: edge.url, apiKey, webhookUrl: site.inboxUrl, allowedOrigins: [site.url, `http://localhost:${DEMO_PORT}`] });

@@ -136,3 +136,22 @@ test("a GET the dev proxy holds until its next request is answered: the relay se
   assert.equal(seen[0].held, true);
   assert.ok(nudges >= 1, "the nudge: a request of the relay's own");
 });
+
+test("a body over the relay's hold limit streams through whole, and is not sent again", async () => {
+  seen.length = 0;
+  answers = [[503, DEV_PROXY_LOST, "text/plain"]];
+  const chunk = "z".repeat(1024 * 1024);
+  let sent = 0;
+  const body = new ReadableStream({
+    async pull(controller) {
+      if (sent === 10) return controller.close();
+      sent += 1;
+      controller.enqueue(new TextEncoder().encode(chunk));
+    },
+  });
+  const res = await fetch(url + "/big", { method: "POST", body, duplex: "half" });
+  assert.equal(res.status, 503, "the relay holds no copy to send again");
+  assert.match(await res.text(), /restarted mid-request/);
+  assert.equal(seen.length, 1);
+  assert.equal(seen[0].body.length, 10 * chunk.length, "every byte reached the edge");
+});

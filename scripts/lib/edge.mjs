@@ -60,8 +60,8 @@ export async function executeSql(persistTo, command) {
  * (a .dev.vars-style file), vars (extra --var KEY:VALUE), log (a function for its output),
  * cronEveryMs (how often to fire the cron trigger, as Cloudflare does every minute:
  * `wrangler dev` never fires crons by itself), config (another wrangler.toml to run instead of
- * the edge's, e.g. bench/baseline's), relay (put scripts/lib/relay.mjs in front: the tests do,
- * for a race inside wrangler dev's own proxy; benchmarks and the demo talk to wrangler directly).
+ * the edge's, e.g. bench/baseline's), relay (put scripts/lib/relay.mjs in front: the tests and
+ * the demo do, for a race inside wrangler dev's own proxy; benchmarks talk to wrangler directly).
  */
 export async function startEdge({ port, persistTo, envFile, vars = {}, log = () => {}, cronEveryMs = 60_000, config, relay = false } = {}) {
   port ??= await freePort();

@@ -1,4 +1,4 @@
-// A transparent loopback relay in front of `wrangler dev`, for the tests.
+// A transparent loopback relay in front of `wrangler dev`, for the tests and the demo.
 //
 // Why: wrangler dev runs a proxy worker in front of the edge, in another workerd process.
 // Both ends of their pooled connection drop it after 5 s idle; a request written into that
@@ -14,6 +14,10 @@ import zlib from "node:zlib";
 
 const DEV_PROXY_LOST = "Your worker restarted mid-request";
 const NUDGE_EVERY_MS = 1_000;
+// Bodies up to this size are held so that they can go again (a submit with a 5 MB file fits);
+// a larger one streams through as it comes and cannot: a flood of large bodies must not
+// pile up in the relay's memory. The edge judges every size itself (413 past its limits).
+const HOLD_BYTES = 8 * 1024 * 1024;
 
 /**
  * Listens on 127.0.0.1:`port` and forwards to 127.0.0.1:`target`. `log` gets a line for
@@ -31,11 +35,11 @@ export async function startRelay({ port, target, log = () => {} }) {
   // Long URLs and headers are the edge's to judge (it has tests for them), not Node's 16 KB.
   const maxHeaderSize = 1024 * 1024;
   const server = http.createServer({ maxHeaderSize }, async (req, res) => {
-    // The whole body first (a chunked one stays chunked: the headers say so), so that it can
+    // The whole body first, up to HOLD_BYTES (a chunked one stays chunked: the headers say so), so that it can
     // go again, and so that no answer can arrive while it is still being written.
     let body;
     try {
-      body = Buffer.concat(await req.toArray());
+      body = await held(req, HOLD_BYTES);
     } catch {
       return res.destroy();
     }
@@ -53,7 +57,7 @@ export async function startRelay({ port, target, log = () => {} }) {
       request.on("close", () => clearInterval(nudging));
       request.on("response", async (answer) => {
         clearInterval(nudging);
-        if (!again && answer.statusCode === 503 && !String(answer.headers["content-type"] ?? "").includes("json")) {
+        if (!again && !body.streams && answer.statusCode === 503 && !String(answer.headers["content-type"] ?? "").includes("json")) {
           reading503 = true;
           let raw;
           try {
@@ -74,7 +78,13 @@ export async function startRelay({ port, target, log = () => {} }) {
       });
       // The runtime is down or dropped the connection: the client sees a dropped connection.
       request.on("error", () => reading503 || res.destroy());
-      request.end(body);
+      if (body.streams) {
+        for (const chunk of body.chunks) request.write(chunk);
+        req.pipe(request);
+        req.on("error", () => request.destroy());
+      } else {
+        request.end(Buffer.concat(body.chunks));
+      }
     };
     send(false);
   });
@@ -94,6 +104,28 @@ export async function startRelay({ port, target, log = () => {} }) {
         agent.destroy();
       }),
   };
+}
+
+/**
+ * The request's body, held whole (`streams` false) when it ends within `max` bytes; else the
+ * chunks read so far with the rest still to come from `req`, paused (`streams` true).
+ */
+function held(req, max) {
+  return new Promise((resolve, reject) => {
+    const chunks = [];
+    let size = 0;
+    const onData = (chunk) => {
+      chunks.push(chunk);
+      size += chunk.length;
+      if (size > max) {
+        req.pause();
+        req.off("data", onData).off("end", onEnd).off("error", reject);
+        resolve({ chunks, streams: true });
+      }
+    };
+    const onEnd = () => resolve({ chunks, streams: false });
+    req.on("data", onData).once("end", onEnd).once("error", reject);
+  });
 }
 
 /** An answer's body as sent before `encoding` (the dev proxy compresses its own 503 too). */
