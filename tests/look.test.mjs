@@ -34,6 +34,19 @@ async function visit({ width = 1280, height = 800, colorScheme = "light" } = {})
   return { context, page };
 }
 
+/**
+ * Serves `html` from 127.0.0.1 like the demo (Chromium keeps a page from elsewhere off
+ * loopback), on an origin of its own that the agent allows.
+ */
+async function pageOfItsOwn(html) {
+  const server = createServer((req, res) => res.writeHead(200, { "Content-Type": "text/html" }).end(html));
+  await new Promise((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const origin = `http://127.0.0.1:${server.address().port}`;
+  const allowed = await ownerRequest(stack, "PATCH", `/v1/agents/${DEMO_AGENT_ID}`, { body: { allowedOrigins: [site.url, origin] } });
+  assert.equal(allowed.status, 200, allowed.text);
+  return { origin, close: () => new Promise((resolve) => server.close(resolve)) };
+}
+
 /** Ends the widget's fade-ins, so boxes are measured where they come to rest. */
 const settle = (page) =>
   page.evaluate(() => document.querySelector("#leadform-widget").shadowRoot.querySelectorAll("*").forEach((el) => el.getAnimations().forEach((a) => a.finish())));
@@ -133,13 +146,7 @@ test("the host page's styles do not reach in: rules on everything, its custom pr
     button { display: none !important; }
   </style></head><body><h1>A page at war</h1>
   <script src="${stack.url}/leadform.js" data-agent-id="${DEMO_AGENT_ID}" async></script></body></html>`;
-  // Served from 127.0.0.1 like the demo (Chromium keeps a page from elsewhere off loopback),
-  // on an origin of its own that the agent allows.
-  const server = createServer((req, res) => res.writeHead(200, { "Content-Type": "text/html" }).end(hostile));
-  await new Promise((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const origin = `http://127.0.0.1:${server.address().port}`;
-  const allowed = await ownerRequest(stack, "PATCH", `/v1/agents/${DEMO_AGENT_ID}`, { body: { allowedOrigins: [site.url, origin] } });
-  assert.equal(allowed.status, 200, allowed.text);
+  const { origin, close } = await pageOfItsOwn(hostile);
   const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
   const page = await context.newPage();
   await page.goto(origin + "/");
@@ -166,7 +173,7 @@ test("the host page's styles do not reach in: rules on everything, its custom pr
   assert.ok(panel.y >= 0 && panel.y + panel.height <= 800, `the panel on screen (${JSON.stringify(panel)})`);
   await page.screenshot({ path: path.join(SHOTS, "hostile-page.png") });
   await context.close();
-  await new Promise((resolve) => server.close(resolve));
+  await close();
 });
 
 test("on a small phone the virtual keyboard never hides the focused field: the chat scrolls it back into view", async () => {
@@ -188,6 +195,68 @@ test("on a small phone the virtual keyboard never hides the focused field: the c
   assert.deepEqual([panel.y, panel.height].map(Math.round), [0, 300], "the panel fits what the keyboard leaves");
   await page.screenshot({ path: path.join(SHOTS, "phone-keyboard.png") });
   await context.close();
+});
+
+test("on a phone, a page without a viewport meta and a page wider than the screen: the bubble in the screen's corner, the panel filling the screen at its natural size", async () => {
+  const page_ = (meta) => `<!doctype html><html><head>${meta}<title>An older shop</title></head>
+    <body style="margin: 0; font: 16px serif"><div style="width: 960px"><h1>An older shop</h1><p>${"Welcome to our shop. ".repeat(40)}</p></div>
+    <script src="${stack.url}/leadform.js" data-agent-id="${DEMO_AGENT_ID}" async></script></body></html>`;
+  const cases = {
+    // Laid out 980 px wide and shown zoomed out to fit, at about 0.4.
+    "no-viewport-meta": page_(""),
+    // Laid out as wide as the 960 px block, shown at scale 1 from its left edge.
+    "wider-than-the-screen": page_('<meta name="viewport" content="width=device-width, initial-scale=1">'),
+  };
+  for (const [name, html] of Object.entries(cases)) {
+    const { origin, close } = await pageOfItsOwn(html);
+    const context = await browser.newContext({ viewport: { width: 390, height: 844 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true });
+    const page = await context.newPage();
+    await page.goto(origin + "/");
+    await page.locator(".lf-panel").waitFor({ state: "attached" });
+    const screen = () => page.evaluate(() => ({ scale: visualViewport.scale, left: visualViewport.offsetLeft, top: visualViewport.offsetTop, width: visualViewport.width, height: visualViewport.height, layout: innerWidth }));
+    const before = await screen();
+    assert.ok(before.layout > 900, `${name}: the layout is wider than the phone (${JSON.stringify(before)})`);
+    // Boxes in the page's CSS px; times the scale, in the screen's.
+    const onScreen = async (selector) => {
+      const box = await page.locator(selector).boundingBox();
+      const s = await screen();
+      return { x: (box.x - s.left) * s.scale, y: (box.y - s.top) * s.scale, width: box.width * s.scale, height: box.height * s.scale };
+    };
+    const bubble = await onScreen(".lf-bubble");
+    assert.ok(Math.abs(bubble.width - 56) < 1, `${name}: the bubble at its natural size on screen (${JSON.stringify(bubble)})`);
+    assert.ok(Math.abs(bubble.x + bubble.width - 370) < 1.5 && Math.abs(bubble.y + bubble.height - 824) < 1.5, `${name}: in the screen's corner (${JSON.stringify(bubble)})`);
+    await page.locator(".lf-bubble").tap();
+    await settle(page);
+    const panel = await onScreen(".lf-panel");
+    assert.deepEqual([panel.x, panel.y, panel.width, panel.height].map(Math.round), [0, 0, 390, 844], `${name}: the panel fills the screen`);
+    const closeButton = await onScreen(".lf-close");
+    assert.ok(closeButton.x + closeButton.width <= 390 && closeButton.height >= 20, `${name}: its close button on screen, at its size (${JSON.stringify(closeButton)})`);
+    const text = await onScreen(".lf-agent");
+    assert.ok(text.width > 250, `${name}: the greeting as wide as on any phone (${JSON.stringify(text)})`);
+    await page.screenshot({ path: path.join(SHOTS, `phone-${name}.png`) });
+    await page.locator(".lf-close").tap();
+    const back = await onScreen(".lf-bubble");
+    assert.ok(Math.abs(back.width - 56) < 1 && back.x + back.width <= 390, `${name}: closed, the bubble is back (${JSON.stringify(back)})`);
+    await context.close();
+    await close();
+  }
+});
+
+test("a page that zooms itself (html { zoom: 1.25 }): the panel keeps its natural size, its header on screen", async () => {
+  const { origin, close } = await pageOfItsOwn(`<!doctype html><html style="zoom: 1.25"><head><meta name="viewport" content="width=device-width, initial-scale=1"></head>
+    <body><h1>Zoomed</h1><script src="${stack.url}/leadform.js" data-agent-id="${DEMO_AGENT_ID}" async></script></body></html>`);
+  const context = await browser.newContext({ viewport: { width: 1280, height: 720 } });
+  const page = await context.newPage();
+  await page.goto(origin + "/");
+  await page.locator(".lf-panel").waitFor({ state: "attached" });
+  await page.evaluate(() => window.leadform.open());
+  await settle(page);
+  const panel = await page.locator(".lf-panel").boundingBox();
+  assert.deepEqual([panel.width, panel.height].map(Math.round), [370, 560], `the panel at its size (${JSON.stringify(panel)})`);
+  const head = await page.locator(".lf-head").boundingBox();
+  assert.ok(head.y >= 0 && panel.y + panel.height <= 720, `all of it on screen (${JSON.stringify({ head, panel })})`);
+  await context.close();
+  await close();
 });
 
 test("in forced colors (Windows High Contrast) the panel, the bubble and the buttons keep an edge", async () => {

@@ -14,6 +14,7 @@ pub mod locale;
 pub mod look;
 pub mod status;
 pub mod validate;
+pub mod viewport;
 pub mod wire;
 
 #[cfg(feature = "server")]

@@ -167,6 +167,26 @@ pub fn json_values_within(bytes: &[u8], max: usize) -> bool {
     true
 }
 
+/// Writes every whole number that came as a float (`524288.0`, `1e3`) as the integer it is.
+/// JSON has one number type, and JSON Schema's `integer` takes `1.0` (Python's `json`
+/// writes floats that way), but serde's integers refuse a float: read after this, such a
+/// body is read as its sender meant it. Floats with a fraction, and whole ones past what an
+/// `i64` holds, stay floats. (Nesting is bounded by the parser's depth limit.)
+pub fn whole_numbers_as_integers(value: &mut Value) {
+    match value {
+        Value::Number(n) if n.is_f64() => {
+            let f = n.as_f64().unwrap_or(f64::NAN);
+            // Within ±2^63, where every whole f64 is an i64.
+            if f.fract() == 0.0 && f.abs() < 9_223_372_036_854_775_808.0 {
+                *value = Value::from(f as i64);
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(whole_numbers_as_integers),
+        Value::Object(fields) => fields.values_mut().for_each(whole_numbers_as_integers),
+        _ => {}
+    }
+}
+
 /// The methods an OpenAPI document's `paths` lists for the concrete `path` (`/v1/tools/t1`
 /// matches `/v1/tools/{toolId}`), upper case, in a fixed order: what a `405`'s
 /// `Allow` says, so it never disagrees with the contract. Empty: no such path.
@@ -365,6 +385,30 @@ pub struct ErrorBody {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn whole_floats_become_integers_and_nothing_else_changes() {
+        let mut body: Value = serde_json::from_str(
+            r#"{"overlapSecs": 524288.0, "since": 1.14821550657916e14, "n": [1.0, -0.0, 2.5, 1e300, 7, "8.0"], "o": {"x": -3.0}}"#,
+        )
+        .unwrap();
+        super::whole_numbers_as_integers(&mut body);
+        assert_eq!(body["overlapSecs"].as_i64(), Some(524288));
+        assert_eq!(body["since"].as_i64(), Some(114821550657916));
+        assert_eq!(body["n"][0].as_i64(), Some(1));
+        assert_eq!(body["n"][1].as_i64(), Some(0));
+        assert_eq!(body["n"][2].as_f64(), Some(2.5));
+        assert!(body["n"][3].is_f64(), "past i64: stays a float");
+        assert_eq!(body["n"][4].as_i64(), Some(7));
+        assert_eq!(body["n"][5], "8.0", "strings are strings");
+        assert_eq!(body["o"]["x"].as_i64(), Some(-3));
+        #[derive(serde::Deserialize)]
+        struct Rotate {
+            #[serde(rename = "overlapSecs")]
+            _overlap_secs: i64,
+        }
+        assert!(serde_json::from_value::<Rotate>(body).is_ok());
+    }
+
     use super::*;
     use serde_json::json;
 

@@ -48,9 +48,10 @@ async fn optional_json_body_within(req: &mut Request, max: usize) -> ApiResult<O
             format!("holds more than {MAX_JSON_VALUES} JSON values"),
         )));
     }
-    serde_json::from_slice(&bytes)
-        .map(Some)
-        .map_err(|e| ApiError::InvalidJson(e.to_string()))
+    let mut value: Value =
+        serde_json::from_slice(&bytes).map_err(|e| ApiError::InvalidJson(e.to_string()))?;
+    leadform_core::wire::whole_numbers_as_integers(&mut value);
+    Ok(Some(value))
 }
 
 /// The raw body (a signature is checked over its exact bytes): the declared length is

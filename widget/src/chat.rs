@@ -173,7 +173,7 @@ impl Chat {
         if let Some(window) = web_sys::window() {
             let c = chat.clone();
             on(&window, "online", move |_| spawn_local(outbox::flush(c.clone())));
-            // A virtual keyboard shrinks the visual viewport, not the page's fixed boxes.
+            chat.fit_viewport();
             let viewport = js::get(&window, "visualViewport");
             if viewport.is_object() {
                 for event in ["resize", "scroll"] {
@@ -343,17 +343,44 @@ impl Chat {
         }
     }
 
-    /// Keeps the focused field in sight when a virtual keyboard comes up: the full-screen
-    /// panel (under 480 px) takes the visual viewport's height and top (`--vh`, `--vt`,
-    /// in CSS pixels, set through the CSSOM, which a strict Content-Security-Policy allows), and the
-    /// focused field is scrolled into what is left of the chat.
+    /// Fits the widget to what the visitor sees (`leadform_core::viewport` says why): the
+    /// zoom that keeps it at its natural size, the visual viewport's edges for its corner
+    /// and the full-screen panel (custom properties in CSS pixels, set through the CSSOM,
+    /// which a strict Content-Security-Policy allows), and the phone layout. Run at mount
+    /// and whenever the visual viewport moves or resizes: a virtual keyboard shrinks it (not
+    /// the page's fixed boxes), and the focused field is then scrolled into what is left.
     fn fit_viewport(&self) {
-        let viewport = web_sys::window().map_or(JsValue::UNDEFINED, |w| js::get(&w, "visualViewport"));
-        let style = js::get(&self.panel, "style");
-        let set = js::get(&style, "setProperty").unchecked_into::<js_sys::Function>();
-        for (name, key) in [("--vh", "height"), ("--vt", "offsetTop")] {
-            let _ = set.call2(&style, &name.into(), &js::get(&viewport, key));
+        let (Some(window), Some(root)) = (web_sys::window(), self.panel.parent_element()) else {
+            return;
+        };
+        let viewport = js::get(&window, "visualViewport");
+        if !viewport.is_object() {
+            return;
         }
+        let host = js::get(&root.get_root_node(), "host");
+        let read = |from: &JsValue, key| js::number(from, key).unwrap_or(f64::NAN);
+        let fit = leadform_core::viewport::fit(leadform_core::viewport::Viewport {
+            left: read(&viewport, "offsetLeft"),
+            top: read(&viewport, "offsetTop"),
+            width: read(&viewport, "width"),
+            height: read(&viewport, "height"),
+            scale: read(&viewport, "scale"),
+            page_zoom: read(&host, "currentCSSZoom"),
+        });
+        let style = js::get(&root, "style");
+        let set = js::get(&style, "setProperty").unchecked_into::<js_sys::Function>();
+        for (name, value) in [
+            ("zoom", fit.zoom),
+            ("--vl", fit.left),
+            ("--vt", fit.top),
+            ("--vw", fit.width),
+            ("--vh", fit.height),
+            ("--vr", fit.right),
+            ("--vb", fit.bottom),
+        ] {
+            let _ = set.call2(&style, &name.into(), &value.into());
+        }
+        let _ = root.class_list().toggle_with_force("lf-phone", fit.phone);
         if let Ok(Some(focused)) = self.panel.query_selector(":focus") {
             let scroll = js::get(&focused, "scrollIntoView").unchecked_into::<js_sys::Function>();
             let _ = scroll.call1(&focused, &js::object(&[("block", "nearest".into())]));

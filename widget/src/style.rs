@@ -10,9 +10,12 @@
 //! inherited properties cross the shadow boundary, and a page rule on the host (`* { all:
 //! unset }`, `:root { --b: red }`) beats `:host`, so `.lf-root` starts again from
 //! `all: initial`, where no page rule reaches; `.lf-left` moves the widget to the left corner; dark mode follows
-//! `prefers-color-scheme`; under 480 px wide (or 500 px high: a phone held sideways, or what
-//! its keyboard leaves) the open panel fills the screen inside the safe areas,
-//! or what a virtual keyboard leaves of it (`--vh`, `--vt`: the visual viewport, `chat.rs`),
+//! `prefers-color-scheme`. The corner and the phone layout follow the visual viewport, what
+//! the visitor sees (`chat.rs` sets `--vl`, `--vt`, `--vw`, `--vh` and the right and bottom
+//! edges `--vr`, `--vb` on `.lf-root`, with a zoom that keeps the widget at its natural size:
+//! `leadform_core::viewport` says why); without them the corner is the layout viewport's.
+//! On a phone's screen (`.lf-phone`: under 480 px wide, or 500 px high: held sideways, or
+//! what its keyboard leaves) the open panel fills the visual viewport inside the safe areas,
 //! and text fields are 16 px: iOS Safari zooms the page into a field with smaller text as it
 //! takes focus, which pushes the full-screen panel partly off screen.
 //! A page's custom properties inherit into a shadow root: the ones read here are reset on
@@ -33,7 +36,7 @@
 
 pub const CSS: &str = r#"
 :host { all: initial; }
-.lf-root { all: initial; --b: #3b5bdb; --bt: #fff; --vh: initial; --vt: initial; color-scheme: light; position: fixed; right: 20px; bottom: 20px; z-index: 2147483000; font: 14px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; color: #1d2433; }
+.lf-root { all: initial; --b: #3b5bdb; --bt: #fff; --vl: initial; --vt: initial; --vw: initial; --vh: initial; --vr: initial; --vb: initial; color-scheme: light; position: fixed; right: clamp(20px, calc(100% + 20px - var(--vr, 1e6) * 1px), 100%); bottom: clamp(20px, calc(100% + 20px - var(--vb, 1e6) * 1px), 100%); z-index: 2147483000; font: 14px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; color: #1d2433; }
 .lf-bubble { min-width: 56px; height: 56px; border-radius: 28px; border: 0; background: var(--b); color: var(--bt); cursor: pointer; display: grid; place-items: center; box-shadow: 0 6px 20px rgba(30,40,90,.3); float: right; }
 :focus-visible { outline: 2px solid #1d2433; outline-offset: 2px; box-shadow: 0 0 0 2px #fff; }
 ::placeholder { color: #6b7385; }
@@ -81,7 +84,7 @@ textarea.lf-input-field { min-height: 70px; resize: vertical; }
 .lf-actions { display: flex; gap: 8px; align-items: center; }
 .lf-dismiss, .lf-back { background: none; border: 0; color: #5c667a; cursor: pointer; font: inherit; text-decoration: underline; }
 .lf-labelled { display: flex; align-items: center; gap: 8px; padding: 0; padding-inline: 14px 18px; font: 600 15px/1 system-ui, sans-serif; }
-.lf-left { right: auto; left: 20px; }
+.lf-left { right: auto; left: calc(var(--vl, 0) * 1px + 20px); }
 .lf-left .lf-bubble { float: left; }
 .lf-left .lf-panel { right: auto; left: 0; }
 @media (prefers-color-scheme: dark) {
@@ -98,9 +101,7 @@ textarea.lf-input-field { min-height: 70px; resize: vertical; }
 :focus-visible { outline-color: #e9ecf2; box-shadow: 0 0 0 2px #131622; }
 }
 @media (forced-colors: active) { .lf-panel, .lf-bubble, .lf-send, .lf-submit, .lf-visitor { border: 2px solid; } }
-@media (max-width: 479px), (max-height: 500px) {
-.lf-panel { position: fixed; inset: 0; top: calc(var(--vt,0) * 1px); width: auto; height: calc(var(--vh) * 1px); box-sizing: border-box; border-radius: 0; padding: env(safe-area-inset-top) env(safe-area-inset-right) env(safe-area-inset-bottom) env(safe-area-inset-left); }
-.lf-bubble[aria-expanded="true"] { display: none; }
-.lf-input, .lf-input-field { font-size: 16px; }
-}
+.lf-phone .lf-panel { position: fixed; left: calc(var(--vl, 0) * 1px); top: calc(var(--vt, 0) * 1px); right: auto; bottom: auto; width: calc(var(--vw, 1e6) * 1px); max-width: 100%; height: calc(var(--vh, 1e6) * 1px); max-height: 100%; box-sizing: border-box; border-radius: 0; padding: env(safe-area-inset-top) env(safe-area-inset-right) env(safe-area-inset-bottom) env(safe-area-inset-left); }
+.lf-phone .lf-bubble[aria-expanded="true"] { display: none; }
+.lf-phone .lf-input, .lf-phone .lf-input-field { font-size: 16px; }
 "#;
