@@ -35,8 +35,9 @@ export async function startRelay({ port, target, log = () => {} }) {
   // Long URLs and headers are the edge's to judge (it has tests for them), not Node's 16 KB.
   const maxHeaderSize = 1024 * 1024;
   const server = http.createServer({ maxHeaderSize }, async (req, res) => {
-    // The whole body first, up to HOLD_BYTES (a chunked one stays chunked: the headers say so), so that it can
-    // go again, and so that no answer can arrive while it is still being written.
+    // The whole body first, up to HOLD_BYTES (a chunked one stays chunked: the headers say
+    // so), so that it can go again, and so that no answer can arrive while it is still
+    // being written.
     let body;
     try {
       body = await held(req, HOLD_BYTES);
