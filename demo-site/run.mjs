@@ -22,8 +22,15 @@ const edge = await startEdge({
   log: (line) => process.stdout.write(line),
   relay: true, // a request that meets wrangler dev's own 5 s race is sent again (README, Quick start)
 });
-const site = await startDemoSite({ port: DEMO_PORT, edgeUrl: edge.url, agentId: DEMO_AGENT_ID });
-await seedDemo({ edgeUrl: edge.url, apiKey, webhookUrl: site.inboxUrl, allowedOrigins: [site.url, `http://localhost:${DEMO_PORT}`] });
+let site;
+try {
+  site = await startDemoSite({ port: DEMO_PORT, edgeUrl: edge.url, agentId: DEMO_AGENT_ID });
+  await seedDemo({ edgeUrl: edge.url, apiKey, webhookUrl: site.inboxUrl, allowedOrigins: [site.url, `http://localhost:${DEMO_PORT}`] });
+} catch (e) {
+  // Nothing left running when the start fails half way (a wrangler dev would outlive us).
+  await Promise.allSettled([site?.stop(), edge.stop()]);
+  throw e;
+}
 
 console.log(`
   leadform demo is running
