@@ -203,8 +203,6 @@ pub fn validate_field(field: &FieldSpec, value: Option<&Value>) -> Result<Option
     }
 }
 
-/// A character that shows nothing by itself: zero-width spaces and joiners, direction
-/// marks and embeddings, the word joiner, the byte order mark, a soft hyphen.
 /// Whether text a person typed holds control characters other than line breaks and tabs
 /// (a NUL cuts a name short in a CSV, a spreadsheet or a log): the one rule for free text.
 pub fn holds_control_chars(text: &str) -> bool {
@@ -212,6 +210,8 @@ pub fn holds_control_chars(text: &str) -> bool {
         .any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t'))
 }
 
+/// A character that shows nothing by itself: zero-width spaces and joiners, direction
+/// marks and embeddings, the word joiner, the byte order mark, a soft hyphen.
 fn is_invisible(c: char) -> bool {
     matches!(c, '\u{00AD}' | '\u{034F}' | '\u{061C}' | '\u{180E}' | '\u{200B}'..='\u{200F}'
         | '\u{202A}'..='\u{202E}' | '\u{2060}'..='\u{2064}' | '\u{2066}'..='\u{206F}' | '\u{FEFF}')

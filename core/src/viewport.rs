@@ -30,22 +30,22 @@ pub struct Viewport {
 pub struct Fit {
     /// The `zoom` of `.lf-root`.
     pub zoom: f64,
-    /// The visual viewport's edges and size in the CSS px of `.lf-root` (its lengths are
-    /// multiplied by its zoom as they are laid out): `right` and `bottom` are where its
-    /// right and bottom edges are, from the layout viewport's left and top.
+    /// The visual viewport's left and top edges (from the layout viewport's) and its size,
+    /// in the CSS px of `.lf-root`: its lengths are multiplied by its zoom as they are laid
+    /// out. Its right edge is `left + width`, its bottom `top + height`.
     pub left: f64,
     pub top: f64,
     pub width: f64,
     pub height: f64,
-    pub right: f64,
-    pub bottom: f64,
     /// The screen is a phone's (under 480 px wide, or at most 500 px high: held sideways,
     /// or what its keyboard leaves): the open panel fills it.
     pub phone: bool,
 }
 
-pub const PHONE_MAX_WIDTH: f64 = 479.0;
-pub const PHONE_MAX_HEIGHT: f64 = 500.0;
+/// Narrower than this on screen is a phone held upright...
+const PHONE_WIDTH: f64 = 480.0;
+/// ...and at most this high, one held sideways or with its keyboard up.
+const PHONE_HEIGHT: f64 = 500.0;
 
 pub fn fit(viewport: Viewport) -> Fit {
     let positive = |x: f64| if x.is_finite() && x > 0.0 { x } else { 1.0 };
@@ -61,10 +61,8 @@ pub fn fit(viewport: Viewport) -> Fit {
         top: top / shown,
         width: width / shown,
         height: height / shown,
-        right: (left + width) / shown,
-        bottom: (top + height) / shown,
         // On screen, in CSS px at scale 1: what the media queries of a phone page would see.
-        phone: width * scale < PHONE_MAX_WIDTH + 1.0 || height * scale <= PHONE_MAX_HEIGHT,
+        phone: width * scale < PHONE_WIDTH || height * scale <= PHONE_HEIGHT,
     }
 }
 
@@ -88,8 +86,8 @@ mod tests {
         let fit = fit(viewport(1265.0, 800.0, 1.0));
         assert_eq!(fit.zoom, 1.0);
         assert_eq!(
-            (fit.right, fit.bottom, fit.width, fit.height),
-            (1265.0, 800.0, 1265.0, 800.0)
+            (fit.left, fit.top, fit.width, fit.height),
+            (0.0, 0.0, 1265.0, 800.0)
         );
         assert!(!fit.phone);
     }
@@ -115,7 +113,7 @@ mod tests {
         assert!(fit.phone, "a phone's screen, whatever the layout's width");
         // Lengths inside are multiplied by the zoom: the viewport's edges, divided by it.
         assert!((fit.width * fit.zoom - 980.0).abs() < 1e-9);
-        assert!((fit.bottom * fit.zoom - 2122.0).abs() < 1e-9);
+        assert!(((fit.top + fit.height) * fit.zoom - 2122.0).abs() < 1e-9);
     }
 
     #[test]
@@ -130,8 +128,8 @@ mod tests {
             page_zoom: 1.0,
         });
         assert_eq!(
-            (fit.left, fit.top, fit.right, fit.bottom),
-            (300.0, 40.0, 690.0, 740.0)
+            (fit.left, fit.top, fit.width, fit.height),
+            (300.0, 40.0, 390.0, 700.0)
         );
     }
 
@@ -146,7 +144,10 @@ mod tests {
             page_zoom: 1.0,
         });
         assert_eq!(fit.zoom, 1.0);
-        assert_eq!((fit.right, fit.bottom), (740.0, 450.0));
+        assert_eq!(
+            (fit.left, fit.top, fit.width, fit.height),
+            (100.0, 50.0, 640.0, 400.0)
+        );
         assert!(!fit.phone, "a desktop zoomed in is still a desktop");
     }
 

@@ -375,8 +375,6 @@ impl Chat {
             ("--vt", fit.top),
             ("--vw", fit.width),
             ("--vh", fit.height),
-            ("--vr", fit.right),
-            ("--vb", fit.bottom),
         ] {
             let _ = set.call2(&style, &name.into(), &value.into());
         }

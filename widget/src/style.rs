@@ -11,8 +11,8 @@
 //! unset }`, `:root { --b: red }`) beats `:host`, so `.lf-root` starts again from
 //! `all: initial`, where no page rule reaches; `.lf-left` moves the widget to the left corner; dark mode follows
 //! `prefers-color-scheme`. The corner and the phone layout follow the visual viewport, what
-//! the visitor sees (`chat.rs` sets `--vl`, `--vt`, `--vw`, `--vh` and the right and bottom
-//! edges `--vr`, `--vb` on `.lf-root`, with a zoom that keeps the widget at its natural size:
+//! the visitor sees (`chat.rs` sets its edges and size `--vl`, `--vt`, `--vw`, `--vh` on
+//! `.lf-root`, with a zoom that keeps the widget at its natural size:
 //! `leadform_core::viewport` says why); without them the corner is the layout viewport's.
 //! On a phone's screen (`.lf-phone`: under 480 px wide, or 500 px high: held sideways, or
 //! what its keyboard leaves) the open panel fills the visual viewport inside the safe areas,
@@ -36,7 +36,7 @@
 
 pub const CSS: &str = r#"
 :host { all: initial; }
-.lf-root { all: initial; --b: #3b5bdb; --bt: #fff; --vl: initial; --vt: initial; --vw: initial; --vh: initial; --vr: initial; --vb: initial; color-scheme: light; position: fixed; right: clamp(20px, calc(100% + 20px - var(--vr, 1e6) * 1px), 100%); bottom: clamp(20px, calc(100% + 20px - var(--vb, 1e6) * 1px), 100%); z-index: 2147483000; font: 14px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; color: #1d2433; }
+.lf-root { all: initial; --b: #3b5bdb; --bt: #fff; --vl: initial; --vt: initial; --vw: initial; --vh: initial; color-scheme: light; position: fixed; right: clamp(20px, calc(100% + 20px - (var(--vl, 0) + var(--vw, 1e6)) * 1px), 100%); bottom: clamp(20px, calc(100% + 20px - (var(--vt, 0) + var(--vh, 1e6)) * 1px), 100%); z-index: 2147483000; font: 14px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; color: #1d2433; }
 .lf-bubble { min-width: 56px; height: 56px; border-radius: 28px; border: 0; background: var(--b); color: var(--bt); cursor: pointer; display: grid; place-items: center; box-shadow: 0 6px 20px rgba(30,40,90,.3); float: right; }
 :focus-visible { outline: 2px solid #1d2433; outline-offset: 2px; box-shadow: 0 0 0 2px #fff; }
 ::placeholder { color: #6b7385; }
