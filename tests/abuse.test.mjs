@@ -131,6 +131,14 @@ test("rate limits: submissions per client and form, public calls per client, fai
     });
     assert.equal(wrong.at(-1), 429);
     assert.ok(wrong.length >= 11 && wrong.slice(0, -1).every((s) => s === 401), JSON.stringify(wrong));
+    // An IPv6 client is its /64: a new address of it for every guess buys no fresh allowance.
+    const guessFrom = async (address, i) =>
+      (await fetch(limited.url + "/v1/agents/agent_rl/leads", { headers: { Authorization: `Bearer wrong-v6-${i}`, "CF-Connecting-IP": address } })).status;
+    const rotating = await untilRefused(10, (i) => guessFrom(`2001:db8:7:7::${(i + 1).toString(16)}`, i));
+    assert.equal(rotating.at(-1), 429);
+    assert.ok(rotating.length >= 11 && rotating.slice(0, -1).every((s) => s === 401), JSON.stringify(rotating));
+    assert.equal(await guessFrom("2001:db8:7:7:ffff:ffff:ffff:ffff", 99), 429, "the same /64");
+    assert.equal(await guessFrom("2001:db8:7:8::1", 100), 401, "the next /64 is another client");
 
     // Failed dashboard sign-ins count the same way (each guess a different email, so no
     // account lock-out is involved): 10 a minute per client, then 429 with Retry-After.
@@ -166,11 +174,28 @@ test("rate limits: submissions per client and form, public calls per client, fai
     });
     assert.equal(elsewhere.status, 303);
 
-    // WIDGET_LIMIT: 120 public calls a minute per client and agent (the config call names
-    // its agent; the submits above count under "public", another key).
-    const configs = await untilRefused(120, async () => (await fetch(limited.url + "/widget/config?agentId=agent_rl")).status);
+    // WIDGET_LIMIT: 120 public calls a minute per client, from an address of their own here
+    // (the submits above counted too). Whatever agent a call names: a made-up one for every
+    // call buys no fresh allowance.
+    const widgetCall = (agentId) => fetch(`${limited.url}/widget/config?agentId=${agentId}`, { headers: { "CF-Connecting-IP": "198.51.100.7" } });
+    const configs = await untilRefused(120, async () => (await widgetCall("agent_rl")).status);
     assert.equal(configs.at(-1), 429);
     assert.ok(configs.length >= 121 && configs.slice(0, -1).every((s) => s === 200), `refused after ${configs.length - 1}`);
+    const madeUp = await untilRefused(120, async (i) => (await fetch(`${limited.url}/widget/config?agentId=agent_made_up_${i}`, { headers: { "CF-Connecting-IP": "198.51.100.8" } })).status);
+    assert.equal(madeUp.at(-1), 429, `never refused: ${madeUp.length} calls`);
+    assert.ok(madeUp.length >= 121 && madeUp.slice(0, -1).every((s) => s === 404), `refused after ${madeUp.length - 1}`);
+
+    // MESSAGE_LIMIT: 20 visitor messages a minute per client and agent, however many
+    // conversations they are spread over (a new one is one call away).
+    const chatter = { "Content-Type": "application/json", "CF-Connecting-IP": "198.51.100.9" };
+    const messages = await untilRefused(20, async (i) => {
+      const started = await postJson(limited.url + "/conversations", { agentId: "agent_rl" }, chatter);
+      assert.equal(started.status, 201, started.text);
+      const said = await postJson(`${limited.url}/conversations/${started.json.conversationId}/messages`, { text: `hello ${i}` }, chatter);
+      return said.status;
+    });
+    assert.equal(messages.at(-1), 429, `never refused: ${messages.length} messages`);
+    assert.ok(messages.length >= 21 && messages.slice(0, -1).every((s) => s === 200), JSON.stringify(messages));
     // File links are public (whoever holds one) and count the same way, on their own.
     let lastFile;
     const files = await untilRefused(120, async () => {

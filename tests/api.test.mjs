@@ -255,6 +255,28 @@ test("browsers on allowed origins get CORS; others are refused", async () => {
   assert.equal(allowed.headers.get("access-control-allow-origin"), PAGE);
 });
 
+test("a preflight follows the owner's origins as they change: added, removed, put back", async () => {
+  const site = "https://shop.preflight.example";
+  const approves = async () =>
+    (
+      await fetch(stack.url + "/form-submissions/events", {
+        method: "OPTIONS",
+        headers: { Origin: site, "Access-Control-Request-Method": "POST", "Access-Control-Request-Headers": "content-type" },
+      })
+    ).headers.get("access-control-allow-origin") === site;
+  assert.equal(await approves(), false, "no agent lists it yet");
+  const made = await stack.owner("POST", "/v1/agents", { id: "agent_preflight", name: "Preflight", allowedOrigins: [site] });
+  assert.equal(made.status, 201, JSON.stringify(made.body));
+  assert.equal(await approves(), true);
+  await stack.owner("PATCH", "/v1/agents/agent_preflight", { allowedOrigins: ["https://other.preflight.example"] });
+  assert.equal(await approves(), false, "taken off the list");
+  await stack.owner("PATCH", "/v1/agents/agent_preflight", { allowedOrigins: [site] });
+  assert.equal(await approves(), true, "put back");
+  // Written again by the agent's create call (an upsert), without it.
+  await stack.owner("POST", "/v1/agents", { id: "agent_preflight", name: "Preflight", allowedOrigins: [] });
+  assert.equal(await approves(), false, "an upsert without it");
+});
+
 test("the owner API wants the key and checks what it is given", async () => {
   const noKey = await fetch(stack.url + "/v1/agents/agent_api");
   assert.equal(noKey.status, 401);

@@ -338,6 +338,33 @@ test("CSRF: a form on another origin posting with the member's cookie is refused
   await new Promise((r) => evil.close(r));
 });
 
+test("a page of the same site cannot read analytics with the member's cookie", async () => {
+  // The widget's calls answer pages; analytics is the owner's, though its path is beside them.
+  const sibling = createServer((req, res) => {
+    res.setHeader("Content-Type", "text/html");
+    res.end("<!doctype html><title>sibling</title>");
+  });
+  await new Promise((r) => sibling.listen(0, "127.0.0.1", r));
+  const { context, page } = await newVisitor();
+  await signIn(page, stack.admin);
+  await page.goto(`http://127.0.0.1:${sibling.address().port}/`);
+  const read = await page.evaluate(async (url) => {
+    try {
+      const res = await fetch(url, { credentials: "include" });
+      return `read ${res.status}: ${(await res.text()).slice(0, 80)}`;
+    } catch (e) {
+      return `refused: ${e.name}`;
+    }
+  }, `${stack.url}/form-submissions/analytics?agentId=${DEMO_AGENT_ID}`);
+  assert.equal(read, "refused: TypeError");
+  // The same call from the dashboard's own origin works: the cookie is a member's.
+  await page.goto(`${stack.url}/dashboard/leads`);
+  const own = await page.evaluate(async (url) => (await fetch(url)).status, `/form-submissions/analytics?agentId=${DEMO_AGENT_ID}`);
+  assert.equal(own, 200);
+  await context.close();
+  await new Promise((r) => sibling.close(r));
+});
+
 test("what visitors typed renders as text: <script> and <img onerror> in lead fields", async () => {
   const lead = await submitLead({
     name: `<script>window.__pwned = 1</script>Mallory`,

@@ -717,6 +717,28 @@ test("delete is permanent: lead, submissions and files answer 404, counters drop
   assert.equal(fresh.submissions.length, 1);
 });
 
+test("a lead a script submits to again and again still opens, with its newest submissions, and deletes", async () => {
+  // Anyone who knows a lead's email can add submissions to it: its page must not grow with them.
+  await makeAgent("agent_flooded");
+  await makeTool("agent_flooded", { id: "tool_flooded", name: "flooded_form", fields: PERSON_FIELDS });
+  const ids = [];
+  for (let i = 0; i < 130; i++) {
+    const sent = await capture("tool_flooded", { name: `Flood ${i}`, email: "target@example.com" }, { conversationId: `conv_flood_${i}` });
+    ids.push(sent.submissionId);
+  }
+  const { leadId } = await capture("tool_flooded", { name: "Flood last", email: "target@example.com" });
+  ids.push("last");
+  const shown = await detail(leadId);
+  assert.equal(shown.lead.submissionCount, 131);
+  assert.equal(shown.submissions.length, 100, "the newest hundred");
+  assert.deepEqual(shown.submissions.slice(0, 99).map((s) => s.id), ids.slice(31, 130), "oldest first among them");
+  assert.ok(shown.activity.length <= 200, `${shown.activity.length} trail entries`);
+  assert.deepEqual(shown.conversationIds, Array.from({ length: 10 }, (_, i) => `conv_flood_${120 + i}`), "the newest ten conversations");
+  const deleted = await api("DELETE", `/v1/leads/${leadId}`);
+  assert.equal(deleted.status, 204, deleted.text);
+  assert.equal((await api("GET", `/v1/agents/agent_flooded/submissions`)).json.submissions.length, 0);
+});
+
 test("an agent's submissions by form and conversation, newest first, paged", async () => {
   await makeAgent("agent_conv");
   await makeTool("agent_conv", { id: "tool_conv_a", name: "conv_a", fields: PERSON_FIELDS });

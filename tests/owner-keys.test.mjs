@@ -248,3 +248,32 @@ test("analytics:read alone opens the analytics and nothing else", async () => {
   assert.equal((await api("DELETE", `/v1/lead-webhooks/${hook.json.id}`, undefined, config)).status, 204);
   assertMissingScope(await api("GET", "/v1/agents/agent_a/leads/counters", undefined, config), "leads:read", "counters");
 });
+
+test("the delivery log shows a webhook URL whole only to keys that may read the configuration", async () => {
+  // A webhook URL is often a secret itself (a Slack incoming webhook, a `?token=`).
+  const hook = "https://crm.example.com/hooks/in?token=s3cret";
+  const tool = await api("POST", "/v1/agents/agent_a/tools", {
+    id: "tool_hooked",
+    name: "hooked",
+    title: "Talk to us",
+    executionMode: "webhook",
+    webhookUrl: hook,
+    fields: [{ name: "email", type: "email", required: true }],
+  });
+  assert.equal(tool.status, 201, tool.text);
+  const sub = await capture("tool_hooked", { email: "hooked@a.example" });
+  const targets = async (key) => {
+    const submission = await api("GET", `/v1/submissions/${sub.submissionId}`, undefined, key);
+    const log = await api("GET", `/v1/submissions/${sub.submissionId}/deliveries`, undefined, key);
+    const lead = await api("GET", `/v1/leads/${sub.leadId}`, undefined, key);
+    return [submission, log, lead].map((res) => {
+      assert.equal(res.status, 200, res.text);
+      return res.json.deliveries.map((d) => d.delivery.targetUrl);
+    });
+  };
+  const reader = await makeKey({ name: "Log reader", scopes: ["leads:read"] });
+  assert.deepEqual(await targets(reader.key), Array(3).fill(["https://crm.example.com/…"]));
+  assert.ok(!JSON.stringify((await api("GET", `/v1/leads/${sub.leadId}`, undefined, reader.key)).json).includes("s3cret"));
+  const configurer = await makeKey({ name: "Configurer", scopes: ["leads:read", "config:write"] });
+  assert.deepEqual(await targets(configurer.key), Array(3).fill([hook]));
+});

@@ -120,13 +120,25 @@ pub fn record(profile: Profile, row: &Row<'_>, custom_keys: &[String]) -> Vec<u8
 
 /// A cell made safe for spreadsheets (OWASP CSV injection): a value starting with `=`,
 /// `+`, `-`, `@`, tab or carriage return gets a leading single quote, which spreadsheets
-/// show as text instead of evaluating.
+/// show as text instead of evaluating. So does each such piece after a `;`: Excel in a
+/// locale whose list separator is `;` (German, French, Dutch...) splits the file's lines
+/// there, quotes or not, and `hi;=1+1` would give a cell `=1+1` of its own.
 pub fn neutralize(cell: &str) -> Cow<'_, str> {
-    if cell.starts_with(['=', '+', '-', '@', '\t', '\r']) {
-        Cow::Owned(format!("'{cell}"))
-    } else {
-        Cow::Borrowed(cell)
+    let formula = |piece: &str| piece.starts_with(['=', '+', '-', '@', '\t', '\r']);
+    if !cell.split(';').any(formula) {
+        return Cow::Borrowed(cell);
     }
+    let mut safe = String::with_capacity(cell.len() + 2);
+    for (i, piece) in cell.split(';').enumerate() {
+        if i > 0 {
+            safe.push(';');
+        }
+        if formula(piece) {
+            safe.push('\'');
+        }
+        safe.push_str(piece);
+    }
+    Cow::Owned(safe)
 }
 
 /// Strict E.164: `+` then 8 to 15 digits, the first not 0, nothing else (no spaces or
@@ -380,6 +392,41 @@ mod tests {
             assert!(bytes.starts_with(name.as_bytes()), "{name}");
             assert_eq!(cells(Profile::Excel, &row, &[])[0], name);
         }
+    }
+
+    #[test]
+    fn a_semicolon_cannot_split_a_formula_off_for_a_semicolon_locale_excel() {
+        let mut fields = Map::new();
+        fields.insert("note".to_string(), json!("hi;=1+1"));
+        let custom = keys(&["note", "x;@cmd"]);
+        for bytes in [
+            record(Profile::Excel, &lead(&fields), &custom),
+            header(Profile::Excel, &custom),
+        ] {
+            // Read as such an Excel reads it: `;` separates, quotes keep a cell whole.
+            let split: Vec<Vec<String>> = csv::ReaderBuilder::new()
+                .has_headers(false)
+                .delimiter(b';')
+                .from_reader(&bytes[..])
+                .records()
+                .map(|r| r.unwrap().iter().map(String::from).collect())
+                .collect();
+            assert_eq!(split.len(), 1);
+            assert!(
+                split[0]
+                    .iter()
+                    .all(|cell| !cell.starts_with(['=', '+', '-', '@'])),
+                "{split:?}"
+            );
+        }
+        // Read with commas, the cell is what was typed, marked as text where it needs it.
+        let got = cells(Profile::Crm, &lead(&fields), &custom);
+        assert_eq!(got[9], "hi;'=1+1");
+        assert_eq!(
+            neutralize("a; b;c"),
+            "a; b;c",
+            "nothing to mark: borrowed as it is"
+        );
     }
 
     #[test]

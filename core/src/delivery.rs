@@ -97,6 +97,25 @@ pub fn public_error(logged: &str) -> String {
     }
 }
 
+/// A delivery's target as the log shows it to whoever may not read the tool's
+/// configuration (`config:write`): its origin only. The rest of a webhook URL is often its
+/// secret (a Slack incoming webhook's path, a `?token=`, a user and password), and a viewer
+/// who holds it could post into the owner's Slack or CRM.
+pub fn target_origin(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(parsed) if parsed.has_host() => {
+            let origin = parsed.origin().ascii_serialization();
+            let whole = parsed.path() == "/" && parsed.query().is_none() && parsed.fragment().is_none();
+            if whole && parsed.username().is_empty() && parsed.password().is_none() {
+                format!("{origin}/")
+            } else {
+                format!("{origin}/…")
+            }
+        }
+        _ => "(hidden)".into(),
+    }
+}
+
 /// What a delivery becomes after an attempt.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct AfterAttempt {
@@ -134,6 +153,27 @@ pub fn after_attempt(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_target_shown_without_configuration_rights_keeps_its_origin_only() {
+        assert_eq!(
+            target_origin("https://hooks.slack.com/services/T000/B000/XXXXSECRET"),
+            "https://hooks.slack.com/…"
+        );
+        assert_eq!(
+            target_origin("https://crm.example.com:8443/in?token=abc#x"),
+            "https://crm.example.com:8443/…"
+        );
+        assert_eq!(
+            target_origin("https://user:pass@crm.example.com/"),
+            "https://crm.example.com/…"
+        );
+        assert_eq!(
+            target_origin("https://crm.example.com"),
+            "https://crm.example.com/"
+        );
+        assert_eq!(target_origin("not a url"), "(hidden)");
+    }
     use AttemptResult::*;
     use DeliveryStatus::*;
 

@@ -21,12 +21,25 @@ pub struct FieldError {
     pub reason: String,
 }
 
+/// Longest field name an error repeats, and longest reason: an unknown key, or a name in a
+/// reason, is the caller's and may be megabytes long; the answer stays small.
+const SHOWN_NAME_CHARS: usize = 128;
+const SHOWN_REASON_CHARS: usize = 512;
+
 impl FieldError {
     pub fn new(field: impl Into<String>, reason: impl Into<String>) -> Self {
         Self {
-            field: field.into(),
-            reason: reason.into(),
+            field: clipped(field.into(), SHOWN_NAME_CHARS),
+            reason: clipped(reason.into(), SHOWN_REASON_CHARS),
         }
+    }
+}
+
+/// `text` cut to `max` characters, with an ellipsis when cut.
+fn clipped(text: String, max: usize) -> String {
+    match text.char_indices().nth(max) {
+        None => text,
+        Some((end, _)) => format!("{}…", &text[..end]),
     }
 }
 
@@ -36,11 +49,13 @@ impl fmt::Display for FieldError {
     }
 }
 
-/// Most text (every value but files) one submission may carry, unless the form's own
-/// `maxLength`s add up to more: an owner who asks for long answers gets them, up to
-/// [`MAX_FORM_TEXT`] whatever they add up to (a submission is one D1 row, at most 2 MB).
+/// Most characters of text (every value but files) one submission may carry, unless the
+/// form's own `maxLength`s add up to more: an owner who asks for long answers gets them, up
+/// to [`MAX_FORM_TEXT`] whatever they add up to, and [`MAX_FORM_TEXT_BYTES`] of UTF-8 in
+/// any case (a submission is one D1 row, at most 2 MB).
 pub const DEFAULT_MAX_FORM_TEXT: usize = 64 * 1024;
 pub const MAX_FORM_TEXT: usize = 512 * 1024;
+pub const MAX_FORM_TEXT_BYTES: usize = 1024 * 1024;
 
 /// Validates every field and returns the cleaned data (strings trimmed, numbers parsed,
 /// empty optional fields dropped), or the first field at fault in form order.
@@ -63,19 +78,31 @@ pub fn validate_form(
         .map(|n| n as usize)
         .sum();
     let cap = DEFAULT_MAX_FORM_TEXT.max(configured).min(MAX_FORM_TEXT);
-    let text: usize = fields
+    // Characters, as `maxLength` counts them: 25,000 CJK characters in a field that takes
+    // 30,000 are within what the owner asked for, whatever their bytes.
+    let (mut chars, mut bytes) = (0, 0);
+    for value in fields
         .iter()
         .filter(|f| f.kind != FieldKind::File)
         .filter_map(|f| clean.get(&f.name))
-        .map(|v| match v {
-            Value::String(s) => s.len(),
-            other => other.to_string().len(),
-        })
-        .sum();
-    if text > cap {
+    {
+        let text = match value {
+            Value::String(s) => std::borrow::Cow::Borrowed(s.as_str()),
+            other => std::borrow::Cow::Owned(other.to_string()),
+        };
+        chars += text.chars().count();
+        bytes += text.len();
+    }
+    if chars > cap {
         return Err(FieldError::new(
             "formData",
-            format!("holds {text} bytes of text; at most {cap} are accepted"),
+            format!("holds {chars} characters of text; at most {cap} are accepted"),
+        ));
+    }
+    if bytes > MAX_FORM_TEXT_BYTES {
+        return Err(FieldError::new(
+            "formData",
+            format!("holds {bytes} bytes of text; at most {MAX_FORM_TEXT_BYTES} are accepted"),
         ));
     }
     Ok(clean)
@@ -171,10 +198,17 @@ pub fn validate_field(field: &FieldSpec, value: Option<&Value>) -> Result<Option
             };
             let text = raw.trim();
             if field.kind == FieldKind::Hidden {
-                // The page's value, not the visitor's: one they cannot see is cut to fit
-                // rather than refused, which would leave them a form they cannot send.
+                // The page's value, not the visitor's: one they cannot see is cleaned and
+                // cut to fit rather than refused, which would leave them a form they cannot
+                // send (a UTM parameter with a stray control character, say).
                 let max = field.max_length.unwrap_or(MAX_HIDDEN) as usize;
-                let cut: String = text.chars().take(max).collect();
+                let cut: String = text
+                    .chars()
+                    .filter(|c| !c.is_control())
+                    .take(max)
+                    .collect::<String>()
+                    .trim()
+                    .to_string();
                 return Ok((!cut.is_empty()).then_some(Value::String(cut)));
             }
             if text.chars().all(is_invisible) {
@@ -576,6 +610,53 @@ mod tests {
         assert!(validate_form(&long, &full(50_000)).is_ok());
         let err = validate_form(&long, &full(60_000)).unwrap_err();
         assert_eq!(err.field, "formData");
+    }
+
+    #[test]
+    fn the_form_s_text_is_counted_in_characters_as_max_length_is_up_to_a_ceiling_in_bytes() {
+        // Three textareas of 10,000 characters each take 30,000 three-byte characters in
+        // all: within the 65,536 characters, though 90,000 bytes.
+        let three: Vec<FieldSpec> = (0..3)
+            .map(|i| field(&format!("t{i}"), FieldKind::Textarea, false))
+            .collect();
+        let data = |text: &str| -> Map<String, Value> {
+            three.iter().map(|f| (f.name.clone(), json!(text))).collect()
+        };
+        assert!(validate_form(&three, &data(&"漢".repeat(10_000))).is_ok());
+        // Past the bytes one D1 row can hold, however many characters the owner allowed.
+        let mut wide = three.clone();
+        for f in &mut wide {
+            f.max_length = Some(170_000);
+        }
+        assert!(validate_form(&wide, &data(&"漢".repeat(110_000))).is_ok());
+        let err = validate_form(&wide, &data(&"😀".repeat(100_000))).unwrap_err();
+        assert_eq!(err.field, "formData");
+        assert!(err.reason.contains("bytes"), "{}", err.reason);
+    }
+
+    #[test]
+    fn an_error_repeats_at_most_a_short_piece_of_what_the_caller_sent() {
+        let fields = [field("name", FieldKind::Text, true)];
+        let key = "k".repeat(100_000);
+        let mut data = Map::new();
+        data.insert(key.clone(), json!("x"));
+        let err = validate_form(&fields, &data).unwrap_err();
+        assert_eq!(err.field, format!("{}…", "k".repeat(128)));
+        let listed = check_fields_completed(&fields, &[key]).unwrap_err();
+        assert!(listed.reason.chars().count() <= 513, "{}", listed.reason.len());
+        assert!(listed.reason.ends_with('…'));
+        // A name within the limit is repeated as it is.
+        assert_eq!(FieldError::new("é".repeat(128), "r").field, "é".repeat(128));
+    }
+
+    #[test]
+    fn a_hidden_value_loses_control_characters_rather_than_being_refused() {
+        let hidden = field("utm_campaign", FieldKind::Hidden, false);
+        assert_eq!(
+            validate_field(&hidden, Some(&json!("spring\u{0}\u{1b}[2J\r\nsale"))).unwrap(),
+            Some(json!("spring[2Jsale"))
+        );
+        assert_eq!(validate_field(&hidden, Some(&json!("\u{7}"))).unwrap(), None);
     }
 
     #[test]

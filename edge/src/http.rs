@@ -171,7 +171,8 @@ pub fn cors_headers(headers: &Headers, origin: &str, requested: Option<&str>) ->
 /// 'include'`, meant for the page's own API), and may add headers of its own (tracing:
 /// `traceparent`, …). With credentials, a browser takes neither a `*` origin nor a `*` list of
 /// headers, so the headers asked for are named back and credentials are allowed: no widget
-/// route reads a cookie, so a cookie sent along changes nothing.
+/// route reads a cookie (analytics, which takes a dashboard session, is the owner's and
+/// answers no page: `routes/mod.rs`), so a cookie sent along changes nothing.
 pub fn shared_cors(headers: &Headers, requested: Option<&str>) -> worker::Result<()> {
     headers.set("Access-Control-Allow-Credentials", "true")?;
     headers.set(

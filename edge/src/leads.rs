@@ -14,7 +14,6 @@ use crate::storage::lead_webhooks::{self, LeadWebhook};
 use crate::storage::leads::{self, Lead};
 use crate::storage::tools::Tool;
 use crate::storage::{files, submissions};
-use leadform_core::files::StoredFile;
 use leadform_core::lead::{
     self as pipeline, Activity, ActivityOut, Actor, Attribution, Geo, LeadEvent, LeadOut,
 };
@@ -232,16 +231,7 @@ pub async fn change(
 /// files in R2. The file route also checks D1, so a file whose deletion failed is never
 /// served again.
 pub async fn delete(env: &Env, db: &D1Database, lead: &Lead) -> ApiResult<()> {
-    let stored: Vec<String> = submissions::for_lead(db, &lead.id, &lead.agent_id)
-        .await?
-        .iter()
-        .flat_map(|s| {
-            s.form_data
-                .values()
-                .filter_map(StoredFile::from_value)
-                .map(|f| f.key)
-        })
-        .collect();
+    let stored = submissions::file_keys_of_lead(db, &lead.id, &lead.agent_id).await?;
     // Its conversations are personal data too: they go first, while its submissions still
     // say which they are.
     let mut statements = crate::storage::conversations::delete_for_lead(db, &lead.id, &lead.agent_id)?;

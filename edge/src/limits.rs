@@ -37,14 +37,15 @@ impl Limit {
     }
 }
 
-/// The client's address: Cloudflare sets `CF-Connecting-IP` on every request (a client
-/// cannot forge it there); locally, requests without it share one bucket.
+/// The client as the limits count it: Cloudflare sets `CF-Connecting-IP` on every request
+/// (a client cannot forge it there), and an IPv6 client is its /64
+/// (`leadform_core::client_address`); locally, requests without it share one bucket.
 pub fn client(req: &Request) -> String {
     req.headers()
         .get("CF-Connecting-IP")
         .ok()
         .flatten()
-        .map(|ip| ip.chars().take(64).collect())
+        .map(|ip| leadform_core::client_address::rate_key(&ip))
         .unwrap_or_else(|| "local".into())
 }
 

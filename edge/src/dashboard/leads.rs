@@ -666,8 +666,7 @@ pub async fn write(req: &Request, env: &Env, visit: &Visit, id: &str, action: &s
             if text("confirm").map(str::to_lowercase).as_deref() != Some("delete") {
                 Err(leadform_core::validate::FieldError::new("confirm", "type delete to confirm").into())
             } else {
-                let lead = owner_leads::detail(&visit.principal, req, env, id).await?.lead;
-                owner_leads::remove(&visit.principal, env, id).await?;
+                let lead = owner_leads::remove(&visit.principal, env, id).await?;
                 return view::redirect(&format!(
                     "/dashboard/leads?agent={}&done=deleted",
                     view::urlencode(&lead.agent_id)

@@ -57,13 +57,14 @@ pub async fn start(mut req: Request, env: &Env, origin: Option<&str>) -> ApiResu
 }
 
 pub async fn message(mut req: Request, env: &Env, origin: Option<&str>, id: &str) -> ApiResult<Response> {
-    // Before anything is read: each message may cost an LLM call.
-    limits::check(env, Limit::Message, &limits::client(&req), id).await?;
     let body = json_body_within(&mut req, SMALL_BODY_BYTES).await?;
     let text = visitor_text(body.get("text"))?;
     let page = page_of(&body)?;
     let db = env.d1(bindings::DB)?;
     let (conversation, agent) = find(&db, id, origin).await?;
+    // Before the answer, which may cost an LLM call: per client and agent, not conversation,
+    // since a new conversation is one call away (its reads are the widget limit's to bound).
+    limits::check(env, Limit::Message, &limits::client(&req), &agent.id).await?;
     // The visitor's language, as the widget config picked it.
     let locale = crate::http::visitor_locale(&req, agent.locale.as_deref());
     let messages = agent::answer(env, &agent, &conversation, &text, page.as_deref(), locale).await?;

@@ -15,7 +15,7 @@ pub mod widget_wasm;
 
 use crate::bindings;
 use crate::error::{ApiError, ApiResult};
-use crate::http::{cors_headers, query_param};
+use crate::http::cors_headers;
 use crate::limits::{self, Limit};
 use crate::storage::agents;
 use crate::storage::tools::{self, Tool};
@@ -27,10 +27,12 @@ pub async fn handle(req: Request, env: Env) -> Result<Response> {
     let path = req.path();
     let segments: Vec<&str> = path.trim_matches('/').split('/').collect();
     let method = req.method();
+    // Analytics sits beside the widget's calls (seed 002's path) but is the owner's: it takes
+    // the owner key or a dashboard session, so no page may read it with a visitor's browser.
     let widget_route = matches!(
         segments.as_slice(),
         ["widget", ..] | ["form-submissions", ..] | ["conversations", ..]
-    );
+    ) && segments != ["form-submissions", "analytics"];
     let preflight = method == Method::Options;
     // The runtime reads a method it does not know as GET: the method as sent decides.
     let sent = req.inner().method().to_ascii_uppercase();
@@ -44,8 +46,9 @@ pub async fn handle(req: Request, env: Env) -> Result<Response> {
         Err(refused) => Err(refused),
     };
     // Every widget handler checks the origin against its own agent (`check_origin`), so a
-    // success already vouches for it; preflights and errors ask whether any agent allows it.
-    let vouched = result.is_ok() && !preflight;
+    // success already vouches for it; preflights and errors ask whether any agent allows it,
+    // except a 429: it tells no page anything, and a refused caller must cost no read.
+    let vouched = !preflight && matches!(result, Ok(_) | Err(ApiError::RateLimited { .. }));
     let mut response = result.or_else(ApiError::into_response)?;
     if let (true, Some(origin)) = (widget_route, origin.as_deref()) {
         if vouched || agents::any_allows_origin(&env.d1(bindings::DB)?, origin).await? {
@@ -110,21 +113,19 @@ async fn route(
     }
 }
 
-/// Every public widget call counts against the widget limit before anything is read: per
-/// client address and the agent the config call names (the one call that carries no other
-/// scope), else per address alone, so a made-up `agentId` on another route buys no fresh
-/// allowance.
+/// Every public widget call counts against the widget limit before anything is read, per
+/// client address: not per the agent or form a call names, since the caller picks those,
+/// and a made-up one would buy a fresh allowance (the read that finds it unknown included).
+/// File links count on their own.
 async fn limit_public(req: &Request, env: &Env, public: bool) -> ApiResult<()> {
     if !public {
         return Ok(());
     }
-    let path = req.path();
-    let scope = match path.as_str() {
-        "/widget/config" => query_param(req, "agentId").unwrap_or_else(|| "public".into()),
-        _ if path.starts_with("/files/") => "files".into(),
-        _ => "public".into(),
+    let scope = match req.path().starts_with("/files/") {
+        true => "files",
+        false => "public",
     };
-    limits::check(env, Limit::Widget, &limits::client(req), &scope).await
+    limits::check(env, Limit::Widget, &limits::client(req), scope).await
 }
 
 /// The tool a widget call names, once its agent allows the calling page. Calls without an

@@ -158,10 +158,11 @@ pub async fn upsert(db: &D1Database, id: &str, input: &AgentIn, now: i64) -> Res
 }
 
 /// Whether any agent lets pages of `origin` call the widget endpoints; answers preflights,
-/// which carry no agent id.
+/// which carry no agent id. One index read: `agent_origins` is kept by triggers
+/// (migration 0017).
 pub async fn any_allows_origin(db: &D1Database, origin: &str) -> Result<bool> {
     let hit: Option<serde_json::Value> = db
-        .prepare("SELECT 1 AS hit FROM agents, json_each(agents.allowed_origins) AS o WHERE o.value IN (?1, '*') LIMIT 1")
+        .prepare("SELECT 1 AS hit FROM agent_origins WHERE origin IN (?1, '*') LIMIT 1")
         .bind(&[text(origin)])?
         .first(None)
         .await?;

@@ -1,6 +1,7 @@
 use super::{int, opt_int, opt_text, text};
 use leadform_core::delivery::DeliveryStatus;
 use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
 use worker::{D1Database, D1PreparedStatement, Result};
 
 /// A row of the outbox; read from D1 in snake_case, shown to owners in camelCase.
@@ -125,13 +126,15 @@ pub async fn get(db: &D1Database, id: &str) -> Result<Option<Delivery>> {
 }
 
 /// Every delivery of a lead: those of its submissions, then its lead events.
-pub async fn for_lead(db: &D1Database, lead_id: &str) -> Result<Vec<Delivery>> {
+/// A lead's newest `newest` deliveries (its lead events and its submissions'), oldest first.
+pub async fn for_lead(db: &D1Database, lead_id: &str, newest: u32) -> Result<Vec<Delivery>> {
     db.prepare(format!(
-        "SELECT {COLUMNS} FROM deliveries
-         WHERE lead_id = ?1 OR submission_id IN (SELECT id FROM submissions WHERE lead_id = ?1)
-         ORDER BY created_at, rowid"
+        "SELECT * FROM (SELECT {COLUMNS}, rowid AS row FROM deliveries
+                        WHERE lead_id = ?1 OR submission_id IN (SELECT id FROM submissions WHERE lead_id = ?1)
+                        ORDER BY created_at DESC, rowid DESC LIMIT ?2)
+         ORDER BY created_at, row"
     ))
-    .bind(&[text(lead_id)])?
+    .bind(&[text(lead_id), int(i64::from(newest))])?
     .all()
     .await?
     .results()
@@ -174,21 +177,21 @@ pub async fn attempts_of(db: &D1Database, deliveries: &[Delivery]) -> Result<Vec
         .all()
         .await?
         .results()?;
+    // Grouped in one pass: a log of thousands of deliveries stays linear.
+    let mut by_delivery: HashMap<String, Vec<Attempt>> = HashMap::new();
+    for r in rows {
+        by_delivery.entry(r.delivery_id).or_default().push(Attempt {
+            attempt: r.attempt,
+            started_at: r.started_at,
+            status_code: r.status_code,
+            latency_ms: r.latency_ms,
+            error: r.error,
+            response_snippet: r.response_snippet,
+        });
+    }
     Ok(deliveries
         .iter()
-        .map(|d| {
-            rows.iter()
-                .filter(|r| r.delivery_id == d.id)
-                .map(|r| Attempt {
-                    attempt: r.attempt,
-                    started_at: r.started_at,
-                    status_code: r.status_code,
-                    latency_ms: r.latency_ms,
-                    error: r.error.clone(),
-                    response_snippet: r.response_snippet.clone(),
-                })
-                .collect()
-        })
+        .map(|d| by_delivery.remove(&d.id).unwrap_or_default())
         .collect())
 }
 

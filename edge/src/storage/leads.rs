@@ -352,7 +352,8 @@ pub fn activity(
     ])
 }
 
-pub async fn activity_of(db: &D1Database, lead_id: &str) -> Result<Vec<ActivityOut>> {
+/// A lead's newest `newest` trail entries, oldest first.
+pub async fn activity_of(db: &D1Database, lead_id: &str, newest: u32) -> Result<Vec<ActivityOut>> {
     #[derive(Deserialize)]
     struct Row {
         at: i64,
@@ -366,10 +367,11 @@ pub async fn activity_of(db: &D1Database, lead_id: &str) -> Result<Vec<ActivityO
     }
     let rows: Vec<Row> = db
         .prepare(
-            "SELECT at, type, from_stage, to_stage, by, reason, note, submission_id
-             FROM lead_activity WHERE lead_id = ?1 ORDER BY seq",
+            "SELECT * FROM (SELECT at, type, from_stage, to_stage, by, reason, note, submission_id, seq
+                            FROM lead_activity WHERE lead_id = ?1 ORDER BY seq DESC LIMIT ?2)
+             ORDER BY seq",
         )
-        .bind(&[text(lead_id)])?
+        .bind(&[text(lead_id), int(i64::from(newest))])?
         .all()
         .await?
         .results()?;

@@ -292,39 +292,72 @@ pub async fn exists(db: &D1Database, id: &str) -> Result<bool> {
     Ok(hit.is_some())
 }
 
-/// A lead's submissions, oldest first.
-pub async fn for_lead(db: &D1Database, lead_id: &str, agent_id: &str) -> Result<Vec<Submission>> {
-    where_equal(db, "lead_id", lead_id, agent_id).await
+/// A lead's newest `newest` submissions, oldest first (its `submission_count` says how many
+/// it has in all: a lead a script submits to ten thousand times must still open).
+pub async fn for_lead(
+    db: &D1Database,
+    lead_id: &str,
+    agent_id: &str,
+    newest: u32,
+) -> Result<Vec<Submission>> {
+    where_equal(db, "lead_id", lead_id, agent_id, newest).await
 }
 
-/// The submissions `agent_id`'s forms made in a conversation, oldest first. A submission
-/// may name any conversation id (the widget's, or a site's own), so another agent's
-/// submission naming this one's conversation is never listed with it.
+/// The newest `newest` submissions `agent_id`'s forms made in a conversation, oldest first.
+/// A submission may name any conversation id (the widget's, or a site's own), so another
+/// agent's submission naming this one's conversation is never listed with it.
 pub async fn for_conversation(
     db: &D1Database,
     conversation_id: &str,
     agent_id: &str,
+    newest: u32,
 ) -> Result<Vec<Submission>> {
-    where_equal(db, "conversation_id", conversation_id, agent_id).await
+    where_equal(db, "conversation_id", conversation_id, agent_id, newest).await
 }
 
-/// `agent_id`'s submissions whose `column` (one of ours, never the caller's text) is
-/// `value`. (`+agent_id`: searched by `column`'s index, not the agent's.)
+/// The newest `newest` of `agent_id`'s submissions whose `column` (one of ours, never the
+/// caller's text) is `value`, oldest first. (`+agent_id`: searched by `column`'s index, not
+/// the agent's.)
 async fn where_equal(
     db: &D1Database,
     column: &'static str,
     value: &str,
     agent_id: &str,
+    newest: u32,
 ) -> Result<Vec<Submission>> {
     let rows: Vec<SubmissionRow> = db
         .prepare(format!(
-            "SELECT {COLUMNS} FROM submissions WHERE {column} = ?1 AND +agent_id = ?2 ORDER BY submitted_at, id"
+            "SELECT * FROM (SELECT {COLUMNS} FROM submissions WHERE {column} = ?1 AND +agent_id = ?2
+                            ORDER BY submitted_at DESC, id DESC LIMIT ?3)
+             ORDER BY submitted_at, id"
         ))
-        .bind(&[text(value), text(agent_id)])?
+        .bind(&[text(value), text(agent_id), int(i64::from(newest))])?
         .all()
         .await?
         .results()?;
     Ok(rows.into_iter().map(Submission::from).collect())
+}
+
+/// The R2 keys of every file a lead's submissions hold, however many they are: read in
+/// D1, so deleting a lead never loads its submissions.
+pub async fn file_keys_of_lead(db: &D1Database, lead_id: &str, agent_id: &str) -> Result<Vec<String>> {
+    #[derive(Deserialize)]
+    struct Row {
+        key: String,
+    }
+    let rows: Vec<Row> = db
+        .prepare(
+            "SELECT json_extract(f.value, '$.key') AS key
+             FROM submissions s, json_each(s.form_data) f
+             WHERE s.lead_id = ?1 AND +s.agent_id = ?2 AND f.type = 'object'
+               AND json_extract(f.value, '$.sha256') IS NOT NULL
+               AND json_type(f.value, '$.key') = 'text'",
+        )
+        .bind(&[text(lead_id), text(agent_id)])?
+        .all()
+        .await?
+        .results()?;
+    Ok(rows.into_iter().map(|r| r.key).collect())
 }
 
 /// One page of an agent's submissions, newest first on (submittedAt, id); and whether more

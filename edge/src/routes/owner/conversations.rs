@@ -65,7 +65,8 @@ pub async fn detail(caller: &Caller, env: &Env, id: &str) -> ApiResult<Conversat
     let agent_id = conversation.agent_id.clone();
     let conversation = auth::visible(caller, "conversation", id, &agent_id, conversation)?;
     let turns = conversations::turns(&db, id).await?;
-    let made = submissions::for_conversation(&db, id, &agent_id).await?;
+    // Any page may name this conversation in its submissions: the newest hundred are shown.
+    let made = submissions::for_conversation(&db, id, &agent_id, 100).await?;
     let mut lead_ids: Vec<String> = made.iter().filter_map(|s| s.lead_id.clone()).collect();
     lead_ids.sort();
     lead_ids.dedup();

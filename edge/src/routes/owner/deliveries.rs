@@ -8,6 +8,7 @@ use crate::delivery::replay;
 use crate::error::{ApiError, ApiResult};
 use crate::http::{json, json_body, query_param};
 use crate::storage::deliveries::{self, Attempt, DeadLetter, Delivery};
+use leadform_core::access::{Need, Scope};
 use leadform_core::validate::FieldError;
 use serde::Serialize;
 use serde_json::Value;
@@ -47,21 +48,39 @@ struct DeadLettersOut {
     dead_letters: Vec<DeadLetter>,
 }
 
-/// The log of `deliveries`: each with its attempts (one read for all of them).
-pub async fn log(db: &D1Database, deliveries: &[Delivery]) -> ApiResult<Vec<DeliveryLog>> {
+/// The log of `deliveries` as `caller` may read it: each with its attempts (one read for
+/// all of them).
+pub async fn log(caller: &Caller, db: &D1Database, deliveries: &[Delivery]) -> ApiResult<Vec<DeliveryLog>> {
     let attempts = deliveries::attempts_of(db, deliveries).await?;
     Ok(deliveries
         .iter()
         .cloned()
         .zip(attempts)
-        .map(|(delivery, attempts)| DeliveryLog { delivery, attempts })
+        .map(|(delivery, attempts)| DeliveryLog {
+            delivery: shown_to(caller, delivery),
+            attempts,
+        })
         .collect())
+}
+
+/// A delivery as `caller` may read it: its full target URL only with `config:write`, since
+/// a webhook URL is often a secret itself (`leadform_core::delivery::target_origin`).
+pub fn shown_to(caller: &Caller, mut delivery: Delivery) -> Delivery {
+    if caller.allows(Need::Scope(Scope::ConfigWrite)).is_err() {
+        delivery.target_url = leadform_core::delivery::target_origin(&delivery.target_url);
+    }
+    delivery
 }
 
 pub async fn list(caller: &Caller, env: &Env, submission_id: &str) -> ApiResult<Response> {
     let db = env.d1(bindings::DB)?;
     super::submissions::find(caller, &db, submission_id).await?;
-    let log = log(&db, &deliveries::for_submission(&db, submission_id).await?).await?;
+    let log = log(
+        caller,
+        &db,
+        &deliveries::for_submission(&db, submission_id).await?,
+    )
+    .await?;
     json(&DeliveryLogOut { deliveries: log }, 200)
 }
 
@@ -69,7 +88,7 @@ pub async fn list(caller: &Caller, env: &Env, submission_id: &str) -> ApiResult<
 pub async fn replay_one(caller: &Caller, env: &Env, id: &str) -> ApiResult<Response> {
     json(
         &ReplayedOut {
-            delivery: replay(caller, env, id).await?,
+            delivery: shown_to(caller, replay(caller, env, id).await?),
         },
         202,
     )

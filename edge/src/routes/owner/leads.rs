@@ -99,17 +99,36 @@ pub async fn get(caller: &Caller, req: &Request, env: &Env, id: &str) -> ApiResu
     json(&detail(caller, req, env, id).await?, 200)
 }
 
-/// The lead `id` with its submissions, trail and delivery log, if the caller may see it.
+/// What a lead's detail lists at most, the newest kept: anyone who knows a lead's email can
+/// add submissions to it (and with them trail entries and deliveries), and a lead a script
+/// submitted to ten thousand times must still open, and be deleted. `submissionCount` says
+/// how many it has in all; the agent's submission list pages through every one.
+const SHOWN_SUBMISSIONS: u32 = 100;
+const SHOWN_ACTIVITY: u32 = 200;
+const SHOWN_DELIVERIES: u32 = 200;
+/// Conversations read for their summaries (one read each).
+const SHOWN_CONVERSATIONS: usize = 10;
+
+/// The lead `id` with its newest submissions, trail and delivery log, if the caller may see it.
 pub async fn detail(caller: &Caller, req: &Request, env: &Env, id: &str) -> ApiResult<LeadDetailOut> {
     let db = env.d1(bindings::DB)?;
     let lead = find(caller, &db, id).await?;
     let links = Links::new(env, request_origin(req));
-    let submissions = submissions::for_lead(&db, id, &lead.agent_id).await?;
-    let mut conversation_ids: Vec<String> = submissions
+    let submissions = submissions::for_lead(&db, id, &lead.agent_id, SHOWN_SUBMISSIONS).await?;
+    let mut conversation_ids: Vec<String> = Vec::new();
+    for cid in submissions
         .iter()
-        .filter_map(|s| s.conversation_id.clone())
-        .collect();
-    conversation_ids.dedup();
+        .rev()
+        .filter_map(|s| s.conversation_id.as_ref())
+    {
+        if conversation_ids.len() == SHOWN_CONVERSATIONS {
+            break;
+        }
+        if !conversation_ids.contains(cid) {
+            conversation_ids.push(cid.clone());
+        }
+    }
+    conversation_ids.reverse(); // oldest first, as the submissions
     let mut conversations = Vec::with_capacity(conversation_ids.len());
     for cid in &conversation_ids {
         // Only a conversation of the lead's own agent: a submission may name any id.
@@ -122,7 +141,8 @@ pub async fn detail(caller: &Caller, req: &Request, env: &Env, id: &str) -> ApiR
             summary: kept.and_then(|c| c.summary),
         });
     }
-    let log = deliveries::log(&db, &crate::storage::deliveries::for_lead(&db, id).await?).await?;
+    let newest = crate::storage::deliveries::for_lead(&db, id, SHOWN_DELIVERIES).await?;
+    let log = deliveries::log(caller, &db, &newest).await?;
     Ok(LeadDetailOut {
         lead: shown(&lead, &links),
         submissions: submissions
@@ -141,7 +161,7 @@ pub async fn detail(caller: &Caller, req: &Request, env: &Env, id: &str) -> ApiR
             .collect(),
         conversation_ids,
         conversations,
-        activity: stored::activity_of(&db, id).await?,
+        activity: stored::activity_of(&db, id, SHOWN_ACTIVITY).await?,
         deliveries: log,
     })
 }
@@ -153,7 +173,7 @@ pub async fn update(caller: &Caller, mut req: Request, env: &Env, id: &str) -> A
     json(
         &LeadChangedOut {
             lead: shown(&changed, &Links::new(env, request_origin(&req))),
-            activity: stored::activity_of(&db, id).await?,
+            activity: stored::activity_of(&db, id, SHOWN_ACTIVITY).await?,
         },
         200,
     )
@@ -200,11 +220,13 @@ pub async fn delete(caller: &Caller, env: &Env, id: &str) -> ApiResult<Response>
     Ok(Response::empty()?.with_status(204))
 }
 
-/// Deletes lead `id` for good (its submissions and files too), if the caller may see it.
-pub async fn remove(caller: &Caller, env: &Env, id: &str) -> ApiResult<()> {
+/// Deletes lead `id` for good (its submissions and files too), if the caller may see it;
+/// the lead as it was.
+pub async fn remove(caller: &Caller, env: &Env, id: &str) -> ApiResult<Lead> {
     let db = env.d1(bindings::DB)?;
     let lead = find(caller, &db, id).await?;
-    leads::delete(env, &db, &lead).await
+    leads::delete(env, &db, &lead).await?;
+    Ok(lead)
 }
 
 /// Leads read per step of the export: one D1 read each, so the worker holds one page.

@@ -43,7 +43,12 @@ pub async fn get(caller: &Caller, req: &Request, env: &Env, id: &str) -> ApiResu
     let db = env.d1(bindings::DB)?;
     let mut submission = find(caller, &db, id).await?;
     submission.form_data = Links::new(env, request_origin(req)).show(&submission.form_data);
-    let log = deliveries::log(&db, &crate::storage::deliveries::for_submission(&db, id).await?).await?;
+    let log = deliveries::log(
+        caller,
+        &db,
+        &crate::storage::deliveries::for_submission(&db, id).await?,
+    )
+    .await?;
     let statuses: Vec<&str> = log.iter().map(|entry| entry.delivery.status.as_str()).collect();
     let ended = settled(
         submission.execution_mode,
