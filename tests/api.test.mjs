@@ -214,6 +214,14 @@ test("client mode: the answer names the handler, the handler's result moves the 
   const noFlag = await postJson(stack.url + "/form-submissions/client-result", { submissionId: id });
   assert.equal(noFlag.status, 400);
   assert.equal(noFlag.json.error.field, "success");
+  // A report is text a page wrote: an id of any length or a terminal's escape codes are refused.
+  const longId = await postJson(stack.url + "/form-submissions/client-result", { submissionId: `sub_${"x".repeat(5_000)}`, success: true });
+  assert.equal(longId.status, 400);
+  assert.equal(longId.json.error.field, "submissionId");
+  assert.ok(longId.text.length < 500, "the answer does not repeat it");
+  const escapes = await postJson(stack.url + "/form-submissions/client-result", { submissionId: id, success: true, message: "ok\u0000\u001b[2J" });
+  assert.equal(escapes.status, 400);
+  assert.equal(escapes.json.error.field, "message");
   const unknown = await postJson(stack.url + "/form-submissions/client-result", { submissionId: "sub_nope", success: true });
   assert.equal(unknown.status, 404);
   const webhookOnly = await postJson(stack.url + "/form-submissions/submit", seedSubmit());

@@ -151,11 +151,25 @@ impl AgentIn {
             }
         }
         for origin in &self.allowed_origins {
-            if origin != "*" && !is_origin(origin) {
-                return Err(FieldError::new(
-                    "allowedOrigins",
-                    format!("{origin:?} is not an origin like https://example.com (no path)"),
-                ));
+            if origin == "*" {
+                continue;
+            }
+            // Compared as written with the `Origin` a browser sends: a form it never sends
+            // (a capital letter, `:443`, a trailing `/`) would refuse every visitor.
+            match sent_origin(origin) {
+                Some(sent) if sent == *origin => {}
+                Some(sent) => {
+                    return Err(FieldError::new(
+                        "allowedOrigins",
+                        format!("{origin:?} is not an origin as browsers send it: write {sent:?}"),
+                    ))
+                }
+                None => {
+                    return Err(FieldError::new(
+                        "allowedOrigins",
+                        format!("{origin:?} is not an origin like https://example.com (no path)"),
+                    ))
+                }
             }
         }
         Ok(())
@@ -435,8 +449,11 @@ fn check_id(id: Option<&str>, prefix: &str) -> Result<(), FieldError> {
     }
 }
 
-fn is_origin(text: &str) -> bool {
-    is_http_url(text) && text.splitn(4, '/').nth(3).is_none()
+/// The `Origin` header a browser on `text` sends, when `text` is an http(s) URL.
+fn sent_origin(text: &str) -> Option<String> {
+    let parsed = url::Url::parse(text).ok()?;
+    let http = matches!(parsed.scheme(), "http" | "https") && parsed.has_host() && is_http_url(text);
+    http.then(|| parsed.origin().ascii_serialization())
 }
 
 /// Webhook targets must be http(s) and must not name this machine (unless `allow_loopback`)
@@ -819,9 +836,34 @@ mod tests {
             serde_json::from_value(json!({"name": "A", "allowedOrigins": ["http://127.0.0.1:8080", "*"]}))
                 .unwrap();
         assert!(ok.check().is_ok());
-        let bad: AgentIn =
-            serde_json::from_value(json!({"name": "A", "allowedOrigins": ["https://x.com/page"]})).unwrap();
-        assert_eq!(bad.check().unwrap_err().field, "allowedOrigins");
+        let refused = |origin: &str| {
+            let agent: AgentIn =
+                serde_json::from_value(json!({"name": "A", "allowedOrigins": [origin]})).unwrap();
+            let err = agent.check().unwrap_err();
+            assert_eq!(err.field, "allowedOrigins");
+            err.reason
+        };
+        // What browsers never send is refused, with what they do send.
+        for (written, sent) in [
+            ("https://x.com/page", "https://x.com"),
+            ("https://Shop.Example.com", "https://shop.example.com"),
+            ("https://x.com:443", "https://x.com"),
+            ("https://x.com/", "https://x.com"),
+            ("http://x.com:80?", "http://x.com"),
+        ] {
+            let reason = refused(written);
+            assert!(
+                reason.ends_with(&format!("write {sent:?}")),
+                "{written}: {reason}"
+            );
+        }
+        assert!(refused("ftp://x.com").contains("not an origin like"));
+        assert!(refused("x.com").contains("not an origin like"));
+        let ok: AgentIn = serde_json::from_value(
+            json!({"name": "A", "allowedOrigins": ["https://x.com:8443", "http://[::1]:3000"]}),
+        )
+        .unwrap();
+        assert!(ok.check().is_ok());
         let bad_id: AgentIn = serde_json::from_value(json!({"id": "demo", "name": "A"})).unwrap();
         assert_eq!(bad_id.check().unwrap_err().field, "id");
     }

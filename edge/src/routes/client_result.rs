@@ -8,7 +8,7 @@ use crate::http::{json, json_body_within, SMALL_BODY_BYTES};
 use crate::storage::submissions::{self, ClientReport, Part};
 use leadform_core::access::client_token_is_valid;
 use leadform_core::status::Outcome;
-use leadform_core::validate::FieldError;
+use leadform_core::validate::{holds_control_chars, FieldError};
 use serde_json::{json, Value};
 use worker::{Env, Request, Response};
 
@@ -22,8 +22,8 @@ const MAX_DATA_BYTES: usize = 16 * 1024;
 pub async fn record(mut req: Request, env: &Env, origin: Option<&str>) -> ApiResult<Response> {
     let body = json_body_within(&mut req, SMALL_BODY_BYTES).await?;
     let submission_id = match body.get("submissionId") {
-        Some(Value::String(id)) if !id.is_empty() => id.clone(),
-        _ => return Err(FieldError::new("submissionId", "is required").into()),
+        Some(Value::String(id)) if !id.is_empty() && id.len() <= 128 => id.clone(),
+        _ => return Err(FieldError::new("submissionId", "is required (a submission id)").into()),
     };
     let Some(Value::Bool(success)) = body.get("success") else {
         return Err(FieldError::new("success", "is required (true or false)").into());
@@ -31,6 +31,9 @@ pub async fn record(mut req: Request, env: &Env, origin: Option<&str>) -> ApiRes
     let report = ClientReport {
         message: match body.get("message") {
             None | Some(Value::Null) => None,
+            Some(Value::String(m)) if holds_control_chars(m) => {
+                return Err(FieldError::new("message", "must be text (it holds control characters)").into())
+            }
             Some(Value::String(m)) if m.chars().count() <= MAX_MESSAGE_CHARS => Some(m.clone()),
             Some(Value::String(_)) => {
                 return Err(FieldError::new(
