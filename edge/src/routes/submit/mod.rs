@@ -513,7 +513,8 @@ fn take_honeypot(tool: &tools::Tool, input: &mut SubmitIn) -> Option<Value> {
 
 /// Stores a submission whose score reached the threshold as `spam`: no lead, no delivery,
 /// not counted (see migration 0006). The visitor gets the answer any submission gets
-/// while its deliveries are on their way, so a bot never learns it was caught.
+/// while its deliveries are on their way, so the answer does not say it was caught (the
+/// README says what a bot comparing answers can still tell).
 async fn quarantine_submission(
     env: &Env,
     db: &D1Database,
