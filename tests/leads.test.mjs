@@ -923,3 +923,26 @@ test("markup in lead fields stays the exact string in the JSON", async () => {
   const search = await api("GET", `/v1/agents/agent_markup/leads?q=${encodeURIComponent("<script>")}`);
   assert.deepEqual(search.json.leads.map((l) => l.id), [leadId]);
 });
+
+test("an export larger than one file may hold is refused before its first byte, naming the date range", async () => {
+  // Each page of an export is a D1 query, and an invocation may make only so many.
+  const small = await startStack({ vars: { EXPORT_MAX_LEADS: "2" } });
+  try {
+    assert.equal((await small.owner("POST", "/v1/agents", { id: "agent_big", name: "Big" })).status, 201);
+    const tool = await small.owner("POST", "/v1/agents/agent_big/tools", { id: "tool_big", name: "big", title: "T", executionMode: "client", fields: PERSON_FIELDS });
+    assert.equal(tool.status, 201, JSON.stringify(tool.body));
+    for (const who of ["ann", "bob", "cy"]) {
+      const sent = await postJson(small.url + "/form-submissions/submit", { toolId: "tool_big", formData: { name: who, email: `${who}@example.com` }, fieldsCompleted: [] });
+      assert.equal(sent.status, 200, sent.text);
+    }
+    const all = await ownerRequest(small, "GET", "/v1/agents/agent_big/leads.csv");
+    assert.equal(all.status, 400, all.text);
+    assert.equal(all.json.error.field, "to");
+    assert.match(all.json.error.message, /holds 3 leads .* at most 2/);
+    const narrowed = await ownerRequest(small, "GET", "/v1/agents/agent_big/leads.csv?q=ann");
+    assert.equal(narrowed.status, 200, narrowed.text);
+    assert.equal(parse(narrowed.text, { bom: true, columns: true }).length, 1);
+  } finally {
+    await small.stop();
+  }
+});

@@ -27,6 +27,9 @@ pub mod vars {
     pub const RATE_LIMITS: &str = "RATE_LIMITS";
     /// How long (seconds) a page's handler has to report before its part settles as failed.
     pub const CLIENT_REPORT_TIMEOUT: &str = "CLIENT_REPORT_TIMEOUT_SECS";
+    /// Most leads one CSV export holds: each page of them is a D1 query, and an invocation
+    /// may make only so many (1,000 on Workers Paid, 50 on Free).
+    pub const EXPORT_MAX_LEADS: &str = "EXPORT_MAX_LEADS";
     /// The dashboard's first admin: signing in with this email and password (a secret)
     /// creates the member when no member has that email yet.
     pub const ADMIN_EMAIL: &str = "LEADFORM_ADMIN_EMAIL";
@@ -48,6 +51,10 @@ pub struct LlmSettings {
     pub timeout_ms: u64,
 }
 
+/// 800 pages of 500 leads: within Workers Paid's 1,000 D1 queries per invocation, with room
+/// for the reads before them. On Workers Free (50 queries) set 20,000.
+pub const DEFAULT_EXPORT_MAX_LEADS: u64 = 400_000;
+
 /// Shortest owner key accepted: anything shorter could be guessed.
 pub const MIN_API_KEY_CHARS: usize = 16;
 
@@ -63,6 +70,7 @@ pub struct Settings {
     pub sweep_grace_secs: i64,
     pub rate_limits: bool,
     pub client_report_timeout_secs: i64,
+    pub export_max_leads: u64,
     /// The dashboard's first admin (email, password), when configured.
     pub first_admin: Option<(String, String)>,
     pub llm: Option<LlmSettings>,
@@ -193,6 +201,7 @@ pub fn parse(get: &dyn Fn(&str) -> Option<String>) -> Result<Settings, ConfigErr
         sweep_grace_secs: number(vars::SWEEP_GRACE, 60, 24 * 3600)? as i64,
         rate_limits: flag(vars::RATE_LIMITS, "on", "on", "off")?,
         client_report_timeout_secs: number(vars::CLIENT_REPORT_TIMEOUT, 900, 7 * 24 * 3600)?.max(1) as i64,
+        export_max_leads: number(vars::EXPORT_MAX_LEADS, DEFAULT_EXPORT_MAX_LEADS, 10_000_000)?.max(1),
     })
 }
 
@@ -228,6 +237,7 @@ mod tests {
         assert_eq!(s.public_url, None);
         assert_eq!((s.file_url_ttl_secs, s.sweep_grace_secs), (604_800, 60));
         assert_eq!(s.client_report_timeout_secs, 900);
+        assert_eq!(s.export_max_leads, 400_000);
         assert_eq!(s.first_admin, None);
         assert_eq!(s.llm, None);
         let llm = parse_with(&[

@@ -43,6 +43,7 @@ fn current(env: &Env) -> Settings {
         sweep_grace_secs: 60,
         rate_limits: true,
         client_report_timeout_secs: 900,
+        export_max_leads: leadform_core::settings::DEFAULT_EXPORT_MAX_LEADS,
         first_admin: None,
         llm: None,
     })
@@ -120,6 +121,11 @@ pub fn file_link_secret(env: &Env) -> Vec<u8> {
 
 pub fn sweep_grace_ms(env: &Env) -> i64 {
     current(env).sweep_grace_secs * 1000
+}
+
+/// Most leads one CSV export holds (`EXPORT_MAX_LEADS`).
+pub fn export_max_leads(env: &Env) -> u64 {
+    current(env).export_max_leads
 }
 
 /// How long a page's handler has to report a client result.

@@ -247,6 +247,17 @@ pub async fn export(req: &Request, env: &Env, agent_id: &str) -> ApiResult<Respo
         }
     };
     let db = env.d1(bindings::DB)?;
+    // Refused before the first byte rather than cut off half way: each page is a D1 query,
+    // and an invocation may make only so many.
+    let max = crate::config::export_max_leads(env);
+    let total = stored::count(&db, agent_id, &query).await?;
+    if total as u64 > max {
+        return Err(FieldError::new(
+            "to",
+            format!("this export holds {total} leads and one file holds at most {max}: export by date range (from, to)"),
+        )
+        .into());
+    }
     let custom_keys = stored::custom_keys(&db, agent_id).await?;
     let header = csv_export::header(profile, &custom_keys);
     let state = Export {
