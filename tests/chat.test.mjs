@@ -137,3 +137,28 @@ test("qualification in the chat: quick replies below the threshold show no form,
   assert.deepEqual(lead.qualification.answers.map((a) => [a.key, a.answer]), [["team", "2-50"]]);
   await team.close();
 });
+
+test("the page's showForm on the visit's next page, as the chat brings back the form it offered, shows that form once", async () => {
+  // The rules of the first test: the form on the third message.
+  const patched = await ownerRequest(stack, "PATCH", `/v1/tools/${demo.tool.id}`, {
+    body: { triggers: ["zzz-never"], rules: { afterMessages: 3 }, qualification: null },
+  });
+  assert.equal(patched.status, 200, patched.text);
+  const context = await browser.newContext();
+  await context.addInitScript(() => document.addEventListener("leadform:ready", () => (window.__ready = true)));
+  const page = await context.newPage();
+  await page.goto(site.url + "/");
+  await page.locator(".lf-bubble").click();
+  await page.locator(".lf-agent").first().waitFor();
+  for (const text of ["Hello there", "What about integrations?", "Sounds good"]) await send(page, text);
+  await page.locator("form.lf-form[data-tool=contact_form]").waitFor();
+  // Left unfinished. On the next page the page's own button asks for the same form, while
+  // the chat goes on with the visit's conversation, which brings the offered form back.
+  await page.goto(site.url + "/?page=2");
+  await page.waitForFunction(() => window.__ready === true);
+  await page.evaluate(() => window.leadform.showForm("contact_form"));
+  await page.locator(".lf-visitor", { hasText: "Sounds good" }).waitFor();
+  await page.locator("form.lf-form[data-tool=contact_form]").first().waitFor();
+  assert.equal(await page.locator("form.lf-form[data-tool=contact_form]").count(), 1, "one form");
+  await context.close();
+});

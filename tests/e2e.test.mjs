@@ -159,6 +159,28 @@ test("the edge's field error shows under the field, and a double click sends one
   await page.close();
 });
 
+test("Not now while the form is being sent does nothing: the visitor sees how it went", async () => {
+  await seedWithWebhook(receiver.url + "/hook");
+  const { page } = await openDemo();
+  // The submit is held on the way (a slow phone, a large file), then let through.
+  let release;
+  const held = new Promise((r) => (release = r));
+  await page.route("**/form-submissions/submit", async (route) => {
+    await held;
+    await route.continue();
+  });
+  await page.evaluate(() => window.leadform.showForm("contact_form"));
+  const form = await fillContactForm(page, { name: "Sam Slow", email: "sam.slow@example.com", message: "On a train" });
+  await form.locator(".lf-submit").click();
+  await waitUntil(async () => (await form.locator(".lf-submit").getAttribute("aria-disabled")) === "true", { message: "sending" });
+  await form.locator(".lf-dismiss").click();
+  assert.equal(await form.count(), 1, "the form stays while it is sent");
+  release();
+  await page.locator(".lf-success").waitFor();
+  assert.equal(await page.locator(".lf-agent", { hasText: "No problem" }).count(), 0, "no dismissal said");
+  await page.close();
+});
+
 test("the page's button pressed twice shows its form once, and focus goes back to it", async () => {
   await seedWithWebhook(receiver.url + "/hook");
   const page = await browser.newPage();

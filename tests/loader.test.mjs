@@ -156,6 +156,27 @@ test("leadform.showForm before the widget is ready fetches it and shows the form
   await context.close();
 });
 
+test("a showForm call without a name before the widget is ready stops nothing: the calls after it run, ready fires, and one widget starts", async () => {
+  const { context, page, release, errors } = await visit({ idle: false });
+  // A page's button whose data attribute was left empty: showForm(undefined).
+  await page.evaluate(() => {
+    window.leadform.showForm(undefined);
+    window.leadform.showForm({ not: "a name" });
+    window.leadform.showForm("contact_form");
+  });
+  release();
+  await ready(page);
+  await page.locator("form.lf-form[data-tool=contact_form]").waitFor();
+  // Reaching for the bubble again starts nothing more.
+  await page.locator(".lf-bubble").hover();
+  await page.locator(".lf-bubble").focus();
+  assert.equal(await page.evaluate(() => window.leadform.showForm(null)), false);
+  assert.equal(await inWidget(page, (root) => root.querySelectorAll(".lf-panel").length), 1, "one panel");
+  assert.equal(await page.locator("form.lf-form").count(), 1, "one form");
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
 /** The bubble's box, look and pixels (a clip around it). */
 async function bubbleState(page, name) {
   const box = await page.locator(".lf-bubble").boundingBox();

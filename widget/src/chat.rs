@@ -54,6 +54,8 @@ pub struct Chat {
     connecting: Cell<bool>,
     /// The offline queue: a round of sends is running; a retry timer is set; its delay.
     pub flushing: Cell<bool>,
+    /// A flush was asked for while a round ran: it goes round once more.
+    pub flush_again: Cell<bool>,
     pub retry_waiting: Cell<bool>,
     pub retry_ms: Cell<i32>,
     /// What the offline queue has to say before the chat has started (sent on this page
@@ -163,6 +165,7 @@ impl Chat {
             settled: Cell::new(false),
             connecting: Cell::new(false),
             flushing: Cell::new(false),
+            flush_again: Cell::new(false),
             retry_waiting: Cell::new(false),
             retry_ms: Cell::new(outbox::FIRST_RETRY_MS),
             notes: RefCell::new(Vec::new()),
@@ -517,19 +520,21 @@ impl Chat {
             return false;
         };
         self.open();
-        // The same form still waiting in the chat (the page's button pressed twice) gets
-        // focus again rather than a second copy under it.
-        let selector = format!("form[data-tool=\"{name}\"]");
-        match self.log.query_selector(&selector) {
-            Ok(Some(card)) => focus_first_field(&card),
-            _ => self.show_form(form, JsValue::UNDEFINED),
-        }
+        self.show_form(form, JsValue::UNDEFINED);
         true
     }
 
     /// Renders `form` in the chat, its fields prefilled from `prefill` (`{name: value}`, what
-    /// the visitor already said) and from the page's `leadform.identify`.
+    /// the visitor already said) and from the page's `leadform.identify`. The same form
+    /// still waiting in the chat (the page's button pressed twice, or pressed while the
+    /// visit's conversation brings back the form it offered) gets focus again rather than a
+    /// second copy under it.
     fn show_form(self: &Rc<Self>, form: FormPublic, prefill: JsValue) {
+        let selector = format!("form[data-tool=\"{}\"]", form.name);
+        if let Ok(Some(card)) = self.log.query_selector(&selector) {
+            focus_first_field(&card);
+            return;
+        }
         let card = form::FormView::render(self.clone(), form, &prefill);
         self.append_to_log(&card);
         focus_first_field(&card);

@@ -327,7 +327,9 @@ impl FormView {
     }
 
     fn dismiss(&self) {
-        if self.done.replace(true) {
+        // Not while it is being sent: the answer (the success, an error, "saved") is what
+        // the visitor must see, and a kept one would still be sent.
+        if self.busy.get() || self.done.replace(true) {
             return;
         }
         self.event("dismiss");

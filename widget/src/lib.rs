@@ -39,10 +39,14 @@ impl Widget {
         self.chat.open();
     }
 
-    /// Opens the panel and shows the form named `name` (a tool name such as `contact_form`).
+    /// Opens the panel and shows the form named `name` (a tool name such as `contact_form`);
+    /// `false` when there is none. Whatever the page passes: a call made before the widget
+    /// loaded is replayed by the shim, and one that threw there would stop the calls after
+    /// it and the `leadform:ready` event.
     #[wasm_bindgen(js_name = showForm)]
-    pub fn show_form(&self, name: &str) -> bool {
-        self.chat.show_form_named(name)
+    pub fn show_form(&self, name: JsValue) -> bool {
+        name.as_string()
+            .is_some_and(|name| self.chat.show_form_named(&name))
     }
 }
 

@@ -4,8 +4,9 @@
 //! `leadform`, store `outbox`) with its body, idempotency key included, and sent again on
 //! the window's `online` event, on a timer with backoff, and when the widget starts on the
 //! visitor's next page. The edge answers a repeated idempotency key with its first answer
-//! and stores one submission, so a resend after a lost answer is harmless; that is also why
-//! two tabs flushing the same item at once need no lock (one tab never runs two flushes).
+//! and stores one submission, so a resend after a lost answer is harmless; and of the
+//! site's tabs that send one item at once, only the one that takes it from the store shows
+//! its outcome and runs the page's handler.
 //! An item leaves the store as soon as the edge has answered it, accepted or refused.
 //!
 //! IndexedDB rather than localStorage: a form may carry files of up to 5 MB as data URLs,
@@ -50,14 +51,17 @@ async fn kept(scope: &str) -> Result<Vec<(JsValue, JsValue)>, JsValue> {
         .collect())
 }
 
-async fn forget(id: &JsValue) -> Result<(), JsValue> {
-    run(Op::Delete(id)).await.map(|_| ())
+/// Removes item `id`; whether this call removed it (false: another tab took it first, or
+/// the store could not be read). IndexedDB runs the write transactions of every tab on a
+/// store one after the other, so exactly one taker sees it there.
+async fn take(id: &JsValue) -> bool {
+    run(Op::Take(id)).await.ok().and_then(|n| n.as_f64()) == Some(1.0)
 }
 
 enum Op<'a> {
     Put(&'a JsValue, &'a JsValue),
     All,
-    Delete(&'a JsValue),
+    Take(&'a JsValue),
 }
 
 /// Runs `op` in a transaction of its own and answers its result once the transaction has
@@ -94,7 +98,10 @@ async fn run(op: Op<'_>) -> Result<JsValue, JsValue> {
     let request: IdbRequest = match op {
         Op::Put(item, key) => store.put_with_key(item, key),
         Op::All => store.get_all(),
-        Op::Delete(key) => store.delete(key),
+        // Counted and removed in one transaction: the count says whether it was there.
+        Op::Take(key) => store
+            .count_with_key(key)
+            .and_then(|had| store.delete(key).map(|_| had)),
     }?;
     let committed = js_sys::Promise::new(&mut |resolve, reject| {
         tx.set_oncomplete(Some(&resolve));
@@ -108,11 +115,31 @@ async fn run(op: Op<'_>) -> Result<JsValue, JsValue> {
 }
 
 /// Sends what `chat`'s scope has kept, one item after the other. One round at a time per
-/// page; a round that meets a network failure or a 5xx/429 stops and tries again later.
+/// page; a flush asked for while a round runs makes that round go again, so an item kept
+/// meanwhile is not left for the next `online`. A round that meets a network failure or a
+/// 5xx/429 stops and tries again later.
 pub async fn flush(chat: Rc<Chat>) {
     if chat.flushing.replace(true) {
+        chat.flush_again.set(true);
         return;
     }
+    let again = loop {
+        chat.flush_again.set(false);
+        let again = round(chat.clone()).await;
+        if again || !chat.flush_again.get() {
+            break again;
+        }
+    };
+    chat.flushing.set(false);
+    if again {
+        retry_later(chat);
+    } else {
+        chat.retry_ms.set(FIRST_RETRY_MS);
+    }
+}
+
+/// One pass over what is kept; whether something is left to try again later.
+async fn round(chat: Rc<Chat>) -> bool {
     let mut again = false;
     for (id, body) in kept(&chat.scope()).await.unwrap_or_default() {
         // A `client` or `both` form's handler is part of its delivery: it waits for a page
@@ -123,10 +150,14 @@ pub async fn flush(chat: Rc<Chat>) {
             again = true;
             continue;
         }
+        // Only the tab that takes the item from the store tells its outcome: every tab of
+        // the site hears `online` at once and may send it (the edge answers a repeat with
+        // its first answer), but its success shows, and the page's handler runs, once.
         match chat.api.submit(&body).await {
             Ok(out) => {
-                let _ = forget(&id).await;
-                sent(&chat, out, &body).await;
+                if take(&id).await {
+                    sent(&chat, out, &body).await;
+                }
             }
             Err(e) if e.retry => {
                 again = true;
@@ -134,18 +165,14 @@ pub async fn flush(chat: Rc<Chat>) {
             }
             Err(e) => {
                 // Refused: it never will be accepted; the visitor reads why, as on a live send.
-                let _ = forget(&id).await;
-                let text = crate::i18n::tf(T::SavedRefused, &[&crate::i18n::translate(&e.message)]);
-                chat.tell(crate::dom::text_el("div", "lf-msg lf-agent", &text), &text);
+                if take(&id).await {
+                    let text = crate::i18n::tf(T::SavedRefused, &[&crate::i18n::translate(&e.message)]);
+                    chat.tell(crate::dom::text_el("div", "lf-msg lf-agent", &text), &text);
+                }
             }
         }
     }
-    chat.flushing.set(false);
-    if again {
-        retry_later(chat);
-    } else {
-        chat.retry_ms.set(FIRST_RETRY_MS);
-    }
+    again
 }
 
 /// Flushes again after the current backoff, and doubles it. The `online` event is not
@@ -177,4 +204,28 @@ async fn sent(chat: &Rc<Chat>, out: Submitted, body: &JsValue) {
     let (done, message) =
         crate::form::outcome(chat, &out, &tool_id, js::get(body, "formData"), success).await;
     chat.tell(done, &message);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use wasm_bindgen_test::wasm_bindgen_test;
+
+    #[wasm_bindgen_test]
+    async fn a_kept_item_is_taken_once_whoever_asks_second() {
+        // Two tabs that both sent an item both try to take it: IndexedDB runs their write
+        // transactions one after the other, so one of them tells the outcome.
+        let body = js::object(&[("idempotencyKey", "disp_take_once".into())]);
+        keep("https://edge.example agent_t", &body).await.unwrap();
+        let id = JsValue::from("https://edge.example agent_t disp_take_once");
+        // Both asked at once, as two tabs would.
+        let asked =
+            |id: JsValue| wasm_bindgen_futures::future_to_promise(async move { Ok(take(&id).await.into()) });
+        let (a, b) = (asked(id.clone()), asked(id.clone()));
+        let first = JsFuture::from(a).await.unwrap().as_bool().unwrap();
+        let second = JsFuture::from(b).await.unwrap().as_bool().unwrap();
+        assert!(first ^ second, "taken once: {first} {second}");
+        assert!(!take(&id).await, "and gone");
+        assert!(kept("https://edge.example agent_t").await.unwrap().is_empty());
+    }
 }
