@@ -162,3 +162,22 @@ test("the page's showForm on the visit's next page, as the chat brings back the 
   assert.equal(await page.locator("form.lf-form[data-tool=contact_form]").count(), 1, "one form");
   await context.close();
 });
+
+test("on the visit's next page a form brought back with the conversation leaves the focus in the message field", async () => {
+  const patched = await ownerRequest(stack, "PATCH", `/v1/tools/${demo.tool.id}`, {
+    body: { triggers: ["zzz-never"], rules: { afterMessages: 3 }, qualification: null },
+  });
+  assert.equal(patched.status, 200, patched.text);
+  const page = await browser.newPage();
+  await page.goto(site.url + "/");
+  await page.locator(".lf-bubble").click();
+  await page.locator(".lf-agent").first().waitFor();
+  for (const text of ["Good morning", "Do you have an API?", "Great"]) await send(page, text);
+  await page.locator("form.lf-form[data-tool=contact_form]").waitFor();
+  await page.goto(site.url + "/?page=2");
+  await page.locator(".lf-bubble").click();
+  await page.locator("form.lf-form[data-tool=contact_form]").waitFor();
+  const focused = () => page.evaluate(() => document.querySelector("#leadform-widget").shadowRoot.activeElement?.className);
+  assert.equal(await focused(), "lf-input", "the visitor may already be typing there");
+  await page.close();
+});

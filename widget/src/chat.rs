@@ -288,9 +288,10 @@ impl Chat {
                         "lf-msg lf-agent"
                     };
                     self.add_message(class, &m.text);
-                    // A form still open on the last page is back where it was offered.
+                    // A form still open on the last page is back where it was offered; the
+                    // focus stays in the message field, where the visitor may be typing.
                     if let Some((tool_id, prefill)) = m.form {
-                        self.show_form_by_id(&tool_id, prefill);
+                        self.show_form_by_id(&tool_id, prefill, false);
                     }
                 }
                 resumed = true;
@@ -464,7 +465,7 @@ impl Chat {
         match form_for_message(&self.config.forms, &text).cloned() {
             Some(form) => {
                 self.agent_says(t(T::Offer));
-                self.show_form(form, JsValue::UNDEFINED);
+                self.show_form(form, JsValue::UNDEFINED, true);
             }
             None => self.agent_says(t(T::Fallback)),
         }
@@ -478,15 +479,15 @@ impl Chat {
                 self.offer_choices(&m.quick_replies);
             }
             if let Some((tool_id, prefill)) = m.form {
-                self.show_form_by_id(&tool_id, prefill);
+                self.show_form_by_id(&tool_id, prefill, true);
             }
         }
     }
 
     /// Shows the agent's form `tool_id` (the edge names forms by id), if the config has it.
-    fn show_form_by_id(self: &Rc<Self>, tool_id: &str, prefill: JsValue) {
+    fn show_form_by_id(self: &Rc<Self>, tool_id: &str, prefill: JsValue, focused: bool) {
         if let Some(form) = self.config.forms.iter().find(|f| f.tool_id == tool_id).cloned() {
-            self.show_form(form, prefill);
+            self.show_form(form, prefill, focused);
         }
     }
 
@@ -520,7 +521,7 @@ impl Chat {
             return false;
         };
         self.open();
-        self.show_form(form, JsValue::UNDEFINED);
+        self.show_form(form, JsValue::UNDEFINED, true);
         true
     }
 
@@ -528,16 +529,20 @@ impl Chat {
     /// the visitor already said) and from the page's `leadform.identify`. The same form
     /// still waiting in the chat (the page's button pressed twice, or pressed while the
     /// visit's conversation brings back the form it offered) gets focus again rather than a
-    /// second copy under it.
-    fn show_form(self: &Rc<Self>, form: FormPublic, prefill: JsValue) {
+    /// second copy under it. `focused`: its first field takes the focus.
+    fn show_form(self: &Rc<Self>, form: FormPublic, prefill: JsValue, focused: bool) {
         let selector = format!("form[data-tool=\"{}\"]", form.name);
-        if let Ok(Some(card)) = self.log.query_selector(&selector) {
+        let card = match self.log.query_selector(&selector) {
+            Ok(Some(card)) => card,
+            _ => {
+                let card = form::FormView::render(self.clone(), form, &prefill);
+                self.append_to_log(&card);
+                card
+            }
+        };
+        if focused {
             focus_first_field(&card);
-            return;
         }
-        let card = form::FormView::render(self.clone(), form, &prefill);
-        self.append_to_log(&card);
-        focus_first_field(&card);
     }
 
     fn add_message(&self, class: &str, text: &str) {
