@@ -153,6 +153,8 @@ pub fn after_attempt(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use AttemptResult::*;
+    use DeliveryStatus::*;
 
     #[test]
     fn a_target_shown_without_configuration_rights_keeps_its_origin_only() {
@@ -174,8 +176,6 @@ mod tests {
         );
         assert_eq!(target_origin("not a url"), "(hidden)");
     }
-    use AttemptResult::*;
-    use DeliveryStatus::*;
 
     #[test]
     fn the_public_answer_never_shows_configuration() {
