@@ -290,6 +290,11 @@ test("roles: sales cannot open settings (page and API), a viewer changes nothing
   await sales.page.getByText("Stage updated.").waitFor();
   const noToken = await sales.page.evaluate(async (id) => (await fetch(`/v1/leads/${id}`, { method: "PATCH", headers: { "Content-Type": "application/json" }, body: '{"stage":"qualified"}' })).status, lead.leadId);
   assert.equal(noToken, 403, "an API write from the session needs the CSRF token");
+  // The delivery log names where it went, but a webhook URL is often a secret itself: a
+  // member who may not read the configuration sees its origin only.
+  const where = await sales.page.locator('td[data-label="Where"]').first().textContent();
+  assert.equal(where, `${new URL(receiver.url).origin}/…`);
+  assert.ok(!(await sales.page.content()).includes("/hook"), "the path is nowhere on the page");
   await sales.page.screenshot({ path: path.join(SHOTS, "lead-sales-desktop.png"), fullPage: true });
   await sales.context.close();
 
