@@ -138,23 +138,30 @@ test("qualification in the chat: quick replies below the threshold show no form,
   await team.close();
 });
 
-test("the page's showForm on the visit's next page, as the chat brings back the form it offered, shows that form once", async () => {
-  // The rules of the first test: the form on the third message.
+/**
+ * With the rules of the first test (the form on the third message), `page` chats until the
+ * form is offered, leaves it unfinished and goes to the visit's next page.
+ */
+async function leaveFormForNextPage(page, messages) {
   const patched = await ownerRequest(stack, "PATCH", `/v1/tools/${demo.tool.id}`, {
     body: { triggers: ["zzz-never"], rules: { afterMessages: 3 }, qualification: null },
   });
   assert.equal(patched.status, 200, patched.text);
-  const context = await browser.newContext();
-  await context.addInitScript(() => document.addEventListener("leadform:ready", () => (window.__ready = true)));
-  const page = await context.newPage();
   await page.goto(site.url + "/");
   await page.locator(".lf-bubble").click();
   await page.locator(".lf-agent").first().waitFor();
-  for (const text of ["Hello there", "What about integrations?", "Sounds good"]) await send(page, text);
+  for (const text of messages) await send(page, text);
   await page.locator("form.lf-form[data-tool=contact_form]").waitFor();
-  // Left unfinished. On the next page the page's own button asks for the same form, while
-  // the chat goes on with the visit's conversation, which brings the offered form back.
   await page.goto(site.url + "/?page=2");
+}
+
+test("the page's showForm on the visit's next page, as the chat brings back the form it offered, shows that form once", async () => {
+  const context = await browser.newContext();
+  await context.addInitScript(() => document.addEventListener("leadform:ready", () => (window.__ready = true)));
+  const page = await context.newPage();
+  // On the next page the page's own button asks for the same form, while the chat goes on
+  // with the visit's conversation, which brings the offered form back.
+  await leaveFormForNextPage(page, ["Hello there", "What about integrations?", "Sounds good"]);
   await page.waitForFunction(() => window.__ready === true);
   await page.evaluate(() => window.leadform.showForm("contact_form"));
   await page.locator(".lf-visitor", { hasText: "Sounds good" }).waitFor();
@@ -164,17 +171,8 @@ test("the page's showForm on the visit's next page, as the chat brings back the 
 });
 
 test("on the visit's next page a form brought back with the conversation leaves the focus in the message field", async () => {
-  const patched = await ownerRequest(stack, "PATCH", `/v1/tools/${demo.tool.id}`, {
-    body: { triggers: ["zzz-never"], rules: { afterMessages: 3 }, qualification: null },
-  });
-  assert.equal(patched.status, 200, patched.text);
   const page = await browser.newPage();
-  await page.goto(site.url + "/");
-  await page.locator(".lf-bubble").click();
-  await page.locator(".lf-agent").first().waitFor();
-  for (const text of ["Good morning", "Do you have an API?", "Great"]) await send(page, text);
-  await page.locator("form.lf-form[data-tool=contact_form]").waitFor();
-  await page.goto(site.url + "/?page=2");
+  await leaveFormForNextPage(page, ["Good morning", "Do you have an API?", "Great"]);
   await page.locator(".lf-bubble").click();
   await page.locator("form.lf-form[data-tool=contact_form]").waitFor();
   const focused = () => page.evaluate(() => document.querySelector("#leadform-widget").shadowRoot.activeElement?.className);

@@ -726,12 +726,13 @@ test("a lead a script submits to again and again still opens, with its newest su
     const sent = await capture("tool_flooded", { name: `Flood ${i}`, email: "target@example.com" }, { conversationId: `conv_flood_${i}` });
     ids.push(sent.submissionId);
   }
-  const { leadId } = await capture("tool_flooded", { name: "Flood last", email: "target@example.com" });
-  ids.push("last");
+  const last = await capture("tool_flooded", { name: "Flood last", email: "target@example.com" });
+  ids.push(last.submissionId);
+  const { leadId } = last;
   const shown = await detail(leadId);
   assert.equal(shown.lead.submissionCount, 131);
   assert.equal(shown.submissions.length, 100, "the newest hundred");
-  assert.deepEqual(shown.submissions.slice(0, 99).map((s) => s.id), ids.slice(31, 130), "oldest first among them");
+  assert.deepEqual(shown.submissions.map((s) => s.id), ids.slice(31), "oldest first among them");
   assert.ok(shown.activity.length <= 200, `${shown.activity.length} trail entries`);
   assert.deepEqual(shown.conversationIds, Array.from({ length: 10 }, (_, i) => `conv_flood_${120 + i}`), "the newest ten conversations");
   const deleted = await api("DELETE", `/v1/leads/${leadId}`);

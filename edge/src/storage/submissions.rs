@@ -339,7 +339,8 @@ async fn where_equal(
 }
 
 /// The R2 keys of every file a lead's submissions hold, however many they are: read in
-/// D1, so deleting a lead never loads its submissions.
+/// D1, so deleting a lead never loads its submissions. A file is a `formData` value with a
+/// `key` and a `sha256`, as `leadform_core::files::StoredFile::from_value` reads one.
 pub async fn file_keys_of_lead(db: &D1Database, lead_id: &str, agent_id: &str) -> Result<Vec<String>> {
     #[derive(Deserialize)]
     struct Row {
