@@ -185,6 +185,20 @@ test("rate limits: submissions per client and form, public calls per client, fai
     assert.equal(madeUp.at(-1), 429, `never refused: ${madeUp.length} calls`);
     assert.ok(madeUp.length >= 121 && madeUp.slice(0, -1).every((s) => s === 404), `refused after ${madeUp.length - 1}`);
 
+    // Preflights count too, on their own: each asks D1 whether any agent allows its origin,
+    // and a made-up origin for every one buys no fresh allowance. A refused one reads nothing
+    // and fails in the browser as any non-2xx preflight does.
+    const preflight = (i) =>
+      fetch(`${limited.url}/form-submissions/submit`, {
+        method: "OPTIONS",
+        headers: { Origin: `https://made-up-${i}.example`, "Access-Control-Request-Method": "POST", "CF-Connecting-IP": "198.51.100.10" },
+      });
+    const preflights = await untilRefused(120, async (i) => (await preflight(i)).status);
+    assert.equal(preflights.at(-1), 429, `never refused: ${preflights.length} preflights`);
+    assert.ok(preflights.length >= 121 && preflights.slice(0, -1).every((s) => s === 204), `refused after ${preflights.length - 1}`);
+    // That address's own calls are counted apart: its config calls still pass.
+    assert.equal((await fetch(`${limited.url}/widget/config?agentId=agent_rl`, { headers: { "CF-Connecting-IP": "198.51.100.10" } })).status, 200);
+
     // MESSAGE_LIMIT: 20 visitor messages a minute per client and agent, however many
     // conversations they are spread over (a new one is one call away).
     const chatter = { "Content-Type": "application/json", "CF-Connecting-IP": "198.51.100.9" };

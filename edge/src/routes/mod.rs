@@ -39,16 +39,21 @@ pub async fn handle(req: Request, env: Env) -> Result<Response> {
     let known = openapi::ROUTED_METHODS.contains(&sent.as_str());
 
     // File links are public too (whoever holds one): counted like the widget's calls.
-    let public = (widget_route || matches!(segments.as_slice(), ["files", ..])) && !preflight;
-    let result = match limit_public(&req, &env, public).await {
+    let public = widget_route || matches!(segments.as_slice(), ["files", ..]);
+    let result = match limit_public(&req, &env, public, preflight).await {
         Ok(()) if !known => Err(openapi::no_route(&sent, &path)),
         Ok(()) => route(req, &env, origin.as_deref(), &method, &path, &segments).await,
         Err(refused) => Err(refused),
     };
     // Every widget handler checks the origin against its own agent (`check_origin`), so a
     // success already vouches for it; preflights and errors ask whether any agent allows it,
-    // except a 429: it tells no page anything, and a refused caller must cost no read.
-    let vouched = !preflight && matches!(result, Ok(_) | Err(ApiError::RateLimited { .. }));
+    // except a 429 (a preflight's too): it tells no page anything, and a refused caller must
+    // cost no read.
+    let vouched = match &result {
+        Ok(_) => !preflight,
+        Err(ApiError::RateLimited { .. }) => true,
+        Err(_) => false,
+    };
     let mut response = result.or_else(ApiError::into_response)?;
     if let (true, Some(origin)) = (widget_route, origin.as_deref()) {
         if vouched || agents::any_allows_origin(&env.d1(bindings::DB)?, origin).await? {
@@ -116,14 +121,17 @@ async fn route(
 /// Every public widget call counts against the widget limit before anything is read, per
 /// client address: not per the agent or form a call names, since the caller picks those,
 /// and a made-up one would buy a fresh allowance (the read that finds it unknown included).
-/// File links count on their own.
-async fn limit_public(req: &Request, env: &Env, public: bool) -> ApiResult<()> {
+/// File links count on their own, and so do preflights: each one reads whether any agent
+/// allows its origin, and a browser sends one per endpoint every ten minutes at most
+/// (`Access-Control-Max-Age`), so a visitor's own never eat into their calls.
+async fn limit_public(req: &Request, env: &Env, public: bool, preflight: bool) -> ApiResult<()> {
     if !public {
         return Ok(());
     }
-    let scope = match req.path().starts_with("/files/") {
-        true => "files",
-        false => "public",
+    let scope = match (preflight, req.path().starts_with("/files/")) {
+        (true, _) => "preflight",
+        (false, true) => "files",
+        (false, false) => "public",
     };
     limits::check(env, Limit::Widget, &limits::client(req), scope).await
 }
