@@ -172,6 +172,52 @@ test("Telegram: a redelivered update is handled once, a forged one is refused wi
   assert.equal(gone.status, 404);
 });
 
+test("Telegram: a person whose app is in German is asked in German; the agent's language setting comes first", async () => {
+  const made = await ownerRequest(stack, "POST", "/v1/agents", {
+    body: { id: "agent_tg_de", name: "Acme", greeting: "Hi! I'm Acme's assistant.", greetings: { de: "Hallo! Ich bin der Assistent von Acme." } },
+  });
+  assert.equal(made.status, 201, made.text);
+  const form = contactForm(receiver.url + "/tg-de-hook", { id: "tool_tg_de" });
+  form.fields[0].labels = { de: "Ihr Name" };
+  assert.equal((await ownerRequest(stack, "POST", "/v1/agents/agent_tg_de/tools", { body: form })).status, 201);
+  const connected = await ownerRequest(stack, "POST", "/v1/agents/agent_tg_de/channels", { body: { kind: "telegram", botToken: TOKEN } });
+  assert.equal(connected.status, 201, connected.text);
+  // Telegram tells the language the person's app is set to.
+  const lena = { id: 7373, is_bot: false, first_name: "Lena", language_code: "de" };
+  const say = (text) => telegram.say(text, { from: lena });
+
+  assert.match((await say("hallo")).text, /^Hallo! Ich bin der Assistent von Acme\./, "the owner's German greeting");
+  const asked = await say("Can someone contact me?");
+  assert.match(asked.text, /Talk to us: Ich stelle Ihnen ein paar Fragen \(antworten Sie „abbrechen“, um aufzuhören\)\./);
+  assert.match(asked.text, /Ihr Name: Ist es Lena\? Antworten Sie mit ja, oder schreiben Sie es\.$/, "the owner's German label");
+  assert.deepEqual(asked.reply_markup.keyboard, [[{ text: "Ja" }]]);
+  assert.equal((await say("Ja")).text, "Email? (Ihre E-Mail-Adresse)");
+  assert.equal(
+    (await say("lena at example")).text,
+    "Email muss eine E-Mail-Adresse wie name@example.com sein.\n\nEmail? (Ihre E-Mail-Adresse)",
+    "what is wrong, in the widget's German words, then asked again",
+  );
+  const optional = await say("lena@example.com");
+  assert.equal(optional.text, "Message (optional: antworten Sie „überspringen“)?");
+  assert.deepEqual(optional.reply_markup.keyboard, [[{ text: "Überspringen" }]]);
+  await say("Überspringen");
+  const leads = await waitUntil(async () => {
+    const list = (await ownerRequest(stack, "GET", "/v1/agents/agent_tg_de/leads")).json.leads;
+    return list.length === 1 && list;
+  }, { message: "Lena's lead" });
+  assert.equal(leads[0].name, "Lena");
+  assert.equal(leads[0].email, "lena@example.com");
+
+  // The owner sets the agent to French: the agent speaks French, whatever the app says.
+  assert.equal((await ownerRequest(stack, "PATCH", "/v1/agents/agent_tg_de", { body: { locale: "fr" } })).status, 200);
+  const french = await say("Can someone contact me?");
+  assert.match(french.text, /Talk to us : je vais vous poser quelques questions \(répondez « annuler » pour arrêter\)\./);
+  assert.match(french.text, /Name : est-ce Lena \? Répondez oui, ou écrivez-le\.$/);
+  assert.deepEqual(french.reply_markup.keyboard, [[{ text: "Oui" }]]);
+  assert.equal((await say("annuler")).text, "Pas de souci. Demandez-moi autre chose si vous voulez.");
+  assert.equal((await ownerRequest(stack, "GET", "/v1/agents/agent_tg_de/leads")).json.leads.length, 1, "nothing sent");
+});
+
 test("WhatsApp: handshake, a signed lead with the known number, buttons for choices, a photo for the file field; forged and repeated notifications", async () => {
   const form = {
     id: "tool_wa",

@@ -5,9 +5,11 @@
 //! a messaging app gives; a profile name is offered for confirmation). Pure: the edge keeps
 //! the [`Session`] with the chat and sends what [`Session::prompt`] says.
 
+use crate::chat_words::{say, word, W};
 use crate::conversation::normalize;
 use crate::form::{FieldKind, FieldSpec};
 use crate::lead::{attribute_of, Attribute};
+use crate::locale::{self, LOCALES};
 use crate::validate::validate_field;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
@@ -89,6 +91,23 @@ fn is_one_of(words: &[&str], text: &str) -> bool {
     words.iter().any(|w| normalize(w) == said)
 }
 
+/// The field's label in locale `locale`: the owner's translation, else their label.
+fn label_in(field: &FieldSpec, locale: usize) -> String {
+    field.label_in(LOCALES.get(locale).copied().unwrap_or("en"))
+}
+
+/// What is wrong with an answer to `field`: its label and `reason` (core's English, in
+/// `locale` where the widget's table has it).
+fn invalid(field: &FieldSpec, reason: &str, locale: usize) -> Step {
+    Step::Invalid {
+        why: say(
+            locale,
+            W::Invalid,
+            &[&label_in(field, locale), locale::translate(locale, reason)],
+        ),
+    }
+}
+
 impl Session {
     pub fn new(tool_id: &str, display_id: &str, now: i64) -> Self {
         Session {
@@ -104,8 +123,9 @@ impl Session {
         fields.get(self.index)
     }
 
-    /// Moves past fields already answered or known, and says what to ask next.
-    pub fn prompt(&mut self, fields: &[FieldSpec], known: &Known) -> Prompt {
+    /// Moves past fields already answered or known, and says what to ask next, in locale
+    /// `locale` (an index into `locale::LOCALES`).
+    pub fn prompt(&mut self, fields: &[FieldSpec], known: &Known, locale: usize) -> Prompt {
         while let Some(field) = fields.get(self.index) {
             // A hidden field comes from a web page, and a chat has none.
             if self.answers.contains_key(&field.name) || field.kind == FieldKind::Hidden {
@@ -124,13 +144,14 @@ impl Session {
                     continue;
                 }
             }
-            let label = field.display_label();
+            let label = label_in(field, locale);
+            let words = |w: W| word(locale, w).to_string();
             if matches!(attribute_of(field), Attribute::Name) && field.kind == FieldKind::Text {
                 if let Some(name) = known.name.as_ref().filter(|n| !n.trim().is_empty()) {
                     self.offered = Some(name.trim().to_string());
                     return Prompt::Ask {
-                        text: format!("{label}: is it {}? Reply yes, or type it.", name.trim()),
-                        choices: vec!["Yes".into()],
+                        text: say(locale, W::ConfirmName, &[&label, name.trim()]),
+                        choices: vec![words(W::Yes)],
                     };
                 }
             }
@@ -138,44 +159,45 @@ impl Session {
             let optional = if field.required {
                 ""
             } else {
-                " (optional: reply skip)"
+                word(locale, W::Optional)
             };
             let (hint, choices) = match field.kind {
-                FieldKind::Select => (" Choose one:".into(), field.options.clone()),
-                FieldKind::Multiselect => (
-                    " Choose one or more, separated by commas:".into(),
-                    field.options.clone(),
-                ),
+                FieldKind::Select => (words(W::ChooseOne), field.options.clone()),
+                FieldKind::Multiselect => (words(W::ChooseSome), field.options.clone()),
                 FieldKind::Checkbox | FieldKind::Consent => {
                     // The terms a consent agrees to, as a link the person can open.
                     let link = field.link.as_ref().map(|l| format!(" ({l})")).unwrap_or_default();
-                    (format!("{link} Yes or no?"), vec!["Yes".into(), "No".into()])
+                    (
+                        format!("{link}{}", word(locale, W::YesOrNo)),
+                        vec![words(W::Yes), words(W::No)],
+                    )
                 }
-                FieldKind::Date => (" (as YYYY-MM-DD)".into(), vec![]),
-                FieldKind::File => (" Send it as a document or photo (at most 5 MB).".into(), vec![]),
-                FieldKind::Email => (" (your email address)".into(), vec![]),
+                FieldKind::Date => (words(W::DateHint), vec![]),
+                FieldKind::File => (words(W::FileHint), vec![]),
+                FieldKind::Email => (words(W::EmailHint), vec![]),
                 _ => (String::new(), vec![]),
             };
             let mut choices = choices;
             if !field.required {
-                choices.push("Skip".into());
+                choices.push(words(W::Skip));
             }
-            let placeholder = field
+            let example = field
                 .placeholder
                 .as_ref()
                 .filter(|p| !p.trim().is_empty() && field.kind != FieldKind::Select)
-                .map(|p| format!(" e.g. {p}"))
+                .map(|p| say(locale, W::Example, &[p]))
                 .unwrap_or_default();
             return Prompt::Ask {
-                text: format!("{label}{optional}?{hint}{placeholder}"),
+                text: say(locale, W::Ask, &[&label, optional, &hint, &example]),
                 choices,
             };
         }
         Prompt::Done
     }
 
-    /// Takes the person's message as the answer to the current field.
-    pub fn answer(&mut self, fields: &[FieldSpec], text: &str, now: i64) -> Step {
+    /// Takes the person's message as the answer to the current field (what is wrong with
+    /// it said in locale `locale`).
+    pub fn answer(&mut self, fields: &[FieldSpec], text: &str, now: i64, locale: usize) -> Step {
         if is_one_of(&CANCEL, text) {
             return Step::Cancelled;
         }
@@ -185,9 +207,7 @@ impl Session {
         self.started_at.get_or_insert(now);
         if is_one_of(&SKIP, text) {
             if field.required {
-                return Step::Invalid {
-                    why: format!("{} is required.", field.display_label()),
-                };
+                return invalid(field, locale::text(locale, locale::T::Required), locale);
             }
             self.offered = None;
             self.index += 1;
@@ -199,14 +219,14 @@ impl Session {
             (_, kind) if kind.is_box() && is_one_of(&NO, text) => Value::Bool(false),
             (_, kind) if kind.is_box() => {
                 return Step::Invalid {
-                    why: "Please answer yes or no.".into(),
+                    why: word(locale, W::AnswerYesOrNo).into(),
                 }
             }
             (_, FieldKind::Select) => match pick_option(&field.options, text) {
                 Some(option) => Value::String(option.clone()),
                 None => {
                     return Step::Invalid {
-                        why: format!("Please choose one of: {}.", field.options.join(", ")),
+                        why: say(locale, W::ChooseOneOf, &[&field.options.join(", ")]),
                     }
                 }
             },
@@ -214,8 +234,9 @@ impl Session {
                 // The whole reply first: an option may hold a comma itself ("Design, print").
                 let picked: Option<Vec<Value>> = match pick_option(&field.options, text) {
                     Some(one) => Some(vec![Value::String(one.clone())]),
+                    // The comma of the person's script too (Arabic's, Japanese's).
                     None => text
-                        .split([',', ';'])
+                        .split([',', ';', '،', '、'])
                         .filter(|part| !part.trim().is_empty())
                         .map(|part| pick_option(&field.options, part).map(|o| Value::String(o.clone())))
                         .collect(),
@@ -233,46 +254,41 @@ impl Session {
                     }
                     None => {
                         return Step::Invalid {
-                            why: format!(
-                                "Please choose from: {} (separate them with commas).",
-                                field.options.join(", ")
-                            ),
+                            why: say(locale, W::ChooseFrom, &[&field.options.join(", ")]),
                         }
                     }
                 }
             }
             (_, FieldKind::File) => {
                 return Step::Invalid {
-                    why: "Please send the file as a document or photo.".into(),
+                    why: word(locale, W::SendFile).into(),
                 }
             }
             _ => Value::String(text.trim().to_string()),
         };
-        self.take(field, value)
+        self.take(field, value, locale)
     }
 
     /// Takes a file the person sent (a data URL, checked like the widget's) as the answer.
-    pub fn answer_file(&mut self, fields: &[FieldSpec], data_url: String, now: i64) -> Step {
+    pub fn answer_file(&mut self, fields: &[FieldSpec], data_url: String, now: i64, locale: usize) -> Step {
         let Some(field) = fields.get(self.index) else {
             return Step::Next;
         };
         self.started_at.get_or_insert(now);
         if field.kind != FieldKind::File {
             return Step::Invalid {
-                why: format!("{} is not a file: please type it.", field.display_label()),
+                why: say(locale, W::NotAFile, &[&label_in(field, locale)]),
             };
         }
         // Its type checked against its bytes now, as the edge will when it stores it: the
         // person hears about a refused file while they can still send another.
         if let Err(e) = crate::files::decode(&field.name, &data_url) {
-            return Step::Invalid {
-                why: format!("{} {}.", field.display_label(), e.reason),
-            };
+            return invalid(field, &e.reason, locale);
         }
-        self.take(field, Value::String(data_url))
+        self.take(field, Value::String(data_url), locale)
     }
 
-    fn take(&mut self, field: &FieldSpec, value: Value) -> Step {
+    fn take(&mut self, field: &FieldSpec, value: Value, locale: usize) -> Step {
         match validate_field(field, Some(&value)) {
             Ok(Some(clean)) => {
                 self.answers.insert(field.name.clone(), clean);
@@ -284,9 +300,7 @@ impl Session {
                 self.index += 1;
                 Step::Next
             }
-            Err(e) => Step::Invalid {
-                why: format!("{} {}.", field.display_label(), e.reason),
-            },
+            Err(e) => invalid(field, &e.reason, locale),
         }
     }
 
@@ -336,6 +350,87 @@ mod tests {
     }
 
     #[test]
+    fn every_language_takes_the_words_it_offers_and_names() {
+        let fields: Vec<FieldSpec> = serde_json::from_value(json!([
+            {"name": "name", "type": "text"},
+            {"name": "newsletter", "type": "checkbox"},
+            {"name": "ok", "type": "consent", "required": true}
+        ]))
+        .unwrap();
+        let known = Known {
+            name: Some("Kai Lee".into()),
+            phone: None,
+        };
+        for (locale, code) in LOCALES.iter().enumerate() {
+            let mut session = Session::default();
+            // The name the platform knows, confirmed with the button offered.
+            let (_, confirm) = ask(session.prompt(&fields, &known, locale));
+            assert_eq!(
+                session.answer(&fields, &confirm[0], 1, locale),
+                Step::Next,
+                "{}",
+                code
+            );
+            assert_eq!(session.answers.get("name"), Some(&json!("Kai Lee")), "{}", code);
+            // An optional box: its yes, no and skip buttons, each taken.
+            let (_, buttons) = ask(session.prompt(&fields, &known, locale));
+            assert_eq!(buttons.len(), 3, "{}", code);
+            let mut yes = session.clone();
+            assert_eq!(yes.answer(&fields, &buttons[0], 2, locale), Step::Next);
+            assert_eq!(yes.answers.get("newsletter"), Some(&json!(true)), "{}", code);
+            let mut no = session.clone();
+            assert_eq!(no.answer(&fields, &buttons[1], 2, locale), Step::Next, "{}", code);
+            assert_eq!(no.index, 2, "{}", code);
+            assert_eq!(
+                session.answer(&fields, &buttons[2], 2, locale),
+                Step::Next,
+                "{}",
+                code
+            );
+            assert!(!session.answers.contains_key("newsletter"));
+            // A required box cannot be skipped: said in the language, the widget's words.
+            let Step::Invalid { why } = session.answer(&fields, &buttons[2], 3, locale) else {
+                panic!("{}: a required field was skipped", code);
+            };
+            assert!(why.contains(locale::text(locale, locale::T::Required)), "{why}");
+            // The word the intro names to leave a form leaves it.
+            let intro = crate::chat_words::say(locale, W::Intro, &["Demo"]);
+            let cancel = CANCEL
+                .iter()
+                .find(|c| intro.contains(*c))
+                .unwrap_or_else(|| panic!("{intro}"));
+            assert_eq!(session.answer(&fields, cancel, 4, locale), Step::Cancelled);
+        }
+    }
+
+    #[test]
+    fn a_german_chat_asks_in_german_with_the_owners_labels() {
+        let fields: Vec<FieldSpec> = serde_json::from_value(json!([
+            {"name": "company", "label": "Company", "labels": {"de": "Firma"}},
+            {"name": "email", "type": "email", "required": true}
+        ]))
+        .unwrap();
+        let mut session = Session::default();
+        let (text, choices) = ask(session.prompt(&fields, &Known::default(), 1));
+        assert_eq!(text, "Firma (optional: antworten Sie „überspringen“)?");
+        assert_eq!(choices, vec!["Überspringen"]);
+        assert_eq!(session.answer(&fields, "überspringen", 1, 1), Step::Next);
+        let (text, _) = ask(session.prompt(&fields, &Known::default(), 1));
+        assert_eq!(text, "Email? (Ihre E-Mail-Adresse)");
+        assert_eq!(
+            session.answer(&fields, "kai at example", 2, 1),
+            Step::Invalid {
+                why: "Email muss eine E-Mail-Adresse wie name@example.com sein.".into()
+            }
+        );
+        // Spanish opens its question with its own mark; Arabic and Japanese close with theirs.
+        let (text, _) = ask(Session::default().prompt(&fields, &Known::default(), 3));
+        assert!(text.starts_with("¿Company (opcional"), "{text}");
+        let (text, _) = ask(Session::default().prompt(&fields[1..], &Known::default(), 6));
+        assert!(text.starts_with("Email؟"), "{text}");
+    }
+
+    #[test]
     fn dates_choices_and_consent_by_chat_and_hidden_fields_are_not_asked() {
         let fields: Vec<FieldSpec> = serde_json::from_value(json!([
             {"name": "campaign", "type": "hidden", "from": "utm_campaign"},
@@ -346,41 +441,41 @@ mod tests {
         .unwrap();
         let mut session = Session::default();
         let known = Known::default();
-        let (text, _) = ask(session.prompt(&fields, &known));
+        let (text, _) = ask(session.prompt(&fields, &known, 0));
         assert_eq!(text, "Start date? (as YYYY-MM-DD)");
         assert!(
-            matches!(session.answer(&fields, "next friday", 1), Step::Invalid { why } if why == "Start date must be a date like 2026-12-31.")
+            matches!(session.answer(&fields, "next friday", 1, 0), Step::Invalid { why } if why == "Start date must be a date like 2026-12-31.")
         );
-        assert_eq!(session.answer(&fields, "2026-12-04", 1), Step::Next);
-        let (text, choices) = ask(session.prompt(&fields, &known));
+        assert_eq!(session.answer(&fields, "2026-12-04", 1, 0), Step::Next);
+        let (text, choices) = ask(session.prompt(&fields, &known, 0));
         assert!(
             text.ends_with("Choose one or more, separated by commas:"),
             "{text}"
         );
         assert_eq!(choices, vec!["Sales", "Support", "Billing", "Design, print"]);
         assert!(matches!(
-            session.answer(&fields, "Sales, Marketing", 2),
+            session.answer(&fields, "Sales, Marketing", 2, 0),
             Step::Invalid { .. }
         ));
         let mut comma = session.clone();
-        assert_eq!(comma.answer(&fields, "design, print", 2), Step::Next);
+        assert_eq!(comma.answer(&fields, "design, print", 2, 0), Step::Next);
         assert_eq!(
             comma.answers.get("topics"),
             Some(&json!(["Design, print"])),
             "an option with a comma, whole"
         );
-        assert_eq!(session.answer(&fields, "support, 1, Sales", 2), Step::Next);
-        let (text, choices) = ask(session.prompt(&fields, &known));
+        assert_eq!(session.answer(&fields, "support, 1, Sales", 2, 0), Step::Next);
+        let (text, choices) = ask(session.prompt(&fields, &known, 0));
         assert_eq!(
             text,
             "I agree to the privacy policy? (https://acme.example/privacy) Yes or no?"
         );
         assert_eq!(choices, vec!["Yes", "No"]);
         assert!(
-            matches!(session.answer(&fields, "no", 3), Step::Invalid { why } if why.ends_with("is required."))
+            matches!(session.answer(&fields, "no", 3, 0), Step::Invalid { why } if why.ends_with("is required."))
         );
-        assert_eq!(session.answer(&fields, "yes", 3), Step::Next);
-        assert_eq!(session.prompt(&fields, &known), Prompt::Done);
+        assert_eq!(session.answer(&fields, "yes", 3, 0), Step::Next);
+        assert_eq!(session.prompt(&fields, &known, 0), Prompt::Done);
         assert_eq!(session.answers.get("topics"), Some(&json!(["Support", "Sales"])));
         assert_eq!(session.answers.get("privacy"), Some(&json!(true)));
         assert!(!session.answers.contains_key("campaign"));
@@ -395,37 +490,37 @@ mod tests {
             name: Some("Jane Doe".into()),
         };
         let mut s = Session::new("tool_1", "disp_1", 1_000);
-        let (text, choices) = ask(s.prompt(&fields, &known));
+        let (text, choices) = ask(s.prompt(&fields, &known, 0));
         assert_eq!(text, "Your name: is it Jane Doe? Reply yes, or type it.");
         assert_eq!(choices, ["Yes"]);
-        assert_eq!(s.answer(&fields, "yes", 2_000), Step::Next);
+        assert_eq!(s.answer(&fields, "yes", 2_000, 0), Step::Next);
         assert_eq!(s.started_at, Some(2_000));
-        let (text, _) = ask(s.prompt(&fields, &known));
+        let (text, _) = ask(s.prompt(&fields, &known, 0));
         assert_eq!(text, "Email? (your email address)");
         assert_eq!(
-            s.answer(&fields, "not-an-email", 3_000),
+            s.answer(&fields, "not-an-email", 3_000, 0),
             Step::Invalid {
                 why: "Email must be an email address like name@example.com.".into()
             }
         );
-        assert_eq!(s.answer(&fields, " jane@x.co ", 3_000), Step::Next);
+        assert_eq!(s.answer(&fields, " jane@x.co ", 3_000, 0), Step::Next);
         // The phone comes from the platform: not asked.
-        let (text, choices) = ask(s.prompt(&fields, &known));
+        let (text, choices) = ask(s.prompt(&fields, &known, 0));
         assert_eq!(text, "Team size? Choose one:");
         assert_eq!(choices, ["1-10", "11-50"]);
-        assert!(matches!(s.answer(&fields, "42", 4_000), Step::Invalid { .. }));
-        assert_eq!(s.answer(&fields, "2", 4_000), Step::Next);
-        let (_, choices) = ask(s.prompt(&fields, &known));
+        assert!(matches!(s.answer(&fields, "42", 4_000, 0), Step::Invalid { .. }));
+        assert_eq!(s.answer(&fields, "2", 4_000, 0), Step::Next);
+        let (_, choices) = ask(s.prompt(&fields, &known, 0));
         assert_eq!(choices, ["Yes", "No", "Skip"]);
-        assert_eq!(s.answer(&fields, "Nein", 5_000), Step::Next);
-        let (text, _) = ask(s.prompt(&fields, &known));
+        assert_eq!(s.answer(&fields, "Nein", 5_000, 0), Step::Next);
+        let (text, _) = ask(s.prompt(&fields, &known, 0));
         assert!(text.starts_with("Cv (optional: reply skip)? Send it as a document"));
         assert!(matches!(
-            s.answer(&fields, "here it is", 5_000),
+            s.answer(&fields, "here it is", 5_000, 0),
             Step::Invalid { .. }
         ));
-        assert_eq!(s.answer(&fields, "skip", 6_000), Step::Next);
-        assert_eq!(s.prompt(&fields, &known), Prompt::Done);
+        assert_eq!(s.answer(&fields, "skip", 6_000, 0), Step::Next);
+        assert_eq!(s.prompt(&fields, &known, 0), Prompt::Done);
         assert_eq!(
             Value::Object(s.answers.clone()),
             json!({"name": "Jane Doe", "email": "jane@x.co", "phone": "+49 30 1234567", "size": "11-50"})
@@ -437,16 +532,16 @@ mod tests {
     fn required_fields_cannot_be_skipped_and_cancel_leaves() {
         let fields = fields();
         let mut s = Session::new("t", "d", 0);
-        let (text, _) = ask(s.prompt(&fields, &Known::default()));
+        let (text, _) = ask(s.prompt(&fields, &Known::default(), 0));
         assert_eq!(text, "Your name?", "no profile name: asked plainly");
         assert_eq!(
-            s.answer(&fields, "Skip", 1),
+            s.answer(&fields, "Skip", 1, 0),
             Step::Invalid {
                 why: "Your name is required.".into()
             }
         );
-        assert_eq!(s.answer(&fields, "  Annuler ", 1), Step::Cancelled);
-        assert_eq!(s.answer(&fields, "Ada", 1), Step::Next);
+        assert_eq!(s.answer(&fields, "  Annuler ", 1, 0), Step::Cancelled);
+        assert_eq!(s.answer(&fields, "Ada", 1, 0), Step::Next);
         assert_eq!(s.answers["name"], "Ada");
     }
 
@@ -458,23 +553,24 @@ mod tests {
             name: Some("Jane".into()),
         };
         let mut s = Session::new("t", "d", 0);
-        ask(s.prompt(&fields, &known));
-        assert_eq!(s.answer(&fields, "Janet Smith", 1), Step::Next);
+        ask(s.prompt(&fields, &known, 0));
+        assert_eq!(s.answer(&fields, "Janet Smith", 1, 0), Step::Next);
         assert_eq!(s.answers["name"], "Janet Smith");
         s.index = 5;
         assert!(matches!(
             s.answer_file(
                 &fields,
                 "data:application/x-msdownload;base64,TVqQAAMAAAAEAAAA".into(),
-                2
+                2,
+                0
             ),
             Step::Invalid { .. }
         ));
         let png = "data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==";
-        assert_eq!(s.answer_file(&fields, png.into(), 2), Step::Next);
+        assert_eq!(s.answer_file(&fields, png.into(), 2, 0), Step::Next);
         s.index = 1;
         assert!(
-            matches!(s.answer_file(&fields, png.into(), 2), Step::Invalid { .. }),
+            matches!(s.answer_file(&fields, png.into(), 2, 0), Step::Invalid { .. }),
             "email is no file"
         );
     }

@@ -131,6 +131,15 @@ impl FieldSpec {
             _ => humanize(&self.name),
         }
     }
+
+    /// The label in the language `code` (`de`): the owner's translation, else
+    /// [`Self::display_label`].
+    pub fn label_in(&self, code: &str) -> String {
+        match crate::locale::own_text(&self.labels, code) {
+            Some(own) => own.to_string(),
+            None => self.display_label(),
+        }
+    }
 }
 
 /// Where a hidden field is filled from on the visitor's page.

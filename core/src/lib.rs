@@ -28,6 +28,8 @@ pub mod charts;
 #[cfg(feature = "server")]
 pub mod chat_form;
 #[cfg(feature = "server")]
+pub mod chat_words;
+#[cfg(feature = "server")]
 pub mod client_address;
 #[cfg(feature = "server")]
 pub mod collect_leads;

@@ -404,7 +404,20 @@ pub fn pick(agent: Option<&str>, browser: Option<&str>) -> usize {
 
 /// `t` in locale `locale` (an index into [`LOCALES`]; out of range: English).
 pub fn text(locale: usize, t: T) -> &'static str {
-    TEXTS.get(locale).unwrap_or(&TEXTS[0])[t as usize]
+    text_at(locale, t as usize)
+}
+
+/// `english`, a text of the English row (a validation reason, the default success
+/// message), in locale `locale`; any other text (an owner's own) as it is.
+pub fn translate(locale: usize, english: &str) -> &str {
+    match ENGLISH.iter().position(|e| *e == english) {
+        Some(i) => text_at(locale, i),
+        None => english,
+    }
+}
+
+fn text_at(locale: usize, i: usize) -> &'static str {
+    TEXTS.get(locale).unwrap_or(&TEXTS[0])[i]
 }
 
 /// `template` with each `{}` replaced by the next of `args`.

@@ -563,8 +563,7 @@ type FieldFault = (Option<String>, String);
 
 /// A field's label in the visitor's language: the owner's translation, else its label.
 fn label(field: &FieldSpec) -> String {
-    let own = field.display_label();
-    crate::i18n::pick(&field.labels, &own).to_string()
+    field.label_in(crate::i18n::code())
 }
 
 /// After the edge took a submission (now, or later from the outbox): runs the page's

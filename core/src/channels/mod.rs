@@ -26,6 +26,9 @@ pub struct Inbound {
     pub file: Option<FileRef>,
     /// What the platform tells about them.
     pub known: Known,
+    /// The language their app is set to (`de`, `pt-br`), when the platform tells it
+    /// (Telegram's `language_code`; WhatsApp does not).
+    pub language: Option<String>,
 }
 
 /// A file on the platform, fetched only when a form asks for one.
@@ -44,6 +47,9 @@ pub struct FileRef {
 pub struct Outbound {
     pub text: String,
     pub choices: Vec<String>,
+    /// The chat's language (an index into `locale::LOCALES`), for the platform's own
+    /// controls around the choices (WhatsApp's list button).
+    pub locale: usize,
 }
 
 /// Longest message sent (Telegram's limit is 4,096 characters, WhatsApp's 4,096).

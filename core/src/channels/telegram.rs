@@ -138,6 +138,10 @@ pub fn parse_update(body: &Value) -> Result<Option<Inbound>, String> {
             phone,
             name: name.filter(|n| !n.trim().is_empty()),
         },
+        language: from
+            .and_then(|f| f.get("language_code"))
+            .and_then(Value::as_str)
+            .map(|code| clip(code, 35)),
     }))
 }
 
@@ -193,6 +197,7 @@ mod tests {
         assert_eq!((inbound.chat_id.as_str(), inbound.user_id.as_str()), ("42", "42"));
         assert_eq!(inbound.text.as_deref(), Some("Hello"));
         assert_eq!(inbound.known.name.as_deref(), Some("Jane Doe"));
+        assert_eq!(inbound.language.as_deref(), Some("en"));
         assert_eq!(inbound.known.phone, None);
     }
 
@@ -235,6 +240,7 @@ mod tests {
             &Outbound {
                 text: "Team size?".into(),
                 choices: vec!["1-10".into(), "11-50".into(), "Skip".into()],
+                locale: 0,
             },
         );
         assert_eq!(with["chat_id"], 42);
@@ -248,6 +254,7 @@ mod tests {
             &Outbound {
                 text: "Thanks".into(),
                 choices: vec![],
+                locale: 0,
             },
         );
         assert_eq!(without["reply_markup"], json!({"remove_keyboard": true}));

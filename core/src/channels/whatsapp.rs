@@ -149,6 +149,7 @@ pub fn parse_notification(body: &Value, phone_number_id: &str) -> Result<Vec<Inb
                     phone: Some(format!("+{}", from.trim_start_matches('+'))),
                     name,
                 },
+                language: None,
             });
         }
     }
@@ -176,6 +177,7 @@ pub fn send_body(to: &str, message: &Outbound) -> Value {
             "action": {"buttons": buttons}}});
     }
     if choices.len() <= 10 && short(24) {
+        let choose = crate::chat_words::word(message.locale, crate::chat_words::W::Choose);
         let rows: Vec<Value> = choices
             .iter()
             .enumerate()
@@ -183,7 +185,7 @@ pub fn send_body(to: &str, message: &Outbound) -> Value {
             .collect();
         return json!({"messaging_product": "whatsapp", "recipient_type": "individual", "to": to,
             "type": "interactive", "interactive": {"type": "list", "body": {"text": clip(&text, 1_024)},
-            "action": {"button": "Choose", "sections": [{"title": "Choices", "rows": rows}]}}});
+            "action": {"button": choose, "sections": [{"title": choose, "rows": rows}]}}});
     }
     let listed: Vec<String> = choices
         .iter()
@@ -293,6 +295,7 @@ mod tests {
         let ask = |choices: &[&str]| Outbound {
             text: "Pick".into(),
             choices: choices.iter().map(|c| c.to_string()).collect(),
+            locale: 0,
         };
         let plain = send_body("49151", &ask(&[]));
         assert_eq!(plain["type"], "text");
@@ -312,12 +315,23 @@ mod tests {
                 .len(),
             4
         );
+        assert_eq!(list["interactive"]["action"]["button"], "Choose");
+        // The list's button is WhatsApp's control, in the chat's language.
+        let german = send_body(
+            "49151",
+            &Outbound {
+                locale: 1,
+                ..ask(&["a", "b", "c", "d"])
+            },
+        );
+        assert_eq!(german["interactive"]["action"]["button"], "Auswählen");
         let long: Vec<String> = (0..12).map(|i| format!("option {i}")).collect();
         let many = send_body(
             "49151",
             &Outbound {
                 text: "Pick".into(),
                 choices: long,
+                locale: 0,
             },
         );
         assert_eq!(many["type"], "text");

@@ -75,7 +75,13 @@ pub async fn start(
     db: &D1Database,
     agent: &Agent,
     page: Option<&str>,
+    language: Option<&str>,
 ) -> ApiResult<(Conversation, Vec<MessageOut>)> {
+    // The owner's greeting in the person's language when they wrote one (`greetings`);
+    // the widget picks its own from the config, so it asks for none.
+    let greeting = language
+        .and_then(|code| leadform_core::locale::own_text(&agent.greetings, code))
+        .unwrap_or(&agent.greeting);
     let now = now_ms();
     let conversation = Conversation {
         id: new_id("conv"),
@@ -88,19 +94,19 @@ pub async fn start(
         updated_at: now,
     };
     let mut batch = vec![conversations::insert(db, &conversation)?];
-    if !agent.greeting.is_empty() {
+    if !greeting.is_empty() {
         batch.extend(conversations::append(
             db,
             &conversation.id,
-            &[NewTurn::message("agent", &agent.greeting)],
+            &[NewTurn::message("agent", greeting)],
             None,
             now,
         )?);
     }
     db.batch(batch).await?;
-    let greeting = (!agent.greeting.is_empty()).then(|| MessageOut {
+    let greeting = (!greeting.is_empty()).then(|| MessageOut {
         at: now,
-        ..MessageOut::text(&agent.greeting)
+        ..MessageOut::text(greeting)
     });
     Ok((conversation, greeting.into_iter().collect()))
 }

@@ -28,7 +28,9 @@ use crate::storage::tools::{self, Tool};
 use crate::storage::{agents, events};
 use leadform_core::channels::{FileRef, Inbound, Outbound};
 use leadform_core::chat_form::{Prompt, Session, Step};
+use leadform_core::chat_words::{say, word, W};
 use leadform_core::lead::Geo;
+use leadform_core::locale::{translate, LOCALES};
 use leadform_core::wire::SubmitIn;
 use serde::{Deserialize, Serialize};
 use worker::{console_warn, D1Database, D1PreparedStatement, Env};
@@ -46,6 +48,10 @@ pub struct Message {
     pub text: String,
     #[serde(default)]
     pub choices: Vec<String>,
+    /// The chat's language (an index into `locale::LOCALES`), for the platform's own
+    /// controls around the choices.
+    #[serde(default)]
+    pub locale: usize,
 }
 
 impl Message {
@@ -53,6 +59,7 @@ impl Message {
         Outbound {
             text: self.text.clone(),
             choices: self.choices.clone(),
+            locale: self.locale,
         }
     }
 }
@@ -79,15 +86,18 @@ struct Reply {
     choices: Vec<String>,
     turns: Vec<(&'static str, String)>,
     statements: Vec<D1PreparedStatement>,
+    /// The chat's language (an index into `locale::LOCALES`).
+    locale: usize,
 }
 
 impl Reply {
-    fn new() -> Self {
+    fn new(locale: usize) -> Self {
         Reply {
             texts: Vec::new(),
             choices: Vec::new(),
             turns: Vec::new(),
             statements: Vec::new(),
+            locale,
         }
     }
 
@@ -130,7 +140,10 @@ async fn handle(env: &Env, db: &D1Database, channel: &Channel, inbound: &Inbound
         .await?
         .ok_or_else(|| ApiError::not_found("agent", &channel.agent_id))?;
     let now = now_ms();
-    let mut reply = Reply::new();
+    // The agent's language setting, else the one the person's app is set to, else English:
+    // the widget's rule, with the app standing in for the browser.
+    let locale = leadform_core::locale::pick(agent.locale.as_deref(), inbound.language.as_deref());
+    let mut reply = Reply::new(locale);
     // The chat and its conversation start with the first message; the greeting goes first.
     let known = stored::chat(db, &channel.id, &inbound.chat_id).await?;
     // A chat whose conversation was purged (retention, the lead deleted) or is full goes
@@ -144,7 +157,7 @@ async fn handle(env: &Env, db: &D1Database, channel: &Channel, inbound: &Inbound
     let chat = match known {
         Some(chat) if usable => chat,
         earlier => {
-            let (conversation, greeting) = agent::start(db, &agent, None).await?;
+            let (conversation, greeting) = agent::start(db, &agent, None, Some(LOCALES[locale])).await?;
             db.batch(vec![stored::start_chat(
                 db,
                 &channel.id,
@@ -176,10 +189,10 @@ async fn handle(env: &Env, db: &D1Database, channel: &Channel, inbound: &Inbound
             reply.turns.push(("visitor", said(inbound)));
             let not_started = session.started_at.is_none();
             let step = match (&inbound.file, &inbound.text) {
-                (Some(file), _) => match download(env, channel, file).await {
+                (Some(file), _) => match download(env, channel, file, locale).await {
                     Ok(data_url) => {
                         let field = session.field(&tool.fields).map(|f| f.name.clone());
-                        let step = session.answer_file(&tool.fields, data_url, now);
+                        let step = session.answer_file(&tool.fields, data_url, now, locale);
                         if let (Step::Next, Some(field)) = (&step, field) {
                             park_file(env, channel, session, &field).await?;
                         }
@@ -187,9 +200,9 @@ async fn handle(env: &Env, db: &D1Database, channel: &Channel, inbound: &Inbound
                     }
                     Err(why) => Step::Invalid { why },
                 },
-                (None, Some(text)) => session.answer(&tool.fields, text, now),
+                (None, Some(text)) => session.answer(&tool.fields, text, now, locale),
                 (None, None) => Step::Invalid {
-                    why: "Please answer with a message.".into(),
+                    why: word(locale, W::AnswerWithText).into(),
                 },
             };
             if not_started && session.started_at.is_some() {
@@ -201,7 +214,7 @@ async fn handle(env: &Env, db: &D1Database, channel: &Channel, inbound: &Inbound
             let done = match step {
                 Step::Cancelled => {
                     reply.say(if tool.dismiss_message.is_empty() {
-                        "No problem. Ask me anything else."
+                        word(locale, W::Dismissed)
                     } else {
                         &tool.dismiss_message
                     });
@@ -218,13 +231,15 @@ async fn handle(env: &Env, db: &D1Database, channel: &Channel, inbound: &Inbound
                     true
                 }
                 Step::Invalid { why } => {
-                    let prompt = session.prompt(&tool.fields, &inbound.known);
+                    let prompt = session.prompt(&tool.fields, &inbound.known, locale);
                     reply.say(why);
                     reply.ask(&prompt);
                     false
                 }
-                Step::Next => match session.prompt(&tool.fields, &inbound.known) {
-                    Prompt::Done => submit(env, channel, &chat, inbound, &tool, session, &mut reply).await?,
+                Step::Next => match session.prompt(&tool.fields, &inbound.known, locale) {
+                    Prompt::Done => {
+                        submit(env, channel, &chat, inbound, &tool, session, &mut reply, locale).await?
+                    }
                     prompt => {
                         reply.ask(&prompt);
                         false
@@ -239,17 +254,19 @@ async fn handle(env: &Env, db: &D1Database, channel: &Channel, inbound: &Inbound
         _ => {
             form = None;
             let Some(text) = inbound.text.as_deref().filter(|t| !t.trim().is_empty()) else {
-                reply.say("Please write to me in a message: I can only read text here.");
+                reply.say(word(locale, W::TextOnly));
                 return send(env, db, channel, &chat, inbound, form.as_ref(), reply).await;
             };
             // Telegram's Start button sends `/start`: the greeting answers it (sent above on a
             // first message; said again on a later one).
             if text.trim() == "/start" || text.trim().starts_with("/start ") {
                 if reply.texts.is_empty() {
-                    reply.say(if agent.greeting.is_empty() {
-                        "Hi! How can I help?"
+                    let own = leadform_core::locale::own_text(&agent.greetings, LOCALES[locale])
+                        .unwrap_or(&agent.greeting);
+                    reply.say(if own.is_empty() {
+                        word(locale, W::Hello)
                     } else {
-                        &agent.greeting
+                        own
                     });
                 }
                 return send(env, db, channel, &chat, inbound, form.as_ref(), reply).await;
@@ -258,8 +275,6 @@ async fn handle(env: &Env, db: &D1Database, channel: &Channel, inbound: &Inbound
                 .await?
                 .ok_or_else(|| ApiError::not_found("conversation", &chat.conversation_id))?;
             // The agent writes its own turns (the visitor's message, its reply, a form shown).
-            // A messaging channel tells no language: the agent's setting, else English.
-            let locale = leadform_core::locale::pick(agent.locale.as_deref(), None);
             let messages = agent::answer(env, &agent, &conversation, text, None, locale).await?;
             for message in messages {
                 reply.texts.push(message.text.clone());
@@ -270,7 +285,7 @@ async fn handle(env: &Env, db: &D1Database, channel: &Channel, inbound: &Inbound
                 };
                 if tool.execution_mode.uses_client() {
                     // Its handler runs on the owner's web page, which a chat app has not.
-                    reply.say(format!("You can fill in {} on our website.", tool.title));
+                    reply.say(say(locale, W::OnWebsite, &[&tool.title]));
                     continue;
                 }
                 let mut session = Session::new(&tool.id, &new_id("disp"), now);
@@ -289,11 +304,8 @@ async fn handle(env: &Env, db: &D1Database, channel: &Channel, inbound: &Inbound
                     "impression",
                     now,
                 )?);
-                let prompt = session.prompt(&tool.fields, &inbound.known);
-                reply.say(format!(
-                    "{}: I'll ask a few questions (reply cancel to stop).",
-                    tool.title
-                ));
+                let prompt = session.prompt(&tool.fields, &inbound.known, locale);
+                reply.say(say(locale, W::Intro, &[&tool.title]));
                 reply.ask(&prompt);
                 form = Some(session);
             }
@@ -312,7 +324,8 @@ fn said(inbound: &Inbound) -> String {
 }
 
 /// Submits the answers as a lead from this channel; `true` when the form is done with
-/// (stored), `false` when the edge refused a field (asked again).
+/// (stored), `false` when the edge refused a field (asked again in `locale`).
+#[allow(clippy::too_many_arguments)]
 async fn submit(
     env: &Env,
     channel: &Channel,
@@ -321,6 +334,7 @@ async fn submit(
     tool: &Tool,
     session: &mut Session,
     reply: &mut Reply,
+    locale: usize,
 ) -> ApiResult<bool> {
     // Answers to fields the owner removed meanwhile would be refused: they go.
     session
@@ -360,17 +374,15 @@ async fn submit(
             // Asked again from the field the edge refused; a refusal of the whole form
             // (its size, its fields) ends it, said plainly, rather than asking forever.
             let Some(i) = tool.fields.iter().position(|f| f.name == e.field) else {
-                reply.say(format!(
-                    "Sorry, this form could not be sent: {} {}.",
-                    e.field, e.reason
-                ));
+                reply.say(say(locale, W::NotSent, &[&e.field, translate(locale, &e.reason)]));
                 reply.choices.clear();
                 return Ok(true);
             };
             session.answers.remove(&e.field);
             session.index = i;
-            reply.say(format!("{} {}.", e.field, e.reason));
-            let prompt = session.prompt(&tool.fields, &inbound.known);
+            let label = tool.fields[i].label_in(LOCALES[locale]);
+            reply.say(say(locale, W::Invalid, &[&label, translate(locale, &e.reason)]));
+            let prompt = session.prompt(&tool.fields, &inbound.known, locale);
             reply.ask(&prompt);
             Ok(false)
         }
@@ -422,6 +434,7 @@ async fn send(
             chat_id: inbound.chat_id.clone(),
             text: reply.texts.join("\n\n"),
             choices: reply.choices,
+            locale: reply.locale,
         };
         let id = new_id("dlv");
         let schedule = config::retry_schedule(env);
@@ -500,13 +513,14 @@ async fn unpark_files(
     Ok(data)
 }
 
-/// A file the person sent, fetched from the platform as a data URL (at most 5 MB).
-async fn download(env: &Env, channel: &Channel, file: &FileRef) -> Result<String, String> {
+/// A file the person sent, fetched from the platform as a data URL (at most 5 MB); `Err`
+/// with what to tell them, in `locale`.
+async fn download(env: &Env, channel: &Channel, file: &FileRef, locale: usize) -> Result<String, String> {
     if file
         .size
         .is_some_and(|s| s > leadform_core::validate::MAX_FILE_BYTES as u64)
     {
-        return Err("That file is over 5 MB: please send a smaller one.".into());
+        return Err(word(locale, W::FileTooLarge).into());
     }
     let fetched = match channel.kind.as_str() {
         "telegram" => telegram::fetch_file(env, channel, &file.id).await,
@@ -527,11 +541,15 @@ async fn download(env: &Env, channel: &Channel, file: &FileRef) -> Result<String
         }
         Err(why) => {
             console_warn!("channel {}: file {} not fetched: {why}", channel.id, file.id);
-            Err(if why.contains("5 MB") {
-                "That file is over 5 MB: please send a smaller one.".into()
-            } else {
-                "I could not fetch that file: please send it again.".into()
-            })
+            Err(word(
+                locale,
+                if why.contains("5 MB") {
+                    W::FileTooLarge
+                } else {
+                    W::FileNotFetched
+                },
+            )
+            .into())
         }
     }
 }

@@ -46,7 +46,7 @@ pub async fn start(mut req: Request, env: &Env, origin: Option<&str>) -> ApiResu
         .await?
         .ok_or_else(|| ApiError::not_found("agent", &agent_id))?;
     check_origin(&agent.allowed_origins, origin)?;
-    let (conversation, messages) = agent::start(&db, &agent, page.as_deref()).await?;
+    let (conversation, messages) = agent::start(&db, &agent, page.as_deref(), None).await?;
     json(
         &ConversationOut {
             conversation_id: conversation.id,
