@@ -200,7 +200,7 @@ test("Telegram: a person whose app is in German is asked in German; the agent's 
   const optional = await say("lena@example.com");
   assert.equal(optional.text, "Message (optional: antworten Sie „überspringen“)?");
   assert.deepEqual(optional.reply_markup.keyboard, [[{ text: "Überspringen" }]]);
-  await say("Überspringen");
+  assert.equal((await say("Überspringen")).text, "Danke – wir melden uns!", "the default success message, in German");
   const leads = await waitUntil(async () => {
     const list = (await ownerRequest(stack, "GET", "/v1/agents/agent_tg_de/leads")).json.leads;
     return list.length === 1 && list;

@@ -366,7 +366,8 @@ async fn submit(
     };
     match accept(env, input, &sender).await {
         Ok(_) => {
-            reply.say(tool.success_message.clone());
+            // The default one in the chat's language; the owner's own as they wrote it.
+            reply.say(translate(locale, &tool.success_message));
             reply.choices.clear();
             Ok(true)
         }
