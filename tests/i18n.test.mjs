@@ -200,6 +200,20 @@ test("the owner API refuses unknown locales and over-long translations", async (
   const config = await fetch(`${stack.url}/widget/config?agentId=${DEMO_AGENT_ID}`, { headers: { Origin: site.url } }).then((r) => r.json());
   assert.deepEqual(config.agent.greetings, { de: DE_GREETING });
   assert.deepEqual(config.forms[0].fields[0].labels, { de: "Ihr Name", ar: "اسمك" });
+  // A conversation keeps the greeting as the visitor saw it: the German one for a German
+  // browser, the owner's default for any other.
+  const start = async (language) => {
+    const res = await fetch(`${stack.url}/conversations`, {
+      method: "POST",
+      headers: { "Content-Type": "application/json", Origin: site.url, "Accept-Language": language },
+      body: JSON.stringify({ agentId: DEMO_AGENT_ID }),
+    });
+    assert.equal(res.status, 201);
+    const { conversationId } = await res.json();
+    return (await ownerRequest(stack, "GET", `/v1/conversations/${conversationId}`)).json.turns[0].text;
+  };
+  assert.equal(await start("de-DE,de;q=0.9"), DE_GREETING);
+  assert.equal(await start("fr-FR"), agent.json.greeting);
 });
 
 test("the stepped form in German and Arabic, at 390 and 1280 px, light and dark: its step line, Next, a step's error, no axe-core violation", async () => {

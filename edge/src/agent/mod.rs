@@ -70,18 +70,15 @@ pub struct FormRef {
     pub prefill: Map<String, Value>,
 }
 
-/// Starts a conversation: stored with the agent's greeting as its first turn.
+/// Starts a conversation: stored with the agent's greeting (in `language`) as its first turn.
 pub async fn start(
     db: &D1Database,
     agent: &Agent,
     page: Option<&str>,
-    language: Option<&str>,
+    language: &str,
 ) -> ApiResult<(Conversation, Vec<MessageOut>)> {
-    // The owner's greeting in the person's language when they wrote one (`greetings`);
-    // the widget picks its own from the config, so it asks for none.
-    let greeting = language
-        .and_then(|code| leadform_core::locale::own_text(&agent.greetings, code))
-        .unwrap_or(&agent.greeting);
+    // The greeting in the person's language (`language`, a locale code), as they see it.
+    let greeting = agent.greeting_in(language);
     let now = now_ms();
     let conversation = Conversation {
         id: new_id("conv"),

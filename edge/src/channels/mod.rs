@@ -157,7 +157,7 @@ async fn handle(env: &Env, db: &D1Database, channel: &Channel, inbound: &Inbound
     let chat = match known {
         Some(chat) if usable => chat,
         earlier => {
-            let (conversation, greeting) = agent::start(db, &agent, None, Some(LOCALES[locale])).await?;
+            let (conversation, greeting) = agent::start(db, &agent, None, LOCALES[locale]).await?;
             db.batch(vec![stored::start_chat(
                 db,
                 &channel.id,
@@ -237,9 +237,7 @@ async fn handle(env: &Env, db: &D1Database, channel: &Channel, inbound: &Inbound
                     false
                 }
                 Step::Next => match session.prompt(&tool.fields, &inbound.known, locale) {
-                    Prompt::Done => {
-                        submit(env, channel, &chat, inbound, &tool, session, &mut reply, locale).await?
-                    }
+                    Prompt::Done => submit(env, channel, &chat, inbound, &tool, session, &mut reply).await?,
                     prompt => {
                         reply.ask(&prompt);
                         false
@@ -261,8 +259,7 @@ async fn handle(env: &Env, db: &D1Database, channel: &Channel, inbound: &Inbound
             // first message; said again on a later one).
             if text.trim() == "/start" || text.trim().starts_with("/start ") {
                 if reply.texts.is_empty() {
-                    let own = leadform_core::locale::own_text(&agent.greetings, LOCALES[locale])
-                        .unwrap_or(&agent.greeting);
+                    let own = agent.greeting_in(LOCALES[locale]);
                     reply.say(if own.is_empty() {
                         word(locale, W::Hello)
                     } else {
@@ -324,8 +321,7 @@ fn said(inbound: &Inbound) -> String {
 }
 
 /// Submits the answers as a lead from this channel; `true` when the form is done with
-/// (stored), `false` when the edge refused a field (asked again in `locale`).
-#[allow(clippy::too_many_arguments)]
+/// (stored), `false` when the edge refused a field (asked again).
 async fn submit(
     env: &Env,
     channel: &Channel,
@@ -334,8 +330,8 @@ async fn submit(
     tool: &Tool,
     session: &mut Session,
     reply: &mut Reply,
-    locale: usize,
 ) -> ApiResult<bool> {
+    let locale = reply.locale;
     // Answers to fields the owner removed meanwhile would be refused: they go.
     session
         .answers

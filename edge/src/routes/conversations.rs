@@ -10,10 +10,11 @@ use super::check_origin;
 use crate::agent::{self, MessageOut};
 use crate::bindings;
 use crate::error::{ApiError, ApiResult};
-use crate::http::{json, json_body_within, SMALL_BODY_BYTES};
+use crate::http::{json, json_body_within, visitor_locale, SMALL_BODY_BYTES};
 use crate::limits::{self, Limit};
 use crate::storage::agents::{self, Agent};
 use crate::storage::conversations::{self, Conversation};
+use leadform_core::locale::LOCALES;
 use leadform_core::validate::{is_http_url, FieldError};
 use serde::Serialize;
 use serde_json::Value;
@@ -46,7 +47,9 @@ pub async fn start(mut req: Request, env: &Env, origin: Option<&str>) -> ApiResu
         .await?
         .ok_or_else(|| ApiError::not_found("agent", &agent_id))?;
     check_origin(&agent.allowed_origins, origin)?;
-    let (conversation, messages) = agent::start(&db, &agent, page.as_deref(), None).await?;
+    // The greeting stored as the widget shows it: in the language the config gave it.
+    let locale = visitor_locale(&req, agent.locale.as_deref());
+    let (conversation, messages) = agent::start(&db, &agent, page.as_deref(), LOCALES[locale]).await?;
     json(
         &ConversationOut {
             conversation_id: conversation.id,
@@ -66,7 +69,7 @@ pub async fn message(mut req: Request, env: &Env, origin: Option<&str>, id: &str
     // since a new conversation is one call away (its reads are the widget limit's to bound).
     limits::check(env, Limit::Message, &limits::client(&req), &agent.id).await?;
     // The visitor's language, as the widget config picked it.
-    let locale = crate::http::visitor_locale(&req, agent.locale.as_deref());
+    let locale = visitor_locale(&req, agent.locale.as_deref());
     let messages = agent::answer(env, &agent, &conversation, &text, page.as_deref(), locale).await?;
     json(&MessagesOut { messages }, 200)
 }

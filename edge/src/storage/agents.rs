@@ -80,6 +80,12 @@ impl From<AgentRow> for Agent {
 }
 
 impl Agent {
+    /// The owner's greeting in the language `code` when they wrote one (`greetings`), else
+    /// their greeting (empty: none).
+    pub fn greeting_in(&self, code: &str) -> &str {
+        leadform_core::locale::own_text(&self.greetings, code).unwrap_or(&self.greeting)
+    }
+
     /// The body a `PATCH` is merged into.
     pub fn to_input(&self) -> AgentIn {
         AgentIn {
