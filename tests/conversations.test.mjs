@@ -247,6 +247,7 @@ test("with an LLM: its reply is what the visitor reads, its show_form call shows
     assert.equal(sent.headers.authorization, "Bearer sk-test");
     assert.equal(sent.body.model, "test-model");
     assert.match(sent.body.messages[0].content, /We sell coffee machines\. Be brief\./);
+    assert.match(sent.body.messages[0].content, /The visitor's language is probably English/, "no Accept-Language here: English");
     assert.match(sent.body.messages[0].content, /contact_form \(Talk to us\): When the visitor wants a quote/);
     assert.deepEqual(sent.body.messages.slice(1).map((m) => m.role), ["assistant", "user"]);
     assert.deepEqual(sent.body.tools[0].function.parameters.properties.form.enum, ["contact_form"]);

@@ -24,9 +24,15 @@ pub struct Turn<'a> {
 /// The last turns sent: enough context, a bounded prompt.
 pub const MAX_TURNS: usize = 20;
 
-pub fn system_prompt(agent_name: &str, instructions: &str, forms: &[FormOffer]) -> String {
-    let mut prompt =
-        format!("You are {agent_name}, the assistant on this website. Answer briefly and helpfully.\n");
+/// What the model is told: who it is, the owner's instructions, the forms it may show, and
+/// `language`, the visitor's as the widget picked it (the agent's setting, else their
+/// browser's or chat app's), for a first or ambiguous message ("ok") that tells none.
+pub fn system_prompt(agent_name: &str, instructions: &str, forms: &[FormOffer], language: &str) -> String {
+    let mut prompt = format!(
+        "You are {agent_name}, the assistant on this website. Answer briefly and helpfully.\n\
+         The visitor's language is probably {language}: answer in the language they write in; \
+         when that is unclear, in {language}.\n"
+    );
     if !instructions.trim().is_empty() {
         prompt.push_str(&format!(
             "Instructions from the site owner:\n{}\n",
@@ -219,8 +225,12 @@ mod tests {
 
     #[test]
     fn the_request_carries_the_prompt_the_last_turns_and_one_tool() {
-        let system = system_prompt("Acme", "Be nice.", &forms());
+        let system = system_prompt("Acme", "Be nice.", &forms(), "German");
         assert!(system.contains("Acme") && system.contains("Be nice."));
+        assert!(
+            system.contains("The visitor's language is probably German"),
+            "{system}"
+        );
         assert!(system.contains("- contact_form (Talk to us): When the visitor wants a demo or pricing"));
         let turns: Vec<Turn> = (0..30)
             .map(|_| Turn {

@@ -14,6 +14,17 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 /// The locales the widget speaks, English first (the fallback).
 pub const LOCALES: [&str; 7] = ["en", "de", "fr", "es", "pt", "ja", "ar"];
 
+/// Each locale's language by its English name, in [`LOCALES`]' order (what an LLM is told).
+pub const NAMES: [&str; 7] = [
+    "English",
+    "German",
+    "French",
+    "Spanish",
+    "Portuguese",
+    "Japanese",
+    "Arabic",
+];
+
 /// One text of the widget: its index in each locale's row.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[repr(u8)]

@@ -19,8 +19,9 @@ pub async fn ask(
     instructions: &str,
     forms: &[FormOffer<'_>],
     turns: &[Turn<'_>],
+    language: &str,
 ) -> Result<Reply, String> {
-    let system = system_prompt(agent_name, instructions, forms);
+    let system = system_prompt(agent_name, instructions, forms, language);
     let body = request_body(&llm.model, &system, turns, forms);
     let answer = complete(llm, &body, llm.timeout_ms).await?;
     let names: Vec<&str> = forms.iter().map(|f| f.name).collect();

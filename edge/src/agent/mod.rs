@@ -194,7 +194,11 @@ pub async fn answer(
                     .collect();
                 let mut so_far = transcript(&turns);
                 so_far.push(LlmTurn { role: "user", text });
-                match llm::ask(&llm, &agent.name, &agent.instructions, &offers, &so_far).await {
+                let language = leadform_core::locale::NAMES
+                    .get(locale)
+                    .copied()
+                    .unwrap_or("English");
+                match llm::ask(&llm, &agent.name, &agent.instructions, &offers, &so_far, language).await {
                     Ok(answer) => {
                         if let Some(problem) = &answer.problem {
                             console_warn!("agent {}: LLM tool call set aside: {problem}", agent.id);
