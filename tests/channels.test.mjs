@@ -189,7 +189,7 @@ test("Telegram: a person whose app is in German is asked in German; the agent's 
   assert.match((await say("hallo")).text, /^Hallo! Ich bin der Assistent von Acme\./, "the owner's German greeting");
   const asked = await say("Can someone contact me?");
   assert.match(asked.text, /Talk to us: Ich stelle Ihnen ein paar Fragen \(antworten Sie „abbrechen“, um aufzuhören\)\./);
-  assert.match(asked.text, /Ihr Name: Ist es Lena\? Antworten Sie mit ja, oder schreiben Sie es\.$/, "the owner's German label");
+  assert.match(asked.text, /Ihr Name: Ist es Lena\? Antworten Sie mit „ja“ oder geben Sie die richtige Angabe ein\.$/, "the owner's German label");
   assert.deepEqual(asked.reply_markup.keyboard, [[{ text: "Ja" }]]);
   assert.equal((await say("Ja")).text, "Email? (Ihre E-Mail-Adresse)");
   assert.equal(
@@ -211,8 +211,9 @@ test("Telegram: a person whose app is in German is asked in German; the agent's 
   // The owner sets the agent to French: the agent speaks French, whatever the app says.
   assert.equal((await ownerRequest(stack, "PATCH", "/v1/agents/agent_tg_de", { body: { locale: "fr" } })).status, 200);
   const french = await say("Can someone contact me?");
-  assert.match(french.text, /Talk to us : je vais vous poser quelques questions \(répondez « annuler » pour arrêter\)\./);
-  assert.match(french.text, /Name : est-ce Lena \? Répondez oui, ou écrivez-le\.$/);
+  // French typography: a narrow no-break space before its marks and inside its quotes.
+  assert.match(french.text, /Talk to us\u202f: je vais vous poser quelques questions \(répondez «\u202fannuler\u202f» pour arrêter\)\./);
+  assert.match(french.text, /Name\u202f: est-ce Lena\u202f\? Répondez «\u202foui\u202f» ou écrivez-le\.$/);
   assert.deepEqual(french.reply_markup.keyboard, [[{ text: "Oui" }]]);
   assert.equal((await say("annuler")).text, "Pas de souci. Demandez-moi autre chose si vous voulez.");
   assert.equal((await ownerRequest(stack, "GET", "/v1/agents/agent_tg_de/leads")).json.leads.length, 1, "nothing sent");

@@ -64,7 +64,7 @@ pub enum Step {
 }
 
 /// Words that mean "skip this field", "leave the form", yes and no, in the widget's languages.
-const SKIP: [&str; 7] = [
+const SKIP: [&str; 8] = [
     "skip",
     "uberspringen",
     "passer",
@@ -72,6 +72,7 @@ const SKIP: [&str; 7] = [
     "pular",
     "スキップ",
     "تخطي",
+    "تخطى",
 ];
 const CANCEL: [&str; 8] = [
     "cancel",
@@ -103,7 +104,10 @@ fn invalid(field: &FieldSpec, reason: &str, locale: usize) -> Step {
         why: say(
             locale,
             W::Invalid,
-            &[&label_in(field, locale), locale::translate(locale, reason)],
+            &[
+                &label_in(field, locale),
+                &crate::chat_words::reason(locale, reason),
+            ],
         ),
     }
 }
@@ -236,7 +240,7 @@ impl Session {
                     Some(one) => Some(vec![Value::String(one.clone())]),
                     // The comma of the person's script too (Arabic's, Japanese's).
                     None => text
-                        .split([',', ';', '،', '、'])
+                        .split([',', ';', '،', '、', '，', '；', '؛'])
                         .filter(|part| !part.trim().is_empty())
                         .map(|part| pick_option(&field.options, part).map(|o| Value::String(o.clone())))
                         .collect(),
@@ -425,7 +429,7 @@ mod tests {
         );
         // Spanish opens its question with its own mark; Arabic and Japanese close with theirs.
         let (text, _) = ask(Session::default().prompt(&fields, &Known::default(), 3));
-        assert!(text.starts_with("¿Company (opcional"), "{text}");
+        assert!(text.starts_with("¿Company? (opcional"), "{text}");
         let (text, _) = ask(Session::default().prompt(&fields[1..], &Known::default(), 6));
         assert!(text.starts_with("Email؟"), "{text}");
     }
@@ -464,6 +468,12 @@ mod tests {
             Some(&json!(["Design, print"])),
             "an option with a comma, whole"
         );
+        // A Japanese or Arabic keyboard's comma separates them too.
+        for text in ["Support，Sales", "Support، Sales", "Support、Sales"] {
+            let mut wide = session.clone();
+            assert_eq!(wide.answer(&fields, text, 2, 5), Step::Next, "{text}");
+            assert_eq!(wide.answers.get("topics"), Some(&json!(["Support", "Sales"])));
+        }
         assert_eq!(session.answer(&fields, "support, 1, Sales", 2, 0), Step::Next);
         let (text, choices) = ask(session.prompt(&fields, &known, 0));
         assert_eq!(

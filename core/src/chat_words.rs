@@ -47,11 +47,18 @@ pub enum W {
     Intro,
     FileTooLarge,
     FileNotFetched,
-    /// WhatsApp's list button and its section.
+    /// WhatsApp's list button.
     Choose,
+    /// WhatsApp's list section.
+    Choices,
+    /// Core's validation reasons the widget's table has no row for (`validate`'s
+    /// `NOT_A_NUMBER`, `AT_MOST`, `AT_LEAST`; see [`reason`]).
+    NotANumber,
+    AtMost,
+    AtLeast,
 }
 
-const N: usize = W::Choose as usize + 1;
+const N: usize = W::AtLeast as usize + 1;
 
 /// `{}` marks where [`say`] puts its arguments, in order.
 const WORDS: [[&str; N]; 7] = [
@@ -85,9 +92,13 @@ const WORDS: [[&str; N]; 7] = [
         "That file is over 5 MB: please send a smaller one.",
         "I could not fetch that file: please send it again.",
         "Choose",
+        "Choices",
+        "must be a number",
+        "must be at most {} characters",
+        "must be at least {} characters",
     ],
     [
-        "{}: Ist es {}? Antworten Sie mit ja, oder schreiben Sie es.",
+        "{}: Ist es {}? Antworten Sie mit „ja“ oder geben Sie die richtige Angabe ein.",
         "Ja",
         "Nein",
         "Überspringen",
@@ -105,7 +116,7 @@ const WORDS: [[&str; N]; 7] = [
         "Bitte wählen Sie eine dieser Optionen: {}.",
         "Bitte wählen Sie aus: {} (durch Kommas getrennt).",
         "Bitte senden Sie die Datei als Dokument oder Foto.",
-        "{} ist keine Datei: Bitte schreiben Sie es.",
+        "{} ist keine Datei: Bitte geben Sie es als Text ein.",
         "Bitte antworten Sie mit einer Nachricht.",
         "Kein Problem. Fragen Sie mich gern etwas anderes.",
         "Bitte schreiben Sie mir eine Nachricht: Ich kann hier nur Text lesen.",
@@ -116,40 +127,48 @@ const WORDS: [[&str; N]; 7] = [
         "Diese Datei ist größer als 5 MB: Bitte senden Sie eine kleinere.",
         "Ich konnte diese Datei nicht abrufen: Bitte senden Sie sie noch einmal.",
         "Auswählen",
+        "Optionen",
+        "muss eine Zahl sein",
+        "darf höchstens {} Zeichen lang sein",
+        "muss mindestens {} Zeichen lang sein",
     ],
     [
-        "{} : est-ce {} ? Répondez oui, ou écrivez-le.",
+        "{} : est-ce {} ? Répondez « oui » ou écrivez-le.",
         "Oui",
         "Non",
         "Passer",
-        " (facultatif : répondez « passer »)",
-        " Choisissez-en un :",
-        " Choisissez-en un ou plusieurs, séparés par des virgules :",
-        " Oui ou non ?",
+        " (facultatif : répondez « passer »)",
+        " Choisissez une option :",
+        " Choisissez une ou plusieurs options, séparées par des virgules :",
+        " Oui ou non ?",
         " (au format AAAA-MM-JJ)",
-        " Envoyez-le en document ou en photo (5 Mo au plus).",
+        " Envoyez un fichier ou une photo (5 Mo maximum).",
         " (votre adresse e-mail)",
         " p. ex. {}",
-        "{}{} ?{}{}",
+        "{} ?{}{}{}",
         "{} {}.",
         "Répondez par oui ou par non, s'il vous plaît.",
-        "Choisissez l'une de ces options : {}.",
-        "Choisissez parmi : {} (séparés par des virgules).",
+        "Choisissez l'une de ces options : {}.",
+        "Choisissez parmi : {} (séparées par des virgules).",
         "Envoyez le fichier en document ou en photo, s'il vous plaît.",
-        "{} n'est pas un fichier : écrivez-le, s'il vous plaît.",
+        "{} n'est pas un fichier : répondez par écrit, s'il vous plaît.",
         "Répondez par un message, s'il vous plaît.",
         "Pas de souci. Demandez-moi autre chose si vous voulez.",
-        "Écrivez-moi un message, s'il vous plaît : je ne peux lire que du texte ici.",
-        "Bonjour ! Comment puis-je vous aider ?",
+        "Écrivez-moi un message, s'il vous plaît : je ne peux lire que du texte ici.",
+        "Bonjour ! Comment puis-je vous aider ?",
         "Vous pouvez remplir {} sur notre site.",
-        "Désolé, ce formulaire n'a pas pu être envoyé : {} {}.",
-        "{} : je vais vous poser quelques questions (répondez « annuler » pour arrêter).",
-        "Ce fichier dépasse 5 Mo : envoyez-en un plus petit, s'il vous plaît.",
-        "Je n'ai pas pu récupérer ce fichier : renvoyez-le, s'il vous plaît.",
+        "Désolé, ce formulaire n'a pas pu être envoyé : {} {}.",
+        "{} : je vais vous poser quelques questions (répondez « annuler » pour arrêter).",
+        "Ce fichier dépasse 5 Mo : envoyez-en un plus petit, s'il vous plaît.",
+        "Je n'ai pas pu récupérer ce fichier : renvoyez-le, s'il vous plaît.",
         "Choisir",
+        "Options",
+        "doit être un nombre",
+        "doit faire au plus {} caractères",
+        "doit faire au moins {} caractères",
     ],
     [
-        "{}: ¿es {}? Responde sí, o escríbelo.",
+        "{}: ¿es {}? Responde «sí» o escríbelo.",
         "Sí",
         "No",
         "Omitir",
@@ -161,7 +180,7 @@ const WORDS: [[&str; N]; 7] = [
         " Envíalo como documento o foto (máximo 5 MB).",
         " (tu correo electrónico)",
         " p. ej. {}",
-        "¿{}{}?{}{}",
+        "¿{}?{}{}{}",
         "{} {}.",
         "Responde sí o no, por favor.",
         "Elige una de estas opciones: {}.",
@@ -178,9 +197,13 @@ const WORDS: [[&str; N]; 7] = [
         "Ese archivo supera los 5 MB: envía uno más pequeño, por favor.",
         "No pude obtener ese archivo: envíalo de nuevo, por favor.",
         "Elegir",
+        "Opciones",
+        "debe ser un número",
+        "debe tener como máximo {} caracteres",
+        "debe tener al menos {} caracteres",
     ],
     [
-        "{}: é {}? Responda sim, ou digite.",
+        "{}: é {}? Responda \"sim\" ou digite o correto.",
         "Sim",
         "Não",
         "Pular",
@@ -198,7 +221,7 @@ const WORDS: [[&str; N]; 7] = [
         "Escolha uma destas opções: {}.",
         "Escolha entre: {} (separadas por vírgulas).",
         "Envie o arquivo como documento ou foto, por favor.",
-        "{} não é um arquivo: digite, por favor.",
+        "{} não é um arquivo: digite a resposta, por favor.",
         "Responda com uma mensagem, por favor.",
         "Sem problemas. Pode me perguntar outra coisa.",
         "Escreva uma mensagem, por favor: aqui só consigo ler texto.",
@@ -209,37 +232,45 @@ const WORDS: [[&str; N]; 7] = [
         "Esse arquivo passa de 5 MB: envie um menor, por favor.",
         "Não consegui obter esse arquivo: envie de novo, por favor.",
         "Escolher",
+        "Opções",
+        "deve ser um número",
+        "deve ter no máximo {} caracteres",
+        "deve ter pelo menos {} caracteres",
     ],
     [
-        "{}: {} でよろしいですか？「はい」と返信するか、入力してください。",
+        "{}：{} でよろしいですか？「はい」と返信するか、正しい内容を入力してください。",
         "はい",
         "いいえ",
         "スキップ",
         "（任意：「スキップ」で飛ばせます）",
-        " 1つ選んでください:",
-        " 1つ以上をカンマ区切りで選んでください:",
+        " 1つ選んでください：",
+        " 1つ以上をカンマ区切りで選んでください：",
         " はい/いいえでお答えください。",
         "（YYYY-MM-DD の形式で）",
-        " 文書または写真として送ってください（5 MB まで）。",
+        " ファイルか写真を送ってください（5 MB まで）。",
         "（メールアドレス）",
-        " 例: {}",
-        "{}{}？{}{}",
-        "{} {}。",
+        " 例：{}",
+        "{}？{}{}{}",
+        "{}{}。",
         "「はい」か「いいえ」でお答えください。",
-        "次から選んでください: {}。",
-        "次から選んでください: {}（カンマ区切り）。",
-        "ファイルは文書または写真として送ってください。",
-        "{} はファイルではありません。入力してください。",
+        "次から選んでください：{}。",
+        "次から選んでください：{}（カンマ区切り）。",
+        "ファイルか写真を送ってください。",
+        "{}はファイルではありません。正しい内容を入力してください。",
         "メッセージでお答えください。",
         "承知しました。ほかにご質問があればどうぞ。",
         "メッセージで送ってください。ここではテキストしか読めません。",
         "こんにちは！ご用件をどうぞ。",
         "{} は当社のウェブサイトでご記入いただけます。",
-        "申し訳ありません。このフォームを送信できませんでした: {} {}。",
-        "{}: いくつか質問します（やめるときは「キャンセル」と返信してください）。",
+        "申し訳ありません。このフォームを送信できませんでした：{}{}。",
+        "{}：いくつか質問します（やめるときは「キャンセル」と返信してください）。",
         "ファイルが 5 MB を超えています。もっと小さいファイルを送ってください。",
         "ファイルを取得できませんでした。もう一度送ってください。",
         "選択",
+        "選択肢",
+        "は数値にしてください",
+        "は{}文字以内にしてください",
+        "は{}文字以上にしてください",
     ],
     [
         "{}: هل هو {}؟ أجب بنعم، أو اكتبه.",
@@ -247,14 +278,14 @@ const WORDS: [[&str; N]; 7] = [
         "لا",
         "تخطي",
         " (اختياري: أرسل «تخطي»)",
-        " اختر واحدًا:",
+        " اختر خيارًا واحدًا:",
         " اختر واحدًا أو أكثر، مفصولة بفواصل:",
         " نعم أم لا؟",
         " (بصيغة YYYY-MM-DD)",
         " أرسله كمستند أو صورة (5 ميغابايت كحد أقصى).",
         " (بريدك الإلكتروني)",
         " مثال: {}",
-        "{}{}؟{}{}",
+        "{}؟{}{}{}",
         "{} {}.",
         "يُرجى الإجابة بنعم أو لا.",
         "يُرجى اختيار أحد الخيارات: {}.",
@@ -271,6 +302,10 @@ const WORDS: [[&str; N]; 7] = [
         "حجم هذا الملف أكبر من 5 ميغابايت: يُرجى إرسال ملف أصغر.",
         "تعذّر عليّ جلب هذا الملف: يُرجى إرساله مرة أخرى.",
         "اختر",
+        "الخيارات",
+        "يجب أن يكون رقمًا",
+        "يجب ألا يزيد عن {} حرفًا",
+        "يجب ألا يقل عن {} حرفًا",
     ],
 ];
 
@@ -282,6 +317,22 @@ pub fn word(locale: usize, w: W) -> &'static str {
 /// `w` in locale `locale`, its `{}` filled with `args` in order.
 pub fn say(locale: usize, w: W, args: &[&str]) -> String {
     fill(word(locale, w), args)
+}
+
+/// Core's validation `english` reason in locale `locale`: the widget's table's words for
+/// the reasons it has a row for, this table's for a number and a length, else as it is.
+pub fn reason(locale: usize, english: &str) -> String {
+    use crate::validate::{AT_LEAST, AT_MOST, NOT_A_NUMBER};
+    let count = |(before, after): (&str, &str)| english.strip_prefix(before)?.strip_suffix(after);
+    if english == NOT_A_NUMBER {
+        word(locale, W::NotANumber).into()
+    } else if let Some(n) = count(AT_MOST) {
+        say(locale, W::AtMost, &[n])
+    } else if let Some(n) = count(AT_LEAST) {
+        say(locale, W::AtLeast, &[n])
+    } else {
+        crate::locale::translate(locale, english).into()
+    }
 }
 
 // One row per locale, in `LOCALES`' order.
@@ -299,6 +350,26 @@ mod tests {
                 assert_eq!(places(text), places(english), "{} #{i}: {text}", LOCALES[locale]);
             }
         }
+    }
+
+    #[test]
+    fn core_reasons_are_said_in_the_chats_language() {
+        assert_eq!(
+            reason(1, "must be at most 200 characters"),
+            "darf höchstens 200 Zeichen lang sein"
+        );
+        assert_eq!(
+            reason(5, "must be at least 3 characters"),
+            "は3文字以上にしてください"
+        );
+        assert_eq!(reason(2, "must be a number"), "doit être un nombre");
+        assert_eq!(reason(1, "is required"), "ist erforderlich");
+        assert_eq!(
+            reason(0, "must be at most 200 characters"),
+            "must be at most 200 characters"
+        );
+        // A reason neither table knows stays as core wrote it.
+        assert_eq!(reason(3, "is not a PDF"), "is not a PDF");
     }
 
     #[test]

@@ -183,7 +183,7 @@ pub fn validate_field(field: &FieldSpec, value: Option<&Value>) -> Result<Option
             };
             match number {
                 Some(n) => Ok(Some(Value::Number(n))),
-                None => fail("must be a number"),
+                None => fail(NOT_A_NUMBER),
             }
         }
         FieldKind::File => match value {
@@ -252,6 +252,13 @@ fn is_invisible(c: char) -> bool {
         || c.is_whitespace()
 }
 
+/// A field's reason for an answer that is not a number.
+pub const NOT_A_NUMBER: &str = "must be a number";
+/// The reasons for an answer too long or too short: the text around the number of
+/// characters, so a chat can say them in another language (`chat_words::reason`).
+pub const AT_MOST: (&str, &str) = ("must be at most ", " characters");
+pub const AT_LEAST: (&str, &str) = ("must be at least ", " characters");
+
 fn check_length(field: &FieldSpec, text: &str) -> Result<(), String> {
     let chars = text.chars().count() as u32;
     let default_max = match field.kind {
@@ -260,10 +267,10 @@ fn check_length(field: &FieldSpec, text: &str) -> Result<(), String> {
     };
     let max = field.max_length.unwrap_or(default_max);
     if chars > max {
-        return Err(format!("must be at most {max} characters"));
+        return Err(format!("{}{max}{}", AT_MOST.0, AT_MOST.1));
     }
     match field.min_length {
-        Some(min) if chars < min => Err(format!("must be at least {min} characters")),
+        Some(min) if chars < min => Err(format!("{}{min}{}", AT_LEAST.0, AT_LEAST.1)),
         _ => Ok(()),
     }
 }

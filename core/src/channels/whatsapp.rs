@@ -178,6 +178,7 @@ pub fn send_body(to: &str, message: &Outbound) -> Value {
     }
     if choices.len() <= 10 && short(24) {
         let choose = crate::chat_words::word(message.locale, crate::chat_words::W::Choose);
+        let section = crate::chat_words::word(message.locale, crate::chat_words::W::Choices);
         let rows: Vec<Value> = choices
             .iter()
             .enumerate()
@@ -185,7 +186,7 @@ pub fn send_body(to: &str, message: &Outbound) -> Value {
             .collect();
         return json!({"messaging_product": "whatsapp", "recipient_type": "individual", "to": to,
             "type": "interactive", "interactive": {"type": "list", "body": {"text": clip(&text, 1_024)},
-            "action": {"button": choose, "sections": [{"title": choose, "rows": rows}]}}});
+            "action": {"button": choose, "sections": [{"title": section, "rows": rows}]}}});
     }
     let listed: Vec<String> = choices
         .iter()
@@ -316,6 +317,7 @@ mod tests {
             4
         );
         assert_eq!(list["interactive"]["action"]["button"], "Choose");
+        assert_eq!(list["interactive"]["action"]["sections"][0]["title"], "Choices");
         // The list's button is WhatsApp's control, in the chat's language.
         let german = send_body(
             "49151",

@@ -28,7 +28,7 @@ use crate::storage::tools::{self, Tool};
 use crate::storage::{agents, events};
 use leadform_core::channels::{FileRef, Inbound, Outbound};
 use leadform_core::chat_form::{Prompt, Session, Step};
-use leadform_core::chat_words::{say, word, W};
+use leadform_core::chat_words::{reason, say, word, W};
 use leadform_core::lead::Geo;
 use leadform_core::locale::{translate, LOCALES};
 use leadform_core::wire::SubmitIn;
@@ -371,14 +371,14 @@ async fn submit(
             // Asked again from the field the edge refused; a refusal of the whole form
             // (its size, its fields) ends it, said plainly, rather than asking forever.
             let Some(i) = tool.fields.iter().position(|f| f.name == e.field) else {
-                reply.say(say(locale, W::NotSent, &[&e.field, translate(locale, &e.reason)]));
+                reply.say(say(locale, W::NotSent, &[&e.field, &reason(locale, &e.reason)]));
                 reply.choices.clear();
                 return Ok(true);
             };
             session.answers.remove(&e.field);
             session.index = i;
             let label = tool.fields[i].label_in(LOCALES[locale]);
-            reply.say(say(locale, W::Invalid, &[&label, translate(locale, &e.reason)]));
+            reply.say(say(locale, W::Invalid, &[&label, &reason(locale, &e.reason)]));
             let prompt = session.prompt(&tool.fields, &inbound.known, locale);
             reply.ask(&prompt);
             Ok(false)
