@@ -125,7 +125,6 @@ pub async fn get(db: &D1Database, id: &str) -> Result<Option<Delivery>> {
         .await
 }
 
-/// Every delivery of a lead: those of its submissions, then its lead events.
 /// A lead's newest `newest` deliveries (its lead events and its submissions'), oldest first.
 pub async fn for_lead(db: &D1Database, lead_id: &str, newest: u32) -> Result<Vec<Delivery>> {
     db.prepare(format!(
