@@ -255,7 +255,7 @@ test("WhatsApp: handshake, a signed lead with the known number, buttons for choi
   assert.equal((await ownerRequest(stack, "GET", "/v1/agents/agent_wa/conversations")).json.conversations.length, 0, "nothing stored");
 
   const asked = await whatsapp.say(webhookUrl, { type: "text", text: { body: "Can I get a quote?" } });
-  assert.equal(asked.to, "4915112345678");
+  assert.equal(asked.to, "447700900123");
   assert.equal(asked.type, "interactive");
   assert.match(asked.interactive.body.text, /Name: is it Kai Lee\?/);
   const size = await whatsapp.say(webhookUrl, { type: "interactive", interactive: { type: "button_reply", button_reply: { id: "choice_0", title: "Yes" } } });
@@ -278,7 +278,7 @@ test("WhatsApp: handshake, a signed lead with the known number, buttons for choi
   await waitUntil(() => receiver.requests.find((r) => r.url === "/wa-hook"), { message: "the form's webhook" });
   const hook = receiver.requests.find((r) => r.url === "/wa-hook");
   assert.equal(hook.json.formData.name, "Kai Lee");
-  assert.equal(hook.json.formData.phone, "+4915112345678");
+  assert.equal(hook.json.formData.phone, "+447700900123");
   assert.equal(hook.json.formData.size, "11-50");
   assert.equal(hook.json.formData.plan.contentType, "image/png", "the photo is stored like a widget upload");
   const fileBytes = await (await fetch(hook.json.formData.plan.url)).arrayBuffer();
@@ -286,9 +286,29 @@ test("WhatsApp: handshake, a signed lead with the known number, buttons for choi
   assert.equal(receiver.requests.filter((r) => r.url === "/wa-hook").length, 1, "one lead for the repeated notification");
   const submission = (await ownerRequest(stack, "GET", `/v1/submissions/${hook.json.submissionId}`)).json;
   const row = submission.submission ?? submission;
-  assert.deepEqual([row.source, row.channelUserId], ["whatsapp", "4915112345678"]);
+  assert.deepEqual([row.source, row.channelUserId], ["whatsapp", "447700900123"]);
   const lead = (await ownerRequest(stack, "GET", `/v1/leads/${row.leadId}`)).json.lead;
-  assert.deepEqual([lead.source, lead.phone, lead.name], ["whatsapp", "+4915112345678", "Kai Lee"]);
+  assert.deepEqual([lead.source, lead.phone, lead.name], ["whatsapp", "+447700900123", "Kai Lee"]);
+});
+
+test("WhatsApp: a German number is asked in German (WhatsApp tells no language); the agent's setting comes first", async () => {
+  // The first WhatsApp test's agent and number; a person with a German number writes.
+  const channels = (await ownerRequest(stack, "GET", "/v1/agents/agent_wa/channels")).json.channels;
+  const { webhookUrl } = channels.find((c) => c.kind === "whatsapp");
+  const fromBerlin = { from: "4917612345678", name: "Lena Vogel" };
+  const say = (body) => whatsapp.say(webhookUrl, { type: "text", text: { body } }, fromBerlin);
+  const asked = await say("Can I get a quote?");
+  assert.equal(asked.to, "4917612345678");
+  assert.match(asked.interactive.body.text, /Name: Ist es Lena Vogel\? Antworten Sie mit „ja“ oder geben Sie die richtige Angabe ein\.$/);
+  assert.deepEqual(asked.interactive.action.buttons.map((b) => b.reply.title), ["Ja"]);
+  const size = await say("ja");
+  assert.match(size.interactive.body.text, /^Team size\? Wählen Sie eine Option:/);
+  assert.equal((await say("abbrechen")).text.body, "Kein Problem. Fragen Sie mich gern etwas anderes.");
+
+  // The owner sets the agent to English: the number's country no longer decides.
+  assert.equal((await ownerRequest(stack, "PATCH", "/v1/agents/agent_wa", { body: { locale: "en" } })).status, 200);
+  assert.match((await say("Can I get a quote?")).interactive.body.text, /Name: is it Lena Vogel\?/);
+  assert.equal((await say("cancel")).text.body, "No problem. Ask me anything else.");
 });
 
 test("the dashboard's agent settings connect, test and disconnect a channel, with errors at their field", async () => {

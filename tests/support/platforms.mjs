@@ -136,7 +136,7 @@ export async function startWhatsApp({ phoneNumberId, accessToken, appSecret, med
   let nextId = 1;
   Object.assign(wa, {
     /** The notification WhatsApp posts for `messages` from the person `from`. */
-    notification(messages, { from = "4915112345678", name = "Kai Lee" } = {}) {
+    notification(messages, { from = "447700900123", name = "Kai Lee" } = {}) {
       return {
         object: "whatsapp_business_account",
         entry: [{ id: "WABA_ID", changes: [{ field: "messages", value: {

@@ -27,7 +27,8 @@ pub struct Inbound {
     /// What the platform tells about them.
     pub known: Known,
     /// The language their app is set to (`de`, `pt-br`), when the platform tells it
-    /// (Telegram's `language_code`; WhatsApp does not).
+    /// (Telegram's `language_code`); WhatsApp does not, so there it is the usual language
+    /// of the number's country (`whatsapp::language_of_number`).
     pub language: Option<String>,
 }
 

@@ -149,11 +149,48 @@ pub fn parse_notification(body: &Value, phone_number_id: &str) -> Result<Vec<Inb
                     phone: Some(format!("+{}", from.trim_start_matches('+'))),
                     name,
                 },
-                language: None,
+                language: language_of_number(from).map(str::to_string),
             });
         }
     }
     Ok(inbound)
+}
+
+/// Country calling codes whose country mostly speaks one of the widget's languages
+/// (`locale::LOCALES`). WhatsApp tells no language, but the sender's number tells its
+/// country. Countries of several languages (Switzerland, Belgium, Canada) are left out:
+/// their people get the agent's setting or English, as before. Calling codes are a prefix
+/// code (none begins another), so the first match is the only one; the North American
+/// plan's "1" is not here, only its Spanish-speaking Dominican Republic (1 809/829/849).
+#[rustfmt::skip]
+const CALLING_CODES: &[(&str, &str)] = &[
+    ("49", "de"), ("43", "de"), ("423", "de"),
+    ("33", "fr"), ("377", "fr"), ("221", "fr"), ("223", "fr"), ("224", "fr"), ("225", "fr"),
+    ("226", "fr"), ("227", "fr"), ("228", "fr"), ("229", "fr"), ("241", "fr"), ("242", "fr"),
+    ("243", "fr"), ("262", "fr"), ("590", "fr"), ("594", "fr"), ("596", "fr"), ("687", "fr"),
+    ("689", "fr"),
+    ("34", "es"), ("52", "es"), ("53", "es"), ("54", "es"), ("56", "es"), ("57", "es"),
+    ("51", "es"), ("58", "es"), ("240", "es"), ("502", "es"), ("503", "es"), ("504", "es"),
+    ("505", "es"), ("506", "es"), ("507", "es"), ("591", "es"), ("593", "es"), ("595", "es"),
+    ("598", "es"), ("1809", "es"), ("1829", "es"), ("1849", "es"),
+    ("351", "pt"), ("55", "pt"), ("244", "pt"), ("238", "pt"), ("239", "pt"), ("245", "pt"),
+    ("258", "pt"),
+    ("81", "ja"),
+    ("20", "ar"), ("212", "ar"), ("213", "ar"), ("216", "ar"), ("218", "ar"), ("222", "ar"),
+    ("249", "ar"), ("961", "ar"), ("962", "ar"), ("963", "ar"), ("964", "ar"), ("965", "ar"),
+    ("966", "ar"), ("967", "ar"), ("968", "ar"), ("970", "ar"), ("971", "ar"), ("973", "ar"),
+    ("974", "ar"),
+];
+
+/// The language most people with this number speak, by its country calling code
+/// (`4915112345678` → `de`); `None` for a country of several languages or one the widget
+/// does not speak. The agent's own setting still comes first (`locale::pick`).
+pub fn language_of_number(number: &str) -> Option<&'static str> {
+    let digits = number.trim_start_matches('+');
+    CALLING_CODES
+        .iter()
+        .find(|(code, _)| digits.starts_with(code))
+        .map(|&(_, language)| language)
 }
 
 /// The messages endpoint's body: plain text; up to 3 short choices as reply buttons; more
@@ -289,6 +326,51 @@ mod tests {
         let statuses = json!({"entry": [{"changes": [{"value": {"metadata": {"phone_number_id": "PNID"}, "statuses": [{"id": "x"}]}}]}]});
         assert!(parse_notification(&statuses, "PNID").unwrap().is_empty());
         assert!(parse_notification(&json!({}), "PNID").is_err());
+    }
+
+    #[test]
+    fn a_number_tells_its_country_s_language_where_there_is_one() {
+        assert_eq!(language_of_number("4915112345678"), Some("de"));
+        assert_eq!(language_of_number("+33612345678"), Some("fr"));
+        assert_eq!(language_of_number("5511987654321"), Some("pt"));
+        assert_eq!(language_of_number("818012345678"), Some("ja"));
+        assert_eq!(language_of_number("966501234567"), Some("ar"));
+        assert_eq!(
+            language_of_number("18095551234"),
+            Some("es"),
+            "the Dominican Republic"
+        );
+        // Several languages (Switzerland, Canada), or one the widget does not speak.
+        for number in [
+            "41791234567",
+            "14165551234",
+            "15551234567",
+            "447700900123",
+            "8613812345678",
+            "",
+        ] {
+            assert_eq!(language_of_number(number), None, "{number}");
+        }
+        // A prefix code: no calling code begins another, so the order of the table is moot.
+        for (a, language) in CALLING_CODES {
+            for (b, _) in CALLING_CODES {
+                assert!(a == b || !b.starts_with(a), "{a} begins {b}");
+            }
+            assert!(
+                crate::locale::index(language).is_some(),
+                "{language} is a widget language"
+            );
+        }
+        // And the notification's sender gets it.
+        let from_berlin = json!({"entry": [{"changes": [{"field": "messages", "value": {
+            "metadata": {"phone_number_id": "PN"},
+            "messages": [{"id": "wamid.1", "from": "4915112345678", "type": "text", "text": {"body": "Hallo"}}]}}]}]});
+        assert_eq!(
+            parse_notification(&from_berlin, "PN").unwrap()[0]
+                .language
+                .as_deref(),
+            Some("de")
+        );
     }
 
     #[test]

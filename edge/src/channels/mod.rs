@@ -140,8 +140,9 @@ async fn handle(env: &Env, db: &D1Database, channel: &Channel, inbound: &Inbound
         .await?
         .ok_or_else(|| ApiError::not_found("agent", &channel.agent_id))?;
     let now = now_ms();
-    // The agent's language setting, else the one the person's app is set to, else English:
-    // the widget's rule, with the app standing in for the browser.
+    // The agent's language setting, else the one the person's app is set to (WhatsApp's
+    // stand-in: the number's country), else English: the widget's rule, with the app
+    // standing in for the browser.
     let locale = leadform_core::locale::pick(agent.locale.as_deref(), inbound.language.as_deref());
     let mut reply = Reply::new(locale);
     // The chat and its conversation start with the first message; the greeting goes first.
