@@ -124,7 +124,7 @@ async function seed(stack, receiver) {
   const submit = async (formData) => {
     const res = await fetch(`${stack.url}/form-submissions/submit`, {
       method: "POST",
-      headers: { "Content-Type": "application/json" },
+      headers: { "Content-Type": "application/json", Authorization: `Bearer ${stack.apiKey}` },
       body: JSON.stringify({ toolId: "tool_contact_form", formData, fieldsCompleted: Object.keys(formData) }),
     });
     const body = await res.json();

@@ -4,7 +4,7 @@
 // LLM is a server on 127.0.0.1 speaking OpenAI's chat-completions protocol, scripted per test.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { startStack, startReceiver, contactForm, postJson, ownerRequest, seedSubmit } from "./support/stack.mjs";
+import { startStack, startReceiver, contactForm, postJson, ownerRequest, seedSubmit, asOwner } from "./support/stack.mjs";
 import { startLlm, completion, showForm } from "./support/llm.mjs";
 
 const SITE = "https://shop.example";
@@ -39,6 +39,8 @@ async function agentWith(agentId, rules = {}, extra = {}) {
 }
 
 const call = (url, body, origin = SITE) => postJson(url, body, origin ? { Origin: origin } : {});
+// A submit from a page of the site, with the owner's key: its answer names the lead.
+const submitAsOwner = (s, body) => postJson(`${s.url}/form-submissions/submit`, body, asOwner(s, { Origin: SITE }));
 const start = (url, agentId, page = `${SITE}/pricing`) => call(`${url}/conversations`, { agentId, page });
 const say = (url, id, text, extra = {}) => call(`${url}/conversations/${id}/messages`, { text, ...extra });
 
@@ -70,7 +72,7 @@ test("a conversation starts with the greeting and keeps every turn in order", as
   const offers = (messages) => messages.flatMap((m, i) => (m.form ? [[i, m.form.toolId, m.form.name]] : []));
   assert.deepEqual(offers(transcript.messages), [[4, "tool_agent_conv_contact", "contact_form"]]);
   // Sent: no longer open.
-  const sent = await call(`${stack.url}/form-submissions/submit`, seedSubmit({ toolId: "tool_agent_conv_contact", conversationId: id }));
+  const sent = await submitAsOwner(stack, seedSubmit({ toolId: "tool_agent_conv_contact", conversationId: id }));
   assert.equal(sent.status, 200, sent.text);
   const after = await (await fetch(`${stack.url}/conversations/${id}`, { headers: { Origin: SITE } })).json();
   assert.deepEqual(offers(after.messages), [], "a form sent is not shown again");
@@ -116,7 +118,7 @@ test("page rules and once-per-conversation; the owner reads the whole transcript
   const id = (await start(stack.url, "agent_pages", `${SITE}/pricing/pro`)).json.conversationId;
   const shown = (await say(stack.url, id, "I want a demo")).json.messages[0].form;
   assert.equal(shown.name, "contact_form");
-  const submitted = await call(`${stack.url}/form-submissions/submit`, {
+  const submitted = await submitAsOwner(stack, {
     toolId: shown.toolId,
     conversationId: id,
     formData: { name: "Conv Visitor", email: "conv@example.com", message: "demo" },
@@ -155,13 +157,38 @@ test("page rules and once-per-conversation; the owner reads the whole transcript
   assert.equal((await ownerRequest(stack, "GET", `/v1/conversations/${elsewhere}`)).status, 200);
 });
 
+test("a conversation two leads came from (a typo email, then the right one) stays until the last of them is deleted", async () => {
+  await agentWith("agent_typo");
+  const id = (await start(stack.url, "agent_typo")).json.conversationId;
+  const send = async (email) => {
+    const sent = await submitAsOwner(stack, {
+      toolId: "tool_agent_typo_contact",
+      conversationId: id,
+      formData: { name: "Jane", email },
+      fieldsCompleted: ["name", "email"],
+    });
+    assert.equal(sent.status, 200, sent.text);
+    return sent.json.leadId;
+  };
+  const typo = await send("jane@gmial.com");
+  const right = await send("jane@gmail.com");
+  assert.notEqual(typo, right);
+  assert.equal((await ownerRequest(stack, "DELETE", `/v1/leads/${typo}`)).status, 204);
+  const kept = await ownerRequest(stack, "GET", `/v1/conversations/${id}`);
+  assert.equal(kept.status, 200, "the other lead's transcript stays");
+  assert.deepEqual(kept.json.leadIds, [right]);
+  assert.deepEqual((await ownerRequest(stack, "GET", `/v1/leads/${right}`)).json.conversationIds, [id]);
+  assert.equal((await ownerRequest(stack, "DELETE", `/v1/leads/${right}`)).status, 204);
+  assert.equal((await ownerRequest(stack, "GET", `/v1/conversations/${id}`)).status, 404, "gone with its last lead");
+});
+
 test("a submission naming another agent's conversation stays out of that conversation", async () => {
   await agentWith("agent_mine");
   await agentWith("agent_theirs");
   const theirs = (await start(stack.url, "agent_theirs")).json.conversationId;
   // A form of agent_mine sent with agent_theirs's conversation id (any id may be named:
   // a site's own chat ids too); it is stored as agent_mine's, as sent.
-  const submitted = await call(`${stack.url}/form-submissions/submit`, {
+  const submitted = await submitAsOwner(stack, {
     toolId: "tool_agent_mine_contact",
     conversationId: theirs,
     formData: { name: "Cross Visitor", email: "cross@example.com" },

@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { createServer } from "node:http";
 import path from "node:path";
 import { parse as parseCsv } from "csv-parse/sync";
-import { startStack, startReceiver, postJson, ownerRequest, waitUntil, PNG_1X1, fileDataUrl, quickPerson } from "./support/stack.mjs";
+import { startStack, startReceiver, postJson, ownerRequest, waitUntil, PNG_1X1, fileDataUrl, quickPerson, asOwner } from "./support/stack.mjs";
 import { startDemo } from "./support/demo.mjs";
 import { axeViolations } from "./support/axe.mjs";
 import { DEMO_AGENT_ID } from "../demo-site/seed.mjs";
@@ -44,7 +44,7 @@ async function signIn(page, { email, password }) {
 
 async function submitLead(formData, headers = { Origin: site.url }, extra = {}) {
   const fields = Object.keys(formData);
-  const res = await postJson(stack.url + "/form-submissions/submit", { toolId: "tool_contact_form", formData, fieldsCompleted: fields, ...extra }, headers);
+  const res = await postJson(stack.url + "/form-submissions/submit", { toolId: "tool_contact_form", formData, fieldsCompleted: fields, ...extra }, asOwner(stack, headers));
   assert.equal(res.status, 200, res.text);
   return res.json;
 }
@@ -227,6 +227,25 @@ test("a lead captured by the widget appears in the open table without a reload, 
   assert.ok(records.every((r) => Object.values(r).join(" ").toLowerCase().includes("lost")), JSON.stringify(records));
   assert.ok(records.some((r) => Object.values(r).includes("dana@example.com")));
 
+  // Back from Lost: the form still shows the reason, and the move goes through without it.
+  await page.goto(`${stack.url}/dashboard/leads/${leadId}`);
+  assert.equal(await page.getByLabel("Reason, when lost").inputValue(), reasons[1]);
+  await page.getByLabel("Move to").selectOption("contacted");
+  await page.getByRole("button", { name: "Update stage" }).click();
+  await page.getByText("Stage updated.").waitFor();
+  assert.match(await page.locator("ol.trail").textContent(), /Stage Lost → Contacted/);
+  assert.equal((await ownerRequest(stack, "GET", `/v1/leads/${leadId}`)).json.lead.stage, "contacted");
+  // A note over the limit (the field's maxlength is the edge's, but a script can set more):
+  // refused at the field, and the text is given back to shorten, not lost.
+  const note = page.getByLabel("Note", { exact: true });
+  assert.equal(await note.getAttribute("maxlength"), "5000");
+  const callLog = "Call log. ".repeat(501);
+  await note.evaluate((el, text) => (el.value = text), callLog);
+  await page.getByRole("button", { name: "Add note" }).click();
+  await page.locator("#note-error").waitFor();
+  assert.match(await page.locator("#note-error").textContent(), /at most 5000 characters/);
+  assert.equal(await page.getByLabel("Note", { exact: true }).inputValue(), callLog);
+
   // Delete behind a typed confirmation.
   await page.goto(`${stack.url}/dashboard/leads/${leadId}`);
   await page.getByLabel(/Type delete to confirm/).fill("yes");
@@ -255,7 +274,7 @@ test("a failed delivery is replayed from the lead's page", async () => {
       retrySchedule: [0],
     },
   });
-  const res = await postJson(stack.url + "/form-submissions/submit", { toolId: "tool_flaky", formData: { email: "replay@example.com" }, fieldsCompleted: ["email"] });
+  const res = await postJson(stack.url + "/form-submissions/submit", { toolId: "tool_flaky", formData: { email: "replay@example.com" }, fieldsCompleted: ["email"] }, asOwner(stack));
   assert.equal(res.status, 200, res.text);
   await stack.waitForStatus(res.json.submissionId, ["webhook_failed"]);
   const { context, page } = await newVisitor();
@@ -556,7 +575,7 @@ test("a lead's files download from its page through a signed link", async () => 
     toolId: "tool_with_file",
     formData: { email: "files@example.com", portrait: fileDataUrl("image/png", PNG_1X1, "me.png") },
     fieldsCompleted: ["email", "portrait"],
-  });
+  }, asOwner(stack));
   assert.equal(res.status, 200, res.text);
   const { context, page } = await newVisitor();
   await signIn(page, stack.admin);

@@ -112,6 +112,9 @@ test("a file's declared type must match its bytes; programs and oversize files a
     [dataUrl("image/png", Buffer.from("MZ\x90\x00program"), "setup.png"), 400, "invalid_field", /programs are not accepted/],
     [dataUrl("application/pdf", Buffer.alloc(5 * 1024 * 1024 + 1, 0x25), "big.pdf"), 400, "file_too_large", /file too large/],
     ["data:application/pdf;base64,%%%", 400, "invalid_field", /base64 data URL/],
+    // A type no browser sends, which its file link could not send back as a header.
+    ["data:text/pl\nain;base64,aGk=", 400, "invalid_field", /content type like image\/png/],
+    [`data:application/${"a".repeat(200_000)};base64,aGk=`, 400, "invalid_field", /content type like image\/png/],
   ];
   for (const [deck, status, code, message] of cases) {
     const res = await send(deck);

@@ -6,7 +6,7 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { Webhook } from "standardwebhooks";
-import { startStack, startReceiver, postJson, ownerRequest, waitUntil } from "./support/stack.mjs";
+import { startStack, startReceiver, postJson, ownerRequest, waitUntil, asOwner } from "./support/stack.mjs";
 
 const EVENTS = ["lead.created", "lead.updated", "lead.deleted"];
 const ISO = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/;
@@ -55,7 +55,7 @@ async function endpoint(agentId, body) {
 }
 
 async function capture(toolId, formData) {
-  const res = await postJson(stack.url + "/form-submissions/submit", { toolId, formData, fieldsCompleted: Object.keys(formData) });
+  const res = await postJson(stack.url + "/form-submissions/submit", { toolId, formData, fieldsCompleted: Object.keys(formData) }, asOwner(stack));
   assert.equal(res.status, 200, res.text);
   return res.json;
 }

@@ -2,7 +2,7 @@
 // forms, two owners moving the same lead): nothing is lost and nothing is counted twice.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { startStack, contactForm, postJson } from "./support/stack.mjs";
+import { startStack, contactForm, postJson, asOwner } from "./support/stack.mjs";
 
 let stack;
 
@@ -22,7 +22,7 @@ const submit = (email, message) =>
     toolId: "tool_race",
     formData: { name: "Race Person", email, message },
     fieldsCompleted: ["name", "email", "message"],
-  });
+  }, asOwner(stack));
 
 test("submissions of one person at once make one lead that counts them all", async () => {
   const answers = await Promise.all(Array.from({ length: 8 }, (_, i) => submit(i % 2 ? "RACE@example.com" : "race@example.com ", `m${i}`)));

@@ -15,6 +15,7 @@ import {
   allLeads,
   PNG_1X1,
   fileDataUrl,
+  asOwner,
 } from "./support/stack.mjs";
 
 const PAGE = "http://127.0.0.1:5555";
@@ -65,7 +66,7 @@ after(async () => {
 });
 
 const api = (method, route, body, key) => ownerRequest(stack, method, route, { body, key });
-const submit = (body, headers) => postJson(stack.url + "/form-submissions/submit", body, headers);
+const submit = (body, headers) => postJson(stack.url + "/form-submissions/submit", body, asOwner(stack, headers));
 
 async function makeAgent(id, extra = {}) {
   const res = await api("POST", "/v1/agents", { id, name: id, allowedOrigins: [PAGE], ...extra });
@@ -804,7 +805,7 @@ test("CSV export: exact columns, BOM only for excel, RFC 4180 quoting, formulas 
   // First seen: `plan` (the first lead), then `notes` (the second).
   const zoe = await capture(
     "tool_csv",
-    { first_name: "Zoë", last_name: "Ångström", email: "zoe@example.com", phone: "+14155550100", company: 'Müller, Söhne & "Partner"', website: "https://example.com/a?b=1,2", plan: "Pro 🚀" },
+    { first_name: "Zoë", last_name: "Ångström", email: "zoe@example.com", phone: "+1 (415) 555-0100", company: 'Müller, Söhne & "Partner"', website: "https://example.com/a?b=1,2", plan: "Pro 🚀" },
     { attribution: ATTRIBUTION },
     { Origin: PAGE },
   );
@@ -830,7 +831,8 @@ test("CSV export: exact columns, BOM only for excel, RFC 4180 quoting, formulas 
       "First Name": "Zoë",
       "Last Name": "Ångström",
       Email: "zoe@example.com",
-      "Phone Number": profile === "crm" ? "+14155550100" : "'+14155550100",
+      // As typed, the number would need the quote; a CRM gets it in E.164.
+      "Phone Number": profile === "crm" ? "+14155550100" : "'+1 (415) 555-0100",
       "Company Name": 'Müller, Söhne & "Partner"',
       "Website URL": "https://example.com/a?b=1,2",
       "Lead Status": "New",

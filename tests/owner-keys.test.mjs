@@ -5,7 +5,7 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
-import { startStack, postJson, ownerRequest } from "./support/stack.mjs";
+import { startStack, postJson, ownerRequest, asOwner } from "./support/stack.mjs";
 
 let stack;
 /** What the agents hold: a lead and its submission each (`a2` is A's lead to delete). */
@@ -14,7 +14,7 @@ const ids = {};
 const api = (method, route, body, key) => ownerRequest(stack, method, route, { body, key });
 
 async function capture(toolId, formData) {
-  const res = await postJson(stack.url + "/form-submissions/submit", { toolId, formData, fieldsCompleted: Object.keys(formData) });
+  const res = await postJson(stack.url + "/form-submissions/submit", { toolId, formData, fieldsCompleted: Object.keys(formData) }, asOwner(stack));
   assert.equal(res.status, 200, res.text);
   return res.json;
 }
@@ -229,6 +229,9 @@ test("a revoked key stops at once; a wrong key is a 401", async () => {
   const noScheme = await api("GET", "/form-submissions/analytics?agentId=agent_a", undefined, "wrong");
   assert.equal(noScheme.status, 401);
   assert.equal((await api("GET", "/v1/agents/agent_a/leads", undefined, live.key)).status, 200, "the live key still works");
+  // The scheme's name is case-insensitive (RFC 9110): a client that writes `bearer` is let in.
+  const lower = await fetch(`${stack.url}/v1/agents/agent_a/leads`, { headers: { Authorization: `bearer ${live.key}` } });
+  assert.equal(lower.status, 200);
 });
 
 test("analytics:read alone opens the analytics and nothing else", async () => {
@@ -276,4 +279,37 @@ test("the delivery log shows a webhook URL whole only to keys that may read the 
   assert.ok(!JSON.stringify((await api("GET", `/v1/leads/${sub.leadId}`, undefined, reader.key)).json).includes("s3cret"));
   const configurer = await makeKey({ name: "Configurer", scopes: ["leads:read", "config:write"] });
   assert.deepEqual(await targets(configurer.key), Array(3).fill([hook]));
+});
+
+test("a submit's answer names its lead only to the owner: a visitor cannot learn whether an email is a lead already", async () => {
+  const send = (email, headers = {}) =>
+    postJson(stack.url + "/form-submissions/submit", { toolId: "tool_agent_a", formData: { name: "Probe", email }, fieldsCompleted: ["name", "email"] }, headers);
+  // alice@a.example has been a lead since `before`; nobody@a.example is new. Both answers
+  // have the same keys, and neither names a lead.
+  const known = await send("alice@a.example");
+  const fresh = await send("nobody@a.example");
+  for (const res of [known, fresh]) {
+    assert.equal(res.status, 200, res.text);
+    assert.equal(res.json.leadId, undefined, res.text);
+  }
+  assert.deepEqual(Object.keys(known.json), Object.keys(fresh.json));
+  // The owner's own server, with a key that reads this agent's leads, is told.
+  const reader = await makeKey({ name: "Backend", scopes: ["leads:read"], agents: ["agent_a"] });
+  const told = await send("alice@a.example", { Authorization: `Bearer ${reader.key}` });
+  assert.equal(told.status, 200, told.text);
+  assert.equal(told.json.leadId, ids.a);
+  // A key for another agent only, or without leads:read, is not; a wrong key is a 401 and
+  // nothing is stored.
+  const otherAgent = await makeKey({ name: "B only", scopes: ["leads:read"], agents: ["agent_b"] });
+  const analyst = await makeKey({ name: "Analyst", scopes: ["analytics:read"] });
+  for (const key of [otherAgent.key, analyst.key]) {
+    const res = await send("alice@a.example", { Authorization: `Bearer ${key}` });
+    assert.equal(res.status, 200, res.text);
+    assert.equal(res.json.leadId, undefined);
+  }
+  const before = (await api("GET", `/v1/leads/${ids.a}`)).json.lead.submissionCount;
+  const wrong = await send("alice@a.example", { Authorization: "Bearer lf_wrong" });
+  assert.equal(wrong.status, 401);
+  assert.equal(wrong.json.error.code, "unauthorized");
+  assert.equal((await api("GET", `/v1/leads/${ids.a}`)).json.lead.submissionCount, before);
 });

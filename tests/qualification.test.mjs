@@ -3,7 +3,7 @@
 // with receivers and a chat-completions server on 127.0.0.1.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { startStack, startReceiver, contactForm, postJson, ownerRequest, waitUntil, signInCookie } from "./support/stack.mjs";
+import { startStack, startReceiver, contactForm, postJson, ownerRequest, waitUntil, signInCookie, asOwner } from "./support/stack.mjs";
 import { startLlm, completion, showForm } from "./support/llm.mjs";
 
 const SITE = "https://shop.example";
@@ -20,6 +20,8 @@ after(async () => {
 });
 
 const call = (url, body, origin = SITE) => postJson(url, body, origin ? { Origin: origin } : {});
+// A submit from a page of the site, with the owner's key: its answer names the lead.
+const submitAsOwner = (s, body) => postJson(`${s.url}/form-submissions/submit`, body, asOwner(s, { Origin: SITE }));
 const start = (url, agentId) => call(`${url}/conversations`, { agentId, page: `${SITE}/pricing` });
 const say = async (url, id, text) => {
   const res = await call(`${url}/conversations/${id}/messages`, { text });
@@ -85,7 +87,7 @@ test("below the threshold the form never shows; at or above it the form comes af
   const [offer] = await say(stack.url, big, "$1k or more");
   assert.equal(offer.form?.name, "contact_form", "70 points reach the threshold of 50");
 
-  const submitted = await call(`${stack.url}/form-submissions/submit`, {
+  const submitted = await submitAsOwner(stack, {
     toolId: "tool_agent_q",
     conversationId: big,
     formData: { name: "Big Co", email: "buyer@big.example", message: "demo for 80 people" },
@@ -139,7 +141,7 @@ test("below the threshold the form never shows; at or above it the form comes af
 
   // A submission made without the conversation (the API) has no score: only the
   // unconditioned post-action runs.
-  const direct = await call(`${stack.url}/form-submissions/submit`, {
+  const direct = await submitAsOwner(stack, {
     toolId: "tool_agent_q",
     formData: { name: "Api", email: "api@big.example", message: "hi" },
     fieldsCompleted: ["name", "email", "message"],
@@ -190,10 +192,10 @@ test("seed 003's collect_leads config, as written, makes a form that stores its 
   // The widget shows it; a visitor's submission is stored as a lead, with nothing to deliver.
   const config = await (await fetch(`${stack.url}/widget/config?agentId=agent_cl`, { headers: { Origin: SITE } })).json();
   assert.equal(config.forms[0].executionMode, "store");
-  const bad = await call(`${stack.url}/form-submissions/submit`, { toolId: tool.id, formData: { name: "No Email" }, fieldsCompleted: ["name"] });
+  const bad = await submitAsOwner(stack, { toolId: tool.id, formData: { name: "No Email" }, fieldsCompleted: ["name"] });
   assert.equal(bad.status, 400);
   assert.equal(bad.json.error.field, "email");
-  const sent = await call(`${stack.url}/form-submissions/submit`, {
+  const sent = await submitAsOwner(stack, {
     toolId: tool.id,
     formData: { name: "Lee Store", email: "lee@store.example", phone: "+1 555 0100" },
     fieldsCompleted: ["name", "email", "phone"],
@@ -246,7 +248,7 @@ test("with an LLM the lead's summary is the model's; the email post-action and t
       const id = (await start(withLlm.url, "agent_sum")).json.conversationId;
       const [reply] = await say(withLlm.url, id, question);
       assert.equal(reply.form?.name, "contact_form");
-      const sent = await call(`${withLlm.url}/form-submissions/submit`, {
+      const sent = await submitAsOwner(withLlm, {
         toolId: "tool_sum",
         conversationId: id,
         formData: { name: "Sam", email: "sam@office.example", message: "3 machines" },

@@ -5,7 +5,7 @@
 // without the guess.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { startStack, startReceiver, postJson, waitUntil } from "./support/stack.mjs";
+import { startStack, startReceiver, postJson, waitUntil, asOwner } from "./support/stack.mjs";
 
 let stack;
 let receiver;
@@ -41,7 +41,7 @@ after(async () => {
 async function submit({ email, origin = PAGE, ...rest } = {}) {
   people += 1;
   const formData = { name: `Person ${people}`, email: email ?? `person${people}@guess.example` };
-  return postJson(stack.url + "/form-submissions/submit", { toolId: TOOL, formData, fieldsCompleted: ["name", "email"], ...rest }, origin ? { Origin: origin } : {});
+  return postJson(stack.url + "/form-submissions/submit", { toolId: TOOL, formData, fieldsCompleted: ["name", "email"], ...rest }, asOwner(stack, origin ? { Origin: origin } : {}));
 }
 
 async function accepted(options) {

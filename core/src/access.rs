@@ -186,6 +186,16 @@ pub fn client_token_is_valid(owner_key: &str, submission_id: &str, given: &str) 
     bool::from(expected.as_bytes().ct_eq(given.trim().as_bytes()))
 }
 
+/// The credentials of an `Authorization: Bearer <token>` header; empty for any other
+/// scheme. The scheme's name is case-insensitive (RFC 9110 11.1: `bearer` and `BEARER`
+/// are the same), and any run of spaces may follow it.
+pub fn bearer_token(header: &str) -> &str {
+    match header.trim().split_once(' ') {
+        Some((scheme, token)) if scheme.eq_ignore_ascii_case("Bearer") => token.trim(),
+        _ => "",
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -195,6 +205,29 @@ mod tests {
             id: "key_1".into(),
             scopes: scopes.to_vec(),
             agents: agents.map(|a| a.iter().map(|s| s.to_string()).collect()),
+        }
+    }
+
+    #[test]
+    fn a_bearer_token_is_read_whatever_the_scheme_s_case() {
+        for header in [
+            "Bearer lf_abc",
+            "bearer lf_abc",
+            "BEARER   lf_abc ",
+            " Bearer lf_abc",
+        ] {
+            assert_eq!(bearer_token(header), "lf_abc", "{header:?}");
+        }
+        for header in [
+            "",
+            "Bearer",
+            "Bearer ",
+            "Basic lf_abc",
+            "Bearerlf_abc",
+            "lf_abc",
+            "Token lf_abc",
+        ] {
+            assert_eq!(bearer_token(header), "", "{header:?}");
         }
     }
 

@@ -4,8 +4,9 @@
 //!
 //! Owners and visitors control most cells, and spreadsheets run a cell that starts like a
 //! formula, so every cell goes through [`neutralize`] (OWASP "CSV injection"). The one
-//! exception is an E.164 phone number in the [`Profile::Crm`] file: CRMs import it as a
-//! phone, while Excel would read `+1415…` as a formula and gets it neutralized.
+//! exception is an international phone number in the [`Profile::Crm`] file, written in
+//! E.164 (`+1 (415) 555-0100` as `+14155550100`): CRMs import it as a phone, while Excel
+//! would read `+1415…` as a formula and gets it neutralized.
 
 use serde_json::{Map, Value};
 use std::borrow::Cow;
@@ -13,7 +14,7 @@ use std::borrow::Cow;
 /// Which spreadsheet or CRM the file is for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Profile {
-    /// HubSpot, Salesforce and the like: no BOM, E.164 phones kept as they are.
+    /// HubSpot, Salesforce and the like: no BOM, international phones in E.164.
     Crm,
     /// Excel: a UTF-8 BOM (without it Excel guesses a legacy code page and mangles
     /// non-ASCII), and every cell neutralized.
@@ -103,10 +104,11 @@ pub fn record(profile: Profile, row: &Row<'_>, custom_keys: &[String]) -> Vec<u8
         neutralize(row.first_name.unwrap_or("")),
         neutralize(row.last_name.unwrap_or("")),
         neutralize(row.email.unwrap_or("")),
-        if profile == Profile::Crm && is_e164(phone) {
-            Cow::Borrowed(phone)
-        } else {
-            neutralize(phone)
+        // A CRM takes `+14155550100` as a phone; the same number as typed, `+1 (415)
+        // 555-0100`, would need the quote that keeps a spreadsheet from running it.
+        match crate::lead::phone_key(phone).filter(|e164| is_e164(e164)) {
+            Some(e164) if profile == Profile::Crm => Cow::Owned(e164),
+            _ => neutralize(phone),
         },
         neutralize(row.company.unwrap_or("")),
         neutralize(row.website.unwrap_or("")),
@@ -313,14 +315,18 @@ mod tests {
     }
 
     #[test]
-    fn phones_are_kept_only_when_e164_in_crm() {
+    fn international_phones_are_e164_in_crm_and_neutralized_elsewhere() {
         let fields = Map::new();
         let cases = [
             (Profile::Crm, "+14155550100", "+14155550100"),
             (Profile::Excel, "+14155550100", "'+14155550100"),
             (Profile::Crm, "-555", "'-555"),
-            (Profile::Crm, "+1 415 555 0100", "'+1 415 555 0100"),
+            (Profile::Crm, "+1 (415) 555-0100", "+14155550100"),
+            (Profile::Crm, "0049 151 1234 5678", "+4915112345678"),
+            (Profile::Excel, "+1 (415) 555-0100", "'+1 (415) 555-0100"),
             (Profile::Crm, "+1+1", "'+1+1"),
+            (Profile::Crm, "+1 415=1+1", "'+1 415=1+1"),
+            (Profile::Crm, "+123", "'+123"),
             (Profile::Crm, "4155550100", "4155550100"),
             (Profile::Excel, "4155550100", "4155550100"),
         ];

@@ -55,11 +55,13 @@ pub fn decode(field: &str, data_url: &str) -> Result<UploadedFile, FieldError> {
     let bytes = STANDARD
         .decode(padded(parsed.base64))
         .map_err(|_| fail("must be a file sent as a base64 data URL".into()))?;
-    let declared = parsed.content_type.trim().to_ascii_lowercase();
+    let declared = parsed.content_type.trim();
     let content_type = if declared.is_empty() {
         UNKNOWN_TYPE.to_string()
     } else {
-        declared
+        // A browser says `image/png` or nothing; anything else would be stored, then sent
+        // back as the file's Content-Type header, which could not carry it.
+        media_type(declared).ok_or_else(|| fail("must have a content type like image/png".into()))?
     };
     check_type(&content_type, &bytes).map_err(fail)?;
     let name = parsed
@@ -114,7 +116,25 @@ pub fn data_url(mime_type: &str, name: Option<&str>, bytes: &[u8]) -> String {
             format!(";name={encoded}")
         })
         .unwrap_or_default();
+    // What a chat platform passes on is the sender's word: anything that is not a media
+    // type is a file of unknown type.
+    let mime_type = media_type(mime_type).unwrap_or_else(|| UNKNOWN_TYPE.to_string());
     format!("data:{mime_type}{name};base64,{}", STANDARD.encode(bytes))
+}
+
+/// `declared` as a media type (`type/subtype`, lower-case, no parameters), or `None` when
+/// it is not one: each part 1 to 127 of RFC 6838's name characters, so it is safe in a
+/// header, an R2 object's metadata and a data URL.
+pub fn media_type(declared: &str) -> Option<String> {
+    let (kind, subtype) = declared.trim().split_once('/')?;
+    let name = |part: &str| {
+        (1..=127).contains(&part.len())
+            && part.starts_with(|c: char| c.is_ascii_alphanumeric())
+            && part
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"!#$&-^_.+".contains(&b))
+    };
+    (name(kind) && name(subtype)).then(|| declared.trim().to_ascii_lowercase())
 }
 
 /// What the bytes say they are, for the types we can recognise.
@@ -299,6 +319,39 @@ mod tests {
     fn data_url(kind: &str, name: Option<&str>, bytes: &[u8]) -> String {
         let name = name.map(|n| format!(";name={n}")).unwrap_or_default();
         format!("data:{kind}{name};base64,{}", STANDARD.encode(bytes))
+    }
+
+    #[test]
+    fn only_media_types_are_taken_as_a_file_s_type() {
+        for (declared, expected) in [
+            ("image/png", Some("image/png")),
+            (" Application/PDF ", Some("application/pdf")),
+            (
+                "application/vnd.openxmlformats-officedocument.presentationml.presentation",
+                Some("application/vnd.openxmlformats-officedocument.presentationml.presentation"),
+            ),
+            ("application/vnd.ms-excel", Some("application/vnd.ms-excel")),
+            ("image/svg+xml", Some("image/svg+xml")),
+            ("text/pl\nain", None),
+            ("text/☃", None),
+            ("text", None),
+            ("/plain", None),
+            ("text/", None),
+            ("a/b/c", None),
+            ("text/plain\r\nSet-Cookie: x=1", None),
+        ] {
+            assert_eq!(media_type(declared).as_deref(), expected, "{declared:?}");
+        }
+        let long = format!("application/{}", "x".repeat(1_900_000));
+        assert_eq!(media_type(&long), None);
+        // Refused in a submission, at its field; a chat platform's odd type is an unknown one.
+        let err = decode("doc", "data:text/pl\nain;base64,aGk=").unwrap_err();
+        assert_eq!(
+            (err.field.as_str(), err.reason.as_str()),
+            ("doc", "must have a content type like image/png")
+        );
+        let url = super::data_url("text/☃", None, b"hi");
+        assert!(url.starts_with("data:application/octet-stream;base64,"), "{url}");
     }
 
     #[test]

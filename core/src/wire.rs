@@ -260,12 +260,23 @@ pub struct SubmitOut {
     pub post_action_results: Vec<PostActionResult>,
     /// The tool name a page's `registerFormHandler` must use, for `client` and `both`.
     pub client_handler: Option<String>,
-    /// The lead this submission created or updated (beyond seed 002's shape).
-    pub lead_id: String,
+    /// The lead this submission created or updated (beyond seed 002's shape), for the
+    /// owner's own callers only ([`without_lead_id`]).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub lead_id: Option<String>,
     /// For `client` and `both`: what the page's handler sends back with its report in
     /// `X-Leadform-Client-Token`, proving it saw this answer.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub client_token: Option<String>,
+}
+
+/// A submit answer (`body`, as stored for replays) as anyone but the owner gets it: without
+/// `leadId`, which would tell whether an email was a lead already. Any other body as it is.
+pub fn without_lead_id(body: &str) -> String {
+    match serde_json::from_str::<SubmitOut>(body) {
+        Ok(out) => serde_json::to_string(&SubmitOut { lead_id: None, ..out }).unwrap_or_default(),
+        Err(_) => body.to_string(),
+    }
 }
 
 /// The outcome of the webhook's first attempt as far as it is known when the edge answers.
@@ -500,7 +511,7 @@ mod tests {
             }),
             post_action_results: vec![],
             client_handler: None,
-            lead_id: "lead_1".into(),
+            lead_id: Some("lead_1".into()),
             client_token: None,
         };
         let value = serde_json::to_value(&out).unwrap();
@@ -517,6 +528,14 @@ mod tests {
         }
         assert_eq!(value["executionMode"], "webhook");
         assert_eq!(value["webhookResult"]["error"], Value::Null);
+
+        // A visitor's answer: the same, in the same order, without the lead.
+        let stored = serde_json::to_string(&out).unwrap();
+        let public = without_lead_id(&stored);
+        assert_eq!(public, stored.replace(r#","leadId":"lead_1""#, ""));
+        assert!(!public.contains("leadId"));
+        assert!(public.starts_with(r#"{"success":true,"submissionId":"sub_1","executionMode":"webhook""#));
+        assert_eq!(without_lead_id("not json"), "not json");
     }
 
     #[test]

@@ -30,7 +30,7 @@ async fn principal(req: &Request, env: &Env, db: &D1Database) -> ApiResult<Princ
         .ok()
         .flatten()
         .unwrap_or_default();
-    let token = given.strip_prefix("Bearer ").unwrap_or("").trim();
+    let token = leadform_core::access::bearer_token(&given);
     if token.is_empty() {
         return member(req, db).await;
     }

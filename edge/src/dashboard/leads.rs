@@ -14,7 +14,7 @@ use crate::storage::leads::{self as stored};
 use crate::storage::{members, tools};
 use askama::Template;
 use leadform_core::access::{Need, Scope};
-use leadform_core::lead::{ActivityKind, LeadPatch, Stage};
+use leadform_core::lead::{ActivityKind, LeadPatch, Stage, MAX_NOTE_CHARS};
 use leadform_core::query::{Cursor, LeadQuery};
 use serde_json::{json, Map, Value};
 use std::collections::HashMap;
@@ -362,7 +362,12 @@ struct LeadPage {
     title: String,
     stage: &'static str,
     stage_label: &'static str,
+    /// The stage the move form shows: the one the member chose when a move was refused.
+    move_to: String,
     lost_reason: String,
+    /// A note that was refused, given back to edit rather than typed again.
+    note: String,
+    max_note: usize,
     notice: Option<&'static str>,
     alert: Option<String>,
     error: String,
@@ -567,6 +572,17 @@ pub async fn detail(
             title,
             stage: lead.stage.as_str(),
             stage_label: stage_label(lead.stage),
+            move_to: visit
+                .field("stage")
+                .filter(|_| refused.is_some())
+                .unwrap_or(lead.stage.as_str())
+                .to_string(),
+            note: visit
+                .field("note")
+                .filter(|_| refused.is_some())
+                .unwrap_or_default()
+                .to_string(),
+            max_note: MAX_NOTE_CHARS,
             lost_reason: visit
                 .field("lostReason")
                 .map(str::to_string)
@@ -640,7 +656,11 @@ pub async fn write(req: &Request, env: &Env, visit: &Visit, id: &str, action: &s
     let text = |name: &str| visit.field(name).map(str::trim).filter(|v| !v.is_empty());
     let outcome = match action {
         "stage" => {
-            let body = json!({ "stage": text("stage"), "lostReason": text("lostReason") });
+            // The reason goes only with a move to lost: the select still shows a lost lead's
+            // reason, and the API refuses one with any other move.
+            let stage = text("stage");
+            let reason = text("lostReason").filter(|_| stage == Some(Stage::Lost.as_str()));
+            let body = json!({ "stage": stage, "lostReason": reason });
             match LeadPatch::from_json(&body) {
                 Ok(patch) => owner_leads::change(&visit.principal, env, id, patch)
                     .await

@@ -8,6 +8,7 @@
 mod guess;
 
 use super::check_origin;
+use crate::auth;
 use crate::bindings;
 use crate::clock::now_ms;
 use crate::config;
@@ -23,7 +24,7 @@ use crate::storage::{
     assumptions, conversations, deliveries, display_tokens, events, files, submissions, tools,
 };
 use futures_util::future::join;
-use leadform_core::access::client_token;
+use leadform_core::access::{client_token, Need, Scope};
 use leadform_core::delivery::{public_error, DeliveryStatus};
 use leadform_core::files::StoredFile;
 use leadform_core::form::{ExecutionMode, FieldKind, HONEYPOT_FIELD};
@@ -34,7 +35,7 @@ use leadform_core::status::Outcome;
 use leadform_core::validate::{
     check_fields_completed, completed_with_values, same_answers, validate_form, FILE_TOO_LARGE,
 };
-use leadform_core::wire::{PostActionResult, SubmitIn, SubmitOut, WebhookResult};
+use leadform_core::wire::{without_lead_id, PostActionResult, SubmitIn, SubmitOut, WebhookResult};
 use serde_json::{Map, Value};
 use std::cell::RefCell;
 use std::collections::HashMap;
@@ -42,7 +43,16 @@ use std::time::Duration;
 use worker::{D1Database, D1PreparedStatement, Delay, Env, Request, Response};
 
 pub async fn submit(mut req: Request, env: &Env, origin: Option<&str>) -> ApiResult<Response> {
+    // Which lead a submission joined tells whether its email or phone was a lead already,
+    // and since when (a lead id carries its time): only the owner's own callers learn it,
+    // with a key (or session) that reads the agent's leads. A key that is wrong is a 401
+    // before any work, as on every owner call (and counted as a failed check).
+    let owner = match req.headers().has("Authorization")? {
+        true => Some(auth::authenticate(&req, env, &env.d1(bindings::DB)?).await?),
+        false => None,
+    };
     let input = SubmitIn::from_json(&json_body_within(&mut req, SUBMIT_BODY_BYTES).await?)?;
+    let tool_id = input.tool_id.clone();
     let sender = Sender {
         // A browser page sends an Origin: that is the widget (or a page's own code using
         // it); servers and curl send none and are the API.
@@ -52,7 +62,19 @@ pub async fn submit(mut req: Request, env: &Env, origin: Option<&str>) -> ApiRes
         origin,
         channel_user_id: None,
     };
-    accept(env, input, &sender).await
+    let mut answer = accept(env, input, &sender).await?;
+    let shows_lead = match &owner {
+        Some(owner) => {
+            let (tool, _) = known_tool(&env.d1(bindings::DB)?, &tool_id).await?;
+            owner.sees_agent(&tool.tool.agent_id) && owner.allows(Need::Scope(Scope::LeadsRead)).is_ok()
+        }
+        None => false,
+    };
+    if shows_lead {
+        return Ok(answer);
+    }
+    let status = answer.status_code();
+    Ok(json_text(without_lead_id(&answer.text().await?), status)?)
 }
 
 /// Who sent a submission: the widget, the API, or a messaging channel on a person's behalf.
@@ -354,7 +376,7 @@ async fn store(
             true => Some(serde_json::to_string(&answer(
                 env,
                 &submission_id,
-                &write.lead.id,
+                Some(&write.lead.id),
                 tool.execution_mode,
                 &tool.name,
                 &[],
@@ -437,7 +459,7 @@ async fn store(
     let body = serde_json::to_string(&answer(
         env,
         &submission_id,
-        &lead_id,
+        Some(&lead_id),
         tool.execution_mode,
         &tool.name,
         &settled,
@@ -523,21 +545,14 @@ async fn quarantine_submission(
     quarantine: &submissions::Quarantine,
     token_use: Option<D1PreparedStatement>,
 ) -> ApiResult<Response> {
-    // Every part "on its way"; the lead id is a fresh one, as for a first-time visitor.
+    // Every part "on its way"; no lead (a visitor's answer never names one: `submit`).
     let waiting = WebhookResult {
         success: false,
         error: None,
         pending: true,
     };
     let planned = planned_deliveries(tool, new.qualification);
-    let mut out = answer(
-        env,
-        new.id,
-        &leads::new_lead_id(new.submitted_at),
-        tool.execution_mode,
-        &tool.name,
-        &[],
-    );
+    let mut out = answer(env, new.id, None, tool.execution_mode, &tool.name, &[]);
     out.webhook_result = planned
         .iter()
         .any(|(_, _, action)| action.is_none())
@@ -695,7 +710,7 @@ async fn answer_again(
             serde_json::to_string(&answer(
                 env,
                 &submission_id,
-                submission.lead_id.as_deref().unwrap_or_default(),
+                submission.lead_id.as_deref(),
                 submission.execution_mode,
                 &tool.name,
                 &so_far,
@@ -730,7 +745,7 @@ pub(crate) fn planned_deliveries(
 fn answer(
     env: &Env,
     submission_id: &str,
-    lead_id: &str,
+    lead_id: Option<&str>,
     mode: ExecutionMode,
     tool_name: &str,
     deliveries: &[Delivery],
@@ -759,7 +774,7 @@ fn answer(
             })
             .collect(),
         client_handler: mode.uses_client().then(|| tool_name.to_string()),
-        lead_id: lead_id.to_string(),
+        lead_id: lead_id.map(str::to_string),
         client_token: mode
             .uses_client()
             .then(|| client_token(&config::api_key(env).unwrap_or_default(), submission_id)),
