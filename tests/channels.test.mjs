@@ -289,6 +289,8 @@ test("WhatsApp: handshake, a signed lead with the known number, buttons for choi
   assert.deepEqual([row.source, row.channelUserId], ["whatsapp", "447700900123"]);
   const lead = (await ownerRequest(stack, "GET", `/v1/leads/${row.leadId}`)).json.lead;
   assert.deepEqual([lead.source, lead.phone, lead.name], ["whatsapp", "+447700900123", "Kai Lee"]);
+  // The photo waited in R2 while the form went on; sent, the lead has its own copy.
+  assert.deepEqual(await stack.r2Keys("parked/"), [], "the parked photo went with the sent form");
 });
 
 test("WhatsApp: a German number is asked in German (WhatsApp tells no language); the agent's setting comes first", async () => {
@@ -309,6 +311,29 @@ test("WhatsApp: a German number is asked in German (WhatsApp tells no language);
   assert.equal((await ownerRequest(stack, "PATCH", "/v1/agents/agent_wa", { body: { locale: "en" } })).status, 200);
   assert.match((await say("Can I get a quote?")).interactive.body.text, /Name: is it Lena Vogel\?/);
   assert.equal((await say("cancel")).text.body, "No problem. Ask me anything else.");
+});
+
+test("WhatsApp: a photo sent for a form waits in R2 while the form goes on, and goes when the person cancels", async () => {
+  // The quote form asks one more thing after the file.
+  const shown = (await ownerRequest(stack, "GET", "/v1/tools/tool_wa")).json;
+  const tool = shown.tool ?? shown;
+  const fields = [...tool.fields, { name: "notes", type: "text" }];
+  const changed = await ownerRequest(stack, "PATCH", "/v1/tools/tool_wa", { body: { fields } });
+  assert.equal(changed.status, 200, changed.text);
+  const { webhookUrl } = (await ownerRequest(stack, "GET", "/v1/agents/agent_wa/channels")).json.channels.find((c) => c.kind === "whatsapp");
+  const who = { from: "447700900456", name: "Ola Berg" };
+  const say = (message) => whatsapp.say(webhookUrl, message, who);
+  const text = (body) => say({ type: "text", text: { body } });
+  await text("Can I get a quote?");
+  await text("yes");
+  assert.match((await text("11-50")).interactive.body.text, /^Plan \(optional: reply skip\)\?/);
+  const notes = await say({ type: "image", image: { id: "MEDIA1", mime_type: "image/png" } });
+  assert.match(notes.interactive.body.text, /^Notes \(optional: reply skip\)\?/);
+  const parked = await stack.r2Keys("parked/");
+  assert.equal(parked.length, 1, "the photo is kept for the form");
+  assert.match(parked[0], /^parked\/\d{13}\/chan_/);
+  assert.equal((await text("cancel")).text.body, "No problem. Ask me anything else.");
+  assert.deepEqual(await stack.r2Keys("parked/"), [], "cancelled: the person's photo is not kept");
 });
 
 test("the dashboard's agent settings connect, test and disconnect a channel, with errors at their field", async () => {

@@ -88,14 +88,13 @@ test("afterMessages: 3 shows the form on the third message; a dismissal holds it
   assert.deepEqual(forms, [null, null, "contact_form"]);
   // The visitor closes the form: the widget reports the dismissal with the conversation.
   const { displayToken } = await (await fetch(`${stack.url}/widget/config?agentId=agent_rules`, { headers: { Origin: SITE } })).json();
-  const dismissed = await call(`${stack.url}/form-submissions/events`, {
-    toolId: "tool_agent_rules_contact",
-    displayId: "disp_1",
-    type: "dismiss",
-    displayToken,
-    conversationId: id,
-  });
+  const dismissal = { toolId: "tool_agent_rules_contact", displayId: "disp_1", type: "dismiss", displayToken, conversationId: id };
+  const dismissed = await call(`${stack.url}/form-submissions/events`, dismissal);
   assert.equal(dismissed.status, 202, dismissed.text);
+  // The same report again (a retry, or a script's loop): still one turn in the transcript.
+  for (let i = 0; i < 3; i++) assert.equal((await call(`${stack.url}/form-submissions/events`, dismissal)).status, 202);
+  const noted = (await ownerRequest(stack, "GET", `/v1/conversations/${id}`)).json.turns.filter((t) => t.kind === "form_dismissed");
+  assert.equal(noted.length, 1);
   // Trigger words do not bring it back during the cooldown (2 more messages)...
   const cooling = (await say(stack.url, id, "what about pricing")).json.messages[0];
   const turns = async () => JSON.stringify((await ownerRequest(stack, "GET", `/v1/conversations/${id}`)).json.turns.map((t) => `${t.seq}:${t.role}:${t.kind}`));

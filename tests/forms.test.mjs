@@ -286,3 +286,18 @@ test("analytics: exact figures per form, a date range, and the owner key", async
     if (field) assert.equal(bad.body.error.field, field);
   }
 });
+
+test("a start claimed from long ago does not move a form's average completion time", async () => {
+  await createTool("agent_forms", contactForm(receiver.url + "/clock", { id: "tool_clock", name: "clock_form" }));
+  const send = (email, ago) =>
+    submit({ toolId: "tool_clock", formData: { name: "Kim", email }, fieldsCompleted: ["name", "email"], startedAt: Date.now() - ago });
+  for (const [email, ago] of [["a@clock.example", 5_000], ["b@clock.example", 7_000], ["c@clock.example", 23 * 3_600_000]]) {
+    const res = await send(email, ago);
+    assert.equal(res.status, 200, res.text);
+  }
+  const res = await analytics("agentId=agent_forms");
+  const clock = res.body.analytics.find((a) => a.toolId === "tool_clock");
+  assert.equal(clock.submitted, 3, "every submission counts as submitted");
+  // The two real fills only (5 and 7 s, plus the time each took to arrive).
+  assert.ok(clock.averageCompletionTimeMs >= 6_000 && clock.averageCompletionTimeMs < 9_000, `${clock.averageCompletionTimeMs} ms`);
+});

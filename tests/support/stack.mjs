@@ -1,7 +1,9 @@
 // What the tests run against: the edge on the real local runtime with its own fresh D1,
 // receivers on 127.0.0.1 that record what they get, and headless Chromium.
 import { createServer } from "node:http";
-import { mkdtemp, writeFile, rm } from "node:fs/promises";
+import { mkdtemp, writeFile, rm, readdir } from "node:fs/promises";
+import { execFile } from "node:child_process";
+import { promisify } from "node:util";
 import { randomBytes } from "node:crypto";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -46,6 +48,8 @@ export async function startStack({ vars = {}, cronEveryMs } = {}) {
     logs: () => edge.output(),
     /** Runs SQL on the stack's local D1 beside the running edge (to age rows, say). */
     sql: (command) => executeSql(persistTo, command),
+    /** The keys in the stack's local R2 bucket that begin with `prefix`. */
+    r2Keys: (prefix) => r2Keys(persistTo, prefix),
     /** Waits until the owner API shows the submission in one of `statuses`. */
     async waitForStatus(submissionId, statuses, timeoutMs = 15_000) {
       const deadline = Date.now() + timeoutMs;
@@ -257,4 +261,25 @@ export async function signInCookie(stack) {
     redirect: "manual",
   });
   return signedIn.headers.get("set-cookie").split(";")[0];
+}
+
+/**
+ * The keys in a local R2 bucket under `persistTo` that begin with `prefix`, read from the
+ * local runtime's own store (miniflare keeps each bucket's objects in a SQLite file, table
+ * `_mf_objects`): neither wrangler nor the binding lists a local bucket from outside the
+ * worker. Read-only, with Python's sqlite3 (Node 20 has none).
+ */
+async function r2Keys(persistTo, prefix) {
+  const dir = path.join(persistTo, "v3", "r2", "miniflare-R2BucketObject");
+  const files = (await readdir(dir).catch(() => [])).filter((f) => f.endsWith(".sqlite") && f !== "metadata.sqlite");
+  const script = `
+import json, sqlite3, sys
+keys = []
+for f in sys.argv[2:]:
+    db = sqlite3.connect("file:" + f + "?mode=ro", uri=True)
+    keys += [k for (k,) in db.execute("SELECT key FROM _mf_objects WHERE substr(key, 1, length(?)) = ?", (sys.argv[1], sys.argv[1]))]
+print(json.dumps(sorted(keys)))
+`;
+  const { stdout } = await promisify(execFile)("python3", ["-c", script, prefix, ...files.map((f) => path.join(dir, f))]);
+  return JSON.parse(stdout);
 }

@@ -64,3 +64,47 @@ fn clip(text: &str, max: usize) -> String {
         format!("{cut}…")
     }
 }
+
+/// Where a file a person sent for a form waits in R2 until the form is sent (a data URL of
+/// up to 5 MB does not fit the chat's row in D1). The key starts with when it was parked,
+/// in zero-padded milliseconds, so a listing of [`PARKED_PREFIX`] comes oldest first and
+/// the sweep of abandoned ones ([`parked_at`]) stops at the first young one.
+pub fn parked_key(at_ms: i64, channel_id: &str, display_id: &str, field: &str) -> String {
+    format!("{PARKED_PREFIX}{at_ms:013}/{channel_id}/{display_id}/{field}")
+}
+
+/// Every parked file's key begins with this.
+pub const PARKED_PREFIX: &str = "parked/";
+
+/// When the file at `key` was parked; `None` for a key [`parked_key`] did not make.
+pub fn parked_at(key: &str) -> Option<i64> {
+    let stamp = key.strip_prefix(PARKED_PREFIX)?.split('/').next()?;
+    (stamp.len() == 13 && stamp.bytes().all(|b| b.is_ascii_digit()))
+        .then(|| stamp.parse().ok())
+        .flatten()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parked_keys_sort_by_time_and_tell_it() {
+        let early = parked_key(999_999_999_999, "chan_b", "disp_1", "plan");
+        let later = parked_key(1_764_512_345_678, "chan_a", "disp_2", "my/odd field");
+        assert!(
+            early < later,
+            "a listing comes oldest first, whatever the channel"
+        );
+        assert_eq!(parked_at(&early), Some(999_999_999_999));
+        assert_eq!(parked_at(&later), Some(1_764_512_345_678));
+        for key in [
+            "sub_1/plan",
+            "parked/",
+            "parked/12345/chan/disp/f",
+            "parked/17645123456x8/c/d/f",
+        ] {
+            assert_eq!(parked_at(key), None, "{key}");
+        }
+    }
+}

@@ -147,6 +147,12 @@ async fn handle(env: &Env, db: &D1Database, channel: &Channel, inbound: &Inbound
     let mut reply = Reply::new(locale);
     // The chat and its conversation start with the first message; the greeting goes first.
     let known = stored::chat(db, &channel.id, &inbound.chat_id).await?;
+    // The files this chat's form holds now, and any this message parks: those it no longer
+    // holds once answered (sent, cancelled, refused, the chat restarted) are deleted then
+    // (`finish`).
+    let mut parked = known
+        .as_ref()
+        .map_or_else(Vec::new, |c| parked_keys(c.form.as_ref()));
     // A chat whose conversation was purged (retention, the lead deleted) or is full goes
     // on in a new one, so the person is never left unanswered.
     let usable = match &known {
@@ -195,7 +201,7 @@ async fn handle(env: &Env, db: &D1Database, channel: &Channel, inbound: &Inbound
                         let field = session.field(&tool.fields).map(|f| f.name.clone());
                         let step = session.answer_file(&tool.fields, data_url, now, locale);
                         if let (Step::Next, Some(field)) = (&step, field) {
-                            park_file(env, channel, session, &field).await?;
+                            parked.extend(park_file(env, channel, session, &field, now).await?);
                         }
                         step
                     }
@@ -254,7 +260,7 @@ async fn handle(env: &Env, db: &D1Database, channel: &Channel, inbound: &Inbound
             form = None;
             let Some(text) = inbound.text.as_deref().filter(|t| !t.trim().is_empty()) else {
                 reply.say(word(locale, W::TextOnly));
-                return send(env, db, channel, &chat, inbound, form.as_ref(), reply).await;
+                return finish(env, db, channel, &chat, inbound, form.as_ref(), reply, parked).await;
             };
             // Telegram's Start button sends `/start`: the greeting answers it (sent above on a
             // first message; said again on a later one).
@@ -267,7 +273,7 @@ async fn handle(env: &Env, db: &D1Database, channel: &Channel, inbound: &Inbound
                         own
                     });
                 }
-                return send(env, db, channel, &chat, inbound, form.as_ref(), reply).await;
+                return finish(env, db, channel, &chat, inbound, form.as_ref(), reply, parked).await;
             }
             let conversation = conversations::get(db, &chat.conversation_id)
                 .await?
@@ -309,7 +315,7 @@ async fn handle(env: &Env, db: &D1Database, channel: &Channel, inbound: &Inbound
             }
         }
     }
-    send(env, db, channel, &chat, inbound, form.as_ref(), reply).await
+    finish(env, db, channel, &chat, inbound, form.as_ref(), reply, parked).await
 }
 
 /// What the person sent, as the transcript shows it.
@@ -388,6 +394,42 @@ async fn submit(
     }
 }
 
+/// Sends the reply (`send`), then deletes the parked files the form held before this
+/// message or parked while handling it (`parked`) and holds no more. A file whose deletion fails is left to the sweep
+/// (`retention`), as is one parked by a message whose handling failed.
+#[allow(clippy::too_many_arguments)]
+async fn finish(
+    env: &Env,
+    db: &D1Database,
+    channel: &Channel,
+    chat: &Chat,
+    inbound: &Inbound,
+    form: Option<&Session>,
+    reply: Reply,
+    parked: Vec<String>,
+) -> ApiResult<()> {
+    let kept = parked_keys(form);
+    send(env, db, channel, chat, inbound, form, reply).await?;
+    let bucket = env.bucket(bindings::FILES)?;
+    for key in parked.iter().filter(|key| !kept.contains(key)) {
+        if let Err(err) = crate::storage::files::delete(&bucket, key).await {
+            console_warn!("leadform: parked file {key} not deleted: {err}");
+        }
+    }
+    Ok(())
+}
+
+/// The keys of the files a form's answers hold in R2.
+fn parked_keys(form: Option<&Session>) -> Vec<String> {
+    form.map_or_else(Vec::new, |session| {
+        session
+            .answers
+            .values()
+            .filter_map(|value| value.get(PARKED).and_then(|k| k.as_str()).map(str::to_string))
+            .collect()
+    })
+}
+
 /// Writes the turns, the form's new state and the answer's delivery in one batch, then
 /// queues the answer.
 async fn send(
@@ -464,23 +506,31 @@ async fn send(
 
 /// A file answer is kept in R2 while the form goes on, the session holding its key: a
 /// data URL of up to 5 MB would not fit the chat's row in D1.
-async fn park_file(env: &Env, channel: &Channel, session: &mut Session, field: &str) -> ApiResult<()> {
+async fn park_file(
+    env: &Env,
+    channel: &Channel,
+    session: &mut Session,
+    field: &str,
+    now: i64,
+) -> ApiResult<Option<String>> {
     let Some(serde_json::Value::String(data_url)) = session.answers.get(field) else {
-        return Ok(());
+        return Ok(None);
     };
     let file = leadform_core::files::decode(field, data_url)?;
-    let key = format!("channels/{}/{}/{field}", channel.id, session.display_id);
+    let key = leadform_core::channels::parked_key(now, &channel.id, &session.display_id, field);
     crate::storage::files::put(&env.bucket(bindings::FILES)?, &key, &file).await?;
     session
         .answers
-        .insert(field.to_string(), serde_json::json!({ PARKED: key }));
-    Ok(())
+        .insert(field.to_string(), serde_json::json!({ PARKED: &key }));
+    Ok(Some(key))
 }
 
 /// The key a parked file answer holds.
 const PARKED: &str = "parkedFile";
 
-/// The answers with parked files as data URLs again, for the submission.
+/// The answers with parked files as data URLs again, for the submission. A file that is
+/// gone (the sweep took a form's file after a week) leaves its field unanswered: the edge
+/// then asks for it again if it is required.
 async fn unpark_files(
     env: &Env,
     answers: &serde_json::Map<String, serde_json::Value>,
@@ -491,9 +541,10 @@ async fn unpark_files(
             continue;
         };
         let bucket = env.bucket(bindings::FILES)?;
-        let object = crate::storage::files::get(&bucket, key)
-            .await?
-            .ok_or_else(|| ApiError::Internal(format!("parked file {key} is gone")))?;
+        let Some(object) = crate::storage::files::get(&bucket, key).await? else {
+            data.remove(field);
+            continue;
+        };
         let mime = object
             .http_metadata()
             .content_type

@@ -78,8 +78,17 @@ pub async fn record(mut req: Request, env: &Env, origin: Option<&str>) -> ApiRes
     if let (Some(field), "dismiss" | "leave") = (&last_field, kind.as_str()) {
         writes.extend(events::drop_off(&db, &nonce, &tool.id, &display_id, field, now)?);
     }
-    db.batch(writes).await?;
-    if let (Some(id), "dismiss") = (&conversation_id, kind.as_str()) {
+    let results = db.batch(writes).await?;
+    // Noted in the transcript once, and only for a display its token counted: a repeated
+    // dismissal would otherwise fill the conversation with turns.
+    let counted = kind != "leave"
+        && results
+            .get(1)
+            .and_then(|r| r.meta().ok().flatten())
+            .and_then(|m| m.changes)
+            .unwrap_or(0)
+            > 0;
+    if let (Some(id), "dismiss", true) = (&conversation_id, kind.as_str(), counted) {
         db.batch(crate::agent::note_form_event(
             &db,
             id,
