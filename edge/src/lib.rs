@@ -40,7 +40,9 @@ async fn fetch(req: Request, env: Env, ctx: Context) -> Result<Response> {
         console_error!("configuration: {wrong}");
         return routes::misconfigured(&req, &wrong);
     }
-    if delivery::sweep_if_idle_for_a_while() {
+    // Locally (loopback allowed) requests sweep now and then, as `wrangler dev` fires no
+    // cron; deployed, only the cron does: a request from anyone must not set off the sweep.
+    if config::allow_loopback(&env) && delivery::sweep_if_idle_for_a_while() {
         let env = env.clone();
         ctx.wait_until(async move {
             if let Err(err) = delivery::sweep(&env).await {

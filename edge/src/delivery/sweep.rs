@@ -54,8 +54,9 @@ async fn settle_unreported(env: &worker::Env, db: &worker::D1Database, now: i64)
 }
 
 /// Whether this isolate has not swept for a minute. The cron trigger is what sweeps in
-/// production; locally `wrangler dev` never fires crons, so requests also sweep now and
-/// then (and right after a restart, when the in-memory queues came back empty).
+/// production; locally `wrangler dev` never fires crons, so there (loopback allowed: see
+/// `lib.rs`) requests also sweep now and then (and right after a restart, when the
+/// in-memory queues came back empty).
 pub fn sweep_if_idle_for_a_while() -> bool {
     let now = now_ms();
     LAST_SWEEP_MS.with(|last| {
