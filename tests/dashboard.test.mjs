@@ -173,6 +173,16 @@ test("a lead captured by the widget appears in the open table without a reload, 
   await page.getByRole("link", { name: "Clear" }).click();
   await row.waitFor();
 
+  // Where leads come from: the page the visitor landed on counts the lead, and opens it.
+  const landing = page.getByRole("table", { name: "By landing page" }).locator("tr", { hasText: `${new URL(site.url).host}/` });
+  assert.match(await landing.textContent(), /1[\s\S]*0%/);
+  await landing.getByRole("link").click();
+  await page.getByText(`Only leads whose landing page is ${site.url}/`).waitFor();
+  await row.waitFor();
+  await page.screenshot({ path: path.join(SHOTS, "leads-by-landing-page.png"), fullPage: true });
+  await page.getByRole("link", { name: "Clear" }).click();
+  await row.waitFor();
+
   // The lead's page.
   await row.getByRole("link", { name: "Dana Widget" }).click();
   await page.getByRole("heading", { level: 1, name: /Dana Widget/ }).waitFor();

@@ -949,3 +949,61 @@ test("an export larger than one file may hold is refused before its first byte, 
     await small.stop();
   }
 });
+
+test("where leads come from: per channel, landing page and campaign, by stage, kept through moves, a later first touch and deletes", async () => {
+  await makeAgent("agent_origins");
+  await makeTool("agent_origins", {
+    id: "tool_origins",
+    name: "origins_form",
+    fields: [
+      { name: "name", type: "text" },
+      { name: "email", type: "email", required: true },
+    ],
+  });
+  const visit = (landingPage, source, campaign) => ({
+    attribution: { pageUrl: landingPage, referrer: null, landingPage, utm: { source, medium: null, campaign, term: null, content: null } },
+  });
+  const pricing = `${PAGE}/pricing`;
+  const fromPage = { Origin: PAGE };
+  // Two from /pricing (one through a Google ad, one through the newsletter: the query is not
+  // part of the page), one from /demo, one through the API with no visit at all.
+  const ann = await capture("tool_origins", { name: "Ann", email: "ann@origins.example" }, visit(`${pricing}?utm_source=google#plans`, "google", "spring"), fromPage);
+  const bo = await capture("tool_origins", { name: "Bo", email: "bo@origins.example" }, visit(`${pricing}?utm_source=newsletter`, "newsletter", ""), fromPage);
+  await capture("tool_origins", { name: "Cy", email: "cy@origins.example" }, visit(`${PAGE}/demo`, "google", "spring"), fromPage);
+  const dee = await capture("tool_origins", { name: "Dee", email: "dee@origins.example" });
+  assert.equal((await patchLead(ann.leadId, { stage: "converted" })).status, 200);
+  assert.equal((await patchLead(bo.leadId, { stage: "qualified" })).status, 200);
+
+  const origins = async (query = "") => {
+    const res = await api("GET", `/v1/agents/agent_origins/leads/origins${query}`);
+    assert.equal(res.status, 200, res.text);
+    return res.json.origins;
+  };
+  const brief = (list) => list.map((o) => [o.value, o.total, o.qualified, o.converted, o.conversionRate]);
+  let seen = await origins();
+  assert.deepEqual(brief(seen.source), [["widget", 3, 1, 1, 33.33], ["api", 1, 0, 0, 0]]);
+  assert.deepEqual(brief(seen.page), [[pricing, 2, 1, 1, 50], [`${PAGE}/demo`, 1, 0, 0, 0]]);
+  assert.deepEqual(brief(seen.utmSource), [["google", 2, 0, 1, 50], ["newsletter", 1, 1, 0, 0]]);
+  assert.deepEqual(brief(seen.utmCampaign), [["spring", 2, 0, 1, 50]], "an empty campaign is none");
+  assert.deepEqual(Object.keys(seen.page[0]), ["value", "total", "new", "contacted", "qualified", "converted", "lost", "conversionRate"]);
+
+  // Each origin opens its leads.
+  const leadsFrom = async (query) => (await allLeads(stack, "agent_origins", query)).leads.map((l) => l.name).sort();
+  assert.deepEqual(await leadsFrom(`landingPage=${encodeURIComponent(pricing)}`), ["Ann", "Bo"]);
+  assert.deepEqual(await leadsFrom("utmSource=google&stage=converted"), ["Ann"]);
+  assert.deepEqual(await leadsFrom("utmCampaign=spring"), ["Ann", "Cy"]);
+
+  // Dee comes back from a page: the lead's first touch is now that visit, and it moves.
+  await capture("tool_origins", { email: "dee@origins.example" }, visit(`${PAGE}/demo?ref=x`, "partner", "spring"), fromPage);
+  seen = await origins();
+  assert.deepEqual(brief(seen.page), [[`${PAGE}/demo`, 2, 0, 0, 0], [pricing, 2, 1, 1, 50]], "a tie goes by name");
+  assert.deepEqual(brief(seen.utmSource), [["google", 2, 0, 1, 50], ["newsletter", 1, 1, 0, 0], ["partner", 1, 0, 0, 0]]);
+  assert.deepEqual(brief(seen.source), [["widget", 3, 1, 1, 33.33], ["api", 1, 0, 0, 0]], "the channel is the lead's first");
+
+  // A deleted lead leaves its origins.
+  assert.equal((await api("DELETE", `/v1/leads/${ann.leadId}`)).status, 204);
+  seen = await origins("?limit=1");
+  assert.deepEqual(brief(seen.page), [[`${PAGE}/demo`, 2, 0, 0, 0]], "most leads first, one of each kind");
+  assert.deepEqual(brief(seen.utmCampaign), [["spring", 2, 0, 0, 0]]);
+  assert.equal((await api("GET", "/v1/agents/agent_origins/leads/origins?limit=0")).json.error.field, "limit");
+});

@@ -47,9 +47,17 @@ pub struct LeadQuery {
     pub q: Option<String>,
     pub from: Option<i64>,
     pub to: Option<i64>,
+    /// Where the leads came from (`origins`): their first landing page (no query), and
+    /// their first visit's `utm_source` and `utm_campaign`.
+    pub landing_page: Option<String>,
+    pub utm_source: Option<String>,
+    pub utm_campaign: Option<String>,
     pub limit: u32,
     pub cursor: Option<Cursor>,
 }
+
+/// Longest origin a lead list is filtered by (a landing page is cut at 2,000 characters).
+pub const MAX_ORIGIN_CHARS: usize = 2_000;
 
 impl LeadQuery {
     pub fn parse(pairs: &[(String, String)]) -> Result<Self, FieldError> {
@@ -89,6 +97,9 @@ impl LeadQuery {
             q,
             from,
             to,
+            landing_page: params.origin("landingPage")?,
+            utm_source: params.origin("utmSource")?,
+            utm_campaign: params.origin("utmCampaign")?,
             limit: params.limit()?,
             cursor: params.cursor()?,
         })
@@ -101,6 +112,9 @@ impl LeadQuery {
             && self.q.is_none()
             && self.from.is_none()
             && self.to.is_none()
+            && self.landing_page.is_none()
+            && self.utm_source.is_none()
+            && self.utm_campaign.is_none()
     }
 }
 
@@ -186,6 +200,17 @@ impl Params<'_> {
             .find(|(k, _)| k == name)
             .map(|(_, v)| v.as_str())
             .filter(|v| !v.is_empty())
+    }
+
+    /// An origin to match exactly: any text up to [`MAX_ORIGIN_CHARS`]; empty is no filter.
+    fn origin(&self, name: &str) -> Result<Option<String>, FieldError> {
+        match self.get(name) {
+            Some(text) if text.chars().count() > MAX_ORIGIN_CHARS => Err(FieldError::new(
+                name,
+                format!("must be at most {MAX_ORIGIN_CHARS} characters"),
+            )),
+            other => Ok(other.filter(|t| !t.is_empty()).map(str::to_string)),
+        }
     }
 
     fn id(&self, name: &str) -> Result<Option<String>, FieldError> {
@@ -434,6 +459,18 @@ mod tests {
         }
         let long = format!("q={}", "a".repeat(MAX_Q_CHARS + 1));
         assert_eq!(LeadQuery::parse(&pairs(&long)).unwrap_err().field, "q");
+
+        // Origins match as given.
+        let origin = LeadQuery::parse(&pairs(
+            "landingPage=https://a.example/pricing&utmSource=google&utmCampaign=spring sale",
+        ))
+        .unwrap();
+        assert_eq!(origin.landing_page.as_deref(), Some("https://a.example/pricing"));
+        assert_eq!(origin.utm_source.as_deref(), Some("google"));
+        assert_eq!(origin.utm_campaign.as_deref(), Some("spring sale"));
+        assert!(!origin.counts_by_stage_only());
+        let long = format!("utmSource={}", "a".repeat(MAX_ORIGIN_CHARS + 1));
+        assert_eq!(LeadQuery::parse(&pairs(&long)).unwrap_err().field, "utmSource");
     }
 
     #[test]

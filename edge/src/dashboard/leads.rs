@@ -61,6 +61,9 @@ struct Filters {
     tool_id: String,
     from: String,
     to: String,
+    landing_page: String,
+    utm_source: String,
+    utm_campaign: String,
 }
 
 #[derive(Template)]
@@ -77,9 +80,39 @@ struct LeadsPage {
     error: Option<String>,
     error_field: String,
     export_params: Vec<(&'static str, String)>,
+    /// The origin filters in force (from "Where leads come from"): parameter, what it is,
+    /// value; kept through the filter form.
+    origin_filters: Vec<(&'static str, &'static str, String)>,
     counters_html: String,
     list_html: String,
+    origins_html: String,
 }
+
+#[derive(Template)]
+#[template(path = "lead_origins.html")]
+struct LeadOrigins {
+    tables: Vec<OriginTable>,
+}
+
+/// One kind of origin on the leads page: its rows link to the leads they count.
+struct OriginTable {
+    title: &'static str,
+    column: &'static str,
+    rows: Vec<OriginRow>,
+}
+
+struct OriginRow {
+    label: String,
+    href: String,
+    total: i64,
+    qualified: i64,
+    converted: i64,
+    lost: i64,
+    rate: String,
+}
+
+/// Origins of each kind the leads page shows.
+const ORIGINS_SHOWN: u32 = 5;
 
 struct LeadRow {
     id: String,
@@ -149,6 +182,9 @@ pub async fn list(req: &Request, env: &Env, visit: &Visit) -> ApiResult<Response
         tool_id: get("toolId"),
         from: get("from"),
         to: get("to"),
+        landing_page: get("landingPage"),
+        utm_source: get("utmSource"),
+        utm_campaign: get("utmCampaign"),
     };
     let filter_pairs = [
         ("q", filters.q.as_str()),
@@ -157,6 +193,9 @@ pub async fn list(req: &Request, env: &Env, visit: &Visit) -> ApiResult<Response
         ("toolId", filters.tool_id.as_str()),
         ("from", filters.from.as_str()),
         ("to", filters.to.as_str()),
+        ("landingPage", filters.landing_page.as_str()),
+        ("utmSource", filters.utm_source.as_str()),
+        ("utmCampaign", filters.utm_campaign.as_str()),
     ];
     let owned: Vec<(String, String)> = filter_pairs
         .iter()
@@ -198,6 +237,19 @@ pub async fn list(req: &Request, env: &Env, visit: &Visit) -> ApiResult<Response
         .map(|(k, v)| (*k, v.to_string()))
         .collect();
     let status = if error.is_some() { 400 } else { 200 };
+    let origin_filters = [
+        ("landingPage", "landing page", &filters.landing_page),
+        ("utmSource", "utm_source", &filters.utm_source),
+        ("utmCampaign", "utm_campaign", &filters.utm_campaign),
+    ]
+    .into_iter()
+    .filter(|(_, _, value)| !value.is_empty())
+    .map(|(name, what, value)| (name, what, value.clone()))
+    .collect();
+    let origins_html = match &agent {
+        Some(agent) => origins_card(&db, &agent.id).await?,
+        None => String::new(),
+    };
     render(
         &LeadsPage {
             layout: Layout::new(&visit.session, "leads", &agent_id),
@@ -211,11 +263,89 @@ pub async fn list(req: &Request, env: &Env, visit: &Visit) -> ApiResult<Response
             error: error.map(|e| format!("{}: {}", e.field, e.reason)),
             filters,
             export_params,
+            origin_filters,
             counters_html,
             list_html,
+            origins_html,
         },
         status,
     )
+}
+
+/// "Where leads come from": the agent's top origins of each kind (seed 004: "Which
+/// channels or pages generate the best leads?"), each linking to its leads; nothing when
+/// the agent has no leads yet.
+async fn origins_card(db: &worker::D1Database, agent_id: &str) -> ApiResult<String> {
+    let origins = leadform_core::origins::group(stored::origins(db, agent_id, ORIGINS_SHOWN).await?);
+    let table = |title,
+                 column,
+                 param: &str,
+                 list: Vec<leadform_core::origins::Origin>,
+                 label: &dyn Fn(&str) -> String| {
+        OriginTable {
+            title,
+            column,
+            rows: list
+                .into_iter()
+                .map(|o| OriginRow {
+                    label: label(&o.value),
+                    href: format!(
+                        "/dashboard/leads?agent={}&{param}={}",
+                        view::urlencode(agent_id),
+                        view::urlencode(&o.value)
+                    ),
+                    total: o.total,
+                    qualified: o.qualified,
+                    converted: o.converted,
+                    lost: o.lost,
+                    rate: leadform_core::charts::percent(o.conversion_rate / 100.0),
+                })
+                .collect(),
+        }
+    };
+    let as_is = |value: &str| value.to_string();
+    // A page reads best without its scheme; the link still filters by the whole of it.
+    let page = |value: &str| {
+        value
+            .trim_start_matches("https://")
+            .trim_start_matches("http://")
+            .to_string()
+    };
+    let tables: Vec<OriginTable> = [
+        table("By channel", "Channel", "source", origins.source, &|v| {
+            leadform_core::csv_export::source_label(v)
+        }),
+        table(
+            "By landing page",
+            "Landing page",
+            "landingPage",
+            origins.page,
+            &page,
+        ),
+        table(
+            "By utm_source",
+            "utm_source",
+            "utmSource",
+            origins.utm_source,
+            &as_is,
+        ),
+        table(
+            "By utm_campaign",
+            "utm_campaign",
+            "utmCampaign",
+            origins.utm_campaign,
+            &as_is,
+        ),
+    ]
+    .into_iter()
+    .filter(|t| !t.rows.is_empty())
+    .collect();
+    if tables.is_empty() {
+        return Ok(String::new());
+    }
+    LeadOrigins { tables }
+        .render()
+        .map_err(|e| ApiError::Internal(format!("template: {e}")))
 }
 
 async fn lead_list(

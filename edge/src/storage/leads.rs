@@ -428,6 +428,25 @@ pub async fn counters(db: &D1Database, agent_id: &str) -> Result<Counters> {
     Ok(row.unwrap_or_default())
 }
 
+/// The agent's lead origins (kept by the triggers of migration 0019): of each kind, the
+/// `per_kind` with the most leads.
+pub async fn origins(
+    db: &D1Database,
+    agent_id: &str,
+    per_kind: u32,
+) -> Result<Vec<leadform_core::origins::Row>> {
+    db.prepare(
+        "SELECT kind, value, total, new, contacted, qualified, converted, lost FROM (
+           SELECT *, row_number() OVER (PARTITION BY kind ORDER BY total DESC, value) AS n
+           FROM lead_origins WHERE agent_id = ?1 AND total > 0)
+         WHERE n <= ?2",
+    )
+    .bind(&[text(agent_id), int(i64::from(per_kind))])?
+    .all()
+    .await?
+    .results()
+}
+
 /// The WHERE clause of a lead list (after `agent_id = ?1`) and its values.
 fn filters(query: &LeadQuery, sql: &mut Sql) {
     if let Some(stage) = query.stage {
@@ -435,6 +454,16 @@ fn filters(query: &LeadQuery, sql: &mut Sql) {
     }
     if let Some(source) = &query.source {
         sql.and("source = ?", text(source));
+    }
+    // The generated columns of migration 0019, which `lead_origins` counts by.
+    for (column, value) in [
+        ("origin_page", &query.landing_page),
+        ("origin_utm_source", &query.utm_source),
+        ("origin_utm_campaign", &query.utm_campaign),
+    ] {
+        if let Some(value) = value {
+            sql.and(&format!("{column} = ?"), text(value));
+        }
     }
     if let Some(tool_id) = &query.tool_id {
         sql.and(

@@ -8,7 +8,7 @@ use crate::auth;
 use crate::bindings;
 use crate::clock::{iso8601, now_ms};
 use crate::error::{ApiError, ApiResult};
-use crate::http::{json, json_body, query_pairs, request_origin};
+use crate::http::{json, json_body, query_pairs, query_param, request_origin};
 use crate::leads;
 use crate::storage::files::Links;
 use crate::storage::leads::{self as stored, Counters, Lead};
@@ -19,6 +19,7 @@ use leadform_core::lead::{check_custom_names, ActivityOut, LeadOut, LeadPatch};
 use leadform_core::query::{next_cursor, Cursor, LeadQuery};
 use leadform_core::validate::FieldError;
 use serde::Serialize;
+use serde_json::json;
 use worker::{Env, Request, Response};
 
 #[derive(Serialize)]
@@ -93,6 +94,13 @@ pub async fn list(req: &Request, env: &Env, agent_id: &str) -> ApiResult<Respons
 pub async fn counters(env: &Env, agent_id: &str) -> ApiResult<Response> {
     let counters: Counters = stored::counters(&env.d1(bindings::DB)?, agent_id).await?;
     json(&counters, 200)
+}
+
+/// `GET /v1/agents/{agentId}/leads/origins?limit=`: where the agent's leads come from.
+pub async fn origins(req: &Request, env: &Env, agent_id: &str) -> ApiResult<Response> {
+    let limit = leadform_core::origins::parse_limit(query_param(req, "limit").as_deref())?;
+    let rows = stored::origins(&env.d1(bindings::DB)?, agent_id, limit).await?;
+    json(&json!({ "origins": leadform_core::origins::group(rows) }), 200)
 }
 
 pub async fn get(caller: &Caller, req: &Request, env: &Env, id: &str) -> ApiResult<Response> {

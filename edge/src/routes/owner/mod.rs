@@ -63,6 +63,7 @@ pub async fn handle(req: Request, env: &Env, method: Method, path: &[&str]) -> A
         (Method::Get, ["conversations", id]) => conversations::get(c, env, id).await,
         (Method::Get, ["agents", id, "leads"]) => leads::list(&req, env, id).await,
         (Method::Get, ["agents", id, "leads", "counters"]) => leads::counters(env, id).await,
+        (Method::Get, ["agents", id, "leads", "origins"]) => leads::origins(&req, env, id).await,
         (Method::Get, ["agents", id, "leads.csv"]) => leads::export(&req, env, id).await,
         (Method::Get, ["leads", id]) => leads::get(c, &req, env, id).await,
         (Method::Patch, ["leads", id]) => leads::update(c, req, env, id).await,
@@ -106,7 +107,7 @@ fn need_of(method: &Method, path: &[&str]) -> Option<Need> {
             ["agents", _, "submissions" | "dead-letters" | "leads" | "leads.csv" | "conversations"],
         )
         | (Method::Get, ["conversations", _])
-        | (Method::Get, ["agents", _, "leads", "counters"])
+        | (Method::Get, ["agents", _, "leads", "counters" | "origins"])
         | (Method::Get, ["leads", _]) => LeadsRead,
         (Method::Post, ["deliveries", _, "replay"])
         | (Method::Post, ["agents", _, "deliveries", "replay"])
