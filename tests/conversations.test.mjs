@@ -246,6 +246,19 @@ test("a conversation quiet for longer than the agent's retention is purged by th
   assert.equal(turns[0].results[0].n, 0, "its turns went with it");
 });
 
+test("a conversation nobody wrote in is deleted after a day; one the visitor wrote in is kept", async () => {
+  await agentWith("agent_quiet");
+  const opened = (await start(stack.url, "agent_quiet")).json.conversationId;
+  const talked = (await start(stack.url, "agent_quiet")).json.conversationId;
+  await say(stack.url, talked, "hello");
+  const today = (await start(stack.url, "agent_quiet")).json.conversationId;
+  await stack.sql(`UPDATE conversations SET updated_at = updated_at - 2 * 86400000 WHERE id IN ('${opened}', '${talked}')`);
+  assert.equal((await fetch(`${stack.url}/__scheduled?cron=*+*+*+*+*`)).status, 200);
+  assert.equal((await ownerRequest(stack, "GET", `/v1/conversations/${opened}`)).status, 404, "only its greeting, two days old");
+  assert.equal((await ownerRequest(stack, "GET", `/v1/conversations/${talked}`)).status, 200);
+  assert.equal((await ownerRequest(stack, "GET", `/v1/conversations/${today}`)).status, 200, "opened today: the visitor may still write");
+});
+
 test("with an LLM: its reply is what the visitor reads, its show_form call shows the form, and anything off falls back to the rules", async () => {
   const replies = [
     completion("We sell coffee machines for offices."),

@@ -6,7 +6,7 @@
 // submissions (seed 002's call, no token) keep working.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { startStack, startReceiver, contactForm, seedSubmit, postJson, ownerRequest } from "./support/stack.mjs";
+import { startStack, startReceiver, contactForm, seedSubmit, postJson, ownerRequest, fileDataUrl, PNG_1X1 } from "./support/stack.mjs";
 
 let stack;
 let receiver;
@@ -322,4 +322,41 @@ test("a tool's spamThreshold moves the line; seed 002's API-only call is accepte
   assert.equal(delivered.submission.spam, null);
   assert.equal(delivered.submission.source, "api");
   assert.equal(hooksFor(seed.json.submissionId).length, 1);
+});
+
+test("spam left in the spam folder for 30 days goes with its files; one released in time stays", async () => {
+  const made = await stack.owner("POST", `/v1/agents/${AGENT}/tools`, contactForm(receiver.url + "/hook", {
+    id: "tool_spam_files",
+    name: "spam_files",
+    fields: [
+      { name: "name", type: "text" },
+      { name: "email", type: "email", required: true },
+      { name: "deck", type: "file" },
+    ],
+  }));
+  assert.equal(made.status, 201, JSON.stringify(made.body));
+  const trapped = async (email) => {
+    const res = await submit({
+      toolId: "tool_spam_files",
+      formData: { name: "Bot", email, deck: fileDataUrl("image/png", PNG_1X1, "deck.png"), fax_number: "+1 555 0100" },
+      fieldsCompleted: ["name", "email", "deck", "fax_number"],
+    });
+    assert.equal(res.status, 200, res.text);
+    assert.equal((await detail(res.json.submissionId)).submission.status, "spam");
+    return res.json.submissionId;
+  };
+  const left = await trapped("left@spam.example");
+  const released = await trapped("released@spam.example");
+  const recent = await trapped("recent@spam.example");
+  assert.deepEqual(await stack.r2Keys(`${left}/`), [`${left}/deck`], "a quarantined upload is kept for review");
+  assert.equal((await stack.owner("POST", `/v1/submissions/${released}/release`)).status, 200);
+  await stack.sql(`UPDATE submissions SET submitted_at = submitted_at - 31 * 86400000 WHERE id IN ('${left}', '${released}')`);
+  assert.equal((await fetch(`${stack.url}/__scheduled?cron=*+*+*+*+*`)).status, 200);
+
+  assert.equal((await stack.owner("GET", `/v1/submissions/${left}`)).status, 404);
+  assert.deepEqual(await stack.r2Keys(`${left}/`), [], "its file went with it");
+  for (const kept of [released, recent]) {
+    assert.equal((await stack.owner("GET", `/v1/submissions/${kept}`)).status, 200, kept);
+    assert.deepEqual(await stack.r2Keys(`${kept}/`), [`${kept}/deck`], kept);
+  }
 });

@@ -1,11 +1,12 @@
 //! Transcripts are personal data: conversations of agents with a retention period
-//! (`retentionDays`) are purged once they have been quiet that long, and files people sent
-//! in chats for forms never sent go after a week. Runs with the cron sweep, a bounded
-//! batch at a time.
+//! (`retentionDays`) are purged once they have been quiet that long; conversations nobody
+//! wrote in go after a day, files people sent in chats for forms never sent after a week,
+//! and spam the owner left in the spam folder (with its files) after 30 days. Runs with the
+//! cron sweep, a bounded batch at a time.
 
 use crate::bindings;
 use crate::clock::now_ms;
-use crate::storage::{channels, conversations, events, files};
+use crate::storage::{channels, conversations, events, files, submissions};
 use leadform_core::channels::{parked_at, PARKED_PREFIX};
 use worker::Env;
 
@@ -23,13 +24,47 @@ const PARKED_FILE_MS: i64 = 7 * 24 * 3600 * 1000;
 /// Parked files looked at per run (oldest first).
 const PARKED_BATCH: u32 = 100;
 
+/// How long a conversation nobody wrote in (the chat opened, its greeting, nothing more)
+/// is kept: anyone can start one, and an owner has nothing to read in it.
+const UNANSWERED_MS: i64 = 24 * 3600 * 1000;
+
+/// How long quarantined spam waits in the spam folder for the owner to release it; then
+/// it goes, with its files.
+const SPAM_MS: i64 = 30 * 24 * 3600 * 1000;
+
+/// Spam submissions purged per run.
+const SPAM_BATCH: u32 = 100;
+
 pub async fn purge(env: &Env) -> worker::Result<usize> {
     purge_parked_files(env).await?;
+    purge_spam(env).await?;
     let db = env.d1(bindings::DB)?;
     channels::purge_updates(&db, now_ms() - UPDATE_MEMORY_MS).await?;
     // A display's drop-off is counted once within its token's day; the marks can go then.
     events::purge_drop_marks(&db, now_ms() - UPDATE_MEMORY_MS).await?;
+    conversations::purge_unanswered(&db, now_ms() - UNANSWERED_MS, BATCH).await?;
     conversations::purge_expired(&db, now_ms(), BATCH).await
+}
+
+/// Deletes spam left in the spam folder longer than [`SPAM_MS`]: the rows still
+/// quarantined (one released meanwhile keeps everything), then their files.
+async fn purge_spam(env: &Env) -> worker::Result<()> {
+    let db = env.d1(bindings::DB)?;
+    let old = submissions::old_spam(&db, now_ms() - SPAM_MS, SPAM_BATCH).await?;
+    if old.is_empty() {
+        return Ok(());
+    }
+    let ids: Vec<&str> = old.iter().map(|(id, _)| id.as_str()).collect();
+    let gone = submissions::delete_spam(&db, &ids).await?;
+    let bucket = env.bucket(bindings::FILES)?;
+    for (_, keys) in old.iter().filter(|(id, _)| gone.contains(id)) {
+        for key in keys {
+            if let Err(err) = files::delete(&bucket, key).await {
+                worker::console_warn!("leadform: file {key} of purged spam not deleted: {err}");
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Deletes files parked longer than [`PARKED_FILE_MS`] for a chat's form (sent, cancelled

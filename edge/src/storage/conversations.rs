@@ -356,20 +356,44 @@ pub async fn purge_expired(db: &D1Database, now: i64, batch: u32) -> Result<usiz
         .all()
         .await?
         .results()?;
-    if expired.is_empty() {
+    delete_all(db, &expired.iter().map(|e| e.id.as_str()).collect::<Vec<_>>()).await
+}
+
+/// Deletes up to `batch` conversations nobody wrote in (only the greeting: a chat opened
+/// and left, or a script starting conversations) untouched since `before`; how many went.
+pub async fn purge_unanswered(db: &D1Database, before: i64, batch: u32) -> Result<usize> {
+    #[derive(Deserialize)]
+    struct Id {
+        id: String,
+    }
+    let quiet: Vec<Id> = db
+        .prepare(
+            // The partial index `conversations_unanswered` (migration 0020) holds just these.
+            "SELECT id FROM conversations WHERE visitor_messages = 0 AND turns <= 1 AND updated_at < ?1 LIMIT ?2",
+        )
+        .bind(&[int(before), int(batch as i64)])?
+        .all()
+        .await?
+        .results()?;
+    delete_all(db, &quiet.iter().map(|q| q.id.as_str()).collect::<Vec<_>>()).await
+}
+
+/// Deletes conversations `ids` with their turns and chat state, in one batch.
+async fn delete_all(db: &D1Database, ids: &[&str]) -> Result<usize> {
+    if ids.is_empty() {
         return Ok(0);
     }
-    let ids = serde_json::to_string(&expired.iter().map(|e| e.id.as_str()).collect::<Vec<_>>())?;
+    let list = text(&serde_json::to_string(ids)?);
     db.batch(vec![
         db.prepare(
             "DELETE FROM conversation_turns WHERE conversation_id IN (SELECT value FROM json_each(?1))",
         )
-        .bind(&[text(&ids)])?,
+        .bind(std::slice::from_ref(&list))?,
         db.prepare("DELETE FROM channel_chats WHERE conversation_id IN (SELECT value FROM json_each(?1))")
-            .bind(&[text(&ids)])?,
+            .bind(std::slice::from_ref(&list))?,
         db.prepare("DELETE FROM conversations WHERE id IN (SELECT value FROM json_each(?1))")
-            .bind(&[text(&ids)])?,
+            .bind(&[list])?,
     ])
     .await?;
-    Ok(expired.len())
+    Ok(ids.len())
 }

@@ -361,6 +361,50 @@ pub async fn file_keys_of_lead(db: &D1Database, lead_id: &str, agent_id: &str) -
     Ok(rows.into_iter().map(|r| r.key).collect())
 }
 
+/// Up to `batch` quarantined submissions left in the spam folder since before `before`,
+/// each with the R2 keys of its files.
+pub async fn old_spam(db: &D1Database, before: i64, batch: u32) -> Result<Vec<(String, Vec<String>)>> {
+    #[derive(Deserialize)]
+    struct Row {
+        id: String,
+        keys: String,
+    }
+    let rows: Vec<Row> = db
+        .prepare(
+            // The partial index `submissions_spam_by_time` (migration 0020) holds just these.
+            "SELECT s.id, (SELECT json_group_array(json_extract(f.value, '$.key')) FROM json_each(s.form_data) f
+                           WHERE f.type = 'object' AND json_extract(f.value, '$.sha256') IS NOT NULL
+                             AND json_type(f.value, '$.key') = 'text') AS keys
+             FROM submissions s WHERE s.status = 'spam' AND s.submitted_at < ?1 LIMIT ?2",
+        )
+        .bind(&[int(before), int(batch as i64)])?
+        .all()
+        .await?
+        .results()?;
+    Ok(rows
+        .into_iter()
+        .map(|row| (row.id, serde_json::from_str(&row.keys).unwrap_or_default()))
+        .collect())
+}
+
+/// Deletes the submissions `ids` that are still quarantined; the ids it deleted (one the
+/// owner released meanwhile stays, and keeps its files).
+pub async fn delete_spam(db: &D1Database, ids: &[&str]) -> Result<Vec<String>> {
+    #[derive(Deserialize)]
+    struct Id {
+        id: String,
+    }
+    let gone: Vec<Id> = db
+        .prepare(
+            "DELETE FROM submissions WHERE id IN (SELECT value FROM json_each(?1)) AND status = 'spam' RETURNING id",
+        )
+        .bind(&[text(&serde_json::to_string(ids)?)])?
+        .all()
+        .await?
+        .results()?;
+    Ok(gone.into_iter().map(|g| g.id).collect())
+}
+
 /// One page of an agent's submissions, newest first on (submittedAt, id); and whether more
 /// follow.
 pub async fn list(
