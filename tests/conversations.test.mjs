@@ -171,6 +171,15 @@ test("a conversation two leads came from (a typo email, then the right one) stay
   };
   const typo = await send("jane@gmial.com");
   const right = await send("jane@gmail.com");
+  // Another agent's form naming this conversation (any id may be named) keeps nothing alive.
+  await agentWith("agent_typo_other");
+  const other = await submitAsOwner(stack, {
+    toolId: "tool_agent_typo_other_contact",
+    conversationId: id,
+    formData: { name: "Else", email: "else@example.com" },
+    fieldsCompleted: ["name", "email"],
+  });
+  assert.equal(other.status, 200, other.text);
   assert.notEqual(typo, right);
   assert.equal((await ownerRequest(stack, "DELETE", `/v1/leads/${typo}`)).status, 204);
   const kept = await ownerRequest(stack, "GET", `/v1/conversations/${id}`);
@@ -252,11 +261,21 @@ test("a conversation nobody wrote in is deleted after a day; one the visitor wro
   const talked = (await start(stack.url, "agent_quiet")).json.conversationId;
   await say(stack.url, talked, "hello");
   const today = (await start(stack.url, "agent_quiet")).json.conversationId;
-  await stack.sql(`UPDATE conversations SET updated_at = updated_at - 2 * 86400000 WHERE id IN ('${opened}', '${talked}')`);
+  // A form sent from a page, naming a conversation whose visitor never typed: it holds the lead's summary.
+  const formOnly = (await start(stack.url, "agent_quiet")).json.conversationId;
+  const sent = await submitAsOwner(stack, {
+    toolId: "tool_agent_quiet_contact",
+    conversationId: formOnly,
+    formData: { name: "Quiet", email: "quiet@example.com" },
+    fieldsCompleted: ["name", "email"],
+  });
+  assert.equal(sent.status, 200, sent.text);
+  await stack.sql(`UPDATE conversations SET updated_at = updated_at - 2 * 86400000 WHERE id IN ('${opened}', '${talked}', '${formOnly}')`);
   assert.equal((await fetch(`${stack.url}/__scheduled?cron=*+*+*+*+*`)).status, 200);
   assert.equal((await ownerRequest(stack, "GET", `/v1/conversations/${opened}`)).status, 404, "only its greeting, two days old");
   assert.equal((await ownerRequest(stack, "GET", `/v1/conversations/${talked}`)).status, 200);
   assert.equal((await ownerRequest(stack, "GET", `/v1/conversations/${today}`)).status, 200, "opened today: the visitor may still write");
+  assert.equal((await ownerRequest(stack, "GET", `/v1/conversations/${formOnly}`)).status, 200, "a lead came from it");
 });
 
 test("with an LLM: its reply is what the visitor reads, its show_form call shows the form, and anything off falls back to the rules", async () => {

@@ -825,7 +825,8 @@ test("CSV export: exact columns, BOM only for excel, RFC 4180 quoting, formulas 
 
   const leads = (await allLeads(stack, "agent_csv")).leads; // newest first, as the file
   const createdAt = Object.fromEntries(leads.map((l) => [l.id, l.createdAt]));
-  const HEADER = ["First Name", "Last Name", "Email", "Phone Number", "Company Name", "Website URL", "Lead Status", "Lead Source", "Create Date", "plan", "notes"];
+  const HEADER = ["First Name", "Last Name", "Email", "Phone Number", "Company Name", "Website URL", "Lead Status", "Lead Source", "Create Date", "Landing Page", "UTM Source", "UTM Medium", "UTM Campaign", "plan", "notes"];
+  const noVisit = { "Landing Page": "", "UTM Source": "", "UTM Medium": "", "UTM Campaign": "" };
   const expected = (profile) => ({
     [zoe.leadId]: {
       "First Name": "Zoë",
@@ -838,6 +839,11 @@ test("CSV export: exact columns, BOM only for excel, RFC 4180 quoting, formulas 
       "Lead Status": "New",
       "Lead Source": "Widget",
       "Create Date": new Date(createdAt[zoe.leadId]).toISOString(),
+      // Where the lead came from: its first visit.
+      "Landing Page": ATTRIBUTION.landingPage,
+      "UTM Source": "newsletter",
+      "UTM Medium": "email",
+      "UTM Campaign": "fall_launch",
       plan: "Pro 🚀",
       notes: "",
     },
@@ -851,6 +857,7 @@ test("CSV export: exact columns, BOM only for excel, RFC 4180 quoting, formulas 
       "Lead Status": "New",
       "Lead Source": "API",
       "Create Date": new Date(createdAt[formula.leadId]).toISOString(),
+      ...noVisit,
       plan: "'@SUM(A1:A2)",
       notes: 'line one\nline two, with a comma\n"quoted"',
     },
@@ -864,6 +871,7 @@ test("CSV export: exact columns, BOM only for excel, RFC 4180 quoting, formulas 
       "Lead Status": "Contacted",
       "Lead Source": "API",
       "Create Date": new Date(createdAt[plain.leadId]).toISOString(),
+      ...noVisit,
       plan: "'\tcmd",
       notes: "'\rcr",
     },

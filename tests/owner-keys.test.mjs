@@ -307,6 +307,12 @@ test("a submit's answer names its lead only to the owner: a visitor cannot learn
     assert.equal(res.status, 200, res.text);
     assert.equal(res.json.leadId, undefined);
   }
+  // A site's own token, added by its fetch wrapper, is not ours: a visitor's submit.
+  for (const header of ["Bearer eyJhbGciOiJIUzI1NiJ9.e30.site-jwt", "Basic dXNlcjpwYXNz"]) {
+    const res = await send("alice@a.example", { Authorization: header });
+    assert.equal(res.status, 200, res.text);
+    assert.equal(res.json.leadId, undefined);
+  }
   const before = (await api("GET", `/v1/leads/${ids.a}`)).json.lead.submissionCount;
   const wrong = await send("alice@a.example", { Authorization: "Bearer lf_wrong" });
   assert.equal(wrong.status, 401);

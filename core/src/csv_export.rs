@@ -54,11 +54,17 @@ pub struct Row<'a> {
     pub source: &'a str,
     /// Already ISO 8601 UTC, e.g. `2026-11-23T12:00:00.000Z`.
     pub created_at: &'a str,
+    /// Where the lead came from: its first visit's landing page and UTM parameters.
+    pub landing_page: Option<&'a str>,
+    pub utm_source: Option<&'a str>,
+    pub utm_medium: Option<&'a str>,
+    pub utm_campaign: Option<&'a str>,
     pub custom_fields: &'a Map<String, Value>,
 }
 
-/// The fixed columns, named as HubSpot's import maps them without help.
-pub const COLUMNS: [&str; 9] = [
+/// The fixed columns: the first nine named as HubSpot's import maps them without help, then
+/// where the lead came from (seed 004: "which channels or pages generate the best leads?").
+pub const COLUMNS: [&str; 13] = [
     "First Name",
     "Last Name",
     "Email",
@@ -68,6 +74,10 @@ pub const COLUMNS: [&str; 9] = [
     "Lead Status",
     "Lead Source",
     "Create Date",
+    "Landing Page",
+    "UTM Source",
+    "UTM Medium",
+    "UTM Campaign",
 ];
 
 /// UTF-8 byte order mark: the only way to tell Excel a CSV file is UTF-8.
@@ -115,6 +125,10 @@ pub fn record(profile: Profile, row: &Row<'_>, custom_keys: &[String]) -> Vec<u8
         neutralize(&stage),
         neutralize(&source),
         neutralize(row.created_at),
+        neutralize(row.landing_page.unwrap_or("")),
+        neutralize(row.utm_source.unwrap_or("")),
+        neutralize(row.utm_medium.unwrap_or("")),
+        neutralize(row.utm_campaign.unwrap_or("")),
     ];
     cells.extend(custom.iter().map(|text| neutralize(text)));
     line(&cells)
@@ -235,6 +249,10 @@ mod tests {
             stage: "new",
             source: "widget",
             created_at: "2026-11-23T12:00:00.000Z",
+            landing_page: Some("https://example.com/pricing?utm_source=google"),
+            utm_source: Some("google"),
+            utm_medium: None,
+            utm_campaign: Some("spring"),
             custom_fields: fields,
         }
     }
@@ -293,6 +311,10 @@ mod tests {
             stage: "=new",
             source: "-api",
             created_at: "@2026",
+            landing_page: Some("=page"),
+            utm_source: Some("+source"),
+            utm_medium: Some("-medium"),
+            utm_campaign: Some("@campaign"),
             custom_fields: &fields,
         };
         let custom = keys(&["note"]);
@@ -308,6 +330,10 @@ mod tests {
                 "'=new",
                 "'-api",
                 "'@2026",
+                "'=page",
+                "'+source",
+                "'-medium",
+                "'@campaign",
                 "'=cmd|' /C calc'!A0",
             ];
             assert_eq!(got, expected, "{profile:?}");
@@ -323,6 +349,7 @@ mod tests {
             (Profile::Crm, "-555", "'-555"),
             (Profile::Crm, "+1 (415) 555-0100", "+14155550100"),
             (Profile::Crm, "0049 151 1234 5678", "+4915112345678"),
+            (Profile::Crm, "+44 (0)20 7946 0958", "+442079460958"),
             (Profile::Excel, "+1 (415) 555-0100", "'+1 (415) 555-0100"),
             (Profile::Crm, "+1+1", "'+1+1"),
             (Profile::Crm, "+1 415=1+1", "'+1 415=1+1"),
@@ -381,8 +408,8 @@ mod tests {
         let got = cells(Profile::Crm, &row, &custom);
         assert_eq!(got[0], "Smith, Jr.");
         assert_eq!(got[4], "\"Acme\" Inc");
-        assert_eq!(got[9], "line 1\nline 2\r\nline 3");
-        assert_eq!(got[10], "say \"hi\"");
+        assert_eq!(got[COLUMNS.len()], "line 1\nline 2\r\nline 3");
+        assert_eq!(got[COLUMNS.len() + 1], "say \"hi\"");
     }
 
     #[test]
@@ -427,7 +454,7 @@ mod tests {
         }
         // Read with commas, the cell is what was typed, marked as text where it needs it.
         let got = cells(Profile::Crm, &lead(&fields), &custom);
-        assert_eq!(got[9], "hi;'=1+1");
+        assert_eq!(got[COLUMNS.len()], "hi;'=1+1");
         assert_eq!(
             neutralize("a; b;c"),
             "a; b;c",
@@ -448,7 +475,7 @@ mod tests {
         assert_eq!(
             String::from_utf8(crm).unwrap(),
             "First Name,Last Name,Email,Phone Number,Company Name,Website URL,\
-             Lead Status,Lead Source,Create Date,budget\r\n"
+             Lead Status,Lead Source,Create Date,Landing Page,UTM Source,UTM Medium,UTM Campaign,budget\r\n"
         );
     }
 
@@ -532,6 +559,10 @@ mod tests {
             stage: "lost",
             source: "telegram",
             created_at: "2026-11-24T08:30:00.000Z",
+            landing_page: None,
+            utm_source: None,
+            utm_medium: None,
+            utm_campaign: None,
             custom_fields: &empty,
         };
         let mut file = header(Profile::Excel, &custom);
@@ -552,6 +583,10 @@ mod tests {
                 "New",
                 "Widget",
                 "2026-11-23T12:00:00.000Z",
+                "https://example.com/pricing?utm_source=google",
+                "google",
+                "",
+                "spring",
                 "5000",
             ]
         );
@@ -567,6 +602,10 @@ mod tests {
                 "Lost",
                 "Telegram",
                 "2026-11-24T08:30:00.000Z",
+                "",
+                "",
+                "",
+                "",
                 ""
             ]
         );

@@ -118,7 +118,9 @@ pub fn data_url(mime_type: &str, name: Option<&str>, bytes: &[u8]) -> String {
         .unwrap_or_default();
     // What a chat platform passes on is the sender's word: anything that is not a media
     // type is a file of unknown type.
-    let mime_type = media_type(mime_type).unwrap_or_else(|| UNKNOWN_TYPE.to_string());
+    // (`audio/ogg; codecs=opus`: the type without its parameters.)
+    let essence = mime_type.split(';').next().unwrap_or_default();
+    let mime_type = media_type(essence).unwrap_or_else(|| UNKNOWN_TYPE.to_string());
     format!("data:{mime_type}{name};base64,{}", STANDARD.encode(bytes))
 }
 
@@ -352,6 +354,8 @@ mod tests {
         );
         let url = super::data_url("text/☃", None, b"hi");
         assert!(url.starts_with("data:application/octet-stream;base64,"), "{url}");
+        let voice = super::data_url("audio/ogg; codecs=opus", None, b"hi");
+        assert!(voice.starts_with("data:audio/ogg;base64,"), "{voice}");
     }
 
     #[test]

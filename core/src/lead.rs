@@ -257,7 +257,12 @@ pub fn phone_key(phone: &str) -> Option<String> {
     {
         return None;
     }
-    let digits: String = international.chars().filter(char::is_ascii_digit).collect();
+    // "+44 (0)20 7946 0958": the (0) is the trunk prefix dialled at home only.
+    let digits: String = international
+        .replace("(0)", "")
+        .chars()
+        .filter(char::is_ascii_digit)
+        .collect();
     let valid = (8..=15).contains(&digits.len()) && !digits.starts_with('0');
     valid.then(|| format!("+{digits}"))
 }
@@ -900,6 +905,9 @@ mod tests {
             ("+14155550100", Some("+14155550100")),
             ("0049 30 1234567", Some("+49301234567")),
             ("+49 (0)30", None),
+            // The trunk (0) is not part of the international number.
+            ("+44 (0)20 7946 0958", Some("+442079460958")),
+            ("0044 (0) 20 7946 0958", Some("+442079460958")),
             ("(415) 555-0100", None),
             ("+0 123 456 789", None),
             ("+1234567", None),

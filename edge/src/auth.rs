@@ -23,6 +23,23 @@ pub async fn authenticate(req: &Request, env: &Env, db: &D1Database) -> ApiResul
     }
 }
 
+/// Whether the request carries one of this edge's keys (`Authorization: Bearer` with an
+/// owner key's `lf_` form, or the admin key): a public route that tells the owner more
+/// (the submit's `leadId`) checks only those, and takes any other `Authorization` (a site's
+/// own token, added by its fetch wrapper) as a visitor's.
+pub fn carries_own_key(req: &Request, env: &Env) -> bool {
+    let given = req
+        .headers()
+        .get("Authorization")
+        .ok()
+        .flatten()
+        .unwrap_or_default();
+    let token = leadform_core::access::bearer_token(&given);
+    token.starts_with("lf_")
+        || config::api_key(env)
+            .is_some_and(|admin| !token.is_empty() && bool::from(token.as_bytes().ct_eq(admin.as_bytes())))
+}
+
 async fn principal(req: &Request, env: &Env, db: &D1Database) -> ApiResult<Principal> {
     let given = req
         .headers()

@@ -48,9 +48,7 @@ async fn fetch(req: Request, env: Env, ctx: Context) -> Result<Response> {
             if let Err(err) = delivery::sweep(&env).await {
                 console_error!("sweep failed: {err}");
             }
-            if let Err(err) = retention::purge(&env).await {
-                console_error!("conversation purge failed: {err}");
-            }
+            retention::purge(&env).await;
         });
     }
     routes::handle(req, env).await
@@ -78,7 +76,5 @@ async fn scheduled(_event: ScheduledEvent, env: Env, _ctx: ScheduleContext) {
     if let Err(err) = delivery::sweep(&env).await {
         console_error!("sweep failed: {err}");
     }
-    if let Err(err) = retention::purge(&env).await {
-        console_error!("conversation purge failed: {err}");
-    }
+    retention::purge(&env).await;
 }

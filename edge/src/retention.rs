@@ -8,7 +8,7 @@ use crate::bindings;
 use crate::clock::now_ms;
 use crate::storage::{channels, conversations, events, files, submissions};
 use leadform_core::channels::{parked_at, PARKED_PREFIX};
-use worker::Env;
+use worker::{console_error, console_warn, Env};
 
 /// Conversations purged per run at most (each run is a minute apart).
 const BATCH: u32 = 500;
@@ -35,15 +35,42 @@ const SPAM_MS: i64 = 30 * 24 * 3600 * 1000;
 /// Spam submissions purged per run.
 const SPAM_BATCH: u32 = 100;
 
-pub async fn purge(env: &Env) -> worker::Result<usize> {
-    purge_parked_files(env).await?;
-    purge_spam(env).await?;
-    let db = env.d1(bindings::DB)?;
-    channels::purge_updates(&db, now_ms() - UPDATE_MEMORY_MS).await?;
-    // A display's drop-off is counted once within its token's day; the marks can go then.
-    events::purge_drop_marks(&db, now_ms() - UPDATE_MEMORY_MS).await?;
-    conversations::purge_unanswered(&db, now_ms() - UNANSWERED_MS, BATCH).await?;
-    conversations::purge_expired(&db, now_ms(), BATCH).await
+/// Runs every purge; one that fails (R2 or D1 down a moment) is logged and the others
+/// still run: a file that would not go must not keep transcripts past their retention.
+pub async fn purge(env: &Env) {
+    let db = match env.d1(bindings::DB) {
+        Ok(db) => db,
+        Err(err) => return console_error!("purge: no database: {err}"),
+    };
+    let now = now_ms();
+    let outcomes = [
+        (
+            "retention",
+            conversations::purge_expired(&db, now, BATCH).await.map(drop),
+        ),
+        (
+            "unanswered conversations",
+            conversations::purge_unanswered(&db, now - UNANSWERED_MS, BATCH)
+                .await
+                .map(drop),
+        ),
+        (
+            "platform delivery ids",
+            channels::purge_updates(&db, now - UPDATE_MEMORY_MS).await,
+        ),
+        // A display's drop-off is counted once within its token's day; the marks can go then.
+        (
+            "drop-off marks",
+            events::purge_drop_marks(&db, now - UPDATE_MEMORY_MS).await,
+        ),
+        ("spam", purge_spam(env).await),
+        ("parked files", purge_parked_files(env).await),
+    ];
+    for (what, outcome) in outcomes {
+        if let Err(err) = outcome {
+            console_error!("purge of {what} failed: {err}");
+        }
+    }
 }
 
 /// Deletes spam left in the spam folder longer than [`SPAM_MS`]: the rows still
@@ -59,9 +86,7 @@ async fn purge_spam(env: &Env) -> worker::Result<()> {
     let bucket = env.bucket(bindings::FILES)?;
     for (_, keys) in old.iter().filter(|(id, _)| gone.contains(id)) {
         for key in keys {
-            if let Err(err) = files::delete(&bucket, key).await {
-                worker::console_warn!("leadform: file {key} of purged spam not deleted: {err}");
-            }
+            delete_or_warn(&bucket, key).await;
         }
     }
     Ok(())
@@ -83,11 +108,33 @@ async fn purge_parked_files(env: &Env) -> worker::Result<()> {
     for object in listed.objects() {
         let key = object.key();
         match parked_at(&key) {
-            Some(at) if at < before => files::delete(&bucket, &key).await?,
+            Some(at) if at < before => delete_or_warn(&bucket, &key).await,
             Some(_) => break,
             // Not a key `parked_key` made: not ours to judge.
             None => continue,
         }
     }
+    // Files parked before keys began with their time (`channels/…`): none is made any
+    // more, so the few left by forms never finished go by their upload time.
+    let legacy = bucket
+        .list()
+        .prefix(LEGACY_PARKED_PREFIX)
+        .limit(PARKED_BATCH)
+        .execute()
+        .await?;
+    for object in legacy.objects() {
+        if object.uploaded().as_millis() < before as u64 {
+            delete_or_warn(&bucket, &object.key()).await;
+        }
+    }
     Ok(())
+}
+
+/// Where files were parked before `parked_key`.
+const LEGACY_PARKED_PREFIX: &str = "channels/";
+
+async fn delete_or_warn(bucket: &worker::Bucket, key: &str) {
+    if let Err(err) = files::delete(bucket, key).await {
+        console_warn!("purge: file {key} not deleted: {err}");
+    }
 }

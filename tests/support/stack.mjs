@@ -271,7 +271,9 @@ export async function signInCookie(stack) {
  */
 async function r2Keys(persistTo, prefix) {
   const dir = path.join(persistTo, "v3", "r2", "miniflare-R2BucketObject");
-  const files = (await readdir(dir).catch(() => [])).filter((f) => f.endsWith(".sqlite") && f !== "metadata.sqlite");
+  // A missing store is an error, not "no keys": an assertion of none must be able to fail.
+  const files = (await readdir(dir)).filter((f) => f.endsWith(".sqlite") && f !== "metadata.sqlite");
+  if (files.length === 0) throw new Error(`no local R2 bucket under ${dir}`);
   const script = `
 import json, sqlite3, sys
 keys = []

@@ -319,7 +319,7 @@ pub async fn list(
 pub fn delete_for_lead(db: &D1Database, lead_id: &str, agent_id: &str) -> Result<Vec<D1PreparedStatement>> {
     const OF_LEAD: &str = "SELECT c.id FROM conversations c JOIN submissions s ON s.conversation_id = c.id
          WHERE s.lead_id = ?1 AND c.agent_id = ?2 AND NOT EXISTS (SELECT 1 FROM submissions o
-           WHERE o.conversation_id = c.id AND o.lead_id IS NOT NULL AND o.lead_id <> ?1)";
+           WHERE o.conversation_id = c.id AND o.agent_id = ?2 AND o.lead_id IS NOT NULL AND o.lead_id <> ?1)";
     Ok(vec![
         db.prepare(format!(
             "DELETE FROM conversation_turns WHERE conversation_id IN ({OF_LEAD})"
@@ -356,11 +356,17 @@ pub async fn purge_expired(db: &D1Database, now: i64, batch: u32) -> Result<usiz
         .all()
         .await?
         .results()?;
-    delete_all(db, &expired.iter().map(|e| e.id.as_str()).collect::<Vec<_>>()).await
+    delete_all(db, &expired.iter().map(|e| e.id.as_str()).collect::<Vec<_>>(), "").await
 }
 
+/// What makes a conversation one nobody wrote in: no visitor message, at most its
+/// greeting, and no submission naming it (a form sent from a page with no greeting).
+const UNANSWERED: &str = "visitor_messages = 0 AND turns <= 1
+    AND NOT EXISTS (SELECT 1 FROM submissions s WHERE s.conversation_id = conversations.id)";
+
 /// Deletes up to `batch` conversations nobody wrote in (only the greeting: a chat opened
-/// and left, or a script starting conversations) untouched since `before`; how many went.
+/// and left, or a script starting conversations) untouched since `before`; how many were
+/// picked (one the visitor wrote in meanwhile stays).
 pub async fn purge_unanswered(db: &D1Database, before: i64, batch: u32) -> Result<usize> {
     #[derive(Deserialize)]
     struct Id {
@@ -369,29 +375,45 @@ pub async fn purge_unanswered(db: &D1Database, before: i64, batch: u32) -> Resul
     let quiet: Vec<Id> = db
         .prepare(
             // The partial index `conversations_unanswered` (migration 0020) holds just these.
-            "SELECT id FROM conversations WHERE visitor_messages = 0 AND turns <= 1 AND updated_at < ?1 LIMIT ?2",
+            format!("SELECT id FROM conversations WHERE {UNANSWERED} AND updated_at < ?1 LIMIT ?2"),
         )
         .bind(&[int(before), int(batch as i64)])?
         .all()
         .await?
         .results()?;
-    delete_all(db, &quiet.iter().map(|q| q.id.as_str()).collect::<Vec<_>>()).await
+    delete_all(
+        db,
+        &quiet.iter().map(|q| q.id.as_str()).collect::<Vec<_>>(),
+        UNANSWERED,
+    )
+    .await
 }
 
-/// Deletes conversations `ids` with their turns and chat state, in one batch.
-async fn delete_all(db: &D1Database, ids: &[&str]) -> Result<usize> {
+/// Deletes conversations `ids` that still meet `condition` (SQL on `conversations`; empty
+/// for none: it is checked again as they are deleted, since they were picked) with their
+/// turns and chat state, in one batch.
+async fn delete_all(db: &D1Database, ids: &[&str], condition: &str) -> Result<usize> {
     if ids.is_empty() {
         return Ok(0);
     }
     let list = text(&serde_json::to_string(ids)?);
+    let condition = if condition.is_empty() {
+        String::new()
+    } else {
+        format!(" AND {condition}")
+    };
+    let chosen =
+        format!("SELECT id FROM conversations WHERE id IN (SELECT value FROM json_each(?1)){condition}");
     db.batch(vec![
-        db.prepare(
-            "DELETE FROM conversation_turns WHERE conversation_id IN (SELECT value FROM json_each(?1))",
-        )
+        db.prepare(format!(
+            "DELETE FROM conversation_turns WHERE conversation_id IN ({chosen})"
+        ))
         .bind(std::slice::from_ref(&list))?,
-        db.prepare("DELETE FROM channel_chats WHERE conversation_id IN (SELECT value FROM json_each(?1))")
-            .bind(std::slice::from_ref(&list))?,
-        db.prepare("DELETE FROM conversations WHERE id IN (SELECT value FROM json_each(?1))")
+        db.prepare(format!(
+            "DELETE FROM channel_chats WHERE conversation_id IN ({chosen})"
+        ))
+        .bind(std::slice::from_ref(&list))?,
+        db.prepare(format!("DELETE FROM conversations WHERE id IN ({chosen})"))
             .bind(&[list])?,
     ])
     .await?;

@@ -45,9 +45,10 @@ use worker::{D1Database, D1PreparedStatement, Delay, Env, Request, Response};
 pub async fn submit(mut req: Request, env: &Env, origin: Option<&str>) -> ApiResult<Response> {
     // Which lead a submission joined tells whether its email or phone was a lead already,
     // and since when (a lead id carries its time): only the owner's own callers learn it,
-    // with a key (or session) that reads the agent's leads. A key that is wrong is a 401
-    // before any work, as on every owner call (and counted as a failed check).
-    let owner = match req.headers().has("Authorization")? {
+    // with a key that reads the agent's leads. One of our keys that is wrong is a 401
+    // before any work, as on every owner call (and counted as a failed check); any other
+    // Authorization (a site's own token) is a visitor's.
+    let owner = match auth::carries_own_key(&req, env) {
         true => Some(auth::authenticate(&req, env, &env.d1(bindings::DB)?).await?),
         false => None,
     };
