@@ -4,15 +4,46 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { createServer } from "node:http";
+import { createHash } from "node:crypto";
 import { Webhook } from "standardwebhooks";
 import { startStack, startReceiver, contactForm, seedSubmit, postJson } from "./support/stack.mjs";
 
 let stack;
 const receivers = {};
+
+/**
+ * Mailchimp's members API as documented (Marketing API 3.0): `POST /lists/{id}/members`
+ * adds and answers 400 "Member Exists" for an address already there; `PUT
+ * /lists/{id}/members/{subscriber_hash}` (the MD5 of the lower-case email) adds or updates,
+ * needs `status_if_new` to add, and changes a member's status only when `status` is sent.
+ */
+const audience = new Map();
+function mailchimp(entry) {
+  const member = entry.url.match(/^\/3\.0\/lists\/([^/]+)\/members(?:\/([0-9a-f]{32}))?$/);
+  const body = entry.json ?? {};
+  if (!member || typeof body.email_address !== "string") return 400;
+  const hash = createHash("md5").update(body.email_address.toLowerCase()).digest("hex");
+  const known = audience.get(hash);
+  if (entry.method === "POST" && !member[2]) {
+    if (known) return 400; // "Member Exists"
+    audience.set(hash, { email: body.email_address, status: body.status, merge: { ...body.merge_fields } });
+    return 200;
+  }
+  if (entry.method !== "PUT" || member[2] !== hash) return 400;
+  if (!known) {
+    if (!body.status_if_new) return 400;
+    audience.set(hash, { email: body.email_address, status: body.status_if_new, merge: { ...body.merge_fields } });
+  } else {
+    known.merge = { ...known.merge, ...body.merge_fields };
+    if (body.status) known.status = body.status;
+  }
+  return 200;
+}
 const submit = (body) => postJson(stack.url + "/form-submissions/submit", body);
 
 before(async () => {
-  for (const name of ["slack", "extra", "email", "sheets", "mailchimp", "primary"]) receivers[name] = await startReceiver();
+  for (const name of ["slack", "extra", "email", "sheets", "primary"]) receivers[name] = await startReceiver();
+  receivers.mailchimp = await startReceiver({ respond: mailchimp });
   stack = await startStack({
     vars: {
       RETRY_SCHEDULE_SECS: "0,1,1",
@@ -107,15 +138,18 @@ test("every post-action makes its own request, in the documented shape", async (
   assert.ok(email.json.html.includes("&lt;!channel&gt;"), "HTML is escaped");
 
   const [sheet] = byId(receivers.sheets, id);
-  assert.equal(sheet.url, "/v4/spreadsheets/sheet123/values/Leads%21A1:append?valueInputOption=RAW&insertDataOption=INSERT_ROWS");
+  assert.equal(sheet.url, "/v4/spreadsheets/sheet123/values/%27Leads%27%21A1:append?valueInputOption=RAW&insertDataOption=INSERT_ROWS");
   assert.equal(sheet.headers.authorization, "Bearer sheets-token");
   const row = sheet.json.values[0];
   assert.deepEqual(row.slice(1), [id, "contact_form", "Jane Smith", "jane@example.com", "", "<!channel> pricing?", "conv_xyz789"]);
 
   const [member] = receivers.mailchimp.requests.filter((r) => r.json?.email_address === "jane@example.com");
-  assert.equal(member.url, "/3.0/lists/aud42/members");
+  const janeHash = createHash("md5").update("jane@example.com").digest("hex");
+  assert.equal(member.method, "PUT");
+  assert.equal(member.url, `/3.0/lists/aud42/members/${janeHash}`);
   assert.equal(member.headers.authorization, "Basic " + Buffer.from("leadform:mc-key-us1").toString("base64"));
-  assert.deepEqual(member.json, { email_address: "jane@example.com", status: "subscribed", merge_fields: { FNAME: "Jane", LNAME: "Smith", PHONE: "" } });
+  assert.deepEqual(member.json, { email_address: "jane@example.com", status_if_new: "subscribed", merge_fields: { FNAME: "Jane", LNAME: "Smith" } });
+  assert.deepEqual(audience.get(janeHash), { email: "jane@example.com", status: "subscribed", merge: { FNAME: "Jane", LNAME: "Smith" } });
 
   const log = await stack.owner("GET", `/v1/submissions/${id}/deliveries`);
   assert.deepEqual(log.body.deliveries.map((d) => [d.delivery.kind, d.delivery.status, d.attempts.length]), [
@@ -125,6 +159,19 @@ test("every post-action makes its own request, in the documented shape", async (
   assert.equal(first.statusCode, 200);
   assert.ok(first.latencyMs >= 0 && first.startedAt > 0 && first.responseSnippet.includes("ok"));
   assert.equal((await stack.owner("GET", `/v1/submissions/${id}`)).body.leadStatus, "completed");
+
+  // Jane unsubscribes in Mailchimp, then comes back with her full name: the audience takes
+  // the update (adding her again would be a 400 "Member Exists"), and she stays unsubscribed.
+  audience.get(janeHash).status = "unsubscribed";
+  const again = await submit(seedSubmit({
+    toolId: "tool_actions",
+    formData: { name: "Jane Smith-Jones", email: "Jane@Example.com", message: "back again" },
+  }));
+  assert.equal(again.status, 200, again.text);
+  const mailchimpResult = again.json.postActionResults.find((r) => r.type === "mailchimp");
+  assert.deepEqual([mailchimpResult.success, mailchimpResult.error], [true, null]);
+  assert.deepEqual(audience.get(janeHash), { email: "jane@example.com", status: "unsubscribed", merge: { FNAME: "Jane", LNAME: "Smith-Jones" } });
+  assert.equal(audience.size, 1);
 });
 
 test("post-action and schedule configs are checked, the field named", async () => {

@@ -5,6 +5,7 @@
 use crate::owner::check_webhook_url;
 use crate::qualification::When;
 use crate::validate::{is_email, FieldError};
+use md5::Digest as _;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
 use std::collections::BTreeMap;
@@ -347,7 +348,10 @@ pub fn request(
             ..
         } => {
             needs(&services.sheets_api_url, "GOOGLE_SHEETS_API_URL")?;
-            let range = format!("{}!A1", sheet.as_deref().unwrap_or("Sheet1"));
+            // A1 notation quotes a sheet's name (`'Leads 2026'!A1`, a `'` doubled): unquoted,
+            // a name with a space, a `!` or the shape of a cell (`A1`) names another range.
+            let name = sheet.as_deref().unwrap_or("Sheet1").replace('\'', "''");
+            let range = format!("'{name}'!A1");
             let mut row = vec![
                 json!(lead.submitted_at),
                 json!(lead.submission_id),
@@ -382,18 +386,37 @@ pub fn request(
                 &base64::engine::general_purpose::STANDARD,
                 format!("leadform:{}", services.mailchimp_api_key),
             );
-            Ok(json_post(
-                format!(
-                    "{}/lists/{audience_id}/members",
-                    services.mailchimp_api_url.trim_end_matches('/')
-                ),
-                vec![("Authorization".into(), format!("Basic {basic}"))],
-                json!({
-                    "email_address": email,
-                    "status": if *double_opt_in { "pending" } else { "subscribed" },
-                    "merge_fields": { "FNAME": first, "LNAME": last.trim(), "PHONE": lead.phone.clone().unwrap_or_default() },
-                }),
-            ))
+            // Only what the lead gave: an empty value would blank the member's own.
+            let merge_fields: Map<String, Value> = [
+                ("FNAME", first),
+                ("LNAME", last.trim()),
+                ("PHONE", lead.phone.as_deref().unwrap_or_default()),
+            ]
+            .into_iter()
+            .filter(|(_, value)| !value.is_empty())
+            .map(|(tag, value)| (tag.to_string(), json!(value)))
+            .collect();
+            // An upsert at the member's own address (the MD5 of the lower-case email: the
+            // API's subscriber hash): a lead who comes back, or a retry after a time-out
+            // the audience took, is an update, where adding again is a 400 "Member Exists".
+            // `status_if_new` only: a member who unsubscribed is never subscribed again.
+            let hash = md5::Md5::digest(email.trim().to_lowercase().as_bytes());
+            let hash: String = hash.iter().map(|b| format!("{b:02x}")).collect();
+            Ok(Outgoing {
+                method: "PUT",
+                ..json_post(
+                    format!(
+                        "{}/lists/{audience_id}/members/{hash}",
+                        services.mailchimp_api_url.trim_end_matches('/')
+                    ),
+                    vec![("Authorization".into(), format!("Basic {basic}"))],
+                    json!({
+                        "email_address": email,
+                        "status_if_new": if *double_opt_in { "pending" } else { "subscribed" },
+                        "merge_fields": merge_fields,
+                    }),
+                )
+            })
         }
         PostAction::Webhook { .. } => Err("webhook post-actions are signed and sent by the edge".into()),
     }
@@ -674,7 +697,7 @@ mod tests {
             when: None,
         };
         let out = request(&action, &lead(), &services(), "dlv_1").unwrap();
-        assert_eq!(out.url, "http://sheets.test/v4/spreadsheets/abc/values/Leads%202026%21A1:append?valueInputOption=RAW&insertDataOption=INSERT_ROWS");
+        assert_eq!(out.url, "http://sheets.test/v4/spreadsheets/abc/values/%27Leads%202026%27%21A1:append?valueInputOption=RAW&insertDataOption=INSERT_ROWS");
         let body: Value = serde_json::from_str(&out.body).unwrap();
         assert_eq!(
             body["values"][0],
@@ -692,19 +715,33 @@ mod tests {
     }
 
     #[test]
-    fn mailchimp_adds_the_email_with_names() {
+    fn mailchimp_upserts_the_member_at_its_subscriber_hash_with_the_names_given() {
         let action = PostAction::Mailchimp {
             audience_id: "aud1".into(),
             double_opt_in: false,
             when: None,
         };
         let out = request(&action, &lead(), &services(), "dlv_1").unwrap();
-        assert_eq!(out.url, "http://mc.test/3.0/lists/aud1/members");
+        assert_eq!(out.method, "PUT");
+        // md5("jane@example.com"), as Mailchimp's docs compute a subscriber hash.
+        assert_eq!(
+            out.url,
+            "http://mc.test/3.0/lists/aud1/members/9e26471d35a78862c17e467d87cddedf"
+        );
         assert_eq!(out.headers[0].1, "Basic bGVhZGZvcm06a2V5LXVzMQ==");
         let body: Value = serde_json::from_str(&out.body).unwrap();
         assert_eq!(
             body,
-            json!({"email_address": "jane@example.com", "status": "subscribed", "merge_fields": {"FNAME": "Jane", "LNAME": "Smith", "PHONE": ""}})
+            json!({"email_address": "jane@example.com", "status_if_new": "subscribed", "merge_fields": {"FNAME": "Jane", "LNAME": "Smith"}})
+        );
+        let shouting = SubmissionView {
+            email: Some("Jane@Example.COM".into()),
+            ..lead()
+        };
+        assert_eq!(
+            request(&action, &shouting, &services(), "dlv_1").unwrap().url,
+            out.url,
+            "the hash of the lower-case email"
         );
         let no_email = SubmissionView {
             email: None,

@@ -51,6 +51,7 @@ async fn complete(llm: &LlmSettings, body: &serde_json::Value, timeout_ms: u64) 
         set("Authorization", &format!("Bearer {key}"))?;
     }
     let request = OutgoingRequest {
+        method: worker::Method::Post,
         url: format!("{}/chat/completions", llm.base_url),
         headers,
         body: body.to_string(),

@@ -125,6 +125,7 @@ pub async fn disconnect(env: &Env, channel: &Channel) -> Result<(), String> {
 /// The `sendMessage` request of a channel message delivery.
 pub fn send_request(env: &Env, channel: &Channel, message: &Message) -> Result<OutgoingRequest, String> {
     Ok(OutgoingRequest {
+        method: worker::Method::Post,
         url: bot_api::method_url(
             &config::telegram_api_url(env),
             &channel.secrets.bot_token,

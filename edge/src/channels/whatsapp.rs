@@ -172,6 +172,7 @@ pub async fn test(env: &Env, channel: &Channel) -> Result<String, String> {
 /// The messages-endpoint request of a channel message delivery.
 pub fn send_request(env: &Env, channel: &Channel, message: &Message) -> Result<OutgoingRequest, String> {
     Ok(OutgoingRequest {
+        method: worker::Method::Post,
         url: cloud_api::messages_url(&config::whatsapp_api_url(env), &channel.account),
         headers: json_headers(Some(&channel.secrets.access_token))?,
         body: cloud_api::send_body(&message.chat_id, &message.outbound()).to_string(),

@@ -19,7 +19,7 @@ use crate::config;
 use crate::storage::deliveries::{self, AttemptRecord, Delivery};
 use crate::storage::files::Links;
 use crate::storage::submissions::{self, Part};
-use futures_util::future::join_all;
+use futures_util::{stream, StreamExt};
 use leadform_core::delivery::{after_attempt, DeliveryStatus};
 use leadform_core::retry::queue_delay;
 use leadform_core::status::Outcome;
@@ -69,6 +69,9 @@ pub async fn enqueue(env: &Env, delivery: &DeliveryMessage, delay_secs: u32) -> 
         .await
 }
 
+/// Deliveries of one batch in flight at once (see `consume`).
+const SENDS_AT_ONCE: usize = 6;
+
 /// Handles a batch of either queue: deliveries, or dead letters to record.
 pub async fn consume(batch: MessageBatch<DeliveryMessage>, env: Env) {
     if batch.queue() == bindings::DEAD_LETTER_QUEUE {
@@ -82,7 +85,13 @@ pub async fn consume(batch: MessageBatch<DeliveryMessage>, env: Env) {
             return;
         }
     };
-    let results = join_all(messages.iter().map(|m| deliver(&env, m.body()))).await;
+    // At most six at once: a Worker has six connections waiting for response headers, and
+    // a seventh fetch queues behind them while its time-out already runs, so receivers
+    // that hang would cost the batch's other deliveries attempts they never made.
+    let results: Vec<Result<()>> = stream::iter(messages.iter().map(|m| deliver(&env, m.body())))
+        .buffered(SENDS_AT_ONCE)
+        .collect()
+        .await;
     for (message, result) in messages.iter().zip(results) {
         match result {
             Ok(()) => message.ack(),

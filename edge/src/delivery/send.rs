@@ -13,6 +13,8 @@ use worker::{AbortController, Delay, Fetch, Headers, Method, Request, RequestIni
 const SNIPPET_CHARS: usize = 512;
 
 pub struct OutgoingRequest {
+    /// POST, but for an upsert (Mailchimp's member PUT).
+    pub method: Method,
     pub url: String,
     pub headers: Headers,
     pub body: String,
@@ -61,7 +63,7 @@ pub async fn post(
     // Redirects are not followed: a 3xx is the receiver's answer (and following one could
     // take a signed lead past the SSRF guard).
     init.with_redirect(RequestRedirect::Manual)
-        .with_method(Method::Post)
+        .with_method(request.method.clone())
         .with_headers(request.headers.clone())
         .with_body(Some(request.body.clone().into()));
     let req = Request::new_with_init(&request.url, &init).map_err(|e| format!("bad request: {e}"))?;
@@ -137,6 +139,11 @@ impl OutgoingRequest {
             headers.set(name, value)?;
         }
         Ok(OutgoingRequest {
+            method: if out.method == "PUT" {
+                Method::Put
+            } else {
+                Method::Post
+            },
             url: out.url,
             headers,
             body: out.body,

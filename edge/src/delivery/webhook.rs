@@ -71,6 +71,7 @@ pub fn signed(
     headers.set("webhook-timestamp", &timestamp.to_string())?;
     headers.set("webhook-signature", &signature)?;
     Ok(Ok(OutgoingRequest {
+        method: worker::Method::Post,
         url: url.to_string(),
         headers,
         body,
