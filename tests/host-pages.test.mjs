@@ -164,6 +164,11 @@ test("a form opened from a native modal <dialog> can be filled in and sent; the 
     window.leadform.open();
   });
   await waitUntil(() => page.evaluate(() => document.getElementById("plan-dialog").contains(document.getElementById("leadform-widget"))), { message: "the host in the dialog" });
+  // Escape in the chat closes the chat, not the page's dialog around it.
+  await page.locator(".lf-input").focus();
+  await page.keyboard.press("Escape");
+  await page.locator(".lf-panel[hidden]").waitFor({ state: "attached" });
+  assert.equal(await page.evaluate(() => document.getElementById("plan-dialog").open), true, "the page's dialog stays open");
   await page.evaluate(() => document.getElementById("plan-dialog").remove());
   await waitUntil(() => page.evaluate(() => document.getElementById("leadform-widget")?.isConnected === true), { message: "the host back in the page" });
   assert.deepEqual(errors, []);

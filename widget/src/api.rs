@@ -182,10 +182,19 @@ impl Api {
         let init = RequestInit::new();
         init.set_method(method);
         let mut headers = Vec::new();
+        let mut size = 0;
         if let Some(body) = body {
-            init.set_body(&js::stringify(body).into());
+            let text = js::stringify(body);
+            size = text.len();
+            init.set_body(&text.into());
             headers.push(("Content-Type", "application/json".into()));
         }
+        // A connection that stalls (a tunnel, a dead Wi-Fi) would leave the form "Sending…"
+        // for minutes: the call gives up in 30 s, plus a second per 16 KB sent (a 5 MB file
+        // on a slow line still goes), and counts as no answer: a submission is kept and
+        // sent later. (Browsers without `AbortSignal.timeout` wait as before.)
+        let _ = js::timeout_signal(30_000 + (size / 16_384) as u32 * 1_000)
+            .map(|signal| js_sys::Reflect::set(&init, &"signal".into(), &signal));
         if let Some((name, value)) = header {
             headers.push((name, value.into()));
         }
@@ -274,5 +283,38 @@ mod tests {
             restore.call0(&JsValue::NULL).unwrap();
             assert_eq!(result.err().map(|e| e.retry), Some(retry), "status {status}");
         }
+    }
+
+    /// A connection that stalls gives up (the browser's `AbortSignal.timeout`, made quick
+    /// here) and counts as no answer: the submission is kept, not left "Sending…".
+    #[wasm_bindgen_test]
+    async fn a_stalled_call_gives_up_and_may_be_tried_again() {
+        let restore: js_sys::Function = js_sys::Function::new_no_args(
+            "const realFetch = globalThis.fetch, realTimeout = AbortSignal.timeout;
+             globalThis.asked = [];
+             AbortSignal.timeout = (ms) => {
+               globalThis.asked.push(ms);
+               const c = new AbortController();
+               setTimeout(() => c.abort(new DOMException('signal timed out', 'TimeoutError')), 10);
+               return c.signal;
+             };
+             globalThis.fetch = (url, init) => !String(url).startsWith('http://stall.test/') ? realFetch(url, init)
+               : new Promise((_, reject) => init.signal.addEventListener('abort', () => reject(init.signal.reason)));
+             return () => { globalThis.fetch = realFetch; AbortSignal.timeout = realTimeout; };",
+        )
+        .call0(&JsValue::NULL)
+        .unwrap()
+        .unchecked_into();
+        let result = Api::new("http://stall.test".into())
+            .submit(&js::object(&[]))
+            .await;
+        restore.call0(&JsValue::NULL).unwrap();
+        assert_eq!(result.err().map(|e| e.retry), Some(true));
+        let asked = js::get(&js_sys::global(), "asked");
+        assert_eq!(
+            js_sys::Array::from(&asked).get(0).as_f64(),
+            Some(30_000.0),
+            "30 s for a small body"
+        );
     }
 }

@@ -202,7 +202,12 @@ impl Chat {
                 return;
             };
             match key.key().as_str() {
-                "Escape" => c.close(),
+                // Handled here: a page's modal <dialog> around the widget must not close
+                // too. (An input method's Escape cancels its composition, not the chat.)
+                "Escape" if !key.is_composing() => {
+                    key.prevent_default();
+                    c.close()
+                }
                 "Tab" => c.keep_focus(key),
                 _ => {}
             }

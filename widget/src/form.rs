@@ -551,7 +551,13 @@ impl FormView {
                 let text = format!("{} {reason}", label(spec));
                 error.set_text_content(Some(&text));
                 attr(input, "aria-invalid", "true");
+                // Focus moving to the field reads its error; a field that has focus already
+                // (Enter pressed in it) gets no focus event, so the error is announced.
+                let focused = input.matches(":focus-within").unwrap_or(false);
                 focus_input(input);
+                if focused {
+                    self.chat.announce(&text);
+                }
             }
             None => self.status.set_text_content(Some(message)),
         }

@@ -3,7 +3,14 @@
 //! deserializers: those cost ~25 KB of brotli wasm, nearly half the widget's budget.
 
 use js_sys::{Array, Object, Reflect, JSON};
-use wasm_bindgen::JsValue;
+use wasm_bindgen::{JsCast, JsValue};
+
+/// `AbortSignal.timeout(ms)`, where the browser has it.
+pub fn timeout_signal(ms: u32) -> Option<JsValue> {
+    let class = get(&js_sys::global(), "AbortSignal");
+    let timeout = get(&class, "timeout").dyn_into::<js_sys::Function>().ok()?;
+    timeout.call1(&class, &ms.into()).ok()
+}
 
 pub fn parse(text: &str) -> Option<JsValue> {
     JSON::parse(text).ok().filter(|v| v.is_object())
