@@ -205,6 +205,42 @@ test("in the browser: a kept identity fills the next page of the tab, and the Ba
   await context.close();
 });
 
+test("in the browser: a chat goes on over the tab's pages with whoever it was had with, and starts anew when another person signs in", async () => {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+  const page = await context.newPage();
+  const chatOn = async (url) => {
+    await page.goto(url);
+    await page.waitForFunction(() => window.leadform && window.leadform.identify);
+    await page.locator(".lf-bubble").click();
+    await page.locator(".lf-agent").first().waitFor();
+  };
+  const said = (text) => page.locator(".lf-visitor", { hasText: text });
+  // Before signing in: a question, then Ann signs in; the chat goes on with her.
+  await chatOn(site.url + "/");
+  await page.locator(".lf-input").fill("What does the pro plan cost?");
+  await page.locator(".lf-input").press("Enter");
+  await said("pro plan").waitFor();
+  await page.evaluate(() => window.leadform.identify({ email: "ann@example.com", name: "Ann" }));
+  await chatOn(site.url + "/?page=2");
+  await said("pro plan").waitFor();
+  await page.locator(".lf-input").fill("My account number is 4417");
+  await page.locator(".lf-input").press("Enter");
+  await said("4417").waitFor();
+  // Ann signs out and Bea signs in on the same tab: Bea's chat is her own.
+  await page.evaluate(() => {
+    window.leadform.identify(null);
+    window.leadform.identify({ email: "bea@example.com" });
+  });
+  await chatOn(site.url + "/?page=3");
+  // Bea writes; the agent's answer comes once the chat has started (or resumed).
+  const agentSaid = await page.locator(".lf-agent").count();
+  await page.locator(".lf-input").fill("Hello, Bea here");
+  await page.locator(".lf-input").press("Enter");
+  await waitUntil(async () => (await page.locator(".lf-agent").count()) > agentSaid, { message: "the agent's answer to Bea" });
+  assert.deepEqual(await page.locator(".lf-visitor").allTextContents(), ["Hello, Bea here"], "nothing of Ann's chat");
+  await context.close();
+});
+
 test("in the browser: a date that does not exist, typed in, is refused at its field and nothing is sent", async () => {
   const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
   const page = await context.newPage();

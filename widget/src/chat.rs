@@ -273,15 +273,47 @@ impl Chat {
         format!("leadform:conversation:{}", self.config.agent.id)
     }
 
+    /// Who the page says the visitor is (`leadform.identify`), as kept with the
+    /// conversation; empty when it says nothing.
+    fn who(&self) -> String {
+        let identity = crate::form::identity(self.visit.as_ref());
+        let text = if identity.is_object() {
+            js::stringify(&identity)
+        } else {
+            String::new()
+        };
+        if text == "{}" {
+            String::new()
+        } else {
+            text
+        }
+    }
+
+    /// Keeps the conversation for the visit's next page, with who it was had with.
+    fn keep(&self, id: &str) {
+        if let Some(storage) = web_sys::window().and_then(|w| w.session_storage().ok().flatten()) {
+            let _ = storage.set_item(&self.storage_key(), &format!("{id}\n{}", self.who()));
+        }
+    }
+
     /// Goes on with the visit's conversation (its messages shown again), or starts one; the
     /// greeting from the config when the edge cannot be reached.
     async fn begin(self: Rc<Self>) {
         let earlier = web_sys::window()
             .and_then(|w| w.session_storage().ok().flatten())
             .and_then(|s| s.get_item(&self.storage_key()).ok().flatten());
+        // A conversation had with someone the page named goes on only with them: after
+        // they sign out, or another person signs in on the tab, the chat starts anew
+        // (one had before anyone was named goes on with whoever signs in).
+        let earlier = earlier.filter(|kept| {
+            let (_, with) = kept.split_once('\n').unwrap_or((kept, ""));
+            with.is_empty() || with == self.who()
+        });
         let mut resumed = false;
-        if let Some(id) = earlier {
+        if let Some(kept) = earlier {
+            let id = kept.split('\n').next().unwrap_or_default().to_string();
             if let Ok(messages) = self.api.conversation(&id).await {
+                self.keep(&id);
                 *self.conversation_id.borrow_mut() = id;
                 for (i, m) in messages.into_iter().enumerate() {
                     if i == 0 && m.role == "agent" && self.is_greeting(&m.text) {
@@ -328,9 +360,7 @@ impl Chat {
         let Ok((id, messages)) = started else {
             return false;
         };
-        if let Some(storage) = web_sys::window().and_then(|w| w.session_storage().ok().flatten()) {
-            let _ = storage.set_item(&self.storage_key(), &id);
-        }
+        self.keep(&id);
         *self.conversation_id.borrow_mut() = id;
         let fresh = messages.into_iter().filter(|m| !self.is_greeting(&m.text));
         self.answer(fresh.collect());

@@ -804,7 +804,7 @@ fn set_value(input: &Element, value: &str) {
 
 /// What the page said about the visitor through `leadform.identify` (the shim's
 /// `visit.identity()`); an empty object when it said nothing.
-fn identity(visit: Option<&js_sys::Function>) -> JsValue {
+pub(crate) fn identity(visit: Option<&js_sys::Function>) -> JsValue {
     visit
         .map(|v| js::get(v, "identity"))
         .filter(JsValue::is_function)
