@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import { createServer } from "node:http";
 import { createHash } from "node:crypto";
 import { Webhook } from "standardwebhooks";
-import { startStack, startReceiver, contactForm, seedSubmit, postJson } from "./support/stack.mjs";
+import { startStack, startReceiver, contactForm, seedSubmit, postJson, waitUntil, fileDataUrl, PNG_1X1 } from "./support/stack.mjs";
 
 let stack;
 const receivers = {};
@@ -18,6 +18,22 @@ const receivers = {};
  * needs `status_if_new` to add, and changes a member's status only when `status` is sent.
  */
 const audience = new Map();
+
+/**
+ * The email API's idempotency, as Resend documents it: a key seen before with the same body
+ * answers as before and sends nothing; with another body it is a 409. `emails` holds what
+ * was sent. A message to `lost-answer@acme.test` is sent, but its first answer is a 503
+ * (the answer lost on the way: the sender cannot tell it went).
+ */
+const emails = [];
+const emailKeys = new Map();
+function emailApi(entry) {
+  const key = entry.headers["idempotency-key"];
+  if (key && emailKeys.has(key)) return emailKeys.get(key) === entry.body ? 200 : 409;
+  if (key) emailKeys.set(key, entry.body);
+  emails.push(entry);
+  return entry.json?.to?.includes("lost-answer@acme.test") ? 503 : 200;
+}
 function mailchimp(entry) {
   const member = entry.url.match(/^\/3\.0\/lists\/([^/]+)\/members(?:\/([0-9a-f]{32}))?$/);
   const body = entry.json ?? {};
@@ -42,7 +58,8 @@ function mailchimp(entry) {
 const submit = (body) => postJson(stack.url + "/form-submissions/submit", body);
 
 before(async () => {
-  for (const name of ["slack", "extra", "email", "sheets", "primary"]) receivers[name] = await startReceiver();
+  for (const name of ["slack", "extra", "sheets", "primary"]) receivers[name] = await startReceiver();
+  receivers.email = await startReceiver({ respond: emailApi });
   receivers.mailchimp = await startReceiver({ respond: mailchimp });
   stack = await startStack({
     vars: {
@@ -172,6 +189,47 @@ test("every post-action makes its own request, in the documented shape", async (
   assert.deepEqual([mailchimpResult.success, mailchimpResult.error], [true, null]);
   assert.deepEqual(audience.get(janeHash), { email: "jane@example.com", status: "unsubscribed", merge: { FNAME: "Jane", LNAME: "Smith-Jones" } });
   assert.equal(audience.size, 1);
+});
+
+test("an email whose answer was lost is not sent again by the retry; an owner's replay sends it again", async () => {
+  await createTool(contactForm(receivers.primary.url + "/hook", {
+    id: "tool_mail_retry",
+    name: "mail_retry",
+    retrySchedule: [0, 1],
+    fields: [
+      { name: "name", type: "text" },
+      { name: "email", type: "email", required: true },
+      { name: "deck", type: "file" },
+    ],
+    postActions: [{ type: "email", recipients: ["lost-answer@acme.test"] }],
+  }));
+  const res = await submit(seedSubmit({
+    toolId: "tool_mail_retry",
+    formData: { name: "Deck Sender", email: "deck@example.com", deck: fileDataUrl("image/png", PNG_1X1, "deck.png") },
+    fieldsCompleted: ["name", "email", "deck"],
+  }));
+  assert.equal(res.status, 200, res.text);
+  const id = res.json.submissionId;
+  const emailOf = async () => {
+    const all = (await stack.owner("GET", `/v1/submissions/${id}/deliveries`)).body.deliveries;
+    return all.find((d) => d.delivery.kind === "email");
+  };
+  const settled = await waitUntil(async () => {
+    const email = await emailOf();
+    return ["delivered", "failed"].includes(email?.delivery.status) && email;
+  }, { message: "the email delivery settled", timeoutMs: 20_000 });
+  // The retry carried the same key and the same body (its file link too): the API took it
+  // as the email it had already sent.
+  assert.deepEqual(settled.attempts.map((a) => a.statusCode), [503, 200]);
+  assert.equal(settled.delivery.status, "delivered");
+  const mine = () => emails.filter((e) => e.body.includes(id));
+  assert.equal(mine().length, 1, "one email");
+  assert.match(mine()[0].json.text, /deck\.png \(http/);
+
+  // The owner replays it: a new key, so the email goes again.
+  assert.equal((await stack.owner("POST", `/v1/deliveries/${settled.delivery.id}/replay`)).status, 202);
+  await waitUntil(() => mine().length === 2, { message: "the replayed email" });
+  assert.notEqual(mine()[1].headers["idempotency-key"], mine()[0].headers["idempotency-key"]);
 });
 
 test("post-action and schedule configs are checked, the field named", async () => {

@@ -124,6 +124,15 @@ pub fn data_url(mime_type: &str, name: Option<&str>, bytes: &[u8]) -> String {
     format!("data:{mime_type}{name};base64,{}", STANDARD.encode(bytes))
 }
 
+/// When links minted at `now` (seconds) end: `ttl` from now, rounded up to the next whole
+/// hour, so every retry of a delivery within the hour carries the same links, and so the
+/// same body: the email API refuses a repeated `Idempotency-Key` with another body (a 409),
+/// which would fail an email a time-out had already sent.
+pub fn link_expiry(now: i64, ttl: i64) -> i64 {
+    let end = now + ttl;
+    end + (3_600 - end.rem_euclid(3_600)) % 3_600
+}
+
 /// `declared` as a media type (`type/subtype`, lower-case, no parameters), or `None` when
 /// it is not one: each part 1 to 127 of RFC 6838's name characters, so it is safe in a
 /// header, an R2 object's metadata and a data URL.
@@ -321,6 +330,24 @@ mod tests {
     fn data_url(kind: &str, name: Option<&str>, bytes: &[u8]) -> String {
         let name = name.map(|n| format!(";name={n}")).unwrap_or_default();
         format!("data:{kind}{name};base64,{}", STANDARD.encode(bytes))
+    }
+
+    #[test]
+    fn links_minted_within_an_hour_end_together() {
+        let ttl = 7 * 24 * 3_600;
+        let at = 1_764_500_000; // 10:53:20 UTC
+        assert_eq!(
+            link_expiry(at, ttl),
+            link_expiry(at + 60, ttl),
+            "a retry a minute later"
+        );
+        assert_eq!(link_expiry(at, ttl) % 3_600, 0);
+        assert!(link_expiry(at, ttl) >= at + ttl && link_expiry(at, ttl) < at + ttl + 3_600);
+        assert_eq!(
+            link_expiry(1_764_504_000 - ttl, ttl),
+            1_764_504_000,
+            "already whole"
+        );
     }
 
     #[test]

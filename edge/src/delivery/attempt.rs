@@ -97,7 +97,7 @@ pub async fn make(
                     None => None,
                 };
                 let view = view::of(&submission, &tool, links, conversation_url, summary);
-                match post_actions::request(&action, &view, services, &delivery.id) {
+                match post_actions::request(&action, &view, services, &delivery.idempotency_key()) {
                     Ok(out) => Ok(OutgoingRequest::from_core(out)?),
                     Err(reason) => Err(reason),
                 }

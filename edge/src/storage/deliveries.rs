@@ -53,6 +53,16 @@ impl Delivery {
             .unwrap_or_else(|_| leadform_core::retry::DEFAULT_SCHEDULE_SECS.to_vec())
     }
 
+    /// What a service that drops repeats (the email API's `Idempotency-Key`) is told: the
+    /// same on every retry of a round, so a retry after a time-out the service took sends
+    /// nothing twice; a new one for an owner's replay, which is meant to send again.
+    pub fn idempotency_key(&self) -> String {
+        match self.round_start {
+            0 => self.id.clone(),
+            round => format!("{}:{round}", self.id),
+        }
+    }
+
     /// Attempts made in the current round.
     pub fn round_attempts(&self) -> i64 {
         self.attempts - self.round_start

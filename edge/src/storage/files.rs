@@ -51,7 +51,10 @@ impl Links {
             base,
             refused,
             secret: crate::config::file_link_secret(env),
-            expires_secs: crate::clock::now_ms() / 1000 + crate::config::file_url_ttl_secs(env),
+            expires_secs: leadform_core::files::link_expiry(
+                crate::clock::now_ms() / 1000,
+                crate::config::file_url_ttl_secs(env),
+            ),
         }
     }
 
