@@ -232,6 +232,32 @@ test("an email whose answer was lost is not sent again by the retry; an owner's 
   assert.notEqual(mine()[1].headers["idempotency-key"], mine()[0].headers["idempotency-key"]);
 });
 
+test("a delivery that cannot be built on our side ends as failed on its schedule, not retried for ever", async (t) => {
+  const down = await startReceiver({ respond: () => 503 });
+  t.after(() => down.stop());
+  await createTool(contactForm(down.url + "/hook", {
+    id: "tool_broken",
+    name: "broken_form",
+    retrySchedule: [0, 5],
+    postActions: [{ type: "webhook", url: down.url + "/extra" }],
+  }));
+  const res = await submit(seedSubmit({ toolId: "tool_broken" }));
+  assert.equal(res.status, 200, res.text);
+  const id = res.json.submissionId;
+  // The post-action gets a header name the runtime refuses (a row written past the
+  // checks): building its request fails on our side. (The local D1 may be busy with the
+  // cron's writes for a moment: the statement is tried again until it goes through.)
+  const refused = JSON.stringify({ type: "webhook", url: down.url + "/extra", headers: { "Not a header name": "x" } });
+  await waitUntil(() => stack.sql(`UPDATE deliveries SET action = '${refused}' WHERE submission_id = '${id}' AND action IS NOT NULL`).then(() => true, () => false), { message: "the row changed" });
+  const broken = await waitUntil(async () => {
+    const all = (await stack.owner("GET", `/v1/submissions/${id}/deliveries`)).body.deliveries;
+    const extra = all.find((d) => d.delivery.targetUrl.endsWith("/extra"));
+    return extra?.delivery.status === "failed" && extra;
+  }, { message: "the post-action settled as failed", timeoutMs: 20_000 });
+  assert.match(broken.delivery.lastError, /not sent/);
+  assert.ok(broken.attempts.length <= 2, "within the tool's two attempts");
+});
+
 test("post-action and schedule configs are checked, the field named", async () => {
   for (const [patch, field] of [
     [{ postActions: [{ type: "slack", webhookUrl: "http://10.0.0.5/hook" }] }, "postActions[0].webhookUrl"],

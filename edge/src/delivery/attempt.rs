@@ -31,6 +31,16 @@ impl AttemptResult {
         }
     }
 
+    /// An attempt that failed on our side (D1 for a moment, a header the runtime refuses):
+    /// nothing was sent; retried on the schedule like no answer, so a fault that lasts
+    /// ends the delivery as failed (and replayable) instead of retrying it for ever.
+    pub fn failed_here(reason: String) -> Self {
+        AttemptResult {
+            answer: Answer::NoAnswer,
+            ..Self::not_sent(reason)
+        }
+    }
+
     /// An attempt that could not even be built: nothing was sent, retrying would not help.
     pub fn not_sent(reason: String) -> Self {
         AttemptResult {

@@ -140,7 +140,10 @@ async fn deliver(env: &Env, msg: &DeliveryMessage) -> Result<()> {
         return Ok(());
     }
     let links = Links::new(env, None);
-    let result = attempt::make(env, &db, &delivery, timeout_ms, &links, &services).await?;
+    let result = match attempt::make(env, &db, &delivery, timeout_ms, &links, &services).await {
+        Ok(result) => result,
+        Err(err) => attempt::AttemptResult::failed_here(format!("not sent: {err}")),
+    };
     settle(env, &delivery, result).await
 }
 
