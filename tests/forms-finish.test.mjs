@@ -214,29 +214,33 @@ test("in the browser: a chat goes on over the tab's pages with whoever it was ha
     await page.locator(".lf-bubble").click();
     await page.locator(".lf-agent").first().waitFor();
   };
+  // A message, and the agent's answer to it: by then the edge has it in the conversation.
+  const say = async (text) => {
+    const answers = await page.locator(".lf-agent").count();
+    await page.locator(".lf-input").fill(text);
+    await page.locator(".lf-input").press("Enter");
+    await waitUntil(async () => (await page.locator(".lf-agent").count()) > answers, { message: `the answer to ${text}` });
+  };
   const said = (text) => page.locator(".lf-visitor", { hasText: text });
   // Before signing in: a question, then Ann signs in; the chat goes on with her.
   await chatOn(site.url + "/");
-  await page.locator(".lf-input").fill("What does the pro plan cost?");
-  await page.locator(".lf-input").press("Enter");
-  await said("pro plan").waitFor();
+  await say("What does the pro plan cost?");
   await page.evaluate(() => window.leadform.identify({ email: "ann@example.com", name: "Ann" }));
   await chatOn(site.url + "/?page=2");
   await said("pro plan").waitFor();
-  await page.locator(".lf-input").fill("My account number is 4417");
-  await page.locator(".lf-input").press("Enter");
+  await say("My account number is 4417");
+  // Ann again, saying more of herself, her email in capitals: the same person, the same chat.
+  await page.evaluate(() => window.leadform.identify({ plan: "pro", email: "ANN@example.com", name: "Ann" }));
+  await chatOn(site.url + "/?page=3");
   await said("4417").waitFor();
   // Ann signs out and Bea signs in on the same tab: Bea's chat is her own.
   await page.evaluate(() => {
     window.leadform.identify(null);
     window.leadform.identify({ email: "bea@example.com" });
   });
-  await chatOn(site.url + "/?page=3");
+  await chatOn(site.url + "/?page=4");
   // Bea writes; the agent's answer comes once the chat has started (or resumed).
-  const agentSaid = await page.locator(".lf-agent").count();
-  await page.locator(".lf-input").fill("Hello, Bea here");
-  await page.locator(".lf-input").press("Enter");
-  await waitUntil(async () => (await page.locator(".lf-agent").count()) > agentSaid, { message: "the agent's answer to Bea" });
+  await say("Hello, Bea here");
   assert.deepEqual(await page.locator(".lf-visitor").allTextContents(), ["Hello, Bea here"], "nothing of Ann's chat");
   await context.close();
 });

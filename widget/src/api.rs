@@ -57,6 +57,9 @@ pub struct Api {
     base: String,
 }
 
+/// How long a call waits for the edge before it counts as no answer (`Api::call`).
+const GIVE_UP_MS: u32 = 75_000;
+
 impl Api {
     pub fn new(base: String) -> Self {
         Api {
@@ -190,10 +193,12 @@ impl Api {
             headers.push(("Content-Type", "application/json".into()));
         }
         // A connection that stalls (a tunnel, a dead Wi-Fi) would leave the form "Sending…"
-        // for minutes: the call gives up in 30 s, plus a second per 16 KB sent (a 5 MB file
-        // on a slow line still goes), and counts as no answer: a submission is kept and
-        // sent later. (Browsers without `AbortSignal.timeout` wait as before.)
-        let _ = js::timeout_signal(30_000 + (size / 16_384) as u32 * 1_000)
+        // for minutes: the call gives up in 75 s (more than the edge may take: its wait for
+        // a first attempt, an LLM's reply, each at most 60 s), plus a second per 16 KB sent
+        // (a 5 MB file on a slow line still goes), and counts as no answer: a submission is
+        // kept and sent later, under its idempotency key. (Browsers without
+        // `AbortSignal.timeout` wait as before.)
+        let _ = js::timeout_signal(GIVE_UP_MS + (size / 16_384) as u32 * 1_000)
             .map(|signal| js_sys::Reflect::set(&init, &"signal".into(), &signal));
         if let Some((name, value)) = header {
             headers.push((name, value.into()));
@@ -313,8 +318,8 @@ mod tests {
         let asked = js::get(&js_sys::global(), "asked");
         assert_eq!(
             js_sys::Array::from(&asked).get(0).as_f64(),
-            Some(30_000.0),
-            "30 s for a small body"
+            Some(75_000.0),
+            "75 s for a small body"
         );
     }
 }

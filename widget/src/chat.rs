@@ -273,20 +273,16 @@ impl Chat {
         format!("leadform:conversation:{}", self.config.agent.id)
     }
 
-    /// Who the page says the visitor is (`leadform.identify`), as kept with the
-    /// conversation; empty when it says nothing.
+    /// Who the page says the visitor is (`leadform.identify`: their email, else phone,
+    /// else id, whatever else it says of them), as kept with the conversation; empty when
+    /// it names nobody.
     fn who(&self) -> String {
         let identity = crate::form::identity(self.visit.as_ref());
-        let text = if identity.is_object() {
-            js::stringify(&identity)
-        } else {
-            String::new()
-        };
-        if text == "{}" {
-            String::new()
-        } else {
-            text
-        }
+        ["email", "phone", "id"]
+            .iter()
+            .find_map(|key| js::string(&identity, key).filter(|v| !v.trim().is_empty()))
+            .map(|v| v.trim().to_lowercase())
+            .unwrap_or_default()
     }
 
     /// Keeps the conversation for the visit's next page, with who it was had with.

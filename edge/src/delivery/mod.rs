@@ -88,10 +88,19 @@ pub async fn consume(batch: MessageBatch<DeliveryMessage>, env: Env) {
     // At most six at once: a Worker has six connections waiting for response headers, and
     // a seventh fetch queues behind them while its time-out already runs, so receivers
     // that hang would cost the batch's other deliveries attempts they never made.
-    let results: Vec<Result<()>> = stream::iter(messages.iter().map(|m| deliver(&env, m.body())))
-        .buffered(SENDS_AT_ONCE)
-        .collect()
-        .await;
+    // (Unordered, so one that hangs does not hold back the next start; put back in order.)
+    let env = &env;
+    let mut results: Vec<(usize, Result<()>)> = stream::iter(
+        messages
+            .iter()
+            .enumerate()
+            .map(|(i, m)| async move { (i, deliver(env, m.body()).await) }),
+    )
+    .buffer_unordered(SENDS_AT_ONCE)
+    .collect()
+    .await;
+    results.sort_by_key(|(i, _)| *i);
+    let results = results.into_iter().map(|(_, result)| result);
     for (message, result) in messages.iter().zip(results) {
         match result {
             Ok(()) => message.ack(),
@@ -139,7 +148,7 @@ async fn deliver(env: &Env, msg: &DeliveryMessage) -> Result<()> {
     {
         return Ok(());
     }
-    let links = Links::new(env, None);
+    let links = Links::for_delivery(env, delivery.created_at);
     let result = match attempt::make(env, &db, &delivery, timeout_ms, &links, &services).await {
         Ok(result) => result,
         Err(err) => attempt::AttemptResult::failed_here(format!("not sent: {err}")),

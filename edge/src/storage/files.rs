@@ -58,6 +58,23 @@ impl Links {
         }
     }
 
+    /// Links for an attempt of a delivery made at `created_at` (ms): they end a time to live
+    /// after the delivery was made while that is more than half the time to live away, so
+    /// every retry of a round carries the very same links, and so the same body (the email
+    /// API refuses a repeated `Idempotency-Key` with another body); past that, from now.
+    pub fn for_delivery(env: &worker::Env, created_at: i64) -> Self {
+        let ttl = crate::config::file_url_ttl_secs(env);
+        let now = crate::clock::now_ms() / 1000;
+        let made = created_at / 1000;
+        Links {
+            expires_secs: leadform_core::files::link_expiry(
+                if now - made < ttl / 2 { made } else { now },
+                ttl,
+            ),
+            ..Self::new(env, None)
+        }
+    }
+
     /// Whether links can be minted for `form_data`: `Err` says why not when it holds a file
     /// and the edge's public address is unusable (the delivery is then not sent, loudly).
     pub fn usable_for(&self, form_data: &serde_json::Map<String, serde_json::Value>) -> Result<(), String> {
