@@ -275,13 +275,13 @@ impl Chat {
 
     /// Who the page says the visitor is (`leadform.identify`: their email, else phone,
     /// else id, whatever else it says of them), as kept with the conversation; empty when
-    /// it names nobody.
+    /// it names nobody. (ASCII case only: Unicode's case tables would cost 10 KB.)
     fn who(&self) -> String {
         let identity = crate::form::identity(self.visit.as_ref());
         ["email", "phone", "id"]
             .iter()
             .find_map(|key| js::string(&identity, key).filter(|v| !v.trim().is_empty()))
-            .map(|v| v.trim().to_lowercase())
+            .map(|v| v.trim().to_ascii_lowercase())
             .unwrap_or_default()
     }
 
