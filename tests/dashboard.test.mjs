@@ -255,6 +255,7 @@ test("a lead captured by the widget appears in the open table without a reload, 
   await page.locator("#note-error").waitFor();
   assert.match(await page.locator("#note-error").textContent(), /at most 5000 characters/);
   assert.equal(await page.getByLabel("Note", { exact: true }).inputValue(), callLog);
+  await page.screenshot({ path: path.join(SHOTS, "lead-note-refused.png"), fullPage: true });
 
   // Delete behind a typed confirmation.
   await page.goto(`${stack.url}/dashboard/leads/${leadId}`);

@@ -27,6 +27,30 @@ pub enum Stage {
     Lost,
 }
 
+/// Leads by the stage they are in now, with their total: an agent's pipeline (kept by
+/// triggers on every insert, move and delete), or one origin's leads (`origins`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct StageCounts {
+    pub total: i64,
+    pub new: i64,
+    pub contacted: i64,
+    pub qualified: i64,
+    pub converted: i64,
+    pub lost: i64,
+}
+
+impl StageCounts {
+    pub fn of_stage(&self, stage: Stage) -> i64 {
+        match stage {
+            Stage::New => self.new,
+            Stage::Contacted => self.contacted,
+            Stage::Qualified => self.qualified,
+            Stage::Converted => self.converted,
+            Stage::Lost => self.lost,
+        }
+    }
+}
+
 impl Stage {
     pub const ALL: [Stage; 5] = [
         Stage::New,

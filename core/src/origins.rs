@@ -4,6 +4,7 @@
 //! answer, with each origin's conversion rate.
 
 use crate::analytics::rate;
+use crate::lead::StageCounts;
 use serde::{Deserialize, Serialize};
 
 /// What a lead is counted under: its channel, its first landing page (no query), and its
@@ -19,12 +20,8 @@ pub const MAX_LIMIT: u32 = 50;
 pub struct Row {
     pub kind: String,
     pub value: String,
-    pub total: i64,
-    pub new: i64,
-    pub contacted: i64,
-    pub qualified: i64,
-    pub converted: i64,
-    pub lost: i64,
+    #[serde(flatten)]
+    pub leads: StageCounts,
 }
 
 /// One origin as the API and the leads page show it.
@@ -32,12 +29,8 @@ pub struct Row {
 #[serde(rename_all = "camelCase")]
 pub struct Origin {
     pub value: String,
-    pub total: i64,
-    pub new: i64,
-    pub contacted: i64,
-    pub qualified: i64,
-    pub converted: i64,
-    pub lost: i64,
+    #[serde(flatten)]
+    pub leads: StageCounts,
     /// Converted / total × 100, two decimals.
     pub conversion_rate: f64,
 }
@@ -56,7 +49,7 @@ pub struct Origins {
 /// a row of an unknown kind, or one no lead is counted under any more, is left out.
 pub fn group(rows: Vec<Row>) -> Origins {
     let mut out = Origins::default();
-    for row in rows.into_iter().filter(|r| r.total > 0) {
+    for row in rows.into_iter().filter(|r| r.leads.total > 0) {
         let list = match row.kind.as_str() {
             "source" => &mut out.source,
             "page" => &mut out.page,
@@ -65,14 +58,9 @@ pub fn group(rows: Vec<Row>) -> Origins {
             _ => continue,
         };
         list.push(Origin {
-            conversion_rate: rate(row.converted.max(0) as u64, row.total as u64),
+            conversion_rate: rate(row.leads.converted.max(0) as u64, row.leads.total as u64),
             value: row.value,
-            total: row.total,
-            new: row.new,
-            contacted: row.contacted,
-            qualified: row.qualified,
-            converted: row.converted,
-            lost: row.lost,
+            leads: row.leads,
         });
     }
     for list in [
@@ -81,26 +69,19 @@ pub fn group(rows: Vec<Row>) -> Origins {
         &mut out.utm_source,
         &mut out.utm_campaign,
     ] {
-        list.sort_by(|a, b| b.total.cmp(&a.total).then_with(|| a.value.cmp(&b.value)));
+        list.sort_by(|a, b| {
+            b.leads
+                .total
+                .cmp(&a.leads.total)
+                .then_with(|| a.value.cmp(&b.value))
+        });
     }
     out
 }
 
 /// The `limit` query parameter: how many origins of each kind.
 pub fn parse_limit(given: Option<&str>) -> Result<u32, crate::validate::FieldError> {
-    match given {
-        None => Ok(DEFAULT_LIMIT),
-        Some(text) => text
-            .parse::<u32>()
-            .ok()
-            .filter(|n| (1..=MAX_LIMIT).contains(n))
-            .ok_or_else(|| {
-                crate::validate::FieldError::new(
-                    "limit",
-                    format!("must be a whole number from 1 to {MAX_LIMIT}"),
-                )
-            }),
-    }
+    crate::query::limit("limit", given, DEFAULT_LIMIT, MAX_LIMIT)
 }
 
 #[cfg(test)]
@@ -111,12 +92,12 @@ mod tests {
         Row {
             kind: kind.into(),
             value: value.into(),
-            total,
-            new: total - converted,
-            contacted: 0,
-            qualified: 0,
-            converted,
-            lost: 0,
+            leads: StageCounts {
+                total,
+                new: total - converted,
+                converted,
+                ..StageCounts::default()
+            },
         }
     }
 

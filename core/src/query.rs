@@ -37,6 +37,18 @@ impl Cursor {
     }
 }
 
+/// A page size parameter `name`: `default` when absent, else a whole number from 1 to `max`.
+pub fn limit(name: &str, given: Option<&str>, default: u32, max: u32) -> Result<u32, FieldError> {
+    match given {
+        None => Ok(default),
+        Some(text) => text
+            .parse::<u32>()
+            .ok()
+            .filter(|n| (1..=max).contains(n))
+            .ok_or_else(|| FieldError::new(name, format!("must be a whole number from 1 to {max}"))),
+    }
+}
+
 /// `GET /v1/agents/{id}/leads` (and the CSV export).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct LeadQuery {
@@ -228,16 +240,7 @@ impl Params<'_> {
     }
 
     fn limit(&self) -> Result<u32, FieldError> {
-        match self.get("limit") {
-            None => Ok(DEFAULT_LIMIT),
-            Some(text) => text
-                .parse::<u32>()
-                .ok()
-                .filter(|n| (1..=MAX_LIMIT).contains(n))
-                .ok_or_else(|| {
-                    FieldError::new("limit", format!("must be a whole number from 1 to {MAX_LIMIT}"))
-                }),
-        }
+        limit("limit", self.get("limit"), DEFAULT_LIMIT, MAX_LIMIT)
     }
 
     fn cursor(&self) -> Result<Option<Cursor>, FieldError> {

@@ -1,6 +1,6 @@
 -- A form's average completion time counts a submission only when it was sent within an
 -- hour of its start (0002 and 0006 allowed a day). `startedAt` is the caller's word: one
--- submission claiming a start 23 hours ago moved a thousand real ones' average by 80
+-- submission claiming a start 23 hours ago moved a thousand real ones' average by 83
 -- seconds. A person who takes longer than an hour has left and come back; their time says
 -- nothing about the form. Kept in step: insert (submissions_count) and release from spam
 -- (submissions_release_count), otherwise as in 0006.

@@ -28,26 +28,27 @@ pub async fn authenticate(req: &Request, env: &Env, db: &D1Database) -> ApiResul
 /// (the submit's `leadId`) checks only those, and takes any other `Authorization` (a site's
 /// own token, added by its fetch wrapper) as a visitor's.
 pub fn carries_own_key(req: &Request, env: &Env) -> bool {
-    let given = req
-        .headers()
-        .get("Authorization")
-        .ok()
-        .flatten()
-        .unwrap_or_default();
-    let token = leadform_core::access::bearer_token(&given);
+    let token = bearer(req);
+    let token = token.as_str();
     token.starts_with("lf_")
         || config::api_key(env)
             .is_some_and(|admin| !token.is_empty() && bool::from(token.as_bytes().ct_eq(admin.as_bytes())))
 }
 
-async fn principal(req: &Request, env: &Env, db: &D1Database) -> ApiResult<Principal> {
+/// The request's `Authorization: Bearer` token; empty when there is none.
+fn bearer(req: &Request) -> String {
     let given = req
         .headers()
         .get("Authorization")
         .ok()
         .flatten()
         .unwrap_or_default();
-    let token = leadform_core::access::bearer_token(&given);
+    leadform_core::access::bearer_token(&given).to_string()
+}
+
+async fn principal(req: &Request, env: &Env, db: &D1Database) -> ApiResult<Principal> {
+    let token = bearer(req);
+    let token = token.as_str();
     if token.is_empty() {
         return member(req, db).await;
     }

@@ -104,10 +104,7 @@ struct OriginTable {
 struct OriginRow {
     label: String,
     href: String,
-    total: i64,
-    qualified: i64,
-    converted: i64,
-    lost: i64,
+    leads: leadform_core::lead::StageCounts,
     rate: String,
 }
 
@@ -294,10 +291,7 @@ async fn origins_card(db: &worker::D1Database, agent_id: &str) -> ApiResult<Stri
                         view::urlencode(agent_id),
                         view::urlencode(&o.value)
                     ),
-                    total: o.total,
-                    qualified: o.qualified,
-                    converted: o.converted,
-                    lost: o.lost,
+                    leads: o.leads,
                     rate: leadform_core::charts::percent(o.conversion_rate / 100.0),
                 })
                 .collect(),

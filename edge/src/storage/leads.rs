@@ -6,7 +6,7 @@ use super::sql::Sql;
 use super::{from_json_column, int, opt_int, opt_text, text};
 use leadform_core::lead::{
     email_key, phone_key, Activity, ActivityKind, ActivityOut, Attribution, Contact, Geo, LeadOut, LeadState,
-    Stage,
+    Stage, StageCounts,
 };
 use leadform_core::qualification::Outcome;
 use leadform_core::query::{Cursor, LeadQuery};
@@ -394,31 +394,9 @@ pub async fn activity_of(db: &D1Database, lead_id: &str, newest: u32) -> Result<
         .collect())
 }
 
-/// Per-agent pipeline counters, kept by triggers on every insert, move and delete.
-#[derive(Debug, Clone, Default, Deserialize, serde::Serialize)]
-pub struct Counters {
-    pub total: i64,
-    pub new: i64,
-    pub contacted: i64,
-    pub qualified: i64,
-    pub converted: i64,
-    pub lost: i64,
-}
-
-impl Counters {
-    pub fn of_stage(&self, stage: Stage) -> i64 {
-        match stage {
-            Stage::New => self.new,
-            Stage::Contacted => self.contacted,
-            Stage::Qualified => self.qualified,
-            Stage::Converted => self.converted,
-            Stage::Lost => self.lost,
-        }
-    }
-}
-
-pub async fn counters(db: &D1Database, agent_id: &str) -> Result<Counters> {
-    let row: Option<Counters> = db
+/// The agent's pipeline counters (kept by triggers on every insert, move and delete).
+pub async fn counters(db: &D1Database, agent_id: &str) -> Result<StageCounts> {
+    let row: Option<StageCounts> = db
         .prepare(
             "SELECT total, new, contacted, qualified, converted, lost FROM lead_counters WHERE agent_id = ?1",
         )

@@ -11,11 +11,11 @@ use crate::error::{ApiError, ApiResult};
 use crate::http::{json, json_body, query_pairs, query_param, request_origin};
 use crate::leads;
 use crate::storage::files::Links;
-use crate::storage::leads::{self as stored, Counters, Lead};
+use crate::storage::leads::{self as stored, Lead};
 use crate::storage::{agents, submissions};
 use futures_util::stream;
 use leadform_core::csv_export::{self, Profile, Row};
-use leadform_core::lead::{check_custom_names, ActivityOut, LeadOut, LeadPatch};
+use leadform_core::lead::{check_custom_names, ActivityOut, LeadOut, LeadPatch, StageCounts};
 use leadform_core::query::{next_cursor, Cursor, LeadQuery};
 use leadform_core::validate::FieldError;
 use serde::Serialize;
@@ -92,7 +92,7 @@ pub async fn list(req: &Request, env: &Env, agent_id: &str) -> ApiResult<Respons
 }
 
 pub async fn counters(env: &Env, agent_id: &str) -> ApiResult<Response> {
-    let counters: Counters = stored::counters(&env.d1(bindings::DB)?, agent_id).await?;
+    let counters: StageCounts = stored::counters(&env.d1(bindings::DB)?, agent_id).await?;
     json(&counters, 200)
 }
 
