@@ -4,7 +4,16 @@ set -euo pipefail
 source "$(dirname "$0")/env.sh"
 out="$ROOT/dist/public"
 mkdir -p "$out/widget"
-wasm-pack build "$ROOT/widget" --target web --release --no-typescript --no-pack --out-dir "$out/widget" --out-name leadform_widget >&2
+# The standard library is rebuilt for size, with panics as a bare trap: the release profile
+# already aborts on panic, and this also drops the panic messages, their formatting code and
+# the `Location`s the prebuilt std links (about 3 KB brotli, bench/widget-size.sh). Both are
+# still unstable flags; RUSTC_BOOTSTRAP lets this pinned stable toolchain take them, and
+# scripts/setup.sh adds the `rust-src` they build from. Its own target directory, so the
+# edge's builds (plain std) and this one do not rebuild each other.
+CARGO_TARGET_DIR="$ROOT/target/widget-std" RUSTC_BOOTSTRAP=1 \
+  RUSTFLAGS="-Zunstable-options -Cpanic=immediate-abort" \
+  wasm-pack build "$ROOT/widget" --target web --release --no-typescript --no-pack --out-dir "$out/widget" --out-name leadform_widget \
+  -- -Zbuild-std=std,panic_abort -Zbuild-std-features=optimize_for_size >&2
 # npm binaryen's wasm-opt (Debian's is too old for this output); features as rustc emits them.
 features=(--enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext
   --enable-reference-types --enable-multivalue --enable-mutable-globals)

@@ -23,6 +23,11 @@ if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
   log "adding the wasm32 target"
   rustup target add wasm32-unknown-unknown
 fi
+# The widget's build rebuilds std for size from its sources (scripts/build-widget.sh).
+if ! rustup component list --installed | grep -qx rust-src; then
+  log "adding rust-src"
+  rustup component add rust-src
+fi
 
 if ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null; then
   log "installing Debian chromium + chromium-driver"
