@@ -137,6 +137,60 @@ test("a submission made offline on a page the visitor closed is sent once on the
   await context.close();
 });
 
+test("a page closed while its submission was on its way: it was kept before it went, and the next page sends it once", async () => {
+  const context = await browser.newContext();
+  const email = "olga.closed-mid-send@example.com";
+  const { page, form } = await fillForm(context, email);
+  // The request leaves the browser and hangs there, as on a train going into a tunnel.
+  let leaving;
+  const left = new Promise((resolve) => (leaving = resolve));
+  await page.route("**/form-submissions/submit", (route) => leaving(route.request().postDataJSON()));
+  await form.locator(".lf-submit").click();
+  const sent = await left;
+  const [queued] = await kept(page);
+  assert.equal(queued?.idempotencyKey, sent.idempotencyKey, "kept before it went");
+  assert.deepEqual(queued.formData, sent.formData);
+  await page.close(); // closed before any answer
+  assert.deepEqual(await storedFor(email), [], "the edge never got it");
+
+  const next = await context.newPage();
+  await next.goto(site.url + "/?page=pricing");
+  await waitUntil(async () => (await storedFor(email)).length > 0, { message: "sent on the next page" });
+  await waitUntil(async () => (await kept(next)).length === 0, { message: "the queue emptied" });
+  await next.locator(".lf-bubble").click();
+  const success = next.locator(".lf-success");
+  await success.waitFor();
+  assert.equal(await success.textContent(), tool.successMessage);
+  assert.deepEqual((await storedFor(email)).map((s) => s.id), [await success.getAttribute("data-submission-id")]);
+  await waitUntil(() => hooksFor(email).length > 0, { message: "the webhook" });
+  assert.equal(hooksFor(email).length, 1);
+  await context.close();
+});
+
+test("an answered submission leaves nothing kept: taken, or refused at its field", async () => {
+  const context = await browser.newContext();
+  const email = "olga.answered@example.com";
+  const { page, form } = await fillForm(context, email);
+  // The edge refuses it at a field (a rule the widget does not know, say): final, not kept.
+  await page.route("**/form-submissions/submit", (route) =>
+    route.fulfill({
+      status: 400,
+      contentType: "application/json",
+      body: JSON.stringify({ success: false, error: { code: "validation_error", message: "Use your work email", field: "email" } }),
+    })
+  );
+  await form.locator(".lf-submit").click();
+  await form.locator("input[name=email][aria-invalid=true]").waitFor();
+  assert.deepEqual(await kept(page), [], "a refusal is not kept");
+  // Fixed and sent again: taken, and nothing left for a next page to send.
+  await page.unroute("**/form-submissions/submit");
+  await form.locator(".lf-submit").click();
+  await page.locator(".lf-success").waitFor();
+  assert.deepEqual(await kept(page), []);
+  assert.equal((await storedFor(email)).length, 1);
+  await context.close();
+});
+
 test("a chat opened offline reaches the edge with the first message after the connection returns", async () => {
   const context = await browser.newContext();
   await context.addInitScript(() => document.addEventListener("leadform:ready", () => (window.__ready = true)));

@@ -58,6 +58,9 @@ pub struct Chat {
     pub flush_again: Cell<bool>,
     pub retry_waiting: Cell<bool>,
     pub retry_ms: Cell<i32>,
+    /// Idempotency keys of this page's forms in flight: kept in the outbox before they
+    /// went, and settled by their own answer, not by a round.
+    pub sending: RefCell<Vec<String>>,
     /// What the offline queue has to say before the chat has started (sent on this page
     /// before the visitor opened it): shown after the greeting and the visit's messages.
     notes: RefCell<Vec<(Element, String)>>,
@@ -168,6 +171,7 @@ impl Chat {
             flush_again: Cell::new(false),
             retry_waiting: Cell::new(false),
             retry_ms: Cell::new(outbox::FIRST_RETRY_MS),
+            sending: RefCell::new(Vec::new()),
             notes: RefCell::new(Vec::new()),
         });
         // What an earlier page could not send goes now, and again whenever the browser

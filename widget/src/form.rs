@@ -3,7 +3,7 @@
 //! names the field, and the message is shown under that field. A submission the edge could
 //! not take (no connection, a 5xx or 429) is kept in the browser and sent later (`outbox`).
 
-use crate::api::{CallError, Submitted};
+use crate::api::Submitted;
 use crate::chat::Chat;
 use crate::dom::{append, attr, el, now_ms, on, random_id, text_el};
 use crate::files;
@@ -344,10 +344,37 @@ impl FormView {
             return; // a double click while the first is in flight
         }
         self.set_sending(true);
-        match self.collect_and_submit().await {
+        self.clear_errors();
+        let data = match self.collect().await {
+            Ok(data) => data,
+            Err((field, message)) => {
+                self.set_sending(false);
+                self.show_error(field.as_deref(), &message);
+                self.busy.set(false);
+                return;
+            }
+        };
+        let body = self.body(&data);
+        // Kept before it goes, so a tab closed or a browser stopped mid-send leaves it for
+        // the visitor's next page (outbox.rs); this page's own rounds leave it alone meanwhile.
+        let (scope, key) = (self.chat.scope(), &self.display_id);
+        let kept = outbox::keep(&scope, &body).await.is_ok();
+        self.chat.sending.borrow_mut().push(key.clone());
+        let out = self.chat.api.submit(&body).await;
+        self.chat.sending.borrow_mut().retain(|k| k != key);
+        // An answer, taken or refused, ends its stay in the outbox. When another tab's round
+        // took it out first, that tab tells the outcome too and runs the page's handler.
+        let answered = !matches!(&out, Err(e) if e.retry);
+        let ours = !(kept && answered) || outbox::settle(&scope, key).await;
+        match out {
             // Still "Sending…" while the page's handler runs: the card goes when it is done.
-            Ok((Ok(out), _, data)) => self.finish(out, data).await,
-            Ok((Err(e), body, _)) => {
+            Ok(mut out) => {
+                if !ours {
+                    out.client_handler = None;
+                }
+                self.finish(out, data).await
+            }
+            Err(e) => {
                 self.set_sending(false);
                 if e.retry {
                     self.keep(&body, &e.message).await;
@@ -355,20 +382,12 @@ impl FormView {
                     self.show_error(e.field.as_deref(), &e.message);
                 }
             }
-            Err((field, message)) => {
-                self.set_sending(false);
-                self.show_error(field.as_deref(), &message);
-            }
         }
         self.busy.set(false);
     }
 
-    /// The edge's answer (or why there is none), the body sent and the values by field.
-    async fn collect_and_submit(
-        self: &Rc<Self>,
-    ) -> Result<(Result<Submitted, CallError>, JsValue, Vec<(String, JsValue)>), FieldFault> {
-        self.clear_errors();
-        let data = self.collect().await?;
+    /// The submit body for the values `data` (by field, hidden fields included).
+    fn body(&self, data: &[(String, JsValue)]) -> JsValue {
         // What the visitor filled in: hidden fields are the page's, not theirs.
         let completed: js_sys::Array = data
             .iter()
@@ -380,7 +399,7 @@ impl FormView {
             .get()
             .map(|ms| JsValue::from_f64(ms.floor()))
             .unwrap_or(JsValue::NULL);
-        let values = form_data(&data);
+        let values = form_data(data);
         let trap = self.trap.unchecked_ref::<HtmlInputElement>().value();
         if !trap.is_empty() {
             let _ = js_sys::Reflect::set(&values, &HONEYPOT_FIELD.into(), &trap.into());
@@ -399,8 +418,7 @@ impl FormView {
         if let Some(value) = attribution(self.chat.visit.as_ref()) {
             let _ = js_sys::Reflect::set(&body, &"attribution".into(), &value);
         }
-        let out = self.chat.api.submit(&body).await;
-        Ok((out, body, data))
+        body
     }
 
     /// The edge may take the submission later: it is kept on this device and the visitor

@@ -1,7 +1,8 @@
 //! Submissions that could not reach the edge, kept in the browser until they can.
 //!
-//! A submit that meets a network failure, a 5xx or a 429 is written to IndexedDB (database
-//! `leadform`, store `outbox`) with its body, idempotency key included, and sent again on
+//! Every submit is written to IndexedDB (database `leadform`, store `outbox`) with its body,
+//! idempotency key included, before it goes, so a tab closed mid-send loses nothing. One
+//! that meets a network failure, a 5xx or a 429 stays there and is sent again on
 //! the window's `online` event, on a timer with backoff, and when the widget starts on the
 //! visitor's next page. The edge answers a repeated idempotency key with its first answer
 //! and stores one submission, so a resend after a lost answer is harmless; and of the
@@ -31,14 +32,23 @@ const MAX_RETRY_MS: i32 = 300_000;
 /// Keeps `body` (a submit body) for `scope` (the edge's origin and the agent). Err when the
 /// browser cannot keep it (no IndexedDB, private mode, over quota).
 pub async fn keep(scope: &str, body: &JsValue) -> Result<(), JsValue> {
-    let key = js::text(body, "idempotencyKey");
-    let id = JsValue::from(format!("{scope} {key}"));
+    let id = id(scope, &js::text(body, "idempotencyKey"));
     let item = js::object(&[
         ("id", id.clone()),
         ("scope", scope.into()),
         ("body", js::stringify(body).into()),
     ]);
     run(Op::Put(&item, &id)).await.map(|_| ())
+}
+
+/// Takes the item with idempotency key `key` out of `scope`'s store once the edge has
+/// answered it; whether this call took it (false: another tab's round took it first).
+pub async fn settle(scope: &str, key: &str) -> bool {
+    take(&id(scope, key)).await
+}
+
+fn id(scope: &str, key: &str) -> JsValue {
+    format!("{scope} {key}").into()
 }
 
 /// The kept items of `scope` as (id, body), in key order: each stands alone, so the order
@@ -144,6 +154,11 @@ async fn round(chat: Rc<Chat>) -> bool {
     for (id, body) in kept(&chat.scope()).await.unwrap_or_default() {
         // A `client` or `both` form's handler is part of its delivery: it waits for a page
         // that has registered one (maybe later on this page), rather than failing here.
+        // A form of this page is sending it right now (kept before it went): its answer
+        // settles it.
+        if chat.sending.borrow().contains(&js::text(&body, "idempotencyKey")) {
+            continue;
+        }
         let tool_id = js::text(&body, "toolId");
         let form = chat.config.forms.iter().find(|f| f.tool_id == tool_id);
         if form.is_some_and(|f| f.execution_mode.uses_client() && !chat.handlers.has(&f.name)) {
