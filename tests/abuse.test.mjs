@@ -219,6 +219,22 @@ test("rate limits: submissions per client and form, public calls per client, fai
     assert.equal(files.at(-1), 429);
     assert.ok(files.length >= 121 && files.slice(0, -1).every((s) => s === 403), `refused after ${files.length - 1}`);
     assert.equal((await lastFile.json()).error.code, "rate_limited");
+
+    // Channel webhooks answer Telegram and Meta, whose calls name a connected channel and
+    // carry its secret. Guesses (made-up channels, a wrong verify token) count like failed
+    // owner keys: 10 a minute per client, then 429, across both platforms.
+    const guesser = { "CF-Connecting-IP": "198.51.100.11" };
+    const channelGuesses = await untilRefused(10, async (i) => {
+      const res =
+        i % 2
+          ? await fetch(`${limited.url}/channels/whatsapp/chan_made_up_${i}?hub.mode=subscribe&hub.verify_token=x&hub.challenge=1`, { headers: guesser })
+          : await postJson(`${limited.url}/channels/telegram/chan_made_up_${i}`, { update_id: i }, { ...guesser, "X-Telegram-Bot-Api-Secret-Token": "guess" });
+      return res.status;
+    });
+    assert.equal(channelGuesses.at(-1), 429, `never refused: ${channelGuesses.length} guesses`);
+    assert.ok(channelGuesses.length >= 11 && channelGuesses.slice(0, -1).every((s) => s === 404), JSON.stringify(channelGuesses));
+    // Another address is not held up by that one's guesses.
+    assert.equal((await postJson(`${limited.url}/channels/telegram/chan_made_up_x`, {}, { "CF-Connecting-IP": "198.51.100.12" })).status, 404);
   } finally {
     await limited.stop();
   }

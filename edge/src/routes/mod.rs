@@ -103,12 +103,21 @@ async fn route(
         (Method::Get, ["form-submissions", "analytics"]) => analytics::get(&req, env).await,
         (Method::Get, ["files", submission_id, field]) => files::get(&req, env, submission_id, field).await,
         // Messaging platforms post here; each call proves itself (secret token, signature).
-        (Method::Post, ["channels", "telegram", id]) => {
-            crate::channels::telegram::webhook(req, env, id).await
-        }
-        (Method::Get, ["channels", "whatsapp", id]) => crate::channels::whatsapp::verify(&req, env, id).await,
-        (Method::Post, ["channels", "whatsapp", id]) => {
-            crate::channels::whatsapp::webhook(req, env, id).await
+        (_, ["channels", ..]) => {
+            let client = limits::client(&req);
+            let answer = match (method.clone(), segments) {
+                (Method::Post, ["channels", "telegram", id]) => {
+                    crate::channels::telegram::webhook(req, env, id).await
+                }
+                (Method::Get, ["channels", "whatsapp", id]) => {
+                    crate::channels::whatsapp::verify(&req, env, id).await
+                }
+                (Method::Post, ["channels", "whatsapp", id]) => {
+                    crate::channels::whatsapp::webhook(req, env, id).await
+                }
+                _ => Err(openapi::no_route(method.as_ref(), path)),
+            };
+            count_channel_failure(env, &client, answer).await
         }
         (_, ["v1", rest @ ..]) => owner::handle(req, env, method.clone(), rest).await,
         (_, ["dashboard", rest @ ..]) => crate::dashboard::handle(req, env, method.clone(), rest).await,
@@ -134,6 +143,17 @@ async fn limit_public(req: &Request, env: &Env, public: bool, preflight: bool) -
         (false, false) => "public",
     };
     limits::check(env, Limit::Widget, &limits::client(req), scope).await
+}
+
+/// A channel's webhook is called by its platform, whose calls name a connected channel and
+/// carry its secret: a caller that names none, or fails the secret, is guessing. Such
+/// failures count like failed owner keys (per client address, a few a minute, then 429),
+/// so guessing costs the caller and not the edge; the platform's own calls never count.
+async fn count_channel_failure(env: &Env, client: &str, answer: ApiResult<Response>) -> ApiResult<Response> {
+    if let Err(ApiError::NotFound { .. } | ApiError::BadToken { .. } | ApiError::Forbidden { .. }) = &answer {
+        limits::check(env, Limit::AuthFailure, client, "channel").await?;
+    }
+    answer
 }
 
 /// The tool a widget call names, once its agent allows the calling page. Calls without an
