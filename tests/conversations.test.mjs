@@ -95,6 +95,9 @@ test("afterMessages: 3 shows the form on the third message; a dismissal holds it
   for (let i = 0; i < 3; i++) assert.equal((await call(`${stack.url}/form-submissions/events`, dismissal)).status, 202);
   const noted = (await ownerRequest(stack, "GET", `/v1/conversations/${id}`)).json.turns.filter((t) => t.kind === "form_dismissed");
   assert.equal(noted.length, 1);
+  // A display outside any conversation may say so with "" (the schema's string), as a submit may.
+  const outside = await call(`${stack.url}/form-submissions/events`, { ...dismissal, displayId: "disp_outside", conversationId: "" });
+  assert.equal(outside.status, 202, outside.text);
   // Trigger words do not bring it back during the cooldown (2 more messages)...
   const cooling = (await say(stack.url, id, "what about pricing")).json.messages[0];
   const turns = async () => JSON.stringify((await ownerRequest(stack, "GET", `/v1/conversations/${id}`)).json.turns.map((t) => `${t.seq}:${t.role}:${t.kind}`));

@@ -287,12 +287,9 @@ test("a tool's own schedule: attempts run out, the lead is kept, a dead letter i
   assert.ok(attempts[1].startedAt - attempts[0].startedAt >= 1900, "the second came after the tool's 2 s");
   const deliveryId = failed.deliveries[0].delivery.id;
 
-  let dead;
-  for (let i = 0; i < 50 && !dead; i++) {
-    dead = (await stack.owner("GET", "/v1/agents/agent_dlv/dead-letters")).body.deadLetters.find((d) => d.deliveryId === deliveryId);
-    if (!dead) await new Promise((r) => setTimeout(r, 100));
-  }
-  assert.ok(dead, "the dead-letter consumer recorded it");
+  // Recorded with the failure itself, in one write: no failed delivery is missing from the list.
+  const dead = (await stack.owner("GET", "/v1/agents/agent_dlv/dead-letters")).body.deadLetters.find((d) => d.deliveryId === deliveryId);
+  assert.ok(dead, "recorded as the delivery failed");
   assert.equal(dead.attempts, 2);
   assert.match(dead.lastError, /503/);
 
@@ -309,6 +306,24 @@ test("a tool's own schedule: attempts run out, the lead is kept, a dead letter i
   const letters = (await stack.owner("GET", "/v1/agents/agent_dlv/dead-letters")).body.deadLetters;
   assert.ok(letters.find((d) => d.deliveryId === deliveryId).replayedAt > 0);
   await flaky.stop();
+});
+
+test("a replay that fails again is a dead letter again, with its new attempts and no replayedAt", async () => {
+  const gone = await startReceiver({ respond: () => 410 });
+  await createTool(contactForm(gone.url + "/hook", { id: "tool_gone", name: "gone_form", retrySchedule: [0] }));
+  const id = (await submit(seedSubmit({ toolId: "tool_gone" }))).json.submissionId;
+  const failed = await stack.waitForStatus(id, ["webhook_failed"]);
+  const deliveryId = failed.deliveries[0].delivery.id;
+  const letter = async () => (await stack.owner("GET", "/v1/agents/agent_dlv/dead-letters")).body.deadLetters.find((d) => d.deliveryId === deliveryId);
+  assert.equal((await letter()).attempts, 1);
+  assert.equal((await stack.owner("POST", `/v1/deliveries/${deliveryId}/replay`)).status, 202);
+  assert.ok((await letter()).replayedAt > 0, "marked replayed");
+  await waitUntil(async () => (await letter()).attempts === 2, { message: "the replay's failure recorded" });
+  const again = await letter();
+  assert.equal(again.replayedAt, null, "failed again since the replay: to be replayed again");
+  assert.match(again.lastError, /410/);
+  assert.equal(gone.requests.length, 2);
+  await gone.stop();
 });
 
 test("replay every failed delivery of an agent since a time", async () => {
@@ -394,4 +409,27 @@ test("a receiver answering with an endless body is read for its snippet only, an
   flooding.closeAllConnections();
   await new Promise((resolve) => flooding.close(resolve));
   assert.ok(sent < 512 * 1024 * 1024, "the edge stopped reading");
+});
+
+test("a 2xx whose body never ends was taken: delivered once, its first bytes logged, not retried", async () => {
+  let calls = 0;
+  const stalling = createServer((req, res) => {
+    calls += 1;
+    req.resume();
+    // The answer is in at once; the body starts and then stalls (a proxy holding it open).
+    res.writeHead(200, { "Content-Type": "application/json" });
+    res.write('{"received":');
+  });
+  await new Promise((resolve) => stalling.listen(0, "127.0.0.1", resolve));
+  await createTool(contactForm(`http://127.0.0.1:${stalling.address().port}/hook`, { id: "tool_stall", name: "stall_form", retrySchedule: [0, 1] }));
+  const res = await submit(seedSubmit({ toolId: "tool_stall" }));
+  const log = await stack.waitForStatus(res.json.submissionId, ["webhook_success", "webhook_failed"]);
+  assert.equal(log.submission.status, "webhook_success", JSON.stringify(log.deliveries[0].attempts));
+  const attempts = log.deliveries[0].attempts;
+  assert.equal(attempts.length, 1);
+  assert.equal(attempts[0].statusCode, 200);
+  assert.equal(attempts[0].responseSnippet, '{"received":');
+  assert.equal(calls, 1, "sent once");
+  stalling.closeAllConnections();
+  await new Promise((resolve) => stalling.close(resolve));
 });

@@ -139,7 +139,10 @@ pub fn after_attempt(
     let (status, retry_in_secs) = match verdict(result) {
         Verdict::Delivered => (DeliveryStatus::Delivered, None),
         Verdict::Retry => match next_delay(schedule, round_attempts) {
-            Some(delay) => (DeliveryStatus::Retrying, Some(jittered(delay, random).max(asked))),
+            Some(delay) => (
+                DeliveryStatus::Retrying,
+                Some(later_of(jittered(delay, random), asked, random)),
+            ),
             None => (DeliveryStatus::Failed, None),
         },
         Verdict::Reject => (DeliveryStatus::Failed, None),
@@ -148,6 +151,19 @@ pub fn after_attempt(
         status,
         retry_in_secs,
     }
+}
+
+/// The scheduled (jittered) delay, or when the receiver asked for longer, its `asked` plus
+/// up to a tenth more: never earlier than asked, and a burst that a receiver answered with
+/// one `Retry-After` does not all come back in the same second. At most a day.
+fn later_of(scheduled: u32, asked: u32, random: u32) -> u32 {
+    if asked <= scheduled {
+        return scheduled;
+    }
+    let spread = asked / 100 * JITTER_PERCENT + asked % 100 * JITTER_PERCENT / 100;
+    asked
+        .saturating_add(random % (spread + 1))
+        .min(MAX_RETRY_AFTER_SECS)
 }
 
 #[cfg(test)]
@@ -243,6 +259,21 @@ mod tests {
     }
 
     #[test]
+    fn a_retry_after_longer_than_the_schedule_is_kept_and_spread_by_a_tenth_beyond_it() {
+        // 500 deliveries a receiver answered `429, Retry-After: 120` at once.
+        let waits: std::collections::BTreeSet<u32> = (0..500)
+            .map(|random| after_attempt(Answered(429), &[0, 60], 1, Some(120), random * 7919))
+            .map(|after| after.retry_in_secs.unwrap())
+            .collect();
+        assert_eq!(waits.first(), Some(&120), "never earlier than asked");
+        assert_eq!(waits.last(), Some(&132), "a tenth more at most");
+        assert_eq!(waits.len(), 13, "spread over every second between");
+        // Shorter than the schedule: the schedule's jittered delay.
+        let after = after_attempt(Answered(429), &[0, 300], 1, Some(5), 6);
+        assert_eq!(after.retry_in_secs, Some(300 - 30 + 6));
+    }
+
+    #[test]
     fn each_attempt_moves_the_delivery_per_the_schedule() {
         let schedule = [0, 60, 300];
         let cases = [
@@ -251,7 +282,7 @@ mod tests {
             (Answered(500), 2, None, Retrying, Some(270 + 6)),
             (Answered(500), 3, None, Failed, None),
             (NoAnswer, 1, None, Retrying, Some(60)),
-            (Answered(429), 1, Some(120), Retrying, Some(120)),
+            (Answered(429), 1, Some(120), Retrying, Some(126)),
             (Answered(429), 1, Some(5), Retrying, Some(60)),
             (Answered(404), 1, None, Failed, None),
             (Answered(302), 1, None, Failed, None),

@@ -329,6 +329,12 @@ impl Attribution {
                 format!("{path}.{key}"),
                 format!("must be at most {max} characters"),
             )),
+            // Shown on the lead, grouped in its origins and written to CSV cells: a NUL or an
+            // escape sequence has no place there (no URL or UTM value holds one unencoded).
+            Some(Value::String(s)) if s.trim().chars().any(char::is_control) => Err(FieldError::new(
+                format!("{path}.{key}"),
+                "must be text (it holds control characters)",
+            )),
             Some(Value::String(s)) => Ok((!s.trim().is_empty()).then(|| s.trim().to_string())),
             Some(_) => Err(FieldError::new(format!("{path}.{key}"), "must be a string")),
         };
@@ -1205,6 +1211,14 @@ mod tests {
             (
                 json!({"utm": {"term": "t".repeat(MAX_UTM_CHARS + 1)}}),
                 "attribution.utm.term",
+            ),
+            (
+                json!({"utm": {"source": "ads\u{0}\u{1b}[2J"}}),
+                "attribution.utm.source",
+            ),
+            (
+                json!({"landingPage": "https://a.example/\nx"}),
+                "attribution.landingPage",
             ),
         ];
         for (value, field) in cases {

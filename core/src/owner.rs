@@ -290,6 +290,11 @@ impl ToolIn {
             if self.fields[..i].iter().any(|f| f.name == field.name) {
                 return Err(at("name", "repeats a field name"));
             }
+            // A file's link ends in its field's name, and `.` or `..` there is a path step
+            // every URL parser resolves away: the link would lead elsewhere.
+            if matches!(field.name.as_str(), "." | "..") {
+                return Err(at("name", "must not be . or .."));
+            }
             if field.name == crate::form::HONEYPOT_FIELD {
                 return Err(FieldError::new(
                     format!("fields[{i}].name"),
@@ -468,12 +473,7 @@ pub fn check_webhook_url(url: &str, allow_loopback: bool) -> Result<(), FieldErr
     if !matches!(parsed.scheme(), "http" | "https") {
         return Err(FieldError::new(field, "must be an http:// or https:// URL"));
     }
-    let target = match parsed.host() {
-        Some(url::Host::Domain(name)) => Target::Name(name.trim_end_matches('.').to_ascii_lowercase()),
-        Some(url::Host::Ipv4(ip)) => Target::Ip(ip.into()),
-        Some(url::Host::Ipv6(ip)) => Target::Ip(ip.into()),
-        None => return Err(FieldError::new(field, "must name a host")),
-    };
+    let target = Target::of(&parsed).ok_or_else(|| FieldError::new(field, "must name a host"))?;
     if target.is_internal() && !(allow_loopback && target.is_loopback()) {
         return Err(FieldError::new(
             field,
@@ -483,12 +483,34 @@ pub fn check_webhook_url(url: &str, allow_loopback: bool) -> Result<(), FieldErr
     Ok(())
 }
 
+/// Whether `url` names this machine (loopback, or the unspecified address a server listens
+/// on): an address that works only where it is typed. Parsed as `fetch` parses it, so
+/// `http://LOCALHOST`, `http://a@127.0.0.1` and `http://127.1` are seen for what they are.
+pub fn names_this_machine(url: &str) -> bool {
+    let Ok(parsed) = url::Url::parse(url) else {
+        return false;
+    };
+    match Target::of(&parsed) {
+        Some(Target::Ip(ip)) => ip.is_unspecified() || Target::Ip(ip).is_loopback(),
+        Some(name) => name.is_loopback(),
+        None => false,
+    }
+}
+
 enum Target {
     Name(String),
     Ip(IpAddr),
 }
 
 impl Target {
+    fn of(url: &url::Url) -> Option<Target> {
+        Some(match url.host()? {
+            url::Host::Domain(name) => Target::Name(name.trim_end_matches('.').to_ascii_lowercase()),
+            url::Host::Ipv4(ip) => Target::Ip(ip.into()),
+            url::Host::Ipv6(ip) => Target::Ip(ip.into()),
+        })
+    }
+
     fn is_loopback(&self) -> bool {
         match self {
             Target::Name(name) => name == "localhost" || name.ends_with(".localhost"),
@@ -579,6 +601,11 @@ mod tests {
         let nul = with(json!({"name": "essay", "type": "textarea", "label": "Es\u{0}say"})).unwrap_err();
         assert_eq!(nul.field, "fields[1].label");
         assert!(nul.reason.contains("control characters"), "{}", nul.reason);
+        for step in [".", ".."] {
+            let path = with(json!({"name": step, "type": "file"})).unwrap_err();
+            assert_eq!(path.field, "fields[1].name", "{step}");
+        }
+        assert!(with(json!({"name": "cv.pdf", "type": "file"})).is_ok());
     }
 
     #[test]

@@ -35,7 +35,7 @@ pub enum AttemptResult {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Verdict {
     Delivered,
-    /// Worth another attempt (time-out, network error, 5xx, 429).
+    /// Worth another attempt (time-out, network error, 5xx, 408, 425, 429).
     Retry,
     /// The receiver refused it for good (other 4xx, 3xx; redirects are not followed), or it
     /// could not be sent at all: retrying would not help.
@@ -45,7 +45,8 @@ pub enum Verdict {
 pub fn verdict(result: AttemptResult) -> Verdict {
     match result {
         AttemptResult::Answered(code) if (200..300).contains(&code) => Verdict::Delivered,
-        AttemptResult::Answered(429) | AttemptResult::NoAnswer => Verdict::Retry,
+        // 408 and 425: a proxy in front of a slow receiver, a time-out by another name.
+        AttemptResult::Answered(408 | 425 | 429) | AttemptResult::NoAnswer => Verdict::Retry,
         AttemptResult::Answered(code) if code >= 500 => Verdict::Retry,
         AttemptResult::Answered(_) | AttemptResult::NotSent => Verdict::Reject,
     }
@@ -80,6 +81,9 @@ mod tests {
             (Answered(200), Verdict::Delivered),
             (Answered(204), Verdict::Delivered),
             (Answered(429), Verdict::Retry),
+            (Answered(408), Verdict::Retry),
+            (Answered(425), Verdict::Retry),
+            (Answered(409), Verdict::Reject),
             (Answered(500), Verdict::Retry),
             (Answered(503), Verdict::Retry),
             (NoAnswer, Verdict::Retry),

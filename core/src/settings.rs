@@ -126,7 +126,8 @@ pub fn parse(get: &dyn Fn(&str) -> Option<String>) -> Result<Settings, ConfigErr
             &format!("must be at least {MIN_API_KEY_CHARS} characters"),
         ));
     }
-    let retry_schedule = match set(vars::RETRY_SCHEDULE) {
+    // Unset is the default; set but blank is a mistake (a deploy that meant to set it).
+    let retry_schedule = match get(vars::RETRY_SCHEDULE).map(|v| v.trim().to_string()) {
         None => DEFAULT_SCHEDULE_SECS.to_vec(),
         Some(text) => {
             let delays: Option<Vec<u32>> = text.split(',').map(|d| d.trim().parse().ok()).collect();
@@ -209,9 +210,7 @@ pub fn parse(get: &dyn Fn(&str) -> Option<String>) -> Result<Settings, ConfigErr
 /// machine itself, so it is refused unless loopback is allowed (local development).
 pub fn links_refused(settings: &Settings) -> Option<String> {
     let url = settings.public_url.as_deref()?;
-    let host = url.split("://").nth(1)?.split(['/', ':']).next()?;
-    let loopback = host == "localhost" || host.starts_with("127.") || host == "[::1]";
-    (loopback && !settings.allow_loopback).then(|| {
+    (crate::owner::names_this_machine(url) && !settings.allow_loopback).then(|| {
         format!("PUBLIC_URL is a loopback address ({url}): set it to the edge's public address so file links work")
     })
 }
@@ -266,7 +265,7 @@ mod tests {
 
     #[test]
     fn a_bad_value_is_an_error_naming_its_variable() {
-        let cases: [(&[(&str, &str)], &str); 17] = [
+        let cases: [(&[(&str, &str)], &str); 18] = [
             (
                 &[KEY, ("AGENT_LLM_BASE_URL", "http://127.0.0.1:9/v1")],
                 "AGENT_LLM_MODEL",
@@ -293,6 +292,7 @@ mod tests {
             (&[("LEADFORM_API_KEY", "short")], "LEADFORM_API_KEY"),
             (&[KEY, ("RETRY_SCHEDULE_SECS", "0,1m,5m")], "RETRY_SCHEDULE_SECS"),
             (&[KEY, ("RETRY_SCHEDULE_SECS", "0,-1")], "RETRY_SCHEDULE_SECS"),
+            (&[KEY, ("RETRY_SCHEDULE_SECS", " ")], "RETRY_SCHEDULE_SECS"),
             (
                 &[KEY, ("RETRY_SCHEDULE_SECS", "0,99999999")],
                 "RETRY_SCHEDULE_SECS",
@@ -330,7 +330,19 @@ mod tests {
         assert_eq!(links_refused(&local), None);
         let public = parse_with(&[KEY, ("PUBLIC_URL", "https://leads.example.com")]).unwrap();
         assert_eq!(links_refused(&public), None);
-        let localhost = parse_with(&[KEY, ("PUBLIC_URL", "http://localhost:8787/")]).unwrap();
-        assert!(links_refused(&localhost).is_some());
+        for url in [
+            "http://localhost:8787/",
+            "http://LOCALHOST:8787",
+            "http://edge.localhost",
+            "http://[::1]:8787",
+            "http://[::ffff:127.0.0.1]",
+            "http://a@127.0.0.1",
+            "http://0.0.0.0:8787",
+            "http://[::]:8787",
+            "http://127.1",
+        ] {
+            let machine = parse_with(&[KEY, ("PUBLIC_URL", url)]).unwrap();
+            assert!(links_refused(&machine).is_some(), "{url}");
+        }
     }
 }

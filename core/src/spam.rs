@@ -243,6 +243,7 @@ pub fn score(input: &Input) -> Verdict {
         TokenCheck::Absent | TokenCheck::Expired => {}
     }
     let texts = free_texts(input.fields, input.form_data);
+    let texts: Vec<&str> = texts.iter().map(String::as_str).collect();
     let links: usize = texts.iter().map(|t| count_links(t)).sum();
     if links >= 3 {
         add("many_links", 3, format!("{links} links in the text fields"));
@@ -308,12 +309,15 @@ fn filled(value: &Value) -> bool {
     }
 }
 
-/// The text a visitor typed freely: text and textarea fields.
-fn free_texts<'a>(fields: &[FieldSpec], form_data: &'a Map<String, Value>) -> Vec<&'a str> {
+/// The text a visitor typed freely: text and textarea fields, read as the owner sees it:
+/// without the characters that show nothing ("via\u{AD}gra" is "viagra", and a zero-width
+/// space every few letters does not make a mash look spaced).
+fn free_texts(fields: &[FieldSpec], form_data: &Map<String, Value>) -> Vec<String> {
     fields
         .iter()
         .filter(|f| matches!(f.kind, FieldKind::Text | FieldKind::Textarea))
         .filter_map(|f| form_data.get(&f.name)?.as_str())
+        .map(crate::validate::visible)
         .collect()
 }
 
@@ -494,6 +498,29 @@ mod tests {
         for empty in [json!(""), json!("  "), Value::Null, json!(false)] {
             assert_eq!(verdict(seed(), Some(empty), valid(20_000), 0).score, 0);
         }
+    }
+
+    #[test]
+    fn characters_that_show_nothing_hide_no_spam_word_and_no_mash() {
+        let hidden = json!({
+            "name": "Jane Smith",
+            "email": "jane@example.com",
+            "message": "Cheap via\u{00AD}gra at our cas\u{200B}ino",
+        });
+        let v = verdict(hidden, None, valid(20_000), 0);
+        assert_eq!(signals(&v), vec![("spam_words", 4)], "{v:?}");
+        let mash = "a"
+            .repeat(40)
+            .chars()
+            .flat_map(|c| [c, '\u{200B}'])
+            .collect::<String>();
+        let v = verdict(
+            json!({"name": "Jo", "email": "jo@example.com", "message": mash}),
+            None,
+            valid(20_000),
+            0,
+        );
+        assert_eq!(signals(&v), vec![("gibberish", 2)], "{v:?}");
     }
 
     /// A form, its honeypot, its token, the token's earlier uses, and the signals expected.

@@ -252,6 +252,13 @@ fn is_invisible(c: char) -> bool {
         || c.is_whitespace()
 }
 
+/// `text` without the characters that show nothing (whitespace stays).
+pub fn visible(text: &str) -> String {
+    text.chars()
+        .filter(|c| c.is_whitespace() || !is_invisible(*c))
+        .collect()
+}
+
 /// A field's reason for an answer that is not a number.
 pub const NOT_A_NUMBER: &str = "must be a number";
 /// The reasons for an answer too long or too short: the text around the number of

@@ -82,7 +82,8 @@ fn required_id(obj: &Map<String, Value>, key: &str) -> Result<String, FieldError
     optional_id(obj, key)?.ok_or_else(|| FieldError::new(key, "is required"))
 }
 
-fn optional_id(obj: &Map<String, Value>, key: &str) -> Result<Option<String>, FieldError> {
+/// An optional id of a request body: absent, null and `""` are none.
+pub fn optional_id(obj: &Map<String, Value>, key: &str) -> Result<Option<String>, FieldError> {
     match obj.get(key) {
         None | Some(Value::Null) => Ok(None),
         Some(Value::String(s)) if s.is_empty() => Ok(None),

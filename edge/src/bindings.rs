@@ -2,8 +2,6 @@
 
 pub const DB: &str = "DB";
 pub const DELIVERIES: &str = "DELIVERIES";
-/// Producer of the dead-letter queue: deliveries whose attempts ran out go there.
-pub const DEAD_LETTERS: &str = "DEAD_LETTERS";
 /// Queue names, to tell the two consumers apart in the one `queue` handler.
 pub const DEAD_LETTER_QUEUE: &str = "leadform-deliveries-dlq";
 

@@ -48,6 +48,9 @@ pub enum ApiError {
     RateLimited {
         retry_after_secs: u32,
     },
+    /// A write kept meeting others to the same rows (one person's submissions at once):
+    /// nothing was written; the same request a moment later will go through.
+    Busy,
     /// The edge's configuration is wrong: what is wrong, for an operator; `None` for a visitor.
     Misconfigured(Option<String>),
     /// A platform the edge called on the owner's behalf (Telegram, WhatsApp) refused or
@@ -79,7 +82,7 @@ impl ApiError {
             ApiError::MethodNotAllowed { .. } => 405,
             ApiError::Conflict { .. } | ApiError::IdempotencyKeyReused => 409,
             ApiError::RateLimited { .. } => 429,
-            ApiError::Misconfigured(_) => 503,
+            ApiError::Misconfigured(_) | ApiError::Busy => 503,
             ApiError::Upstream(_) => 502,
             ApiError::Internal(_) => 500,
         }
@@ -134,6 +137,11 @@ impl ApiError {
                 format!("too many requests from this address; try again in {retry_after_secs} seconds"),
                 None,
             ),
+            ApiError::Busy => (
+                "busy",
+                "other requests for the same person were being written; try again in a second".into(),
+                None,
+            ),
             ApiError::Misconfigured(detail) => (
                 "misconfigured",
                 match detail {
@@ -165,10 +173,14 @@ impl ApiError {
             error: self.body(),
         };
         let response = Response::from_json(&out)?.with_status(self.status());
-        if let ApiError::RateLimited { retry_after_secs } = &self {
-            response
-                .headers()
-                .set("Retry-After", &retry_after_secs.to_string())?;
+        match &self {
+            ApiError::RateLimited { retry_after_secs } => {
+                response
+                    .headers()
+                    .set("Retry-After", &retry_after_secs.to_string())?;
+            }
+            ApiError::Busy => response.headers().set("Retry-After", "1")?,
+            _ => {}
         }
         if let ApiError::MethodNotAllowed { allow, .. } = &self {
             response.headers().set("Allow", allow)?;

@@ -182,6 +182,8 @@ async fn settle(env: &Env, delivery: &Delivery, result: attempt::AttemptResult) 
         new_status: after.status,
         next_attempt_at: retry_delay.map(|d| now + i64::from(d) * 1000),
     };
+    // A failure that ends the round is recorded as a dead letter in the same write; the
+    // lead stays.
     deliveries::record_attempt(&db, &delivery.id, &record, now).await?;
     if let (Some(success), true, Some(submission_id)) = (
         after.status.succeeded(),
@@ -190,16 +192,6 @@ async fn settle(env: &Env, delivery: &Delivery, result: attempt::AttemptResult) 
     ) {
         let outcome = Outcome::from_success(success);
         submissions::set_outcome(&db, submission_id, Part::Webhook, outcome, None).await?;
-    }
-    if after.status == DeliveryStatus::Failed {
-        // The lead stays; the dead-letter consumer records the delivery for replay.
-        let msg = DeliveryMessage {
-            attempts_made: attempt_no,
-            ..DeliveryMessage::for_delivery(delivery)
-        };
-        if let Err(err) = dead_letters::send(env, &msg).await {
-            worker::console_error!("could not dead-letter {}: {err}", delivery.id);
-        }
     }
     if let Some(delay) = retry_delay {
         let msg = DeliveryMessage {
@@ -216,7 +208,7 @@ async fn settle(env: &Env, delivery: &Delivery, result: attempt::AttemptResult) 
 
 /// Brings the submission's webhook outcome in line with a settled delivery (a no-op when
 /// it already is).
-async fn repair_outcome(db: &worker::D1Database, delivery: &Delivery) -> Result<()> {
+pub(super) async fn repair_outcome(db: &worker::D1Database, delivery: &Delivery) -> Result<()> {
     let (true, Some(submission_id)) = (delivery.is_primary(), &delivery.submission_id) else {
         return Ok(());
     };

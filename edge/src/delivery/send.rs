@@ -53,7 +53,8 @@ pub struct ReceiverAnswer {
     pub snippet: String,
 }
 
-/// POSTs with a time-out (the request is aborted when it passes), never following redirects.
+/// POSTs with a time-out for the answer's status (the request is aborted when it passes),
+/// never following redirects.
 pub async fn post(
     request: &OutgoingRequest,
     timeout_ms: u64,
@@ -69,46 +70,64 @@ pub async fn post(
     let req = Request::new_with_init(&request.url, &init).map_err(|e| format!("bad request: {e}"))?;
     let controller = AbortController::default();
     let signal = controller.signal();
+    let started = now_ms();
     let fetch = Fetch::Request(req);
-    let sending = Box::pin(async move {
-        let mut response = fetch
-            .send_with_signal(&signal)
-            .await
-            .map_err(|e| format!("connection failed: {e}"))?;
-        let retry_after_secs = response
-            .headers()
-            .get("Retry-After")
-            .ok()
-            .flatten()
-            .and_then(|v| retry_after_secs(&v));
-        // Only the snippet's worth is read: a receiver answering with gigabytes (or never
-        // ending its body) costs a few KB here, not the isolate's memory.
-        let prefix = read_prefix(&mut response, keep_chars * 4).await;
-        Ok(ReceiverAnswer {
-            code: response.status_code(),
-            retry_after_secs,
-            snippet: String::from_utf8_lossy(&prefix)
-                .chars()
-                .take(keep_chars)
-                .collect(),
-        })
-    });
-    let timer = Box::pin(Delay::from(Duration::from_millis(timeout_ms)));
-    match select(sending, timer).await {
-        Either::Left((result, _)) => result,
-        Either::Right(_) => {
+    let answered = match select(
+        Box::pin(fetch.send_with_signal(&signal)),
+        Box::pin(Delay::from(Duration::from_millis(timeout_ms))),
+    )
+    .await
+    {
+        Either::Left((answered, _)) => Some(answered),
+        Either::Right(_) => None,
+    };
+    let mut response = match answered {
+        Some(Ok(response)) => response,
+        Some(Err(e)) => return Err(format!("connection failed: {e}")),
+        None => {
             controller.abort();
-            Err(format!("no answer within {} s", timeout_ms / 1000))
+            return Err(format!("no answer within {} s", timeout_ms / 1000));
         }
+    };
+    // The status is the answer: a 2xx whose body trickles, or never ends, was still taken,
+    // and retrying it would deliver it again. The body is read for what is left of the
+    // time-out; what came by then is the answer's text (the log's snippet).
+    let code = response.status_code();
+    let retry_after_secs = response
+        .headers()
+        .get("Retry-After")
+        .ok()
+        .flatten()
+        .and_then(|v| retry_after_secs(&v));
+    let left_ms = (timeout_ms as i64 - (now_ms() - started)).max(0);
+    let mut prefix = Vec::new();
+    let cut_short = matches!(
+        select(
+            Box::pin(read_prefix(&mut response, keep_chars * 4, &mut prefix)),
+            Box::pin(Delay::from(Duration::from_millis(left_ms as u64))),
+        )
+        .await,
+        Either::Right(_)
+    );
+    if cut_short {
+        controller.abort();
     }
+    Ok(ReceiverAnswer {
+        code,
+        retry_after_secs,
+        snippet: String::from_utf8_lossy(&prefix)
+            .chars()
+            .take(keep_chars)
+            .collect(),
+    })
 }
 
-/// At most the first `max` bytes of an answer's body, read piece by piece; the rest is
-/// never read (dropping the stream cancels it).
-async fn read_prefix(response: &mut worker::Response, max: usize) -> Vec<u8> {
-    let mut kept = Vec::new();
+/// At most the first `max` bytes of an answer's body into `kept`, read piece by piece
+/// (what came before a time-out stays); the rest is never read (dropping the stream
+/// cancels it).
+async fn read_prefix(response: &mut worker::Response, max: usize, kept: &mut Vec<u8>) {
     let Ok(mut stream) = response.stream() else {
-        return kept;
+        return;
     };
     while let Some(Ok(chunk)) = stream.next().await {
         let room = max - kept.len();
@@ -117,7 +136,6 @@ async fn read_prefix(response: &mut worker::Response, max: usize) -> Vec<u8> {
             break;
         }
     }
-    kept
 }
 
 /// `Retry-After` as seconds from now: either a number of seconds or an HTTP date.

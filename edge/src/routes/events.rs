@@ -34,10 +34,10 @@ pub async fn record(mut req: Request, env: &Env, origin: Option<&str>) -> ApiRes
         return Err(FieldError::new("type", "must be impression, start, dismiss or leave").into());
     }
     // The conversation the form was shown in (optional): a dismissal is part of its transcript.
-    let conversation_id = match body.get("conversationId") {
-        None | Some(Value::Null) => None,
-        Some(Value::String(id)) if !id.is_empty() && id.len() <= 128 => Some(id.clone()),
-        Some(_) => return Err(FieldError::new("conversationId", "must be a conversation id").into()),
+    // Read as the submit reads it: "" is none, as the schema allows.
+    let conversation_id = match body.as_object() {
+        Some(fields) => leadform_core::wire::optional_id(fields, "conversationId")?,
+        None => None,
     };
     let db = env.d1(bindings::DB)?;
     let tool = widget_tool(&db, &tool_id, origin).await?;

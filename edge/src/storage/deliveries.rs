@@ -283,7 +283,13 @@ pub async fn record_attempt(
             opt_text(rec.error),
             int(now),
         ])?;
-    db.batch(vec![log, update]).await?;
+    let mut statements = vec![log, update];
+    if rec.new_status == DeliveryStatus::Failed {
+        // In the same transaction as the failure: a worker that dies right after cannot
+        // leave a failed delivery that the owner's dead-letter list never shows.
+        statements.push(dead_letter(db, delivery_id, now)?);
+    }
+    db.batch(statements).await?;
     Ok(())
 }
 
@@ -346,26 +352,20 @@ pub async fn failed_for_agent(
     .results()
 }
 
-/// A delivery whose attempts ran out, as the dead-letter consumer records it.
-pub async fn record_dead_letter(db: &D1Database, delivery: &Delivery, now: i64) -> Result<()> {
+/// The statement that records delivery `id` as a dead letter once it has failed (nothing
+/// while it has not). A later failure, after a replay, records its new attempts and clears
+/// `replayed_at`; a stale message about an earlier failure changes nothing.
+pub fn dead_letter(db: &D1Database, id: &str, now: i64) -> Result<D1PreparedStatement> {
+    // A lead event has no submission; the column predates lead events.
     db.prepare(
         "INSERT INTO dead_letters (delivery_id, submission_id, agent_id, kind, attempts, last_error, recorded_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
-         ON CONFLICT(delivery_id) DO UPDATE SET attempts = ?5, last_error = ?6, recorded_at = ?7, replayed_at = NULL",
+         SELECT id, COALESCE(submission_id, ''), agent_id, kind, attempts, last_error, ?2
+         FROM deliveries WHERE id = ?1 AND status = 'failed'
+         ON CONFLICT(delivery_id) DO UPDATE SET attempts = excluded.attempts, last_error = excluded.last_error,
+           recorded_at = excluded.recorded_at, replayed_at = NULL
+         WHERE excluded.attempts > dead_letters.attempts",
     )
-    .bind(&[
-        text(&delivery.id),
-        // A lead event has no submission; the column predates lead events.
-        text(delivery.submission_id.as_deref().unwrap_or("")),
-        text(&delivery.agent_id),
-        text(&delivery.kind),
-        int(delivery.attempts),
-        opt_text(delivery.last_error.as_deref()),
-        int(now),
-    ])?
-    .run()
-    .await?;
-    Ok(())
+    .bind(&[text(id), int(now)])
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

@@ -31,7 +31,8 @@ pub async fn get(bucket: &Bucket, key: &str) -> Result<Option<Object>> {
 /// How file links are minted right now: where they point, what signs them, when they end.
 pub struct Links {
     base: String,
-    /// Why no link can be minted (a loopback `PUBLIC_URL` outside local development).
+    /// Why no link can be minted (a loopback `PUBLIC_URL` outside local development, or
+    /// none and no request to take the address from).
     refused: Option<String>,
     secret: Vec<u8>,
     expires_secs: i64,
@@ -44,7 +45,11 @@ impl Links {
         let (base, refused) = match (crate::config::public_url(env), request_origin) {
             (Ok(Some(url)), _) => (url, None),
             (Ok(None), Some(origin)) | (Err(_), Some(origin)) => (origin, None),
-            (Ok(None), None) => (String::new(), None),
+            // A link without the edge's address would be relative: useless in a CRM or an email.
+            (Ok(None), None) => (
+                String::new(),
+                Some("PUBLIC_URL is not set: file links need the edge's public address".into()),
+            ),
             (Err(reason), None) => (String::new(), Some(reason)),
         };
         Links {

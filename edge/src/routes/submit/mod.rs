@@ -448,6 +448,11 @@ async fn store(
                         return Ok(Some(first));
                     }
                 }
+                // The person's lead kept changing under every try (a flood of one body):
+                // a 503 the widget keeps and sends again, never a 500.
+                if stored_leads::is_write_conflict(&err) {
+                    return Err(ApiError::Busy);
+                }
                 return Err(err.into());
             }
         }
