@@ -39,6 +39,21 @@ test("submissions of one person at once make one lead that counts them all", asy
   assert.equal(counters.body.new, 1);
 });
 
+test("a flood of one body never gets a 500: each is taken, or a 503 to send again, and every one taken counts", async () => {
+  const answers = await Promise.all(Array.from({ length: 40 }, (_, i) => submit("flood@example.com", `f${i}`)));
+  const statuses = answers.map((a) => a.status);
+  for (const a of answers) {
+    assert.ok(a.status === 200 || (a.status === 503 && a.json.error.code === "busy"), `${a.status} ${a.text}`);
+    if (a.status === 503) assert.equal(a.headers.get("retry-after"), "1");
+  }
+  const taken = statuses.filter((s) => s === 200).length;
+  assert.ok(taken >= 1, JSON.stringify(statuses));
+  const leadIds = new Set(answers.filter((a) => a.status === 200).map((a) => a.json.leadId));
+  assert.equal(leadIds.size, 1);
+  const { body } = await stack.owner("GET", `/v1/leads/${[...leadIds][0]}`);
+  assert.equal(body.lead.submissionCount, taken, "what was refused was not written");
+});
+
 test("owners changing one lead at once lose none of their notes, and counters stay exact", async () => {
   const { json } = await submit("notes@example.com", "hi");
   const leadId = json.leadId;
