@@ -246,6 +246,17 @@ test("the live region reads out each new agent message and the outcome, not the 
   await waitUntil(async () => (await announced(page)).length === 1, { message: "the greeting read out" });
   const greeting = (await announced(page))[0];
   assert.match(greeting, /^Hi! I'm the Acme assistant/);
+  // An open modal dialog hides the rest of the page from a screen reader (VoiceOver), so
+  // the browser's accessibility tree must have the live region inside the dialog.
+  const cdp = await context.newCDPSession(page);
+  const liveInDialog = async () => {
+    const { nodes } = await cdp.send("Accessibility.getFullAXTree");
+    const byId = new Map(nodes.map((n) => [n.nodeId, n]));
+    const dialog = nodes.find((n) => n.role?.value === "dialog" && !n.ignored);
+    const inside = (n) => [n, ...(n.childIds ?? []).map((id) => byId.get(id)).filter(Boolean).flatMap(inside)];
+    return dialog ? inside(dialog).some((n) => n.properties?.some((p) => p.name === "live" && p.value.value === "polite")) : null;
+  };
+  assert.equal(await liveInDialog(), true, "the live region is in the open dialog");
 
   await page.locator(".lf-input").fill("What does Acme do?");
   await page.keyboard.press("Enter");

@@ -22,6 +22,7 @@ const PROJECT_FORM = (webhookUrl) => ({
     { name: "privacy", label: "I agree to the privacy policy", type: "consent", required: true, link: "https://acme.example/privacy" },
     { name: "campaign", type: "hidden", from: "utm_campaign" },
     { name: "plan", type: "hidden" },
+    { name: "team", label: "Team size", type: "number" },
   ],
   executionMode: "webhook",
   webhookUrl,
@@ -273,10 +274,19 @@ test("in the browser: a date that does not exist, typed in, is refused at its fi
   assert.equal(await form.locator("input[name=start]").getAttribute("aria-invalid"), "true");
   assert.equal(await page.evaluate(() => document.querySelector("#leadform-widget").shadowRoot.activeElement?.name), "start");
   assert.equal(submits.length, 0, "nothing sent");
-  // A real date goes through.
+  // A number the browser cannot read ("1e") is refused the same way, not dropped.
   await form.locator("input[name=start]").fill("2026-03-02");
+  await form.locator("input[name=team]").focus();
+  await page.keyboard.type("1e");
+  await form.locator(".lf-submit").click();
+  await form.locator(".lf-error", { hasText: "Team size must be a number" }).waitFor();
+  assert.equal(await form.locator("input[name=team]").getAttribute("aria-invalid"), "true");
+  assert.equal(submits.length, 0, "nothing sent");
+  // A real date and number go through.
+  await form.locator("input[name=team]").fill("12");
   await form.locator(".lf-submit").click();
   await page.locator(".lf-success").waitFor();
+  assert.equal(JSON.parse(submits[0].postData()).formData.team, "12");
   await context.close();
 });
 

@@ -52,8 +52,7 @@ pub enum W {
     /// WhatsApp's list section.
     Choices,
     /// Core's validation reasons the widget's table has no row for (`validate`'s
-    /// `NOT_A_NUMBER`, `AT_MOST`, `AT_LEAST`; see [`reason`]).
-    NotANumber,
+    /// `AT_MOST`, `AT_LEAST`; see [`reason`]).
     AtMost,
     AtLeast,
 }
@@ -93,7 +92,6 @@ const WORDS: [[&str; N]; 7] = [
         "I could not fetch that file: please send it again.",
         "Choose",
         "Choices",
-        "must be a number",
         "must be at most {} characters",
         "must be at least {} characters",
     ],
@@ -128,7 +126,6 @@ const WORDS: [[&str; N]; 7] = [
         "Ich konnte diese Datei nicht abrufen: Bitte senden Sie sie noch einmal.",
         "Auswählen",
         "Optionen",
-        "muss eine Zahl sein",
         "darf höchstens {} Zeichen lang sein",
         "muss mindestens {} Zeichen lang sein",
     ],
@@ -163,7 +160,6 @@ const WORDS: [[&str; N]; 7] = [
         "Je n'ai pas pu récupérer ce fichier : renvoyez-le, s'il vous plaît.",
         "Choisir",
         "Options",
-        "doit être un nombre",
         "doit faire au plus {} caractères",
         "doit faire au moins {} caractères",
     ],
@@ -198,7 +194,6 @@ const WORDS: [[&str; N]; 7] = [
         "No pude obtener ese archivo: envíalo de nuevo, por favor.",
         "Elegir",
         "Opciones",
-        "debe ser un número",
         "debe tener como máximo {} caracteres",
         "debe tener al menos {} caracteres",
     ],
@@ -233,7 +228,6 @@ const WORDS: [[&str; N]; 7] = [
         "Não consegui obter esse arquivo: envie de novo, por favor.",
         "Escolher",
         "Opções",
-        "deve ser um número",
         "deve ter no máximo {} caracteres",
         "deve ter pelo menos {} caracteres",
     ],
@@ -268,7 +262,6 @@ const WORDS: [[&str; N]; 7] = [
         "ファイルを取得できませんでした。もう一度送ってください。",
         "選択",
         "選択肢",
-        "は数値にしてください",
         "は{}文字以内にしてください",
         "は{}文字以上にしてください",
     ],
@@ -303,7 +296,6 @@ const WORDS: [[&str; N]; 7] = [
         "تعذّر عليّ جلب هذا الملف: يُرجى إرساله مرة أخرى.",
         "اختر",
         "الخيارات",
-        "يجب أن يكون رقمًا",
         "يجب ألا يزيد عن {} حرفًا",
         "يجب ألا يقل عن {} حرفًا",
     ],
@@ -320,13 +312,11 @@ pub fn say(locale: usize, w: W, args: &[&str]) -> String {
 }
 
 /// Core's validation `english` reason in locale `locale`: the widget's table's words for
-/// the reasons it has a row for, this table's for a number and a length, else as it is.
+/// the reasons it has a row for (a number's too), this table's for a length, else as it is.
 pub fn reason(locale: usize, english: &str) -> String {
-    use crate::validate::{AT_LEAST, AT_MOST, NOT_A_NUMBER};
+    use crate::validate::{AT_LEAST, AT_MOST};
     let count = |(before, after): (&str, &str)| english.strip_prefix(before)?.strip_suffix(after);
-    if english == NOT_A_NUMBER {
-        word(locale, W::NotANumber).into()
-    } else if let Some(n) = count(AT_MOST) {
+    if let Some(n) = count(AT_MOST) {
         say(locale, W::AtMost, &[n])
     } else if let Some(n) = count(AT_LEAST) {
         say(locale, W::AtLeast, &[n])

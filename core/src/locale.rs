@@ -61,10 +61,11 @@ pub enum T {
     Next,
     Back,
     Date,
+    Number,
 }
 
 /// How many texts a row holds (the last of [`T`] plus one).
-const N: usize = T::Date as usize + 1;
+const N: usize = T::Number as usize + 1;
 
 /// Each text's name in the widget config's `texts` object, in [`T`]'s order. By name, not
 /// by position: a widget cached in a browser may be older than the edge it talks to, and a
@@ -102,6 +103,7 @@ pub const KEYS: [&str; N] = [
     "next",
     "back",
     "date",
+    "number",
 ];
 
 /// The English row: the fallback, and what the edge's and core's English texts are looked
@@ -144,6 +146,7 @@ const TEXTS: [[&str; N]; 7] = [
         "Next",
         "Back",
         "must be a date like 2026-12-31",
+        "must be a number",
     ],
     [
         "Nachricht schreiben…",
@@ -178,6 +181,7 @@ const TEXTS: [[&str; N]; 7] = [
         "Weiter",
         "Zurück",
         "muss ein Datum wie 2026-12-31 sein",
+        "muss eine Zahl sein",
     ],
     [
         "Écrivez un message…",
@@ -212,6 +216,7 @@ const TEXTS: [[&str; N]; 7] = [
         "Suivant",
         "Retour",
         "doit être une date comme 2026-12-31",
+        "doit être un nombre",
     ],
     [
         "Escribe un mensaje…",
@@ -246,6 +251,7 @@ const TEXTS: [[&str; N]; 7] = [
         "Siguiente",
         "Atrás",
         "debe ser una fecha como 2026-12-31",
+        "debe ser un número",
     ],
     [
         "Digite uma mensagem…",
@@ -280,6 +286,7 @@ const TEXTS: [[&str; N]; 7] = [
         "Próximo",
         "Voltar",
         "deve ser uma data como 2026-12-31",
+        "deve ser um número",
     ],
     [
         "メッセージを入力…",
@@ -314,6 +321,7 @@ const TEXTS: [[&str; N]; 7] = [
         "次へ",
         "戻る",
         "は2026-12-31 のような日付にしてください",
+        "は数値にしてください",
     ],
     [
         "اكتب رسالة…",
@@ -348,6 +356,7 @@ const TEXTS: [[&str; N]; 7] = [
         "التالي",
         "رجوع",
         "يجب أن يكون تاريخًا مثل 2026-12-31",
+        "يجب أن يكون رقمًا",
     ],
 ];
 

@@ -260,7 +260,7 @@ pub fn visible(text: &str) -> String {
 }
 
 /// A field's reason for an answer that is not a number.
-pub const NOT_A_NUMBER: &str = "must be a number";
+pub const NOT_A_NUMBER: &str = crate::locale::ENGLISH[T::Number as usize];
 /// The reasons for an answer too long or too short: the text around the number of
 /// characters, so a chat can say them in another language (`chat_words::reason`).
 pub const AT_MOST: (&str, &str) = ("must be at most ", " characters");
@@ -293,6 +293,9 @@ pub fn format_fault(kind: FieldKind, text: &str) -> Option<T> {
         FieldKind::Phone => (is_phone(text), T::Phone),
         FieldKind::Url => (is_http_url(text), T::Url),
         FieldKind::Date => (is_date(text), T::Date),
+        // The widget reads a number the browser could not (`1e`, `10-20`) as "", not as
+        // empty; any other text is parsed where it is taken (`validate_field`).
+        FieldKind::Number => (!text.is_empty(), T::Number),
         _ => return None,
     };
     (!ok).then_some(why)
@@ -717,6 +720,15 @@ mod tests {
         .unwrap();
         assert_eq!(clean["name"], "Jane Smith");
         assert_eq!(clean.len(), 3);
+    }
+
+    #[test]
+    fn a_number_the_browser_could_not_read_is_refused_in_the_visitors_words() {
+        // The widget reads `1e` in a number input as "" (the browser's badInput).
+        assert_eq!(format_fault(FieldKind::Number, ""), Some(T::Number));
+        assert_eq!(format_fault(FieldKind::Number, "12"), None);
+        assert_eq!(crate::locale::text(1, T::Number), "muss eine Zahl sein");
+        assert_eq!(crate::chat_words::reason(1, NOT_A_NUMBER), "muss eine Zahl sein");
     }
 
     #[test]

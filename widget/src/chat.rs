@@ -123,6 +123,7 @@ impl Chat {
         let log = el("div", "lf-log");
         let announcer = el("div", "lf-sr");
         attr(&announcer, "aria-live", "polite");
+        attr(&announcer, "id", "lf-live");
         let quick = el("div", "lf-quick");
         let compose = el("form", "lf-compose");
         let input = el("input", "lf-input");
@@ -237,6 +238,9 @@ impl Chat {
         }
         if self.panel.has_attribute("hidden") {
             let _ = self.panel.toggle_attribute_with_force("hidden", false);
+            // An open modal dialog hides the rest of the page from screen readers, its
+            // live region too (VoiceOver): the dialog takes the region in while open.
+            attr(&self.panel, "aria-owns", "lf-live");
             attr(&self.bubble, "aria-expanded", "true");
             self.focus_input();
         }
@@ -370,6 +374,7 @@ impl Chat {
     /// Hides the panel; focus goes back to the bubble, where the visitor opened it.
     fn close(&self) {
         let _ = self.panel.toggle_attribute_with_force("hidden", true);
+        let _ = self.panel.remove_attribute("aria-owns");
         attr(&self.bubble, "aria-expanded", "false");
         focus(&self.bubble);
     }

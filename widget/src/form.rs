@@ -306,7 +306,13 @@ impl FormView {
 
     /// `{field: ms}` of the time spent in each field so far.
     fn field_times(&self) -> JsValue {
+        // The field in focus goes on being timed: the edge may refuse it and the visitor
+        // fix it there (no new focus event comes for that).
+        let open = self.focus.borrow().as_ref().map(|(name, _)| name.clone());
         self.close_focus();
+        if let Some(name) = open {
+            *self.focus.borrow_mut() = Some((name, now_ms()));
+        }
         let object: JsValue = js_sys::Object::new().into();
         for (name, ms) in self.times.borrow().iter() {
             let _ = js_sys::Reflect::set(&object, &name.as_str().into(), &JsValue::from_f64(ms.round()));
@@ -377,7 +383,7 @@ impl FormView {
             Err(e) => {
                 self.set_sending(false);
                 if e.retry {
-                    self.keep(&body, &e.message).await;
+                    self.keep(&body, &e.message, kept).await;
                 } else {
                     self.show_error(e.field.as_deref(), &e.message);
                 }
@@ -424,8 +430,10 @@ impl FormView {
     /// The edge may take the submission later: it is kept on this device and the visitor
     /// is told so (and it is read out). When the browser cannot keep it either (no
     /// IndexedDB, storage full), the form stays with the reason, to try again by hand.
-    async fn keep(self: &Rc<Self>, body: &JsValue, reason: &str) {
-        if outbox::keep(&self.chat.scope(), body).await.is_err() {
+    async fn keep(self: &Rc<Self>, body: &JsValue, reason: &str, kept: bool) {
+        // Kept before it went: written again, it could come back after another tab's round
+        // took it and sent it (and the page's handler would run twice).
+        if !kept && outbox::keep(&self.chat.scope(), body).await.is_err() {
             self.show_error(None, &format!("{reason} {}", t(T::Unsaved)));
             return;
         }
@@ -849,7 +857,8 @@ fn cut(text: &str) -> String {
 
 /// A hidden field's value from the page, as its `from` says. The referrer and query
 /// parameters are the visit's first (the landing page's, as the loader keeps them: a
-/// campaign's `utm_campaign` is gone from the address after one click), else this page's.
+/// campaign's `utm_campaign` is gone from the address after one click); query parameters
+/// the landing page did not have are this page's.
 fn page_value(field: &FieldSpec, visit: &JsValue) -> Option<String> {
     let window = web_sys::window()?;
     let document = window.document()?;
@@ -860,7 +869,9 @@ fn page_value(field: &FieldSpec, visit: &JsValue) -> Option<String> {
             href.split('#').next().unwrap_or_default().to_string()
         }
         Source::PageTitle => document.title(),
-        Source::Referrer => js::string(visit, "referrer").unwrap_or_else(|| document.referrer()),
+        // The page that brought the visitor, none for a direct visit: on a later page,
+        // `document.referrer` is the site's own previous page.
+        Source::Referrer => js::string(visit, "referrer")?,
         Source::Query(name) => {
             let landing = js::text(visit, "landingPage");
             let landing_query = landing.split('#').next().unwrap_or_default();

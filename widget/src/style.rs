@@ -93,7 +93,7 @@ textarea.lf-input-field { min-height: 70px; resize: vertical; }
 .lf-log { background: #131622; }
 .lf-input, .lf-input-field { background: #131622; color: #e9ecf2; border-color: #8a93a8; }
 ::placeholder, .lf-form-desc, .lf-dismiss, .lf-back, .lf-steps { color: #a9b1c2; }
-.lf-link { color: #91a7ff; }
+.lf-link, .lf-progress { color: #91a7ff; }
 .lf-choices { background: none; }
 .lf-chip { background: #26304d; border-color: #5c6fb0; color: #dbe4ff; }
 .lf-success { background: #15351f; border-color: #2f9e44; }
