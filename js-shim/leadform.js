@@ -13,7 +13,7 @@
   if (!script) return;
   var agentId = script.getAttribute("data-agent-id");
   var apiBase = (script.getAttribute("data-api") || new URL(script.src).origin).replace(/\/+$/, "");
-  var base = new URL(".", script.src).href + "widget/";
+  var base = new URL("widget/", script.src).href;
   var glue = base + "leadform_widget.js";
   var wasm = base + "leadform_widget_bg.wasm";
   var handlers = {};
@@ -29,7 +29,7 @@
   api.registerFormHandler = (toolName, handler) => {
     // (A name that is not a string never matches a form.)
     if (typeof handler?.onSubmit != "function") {
-      throw TypeError("leadform: registerFormHandler needs { onSubmit }");
+      throw TypeError("leadform: registerFormHandler needs onSubmit");
     }
     handlers[toolName] = handler;
   };
@@ -130,6 +130,8 @@
     console.error(
       "leadform: this page's Content-Security-Policy blocks WebAssembly: script-src needs 'wasm-unsafe-eval'"
     );
+    // The page's open() and showForm() download nothing either.
+    load = () => {};
     return;
   }
 
@@ -149,7 +151,7 @@
   var HEX = /^#[0-9a-f]{6}$/i;
   var config = null;
   var host = null;
-  var wantOpen = false;
+  var wantOpen = 0;
 
   function el(tag, className) {
     var node = document.createElement(tag);
@@ -226,7 +228,7 @@
   // open or showForm. The widget starts once they and the bubble are there, with the
   // config the loader has.
   var fetched = null;
-  var starting = false;
+  var starting = 0;
   function load() {
     // The wasm's download starts beside the glue's, not after it: one round trip less.
     fetched =
@@ -244,9 +246,12 @@
       })
       .catch((err) => {
         // A download that failed (a flaky network) is tried again the next time the
-        // visitor reaches for the bubble, which stays. (A policy without
-        // 'wasm-unsafe-eval' was caught above, before any bubble.)
-        fetched = starting = false;
+        // visitor reaches for the bubble, which stays; what was asked of it meanwhile is
+        // forgotten (a later hover must not open the chat). Chromium keeps a failed module
+        // import for its URL, so the glue is asked for under another one. (A policy
+        // without 'wasm-unsafe-eval' was caught above, before any bubble.)
+        fetched = starting = wantOpen = pending.length = 0;
+        glue += "?";
         console.error(FAILED, err);
       });
   }

@@ -110,6 +110,14 @@ test("a page that forbids WebAssembly gets one message naming the directive, and
   ]);
   assert.equal(await page.locator("#leadform-widget").count(), 0, "no half-started widget");
   assert.equal(await page.locator("h1").textContent(), "Strict shop");
+  // The page's own "Contact us" button: nothing is downloaded, nothing else is logged.
+  const downloads = [];
+  page.on("request", (r) => /\/widget\//.test(r.url()) && downloads.push(r.url()));
+  await page.evaluate(() => (window.leadform.open(), window.leadform.showForm("contact_form")));
+  await page.evaluate(() => new Promise((r) => setTimeout(r, 500))); // an import would have started at once
+  assert.deepEqual(downloads, []);
+  assert.equal(named().length, 1, JSON.stringify(messages));
+  assert.equal(messages.length, 1, JSON.stringify(messages));
   await page.close();
 });
 

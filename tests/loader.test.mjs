@@ -128,6 +128,32 @@ test("a wasm download that fails keeps the bubble, and the next reach for it tri
   await context.close();
 });
 
+test("a glue download that fails is tried again under another address; the click before it opens nothing later", async () => {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+  await context.addInitScript(() => (window.requestIdleCallback = () => 0));
+  const page = await context.newPage();
+  const asked = [];
+  // Chromium keeps a failed module import for its URL: the same address would fail at once.
+  await page.route(/leadform_widget\.js/, (route) => (asked.push(route.request().url()), asked.length === 1 ? route.abort("internetdisconnected") : route.continue()));
+  const logged = [];
+  page.on("console", (m) => m.type() === "error" && logged.push(m.text()));
+  await page.goto(site.url + "/");
+  const bubble = page.locator(".lf-bubble");
+  await bubble.click();
+  await waitUntil(() => logged.some((l) => l.includes("leadform: the widget could not start")), { message: "the failure logged" });
+  // Later the pointer only passes over the bubble: the widget starts, the chat stays shut.
+  await page.mouse.move(5, 5);
+  await bubble.hover();
+  await page.locator(".lf-panel").waitFor({ state: "attached" });
+  assert.equal(await page.locator(".lf-panel").isHidden(), true, "a click from before the failure does not open it now");
+  assert.equal(await bubble.getAttribute("aria-expanded"), "false");
+  assert.equal(asked.length, 2);
+  assert.notEqual(asked[1], asked[0], "asked for under another address");
+  await bubble.click();
+  await page.locator(".lf-panel:not([hidden])").waitFor();
+  await context.close();
+});
+
 test("Enter on the focused bubble before the widget is ready opens the chat with focus in it; focus alone stays on the bubble", async () => {
   const focused = (page) => inWidget(page, (root) => root.activeElement?.className ?? "none");
   const first = await visit({ idle: false });
