@@ -232,6 +232,47 @@ test("an email whose answer was lost is not sent again by the retry; an owner's 
   assert.notEqual(mine()[1].headers["idempotency-key"], mine()[0].headers["idempotency-key"]);
 });
 
+test("an email's retry sends the summary its first attempt sent, though the chat went on; another agent's chat lends it none", async () => {
+  await createTool(contactForm(receivers.primary.url + "/hook", {
+    id: "tool_mail_summary",
+    name: "mail_summary",
+    retrySchedule: [0, 2],
+    postActions: [{ type: "email", recipients: ["lost-answer@acme.test"] }],
+  }));
+  const chat = await postJson(stack.url + "/conversations", { agentId: "agent_dlv" });
+  assert.equal(chat.status, 201, chat.text);
+  const conversationId = chat.json.conversationId;
+  assert.equal((await postJson(`${stack.url}/conversations/${conversationId}/messages`, { text: "Do you ship to Lyon?" })).status, 200);
+  const send = async (message) => {
+    const res = await submit(seedSubmit({ toolId: "tool_mail_summary", conversationId, formData: { name: "Sam", email: "sam@lyon.example", message }, fieldsCompleted: ["name", "email", "message"] }));
+    assert.equal(res.status, 200, res.text);
+    return res.json.submissionId;
+  };
+  const first = await send("Two pallets");
+  const mailsOf = (id) => emails.filter((e) => e.body.includes(id));
+  await waitUntil(() => mailsOf(first).length === 1, { message: "the first attempt (its answer lost)" });
+  assert.match(mailsOf(first)[0].json.text, /Summary:\n.*\n.*Message: Two pallets/);
+  // The visitor sends the form again in the same chat before the retry: a new summary.
+  await send("Three pallets after all");
+  const settled = await waitUntil(async () => {
+    const email = (await stack.owner("GET", `/v1/submissions/${first}/deliveries`)).body.deliveries.find((d) => d.delivery.kind === "email");
+    return ["delivered", "failed"].includes(email?.delivery.status) && email;
+  }, { message: "the first email settled", timeoutMs: 20_000 });
+  assert.deepEqual(settled.attempts.map((a) => a.statusCode), [503, 200], "the retry's body was the first's: no 409");
+  assert.equal(mailsOf(first).length, 1, "one email");
+
+  // Another agent's form naming this chat: its email carries no summary of it.
+  assert.equal((await stack.owner("POST", "/v1/agents", { id: "agent_else", name: "Else" })).status, 201);
+  const theirs = await stack.owner("POST", "/v1/agents/agent_else/tools", contactForm(receivers.primary.url + "/hook", {
+    id: "tool_else_mail", name: "else_mail", postActions: [{ type: "email", recipients: ["else@acme.test"] }],
+  }));
+  assert.equal(theirs.status, 201, JSON.stringify(theirs.body));
+  const res = await submit(seedSubmit({ toolId: "tool_else_mail", conversationId, formData: { name: "Eve", email: "eve@else.example" }, fieldsCompleted: ["name", "email"] }));
+  assert.equal(res.status, 200, res.text);
+  await waitUntil(() => mailsOf(res.json.submissionId).length === 1, { message: "the other agent's email" });
+  assert.doesNotMatch(mailsOf(res.json.submissionId)[0].json.text, /Summary|Lyon|pallets/);
+});
+
 test("a delivery that cannot be built on our side ends as failed on its schedule, not retried for ever", async (t) => {
   const down = await startReceiver({ respond: () => 503 });
   t.after(() => down.stop());

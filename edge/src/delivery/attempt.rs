@@ -4,7 +4,7 @@ use super::send::{self, OutgoingRequest};
 use super::{lead_events, view, webhook};
 use crate::clock::now_ms;
 use crate::config;
-use crate::storage::deliveries::{Delivery, LEAD_EVENT};
+use crate::storage::deliveries::{self, Delivery, LEAD_EVENT};
 use crate::storage::files::Links;
 use crate::storage::{submissions, tools};
 use leadform_core::post_actions::{self, PostAction, Services};
@@ -99,13 +99,7 @@ pub async fn make(
             }
             Ok(action) => {
                 let conversation_url = config::conversation_url(env, submission.conversation_id.as_deref());
-                // The conversation's summary, when the edge keeps the conversation.
-                let summary = match submission.conversation_id.as_deref() {
-                    Some(id) => crate::storage::conversations::get(db, id)
-                        .await?
-                        .and_then(|c| c.summary),
-                    None => None,
-                };
+                let summary = summary_of(db, delivery, &submission).await?;
                 let view = view::of(&submission, &tool, links, conversation_url, summary);
                 match post_actions::request(&action, &view, services, &delivery.idempotency_key()) {
                     Ok(out) => Ok(OutgoingRequest::from_core(out)?),
@@ -119,4 +113,28 @@ pub async fn make(
         Ok(request) => send::send(request, timeout_ms).await,
         Err(reason) => AttemptResult::not_sent(reason),
     })
+}
+
+/// The summary of the submission's conversation, as the delivery's first attempt found it
+/// (kept in its `payload`, `""` for none): a later submission in the same chat writes a
+/// new one, and every retry must send the same body (an email API refuses a repeated
+/// `Idempotency-Key` with another). Only a conversation of the submission's own agent: an
+/// id of another agent's, named in a submission, reads nothing of it.
+async fn summary_of(
+    db: &D1Database,
+    delivery: &Delivery,
+    submission: &submissions::Submission,
+) -> Result<Option<String>> {
+    if let Some(kept) = &delivery.payload {
+        return Ok(Some(kept.clone()).filter(|s| !s.is_empty()));
+    }
+    let summary = match submission.conversation_id.as_deref() {
+        Some(id) => crate::storage::conversations::get(db, id)
+            .await?
+            .filter(|c| c.agent_id == submission.agent_id)
+            .and_then(|c| c.summary),
+        None => None,
+    };
+    deliveries::keep_payload(db, &delivery.id, summary.as_deref().unwrap_or("")).await?;
+    Ok(summary)
 }

@@ -33,7 +33,8 @@ pub struct Delivery {
     pub schedule: String,
     /// Attempts made before the current round: a replay starts a new round.
     pub round_start: i64,
-    /// A lead event's body, fixed when the event happened.
+    /// What the delivery sends, fixed once: a lead event's body (when it happened), a chat
+    /// app message, or a post-action's conversation summary (at its first attempt).
     #[serde(skip_serializing)]
     pub payload: Option<String>,
 }
@@ -350,6 +351,15 @@ pub async fn failed_for_agent(
     .all()
     .await?
     .results()
+}
+
+/// Fixes a delivery's `payload` once (what its first attempt built on), never over one.
+pub async fn keep_payload(db: &D1Database, id: &str, payload: &str) -> Result<()> {
+    db.prepare("UPDATE deliveries SET payload = ?2 WHERE id = ?1 AND payload IS NULL")
+        .bind(&[text(id), text(payload)])?
+        .run()
+        .await?;
+    Ok(())
 }
 
 /// The statement that records delivery `id` as a dead letter once it has failed (nothing
