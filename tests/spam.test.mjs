@@ -271,6 +271,32 @@ test("release delivers a quarantined submission once, as if just submitted: lead
   assert.deepEqual(inbox.map((x) => x.id), [id]);
 });
 
+test("a quarantined submission closes its form in the chat; release leaves the summary and follows the tool's mode as it is now", async () => {
+  const made = await stack.owner("POST", `/v1/agents/${AGENT}/tools`, contactForm(receiver.url + "/chat-hook", { id: "tool_spam_chat", name: "spam_chat", triggers: ["zebrafish"] }));
+  assert.equal(made.status, 201, JSON.stringify(made.body));
+  const chat = (await postJson(stack.url + "/conversations", { agentId: AGENT })).json.conversationId;
+  const said = await postJson(`${stack.url}/conversations/${chat}/messages`, { text: "Zebrafish for ten labs?" });
+  assert.equal(said.json.messages.at(-1).form?.name, "spam_chat", said.text);
+  const offered = async () => (await fetch(`${stack.url}/conversations/${chat}`).then((r) => r.json())).messages.filter((m) => m.form);
+  assert.equal((await offered()).length, 1, "the form is open in the chat");
+  const res = await submit(seedSubmit({ toolId: "tool_spam_chat", conversationId: chat, formData: { ...person(11), fax_number: "x" }, fieldsCompleted: [] }));
+  const id = res.json.submissionId;
+  assert.equal((await detail(id)).submission.status, "spam");
+  // As after any submission: the next page of the visit does not bring the form back.
+  assert.deepEqual(await offered(), []);
+  const transcript = async () => (await stack.owner("GET", `/v1/conversations/${chat}`)).body;
+  assert.equal((await transcript()).conversation.summary, null, "no summary while it is spam");
+
+  // The owner makes the form client-mode, then releases: it settles as a client form does.
+  assert.equal((await stack.owner("PATCH", "/v1/tools/tool_spam_chat", { executionMode: "client" })).status, 200);
+  const released = await stack.owner("POST", `/v1/submissions/${id}/release`);
+  assert.equal(released.status, 200, JSON.stringify(released.body));
+  assert.equal(released.body.submission.executionMode, "client");
+  assert.equal(released.body.deliveries.length, 0, "no webhook for a client form");
+  assert.match((await transcript()).conversation.summary, /^Asked: Zebrafish for ten labs\?\nFilled in .*Person 11/);
+  assert.equal(hooksFor(id).length, 0);
+});
+
 test("client mode: the page's handler may report on a quarantined submission; release delivers the post-action", async () => {
   const res = await submit(seedSubmit({
     toolId: "tool_spam_client",

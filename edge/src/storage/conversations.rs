@@ -182,6 +182,12 @@ pub enum Summary {
     AfterFirstQuestion(String),
 }
 
+/// The statement that sets conversation `id`'s summary, when it is `agent_id`'s.
+pub fn set_summary(db: &D1Database, id: &str, agent_id: &str, summary: &str) -> Result<D1PreparedStatement> {
+    db.prepare("UPDATE conversations SET summary = ?3 WHERE id = ?1 AND agent_id = ?2")
+        .bind(&[text(id), text(agent_id), text(summary)])
+}
+
 /// [`note_if_kept`] that also sets the conversation's summary, in the same UPDATE (one
 /// statement fewer than apart: each costs the submit that makes it).
 pub fn note_if_kept_with_summary(

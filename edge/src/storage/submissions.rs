@@ -618,20 +618,26 @@ fn result_text(successful: bool) -> &'static str {
 pub fn release_statements(
     db: &D1Database,
     current: &Submission,
+    mode: ExecutionMode,
     lead_id: &str,
     now: i64,
 ) -> Result<Vec<D1PreparedStatement>> {
-    let (mode, webhook, client) = (
-        current.execution_mode,
-        current.webhook_outcome,
-        current.client_outcome,
-    );
+    // Released as if just submitted: with the tool's mode as it is now, which is what its
+    // deliveries are planned on (the owner may have changed it meanwhile).
+    let (webhook, client) = (current.webhook_outcome, current.client_outcome);
     let status = submission_status(mode, webhook, client);
     let mut statements = vec![
         db.prepare(
-            "UPDATE submissions SET status = ?2, lead_id = ?3, released_at = ?4 WHERE id = ?1 AND status = 'spam'",
+            "UPDATE submissions SET status = ?2, lead_id = ?3, released_at = ?4, execution_mode = ?5
+             WHERE id = ?1 AND status = 'spam'",
         )
-        .bind(&[text(&current.id), text(status.as_str()), text(lead_id), int(now)])?,
+        .bind(&[
+            text(&current.id),
+            text(status.as_str()),
+            text(lead_id),
+            int(now),
+            text(mode.as_str()),
+        ])?,
         db.prepare("INSERT OR REPLACE INTO write_guard (id, ok) VALUES (1, changes())"),
     ];
     if let Some(ended) = status::settled(mode, webhook, client) {

@@ -15,12 +15,12 @@ use crate::routes::submit::{delivery_rows, planned_deliveries, schedule_of};
 use crate::storage::files::Links;
 use crate::storage::leads as stored_leads;
 use crate::storage::submissions::{self, Submission};
-use crate::storage::tools;
+use crate::storage::{conversations, tools};
 use leadform_core::query::{Cursor, SubmissionQuery};
 use leadform_core::status::Outcome;
 use leadform_core::status::{lead_status, settled};
 use serde::Serialize;
-use worker::{Env, Request, Response};
+use worker::{D1Database, D1PreparedStatement, Env, Request, Response};
 
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -112,6 +112,8 @@ pub async fn release(caller: &Caller, req: &Request, env: &Env, id: &str) -> Api
         .await?
         .ok_or_else(|| ApiError::not_found("tool", &submission.tool_id))?;
     let (schedule, first_delay) = schedule_of(env, &tool);
+    // The summary the submit would have left on its conversation (a quarantine leaves none).
+    let summary = release_summary(env, &db, &tool, &submission).await?;
     let delivery_ids: Vec<String> = planned_deliveries(&tool, submission.qualification.as_ref())
         .iter()
         .map(|_| new_id("dlv"))
@@ -134,11 +136,11 @@ pub async fn release(caller: &Caller, req: &Request, env: &Env, id: &str) -> Api
             qualification: submission.qualification.as_ref(),
         };
         let write = leads::plan_capture(env, &db, &capture).await?;
-        let mut statements = submissions::release_statements(&db, &submission, &write.lead.id, now)?;
+        let mut statements =
+            submissions::release_statements(&db, &submission, tool.execution_mode, &write.lead.id, now)?;
         statements.extend(write.statements);
-        if leadform_core::status::settled(submission.execution_mode, Outcome::Pending, Outcome::Pending)
-            .is_some()
-        {
+        statements.extend(summary.clone());
+        if leadform_core::status::settled(tool.execution_mode, Outcome::Pending, Outcome::Pending).is_some() {
             // A store-only form has nothing to deliver: released, it has ended.
             statements.push(submissions::settle_stored(&db, &submission.id)?);
         }
@@ -171,6 +173,35 @@ pub async fn release(caller: &Caller, req: &Request, env: &Env, id: &str) -> Api
         code: "lead_busy",
         message: format!("submission {id} or its lead kept changing under this release; try again"),
     })
+}
+
+/// The statement that leaves the released submission's summary on its conversation (when
+/// that is one of its agent's that the edge keeps), written as the submit writes it.
+async fn release_summary(
+    env: &Env,
+    db: &D1Database,
+    tool: &tools::Tool,
+    submission: &Submission,
+) -> ApiResult<Option<D1PreparedStatement>> {
+    let Some(conversation_id) = submission.conversation_id.as_deref() else {
+        return Ok(None);
+    };
+    let read = conversations::turns_of_agent_statement(db, conversation_id, &submission.agent_id)?;
+    let turns = conversations::turns_from(&read.all().await?)?;
+    let summary = crate::agent::summary::write(
+        env,
+        tool,
+        &turns,
+        &submission.form_data,
+        submission.qualification.as_ref(),
+    )
+    .await;
+    Ok(Some(conversations::set_summary(
+        db,
+        conversation_id,
+        &submission.agent_id,
+        &summary,
+    )?))
 }
 
 fn not_spam(submission: &Submission) -> ApiError {

@@ -581,6 +581,18 @@ async fn quarantine_submission(
     };
     let mut statements = vec![submissions::insert(db, &row)?];
     statements.extend(token_use);
+    if let Some(conversation_id) = row.conversation_id {
+        // The form was sent, in the transcript too: the chat does not offer it again on the
+        // visit's next page (as it would a form still open), which would also tell a bot
+        // it was caught. The summary waits for a release.
+        statements.extend(crate::agent::note_form_event(
+            db,
+            conversation_id,
+            tool,
+            "form_submitted",
+            Some(row.id),
+        )?);
+    }
     if let Err(err) = db.batch(statements).await {
         if let Some(key) = row.idempotency_key {
             if let Some(first) = first_answer(env, db, &tool.id, key, row.form_data).await? {
