@@ -52,7 +52,7 @@ pub async fn submit(mut req: Request, env: &Env, origin: Option<&str>) -> ApiRes
         true => Some(auth::authenticate(&req, env, &env.d1(bindings::DB)?).await?),
         false => None,
     };
-    let input = SubmitIn::from_json(&json_body_within(&mut req, SUBMIT_BODY_BYTES).await?)?;
+    let input = SubmitIn::from_json(json_body_within(&mut req, SUBMIT_BODY_BYTES).await?)?;
     let tool_id = input.tool_id.clone();
     let sender = Sender {
         // A browser page sends an Origin: that is the widget (or a page's own code using
