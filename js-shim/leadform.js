@@ -227,7 +227,7 @@
   // reaches for the bubble, or at once (beside the config's fetch) when the page calls
   // open or showForm. The widget starts once they and the bubble are there, with the
   // config the loader has.
-  var fetched = null;
+  var fetched;
   var starting = 0;
   function load() {
     // The wasm's download starts beside the glue's, not after it: one round trip less.

@@ -205,7 +205,7 @@ test("rate limits: submissions per client and form, public calls per client, fai
     const messages = await untilRefused(20, async (i) => {
       const started = await postJson(limited.url + "/conversations", { agentId: "agent_rl" }, chatter);
       assert.equal(started.status, 201, started.text);
-      const said = await postJson(`${limited.url}/conversations/${started.json.conversationId}/messages`, { text: `hello ${i}` }, chatter);
+      const said = await postJson(`${limited.url}/conversations/${started.json.conversationId}/messages`, { text: `hello ${i}` }, { ...chatter, "X-Leadform-Conversation-Token": started.json.conversationToken });
       return said.status;
     });
     assert.equal(messages.at(-1), 429, `never refused: ${messages.length} messages`);

@@ -4,7 +4,7 @@
 // reads the whole transcript through the API.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { ownerRequest, quickPerson } from "./support/stack.mjs";
+import { ownerRequest, quickPerson, waitUntil } from "./support/stack.mjs";
 import { startDemo } from "./support/demo.mjs";
 import { DEMO_AGENT_ID } from "../demo-site/seed.mjs";
 
@@ -73,6 +73,17 @@ test("the form appears on the third message, stays away during its cooldown, and
     "visitor:message", "agent:message",
   ]);
   assert.equal(detail.json.turns.find((t) => t.kind === "form_shown").reason, "after_messages");
+
+  // A conversation kept without its token (by a widget from before tokens) is not read by
+  // its id alone: the next page starts a new one, and nothing breaks.
+  const key = "leadform:conversation:" + DEMO_AGENT_ID;
+  const [id] = (await page.evaluate((k) => sessionStorage.getItem(k), key)).split("\n");
+  await page.evaluate(([k, v]) => sessionStorage.setItem(k, v), [key, id + "\n"]);
+  await page.goto(site.url + "/?page=3");
+  await page.locator(".lf-bubble").click();
+  await page.locator(".lf-agent").first().waitFor();
+  await waitUntil(async () => (await page.evaluate((k) => sessionStorage.getItem(k), key)).split("\n")[0] !== id, { message: "a new conversation" });
+  assert.equal(await page.locator(".lf-visitor").count(), 0, "the old one's messages are not shown");
   assert.deepEqual(errors, []);
   await page.close();
 });

@@ -4,7 +4,7 @@
 // LLM is a server on 127.0.0.1 speaking OpenAI's chat-completions protocol, scripted per test.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { startStack, startReceiver, contactForm, postJson, ownerRequest, seedSubmit, asOwner } from "./support/stack.mjs";
+import { startStack, startReceiver, contactForm, postJson, ownerRequest, seedSubmit, asOwner, rememberConversation, conversationHeaders } from "./support/stack.mjs";
 import { startLlm, completion, showForm } from "./support/llm.mjs";
 
 const SITE = "https://shop.example";
@@ -41,8 +41,11 @@ async function agentWith(agentId, rules = {}, extra = {}) {
 const call = (url, body, origin = SITE) => postJson(url, body, origin ? { Origin: origin } : {});
 // A submit from a page of the site, with the owner's key: its answer names the lead.
 const submitAsOwner = (s, body) => postJson(`${s.url}/form-submissions/submit`, body, asOwner(s, { Origin: SITE }));
-const start = (url, agentId, page = `${SITE}/pricing`) => call(`${url}/conversations`, { agentId, page });
-const say = (url, id, text, extra = {}) => call(`${url}/conversations/${id}/messages`, { text, ...extra });
+const start = async (url, agentId, page = `${SITE}/pricing`) => rememberConversation(await call(`${url}/conversations`, { agentId, page }));
+// With the conversation's token, as the widget that started it sends it.
+const say = (url, id, text, extra = {}, origin = SITE) =>
+  postJson(`${url}/conversations/${id}/messages`, { text, ...extra }, conversationHeaders(id, { Origin: origin }));
+const read = (url, id, origin = SITE) => fetch(`${url}/conversations/${id}`, { headers: conversationHeaders(id, { Origin: origin }) });
 
 test("a conversation starts with the greeting and keeps every turn in order", async () => {
   await agentWith("agent_conv");
@@ -63,7 +66,7 @@ test("a conversation starts with the greeting and keeps every turn in order", as
   assert.equal(reply.form.toolId, "tool_agent_conv_contact");
 
   // The page's next load reads the transcript back.
-  const again = await fetch(`${stack.url}/conversations/${id}`, { headers: { Origin: SITE } });
+  const again = await read(stack.url, id);
   const transcript = await again.json();
   assert.deepEqual(transcript.messages.map((m) => m.role), ["agent", "visitor", "agent", "visitor", "agent"]);
   assert.equal(transcript.messages[3].text, "Can someone contact me?");
@@ -74,7 +77,7 @@ test("a conversation starts with the greeting and keeps every turn in order", as
   // Sent: no longer open.
   const sent = await submitAsOwner(stack, seedSubmit({ toolId: "tool_agent_conv_contact", conversationId: id }));
   assert.equal(sent.status, 200, sent.text);
-  const after = await (await fetch(`${stack.url}/conversations/${id}`, { headers: { Origin: SITE } })).json();
+  const after = await (await read(stack.url, id)).json();
   assert.deepEqual(offers(after.messages), [], "a form sent is not shown again");
 });
 
@@ -107,7 +110,7 @@ test("afterMessages: 3 shows the form on the third message; a dismissal holds it
   assert.equal((await say(stack.url, id, "pricing please")).json.messages[0].form?.name, "contact_form");
   // Read back: the dismissed offer stays closed, and the form offered twice since is open
   // once, at its last offer.
-  const { messages } = await (await fetch(`${stack.url}/conversations/${id}`, { headers: { Origin: SITE } })).json();
+  const { messages } = await (await read(stack.url, id)).json();
   const open = messages.flatMap((m, i) => (m.form ? [[i, m.form.name]] : []));
   assert.deepEqual(open, [[messages.length - 1, "contact_form"]], JSON.stringify(messages));
 });
@@ -232,13 +235,30 @@ test("bad input gets a clear 4xx and stores nothing", async () => {
     assert.equal(res.status, status, `${JSON.stringify(body).slice(0, 60)}: ${res.text}`);
     assert.equal(res.json.error.field, field);
   }
-  const huge = await call(`${stack.url}/conversations/${id}/messages`, JSON.stringify({ text: "y".repeat(70_000) }));
+  const huge = await postJson(`${stack.url}/conversations/${id}/messages`, JSON.stringify({ text: "y".repeat(70_000) }), conversationHeaders(id, { Origin: SITE }));
   assert.equal(huge.status, 413);
-  assert.equal((await say(stack.url, "conv_doesnotexist", "hi")).status, 404);
   // Another agent's page cannot write into (or read) this conversation.
-  const foreign = await call(`${stack.url}/conversations/${id}/messages`, { text: "hi" }, "https://other.example");
+  const foreign = await say(stack.url, id, "hi", {}, "https://other.example");
   assert.equal(foreign.status, 403);
-  assert.equal((await fetch(`${stack.url}/conversations/${id}`, { headers: { Origin: "https://other.example" } })).status, 403);
+  assert.equal((await read(stack.url, id, "https://other.example")).status, 403);
+  // Its id alone (the owner's webhook, sheet and emails carry it) reads and writes nothing:
+  // the token the start answered is needed, this conversation's own.
+  const other = (await start(stack.url, "agent_bad")).json;
+  for (const [headers, code] of [
+    [{ Origin: SITE }, "conversation_token_required"],
+    [{ Origin: SITE, "X-Leadform-Conversation-Token": "x".repeat(43) }, "invalid_conversation_token"],
+    [{ Origin: SITE, "X-Leadform-Conversation-Token": other.conversationToken }, "invalid_conversation_token"],
+  ]) {
+    const said = await postJson(`${stack.url}/conversations/${id}/messages`, { text: "hi" }, headers);
+    assert.equal(said.status, 401, said.text);
+    assert.equal(said.json.error.code, code);
+    const got = await fetch(`${stack.url}/conversations/${id}`, { headers });
+    assert.equal(got.status, 401);
+    assert.equal((await got.json()).error.code, code);
+  }
+  // A made-up id is refused the same way: whether it exists is not told.
+  const madeUp = await postJson(`${stack.url}/conversations/conv_doesnotexist/messages`, { text: "hi" }, { Origin: SITE, "X-Leadform-Conversation-Token": other.conversationToken });
+  assert.equal(madeUp.status, 401);
   assert.equal((await start(stack.url, "agent_nope")).status, 404);
   assert.equal((await call(`${stack.url}/conversations`, { agentId: "agent_bad" }, "https://evil.example")).status, 403);
   const detail = await ownerRequest(stack, "GET", `/v1/conversations/${id}`);

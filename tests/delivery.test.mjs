@@ -242,7 +242,8 @@ test("an email's retry sends the summary its first attempt sent, though the chat
   const chat = await postJson(stack.url + "/conversations", { agentId: "agent_dlv" });
   assert.equal(chat.status, 201, chat.text);
   const conversationId = chat.json.conversationId;
-  assert.equal((await postJson(`${stack.url}/conversations/${conversationId}/messages`, { text: "Do you ship to Lyon?" })).status, 200);
+  const token = { "X-Leadform-Conversation-Token": chat.json.conversationToken };
+  assert.equal((await postJson(`${stack.url}/conversations/${conversationId}/messages`, { text: "Do you ship to Lyon?" }, token)).status, 200);
   const send = async (message) => {
     const res = await submit(seedSubmit({ toolId: "tool_mail_summary", conversationId, formData: { name: "Sam", email: "sam@lyon.example", message }, fieldsCompleted: ["name", "email", "message"] }));
     assert.equal(res.status, 200, res.text);

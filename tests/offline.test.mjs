@@ -212,8 +212,11 @@ test("a chat opened offline reaches the edge with the first message after the co
   await input.fill("back online: do you ship to Lisbon?");
   await input.press("Enter");
   await waitUntil(async () => (await page.locator(".lf-agent").count()) >= 3, { message: "the edge's reply" });
-  const id = await page.evaluate((agent) => sessionStorage.getItem("leadform:conversation:" + agent), DEMO_AGENT_ID);
-  assert.ok(id, "the conversation is kept on the edge now");
+  // Kept as "id\nwho\ntoken" for the visit's next page.
+  const kept = () => page.evaluate((agent) => sessionStorage.getItem("leadform:conversation:" + agent), DEMO_AGENT_ID);
+  const [id, , token] = (await kept()).split("\n");
+  assert.match(id, /^conv_/, "the conversation is kept on the edge now");
+  assert.match(token, /^[A-Za-z0-9_-]{43}$/, "with its token");
   const { status, body } = await stack.owner("GET", `/v1/conversations/${id}`);
   assert.equal(status, 200, JSON.stringify(body));
   const said = body.turns.filter((t) => t.role === "visitor" && t.kind === "message").map((t) => t.text);
@@ -222,7 +225,7 @@ test("a chat opened offline reaches the edge with the first message after the co
   await input.fill("and to Porto?");
   await input.press("Enter");
   await waitUntil(async () => (await page.locator(".lf-agent").count()) >= 4, { message: "the next reply" });
-  assert.equal(await page.evaluate((agent) => sessionStorage.getItem("leadform:conversation:" + agent), DEMO_AGENT_ID), id);
+  assert.equal((await kept()).split("\n")[0], id);
   const again = (await stack.owner("GET", `/v1/conversations/${id}`)).body.turns.filter((t) => t.role === "visitor" && t.kind === "message");
   assert.equal(again.length, 2);
   await context.close();

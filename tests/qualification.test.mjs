@@ -3,7 +3,7 @@
 // with receivers and a chat-completions server on 127.0.0.1.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { startStack, startReceiver, contactForm, postJson, ownerRequest, waitUntil, signInCookie, asOwner } from "./support/stack.mjs";
+import { startStack, startReceiver, contactForm, postJson, ownerRequest, waitUntil, signInCookie, asOwner, rememberConversation, conversationHeaders } from "./support/stack.mjs";
 import { startLlm, completion, showForm } from "./support/llm.mjs";
 
 const SITE = "https://shop.example";
@@ -22,9 +22,9 @@ after(async () => {
 const call = (url, body, origin = SITE) => postJson(url, body, origin ? { Origin: origin } : {});
 // A submit from a page of the site, with the owner's key: its answer names the lead.
 const submitAsOwner = (s, body) => postJson(`${s.url}/form-submissions/submit`, body, asOwner(s, { Origin: SITE }));
-const start = (url, agentId) => call(`${url}/conversations`, { agentId, page: `${SITE}/pricing` });
+const start = async (url, agentId) => rememberConversation(await call(`${url}/conversations`, { agentId, page: `${SITE}/pricing` }));
 const say = async (url, id, text) => {
-  const res = await call(`${url}/conversations/${id}/messages`, { text });
+  const res = await postJson(`${url}/conversations/${id}/messages`, { text }, conversationHeaders(id, { Origin: SITE }));
   assert.equal(res.status, 200, res.text);
   return res.json.messages;
 };

@@ -274,10 +274,12 @@ test("release delivers a quarantined submission once, as if just submitted: lead
 test("a quarantined submission closes its form in the chat; release leaves the summary and follows the tool's mode as it is now", async () => {
   const made = await stack.owner("POST", `/v1/agents/${AGENT}/tools`, contactForm(receiver.url + "/chat-hook", { id: "tool_spam_chat", name: "spam_chat", triggers: ["zebrafish"] }));
   assert.equal(made.status, 201, JSON.stringify(made.body));
-  const chat = (await postJson(stack.url + "/conversations", { agentId: AGENT })).json.conversationId;
-  const said = await postJson(`${stack.url}/conversations/${chat}/messages`, { text: "Zebrafish for ten labs?" });
+  const started = (await postJson(stack.url + "/conversations", { agentId: AGENT })).json;
+  const chat = started.conversationId;
+  const token = { "X-Leadform-Conversation-Token": started.conversationToken };
+  const said = await postJson(`${stack.url}/conversations/${chat}/messages`, { text: "Zebrafish for ten labs?" }, token);
   assert.equal(said.json.messages.at(-1).form?.name, "spam_chat", said.text);
-  const offered = async () => (await fetch(`${stack.url}/conversations/${chat}`).then((r) => r.json())).messages.filter((m) => m.form);
+  const offered = async () => (await fetch(`${stack.url}/conversations/${chat}`, { headers: token }).then((r) => r.json())).messages.filter((m) => m.form);
   assert.equal((await offered()).length, 1, "the form is open in the chat");
   const res = await submit(seedSubmit({ toolId: "tool_spam_chat", conversationId: chat, formData: { ...person(11), fax_number: "x" }, fieldsCompleted: [] }));
   const id = res.json.submissionId;

@@ -171,19 +171,44 @@ pub fn key_prefix(key: &str) -> String {
 /// submit answer hands it to the widget; someone who only saw the id (in Slack, an email, a
 /// sheet) cannot report in the visitor's place.
 pub fn client_token(owner_key: &str, submission_id: &str) -> String {
-    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-    use base64::Engine;
-    use hmac::{Hmac, Mac};
-    let mut mac = Hmac::<Sha256>::new_from_slice(owner_key.as_bytes()).expect("HMAC takes any key length");
-    mac.update(format!("leadform client result v1\n{submission_id}").as_bytes());
-    URL_SAFE_NO_PAD.encode(mac.finalize().into_bytes())
+    proof(owner_key, "client result", submission_id)
 }
 
 /// Whether `given` is the client token of `submission_id`, compared in constant time.
 pub fn client_token_is_valid(owner_key: &str, submission_id: &str, given: &str) -> bool {
+    proof_holds(owner_key, "client result", submission_id, given)
+}
+
+/// The token that lets the visitor's browser read and go on with a conversation: starting
+/// one hands it to the widget. Its id alone, which the owner's systems see (a webhook, a
+/// sheet's row, an email), reads nothing of what the visitor said.
+pub fn conversation_token(owner_key: &str, conversation_id: &str) -> String {
+    proof(owner_key, "conversation", conversation_id)
+}
+
+/// Whether `given` is the token of `conversation_id`, compared in constant time.
+pub fn conversation_token_is_valid(owner_key: &str, conversation_id: &str, given: &str) -> bool {
+    proof_holds(owner_key, "conversation", conversation_id, given)
+}
+
+/// An HMAC of `id` for `purpose` under the owner key (no second secret to keep), so one
+/// purpose's token is never another's.
+fn proof(owner_key: &str, purpose: &str, id: &str) -> String {
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    use base64::Engine;
+    use hmac::{Hmac, Mac};
+    let mut mac = Hmac::<Sha256>::new_from_slice(owner_key.as_bytes()).expect("HMAC takes any key length");
+    mac.update(format!("leadform {purpose} v1\n{id}").as_bytes());
+    URL_SAFE_NO_PAD.encode(mac.finalize().into_bytes())
+}
+
+fn proof_holds(owner_key: &str, purpose: &str, id: &str, given: &str) -> bool {
     use subtle::ConstantTimeEq;
-    let expected = client_token(owner_key, submission_id);
-    bool::from(expected.as_bytes().ct_eq(given.trim().as_bytes()))
+    bool::from(
+        proof(owner_key, purpose, id)
+            .as_bytes()
+            .ct_eq(given.trim().as_bytes()),
+    )
 }
 
 /// The credentials of an `Authorization: Bearer <token>` header; empty for any other
@@ -281,6 +306,22 @@ mod tests {
             "owner-key-0123456789",
             "sub_1",
             &token[..42]
+        ));
+    }
+
+    #[test]
+    fn a_conversation_token_opens_one_conversation_and_is_no_client_token() {
+        let key = "owner-key-0123456789";
+        let token = conversation_token(key, "conv_1");
+        assert!(conversation_token_is_valid(key, "conv_1", &token));
+        assert!(!conversation_token_is_valid(key, "conv_2", &token));
+        assert!(!conversation_token_is_valid(key, "conv_1", ""));
+        // The same id under another purpose is another token.
+        assert!(!client_token_is_valid(key, "conv_1", &token));
+        assert!(!conversation_token_is_valid(
+            key,
+            "conv_1",
+            &client_token(key, "conv_1")
         ));
     }
 

@@ -120,7 +120,7 @@ pub const MAX_JSON_VALUES: usize = 200_000;
 /// names; else the widget's own. Named rather than `*`, which a browser ignores for a call
 /// sent with credentials.
 pub fn cors_allowed_headers(requested: Option<&str>) -> String {
-    const OWN: &str = "Content-Type, X-Leadform-Client-Token";
+    const OWN: &str = "Content-Type, X-Leadform-Client-Token, X-Leadform-Conversation-Token";
     let Some(requested) = requested.map(str::trim).filter(|r| !r.is_empty()) else {
         return OWN.to_string();
     };
@@ -585,11 +585,11 @@ mod tests {
     fn a_preflight_gets_the_headers_it_asked_for_named_back() {
         assert_eq!(
             cors_allowed_headers(None),
-            "Content-Type, X-Leadform-Client-Token"
+            "Content-Type, X-Leadform-Client-Token, X-Leadform-Conversation-Token"
         );
         assert_eq!(
             cors_allowed_headers(Some("")),
-            "Content-Type, X-Leadform-Client-Token"
+            "Content-Type, X-Leadform-Client-Token, X-Leadform-Conversation-Token"
         );
         assert_eq!(
             cors_allowed_headers(Some("content-type,traceparent, x-leadform-client-token")),
@@ -604,7 +604,7 @@ mod tests {
         ] {
             assert_eq!(
                 cors_allowed_headers(Some(odd)),
-                "Content-Type, X-Leadform-Client-Token",
+                "Content-Type, X-Leadform-Client-Token, X-Leadform-Conversation-Token",
                 "{odd:?}"
             );
         }

@@ -285,3 +285,18 @@ print(json.dumps(sorted(keys)))
   const { stdout } = await promisify(execFile)("python3", ["-c", script, prefix, ...files.map((f) => path.join(dir, f))]);
   return JSON.parse(stdout);
 }
+
+/** Conversation tokens by id, as the widget keeps them (`rememberConversation` fills it). */
+const conversationTokens = new Map();
+
+/** Keeps the token a `POST /conversations` answer `res` carries; returns `res`. */
+export function rememberConversation(res) {
+  if (res.json?.conversationToken) conversationTokens.set(res.json.conversationId, res.json.conversationToken);
+  return res;
+}
+
+/** `headers` with conversation `id`'s token, as the widget sends it to read or go on with it. */
+export function conversationHeaders(id, headers = {}) {
+  const token = conversationTokens.get(id);
+  return token ? { ...headers, "X-Leadform-Conversation-Token": token } : headers;
+}

@@ -57,6 +57,9 @@ pub struct Api {
     base: String,
 }
 
+/// The header that proves a conversation is this browser's (the edge's answer gave it).
+const TOKEN: &str = "X-Leadform-Conversation-Token";
+
 /// How long a call waits for the edge before it counts as no answer (`Api::call`).
 const GIVE_UP_MS: u32 = 75_000;
 
@@ -72,28 +75,46 @@ impl Api {
         &self.base
     }
 
-    /// Starts a conversation on the edge: its id and the greeting.
+    /// Starts a conversation on the edge: its id, its token and the greeting.
     pub async fn start_conversation(
         &self,
         agent_id: &str,
         page: &str,
-    ) -> Result<(String, Vec<Message>), CallError> {
+    ) -> Result<(String, String, Vec<Message>), CallError> {
         let body = js::object(&[("agentId", agent_id.into()), ("page", page.into())]);
         let answer = self.post("/conversations", &body).await?;
-        Ok((js::text(&answer, "conversationId"), messages(&answer)))
+        Ok((
+            js::text(&answer, "conversationId"),
+            js::text(&answer, "conversationToken"),
+            messages(&answer),
+        ))
     }
 
-    /// The messages of a conversation so far (the visit's earlier pages).
-    pub async fn conversation(&self, id: &str) -> Result<Vec<Message>, CallError> {
+    /// The messages of a conversation so far (the visit's earlier pages), with its token.
+    pub async fn conversation(&self, id: &str, token: &str) -> Result<Vec<Message>, CallError> {
         let url = format!("{}/conversations/{}", self.base, js_sys::encode_uri_component(id));
-        Ok(messages(&self.call("GET", &url, None, None).await?))
+        Ok(messages(
+            &self.call("GET", &url, None, Some((TOKEN, token))).await?,
+        ))
     }
 
     /// The visitor's message; the agent's reply (and the form it shows, if any).
-    pub async fn say(&self, id: &str, text: &str, page: &str) -> Result<Vec<Message>, CallError> {
+    pub async fn say(
+        &self,
+        id: &str,
+        token: &str,
+        text: &str,
+        page: &str,
+    ) -> Result<Vec<Message>, CallError> {
         let body = js::object(&[("text", text.into()), ("page", page.into())]);
-        let path = format!("/conversations/{}/messages", js_sys::encode_uri_component(id));
-        Ok(messages(&self.post(&path, &body).await?))
+        let url = format!(
+            "{}/conversations/{}/messages",
+            self.base,
+            js_sys::encode_uri_component(id)
+        );
+        Ok(messages(
+            &self.call("POST", &url, Some(&body), Some((TOKEN, token))).await?,
+        ))
     }
 
     /// POSTs a submission (seed 002's request body, built by the form).

@@ -28,6 +28,8 @@ pub struct Chat {
     /// The conversation's id: the edge's once it started one, else a local one (sent with
     /// every submission either way).
     conversation_id: RefCell<String>,
+    /// Its token, which reads and goes on with it on the edge.
+    conversation_token: RefCell<String>,
     /// The edge keeps this conversation (it answers the visitor's messages).
     kept: Cell<bool>,
     /// Messages written while the conversation was starting, sent once it has.
@@ -153,6 +155,7 @@ impl Chat {
         let chat = Rc::new(Chat {
             api,
             conversation_id: RefCell::new(random_id("conv")),
+            conversation_token: RefCell::new(String::new()),
             kept: Cell::new(false),
             pending: RefCell::new(Vec::new()),
             config,
@@ -293,11 +296,14 @@ impl Chat {
             .unwrap_or_default()
     }
 
-    /// Keeps the conversation for the visit's next page, with who it was had with.
-    fn keep(&self, id: &str) {
+    /// Keeps the conversation for the visit's next page (`id`, who it was had with, its
+    /// token), and goes on with it here.
+    fn keep(&self, id: &str, token: &str) {
         if let Some(storage) = web_sys::window().and_then(|w| w.session_storage().ok().flatten()) {
-            let _ = storage.set_item(&self.storage_key(), &format!("{id}\n{}", self.who()));
+            let _ = storage.set_item(&self.storage_key(), &format!("{id}\n{}\n{token}", self.who()));
         }
+        *self.conversation_id.borrow_mut() = id.into();
+        *self.conversation_token.borrow_mut() = token.into();
     }
 
     /// Goes on with the visit's conversation (its messages shown again), or starts one; the
@@ -310,15 +316,15 @@ impl Chat {
         // they sign out, or another person signs in on the tab, the chat starts anew
         // (one had before anyone was named goes on with whoever signs in).
         let earlier = earlier.filter(|kept| {
-            let (_, with) = kept.split_once('\n').unwrap_or((kept, ""));
+            let with = kept.split('\n').nth(1).unwrap_or_default();
             with.is_empty() || with == self.who()
         });
         let mut resumed = false;
         if let Some(kept) = earlier {
-            let id = kept.split('\n').next().unwrap_or_default().to_string();
-            if let Ok(messages) = self.api.conversation(&id).await {
-                self.keep(&id);
-                *self.conversation_id.borrow_mut() = id;
+            let mut kept = kept.split('\n');
+            let (id, token) = (kept.next().unwrap_or_default(), kept.nth(1).unwrap_or_default());
+            if let Ok(messages) = self.api.conversation(id, token).await {
+                self.keep(id, token);
                 for (i, m) in messages.into_iter().enumerate() {
                     if i == 0 && m.role == "agent" && self.is_greeting(&m.text) {
                         continue;
@@ -361,11 +367,10 @@ impl Chat {
             .api
             .start_conversation(&self.config.agent.id, &page_url())
             .await;
-        let Ok((id, messages)) = started else {
+        let Ok((id, token, messages)) = started else {
             return false;
         };
-        self.keep(&id);
-        *self.conversation_id.borrow_mut() = id;
+        self.keep(&id, &token);
         let fresh = messages.into_iter().filter(|m| !self.is_greeting(&m.text));
         self.answer(fresh.collect());
         true
@@ -497,7 +502,12 @@ impl Chat {
             self.connecting.set(false);
         }
         if self.kept.get() {
-            if let Ok(messages) = self.api.say(&self.conversation(), &text, &page_url()).await {
+            let token = self.conversation_token.borrow().clone();
+            if let Ok(messages) = self
+                .api
+                .say(&self.conversation(), &token, &text, &page_url())
+                .await
+            {
                 self.answer(messages);
                 return;
             }

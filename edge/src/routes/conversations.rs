@@ -1,19 +1,25 @@
 //! The widget's conversation with the agent (public, like the other widget endpoints:
 //! origin-checked, size-capped, rate-limited):
-//! - `POST /conversations {agentId, page?}` → 201 `{conversationId, messages}` (the greeting);
+//! - `POST /conversations {agentId, page?}` → 201 `{conversationId, conversationToken,
+//!   messages}` (the greeting);
 //! - `POST /conversations/{id}/messages {text, page?}` → `{messages}`: the agent's reply, with
 //!   `form` when it shows one;
 //! - `GET /conversations/{id}` → `{conversationId, messages}`: the transcript so far, for the
 //!   widget on the visit's next page.
+//!
+//! The last two take the conversation's token in `X-Leadform-Conversation-Token`: its id is
+//! no secret (the owner's webhook, sheet and emails carry it), what the visitor said is.
 
 use super::check_origin;
 use crate::agent::{self, MessageOut};
 use crate::bindings;
+use crate::config;
 use crate::error::{ApiError, ApiResult};
 use crate::http::{json, json_body_within, visitor_locale, SMALL_BODY_BYTES};
 use crate::limits::{self, Limit};
 use crate::storage::agents::{self, Agent};
 use crate::storage::conversations::{self, Conversation};
+use leadform_core::access::{conversation_token, conversation_token_is_valid};
 use leadform_core::locale::LOCALES;
 use leadform_core::validate::{is_http_url, FieldError};
 use serde::Serialize;
@@ -27,7 +33,31 @@ pub const MAX_MESSAGE_CHARS: usize = 2_000;
 #[serde(rename_all = "camelCase")]
 struct ConversationOut {
     conversation_id: String,
+    /// Only when it starts: the browser that started it keeps it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    conversation_token: Option<String>,
     messages: Vec<MessageOut>,
+}
+
+const TOKEN_HEADER: &str = "X-Leadform-Conversation-Token";
+
+/// The request carries conversation `id`'s token. Checked before any lookup: a guess costs
+/// an HMAC, and says nothing of whether the conversation exists.
+fn check_token(req: &Request, env: &Env, id: &str) -> ApiResult<()> {
+    let owner_key = config::api_key(env).unwrap_or_default();
+    match req.headers().get(TOKEN_HEADER)? {
+        Some(given) if conversation_token_is_valid(&owner_key, id, &given) => Ok(()),
+        Some(_) => Err(ApiError::BadToken {
+            code: "invalid_conversation_token",
+            message: format!("{TOKEN_HEADER} is not this conversation's token"),
+        }),
+        None => Err(ApiError::BadToken {
+            code: "conversation_token_required",
+            message: format!(
+                "{TOKEN_HEADER} is required: the conversationToken POST /conversations answered"
+            ),
+        }),
+    }
 }
 
 #[derive(Serialize)]
@@ -50,8 +80,10 @@ pub async fn start(mut req: Request, env: &Env, origin: Option<&str>) -> ApiResu
     // The greeting stored as the widget shows it: in the language the config gave it.
     let locale = visitor_locale(&req, agent.locale.as_deref());
     let (conversation, messages) = agent::start(&db, &agent, page.as_deref(), LOCALES[locale]).await?;
+    let owner_key = config::api_key(env).unwrap_or_default();
     json(
         &ConversationOut {
+            conversation_token: Some(conversation_token(&owner_key, &conversation.id)),
             conversation_id: conversation.id,
             messages,
         },
@@ -60,6 +92,7 @@ pub async fn start(mut req: Request, env: &Env, origin: Option<&str>) -> ApiResu
 }
 
 pub async fn message(mut req: Request, env: &Env, origin: Option<&str>, id: &str) -> ApiResult<Response> {
+    check_token(&req, env, id)?;
     let body = json_body_within(&mut req, SMALL_BODY_BYTES).await?;
     let text = visitor_text(body.get("text"))?;
     let page = page_of(&body)?;
@@ -74,13 +107,15 @@ pub async fn message(mut req: Request, env: &Env, origin: Option<&str>, id: &str
     json(&MessagesOut { messages }, 200)
 }
 
-pub async fn get(env: &Env, origin: Option<&str>, id: &str) -> ApiResult<Response> {
+pub async fn get(req: &Request, env: &Env, origin: Option<&str>, id: &str) -> ApiResult<Response> {
+    check_token(req, env, id)?;
     let db = env.d1(bindings::DB)?;
     let (conversation, _) = find(&db, id, origin).await?;
     let messages = agent::replay(conversations::turns(&db, &conversation.id).await?);
     json(
         &ConversationOut {
             conversation_id: conversation.id,
+            conversation_token: None,
             messages,
         },
         200,

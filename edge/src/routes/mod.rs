@@ -96,7 +96,7 @@ async fn route(
         }
         (Method::Post, ["form-submissions", "events"]) => events::record(req, env, origin).await,
         (Method::Post, ["conversations"]) => conversations::start(req, env, origin).await,
-        (Method::Get, ["conversations", id]) => conversations::get(env, origin, id).await,
+        (Method::Get, ["conversations", id]) => conversations::get(&req, env, origin, id).await,
         (Method::Post, ["conversations", id, "messages"]) => {
             conversations::message(req, env, origin, id).await
         }
