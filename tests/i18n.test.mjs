@@ -21,7 +21,7 @@ before(async () => {
   await patch(`/v1/agents/${DEMO_AGENT_ID}`, { greetings: { de: DE_GREETING } });
   const tool = await ownerRequest(stack, "GET", `/v1/tools/${DEMO_TOOL_ID}`);
   assert.equal(tool.status, 200, tool.text);
-  const fields = tool.json.fields.map((f) => (f.name === "name" ? { ...f, labels: { de: "Ihr Name", ar: "اسمك" } } : f));
+  const fields = tool.json.fields.map((f) => (f.name === "name" ? { ...f, labels: { de: "Ihr Name", ar: "اسمك" }, minLength: 3 } : f));
   await patch(`/v1/tools/${DEMO_TOOL_ID}`, { fields, successMessage: null });
 });
 
@@ -99,9 +99,14 @@ test("a German browser gets German texts, the owner's German greeting and labels
   assert.equal(await page.locator(".lf-error").first().textContent(), "Ihr Name ist erforderlich");
   await page.screenshot({ path: path.join(SHOTS, "german-error.png") });
 
-  await page.locator("input[name=name]").fill("Grete Beispiel");
+  // The edge's refusal of a length, with its number, in German too.
+  await page.locator("input[name=name]").fill("Al");
   await page.locator("input[name=email]").fill("grete@example.de");
   await quickPerson();
+  await page.locator(".lf-submit").click();
+  await page.locator(".lf-error", { hasText: "Ihr Name muss mindestens 3 Zeichen lang sein" }).waitFor();
+
+  await page.locator("input[name=name]").fill("Grete Beispiel");
   await page.locator(".lf-submit").click();
   await page.locator(".lf-success").waitFor();
   assert.equal(await page.locator(".lf-success").textContent(), "Danke – wir melden uns!");

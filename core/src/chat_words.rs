@@ -51,13 +51,9 @@ pub enum W {
     Choose,
     /// WhatsApp's list section.
     Choices,
-    /// Core's validation reasons the widget's table has no row for (`validate`'s
-    /// `AT_MOST`, `AT_LEAST`; see [`reason`]).
-    AtMost,
-    AtLeast,
 }
 
-const N: usize = W::AtLeast as usize + 1;
+const N: usize = W::Choices as usize + 1;
 
 /// `{}` marks where [`say`] puts its arguments, in order.
 const WORDS: [[&str; N]; 7] = [
@@ -92,8 +88,6 @@ const WORDS: [[&str; N]; 7] = [
         "I could not fetch that file: please send it again.",
         "Choose",
         "Choices",
-        "must be at most {} characters",
-        "must be at least {} characters",
     ],
     [
         "{}: Ist es {}? Antworten Sie mit „ja“ oder geben Sie die richtige Angabe ein.",
@@ -126,8 +120,6 @@ const WORDS: [[&str; N]; 7] = [
         "Ich konnte diese Datei nicht abrufen: Bitte senden Sie sie noch einmal.",
         "Auswählen",
         "Optionen",
-        "darf höchstens {} Zeichen lang sein",
-        "muss mindestens {} Zeichen lang sein",
     ],
     [
         "{} : est-ce {} ? Répondez « oui » ou écrivez-le.",
@@ -160,8 +152,6 @@ const WORDS: [[&str; N]; 7] = [
         "Je n'ai pas pu récupérer ce fichier : renvoyez-le, s'il vous plaît.",
         "Choisir",
         "Options",
-        "doit faire au plus {} caractères",
-        "doit faire au moins {} caractères",
     ],
     [
         "{}: ¿es {}? Responde «sí» o escríbelo.",
@@ -194,8 +184,6 @@ const WORDS: [[&str; N]; 7] = [
         "No pude obtener ese archivo: envíalo de nuevo, por favor.",
         "Elegir",
         "Opciones",
-        "debe tener como máximo {} caracteres",
-        "debe tener al menos {} caracteres",
     ],
     [
         "{}: é {}? Responda \"sim\" ou digite o correto.",
@@ -228,8 +216,6 @@ const WORDS: [[&str; N]; 7] = [
         "Não consegui obter esse arquivo: envie de novo, por favor.",
         "Escolher",
         "Opções",
-        "deve ter no máximo {} caracteres",
-        "deve ter pelo menos {} caracteres",
     ],
     [
         "{}：{} でよろしいですか？「はい」と返信するか、正しい内容を入力してください。",
@@ -262,8 +248,6 @@ const WORDS: [[&str; N]; 7] = [
         "ファイルを取得できませんでした。もう一度送ってください。",
         "選択",
         "選択肢",
-        "は{}文字以内にしてください",
-        "は{}文字以上にしてください",
     ],
     [
         "{}: هل هو {}؟ أجب بنعم، أو اكتبه.",
@@ -296,8 +280,6 @@ const WORDS: [[&str; N]; 7] = [
         "تعذّر عليّ جلب هذا الملف: يُرجى إرساله مرة أخرى.",
         "اختر",
         "الخيارات",
-        "يجب ألا يزيد عن {} حرفًا",
-        "يجب ألا يقل عن {} حرفًا",
     ],
 ];
 
@@ -311,17 +293,12 @@ pub fn say(locale: usize, w: W, args: &[&str]) -> String {
     fill(word(locale, w), args)
 }
 
-/// Core's validation `english` reason in locale `locale`: the widget's table's words for
-/// the reasons it has a row for (a number's too), this table's for a length, else as it is.
+/// Core's validation `english` reason in locale `locale`, in the widget's table's words (a
+/// length with its number); any other text as it is.
 pub fn reason(locale: usize, english: &str) -> String {
-    use crate::validate::{AT_LEAST, AT_MOST};
-    let count = |(before, after): (&str, &str)| english.strip_prefix(before)?.strip_suffix(after);
-    if let Some(n) = count(AT_MOST) {
-        say(locale, W::AtMost, &[n])
-    } else if let Some(n) = count(AT_LEAST) {
-        say(locale, W::AtLeast, &[n])
-    } else {
-        crate::locale::translate(locale, english).into()
+    match crate::locale::counted(english) {
+        Some((t, n)) => crate::locale::fill(crate::locale::text(locale, t), &[n]),
+        None => crate::locale::translate(locale, english).into(),
     }
 }
 

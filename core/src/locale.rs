@@ -62,10 +62,12 @@ pub enum T {
     Back,
     Date,
     Number,
+    AtMost,
+    AtLeast,
 }
 
 /// How many texts a row holds (the last of [`T`] plus one).
-const N: usize = T::Number as usize + 1;
+const N: usize = T::AtLeast as usize + 1;
 
 /// Each text's name in the widget config's `texts` object, in [`T`]'s order. By name, not
 /// by position: a widget cached in a browser may be older than the edge it talks to, and a
@@ -104,6 +106,8 @@ pub const KEYS: [&str; N] = [
     "back",
     "date",
     "number",
+    "atMost",
+    "atLeast",
 ];
 
 /// The English row: the fallback, and what the edge's and core's English texts are looked
@@ -147,6 +151,8 @@ const TEXTS: [[&str; N]; 7] = [
         "Back",
         "must be a date like 2026-12-31",
         "must be a number",
+        "must be at most {} characters",
+        "must be at least {} characters",
     ],
     [
         "Nachricht schreiben…",
@@ -182,6 +188,8 @@ const TEXTS: [[&str; N]; 7] = [
         "Zurück",
         "muss ein Datum wie 2026-12-31 sein",
         "muss eine Zahl sein",
+        "darf höchstens {} Zeichen lang sein",
+        "muss mindestens {} Zeichen lang sein",
     ],
     [
         "Écrivez un message…",
@@ -217,6 +225,8 @@ const TEXTS: [[&str; N]; 7] = [
         "Retour",
         "doit être une date comme 2026-12-31",
         "doit être un nombre",
+        "doit faire au plus {} caractères",
+        "doit faire au moins {} caractères",
     ],
     [
         "Escribe un mensaje…",
@@ -252,6 +262,8 @@ const TEXTS: [[&str; N]; 7] = [
         "Atrás",
         "debe ser una fecha como 2026-12-31",
         "debe ser un número",
+        "debe tener como máximo {} caracteres",
+        "debe tener al menos {} caracteres",
     ],
     [
         "Digite uma mensagem…",
@@ -287,6 +299,8 @@ const TEXTS: [[&str; N]; 7] = [
         "Voltar",
         "deve ser uma data como 2026-12-31",
         "deve ser um número",
+        "deve ter no máximo {} caracteres",
+        "deve ter pelo menos {} caracteres",
     ],
     [
         "メッセージを入力…",
@@ -322,6 +336,8 @@ const TEXTS: [[&str; N]; 7] = [
         "戻る",
         "は2026-12-31 のような日付にしてください",
         "は数値にしてください",
+        "は{}文字以内にしてください",
+        "は{}文字以上にしてください",
     ],
     [
         "اكتب رسالة…",
@@ -357,6 +373,8 @@ const TEXTS: [[&str; N]; 7] = [
         "رجوع",
         "يجب أن يكون تاريخًا مثل 2026-12-31",
         "يجب أن يكون رقمًا",
+        "يجب ألا يزيد عن {} حرفًا",
+        "يجب ألا يقل عن {} حرفًا",
     ],
 ];
 
@@ -436,6 +454,17 @@ pub fn translate(locale: usize, english: &str) -> &str {
     }
 }
 
+/// A length refusal of core's (`validate::AT_MOST`, `AT_LEAST`: "must be at most 200
+/// characters") as its text and its number, to say in another language with [`fill`].
+pub fn counted(english: &str) -> Option<(T, &str)> {
+    use crate::validate::{AT_LEAST, AT_MOST};
+    let count = |(before, after): (&str, &str)| english.strip_prefix(before)?.strip_suffix(after);
+    match count(AT_MOST) {
+        Some(n) => Some((T::AtMost, n)),
+        None => count(AT_LEAST).map(|n| (T::AtLeast, n)),
+    }
+}
+
 fn text_at(locale: usize, i: usize) -> &'static str {
     TEXTS.get(locale).unwrap_or(&TEXTS[0])[i]
 }
@@ -500,6 +529,27 @@ pub fn texts_for(locale: usize) -> Texts {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_length_refusal_is_said_with_its_number_in_every_language() {
+        use crate::validate::{AT_LEAST, AT_MOST};
+        assert_eq!(
+            ENGLISH[T::AtMost as usize],
+            format!("{}{{}}{}", AT_MOST.0, AT_MOST.1)
+        );
+        assert_eq!(
+            ENGLISH[T::AtLeast as usize],
+            format!("{}{{}}{}", AT_LEAST.0, AT_LEAST.1)
+        );
+        assert_eq!(counted("must be at least 3 characters"), Some((T::AtLeast, "3")));
+        assert_eq!(
+            counted("must be at most 200 characters"),
+            Some((T::AtMost, "200"))
+        );
+        assert_eq!(counted("is required"), None);
+        let german = fill(text(1, T::AtLeast), &["3"]);
+        assert_eq!(german, "muss mindestens 3 Zeichen lang sein");
+    }
 
     #[test]
     fn the_agent_setting_wins_then_the_browser_then_english() {

@@ -50,6 +50,9 @@ pub fn tf(text: T, args: &[&str]) -> String {
 /// A text from the edge or core in the visitor's language when it is one the table knows
 /// (a validation reason, the default success message); an owner's own text as it is.
 pub fn translate(english: &str) -> String {
+    if let Some((t, n)) = locale::counted(english) {
+        return tf(t, &[n]); // "must be at least 3 characters", with its number
+    }
     match ENGLISH.iter().position(|e| *e == english) {
         Some(i) => ROW.with(|r| r.get()[i]).to_string(),
         None => english.to_string(),
