@@ -106,41 +106,41 @@ test("a click before the widget is ready opens the chat once it is, and no secon
   await context.close();
 });
 
-test("a wasm download that fails keeps the bubble, and the next reach for it tries again", async () => {
+/**
+ * The demo page (never idle: only the visitor starts the download) whose first download
+ * matching `pattern` fails, and a click on the bubble that meets the failure (logged).
+ * `asked`: the URLs asked for so far.
+ */
+async function clickWhileDownloadFails(pattern) {
   const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
   await context.addInitScript(() => (window.requestIdleCallback = () => 0));
   const page = await context.newPage();
-  let tries = 0;
-  // The first download fails (a flaky network); the next goes through.
-  await page.route(/\.wasm$/, (route) => (++tries === 1 ? route.abort("internetdisconnected") : route.continue()));
+  const asked = [];
+  await page.route(pattern, (route) => (asked.push(route.request().url()), asked.length === 1 ? route.abort("internetdisconnected") : route.continue()));
   const logged = [];
   page.on("console", (m) => m.type() === "error" && logged.push(m.text()));
   await page.goto(site.url + "/");
   const bubble = page.locator(".lf-bubble");
   await bubble.click();
   await waitUntil(() => logged.some((l) => l.includes("leadform: the widget could not start")), { message: "the failure logged" });
+  return { context, page, bubble, asked };
+}
+
+test("a wasm download that fails keeps the bubble, and the next reach for it tries again", async () => {
+  // The first download fails (a flaky network); the next goes through.
+  const { context, page, bubble, asked } = await clickWhileDownloadFails(/\.wasm$/);
   assert.equal(await bubble.count(), 1, "the bubble stays");
   assert.equal(await page.locator(".lf-panel").count(), 0, "no widget yet");
   await page.screenshot({ path: path.join(SHOTS, "download-failed-1280.png") });
   await bubble.click();
   await page.locator(".lf-panel:not([hidden])").waitFor();
-  assert.equal(tries, 2);
+  assert.equal(asked.length, 2);
   await context.close();
 });
 
 test("a glue download that fails is tried again under another address; the click before it opens nothing later", async () => {
-  const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
-  await context.addInitScript(() => (window.requestIdleCallback = () => 0));
-  const page = await context.newPage();
-  const asked = [];
   // Chromium keeps a failed module import for its URL: the same address would fail at once.
-  await page.route(/leadform_widget\.js/, (route) => (asked.push(route.request().url()), asked.length === 1 ? route.abort("internetdisconnected") : route.continue()));
-  const logged = [];
-  page.on("console", (m) => m.type() === "error" && logged.push(m.text()));
-  await page.goto(site.url + "/");
-  const bubble = page.locator(".lf-bubble");
-  await bubble.click();
-  await waitUntil(() => logged.some((l) => l.includes("leadform: the widget could not start")), { message: "the failure logged" });
+  const { context, page, bubble, asked } = await clickWhileDownloadFails(/leadform_widget\.js/);
   // Later the pointer only passes over the bubble: the widget starts, the chat stays shut.
   await page.mouse.move(5, 5);
   await bubble.hover();

@@ -58,6 +58,28 @@ async function fillForm(context, email) {
   return { page, form };
 }
 
+/**
+ * The visitor's next page in `context`: the widget sends what the last page kept for
+ * `email` before the chat is opened, and the visitor reads the outcome when they open it,
+ * after the greeting. Checks one stored submission and one webhook; the page and its
+ * success message.
+ */
+async function sentOnNextPage(context, email) {
+  const next = await context.newPage();
+  await next.goto(site.url + "/?page=pricing");
+  await waitUntil(async () => (await storedFor(email)).length > 0, { message: "sent on the next page" });
+  await waitUntil(async () => (await kept(next)).length === 0, { message: "the queue emptied" });
+  await next.locator(".lf-bubble").click();
+  const success = next.locator(".lf-success");
+  await success.waitFor();
+  assert.equal(await success.textContent(), tool.successMessage);
+  const stored = await storedFor(email);
+  assert.deepEqual(stored.map((s) => s.id), [await success.getAttribute("data-submission-id")], "exactly one submission");
+  await waitUntil(() => hooksFor(email).length > 0, { message: "the webhook" });
+  assert.equal(hooksFor(email).length, 1);
+  return { next, success };
+}
+
 test("a submission made offline is saved, announced, and arrives once after reconnecting", async () => {
   const context = await browser.newContext({ viewport: { width: 390, height: 760 } });
   const email = "olga.online-again@example.com";
@@ -107,25 +129,10 @@ test("a submission made offline on a page the visitor closed is sent once on the
   await page.close(); // still offline: this page never sent it
 
   await context.setOffline(false);
-  const next = await context.newPage();
-  await next.goto(site.url + "/?page=pricing");
-  // The widget starts and sends what the last page kept, before the chat is opened.
-  await waitUntil(async () => (await storedFor(email)).length > 0, { message: "sent on the next page" });
-  await waitUntil(async () => (await kept(next)).length === 0, { message: "the queue emptied" });
-  // The visitor reads so when they open the chat: after the greeting, not before it.
-  await next.locator(".lf-bubble").click();
-  const success = next.locator(".lf-success");
-  await success.waitFor();
-  assert.equal(await success.textContent(), tool.successMessage);
+  const { next, success } = await sentOnNextPage(context, email);
   assert.equal(await next.locator(".lf-msg").last().getAttribute("class"), await success.getAttribute("class"));
   assert.match(await next.locator(".lf-msg").first().textContent(), /Acme assistant/);
   await next.screenshot({ path: `${SHOTS}/sent-on-next-page-1280.png`, animations: "disabled" });
-  const submissionId = await success.getAttribute("data-submission-id");
-
-  const stored = await storedFor(email);
-  assert.deepEqual(stored.map((s) => s.id), [submissionId], "exactly one submission");
-  await waitUntil(() => hooksFor(email).length > 0, { message: "the webhook" });
-  assert.equal(hooksFor(email).length, 1);
 
   // A third page has nothing left to send.
   const third = await context.newPage();
@@ -153,17 +160,7 @@ test("a page closed while its submission was on its way: it was kept before it w
   await page.close(); // closed before any answer
   assert.deepEqual(await storedFor(email), [], "the edge never got it");
 
-  const next = await context.newPage();
-  await next.goto(site.url + "/?page=pricing");
-  await waitUntil(async () => (await storedFor(email)).length > 0, { message: "sent on the next page" });
-  await waitUntil(async () => (await kept(next)).length === 0, { message: "the queue emptied" });
-  await next.locator(".lf-bubble").click();
-  const success = next.locator(".lf-success");
-  await success.waitFor();
-  assert.equal(await success.textContent(), tool.successMessage);
-  assert.deepEqual((await storedFor(email)).map((s) => s.id), [await success.getAttribute("data-submission-id")]);
-  await waitUntil(() => hooksFor(email).length > 0, { message: "the webhook" });
-  assert.equal(hooksFor(email).length, 1);
+  await sentOnNextPage(context, email);
   await context.close();
 });
 
