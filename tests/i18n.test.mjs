@@ -160,6 +160,10 @@ test("the agent's locale wins over the browser: Arabic, right to left, with no a
     assert.ok(title.x > close.x, "title right, close button left");
     assert.ok(field.x + field.width - (label.x + label.width) < 2, "the label ends where its field ends");
     assert.equal(await page.locator(".lf-panel").evaluate((el) => getComputedStyle(el).direction), "rtl");
+    // An address is written left to right inside the right-to-left panel (else
+    // "jo@example.com" shows as "example.com@jo"), still against the field's right edge.
+    const email = await page.locator("input[name=email]").evaluate((el) => [getComputedStyle(el).direction, getComputedStyle(el).textAlign]);
+    assert.deepEqual(email, ["ltr", "right"]);
     assert.deepEqual(await axeViolations(page, "#leadform-widget"), [], "the open panel with a form");
 
     await sendEmpty(page);

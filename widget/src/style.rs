@@ -78,6 +78,7 @@ fieldset.lf-field { border: 0; margin: 0; padding: 0; min-width: 0; }
 textarea.lf-input-field { min-height: 70px; resize: vertical; }
 .lf-input-field[aria-invalid="true"] { border-color: #e03131; }
 .lf-msg, .lf-form-title, .lf-form-desc, .lf-label, .lf-error, .lf-status, .lf-chip, .lf-title { unicode-bidi: plaintext; }
+[dir=rtl] [type=tel], [dir=rtl] [type=email], [dir=rtl] [type=url] { direction: ltr; text-align: right; }
 .lf-hp { opacity: 0; }
 .lf-error, .lf-status { color: #c92a2a; font-size: 12.5px; min-height: 0; }
 .lf-progress { color: #3b5bdb; }

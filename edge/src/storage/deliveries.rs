@@ -1,5 +1,6 @@
 use super::{int, opt_int, opt_text, text};
 use leadform_core::delivery::DeliveryStatus;
+use leadform_core::query::Cursor;
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use worker::{D1Database, D1PreparedStatement, Result};
@@ -335,19 +336,30 @@ pub async fn get_many(db: &D1Database, ids: &[&str]) -> Result<Vec<Delivery>> {
 }
 
 /// Failed deliveries of an agent's leads created at or after `since`, oldest first.
+/// The agent's failed deliveries made at or after `since`, oldest first, after `after`
+/// (where the last page ended: its last `(created_at, id)`).
 pub async fn failed_for_agent(
     db: &D1Database,
     agent_id: &str,
     since: i64,
+    after: Option<&Cursor>,
     limit: i64,
 ) -> Result<Vec<Delivery>> {
+    let (after_at, after_id) = after.map_or((-1, ""), |c| (c.at, c.id.as_str()));
     db.prepare(format!(
         "SELECT {COLUMNS} FROM deliveries
          WHERE status = 'failed' AND created_at >= ?2 AND agent_id = ?1
            AND kind <> 'channel_message'
-         ORDER BY created_at LIMIT ?3"
+           AND (created_at > ?4 OR (created_at = ?4 AND id > ?5))
+         ORDER BY created_at, id LIMIT ?3"
     ))
-    .bind(&[text(agent_id), int(since), int(limit)])?
+    .bind(&[
+        text(agent_id),
+        int(since),
+        int(limit),
+        int(after_at),
+        text(after_id),
+    ])?
     .all()
     .await?
     .results()

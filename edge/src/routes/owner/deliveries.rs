@@ -9,13 +9,14 @@ use crate::error::{ApiError, ApiResult};
 use crate::http::{json, json_body, query_param};
 use crate::storage::deliveries::{self, Attempt, DeadLetter, Delivery};
 use leadform_core::access::{Need, Scope};
+use leadform_core::query::Cursor;
 use leadform_core::validate::FieldError;
 use serde::Serialize;
 use serde_json::Value;
 use worker::{D1Database, Env, Request, Response};
 
 /// Replays per call at most (one D1 batch of this many statements); the owner calls again
-/// with a later `since` for more.
+/// with the answer's `nextCursor` for more.
 const REPLAY_BATCH: i64 = 100;
 
 /// One delivery of the log with every attempt it made.
@@ -40,6 +41,10 @@ struct ReplayedOut {
 struct ReplayedManyOut {
     replayed: usize,
     delivery_ids: Vec<String>,
+    /// Where this call stopped when more failed deliveries are left: the next call passes
+    /// it as `cursor` (a later `since` would skip deliveries made in the same millisecond,
+    /// and one that fails again at once would come back first).
+    next_cursor: Option<String>,
 }
 
 #[derive(Serialize)]
@@ -122,7 +127,26 @@ pub async fn replay_failed(mut req: Request, env: &Env, agent_id: &str) -> ApiRe
     let db = env.d1(bindings::DB)?;
     let body = json_body(&mut req).await?;
     let since = since(body.get("since"), "since")?;
-    let failed = deliveries::failed_for_agent(&db, agent_id, since, REPLAY_BATCH).await?;
+    let after = match body.get("cursor") {
+        None | Some(Value::Null) => None,
+        Some(Value::String(text)) => Some(
+            Cursor::decode(text).ok_or_else(|| FieldError::new("cursor", "is not a cursor this API gave"))?,
+        ),
+        Some(_) => {
+            return Err(FieldError::new("cursor", "must be a string (the last answer's nextCursor)").into())
+        }
+    };
+    let mut failed =
+        deliveries::failed_for_agent(&db, agent_id, since, after.as_ref(), REPLAY_BATCH + 1).await?;
+    let more = failed.len() as i64 > REPLAY_BATCH;
+    failed.truncate(REPLAY_BATCH as usize);
+    let next_cursor = failed.last().filter(|_| more).map(|last| {
+        Cursor {
+            at: last.created_at,
+            id: last.id.clone(),
+        }
+        .encode()
+    });
     let replayed: Vec<String> = replay::replay(env, &db, &failed)
         .await?
         .into_iter()
@@ -132,6 +156,7 @@ pub async fn replay_failed(mut req: Request, env: &Env, agent_id: &str) -> ApiRe
         &ReplayedManyOut {
             replayed: replayed.len(),
             delivery_ids: replayed,
+            next_cursor,
         },
         202,
     )
