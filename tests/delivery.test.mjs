@@ -391,19 +391,26 @@ test("replay every failed delivery of an agent since a time", async () => {
   await down.stop();
 
   // More than one call's 100: the answer says where it stopped, and the next call goes on
-  // from there, past deliveries made in the same millisecond and ones that failed again.
+  // from there, past deliveries made in the same millisecond (two per millisecond here) and
+  // ones that failed again at once (one attempt, at a receiver that is gone).
   const at = Date.now() + 1_000_000;
   await waitUntil(() => stack.sql(`WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 105)
-    INSERT INTO deliveries (id, submission_id, agent_id, kind, target_url, status, attempts, created_at, updated_at)
-    SELECT printf('dlv_page_%03d', i), '${ids[0]}', 'agent_dlv', 'webhook', 'https://gone.example/hook', 'failed', 1, ${at} + i / 2, ${at}
+    INSERT INTO deliveries (id, submission_id, agent_id, kind, target_url, status, attempts, created_at, updated_at, schedule)
+    SELECT printf('dlv_page_%03d', i), '${ids[0]}', 'agent_dlv', 'webhook', 'https://gone.example/hook', 'failed', 1, ${at} + i / 2, ${at}, '[0]'
     FROM n`).then(() => true, () => false), { message: "105 failed deliveries stored" });
   const first = await stack.owner("POST", "/v1/agents/agent_dlv/deliveries/replay", { since: at });
   assert.equal(first.body.replayed, 100);
   assert.deepEqual(first.body.deliveryIds.slice(0, 2), ["dlv_page_001", "dlv_page_002"], "oldest first");
   assert.match(first.body.nextCursor, /^[A-Za-z0-9_-]+$/);
+  const deadAgain = async () =>
+    (await stack.owner("GET", `/v1/agents/agent_dlv/dead-letters?since=0`)).body.deadLetters.filter((d) => d.deliveryId.startsWith("dlv_page_") && d.attempts === 2).length;
+  await waitUntil(async () => (await deadAgain()) === 100, { message: "the first 100 failed again", timeoutMs: 30_000 });
   const rest = await stack.owner("POST", "/v1/agents/agent_dlv/deliveries/replay", { since: at, cursor: first.body.nextCursor });
   assert.deepEqual(rest.body.deliveryIds, ["dlv_page_101", "dlv_page_102", "dlv_page_103", "dlv_page_104", "dlv_page_105"]);
   assert.equal(rest.body.nextCursor, null);
+  // Without the cursor, the same `since` would start again with the ones that failed again.
+  const again = await stack.owner("POST", "/v1/agents/agent_dlv/deliveries/replay", { since: at });
+  assert.deepEqual(again.body.deliveryIds.slice(0, 2), ["dlv_page_001", "dlv_page_002"]);
   const wrong = await stack.owner("POST", "/v1/agents/agent_dlv/deliveries/replay", { since: at, cursor: "nope!" });
   assert.equal(wrong.status, 400);
   assert.equal(wrong.body.error.field, "cursor");

@@ -271,7 +271,7 @@ test("release delivers a quarantined submission once, as if just submitted: lead
   assert.deepEqual(inbox.map((x) => x.id), [id]);
 });
 
-test("a quarantined submission closes its form in the chat; release leaves the summary and follows the tool's mode as it is now", async () => {
+test("a quarantined submission closes its form in the chat; release leaves the summary and follows the tool's mode as it is now, without a client part the page never had", async () => {
   const made = await stack.owner("POST", `/v1/agents/${AGENT}/tools`, contactForm(receiver.url + "/chat-hook", { id: "tool_spam_chat", name: "spam_chat", triggers: ["zebrafish"] }));
   assert.equal(made.status, 201, JSON.stringify(made.body));
   const started = (await postJson(stack.url + "/conversations", { agentId: AGENT })).json;
@@ -289,11 +289,13 @@ test("a quarantined submission closes its form in the chat; release leaves the s
   const transcript = async () => (await stack.owner("GET", `/v1/conversations/${chat}`)).body;
   assert.equal((await transcript()).conversation.summary, null, "no summary while it is spam");
 
-  // The owner makes the form client-mode, then releases: it settles as a client form does.
+  // The owner makes the form client-mode, then releases: no webhook any more, and no page
+  // handler either (no page was told of one when it was sent): it ends as stored.
   assert.equal((await stack.owner("PATCH", "/v1/tools/tool_spam_chat", { executionMode: "client" })).status, 200);
   const released = await stack.owner("POST", `/v1/submissions/${id}/release`);
   assert.equal(released.status, 200, JSON.stringify(released.body));
-  assert.equal(released.body.submission.executionMode, "client");
+  assert.equal(released.body.submission.executionMode, "store");
+  assert.equal(released.body.submission.result, "successful", "not waiting for a report that cannot come");
   assert.equal(released.body.deliveries.length, 0, "no webhook for a client form");
   assert.match((await transcript()).conversation.summary, /^Asked: Zebrafish for ten labs\?\nFilled in .*Person 11/);
   assert.equal(hooksFor(id).length, 0);

@@ -250,6 +250,17 @@ impl ExecutionMode {
         matches!(self, ExecutionMode::Webhook | ExecutionMode::Both)
     }
 
+    /// The mode a quarantined submission is released in: the tool's mode `now` (what its
+    /// deliveries are planned on), without a client part when the mode it was sent in
+    /// (`sent_in`) had none: no page got a handler for it, and none will report.
+    pub fn released(now: Self, sent_in: Self) -> Self {
+        match now {
+            ExecutionMode::Client if !sent_in.uses_client() => ExecutionMode::Store,
+            ExecutionMode::Both if !sent_in.uses_client() => ExecutionMode::Webhook,
+            mode => mode,
+        }
+    }
+
     pub fn uses_client(self) -> bool {
         matches!(self, ExecutionMode::Client | ExecutionMode::Both)
     }
@@ -266,6 +277,16 @@ pub const HONEYPOT_FIELD: &str = "fax_number";
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_release_adds_no_client_part_the_page_never_had() {
+        use ExecutionMode::*;
+        assert_eq!(ExecutionMode::released(Client, Webhook), Store);
+        assert_eq!(ExecutionMode::released(Both, Store), Webhook);
+        assert_eq!(ExecutionMode::released(Both, Client), Both);
+        assert_eq!(ExecutionMode::released(Webhook, Client), Webhook);
+        assert_eq!(ExecutionMode::released(Client, Both), Client);
+    }
 
     #[test]
     fn field_spec_reads_the_owner_json_with_defaults() {

@@ -330,11 +330,18 @@ impl Attribution {
                 format!("must be at most {max} characters"),
             )),
             // Shown on the lead, grouped in its origins and written to CSV cells: a NUL or an
-            // escape sequence has no place there (no URL or UTM value holds one unencoded).
-            Some(Value::String(s)) if s.trim().chars().any(char::is_control) => Err(FieldError::new(
-                format!("{path}.{key}"),
-                "must be text (it holds control characters)",
-            )),
+            // escape sequence has no place there (a tab or line break becomes a space).
+            // Dropped rather than refused: the loader reads them from the landing page's
+            // address (`?utm_campaign=spring%09sale`), and a refusal would fail every form of
+            // the visit, which no visitor could fix.
+            Some(Value::String(s)) if s.chars().any(char::is_control) => {
+                let clean: String = s
+                    .chars()
+                    .map(|c| if c.is_whitespace() { ' ' } else { c })
+                    .filter(|c| !c.is_control())
+                    .collect();
+                Ok(Some(clean.trim().to_string()).filter(|c| !c.is_empty()))
+            }
             Some(Value::String(s)) => Ok((!s.trim().is_empty()).then(|| s.trim().to_string())),
             Some(_) => Err(FieldError::new(format!("{path}.{key}"), "must be a string")),
         };
@@ -1212,14 +1219,6 @@ mod tests {
                 json!({"utm": {"term": "t".repeat(MAX_UTM_CHARS + 1)}}),
                 "attribution.utm.term",
             ),
-            (
-                json!({"utm": {"source": "ads\u{0}\u{1b}[2J"}}),
-                "attribution.utm.source",
-            ),
-            (
-                json!({"landingPage": "https://a.example/\nx"}),
-                "attribution.landingPage",
-            ),
         ];
         for (value, field) in cases {
             assert_eq!(
@@ -1228,6 +1227,11 @@ mod tests {
                 "{value}"
             );
         }
+        // Control characters (a `%09` in a campaign link) are dropped, not refused.
+        let clean = Attribution::from_json(&json!({"utm": {"source": "ads\u{0}\u{1b}[2J", "campaign": "spring\tsale"}, "landingPage": "\u{7}"})).unwrap();
+        assert_eq!(clean.utm.source.as_deref(), Some("ads[2J"));
+        assert_eq!(clean.utm.campaign.as_deref(), Some("spring sale"));
+        assert_eq!(clean.landing_page, None);
         let shown = serde_json::to_value(Attribution::default()).unwrap();
         assert_eq!(
             shown,

@@ -622,8 +622,8 @@ pub fn release_statements(
     lead_id: &str,
     now: i64,
 ) -> Result<Vec<D1PreparedStatement>> {
-    // Released as if just submitted: with the tool's mode as it is now, which is what its
-    // deliveries are planned on (the owner may have changed it meanwhile).
+    // Released as if just submitted: in the mode its deliveries are planned on, the tool's
+    // as it is now (`ExecutionMode::released`: the owner may have changed it meanwhile).
     let (webhook, client) = (current.webhook_outcome, current.client_outcome);
     let status = submission_status(mode, webhook, client);
     let mut statements = vec![

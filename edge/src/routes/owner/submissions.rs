@@ -16,6 +16,7 @@ use crate::storage::files::Links;
 use crate::storage::leads as stored_leads;
 use crate::storage::submissions::{self, Submission};
 use crate::storage::{conversations, tools};
+use leadform_core::form::ExecutionMode;
 use leadform_core::query::{Cursor, SubmissionQuery};
 use leadform_core::status::Outcome;
 use leadform_core::status::{lead_status, settled};
@@ -108,9 +109,13 @@ pub async fn find(caller: &Caller, db: &worker::D1Database, id: &str) -> ApiResu
 pub async fn release(caller: &Caller, req: &Request, env: &Env, id: &str) -> ApiResult<Response> {
     let db = env.d1(bindings::DB)?;
     let mut submission = find(caller, &db, id).await?;
-    let tool = tools::get(&db, &submission.tool_id)
+    if !submission.is_quarantined() {
+        return Err(not_spam(&submission)); // before any work (the summary may ask the LLM)
+    }
+    let mut tool = tools::get(&db, &submission.tool_id)
         .await?
         .ok_or_else(|| ApiError::not_found("tool", &submission.tool_id))?;
+    tool.execution_mode = ExecutionMode::released(tool.execution_mode, submission.execution_mode);
     let (schedule, first_delay) = schedule_of(env, &tool);
     // The summary the submit would have left on its conversation (a quarantine leaves none).
     let summary = release_summary(env, &db, &tool, &submission).await?;
