@@ -321,6 +321,35 @@ test("a handler that throws is reported as a failure; a file over 5 MB is refuse
   await page.close();
 });
 
+test("a handler's report that does not fit what the edge takes is made to fit, not lost", async () => {
+  await seedQuoteForm(receiver.url + "/quote");
+  const { page, errors } = await openDemo();
+  await page.evaluate(() => {
+    window.leadform.registerFormHandler("quote_form", {
+      // Data as a list (the edge takes an object) and a long message with a NUL in it: a
+      // refused report would be lost, and the sweep would record a failure in its place.
+      onSubmit: () => ({ success: true, message: "Saved\u0000 " + "x".repeat(1500), data: [{ id: 1 }] }),
+    });
+    window.leadform.showForm("quote_form");
+  });
+  const form = page.locator("form.lf-form[data-tool=quote_form]");
+  await form.locator("input[name=email]").fill("fit@example.com");
+  await form.locator("input[name=brief]").setInputFiles({ name: "f.pdf", mimeType: "application/pdf", buffer: Buffer.from("%PDF-1.4 f") });
+  await quickPerson();
+  const reported = page.waitForResponse((r) => r.url().endsWith("/form-submissions/client-result"));
+  await form.locator(".lf-submit").click();
+  assert.equal((await reported).status(), 200, "the edge took the report");
+  const success = page.locator(".lf-success");
+  await success.waitFor();
+  const { body } = await stack.owner("GET", `/v1/submissions/${await success.getAttribute("data-submission-id")}`);
+  assert.equal(body.submission.clientOutcome, "succeeded");
+  assert.equal([...body.submission.clientMessage].length, 1000);
+  assert.ok(body.submission.clientMessage.startsWith("Saved xxx"), body.submission.clientMessage.slice(0, 20));
+  assert.equal(body.submission.clientData ?? null, null);
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
 test("while the page's handler runs the form says Sending…; a result it returns on purpose is shown", async () => {
   await seedQuoteForm(receiver.url + "/quote");
   const { page, errors } = await openDemo();

@@ -114,7 +114,8 @@ export async function startReceiver({ respond = () => 200 } = {}) {
         waiters.push({ count, resolve: () => (clearTimeout(timer), resolve()) });
       });
     },
-    stop: () => new Promise((resolve) => server.close(resolve)),
+    // Connections a client keeps alive would hold `close` (and the test file) open for good.
+    stop: () => new Promise((resolve) => (server.close(resolve), server.closeAllConnections())),
   };
   return receiver;
 }

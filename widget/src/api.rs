@@ -135,11 +135,23 @@ impl Api {
         data: JsValue,
     ) {
         let submission_id = submitted.submission_id.as_str();
+        // What a page's handler returned is made to fit what the edge takes (a message of
+        // at most 1,000 characters without control characters, data that is an object of
+        // at most 16 KB of JSON), not sent to be refused: a refused report is lost, and the
+        // sweep would record a failure in its place.
+        let message: Option<String> = message.map(|m| {
+            m.chars()
+                .filter(|c| !c.is_control() || matches!(c, '\n' | '\r' | '\t'))
+                .take(1_000)
+                .collect()
+        });
+        let size = js::stringify(&data).len();
+        let fits = data.is_object() && !js_sys::Array::is_array(&data) && (1..=16_000).contains(&size);
         let body = js::object(&[
             ("submissionId", submission_id.into()),
             ("success", success.into()),
-            ("message", js::opt_str(message)),
-            ("data", data),
+            ("message", js::opt_str(message.as_deref())),
+            ("data", if fits { data } else { JsValue::NULL }),
         ]);
         // The token proves this report comes from the page that made the submission.
         let token = submitted

@@ -164,7 +164,8 @@ impl FormView {
             // A visitor who leaves the page with the form started and unsent dropped off.
             let v = view.clone();
             on(&window, "pagehide", move |_| {
-                if v.started_at.get().is_some() && !v.done.get() {
+                // Not while it is being sent: kept in the outbox, it is no drop-off.
+                if v.started_at.get().is_some() && !v.done.get() && !v.busy.get() {
                     v.event("leave");
                 }
             });

@@ -49,7 +49,7 @@ pub fn insert_counted(
 
 /// The statements that count a started display left unsent, once per display, against the
 /// last field touched (`form_field_drops`, see migration 0013); only a display its token
-/// counted, as [`insert_counted`].
+/// counted, as [`insert_counted`], and whose start was counted.
 pub fn drop_off(
     db: &D1Database,
     nonce: &str,
@@ -59,9 +59,12 @@ pub fn drop_off(
     at: i64,
 ) -> Result<Vec<D1PreparedStatement>> {
     Ok(vec![
+        // A display that was started: `dropOffByField` splits started forms left unsent, so
+        // a field only focused before "Not now" is no drop-off.
         db.prepare(format!(
             "INSERT OR IGNORE INTO form_display_drops (tool_id, display_id, at)
-             SELECT ?2, ?3, ?4 WHERE {COUNTED_CONDITION}"
+             SELECT ?2, ?3, ?4 WHERE {COUNTED_CONDITION}
+               AND EXISTS (SELECT 1 FROM form_events WHERE tool_id = ?2 AND display_id = ?3 AND kind = 'start')"
         ))
         .bind(&[text(nonce), text(tool_id), text(display_id), int(at)])?,
         // Only when the display was not counted before (the insert above changed a row).
