@@ -63,7 +63,20 @@ export async function executeSql(persistTo, command) {
  * the edge's, e.g. bench/baseline's), relay (put scripts/lib/relay.mjs in front: the tests and
  * the demo do, for a race inside wrangler dev's own proxy; benchmarks talk to wrangler directly).
  */
-export async function startEdge({ port, persistTo, envFile, vars = {}, log = () => {}, cronEveryMs = 60_000, config, relay = false } = {}) {
+export async function startEdge(options = {}) {
+  // A port found free can be taken before wrangler binds it (another process's ephemeral
+  // port): wrangler then exits with "Address already in use". Its own ports are picked again,
+  // up to three times (a port the caller chose stays).
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startEdgeOnce(options);
+    } catch (err) {
+      if (attempt >= 3 || !/Address already in use/.test(err.message)) throw err;
+    }
+  }
+}
+
+async function startEdgeOnce({ port, persistTo, envFile, vars = {}, log = () => {}, cronEveryMs = 60_000, config, relay = false }) {
   port ??= await freePort();
   const wranglerPort = relay ? await freePort() : port;
   const args = ["dev", "--ip", "127.0.0.1", "--port", String(wranglerPort), "--inspector-port", String(await freePort()), "--test-scheduled"];
