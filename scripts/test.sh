@@ -22,4 +22,7 @@ echo "== widget (wasm-bindgen-test in headless Chromium)"
 CHROMEDRIVER=/usr/bin/chromedriver wasm-pack test --headless --chrome widget
 
 echo "== API and end-to-end (node --test, real workerd + Chromium)"
-node --test --test-concurrency=1 tests/*.test.mjs
+# --test-force-exit: a test that fails half-way can leave a server of its own listening,
+# which would keep its file's process (and this command) waiting for ever; --test-timeout
+# bounds any one test at 10 minutes.
+node --test --test-concurrency=1 --test-force-exit --test-timeout=600000 tests/*.test.mjs
