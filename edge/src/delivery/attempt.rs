@@ -128,13 +128,14 @@ async fn summary_of(
     if let Some(kept) = &delivery.payload {
         return Ok(Some(kept.clone()).filter(|s| !s.is_empty()));
     }
-    let summary = match submission.conversation_id.as_deref() {
-        Some(id) => crate::storage::conversations::get(db, id)
-            .await?
-            .filter(|c| c.agent_id == submission.agent_id)
-            .and_then(|c| c.summary),
-        None => None,
+    // Without a conversation there is no summary to fix: no read, no write.
+    let Some(id) = submission.conversation_id.as_deref() else {
+        return Ok(None);
     };
+    let summary = crate::storage::conversations::get(db, id)
+        .await?
+        .filter(|c| c.agent_id == submission.agent_id)
+        .and_then(|c| c.summary);
     deliveries::keep_payload(db, &delivery.id, summary.as_deref().unwrap_or("")).await?;
     Ok(summary)
 }
