@@ -55,10 +55,44 @@ function mailchimp(entry) {
   }
   return 200;
 }
+/**
+ * The Sheets API's values as documented (v4): `POST …/values/{range}:append` adds rows
+ * after the sheet's table, `GET …/values/{range}?majorDimension=ROWS` reads them back
+ * (`values` left out when the range is empty). No idempotency key. A row with
+ * `lost-answer@acme.test` in it is appended, but its first answer is a 503 (the answer
+ * lost on the way); a row with `sheets-down@acme.test` is refused with a 503 the first time.
+ */
+const sheets = new Map();
+const refusedOnce = new Set();
+function sheetsApi(entry) {
+  const match = entry.url.match(/^\/v4\/spreadsheets\/([^/]+)\/values\/([^:?]+)(:append)?\?/);
+  if (!match) return 404;
+  const [, spreadsheet, range, append] = match;
+  const name = decodeURIComponent(range).replace(/!.*$/, "");
+  const key = `${spreadsheet}/${name}`;
+  const rows = sheets.get(key) ?? [];
+  if (entry.method === "GET" && !append) {
+    const values = rows.map((row) => row.slice(0, 3));
+    return { status: 200, json: values.length ? { range: `${name}!A1:C${values.length}`, majorDimension: "ROWS", values } : { range: `${name}!A1:C1`, majorDimension: "ROWS" } };
+  }
+  if (entry.method !== "POST" || !append || !Array.isArray(entry.json?.values)) return 400;
+  const text = JSON.stringify(entry.json.values);
+  if (text.includes("sheets-down@acme.test") && !refusedOnce.has(text)) {
+    refusedOnce.add(text);
+    return 503;
+  }
+  sheets.set(key, [...rows, ...entry.json.values]);
+  if (text.includes("lost-answer@acme.test") && !refusedOnce.has(text)) {
+    refusedOnce.add(text);
+    return 503;
+  }
+  return { status: 200, json: { spreadsheetId: spreadsheet, updates: { updatedRows: entry.json.values.length } } };
+}
 const submit = (body) => postJson(stack.url + "/form-submissions/submit", body);
 
 before(async () => {
-  for (const name of ["slack", "extra", "sheets", "primary"]) receivers[name] = await startReceiver();
+  for (const name of ["slack", "extra", "primary"]) receivers[name] = await startReceiver();
+  receivers.sheets = await startReceiver({ respond: sheetsApi });
   receivers.email = await startReceiver({ respond: emailApi });
   receivers.mailchimp = await startReceiver({ respond: mailchimp });
   stack = await startStack({
@@ -241,6 +275,53 @@ test("an email whose answer was lost is not sent again by the retry; an owner's 
   assert.equal((await stack.owner("POST", `/v1/deliveries/${settled.delivery.id}/replay`)).status, 202);
   await waitUntil(() => mine().length === 2, { message: "the replayed email" });
   assert.notEqual(mine()[1].headers["idempotency-key"], mine()[0].headers["idempotency-key"]);
+});
+
+test("a Sheets append is retried only when its row is not in the sheet: one row per lead, whether the append or its answer was lost", async () => {
+  await createTool(contactForm(receivers.primary.url + "/hook", {
+    id: "tool_sheet_retry",
+    name: "sheet_retry",
+    retrySchedule: [0, 1, 1],
+    postActions: [{ type: "google_sheets", spreadsheetId: "sheet_retry", sheet: "Leads" }],
+  }));
+  const sheetOf = async (id) => {
+    const all = (await stack.owner("GET", `/v1/submissions/${id}/deliveries`)).body.deliveries;
+    return all.find((d) => d.delivery.kind === "google_sheets");
+  };
+  const settledSheet = (id) => waitUntil(async () => {
+    const sheet = await sheetOf(id);
+    return ["delivered", "failed"].includes(sheet?.delivery.status) && sheet;
+  }, { message: "the sheet delivery settled", timeoutMs: 20_000 });
+  const rowsOf = (id) => (sheets.get("sheet_retry/'Leads'") ?? []).filter((row) => row[1] === id);
+  const send = async (email) => {
+    const res = await submit(seedSubmit({ toolId: "tool_sheet_retry", formData: { name: "Row", email }, fieldsCompleted: ["name", "email"] }));
+    assert.equal(res.status, 200, res.text);
+    return res.json.submissionId;
+  };
+
+  // The row was appended, but its answer was lost: the retry reads the sheet, finds the
+  // row and appends nothing.
+  const lost = await send("lost-answer@acme.test");
+  const found = await settledSheet(lost);
+  assert.equal(found.delivery.status, "delivered");
+  assert.deepEqual(found.attempts.map((a) => a.statusCode), [503, 200]);
+  assert.match(found.attempts[1].responseSnippet, /already in the sheet/);
+  assert.equal(rowsOf(lost).length, 1, "one row");
+  const requests = receivers.sheets.requests.filter((r) => r.method === "GET" || r.body.includes(lost));
+  assert.deepEqual(requests.map((r) => r.method), ["POST", "GET"], "the first attempt reads nothing; the retry reads and does not append");
+  assert.equal(requests[1].url, "/v4/spreadsheets/sheet_retry/values/%27Leads%27%21A%3AC?majorDimension=ROWS");
+  assert.equal(requests[1].headers.authorization, "Bearer sheets-token");
+  assert.equal(requests[1].headers["content-type"], undefined, "a GET without a body");
+
+  // The append itself was refused: the retry reads the sheet, does not find the row, and
+  // appends it.
+  const before = receivers.sheets.requests.length;
+  const refused = await send("sheets-down@acme.test");
+  const appended = await settledSheet(refused);
+  assert.equal(appended.delivery.status, "delivered");
+  assert.deepEqual(appended.attempts.map((a) => a.statusCode), [503, 200]);
+  assert.equal(rowsOf(refused).length, 1, "one row");
+  assert.deepEqual(receivers.sheets.requests.slice(before).map((r) => r.method), ["POST", "GET", "POST"]);
 });
 
 test("an email's retry sends the summary its first attempt sent, though the chat went on; another agent's chat lends it none", async () => {

@@ -269,7 +269,54 @@ pub struct Services {
     pub mailchimp_api_key: String,
 }
 
-/// An HTTP request to make (always a JSON body).
+/// The Sheets API's address of `cells` in `sheet` (default `Sheet1`) of a spreadsheet.
+fn sheet_values_url(services: &Services, spreadsheet_id: &str, sheet: Option<&str>, cells: &str) -> String {
+    // A1 notation quotes a sheet's name (`'Leads 2026'!A1`, a `'` doubled): unquoted, a
+    // name with a space, a `!` or the shape of a cell (`A1`) names another range.
+    let name = sheet.unwrap_or("Sheet1").replace('\'', "''");
+    let range = format!("'{name}'!{cells}");
+    format!(
+        "{}/v4/spreadsheets/{spreadsheet_id}/values/{}",
+        services.sheets_api_url.trim_end_matches('/'),
+        percent_encoding::utf8_percent_encode(&range, percent_encoding::NON_ALPHANUMERIC)
+    )
+}
+
+/// Before a retry of a Google Sheets append, the read that tells whether an earlier
+/// attempt's row is already there: the Sheets API has no idempotency key, and an append
+/// whose answer was lost (a time-out, a dropped connection) may well have been made. It
+/// reads the columns a row starts with (submittedAt, submissionId, tool name), where the
+/// submission's id is found if its row was appended. `None` for any other action.
+pub fn sheet_row_check(action: &PostAction, services: &Services) -> Option<Outgoing> {
+    let PostAction::GoogleSheets {
+        spreadsheet_id,
+        sheet,
+        ..
+    } = action
+    else {
+        return None;
+    };
+    if services.sheets_api_url.is_empty() {
+        return None;
+    }
+    Some(Outgoing {
+        method: "GET",
+        url: format!(
+            "{}?majorDimension=ROWS",
+            sheet_values_url(services, spreadsheet_id, sheet.as_deref(), "A:C")
+        ),
+        headers: bearer(&services.sheets_token),
+        body: String::new(),
+    })
+}
+
+/// What the row check's answer must contain when the submission's row is in the sheet: its
+/// id as a JSON string (ids are letters, digits and `_`, never escaped in JSON).
+pub fn sheet_row_marker(submission_id: &str) -> String {
+    format!("\"{submission_id}\"")
+}
+
+/// An HTTP request to make (a JSON body, or none for a GET).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Outgoing {
     pub method: &'static str,
@@ -348,10 +395,6 @@ pub fn request(
             ..
         } => {
             needs(&services.sheets_api_url, "GOOGLE_SHEETS_API_URL")?;
-            // A1 notation quotes a sheet's name (`'Leads 2026'!A1`, a `'` doubled): unquoted,
-            // a name with a space, a `!` or the shape of a cell (`A1`) names another range.
-            let name = sheet.as_deref().unwrap_or("Sheet1").replace('\'', "''");
-            let range = format!("'{name}'!A1");
             let mut row = vec![
                 json!(lead.submitted_at),
                 json!(lead.submission_id),
@@ -365,9 +408,8 @@ pub fn request(
             row.push(json!(lead.conversation_id.clone().unwrap_or_default()));
             Ok(json_post(
                 format!(
-                    "{}/v4/spreadsheets/{spreadsheet_id}/values/{}:append?valueInputOption=RAW&insertDataOption=INSERT_ROWS",
-                    services.sheets_api_url.trim_end_matches('/'),
-                    percent_encoding::utf8_percent_encode(&range, percent_encoding::NON_ALPHANUMERIC)
+                    "{}:append?valueInputOption=RAW&insertDataOption=INSERT_ROWS",
+                    sheet_values_url(services, spreadsheet_id, sheet.as_deref(), "A1")
                 ),
                 bearer(&services.sheets_token),
                 json!({ "values": [row] }),
@@ -712,6 +754,41 @@ mod tests {
                 "conv_9"
             ])
         );
+    }
+
+    #[test]
+    fn a_sheets_retry_first_reads_the_columns_that_hold_the_submission_id() {
+        let action = PostAction::GoogleSheets {
+            spreadsheet_id: "abc".into(),
+            sheet: Some("Bob's leads".into()),
+            when: None,
+        };
+        let check = sheet_row_check(&action, &services()).unwrap();
+        assert_eq!(check.method, "GET");
+        assert_eq!(check.url, "http://sheets.test/v4/spreadsheets/abc/values/%27Bob%27%27s%20leads%27%21A%3AC?majorDimension=ROWS");
+        assert_eq!(
+            check.headers,
+            vec![("Authorization".to_string(), "Bearer st".to_string())]
+        );
+        assert!(check.body.is_empty());
+        // The row the append writes carries the id in a cell the check reads.
+        let row = request(&action, &lead(), &services(), "dlv_1").unwrap();
+        let cells: Value = serde_json::from_str(&row.body).unwrap();
+        let read_back = json!({ "values": [cells["values"][0].as_array().unwrap()[..3]] }).to_string();
+        assert!(read_back.contains(&sheet_row_marker("sub_1")));
+        assert!(!read_back.contains(&sheet_row_marker("sub_")));
+        // Other actions, or Sheets not configured: no check.
+        let slack = PostAction::Slack {
+            webhook_url: "https://hooks.slack.com/services/x".into(),
+            message_template: None,
+            when: None,
+        };
+        assert_eq!(sheet_row_check(&slack, &services()), None);
+        let unset = Services {
+            sheets_api_url: String::new(),
+            ..services()
+        };
+        assert_eq!(sheet_row_check(&action, &unset), None);
     }
 
     #[test]

@@ -74,7 +74,7 @@ export async function startStack({ vars = {}, cronEveryMs } = {}) {
 
 /**
  * An HTTP receiver on 127.0.0.1 recording every request. `respond(request, index)`
- * returns the status to answer with (200 by default).
+ * returns the status to answer with (200 by default), or `{ status, json }`.
  */
 export async function startReceiver({ respond = () => 200 } = {}) {
   const requests = [];
@@ -89,12 +89,14 @@ export async function startReceiver({ respond = () => 200 } = {}) {
         entry.json = JSON.parse(body);
       } catch {}
       requests.push(entry);
-      const status = respond(entry, requests.length - 1);
+      // A status, or a status and the JSON to answer with.
+      const answer = respond(entry, requests.length - 1);
+      const { status, json = { ok: status < 300 } } = typeof answer === "number" ? { status: answer } : answer;
       const headers = { "Content-Type": "application/json" };
       if (receiver.retryAfter && status === 429) headers["Retry-After"] = receiver.retryAfter;
       if (receiver.location && status >= 300 && status < 400) headers.Location = receiver.location;
       res.writeHead(status, headers);
-      res.end(JSON.stringify({ ok: status < 300 }));
+      res.end(JSON.stringify(json));
       waiters.filter((w) => requests.length >= w.count).forEach((w) => w.resolve());
     });
   });

@@ -1,7 +1,7 @@
 //! One attempt of one delivery: build the request for its kind, send it, time it.
 
 use super::send::{self, OutgoingRequest};
-use super::{lead_events, view, webhook};
+use super::{lead_events, sheet_row, view, webhook};
 use crate::clock::now_ms;
 use crate::config;
 use crate::storage::deliveries::{self, Delivery, LEAD_EVENT};
@@ -98,6 +98,14 @@ pub async fn make(
                 webhook::request(delivery, &submission, &tool, links, &headers)?
             }
             Ok(action) => {
+                // A retried Sheets append, only if its row is not there yet.
+                if delivery.attempts > 0 {
+                    if let Some(ended) =
+                        sheet_row::already_there(&action, services, &submission.id, timeout_ms).await?
+                    {
+                        return Ok(ended);
+                    }
+                }
                 let conversation_url = config::conversation_url(env, submission.conversation_id.as_deref());
                 let summary = summary_of(db, delivery, &submission).await?;
                 let view = view::of(&submission, &tool, links, conversation_url, summary);

@@ -7,6 +7,7 @@ mod dead_letters;
 pub mod lead_events;
 pub mod replay;
 pub mod send;
+mod sheet_row;
 mod sweep;
 mod view;
 mod webhook;

@@ -13,7 +13,7 @@ use worker::{AbortController, Delay, Fetch, Headers, Method, Request, RequestIni
 const SNIPPET_CHARS: usize = 512;
 
 pub struct OutgoingRequest {
-    /// POST, but for an upsert (Mailchimp's member PUT).
+    /// POST, but for an upsert (Mailchimp's member PUT) and a read (a Sheets row check).
     pub method: Method,
     pub url: String,
     pub headers: Headers,
@@ -53,20 +53,27 @@ pub struct ReceiverAnswer {
     pub snippet: String,
 }
 
-/// POSTs with a time-out for the answer's status (the request is aborted when it passes),
-/// never following redirects.
-pub async fn post(
-    request: &OutgoingRequest,
-    timeout_ms: u64,
-    keep_chars: usize,
-) -> std::result::Result<ReceiverAnswer, String> {
+/// A request whose answer's headers came within its time-out.
+struct Opened {
+    response: worker::Response,
+    controller: AbortController,
+    /// What is left of the time-out for reading the body, in ms.
+    left_ms: u64,
+}
+
+/// Sends `request`, waiting at most `timeout_ms` for the answer's status (the request is
+/// aborted when it passes), never following redirects.
+async fn open(request: &OutgoingRequest, timeout_ms: u64) -> std::result::Result<Opened, String> {
     let mut init = RequestInit::new();
     // Redirects are not followed: a 3xx is the receiver's answer (and following one could
     // take a signed lead past the SSRF guard).
     init.with_redirect(RequestRedirect::Manual)
         .with_method(request.method.clone())
-        .with_headers(request.headers.clone())
-        .with_body(Some(request.body.clone().into()));
+        .with_headers(request.headers.clone());
+    // (A GET with a body, even an empty one, is refused by fetch.)
+    if request.method != Method::Get {
+        init.with_body(Some(request.body.clone().into()));
+    }
     let req = Request::new_with_init(&request.url, &init).map_err(|e| format!("bad request: {e}"))?;
     let controller = AbortController::default();
     let signal = controller.signal();
@@ -81,14 +88,31 @@ pub async fn post(
         Either::Left((answered, _)) => Some(answered),
         Either::Right(_) => None,
     };
-    let mut response = match answered {
-        Some(Ok(response)) => response,
-        Some(Err(e)) => return Err(format!("connection failed: {e}")),
+    match answered {
+        Some(Ok(response)) => Ok(Opened {
+            response,
+            controller,
+            left_ms: (timeout_ms as i64 - (now_ms() - started)).max(0) as u64,
+        }),
+        Some(Err(e)) => Err(format!("connection failed: {e}")),
         None => {
             controller.abort();
-            return Err(format!("no answer within {} s", timeout_ms / 1000));
+            Err(format!("no answer within {} s", timeout_ms / 1000))
         }
-    };
+    }
+}
+
+/// POSTs with a time-out for the answer's status, never following redirects.
+pub async fn post(
+    request: &OutgoingRequest,
+    timeout_ms: u64,
+    keep_chars: usize,
+) -> std::result::Result<ReceiverAnswer, String> {
+    let Opened {
+        mut response,
+        controller,
+        left_ms,
+    } = open(request, timeout_ms).await?;
     // The status is the answer: a 2xx whose body trickles, or never ends, was still taken,
     // and retrying it would deliver it again. The body is read for what is left of the
     // time-out; what came by then is the answer's text (the log's snippet).
@@ -99,12 +123,11 @@ pub async fn post(
         .ok()
         .flatten()
         .and_then(|v| retry_after_secs(&v));
-    let left_ms = (timeout_ms as i64 - (now_ms() - started)).max(0);
     let mut prefix = Vec::new();
     let cut_short = matches!(
         select(
             Box::pin(read_prefix(&mut response, keep_chars * 4, &mut prefix)),
-            Box::pin(Delay::from(Duration::from_millis(left_ms as u64))),
+            Box::pin(Delay::from(Duration::from_millis(left_ms))),
         )
         .await,
         Either::Right(_)
@@ -120,6 +143,61 @@ pub async fn post(
             .take(keep_chars)
             .collect(),
     })
+}
+
+/// Whether the whole answer to `request` (a 2xx, read to its end within the time-out)
+/// contains `needle`. The body is searched as it streams, so a long answer (a sheet's
+/// columns) is never held whole. Anything else, a non-2xx or a body cut short, is an
+/// error with what was answered: the caller cannot tell.
+pub async fn answer_contains(
+    request: &OutgoingRequest,
+    timeout_ms: u64,
+    needle: &[u8],
+) -> std::result::Result<bool, (Answer, String)> {
+    let no_answer = |error: String| (Answer::NoAnswer, error);
+    let Opened {
+        mut response,
+        controller,
+        left_ms,
+    } = open(request, timeout_ms).await.map_err(no_answer)?;
+    let code = response.status_code();
+    if !(200..300).contains(&code) {
+        return Err((Answer::Answered(code), format!("answered HTTP {code}")));
+    }
+    let stream = response
+        .stream()
+        .map_err(|e| no_answer(format!("unreadable answer: {e}")))?;
+    match select(
+        Box::pin(search(stream, needle)),
+        Box::pin(Delay::from(Duration::from_millis(left_ms))),
+    )
+    .await
+    {
+        Either::Left((found, _)) => found.map_err(no_answer),
+        Either::Right(_) => {
+            controller.abort();
+            Err(no_answer(format!(
+                "the answer did not end within {} s",
+                timeout_ms / 1000
+            )))
+        }
+    }
+}
+
+/// Searches a body for `needle` chunk by chunk, keeping only the tail of the last chunk
+/// that a match across two chunks could start in.
+async fn search(mut stream: worker::ByteStream, needle: &[u8]) -> std::result::Result<bool, String> {
+    let mut window: Vec<u8> = Vec::new();
+    while let Some(chunk) = stream.next().await {
+        let chunk = chunk.map_err(|e| format!("answer broken off: {e}"))?;
+        window.extend_from_slice(&chunk);
+        if window.windows(needle.len()).any(|w| w == needle) {
+            return Ok(true);
+        }
+        let keep = window.len().min(needle.len().saturating_sub(1));
+        window.drain(..window.len() - keep);
+    }
+    Ok(false)
 }
 
 /// At most the first `max` bytes of an answer's body into `kept`, read piece by piece
@@ -151,16 +229,18 @@ impl OutgoingRequest {
     /// A post-action's request as core built it.
     pub fn from_core(out: leadform_core::post_actions::Outgoing) -> Result<Self> {
         let headers = Headers::new();
-        headers.set("Content-Type", "application/json")?;
+        if out.method != "GET" {
+            headers.set("Content-Type", "application/json")?;
+        }
         headers.set("User-Agent", "leadform-webhooks/1")?;
         for (name, value) in &out.headers {
             headers.set(name, value)?;
         }
         Ok(OutgoingRequest {
-            method: if out.method == "PUT" {
-                Method::Put
-            } else {
-                Method::Post
+            method: match out.method {
+                "PUT" => Method::Put,
+                "GET" => Method::Get,
+                _ => Method::Post,
             },
             url: out.url,
             headers,
