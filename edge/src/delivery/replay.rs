@@ -5,7 +5,7 @@
 use super::{enqueue_all, DeliveryMessage};
 use crate::clock::now_ms;
 use crate::storage::deliveries::{self, Delivery};
-use crate::storage::submissions::{self, Part};
+use crate::storage::submissions;
 use crate::storage::tools::{self, Tool};
 use leadform_core::post_actions::PostAction;
 use std::collections::HashMap;
@@ -57,7 +57,7 @@ pub async fn replay(env: &Env, db: &D1Database, candidates: &[Delivery]) -> Resu
             .iter()
             .any(|d| d.is_primary() && d.submission_id.as_deref() == Some(submission.id.as_str()));
         if primary_replayed {
-            statements.push(submissions::reopen_statement(db, submission, Part::Webhook)?);
+            statements.push(submissions::reopen_webhook_statement(db, submission)?);
         }
     }
     db.batch(statements).await?;

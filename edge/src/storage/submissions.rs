@@ -241,24 +241,24 @@ pub async fn get_many(db: &D1Database, ids: &[&str]) -> Result<Vec<Submission>> 
     Ok(rows.into_iter().map(Submission::from).collect())
 }
 
-/// The statement that puts a part back to pending for a replay: the status is derived again
-/// and the result cleared (the `submissions_result_uncount` trigger takes it out of the
-/// analytics until the new round settles it).
-pub fn reopen_statement(db: &D1Database, current: &Submission, part: Part) -> Result<D1PreparedStatement> {
-    let (webhook, client) = match part {
-        Part::Webhook => (Outcome::Pending, current.client_outcome),
-        Part::Client => (current.webhook_outcome, Outcome::Pending),
-    };
-    let status = submission_status(current.execution_mode, webhook, client);
+/// The statement that puts the webhook part back to pending for a replay: the status is
+/// derived again and the result cleared (the `submissions_result_uncount` trigger takes it
+/// out of the analytics until the new round settles it). The status is chosen in SQL from
+/// the client part as it is at the write, not as the replay read it: a page's report that
+/// lands in between keeps its outcome, and the status follows it.
+pub fn reopen_webhook_statement(db: &D1Database, current: &Submission) -> Result<D1PreparedStatement> {
+    let status_with = |client| submission_status(current.execution_mode, Outcome::Pending, client);
     db.prepare(
-        "UPDATE submissions SET webhook_outcome = ?2, client_outcome = ?3, status = ?4, result = NULL
+        "UPDATE submissions SET webhook_outcome = 'pending',
+           status = CASE client_outcome WHEN 'succeeded' THEN ?2 WHEN 'failed' THEN ?3 ELSE ?4 END,
+           result = NULL
          WHERE id = ?1",
     )
     .bind(&[
         text(&current.id),
-        text(webhook.as_str()),
-        text(client.as_str()),
-        text(status.as_str()),
+        text(status_with(Outcome::Succeeded).as_str()),
+        text(status_with(Outcome::Failed).as_str()),
+        text(status_with(Outcome::Pending).as_str()),
     ])
 }
 
