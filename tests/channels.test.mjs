@@ -51,6 +51,18 @@ test("Telegram: connect, a whole lead in the chat with a re-asked email, skip, a
   const refused = await ownerRequest(stack, "POST", "/v1/agents/agent_tg/channels", { body: { kind: "telegram", botToken: "123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsXX" } });
   assert.equal(refused.status, 400, "Telegram refuses an unknown token");
   assert.match(refused.json.error.message, /Unauthorized/);
+  // Telegram out of reach, or failing, says nothing of the token: it could not be checked
+  // (not "refused"), and no channel is made.
+  for (const [down, said] of [["reset", /could not be checked, try again: Telegram could not be reached/], ["busy", /could not be checked, try again: Telegram answered HTTP 502/]]) {
+    telegram.down = down;
+    const unreachable = await ownerRequest(stack, "POST", "/v1/agents/agent_tg/channels", { body: { kind: "telegram", botToken: TOKEN } });
+    telegram.down = null;
+    assert.equal(unreachable.status, 400, unreachable.text);
+    assert.equal(unreachable.json.error.field, "botToken");
+    assert.match(unreachable.json.error.message, said);
+    assert.doesNotMatch(unreachable.json.error.message, /refused/);
+  }
+  assert.deepEqual((await ownerRequest(stack, "GET", "/v1/agents/agent_tg/channels")).json.channels, []);
 
   const connected = await ownerRequest(stack, "POST", "/v1/agents/agent_tg/channels", { body: { kind: "telegram", botToken: TOKEN } });
   assert.equal(connected.status, 201, connected.text);

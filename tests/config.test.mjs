@@ -35,7 +35,7 @@ test("a missing owner key is refused, naming the variable", async () => {
 test("a deployed edge whose PUBLIC_URL is loopback sends no file links and says why", async () => {
   const mail = await startReceiver();
   // Not local development (loopback webhooks off), PUBLIC_URL left at its loopback default.
-  const stack = await startStack({ vars: { ALLOW_LOOPBACK_WEBHOOKS: "false", PUBLIC_URL: "http://127.0.0.1:8787", EMAIL_API_URL: mail.url + "/emails", EMAIL_API_KEY: "k" } });
+  const stack = await startStack({ vars: { ALLOW_LOOPBACK_WEBHOOKS: "false", PUBLIC_URL: "http://127.0.0.1:8787", EMAIL_API_URL: mail.url + "/emails", EMAIL_API_KEY: "k", EMAIL_FROM: "leads@acme.test" } });
   try {
     await stack.owner("POST", "/v1/agents", { id: "agent_pub", name: "Pub" });
     const made = await stack.owner("POST", "/v1/agents/agent_pub/tools", contactForm(undefined, {

@@ -914,6 +914,10 @@ test("CSV export: exact columns, BOM only for excel, RFC 4180 quoting, formulas 
   const badProfile = await api("GET", "/v1/agents/agent_csv/leads.csv?profile=pdf");
   assert.equal(badProfile.status, 400);
   assert.equal(badProfile.json.error.field, "profile");
+  // The list's paging means nothing to an export: left aside, every lead is in it.
+  const paged = await api("GET", "/v1/agents/agent_csv/leads.csv?profile=crm&limit=1&cursor=whatever");
+  assert.equal(paged.status, 200, paged.text);
+  assert.equal(parse(paged.text, { bom: true, columns: true, relax_column_count: false }).length, leads.length);
 });
 
 test("markup in lead fields stays the exact string in the JSON", async () => {

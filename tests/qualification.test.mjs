@@ -233,7 +233,7 @@ test("with an LLM the lead's summary is the model's; the email post-action and t
   });
   const mail = await startReceiver();
   const withLlm = await startStack({
-    vars: { AGENT_LLM_BASE_URL: llm.url, AGENT_LLM_MODEL: "test-model", EMAIL_API_URL: mail.url + "/emails", EMAIL_API_KEY: "k" },
+    vars: { AGENT_LLM_BASE_URL: llm.url, AGENT_LLM_MODEL: "test-model", EMAIL_API_URL: mail.url + "/emails", EMAIL_API_KEY: "k", EMAIL_FROM: "leads@acme.test" },
   });
   try {
     await ownerRequest(withLlm, "POST", "/v1/agents", { body: { id: "agent_sum", name: "Beans", greeting: "Hi!", allowedOrigins: [SITE] } });

@@ -771,7 +771,9 @@ impl LeadPatch {
         };
         let patch = LeadPatch {
             stage,
-            lost_reason: text("lostReason")?,
+            // A blank reason is no reason (a form that sends every field sends it empty on
+            // any move); a move to lost still needs one.
+            lost_reason: text("lostReason")?.filter(|r| !r.trim().is_empty()),
             note: text("note")?,
             custom_fields,
         };
@@ -1186,6 +1188,12 @@ mod tests {
         for (body, field) in cases {
             assert_eq!(LeadPatch::from_json(&body).unwrap_err().field, field, "{body}");
         }
+        // A blank reason is none: fine on any other move, still missing on a move to lost.
+        let blank = LeadPatch::from_json(&json!({"stage": "contacted", "lostReason": " "})).unwrap();
+        assert_eq!(blank.lost_reason, None);
+        let lost = LeadPatch::from_json(&json!({"stage": "lost", "lostReason": ""})).unwrap();
+        let err = apply_all(&LeadState::default(), lost.events(), &Actor::Admin, 1, &reasons()).unwrap_err();
+        assert_eq!(err.field, "lostReason");
         let patch = LeadPatch::from_json(
             &json!({"stage": "lost", "lostReason": "Other", "note": "n", "customFields": {"a": 1}}),
         )

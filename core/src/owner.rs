@@ -419,6 +419,19 @@ fn check_field_extras(path: &str, field: &crate::form::FieldSpec) -> Result<(), 
             &format!("must be at most {} characters", caps::FIELD_MAX_LENGTH),
         ));
     }
+    // A field no answer could fill would cost the owner every lead of the form.
+    match (field.min_length, field.max_length) {
+        (Some(min), _) if min > caps::FIELD_MAX_LENGTH => {
+            return Err(at(
+                "minLength",
+                &format!("must be at most {} characters", caps::FIELD_MAX_LENGTH),
+            ))
+        }
+        (Some(min), Some(max)) if min > max => {
+            return Err(at("minLength", &format!("must not be over maxLength ({max})")))
+        }
+        _ => {}
+    }
     match (&field.from, field.kind) {
         (Some(_), kind) if kind != FieldKind::Hidden => return Err(at("from", "is only for hidden fields")),
         (Some(from), _) if crate::form::Source::parse(from).is_none() => {
@@ -598,6 +611,17 @@ mod tests {
         let long =
             with(json!({"name": "essay", "type": "textarea", "maxLength": 4_000_000_000u64})).unwrap_err();
         assert_eq!(long.field, "fields[1].maxLength");
+        let unfillable =
+            with(json!({"name": "essay", "type": "textarea", "minLength": 50, "maxLength": 20})).unwrap_err();
+        assert_eq!(unfillable.field, "fields[1].minLength");
+        assert!(
+            unfillable.reason.contains("maxLength (20)"),
+            "{}",
+            unfillable.reason
+        );
+        let too_long = with(json!({"name": "essay", "type": "textarea", "minLength": 100_001})).unwrap_err();
+        assert_eq!(too_long.field, "fields[1].minLength");
+        assert!(with(json!({"name": "essay", "type": "textarea", "minLength": 20, "maxLength": 20})).is_ok());
         let nul = with(json!({"name": "essay", "type": "textarea", "label": "Es\u{0}say"})).unwrap_err();
         assert_eq!(nul.field, "fields[1].label");
         assert!(nul.reason.contains("control characters"), "{}", nul.reason);

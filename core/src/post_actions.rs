@@ -367,6 +367,9 @@ pub fn request(
             recipients, subject, ..
         } => {
             needs(&services.email_api_url, "EMAIL_API_URL")?;
+            // No made-up sender: a provider refuses mail from a domain the owner has not
+            // verified, and the owner should read why here, before any attempt.
+            needs(&services.email_from, "EMAIL_FROM")?;
             let subject = one_line(
                 &render(
                     subject.as_deref().unwrap_or("New {{_formTitle}} submission"),
@@ -754,6 +757,36 @@ mod tests {
                 "conv_9"
             ])
         );
+    }
+
+    #[test]
+    fn a_service_left_unconfigured_is_named_before_any_request() {
+        let email = PostAction::Email {
+            recipients: vec!["sales@example.com".into()],
+            subject: None,
+            when: None,
+        };
+        for (services, missing) in [
+            (
+                Services {
+                    email_api_url: String::new(),
+                    ..services()
+                },
+                "EMAIL_API_URL",
+            ),
+            (
+                Services {
+                    email_from: String::new(),
+                    ..services()
+                },
+                "EMAIL_FROM",
+            ),
+        ] {
+            assert_eq!(
+                request(&email, &lead(), &services, "dlv_1"),
+                Err(format!("{missing} is not configured on this edge"))
+            );
+        }
     }
 
     #[test]

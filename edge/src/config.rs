@@ -145,8 +145,7 @@ pub fn services(env: &Env) -> leadform_core::post_actions::Services {
     leadform_core::post_actions::Services {
         email_api_url: get(bindings::EMAIL_API_URL),
         email_api_key: get(bindings::EMAIL_API_KEY),
-        email_from: var(env, bindings::EMAIL_FROM)
-            .unwrap_or_else(|| "leadform <leads@leadform.invalid>".into()),
+        email_from: get(bindings::EMAIL_FROM),
         sheets_api_url: get(bindings::GOOGLE_SHEETS_API_URL),
         sheets_token: get(bindings::GOOGLE_SHEETS_TOKEN),
         mailchimp_api_url: get(bindings::MAILCHIMP_API_URL),

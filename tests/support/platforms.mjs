@@ -31,9 +31,12 @@ const send = (res, status, body, type = "application/json") => {
  * makes that many sendMessage calls answer 502 first (an outage).
  */
 export async function startTelegram({ token, username = "acme_leads_bot", files = {} }) {
-  const bot = { calls: [], sent: [], webhook: null, failSends: 0 };
+  // `down`: "reset" drops every Bot API call's connection, "busy" answers it 502.
+  const bot = { calls: [], sent: [], webhook: null, failSends: 0, down: null };
   const server = await listen((req, res) => {
     bot.calls.push(req);
+    if (bot.down === "reset") return res.socket.destroy();
+    if (bot.down === "busy") return send(res, 502, { ok: false, error_code: 502, description: "Bad Gateway" });
     const fileMatch = req.url.match(/^\/file\/bot([^/]+)\/(.+)$/);
     if (req.method === "GET" && fileMatch) {
       if (fileMatch[1] !== token || !files[fileMatch[2]]) return send(res, 404, { ok: false, description: "Not Found" });

@@ -44,16 +44,20 @@ pub async fn webhook(mut req: Request, env: &Env, channel_id: &str) -> ApiResult
 
 /// One Bot API call with `token`: its `result`, or Telegram's reason.
 async fn call(env: &Env, token: &str, method: &str, body: Value) -> Result<Value, String> {
+    bot_api::result_of(&send(env, token, method, body).await?.text())
+}
+
+/// One Bot API call with `token`, as answered; an error only when Telegram did not answer.
+async fn send(env: &Env, token: &str, method: &str, body: Value) -> Result<fetch::Answer, String> {
     let url = bot_api::method_url(&config::telegram_api_url(env), token, method);
-    let answer = fetch::call(
+    fetch::call(
         Method::Post,
         &url,
         json_headers(None)?,
         Some(body.to_string()),
         64 * 1024,
     )
-    .await?;
-    bot_api::result_of(&answer.text())
+    .await
 }
 
 /// Connects the bot `bot_token` to `agent_id`: checks the token with `getMe`, then points
@@ -69,8 +73,17 @@ pub async fn connect(
     if !bot_api::is_bot_token(bot_token) {
         return Err(FieldError::new("botToken", "must be a bot token from @BotFather (123456:ABC…)").into());
     }
-    let me = call(env, bot_token, "getMe", json!({}))
+    // Telegram out of reach says nothing of the token: the owner reads that it could not be
+    // checked, not that it is wrong. (A 400 still: a 5xx would say this edge failed.)
+    let unchecked =
+        |why: String| FieldError::new("botToken", format!("could not be checked, try again: {why}"));
+    let answer = send(env, bot_token, "getMe", json!({}))
         .await
+        .map_err(|why| unchecked(format!("Telegram could not be reached ({why})")))?;
+    if answer.status >= 500 || answer.status == 429 {
+        return Err(unchecked(format!("Telegram answered HTTP {}", answer.status)).into());
+    }
+    let me = bot_api::result_of(&answer.text())
         .map_err(|why| FieldError::new("botToken", format!("Telegram refused it: {why}")))?;
     let username = me
         .get("username")

@@ -71,7 +71,21 @@ pub async fn webhook(mut req: Request, env: &Env, channel_id: &str) -> ApiResult
 
 /// One Graph API call with the channel's token: the answer's JSON, or why not.
 async fn call(access_token: &str, method: Method, url: &str, body: Option<String>) -> Result<Value, String> {
-    let answer = fetch::call(method, url, json_headers(Some(access_token))?, body, 256 * 1024).await?;
+    result_of(&send(access_token, method, url, body).await?)
+}
+
+/// One Graph API call, as answered; an error only when the platform did not answer.
+async fn send(
+    access_token: &str,
+    method: Method,
+    url: &str,
+    body: Option<String>,
+) -> Result<fetch::Answer, String> {
+    fetch::call(method, url, json_headers(Some(access_token))?, body, 256 * 1024).await
+}
+
+/// A Graph API answer's JSON, or the platform's reason for refusing.
+fn result_of(answer: &fetch::Answer) -> Result<Value, String> {
     let value: Value = serde_json::from_slice(&answer.body).unwrap_or(Value::Null);
     if (200..300).contains(&answer.status) {
         Ok(value)
@@ -113,8 +127,17 @@ pub async fn connect(
         config::whatsapp_api_url(env).trim_end_matches('/'),
         input.phone_number_id
     );
-    call(&input.access_token, Method::Get, &url, None)
+    // The platform out of reach says nothing of the token: the owner reads that it could
+    // not be checked, not that it is wrong. (A 400 still: a 5xx would say this edge failed.)
+    let unchecked =
+        |why: String| FieldError::new("accessToken", format!("could not be checked, try again: {why}"));
+    let answer = send(&input.access_token, Method::Get, &url, None)
         .await
+        .map_err(|why| unchecked(format!("WhatsApp could not be reached ({why})")))?;
+    if answer.status >= 500 || answer.status == 429 {
+        return Err(unchecked(format!("WhatsApp answered HTTP {}", answer.status)).into());
+    }
+    result_of(&answer)
         .map_err(|why| FieldError::new("accessToken", format!("WhatsApp refused it: {why}")))?;
     let verify_token = match &input.verify_token {
         Some(token) if !token.trim().is_empty() && token.len() <= 200 => token.clone(),

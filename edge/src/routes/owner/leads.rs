@@ -243,7 +243,14 @@ const EXPORT_PAGE: u32 = 500;
 /// `GET /v1/agents/{id}/leads.csv?profile=crm|excel&<filters>`: RFC 4180, streamed.
 pub async fn export(req: &Request, env: &Env, agent_id: &str) -> ApiResult<Response> {
     let pairs = query_pairs(req);
-    let query = LeadQuery::parse(&pairs)?;
+    // The list's filters; its paging (`limit`, `cursor`) means nothing to an export of
+    // every lead, and is left aside rather than checked.
+    let filters: Vec<(String, String)> = pairs
+        .iter()
+        .filter(|(k, _)| k != "limit" && k != "cursor")
+        .cloned()
+        .collect();
+    let query = LeadQuery::parse(&filters)?;
     let profile = match pairs
         .iter()
         .find(|(k, _)| k == "profile")
