@@ -124,6 +124,16 @@ test("rate limits: submissions per client and form, public calls per client, fai
     const leads = (await owner("GET", "/v1/agents/agent_rl/leads/counters")).body;
     assert.equal(leads.total, submits.length - 1 + 1, "what was refused was not stored");
 
+    // A body over 1 MB (files, or a flood) counts for its client before it is read: 20 a
+    // minute, then 429 unread, whichever form each names (each here names another, unknown).
+    const big = "x".repeat(1024 * 1024 + 10);
+    const bigs = await untilRefused(20, async (i) =>
+      (await postJson(limited.url + "/form-submissions/submit", { toolId: `tool_rl_nope_${i}`, formData: { note: big }, fieldsCompleted: [] })).status);
+    assert.equal(bigs.at(-1), 429);
+    assert.ok(bigs.length >= 21 && bigs.slice(0, -1).every((s) => s === 404), JSON.stringify(bigs));
+    // The client's usual (small) submissions are counted apart.
+    assert.equal((await submit("tool_rl_b", 2000)).status, 200);
+
     // Failed owner-key checks: 10 a minute per client, then 429 instead of 401.
     const wrong = await untilRefused(10, async (i) => {
       const res = await fetch(limited.url + "/v1/agents/agent_rl/leads", { headers: { Authorization: `Bearer wrong-${i}` } });
@@ -299,7 +309,7 @@ test("a path with a method it does not take is a 405 naming the methods it does;
     ["GET", "/form-submissions/submit", "POST, OPTIONS"],
     ["DELETE", "/form-submissions/events", "POST, OPTIONS"],
     ["POST", "/widget/config", "GET, OPTIONS"],
-    ["PUT", "/conversations/conv_x", "GET"],
+    ["PUT", "/conversations/conv_x", "GET, OPTIONS"],
     ["DELETE", "/v1/agents/agent_abuse", "GET, PATCH"],
     // A method the runtime does not know (it would read it as GET) is refused the same way.
     ["QUERY", "/widget/config", "GET, OPTIONS"],

@@ -512,8 +512,9 @@ test("replay every failed delivery of an agent since a time", async (t) => {
   const rest = await stack.owner("POST", "/v1/agents/agent_dlv/deliveries/replay", { since: at, cursor: first.body.nextCursor });
   assert.deepEqual(rest.body.deliveryIds, ["dlv_page_101", "dlv_page_102", "dlv_page_103", "dlv_page_104", "dlv_page_105"]);
   assert.equal(rest.body.nextCursor, null);
-  // Without the cursor, the same `since` would start again with the ones that failed again.
-  const again = await stack.owner("POST", "/v1/agents/agent_dlv/deliveries/replay", { since: at });
+  // Without the cursor (or with an empty one), the same `since` would start again with the
+  // ones that failed again.
+  const again = await stack.owner("POST", "/v1/agents/agent_dlv/deliveries/replay", { since: at, cursor: "" });
   assert.deepEqual(again.body.deliveryIds.slice(0, 2), ["dlv_page_001", "dlv_page_002"]);
   const wrong = await stack.owner("POST", "/v1/agents/agent_dlv/deliveries/replay", { since: at, cursor: "nope!" });
   assert.equal(wrong.status, 400);

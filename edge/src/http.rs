@@ -58,12 +58,7 @@ async fn optional_json_body_within(req: &mut Request, max: usize) -> ApiResult<O
 /// checked first, and a body without one (chunked) is read piece by piece and refused (413)
 /// as soon as it passes `max`, never held whole.
 pub async fn read_body_within(req: &mut Request, max: usize) -> ApiResult<Vec<u8>> {
-    let declared = req
-        .headers()
-        .get("Content-Length")
-        .ok()
-        .flatten()
-        .and_then(|v| v.trim().parse::<usize>().ok());
+    let declared = declared_length(req);
     if declared.is_some_and(|len| len > max) {
         return Err(too_large(max));
     }
@@ -93,6 +88,15 @@ pub async fn read_body_within(req: &mut Request, max: usize) -> ApiResult<Vec<u8
         bytes.extend_from_slice(&chunk);
     }
     Ok(bytes)
+}
+
+/// The body's length as its `Content-Length` declares it; `None` for a chunked body.
+pub fn declared_length(req: &Request) -> Option<usize> {
+    req.headers()
+        .get("Content-Length")
+        .ok()
+        .flatten()
+        .and_then(|v| v.trim().parse::<usize>().ok())
 }
 
 /// Most of a refused body read and thrown away before answering: a client still sending when

@@ -14,7 +14,7 @@ use crate::clock::now_ms;
 use crate::config;
 use crate::delivery::{self, DeliveryMessage};
 use crate::error::{ApiError, ApiResult};
-use crate::http::{json_body_within, SUBMIT_BODY_BYTES};
+use crate::http::{declared_length, json_body_within, BODY_BYTES, SUBMIT_BODY_BYTES};
 use crate::ids::new_id;
 use crate::leads;
 use crate::limits::{self, Limit};
@@ -52,6 +52,13 @@ pub async fn submit(mut req: Request, env: &Env, origin: Option<&str>) -> ApiRes
         true => Some(auth::authenticate(&req, env, &env.d1(bindings::DB)?).await?),
         false => None,
     };
+    // A body past the owner API's size carries files, or is a flood: it is counted for its
+    // client before it is read, since reading and parsing up to 32 MB is the costly part
+    // and the form's own limit can only be checked after it. (A usual submit is far under
+    // it, and pays nothing more.)
+    if declared_length(&req).is_none_or(|len| len > BODY_BYTES) {
+        limits::check(env, Limit::Submit, &limits::client(&req), "large body").await?;
+    }
     let input = SubmitIn::from_json(json_body_within(&mut req, SUBMIT_BODY_BYTES).await?)?;
     let tool_id = input.tool_id.clone();
     let sender = Sender {
