@@ -250,6 +250,17 @@ test("WhatsApp: handshake, a signed lead with the known number, buttons for choi
   const missing = await ownerRequest(stack, "POST", "/v1/agents/agent_wa/channels", { body: { kind: "whatsapp", phoneNumberId: WA.phoneNumberId, accessToken: "wrong", appSecret: "x" } });
   assert.equal(missing.status, 400);
   assert.equal(missing.json.error.field, "accessToken");
+  assert.match(missing.json.error.message, /WhatsApp refused it: Invalid OAuth access token/);
+  // The platform out of reach, or failing: the token could not be checked, no channel made.
+  for (const [down, said] of [["reset", /could not be checked, try again: WhatsApp could not be reached/], ["busy", /could not be checked, try again: WhatsApp answered HTTP 503/]]) {
+    whatsapp.down = down;
+    const unchecked = await ownerRequest(stack, "POST", "/v1/agents/agent_wa/channels", { body: { kind: "whatsapp", ...WA } });
+    whatsapp.down = null;
+    assert.equal(unchecked.status, 400, unchecked.text);
+    assert.equal(unchecked.json.error.field, "accessToken");
+    assert.match(unchecked.json.error.message, said);
+  }
+  assert.deepEqual((await ownerRequest(stack, "GET", "/v1/agents/agent_wa/channels")).json.channels, []);
   const connected = await ownerRequest(stack, "POST", "/v1/agents/agent_wa/channels", { body: { kind: "whatsapp", ...WA } });
   assert.equal(connected.status, 201, connected.text);
   const { webhookUrl, verifyToken } = connected.json;

@@ -419,18 +419,15 @@ fn check_field_extras(path: &str, field: &crate::form::FieldSpec) -> Result<(), 
             &format!("must be at most {} characters", caps::FIELD_MAX_LENGTH),
         ));
     }
-    // A field no answer could fill would cost the owner every lead of the form.
-    match (field.min_length, field.max_length) {
-        (Some(min), _) if min > caps::FIELD_MAX_LENGTH => {
-            return Err(at(
-                "minLength",
-                &format!("must be at most {} characters", caps::FIELD_MAX_LENGTH),
-            ))
-        }
-        (Some(min), Some(max)) if min > max => {
-            return Err(at("minLength", &format!("must not be over maxLength ({max})")))
-        }
-        _ => {}
+    // A field no answer could fill would cost the owner every lead of the form: its least
+    // is at most its most, `maxLength` or the kind's own (500 on a line, 10,000 in a box).
+    let most = crate::validate::max_chars(field);
+    if field.min_length.is_some_and(|min| min > most) {
+        let why = match field.max_length {
+            Some(max) => format!("must not be over maxLength ({max})"),
+            None => format!("must not be over {most}, the most this field takes without a maxLength"),
+        };
+        return Err(at("minLength", &why));
     }
     match (&field.from, field.kind) {
         (Some(_), kind) if kind != FieldKind::Hidden => return Err(at("from", "is only for hidden fields")),
@@ -621,6 +618,12 @@ mod tests {
         );
         let too_long = with(json!({"name": "essay", "type": "textarea", "minLength": 100_001})).unwrap_err();
         assert_eq!(too_long.field, "fields[1].minLength");
+        // Without a maxLength, the kind's own most: 500 on a line, 10,000 in a box.
+        let line = with(json!({"name": "company", "type": "text", "minLength": 600})).unwrap_err();
+        assert_eq!(line.field, "fields[1].minLength");
+        assert!(line.reason.contains("500"), "{}", line.reason);
+        assert!(with(json!({"name": "essay", "type": "textarea", "minLength": 600})).is_ok());
+        assert!(with(json!({"name": "essay", "type": "textarea", "minLength": 10_001})).is_err());
         assert!(with(json!({"name": "essay", "type": "textarea", "minLength": 20, "maxLength": 20})).is_ok());
         let nul = with(json!({"name": "essay", "type": "textarea", "label": "Es\u{0}say"})).unwrap_err();
         assert_eq!(nul.field, "fields[1].label");

@@ -201,7 +201,7 @@ pub fn validate_field(field: &FieldSpec, value: Option<&Value>) -> Result<Option
                 // The page's value, not the visitor's: one they cannot see is cleaned and
                 // cut to fit rather than refused, which would leave them a form they cannot
                 // send (a UTM parameter with a stray control character, say).
-                let max = field.max_length.unwrap_or(MAX_HIDDEN) as usize;
+                let max = max_chars(field) as usize;
                 let cut: String = text
                     .chars()
                     .filter(|c| !c.is_control())
@@ -266,13 +266,18 @@ pub const NOT_A_NUMBER: &str = crate::locale::ENGLISH[T::Number as usize];
 pub const AT_MOST: (&str, &str) = ("must be at most ", " characters");
 pub const AT_LEAST: (&str, &str) = ("must be at least ", " characters");
 
+/// The most characters an answer to `field` may have: its `maxLength`, else its kind's.
+pub fn max_chars(field: &FieldSpec) -> u32 {
+    field.max_length.unwrap_or(match field.kind {
+        FieldKind::Textarea => DEFAULT_MAX_TEXTAREA,
+        FieldKind::Hidden => MAX_HIDDEN,
+        _ => DEFAULT_MAX_LINE,
+    })
+}
+
 fn check_length(field: &FieldSpec, text: &str) -> Result<(), String> {
     let chars = text.chars().count() as u32;
-    let default_max = match field.kind {
-        FieldKind::Textarea => DEFAULT_MAX_TEXTAREA,
-        _ => DEFAULT_MAX_LINE,
-    };
-    let max = field.max_length.unwrap_or(default_max);
+    let max = max_chars(field);
     if chars > max {
         return Err(format!("{}{max}{}", AT_MOST.0, AT_MOST.1));
     }

@@ -104,6 +104,13 @@ pub fn declared_length(req: &Request) -> Option<usize> {
 /// "lingering close"). Bounded, so a client that never stops costs little.
 const LINGER_BYTES: usize = 1024 * 1024;
 
+/// A body refused before it was read: most of it read and dropped (see [`linger`]).
+pub async fn drop_body(req: &mut Request) {
+    if let Ok(mut stream) = req.stream() {
+        linger(&mut stream).await;
+    }
+}
+
 async fn linger(stream: &mut worker::ByteStream) {
     let mut drained = 0;
     while drained < LINGER_BYTES {

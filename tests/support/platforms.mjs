@@ -106,9 +106,12 @@ export async function startTelegram({ token, username = "acme_leads_bot", files 
  * `sent` holds every message sent; `media` maps media ids to {type, bytes}.
  */
 export async function startWhatsApp({ phoneNumberId, accessToken, appSecret, media = {} }) {
-  const wa = { calls: [], sent: [], failSends: 0 };
+  // `down`: "reset" drops every call's connection, "busy" answers it 503.
+  const wa = { calls: [], sent: [], failSends: 0, down: null };
   const server = await listen((req, res) => {
     wa.calls.push(req);
+    if (wa.down === "reset") return res.socket.destroy();
+    if (wa.down === "busy") return send(res, 503, { error: { message: "Service temporarily unavailable", code: 2 } });
     if (req.headers.authorization !== `Bearer ${accessToken}`) {
       return send(res, 401, { error: { message: "Invalid OAuth access token.", type: "OAuthException", code: 190 } });
     }

@@ -76,6 +76,7 @@ pub async fn make(
             Err(reason) => AttemptResult::not_sent(reason),
         });
     }
+    let started = now_ms();
     let submission_id = delivery.submission_id.as_deref().unwrap_or_default();
     let Some(submission) = submissions::get(db, submission_id).await? else {
         return Ok(AttemptResult::not_sent(format!(
@@ -98,8 +99,11 @@ pub async fn make(
                 webhook::request(delivery, &submission, &tool, links, &headers)?
             }
             Ok(action) => {
-                // A retried Sheets append, only if its row is not there yet.
-                if delivery.attempts > 0 {
+                // A retried Sheets append, only if its row is not there yet: after any
+                // attempt made, or begun by a worker that died before recording it (its
+                // lease is left). The check and the append share the attempt's time-out,
+                // so the attempt stays within its lease.
+                if delivery.attempts > 0 || delivery.lease_until.is_some() {
                     if let Some(ended) =
                         sheet_row::already_there(&action, services, &submission.id, timeout_ms).await?
                     {
@@ -117,8 +121,10 @@ pub async fn make(
             Err(err) => Err(format!("unreadable post-action: {err}")),
         },
     };
+    // What is left of the time-out (all of it, unless a row check went first).
+    let left_ms = (timeout_ms as i64 - (now_ms() - started)).max(1) as u64;
     Ok(match built {
-        Ok(request) => send::send(request, timeout_ms).await,
+        Ok(request) => send::send(request, left_ms).await,
         Err(reason) => AttemptResult::not_sent(reason),
     })
 }

@@ -14,7 +14,7 @@ use crate::clock::now_ms;
 use crate::config;
 use crate::delivery::{self, DeliveryMessage};
 use crate::error::{ApiError, ApiResult};
-use crate::http::{declared_length, json_body_within, BODY_BYTES, SUBMIT_BODY_BYTES};
+use crate::http::{declared_length, drop_body, json_body_within, BODY_BYTES, SUBMIT_BODY_BYTES};
 use crate::ids::new_id;
 use crate::leads;
 use crate::limits::{self, Limit};
@@ -57,7 +57,10 @@ pub async fn submit(mut req: Request, env: &Env, origin: Option<&str>) -> ApiRes
     // and the form's own limit can only be checked after it. (A usual submit is far under
     // it, and pays nothing more.)
     if declared_length(&req).is_none_or(|len| len > BODY_BYTES) {
-        limits::check(env, Limit::Submit, &limits::client(&req), "large body").await?;
+        if let Err(refused) = limits::check(env, Limit::Submit, &limits::client(&req), "large body").await {
+            drop_body(&mut req).await;
+            return Err(refused);
+        }
     }
     let input = SubmitIn::from_json(json_body_within(&mut req, SUBMIT_BODY_BYTES).await?)?;
     let tool_id = input.tool_id.clone();
