@@ -25,7 +25,9 @@ const edge = await startEdge({
 let site;
 try {
   site = await startDemoSite({ port: DEMO_PORT, edgeUrl: edge.url, agentId: DEMO_AGENT_ID });
-  await seedDemo({ edgeUrl: edge.url, apiKey, webhookUrl: site.inboxUrl, allowedOrigins: [site.url, `http://localhost:${DEMO_PORT}`] });
+  // The demo agent takes any page's origin, so a page of one's own (another port, a file
+  // opened in the browser) can embed it as it is; an owner's agent lists its sites.
+  await seedDemo({ edgeUrl: edge.url, apiKey, webhookUrl: site.inboxUrl, allowedOrigins: ["*"] });
 } catch (e) {
   // Nothing left running when the start fails half way (a wrangler dev would outlive us).
   await Promise.allSettled([site?.stop(), edge.stop()]);
@@ -40,6 +42,8 @@ console.log(`
       sign in as                        ${adminEmail}  /  ${adminPassword}   (from .dev.vars)
     owner API key                       in .dev.vars (LEADFORM_API_KEY)
 
+  Embed it on a page of your own (any origin: the demo agent allows every one):
+        <script src="${edge.url}/leadform.js" data-agent-id="${DEMO_AGENT_ID}" async></script>
   Try:  curl -s -X POST ${edge.url}/form-submissions/submit -H 'Content-Type: application/json' \\
           -d '{"toolId":"tool_contact_form","formData":{"name":"Jane Smith","email":"jane@example.com","message":"I would like to schedule a demo"},"fieldsCompleted":["name","email","message"]}'
   Leads: curl -s -H "Authorization: Bearer $(grep LEADFORM_API_KEY .dev.vars | cut -d= -f2)" ${edge.url}/v1/agents/${DEMO_AGENT_ID}/leads

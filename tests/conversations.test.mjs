@@ -228,13 +228,26 @@ test("bad input gets a clear 4xx and stores nothing", async () => {
     [{ text: 42 }, 400, "text"],
     [{ text: "x".repeat(2001) }, 400, "text"],
     [{ text: "bin\u0000ary\u0007" }, 400, "text"],
-    [{ text: "hi", page: "javascript:alert(1)" }, 400, "page"],
+    [{ text: "hi", page: 42 }, 400, "page"],
+    [{ text: "hi", page: "https://shop.example/" + "p".repeat(2000) }, 400, "page"],
   ];
   for (const [body, status, field] of cases) {
     const res = await say(stack.url, id, undefined, body);
     assert.equal(res.status, status, `${JSON.stringify(body).slice(0, 60)}: ${res.text}`);
     assert.equal(res.json.error.field, field);
   }
+  // A page that is not on the web is no page: the message is taken, the address not kept
+  // (the dashboard would link it).
+  const begun = await start(stack.url, "agent_bad", "file:///home/me/shop.html");
+  assert.equal(begun.status, 201, begun.text);
+  const offWeb = begun.json.conversationId;
+  for (const page of ["javascript:alert(1)", "file:///home/me/shop.html"]) {
+    const res = await say(stack.url, offWeb, undefined, { text: "hi", page });
+    assert.equal(res.status, 200, res.text);
+  }
+  const kept = await ownerRequest(stack, "GET", `/v1/conversations/${offWeb}`);
+  assert.equal(kept.status, 200, kept.text);
+  assert.doesNotMatch(kept.text, /javascript:|file:/);
   const huge = await postJson(`${stack.url}/conversations/${id}/messages`, JSON.stringify({ text: "y".repeat(70_000) }), conversationHeaders(id, { Origin: SITE }));
   assert.equal(huge.status, 413);
   // Another agent's page cannot write into (or read) this conversation.

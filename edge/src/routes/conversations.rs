@@ -155,12 +155,13 @@ fn visitor_text(value: Option<&Value>) -> ApiResult<String> {
     Ok(text.to_string())
 }
 
+/// The page the visitor is on, for the agent's page rules and the transcript. A page that
+/// is not on the web (a file opened in the browser, `about:blank`) is no page: the chat goes
+/// on without one, and nothing but an http(s) address is ever kept (the dashboard links it).
 fn page_of(body: &Value) -> ApiResult<Option<String>> {
     match body.get("page") {
         None | Some(Value::Null) => Ok(None),
-        Some(Value::String(url)) if url.len() <= 2_000 && is_http_url(url) => Ok(Some(url.clone())),
-        Some(_) => {
-            Err(FieldError::new("page", "must be the page's http(s) URL, at most 2,000 characters").into())
-        }
+        Some(Value::String(url)) if url.len() <= 2_000 => Ok(Some(url.clone()).filter(|url| is_http_url(url))),
+        Some(_) => Err(FieldError::new("page", "must be the page's URL, at most 2,000 characters").into()),
     }
 }
