@@ -161,7 +161,9 @@ fn visitor_text(value: Option<&Value>) -> ApiResult<String> {
 fn page_of(body: &Value) -> ApiResult<Option<String>> {
     match body.get("page") {
         None | Some(Value::Null) => Ok(None),
-        Some(Value::String(url)) if url.len() <= 2_000 => Ok(Some(url.clone()).filter(|url| is_http_url(url))),
+        Some(Value::String(url)) if url.len() <= 2_000 => {
+            Ok(Some(url.clone()).filter(|url| is_http_url(url)))
+        }
         Some(_) => Err(FieldError::new("page", "must be the page's URL, at most 2,000 characters").into()),
     }
 }
