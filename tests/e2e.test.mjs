@@ -321,6 +321,34 @@ test("a handler that throws is reported as a failure; a file over 5 MB is refuse
   await page.close();
 });
 
+test("a handler that sends the visitor on to another page still has its report recorded", async () => {
+  await seedQuoteForm(receiver.url + "/quote");
+  const { page } = await openDemo();
+  await page.evaluate((next) => {
+    window.leadform.registerFormHandler("quote_form", {
+      // The usual thank-you redirect: the page goes away right after the handler returns.
+      onSubmit: () => {
+        location.href = next;
+        return { success: true, message: "Off to the thank-you page" };
+      },
+    });
+    window.leadform.showForm("quote_form");
+  }, site.url + "/?thanks=1");
+  const form = page.locator("form.lf-form[data-tool=quote_form]");
+  await form.locator("input[name=email]").fill("redirect@example.com");
+  await form.locator("input[name=brief]").setInputFiles({ name: "r.pdf", mimeType: "application/pdf", buffer: Buffer.from("%PDF-1.4 r") });
+  await quickPerson();
+  const submitted = page.waitForResponse((r) => r.url().endsWith("/form-submissions/submit") && r.request().method() === "POST");
+  const left = page.waitForURL(/thanks=1/);
+  await form.locator(".lf-submit").click();
+  const { submissionId } = await (await submitted).json();
+  await left;
+  const log = await stack.waitForStatus(submissionId, ["success"]);
+  assert.equal(log.submission.clientOutcome, "succeeded");
+  assert.equal(log.submission.clientMessage, "Off to the thank-you page");
+  await page.close();
+});
+
 test("a handler's report that does not fit what the edge takes is made to fit, not lost", async () => {
   await seedQuoteForm(receiver.url + "/quote");
   const { page, errors } = await openDemo();

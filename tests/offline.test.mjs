@@ -119,6 +119,23 @@ test("a submission made offline is saved, announced, and arrives once after reco
   await context.close();
 });
 
+test("a browser whose database never opens does not hold the form: the submission goes all the same", async () => {
+  const context = await browser.newContext();
+  // An open request that never ends (WebKit's hang, a connection that blocks it).
+  await context.addInitScript(() => {
+    indexedDB.open = () => ({});
+  });
+  const email = "olga.no-database@example.com";
+  const { page, form } = await fillForm(context, email);
+  await form.locator(".lf-submit").click();
+  const success = page.locator(".lf-success");
+  await success.waitFor({ timeout: 15_000 });
+  assert.equal(await success.textContent(), tool.successMessage);
+  const stored = await storedFor(email);
+  assert.deepEqual(stored.map((s) => s.id), [await success.getAttribute("data-submission-id")], "exactly one submission");
+  await context.close();
+});
+
 test("a submission made offline on a page the visitor closed is sent once on their next page", async () => {
   const context = await browser.newContext();
   const email = "olga.next-page@example.com";

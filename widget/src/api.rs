@@ -94,7 +94,7 @@ impl Api {
     pub async fn conversation(&self, id: &str, token: &str) -> Result<Vec<Message>, CallError> {
         let url = format!("{}/conversations/{}", self.base, js_sys::encode_uri_component(id));
         Ok(messages(
-            &self.call("GET", &url, None, Some((TOKEN, token))).await?,
+            &self.call("GET", &url, None, Some((TOKEN, token)), false).await?,
         ))
     }
 
@@ -113,7 +113,9 @@ impl Api {
             js_sys::encode_uri_component(id)
         );
         Ok(messages(
-            &self.call("POST", &url, Some(&body), Some((TOKEN, token))).await?,
+            &self
+                .call("POST", &url, Some(&body), Some((TOKEN, token)), false)
+                .await?,
         ))
     }
 
@@ -159,7 +161,10 @@ impl Api {
             .as_deref()
             .map(|t| ("X-Leadform-Client-Token", t));
         let url = format!("{}/form-submissions/client-result", self.base);
-        let _ = self.call("POST", &url, Some(&body), token).await;
+        // Kept alive past the page: a handler that sends the visitor on (`location.href =
+        // "/thanks"`) would otherwise cancel its own report, and the edge would record the
+        // part as failed, "no report". (A report is far under keepalive's 64 KB.)
+        let _ = self.call("POST", &url, Some(&body), token, true).await;
     }
 
     /// Fire-and-forget analytics event; a lost event must never disturb the visitor. It
@@ -196,7 +201,7 @@ impl Api {
     }
 
     async fn post(&self, path: &str, body: &JsValue) -> Result<JsValue, CallError> {
-        self.call("POST", &format!("{}{path}", self.base), Some(body), None)
+        self.call("POST", &format!("{}{path}", self.base), Some(body), None, false)
             .await
     }
 
@@ -206,6 +211,7 @@ impl Api {
         url: &str,
         body: Option<&JsValue>,
         header: Option<(&str, &str)>,
+        keepalive: bool,
     ) -> Result<JsValue, CallError> {
         let network = |_| CallError {
             message: t(T::Offline).into(),
@@ -235,6 +241,9 @@ impl Api {
             .map(|signal| js_sys::Reflect::set(&init, &"signal".into(), &signal));
         if let Some((name, value)) = header {
             headers.push((name, value.into()));
+        }
+        if keepalive {
+            let _ = js_sys::Reflect::set(&init, &"keepalive".into(), &true.into());
         }
         init.set_headers(&js::object(&headers));
         let window = web_sys::window().ok_or(CallError {

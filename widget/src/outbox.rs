@@ -68,6 +68,9 @@ async fn take(id: &JsValue) -> bool {
     run(Op::Take(id)).await.ok().and_then(|n| n.as_f64()) == Some(1.0)
 }
 
+/// How long opening the browser's database may take before nothing is kept, in ms.
+const OPEN_WAIT_MS: i32 = 3_000;
+
 enum Op<'a> {
     Put(&'a JsValue, &'a JsValue),
     All,
@@ -95,9 +98,22 @@ async fn run(op: Op<'_>) -> Result<JsValue, JsValue> {
     let opened = js_sys::Promise::new(&mut |resolve, reject| {
         opening.set_onsuccess(Some(&resolve));
         opening.set_onerror(Some(&reject));
+        // An open that never ends (a connection of the page's that blocks it, a browser's
+        // IndexedDB that hangs) must not hold a submission "Sending…": past a few seconds
+        // nothing is kept, and the submission goes all the same.
+        if let Some(window) = web_sys::window() {
+            let _ = window.set_timeout_with_callback_and_timeout_and_arguments_1(
+                &reject,
+                OPEN_WAIT_MS,
+                &"the browser's database did not open".into(),
+            );
+        }
     });
-    JsFuture::from(opened).await?;
+    let open = JsFuture::from(opened).await;
+    // (Not called after this, should the open end later.)
+    opening.set_onupgradeneeded(None);
     drop(upgrade);
+    open?;
     let db: IdbDatabase = opening.result()?.unchecked_into();
     let mode = match op {
         Op::All => IdbTransactionMode::Readonly,
