@@ -225,6 +225,22 @@ pub struct ToolIn {
 pub const MAX_ATTEMPTS: usize = 20;
 pub const MAX_RETRY_DELAY_SECS: u32 = 30 * 24 * 3600;
 
+/// What `Object.prototype` answers to, that a tool's name pattern allows.
+const OBJECT_MEMBERS: [&str; 12] = [
+    "constructor",
+    "hasOwnProperty",
+    "isPrototypeOf",
+    "propertyIsEnumerable",
+    "toLocaleString",
+    "toString",
+    "valueOf",
+    "__proto__",
+    "__defineGetter__",
+    "__defineSetter__",
+    "__lookupGetter__",
+    "__lookupSetter__",
+];
+
 impl ToolIn {
     /// Checks the config; `allow_loopback` lets webhooks target this machine (local dev).
     pub fn check(&self, allow_loopback: bool) -> Result<(), FieldError> {
@@ -241,6 +257,14 @@ impl ToolIn {
                 .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
         if !name_ok {
             return Err(FieldError::new("name", "must be 1-64 letters, digits, _ or -"));
+        }
+        // The loader finds a page's handler by this name on a plain object: a name every
+        // JavaScript object already answers to would find a handler nobody registered.
+        if OBJECT_MEMBERS.contains(&self.name.as_str()) {
+            return Err(FieldError::new(
+                "name",
+                "is a name every JavaScript object has; choose another",
+            ));
         }
         if self.fields.is_empty() {
             return Err(FieldError::new("fields", "must list at least one field"));
@@ -628,6 +652,14 @@ mod tests {
         let nul = with(json!({"name": "essay", "type": "textarea", "label": "Es\u{0}say"})).unwrap_err();
         assert_eq!(nul.field, "fields[1].label");
         assert!(nul.reason.contains("control characters"), "{}", nul.reason);
+        let tool_named = |name: &str| {
+            tool(json!({"name": name, "fields": [{"name": "email", "type": "email"}], "executionMode": "client"}))
+                .check(true)
+        };
+        for reserved in ["constructor", "toString", "__proto__"] {
+            assert_eq!(tool_named(reserved).unwrap_err().field, "name", "{reserved}");
+        }
+        assert!(tool_named("Constructor_form").is_ok());
         for step in [".", ".."] {
             let path = with(json!({"name": step, "type": "file"})).unwrap_err();
             assert_eq!(path.field, "fields[1].name", "{step}");

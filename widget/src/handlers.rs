@@ -70,9 +70,10 @@ impl Handlers {
         ));
         match JsFuture::from(race).await {
             Ok(value) if value == late => failure(&"the form handler did not finish in time".into()),
-            // A handler that returns nothing but did not throw has done its job.
+            // A handler that returns nothing but did not throw has done its job; one that
+            // returns `false` says it has not.
             Ok(value) if !value.is_object() => HandlerResult {
-                success: true,
+                success: value.as_bool() != Some(false),
                 message: None,
                 data: JsValue::NULL,
                 note: None,
@@ -120,6 +121,7 @@ mod tests {
             "if (name === 'sync') return { success: true, message: 'saved ' + ctx.formData.email, data: { id: 7 } };
              if (name === 'promise') return new Promise(r => setTimeout(() => r({ success: false, message: 'Pick another slot' }), 5));
              if (name === 'silent') return undefined;
+             if (name === 'declines') return false;
              if (name === 'rejects') return Promise.reject(new Error('quota exceeded'));
              if (name === 'never') return new Promise(() => {});
              if (name === 'late' && Date.now() >= __registered_late_at) return { success: true };
@@ -162,6 +164,12 @@ mod tests {
         assert!(
             handlers.run("silent", &context()).await.success,
             "no return value, no throw: success"
+        );
+        let declined = handlers.run("declines", &context()).await;
+        assert_eq!(
+            (declined.success, declined.note),
+            (false, None),
+            "false: a failure, nothing shown"
         );
         let rejected = handlers.run("rejects", &context()).await;
         assert_eq!(
