@@ -261,26 +261,28 @@ impl Api {
             .as_string()
             .unwrap_or_default();
         let parsed = js::parse(&text);
-        let retry = matches!(response.status(), 429 | 500..);
-        match (response.ok(), parsed) {
-            (true, Some(value)) => Ok(value),
-            (true, None) => Err(CallError {
-                message: t(T::Unreadable).into(),
-                field: None,
-                retry: false,
+        // Only the edge's own refusal is final: JSON with its `error`. Any other answer (a
+        // captive portal's page on hotel Wi-Fi, a proxy's or firewall's error) never came
+        // from the edge, so a submission stays kept and is sent again.
+        let refusal = parsed
+            .as_ref()
+            .map(|value| js::get(value, "error"))
+            .filter(JsValue::is_object);
+        match (response.ok(), parsed, refusal) {
+            (true, Some(value), _) => Ok(value),
+            (false, _, Some(error)) => Err(CallError {
+                message: js::text(&error, "message"),
+                field: js::string(&error, "field"),
+                retry: matches!(response.status(), 429 | 500..),
             }),
-            (false, Some(value)) => {
-                let error = js::get(&value, "error");
-                Err(CallError {
-                    message: js::text(&error, "message"),
-                    field: js::string(&error, "field"),
-                    retry,
-                })
-            }
-            (false, None) => Err(CallError {
-                message: tf(T::Status, &[&response.status().to_string()]),
+            (ok, _, _) => Err(CallError {
+                message: if ok {
+                    t(T::Unreadable).into()
+                } else {
+                    tf(T::Status, &[&response.status().to_string()])
+                },
                 field: None,
-                retry,
+                retry: true,
             }),
         }
     }
@@ -294,15 +296,20 @@ mod tests {
     /// Makes fetch answer `http://retry.test/...` with `status` (0: no answer at all, as
     /// offline); returns the function that puts the real fetch back.
     fn answer_with(status: u16) -> js_sys::Function {
+        answer_body_with(status, r#"{"error":{"message":"no"}}"#)
+    }
+
+    /// As [`answer_with`], with `body` as the answer.
+    fn answer_body_with(status: u16, body: &str) -> js_sys::Function {
         js_sys::Function::new_with_args(
-            "status",
+            "status, body",
             "const real = globalThis.fetch;
              globalThis.fetch = (url, init) => !String(url).startsWith('http://retry.test/') ? real(url, init)
                : status === 0 ? Promise.reject(new TypeError('Failed to fetch'))
-               : Promise.resolve(new Response('{\"error\":{\"message\":\"no\"}}', { status }));
+               : Promise.resolve(new Response(body, { status }));
              return () => { globalThis.fetch = real; };",
         )
-        .call1(&JsValue::NULL, &status.into())
+        .call2(&JsValue::NULL, &status.into(), &body.into())
         .unwrap()
         .unchecked_into()
     }
@@ -329,6 +336,22 @@ mod tests {
                 .await;
             restore.call0(&JsValue::NULL).unwrap();
             assert_eq!(result.err().map(|e| e.retry), Some(retry), "status {status}");
+        }
+        // Answers that never came from the edge (a captive portal's page, a proxy's error,
+        // JSON that is no refusal of ours) are tried again: the submission stays kept.
+        for (status, body) in [
+            (200, "<html>Sign in to Hotel Wi-Fi</html>"),
+            (403, "<html>Blocked by your network</html>"),
+            (407, ""),
+            (502, r#"{"message":"bad gateway"}"#),
+            (400, r#"{"error":"nope"}"#),
+        ] {
+            let restore = answer_body_with(status, body);
+            let result = Api::new("http://retry.test".into())
+                .submit(&js::object(&[]))
+                .await;
+            restore.call0(&JsValue::NULL).unwrap();
+            assert_eq!(result.err().map(|e| e.retry), Some(true), "{status} {body}");
         }
     }
 
