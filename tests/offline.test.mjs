@@ -136,6 +136,52 @@ test("a browser whose database never opens does not hold the form: the submissio
   await context.close();
 });
 
+test("a kept submission of a client form waits for its page handler, which is told the conversation it was sent from", async () => {
+  const made = await stack.owner("POST", `/v1/agents/${DEMO_AGENT_ID}/tools`, {
+    id: "tool_kept_client",
+    name: "kept_client",
+    title: "Call me back",
+    fields: [
+      { name: "name", label: "Name", type: "text", required: true },
+      { name: "email", label: "Email", type: "email", required: true },
+    ],
+    executionMode: "client",
+  });
+  assert.equal(made.status, 201, JSON.stringify(made.body));
+  const context = await browser.newContext();
+  const email = "olga.kept-client@example.com";
+  const page = await context.newPage();
+  await page.goto(site.url + "/");
+  await page.evaluate(() => window.leadform.showForm("kept_client"));
+  const form = page.locator("form.lf-form[data-tool=kept_client]");
+  await form.locator("input[name=name]").fill("Kept Client");
+  await form.locator("input[name=email]").fill(email);
+  await quickPerson();
+  await context.setOffline(true);
+  await form.locator(".lf-submit").click();
+  await page.locator(".lf-saved").waitFor();
+  const [queued] = await kept(page);
+  assert.match(queued.conversationId, /^conv_/);
+  await page.close();
+
+  // The next page registers its handler only after the widget has started (and found the
+  // kept submission waiting for one): it goes then, and the handler hears of the
+  // conversation the submission named, not this page's own.
+  await context.setOffline(false);
+  await context.addInitScript(() => document.addEventListener("leadform:ready", () => (window.__ready = true)));
+  const next = await context.newPage();
+  await next.goto(site.url + "/?page=pricing");
+  await next.waitForFunction(() => window.__ready);
+  assert.deepEqual(await storedFor(email), [], "not sent without its handler");
+  await next.evaluate(() =>
+    window.leadform.registerFormHandler("kept_client", { onSubmit: (ctx) => ((window.__ctx = ctx), { success: true }) }));
+  await waitUntil(async () => (await storedFor(email)).length === 1, { message: "sent once the handler is there", timeoutMs: 20_000 });
+  const ctx = await next.waitForFunction(() => window.__ctx).then((h) => h.jsonValue());
+  assert.equal(ctx.conversationId, queued.conversationId);
+  assert.equal(ctx.formData.email, email);
+  await context.close();
+});
+
 test("a submission made offline on a page the visitor closed is sent once on their next page", async () => {
   const context = await browser.newContext();
   const email = "olga.next-page@example.com";

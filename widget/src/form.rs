@@ -505,6 +505,7 @@ impl FormView {
             &self.chat,
             &out,
             &self.form.tool_id,
+            &self.chat.conversation(),
             form_data(&data),
             &self.form.success_message,
         )
@@ -601,11 +602,14 @@ fn label(field: &FieldSpec) -> String {
 
 /// After the edge took a submission (now, or later from the outbox): runs the page's
 /// handler for `client` and `both` tools and reports its result; the success message as a
-/// chat message (with the handler's note when it failed), and its text to read out.
+/// chat message (with the handler's note when it failed), and its text to read out. The
+/// handler is told the conversation the submission named (a kept one's may be another
+/// page's).
 pub async fn outcome(
     chat: &Chat,
     out: &Submitted,
     tool_id: &str,
+    conversation_id: &str,
     data: JsValue,
     success: &str,
 ) -> (Element, String) {
@@ -616,7 +620,7 @@ pub async fn outcome(
             ("submissionId", out.submission_id.as_str().into()),
             ("toolId", tool_id.into()),
             ("toolName", tool_name.as_str().into()),
-            ("conversationId", chat.conversation().into()),
+            ("conversationId", conversation_id.into()),
             ("formData", data),
         ]);
         let result = chat.handlers.run(tool_name, &context).await;

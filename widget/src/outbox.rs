@@ -232,8 +232,16 @@ async fn sent(chat: &Rc<Chat>, out: Submitted, body: &JsValue) {
     } else {
         &success
     };
-    let (done, message) =
-        crate::form::outcome(chat, &out, &tool_id, js::get(body, "formData"), success).await;
+    let conversation_id = js::text(body, "conversationId");
+    let (done, message) = crate::form::outcome(
+        chat,
+        &out,
+        &tool_id,
+        &conversation_id,
+        js::get(body, "formData"),
+        success,
+    )
+    .await;
     chat.tell(done, &message);
 }
 
