@@ -190,3 +190,22 @@ test("on the visit's next page a form brought back with the conversation leaves 
   assert.equal(await focused(), "lf-input", "the visitor may already be typing there");
   await page.close();
 });
+
+test("a page with a very long address and a fragment still has its chat: the widget names it as the edge takes it", async () => {
+  const page = await browser.newPage();
+  const errors = [];
+  page.on("pageerror", (e) => errors.push(String(e)));
+  const starts = [];
+  page.on("request", (r) => r.url().endsWith("/conversations") && r.method() === "POST" && starts.push(r.postDataJSON()));
+  // Long tracking parameters, and a single-page app's state in the fragment.
+  await page.goto(`${site.url}/?gclid=${"a".repeat(2_100)}#/checkout/step-2`);
+  await page.locator(".lf-bubble").click();
+  await page.locator(".lf-agent").first().waitFor();
+  await send(page, "Do you ship abroad?");
+  assert.equal(starts.length, 1);
+  assert.equal(starts[0].page.length, 2_000);
+  assert.ok(starts[0].page.startsWith(`${site.url}/?gclid=aaa`) && !starts[0].page.includes("#"), starts[0].page.slice(0, 40));
+  assert.equal(await page.locator(".lf-visitor").count(), 1);
+  assert.deepEqual(errors, []);
+  await page.close();
+});

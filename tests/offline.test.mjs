@@ -328,3 +328,38 @@ test("a busy edge (503) keeps the submission and a later try sends it; a refusal
   assert.deepEqual(await kept(page), []);
   await context.close();
 });
+
+test("a kept submission a proxy keeps refusing (its page, not the edge's answer) stays kept and does not hold back the next", async () => {
+  const context = await browser.newContext();
+  const [blocked, next] = ["olga.blocked-by-proxy@example.com", "olga.after-the-blocked@example.com"];
+  const { page, form } = await fillForm(context, blocked);
+  await context.setOffline(true);
+  await form.locator(".lf-submit").click();
+  await page.locator(".lf-saved").waitFor();
+  // A second form, also sent offline.
+  await page.evaluate(() => window.leadform.showForm("contact_form"));
+  const second = page.locator("form.lf-form[data-tool=contact_form]");
+  await second.locator("input[name=name]").fill("Offline Olga");
+  await second.locator("input[name=email]").fill(next);
+  await quickPerson();
+  await second.locator(".lf-submit").click();
+  await page.locator(".lf-saved").nth(1).waitFor();
+  assert.equal((await kept(page)).length, 2);
+
+  // A firewall in front of the edge answers the first with its own HTML page, whatever the
+  // order the round takes them in.
+  const proxied = [];
+  await page.route("**/form-submissions/submit", (route) => {
+    if (route.request().postData()?.includes(blocked)) {
+      proxied.push(route.request().url());
+      return route.fulfill({ status: 403, contentType: "text/html", body: "<html><h1>Blocked by your network</h1></html>" });
+    }
+    return route.continue();
+  });
+  await context.setOffline(false);
+  await waitUntil(async () => (await storedFor(next)).length === 1, { message: "the second goes" });
+  assert.ok(proxied.length >= 1, "the first was tried");
+  assert.deepEqual(await storedFor(blocked), [], "not the edge's refusal: not final");
+  assert.deepEqual((await kept(page)).map((b) => b.formData.email), [blocked], "still kept, to try again");
+  await context.close();
+});

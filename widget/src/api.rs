@@ -163,8 +163,11 @@ impl Api {
         let url = format!("{}/form-submissions/client-result", self.base);
         // Kept alive past the page: a handler that sends the visitor on (`location.href =
         // "/thanks"`) would otherwise cancel its own report, and the edge would record the
-        // part as failed, "no report". (A report is far under keepalive's 64 KB.)
-        let _ = self.call("POST", &url, Some(&body), token, true).await;
+        // part as failed, "no report". A page's keepalive requests share 64 KB in all (its
+        // own beacons too): one the browser refuses for that is sent again plainly.
+        if matches!(self.call("POST", &url, Some(&body), token, true).await, Err(e) if e.retry) {
+            let _ = self.call("POST", &url, Some(&body), token, false).await;
+        }
     }
 
     /// Fire-and-forget analytics event; a lost event must never disturb the visitor. It

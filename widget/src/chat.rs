@@ -684,8 +684,17 @@ fn look_rule(look: &leadform_core::look::WidgetLook) -> String {
     format!(".lf-root{{--b:{};--bt:{}}}", look.brand_color, look.brand_text)
 }
 
+/// The page's address as the edge takes it: without its fragment (a single-page app's
+/// state), at most 2,000 characters (long tracking parameters), so a chat never fails on
+/// the address it was opened from.
 fn page_url() -> String {
-    crate::dom::document().url().unwrap_or_default()
+    let url = crate::dom::document().url().unwrap_or_default();
+    url.split('#')
+        .next()
+        .unwrap_or_default()
+        .chars()
+        .take(2_000)
+        .collect()
 }
 
 /// A speech-bubble icon drawn as SVG: an emoji would depend on the visitor's fonts.

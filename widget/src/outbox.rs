@@ -2,7 +2,8 @@
 //!
 //! Every submit is written to IndexedDB (database `leadform`, store `outbox`) with its body,
 //! idempotency key included, before it goes, so a tab closed mid-send loses nothing. One
-//! that meets a network failure, a 5xx or a 429 stays there and is sent again on
+//! that meets a network failure, a 5xx or a 429, or an answer that is not the edge's own
+//! (a captive portal's page), stays there and is sent again on
 //! the window's `online` event, on a timer with backoff, and when the widget starts on the
 //! visitor's next page. The edge answers a repeated idempotency key with its first answer
 //! and stores one submission, so a resend after a lost answer is harmless; and of the
@@ -109,11 +110,14 @@ async fn run(op: Op<'_>) -> Result<JsValue, JsValue> {
             );
         }
     });
-    let open = JsFuture::from(opened).await;
-    // (Not called after this, should the open end later.)
-    opening.set_onupgradeneeded(None);
+    if let Err(error) = JsFuture::from(opened).await {
+        // An open that was only slow still ends, and still makes the store then: its
+        // handler is left to it (else the database would be made without the store, and
+        // nothing could be kept again in this browser).
+        upgrade.forget();
+        return Err(error);
+    }
     drop(upgrade);
-    open?;
     let db: IdbDatabase = opening.result()?.unchecked_into();
     let mode = match op {
         Op::All => IdbTransactionMode::Readonly,
@@ -142,8 +146,9 @@ async fn run(op: Op<'_>) -> Result<JsValue, JsValue> {
 
 /// Sends what `chat`'s scope has kept, one item after the other. One round at a time per
 /// page; a flush asked for while a round runs makes that round go again, so an item kept
-/// meanwhile is not left for the next `online`. A round that meets a network failure or a
-/// 5xx/429 stops and tries again later.
+/// meanwhile is not left for the next `online`. An item that meets no answer (or one not
+/// the edge's own) is tried again later; the round goes on with the rest, so one item a
+/// proxy keeps refusing never holds back the others.
 pub async fn flush(chat: Rc<Chat>) {
     if chat.flushing.replace(true) {
         chat.flush_again.set(true);
@@ -190,10 +195,7 @@ async fn round(chat: Rc<Chat>) -> bool {
                     sent(&chat, out, &body).await;
                 }
             }
-            Err(e) if e.retry => {
-                again = true;
-                break;
-            }
+            Err(e) if e.retry => again = true,
             Err(e) => {
                 // Refused: it never will be accepted; the visitor reads why, as on a live send.
                 if take(&id).await {
