@@ -231,6 +231,15 @@ async function seedQuoteForm(webhookUrl) {
   assert.equal(created.status, 201, JSON.stringify(created.body));
 }
 
+/** Fills the quote form in as a person would: `email`, and a small PDF as its brief. */
+async function fillQuoteForm(page, email, file) {
+  const form = page.locator("form.lf-form[data-tool=quote_form]");
+  await form.locator("input[name=email]").fill(email);
+  await form.locator("input[name=brief]").setInputFiles({ name: file, mimeType: "application/pdf", buffer: Buffer.from(`%PDF-1.4 ${file}`) });
+  await quickPerson();
+  return form;
+}
+
 /** Watches the chat's shadow root and keeps every text a `.lf-progress` line showed. */
 async function recordProgress(page) {
   await page.evaluate(() => {
@@ -334,10 +343,7 @@ test("a handler that sends the visitor on to another page still has its report r
     });
     window.leadform.showForm("quote_form");
   }, site.url + "/?thanks=1");
-  const form = page.locator("form.lf-form[data-tool=quote_form]");
-  await form.locator("input[name=email]").fill("redirect@example.com");
-  await form.locator("input[name=brief]").setInputFiles({ name: "r.pdf", mimeType: "application/pdf", buffer: Buffer.from("%PDF-1.4 r") });
-  await quickPerson();
+  const form = await fillQuoteForm(page, "redirect@example.com", "r.pdf");
   const submitted = page.waitForResponse((r) => r.url().endsWith("/form-submissions/submit") && r.request().method() === "POST");
   const left = page.waitForURL(/thanks=1/);
   await form.locator(".lf-submit").click();
@@ -360,10 +366,7 @@ test("a handler's report that does not fit what the edge takes is made to fit, n
     });
     window.leadform.showForm("quote_form");
   });
-  const form = page.locator("form.lf-form[data-tool=quote_form]");
-  await form.locator("input[name=email]").fill("fit@example.com");
-  await form.locator("input[name=brief]").setInputFiles({ name: "f.pdf", mimeType: "application/pdf", buffer: Buffer.from("%PDF-1.4 f") });
-  await quickPerson();
+  const form = await fillQuoteForm(page, "fit@example.com", "f.pdf");
   const reported = page.waitForResponse((r) => r.url().endsWith("/form-submissions/client-result"));
   await form.locator(".lf-submit").click();
   assert.equal((await reported).status(), 200, "the edge took the report");
@@ -388,10 +391,7 @@ test("while the page's handler runs the form says Sending…; a result it return
     });
     window.leadform.showForm("quote_form");
   });
-  const form = page.locator("form.lf-form[data-tool=quote_form]");
-  await form.locator("input[name=email]").fill("lee@example.com");
-  await form.locator("input[name=brief]").setInputFiles({ name: "b.pdf", mimeType: "application/pdf", buffer: Buffer.from("%PDF-1.4 b") });
-  await quickPerson();
+  const form = await fillQuoteForm(page, "lee@example.com", "b.pdf");
   await form.locator(".lf-submit").click();
   await page.waitForFunction(() => typeof window.__settle === "function");
   const button = form.locator(".lf-submit");

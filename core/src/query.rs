@@ -35,6 +35,17 @@ impl Cursor {
         })
         .filter(|_| id_ok)
     }
+
+    /// A cursor as a caller gave it (a query parameter, a body's `cursor`): empty is none,
+    /// anything but one this API gave out is a 400 naming `cursor`.
+    pub fn given(text: &str) -> Result<Option<Self>, FieldError> {
+        if text.is_empty() {
+            return Ok(None);
+        }
+        Self::decode(text)
+            .map(Some)
+            .ok_or_else(|| FieldError::new("cursor", "is not a cursor this API gave out (use nextCursor)"))
+    }
 }
 
 /// A page size parameter `name`: `default` when absent, else a whole number from 1 to `max`.
@@ -244,12 +255,7 @@ impl Params<'_> {
     }
 
     fn cursor(&self) -> Result<Option<Cursor>, FieldError> {
-        match self.get("cursor") {
-            None => Ok(None),
-            Some(text) => Cursor::decode(text).map(Some).ok_or_else(|| {
-                FieldError::new("cursor", "is not a cursor this API gave out (use nextCursor)")
-            }),
-        }
+        Cursor::given(self.get("cursor").unwrap_or_default())
     }
 
     fn range(&self) -> Result<(Option<i64>, Option<i64>), FieldError> {
@@ -389,7 +395,10 @@ mod tests {
             at: 1_700_000_000_123,
             id: "lead_018bcfe56800abcdef012345".into(),
         };
-        assert_eq!(Cursor::decode(&cursor.encode()), Some(cursor));
+        assert_eq!(Cursor::decode(&cursor.encode()), Some(cursor.clone()));
+        assert_eq!(Cursor::given(&cursor.encode()), Ok(Some(cursor)));
+        assert_eq!(Cursor::given(""), Ok(None), "empty is none");
+        assert_eq!(Cursor::given("garbage!").unwrap_err().field, "cursor");
         for bad in [
             "",
             "garbage!",

@@ -3,6 +3,7 @@
 //! input the edge did not write.
 
 use futures_util::future::{select, Either};
+use leadform_core::validate::FieldError;
 use std::time::Duration;
 use worker::{AbortController, Delay, Fetch, Headers, Method, Request, RequestInit, RequestRedirect};
 
@@ -73,6 +74,23 @@ pub async fn call(
             Err(format!("no answer within {} s", TIMEOUT_MS / 1000))
         }
     }
+}
+
+/// A platform's answer to the check of credentials the owner is connecting, or why it
+/// could not be made. Out of reach, or answering 5xx or 429, the platform says nothing of
+/// them: the owner reads that they could not be checked, not that they are wrong (a 400 at
+/// `field` still, since a 5xx would say this edge failed).
+pub fn credentials_checked(
+    platform: &str,
+    field: &str,
+    sent: Result<Answer, String>,
+) -> Result<Answer, FieldError> {
+    let unchecked = |why: String| FieldError::new(field, format!("could not be checked, try again: {why}"));
+    let answer = sent.map_err(|why| unchecked(format!("{platform} could not be reached ({why})")))?;
+    if answer.status >= 500 || answer.status == 429 {
+        return Err(unchecked(format!("{platform} answered HTTP {}", answer.status)));
+    }
+    Ok(answer)
 }
 
 /// JSON request headers, with a bearer token when given.

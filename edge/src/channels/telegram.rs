@@ -73,16 +73,11 @@ pub async fn connect(
     if !bot_api::is_bot_token(bot_token) {
         return Err(FieldError::new("botToken", "must be a bot token from @BotFather (123456:ABC…)").into());
     }
-    // Telegram out of reach says nothing of the token: the owner reads that it could not be
-    // checked, not that it is wrong. (A 400 still: a 5xx would say this edge failed.)
-    let unchecked =
-        |why: String| FieldError::new("botToken", format!("could not be checked, try again: {why}"));
-    let answer = send(env, bot_token, "getMe", json!({}))
-        .await
-        .map_err(|why| unchecked(format!("Telegram could not be reached ({why})")))?;
-    if answer.status >= 500 || answer.status == 429 {
-        return Err(unchecked(format!("Telegram answered HTTP {}", answer.status)).into());
-    }
+    let answer = fetch::credentials_checked(
+        "Telegram",
+        "botToken",
+        send(env, bot_token, "getMe", json!({})).await,
+    )?;
     let me = bot_api::result_of(&answer.text())
         .map_err(|why| FieldError::new("botToken", format!("Telegram refused it: {why}")))?;
     let username = me

@@ -127,16 +127,11 @@ pub async fn connect(
         config::whatsapp_api_url(env).trim_end_matches('/'),
         input.phone_number_id
     );
-    // The platform out of reach says nothing of the token: the owner reads that it could
-    // not be checked, not that it is wrong. (A 400 still: a 5xx would say this edge failed.)
-    let unchecked =
-        |why: String| FieldError::new("accessToken", format!("could not be checked, try again: {why}"));
-    let answer = send(&input.access_token, Method::Get, &url, None)
-        .await
-        .map_err(|why| unchecked(format!("WhatsApp could not be reached ({why})")))?;
-    if answer.status >= 500 || answer.status == 429 {
-        return Err(unchecked(format!("WhatsApp answered HTTP {}", answer.status)).into());
-    }
+    let answer = fetch::credentials_checked(
+        "WhatsApp",
+        "accessToken",
+        send(&input.access_token, Method::Get, &url, None).await,
+    )?;
     result_of(&answer)
         .map_err(|why| FieldError::new("accessToken", format!("WhatsApp refused it: {why}")))?;
     let verify_token = match &input.verify_token {

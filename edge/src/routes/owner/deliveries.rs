@@ -127,13 +127,10 @@ pub async fn replay_failed(mut req: Request, env: &Env, agent_id: &str) -> ApiRe
     let db = env.d1(bindings::DB)?;
     let body = json_body(&mut req).await?;
     let since = since(body.get("since"), "since")?;
-    // Empty is none, as for the lists' `cursor=` (the first call of a loop).
+    // Read as the lists read theirs: empty is none (the first call of a loop).
     let after = match body.get("cursor") {
         None | Some(Value::Null) => None,
-        Some(Value::String(text)) if text.is_empty() => None,
-        Some(Value::String(text)) => Some(
-            Cursor::decode(text).ok_or_else(|| FieldError::new("cursor", "is not a cursor this API gave"))?,
-        ),
+        Some(Value::String(text)) => Cursor::given(text)?,
         Some(_) => {
             return Err(FieldError::new("cursor", "must be a string (the last answer's nextCursor)").into())
         }
