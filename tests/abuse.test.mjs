@@ -308,22 +308,33 @@ test("a path with a method it does not take is a 405 naming the methods it does;
   for (const [method, route, allow] of [
     ["GET", "/form-submissions/submit", "POST, OPTIONS"],
     ["DELETE", "/form-submissions/events", "POST, OPTIONS"],
-    ["POST", "/widget/config", "GET, OPTIONS"],
-    ["PUT", "/conversations/conv_x", "GET, OPTIONS"],
-    ["DELETE", "/v1/agents/agent_abuse", "GET, PATCH"],
+    ["POST", "/widget/config", "GET, HEAD, OPTIONS"],
+    ["PUT", "/conversations/conv_x", "GET, HEAD, OPTIONS"],
+    ["DELETE", "/v1/agents/agent_abuse", "GET, HEAD, PATCH"],
     // A method the runtime does not know (it would read it as GET) is refused the same way.
-    ["QUERY", "/widget/config", "GET, OPTIONS"],
-    ["PROPFIND", "/v1/agents/agent_abuse", "GET, PATCH"],
+    ["QUERY", "/widget/config", "GET, HEAD, OPTIONS"],
+    ["PROPFIND", "/v1/agents/agent_abuse", "GET, HEAD, PATCH"],
+    // HEAD is GET without a body, so it is refused where GET is.
+    ["HEAD", "/form-submissions/submit", "POST, OPTIONS"],
   ]) {
     const res = await fetch(stack.url + route, {
       method,
       headers: { Authorization: `Bearer ${stack.apiKey}`, "Content-Type": "application/json" },
-      body: ["GET", "QUERY", "PROPFIND"].includes(method) ? undefined : "{}",
+      body: ["GET", "HEAD", "QUERY", "PROPFIND"].includes(method) ? undefined : "{}",
     });
-    const answer = await res.json();
+    const answer = method === "HEAD" ? { error: { code: "method_not_allowed" } } : await res.json();
     assert.equal(res.status, 405, `${method} ${route}: ${JSON.stringify(answer)}`);
     assert.equal(res.headers.get("allow"), allow, `${method} ${route}`);
     assert.equal(answer.error.code, "method_not_allowed");
+  }
+  // HEAD on a GET route answers as GET does, without the body (link checkers, monitors).
+  for (const route of ["/widget/config?agentId=agent_abuse", "/v1/agents/agent_abuse", "/openapi.json", "/dashboard/sign-in"]) {
+    const [get, head] = await Promise.all(["GET", "HEAD"].map((method) =>
+      fetch(stack.url + route, { method, redirect: "manual", headers: { Authorization: `Bearer ${stack.apiKey}` } })));
+    assert.equal(head.status, get.status, route);
+    assert.equal(head.headers.get("content-type"), get.headers.get("content-type"), route);
+    assert.ok((await get.arrayBuffer()).byteLength > 0, route);
+    assert.equal((await head.arrayBuffer()).byteLength, 0, route);
   }
   // A path that is no path of the API stays a 404.
   assert.equal((await fetch(stack.url + "/form-submissions/nope")).status, 404);

@@ -207,6 +207,37 @@ test("a submission made offline on a page the visitor closed is sent once on the
   await context.close();
 });
 
+test("a form kept on an earlier page is not offered again when the next page resumes its chat", async () => {
+  const context = await browser.newContext();
+  const email = "olga.not-twice@example.com";
+  // The edge's submit is out of reach for the whole visit (a filter that only lets the
+  // chat through): nothing the visitor sends gets there until it is let through.
+  const cut = (route) => route.abort("internetdisconnected");
+  await context.route("**/form-submissions/submit", cut);
+  const { page, form } = await fillForm(context, email);
+  await form.locator(".lf-submit").click();
+  await page.locator(".lf-saved").waitFor();
+
+  // The next page (in the same tab) goes on with the conversation. To the edge the form is still open (it
+  // never got the submission), but the visitor already filled it in: offering it again
+  // would make a second lead.
+  const next = page;
+  await next.goto(site.url + "/?page=pricing");
+  await next.locator(".lf-bubble").click();
+  await next.locator(".lf-visitor", { hasText: "Talk to sales" }).waitFor();
+  await next.locator(".lf-agent").last().waitFor();
+  assert.equal(await next.locator("form.lf-form").count(), 0, "the form is not offered again");
+  assert.equal((await kept(next)).length, 1, "it is still kept");
+
+  // Let through, it goes once.
+  await context.unroute("**/form-submissions/submit", cut);
+  await next.evaluate(() => window.dispatchEvent(new Event("online")));
+  await waitUntil(async () => (await storedFor(email)).length === 1, { message: "sent once let through" });
+  await next.locator(".lf-success").waitFor();
+  assert.equal((await storedFor(email)).length, 1);
+  await context.close();
+});
+
 test("a page closed while its submission was on its way: it was kept before it went, and the next page sends it once", async () => {
   const context = await browser.newContext();
   const email = "olga.closed-mid-send@example.com";

@@ -321,6 +321,11 @@ impl Chat {
         });
         let mut resumed = false;
         if let Some(kept) = earlier {
+            // A form sent on an earlier page that is still waiting in the outbox (offline, or
+            // for its page handler) is not offered again: the edge has not seen it yet, so to
+            // the edge it is still open, and filling it twice would make two leads. Read
+            // before the conversation, so one the outbox sends meanwhile is closed there.
+            let waiting = outbox::kept(&self.scope()).await.unwrap_or_default();
             let mut kept = kept.split('\n');
             let (id, token) = (kept.next().unwrap_or_default(), kept.nth(1).unwrap_or_default());
             if let Ok(messages) = self.api.conversation(id, token).await {
@@ -337,8 +342,15 @@ impl Chat {
                     self.add_message(class, &m.text);
                     // A form still open on the last page is back where it was offered; the
                     // focus stays in the message field, where the visitor may be typing.
-                    if let Some((tool_id, prefill)) = m.form {
-                        self.show_form_by_id(&tool_id, prefill, false);
+                    match m.form {
+                        Some((tool_id, prefill))
+                            if !waiting
+                                .iter()
+                                .any(|(_, body)| js::text(body, "toolId") == tool_id) =>
+                        {
+                            self.show_form_by_id(&tool_id, prefill, false)
+                        }
+                        _ => {}
                     }
                 }
                 resumed = true;

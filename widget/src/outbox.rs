@@ -54,7 +54,7 @@ fn id(scope: &str, key: &str) -> JsValue {
 
 /// The kept items of `scope` as (id, body), in key order: each stands alone, so the order
 /// they go in does not matter.
-async fn kept(scope: &str) -> Result<Vec<(JsValue, JsValue)>, JsValue> {
+pub async fn kept(scope: &str) -> Result<Vec<(JsValue, JsValue)>, JsValue> {
     Ok(js_sys::Array::from(&run(Op::All).await?)
         .iter()
         .filter(|item| js::text(item, "scope") == scope)

@@ -26,7 +26,12 @@ pub async fn handle(req: Request, env: Env) -> Result<Response> {
     let requested_headers = req.headers().get("Access-Control-Request-Headers")?;
     let path = req.path();
     let segments: Vec<&str> = path.trim_matches('/').split('/').collect();
-    let method = req.method();
+    // HEAD is GET without its body (RFC 9110): routed as GET, and the runtime sends the
+    // answer's status and headers only. Link checkers and uptime monitors use it.
+    let method = match req.method() {
+        Method::Head => Method::Get,
+        method => method,
+    };
     // Analytics sits beside the widget's calls (seed 002's path) but is the owner's: it takes
     // the owner key or a dashboard session, so no page may read it with a visitor's browser.
     let widget_route = matches!(

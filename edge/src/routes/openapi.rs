@@ -37,6 +37,14 @@ pub fn no_route(method: &str, path: &str) -> ApiError {
         });
         leadform_core::wire::documented_methods(paths, path)
     });
+    // A path that takes GET takes HEAD too (`routes::handle`), though the document lists GET.
+    let allowed: Vec<String> = allowed
+        .into_iter()
+        .flat_map(|m| match m.as_str() {
+            "GET" => vec![m, "HEAD".to_string()],
+            _ => vec![m],
+        })
+        .collect();
     if allowed.is_empty() || allowed.iter().any(|m| m == method) {
         return ApiError::not_found("route", format!("{method} {path}"));
     }
