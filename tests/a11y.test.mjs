@@ -156,6 +156,7 @@ test("focus stays in the open panel: Tab cycles forward, Shift+Tab backward, thr
   // Every control of the panel in order, from the close button in its header.
   const cycle = [
     ".lf-close",
+    ".lf-log", // the conversation itself, to scroll back through it by keyboard
     "name",
     "email",
     "message",

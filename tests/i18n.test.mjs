@@ -169,6 +169,19 @@ test("the agent's locale wins over the browser: Arabic, right to left, with no a
     await sendEmpty(page);
     assert.equal(await page.locator(".lf-error").first().textContent(), "اسمك مطلوب");
     assert.deepEqual(await axeViolations(page, "#leadform-widget"), [], "with an error");
+    // A label the owner left in English (no Arabic one) does not turn the Arabic line
+    // around: the line still reads right to left, from the field's right edge.
+    await page.locator("input[name=name]").fill("سارة");
+    await page.locator(".lf-submit").click();
+    const emailError = page.locator("input[name=email] + .lf-error");
+    await emailError.filter({ hasText: "مطلوب" }).waitFor();
+    assert.equal(await emailError.textContent(), "Work email مطلوب");
+    const [lineRight, boxRight] = await emailError.evaluate((el) => {
+      const range = document.createRange();
+      range.selectNodeContents(el);
+      return [range.getBoundingClientRect().right, el.getBoundingClientRect().right];
+    });
+    assert.ok(boxRight - lineRight < 2, `the line starts at the right (${lineRight} of ${boxRight})`);
     await page.screenshot({ path: path.join(SHOTS, "arabic-error.png") });
     assert.deepEqual(errors, []);
     await context.close();

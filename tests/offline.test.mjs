@@ -238,6 +238,48 @@ test("a form kept on an earlier page is not offered again when the next page res
   await context.close();
 });
 
+test("a kept submission the edge refuses later is told at its field, in the form's words", async () => {
+  const fields = [
+    { name: "name", label: "Name", type: "text", required: true },
+    { name: "email", label: "Email", type: "email", required: true },
+  ];
+  const made = await stack.owner("POST", `/v1/agents/${DEMO_AGENT_ID}/tools`, {
+    id: "tool_kept_refused",
+    name: "kept_refused",
+    title: "Call me back",
+    fields,
+    executionMode: "store",
+  });
+  assert.equal(made.status, 201, JSON.stringify(made.body));
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  await page.goto(site.url + "/");
+  await page.evaluate(() => window.leadform.showForm("kept_refused"));
+  const form = page.locator("form.lf-form[data-tool=kept_refused]");
+  await form.locator("input[name=name]").fill("Kept Refused");
+  await form.locator("input[name=email]").fill("olga.kept-refused@example.com");
+  await quickPerson();
+  await context.setOffline(true);
+  await form.locator(".lf-submit").click();
+  await page.locator(".lf-saved").waitFor();
+  await page.close();
+
+  // Meanwhile the owner makes the form ask for one more thing: the kept one lacks it.
+  const changed = await stack.owner("PATCH", "/v1/tools/tool_kept_refused", {
+    fields: [...fields, { name: "company_size", label: "Team size", type: "text", required: true }],
+  });
+  assert.equal(changed.status, 200, JSON.stringify(changed.body));
+  await context.setOffline(false);
+  const next = await context.newPage();
+  await next.goto(site.url + "/?page=pricing");
+  await waitUntil(async () => (await kept(next)).length === 0, { message: "refused, so no longer kept" });
+  await next.locator(".lf-bubble").click();
+  const told = next.locator(".lf-agent", { hasText: "could not be sent" });
+  await told.waitFor();
+  assert.equal(await told.textContent(), "Your saved details could not be sent: Team size is required");
+  await context.close();
+});
+
 test("a page closed while its submission was on its way: it was kept before it went, and the next page sends it once", async () => {
   const context = await browser.newContext();
   const email = "olga.closed-mid-send@example.com";

@@ -130,6 +130,21 @@ impl Attribute {
             Attribute::Custom => "custom",
         }
     }
+
+    /// The HTML `autocomplete` token of a field that fills this attribute: what lets the
+    /// browser fill in the visitor's own details (WCAG 1.3.5). None for a custom field.
+    pub fn autocomplete(self) -> Option<&'static str> {
+        Some(match self {
+            Attribute::Name => "name",
+            Attribute::FirstName => "given-name",
+            Attribute::LastName => "family-name",
+            Attribute::Email => "email",
+            Attribute::Phone => "tel",
+            Attribute::Company => "organization",
+            Attribute::Website => "url",
+            Attribute::Custom => return None,
+        })
+    }
 }
 
 /// Which lead attribute a field fills: the field's own `leadAttribute` if set, else its type
@@ -904,6 +919,29 @@ mod tests {
         let mut org = field("org", FieldKind::Text);
         org.lead_attribute = Some(Attribute::Company);
         assert_eq!(attribute_of(&org), Attribute::Company);
+    }
+
+    #[test]
+    fn each_attribute_names_the_browsers_autofill_token() {
+        // WHATWG autofill field names: a browser fills in only what it recognises.
+        let tokens: Vec<_> = Attribute::ALL.iter().map(|a| a.autocomplete()).collect();
+        assert_eq!(
+            tokens,
+            [
+                Some("name"),
+                Some("given-name"),
+                Some("family-name"),
+                Some("email"),
+                Some("tel"),
+                Some("organization"),
+                Some("url"),
+                None
+            ]
+        );
+        assert_eq!(
+            attribute_of(&field("budget", FieldKind::Select)).autocomplete(),
+            None
+        );
     }
 
     #[test]

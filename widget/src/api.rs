@@ -273,9 +273,14 @@ impl Api {
             .filter(JsValue::is_object);
         match (response.ok(), parsed, refusal) {
             (true, Some(value), _) => Ok(value),
+            // The edge's words are English: a fault at a field is translated there (its
+            // reason is one the table knows); any other the visitor reads as its status.
             (false, _, Some(error)) => Err(CallError {
-                message: js::text(&error, "message"),
                 field: js::string(&error, "field"),
+                message: match js::string(&error, "field") {
+                    Some(_) => js::text(&error, "message"),
+                    None => tf(T::Status, &[&response.status().to_string()]),
+                },
                 retry: matches!(response.status(), 429 | 500..),
             }),
             (ok, _, _) => Err(CallError {
@@ -356,6 +361,38 @@ mod tests {
             restore.call0(&JsValue::NULL).unwrap();
             assert_eq!(result.err().map(|e| e.retry), Some(true), "{status} {body}");
         }
+    }
+
+    /// The edge's words are English: a refusal at a field keeps them (the form translates
+    /// its reason and puts the field's label first); any other is read as its status, in
+    /// the visitor's language, never as "tool tool_x not found" or an allowedOrigins hint.
+    #[wasm_bindgen_test]
+    async fn a_refusal_not_at_a_field_is_told_as_its_status() {
+        let restore = answer_body_with(
+            403,
+            r#"{"error":{"code":"origin_not_allowed","message":"pages on https://a.example may not use this agent (see allowedOrigins)"}}"#,
+        );
+        let result = Api::new("http://retry.test".into())
+            .submit(&js::object(&[]))
+            .await;
+        restore.call0(&JsValue::NULL).unwrap();
+        let error = result.err().unwrap();
+        assert_eq!(error.message, tf(T::Status, &["403"]));
+        assert_eq!(error.field, None);
+        let restore = answer_body_with(
+            400,
+            r#"{"error":{"code":"invalid_field","message":"email: must be an email address like name@example.com","field":"email"}}"#,
+        );
+        let result = Api::new("http://retry.test".into())
+            .submit(&js::object(&[]))
+            .await;
+        restore.call0(&JsValue::NULL).unwrap();
+        let error = result.err().unwrap();
+        assert_eq!(
+            error.message,
+            "email: must be an email address like name@example.com"
+        );
+        assert_eq!(error.field.as_deref(), Some("email"));
     }
 
     /// A connection that stalls gives up (the browser's `AbortSignal.timeout`, made quick

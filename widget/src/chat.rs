@@ -123,6 +123,12 @@ impl Chat {
         attr(&close, "aria-label", t(T::Close));
         append(&head, &close);
         let log = el("div", "lf-log");
+        // Reachable by keyboard, to scroll back through a long chat; a log that is not read
+        // out itself (the announcer reads each new message once).
+        attr(&log, "role", "log");
+        attr(&log, "aria-live", "off");
+        attr(&log, "aria-label", &label);
+        attr(&log, "tabindex", "0");
         let announcer = el("div", "lf-sr");
         attr(&announcer, "aria-live", "polite");
         attr(&announcer, "id", "lf-live");

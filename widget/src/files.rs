@@ -15,7 +15,12 @@ pub fn too_large(file: &File) -> Option<String> {
     // Rounded up: a file a byte over the limit is "5.1 MB", never "5.0 MB; at most 5 MB".
     let tenths = (size * 10.0 / 1_048_576.0).ceil() as u64;
     (size > MAX_FILE_BYTES as f64).then(|| {
-        let size = format!("{}.{}", tenths / 10, tenths % 10);
+        // A decimal comma where the visitor's language writes one.
+        let point = match crate::i18n::code() {
+            "de" | "fr" | "es" | "pt" => ',',
+            _ => '.',
+        };
+        let size = format!("{}{point}{}", tenths / 10, tenths % 10);
         tf(T::TooLarge, &[&file.name(), &size])
     })
 }

@@ -237,7 +237,7 @@ impl FormView {
         });
         match fault {
             Some((name, why)) => {
-                self.show_error(Some(&name), why);
+                self.show_error(Some(&name), why, false);
                 false
             }
             None => true,
@@ -356,7 +356,8 @@ impl FormView {
             Ok(data) => data,
             Err((field, message)) => {
                 self.set_sending(false);
-                self.show_error(field.as_deref(), &message);
+                // A file's fault is a sentence that names the file.
+                self.show_error(field.as_deref(), &message, true);
                 self.busy.set(false);
                 return;
             }
@@ -386,7 +387,7 @@ impl FormView {
                 if e.retry {
                     self.keep(&body, &e.message, kept).await;
                 } else {
-                    self.show_error(e.field.as_deref(), &e.message);
+                    self.show_error(e.field.as_deref(), &e.message, false);
                 }
             }
         }
@@ -435,7 +436,7 @@ impl FormView {
         // Kept before it went: written again, it could come back after another tab's round
         // took it and sent it (and the page's handler would run twice).
         if !kept && outbox::keep(&self.chat.scope(), body).await.is_err() {
-            self.show_error(None, &format!("{reason} {}", t(T::Unsaved)));
+            self.show_error(None, &format!("{reason} {}", t(T::Unsaved)), true);
             return;
         }
         self.done.set(true);
@@ -488,6 +489,8 @@ impl FormView {
             return Err((Some(field.name.clone()), message));
         }
         let progress = text_el("div", "lf-progress", &tf(T::Reading, &[&file.name(), "0"]));
+        // Shown, not read out: the status region would read every percent.
+        attr(&progress, "aria-hidden", "true");
         self.status.replace_children_with_node_1(&progress);
         *self.files_progress.borrow_mut() = Some(progress.clone());
         let name = file.name();
@@ -554,7 +557,9 @@ impl FormView {
         }
     }
 
-    fn show_error(&self, field: Option<&str>, message: &str) {
+    /// Shows `message` at `field` (else under the form): a reason after the field's label
+    /// ([`fault_text`]), or, when it is a `sentence` of its own, as it is.
+    fn show_error(&self, field: Option<&str>, message: &str, sentence: bool) {
         let at_field = self.inputs.iter().find(|i| Some(i.field.name.as_str()) == field);
         match at_field {
             Some(Input {
@@ -569,15 +574,16 @@ impl FormView {
                     self.show_step(*step);
                     self.announce_step();
                 }
-                // The edge says "email: must be ..."; the visitor reads "Work email must be ...".
-                // Core's reasons are English; the table has them in the visitor's language.
-                let reason = translate(
-                    message
-                        .strip_prefix(&format!("{}: ", spec.name))
-                        .unwrap_or(message),
-                );
-                let text = format!("{} {reason}", label(spec));
-                error.set_text_content(Some(&text));
+                let text = if sentence {
+                    error.set_text_content(Some(message));
+                    message.to_string()
+                } else {
+                    // The label in a <bdi>: a Latin label must not turn an Arabic line around.
+                    let (label, rest) = fault_text(spec, message);
+                    error.replace_children_with_node_1(&text_el("bdi", "", &label));
+                    let _ = error.append_with_str_1(&rest);
+                    label + &rest
+                };
                 attr(input, "aria-invalid", "true");
                 // Focus moving to the field reads its error; a field that has focus already
                 // (Enter pressed in it) gets no focus event, so the error is announced.
@@ -594,6 +600,20 @@ impl FormView {
 
 /// A field name (if the fault is one field's) and the message for the visitor.
 type FieldFault = (Option<String>, String);
+
+/// A field's fault as the visitor reads it, as its label and what follows it: the edge says
+/// "email: must be ..."; the visitor reads "Work email must be ..." in their language (core's
+/// reasons are English; the table has them translated). Japanese reasons begin with their
+/// particle, with no space before.
+pub fn fault_text(spec: &FieldSpec, message: &str) -> (String, String) {
+    let reason = translate(
+        message
+            .strip_prefix(&format!("{}: ", spec.name))
+            .unwrap_or(message),
+    );
+    let space = if crate::i18n::code() == "ja" { "" } else { " " };
+    (label(spec), format!("{space}{reason}"))
+}
 
 /// A field's label in the visitor's language: the owner's translation, else its label.
 fn label(field: &FieldSpec) -> String {
@@ -720,6 +740,10 @@ fn render_field(card: &Element, field: &FieldSpec, step: usize) -> Input {
     attr(&input, "id", &id);
     if !multi {
         attr(&input, "name", &field.name);
+        // What the browser may fill in from the visitor's own details (WCAG 1.3.5).
+        if let Some(token) = attribute_of(field).autocomplete() {
+            attr(&input, "autocomplete", token);
+        }
         if let Some(placeholder) = &field.placeholder {
             attr(&input, "placeholder", placeholder);
         }

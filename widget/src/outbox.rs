@@ -199,7 +199,21 @@ async fn round(chat: Rc<Chat>) -> bool {
             Err(e) => {
                 // Refused: it never will be accepted; the visitor reads why, as on a live send.
                 if take(&id).await {
-                    let text = crate::i18n::tf(T::SavedRefused, &[&crate::i18n::translate(&e.message)]);
+                    // At its field, as the form would have shown it.
+                    let field = chat
+                        .config
+                        .forms
+                        .iter()
+                        .find(|f| f.tool_id == js::text(&body, "toolId"))
+                        .and_then(|f| f.fields.iter().find(|s| Some(&s.name) == e.field.as_ref()));
+                    let why = match field {
+                        Some(spec) => {
+                            let (label, rest) = crate::form::fault_text(spec, &e.message);
+                            label + &rest
+                        }
+                        None => crate::i18n::translate(&e.message),
+                    };
+                    let text = crate::i18n::tf(T::SavedRefused, &[&why]);
                     chat.tell(crate::dom::text_el("div", "lf-msg lf-agent", &text), &text);
                 }
             }

@@ -77,7 +77,7 @@ fieldset.lf-field { border: 0; margin: 0; padding: 0; min-width: 0; }
 .lf-input-field { padding: 7px 9px; border: 1px solid #868e96; border-radius: 7px; font: inherit; }
 textarea.lf-input-field { min-height: 70px; resize: vertical; }
 .lf-input-field[aria-invalid="true"] { border-color: #e03131; }
-.lf-msg, .lf-form-title, .lf-form-desc, .lf-label, .lf-error, .lf-status, .lf-chip, .lf-title { unicode-bidi: plaintext; }
+.lf-msg, .lf-form-title, .lf-form-desc, .lf-label, .lf-chip, .lf-title, .lf-labelled, .lf-link, .lf-steps, .lf-check, option { unicode-bidi: plaintext; }
 [dir=rtl] [type=tel], [dir=rtl] [type=email], [dir=rtl] [type=url] { direction: ltr; text-align: right; }
 .lf-hp { opacity: 0; }
 .lf-error, .lf-status { color: #c92a2a; font-size: 12.5px; min-height: 0; }
