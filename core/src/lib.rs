@@ -46,6 +46,8 @@ pub mod files;
 #[cfg(feature = "server")]
 pub mod form_post;
 #[cfg(feature = "server")]
+pub mod lanes;
+#[cfg(feature = "server")]
 pub mod origins;
 #[cfg(feature = "server")]
 pub mod owner;

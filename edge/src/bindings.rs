@@ -2,8 +2,11 @@
 
 pub const DB: &str = "DB";
 pub const DELIVERIES: &str = "DELIVERIES";
-/// Queue names, to tell the two consumers apart in the one `queue` handler.
+/// The slow lane's queue (`leadform_core::lanes`).
+pub const DELIVERIES_SLOW: &str = "DELIVERIES_SLOW";
+/// Queue names, to tell the consumers apart in the one `queue` handler.
 pub const DEAD_LETTER_QUEUE: &str = "leadform-deliveries-dlq";
+pub const SLOW_QUEUE: &str = "leadform-deliveries-slow";
 
 /// R2 bucket holding the files visitors attach.
 pub const FILES: &str = "FILES";

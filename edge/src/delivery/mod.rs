@@ -22,6 +22,7 @@ use crate::storage::files::Links;
 use crate::storage::submissions::{self, Part};
 use futures_util::{stream, StreamExt};
 use leadform_core::delivery::{after_attempt, DeliveryStatus};
+use leadform_core::lanes::{self, Lane, SlowTargets};
 use leadform_core::retry::queue_delay;
 use leadform_core::status::Outcome;
 use serde::{Deserialize, Serialize};
@@ -58,9 +59,17 @@ pub async fn enqueue_all(env: &Env, messages: &[DeliveryMessage], delay_secs: u3
 }
 
 /// Puts a delivery on the queue, to be tried after `delay_secs` (a wait longer than a
-/// queue delay allows arrives early and is sent on again: see [`deliver`]).
+/// queue delay allows arrives early and is sent on again: see [`deliver`]). Every
+/// delivery starts on the fast lane.
 pub async fn enqueue(env: &Env, delivery: &DeliveryMessage, delay_secs: u32) -> Result<()> {
-    let queue = env.queue(bindings::DELIVERIES)?;
+    enqueue_on(env, Lane::Fast, delivery, delay_secs).await
+}
+
+async fn enqueue_on(env: &Env, lane: Lane, delivery: &DeliveryMessage, delay_secs: u32) -> Result<()> {
+    let queue = env.queue(match lane {
+        Lane::Fast => bindings::DELIVERIES,
+        Lane::Slow => bindings::DELIVERIES_SLOW,
+    })?;
     queue
         .send(
             MessageBuilder::new(delivery.clone())
@@ -73,11 +82,22 @@ pub async fn enqueue(env: &Env, delivery: &DeliveryMessage, delay_secs: u32) -> 
 /// Deliveries of one batch in flight at once (see `consume`).
 const SENDS_AT_ONCE: usize = 6;
 
-/// Handles a batch of either queue: deliveries, or dead letters to record.
+thread_local! {
+    /// Targets this isolate found slow (`leadform_core::lanes`): their deliveries go
+    /// straight to the slow lane for a while.
+    static SLOW_TARGETS: std::cell::RefCell<SlowTargets> = std::cell::RefCell::new(SlowTargets::default());
+}
+
+/// Handles a batch of any of the queues: deliveries on either lane, or dead letters to record.
 pub async fn consume(batch: MessageBatch<DeliveryMessage>, env: Env) {
     if batch.queue() == bindings::DEAD_LETTER_QUEUE {
         return dead_letters::consume(batch, env).await;
     }
+    let lane = if batch.queue() == bindings::SLOW_QUEUE {
+        Lane::Slow
+    } else {
+        Lane::Fast
+    };
     let messages = match batch.messages() {
         Ok(messages) => messages,
         Err(err) => {
@@ -95,7 +115,7 @@ pub async fn consume(batch: MessageBatch<DeliveryMessage>, env: Env) {
         messages
             .iter()
             .enumerate()
-            .map(|(i, m)| async move { (i, deliver(env, m.body()).await) }),
+            .map(|(i, m)| async move { (i, deliver(env, m.body(), lane).await) }),
     )
     .buffer_unordered(SENDS_AT_ONCE)
     .collect()
@@ -115,8 +135,9 @@ pub async fn consume(batch: MessageBatch<DeliveryMessage>, env: Env) {
     }
 }
 
-/// Makes the attempt a message asks for, if it is still due and nobody else is making it.
-async fn deliver(env: &Env, msg: &DeliveryMessage) -> Result<()> {
+/// Makes the attempt a message asks for on `lane`, if it is still due and nobody else is
+/// making it; one with no answer within the fast lane's budget goes on in the slow lane.
+async fn deliver(env: &Env, msg: &DeliveryMessage, lane: Lane) -> Result<()> {
     let db = env.d1(bindings::DB)?;
     let Some(delivery) = deliveries::get(&db, &msg.delivery_id).await? else {
         worker::console_warn!("delivery {} is gone; dropping its message", msg.delivery_id);
@@ -133,9 +154,17 @@ async fn deliver(env: &Env, msg: &DeliveryMessage) -> Result<()> {
     let now = now_ms();
     if let Some(due) = delivery.next_attempt_at.filter(|due| *due > now + 1_000) {
         // Early (queue delays are not exact): wait for the rest of the delay.
-        return enqueue(env, msg, ((due - now + 999) / 1000) as u32).await;
+        return enqueue_on(env, lane, msg, ((due - now + 999) / 1000) as u32).await;
     }
     let timeout_ms = config::attempt_timeout_ms(env);
+    let target = delivery.target_url.as_str();
+    if lane == Lane::Fast
+        && lanes::budget_ms(Lane::Fast, timeout_ms) < timeout_ms
+        && SLOW_TARGETS.with(|slow| slow.borrow().is_slow(target, now))
+    {
+        return enqueue_on(env, Lane::Slow, msg, 0).await;
+    }
+    let budget_ms = lanes::budget_ms(lane, timeout_ms);
     let services = config::services(env);
     // The lease outlives the attempt's time-out, so it only lapses if this worker died.
     if !deliveries::claim(
@@ -150,18 +179,28 @@ async fn deliver(env: &Env, msg: &DeliveryMessage) -> Result<()> {
         return Ok(());
     }
     let links = Links::for_delivery(env, delivery.created_at);
-    let result = match attempt::make(env, &db, &delivery, timeout_ms, &links, &services).await {
+    let result = match attempt::make(env, &db, &delivery, budget_ms, &links, &services).await {
         Ok(result) => result,
         Err(err) => attempt::AttemptResult::failed_here(format!("not sent: {err}")),
     };
-    settle(env, &delivery, result).await
+    let no_answer = result.status_code().is_none();
+    if lanes::hand_over(lane, timeout_ms, no_answer, now_ms() - now) {
+        SLOW_TARGETS.with(|slow| slow.borrow_mut().remember(target, now));
+        deliveries::hand_over(&db, &delivery.id, delivery.attempts, now_ms()).await?;
+        return enqueue_on(env, Lane::Slow, msg, 0).await;
+    }
+    if !no_answer && now_ms() - now < lanes::FAST_BUDGET_MS as i64 {
+        // It answers in time again: back on the fast lane.
+        SLOW_TARGETS.with(|slow| slow.borrow_mut().forget(target));
+    }
+    settle(env, &delivery, result, lane).await
 }
 
 /// How long past the attempt's time-out a lease holds.
 const LEASE_MARGIN_MS: i64 = 30_000;
 
 /// Logs the attempt's result, moves the delivery and the submission, schedules a retry.
-async fn settle(env: &Env, delivery: &Delivery, result: attempt::AttemptResult) -> Result<()> {
+async fn settle(env: &Env, delivery: &Delivery, result: attempt::AttemptResult, lane: Lane) -> Result<()> {
     let db = env.d1(bindings::DB)?;
     let attempt_no = delivery.attempts + 1;
     let now = now_ms();
@@ -199,7 +238,7 @@ async fn settle(env: &Env, delivery: &Delivery, result: attempt::AttemptResult) 
             attempts_made: attempt_no,
             ..DeliveryMessage::for_delivery(delivery)
         };
-        if let Err(err) = enqueue(env, &msg, delay).await {
+        if let Err(err) = enqueue_on(env, lane, &msg, delay).await {
             // Not fatal: next_attempt_at is in D1 and the sweep re-enqueues it.
             worker::console_error!("could not schedule retry of {}: {err}", delivery.id);
         }

@@ -237,6 +237,18 @@ pub async fn claim(db: &D1Database, id: &str, attempts_made: i64, now: i64, leas
     Ok(result.meta()?.and_then(|m| m.changes).unwrap_or(0) > 0)
 }
 
+/// Lets go of a delivery whose attempt goes on in the slow lane: its lease ends now, but
+/// stays set, so the next attempt knows one was begun (a Sheets append checks its row).
+pub async fn hand_over(db: &D1Database, id: &str, attempts_made: i64, now: i64) -> Result<()> {
+    db.prepare(
+        "UPDATE deliveries SET lease_until = ?3 WHERE id = ?1 AND attempts = ?2 AND lease_until IS NOT NULL",
+    )
+    .bind(&[text(id), int(attempts_made), int(now - 1)])?
+    .run()
+    .await?;
+    Ok(())
+}
+
 /// What one attempt found, and what the delivery becomes after it.
 pub struct AttemptRecord<'a> {
     pub attempt: i64,

@@ -1,0 +1,87 @@
+// One receiver that never answers must not hold up anyone else's leads (core/src/lanes.rs):
+// an attempt with no answer within the fast lane's 5 s goes on in the slow lane with the
+// full time-out, and its target goes straight there for a while. On the real runtime, with
+// its real queues: the local one hands a consumer one batch at a time.
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { createServer } from "node:http";
+import { startStack, startReceiver, contactForm, seedSubmit, postJson, waitUntil } from "./support/stack.mjs";
+
+const FAST_BUDGET_MS = 5_000;
+let stack, receiver, hanging, hangingUrl;
+/** What the hanging receiver was sent (and never answered): headers and body. */
+const held = [];
+
+before(async () => {
+  receiver = await startReceiver();
+  // A receiver that takes every request and never answers it.
+  hanging = createServer((req, res) => {
+    let body = "";
+    req.on("data", (c) => (body += c));
+    req.on("end", () => held.push({ res, headers: req.headers, body }));
+  });
+  await new Promise((resolve) => hanging.listen(0, "127.0.0.1", resolve));
+  hangingUrl = `http://127.0.0.1:${hanging.address().port}/hook`;
+  stack = await startStack({ vars: { DELIVERY_TIMEOUT_MS: "12000", RETRY_SCHEDULE_SECS: "0,600" } });
+  const agent = await stack.owner("POST", "/v1/agents", { id: "agent_lanes", name: "Lanes" });
+  assert.equal(agent.status, 201, JSON.stringify(agent.body));
+  for (const [id, name, url] of [["tool_hangs", "hangs_form", hangingUrl], ["tool_fine", "fine_form", receiver.url + "/hook"]]) {
+    const made = await stack.owner("POST", "/v1/agents/agent_lanes/tools", contactForm(url, { id, name }));
+    assert.equal(made.status, 201, JSON.stringify(made.body));
+  }
+});
+
+after(async () => {
+  await stack?.stop();
+  await receiver?.stop();
+  hanging?.closeAllConnections();
+  hanging?.close();
+});
+
+const submit = async (toolId, email) => {
+  const res = await postJson(`${stack.url}/form-submissions/submit`, seedSubmit({ toolId, formData: { name: "Lane", email, message: "hi" } }));
+  assert.equal(res.status, 200, res.text);
+  return res.json.submissionId;
+};
+
+/** Milliseconds from now until the fine receiver has the lead of `email`. */
+async function deliveredIn(email, started) {
+  await waitUntil(() => receiver.requests.some((r) => r.json?.formData?.email === email), { timeoutMs: 30_000, message: `the webhook for ${email}` });
+  return Date.now() - started;
+}
+
+test("a receiver that never answers costs another agent's lead at most the fast lane's budget, and then nothing", async () => {
+  // The hanging receiver's lead goes first; the fine one right behind it.
+  const hung = await submit("tool_hangs", "hangs.1@example.com");
+  await waitUntil(() => held.length === 1, { message: "the hanging receiver got the first attempt" });
+  let started = Date.now();
+  await submit("tool_fine", "fine.1@example.com");
+  const first = await deliveredIn("fine.1@example.com", started);
+  // Without lanes it waited for the hanging attempt's whole time-out (12 s).
+  assert.ok(first < FAST_BUDGET_MS + 3_000, `the fine lead waited ${first} ms`);
+
+  // The hanging target is now known as slow: its next lead goes straight to the slow lane,
+  // and a lead behind it is not held at all.
+  await submit("tool_hangs", "hangs.2@example.com");
+  started = Date.now();
+  await submit("tool_fine", "fine.2@example.com");
+  const second = await deliveredIn("fine.2@example.com", started);
+  assert.ok(second < 2_500, `the fine lead waited ${second} ms`);
+
+  // The slow lane made the first lead's attempt with the whole time-out, and logged it once.
+  await waitUntil(async () => {
+    const log = (await stack.owner("GET", `/v1/submissions/${hung}/deliveries`)).body;
+    return log.deliveries[0].attempts.length === 1;
+  }, { timeoutMs: 40_000, message: "the slow lane's attempt was logged" });
+  const log = (await stack.owner("GET", `/v1/submissions/${hung}/deliveries`)).body;
+  const [attempt] = log.deliveries[0].attempts;
+  assert.equal(attempt.statusCode, null);
+  assert.match(attempt.error, /no answer within 1[12] s/); // what was left of 12 s after reading the delivery
+  assert.ok(attempt.latencyMs >= 11_000, String(attempt.latencyMs));
+  assert.equal(log.deliveries[0].delivery.status, "retrying");
+  // The fast lane's try and the slow lane's: the hanging receiver saw the lead twice, with
+  // one webhook-id, for a receiver that drops repeats.
+  const tries = held.filter((h) => h.body.includes("hangs.1@example.com"));
+  assert.equal(tries.length, 2);
+  assert.equal(new Set(tries.map((h) => h.headers["webhook-id"])).size, 1);
+});
