@@ -396,6 +396,19 @@ test("form text with control characters is refused; invisible text is empty", as
   assert.match(invisible.json.error.message, /is required/);
   const lines = await postJson(stack.url + "/form-submissions/submit", seedSubmit({ formData: { name: "Jane", email: "jane@example.com", message: "line one\nline two" } }));
   assert.equal(lines.status, 200, lines.text);
+  // The owner's own texts alike: each refused at its field, nothing stored.
+  const lead = lines.json.leadId ?? (await stack.owner("GET", `/v1/submissions/${lines.json.submissionId}`)).body.submission.leadId;
+  for (const [method, route, body, field] of [
+    ["PATCH", "/v1/agents/agent_abuse", { lostReasons: ["Price", "a\u0000b\u001b[31m"] }, "lostReasons[1]"],
+    ["POST", "/v1/keys", { name: "ci\u0000key", scopes: ["leads:read"] }, "name"],
+    ["PATCH", `/v1/leads/${lead}`, { note: "called\u0000" }, "note"],
+    ["POST", "/v1/members", { email: "a\u0000b@example.com", role: "sales" }, "email"],
+    ["POST", "/v1/agents/agent_abuse/lead-webhooks", { url: "https://hooks.example.com/a\u0000b" }, "url"],
+  ]) {
+    const res = await stack.owner(method, route, body);
+    assert.equal(res.status, 400, `${method} ${route}: ${JSON.stringify(res.body)}`);
+    assert.equal(res.body.error.field, field, route);
+  }
 });
 
 test("a visitor never reads the edge's configuration in an error; the owner's log does", async () => {

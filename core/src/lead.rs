@@ -657,6 +657,10 @@ fn checked_note(note: Option<String>) -> Result<Option<String>, FieldError> {
             "note",
             format!("must be at most {MAX_NOTE_CHARS} characters"),
         )),
+        Some(n) if crate::validate::holds_control_chars(&n) => Err(FieldError::new(
+            "note",
+            "must be text (it holds control characters)",
+        )),
         Some(n) => Ok(Some(n)),
     }
 }
@@ -1118,6 +1122,22 @@ mod tests {
         let (_, trail) = apply(Some(&lead), with_note, &Actor::Admin, 1, &reasons()).unwrap();
         assert_eq!(trail[0].kind, ActivityKind::Note);
         assert_eq!(trail[0].note.as_deref(), Some("Called, no answer"));
+        // A note is what an owner types: line breaks yes, a NUL or an escape no.
+        let typed = |note: &str| LeadEvent::Moved {
+            to: Stage::New,
+            lost_reason: None,
+            note: Some(note.into()),
+        };
+        assert!(apply(
+            Some(&lead),
+            typed("Called.\nNo answer."),
+            &Actor::Admin,
+            1,
+            &reasons()
+        )
+        .is_ok());
+        let nul = apply(Some(&lead), typed("a\u{0}b"), &Actor::Admin, 1, &reasons()).unwrap_err();
+        assert_eq!(nul.field, "note");
     }
 
     #[test]

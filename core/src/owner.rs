@@ -145,6 +145,7 @@ impl AgentIn {
                         "must be 1 to 100 characters",
                     ));
                 }
+                cap(&format!("lostReasons[{i}]"), reason, 100)?;
                 if reasons[..i].contains(reason) {
                     return Err(FieldError::new(format!("lostReasons[{i}]"), "repeats a reason"));
                 }
@@ -502,6 +503,11 @@ fn sent_origin(text: &str) -> Option<String> {
 /// here: on Cloudflare's network a Worker's fetch cannot reach private addresses anyway.
 pub fn check_webhook_url(url: &str, allow_loopback: bool) -> Result<(), FieldError> {
     let field = "webhookUrl";
+    // A URL is one line of printable text: `fetch` would drop or encode a control
+    // character, so the URL kept would not be the URL called.
+    if url.chars().any(char::is_control) {
+        return Err(FieldError::new(field, "must be an http:// or https:// URL"));
+    }
     let parsed =
         url::Url::parse(url).map_err(|_| FieldError::new(field, "must be an http:// or https:// URL"))?;
     if !matches!(parsed.scheme(), "http" | "https") {
@@ -720,6 +726,26 @@ mod tests {
         }
         assert!(tool(base()).check(false).is_ok());
         let agent = |value: serde_json::Value| serde_json::from_value::<AgentIn>(value).unwrap().check();
+        // Every text an owner sets is checked alike: a NUL or an escape in a lost reason
+        // would show raw on the dashboard and cut a CSV cell short.
+        let reasons = agent(json!({"name": "a", "lostReasons": ["Price", "a\u{0}b\u{1b}[31m"]})).unwrap_err();
+        assert_eq!(reasons.field, "lostReasons[1]");
+        assert!(
+            reasons.reason.contains("control characters"),
+            "{}",
+            reasons.reason
+        );
+        for url in [
+            "http://hooks.example.com/a\u{0}b",
+            "https://hooks.example.com/\u{1b}x",
+        ] {
+            assert_eq!(
+                check_webhook_url(url, false).unwrap_err().field,
+                "webhookUrl",
+                "{url:?}"
+            );
+        }
+        assert!(check_webhook_url("https://hooks.example.com/a%00b", false).is_ok());
         assert_eq!(
             agent(json!({"name": long(caps::NAME + 1)})).unwrap_err().field,
             "name"

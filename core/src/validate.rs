@@ -156,7 +156,8 @@ pub fn validate_field(field: &FieldSpec, value: Option<&Value>) -> Result<Option
         None | Some(Value::Null) => None,
         Some(Value::String(s)) if s.trim().is_empty() => None,
         Some(Value::Bool(false)) if field.kind.is_box() => None,
-        Some(Value::Array(items)) if items.is_empty() => None,
+        // No choice made; a list anywhere else is not text (below).
+        Some(Value::Array(items)) if items.is_empty() && field.kind == FieldKind::Multiselect => None,
         Some(v) => Some(v),
     };
     let Some(value) = value else {
@@ -372,7 +373,7 @@ pub fn is_email(text: &str) -> bool {
     !local.is_empty()
         && text.len() <= 254
         && !domain.bytes().any(|b| b == b'@')
-        && !text.chars().any(char::is_whitespace)
+        && !text.chars().any(|c| c.is_whitespace() || c.is_control())
         && domain.split('.').count() >= 2
         && domain.split('.').all(|label| !label.is_empty())
 }
@@ -765,6 +766,22 @@ mod tests {
                 "input {input}"
             );
         }
+    }
+
+    #[test]
+    fn an_email_with_a_control_character_is_no_email_and_a_list_is_no_text() {
+        assert!(!is_email("a\u{0}b@example.com"));
+        assert!(!is_email("ab@exam\u{7f}ple.com"));
+        assert!(is_email("ab@example.com"));
+        // An empty list is "nothing chosen" only where a list is the answer.
+        let message = field("message", FieldKind::Textarea, false);
+        assert_eq!(
+            validate_field(&message, Some(&json!([]))).unwrap_err().reason,
+            "must be text"
+        );
+        let mut topics = field("topics", FieldKind::Multiselect, false);
+        topics.options = vec!["a".into()];
+        assert_eq!(validate_field(&topics, Some(&json!([]))).unwrap(), None);
     }
 
     #[test]

@@ -47,6 +47,9 @@ pub async fn make(env: &Env, body: serde_json::Value) -> ApiResult<KeyCreatedOut
     if input.name.trim().is_empty() || input.name.chars().count() > 100 {
         return Err(FieldError::new("name", "must be 1 to 100 characters").into());
     }
+    if leadform_core::validate::holds_control_chars(&input.name) {
+        return Err(FieldError::new("name", "must be text (it holds control characters)").into());
+    }
     if input.scopes.is_empty() {
         return Err(FieldError::new("scopes", "must list at least one scope").into());
     }
