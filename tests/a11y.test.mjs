@@ -176,6 +176,14 @@ test("focus stays in the open panel: Tab cycles forward, Shift+Tab backward, thr
   }
   assert.deepEqual(forward, [...cycle, ...cycle]);
   await shot(page, "close-focused-after-wrap");
+  // The log's focus ring is drawn inside it: the panel clips anything outside.
+  await page.locator(".lf-close").focus();
+  await page.keyboard.press("Tab");
+  const ring = await page.locator(".lf-log").evaluate((el) => [getComputedStyle(el).outlineStyle, parseFloat(getComputedStyle(el).outlineOffset)]);
+  assert.equal(ring[0], "solid");
+  assert.ok(ring[1] < 0, `outline-offset ${ring[1]}`);
+  await shot(page, "log-focused");
+  await page.locator(".lf-close").focus();
 
   const backward = [];
   for (let i = 0; i < cycle.length * 2; i++) {

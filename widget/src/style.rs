@@ -49,6 +49,7 @@ pub const CSS: &str = r#"
 .lf-head { display: flex; align-items: center; justify-content: space-between; padding: 12px 16px; background: var(--b); color: var(--bt); font-weight: 600; }
 .lf-close { background: none; border: 0; color: inherit; font-size: 22px; cursor: pointer; line-height: 1; }
 .lf-log { flex: 1; overflow-y: auto; padding: 14px; display: flex; flex-direction: column; gap: 8px; background: #f6f7fb; }
+.lf-log:focus-visible { outline-offset: -2px; box-shadow: none; }
 .lf-msg { max-width: 85%; padding: 8px 12px; border-radius: 12px; white-space: pre-wrap; word-wrap: break-word; }
 .lf-agent { align-self: flex-start; background: #fff; border: 1px solid #e3e6ef; }
 .lf-visitor { align-self: flex-end; background: var(--b); color: var(--bt); }
