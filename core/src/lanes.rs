@@ -11,8 +11,14 @@
 //! and cost the fast lane nothing.
 //!
 //! Handing over aborts the request: a receiver that took it anyway gets it again from the
-//! slow lane, with the same `webhook-id` (Standard Webhooks: receivers drop repeats), the
-//! same email `Idempotency-Key`, and the Sheets row check first; a delivery is at least once.
+//! slow lane, with the same `webhook-id` (Standard Webhooks: receivers drop repeats) and the
+//! same email `Idempotency-Key`; a Sheets append is handed over only once the aborted one
+//! has had the whole time-out to land, so the slow lane's row check sees it. A Slack or chat
+//! message has no key: one the receiver took after 5 s and answered late is posted twice,
+//! as after any time-out. A delivery is at least once.
+//!
+//! What is slow is remembered per worker isolate: another isolate (production runs many)
+//! learns it with one 5 s try of its own.
 
 use std::collections::HashMap;
 
@@ -35,6 +41,29 @@ pub const SLOW_FOR_MS: i64 = 10 * 60_000;
 /// worker's memory without end (past it, the oldest half is forgotten).
 pub const MAX_REMEMBERED: usize = 1_000;
 
+/// Whether a time-out of `timeout_ms` leaves a slow lane at all (a shorter one than the
+/// fast lane's budget is waited out on the fast lane).
+pub fn has_slow_lane(timeout_ms: u64) -> bool {
+    FAST_BUDGET_MS < timeout_ms
+}
+
+/// Whether an attempt that waited `waited_ms` for its answer answered within the fast
+/// lane's budget (its target is then not slow any more).
+pub fn answered_in_time(waited_ms: i64) -> bool {
+    waited_ms < FAST_BUDGET_MS as i64
+}
+
+/// How long a handed-over attempt waits before the slow lane makes it: at once, but for
+/// an append that is only made after a check that it is not there yet (Sheets), which
+/// waits until the aborted one has had the whole `timeout_ms` to land.
+pub fn hand_over_delay_secs(timeout_ms: u64, checked_append: bool) -> u32 {
+    if checked_append {
+        timeout_ms.saturating_sub(FAST_BUDGET_MS).div_ceil(1000) as u32
+    } else {
+        0
+    }
+}
+
 /// How long an attempt on `lane` may wait for its answer, of the configured `timeout_ms`.
 pub fn budget_ms(lane: Lane, timeout_ms: u64) -> u64 {
     match lane {
@@ -46,9 +75,8 @@ pub fn budget_ms(lane: Lane, timeout_ms: u64) -> u64 {
 /// Whether an attempt on `lane` that waited `waited_ms` with no answer goes on in the slow
 /// lane: it had no answer within the fast lane's budget, and the full time-out is longer.
 pub fn hand_over(lane: Lane, timeout_ms: u64, no_answer: bool, waited_ms: i64) -> bool {
-    let budget = budget_ms(lane, timeout_ms);
     // The budget's timer fires at the budget; a failed connection ends well before it.
-    lane == Lane::Fast && budget < timeout_ms && no_answer && waited_ms + 100 >= budget as i64
+    lane == Lane::Fast && has_slow_lane(timeout_ms) && no_answer && waited_ms + 100 >= FAST_BUDGET_MS as i64
 }
 
 /// Targets (a delivery's URL) known to take longer than the fast lane's budget, until when.
@@ -117,6 +145,15 @@ mod tests {
         // The slow lane waits the whole time-out; a short time-out has no slow lane.
         assert!(!hand_over(Lane::Slow, 30_000, true, 30_000));
         assert!(!hand_over(Lane::Fast, 1_500, true, 1_500));
+    }
+
+    #[test]
+    fn a_checked_append_is_handed_over_once_the_aborted_one_could_have_landed() {
+        assert_eq!(hand_over_delay_secs(30_000, false), 0);
+        assert_eq!(hand_over_delay_secs(30_000, true), 25);
+        assert_eq!(hand_over_delay_secs(12_500, true), 8);
+        assert!(answered_in_time(4_999) && !answered_in_time(5_000));
+        assert!(has_slow_lane(5_001) && !has_slow_lane(5_000));
     }
 
     #[test]

@@ -653,15 +653,7 @@ fn checked_note(note: Option<String>) -> Result<Option<String>, FieldError> {
     match note {
         None => Ok(None),
         Some(n) if n.trim().is_empty() => Err(FieldError::new("note", "must not be empty")),
-        Some(n) if n.chars().count() > MAX_NOTE_CHARS => Err(FieldError::new(
-            "note",
-            format!("must be at most {MAX_NOTE_CHARS} characters"),
-        )),
-        Some(n) if crate::validate::holds_control_chars(&n) => Err(FieldError::new(
-            "note",
-            "must be text (it holds control characters)",
-        )),
-        Some(n) => Ok(Some(n)),
+        Some(n) => crate::validate::typed_text("note", &n, MAX_NOTE_CHARS).map(|()| Some(n)),
     }
 }
 

@@ -64,10 +64,12 @@ pub enum T {
     Number,
     AtMost,
     AtLeast,
+    /// A refusal the visitor cannot mend (not at one of the form's fields), with its status.
+    Refused,
 }
 
 /// How many texts a row holds (the last of [`T`] plus one).
-const N: usize = T::AtLeast as usize + 1;
+const N: usize = T::Refused as usize + 1;
 
 /// Each text's name in the widget config's `texts` object, in [`T`]'s order. By name, not
 /// by position: a widget cached in a browser may be older than the edge it talks to, and a
@@ -108,6 +110,7 @@ pub const KEYS: [&str; N] = [
     "number",
     "atMost",
     "atLeast",
+    "refused",
 ];
 
 /// The English row: the fallback, and what the edge's and core's English texts are looked
@@ -153,6 +156,7 @@ const TEXTS: [[&str; N]; 7] = [
         "must be a number",
         "must be at most {} characters",
         "must be at least {} characters",
+        "This could not be sent: the server answered {}.",
     ],
     [
         "Nachricht schreiben…",
@@ -190,6 +194,7 @@ const TEXTS: [[&str; N]; 7] = [
         "muss eine Zahl sein",
         "darf höchstens {} Zeichen lang sein",
         "muss mindestens {} Zeichen lang sein",
+        "Das konnte nicht gesendet werden: Der Server antwortete {}.",
     ],
     [
         "Écrivez un message…",
@@ -227,6 +232,7 @@ const TEXTS: [[&str; N]; 7] = [
         "doit être un nombre",
         "doit faire au plus {} caractères",
         "doit faire au moins {} caractères",
+        "L’envoi n’a pas abouti : le serveur a répondu {}.",
     ],
     [
         "Escribe un mensaje…",
@@ -264,6 +270,7 @@ const TEXTS: [[&str; N]; 7] = [
         "debe ser un número",
         "debe tener como máximo {} caracteres",
         "debe tener al menos {} caracteres",
+        "No se pudo enviar: el servidor respondió {}.",
     ],
     [
         "Digite uma mensagem…",
@@ -301,6 +308,7 @@ const TEXTS: [[&str; N]; 7] = [
         "deve ser um número",
         "deve ter no máximo {} caracteres",
         "deve ter pelo menos {} caracteres",
+        "Não foi possível enviar: o servidor respondeu {}.",
     ],
     [
         "メッセージを入力…",
@@ -338,6 +346,7 @@ const TEXTS: [[&str; N]; 7] = [
         "は数値にしてください",
         "は{}文字以内にしてください",
         "は{}文字以上にしてください",
+        "送信できませんでした（サーバーの応答: {}）。",
     ],
     [
         "اكتب رسالة…",
@@ -375,6 +384,7 @@ const TEXTS: [[&str; N]; 7] = [
         "يجب أن يكون رقمًا",
         "يجب ألا يزيد عن {} حرفًا",
         "يجب ألا يقل عن {} حرفًا",
+        "تعذّر الإرسال: ردّ الخادم {}.",
     ],
 ];
 

@@ -67,24 +67,7 @@ pub mod caps {
     pub const FIELD_MAX_LENGTH: u32 = 100_000;
 }
 
-/// `text` at most `max` characters, and no control characters but line breaks and tabs
-/// (a NUL in a name cuts it short in a CSV, a spreadsheet or a log), else an error naming
-/// `field`.
-pub fn cap(field: &str, text: &str, max: usize) -> Result<(), FieldError> {
-    if text.chars().count() > max {
-        return Err(FieldError::new(
-            field,
-            format!("must be at most {max} characters"),
-        ));
-    }
-    if crate::validate::holds_control_chars(text) {
-        return Err(FieldError::new(
-            field,
-            "must be text (it holds control characters)",
-        ));
-    }
-    Ok(())
-}
+pub use crate::validate::typed_text as cap;
 
 /// A list of at most `max` items, each at most `item_max` characters.
 fn cap_list(field: &str, items: &[String], max: usize, item_max: usize) -> Result<(), FieldError> {
@@ -139,11 +122,8 @@ impl AgentIn {
                 return Err(FieldError::new("lostReasons", "must list 1 to 30 reasons"));
             }
             for (i, reason) in reasons.iter().enumerate() {
-                if reason.trim().is_empty() || reason.chars().count() > 100 {
-                    return Err(FieldError::new(
-                        format!("lostReasons[{i}]"),
-                        "must be 1 to 100 characters",
-                    ));
+                if reason.trim().is_empty() {
+                    return Err(FieldError::new(format!("lostReasons[{i}]"), "must not be empty"));
                 }
                 cap(&format!("lostReasons[{i}]"), reason, 100)?;
                 if reasons[..i].contains(reason) {

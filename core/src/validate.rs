@@ -238,6 +238,25 @@ pub fn validate_field(field: &FieldSpec, value: Option<&Value>) -> Result<Option
     }
 }
 
+/// Text an owner types: `text` at most `max` characters, and no control characters but line
+/// breaks and tabs (a NUL in a name cuts it short in a CSV, a spreadsheet or a log), else an
+/// error naming `field`.
+pub fn typed_text(field: &str, text: &str, max: usize) -> Result<(), FieldError> {
+    if text.chars().count() > max {
+        return Err(FieldError::new(
+            field,
+            format!("must be at most {max} characters"),
+        ));
+    }
+    if holds_control_chars(text) {
+        return Err(FieldError::new(
+            field,
+            "must be text (it holds control characters)",
+        ));
+    }
+    Ok(())
+}
+
 /// Whether text a person typed holds control characters other than line breaks and tabs
 /// (a NUL cuts a name short in a CSV, a spreadsheet or a log): the one rule for free text.
 pub fn holds_control_chars(text: &str) -> bool {

@@ -16,6 +16,8 @@ pub struct CallError {
     /// The edge may take it later: no answer (network), a 5xx or a 429. Any other answer
     /// is final, and a submission is not kept for a second try.
     pub retry: bool,
+    /// The answer's HTTP status (0: none came).
+    pub status: u16,
 }
 
 /// The parts of a submit answer the widget acts on.
@@ -220,6 +222,7 @@ impl Api {
             message: t(T::Offline).into(),
             field: None,
             retry: true,
+            status: 0,
         };
         // A URL string and a plain init, headers as a plain object: what a page's own
         // `fetch` wrapper expects (one that reads only string URLs would turn a `Request`
@@ -253,6 +256,7 @@ impl Api {
             message: "no window".into(),
             field: None,
             retry: false,
+            status: 0,
         })?;
         let response: Response = JsFuture::from(window.fetch_with_str_and_init(url, &init))
             .await
@@ -273,16 +277,25 @@ impl Api {
             .filter(JsValue::is_object);
         match (response.ok(), parsed, refusal) {
             (true, Some(value), _) => Ok(value),
-            // The edge's words are English: a fault at a field is translated there (its
-            // reason is one the table knows); any other the visitor reads as its status.
-            (false, _, Some(error)) => Err(CallError {
-                field: js::string(&error, "field"),
-                message: match js::string(&error, "field") {
-                    Some(_) => js::text(&error, "message"),
-                    None => tf(T::Status, &[&response.status().to_string()]),
-                },
-                retry: matches!(response.status(), 429 | 500..),
-            }),
+            // The edge's words are English: a fault at a field is translated by the form
+            // (its reason is one the table knows); any other the visitor reads as its
+            // status: to try again later, or a refusal they cannot mend.
+            (false, _, Some(error)) => {
+                let status = response.status();
+                let retry = matches!(status, 429 | 500..);
+                let field = js::string(&error, "field");
+                let code = status.to_string();
+                Err(CallError {
+                    message: match (&field, retry) {
+                        (Some(_), _) => js::text(&error, "message"),
+                        (None, true) => tf(T::Status, &[&code]),
+                        (None, false) => tf(T::Refused, &[&code]),
+                    },
+                    field,
+                    retry,
+                    status,
+                })
+            }
             (ok, _, _) => Err(CallError {
                 message: if ok {
                     t(T::Unreadable).into()
@@ -291,6 +304,7 @@ impl Api {
                 },
                 field: None,
                 retry: true,
+                status: response.status(),
             }),
         }
     }
@@ -377,8 +391,15 @@ mod tests {
             .await;
         restore.call0(&JsValue::NULL).unwrap();
         let error = result.err().unwrap();
-        assert_eq!(error.message, tf(T::Status, &["403"]));
-        assert_eq!(error.field, None);
+        assert_eq!(error.message, tf(T::Refused, &["403"]));
+        assert_eq!((error.field, error.status, error.retry), (None, 403, false));
+        // One the edge may take later (a 503 `busy`) says to try again.
+        let restore = answer_body_with(503, r#"{"error":{"code":"busy","message":"busy"}}"#);
+        let result = Api::new("http://retry.test".into())
+            .submit(&js::object(&[]))
+            .await;
+        restore.call0(&JsValue::NULL).unwrap();
+        assert_eq!(result.err().unwrap().message, tf(T::Status, &["503"]));
         let restore = answer_body_with(
             400,
             r#"{"error":{"code":"invalid_field","message":"email: must be an email address like name@example.com","field":"email"}}"#,

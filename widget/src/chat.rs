@@ -327,8 +327,9 @@ impl Chat {
         });
         let mut resumed = false;
         if let Some(kept) = earlier {
-            // A form sent on an earlier page that is still waiting in the outbox (offline, or
-            // for its page handler) is not offered again: the edge has not seen it yet, so to
+            // A form of this conversation sent on an earlier page that is still waiting in the
+            // outbox (offline, or for its page handler) is not offered again: the edge has
+            // not seen it yet, so to
             // the edge it is still open, and filling it twice would make two leads. Read
             // before the conversation, so one the outbox sends meanwhile is closed there.
             let waiting = outbox::kept(&self.scope()).await.unwrap_or_default();
@@ -350,9 +351,9 @@ impl Chat {
                     // focus stays in the message field, where the visitor may be typing.
                     match m.form {
                         Some((tool_id, prefill))
-                            if !waiting
-                                .iter()
-                                .any(|(_, body)| js::text(body, "toolId") == tool_id) =>
+                            if !waiting.iter().any(|(_, body)| {
+                                js::text(body, "toolId") == tool_id && js::text(body, "conversationId") == id
+                            }) =>
                         {
                             self.show_form_by_id(&tool_id, prefill, false)
                         }

@@ -211,7 +211,7 @@ async fn round(chat: Rc<Chat>) -> bool {
                             let (label, rest) = crate::form::fault_text(spec, &e.message);
                             label + &rest
                         }
-                        None => crate::i18n::translate(&e.message),
+                        None => format!("HTTP {}", e.status),
                     };
                     let text = crate::i18n::tf(T::SavedRefused, &[&why]);
                     chat.tell(crate::dom::text_el("div", "lf-msg lf-agent", &text), &text);

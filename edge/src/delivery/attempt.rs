@@ -54,6 +54,16 @@ impl AttemptResult {
     }
 }
 
+/// Whether the delivery is an append made only after a check that its row is not there
+/// yet (Sheets: the API has no idempotency key), which the check must see if it landed.
+pub fn is_checked_append(delivery: &Delivery) -> bool {
+    delivery
+        .action
+        .as_deref()
+        .and_then(|config| serde_json::from_str::<PostAction>(config).ok())
+        .is_some_and(|action| matches!(action, PostAction::GoogleSheets { .. }))
+}
+
 pub async fn make(
     env: &Env,
     db: &D1Database,

@@ -159,7 +159,7 @@ async fn deliver(env: &Env, msg: &DeliveryMessage, lane: Lane) -> Result<()> {
     let timeout_ms = config::attempt_timeout_ms(env);
     let target = delivery.target_url.as_str();
     if lane == Lane::Fast
-        && lanes::budget_ms(Lane::Fast, timeout_ms) < timeout_ms
+        && lanes::has_slow_lane(timeout_ms)
         && SLOW_TARGETS.with(|slow| slow.borrow().is_slow(target, now))
     {
         return enqueue_on(env, Lane::Slow, msg, 0).await;
@@ -167,15 +167,8 @@ async fn deliver(env: &Env, msg: &DeliveryMessage, lane: Lane) -> Result<()> {
     let budget_ms = lanes::budget_ms(lane, timeout_ms);
     let services = config::services(env);
     // The lease outlives the attempt's time-out, so it only lapses if this worker died.
-    if !deliveries::claim(
-        &db,
-        &delivery.id,
-        delivery.attempts,
-        now,
-        timeout_ms as i64 + LEASE_MARGIN_MS,
-    )
-    .await?
-    {
+    let lease_until = now + timeout_ms as i64 + LEASE_MARGIN_MS;
+    if !deliveries::claim(&db, &delivery.id, delivery.attempts, now, lease_until).await? {
         return Ok(());
     }
     let links = Links::for_delivery(env, delivery.created_at);
@@ -186,10 +179,12 @@ async fn deliver(env: &Env, msg: &DeliveryMessage, lane: Lane) -> Result<()> {
     let no_answer = result.status_code().is_none();
     if lanes::hand_over(lane, timeout_ms, no_answer, now_ms() - now) {
         SLOW_TARGETS.with(|slow| slow.borrow_mut().remember(target, now));
-        deliveries::hand_over(&db, &delivery.id, delivery.attempts, now_ms()).await?;
-        return enqueue_on(env, Lane::Slow, msg, 0).await;
+        let delay = lanes::hand_over_delay_secs(timeout_ms, attempt::is_checked_append(&delivery));
+        let at = now_ms() + i64::from(delay) * 1000;
+        deliveries::hand_over(&db, &delivery.id, delivery.attempts, lease_until, at).await?;
+        return enqueue_on(env, Lane::Slow, msg, delay).await;
     }
-    if !no_answer && now_ms() - now < lanes::FAST_BUDGET_MS as i64 {
+    if !no_answer && lanes::answered_in_time(now_ms() - now) {
         // It answers in time again: back on the fast lane.
         SLOW_TARGETS.with(|slow| slow.borrow_mut().forget(target));
     }

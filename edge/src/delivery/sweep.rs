@@ -2,12 +2,13 @@
 //! queue lives in memory and a restart loses it). Anything due for a while, unsettled and
 //! not held by an attempt in flight goes back on the queue.
 
-use super::{enqueue, DeliveryMessage};
+use super::{enqueue_on, DeliveryMessage};
 use crate::bindings;
 use crate::clock::now_ms;
 use crate::config;
 use crate::storage::submissions::{self, ClientReport, Part};
 use crate::storage::{deliveries, display_tokens};
+use leadform_core::lanes::Lane;
 use leadform_core::status::Outcome;
 
 /// Deliveries re-enqueued per run; the rest wait for the next run.
@@ -28,7 +29,13 @@ pub async fn sweep(env: &worker::Env) -> worker::Result<usize> {
     LAST_SWEEP_MS.with(|last| last.set(now));
     let due = deliveries::due(&db, now - config::sweep_grace_ms(env), now, BATCH).await?;
     for delivery in &due {
-        enqueue(env, &DeliveryMessage::for_delivery(delivery), 0).await?;
+        // One an attempt was begun for (handed over to the slow lane, or its worker died)
+        // goes on in the slow lane: it may be slow, and must not hold the fast one again.
+        let lane = match delivery.lease_until {
+            Some(_) => Lane::Slow,
+            None => Lane::Fast,
+        };
+        enqueue_on(env, lane, &DeliveryMessage::for_delivery(delivery), 0).await?;
     }
     settle_unreported(env, &db, now).await?;
     display_tokens::purge(&db, now - leadform_core::spam::TOKEN_TTL_MS).await?;

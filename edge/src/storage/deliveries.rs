@@ -224,26 +224,41 @@ pub async fn due(db: &D1Database, due_before: i64, now: i64, limit: i64) -> Resu
 /// Takes the delivery for its next attempt. Only one consumer can hold it, so a duplicate
 /// message (a queue redelivery, or the sweep re-enqueueing a late one) sends nothing twice.
 /// False when another holds it, or when attempt `attempts_made + 1` is no longer the next.
-pub async fn claim(db: &D1Database, id: &str, attempts_made: i64, now: i64, lease_ms: i64) -> Result<bool> {
+pub async fn claim(
+    db: &D1Database,
+    id: &str,
+    attempts_made: i64,
+    now: i64,
+    lease_until: i64,
+) -> Result<bool> {
     let result = db
         .prepare(
             "UPDATE deliveries SET lease_until = ?4
              WHERE id = ?1 AND attempts = ?2 AND status IN ('pending', 'retrying')
                AND (lease_until IS NULL OR lease_until < ?3)",
         )
-        .bind(&[text(id), int(attempts_made), int(now), int(now + lease_ms)])?
+        .bind(&[text(id), int(attempts_made), int(now), int(lease_until)])?
         .run()
         .await?;
     Ok(result.meta()?.and_then(|m| m.changes).unwrap_or(0) > 0)
 }
 
-/// Lets go of a delivery whose attempt goes on in the slow lane: its lease ends now, but
-/// stays set, so the next attempt knows one was begun (a Sheets append checks its row).
-pub async fn hand_over(db: &D1Database, id: &str, attempts_made: i64, now: i64) -> Result<()> {
+/// Lets go of a delivery (held until `held_until`, by this attempt) whose attempt goes on
+/// in the slow lane at `at`: its lease ends then, but stays set, so the next attempt knows
+/// one was begun (a Sheets append checks its row), and it is due then, so the sweep leaves
+/// it to the slow lane's message for its grace.
+pub async fn hand_over(
+    db: &D1Database,
+    id: &str,
+    attempts_made: i64,
+    held_until: i64,
+    at: i64,
+) -> Result<()> {
     db.prepare(
-        "UPDATE deliveries SET lease_until = ?3 WHERE id = ?1 AND attempts = ?2 AND lease_until IS NOT NULL",
+        "UPDATE deliveries SET lease_until = ?4 - 1, next_attempt_at = ?4
+         WHERE id = ?1 AND attempts = ?2 AND lease_until = ?3",
     )
-    .bind(&[text(id), int(attempts_made), int(now - 1)])?
+    .bind(&[text(id), int(attempts_made), int(held_until), int(at)])?
     .run()
     .await?;
     Ok(())

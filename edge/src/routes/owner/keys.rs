@@ -44,12 +44,10 @@ pub async fn create(mut req: Request, env: &Env) -> ApiResult<Response> {
 /// Makes a key from `{name, scopes, agents?}` (the API's body, or the dashboard's form).
 pub async fn make(env: &Env, body: serde_json::Value) -> ApiResult<KeyCreatedOut> {
     let input: KeyIn = parse(body)?;
-    if input.name.trim().is_empty() || input.name.chars().count() > 100 {
-        return Err(FieldError::new("name", "must be 1 to 100 characters").into());
+    if input.name.trim().is_empty() {
+        return Err(FieldError::new("name", "is required").into());
     }
-    if leadform_core::validate::holds_control_chars(&input.name) {
-        return Err(FieldError::new("name", "must be text (it holds control characters)").into());
-    }
+    leadform_core::owner::cap("name", &input.name, 100)?;
     if input.scopes.is_empty() {
         return Err(FieldError::new("scopes", "must list at least one scope").into());
     }
