@@ -59,6 +59,24 @@ async function fillForm(context, email) {
 }
 
 /**
+ * A page in `context` that shows form `tool` (through `leadform.showForm`), fills in a name
+ * and `email` and sends it offline: the page, once the form says it is saved.
+ */
+async function sentOffline(context, tool, email) {
+  const page = await context.newPage();
+  await page.goto(site.url + "/");
+  await page.evaluate((name) => window.leadform.showForm(name), tool);
+  const form = page.locator(`form.lf-form[data-tool=${tool}]`);
+  await form.locator("input[name=name]").fill("Kept Person");
+  await form.locator("input[name=email]").fill(email);
+  await quickPerson();
+  await context.setOffline(true);
+  await form.locator(".lf-submit").click();
+  await page.locator(".lf-saved").waitFor();
+  return page;
+}
+
+/**
  * The visitor's next page in `context`: the widget sends what the last page kept for
  * `email` before the chat is opened, and the visitor reads the outcome when they open it,
  * after the greeting. Checks one stored submission and one webhook; the page and its
@@ -150,16 +168,7 @@ test("a kept submission of a client form waits for its page handler, which is to
   assert.equal(made.status, 201, JSON.stringify(made.body));
   const context = await browser.newContext();
   const email = "olga.kept-client@example.com";
-  const page = await context.newPage();
-  await page.goto(site.url + "/");
-  await page.evaluate(() => window.leadform.showForm("kept_client"));
-  const form = page.locator("form.lf-form[data-tool=kept_client]");
-  await form.locator("input[name=name]").fill("Kept Client");
-  await form.locator("input[name=email]").fill(email);
-  await quickPerson();
-  await context.setOffline(true);
-  await form.locator(".lf-submit").click();
-  await page.locator(".lf-saved").waitFor();
+  const page = await sentOffline(context, "kept_client", email);
   const [queued] = await kept(page);
   assert.match(queued.conversationId, /^conv_/);
   await page.close();
@@ -252,16 +261,7 @@ test("a kept submission the edge refuses later is told at its field, in the form
   });
   assert.equal(made.status, 201, JSON.stringify(made.body));
   const context = await browser.newContext();
-  const page = await context.newPage();
-  await page.goto(site.url + "/");
-  await page.evaluate(() => window.leadform.showForm("kept_refused"));
-  const form = page.locator("form.lf-form[data-tool=kept_refused]");
-  await form.locator("input[name=name]").fill("Kept Refused");
-  await form.locator("input[name=email]").fill("olga.kept-refused@example.com");
-  await quickPerson();
-  await context.setOffline(true);
-  await form.locator(".lf-submit").click();
-  await page.locator(".lf-saved").waitFor();
+  const page = await sentOffline(context, "kept_refused", "olga.kept-refused@example.com");
   await page.close();
 
   // Meanwhile the owner makes the form ask for one more thing: the kept one lacks it.
