@@ -7,8 +7,10 @@
 //! behind it, of every agent, for the attempt's whole time-out (30 s). So attempts go first
 //! on the fast lane with a short budget ([`FAST_BUDGET_MS`]); one that has no answer by then
 //! is handed over to the slow lane, whose queue makes it with the full time-out, and its
-//! target is remembered as slow for a while, so the next deliveries to it go straight there
-//! and cost the fast lane nothing.
+//! target (the URL's origin) is remembered as slow for a while, so the next deliveries to it
+//! go straight there and cost the fast lane nothing. Any attempt that takes the budget, on
+//! either lane, answered or not (a status, then a body that stalls), remembers its target
+//! again; one answered in time forgets it.
 //!
 //! Handing over aborts the request: a receiver that took it anyway gets it again from the
 //! slow lane, with the same `webhook-id` (Standard Webhooks: receivers drop repeats) and the
@@ -47,12 +49,6 @@ pub fn has_slow_lane(timeout_ms: u64) -> bool {
     FAST_BUDGET_MS < timeout_ms
 }
 
-/// Whether an attempt that waited `waited_ms` for its answer answered within the fast
-/// lane's budget (its target is then not slow any more).
-pub fn answered_in_time(waited_ms: i64) -> bool {
-    waited_ms < FAST_BUDGET_MS as i64
-}
-
 /// How long a handed-over attempt waits before the slow lane makes it: at once, but for
 /// an append that is only made after a check that it is not there yet (Sheets), which
 /// waits until the aborted one has had the whole `timeout_ms` to land.
@@ -72,11 +68,28 @@ pub fn budget_ms(lane: Lane, timeout_ms: u64) -> u64 {
     }
 }
 
+/// Whether an attempt that took `waited_ms` (for its answer, or for its body after the
+/// status) took the fast lane's whole budget: its target is slow, whatever it answered. A
+/// receiver that sends its status and then stalls the body costs the lane as much as one
+/// that never answers. (The budget's timer fires at the budget, or a little before.)
+pub fn took_the_budget(waited_ms: i64) -> bool {
+    waited_ms + 100 >= FAST_BUDGET_MS as i64
+}
+
 /// Whether an attempt on `lane` that waited `waited_ms` with no answer goes on in the slow
 /// lane: it had no answer within the fast lane's budget, and the full time-out is longer.
 pub fn hand_over(lane: Lane, timeout_ms: u64, no_answer: bool, waited_ms: i64) -> bool {
-    // The budget's timer fires at the budget; a failed connection ends well before it.
-    lane == Lane::Fast && has_slow_lane(timeout_ms) && no_answer && waited_ms + 100 >= FAST_BUDGET_MS as i64
+    // A failed connection ends well before the budget: a failure, not a slow receiver.
+    lane == Lane::Fast && has_slow_lane(timeout_ms) && no_answer && took_the_budget(waited_ms)
+}
+
+/// What a target is remembered by: the origin of its URL (scheme, host, port). A host that
+/// hangs hangs on every path, and a new path must not buy a fresh 5 s of the fast lane.
+pub fn target_key(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(parsed) if parsed.has_host() => parsed.origin().ascii_serialization(),
+        _ => url.to_string(),
+    }
 }
 
 /// Targets (a delivery's URL) known to take longer than the fast lane's budget, until when.
@@ -152,8 +165,25 @@ mod tests {
         assert_eq!(hand_over_delay_secs(30_000, false), 0);
         assert_eq!(hand_over_delay_secs(30_000, true), 25);
         assert_eq!(hand_over_delay_secs(12_500, true), 8);
-        assert!(answered_in_time(4_999) && !answered_in_time(5_000));
         assert!(has_slow_lane(5_001) && !has_slow_lane(5_000));
+    }
+
+    #[test]
+    fn a_target_is_its_origin() {
+        assert_eq!(
+            target_key("https://hooks.example.com/a/b?x=1"),
+            "https://hooks.example.com"
+        );
+        assert_eq!(
+            target_key("http://127.0.0.1:9000/one"),
+            target_key("http://127.0.0.1:9000/two")
+        );
+        assert_ne!(
+            target_key("http://127.0.0.1:9000/"),
+            target_key("http://127.0.0.1:9001/")
+        );
+        assert_eq!(target_key("not a url"), "not a url");
+        assert!(took_the_budget(4_950) && !took_the_budget(4_000));
     }
 
     #[test]

@@ -157,7 +157,8 @@ async fn deliver(env: &Env, msg: &DeliveryMessage, lane: Lane) -> Result<()> {
         return enqueue_on(env, lane, msg, ((due - now + 999) / 1000) as u32).await;
     }
     let timeout_ms = config::attempt_timeout_ms(env);
-    let target = delivery.target_url.as_str();
+    let target = lanes::target_key(&delivery.target_url);
+    let target = target.as_str();
     if lane == Lane::Fast
         && lanes::has_slow_lane(timeout_ms)
         && SLOW_TARGETS.with(|slow| slow.borrow().is_slow(target, now))
@@ -177,17 +178,25 @@ async fn deliver(env: &Env, msg: &DeliveryMessage, lane: Lane) -> Result<()> {
         Err(err) => attempt::AttemptResult::failed_here(format!("not sent: {err}")),
     };
     let no_answer = result.status_code().is_none();
-    if lanes::hand_over(lane, timeout_ms, no_answer, now_ms() - now) {
+    let waited = now_ms() - now;
+    if lanes::hand_over(lane, timeout_ms, no_answer, waited) {
         SLOW_TARGETS.with(|slow| slow.borrow_mut().remember(target, now));
         let delay = lanes::hand_over_delay_secs(timeout_ms, attempt::is_checked_append(&delivery));
         let at = now_ms() + i64::from(delay) * 1000;
         deliveries::hand_over(&db, &delivery.id, delivery.attempts, lease_until, at).await?;
         return enqueue_on(env, Lane::Slow, msg, delay).await;
     }
-    if !no_answer && lanes::answered_in_time(now_ms() - now) {
-        // It answers in time again: back on the fast lane.
-        SLOW_TARGETS.with(|slow| slow.borrow_mut().forget(target));
-    }
+    SLOW_TARGETS.with(|slow| {
+        let mut slow = slow.borrow_mut();
+        if lanes::took_the_budget(waited) {
+            // Slow on either lane, answer or not (a stalled body): remembered, or for
+            // longer (a target that keeps hanging stays off the fast lane).
+            slow.remember(target, now);
+        } else if !no_answer {
+            // It answers in time again: back on the fast lane.
+            slow.forget(target);
+        }
+    });
     settle(env, &delivery, result, lane).await
 }
 

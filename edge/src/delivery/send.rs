@@ -97,7 +97,13 @@ async fn open(request: &OutgoingRequest, timeout_ms: u64) -> std::result::Result
         Some(Err(e)) => Err(format!("connection failed: {e}")),
         None => {
             controller.abort();
-            Err(format!("no answer within {} s", timeout_ms / 1000))
+            // In tenths: what was left of a 30 s time-out after reading the delivery is
+            // 29.99 s, which is "30 s", and a 1.5 s one is not "1 s".
+            let tenths = (timeout_ms + 50) / 100;
+            Err(match tenths % 10 {
+                0 => format!("no answer within {} s", tenths / 10),
+                part => format!("no answer within {}.{part} s", tenths / 10),
+            })
         }
     }
 }
