@@ -97,14 +97,17 @@ async fn open(request: &OutgoingRequest, timeout_ms: u64) -> std::result::Result
         Some(Err(e)) => Err(format!("connection failed: {e}")),
         None => {
             controller.abort();
-            // In tenths: what was left of a 30 s time-out after reading the delivery is
-            // 29.99 s, which is "30 s", and a 1.5 s one is not "1 s".
-            let tenths = (timeout_ms + 50) / 100;
-            Err(match tenths % 10 {
-                0 => format!("no answer within {} s", tenths / 10),
-                part => format!("no answer within {}.{part} s", tenths / 10),
-            })
+            Err(format!("no answer within {}", seconds(timeout_ms)))
         }
+    }
+}
+
+/// A time-out as the log says it, in tenths of a second: "30 s", "1.5 s" (not "1 s").
+fn seconds(ms: u64) -> String {
+    let tenths = (ms + 50) / 100;
+    match tenths % 10 {
+        0 => format!("{} s", tenths / 10),
+        part => format!("{}.{part} s", tenths / 10),
     }
 }
 
@@ -184,8 +187,8 @@ pub async fn answer_contains(
         Either::Right(_) => {
             controller.abort();
             Err(no_answer(format!(
-                "the answer did not end within {} s",
-                timeout_ms / 1000
+                "the answer did not end within {}",
+                seconds(timeout_ms)
             )))
         }
     }

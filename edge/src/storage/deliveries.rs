@@ -244,9 +244,10 @@ pub async fn claim(
 }
 
 /// Lets go of a delivery (held until `held_until`, by this attempt) whose attempt goes on
-/// in the slow lane at `at`: its lease ends then, but stays set, so the next attempt knows
-/// one was begun (a Sheets append checks its row), and it is due then, so the sweep leaves
-/// it to the slow lane's message for its grace.
+/// in the slow lane at `at`: its lease ends then (a second early, as a queue message may
+/// come, which `deliver` takes as due), but stays set, so the next attempt knows one was
+/// begun (a Sheets append checks its row), and it is due then, so the sweep leaves it to
+/// the slow lane's message for its grace.
 pub async fn hand_over(
     db: &D1Database,
     id: &str,
@@ -255,7 +256,7 @@ pub async fn hand_over(
     at: i64,
 ) -> Result<()> {
     db.prepare(
-        "UPDATE deliveries SET lease_until = ?4 - 1, next_attempt_at = ?4
+        "UPDATE deliveries SET lease_until = ?4 - 1001, next_attempt_at = ?4
          WHERE id = ?1 AND attempts = ?2 AND lease_until = ?3",
     )
     .bind(&[text(id), int(attempts_made), int(held_until), int(at)])?
