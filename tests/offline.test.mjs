@@ -58,6 +58,23 @@ async function fillForm(context, email) {
   return { page, form };
 }
 
+const CALL_ME_BACK_FIELDS = [
+  { name: "name", label: "Name", type: "text", required: true },
+  { name: "email", label: "Email", type: "email", required: true },
+];
+
+/** A "Call me back" form named `name` (id `tool_<name>`) on the demo agent, in `executionMode`. */
+async function makeCallMeBack(name, executionMode) {
+  const made = await stack.owner("POST", `/v1/agents/${DEMO_AGENT_ID}/tools`, {
+    id: `tool_${name}`,
+    name,
+    title: "Call me back",
+    fields: CALL_ME_BACK_FIELDS,
+    executionMode,
+  });
+  assert.equal(made.status, 201, JSON.stringify(made.body));
+}
+
 /**
  * A page in `context` that shows form `tool` (through `leadform.showForm`), fills in a name
  * and `email` and sends it offline: the page, once the form says it is saved.
@@ -155,17 +172,7 @@ test("a browser whose database never opens does not hold the form: the submissio
 });
 
 test("a kept submission of a client form waits for its page handler, which is told the conversation it was sent from", async () => {
-  const made = await stack.owner("POST", `/v1/agents/${DEMO_AGENT_ID}/tools`, {
-    id: "tool_kept_client",
-    name: "kept_client",
-    title: "Call me back",
-    fields: [
-      { name: "name", label: "Name", type: "text", required: true },
-      { name: "email", label: "Email", type: "email", required: true },
-    ],
-    executionMode: "client",
-  });
-  assert.equal(made.status, 201, JSON.stringify(made.body));
+  await makeCallMeBack("kept_client", "client");
   const context = await browser.newContext();
   const email = "olga.kept-client@example.com";
   const page = await sentOffline(context, "kept_client", email);
@@ -248,25 +255,14 @@ test("a form kept on an earlier page is not offered again when the next page res
 });
 
 test("a kept submission the edge refuses later is told at its field, in the form's words", async () => {
-  const fields = [
-    { name: "name", label: "Name", type: "text", required: true },
-    { name: "email", label: "Email", type: "email", required: true },
-  ];
-  const made = await stack.owner("POST", `/v1/agents/${DEMO_AGENT_ID}/tools`, {
-    id: "tool_kept_refused",
-    name: "kept_refused",
-    title: "Call me back",
-    fields,
-    executionMode: "store",
-  });
-  assert.equal(made.status, 201, JSON.stringify(made.body));
+  await makeCallMeBack("kept_refused", "store");
   const context = await browser.newContext();
   const page = await sentOffline(context, "kept_refused", "olga.kept-refused@example.com");
   await page.close();
 
   // Meanwhile the owner makes the form ask for one more thing: the kept one lacks it.
   const changed = await stack.owner("PATCH", "/v1/tools/tool_kept_refused", {
-    fields: [...fields, { name: "company_size", label: "Team size", type: "text", required: true }],
+    fields: [...CALL_ME_BACK_FIELDS, { name: "company_size", label: "Team size", type: "text", required: true }],
   });
   assert.equal(changed.status, 200, JSON.stringify(changed.body));
   await context.setOffline(false);

@@ -92,7 +92,8 @@ pub fn target_key(url: &str) -> String {
     }
 }
 
-/// Targets (a delivery's URL) known to take longer than the fast lane's budget, until when.
+/// Targets (a delivery URL's origin, [`target_key`]) known to take longer than the fast
+/// lane's budget, until when.
 #[derive(Debug, Default)]
 pub struct SlowTargets {
     until: HashMap<String, i64>,
@@ -123,12 +124,9 @@ impl SlowTargets {
         self.until.remove(target);
     }
 
-    pub fn len(&self) -> usize {
+    #[cfg(test)]
+    fn len(&self) -> usize {
         self.until.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.until.is_empty()
     }
 }
 

@@ -392,12 +392,10 @@ impl FormView {
                     .is_some_and(|f| self.inputs.iter().any(|i| &i.field.name == f))
                 {
                     self.show_error(e.field.as_deref(), &e.message, false);
-                } else if e.field.is_some() {
-                    // A part of the body the visitor never saw (`idempotencyKey`): its words
-                    // would mean nothing to them.
-                    self.show_error(None, &tf(T::Refused, &[&e.status.to_string()]), true);
                 } else {
-                    self.show_error(None, &e.message, true);
+                    // Not at one of the form's fields (none, or a part of the body the visitor
+                    // never saw, `idempotencyKey`): the edge's words would mean nothing to them.
+                    self.show_error(None, &tf(T::Refused, &[&e.status.to_string()]), true);
                 }
             }
         }
