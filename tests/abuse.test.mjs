@@ -31,6 +31,14 @@ test("fieldsCompleted holding one field 120,000 times is refused, and nothing is
   assert.match(res.json.error.message, /twice/);
   const twice = await postJson(stack.url + "/form-submissions/submit", seedSubmit({ fieldsCompleted: ["name", "email", "name"] }));
   assert.equal(twice.status, 400, twice.text);
+  // The widget's hidden field is taken out of the list before it is checked, but only the
+  // once the widget can send it: named twice, the list is refused as sent.
+  const trapTwice = seedSubmit({ fieldsCompleted: ["name", "email", "fax_number", "fax_number"] });
+  trapTwice.formData.fax_number = "";
+  const trap = await postJson(stack.url + "/form-submissions/submit", trapTwice);
+  assert.equal(trap.status, 400, trap.text);
+  assert.equal(trap.json.error.field, "fieldsCompleted");
+  assert.match(trap.json.error.message, /fax_number/);
   const after = (await stack.owner("GET", "/v1/agents/agent_abuse/submissions")).body.submissions.length;
   assert.equal(after, before);
 });

@@ -316,6 +316,14 @@ test("the owner API wants the key and checks what it is given", async () => {
   const { body: again } = await stack.owner("GET", "/v1/tools/tool_contact_form");
   assert.equal(again.webhookSecret, undefined);
   assert.equal((await stack.owner("GET", "/v1/tools/tool_nope")).status, 404);
+  // An id is never changed by a PATCH: another one is refused, not silently dropped.
+  const renamed = await stack.owner("PATCH", "/v1/tools/tool_contact_form", { id: "tool_other", successMessage: "Renamed?" });
+  assert.equal(renamed.status, 400, JSON.stringify(renamed.body));
+  assert.equal(renamed.body.error.field, "id");
+  assert.equal((await stack.owner("GET", "/v1/tools/tool_contact_form")).body.successMessage, "Got it!");
+  assert.equal((await stack.owner("GET", "/v1/tools/tool_other")).status, 404);
+  const same = await stack.owner("PATCH", "/v1/tools/tool_contact_form", { id: "tool_contact_form" });
+  assert.equal(same.status, 200, "the path's own id may be repeated");
   assert.equal((await stack.owner("GET", "/v1/submissions/sub_nope")).status, 404);
 });
 

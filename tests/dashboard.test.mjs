@@ -130,6 +130,9 @@ test("sign-in goes on to the dashboard page it was asked for, and only to one", 
     ["/dashboard/%0d%0aX:1", "/dashboard/leads"],
     ["https://evil.example/dashboard/", "/dashboard/leads"],
     ["/dashboard/%5C%5Cevil.example", "/dashboard/leads"],
+    // Dot segments would take the browser out of the dashboard (to a CSV export, say).
+    ["%2Fdashboard%2F..%2F..%2Fv1%2Fagents%2Fagent_demo%2Fleads.csv", "/dashboard/leads"],
+    ["/dashboard/%252e%252e/v1/keys", "/dashboard/leads"],
   ];
   for (const [next, to] of cases) {
     const res = await signIn(next);
@@ -340,10 +343,15 @@ test("roles: sales cannot open settings (page and API), a viewer changes nothing
   );
   assert.equal(forced, 403);
   const apiWrite = await viewer.page.evaluate(
-    async ({ id, csrf }) => (await fetch(`/v1/leads/${id}`, { method: "PATCH", headers: { "Content-Type": "application/json", "X-CSRF-Token": csrf }, body: '{"stage":"converted"}' })).status,
+    async ({ id, csrf }) => {
+      const res = await fetch(`/v1/leads/${id}`, { method: "PATCH", headers: { "Content-Type": "application/json", "X-CSRF-Token": csrf }, body: '{"stage":"converted"}' });
+      return { status: res.status, body: await res.json() };
+    },
     { id: lead.leadId, csrf }
   );
-  assert.equal(apiWrite, 403);
+  assert.equal(apiWrite.status, 403);
+  // A member is told what their role lacks, not about a key they do not hold.
+  assert.equal(apiWrite.body.error.message, "a viewer member lacks the scope leads:write");
   assert.equal((await ownerRequest(stack, "GET", `/v1/leads/${lead.leadId}`)).json.lead.stage, "contacted");
   const analytics = await viewer.page.goto(`${stack.url}/dashboard/analytics`);
   assert.equal(analytics.status(), 200, "viewers read analytics");
@@ -398,6 +406,52 @@ test("a page of the same site cannot read analytics with the member's cookie", a
   assert.equal(own, 200);
   await context.close();
   await new Promise((r) => sibling.close(r));
+});
+
+test("an email address a visitor typed opens a message to that address only: no copy, subject or body of theirs", async () => {
+  const planted = "sales?cc=attacker%40evil.example&subject=Invoice&body=Pay%20here&x=@example.com";
+  const lead = await submitLead({ name: "Mailto Planter", email: planted, message: "hi" });
+  const { context, page, problems } = await newVisitor();
+  await signIn(page, stack.admin);
+  await page.goto(`${stack.url}/dashboard/leads/${lead.leadId}`);
+  const link = page.getByRole("link", { name: planted });
+  const href = await link.getAttribute("href");
+  const url = new URL(href);
+  assert.equal(url.protocol, "mailto:");
+  assert.equal(url.search, "", href);
+  assert.equal(decodeURIComponent(url.pathname), planted, "the whole address, as typed, is the recipient");
+  assert.deepEqual(problems, []);
+  await context.close();
+});
+
+test("a move made on a lead a colleague changed meanwhile is refused, and the page shows the lead as it is now", async () => {
+  const lead = await submitLead({ name: "Stale Page", email: "stale-page@example.com", message: "hi" });
+  const { context, page, problems } = await newVisitor();
+  await signIn(page, stack.admin);
+  await page.goto(`${stack.url}/dashboard/leads/${lead.leadId}`);
+  // A colleague moves it to Lost, with a reason and a note, while this page is open.
+  const reasons = (await ownerRequest(stack, "GET", `/v1/agents/${DEMO_AGENT_ID}`)).json.lostReasons;
+  const colleague = await ownerRequest(stack, "PATCH", `/v1/leads/${lead.leadId}`, { body: { stage: "lost", lostReason: reasons[0], note: "They went with a competitor" } });
+  assert.equal(colleague.status, 200, colleague.text);
+  await page.getByLabel("Move to").selectOption("qualified");
+  await page.getByRole("button", { name: "Update stage" }).click();
+  const alert = page.getByRole("alert");
+  await alert.waitFor();
+  assert.match(await alert.textContent(), /Someone changed this lead after you opened it/);
+  assert.match(await page.getByRole("heading", { level: 1 }).textContent(), /Lost/);
+  // The colleague's reason and note are both in the trail.
+  assert.match(await page.locator("ol.trail").textContent(), new RegExp(`Stage New → Lost[\\s\\S]*Reason: ${reasons[0].replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}; note: They went with a competitor`));
+  assert.equal((await ownerRequest(stack, "GET", `/v1/leads/${lead.leadId}`)).json.lead.stage, "lost", "nothing was written");
+  // The member's choice is still selected: one more click, now on what they see, moves it.
+  assert.equal(await page.getByLabel("Move to").inputValue(), "qualified");
+  await page.getByRole("button", { name: "Update stage" }).click();
+  await page.getByText("Stage updated.").waitFor();
+  assert.equal((await ownerRequest(stack, "GET", `/v1/leads/${lead.leadId}`)).json.lead.stage, "qualified");
+  // An agent that is not there is a 404, not another agent's leads.
+  const missing = await page.goto(`${stack.url}/dashboard/leads?agent=agent_nope`);
+  assert.equal(missing.status(), 404);
+  assert.deepEqual(problems, []);
+  await context.close();
 });
 
 test("what visitors typed renders as text: <script> and <img onerror> in lead fields", async () => {

@@ -2,7 +2,7 @@
 // forms, two owners moving the same lead): nothing is lost and nothing is counted twice.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { startStack, contactForm, postJson, asOwner } from "./support/stack.mjs";
+import { startStack, contactForm, postJson, asOwner, ownerRequest } from "./support/stack.mjs";
 
 let stack;
 
@@ -76,4 +76,42 @@ test("owners changing one lead at once lose none of their notes, and counters st
     assert.equal(counters[stage], list.filter((l) => l.stage === stage).length, stage);
   }
   assert.equal(counters.total, list.length);
+});
+
+test("two owners move a lead they both read: the second, sent with If-Match, is refused with a 412 and changes nothing", async () => {
+  const { json } = await submit("ifmatch@example.com", "hi");
+  const leadId = json.leadId;
+  const read = await ownerRequest(stack, "GET", `/v1/leads/${leadId}`);
+  assert.equal(read.status, 200, read.text);
+  const etag = read.headers.get("etag");
+  assert.equal(etag, `"${read.json.lead.version}"`);
+  assert.equal(read.headers.get("cache-control"), "private, no-store");
+  // Owner A moves it, as read.
+  const a = await ownerRequest(stack, "PATCH", `/v1/leads/${leadId}`, { body: { stage: "converted", note: "signed" }, headers: { "If-Match": etag } });
+  assert.equal(a.status, 200, a.text);
+  assert.equal(a.json.lead.stage, "converted");
+  assert.equal(a.headers.get("etag"), `"${a.json.lead.version}"`);
+  assert.notEqual(a.headers.get("etag"), etag);
+  // Owner B decided on the same read: refused, nothing written, told where it stands now.
+  const b = await ownerRequest(stack, "PATCH", `/v1/leads/${leadId}`, { body: { stage: "lost", lostReason: "No budget", note: "gone" }, headers: { "If-Match": etag } });
+  assert.equal(b.status, 412, b.text);
+  assert.equal(b.json.error.code, "stale");
+  assert.equal(b.json.error.field, "If-Match");
+  assert.match(b.json.error.message, new RegExp(`version ${a.json.lead.version}`));
+  const after = await ownerRequest(stack, "GET", `/v1/leads/${leadId}`);
+  assert.equal(after.json.lead.stage, "converted");
+  assert.ok(!after.json.activity.some((e) => e.note === "gone"), "the refused change left no trail entry");
+  // Read again, B's move goes through; without If-Match a change applies as before.
+  const again = await ownerRequest(stack, "PATCH", `/v1/leads/${leadId}`, { body: { stage: "lost", lostReason: "No budget" }, headers: { "If-Match": after.headers.get("etag") } });
+  assert.equal(again.status, 200, again.text);
+  const blind = await ownerRequest(stack, "PATCH", `/v1/leads/${leadId}`, { body: { note: "any version" } });
+  assert.equal(blind.status, 200, blind.text);
+  const any = await ownerRequest(stack, "PATCH", `/v1/leads/${leadId}`, { body: { note: "star" }, headers: { "If-Match": "*" } });
+  assert.equal(any.status, 200, any.text);
+  // A weak or malformed tag is a 400 naming the header, before anything is read or written.
+  for (const wrong of [`W/"${any.json.lead.version}"`, "3", `"1", "2"`]) {
+    const bad = await ownerRequest(stack, "PATCH", `/v1/leads/${leadId}`, { body: { note: "x" }, headers: { "If-Match": wrong } });
+    assert.equal(bad.status, 400, wrong + " " + bad.text);
+    assert.equal(bad.json.error.field, "If-Match");
+  }
 });

@@ -95,6 +95,9 @@ test("the admin makes a key with scopes; the key is shown once, never listed", a
     [{ name: "x", scopes: ["leads:*"] }, /^scopes/],
     [{ name: "x", scopes: "leads:read" }, /^scopes/],
     [{ scopes: ["leads:read"] }, /^name/],
+    // A key for an agent that is not there (yet): it would serve whoever makes one by that name.
+    [{ name: "x", scopes: ["leads:read"], agents: ["agent_a", "agent_typo"] }, /^agents\[1\]$/],
+    [{ name: "x", scopes: ["leads:read"], agents: [""] }, /^agents\[0\]$/],
   ]) {
     const res = await api("POST", "/v1/keys", body);
     assert.equal(res.status, 400, `${JSON.stringify(body)}: ${res.text}`);

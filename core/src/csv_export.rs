@@ -138,9 +138,16 @@ pub fn record(profile: Profile, row: &Row<'_>, custom_keys: &[String]) -> Vec<u8
 /// `+`, `-`, `@`, tab or carriage return gets a leading single quote, which spreadsheets
 /// show as text instead of evaluating. So does each such piece after a `;`: Excel in a
 /// locale whose list separator is `;` (German, French, Dutch...) splits the file's lines
-/// there, quotes or not, and `hi;=1+1` would give a cell `=1+1` of its own.
+/// there, quotes or not, and `hi;=1+1` would give a cell `=1+1` of its own. Leading
+/// spaces and line breaks do not hide a formula: importers that trim them (LibreOffice's
+/// "trim spaces", Google Sheets) would find it.
 pub fn neutralize(cell: &str) -> Cow<'_, str> {
-    let formula = |piece: &str| piece.starts_with(['=', '+', '-', '@', '\t', '\r']);
+    let formula = |piece: &str| {
+        piece.starts_with(['\t', '\r'])
+            || piece
+                .trim_start_matches([' ', '\n', '\t', '\r', '\u{a0}'])
+                .starts_with(['=', '+', '-', '@'])
+    };
     if !cell.split(';').any(formula) {
         return Cow::Borrowed(cell);
     }
@@ -289,7 +296,14 @@ mod tests {
             ("plain", "plain"),
             ("", ""),
             ("a=b", "a=b"),
-            (" =1", " =1"),
+            (" =1", "' =1"),
+            (
+                "\n=HYPERLINK(\"http://evil\",\"x\")",
+                "'\n=HYPERLINK(\"http://evil\",\"x\")",
+            ),
+            ("  \u{a0}@SUM(A1)", "'  \u{a0}@SUM(A1)"),
+            ("a; -1", "a;' -1"),
+            (" plain", " plain"),
             ("'quoted", "'quoted"),
         ];
         for (input, expected) in cases {

@@ -102,9 +102,8 @@ pub fn public_error(logged: &str) -> String {
 /// secret (a Slack incoming webhook's path, a `?token=`, a user and password), and a viewer
 /// who holds it could post into the owner's Slack or CRM.
 pub fn target_origin(url: &str) -> String {
-    match url::Url::parse(url) {
-        Ok(parsed) if parsed.has_host() => {
-            let origin = parsed.origin().ascii_serialization();
+    match with_origin(url) {
+        Some((parsed, origin)) => {
             let whole = parsed.path() == "/" && parsed.query().is_none() && parsed.fragment().is_none();
             if whole && parsed.username().is_empty() && parsed.password().is_none() {
                 format!("{origin}/")
@@ -112,8 +111,15 @@ pub fn target_origin(url: &str) -> String {
                 format!("{origin}/…")
             }
         }
-        _ => "(hidden)".into(),
+        None => "(hidden)".into(),
     }
+}
+
+/// A URL parsed, with its origin (scheme, host, port), when it has a host.
+pub fn with_origin(url: &str) -> Option<(url::Url, String)> {
+    let parsed = url::Url::parse(url).ok().filter(url::Url::has_host)?;
+    let origin = parsed.origin().ascii_serialization();
+    Some((parsed, origin))
 }
 
 /// What a delivery becomes after an attempt.

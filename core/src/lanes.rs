@@ -86,9 +86,9 @@ pub fn hand_over(lane: Lane, timeout_ms: u64, no_answer: bool, waited_ms: i64) -
 /// What a target is remembered by: the origin of its URL (scheme, host, port). A host that
 /// hangs hangs on every path, and a new path must not buy a fresh 5 s of the fast lane.
 pub fn target_key(url: &str) -> String {
-    match url::Url::parse(url) {
-        Ok(parsed) if parsed.has_host() => parsed.origin().ascii_serialization(),
-        _ => url.to_string(),
+    match crate::delivery::with_origin(url) {
+        Some((_, origin)) => origin,
+        None => url.to_string(),
     }
 }
 

@@ -413,6 +413,9 @@ pub struct LeadOut {
     pub last_submission_at: Option<i64>,
     pub created_at: i64,
     pub updated_at: i64,
+    /// Moves on with every change (an owner's, a new submission's): a change sent with
+    /// `If-Match: "<version>"` applies only to the lead as it was read.
+    pub version: i64,
     /// The last qualification's score (`null`: never qualified in a chat).
     #[cfg(feature = "server")]
     pub score: Option<i32>,
@@ -841,8 +844,54 @@ pub fn apply_all(
     Ok((state, trail))
 }
 
+/// A lead's `ETag`: its version, quoted as HTTP wants an entity tag.
+pub fn etag(version: i64) -> String {
+    format!("\"{version}\"")
+}
+
+/// The version an `If-Match` header names: `None` for `*` (any version will do). The
+/// version is a strong tag ([`etag`]); a weak one (`W/"3"`) never matches for a change, as
+/// HTTP says, so it is refused rather than ignored, as is a list.
+pub fn if_match_version(header: &str) -> Result<Option<i64>, FieldError> {
+    let header = header.trim();
+    if header == "*" {
+        return Ok(None);
+    }
+    header
+        .strip_prefix('"')
+        .and_then(|rest| rest.strip_suffix('"'))
+        .filter(|digits| !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()))
+        .and_then(|digits| digits.parse().ok())
+        .map(Some)
+        .ok_or_else(|| {
+            FieldError::new(
+                "If-Match",
+                "must be the lead's ETag as it was read, like \"3\" (or *)",
+            )
+        })
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn if_match_names_one_version_or_any() {
+        assert_eq!(if_match_version(&etag(7)), Ok(Some(7)));
+        assert_eq!(if_match_version(" \"0\" "), Ok(Some(0)));
+        assert_eq!(if_match_version("*"), Ok(None));
+        for wrong in [
+            "7",
+            "W/\"7\"",
+            "\"7\", \"8\"",
+            "\"\"",
+            "\"-1\"",
+            "\"99999999999999999999\"",
+            "",
+        ] {
+            let refused = if_match_version(wrong).unwrap_err();
+            assert_eq!(refused.field, "If-Match", "{wrong}");
+        }
+    }
+
     use super::*;
     use serde_json::json;
 

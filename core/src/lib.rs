@@ -48,6 +48,8 @@ pub mod form_post;
 #[cfg(feature = "server")]
 pub mod lanes;
 #[cfg(feature = "server")]
+pub mod links;
+#[cfg(feature = "server")]
 pub mod origins;
 #[cfg(feature = "server")]
 pub mod owner;

@@ -143,8 +143,48 @@ pub fn same_secret(expected: &str, given: &str) -> bool {
     !expected.is_empty() && bool::from(expected.as_bytes().ct_eq(given.as_bytes()))
 }
 
+/// Whether `next` may be where sign-in sends a member: a path of the dashboard and only
+/// there. Printable ASCII only (it goes into a `Location` header), no backslash (browsers
+/// read it as a slash), and no `.` or `..` segment, written out or percent-encoded, which
+/// the browser would resolve to a path outside `/dashboard/`.
+pub fn is_dashboard_path(next: &str) -> bool {
+    let path = next.split(['?', '#']).next().unwrap_or_default();
+    next.starts_with("/dashboard/")
+        && !next.contains('\\')
+        && next.chars().all(|c| c.is_ascii_graphic())
+        && path
+            .split('/')
+            .map(|segment| segment.to_ascii_lowercase().replace("%2e", "."))
+            .all(|segment| segment != "." && segment != "..")
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn sign_in_goes_on_to_a_dashboard_path_only() {
+        for fine in [
+            "/dashboard/leads",
+            "/dashboard/leads/lead_1?agent=a&x=..",
+            "/dashboard/a.b/..c",
+        ] {
+            assert!(is_dashboard_path(fine), "{fine}");
+        }
+        for wrong in [
+            "/dashboard/../v1/agents/a/leads.csv",
+            "/dashboard/%2e%2E/v1/keys",
+            "/dashboard/./x",
+            "/dashboard/..",
+            "//evil.example/dashboard/",
+            "/dashboard/\\evil",
+            "/dashboard/a b",
+            "/dashboard/\r\nSet-Cookie:x",
+            "https://evil.example/dashboard/",
+            "/v1/agents",
+        ] {
+            assert!(!is_dashboard_path(wrong), "{wrong}");
+        }
+    }
+
     use super::*;
 
     #[test]

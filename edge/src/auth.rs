@@ -97,7 +97,12 @@ pub fn require(principal: &Principal, need: Need) -> ApiResult<()> {
     principal.allows(need).map_err(|denied| match denied {
         Denied::MissingScope(scope) => ApiError::Forbidden {
             code: "missing_scope",
-            message: format!("this key lacks the scope {}", scope.as_str()),
+            message: match principal {
+                Principal::Member { role, .. } => {
+                    format!("a {} member lacks the scope {}", role.as_str(), scope.as_str())
+                }
+                _ => format!("this key lacks the scope {}", scope.as_str()),
+            },
         },
         Denied::AdminOnly => ApiError::Forbidden {
             code: "admin_only",

@@ -32,6 +32,12 @@ pub enum ApiError {
         code: &'static str,
         message: String,
     },
+    /// A change sent with `If-Match` to something that changed since it was read (another
+    /// owner got there first): nothing was written; its version now.
+    Stale {
+        what: &'static str,
+        version: i64,
+    },
     /// A browser page on an origin the agent does not list in `allowedOrigins`.
     OriginNotAllowed(String),
     /// Authenticated some other way (a signed link) and the proof does not hold.
@@ -81,6 +87,7 @@ impl ApiError {
             ApiError::OriginNotAllowed(_) | ApiError::Forbidden { .. } => 403,
             ApiError::MethodNotAllowed { .. } => 405,
             ApiError::Conflict { .. } | ApiError::IdempotencyKeyReused => 409,
+            ApiError::Stale { .. } => 412,
             ApiError::RateLimited { .. } => 429,
             ApiError::Misconfigured(_) | ApiError::Busy => 503,
             ApiError::Upstream(_) => 502,
@@ -117,6 +124,14 @@ impl ApiError {
             ApiError::Conflict { code, message }
             | ApiError::Forbidden { code, message }
             | ApiError::BadToken { code, message } => (*code, message.clone(), None),
+            ApiError::Stale { what, version } => (
+                "stale",
+                format!(
+                    "the {what} changed since it was read (it is at version {version} now): \
+                     nothing was changed; read it again and decide"
+                ),
+                Some("If-Match".into()),
+            ),
             ApiError::OriginNotAllowed(origin) => (
                 "origin_not_allowed",
                 format!("pages on {origin} may not use this agent (see allowedOrigins)"),

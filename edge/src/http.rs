@@ -167,6 +167,16 @@ pub fn request_origin(req: &Request) -> Option<String> {
     req.url().ok().map(|u| u.origin().ascii_serialization())
 }
 
+/// The edge's own address for links people follow later (an invitation, the embed
+/// snippet): `PUBLIC_URL` when it is set, else the address this request came to (which,
+/// off Cloudflare's routes, is whatever `Host` the caller sent).
+pub fn edge_address(env: &worker::Env, req: &Request) -> String {
+    match crate::config::public_url(env) {
+        Ok(Some(url)) => url.trim_end_matches('/').to_string(),
+        _ => request_origin(req).unwrap_or_default(),
+    }
+}
+
 /// CORS headers for a widget endpoint: the request's origin is echoed only when the agent
 /// allows it, so a page elsewhere cannot read the answer. `requested`: a preflight's
 /// `Access-Control-Request-Headers`.

@@ -15,6 +15,7 @@ use crate::storage::{members, tools};
 use askama::Template;
 use leadform_core::access::{Need, Scope};
 use leadform_core::lead::{ActivityKind, LeadPatch, Stage, MAX_NOTE_CHARS};
+use leadform_core::links;
 use leadform_core::query::{Cursor, LeadQuery};
 use serde_json::{json, Map, Value};
 use std::collections::HashMap;
@@ -30,18 +31,25 @@ pub struct AgentChoice {
     pub selected: bool,
 }
 
-/// The agent a page works on: `?agent=` when it exists, else the first one.
+/// The agent a page works on: `?agent=`, else the first one. An `?agent=` that names no
+/// agent is a 404: another agent's leads under a mistyped link would read as that one's.
 pub async fn chosen_agent(req: &Request, env: &Env) -> ApiResult<(Vec<AgentChoice>, Option<Agent>)> {
     let db = env.d1(bindings::DB)?;
     let all = agents::list(&db).await?;
     let wanted = query_pairs(req)
         .into_iter()
         .find(|(k, _)| k == "agent")
-        .map(|(_, v)| v);
-    let chosen = wanted
-        .and_then(|id| all.iter().find(|a| a.id == id))
-        .or(all.first())
-        .cloned();
+        .map(|(_, v)| v)
+        .filter(|v| !v.is_empty()); // the links of an edge with no agent yet
+    let chosen = match wanted {
+        Some(id) => Some(
+            all.iter()
+                .find(|a| a.id == id)
+                .ok_or_else(|| ApiError::not_found("agent", id))?,
+        ),
+        None => all.first(),
+    }
+    .cloned();
     let choices = all
         .into_iter()
         .map(|a| AgentChoice {
@@ -455,11 +463,6 @@ fn linked(label: &str, value: Option<&str>, href: impl Fn(&str) -> Option<String
     })
 }
 
-/// Only http(s) addresses become links: a `javascript:` URL a visitor typed stays text.
-fn web_link(text: &str) -> Option<String> {
-    leadform_core::validate::is_http_url(text).then(|| text.to_string())
-}
-
 struct DeliveryRow {
     id: String,
     kind: String,
@@ -486,6 +489,8 @@ struct LeadPage {
     title: String,
     stage: &'static str,
     stage_label: &'static str,
+    /// The lead's version as the page shows it: a move is made only on that.
+    version: i64,
     /// The stage the move form shows: the one the member chose when a move was refused.
     move_to: String,
     lost_reason: String,
@@ -531,13 +536,10 @@ pub async fn detail(
     let c = &lead.contact;
     let contact: Vec<Fact> = [
         fact("Name", display_name(c).as_deref()),
-        linked("Email", c.email.as_deref(), |e| Some(format!("mailto:{e}"))),
-        linked("Phone", c.phone.as_deref(), |p| {
-            let digits: String = p.chars().filter(|ch| ch.is_ascii_digit() || *ch == '+').collect();
-            (!digits.is_empty()).then(|| format!("tel:{digits}"))
-        }),
+        linked("Email", c.email.as_deref(), links::mailto),
+        linked("Phone", c.phone.as_deref(), links::tel),
         fact("Company", c.company.as_deref()),
-        linked("Website", c.website.as_deref(), web_link),
+        linked("Website", c.website.as_deref(), links::web),
     ]
     .into_iter()
     .flatten()
@@ -550,9 +552,9 @@ pub async fn detail(
     let source: Vec<Fact> = [
         fact("Channel", Some(&lead.source)),
         fact("Form", form_name.as_deref()),
-        linked("Page", a.page_url.as_deref(), web_link),
-        linked("Landing page", a.landing_page.as_deref(), web_link),
-        linked("Referrer", a.referrer.as_deref(), web_link),
+        linked("Page", a.page_url.as_deref(), links::web),
+        linked("Landing page", a.landing_page.as_deref(), links::web),
+        linked("Referrer", a.referrer.as_deref(), links::web),
         fact("UTM source", a.utm.source.as_deref()),
         fact("UTM medium", a.utm.medium.as_deref()),
         fact("UTM campaign", a.utm.campaign.as_deref()),
@@ -615,7 +617,7 @@ pub async fn detail(
             // configured link, if any.
             href: match c.kept {
                 true => Some(format!("/dashboard/conversations/{}", view::urlencode(&c.id))),
-                false => config::conversation_url(env, Some(&c.id)).filter(|u| web_link(u).is_some()),
+                false => config::conversation_url(env, Some(&c.id)).filter(|u| links::web(u).is_some()),
             },
         })
         .collect();
@@ -639,7 +641,8 @@ pub async fn detail(
                 other => activity_label(other).to_string(),
             };
             let text = match (&e.reason, &e.note) {
-                (Some(reason), _) => Some(format!("Reason: {reason}")),
+                (Some(reason), Some(note)) => Some(format!("Reason: {reason}; note: {note}")),
+                (Some(reason), None) => Some(format!("Reason: {reason}")),
                 (None, Some(note)) => Some(note.clone()),
                 _ => None,
             };
@@ -696,6 +699,7 @@ pub async fn detail(
             title,
             stage: lead.stage.as_str(),
             stage_label: stage_label(lead.stage),
+            version: lead.version,
             move_to: visit
                 .field("stage")
                 .filter(|_| refused.is_some())
@@ -759,7 +763,7 @@ fn custom_facts(fields: &Map<String, Value>) -> Vec<Fact> {
                     let size = file.get("size").and_then(Value::as_i64).unwrap_or(0);
                     (
                         format!("{name} ({} KB)", (size + 1023) / 1024),
-                        file.get("url").and_then(Value::as_str).and_then(web_link),
+                        file.get("url").and_then(Value::as_str).and_then(links::web),
                     )
                 }
                 Value::Null => (String::new(), None),
@@ -785,19 +789,33 @@ pub async fn write(req: &Request, env: &Env, visit: &Visit, id: &str, action: &s
             let stage = text("stage");
             let reason = text("lostReason").filter(|_| stage == Some(Stage::Lost.as_str()));
             let body = json!({ "stage": stage, "lostReason": reason });
+            // The move is made on the lead the member saw: if a colleague moved it since,
+            // the page shows it as it is now, with the member's choice still selected.
+            let seen = text("version").and_then(|v| v.parse().ok());
             match LeadPatch::from_json(&body) {
-                Ok(patch) => owner_leads::change(&visit.principal, env, id, patch)
+                Ok(patch) => owner_leads::change(&visit.principal, env, id, patch, seen)
                     .await
-                    .map(|_| "stage"),
+                    .map(|_| "stage")
+                    .map_err(|err| match err {
+                        ApiError::Stale { .. } => ApiError::Conflict {
+                            code: "stale",
+                            message: "Someone changed this lead after you opened it; it shows as it is \
+                                      now. Your move was not made: choose again."
+                                .into(),
+                        },
+                        other => other,
+                    }),
                 Err(wrong) => Err(wrong.into()),
             }
         }
         "notes" => {
             let body = json!({ "note": visit.field("note").unwrap_or("") });
             match LeadPatch::from_json(&body) {
-                Ok(patch) if text("note").is_some() => owner_leads::change(&visit.principal, env, id, patch)
-                    .await
-                    .map(|_| "note"),
+                Ok(patch) if text("note").is_some() => {
+                    owner_leads::change(&visit.principal, env, id, patch, None)
+                        .await
+                        .map(|_| "note")
+                }
                 Ok(_) => Err(leadform_core::validate::FieldError::new(
                     "note",
                     "is empty: write something first",

@@ -7,7 +7,7 @@ use super::view::{self, render, Layout};
 use super::Visit;
 use crate::bindings;
 use crate::error::{ApiError, ApiResult};
-use crate::http::{query_param, request_origin};
+use crate::http::{edge_address, query_param};
 use crate::members;
 use crate::routes::owner::{
     agents as owner_agents, channels as owner_channels, keys as owner_keys, lead_webhooks as owner_endpoints,
@@ -167,16 +167,7 @@ pub async fn invite(req: &Request, env: &Env, visit: &Visit) -> ApiResult<Respon
     let db = env.d1(bindings::DB)?;
     let email = visit.field("email").unwrap_or_default().to_string();
     let result = match members::parse_role("role", visit.field("role").unwrap_or_default()) {
-        Ok(role) => {
-            members::invite(
-                &db,
-                &visit.principal,
-                &email,
-                role,
-                &request_origin(req).unwrap_or_default(),
-            )
-            .await
-        }
+        Ok(role) => members::invite(&db, &visit.principal, &email, role, &edge_address(env, req)).await,
         Err(wrong) => Err(wrong),
     };
     let outcome = match result {
@@ -452,7 +443,7 @@ pub async fn agent_page(
             account: c.account,
         })
         .collect();
-    let origin = request_origin(req).unwrap_or_default();
+    let origin = edge_address(env, req);
     render(
         &AgentPage {
             layout: Layout::new(&visit.session, "settings", &agent.id),

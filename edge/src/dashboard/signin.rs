@@ -42,11 +42,8 @@ fn sign_in_page(next: &str) -> SignInPage {
 
 /// Where to go after signing in: only a dashboard path of this edge, never elsewhere.
 fn next_path(req: &Request) -> String {
-    // Printable ASCII only: it goes into a `Location` header (a line break there is an error).
     query_param(req, "next")
-        .filter(|n| {
-            n.starts_with("/dashboard/") && !n.contains('\\') && n.chars().all(|c| c.is_ascii_graphic())
-        })
+        .filter(|n| leadform_core::signin::is_dashboard_path(n))
         .unwrap_or_else(|| "/dashboard/leads".into())
 }
 

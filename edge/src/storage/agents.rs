@@ -118,6 +118,24 @@ pub async fn get(db: &D1Database, id: &str) -> Result<Option<Agent>> {
     Ok(row.map(Agent::from))
 }
 
+/// The first of `ids` that names no agent, by its place in the list (one read).
+pub async fn first_unknown(db: &D1Database, ids: &[String]) -> Result<Option<usize>> {
+    #[derive(Deserialize)]
+    struct Unknown {
+        place: i64,
+    }
+    let list = serde_json::to_string(ids)?;
+    let row: Option<Unknown> = db
+        .prepare(
+            "SELECT CAST(key AS INTEGER) AS place FROM json_each(?1)
+             WHERE value NOT IN (SELECT id FROM agents) ORDER BY 1 LIMIT 1",
+        )
+        .bind(&[text(&list)])?
+        .first(None)
+        .await?;
+    Ok(row.and_then(|r| usize::try_from(r.place).ok()))
+}
+
 /// Every agent, oldest first: the dashboard's agent switcher.
 pub async fn list(db: &D1Database) -> Result<Vec<Agent>> {
     let rows: Vec<AgentRow> = db

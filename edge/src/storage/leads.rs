@@ -114,6 +114,7 @@ impl From<&Lead> for LeadOut {
             last_submission_at: lead.last_submission_at,
             created_at: lead.created_at,
             updated_at: lead.updated_at,
+            version: lead.version,
             score: lead.qualification.as_ref().map(|q| q.score),
             qualification: lead.qualification.clone(),
         }

@@ -31,7 +31,7 @@ pub async fn patch(env: &Env, id: &str, changes: serde_json::Value) -> ApiResult
     let agent = agents::get(&env.d1(bindings::DB)?, id)
         .await?
         .ok_or_else(|| ApiError::not_found("agent", id))?;
-    let mut input: AgentIn = merge(&agent.to_input(), changes)?;
+    let mut input: AgentIn = merge(&agent.id, &agent.to_input(), changes)?;
     input.id = Some(agent.id);
     save(env, input).await
 }

@@ -7,6 +7,7 @@ use crate::clock::now_ms;
 use crate::error::{ApiError, ApiResult};
 use crate::http::{json, json_body};
 use crate::ids::{new_id, random_bytes};
+use crate::storage::agents;
 use crate::storage::keys::{self, ApiKey, NewKey};
 use leadform_core::access::{key_hash, key_prefix, key_text, Scope};
 use leadform_core::validate::FieldError;
@@ -61,6 +62,17 @@ pub async fn make(env: &Env, body: serde_json::Value) -> ApiResult<KeyCreatedOut
         }
     }
     let db = env.d1(bindings::DB)?;
+    // A key for an agent that is not there would serve nobody now, and would serve
+    // whoever makes an agent of that name later.
+    if let Some(ids) = &input.agents {
+        if let Some(place) = agents::first_unknown(&db, ids).await? {
+            return Err(FieldError::new(
+                format!("agents[{place}]"),
+                format!("{:?} is no agent of this edge", ids[place]),
+            )
+            .into());
+        }
+    }
     let id = new_id("key");
     let text = key_text(&random_bytes::<32>());
     let mut scopes = input.scopes.clone();

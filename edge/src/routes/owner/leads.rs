@@ -15,7 +15,9 @@ use crate::storage::leads::{self as stored, Lead};
 use crate::storage::{agents, submissions};
 use futures_util::stream;
 use leadform_core::csv_export::{self, Profile, Row};
-use leadform_core::lead::{check_custom_names, ActivityOut, LeadOut, LeadPatch, StageCounts};
+use leadform_core::lead::{
+    check_custom_names, etag, if_match_version, ActivityOut, LeadOut, LeadPatch, StageCounts,
+};
 use leadform_core::query::{next_cursor, Cursor, LeadQuery};
 use leadform_core::validate::FieldError;
 use serde::Serialize;
@@ -104,7 +106,14 @@ pub async fn origins(req: &Request, env: &Env, agent_id: &str) -> ApiResult<Resp
 }
 
 pub async fn get(caller: &Caller, req: &Request, env: &Env, id: &str) -> ApiResult<Response> {
-    json(&detail(caller, req, env, id).await?, 200)
+    let detail = detail(caller, req, env, id).await?;
+    with_etag(json(&detail, 200)?, detail.lead.version)
+}
+
+/// The lead's version as its `ETag`, for a change sent back with `If-Match`.
+fn with_etag(mut response: Response, version: i64) -> ApiResult<Response> {
+    response.headers_mut().set("ETag", &etag(version))?;
+    Ok(response)
 }
 
 /// What a lead's detail lists at most, the newest kept: anyone who knows a lead's email can
@@ -174,21 +183,32 @@ pub async fn detail(caller: &Caller, req: &Request, env: &Env, id: &str) -> ApiR
     })
 }
 
+/// `PATCH /v1/leads/{id}`; with `If-Match`, only to the lead as it was read (a 412 once
+/// another change got there first).
 pub async fn update(caller: &Caller, mut req: Request, env: &Env, id: &str) -> ApiResult<Response> {
+    let seen = match req.headers().get("If-Match")? {
+        Some(header) => if_match_version(&header)?,
+        None => None,
+    };
     let patch = LeadPatch::from_json(&json_body(&mut req).await?)?;
-    let changed = change(caller, env, id, patch).await?;
+    let changed = change(caller, env, id, patch, seen).await?;
     let db = env.d1(bindings::DB)?;
-    json(
-        &LeadChangedOut {
-            lead: shown(&changed, &Links::new(env, request_origin(&req))),
-            activity: stored::activity_of(&db, id, SHOWN_ACTIVITY).await?,
-        },
-        200,
-    )
+    let out = LeadChangedOut {
+        lead: shown(&changed, &Links::new(env, request_origin(&req))),
+        activity: stored::activity_of(&db, id, SHOWN_ACTIVITY).await?,
+    };
+    with_etag(json(&out, 200)?, changed.version)
 }
 
-/// Applies an owner's change (stage, lost reason, note, custom fields) to lead `id`.
-pub async fn change(caller: &Caller, env: &Env, id: &str, patch: LeadPatch) -> ApiResult<Lead> {
+/// Applies an owner's change (stage, lost reason, note, custom fields) to lead `id`; when
+/// `seen` names a version, only if the lead is still at it.
+pub async fn change(
+    caller: &Caller,
+    env: &Env,
+    id: &str,
+    patch: LeadPatch,
+    seen: Option<i64>,
+) -> ApiResult<Lead> {
     let db = env.d1(bindings::DB)?;
     let lead = find(caller, &db, id).await?;
     let agent = agents::get(&db, &lead.agent_id)
@@ -219,6 +239,7 @@ pub async fn change(caller: &Caller, env: &Env, id: &str, patch: LeadPatch) -> A
         patch.events(),
         &caller.actor(),
         &agent.lost_reasons(),
+        seen,
     )
     .await
 }

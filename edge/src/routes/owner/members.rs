@@ -4,7 +4,7 @@
 use super::{parse, Caller};
 use crate::bindings;
 use crate::error::ApiResult;
-use crate::http::{json, json_body, request_origin};
+use crate::http::{edge_address, json, json_body};
 use crate::members;
 use crate::storage::members::{self as stored, Member};
 use serde::{Deserialize, Serialize};
@@ -45,7 +45,7 @@ pub async fn create(caller: &Caller, mut req: Request, env: &Env) -> ApiResult<R
     let body: InviteIn = parse(json_body(&mut req).await?)?;
     let role = members::parse_role("role", &body.role)?;
     let db = env.d1(bindings::DB)?;
-    let base = request_origin(&req).unwrap_or_default();
+    let base = edge_address(env, &req);
     let invited = members::invite(&db, caller, &body.email, role, &base).await?;
     json(
         &InvitedOut {

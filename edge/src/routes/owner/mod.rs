@@ -39,7 +39,17 @@ pub async fn handle(req: Request, env: &Env, method: Method, path: &[&str]) -> A
             .await?
             .ok_or_else(|| ApiError::not_found("agent", *agent_id))?;
     }
-    let c = &caller;
+    let mut response = route(&caller, req, env, &method, path).await?;
+    // Owner answers carry people's details and signed file links: no cache keeps them, and
+    // no browser reads them as anything but what they say they are.
+    let headers = response.headers_mut();
+    headers.set("Cache-Control", "private, no-store")?;
+    headers.set("X-Content-Type-Options", "nosniff")?;
+    Ok(response)
+}
+
+/// The owner API's route table, once the caller may take the route.
+async fn route(c: &Caller, req: Request, env: &Env, method: &Method, path: &[&str]) -> ApiResult<Response> {
     match (method.clone(), path) {
         (Method::Post, ["agents"]) => agents::create(req, env).await,
         (Method::Get, ["agents", id]) => agents::get(env, id).await,
@@ -82,7 +92,7 @@ pub async fn handle(req: Request, env: &Env, method: Method, path: &[&str]) -> A
         (Method::Get, ["agents", id, "channels"]) => channels::list(&req, env, id).await,
         (Method::Post, ["channels", id, "test"]) => channels::test(c, env, id).await,
         (Method::Delete, ["channels", id]) => channels::delete(c, env, id).await,
-        _ => Err(not_found(&method, path)),
+        _ => Err(not_found(method, path)),
     }
 }
 
@@ -158,11 +168,16 @@ fn parse_shaped<T: Serialize + DeserializeOwned>(value: Value) -> ApiResult<T> {
     Ok(read)
 }
 
-/// A `PATCH`: the stored resource with the body's keys laid over it.
-fn merge<T: Serialize + DeserializeOwned>(current: &T, patch: Value) -> ApiResult<T> {
+/// A `PATCH` of the resource `id`: the stored resource with the body's keys laid over it.
+/// An `id` in the body may only repeat the path's: an id is never changed, and a caller
+/// who sends another must not think it was.
+fn merge<T: Serialize + DeserializeOwned>(id: &str, current: &T, patch: Value) -> ApiResult<T> {
     let Value::Object(changes) = patch else {
         return Err(FieldError::new("body", "must be a JSON object").into());
     };
+    if changes.get("id").is_some_and(|given| given.as_str() != Some(id)) {
+        return Err(FieldError::new("id", "cannot be changed: leave it out, or give the path's id").into());
+    }
     let mut merged = serde_json::to_value(current)?;
     if let Value::Object(fields) = &mut merged {
         fields.extend(changes);

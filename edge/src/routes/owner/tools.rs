@@ -72,7 +72,7 @@ pub async fn patch(
     changes: serde_json::Value,
 ) -> ApiResult<tools::Tool> {
     let tool = find(caller, env, id).await?;
-    let mut input: ToolIn = merge(&tool.to_input(), changes)?;
+    let mut input: ToolIn = merge(&tool.id, &tool.to_input(), changes)?;
     input.id = Some(tool.id);
     save(env, &tool.agent_id, input).await
 }

@@ -541,11 +541,20 @@ fn keep_tool(fresh: &tools::WidgetTool) {
 /// Takes the widget's hidden field out of the submission (it is no field of the form, so
 /// validation would refuse it), and returns its value for the spam score. A tool with a
 /// field of that name (made before the name was reserved) keeps it as a field.
+/// `fieldsCompleted` naming it more than once is left as sent, so validation refuses the
+/// list (the widget never sends it twice).
 fn take_honeypot(tool: &tools::Tool, input: &mut SubmitIn) -> Option<Value> {
     if tool.fields.iter().any(|f| f.name == HONEYPOT_FIELD) {
         return None;
     }
-    input.fields_completed.retain(|f| f != HONEYPOT_FIELD);
+    let listed = input
+        .fields_completed
+        .iter()
+        .filter(|f| *f == HONEYPOT_FIELD)
+        .count();
+    if listed <= 1 {
+        input.fields_completed.retain(|f| f != HONEYPOT_FIELD);
+    }
     input.form_data.remove(HONEYPOT_FIELD)
 }
 
