@@ -118,6 +118,8 @@ test("in the browser: identify prefills, two steps with their progress, the edge
   assert.equal(await link.getAttribute("rel"), "noopener noreferrer");
   assert.equal(await link.textContent(), "Privacy policy");
   await form.locator("legend", { hasText: "What do you need?" }).waitFor();
+  // A group of boxes cannot carry aria-required: its name says it, in a word of its own.
+  await form.getByRole("group", { name: "What do you need? (required)", exact: true }).waitFor();
   await form.locator("input[name=topics][value=Website]").check();
   await form.locator("input[name=topics][value=Branding]").check();
   await form.locator("input[name=start]").fill("2026-12-04");
@@ -203,6 +205,50 @@ test("in the browser: a kept identity fills the next page of the tab, and the Ba
   await form.getByRole("button", { name: "Back" }).click();
   await form.locator(".lf-steps", { hasText: "Step 1 of 2" }).waitFor();
   assert.equal(await form.locator("input[name=full_name]").inputValue(), "Back Tester", "what was typed stays");
+  await context.close();
+});
+
+test("in the browser: a double-click on Next moves one step and sends nothing; one on Back moves one step back", async () => {
+  const made = await ownerRequest(stack, "POST", `/v1/agents/${DEMO_AGENT_ID}/tools`, {
+    body: {
+      name: "three_steps",
+      title: "Three steps",
+      fields: [
+        { name: "email", type: "email", required: true, step: "You" },
+        { name: "company", step: "Company" },
+        { name: "city", step: "Where" },
+      ],
+      executionMode: "store",
+    },
+  });
+  assert.equal(made.status, 201, made.text);
+  const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+  const page = await context.newPage();
+  const submits = [];
+  page.on("request", (r) => r.url().endsWith("/form-submissions/submit") && submits.push(r));
+  await page.goto(site.url + "/");
+  await page.waitForFunction(() => window.leadform && window.leadform.identify);
+  await page.evaluate(() => window.leadform.showForm("three_steps"));
+  const form = page.locator("form.lf-form[data-tool=three_steps]");
+  await form.waitFor();
+  await form.locator("input[name=email]").fill("double@example.com");
+  await form.locator(".lf-submit").dblclick();
+  await form.locator(".lf-steps", { hasText: "Step 2 of 3" }).waitFor();
+  await form.locator("input[name=company]").fill("Double Co");
+  // Step 2's fields are optional: the second click would have skipped step 3 and sent.
+  await form.locator(".lf-submit").dblclick();
+  await form.locator(".lf-steps", { hasText: "Step 3 of 3" }).waitFor();
+  assert.equal(await form.locator(".lf-submit").textContent(), "Send");
+  await form.getByRole("button", { name: "Back" }).dblclick();
+  await form.locator(".lf-steps", { hasText: "Step 2 of 3" }).waitFor();
+  await form.locator(".lf-submit").click();
+  await form.locator(".lf-steps", { hasText: "Step 3 of 3" }).waitFor();
+  assert.equal(submits.length, 0, "nothing was sent on the way");
+  await form.locator("input[name=city]").fill("Lyon");
+  await form.locator(".lf-submit").click();
+  await page.locator(".lf-success").waitFor();
+  assert.equal(submits.length, 1);
+  assert.deepEqual(JSON.parse(submits[0].postData()).formData, { email: "double@example.com", company: "Double Co", city: "Lyon" });
   await context.close();
 });
 

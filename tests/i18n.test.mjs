@@ -5,7 +5,7 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import path from "node:path";
-import { ownerRequest, quickPerson } from "./support/stack.mjs";
+import { ownerRequest, quickPerson, PNG_1X1 } from "./support/stack.mjs";
 import { startDemo } from "./support/demo.mjs";
 import { axeViolations } from "./support/axe.mjs";
 import { DEMO_AGENT_ID, DEMO_TOOL_ID } from "../demo-site/seed.mjs";
@@ -119,6 +119,31 @@ test("a German browser gets German texts, the owner's German greeting and labels
   await page.locator("form.lf-form").waitFor();
   const said = await page.locator(".lf-agent").allTextContents();
   assert.equal(said.at(-1), "Gern! Hinterlassen Sie hier Ihre Daten, wir melden uns bei Ihnen.");
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
+test("a German visitor reads the edge's refusal of a file in German: a program, contents not of their type", async () => {
+  const made = await ownerRequest(stack, "POST", `/v1/agents/${DEMO_AGENT_ID}/tools`, {
+    body: { name: "file_form", title: "Unterlagen", fields: [{ name: "email", type: "email", required: true }, { name: "brief", label: "Brief", type: "file" }], executionMode: "store" },
+  });
+  assert.equal(made.status, 201, made.text);
+  const { context, page, errors } = await visit("de-DE");
+  await page.locator(".lf-bubble").click();
+  await page.evaluate(() => window.leadform.showForm("file_form"));
+  const form = page.locator("form.lf-form[data-tool=file_form]");
+  await form.waitFor();
+  await form.locator("input[name=email]").fill("datei@example.de");
+  const cases = [
+    [{ name: "brief.pdf", mimeType: "application/pdf", buffer: PNG_1X1 }, "Brief enthält nicht den angegebenen Dateityp"],
+    [{ name: "brief.pdf", mimeType: "application/pdf", buffer: Buffer.from("MZ\x90\x00 a program") }, "Brief ist ein Programm; Programme werden nicht angenommen"],
+  ];
+  for (const [file, said] of cases) {
+    await form.locator("input[name=brief]").setInputFiles(file);
+    await quickPerson();
+    await form.locator(".lf-submit").click();
+    await form.locator(".lf-error", { hasText: said }).waitFor();
+  }
   assert.deepEqual(errors, []);
   await context.close();
 });

@@ -176,6 +176,7 @@ test("a widget submit creates a lead: attributes mapped, attribution as sent, so
     submissionCount: 1,
     score: null,
     qualification: null,
+    version: 0, // a new lead; every change moves it on (its ETag)
   });
   // Geo comes from the runtime's request metadata: every key is there, values may be null locally.
   assert.deepEqual(Object.keys(geo).sort(), ["city", "country", "region", "timezone"]);
@@ -825,7 +826,8 @@ test("CSV export: exact columns, BOM only for excel, RFC 4180 quoting, formulas 
 
   const leads = (await allLeads(stack, "agent_csv")).leads; // newest first, as the file
   const createdAt = Object.fromEntries(leads.map((l) => [l.id, l.createdAt]));
-  const HEADER = ["First Name", "Last Name", "Email", "Phone Number", "Company Name", "Website URL", "Lead Status", "Lead Source", "Create Date", "Landing Page", "UTM Source", "UTM Medium", "UTM Campaign", "plan", "notes"];
+  const updated = (lead) => ({ "Lead ID": lead.leadId, "Last Updated": new Date(leads.find((l) => l.id === lead.leadId).updatedAt).toISOString() });
+  const HEADER = ["First Name", "Last Name", "Email", "Phone Number", "Company Name", "Website URL", "Lead Status", "Lead Source", "Create Date", "Landing Page", "UTM Source", "UTM Medium", "UTM Campaign", "Lost Reason", "Lead ID", "Last Updated", "plan", "notes"];
   const noVisit = { "Landing Page": "", "UTM Source": "", "UTM Medium": "", "UTM Campaign": "" };
   const expected = (profile) => ({
     [zoe.leadId]: {
@@ -839,6 +841,8 @@ test("CSV export: exact columns, BOM only for excel, RFC 4180 quoting, formulas 
       "Lead Status": "New",
       "Lead Source": "Widget",
       "Create Date": new Date(createdAt[zoe.leadId]).toISOString(),
+      "Lost Reason": "",
+      ...updated(zoe),
       // Where the lead came from: its first visit.
       "Landing Page": ATTRIBUTION.landingPage,
       "UTM Source": "newsletter",
@@ -857,6 +861,8 @@ test("CSV export: exact columns, BOM only for excel, RFC 4180 quoting, formulas 
       "Lead Status": "New",
       "Lead Source": "API",
       "Create Date": new Date(createdAt[formula.leadId]).toISOString(),
+      "Lost Reason": "",
+      ...updated(formula),
       ...noVisit,
       plan: "'@SUM(A1:A2)",
       notes: 'line one\nline two, with a comma\n"quoted"',
@@ -871,6 +877,8 @@ test("CSV export: exact columns, BOM only for excel, RFC 4180 quoting, formulas 
       "Lead Status": "Contacted",
       "Lead Source": "API",
       "Create Date": new Date(createdAt[plain.leadId]).toISOString(),
+      "Lost Reason": "",
+      ...updated(plain),
       ...noVisit,
       plan: "'\tcmd",
       notes: "'\rcr",

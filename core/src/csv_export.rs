@@ -59,12 +59,20 @@ pub struct Row<'a> {
     pub utm_source: Option<&'a str>,
     pub utm_medium: Option<&'a str>,
     pub utm_campaign: Option<&'a str>,
+    /// Why it was lost, while it is.
+    pub lost_reason: Option<&'a str>,
+    /// The lead's id: what a re-import matches rows by.
+    pub id: &'a str,
+    /// Its last change, ISO 8601 UTC like `created_at`.
+    pub updated_at: &'a str,
     pub custom_fields: &'a Map<String, Value>,
 }
 
 /// The fixed columns: the first nine named as HubSpot's import maps them without help, then
-/// where the lead came from (seed 004: "which channels or pages generate the best leads?").
-pub const COLUMNS: [&str; 13] = [
+/// where the lead came from (seed 004: "which channels or pages generate the best leads?"),
+/// then why it was lost (seed 004: "record the reason for future analysis"), its id (to
+/// match rows on a later import) and its last change.
+pub const COLUMNS: [&str; 16] = [
     "First Name",
     "Last Name",
     "Email",
@@ -78,6 +86,9 @@ pub const COLUMNS: [&str; 13] = [
     "UTM Source",
     "UTM Medium",
     "UTM Campaign",
+    "Lost Reason",
+    "Lead ID",
+    "Last Updated",
 ];
 
 /// UTF-8 byte order mark: the only way to tell Excel a CSV file is UTF-8.
@@ -129,6 +140,9 @@ pub fn record(profile: Profile, row: &Row<'_>, custom_keys: &[String]) -> Vec<u8
         neutralize(row.utm_source.unwrap_or("")),
         neutralize(row.utm_medium.unwrap_or("")),
         neutralize(row.utm_campaign.unwrap_or("")),
+        neutralize(row.lost_reason.unwrap_or("")),
+        neutralize(row.id),
+        neutralize(row.updated_at),
     ];
     cells.extend(custom.iter().map(|text| neutralize(text)));
     line(&cells)
@@ -260,6 +274,9 @@ mod tests {
             utm_source: Some("google"),
             utm_medium: None,
             utm_campaign: Some("spring"),
+            lost_reason: None,
+            id: "lead_1",
+            updated_at: "2026-11-23T12:05:00.000Z",
             custom_fields: fields,
         }
     }
@@ -329,6 +346,9 @@ mod tests {
             utm_source: Some("+source"),
             utm_medium: Some("-medium"),
             utm_campaign: Some("@campaign"),
+            lost_reason: Some("=reason"),
+            id: "+id",
+            updated_at: "-2026",
             custom_fields: &fields,
         };
         let custom = keys(&["note"]);
@@ -348,6 +368,9 @@ mod tests {
                 "'+source",
                 "'-medium",
                 "'@campaign",
+                "'=reason",
+                "'+id",
+                "'-2026",
                 "'=cmd|' /C calc'!A0",
             ];
             assert_eq!(got, expected, "{profile:?}");
@@ -489,7 +512,8 @@ mod tests {
         assert_eq!(
             String::from_utf8(crm).unwrap(),
             "First Name,Last Name,Email,Phone Number,Company Name,Website URL,\
-             Lead Status,Lead Source,Create Date,Landing Page,UTM Source,UTM Medium,UTM Campaign,budget\r\n"
+             Lead Status,Lead Source,Create Date,Landing Page,UTM Source,UTM Medium,UTM Campaign,\
+             Lost Reason,Lead ID,Last Updated,budget\r\n"
         );
     }
 
@@ -577,6 +601,9 @@ mod tests {
             utm_source: None,
             utm_medium: None,
             utm_campaign: None,
+            lost_reason: Some("No budget"),
+            id: "lead_2",
+            updated_at: "2026-11-25T09:00:00.000Z",
             custom_fields: &empty,
         };
         let mut file = header(Profile::Excel, &custom);
@@ -601,6 +628,9 @@ mod tests {
                 "google",
                 "",
                 "spring",
+                "",
+                "lead_1",
+                "2026-11-23T12:05:00.000Z",
                 "5000",
             ]
         );
@@ -620,6 +650,9 @@ mod tests {
                 "",
                 "",
                 "",
+                "No budget",
+                "lead_2",
+                "2026-11-25T09:00:00.000Z",
                 ""
             ]
         );

@@ -166,7 +166,7 @@ pub fn sniff(bytes: &[u8]) -> Option<&'static str> {
 pub fn check_type(declared: &str, bytes: &[u8]) -> Result<(), String> {
     let actual = sniff(bytes);
     if actual == Some("application/x-executable") {
-        return Err("is a program; programs are not accepted".into());
+        return Err(crate::locale::ENGLISH[crate::locale::T::Program as usize].into());
     }
     let recognisable = declared == "image/webp" || SIGNATURES.iter().any(|(kind, _)| *kind == declared);
     let agrees = match actual {
@@ -180,9 +180,10 @@ pub fn check_type(declared: &str, bytes: &[u8]) -> Result<(), String> {
     if agrees {
         return Ok(());
     }
+    use crate::locale::DECLARED_AS;
     Err(match actual {
-        Some(actual) => format!("is declared as {declared} but its contents are {actual}"),
-        None => format!("is declared as {declared} but its contents are not"),
+        Some(actual) => format!("{DECLARED_AS}{declared} but its contents are {actual}"),
+        None => format!("{DECLARED_AS}{declared} but its contents are not"),
     })
 }
 
@@ -437,11 +438,17 @@ mod tests {
             ("image/webp", b"RIFF\x00\x00\x00\x00WEBPVP8 ", Ok(())),
         ];
         for (declared, bytes, expected) in cases {
-            assert_eq!(
-                check_type(declared, bytes),
-                expected.map_err(String::from),
-                "{declared}"
-            );
+            let checked = check_type(declared, bytes);
+            assert_eq!(checked, expected.map_err(String::from), "{declared}");
+            // A visitor reads every refusal in their own words: the widget finds it in the
+            // English row, or by how a type mismatch begins.
+            if let Err(reason) = checked {
+                let english = crate::locale::ENGLISH;
+                assert!(
+                    english.contains(&reason.as_str()) || reason.starts_with(crate::locale::DECLARED_AS),
+                    "{reason}"
+                );
+            }
         }
     }
 

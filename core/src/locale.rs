@@ -66,10 +66,16 @@ pub enum T {
     AtLeast,
     /// A refusal the visitor cannot mend (not at one of the form's fields), with its status.
     Refused,
+    /// A file refused as a program (`files::check_type`).
+    Program,
+    /// A file whose contents are not the type it declares (`files::check_type`).
+    WrongType,
+    /// What a required group of boxes says of itself after its legend, for a screen reader.
+    RequiredMark,
 }
 
 /// How many texts a row holds (the last of [`T`] plus one).
-const N: usize = T::Refused as usize + 1;
+const N: usize = T::RequiredMark as usize + 1;
 
 /// Each text's name in the widget config's `texts` object, in [`T`]'s order. By name, not
 /// by position: a widget cached in a browser may be older than the edge it talks to, and a
@@ -111,6 +117,9 @@ pub const KEYS: [&str; N] = [
     "atMost",
     "atLeast",
     "refused",
+    "program",
+    "wrongType",
+    "requiredMark",
 ];
 
 /// The English row: the fallback, and what the edge's and core's English texts are looked
@@ -157,6 +166,9 @@ const TEXTS: [[&str; N]; 7] = [
         "must be at most {} characters",
         "must be at least {} characters",
         "This could not be sent: the server answered {}.",
+        "is a program; programs are not accepted",
+        "is not the kind of file it says it is",
+        "required",
     ],
     [
         "Nachricht schreiben…",
@@ -195,6 +207,9 @@ const TEXTS: [[&str; N]; 7] = [
         "darf höchstens {} Zeichen lang sein",
         "muss mindestens {} Zeichen lang sein",
         "Das konnte nicht gesendet werden: Der Server antwortete {}.",
+        "ist ein Programm; Programme werden nicht angenommen",
+        "enthält nicht den angegebenen Dateityp",
+        "Pflichtfeld",
     ],
     [
         "Écrivez un message…",
@@ -233,6 +248,9 @@ const TEXTS: [[&str; N]; 7] = [
         "doit faire au plus {} caractères",
         "doit faire au moins {} caractères",
         "L’envoi n’a pas abouti : le serveur a répondu {}.",
+        "est un programme ; les programmes ne sont pas acceptés",
+        "ne contient pas le type de fichier annoncé",
+        "obligatoire",
     ],
     [
         "Escribe un mensaje…",
@@ -271,6 +289,9 @@ const TEXTS: [[&str; N]; 7] = [
         "debe tener como máximo {} caracteres",
         "debe tener al menos {} caracteres",
         "No se pudo enviar: el servidor respondió {}.",
+        "es un programa; no se aceptan programas",
+        "no contiene el tipo de archivo que indica",
+        "obligatorio",
     ],
     [
         "Digite uma mensagem…",
@@ -309,6 +330,9 @@ const TEXTS: [[&str; N]; 7] = [
         "deve ter no máximo {} caracteres",
         "deve ter pelo menos {} caracteres",
         "Não foi possível enviar: o servidor respondeu {}.",
+        "é um programa; programas não são aceitos",
+        "não contém o tipo de arquivo que indica",
+        "obrigatório",
     ],
     [
         "メッセージを入力…",
@@ -347,6 +371,9 @@ const TEXTS: [[&str; N]; 7] = [
         "は{}文字以内にしてください",
         "は{}文字以上にしてください",
         "送信できませんでした（サーバーの応答: {}）。",
+        "はプログラムです。プログラムは受け付けていません",
+        "の内容がファイルの種類と一致しません",
+        "必須",
     ],
     [
         "اكتب رسالة…",
@@ -385,6 +412,9 @@ const TEXTS: [[&str; N]; 7] = [
         "يجب ألا يزيد عن {} حرفًا",
         "يجب ألا يقل عن {} حرفًا",
         "تعذّر الإرسال: ردّ الخادم {}.",
+        "برنامج، والبرامج غير مقبولة",
+        "لا يطابق محتواه نوع الملف المذكور",
+        "إلزامي",
     ],
 ];
 
@@ -466,6 +496,10 @@ pub fn translate(locale: usize, english: &str) -> &str {
 
 /// A length refusal of core's (`validate::AT_MOST`, `AT_LEAST`: "must be at most 200
 /// characters") as its text and its number, to say in another language with [`fill`].
+/// How `files::check_type` begins a file whose contents are not the type it declares
+/// (the types follow, for a developer): one text, [`T::WrongType`], for a visitor.
+pub const DECLARED_AS: &str = "is declared as ";
+
 pub fn counted(english: &str) -> Option<(T, &str)> {
     use crate::validate::{AT_LEAST, AT_MOST};
     let count = |(before, after): (&str, &str)| english.strip_prefix(before)?.strip_suffix(after);

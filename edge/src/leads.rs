@@ -166,7 +166,10 @@ pub fn plan_capture_found(
                 ..found
             };
             let update = leads::absorb(db, &lead, &contact, &custom_fields)?;
-            (lead, update)
+            // Its event shows the version the write leaves (another submission of the same
+            // person at the same moment may take it one further: absorbs commute).
+            let version = lead.version + 1;
+            (Lead { version, ..lead }, update)
         }
     };
     let messages = record(
@@ -219,15 +222,17 @@ pub async fn change(
             ..current
         };
         let mut statements = leads::update(db, &lead)?;
+        // As the write leaves it: its event and the answer give the version it is at now.
+        let lead = Lead {
+            version: lead.version + 1,
+            ..lead
+        };
         let endpoints = lead_webhooks::for_agent(db, &lead.agent_id).await?;
         let messages = record(env, db, &lead, &trail, None, &mut statements, &endpoints)?;
         match db.batch(statements).await {
             Ok(_) => {
                 delivery::enqueue_all(env, &messages, 0).await;
-                return Ok(Lead {
-                    version: lead.version + 1,
-                    ..lead
-                });
+                return Ok(lead);
             }
             Err(err) if leads::is_write_conflict(&err) => backoff().await,
             Err(err) => return Err(err.into()),

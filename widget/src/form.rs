@@ -188,8 +188,20 @@ impl FormView {
             let v = v.clone();
             spawn_local(async move { v.send().await });
         });
+        // The second click of a double-click on Next or Back is no second move: the button
+        // stays under the pointer as the step changes (Next becomes Send in place), and a
+        // double-click must go one step, never skip the last one and send it.
+        on(&view.submit, "click", |event| {
+            if double_click(&event) {
+                event.prevent_default();
+            }
+        });
         let v = view.clone();
-        on(&back, "click", move |_| v.go_to(v.step.get().saturating_sub(1)));
+        on(&back, "click", move |event| {
+            if !double_click(&event) {
+                v.go_to(v.step.get().saturating_sub(1));
+            }
+        });
         let v = view.clone();
         on(&dismiss, "click", move |_| v.dismiss());
         card
@@ -668,6 +680,12 @@ pub async fn outcome(
 /// The visit's attribution from the shim's `visit()` (plain data, cut to the edge's limits
 /// there). None, and no `attribution` key, when there is no such function, it throws or it
 /// answers something other than an object: attribution never breaks a submission.
+/// A click after the first of a multi-click (`UIEvent.detail`, the click count; 0 from a
+/// key or a script).
+fn double_click(event: &web_sys::Event) -> bool {
+    js::number(event, "detail").is_some_and(|clicks| clicks > 1.0)
+}
+
 fn attribution(visit: Option<&js_sys::Function>) -> Option<JsValue> {
     visit?.call0(&JsValue::NULL).ok().filter(JsValue::is_object)
 }
@@ -697,7 +715,7 @@ fn render_field(card: &Element, field: &FieldSpec, step: usize) -> Input {
         if multi {
             append(
                 &label,
-                &text_el("span", "lf-sr", &format!(" ({})", t(T::Required))),
+                &text_el("span", "lf-sr", &format!(" ({})", t(T::RequiredMark))),
             );
         }
     }

@@ -53,6 +53,9 @@ pub fn translate(english: &str) -> String {
     if let Some((t, n)) = locale::counted(english) {
         return tf(t, &[n]); // "must be at least 3 characters", with its number
     }
+    if english.starts_with(locale::DECLARED_AS) {
+        return t(T::WrongType).into(); // a file's contents against its type, for a developer
+    }
     match ENGLISH.iter().position(|e| *e == english) {
         Some(i) => ROW.with(|r| r.get()[i]).to_string(),
         None => english.to_string(),

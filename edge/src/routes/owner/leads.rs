@@ -357,6 +357,7 @@ struct Export {
 fn record(profile: Profile, lead: &Lead, custom_keys: &[String]) -> Vec<u8> {
     let contact = &lead.state.contact;
     let created_at = iso8601(lead.created_at);
+    let updated_at = iso8601(lead.updated_at);
     csv_export::record(
         profile,
         &Row {
@@ -373,6 +374,9 @@ fn record(profile: Profile, lead: &Lead, custom_keys: &[String]) -> Vec<u8> {
             utm_source: lead.attribution.utm.source.as_deref(),
             utm_medium: lead.attribution.utm.medium.as_deref(),
             utm_campaign: lead.attribution.utm.campaign.as_deref(),
+            lost_reason: lead.state.lost_reason.as_deref(),
+            id: &lead.id,
+            updated_at: &updated_at,
             custom_fields: &lead.state.custom_fields,
         },
         custom_keys,
