@@ -447,6 +447,18 @@ test("a move made on a lead a colleague changed meanwhile is refused, and the pa
   await page.getByRole("button", { name: "Update stage" }).click();
   await page.getByText("Stage updated.").waitFor();
   assert.equal((await ownerRequest(stack, "GET", `/v1/leads/${lead.leadId}`)).json.lead.stage, "qualified");
+  // Lost again, with a reason only it has: the leads page counts it under that reason, and
+  // the reason opens its lost leads.
+  await ownerRequest(stack, "PATCH", `/v1/agents/${DEMO_AGENT_ID}`, { body: { lostReasons: [...reasons, "Went dark"] } });
+  assert.equal((await ownerRequest(stack, "PATCH", `/v1/leads/${lead.leadId}`, { body: { stage: "lost", lostReason: "Went dark" } })).status, 200);
+  await page.goto(`${stack.url}/dashboard/leads?agent=${DEMO_AGENT_ID}`);
+  const why = page.getByRole("table", { name: "Why leads were lost" }).locator("tr", { hasText: "Went dark" });
+  assert.match(await why.textContent(), /Went dark\s*1/);
+  await page.screenshot({ path: path.join(SHOTS, "leads-lost-reasons.png"), fullPage: true });
+  await why.getByRole("link").click();
+  await page.getByText("Only leads whose lost reason is Went dark").waitFor();
+  assert.deepEqual(await page.locator("table.leads tbody tr").allTextContents().then((rows) => rows.map((r) => /stale-page@example\.com/.test(r))), [true]);
+  await ownerRequest(stack, "PATCH", `/v1/agents/${DEMO_AGENT_ID}`, { body: { lostReasons: reasons } });
   // An agent that is not there is a 404, not another agent's leads.
   const missing = await page.goto(`${stack.url}/dashboard/leads?agent=agent_nope`);
   assert.equal(missing.status(), 404);
@@ -488,6 +500,7 @@ test("every page at 390 and 1440 px: axe-core finds nothing serious, screenshots
     ["agent-settings", `/dashboard/settings/agents/${DEMO_AGENT_ID}`],
     ["form-settings", `/dashboard/settings/forms/tool_contact_form`],
     ["conversation", `/dashboard/conversations/${conversationId}`],
+    ["account", `/dashboard/account`],
   ];
   for (const [size, width] of Object.entries(WIDTHS)) {
     // The pages' own CSP forbids injected scripts; axe runs in a context that bypasses it,
@@ -651,6 +664,52 @@ test("a lead's files download from its page through a signed link", async () => 
   await download.saveAs(saved);
   assert.deepEqual((await import("node:fs")).readFileSync(saved), PNG_1X1);
   await context.close();
+});
+
+test("a member changes their own password: the current one first, then the new; their other browsers are signed out", async () => {
+  const { email, password, context, page, problems } = await member("sales");
+  const elsewhere = await newVisitor();
+  await signIn(elsewhere.page, { email, password });
+  await elsewhere.page.waitForURL(/\/dashboard\/leads/);
+  await page.getByRole("link", { name: email }).click();
+  await page.getByRole("heading", { level: 1, name: "Your account" }).waitFor();
+  assert.match(await page.locator("main").textContent(), /also signed in on 1 other browser\./);
+
+  const change = async (current, next) => {
+    await page.getByLabel("Current password").fill(current);
+    await page.getByLabel(/New password/).fill(next);
+    await page.getByRole("button", { name: "Change password" }).click();
+    await page.waitForLoadState();
+  };
+  await change("not my password", "a brand new passphrase");
+  assert.equal(await page.locator("#current-error").textContent(), "That is not your current password.");
+  assert.equal(await page.getByLabel("Current password").getAttribute("aria-invalid"), "true");
+  await change(password, "short");
+  assert.match(await page.locator("#password-error").textContent(), /at least 10 characters/);
+  await change(password, password);
+  assert.match(await page.locator("#password-error").textContent(), /must differ/);
+  await change(password, "a brand new passphrase");
+  await page.getByText("Your password was changed. Your other sessions were signed out.").waitFor();
+  assert.match(await page.locator("main").textContent(), /signed in here only/);
+
+  // The other browser's session ended with the old password; this one goes on.
+  await elsewhere.page.goto(`${stack.url}/dashboard/leads`);
+  assert.match(elsewhere.page.url(), /\/dashboard\/sign-in/);
+  assert.equal((await page.goto(`${stack.url}/dashboard/leads`)).status(), 200);
+  const fresh = await newVisitor();
+  await signIn(fresh.page, { email, password });
+  assert.match(await fresh.page.getByRole("alert").textContent(), /Wrong email or password/);
+  await signIn(fresh.page, { email, password: "a brand new passphrase" });
+  await fresh.page.waitForURL(/\/dashboard\/leads/);
+
+  // Signing out everywhere else ends the fresh browser's session, not this one.
+  await page.goto(`${stack.url}/dashboard/account`);
+  await page.getByRole("button", { name: "Sign out everywhere else" }).click();
+  await page.getByText("Your other sessions were signed out.").waitFor();
+  await fresh.page.goto(`${stack.url}/dashboard/leads`);
+  assert.match(fresh.page.url(), /\/dashboard\/sign-in/);
+  assert.deepEqual(problems, []);
+  for (const c of [context, elsewhere.context, fresh.context]) await c.close();
 });
 
 test("the last admin cannot be demoted or removed; with a second admin it can", async () => {

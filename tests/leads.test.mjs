@@ -482,6 +482,47 @@ test("an agent's own lostReasons replace the default list", async () => {
   assert.deepEqual(await counters("agent_reasons"), { total: 2, new: 0, contacted: 0, qualified: 0, converted: 0, lost: 2 });
 });
 
+test("why leads were lost: counts by reason, the list and the export of one reason's leads, kept through moves", async () => {
+  await makeAgent("agent_why");
+  await makeTool("agent_why", { id: "tool_why", name: "why_form", fields: PERSON_FIELDS });
+  const ids = [];
+  for (let i = 0; i < 4; i++) ids.push((await capture("tool_why", { name: `Why ${i}`, email: `why${i}@example.com` })).leadId);
+  const [a, b, c, d] = ids;
+  for (const [id, reason] of [[a, "No budget"], [b, "No budget"], [c, "Chose a competitor"]]) {
+    const lost = await patchLead(id, { stage: "lost", lostReason: reason });
+    assert.equal(lost.status, 200, lost.text);
+  }
+  // Another agent's lost leads count for it alone.
+  await makeAgent("agent_why_b");
+  await makeTool("agent_why_b", { id: "tool_why_b", name: "why_form_b", fields: PERSON_FIELDS });
+  const elsewhere = (await capture("tool_why_b", { name: "Other Agent", email: "other-why@example.com" })).leadId;
+  assert.equal((await patchLead(elsewhere, { stage: "lost", lostReason: "No budget" })).status, 200);
+
+  const reasons = async () => (await api("GET", "/v1/agents/agent_why/leads/lost-reasons")).json.lostReasons;
+  assert.deepEqual(await reasons(), [
+    { reason: "No budget", leads: 2 },
+    { reason: "Chose a competitor", leads: 1 },
+  ]);
+  const listed = await api("GET", `/v1/agents/agent_why/leads?stage=lost&lostReason=${encodeURIComponent("No budget")}`);
+  assert.equal(listed.status, 200, listed.text);
+  assert.deepEqual(listed.json.leads.map((l) => l.id).sort(), [a, b].sort());
+  assert.equal(listed.json.total, 2);
+  const csv = await api("GET", `/v1/agents/agent_why/leads.csv?lostReason=${encodeURIComponent("Chose a competitor")}`);
+  const rows = parse(csv.text, { bom: true, columns: true });
+  assert.deepEqual(rows.map((r) => [r["Lead ID"], r["Lead Status"], r["Lost Reason"]]), [[c, "Lost", "Chose a competitor"]]);
+
+  // A lead won back leaves its reason's count; one lost again counts under its new reason.
+  assert.equal((await patchLead(a, { stage: "contacted" })).status, 200);
+  assert.equal((await patchLead(d, { stage: "lost", lostReason: "Chose a competitor" })).status, 200);
+  assert.deepEqual(await reasons(), [
+    { reason: "Chose a competitor", leads: 2 },
+    { reason: "No budget", leads: 1 },
+  ]);
+  const long = await api("GET", `/v1/agents/agent_why/leads?lostReason=${"x".repeat(2001)}`);
+  assert.equal(long.status, 400);
+  assert.equal(long.json.error.field, "lostReason");
+});
+
 test("counters are exact after creates, moves and deletes, and agree with the list", async () => {
   await makeAgent("agent_count");
   await makeTool("agent_count", { id: "tool_count", name: "count_form", fields: PERSON_FIELDS });

@@ -75,6 +75,8 @@ pub struct LeadQuery {
     pub landing_page: Option<String>,
     pub utm_source: Option<String>,
     pub utm_campaign: Option<String>,
+    /// Lost leads of one reason (seed 004: the reason "for future analysis").
+    pub lost_reason: Option<String>,
     pub limit: u32,
     pub cursor: Option<Cursor>,
 }
@@ -123,6 +125,7 @@ impl LeadQuery {
             landing_page: params.origin("landingPage")?,
             utm_source: params.origin("utmSource")?,
             utm_campaign: params.origin("utmCampaign")?,
+            lost_reason: params.origin("lostReason")?,
             limit: params.limit()?,
             cursor: params.cursor()?,
         })
@@ -138,6 +141,7 @@ impl LeadQuery {
             && self.landing_page.is_none()
             && self.utm_source.is_none()
             && self.utm_campaign.is_none()
+            && self.lost_reason.is_none()
     }
 }
 
@@ -483,6 +487,12 @@ mod tests {
         assert!(!origin.counts_by_stage_only());
         let long = format!("utmSource={}", "a".repeat(MAX_ORIGIN_CHARS + 1));
         assert_eq!(LeadQuery::parse(&pairs(&long)).unwrap_err().field, "utmSource");
+
+        // Lost leads of one reason, as the owner wrote it.
+        let lost = LeadQuery::parse(&pairs("stage=lost&lostReason=No budget")).unwrap();
+        assert_eq!(lost.lost_reason.as_deref(), Some("No budget"));
+        assert!(!lost.counts_by_stage_only());
+        assert_eq!(LeadQuery::parse(&pairs("lostReason=")).unwrap().lost_reason, None);
     }
 
     #[test]

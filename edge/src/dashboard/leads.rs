@@ -72,6 +72,7 @@ struct Filters {
     landing_page: String,
     utm_source: String,
     utm_campaign: String,
+    lost_reason: String,
 }
 
 #[derive(Template)]
@@ -100,6 +101,8 @@ struct LeadsPage {
 #[template(path = "lead_origins.html")]
 struct LeadOrigins {
     tables: Vec<OriginTable>,
+    /// Why leads were lost: each reason, its lost leads, and the link to them.
+    lost: Vec<(String, i64, String)>,
 }
 
 /// One kind of origin on the leads page: its rows link to the leads they count.
@@ -190,6 +193,7 @@ pub async fn list(req: &Request, env: &Env, visit: &Visit) -> ApiResult<Response
         landing_page: get("landingPage"),
         utm_source: get("utmSource"),
         utm_campaign: get("utmCampaign"),
+        lost_reason: get("lostReason"),
     };
     let filter_pairs = [
         ("q", filters.q.as_str()),
@@ -201,6 +205,7 @@ pub async fn list(req: &Request, env: &Env, visit: &Visit) -> ApiResult<Response
         ("landingPage", filters.landing_page.as_str()),
         ("utmSource", filters.utm_source.as_str()),
         ("utmCampaign", filters.utm_campaign.as_str()),
+        ("lostReason", filters.lost_reason.as_str()),
     ];
     let owned: Vec<(String, String)> = filter_pairs
         .iter()
@@ -246,6 +251,7 @@ pub async fn list(req: &Request, env: &Env, visit: &Visit) -> ApiResult<Response
         ("landingPage", "landing page", &filters.landing_page),
         ("utmSource", "utm_source", &filters.utm_source),
         ("utmCampaign", "utm_campaign", &filters.utm_campaign),
+        ("lostReason", "lost reason", &filters.lost_reason),
     ]
     .into_iter()
     .filter(|(_, _, value)| !value.is_empty())
@@ -342,10 +348,23 @@ async fn origins_card(db: &worker::D1Database, agent_id: &str) -> ApiResult<Stri
     .into_iter()
     .filter(|t| !t.rows.is_empty())
     .collect();
-    if tables.is_empty() {
+    let lost: Vec<(String, i64, String)> =
+        stored::lost_reasons(db, agent_id, owner_leads::SHOWN_LOST_REASONS)
+            .await?
+            .into_iter()
+            .map(|r| {
+                let href = format!(
+                    "/dashboard/leads?agent={}&stage=lost&lostReason={}",
+                    view::urlencode(agent_id),
+                    view::urlencode(&r.reason)
+                );
+                (r.reason, r.leads, href)
+            })
+            .collect();
+    if tables.is_empty() && lost.is_empty() {
         return Ok(String::new());
     }
-    LeadOrigins { tables }
+    LeadOrigins { tables, lost }
         .render()
         .map_err(|e| ApiError::Internal(format!("template: {e}")))
 }

@@ -6,6 +6,7 @@
 //! Every page but sign-in needs a session; every write also needs the session's CSRF token
 //! and a same-origin request (`sessions::check_write`).
 
+mod account;
 mod analytics;
 mod conversations;
 mod leads;
@@ -105,6 +106,9 @@ pub async fn handle(mut req: Request, env: &Env, method: Method, path: &[&str]) 
     };
     let result = match (method, path) {
         (Method::Post, ["sign-out"]) => signin::sign_out(&req, env, &visit).await,
+        (Method::Get, ["account"]) => account::page(&req, env, &visit).await,
+        (Method::Post, ["account", "password"]) => account::change_password(&req, env, &visit).await,
+        (Method::Post, ["account", "sessions"]) => account::end_other_sessions(env, &visit).await,
         (Method::Get, ["leads"]) => leads::list(&req, env, &visit).await,
         (Method::Get, ["leads", id]) => leads::detail(&req, env, &visit, id, None).await,
         (Method::Post, ["leads", id, action]) => leads::write(&req, env, &visit, id, action).await,
@@ -161,7 +165,10 @@ pub async fn handle(mut req: Request, env: &Env, method: Method, path: &[&str]) 
 fn need_of(method: &Method, path: &[&str]) -> Option<Need> {
     use Scope::*;
     Some(match (method, path) {
-        (Method::Post, ["sign-out"]) => Need::Scope(LeadsRead),
+        // Every member's own: whatever their role, they may sign out and mind their account.
+        (Method::Post, ["sign-out"])
+        | (Method::Get, ["account"])
+        | (Method::Post, ["account", "password" | "sessions"]) => Need::Scope(LeadsRead),
         (Method::Get, ["leads"] | ["leads", _] | ["conversations", _]) => Need::Scope(LeadsRead),
         (Method::Post, ["leads", _, "stage" | "notes" | "delete"])
         | (Method::Post, ["deliveries", _, "replay"]) => Need::Scope(LeadsWrite),

@@ -10,7 +10,7 @@ use leadform_core::lead::{
 };
 use leadform_core::qualification::Outcome;
 use leadform_core::query::{Cursor, LeadQuery};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use worker::{D1Database, D1PreparedStatement, Result};
 
 /// A stored lead.
@@ -426,10 +426,35 @@ pub async fn origins(
     .results()
 }
 
+/// How many of the agent's leads are lost for each reason, the most first (at most
+/// `limit` reasons; migration 0022's index counts them without reading the leads).
+pub async fn lost_reasons(db: &D1Database, agent_id: &str, limit: u32) -> Result<Vec<LostReason>> {
+    db.prepare(
+        "SELECT lost_reason AS reason, COUNT(*) AS leads FROM leads
+         WHERE agent_id = ?1 AND stage = 'lost' AND lost_reason IS NOT NULL
+         GROUP BY lost_reason ORDER BY leads DESC, reason LIMIT ?2",
+    )
+    .bind(&[text(agent_id), int(i64::from(limit))])?
+    .all()
+    .await?
+    .results()
+}
+
+/// A reason leads were lost for, and how many are lost for it now.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct LostReason {
+    pub reason: String,
+    pub leads: i64,
+}
+
 /// The WHERE clause of a lead list (after `agent_id = ?1`) and its values.
 fn filters(query: &LeadQuery, sql: &mut Sql) {
     if let Some(stage) = query.stage {
         sql.and("stage = ?", text(stage.as_str()));
+    }
+    if let Some(reason) = &query.lost_reason {
+        // The stage too, so the partial index of migration 0022 serves the list.
+        sql.and("stage = 'lost' AND lost_reason = ?", text(reason));
     }
     if let Some(source) = &query.source {
         sql.and("source = ?", text(source));

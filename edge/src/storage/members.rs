@@ -4,7 +4,7 @@
 use super::{int, opt_int, opt_text, text};
 use leadform_core::access::Role;
 use serde::{Deserialize, Serialize};
-use worker::{D1Database, Result};
+use worker::{D1Database, D1PreparedStatement, Result};
 
 /// A member as the dashboard lists them: never a hash.
 #[derive(Debug, Clone, Serialize)]
@@ -316,6 +316,45 @@ pub async fn session(db: &D1Database, token_hash: &str, now: i64) -> Result<Opti
         csrf: csrf.csrf,
         token_hash: token_hash.to_string(),
     }))
+}
+
+/// Sets a member's new password and ends every session of theirs but `keep` (the one that
+/// changed it), in one batch: whoever else knew the old password is signed out with it.
+pub async fn set_password(db: &D1Database, id: &str, password_hash: &str, keep: &str) -> Result<()> {
+    db.batch(vec![
+        db.prepare("UPDATE members SET password_hash = ?2 WHERE id = ?1")
+            .bind(&[text(id), text(password_hash)])?,
+        end_other_sessions_statement(db, id, keep)?,
+    ])
+    .await?;
+    Ok(())
+}
+
+/// Ends every session of member `id` but `keep`.
+pub async fn end_other_sessions(db: &D1Database, id: &str, keep: &str) -> Result<()> {
+    end_other_sessions_statement(db, id, keep)?.run().await?;
+    Ok(())
+}
+
+fn end_other_sessions_statement(db: &D1Database, id: &str, keep: &str) -> Result<D1PreparedStatement> {
+    db.prepare("DELETE FROM sessions WHERE member_id = ?1 AND token_hash != ?2")
+        .bind(&[text(id), text(keep)])
+}
+
+/// How many live sessions member `id` has besides `keep`.
+pub async fn other_sessions(db: &D1Database, id: &str, keep: &str, now: i64) -> Result<i64> {
+    #[derive(Deserialize)]
+    struct Count {
+        n: i64,
+    }
+    let row: Option<Count> = db
+        .prepare(
+            "SELECT COUNT(*) AS n FROM sessions WHERE member_id = ?1 AND token_hash != ?2 AND expires_at > ?3",
+        )
+        .bind(&[text(id), text(keep), int(now)])?
+        .first(None)
+        .await?;
+    Ok(row.map_or(0, |c| c.n))
 }
 
 pub async fn end_session(db: &D1Database, token_hash: &str) -> Result<()> {

@@ -105,6 +105,16 @@ pub async fn origins(req: &Request, env: &Env, agent_id: &str) -> ApiResult<Resp
     json(&json!({ "origins": leadform_core::origins::group(rows) }), 200)
 }
 
+/// Reasons an agent's leads are lost for, the most first (seed 004: Lost records "the
+/// reason for future analysis").
+pub const SHOWN_LOST_REASONS: u32 = 50;
+
+/// `GET /v1/agents/{id}/leads/lost-reasons` → `{lostReasons: [{reason, leads}]}`.
+pub async fn lost_reasons(env: &Env, agent_id: &str) -> ApiResult<Response> {
+    let reasons = stored::lost_reasons(&env.d1(bindings::DB)?, agent_id, SHOWN_LOST_REASONS).await?;
+    json(&json!({ "lostReasons": reasons }), 200)
+}
+
 pub async fn get(caller: &Caller, req: &Request, env: &Env, id: &str) -> ApiResult<Response> {
     let detail = detail(caller, req, env, id).await?;
     with_etag(json(&detail, 200)?, detail.lead.version)

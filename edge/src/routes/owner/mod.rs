@@ -74,6 +74,7 @@ async fn route(c: &Caller, req: Request, env: &Env, method: &Method, path: &[&st
         (Method::Get, ["agents", id, "leads"]) => leads::list(&req, env, id).await,
         (Method::Get, ["agents", id, "leads", "counters"]) => leads::counters(env, id).await,
         (Method::Get, ["agents", id, "leads", "origins"]) => leads::origins(&req, env, id).await,
+        (Method::Get, ["agents", id, "leads", "lost-reasons"]) => leads::lost_reasons(env, id).await,
         (Method::Get, ["agents", id, "leads.csv"]) => leads::export(&req, env, id).await,
         (Method::Get, ["leads", id]) => leads::get(c, &req, env, id).await,
         (Method::Patch, ["leads", id]) => leads::update(c, req, env, id).await,
@@ -117,7 +118,7 @@ fn need_of(method: &Method, path: &[&str]) -> Option<Need> {
             ["agents", _, "submissions" | "dead-letters" | "leads" | "leads.csv" | "conversations"],
         )
         | (Method::Get, ["conversations", _])
-        | (Method::Get, ["agents", _, "leads", "counters" | "origins"])
+        | (Method::Get, ["agents", _, "leads", "counters" | "origins" | "lost-reasons"])
         | (Method::Get, ["leads", _]) => LeadsRead,
         (Method::Post, ["deliveries", _, "replay"])
         | (Method::Post, ["agents", _, "deliveries", "replay"])
