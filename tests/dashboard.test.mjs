@@ -105,7 +105,7 @@ test("repeated failed sign-ins lock that email from that address, even for the r
   assert.ok(Number(locking.headers.get("retry-after")) > 800);
   const right = await attempt(password);
   assert.equal(right.status, 429, "locked: the right password waits too");
-  assert.match(await right.text(), /Too many failed sign-ins/);
+  assert.match(await right.text(), /Too many wrong passwords/);
   // A stranger cannot lock the member out: from another address the password works.
   assert.equal((await attempt(password, "198.51.100.7")).status, 303);
   // An email with no account answers exactly the same way: it tells nothing.
@@ -434,10 +434,14 @@ test("a move made on a lead a colleague changed meanwhile is refused, and the pa
   const colleague = await ownerRequest(stack, "PATCH", `/v1/leads/${lead.leadId}`, { body: { stage: "lost", lostReason: reasons[0], note: "They went with a competitor" } });
   assert.equal(colleague.status, 200, colleague.text);
   await page.getByLabel("Move to").selectOption("qualified");
-  await page.getByRole("button", { name: "Update stage" }).click();
+  const [refused] = await Promise.all([
+    page.waitForResponse((r) => r.url().endsWith(`/dashboard/leads/${lead.leadId}/stage`)),
+    page.getByRole("button", { name: "Update stage" }).click(),
+  ]);
+  assert.equal(refused.status(), 409);
   const alert = page.getByRole("alert");
   await alert.waitFor();
-  assert.match(await alert.textContent(), /Someone changed this lead after you opened it/);
+  assert.match(await alert.textContent(), /This lead changed after you opened it/);
   assert.match(await page.getByRole("heading", { level: 1 }).textContent(), /Lost/);
   // The colleague's reason and note are both in the trail.
   assert.match(await page.locator("ol.trail").textContent(), new RegExp(`Stage New → Lost[\\s\\S]*Reason: ${reasons[0].replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}; note: They went with a competitor`));
@@ -710,6 +714,57 @@ test("a member changes their own password: the current one first, then the new; 
   assert.match(fresh.page.url(), /\/dashboard\/sign-in/);
   assert.deepEqual(problems, []);
   for (const c of [context, elsewhere.context, fresh.context]) await c.close();
+});
+
+test("guessing the current password on the account page locks like sign-in does, even for the right one", async () => {
+  const { email, password, context } = await member("viewer");
+  await context.close();
+  // Its own address, so the lock-out touches no other test.
+  const guesser = await browser.newContext({ extraHTTPHeaders: { "CF-Connecting-IP": "203.0.113.77" } });
+  const page = await guesser.newPage();
+  await signIn(page, { email, password });
+  await page.goto(`${stack.url}/dashboard/account`);
+  const guess = async (current) => {
+    await page.getByLabel("Current password").fill(current);
+    await page.getByLabel(/New password/).fill("a brand new passphrase");
+    const [answer] = await Promise.all([
+      page.waitForResponse((r) => r.url().endsWith("/dashboard/account/password")),
+      page.getByRole("button", { name: "Change password" }).click(),
+    ]);
+    await page.waitForLoadState();
+    return answer.status();
+  };
+  for (let i = 0; i < 4; i++) assert.equal(await guess(`wrong guess ${i}`), 400);
+  assert.equal(await guess("wrong guess 5"), 429);
+  assert.match(await page.getByRole("alert").textContent(), /Too many wrong passwords/);
+  assert.equal(await guess(password), 429, "locked: the right password waits too");
+  // Nothing changed: the password is still the old one.
+  const other = await newVisitor();
+  await signIn(other.page, { email, password });
+  await other.page.waitForURL(/\/dashboard\/leads/);
+  await other.context.close();
+  await guesser.close();
+});
+
+test("an invitation links to the edge's PUBLIC_URL, whatever Host the request named", async () => {
+  const { request } = await import("node:http");
+  const edge = new URL(stack.url);
+  const body = JSON.stringify({ email: `host-${Date.now()}@example.com`, role: "viewer" });
+  const answer = await new Promise((resolve, reject) => {
+    const req = request(
+      { host: edge.hostname, port: edge.port, path: "/v1/members", method: "POST", headers: { Host: "evil.example", Authorization: `Bearer ${stack.apiKey}`, "Content-Type": "application/json", "Content-Length": Buffer.byteLength(body) } },
+      (res) => {
+        let text = "";
+        res.on("data", (chunk) => (text += chunk));
+        res.on("end", () => resolve({ status: res.statusCode, text }));
+      },
+    );
+    req.on("error", reject);
+    req.end(body);
+  });
+  assert.equal(answer.status, 201, answer.text);
+  const { inviteUrl } = JSON.parse(answer.text);
+  assert.ok(inviteUrl.startsWith(`${stack.url}/dashboard/invite/`), inviteUrl);
 });
 
 test("the last admin cannot be demoted or removed; with a second admin it can", async () => {

@@ -518,6 +518,10 @@ test("why leads were lost: counts by reason, the list and the export of one reas
     { reason: "Chose a competitor", leads: 2 },
     { reason: "No budget", leads: 1 },
   ]);
+  // A deleted lead leaves its reason's count; a note on a lost lead keeps it where it is.
+  assert.equal((await api("DELETE", `/v1/leads/${b}`)).status, 204);
+  assert.equal((await patchLead(c, { note: "Still with them" })).status, 200);
+  assert.deepEqual(await reasons(), [{ reason: "Chose a competitor", leads: 2 }]);
   const long = await api("GET", `/v1/agents/agent_why/leads?lostReason=${"x".repeat(2001)}`);
   assert.equal(long.status, 400);
   assert.equal(long.json.error.field, "lostReason");

@@ -849,19 +849,31 @@ pub fn etag(version: i64) -> String {
     format!("\"{version}\"")
 }
 
-/// The version an `If-Match` header names: `None` for `*` (any version will do). The
-/// version is a strong tag ([`etag`]); a weak one (`W/"3"`) never matches for a change, as
-/// HTTP says, so it is refused rather than ignored, as is a list.
-pub fn if_match_version(header: &str) -> Result<Option<i64>, FieldError> {
+/// The versions an `If-Match` header names: `None` for `*` (any version will do). A list
+/// matches when any of its tags does (RFC 9110). A weak tag (`W/"3"`) counts as its
+/// version: the tag is the version, not a hash of the bytes, and Cloudflare makes a strong
+/// `ETag` weak when it compresses the answer that carried it.
+pub fn if_match(header: &str) -> Result<Option<Vec<i64>>, FieldError> {
     let header = header.trim();
     if header == "*" {
         return Ok(None);
     }
+    let version = |tag: &str| -> Option<i64> {
+        let tag = tag.trim();
+        let quoted = tag.strip_prefix("W/").unwrap_or(tag);
+        quoted
+            .strip_prefix('"')?
+            .strip_suffix('"')
+            .filter(|digits| !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()))?
+            .parse()
+            .ok()
+    };
     header
-        .strip_prefix('"')
-        .and_then(|rest| rest.strip_suffix('"'))
-        .filter(|digits| !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()))
-        .and_then(|digits| digits.parse().ok())
+        .split(',')
+        .take(100)
+        .map(version)
+        .collect::<Option<Vec<i64>>>()
+        .filter(|versions| !versions.is_empty())
         .map(Some)
         .ok_or_else(|| {
             FieldError::new(
@@ -873,27 +885,33 @@ pub fn if_match_version(header: &str) -> Result<Option<i64>, FieldError> {
 
 #[cfg(test)]
 mod tests {
+    use super::*;
+    use serde_json::json;
+
     #[test]
-    fn if_match_names_one_version_or_any() {
-        assert_eq!(if_match_version(&etag(7)), Ok(Some(7)));
-        assert_eq!(if_match_version(" \"0\" "), Ok(Some(0)));
-        assert_eq!(if_match_version("*"), Ok(None));
+    fn if_match_names_versions_or_any() {
+        assert_eq!(if_match(&etag(7)), Ok(Some(vec![7])));
+        assert_eq!(if_match(" \"0\" "), Ok(Some(vec![0])));
+        assert_eq!(
+            if_match("W/\"7\""),
+            Ok(Some(vec![7])),
+            "as Cloudflare hands it back"
+        );
+        assert_eq!(if_match("\"7\", W/\"8\""), Ok(Some(vec![7, 8])));
+        assert_eq!(if_match("*"), Ok(None));
         for wrong in [
             "7",
-            "W/\"7\"",
-            "\"7\", \"8\"",
             "\"\"",
             "\"-1\"",
             "\"99999999999999999999\"",
             "",
+            "\"7\",",
+            "w/\"7\"",
         ] {
-            let refused = if_match_version(wrong).unwrap_err();
+            let refused = if_match(wrong).unwrap_err();
             assert_eq!(refused.field, "If-Match", "{wrong}");
         }
     }
-
-    use super::*;
-    use serde_json::json;
 
     fn field(name: &str, kind: FieldKind) -> FieldSpec {
         serde_json::from_value(json!({"name": name, "type": kind.as_str()})).unwrap()

@@ -22,7 +22,8 @@ pub fn mailto(address: &str) -> Option<String> {
     (!address.is_empty()).then(|| format!("mailto:{}", utf8_percent_encode(address, MAILTO_KEPT)))
 }
 
-/// A `tel:` link of the number's digits (and a leading `+`), when it has any.
+/// A `tel:` link of the number's digits and `+` signs (everything else dropped), when it
+/// has any.
 pub fn tel(number: &str) -> Option<String> {
     let digits: String = number
         .chars()

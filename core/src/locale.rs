@@ -494,12 +494,12 @@ pub fn translate(locale: usize, english: &str) -> &str {
     }
 }
 
-/// A length refusal of core's (`validate::AT_MOST`, `AT_LEAST`: "must be at most 200
-/// characters") as its text and its number, to say in another language with [`fill`].
 /// How `files::check_type` begins a file whose contents are not the type it declares
 /// (the types follow, for a developer): one text, [`T::WrongType`], for a visitor.
 pub const DECLARED_AS: &str = "is declared as ";
 
+/// A length refusal of core's (`validate::AT_MOST`, `AT_LEAST`: "must be at most 200
+/// characters") as its text and its number, to say in another language with [`fill`].
 pub fn counted(english: &str) -> Option<(T, &str)> {
     use crate::validate::{AT_LEAST, AT_MOST};
     let count = |(before, after): (&str, &str)| english.strip_prefix(before)?.strip_suffix(after);

@@ -125,6 +125,14 @@ impl AgentIn {
                 if reason.trim().is_empty() {
                     return Err(FieldError::new(format!("lostReasons[{i}]"), "must not be empty"));
                 }
+                // A reason is matched as written (a move to lost, the list of its leads):
+                // spaces around it would be a second reason that looks like the first.
+                if reason.trim() != reason {
+                    return Err(FieldError::new(
+                        format!("lostReasons[{i}]"),
+                        "must not begin or end with a space",
+                    ));
+                }
                 cap(&format!("lostReasons[{i}]"), reason, 100)?;
                 if reasons[..i].contains(reason) {
                     return Err(FieldError::new(format!("lostReasons[{i}]"), "repeats a reason"));
@@ -715,6 +723,8 @@ mod tests {
             "{}",
             reasons.reason
         );
+        let spaced = agent(json!({"name": "a", "lostReasons": ["Price", "Price "]})).unwrap_err();
+        assert_eq!(spaced.field, "lostReasons[1]");
         for url in [
             "http://hooks.example.com/a\u{0}b",
             "https://hooks.example.com/\u{1b}x",

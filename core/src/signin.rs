@@ -160,6 +160,8 @@ pub fn is_dashboard_path(next: &str) -> bool {
 
 #[cfg(test)]
 mod tests {
+    use super::*;
+
     #[test]
     fn sign_in_goes_on_to_a_dashboard_path_only() {
         for fine in [
@@ -184,8 +186,6 @@ mod tests {
             assert!(!is_dashboard_path(wrong), "{wrong}");
         }
     }
-
-    use super::*;
 
     #[test]
     fn a_password_hash_round_trips_and_refuses_other_text() {

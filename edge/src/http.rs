@@ -167,9 +167,10 @@ pub fn request_origin(req: &Request) -> Option<String> {
     req.url().ok().map(|u| u.origin().ascii_serialization())
 }
 
-/// The edge's own address for links people follow later (an invitation, the embed
-/// snippet): `PUBLIC_URL` when it is set, else the address this request came to (which,
-/// off Cloudflare's routes, is whatever `Host` the caller sent).
+/// The edge's own address for links people and platforms follow later (an invitation,
+/// the embed snippet, a channel's webhook): `PUBLIC_URL` when it is set (and, deployed, not
+/// loopback), else the address this request came to (which, off Cloudflare's routes, is
+/// whatever `Host` the caller sent).
 pub fn edge_address(env: &worker::Env, req: &Request) -> String {
     match crate::config::public_url(env) {
         Ok(Some(url)) => url.trim_end_matches('/').to_string(),

@@ -190,8 +190,8 @@ pub fn plan_capture_found(
 
 /// Applies an owner's change to a lead and commits it; the lead as it now stands. A write
 /// that lost a race to another reads again after a short random pause; one made on the
-/// lead as it was at version `seen` is refused once the lead has moved past it (the owner
-/// decided on what they saw, and another's change would be overwritten unseen).
+/// lead as it was at a version in `seen` is refused once the lead has moved past it (the
+/// owner decided on what they saw, and another's change would be overwritten unseen).
 pub async fn change(
     env: &Env,
     db: &D1Database,
@@ -199,13 +199,13 @@ pub async fn change(
     events: Vec<LeadEvent>,
     by: &Actor,
     lost_reasons: &[String],
-    seen: Option<i64>,
+    seen: Option<&[i64]>,
 ) -> ApiResult<Lead> {
     for _ in 0..TRIES {
         let current = leads::get(db, lead_id)
             .await?
             .ok_or_else(|| ApiError::not_found("lead", lead_id))?;
-        if seen.is_some_and(|seen| seen != current.version) {
+        if seen.is_some_and(|seen| !seen.contains(&current.version)) {
             return Err(ApiError::Stale {
                 what: "lead",
                 version: current.version,

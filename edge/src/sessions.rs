@@ -30,10 +30,7 @@ pub struct SignedIn {
     pub token: String,
 }
 
-/// Checks email and password and opens a session. Failures count per client address (the
-/// rate limit) and per email and address (core's lock-out): a stranger can lock out only
-/// their own address, and an unknown email answers exactly as a known one, in words and in
-/// time.
+/// Checks email and password and opens a session.
 pub async fn sign_in(
     env: &Env,
     db: &D1Database,
@@ -41,6 +38,25 @@ pub async fn sign_in(
     email: &str,
     password: &str,
 ) -> ApiResult<Result<SignedIn, Refused>> {
+    match check_password(env, db, req, email, password).await? {
+        Ok(member) => open(db, member, now_ms()).await.map(Ok),
+        Err(refused) => Ok(Err(refused)),
+    }
+}
+
+/// The member whose email and password these are: the one check of a password, for a
+/// sign-in and for a signed-in member changing theirs (an unattended browser must not give
+/// a guesser more tries than the sign-in page). Failures count per client address (the
+/// rate limit) and per email and address (core's lock-out), and a locked pair is refused
+/// even with the right password: a stranger can lock out only their own address, and an
+/// unknown email answers exactly as a known one, in words and in time.
+pub async fn check_password(
+    env: &Env,
+    db: &D1Database,
+    req: &Request,
+    email: &str,
+    password: &str,
+) -> ApiResult<Result<Member, Refused>> {
     let now = now_ms();
     let client = limits::client(req);
     let Ok(email) = normalize_email("email", email) else {
@@ -80,13 +96,13 @@ pub async fn sign_in(
     if failures > 0 {
         members::clear_failures(db, &email_key, &client).await?;
     }
-    open(db, credentials.member, now).await.map(Ok)
+    Ok(Ok(credentials.member))
 }
 
 /// A failed attempt, counted per client address: past the limit, the address waits, and
 /// its lock is kept so that every sign-in from it waits too, the right password as well
 /// (else the 429 would only slow a guesser down, never stop a guess that is right).
-async fn refuse(env: &Env, db: &D1Database, client: &str, now: i64) -> ApiResult<Result<SignedIn, Refused>> {
+async fn refuse<T>(env: &Env, db: &D1Database, client: &str, now: i64) -> ApiResult<Result<T, Refused>> {
     match limits::check(env, Limit::AuthFailure, client, "signin").await {
         Ok(()) => Ok(Err(Refused::Wrong)),
         Err(ApiError::RateLimited { retry_after_secs }) => {
@@ -156,6 +172,15 @@ pub fn session_token(req: &Request) -> Option<String> {
     signin::cookie(&header, SESSION_COOKIE)
         .filter(|t| t.len() == 64 && t.bytes().all(|b| b.is_ascii_hexdigit()))
         .map(str::to_string)
+}
+
+/// Sets a signed-in member's new password: every session of theirs ends (whoever else knew
+/// the old password is signed out with it, and this browser's token is not one that was
+/// ever paired with the old password), and this browser gets a new one.
+pub async fn change_password(db: &D1Database, session: &Session, new_password: &str) -> ApiResult<SignedIn> {
+    let hash = password::hash(new_password).await?;
+    members::set_password(db, &session.member.id, &hash).await?;
+    open(db, session.member.clone(), now_ms()).await
 }
 
 pub async fn sign_out(db: &D1Database, session: &Session) -> ApiResult<()> {

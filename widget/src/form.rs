@@ -677,15 +677,15 @@ pub async fn outcome(
     (done, message)
 }
 
-/// The visit's attribution from the shim's `visit()` (plain data, cut to the edge's limits
-/// there). None, and no `attribution` key, when there is no such function, it throws or it
-/// answers something other than an object: attribution never breaks a submission.
 /// A click after the first of a multi-click (`UIEvent.detail`, the click count; 0 from a
 /// key or a script).
 fn double_click(event: &web_sys::Event) -> bool {
     js::number(event, "detail").is_some_and(|clicks| clicks > 1.0)
 }
 
+/// The visit's attribution from the shim's `visit()` (plain data, cut to the edge's limits
+/// there). None, and no `attribution` key, when there is no such function, it throws or it
+/// answers something other than an object: attribution never breaks a submission.
 fn attribution(visit: Option<&js_sys::Function>) -> Option<JsValue> {
     visit?.call0(&JsValue::NULL).ok().filter(JsValue::is_object)
 }

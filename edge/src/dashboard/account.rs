@@ -1,15 +1,15 @@
 //! A member's own account: their password, and their sessions on other browsers. Every
-//! member has it, whatever their role; the checks are the sign-in's (`crate::sessions`'s
-//! policy, core's `signin`).
+//! member has it, whatever their role; the password is checked as the sign-in checks it
+//! (`crate::sessions::check_password`: the same failures counted, the same lock-out).
 
+use super::signin::{locked, locked_message, with_session};
 use super::view::{redirect, render, Layout};
 use super::Visit;
 use crate::bindings;
 use crate::clock::now_ms;
-use crate::error::{ApiError, ApiResult};
+use crate::error::ApiResult;
 use crate::http::query_param;
-use crate::limits::{self, Limit};
-use crate::password;
+use crate::sessions::{self, Refused};
 use crate::storage::members;
 use askama::Template;
 use leadform_core::signin::check_new_password;
@@ -56,9 +56,8 @@ async fn account(env: &Env, visit: &Visit) -> ApiResult<AccountPage> {
     })
 }
 
-/// `POST /dashboard/account/password`: the current password, then the new one. A wrong
-/// current password counts as a failed sign-in from this address (someone at an
-/// unattended browser must not get to guess it at leisure).
+/// `POST /dashboard/account/password`: the current password, then the new one. This
+/// browser stays signed in, under a new session; every other ends.
 pub async fn change_password(req: &Request, env: &Env, visit: &Visit) -> ApiResult<Response> {
     let current = visit.field("current").unwrap_or_default();
     let new = visit.field("password").unwrap_or_default();
@@ -69,30 +68,16 @@ pub async fn change_password(req: &Request, env: &Env, visit: &Visit) -> ApiResu
         return render(&page, 400);
     }
     let db = env.d1(bindings::DB)?;
-    let stored = members::by_email(&db, &member.email)
-        .await?
-        .and_then(|c| c.password_hash)
-        .ok_or(ApiError::Unauthorized)?;
-    if !password::verify(current, &stored).await? {
-        let client = limits::client(req);
-        return match limits::check(env, Limit::AuthFailure, &client, "signin").await {
-            Ok(()) => {
-                page.current_error = Some("That is not your current password.".into());
-                render(&page, 400)
-            }
-            Err(ApiError::RateLimited { retry_after_secs }) => {
-                page.alert = Some(format!(
-                    "Too many wrong passwords from this address. Try again in {} minute(s).",
-                    retry_after_secs.div_ceil(60)
-                ));
-                let response = render(&page, 429)?;
-                response
-                    .headers()
-                    .set("Retry-After", &retry_after_secs.to_string())?;
-                Ok(response)
-            }
-            Err(other) => Err(other),
-        };
+    match sessions::check_password(env, &db, req, &member.email, current).await? {
+        Ok(_) => {}
+        Err(Refused::Wrong) => {
+            page.current_error = Some("That is not your current password.".into());
+            return render(&page, 400);
+        }
+        Err(Refused::Locked { retry_after_secs }) => {
+            page.alert = Some(locked_message(retry_after_secs));
+            return locked(&page, retry_after_secs);
+        }
     }
     if let Err(wrong) = check_new_password("password", new, &member.email) {
         page.new_error = Some(format!("The new password {}.", wrong.reason));
@@ -102,9 +87,8 @@ pub async fn change_password(req: &Request, env: &Env, visit: &Visit) -> ApiResu
         page.new_error = Some("The new password must differ from the current one.".into());
         return render(&page, 400);
     }
-    let hash = password::hash(new).await?;
-    members::set_password(&db, &member.id, &hash, &visit.session.token_hash).await?;
-    redirect("/dashboard/account?done=password")
+    let signed_in = sessions::change_password(&db, &visit.session, new).await?;
+    with_session(req, "/dashboard/account?done=password", signed_in)
 }
 
 /// `POST /dashboard/account/sessions`: signs this member out everywhere but here.

@@ -101,8 +101,15 @@ struct LeadsPage {
 #[template(path = "lead_origins.html")]
 struct LeadOrigins {
     tables: Vec<OriginTable>,
-    /// Why leads were lost: each reason, its lost leads, and the link to them.
-    lost: Vec<(String, i64, String)>,
+    /// Why leads were lost.
+    lost: Vec<LostRow>,
+}
+
+/// A reason leads were lost for: how many are, and the link to them.
+struct LostRow {
+    reason: String,
+    leads: i64,
+    href: String,
 }
 
 /// One kind of origin on the leads page: its rows link to the leads they count.
@@ -348,19 +355,19 @@ async fn origins_card(db: &worker::D1Database, agent_id: &str) -> ApiResult<Stri
     .into_iter()
     .filter(|t| !t.rows.is_empty())
     .collect();
-    let lost: Vec<(String, i64, String)> =
-        stored::lost_reasons(db, agent_id, owner_leads::SHOWN_LOST_REASONS)
-            .await?
-            .into_iter()
-            .map(|r| {
-                let href = format!(
-                    "/dashboard/leads?agent={}&stage=lost&lostReason={}",
-                    view::urlencode(agent_id),
-                    view::urlencode(&r.reason)
-                );
-                (r.reason, r.leads, href)
-            })
-            .collect();
+    let lost: Vec<LostRow> = stored::lost_reasons(db, agent_id, owner_leads::SHOWN_LOST_REASONS)
+        .await?
+        .into_iter()
+        .map(|r| LostRow {
+            href: format!(
+                "/dashboard/leads?agent={}&stage=lost&lostReason={}",
+                view::urlencode(agent_id),
+                view::urlencode(&r.reason)
+            ),
+            reason: r.reason,
+            leads: r.leads,
+        })
+        .collect();
     if tables.is_empty() && lost.is_empty() {
         return Ok(String::new());
     }
@@ -810,20 +817,24 @@ pub async fn write(req: &Request, env: &Env, visit: &Visit, id: &str, action: &s
             let body = json!({ "stage": stage, "lostReason": reason });
             // The move is made on the lead the member saw: if a colleague moved it since,
             // the page shows it as it is now, with the member's choice still selected.
-            let seen = text("version").and_then(|v| v.parse().ok());
+            let seen: Option<[i64; 1]> = text("version").and_then(|v| v.parse().ok()).map(|v| [v]);
             match LeadPatch::from_json(&body) {
-                Ok(patch) => owner_leads::change(&visit.principal, env, id, patch, seen)
-                    .await
-                    .map(|_| "stage")
-                    .map_err(|err| match err {
-                        ApiError::Stale { .. } => ApiError::Conflict {
-                            code: "stale",
-                            message: "Someone changed this lead after you opened it; it shows as it is \
-                                      now. Your move was not made: choose again."
-                                .into(),
-                        },
-                        other => other,
-                    }),
+                Ok(patch) => {
+                    owner_leads::change(&visit.principal, env, id, patch, seen.as_ref().map(|v| &v[..]))
+                        .await
+                        .map(|_| "stage")
+                        .map_err(|err| match err {
+                            ApiError::Stale { .. } => ApiError::Conflict {
+                                code: "stale",
+                                message:
+                                    "This lead changed after you opened it (a colleague's move or note, \
+                                      or a new submission); it shows as it is now. Your move was not \
+                                      made: choose again."
+                                        .into(),
+                            },
+                            other => other,
+                        })
+                }
                 Err(wrong) => Err(wrong.into()),
             }
         }

@@ -83,10 +83,8 @@ pub async fn handle(mut req: Request, env: &Env, method: Method, path: &[&str]) 
             &session,
             403,
             "Not allowed",
-            &format!(
-                "Your role ({}) does not allow this: {message}.",
-                session.member.role.as_str()
-            ),
+            // The message names the role and what it lacks.
+            &format!("Not allowed: {message}."),
         );
     }
     let form = if method == Method::Post {

@@ -428,7 +428,7 @@ pub async fn agent_page(
     };
     let (channel_error, channel_error_field, channel_alert) = split(&channel_refused);
     let status = status_of(&[&outcome.refused, &outcome.endpoint_refused, &channel_refused]);
-    let base = owner_channels::edge_url(env, req)?;
+    let base = edge_address(env, req);
     let channels = crate::storage::channels::for_agent(&db, &agent.id)
         .await?
         .into_iter()
@@ -545,7 +545,7 @@ pub async fn connect_channel(req: &Request, env: &Env, visit: &Visit, agent_id: 
             body.insert(name.into(), value.into());
         }
     }
-    let base = owner_channels::edge_url(env, req)?;
+    let base = edge_address(env, req);
     let outcome = match owner_channels::connect(env, agent_id, serde_json::Value::Object(body), &base).await {
         Ok(connected) => match connected.verify_token {
             Some(token) => AgentOutcome {

@@ -89,22 +89,32 @@ pub async fn submit(mut req: Request, env: &Env) -> ApiResult<Response> {
             view::render(&page, 401)
         }
         Err(Refused::Locked { retry_after_secs }) => {
-            let minutes = retry_after_secs.div_ceil(60);
-            page.message = Some(format!(
-                "Too many failed sign-ins. Try again in {minutes} minute{}.",
-                if minutes == 1 { "" } else { "s" }
-            ));
-            let response = view::render(&page, 429)?;
-            response
-                .headers()
-                .set("Retry-After", &retry_after_secs.to_string())?;
-            Ok(response)
+            page.message = Some(locked_message(retry_after_secs));
+            locked(&page, retry_after_secs)
         }
     }
 }
 
+/// What a member locked out of password checks reads, on any page that asks for one.
+pub fn locked_message(retry_after_secs: u32) -> String {
+    let minutes = retry_after_secs.div_ceil(60);
+    format!(
+        "Too many wrong passwords. Try again in {minutes} minute{}.",
+        if minutes == 1 { "" } else { "s" }
+    )
+}
+
+/// `page` as a 429 that says when to try again.
+pub fn locked<T: Template>(page: &T, retry_after_secs: u32) -> ApiResult<Response> {
+    let response = view::render(page, 429)?;
+    response
+        .headers()
+        .set("Retry-After", &retry_after_secs.to_string())?;
+    Ok(response)
+}
+
 /// The redirect that sets the new session's cookie.
-fn with_session(req: &Request, next: &str, signed_in: SignedIn) -> ApiResult<Response> {
+pub fn with_session(req: &Request, next: &str, signed_in: SignedIn) -> ApiResult<Response> {
     let response = redirect(next)?;
     response.headers().set(
         "Set-Cookie",

@@ -427,12 +427,11 @@ pub async fn origins(
 }
 
 /// How many of the agent's leads are lost for each reason, the most first (at most
-/// `limit` reasons; migration 0022's index counts them without reading the leads).
+/// `limit` reasons; counted at write time by migration 0023's triggers).
 pub async fn lost_reasons(db: &D1Database, agent_id: &str, limit: u32) -> Result<Vec<LostReason>> {
     db.prepare(
-        "SELECT lost_reason AS reason, COUNT(*) AS leads FROM leads
-         WHERE agent_id = ?1 AND stage = 'lost' AND lost_reason IS NOT NULL
-         GROUP BY lost_reason ORDER BY leads DESC, reason LIMIT ?2",
+        "SELECT reason, leads FROM lead_lost_reasons WHERE agent_id = ?1 AND leads > 0
+         ORDER BY leads DESC, reason LIMIT ?2",
     )
     .bind(&[text(agent_id), int(i64::from(limit))])?
     .all()

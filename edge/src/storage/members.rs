@@ -4,7 +4,7 @@
 use super::{int, opt_int, opt_text, text};
 use leadform_core::access::Role;
 use serde::{Deserialize, Serialize};
-use worker::{D1Database, D1PreparedStatement, Result};
+use worker::{D1Database, Result};
 
 /// A member as the dashboard lists them: never a hash.
 #[derive(Debug, Clone, Serialize)]
@@ -318,13 +318,13 @@ pub async fn session(db: &D1Database, token_hash: &str, now: i64) -> Result<Opti
     }))
 }
 
-/// Sets a member's new password and ends every session of theirs but `keep` (the one that
-/// changed it), in one batch: whoever else knew the old password is signed out with it.
-pub async fn set_password(db: &D1Database, id: &str, password_hash: &str, keep: &str) -> Result<()> {
+/// Sets a member's new password and ends every session of theirs, in one batch.
+pub async fn set_password(db: &D1Database, id: &str, password_hash: &str) -> Result<()> {
     db.batch(vec![
         db.prepare("UPDATE members SET password_hash = ?2 WHERE id = ?1")
             .bind(&[text(id), text(password_hash)])?,
-        end_other_sessions_statement(db, id, keep)?,
+        db.prepare("DELETE FROM sessions WHERE member_id = ?1")
+            .bind(&[text(id)])?,
     ])
     .await?;
     Ok(())
@@ -332,13 +332,11 @@ pub async fn set_password(db: &D1Database, id: &str, password_hash: &str, keep: 
 
 /// Ends every session of member `id` but `keep`.
 pub async fn end_other_sessions(db: &D1Database, id: &str, keep: &str) -> Result<()> {
-    end_other_sessions_statement(db, id, keep)?.run().await?;
-    Ok(())
-}
-
-fn end_other_sessions_statement(db: &D1Database, id: &str, keep: &str) -> Result<D1PreparedStatement> {
     db.prepare("DELETE FROM sessions WHERE member_id = ?1 AND token_hash != ?2")
-        .bind(&[text(id), text(keep)])
+        .bind(&[text(id), text(keep)])?
+        .run()
+        .await?;
+    Ok(())
 }
 
 /// How many live sessions member `id` has besides `keep`.

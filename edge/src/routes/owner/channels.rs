@@ -7,9 +7,8 @@ use crate::auth;
 use crate::bindings;
 use crate::channels::{telegram, whatsapp};
 use crate::clock::now_ms;
-use crate::config;
 use crate::error::{ApiError, ApiResult};
-use crate::http::{json, json_body, request_origin};
+use crate::http::{edge_address, json, json_body};
 use crate::ids::new_id;
 use crate::storage::channels::{self as stored, Channel};
 use leadform_core::validate::FieldError;
@@ -49,15 +48,6 @@ struct ChannelOut {
     webhook_url: String,
 }
 
-/// The edge's address as the platforms reach it: `PUBLIC_URL`, else this request's origin.
-pub fn edge_url(env: &Env, req: &Request) -> ApiResult<String> {
-    match config::public_url(env) {
-        Ok(Some(url)) => Ok(url),
-        // Unset, or refused for file links (loopback): the address the owner used.
-        _ => request_origin(req).ok_or_else(|| ApiError::Internal("no request origin".into())),
-    }
-}
-
 fn webhook_url(base: &str, channel: &Channel) -> String {
     format!(
         "{}/channels/{}/{}",
@@ -72,7 +62,7 @@ fn webhook_url(base: &str, channel: &Channel) -> String {
 /// channel of the same kind replaces the first.
 pub async fn create(mut req: Request, env: &Env, agent_id: &str) -> ApiResult<Response> {
     let body = json_body(&mut req).await?;
-    let base = edge_url(env, &req)?;
+    let base = edge_address(env, &req);
     json(&connect(env, agent_id, body, &base).await?, 201)
 }
 
@@ -131,7 +121,7 @@ pub async fn connect(env: &Env, agent_id: &str, mut body: Value, base: &str) -> 
 }
 
 pub async fn list(req: &Request, env: &Env, agent_id: &str) -> ApiResult<Response> {
-    let base = edge_url(env, req)?;
+    let base = edge_address(env, req);
     let channels = stored::for_agent(&env.d1(bindings::DB)?, agent_id)
         .await?
         .into_iter()

@@ -15,9 +15,7 @@ use crate::storage::leads::{self as stored, Lead};
 use crate::storage::{agents, submissions};
 use futures_util::stream;
 use leadform_core::csv_export::{self, Profile, Row};
-use leadform_core::lead::{
-    check_custom_names, etag, if_match_version, ActivityOut, LeadOut, LeadPatch, StageCounts,
-};
+use leadform_core::lead::{check_custom_names, etag, if_match, ActivityOut, LeadOut, LeadPatch, StageCounts};
 use leadform_core::query::{next_cursor, Cursor, LeadQuery};
 use leadform_core::validate::FieldError;
 use serde::Serialize;
@@ -197,11 +195,11 @@ pub async fn detail(caller: &Caller, req: &Request, env: &Env, id: &str) -> ApiR
 /// another change got there first).
 pub async fn update(caller: &Caller, mut req: Request, env: &Env, id: &str) -> ApiResult<Response> {
     let seen = match req.headers().get("If-Match")? {
-        Some(header) => if_match_version(&header)?,
+        Some(header) => if_match(&header)?,
         None => None,
     };
     let patch = LeadPatch::from_json(&json_body(&mut req).await?)?;
-    let changed = change(caller, env, id, patch, seen).await?;
+    let changed = change(caller, env, id, patch, seen.as_deref()).await?;
     let db = env.d1(bindings::DB)?;
     let out = LeadChangedOut {
         lead: shown(&changed, &Links::new(env, request_origin(&req))),
@@ -211,13 +209,13 @@ pub async fn update(caller: &Caller, mut req: Request, env: &Env, id: &str) -> A
 }
 
 /// Applies an owner's change (stage, lost reason, note, custom fields) to lead `id`; when
-/// `seen` names a version, only if the lead is still at it.
+/// `seen` names versions, only if the lead is still at one of them.
 pub async fn change(
     caller: &Caller,
     env: &Env,
     id: &str,
     patch: LeadPatch,
-    seen: Option<i64>,
+    seen: Option<&[i64]>,
 ) -> ApiResult<Lead> {
     let db = env.d1(bindings::DB)?;
     let lead = find(caller, &db, id).await?;

@@ -24,7 +24,21 @@ use serde::Serialize;
 use serde_json::Value;
 use worker::{Env, Method, Request, Response};
 
+/// Every owner answer, refusals too: they carry people's details and signed file links
+/// (or say which ids exist), so no cache keeps them, and no browser reads them as anything
+/// but what they say they are.
 pub async fn handle(req: Request, env: &Env, method: Method, path: &[&str]) -> ApiResult<Response> {
+    let mut response = answer(req, env, method, path)
+        .await
+        .or_else(ApiError::into_response)?;
+    let headers = response.headers_mut();
+    headers.set("Cache-Control", "private, no-store")?;
+    headers.set("X-Content-Type-Options", "nosniff")?;
+    Ok(response)
+}
+
+/// The caller, the scope and agent checks, then the route.
+async fn answer(req: Request, env: &Env, method: Method, path: &[&str]) -> ApiResult<Response> {
     let db = env.d1(bindings::DB)?;
     let caller = authenticate(&req, env, &db).await?;
     let need = need_of(&method, path).ok_or_else(|| not_found(&method, path))?;
@@ -39,13 +53,7 @@ pub async fn handle(req: Request, env: &Env, method: Method, path: &[&str]) -> A
             .await?
             .ok_or_else(|| ApiError::not_found("agent", *agent_id))?;
     }
-    let mut response = route(&caller, req, env, &method, path).await?;
-    // Owner answers carry people's details and signed file links: no cache keeps them, and
-    // no browser reads them as anything but what they say they are.
-    let headers = response.headers_mut();
-    headers.set("Cache-Control", "private, no-store")?;
-    headers.set("X-Content-Type-Options", "nosniff")?;
-    Ok(response)
+    route(&caller, req, env, &method, path).await
 }
 
 /// The owner API's route table, once the caller may take the route.
