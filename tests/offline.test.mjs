@@ -132,6 +132,10 @@ test("a submission made offline is saved, announced, and arrives once after reco
   assert.match(queued.idempotencyKey, /^disp_/);
   assert.equal(queued.formData.email, email);
   assert.deepEqual(await storedFor(email), [], "nothing reached the edge while offline");
+  // While it waits, the page's button does not offer the same form again: filled in twice,
+  // it would make two leads.
+  assert.equal(await page.evaluate(() => window.leadform.showForm("contact_form")), true);
+  assert.equal(await form.count(), 0, "no second copy of the form");
 
   // Going back online is what sends it (the widget listens for this event; a timer with
   // backoff covers an edge that is down while the browser is online, see the 503 test).
@@ -151,6 +155,9 @@ test("a submission made offline is saved, announced, and arrives once after reco
   assert.deepEqual(stored.map((s) => s.id), [submissionId], "exactly one submission");
   assert.equal(hooksFor(email).length, 1);
   assert.equal(hooksFor(email)[0].json.submissionId, submissionId);
+  // Sent, the form may be shown again, as after any submission.
+  await page.evaluate(() => window.leadform.showForm("contact_form"));
+  await form.waitFor();
   await context.close();
 });
 
@@ -401,13 +408,15 @@ test("a busy edge (503) keeps the submission and a later try sends it; a refusal
 test("a kept submission a proxy keeps refusing (its page, not the edge's answer) stays kept and does not hold back the next", async () => {
   const context = await browser.newContext();
   const [blocked, next] = ["olga.blocked-by-proxy@example.com", "olga.after-the-blocked@example.com"];
+  await makeCallMeBack("kept_behind_proxy", "store");
   const { page, form } = await fillForm(context, blocked);
   await context.setOffline(true);
   await form.locator(".lf-submit").click();
   await page.locator(".lf-saved").waitFor();
-  // A second form, also sent offline.
-  await page.evaluate(() => window.leadform.showForm("contact_form"));
-  const second = page.locator("form.lf-form[data-tool=contact_form]");
+  // A second form, also sent offline (another one: the same is not offered twice while its
+  // submission waits).
+  await page.evaluate(() => window.leadform.showForm("kept_behind_proxy"));
+  const second = page.locator("form.lf-form[data-tool=kept_behind_proxy]");
   await second.locator("input[name=name]").fill("Offline Olga");
   await second.locator("input[name=email]").fill(next);
   await quickPerson();

@@ -38,7 +38,7 @@ pub struct Chat {
     pub visit: Option<js_sys::Function>,
     bubble: Element,
     panel: Element,
-    log: Element,
+    pub log: Element,
     /// The message field: where focus goes when the panel opens or a form leaves the chat.
     input: Element,
     /// The panel's first and last controls, between which Tab goes round.
@@ -600,7 +600,11 @@ impl Chat {
     /// visit's conversation brings back the form it offered) gets focus again rather than a
     /// second copy under it. `focused`: its first field takes the focus.
     fn show_form(self: &Rc<Self>, form: FormPublic, prefill: JsValue, focused: bool) {
-        let selector = format!("form[data-tool=\"{}\"]", form.name);
+        // Or its submission saved on this device, still waiting to go (`FormView::keep`).
+        let selector = format!(
+            "form[data-tool=\"{}\"],[data-saved=\"{}\"]",
+            form.name, form.tool_id
+        );
         let card = match self.log.query_selector(&selector) {
             Ok(Some(card)) => card,
             _ => {

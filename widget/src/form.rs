@@ -461,7 +461,11 @@ impl FormView {
         }
         self.done.set(true);
         let saved = t(T::Saved);
-        self.leave_with(Some(&text_el("div", "lf-msg lf-agent lf-saved", saved)));
+        let note = text_el("div", "lf-msg lf-agent lf-saved", saved);
+        // While it waits, the form is not offered again on this page (`Chat::show_form`):
+        // filled in twice, it would make two leads.
+        attr(&note, "data-saved", &self.form.tool_id);
+        self.leave_with(Some(&note));
         self.chat.announce(saved);
         outbox::retry_later(self.chat.clone());
     }

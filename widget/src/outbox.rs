@@ -192,6 +192,7 @@ async fn round(chat: Rc<Chat>) -> bool {
         match chat.api.submit(&body).await {
             Ok(out) => {
                 if take(&id).await {
+                    settled(&chat, &tool_id);
                     sent(&chat, out, &body).await;
                 }
             }
@@ -199,6 +200,7 @@ async fn round(chat: Rc<Chat>) -> bool {
             Err(e) => {
                 // Refused: it never will be accepted; the visitor reads why, as on a live send.
                 if take(&id).await {
+                    settled(&chat, &tool_id);
                     // At its field, as the form would have shown it.
                     let field = chat
                         .config
@@ -220,6 +222,14 @@ async fn round(chat: Rc<Chat>) -> bool {
         }
     }
     again
+}
+
+/// A kept submission of form `tool_id` is no longer waiting: its form may be shown again
+/// on this page (its note said it was saved: `FormView::keep`).
+fn settled(chat: &Chat, tool_id: &str) {
+    if let Ok(Some(note)) = chat.log.query_selector(&format!("[data-saved=\"{tool_id}\"]")) {
+        let _ = note.remove_attribute("data-saved");
+    }
 }
 
 /// Flushes again after the current backoff, and doubles it. The `online` event is not
