@@ -8,8 +8,9 @@
 // so no jump and focus stays). Calls made before the widget is ready are queued and replayed.
 (() => {
   // A module script (type="module") has no currentScript: the tag is found by its attribute.
-  // (The first script with it: the attribute on another element is not ours.)
-  var script = document.currentScript || document.querySelector("script[data-agent-id]");
+  // (The first script with it and an address: the attribute on another element, or on
+  // another tool's inline script or data block, is not ours.)
+  var script = document.currentScript || document.querySelector("script[data-agent-id][src]");
   if (!script) return;
   var agentId = script.getAttribute("data-agent-id");
   var apiBase = (script.getAttribute("data-api") || new URL(script.src).origin).replace(/\/+$/, "");
@@ -255,16 +256,9 @@
         console.error(FAILED, err);
       });
   }
-  function idle() {
-    if (window.requestIdleCallback) requestIdleCallback(load, { timeout: 3000 });
-    else setTimeout(load, 200);
-  }
 
   fetch(apiBase + "/widget/config?agentId=" + encodeURIComponent(agentId))
-    .then((res) => {
-      if (!res.ok) throw res.status;
-      return res.json();
-    })
+    .then((res) => (res.ok ? res.json() : Promise.reject(res.status)))
     .then((answer) => {
       config = answer;
       // An async script may run before the body is parsed.
@@ -277,7 +271,9 @@
   function start() {
     paint();
     // Calls the page made while the config was on its way want the widget now.
+    // Otherwise when the page is idle.
     if (pending.length) load();
-    else idle();
+    else if (window.requestIdleCallback) requestIdleCallback(load, { timeout: 3000 });
+    else setTimeout(load, 200);
   }
 })();

@@ -29,10 +29,12 @@ before(async () => {
     const wasm = !req.url.includes("nowasm");
     // A bundler or site builder may turn every script tag into a module script.
     const type = req.url.includes("module") ? 'type="module" ' : "";
+    // Another tool's data block, earlier on the page, that carries the same attribute.
+    const decoy = req.url.includes("decoy") ? '<script type="application/json" data-agent-id="theirs">{}</script>' : "";
     res.setHeader("Content-Type", "text/html; charset=utf-8");
     res.setHeader("Content-Security-Policy", policy(stack.url, wasm));
     res.end(`<!doctype html><html lang="en"><head><title>Strict shop</title></head>
-      <body><h1>Strict shop</h1>
+      <body><h1>Strict shop</h1>${decoy}
       <script ${type}src="${stack.url}/leadform.js" data-agent-id="${DEMO_AGENT_ID}" async></script></body></html>`);
   });
   await new Promise((r) => site.listen(0, "127.0.0.1", r));
@@ -121,8 +123,8 @@ test("a page that forbids WebAssembly gets one message naming the directive, and
   await page.close();
 });
 
-test("pasted as a module script (no currentScript), the loader still finds its tag and the chat opens", async () => {
-  const { page, messages } = await open("/?module");
+test("pasted as a module script (no currentScript), the loader still finds its tag, not an earlier data block with the same attribute, and the chat opens", async () => {
+  const { page, messages } = await open("/?module&decoy");
   await page.locator(".lf-bubble").click();
   await page.locator(".lf-panel:not([hidden])").waitFor();
   await page.locator(".lf-agent").first().waitFor();
