@@ -23,7 +23,10 @@ const audience = new Map();
  * The email API's idempotency, as Resend documents it: a key seen before with the same body
  * answers as before and sends nothing; with another body it is a 409. `emails` holds what
  * was sent. A message to `lost-answer@acme.test` is sent, but its first answer is a 503
- * (the answer lost on the way: the sender cannot tell it went).
+ * (the answer lost on the way: the sender cannot tell it went). A message to
+ * `key-busy@acme.test` is being sent by an earlier request with its key (one the fast lane
+ * stopped waiting for) when it arrives: a 409 `concurrent_idempotent_requests`, and the
+ * next request with that key answers as that one did.
  */
 const emails = [];
 const emailKeys = new Map();
@@ -32,6 +35,9 @@ function emailApi(entry) {
   if (key && emailKeys.has(key)) return emailKeys.get(key) === entry.body ? 200 : 409;
   if (key) emailKeys.set(key, entry.body);
   emails.push(entry);
+  if (key && entry.json?.to?.includes("key-busy@acme.test")) {
+    return { status: 409, json: { statusCode: 409, name: "concurrent_idempotent_requests", message: "Same idempotency key used while original request is still in progress." } };
+  }
   return entry.json?.to?.includes("lost-answer@acme.test") ? 503 : 200;
 }
 function mailchimp(entry) {
@@ -275,6 +281,26 @@ test("an email whose answer was lost is not sent again by the retry; an owner's 
   assert.equal((await stack.owner("POST", `/v1/deliveries/${settled.delivery.id}/replay`)).status, 202);
   await waitUntil(() => mine().length === 2, { message: "the replayed email" });
   assert.notEqual(mine()[1].headers["idempotency-key"], mine()[0].headers["idempotency-key"]);
+});
+
+test("an email the API is still sending under its key (a 409) is asked again, not failed: one email, delivered", async () => {
+  await createTool(contactForm(receivers.primary.url + "/hook", {
+    id: "tool_mail_busy",
+    name: "mail_busy",
+    retrySchedule: [0, 1],
+    postActions: [{ type: "email", recipients: ["key-busy@acme.test"] }],
+  }));
+  const res = await submit(seedSubmit({ toolId: "tool_mail_busy" }));
+  assert.equal(res.status, 200, res.text);
+  const id = res.json.submissionId;
+  const settled = await waitUntil(async () => {
+    const all = (await stack.owner("GET", `/v1/submissions/${id}/deliveries`)).body.deliveries;
+    const email = all.find((d) => d.delivery.kind === "email");
+    return ["delivered", "failed"].includes(email?.delivery.status) && email;
+  }, { message: "the email delivery settled", timeoutMs: 20_000 });
+  assert.deepEqual(settled.attempts.map((a) => a.statusCode), [409, 200]);
+  assert.equal(settled.delivery.status, "delivered");
+  assert.equal(emails.filter((e) => e.body.includes(id)).length, 1, "one email");
 });
 
 test("a Sheets append is retried only when its row is not in the sheet: one row per lead, whether the append or its answer was lost", async () => {

@@ -158,6 +158,31 @@ test("a fill faster than a person is spam; a human pace with the same token is n
   assert.match(overused.spam.reasons[0].detail, /already made 3 submissions/);
 });
 
+test("each answer to a widget's submission renews its display token; a made-up token or none gets no token", async () => {
+  let token = await widgetLoad();
+  await sleep(3_100);
+  const seen = new Set([token]);
+  // A page that stays open: five submissions in a row, each with the token the last gave.
+  for (const n of [11, 12, 13, 14, 15]) {
+    const res = await submit({ toolId: "tool_contact_form", formData: person(n), fieldsCompleted: ["name"], idempotencyKey: `d_renew_${n}`, displayToken: token });
+    assert.equal(res.status, 200, res.text);
+    assert.match(res.json.displayToken, /^\d{13}\.[0-9a-f]{16}\.[A-Za-z0-9_-]{43}$/);
+    assert.ok(!seen.has(res.json.displayToken), "a fresh token");
+    seen.add(res.json.displayToken);
+    assert.equal((await detail(res.json.submissionId)).submission.spam, null, `submission ${n}`);
+    token = res.json.displayToken;
+    // Its first use comes a quick person's second after it was given (under 3 s: 3 points,
+    // not spam on its own).
+    await sleep(1_100);
+  }
+  const forged = await submit({ toolId: "tool_contact_form", formData: person(16), fieldsCompleted: ["name"], displayToken: `${Date.now()}.00ff00ff00ff00ff.${"A".repeat(43)}` });
+  assert.equal(forged.status, 200, forged.text);
+  assert.equal(forged.json.displayToken, undefined);
+  const api = await submit(seedSubmit());
+  assert.equal(api.status, 200, api.text);
+  assert.deepEqual(Object.keys(api.json), ["success", "submissionId", "executionMode", "webhookResult", "postActionResults", "clientHandler"], "seed 002's shape");
+});
+
 test("events count only with a display token the edge issued for the form's agent", async () => {
   const token = await widgetLoad();
   const elsewhere = await widgetLoad("agent_elsewhere");

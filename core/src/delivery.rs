@@ -71,14 +71,25 @@ pub fn retry_after_seconds(value: &str) -> Option<u32> {
 /// deliveries that failed together (a receiver's outage) do not all come back at once.
 pub const JITTER_PERCENT: u32 = 10;
 
-/// `delay` moved by up to [`JITTER_PERCENT`] either way; `random` is any random number.
+/// A tenth of `delay`, rounded down.
+fn tenth_of(delay: u32) -> u32 {
+    delay / 100 * JITTER_PERCENT + delay % 100 * JITTER_PERCENT / 100
+}
+
+/// A tenth of `delay`, rounded up: a delay of a few seconds still moves, by one.
+fn spread_of(delay: u32) -> u32 {
+    tenth_of(delay) + u32::from(!delay.is_multiple_of(10))
+}
+
+/// `delay` moved by up to [`JITTER_PERCENT`] either way (earlier by a tenth rounded down,
+/// later by a tenth rounded up: a delay of seconds is never halved, and still spreads);
+/// `random` is any random number. An immediate attempt stays immediate.
 pub fn jittered(delay: u32, random: u32) -> u32 {
-    let spread = delay / 100 * JITTER_PERCENT + delay % 100 * JITTER_PERCENT / 100;
-    if spread == 0 {
-        return delay;
+    if delay == 0 {
+        return 0;
     }
-    let offset = random % (2 * spread + 1);
-    delay - spread + offset
+    let (earlier, later) = (tenth_of(delay), spread_of(delay));
+    delay - earlier + random % (earlier + later + 1)
 }
 
 /// What the public submit answer may say about a delivery's error: the receiver's status
@@ -141,7 +152,7 @@ pub fn after_attempt(
     retry_after_secs: Option<u32>,
     random: u32,
 ) -> AfterAttempt {
-    let asked = retry_after_secs.unwrap_or(0).min(MAX_RETRY_AFTER_SECS);
+    let asked = retry_after_secs.unwrap_or(0);
     let (status, retry_in_secs) = match verdict(result) {
         Verdict::Delivered => (DeliveryStatus::Delivered, None),
         Verdict::Retry => match next_delay(schedule, round_attempts) {
@@ -161,14 +172,19 @@ pub fn after_attempt(
 
 /// The scheduled (jittered) delay, or when the receiver asked for longer, its `asked` plus
 /// up to a tenth more: never earlier than asked, and a burst that a receiver answered with
-/// one `Retry-After` does not all come back in the same second. At most a day.
+/// one `Retry-After` does not all come back in the same second. At most a day: a wait
+/// asked beyond it is cut to within a tenth under the day, spread too (those receivers
+/// all asked for more than we give, so none of them gets it early by our spreading).
 fn later_of(scheduled: u32, asked: u32, random: u32) -> u32 {
     if asked <= scheduled {
         return scheduled;
     }
-    let spread = asked / 100 * JITTER_PERCENT + asked % 100 * JITTER_PERCENT / 100;
+    if asked >= MAX_RETRY_AFTER_SECS {
+        let spread = spread_of(MAX_RETRY_AFTER_SECS);
+        return MAX_RETRY_AFTER_SECS - random % (spread + 1);
+    }
     asked
-        .saturating_add(random % (spread + 1))
+        .saturating_add(random % (spread_of(asked) + 1))
         .min(MAX_RETRY_AFTER_SECS)
 }
 
@@ -246,7 +262,7 @@ mod tests {
 
     #[test]
     fn retries_spread_by_a_tenth_and_retry_after_is_capped() {
-        for delay in [1, 9, 10, 60, 300, 3_600, 2_592_000] {
+        for delay in [10, 60, 300, 3_600, 2_592_000] {
             let spread = delay / 10;
             let mut seen = std::collections::BTreeSet::new();
             for random in 0..1_000 {
@@ -257,11 +273,37 @@ mod tests {
             let window = (2 * spread + 1).min(1_000);
             assert_eq!(seen.len() as u32, window, "the randoms cover the window: {delay}");
         }
+        // A few seconds move a second later at most, never earlier.
+        let spread = |delay| {
+            (0..100)
+                .map(|random| jittered(delay, random))
+                .collect::<std::collections::BTreeSet<_>>()
+        };
+        assert_eq!(spread(1), [1, 2].into());
+        assert_eq!(spread(5), [5, 6].into());
+        assert_eq!(spread(9), [9, 10].into());
+        assert_eq!(spread(15), [14, 15, 16, 17].into());
         assert_eq!(jittered(0, 12345), 0, "an immediate attempt stays immediate");
+        assert_eq!(jittered(u32::MAX, 0), u32::MAX - u32::MAX / 10);
         let century = after_attempt(Answered(429), &[0, 60], 1, Some(u32::MAX), 0);
         assert_eq!(century.retry_in_secs, Some(MAX_RETRY_AFTER_SECS));
         let day_and_a_bit = after_attempt(Answered(503), &[0, 60], 1, Some(MAX_RETRY_AFTER_SECS + 1), 0);
         assert_eq!(day_and_a_bit.retry_in_secs, Some(MAX_RETRY_AFTER_SECS));
+        // Receivers that all asked for more than a day are spread under it, not parked on it.
+        let capped: std::collections::BTreeSet<u32> = (0..20_000)
+            .map(|random| after_attempt(Answered(429), &[0, 60], 1, Some(u32::MAX), random))
+            .map(|after| after.retry_in_secs.unwrap())
+            .collect();
+        assert_eq!(capped.last(), Some(&MAX_RETRY_AFTER_SECS));
+        assert_eq!(
+            capped.first(),
+            Some(&(MAX_RETRY_AFTER_SECS - MAX_RETRY_AFTER_SECS / 10))
+        );
+        assert!(
+            capped.len() > 8_000,
+            "spread over the last tenth: {}",
+            capped.len()
+        );
     }
 
     #[test]

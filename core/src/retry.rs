@@ -24,6 +24,11 @@ pub fn queue_delay(secs: u32) -> u32 {
 pub enum AttemptResult {
     /// HTTP status of the answer.
     Answered(u16),
+    /// A `409` to a request sent with an `Idempotency-Key`: the service is still at work on
+    /// an earlier request with that key (Resend's `concurrent_idempotent_requests`), say one
+    /// the fast lane gave up waiting for and handed to the slow lane. Asked again later, it
+    /// answers as it answered that one: worth another attempt, not a refusal.
+    KeyInUse,
     /// No answer in time, or the connection failed.
     NoAnswer,
     /// We could not build the request (the submission or its tool is gone, the secret
@@ -35,7 +40,7 @@ pub enum AttemptResult {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Verdict {
     Delivered,
-    /// Worth another attempt (time-out, network error, 5xx, 408, 425, 429).
+    /// Worth another attempt (time-out, network error, 5xx, 408, 425, 429, a key in use).
     Retry,
     /// The receiver refused it for good (other 4xx, 3xx; redirects are not followed), or it
     /// could not be sent at all: retrying would not help.
@@ -46,7 +51,9 @@ pub fn verdict(result: AttemptResult) -> Verdict {
     match result {
         AttemptResult::Answered(code) if (200..300).contains(&code) => Verdict::Delivered,
         // 408 and 425: a proxy in front of a slow receiver, a time-out by another name.
-        AttemptResult::Answered(408 | 425 | 429) | AttemptResult::NoAnswer => Verdict::Retry,
+        AttemptResult::Answered(408 | 425 | 429) | AttemptResult::NoAnswer | AttemptResult::KeyInUse => {
+            Verdict::Retry
+        }
         AttemptResult::Answered(code) if code >= 500 => Verdict::Retry,
         AttemptResult::Answered(_) | AttemptResult::NotSent => Verdict::Reject,
     }
@@ -84,6 +91,7 @@ mod tests {
             (Answered(408), Verdict::Retry),
             (Answered(425), Verdict::Retry),
             (Answered(409), Verdict::Reject),
+            (KeyInUse, Verdict::Retry),
             (Answered(500), Verdict::Retry),
             (Answered(503), Verdict::Retry),
             (NoAnswer, Verdict::Retry),

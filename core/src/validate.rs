@@ -182,9 +182,15 @@ pub fn validate_field(field: &FieldSpec, value: Option<&Value>) -> Result<Option
                 Value::String(s) => serde_json::from_str::<serde_json::Number>(s.trim()).ok(),
                 _ => None,
             };
-            match number {
-                Some(n) => Ok(Some(Value::Number(n))),
-                None => fail(NOT_A_NUMBER),
+            match (number, value) {
+                // Typed with more digits than a number keeps (an account or card number
+                // in a number field): it would come out changed, here or in the owner's
+                // JavaScript (a double keeps 15 digits exactly).
+                (Some(_), Value::String(s)) if significant_digits(s) > 15 => {
+                    fail("has more digits than a number keeps (15)")
+                }
+                (Some(n), _) => Ok(Some(Value::Number(n))),
+                (None, _) => fail(NOT_A_NUMBER),
             }
         }
         FieldKind::File => match value {
@@ -383,16 +389,35 @@ pub fn is_date(text: &str) -> bool {
     year >= 1 && (1..=days).contains(&day)
 }
 
-/// A pragmatic address check: one `@`, something before it, a dotted domain after it, no
-/// spaces. Full RFC 5322 would accept addresses no mail provider delivers to.
+/// The digits of a decimal number as typed, leading zeros aside (`"0.0012e5"`: 2).
+fn significant_digits(text: &str) -> usize {
+    text.bytes()
+        .take_while(|b| !matches!(b, b'e' | b'E'))
+        .filter(u8::is_ascii_digit)
+        .skip_while(|b| *b == b'0')
+        .count()
+}
+
+/// A pragmatic address check: one `@`, something before it, a dotted domain of letters,
+/// digits and hyphens after it (any script: internationalised domains), no spaces, no
+/// characters that show nothing (a zero-width space or a direction mark would make one
+/// visible address many people, and many leads) and none of the separators that make an
+/// address list or a display name (`,;<>()[]\"`). Full RFC 5322 (quoted local parts)
+/// would accept addresses no mail provider delivers to.
 pub fn is_email(text: &str) -> bool {
     let Some((local, domain)) = text.split_once('@') else {
         return false;
     };
+    let odd = |c: char| {
+        c.is_control()
+            || is_invisible(c)
+            || matches!(c, ',' | ';' | '<' | '>' | '(' | ')' | '[' | ']' | '\\' | '"')
+    };
+    let domain_char = |c: char| c.is_ascii_alphanumeric() || c == '-' || c == '.' || !c.is_ascii();
     !local.is_empty()
         && text.len() <= 254
-        && !domain.bytes().any(|b| b == b'@')
-        && !text.chars().any(|c| c.is_whitespace() || c.is_control())
+        && !text.chars().any(odd)
+        && domain.chars().all(domain_char)
         && domain.split('.').count() >= 2
         && domain.split('.').all(|label| !label.is_empty())
 }
@@ -792,6 +817,29 @@ mod tests {
         assert!(!is_email("a\u{0}b@example.com"));
         assert!(!is_email("ab@exam\u{7f}ple.com"));
         assert!(is_email("ab@example.com"));
+        // One visible address is one address: nothing invisible in it, no list, no name.
+        for many in [
+            "dup@exam\u{200b}ple.com",
+            "d\u{200d}up@example.com",
+            "\u{2060}dup@example.com",
+            "dup@example.com\u{202e}",
+            "dup@example.com\u{feff}",
+            "a@x.com,bcc@y.com",
+            "\"<svg onload=1>\"@x.com",
+            "Jane <jane@x.com>",
+            "a@x_y.com",
+            "a@[127.0.0.1]",
+        ] {
+            assert!(!is_email(many), "{many:?}");
+        }
+        for one in [
+            "o'brien+leads@example.co.uk",
+            "jose@bücher.de",
+            "用户@例子.广告",
+            "a-b.c_d@sub-1.example.com",
+        ] {
+            assert!(is_email(one), "{one}");
+        }
         // An empty list is "nothing chosen" only where a list is the answer.
         let message = field("message", FieldKind::Textarea, false);
         assert_eq!(
@@ -839,6 +887,16 @@ mod tests {
         assert!(ok(FieldKind::Number, json!("42.5")));
         assert!(ok(FieldKind::Number, json!(3)));
         assert!(!ok(FieldKind::Number, json!("many")));
+        // Kept exactly or refused: never stored changed.
+        assert!(!ok(FieldKind::Number, json!("12345678901234567890123")));
+        assert!(!ok(FieldKind::Number, json!("0.1234567890123456789")));
+        assert!(
+            !ok(FieldKind::Number, json!("12345678901234567890")),
+            "a u64, past a double"
+        );
+        assert!(ok(FieldKind::Number, json!("-123456789012345")));
+        assert!(ok(FieldKind::Number, json!("0.000123456789012345")));
+        assert!(ok(FieldKind::Number, json!("1.5e300")));
         assert!(ok(FieldKind::Checkbox, json!(true)));
         assert!(!ok(FieldKind::Checkbox, json!("yes")));
         let mut select = field("plan", FieldKind::Select, true);

@@ -88,7 +88,7 @@ pub fn optional_id(obj: &Map<String, Value>, key: &str) -> Result<Option<String>
     match obj.get(key) {
         None | Some(Value::Null) => Ok(None),
         Some(Value::String(s)) if s.is_empty() => Ok(None),
-        Some(Value::String(s)) if s.len() > MAX_ID_LEN => Err(FieldError::new(
+        Some(Value::String(s)) if s.chars().count() > MAX_ID_LEN => Err(FieldError::new(
             key,
             format!("must be at most {MAX_ID_LEN} characters"),
         )),
@@ -270,13 +270,24 @@ pub struct SubmitOut {
     /// `X-Leadform-Client-Token`, proving it saw this answer.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub client_token: Option<String>,
+    /// For a widget that sent its display token: a fresh one for its next form. A token
+    /// makes only a few submissions before the next is `token_reused` (spam), and a page
+    /// that stays open (a single-page app, a kiosk) shows forms for as long as it stays.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub display_token: Option<String>,
 }
 
-/// A submit answer (`body`, as stored for replays) as anyone but the owner gets it: without
-/// `leadId`, which would tell whether an email was a lead already. Any other body as it is.
-pub fn without_lead_id(body: &str) -> String {
+/// A submit answer (`body`, as stored for replays) as its caller gets it: `leadId` only
+/// when `shows_lead` (the owner's own callers: to anyone else it would tell whether an
+/// email was a lead already), and a widget's fresh `display_token`. Any other body as it is.
+pub fn answer_for(body: &str, shows_lead: bool, display_token: Option<String>) -> String {
     match serde_json::from_str::<SubmitOut>(body) {
-        Ok(out) => serde_json::to_string(&SubmitOut { lead_id: None, ..out }).unwrap_or_default(),
+        Ok(out) => serde_json::to_string(&SubmitOut {
+            lead_id: out.lead_id.filter(|_| shows_lead),
+            display_token,
+            ..out
+        })
+        .unwrap_or_default(),
         Err(_) => body.to_string(),
     }
 }
@@ -515,6 +526,7 @@ mod tests {
             client_handler: None,
             lead_id: Some("lead_1".into()),
             client_token: None,
+            display_token: None,
         };
         let value = serde_json::to_value(&out).unwrap();
         for key in [
@@ -533,11 +545,18 @@ mod tests {
 
         // A visitor's answer: the same, in the same order, without the lead.
         let stored = serde_json::to_string(&out).unwrap();
-        let public = without_lead_id(&stored);
+        let public = answer_for(&stored, false, None);
         assert_eq!(public, stored.replace(r#","leadId":"lead_1""#, ""));
         assert!(!public.contains("leadId"));
         assert!(public.starts_with(r#"{"success":true,"submissionId":"sub_1","executionMode":"webhook""#));
-        assert_eq!(without_lead_id("not json"), "not json");
+        assert_eq!(answer_for("not json", false, None), "not json");
+        assert_eq!(answer_for(&stored, true, None), stored, "the owner's: as stored");
+        // A widget's: a fresh display token at the end, for its next form.
+        let widget = answer_for(&stored, false, Some("2.ab.mac".into()));
+        assert_eq!(
+            widget,
+            public.strip_suffix('}').unwrap().to_string() + r#","displayToken":"2.ab.mac"}"#
+        );
     }
 
     #[test]

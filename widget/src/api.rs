@@ -27,6 +27,8 @@ pub struct Submitted {
     pub client_handler: Option<String>,
     /// Set with `client_handler`: sent back with the handler's report.
     pub client_token: Option<String>,
+    /// A fresh display token for the forms shown from now on.
+    pub display_token: Option<String>,
 }
 
 /// A message of the conversation as the edge sends it; `form` when the agent shows one:
@@ -128,6 +130,7 @@ impl Api {
             submission_id: js::text(&answer, "submissionId"),
             client_handler: js::string(&answer, "clientHandler"),
             client_token: js::string(&answer, "clientToken"),
+            display_token: js::string(&answer, "displayToken"),
         })
     }
 

@@ -24,6 +24,9 @@ use web_sys::{Element, HtmlInputElement, ShadowRootInit, ShadowRootMode};
 pub struct Chat {
     pub api: Api,
     pub config: WidgetConfigOut,
+    /// The display token forms shown from now on carry: the config's, then the one the last
+    /// submit answer gave (a token makes only a few submissions, and this page may stay).
+    pub display_token: RefCell<Option<String>>,
     pub handlers: Handlers,
     /// The conversation's id: the edge's once it started one, else a local one (sent with
     /// every submission either way).
@@ -164,6 +167,7 @@ impl Chat {
             conversation_token: RefCell::new(String::new()),
             kept: Cell::new(false),
             pending: RefCell::new(Vec::new()),
+            display_token: RefCell::new(config.display_token.clone()),
             config,
             handlers,
             visit,
@@ -279,6 +283,13 @@ impl Chat {
     /// The conversation's id, as submissions and events name it.
     pub fn conversation(&self) -> String {
         self.conversation_id.borrow().clone()
+    }
+
+    /// A submit answer's fresh display token is the one forms shown from now on carry.
+    pub fn renew_token(&self, out: &crate::api::Submitted) {
+        if out.display_token.is_some() {
+            *self.display_token.borrow_mut() = out.display_token.clone();
+        }
     }
 
     /// What the offline queue keeps is this edge's and this agent's only.

@@ -25,6 +25,9 @@ pub struct FormView {
     form: FormPublic,
     /// Identifies this display: deduplicates its events and is the submit's idempotency key.
     display_id: String,
+    /// The display token its events and its submission carry: the widget's when it was
+    /// shown (a submit answer renews the widget's for later forms: `Chat::submit`).
+    token: Option<String>,
     impression_at: f64,
     started_at: Cell<Option<f64>>,
     busy: Cell<bool>,
@@ -131,10 +134,12 @@ impl FormView {
         append(&card, &status);
         append(&card, &actions);
 
+        let token = chat.display_token.borrow().clone();
         let view = Rc::new(FormView {
             chat,
             form,
             display_id: random_id("disp"),
+            token,
             impression_at: now_ms(),
             started_at: Cell::new(None),
             busy: Cell::new(false),
@@ -333,9 +338,9 @@ impl FormView {
         object
     }
 
-    /// The config's display token (`null` from an edge that gave none).
+    /// The display token (`null` from an edge that gave none).
     fn token(&self) -> JsValue {
-        js::opt_str(self.chat.config.display_token.as_deref())
+        js::opt_str(self.token.as_deref())
     }
 
     fn mark_started(&self) {
@@ -381,6 +386,9 @@ impl FormView {
         let kept = outbox::keep(&scope, &body).await.is_ok();
         self.chat.sending.borrow_mut().push(key.clone());
         let out = self.chat.api.submit(&body).await;
+        if let Ok(out) = &out {
+            self.chat.renew_token(out);
+        }
         self.chat.sending.borrow_mut().retain(|k| k != key);
         // An answer, taken or refused, ends its stay in the outbox. When another tab's round
         // took it out first, that tab tells the outcome too and runs the page's handler.

@@ -191,6 +191,7 @@ async fn round(chat: Rc<Chat>) -> bool {
         // its first answer), but its success shows, and the page's handler runs, once.
         match chat.api.submit(&body).await {
             Ok(out) => {
+                chat.renew_token(&out);
                 if take(&id).await {
                     settled(&chat, &tool_id);
                     sent(&chat, out, &body).await;

@@ -27,6 +27,7 @@ impl AttemptResult {
     pub fn status_code(&self) -> Option<u16> {
         match self.answer {
             Answer::Answered(code) => Some(code),
+            Answer::KeyInUse => Some(409),
             Answer::NoAnswer | Answer::NotSent => None,
         }
     }

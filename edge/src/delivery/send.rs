@@ -25,9 +25,13 @@ pub async fn send(request: OutgoingRequest, timeout_ms: u64) -> AttemptResult {
     let started_at = now_ms();
     let outcome = post(&request, timeout_ms, SNIPPET_CHARS).await;
     let latency_ms = now_ms() - started_at;
+    let keyed = matches!(request.headers.has("Idempotency-Key"), Ok(true));
     match outcome {
         Ok(answer) => AttemptResult {
-            answer: Answer::Answered(answer.code),
+            answer: match answer.code {
+                409 if keyed => Answer::KeyInUse,
+                code => Answer::Answered(code),
+            },
             started_at,
             latency_ms,
             error: (!(200..300).contains(&answer.code))

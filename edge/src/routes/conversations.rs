@@ -141,7 +141,10 @@ fn visitor_text(value: Option<&Value>) -> ApiResult<String> {
         return Err(FieldError::new("text", "is required (the visitor's message)").into());
     };
     let text = text.trim();
-    if text.is_empty() {
+    // Zero-width spaces or direction marks alone say nothing either: they would count as
+    // the visitor writing (the chat kept past the purge of empty ones, a page rule's
+    // `afterMessages`, an LLM's turn).
+    if leadform_core::validate::visible(text).trim().is_empty() {
         return Err(FieldError::new("text", "is empty").into());
     }
     if text.chars().count() > MAX_MESSAGE_CHARS {

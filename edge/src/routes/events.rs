@@ -23,7 +23,10 @@ pub async fn record(mut req: Request, env: &Env, origin: Option<&str>) -> ApiRes
     let body = json_body_within(&mut req, SMALL_BODY_BYTES).await?;
     let text = |key: &str| -> ApiResult<String> {
         match body.get(key) {
-            Some(Value::String(s)) if !s.is_empty() && s.len() <= 128 => Ok(s.clone()),
+            Some(Value::String(s)) if s.chars().count() > 128 => {
+                Err(FieldError::new(key, "must be at most 128 characters").into())
+            }
+            Some(Value::String(s)) if !s.is_empty() => Ok(s.clone()),
             _ => Err(FieldError::new(key, "is required (a string of at most 128 characters)").into()),
         }
     };

@@ -35,7 +35,7 @@ use leadform_core::status::Outcome;
 use leadform_core::validate::{
     check_fields_completed, completed_with_values, same_answers, validate_form, FILE_TOO_LARGE,
 };
-use leadform_core::wire::{without_lead_id, PostActionResult, SubmitIn, SubmitOut, WebhookResult};
+use leadform_core::wire::{answer_for, PostActionResult, SubmitIn, SubmitOut, WebhookResult};
 use serde_json::{Map, Value};
 use std::cell::RefCell;
 use std::collections::HashMap;
@@ -64,6 +64,7 @@ pub async fn submit(mut req: Request, env: &Env, origin: Option<&str>) -> ApiRes
     }
     let input = SubmitIn::from_json(json_body_within(&mut req, SUBMIT_BODY_BYTES).await?)?;
     let tool_id = input.tool_id.clone();
+    let display_token = input.display_token.clone();
     let sender = Sender {
         // A browser page sends an Origin: that is the widget (or a page's own code using
         // it); servers and curl send none and are the API.
@@ -74,18 +75,42 @@ pub async fn submit(mut req: Request, env: &Env, origin: Option<&str>) -> ApiRes
         channel_user_id: None,
     };
     let mut answer = accept(env, input, &sender).await?;
+    // (The tool as this isolate keeps it: `accept` has just read it.)
+    let agent_id = known_tool(&env.d1(bindings::DB)?, &tool_id)
+        .await?
+        .0
+        .tool
+        .agent_id;
     let shows_lead = match &owner {
-        Some(owner) => {
-            let (tool, _) = known_tool(&env.d1(bindings::DB)?, &tool_id).await?;
-            owner.sees_agent(&tool.tool.agent_id) && owner.allows(Need::Scope(Scope::LeadsRead)).is_ok()
-        }
+        Some(owner) => owner.sees_agent(&agent_id) && owner.allows(Need::Scope(Scope::LeadsRead)).is_ok(),
         None => false,
     };
-    if shows_lead {
+    let status = answer.status_code();
+    let renewed = (status == 200)
+        .then(|| renewed_display_token(env, &agent_id, display_token.as_deref()))
+        .flatten();
+    if shows_lead && renewed.is_none() {
         return Ok(answer);
     }
-    let status = answer.status_code();
-    Ok(json_text(without_lead_id(&answer.text().await?), status)?)
+    Ok(json_text(
+        answer_for(&answer.text().await?, shows_lead, renewed),
+        status,
+    )?)
+}
+
+/// A fresh display token for a widget whose submission carried one this edge signed for
+/// the agent (or one past its day: a page left open overnight), for its next form: a
+/// token makes [`spam::MAX_SUBMISSIONS_PER_TOKEN`] submissions, and a page that stays open
+/// (a single-page app, a kiosk) shows forms for as long as it stays. A made-up token gets
+/// none; anyone may fetch a token with the widget config anyway, counted by its own limit.
+fn renewed_display_token(env: &Env, agent_id: &str, sent: Option<&str>) -> Option<String> {
+    let now = now_ms();
+    match config::check_display_token(env, agent_id, Some(sent?), now) {
+        spam::TokenCheck::Valid { .. } | spam::TokenCheck::Expired => {
+            Some(config::display_token(env, agent_id, now))
+        }
+        spam::TokenCheck::Absent | spam::TokenCheck::Invalid => None,
+    }
 }
 
 /// Who sent a submission: the widget, the API, or a messaging channel on a person's behalf.
@@ -815,6 +840,7 @@ fn answer(
         client_token: mode
             .uses_client()
             .then(|| client_token(&config::api_key(env).unwrap_or_default(), submission_id)),
+        display_token: None,
     }
 }
 
