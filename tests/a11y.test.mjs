@@ -276,9 +276,12 @@ test("the live region reads out each new agent message and the outcome, not the 
   await page.locator(".lf-input").fill("Can someone contact me?");
   await page.keyboard.press("Enter");
   await page.locator("form.lf-form").waitFor();
-  await waitUntil(async () => (await announced(page)).length === 3, { message: "the offer read out" });
+  const offer = await page.locator(".lf-agent").nth(2).textContent();
+  await waitUntil(async () => (await announced(page)).at(-1) === offer, { message: "the offer read out" });
+  // The region is inside the dialog, where browsing meets it: it keeps the last two, not
+  // the whole chat a second time.
   const said = await announced(page);
-  assert.equal(said[2], await page.locator(".lf-agent").nth(2).textContent());
+  assert.deepEqual(said, [answer, offer]);
   assert.ok(!said.some((t) => /What does Acme do|Can someone contact me|Work email/.test(t)), JSON.stringify(said));
 
   await page.locator("input[name=name]").fill("Live Region");
@@ -366,4 +369,85 @@ test("choosing an answer to the agent's question by keyboard keeps focus in the 
   assert.equal(await page.locator(".lf-choices").count(), 0, "the choices went");
   await focusReaches(page, ".lf-input");
   await context.close();
+});
+
+test("after a click on a part of the panel that takes no focus, Escape and Shift+Tab are still the dialog's", async () => {
+  const { context, page } = await visit();
+  await page.locator(".lf-bubble").click();
+  await page.locator(".lf-panel:not([hidden])").waitFor();
+  // The header's title, and the message bar's padding: places a mouse user clicks.
+  await page.locator(".lf-title").click();
+  assert.equal(await focused(page), ".lf-panel", "the dialog itself, not the page's body");
+  await page.keyboard.press("Shift+Tab");
+  assert.ok(await focusInPanel(page), "Shift+Tab goes round inside");
+  assert.equal(await focused(page), ".lf-send");
+  await page.locator(".lf-compose").click({ position: { x: 2, y: 2 } });
+  await page.keyboard.press("Escape");
+  await page.locator(".lf-panel[hidden]").waitFor({ state: "attached" });
+  assert.equal(await focused(page), ".lf-bubble", "closed, focus back on the bubble");
+  await context.close();
+});
+
+test("a form the agent brings takes the focus only from an empty message field: a visitor typing on keeps their words", async () => {
+  const { context, page } = await visit();
+  await page.locator(".lf-bubble").click();
+  await page.locator(".lf-agent").first().waitFor();
+  // The agent takes a moment (an LLM would); meanwhile the visitor types their next message.
+  let release;
+  const held = new Promise((r) => (release = r));
+  await page.route("**/messages", async (route) => {
+    await held;
+    await route.continue();
+  });
+  await page.locator(".lf-input").fill("Can someone contact me?");
+  await page.keyboard.press("Enter");
+  await page.keyboard.type("for my team of five");
+  release();
+  await page.locator("form.lf-form").waitFor();
+  await settled(page);
+  assert.equal(await focused(page), ".lf-input", "focus stayed where they type");
+  assert.equal(await page.locator(".lf-input").inputValue(), "for my team of five");
+  assert.equal(await page.locator("form.lf-form input[name=name]").inputValue(), "");
+  await context.close();
+});
+
+test("long words stay inside the panel: a consent label beside its box, a long link in a description wrapped", async () => {
+  const label = "I have read and agree to the data processing agreement and the subprocessor list";
+  const made = await ownerRequest(stack, "POST", `/v1/agents/${DEMO_AGENT_ID}/tools`, {
+    body: {
+      name: "long_words",
+      title: "Terms",
+      description: "See https://acme.example/legal/data-processing-agreement/subprocessors/2026-edition-final-v2.pdf",
+      fields: [
+        { name: "email", type: "email", required: true },
+        { name: "dpa", label, type: "consent", required: true, link: "https://acme.example/dpa" },
+        { name: "topics", type: "multiselect", options: ["Data processing agreements and subprocessor lists for enterprise customers", "Pricing"] },
+      ],
+      executionMode: "webhook",
+      webhookUrl: receiver.url + "/long",
+    },
+  });
+  assert.equal(made.status, 201, made.text);
+  for (const width of [390, 1280]) {
+    const { context, page } = await visit({ width });
+    await page.evaluate(() => window.leadform.showForm("long_words"));
+    const form = page.locator("form.lf-form[data-tool=long_words]");
+    await form.waitFor();
+    await settled(page);
+    const layout = await form.evaluate((card) => {
+      const box = card.querySelector("input[name=dpa]").getBoundingClientRect();
+      const text = card.querySelector("input[name=dpa]").parentElement.querySelector(".lf-label").getBoundingClientRect();
+      const option = card.querySelector("input[name=topics]").getBoundingClientRect();
+      const optionText = card.querySelector("input[name=topics]").nextElementSibling.getBoundingClientRect();
+      const log = card.closest(".lf-log");
+      return {
+        besideItsBox: text.left >= box.right && text.top < box.bottom,
+        optionBesideItsBox: optionText.left >= option.right && optionText.top < option.bottom,
+        logScrollsSideways: log.scrollWidth > log.clientWidth,
+      };
+    });
+    assert.deepEqual(layout, { besideItsBox: true, optionBesideItsBox: true, logScrollsSideways: false }, `at ${width} px`);
+    await shot(page, `long-words-${width}`);
+    await context.close();
+  }
 });

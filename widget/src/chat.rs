@@ -118,6 +118,9 @@ impl Chat {
         // Modal for assistive technology too, as it is for the keyboard (Tab stays inside).
         attr(&panel, "aria-modal", "true");
         attr(&panel, "aria-label", &label);
+        // A click on a part that takes no focus (the header, the bar's padding) focuses the
+        // dialog itself rather than the page's <body>: Escape and Tab stay the dialog's.
+        attr(&panel, "tabindex", "-1");
         panel.toggle_attribute_with_force("hidden", true)?;
         let head = el("div", "lf-head");
         append(&head, &text_el("span", "lf-title", &config.agent.name));
@@ -472,12 +475,15 @@ impl Chat {
     /// last) goes to its first (the close button, always first), Shift+Tab the other way;
     /// in between the browser's own order holds, whatever the log shows.
     fn keep_focus(&self, event: &web_sys::KeyboardEvent) {
-        let (from, to) = if event.shift_key() {
-            (&self.close_button, &self.send)
+        let target = event.target();
+        let at = |el: &Element| target.as_deref() == Some(el.as_ref());
+        // Back from the first control, or from the dialog itself (clicked), to the last.
+        let to = if event.shift_key() {
+            (at(&self.close_button) || at(&self.panel)).then_some(&self.send)
         } else {
-            (&self.send, &self.close_button)
+            at(&self.send).then_some(&self.close_button)
         };
-        if event.target().as_deref() == Some(from.as_ref()) {
+        if let Some(to) = to {
             event.prevent_default();
             focus(to);
         }
@@ -501,6 +507,14 @@ impl Chat {
 
     /// Reads `text` out to screen readers (the live region), once.
     pub fn announce(&self, text: &str) {
+        // The region is inside the open dialog (`open`), where a screen reader browsing it
+        // meets what it holds: the last announcement and this one only (two that come
+        // together are both read), not every message again and errors long fixed.
+        while self.announcer.child_element_count() > 1 {
+            if let Some(old) = self.announcer.first_element_child() {
+                old.remove();
+            }
+        }
         append(&self.announcer, &text_el("p", "", text));
     }
 
@@ -545,7 +559,7 @@ impl Chat {
         match form_for_message(&self.config.forms, &text).cloned() {
             Some(form) => {
                 self.agent_says(t(T::Offer));
-                self.show_form(form, JsValue::UNDEFINED, true);
+                self.show_form(form, JsValue::UNDEFINED, self.waiting_in_input());
             }
             None => self.agent_says(t(T::Fallback)),
         }
@@ -559,9 +573,17 @@ impl Chat {
                 self.offer_choices(&m.quick_replies);
             }
             if let Some((tool_id, prefill)) = m.form {
-                self.show_form_by_id(&tool_id, prefill, true);
+                self.show_form_by_id(&tool_id, prefill, self.waiting_in_input());
             }
         }
+    }
+
+    /// Whether the visitor waits for the answer in an empty message field: only then does a
+    /// form it brings take the focus. One who typed on, or went back to the page, keeps
+    /// their place (their next words would land in the form's first field: WCAG 3.2.2).
+    fn waiting_in_input(&self) -> bool {
+        self.input.matches(":focus").unwrap_or(false)
+            && self.input.unchecked_ref::<HtmlInputElement>().value().is_empty()
     }
 
     /// Shows the agent's form `tool_id` (the edge names forms by id), if the config has it.

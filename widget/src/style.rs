@@ -48,7 +48,7 @@ pub const CSS: &str = r#"
 [hidden] { display: none !important; }
 .lf-head { display: flex; align-items: center; justify-content: space-between; padding: 12px 16px; background: var(--b); color: var(--bt); font-weight: 600; }
 .lf-close { background: none; border: 0; color: inherit; font-size: 22px; cursor: pointer; line-height: 1; }
-.lf-log { flex: 1; overflow-y: auto; padding: 14px; display: flex; flex-direction: column; gap: 8px; background: #f6f7fb; }
+.lf-log { flex: 1; overflow-y: auto; overscroll-behavior: contain; padding: 14px; display: flex; flex-direction: column; gap: 8px; background: #f6f7fb; }
 .lf-log:focus-visible { outline-offset: -2px; box-shadow: none; }
 .lf-msg { max-width: 85%; padding: 8px 12px; border-radius: 12px; white-space: pre-wrap; word-wrap: break-word; }
 .lf-agent { align-self: flex-start; background: #fff; border: 1px solid #e3e6ef; }
@@ -61,15 +61,17 @@ pub const CSS: &str = r#"
 .lf-input { flex: 1; padding: 8px 10px; border: 1px solid #868e96; border-radius: 8px; font: inherit; }
 .lf-send, .lf-submit { border: 0; background: var(--b); color: var(--bt); border-radius: 8px; padding: 8px 14px; cursor: pointer; font: inherit; font-weight: 600; }
 .lf-submit[aria-disabled="true"] { opacity: .6; cursor: wait; }
-.lf-form { align-self: stretch; background: #fff; border: 1px solid #dbe2ff; border-radius: 12px; padding: 12px; display: flex; flex-direction: column; gap: 8px; }
+.lf-form { align-self: stretch; background: #fff; border: 1px solid #dbe2ff; border-radius: 12px; padding: 12px; display: flex; flex-direction: column; gap: 8px; overflow-wrap: anywhere; }
 .lf-form-title { font-weight: 600; }
 .lf-form-desc { margin: 0; color: #5c667a; }
 .lf-field { display: flex; flex-direction: column; gap: 3px; }
 .lf-check { flex-direction: row; flex-wrap: wrap; align-items: center; gap: 6px; }
 .lf-check .lf-error { flex-basis: 100%; }
+.lf-check > :nth-child(2) { flex: 1 1 0; min-width: 0; }
 fieldset.lf-field { border: 0; margin: 0; padding: 0; min-width: 0; }
 .lf-choices-group { display: flex; flex-wrap: wrap; gap: 4px 14px; }
-.lf-choices-group .lf-check { display: inline-flex; }
+.lf-choices-group .lf-check { display: inline-flex; flex-wrap: nowrap; max-width: 100%; }
+.lf-choices-group .lf-check > span { flex: 0 1 auto; }
 .lf-link { color: #3b5bdb; }
 .lf-steps { display: flex; flex-direction: column; gap: 4px; font-size: 12.5px; color: #5c667a; }
 .lf-steps progress { width: 100%; height: 6px; accent-color: var(--b); }
