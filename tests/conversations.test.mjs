@@ -291,6 +291,29 @@ test("a conversation quiet for longer than the agent's retention is purged by th
   assert.equal(turns[0].results[0].n, 0, "its turns went with it");
 });
 
+test("only who holds a conversation writes into it: its id alone (seen in Slack or a CRM) changes neither its summary nor its transcript", async () => {
+  await agentWith("agent_held");
+  const id = (await start(stack.url, "agent_held")).json.conversationId;
+  await say(stack.url, id, "I want a demo");
+  const submit = (formData, headers) =>
+    postJson(`${stack.url}/form-submissions/submit`, { toolId: "tool_agent_held_contact", conversationId: id, formData, fieldsCompleted: Object.keys(formData) }, headers);
+  // The widget sends the conversation's token with its submission.
+  const visitor = await submit({ name: "Real Visitor", email: "real@example.com" }, conversationHeaders(id, { Origin: SITE }));
+  assert.equal(visitor.status, 200, visitor.text);
+  const before = (await ownerRequest(stack, "GET", `/v1/conversations/${id}`)).json;
+  assert.match(before.conversation.summary, /Real Visitor/);
+  // Someone who only knows the id, from a page of the site or from a server.
+  for (const headers of [{ Origin: SITE }, {}, { Origin: SITE, "X-Leadform-Conversation-Token": "forged" }]) {
+    const other = await submit({ name: "Not The Visitor", email: "other@example.com", message: "rewritten" }, headers);
+    assert.equal(other.status, 200, other.text);
+    const stored = (await ownerRequest(stack, "GET", `/v1/submissions/${other.json.submissionId}`)).json.submission;
+    assert.equal(stored.conversationId, id, "kept on the submission as sent (seed 002's webhook carries it)");
+  }
+  const after = (await ownerRequest(stack, "GET", `/v1/conversations/${id}`)).json;
+  assert.equal(after.conversation.summary, before.conversation.summary, "the summary is the visitor's");
+  assert.deepEqual(after.turns.map((t) => t.kind), before.turns.map((t) => t.kind), "no turn added");
+});
+
 test("a conversation nobody wrote in is deleted after a day; one the visitor wrote in is kept", async () => {
   await agentWith("agent_quiet");
   const opened = (await start(stack.url, "agent_quiet")).json.conversationId;

@@ -123,9 +123,14 @@ impl Api {
         ))
     }
 
-    /// POSTs a submission (seed 002's request body, built by the form).
-    pub async fn submit(&self, body: &JsValue) -> Result<Submitted, CallError> {
-        let answer = self.post("/form-submissions/submit", body).await?;
+    /// POSTs a submission (seed 002's request body, built by the form), with the chat's
+    /// conversation token when it has one: the edge writes the submission into the
+    /// conversation it names (its transcript, its summary) only when the token is that
+    /// conversation's.
+    pub async fn submit(&self, body: &JsValue, conversation_token: &str) -> Result<Submitted, CallError> {
+        let url = format!("{}/form-submissions/submit", self.base);
+        let header = (!conversation_token.is_empty()).then_some((TOKEN, conversation_token));
+        let answer = self.call("POST", &url, Some(body), header, false).await?;
         Ok(Submitted {
             submission_id: js::text(&answer, "submissionId"),
             client_handler: js::string(&answer, "clientHandler"),
@@ -357,7 +362,7 @@ mod tests {
         for (status, retry) in cases {
             let restore = answer_with(status);
             let result = Api::new("http://retry.test".into())
-                .submit(&js::object(&[]))
+                .submit(&js::object(&[]), "")
                 .await;
             restore.call0(&JsValue::NULL).unwrap();
             assert_eq!(result.err().map(|e| e.retry), Some(retry), "status {status}");
@@ -373,7 +378,7 @@ mod tests {
         ] {
             let restore = answer_body_with(status, body);
             let result = Api::new("http://retry.test".into())
-                .submit(&js::object(&[]))
+                .submit(&js::object(&[]), "")
                 .await;
             restore.call0(&JsValue::NULL).unwrap();
             assert_eq!(result.err().map(|e| e.retry), Some(true), "{status} {body}");
@@ -390,7 +395,7 @@ mod tests {
             r#"{"error":{"code":"origin_not_allowed","message":"pages on https://a.example may not use this agent (see allowedOrigins)"}}"#,
         );
         let result = Api::new("http://retry.test".into())
-            .submit(&js::object(&[]))
+            .submit(&js::object(&[]), "")
             .await;
         restore.call0(&JsValue::NULL).unwrap();
         let error = result.err().unwrap();
@@ -399,7 +404,7 @@ mod tests {
         // One the edge may take later (a 503 `busy`) says to try again.
         let restore = answer_body_with(503, r#"{"error":{"code":"busy","message":"busy"}}"#);
         let result = Api::new("http://retry.test".into())
-            .submit(&js::object(&[]))
+            .submit(&js::object(&[]), "")
             .await;
         restore.call0(&JsValue::NULL).unwrap();
         assert_eq!(result.err().unwrap().message, tf(T::Status, &["503"]));
@@ -408,7 +413,7 @@ mod tests {
             r#"{"error":{"code":"invalid_field","message":"email: must be an email address like name@example.com","field":"email"}}"#,
         );
         let result = Api::new("http://retry.test".into())
-            .submit(&js::object(&[]))
+            .submit(&js::object(&[]), "")
             .await;
         restore.call0(&JsValue::NULL).unwrap();
         let error = result.err().unwrap();
@@ -440,7 +445,7 @@ mod tests {
         .unwrap()
         .unchecked_into();
         let result = Api::new("http://stall.test".into())
-            .submit(&js::object(&[]))
+            .submit(&js::object(&[]), "")
             .await;
         restore.call0(&JsValue::NULL).unwrap();
         assert_eq!(result.err().map(|e| e.retry), Some(true));

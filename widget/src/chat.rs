@@ -32,7 +32,7 @@ pub struct Chat {
     /// every submission either way).
     conversation_id: RefCell<String>,
     /// Its token, which reads and goes on with it on the edge.
-    conversation_token: RefCell<String>,
+    pub conversation_token: RefCell<String>,
     /// The edge keeps this conversation (it answers the visitor's messages).
     kept: Cell<bool>,
     /// Messages written while the conversation was starting, sent once it has.

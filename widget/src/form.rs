@@ -385,7 +385,8 @@ impl FormView {
         let (scope, key) = (self.chat.scope(), &self.display_id);
         let kept = outbox::keep(&scope, &body).await.is_ok();
         self.chat.sending.borrow_mut().push(key.clone());
-        let out = self.chat.api.submit(&body).await;
+        let token = self.chat.conversation_token.borrow().clone();
+        let out = self.chat.api.submit(&body, &token).await;
         if let Ok(out) = &out {
             self.chat.renew_token(out);
         }

@@ -189,7 +189,8 @@ async fn round(chat: Rc<Chat>) -> bool {
         // Only the tab that takes the item from the store tells its outcome: every tab of
         // the site hears `online` at once and may send it (the edge answers a repeat with
         // its first answer), but its success shows, and the page's handler runs, once.
-        match chat.api.submit(&body).await {
+        let token = chat.conversation_token.borrow().clone();
+        match chat.api.submit(&body, &token).await {
             Ok(out) => {
                 chat.renew_token(&out);
                 if take(&id).await {

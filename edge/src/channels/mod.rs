@@ -366,6 +366,8 @@ async fn submit(
         geo: Geo::default(),
         origin: None,
         channel_user_id: Some(&inbound.user_id),
+        // The edge's own chat with this person.
+        conversation_proven: true,
     };
     match accept(env, input, &sender).await {
         Ok(_) => {

@@ -39,7 +39,14 @@ struct ConversationOut {
     messages: Vec<MessageOut>,
 }
 
-const TOKEN_HEADER: &str = "X-Leadform-Conversation-Token";
+pub const TOKEN_HEADER: &str = "X-Leadform-Conversation-Token";
+
+/// Whether the request carries conversation `id`'s token (a submission made in the chat
+/// proves with it that the chat is its visitor's).
+pub fn carries_token(req: &Request, env: &Env, id: &str) -> bool {
+    let owner_key = config::api_key(env).unwrap_or_default();
+    matches!(req.headers().get(TOKEN_HEADER), Ok(Some(given)) if conversation_token_is_valid(&owner_key, id, &given))
+}
 
 /// The request carries conversation `id`'s token. Checked before any lookup: a guess costs
 /// an HMAC, and says nothing of whether the conversation exists.

@@ -65,6 +65,21 @@ pub async fn submit(mut req: Request, env: &Env, origin: Option<&str>) -> ApiRes
     let input = SubmitIn::from_json(json_body_within(&mut req, SUBMIT_BODY_BYTES).await?)?;
     let tool_id = input.tool_id.clone();
     let display_token = input.display_token.clone();
+    // Only who holds the conversation writes into it (its transcript, its summary): the
+    // widget with its token, or the owner's own server with a key for the agent. An id
+    // alone (it shows in Slack, email, the CRM) is kept on the submission, as seed 002's
+    // webhook carries it, and changes nothing of the conversation.
+    let conversation_proven = match &input.conversation_id {
+        Some(id) if crate::routes::conversations::carries_token(&req, env, id) => true,
+        Some(_) => match &owner {
+            Some(owner) => {
+                let (tool, _) = known_tool(&env.d1(bindings::DB)?, &tool_id).await?;
+                owner.sees_agent(&tool.tool.agent_id)
+            }
+            None => false,
+        },
+        None => false,
+    };
     let sender = Sender {
         // A browser page sends an Origin: that is the widget (or a page's own code using
         // it); servers and curl send none and are the API.
@@ -73,6 +88,7 @@ pub async fn submit(mut req: Request, env: &Env, origin: Option<&str>) -> ApiRes
         geo: geo_of(&req),
         origin,
         channel_user_id: None,
+        conversation_proven,
     };
     let mut answer = accept(env, input, &sender).await?;
     // (The tool as this isolate keeps it: `accept` has just read it.)
@@ -124,6 +140,9 @@ pub struct Sender<'a> {
     pub origin: Option<&'a str>,
     /// The person's id on a messaging channel.
     pub channel_user_id: Option<&'a str>,
+    /// Whether the sender showed the named conversation is theirs: only then does the
+    /// submission read its turns and write into it.
+    pub conversation_proven: bool,
 }
 
 /// Validates, stores and answers one submission, from whichever sender.
@@ -219,7 +238,11 @@ pub async fn accept(env: &Env, mut input: SubmitIn, sender: &Sender<'_>) -> ApiR
         };
         // The conversation the form was filled in, when it is this agent's: its turns give
         // the qualification and the summary.
-        let turns_at = match &input.conversation_id {
+        let turns_at = match input
+            .conversation_id
+            .as_ref()
+            .filter(|_| sender.conversation_proven)
+        {
             Some(id) => {
                 reads.push(conversations::turns_of_agent_statement(&db, id, &tool.agent_id)?);
                 Some(reads.len() - 1)
@@ -368,7 +391,8 @@ async fn store(
     }
 
     let summary = match turns {
-        _ if input.conversation_id.is_none() => None,
+        // (Nothing is written into a conversation the sender did not show is theirs.)
+        _ if input.conversation_id.is_none() || !sender.conversation_proven => None,
         Some(turns) => Some(conversations::Summary::Text(
             crate::agent::summary::write(env, tool, turns, &form_data, qualification.as_ref()).await,
         )),
