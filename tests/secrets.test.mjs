@@ -4,7 +4,7 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { Webhook } from "standardwebhooks";
-import { startStack, startReceiver, contactForm, seedSubmit, postJson, ownerRequest } from "./support/stack.mjs";
+import { startStack, startReceiver, contactForm, seedSubmit, postJson, ownerRequest, waitUntil } from "./support/stack.mjs";
 
 let stack;
 
@@ -109,6 +109,39 @@ test("a replay goes to the URL and headers the owner fixed, signed with the curr
   } finally {
     await broken.stop();
     await fixed.stop();
+  }
+});
+
+test("a replay never takes a lead to a post-action the owner's rules now keep it from", async () => {
+  const teamA = await startReceiver({ respond: () => 404 });
+  const teamB = await startReceiver();
+  try {
+    const made = await stack.owner("POST", "/v1/agents/agent_sec/tools", contactForm(undefined, {
+      id: "tool_routed",
+      name: "routed",
+      executionMode: "store",
+      postActions: [{ type: "webhook", url: teamA.url + "/all-leads" }],
+    }));
+    assert.equal(made.status, 201, JSON.stringify(made.body));
+    const res = await submit("tool_routed", "unscored@example.com");
+    assert.equal(res.status, 200, res.text);
+    await teamA.waitFor(1);
+    const delivery = await waitUntil(async () => {
+      const { body } = await stack.owner("GET", `/v1/submissions/${res.json.submissionId}`);
+      return body.deliveries[0]?.delivery.status === "failed" && body.deliveries[0].delivery;
+    }, { message: "the post-action failed" });
+    // The owner now sends only qualified leads, to team B; this lead was never qualified.
+    const patched = await stack.owner("PATCH", "/v1/tools/tool_routed", {
+      postActions: [{ type: "webhook", url: teamB.url + "/qualified-only", when: { qualified: true } }],
+    });
+    assert.equal(patched.status, 200, JSON.stringify(patched.body));
+    assert.equal((await stack.owner("POST", `/v1/deliveries/${delivery.id}/replay`)).status, 202);
+    await teamA.waitFor(2);
+    assert.equal(teamA.requests[1].url, "/all-leads", "sent again where it was meant to go");
+    assert.equal(teamB.requests.length, 0, "never to the qualified-only team");
+  } finally {
+    await teamA.stop();
+    await teamB.stop();
   }
 });
 

@@ -102,10 +102,21 @@ impl PostAction {
     }
 
     /// Of a tool's current `actions`, the one that takes over from `snapshot` (what a
-    /// delivery was made with): the only one of its kind, or the one of its kind with the
-    /// same target. `None` when the owner removed it (the snapshot is kept then).
-    pub fn current<'a>(snapshot: &PostAction, actions: &'a [PostAction]) -> Option<&'a PostAction> {
-        let same_kind: Vec<&PostAction> = actions.iter().filter(|a| a.kind() == snapshot.kind()).collect();
+    /// delivery was made with) for a lead that qualified as `qualification`: of those whose
+    /// `when` the lead matches, as a new submission would be routed, the only one of its
+    /// kind, or the one of its kind with the same target. `None` when there is none (the
+    /// owner removed it, or now routes such leads elsewhere): the snapshot is kept then,
+    /// and never goes to a target the owner's rules keep this lead from.
+    pub fn current<'a>(
+        snapshot: &PostAction,
+        actions: &'a [PostAction],
+        qualification: Option<&crate::qualification::Outcome>,
+    ) -> Option<&'a PostAction> {
+        let same_kind: Vec<&PostAction> = actions
+            .iter()
+            .filter(|a| a.kind() == snapshot.kind())
+            .filter(|a| a.when().is_none_or(|when| when.matches(qualification)))
+            .collect();
         match same_kind.as_slice() {
             [only] => Some(only),
             several => several.iter().copied().find(|a| a.target() == snapshot.target()),
@@ -620,6 +631,46 @@ fn one_line(text: &str, max: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_replay_takes_over_only_an_action_the_lead_is_routed_to_now() {
+        let hook = |url: &str, when: Option<When>| {
+            serde_json::from_value::<PostAction>(json!({"type": "webhook", "url": url, "when": when}))
+                .unwrap()
+        };
+        let qualified_only = When {
+            qualified: Some(true),
+            ..When::default()
+        };
+        let snapshot = hook("https://team-a.example/in", None);
+        let unqualified = crate::qualification::Outcome {
+            score: 10,
+            qualified: false,
+            answers: vec![],
+        };
+        // The owner replaced it with one for qualified leads only: not this lead's.
+        let now = [hook("https://team-b.example/in", Some(qualified_only.clone()))];
+        assert_eq!(PostAction::current(&snapshot, &now, Some(&unqualified)), None);
+        assert_eq!(
+            PostAction::current(&snapshot, &now, None),
+            None,
+            "nor a lead never scored"
+        );
+        let qualified = crate::qualification::Outcome {
+            qualified: true,
+            ..unqualified.clone()
+        };
+        assert_eq!(
+            PostAction::current(&snapshot, &now, Some(&qualified)),
+            Some(&now[0])
+        );
+        // A fixed URL, for every lead: taken over.
+        let fixed = [hook("https://team-a.example/fixed", None)];
+        assert_eq!(
+            PostAction::current(&snapshot, &fixed, Some(&unqualified)),
+            Some(&fixed[0])
+        );
+    }
 
     fn lead() -> SubmissionView {
         let mut form_data = Map::new();

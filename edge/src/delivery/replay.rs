@@ -30,18 +30,14 @@ pub async fn replay(env: &Env, db: &D1Database, candidates: &[Delivery]) -> Resu
         .into_iter()
         .map(|t| (t.id.clone(), t))
         .collect();
-    let tool_of = |submission_id: &str| {
-        submissions
-            .iter()
-            .find(|s| s.id == submission_id)
-            .and_then(|s| tools.get(&s.tool_id))
-    };
+    let submission_of = |id: &str| submissions.iter().find(|s| s.id == id);
 
     let now = now_ms();
     let mut statements = Vec::new();
     for delivery in &settled {
-        let tool = delivery.submission_id.as_deref().and_then(tool_of);
-        let (target, action) = aim(delivery, tool);
+        let submission = delivery.submission_id.as_deref().and_then(submission_of);
+        let tool = submission.and_then(|s| tools.get(&s.tool_id));
+        let (target, action) = aim(delivery, tool, submission.and_then(|s| s.qualification.as_ref()));
         statements.push(deliveries::replay(
             db,
             &delivery.id,
@@ -75,8 +71,13 @@ pub async fn replay(env: &Env, db: &D1Database, candidates: &[Delivery]) -> Resu
 
 /// Where a replayed delivery goes now, and with which post-action configuration: the
 /// primary webhook follows the tool's current webhook URL; a post-action its current
-/// counterpart (`PostAction::current`); anything the owner removed keeps its snapshot.
-fn aim(delivery: &Delivery, tool: Option<&Tool>) -> (String, Option<String>) {
+/// counterpart for the lead's qualification (`PostAction::current`: one whose `when` the
+/// lead no longer matches is none); anything the owner removed keeps its snapshot.
+fn aim(
+    delivery: &Delivery,
+    tool: Option<&Tool>,
+    qualification: Option<&leadform_core::qualification::Outcome>,
+) -> (String, Option<String>) {
     let kept = (delivery.target_url.clone(), delivery.action.clone());
     let Some(tool) = tool else {
         return kept;
@@ -89,7 +90,9 @@ fn aim(delivery: &Delivery, tool: Option<&Tool>) -> (String, Option<String>) {
         Some(snapshot) => {
             let current = serde_json::from_str::<PostAction>(snapshot)
                 .ok()
-                .and_then(|snapshot| PostAction::current(&snapshot, &tool.post_actions).cloned());
+                .and_then(|snapshot| {
+                    PostAction::current(&snapshot, &tool.post_actions, qualification).cloned()
+                });
             match current {
                 Some(action) => (action.target(), serde_json::to_string(&action).ok()),
                 None => kept,
