@@ -5,8 +5,12 @@ export interface FormHandlerContext {
   toolId: string;
   toolName: string;
   conversationId: string;
-  /** Field values by field name; a file is a data URL `data:<type>;name=<encoded name>;base64,...`. */
-  formData: Record<string, string | number | boolean>;
+  /**
+   * Field values by field name, as the visitor entered them: text (a `number` field's too,
+   * as typed), `true`/`false` for a checkbox or consent, the chosen options of a
+   * `multiselect`; a file is a data URL `data:<type>;name=<encoded name>;base64,...`.
+   */
+  formData: Record<string, string | boolean | string[]>;
 }
 
 export interface FormHandlerResult {
@@ -16,8 +20,11 @@ export interface FormHandlerResult {
 }
 
 export interface FormHandler {
-  /** May return a result or a Promise of one; a throw or rejection counts as failure. */
-  onSubmit(context: FormHandlerContext): FormHandlerResult | void | Promise<FormHandlerResult | void>;
+  /**
+   * May return a result or a Promise of one; `false`, a throw or a rejection counts as a
+   * failure, anything else (no value, `true`) as a success.
+   */
+  onSubmit(context: FormHandlerContext): FormHandlerResult | boolean | void | Promise<FormHandlerResult | boolean | void>;
 }
 
 /**

@@ -145,6 +145,29 @@ test("a replay never takes a lead to a post-action the owner's rules now keep it
   }
 });
 
+test("a receiver URL with a user and password gets them as Basic auth; the owner's own Authorization header wins", async () => {
+  const receiver = await startReceiver();
+  try {
+    const withCredentials = receiver.url.replace("http://", "http://zapier:s%40cret@");
+    const made = await stack.owner("POST", "/v1/agents/agent_sec/tools", contactForm(withCredentials + "/hook", {
+      id: "tool_basic",
+      name: "basic",
+      postActions: [{ type: "webhook", url: withCredentials + "/crm", headers: { Authorization: "Bearer crm-token" } }],
+    }));
+    assert.equal(made.status, 201, JSON.stringify(made.body));
+    const res = await submit("tool_basic", "basic@example.com");
+    assert.equal(res.status, 200, res.text);
+    await receiver.waitFor(2);
+    const hook = receiver.requests.find((r) => r.url === "/hook");
+    assert.equal(hook.headers.authorization, "Basic " + Buffer.from("zapier:s@cret").toString("base64"));
+    assert.equal(receiver.requests.find((r) => r.url === "/crm").headers.authorization, "Bearer crm-token");
+    const done = await stack.waitForStatus(res.json.submissionId, ["webhook_success"]);
+    assert.equal(done.deliveries.length, 2);
+  } finally {
+    await receiver.stop();
+  }
+});
+
 test("a file field of any name has a link that works", async () => {
   const made = await stack.owner("POST", "/v1/agents/agent_sec/tools", contactForm(undefined, {
     id: "tool_files",

@@ -44,8 +44,59 @@ pub fn derived_secret(tool_secret: &str, target_url: &str) -> String {
     secret_from_bytes(&mac.finalize().into_bytes()[..24])
 }
 
+/// A receiver URL's user and password as what `fetch` would not send for them: the URL
+/// without them and `Authorization: Basic …` (RFC 7617), as curl and most HTTP clients do
+/// with `https://user:pass@host/`. A URL without them is as it is, with no header.
+pub fn basic_auth_from_url(url: &str) -> (String, Option<String>) {
+    let Ok(mut parsed) = url::Url::parse(url) else {
+        return (url.to_string(), None);
+    };
+    if parsed.username().is_empty() && parsed.password().is_none() {
+        return (url.to_string(), None);
+    }
+    let decode = |part: &str| {
+        percent_encoding::percent_decode_str(part)
+            .decode_utf8_lossy()
+            .into_owned()
+    };
+    let pair = format!(
+        "{}:{}",
+        decode(parsed.username()),
+        decode(parsed.password().unwrap_or(""))
+    );
+    let _ = parsed.set_username("");
+    let _ = parsed.set_password(None);
+    (
+        parsed.to_string(),
+        Some(format!("Basic {}", STANDARD.encode(pair))),
+    )
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn credentials_in_a_receiver_url_become_basic_auth() {
+        use super::basic_auth_from_url;
+        assert_eq!(
+            basic_auth_from_url("https://zap:s%40cret@hooks.example.com/in?x=1"),
+            (
+                "https://hooks.example.com/in?x=1".to_string(),
+                Some("Basic emFwOnNAY3JldA==".to_string())
+            )
+        );
+        assert_eq!(
+            basic_auth_from_url("https://token@crm.example/"),
+            (
+                "https://crm.example/".to_string(),
+                Some("Basic dG9rZW46".to_string())
+            )
+        );
+        assert_eq!(
+            basic_auth_from_url("https://crm.example/in"),
+            ("https://crm.example/in".to_string(), None)
+        );
+    }
+
     use super::*;
 
     /// The example of the Standard Webhooks specification (README, "Signature scheme").

@@ -62,6 +62,12 @@ pub fn signed(
         return Ok(Err("no valid whsec_ signing secret".into()));
     };
     let headers = Headers::new();
+    // A user and password in the URL: sent as Basic auth (fetch would drop them), unless
+    // the owner's own headers say how to authenticate.
+    let (url, basic) = leadform_core::webhook::basic_auth_from_url(url);
+    if let Some(basic) = basic {
+        headers.set("Authorization", &basic)?;
+    }
     for (name, value) in extra_headers {
         headers.set(name, value)?;
     }
@@ -72,7 +78,7 @@ pub fn signed(
     headers.set("webhook-signature", &signature)?;
     Ok(Ok(OutgoingRequest {
         method: worker::Method::Post,
-        url: url.to_string(),
+        url,
         headers,
         body,
     }))
