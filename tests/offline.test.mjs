@@ -364,6 +364,16 @@ test("a chat opened offline reaches the edge with the first message after the co
   assert.equal((await kept()).split("\n")[0], id);
   const again = (await stack.owner("GET", `/v1/conversations/${id}`)).body.turns.filter((t) => t.role === "visitor" && t.kind === "message");
   assert.equal(again.length, 2);
+
+  // Offline again, in the middle of the conversation: a message the edge never got is not
+  // thanked for. The visitor reads that it did not go, and sends it again once back.
+  await context.setOffline(true);
+  await input.fill("my order 1234 never arrived");
+  await input.press("Enter");
+  await waitUntil(async () => (await page.locator(".lf-agent").count()) >= 5, { message: "the offline answer" });
+  const answer = await page.locator(".lf-agent").nth(4).textContent();
+  assert.match(answer, /could not reach the server/, answer);
+  assert.doesNotMatch(answer, /Thanks for your message/);
   await context.close();
 });
 

@@ -545,15 +545,16 @@ impl Chat {
             self.kept.set(connected);
             self.connecting.set(false);
         }
+        let mut failed = None;
         if self.kept.get() {
             let token = self.conversation_token.borrow().clone();
-            if let Ok(messages) = self
+            match self
                 .api
                 .say(&self.conversation(), &token, &text, &page_url())
                 .await
             {
-                self.answer(messages);
-                return;
+                Ok(messages) => return self.answer(messages),
+                Err(e) => failed = Some(e.message),
             }
         }
         match form_for_message(&self.config.forms, &text).cloned() {
@@ -561,7 +562,9 @@ impl Chat {
                 self.agent_says(t(T::Offer));
                 self.show_form(form, JsValue::UNDEFINED, self.waiting_in_input());
             }
-            None => self.agent_says(t(T::Fallback)),
+            // A message the edge did not take is not thanked for: the visitor reads why
+            // (offline: check the connection and try again) and can send it again.
+            None => self.agent_says(failed.as_deref().unwrap_or(t(T::Fallback))),
         }
     }
 
