@@ -494,7 +494,7 @@ test("every page at 390 and 1440 px: axe-core finds nothing serious, screenshots
   const started = await postJson(stack.url + "/conversations", { agentId: DEMO_AGENT_ID }, { Origin: site.url });
   const conversationId = started.json.conversationId;
   await postJson(`${stack.url}/conversations/${conversationId}/messages`, { text: "Can someone contact me?" }, { Origin: site.url, "X-Leadform-Conversation-Token": started.json.conversationToken });
-  const lead = await submitLead({ name: "Axe Person", email: "axe@example.com", message: "Hi" }, { Origin: site.url }, { conversationId });
+  const lead = await submitLead({ name: "Axe Person", email: "axe@example.com", message: "Hi" }, { Origin: site.url, "X-Leadform-Conversation-Token": started.json.conversationToken }, { conversationId });
   await ownerRequest(stack, "POST", "/v1/members", { body: { email: "invitee@example.com", role: "viewer" } });
   const pages = [
     ["leads", `/dashboard/leads?agent=${DEMO_AGENT_ID}`],

@@ -363,7 +363,9 @@ test("an email's retry sends the summary its first attempt sent, though the chat
   const token = { "X-Leadform-Conversation-Token": chat.json.conversationToken };
   assert.equal((await postJson(`${stack.url}/conversations/${conversationId}/messages`, { text: "Do you ship to Lyon?" }, token)).status, 200);
   const send = async (message) => {
-    const res = await submit(seedSubmit({ toolId: "tool_mail_summary", conversationId, formData: { name: "Sam", email: "sam@lyon.example", message }, fieldsCompleted: ["name", "email", "message"] }));
+    // With the chat's token, as the widget sends it: the submission is the chat's.
+    const body = seedSubmit({ toolId: "tool_mail_summary", conversationId, formData: { name: "Sam", email: "sam@lyon.example", message }, fieldsCompleted: ["name", "email", "message"] });
+    const res = await postJson(stack.url + "/form-submissions/submit", body, token);
     assert.equal(res.status, 200, res.text);
     return res.json.submissionId;
   };
@@ -380,13 +382,13 @@ test("an email's retry sends the summary its first attempt sent, though the chat
   assert.deepEqual(settled.attempts.map((a) => a.statusCode), [503, 200], "the retry's body was the first's: no 409");
   assert.equal(mailsOf(first).length, 1, "one email");
 
-  // Another agent's form naming this chat: its email carries no summary of it.
+  // Another agent's form naming this chat, even with its token: its email carries no summary of it.
   assert.equal((await stack.owner("POST", "/v1/agents", { id: "agent_else", name: "Else" })).status, 201);
   const theirs = await stack.owner("POST", "/v1/agents/agent_else/tools", contactForm(receivers.primary.url + "/hook", {
     id: "tool_else_mail", name: "else_mail", postActions: [{ type: "email", recipients: ["else@acme.test"] }],
   }));
   assert.equal(theirs.status, 201, JSON.stringify(theirs.body));
-  const res = await submit(seedSubmit({ toolId: "tool_else_mail", conversationId, formData: { name: "Eve", email: "eve@else.example" }, fieldsCompleted: ["name", "email"] }));
+  const res = await postJson(stack.url + "/form-submissions/submit", seedSubmit({ toolId: "tool_else_mail", conversationId, formData: { name: "Eve", email: "eve@else.example" }, fieldsCompleted: ["name", "email"] }), token);
   assert.equal(res.status, 200, res.text);
   await waitUntil(() => mailsOf(res.json.submissionId).length === 1, { message: "the other agent's email" });
   assert.doesNotMatch(mailsOf(res.json.submissionId)[0].json.text, /Summary|Lyon|pallets/);

@@ -252,6 +252,38 @@ test("in the browser: a double-click on Next moves one step and sends nothing; o
   await context.close();
 });
 
+test("in the browser: a file over 5 MB is refused at its own step, before the visitor goes on", async () => {
+  const made = await ownerRequest(stack, "POST", `/v1/agents/${DEMO_AGENT_ID}/tools`, {
+    body: {
+      name: "brief_steps",
+      title: "Send your brief",
+      fields: [
+        { name: "brief", label: "Your brief", type: "file", step: "The brief" },
+        { name: "email", type: "email", required: true, step: "You" },
+      ],
+      executionMode: "store",
+    },
+  });
+  assert.equal(made.status, 201, made.text);
+  const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+  const page = await context.newPage();
+  await page.goto(site.url + "/");
+  await page.waitForFunction(() => window.leadform && window.leadform.identify);
+  await page.evaluate(() => window.leadform.showForm("brief_steps"));
+  const form = page.locator("form.lf-form[data-tool=brief_steps]");
+  await form.waitFor();
+  const brief = form.locator("input[name=brief]");
+  await brief.setInputFiles({ name: "huge.pdf", mimeType: "application/pdf", buffer: Buffer.alloc(5 * 1024 * 1024 + 1, 0x25) });
+  await form.locator(".lf-submit").click();
+  await form.locator("input[name=brief][aria-invalid=true]").waitFor();
+  assert.equal(await form.locator(".lf-error").first().textContent(), "huge.pdf is 5.1 MB; files can be at most 5 MB.");
+  assert.equal(await form.locator(".lf-steps").textContent(), "Step 1 of 2: The brief", "still at the file's step");
+  await brief.setInputFiles({ name: "brief.pdf", mimeType: "application/pdf", buffer: Buffer.from("%PDF-1.4 small") });
+  await form.locator(".lf-submit").click();
+  await form.locator(".lf-steps", { hasText: "Step 2 of 2" }).waitFor();
+  await context.close();
+});
+
 test("in the browser: a chat goes on over the tab's pages with whoever it was had with, and starts anew when another person signs in", async () => {
   const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
   const page = await context.newPage();

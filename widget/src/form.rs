@@ -250,11 +250,19 @@ impl FormView {
         let n = self.step.get();
         let fault = self.inputs.iter().filter(|i| i.step == n).find_map(|i| {
             let value = input_text(&i.field, &i.input);
-            fault(&i.field, value.as_deref()).map(|why| (i.field.name.clone(), why))
+            if let Some(why) = fault(&i.field, value.as_deref()) {
+                return Some((i.field.name.clone(), why.to_string(), false));
+            }
+            // A file over the limit is said at its own step, not after the last one (a
+            // sentence that names the file, as when the form is sent).
+            let list = (i.field.kind == FieldKind::File)
+                .then(|| i.input.unchecked_ref::<HtmlInputElement>().files());
+            let why = files::too_large(&list.flatten()?.get(0)?)?;
+            Some((i.field.name.clone(), why, true))
         });
         match fault {
-            Some((name, why)) => {
-                self.show_error(Some(&name), why, false);
+            Some((name, why, sentence)) => {
+                self.show_error(Some(&name), &why, sentence);
                 false
             }
             None => true,
