@@ -549,6 +549,34 @@ test("replay every failed delivery of an agent since a time", async (t) => {
   assert.equal(wrong.body.error.field, "cursor");
 });
 
+test("dead letters page past a thousand with nextCursor: the newest are reachable too", async () => {
+  // An outage failed 1,205 lead events of one agent, three recorded per millisecond.
+  const at = Date.now() + 2_000_000;
+  const rows = "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 1205)";
+  await waitUntil(() => stack.sql(`${rows}
+    INSERT INTO deliveries (id, submission_id, agent_id, kind, target_url, status, attempts, created_at, updated_at, schedule)
+    SELECT printf('dlv_dead_%04d', i), NULL, 'agent_dlv', 'lead_event', 'https://gone.example/events', 'failed', 3, ${at}, ${at}, '[0]' FROM n`).then(() => true, () => false), { message: "1,205 failed deliveries stored" });
+  await waitUntil(() => stack.sql(`${rows}
+    INSERT INTO dead_letters (delivery_id, submission_id, agent_id, kind, attempts, last_error, recorded_at)
+    SELECT printf('dlv_dead_%04d', i), '', 'agent_dlv', 'lead_event', 3, 'receiver answered HTTP 503', ${at} + i / 3 FROM n`).then(() => true, () => false), { message: "their dead letters" });
+  const seen = [];
+  let cursor = "";
+  for (let calls = 0; calls < 5; calls++) {
+    const page = await stack.owner("GET", `/v1/agents/agent_dlv/dead-letters?since=${at}&cursor=${encodeURIComponent(cursor)}`);
+    assert.equal(page.status, 200, JSON.stringify(page.body));
+    seen.push(...page.body.deadLetters.map((d) => d.deliveryId));
+    if (!page.body.nextCursor) break;
+    assert.equal(page.body.deadLetters.length, 1000);
+    cursor = page.body.nextCursor;
+  }
+  assert.equal(seen.length, 1205, "every one, once");
+  assert.equal(new Set(seen).size, 1205);
+  assert.equal(seen.at(-1), "dlv_dead_1205", "the newest too");
+  const wrong = await stack.owner("GET", "/v1/agents/agent_dlv/dead-letters?cursor=nope!");
+  assert.equal(wrong.status, 400);
+  assert.equal(wrong.body.error.field, "cursor");
+});
+
 test("a restart of the runtime in the middle of a retry wait loses nothing", async () => {
   let up = false;
   const receiver = await startReceiver({ respond: () => (up ? 200 : 503) });

@@ -431,12 +431,23 @@ pub struct DeadLetter {
     pub replayed_at: Option<i64>,
 }
 
-pub async fn dead_letters(db: &D1Database, agent_id: &str, since: i64) -> Result<Vec<DeadLetter>> {
+/// An agent's dead letters recorded since `since`, oldest first, after the cursor `after`
+/// (recorded at, delivery id), at most `limit`.
+pub async fn dead_letters(
+    db: &D1Database,
+    agent_id: &str,
+    since: i64,
+    after: Option<&Cursor>,
+    limit: i64,
+) -> Result<Vec<DeadLetter>> {
+    let (after_at, after_id) = after.map_or((-1, ""), |c| (c.at, c.id.as_str()));
     db.prepare(
         "SELECT delivery_id, NULLIF(submission_id, '') AS submission_id, kind, attempts, last_error, recorded_at, replayed_at
-         FROM dead_letters WHERE agent_id = ?1 AND recorded_at >= ?2 ORDER BY recorded_at LIMIT 1000",
+         FROM dead_letters WHERE agent_id = ?1 AND recorded_at >= ?2
+           AND (recorded_at > ?4 OR (recorded_at = ?4 AND delivery_id > ?5))
+         ORDER BY recorded_at, delivery_id LIMIT ?3",
     )
-    .bind(&[text(agent_id), int(since)])?
+    .bind(&[text(agent_id), int(since), int(limit), int(after_at), text(after_id)])?
     .all()
     .await?
     .results()

@@ -9,7 +9,7 @@ use crate::error::{ApiError, ApiResult};
 use crate::http::{json, json_body, query_param};
 use crate::storage::deliveries::{self, Attempt, DeadLetter, Delivery};
 use leadform_core::access::{Need, Scope};
-use leadform_core::query::Cursor;
+use leadform_core::query::{next_cursor, Cursor};
 use leadform_core::validate::FieldError;
 use serde::Serialize;
 use serde_json::Value;
@@ -51,7 +51,13 @@ struct ReplayedManyOut {
 #[serde(rename_all = "camelCase")]
 struct DeadLettersOut {
     dead_letters: Vec<DeadLetter>,
+    /// More were recorded than one answer holds: the next call passes it as `cursor`.
+    next_cursor: Option<String>,
 }
+
+/// Dead letters in one answer: past it, `nextCursor` pages on (an outage can fail
+/// thousands, and the newest must be reachable too).
+const DEAD_LETTERS_PAGE: i64 = 1_000;
 
 /// The log of `deliveries` as `caller` may read it: each with its attempts (one read for
 /// all of them).
@@ -161,16 +167,24 @@ pub async fn replay_failed(mut req: Request, env: &Env, agent_id: &str) -> ApiRe
     )
 }
 
-/// `GET /v1/agents/{agentId}/dead-letters?since=`: deliveries whose attempts ran out.
+/// `GET /v1/agents/{agentId}/dead-letters?since=&cursor=`: deliveries whose attempts ran
+/// out, oldest first.
 pub async fn dead_letters(req: &Request, env: &Env, agent_id: &str) -> ApiResult<Response> {
     let db = env.d1(bindings::DB)?;
     let since = match query_param(req, "since") {
         Some(text) => self::since(Some(&Value::String(text)), "since")?,
         None => 0,
     };
+    let after = Cursor::given(&query_param(req, "cursor").unwrap_or_default())?;
+    let mut letters =
+        deliveries::dead_letters(&db, agent_id, since, after.as_ref(), DEAD_LETTERS_PAGE + 1).await?;
+    let more = letters.len() as i64 > DEAD_LETTERS_PAGE;
+    letters.truncate(DEAD_LETTERS_PAGE as usize);
+    let next_cursor = next_cursor(&letters, more, |d| (d.recorded_at, d.delivery_id.clone()));
     json(
         &DeadLettersOut {
-            dead_letters: deliveries::dead_letters(&db, agent_id, since).await?,
+            dead_letters: letters,
+            next_cursor,
         },
         200,
     )
