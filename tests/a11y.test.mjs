@@ -378,6 +378,7 @@ test("after a click on a part of the panel that takes no focus, Escape and Shift
   // The header's title, and the message bar's padding: places a mouse user clicks.
   await page.locator(".lf-title").click();
   assert.equal(await focused(page), ".lf-panel", "the dialog itself, not the page's body");
+  await shot(page, "panel-clicked");
   await page.keyboard.press("Shift+Tab");
   assert.ok(await focusInPanel(page), "Shift+Tab goes round inside");
   assert.equal(await focused(page), ".lf-send");

@@ -74,9 +74,10 @@ pub fn basic_auth_from_url(url: &str) -> (String, Option<String>) {
 
 #[cfg(test)]
 mod tests {
+    use super::*;
+
     #[test]
     fn credentials_in_a_receiver_url_become_basic_auth() {
-        use super::basic_auth_from_url;
         assert_eq!(
             basic_auth_from_url("https://zap:s%40cret@hooks.example.com/in?x=1"),
             (
@@ -96,8 +97,6 @@ mod tests {
             ("https://crm.example/in".to_string(), None)
         );
     }
-
-    use super::*;
 
     /// The example of the Standard Webhooks specification (README, "Signature scheme").
     #[test]

@@ -26,7 +26,7 @@ pub struct FormView {
     /// Identifies this display: deduplicates its events and is the submit's idempotency key.
     display_id: String,
     /// The display token its events and its submission carry: the widget's when it was
-    /// shown (a submit answer renews the widget's for later forms: `Chat::submit`).
+    /// shown (a submit answer renews the widget's for later forms: `Chat::renew_token`).
     token: Option<String>,
     impression_at: f64,
     started_at: Cell<Option<f64>>,

@@ -145,13 +145,7 @@ pub async fn replay_failed(mut req: Request, env: &Env, agent_id: &str) -> ApiRe
         deliveries::failed_for_agent(&db, agent_id, since, after.as_ref(), REPLAY_BATCH + 1).await?;
     let more = failed.len() as i64 > REPLAY_BATCH;
     failed.truncate(REPLAY_BATCH as usize);
-    let next_cursor = failed.last().filter(|_| more).map(|last| {
-        Cursor {
-            at: last.created_at,
-            id: last.id.clone(),
-        }
-        .encode()
-    });
+    let next_cursor = next_cursor(&failed, more, |d| (d.created_at, d.id.clone()));
     let replayed: Vec<String> = replay::replay(env, &db, &failed)
         .await?
         .into_iter()

@@ -72,10 +72,7 @@ pub async fn submit(mut req: Request, env: &Env, origin: Option<&str>) -> ApiRes
     let conversation_proven = match &input.conversation_id {
         Some(id) if crate::routes::conversations::carries_token(&req, env, id) => true,
         Some(_) => match &owner {
-            Some(owner) => {
-                let (tool, _) = known_tool(&env.d1(bindings::DB)?, &tool_id).await?;
-                owner.sees_agent(&tool.tool.agent_id)
-            }
+            Some(owner) => owner.sees_agent(&agent_of(env, &tool_id).await?),
             None => false,
         },
         None => false,
@@ -91,12 +88,7 @@ pub async fn submit(mut req: Request, env: &Env, origin: Option<&str>) -> ApiRes
         conversation_proven,
     };
     let mut answer = accept(env, input, &sender).await?;
-    // (The tool as this isolate keeps it: `accept` has just read it.)
-    let agent_id = known_tool(&env.d1(bindings::DB)?, &tool_id)
-        .await?
-        .0
-        .tool
-        .agent_id;
+    let agent_id = agent_of(env, &tool_id).await?;
     let shows_lead = match &owner {
         Some(owner) => owner.sees_agent(&agent_id) && owner.allows(Need::Scope(Scope::LeadsRead)).is_ok(),
         None => false,
@@ -556,6 +548,15 @@ async fn known_tool(db: &D1Database, tool_id: &str) -> ApiResult<(tools::WidgetT
         .ok_or_else(|| ApiError::not_found("tool", tool_id))?;
     keep_tool(&fresh);
     Ok((fresh, true))
+}
+
+/// The agent of tool `tool_id`, from this isolate's copy of the tool (`accept` has just
+/// read it, so no round trip), without copying the rest of it.
+async fn agent_of(env: &Env, tool_id: &str) -> ApiResult<String> {
+    if let Some(agent) = TOOLS.with(|kept| kept.borrow().get(tool_id).map(|t| t.tool.agent_id.clone())) {
+        return Ok(agent);
+    }
+    Ok(known_tool(&env.d1(bindings::DB)?, tool_id).await?.0.tool.agent_id)
 }
 
 /// The origin check and the validation of the form: the validated values.
