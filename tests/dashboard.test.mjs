@@ -624,7 +624,20 @@ test("settings: an admin edits the agent, builds a form, makes a key and an endp
   await page.locator("#endpoint-error").waitFor();
   await page.getByLabel("Endpoint URL").fill(receiver.url + "/events");
   await page.getByRole("button", { name: "Add endpoint" }).click();
-  assert.match(await page.locator("#new-secret").inputValue(), /^whsec_/);
+  const endpointSecret = await page.locator("#new-secret").inputValue();
+  assert.match(endpointSecret, /^whsec_/);
+  // Its secret rotates: the new one is shown once, with when the old one stops; a second
+  // rotation during the overlap is refused with why.
+  const rotate = page.getByRole("button", { name: `Rotate the secret of endpoint ${receiver.url}/events` });
+  await rotate.click();
+  await page.getByRole("heading", { name: `New signing secret for ${receiver.url}/events` }).waitFor();
+  const rotatedSecret = await page.locator("#new-secret").inputValue();
+  assert.match(rotatedSecret, /^whsec_/);
+  assert.notEqual(rotatedSecret, endpointSecret);
+  assert.match(await page.locator("#secret-h + p").textContent(), /old secret signs every event too until \d{4}-\d\d-\d\d \d\d:\d\d UTC/);
+  await rotate.click();
+  await page.getByRole("alert").filter({ hasText: /still signs until \d{4}-\d\d-\d\d \d\d:\d\d UTC/ }).waitFor();
+  assert.equal(await page.locator("#new-secret").count(), 0, "no secret shown for a refused rotation");
 
   // An API key: no scope is refused; with one it is shown once and works, until revoked.
   await page.goto(`${stack.url}/dashboard/settings`);

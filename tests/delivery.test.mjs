@@ -67,6 +67,8 @@ function mailchimp(entry) {
  * (`values` left out when the range is empty). No idempotency key. A row with
  * `lost-answer@acme.test` in it is appended, but its first answer is a 503 (the answer
  * lost on the way); a row with `sheets-down@acme.test` is refused with a 503 the first time.
+ * The first read of spreadsheet `sheet_read_quota` is refused with a 429 (the API's
+ * per-minute read quota), with the receiver's `Retry-After`.
  */
 const sheets = new Map();
 const refusedOnce = new Set();
@@ -78,6 +80,10 @@ function sheetsApi(entry) {
   const key = `${spreadsheet}/${name}`;
   const rows = sheets.get(key) ?? [];
   if (entry.method === "GET" && !append) {
+    if (spreadsheet === "sheet_read_quota" && !refusedOnce.has(spreadsheet)) {
+      refusedOnce.add(spreadsheet);
+      return 429;
+    }
     const values = rows.map((row) => row.slice(0, 3));
     return { status: 200, json: values.length ? { range: `${name}!A1:C${values.length}`, majorDimension: "ROWS", values } : { range: `${name}!A1:C1`, majorDimension: "ROWS" } };
   }
@@ -95,6 +101,15 @@ function sheetsApi(entry) {
   return { status: 200, json: { spreadsheetId: spreadsheet, updates: { updatedRows: entry.json.values.length } } };
 }
 const submit = (body) => postJson(stack.url + "/form-submissions/submit", body);
+
+/** The delivery of `kind` of submission `id`, with its attempts, once it is delivered or failed. */
+function settled(id, kind) {
+  return waitUntil(async () => {
+    const all = (await stack.owner("GET", `/v1/submissions/${id}/deliveries`)).body.deliveries;
+    const found = all.find((d) => d.delivery.kind === kind);
+    return ["delivered", "failed"].includes(found?.delivery.status) && found;
+  }, { message: `the ${kind} delivery of ${id} settled`, timeoutMs: 20_000 });
+}
 
 before(async () => {
   for (const name of ["slack", "extra", "primary"]) receivers[name] = await startReceiver();
@@ -261,24 +276,17 @@ test("an email whose answer was lost is not sent again by the retry; an owner's 
   }));
   assert.equal(res.status, 200, res.text);
   const id = res.json.submissionId;
-  const emailOf = async () => {
-    const all = (await stack.owner("GET", `/v1/submissions/${id}/deliveries`)).body.deliveries;
-    return all.find((d) => d.delivery.kind === "email");
-  };
-  const settled = await waitUntil(async () => {
-    const email = await emailOf();
-    return ["delivered", "failed"].includes(email?.delivery.status) && email;
-  }, { message: "the email delivery settled", timeoutMs: 20_000 });
+  const done = await settled(id, "email");
   // The retry carried the same key and the same body (its file link too): the API took it
   // as the email it had already sent.
-  assert.deepEqual(settled.attempts.map((a) => a.statusCode), [503, 200]);
-  assert.equal(settled.delivery.status, "delivered");
+  assert.deepEqual(done.attempts.map((a) => a.statusCode), [503, 200]);
+  assert.equal(done.delivery.status, "delivered");
   const mine = () => emails.filter((e) => e.body.includes(id));
   assert.equal(mine().length, 1, "one email");
   assert.match(mine()[0].json.text, /deck\.png \(http/);
 
   // The owner replays it: a new key, so the email goes again.
-  assert.equal((await stack.owner("POST", `/v1/deliveries/${settled.delivery.id}/replay`)).status, 202);
+  assert.equal((await stack.owner("POST", `/v1/deliveries/${done.delivery.id}/replay`)).status, 202);
   await waitUntil(() => mine().length === 2, { message: "the replayed email" });
   assert.notEqual(mine()[1].headers["idempotency-key"], mine()[0].headers["idempotency-key"]);
 });
@@ -293,13 +301,9 @@ test("an email the API is still sending under its key (a 409) is asked again, no
   const res = await submit(seedSubmit({ toolId: "tool_mail_busy" }));
   assert.equal(res.status, 200, res.text);
   const id = res.json.submissionId;
-  const settled = await waitUntil(async () => {
-    const all = (await stack.owner("GET", `/v1/submissions/${id}/deliveries`)).body.deliveries;
-    const email = all.find((d) => d.delivery.kind === "email");
-    return ["delivered", "failed"].includes(email?.delivery.status) && email;
-  }, { message: "the email delivery settled", timeoutMs: 20_000 });
-  assert.deepEqual(settled.attempts.map((a) => a.statusCode), [409, 200]);
-  assert.equal(settled.delivery.status, "delivered");
+  const done = await settled(id, "email");
+  assert.deepEqual(done.attempts.map((a) => a.statusCode), [409, 200]);
+  assert.equal(done.delivery.status, "delivered");
   assert.equal(emails.filter((e) => e.body.includes(id)).length, 1, "one email");
 });
 
@@ -310,14 +314,7 @@ test("a Sheets append is retried only when its row is not in the sheet: one row 
     retrySchedule: [0, 1, 1],
     postActions: [{ type: "google_sheets", spreadsheetId: "sheet_retry", sheet: "Leads" }],
   }));
-  const sheetOf = async (id) => {
-    const all = (await stack.owner("GET", `/v1/submissions/${id}/deliveries`)).body.deliveries;
-    return all.find((d) => d.delivery.kind === "google_sheets");
-  };
-  const settledSheet = (id) => waitUntil(async () => {
-    const sheet = await sheetOf(id);
-    return ["delivered", "failed"].includes(sheet?.delivery.status) && sheet;
-  }, { message: "the sheet delivery settled", timeoutMs: 20_000 });
+  const settledSheet = (id) => settled(id, "google_sheets");
   const rowsOf = (id) => (sheets.get("sheet_retry/'Leads'") ?? []).filter((row) => row[1] === id);
   const send = async (email) => {
     const res = await submit(seedSubmit({ toolId: "tool_sheet_retry", formData: { name: "Row", email }, fieldsCompleted: ["name", "email"] }));
@@ -350,6 +347,32 @@ test("a Sheets append is retried only when its row is not in the sheet: one row 
   assert.deepEqual(receivers.sheets.requests.slice(before).map((r) => r.method), ["POST", "GET", "POST"]);
 });
 
+test("a Sheets read refused for its quota with Retry-After holds the next attempt as long as the API asked", async () => {
+  await createTool(contactForm(receivers.primary.url + "/hook", {
+    id: "tool_sheet_quota",
+    name: "sheet_quota",
+    retrySchedule: [0, 1, 1, 1],
+    postActions: [{ type: "google_sheets", spreadsheetId: "sheet_read_quota", sheet: "Leads" }],
+  }));
+  receivers.sheets.retryAfter = "3";
+  try {
+    const res = await submit(seedSubmit({ toolId: "tool_sheet_quota", formData: { name: "Quota", email: "sheets-down@acme.test" }, fieldsCompleted: ["name", "email"] }));
+    assert.equal(res.status, 200, res.text);
+    const id = res.json.submissionId;
+    const sheet = await settled(id, "google_sheets");
+    // The append refused, the read refused for its quota, then a read and the append.
+    assert.deepEqual(sheet.attempts.map((a) => a.statusCode), [503, 429, 200]);
+    assert.equal(sheet.delivery.status, "delivered");
+    const reads = receivers.sheets.requests.filter((r) => r.method === "GET" && r.url.includes("sheet_read_quota"));
+    assert.equal(reads.length, 2);
+    const gap = reads[1].at - reads[0].at;
+    assert.ok(gap >= 2900, `read again after ${gap} ms; Retry-After said 3 s, the schedule 1 s`);
+    assert.equal((sheets.get("sheet_read_quota/'Leads'") ?? []).filter((row) => row[1] === id).length, 1, "one row");
+  } finally {
+    receivers.sheets.retryAfter = null;
+  }
+});
+
 test("an email's retry sends the summary its first attempt sent, though the chat went on; another agent's chat lends it none", async () => {
   await createTool(contactForm(receivers.primary.url + "/hook", {
     id: "tool_mail_summary",
@@ -375,11 +398,8 @@ test("an email's retry sends the summary its first attempt sent, though the chat
   assert.match(mailsOf(first)[0].json.text, /Summary:\n.*\n.*Message: Two pallets/);
   // The visitor sends the form again in the same chat before the retry: a new summary.
   await send("Three pallets after all");
-  const settled = await waitUntil(async () => {
-    const email = (await stack.owner("GET", `/v1/submissions/${first}/deliveries`)).body.deliveries.find((d) => d.delivery.kind === "email");
-    return ["delivered", "failed"].includes(email?.delivery.status) && email;
-  }, { message: "the first email settled", timeoutMs: 20_000 });
-  assert.deepEqual(settled.attempts.map((a) => a.statusCode), [503, 200], "the retry's body was the first's: no 409");
+  const done = await settled(first, "email");
+  assert.deepEqual(done.attempts.map((a) => a.statusCode), [503, 200], "the retry's body was the first's: no 409");
   assert.equal(mailsOf(first).length, 1, "one email");
 
   // Another agent's form naming this chat, even with its token: its email carries no summary of it.

@@ -258,3 +258,46 @@ test("`events` picks what an endpoint gets; a removed endpoint gets nothing more
   assert.equal(all.requests.length, 3, "nothing more to the removed endpoint");
   assert.equal((await api("DELETE", `/v1/lead-webhooks/${everything.id}`)).status, 404);
 });
+
+test("an endpoint's secret rotates: both sign during the overlap, the new one is shown once, a second rotation waits", async () => {
+  const toolId = await makeAgent("agent_ev_rot");
+  const r = await receiver();
+  const made = await endpoint("agent_ev_rot", { url: r.url + "/events" });
+  const old = made.secret;
+
+  const rotated = await api("POST", `/v1/lead-webhooks/${made.id}/secret/rotate`, { overlapSecs: 3600 });
+  assert.equal(rotated.status, 200, rotated.text);
+  assert.equal(rotated.json.id, made.id);
+  assert.match(rotated.json.secret, /^whsec_\S{16,}$/);
+  assert.notEqual(rotated.json.secret, old);
+  assert.ok(Math.abs(rotated.json.previousSecretExpiresAt - (Date.now() + 3_600_000)) < 60_000, rotated.text);
+  const listed = await api("GET", "/v1/agents/agent_ev_rot/lead-webhooks");
+  assert.ok(!listed.text.includes(rotated.json.secret) && !listed.text.includes(old), "no secret is listed");
+
+  // During the overlap a receiver verifies with the old secret or the new one.
+  const { leadId } = await capture(toolId, { name: "Rota", email: "rota@example.com" });
+  const during = await eventFor(r, "lead.created", leadId);
+  assert.equal(verify(old, during).data.lead.id, leadId);
+  assert.equal(verify(rotated.json.secret, during).data.lead.id, leadId);
+
+  // A second rotation would drop the old secret before the end it was promised: refused,
+  // with when it ends. Bad overlaps name the field.
+  const again = await api("POST", `/v1/lead-webhooks/${made.id}/secret/rotate`, { overlapSecs: 60 });
+  assert.equal(again.status, 409, again.text);
+  assert.equal(again.json.error.code, "rotation_in_progress");
+  for (const bad of [{ overlapSecs: -1 }, { overlapSecs: 8 * 24 * 3600 }, { overlapSecs: "soon" }, { overlap: 60 }]) {
+    const res = await api("POST", `/v1/lead-webhooks/${made.id}/secret/rotate`, bad);
+    assert.equal(res.status, 400, `${JSON.stringify(bad)}: ${res.text}`);
+  }
+  assert.equal((await api("POST", "/v1/lead-webhooks/lwh_nope/secret/rotate", {})).status, 404);
+
+  // An emergency rotation (the secret leaked) goes at once, and the old secrets stop.
+  const emergency = await api("POST", `/v1/lead-webhooks/${made.id}/secret/rotate`, { overlapSecs: 0 });
+  assert.equal(emergency.status, 200, emergency.text);
+  assert.equal(emergency.json.previousSecretExpiresAt, null);
+  assert.equal((await api("PATCH", `/v1/leads/${leadId}`, { stage: "contacted" })).status, 200);
+  const after = await eventFor(r, "lead.updated", leadId);
+  assert.equal(verify(emergency.json.secret, after).data.lead.id, leadId);
+  for (const stopped of [old, rotated.json.secret]) assert.throws(() => verify(stopped, after), "an old secret no longer signs");
+  assert.equal(after.headers["webhook-signature"].split(" ").length, 1, "one signature");
+});

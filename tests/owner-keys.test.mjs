@@ -25,6 +25,12 @@ async function makeKey(body) {
   return res.json;
 }
 
+async function makeEndpoint(agentId, url) {
+  const res = await api("POST", `/v1/agents/${agentId}/lead-webhooks`, { url });
+  assert.equal(res.status, 201, res.text);
+  return res.json;
+}
+
 /** Asserts a 403 `missing_scope` whose message names `scope`. */
 function assertMissingScope(res, scope, what) {
   assert.equal(res.status, 403, `${what}: ${res.text}`);
@@ -154,6 +160,7 @@ test("a key limited to agent A sees nothing of agent B: every B id answers 404, 
   assert.deepEqual(limited.agents, ["agent_a"]);
   const { key } = limited;
 
+  const bEndpoint = await makeEndpoint("agent_b", "https://hooks.example/b-events");
   const nowhere = "lead_000000000000000000000000";
   const missing = await api("GET", `/v1/leads/${nowhere}`, undefined, key);
   assert.equal(missing.status, 404);
@@ -175,6 +182,8 @@ test("a key limited to agent A sees nothing of agent B: every B id answers 404, 
     ["GET", "/v1/tools/tool_agent_b"],
     ["GET", "/v1/agents/agent_b/lead-webhooks"],
     ["POST", "/v1/agents/agent_b/lead-webhooks", { url: "https://hooks.example/b" }],
+    ["POST", `/v1/lead-webhooks/${bEndpoint.id}/secret/rotate`, { overlapSecs: 0 }],
+    ["DELETE", `/v1/lead-webhooks/${bEndpoint.id}`],
     ["GET", "/form-submissions/analytics?agentId=agent_b"],
   ];
   for (const [method, route, body] of checks) {
@@ -191,6 +200,10 @@ test("a key limited to agent A sees nothing of agent B: every B id answers 404, 
   assert.equal(b.lead.stage, "new");
   assert.deepEqual(b.activity.map((a) => a.type), ["created"]);
   assert.equal((await api("GET", "/v1/agents/agent_b/leads/counters")).json.total, 1);
+  // B's endpoint is there, its secret never rotated: the admin's rotation with an overlap
+  // goes (one made before would be in progress).
+  assert.deepEqual((await api("GET", "/v1/agents/agent_b/lead-webhooks")).json.endpoints.map((e) => e.id), [bEndpoint.id]);
+  assert.equal((await api("POST", `/v1/lead-webhooks/${bEndpoint.id}/secret/rotate`, { overlapSecs: 60 })).status, 200);
 
   // A is the key's to work with; its changes are signed with its id.
   const moved = await api("PATCH", `/v1/leads/${ids.a}`, { stage: "contacted", note: "from the A key" }, key);

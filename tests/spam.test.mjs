@@ -229,6 +229,24 @@ test("events count only with a display token the edge issued for the form's agen
   assert.equal((await stack.waitForStatus(forged.json.submissionId, ["webhook_success"])).submission.spam, null);
 });
 
+test("a start or a dismissal whose impression was lost counts the impression too: never more starts than displays", async () => {
+  const token = await widgetLoad();
+  const before = await analytics("tool_contact_form");
+  const shown = (displayId, type) => event({ toolId: "tool_contact_form", displayId, type, displayToken: token });
+  // The impression never arrived (a flaky connection, a blocker): the start and the dismissal
+  // still tell the form was shown, once each.
+  assert.equal((await shown("d_lost_impression", "start")).status, 202);
+  assert.equal((await shown("d_lost_impression", "impression")).status, 202, "the late impression is a repeat");
+  assert.equal((await shown("d_dismissed_only", "dismiss")).status, 202);
+  assert.equal((await shown("d_dismissed_only", "dismiss")).status, 202);
+  const after = await analytics("tool_contact_form");
+  assert.deepEqual(
+    [after.impressions - before.impressions, after.started - before.started, after.dismissed - before.dismissed],
+    [2, 1, 1],
+  );
+  assert.ok(after.started <= after.impressions, `${after.started} starts of ${after.impressions} displays`);
+});
+
 test("one display token counts at most 20 displays: display ids made up past it are not counted", async () => {
   const token = await widgetLoad();
   const before = await analytics("tool_contact_form");

@@ -35,6 +35,20 @@ pub fn sign_all(secrets: &[&str], msg_id: &str, timestamp_secs: i64, body: &str)
     (!signatures.is_empty()).then(|| signatures.join(" "))
 }
 
+/// The secrets that sign at `now` (ms): `current`, and `previous` until `previous_until`,
+/// the end of the last rotation's overlap.
+pub fn secrets_in_force<'a>(
+    current: &'a str,
+    previous: Option<&'a str>,
+    previous_until: Option<i64>,
+    now: i64,
+) -> Vec<&'a str> {
+    match (previous, previous_until) {
+        (Some(previous), Some(until)) if now < until => vec![current, previous],
+        _ => vec![current],
+    }
+}
+
 /// The secret a `webhook` post-action's receiver gets: derived from the tool's secret and the
 /// receiver's URL, so each third party has its own (it cannot sign as the tool's primary
 /// webhook, nor as another post-action), and a rotation of the tool's secret rotates it too.
@@ -75,6 +89,22 @@ pub fn basic_auth_from_url(url: &str) -> (String, Option<String>) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_previous_secret_signs_until_its_overlap_ends() {
+        let during = secrets_in_force("whsec_new", Some("whsec_old"), Some(1_000), 999);
+        assert_eq!(during, ["whsec_new", "whsec_old"]);
+        assert_eq!(
+            secrets_in_force("whsec_new", Some("whsec_old"), Some(1_000), 1_000),
+            ["whsec_new"]
+        );
+        // Never rotated, or rotated with no overlap recorded: the current secret alone.
+        assert_eq!(secrets_in_force("whsec_new", None, None, 0), ["whsec_new"]);
+        assert_eq!(
+            secrets_in_force("whsec_new", Some("whsec_old"), None, 0),
+            ["whsec_new"]
+        );
+    }
 
     #[test]
     fn credentials_in_a_receiver_url_become_basic_auth() {

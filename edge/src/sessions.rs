@@ -65,7 +65,9 @@ pub async fn check_password(
     let email_key = key_hash(&email);
     let (failures, locked_until) = members::failures(db, &email_key, &client).await?;
     if let Some(until) = locked_until.filter(|until| *until > now) {
-        password::waste_time(password).await?;
+        // No password work: the answer is the same for every email (a stranger's guesses
+        // lock an unknown address as they lock a member's), so timing tells nothing, and a
+        // flood at a locked pair costs no key derivation.
         return Ok(Err(Refused::Locked {
             retry_after_secs: ((until - now) / 1000).max(1) as u32,
         }));

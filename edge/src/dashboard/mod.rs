@@ -139,6 +139,9 @@ pub async fn handle(mut req: Request, env: &Env, method: Method, path: &[&str]) 
         (Method::Post, ["settings", "lead-webhooks", id, "delete"]) => {
             settings::delete_endpoint(env, id).await
         }
+        (Method::Post, ["settings", "lead-webhooks", id, "rotate"]) => {
+            settings::rotate_endpoint(&req, env, &visit, id).await
+        }
         (Method::Get, ["settings", "agents", id, "forms", "new"]) => {
             let editing = settings::Editing::New { agent_id: id };
             settings::form_page(&req, env, &visit, editing, Default::default()).await

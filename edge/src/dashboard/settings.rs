@@ -299,6 +299,9 @@ struct AgentPage {
     endpoints: Vec<(String, String, String)>,
     event_types: Vec<&'static str>,
     new_secret: Option<String>,
+    /// The endpoint a [`AgentOutcome::rotated`] new secret is for, and until when the old
+    /// one signs.
+    rotated: Option<(String, Option<String>)>,
     endpoint_url: String,
     endpoint_error: String,
     endpoint_error_field: String,
@@ -325,6 +328,9 @@ pub struct AgentOutcome {
     refused: Option<ApiError>,
     endpoint_refused: Option<ApiError>,
     new_secret: Option<String>,
+    /// After a rotation: which endpoint the new secret is for, and until when the old one
+    /// signs too.
+    rotated: Option<(String, Option<String>)>,
     channel_refused: Option<(String, ApiError)>,
     channel_setup: Option<(String, String)>,
     channel_notice: Option<String>,
@@ -469,6 +475,7 @@ pub async fn agent_page(
                 .collect(),
             event_types: owner_endpoints::EVENT_TYPES.to_vec(),
             new_secret: outcome.new_secret,
+            rotated: outcome.rotated,
             endpoint_url: if outcome.endpoint_refused.is_some() {
                 visit.field("url").unwrap_or_default().to_string()
             } else {
@@ -594,6 +601,38 @@ pub async fn disconnect_channel(env: &Env, visit: &Visit, id: &str) -> ApiResult
         "/dashboard/settings/agents/{}?done=channel-disconnected",
         view::urlencode(&agent_id)
     ))
+}
+
+/// `POST /dashboard/settings/lead-webhooks/{id}/rotate`: a new secret, shown once; the old
+/// one signs too for a day, while the receiver switches.
+pub async fn rotate_endpoint(req: &Request, env: &Env, visit: &Visit, id: &str) -> ApiResult<Response> {
+    let db = env.d1(bindings::DB)?;
+    let endpoint = lead_webhooks::get(&db, id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("lead webhook", id))?;
+    let outcome = match owner_endpoints::rotate_secret(&visit.principal, env, id, json!({})).await {
+        Ok(rotated) => AgentOutcome {
+            rotated: Some((
+                rotated.endpoint.url,
+                rotated.previous_secret_expires_at.map(view::shown_time),
+            )),
+            new_secret: Some(rotated.secret),
+            ..Default::default()
+        },
+        // Said in the dashboard's words (the API's names `overlapSecs`).
+        Err(ApiError::Conflict { code, .. }) => AgentOutcome {
+            endpoint_refused: Some(ApiError::Conflict {
+                code,
+                message: format!(
+                    "A rotation is under way: the secret before the last one still signs until {}. Rotate again after that; to stop every old secret now, delete the endpoint and add it again.",
+                    view::shown_time(endpoint.previous_secret_until.unwrap_or_else(crate::clock::now_ms))
+                ),
+            }),
+            ..Default::default()
+        },
+        Err(other) => return Err(other),
+    };
+    agent_page(req, env, visit, &endpoint.agent_id, outcome).await
 }
 
 /// `POST /dashboard/settings/lead-webhooks/{id}/delete`.

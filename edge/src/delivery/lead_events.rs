@@ -5,7 +5,7 @@
 
 use super::send::OutgoingRequest;
 use super::DeliveryMessage;
-use crate::clock::iso8601;
+use crate::clock::{iso8601, now_ms};
 use crate::ids::new_id;
 use crate::storage::deliveries::{self, Delivery, NewDelivery, LEAD_EVENT};
 use crate::storage::lead_webhooks::{self, LeadWebhook};
@@ -127,9 +127,15 @@ pub async fn request(
         return Ok(Err(format!("lead webhook {} was removed", target.endpoint_id)));
     };
     let body = delivery.payload.clone().unwrap_or_default();
+    // Both secrets during a rotation's overlap: the receiver verifies with either.
+    let secrets: Vec<String> = endpoint
+        .signing_secrets(now_ms())
+        .into_iter()
+        .map(str::to_string)
+        .collect();
     super::webhook::signed(
         &delivery.id,
-        &[endpoint.secret],
+        &secrets,
         &delivery.target_url,
         body,
         &BTreeMap::new(),

@@ -26,7 +26,7 @@ use leadform_core::lanes::{self, Lane, SlowTargets};
 use leadform_core::retry::queue_delay;
 use leadform_core::status::Outcome;
 use serde::{Deserialize, Serialize};
-use worker::{Env, MessageBatch, MessageBuilder, MessageExt, Result};
+use worker::{BatchMessageBuilder, Env, MessageBatch, MessageBuilder, MessageExt, Result};
 
 /// A queue message: ids and which attempt it is for; the rest is read from D1 when the
 /// message is handled.
@@ -51,32 +51,56 @@ impl DeliveryMessage {
 /// Queues the first attempt of deliveries just committed; a failure is left to the sweep
 /// (the rows say they are due).
 pub async fn enqueue_all(env: &Env, messages: &[DeliveryMessage], delay_secs: u32) {
-    for msg in messages {
-        if let Err(err) = enqueue(env, msg, delay_secs).await {
-            worker::console_error!("enqueue of {} failed, left to the sweep: {err}", msg.delivery_id);
+    enqueue_many_on(env, Lane::Fast, messages, delay_secs).await;
+}
+
+/// Messages per `sendBatch` call: the platform takes at most 100 in one.
+const MESSAGES_PER_SEND: usize = 100;
+
+/// Puts deliveries on a lane's queue, a hundred per call rather than one call each: a bulk
+/// replay or a sweep after an outage stays within an invocation's subrequests however many
+/// it moves. A call that fails is logged and left to the sweep (the rows say they are due);
+/// the calls after it still go.
+async fn enqueue_many_on(env: &Env, lane: Lane, messages: &[DeliveryMessage], delay_secs: u32) {
+    if messages.is_empty() {
+        return;
+    }
+    let queue = match env.queue(lane_binding(lane)) {
+        Ok(queue) => queue,
+        Err(err) => return worker::console_error!("no queue for {lane:?}, left to the sweep: {err}"),
+    };
+    for chunk in messages.chunks(MESSAGES_PER_SEND) {
+        let batch = BatchMessageBuilder::new()
+            .messages(chunk.iter().cloned())
+            .delay_seconds(queue_delay(delay_secs))
+            .build();
+        if let Err(err) = queue.send_batch(batch).await {
+            worker::console_error!(
+                "enqueue of {} deliveries from {} failed, left to the sweep: {err}",
+                chunk.len(),
+                chunk[0].delivery_id
+            );
         }
     }
 }
 
-/// Puts a delivery on the queue, to be tried after `delay_secs` (a wait longer than a
-/// queue delay allows arrives early and is sent on again: see [`deliver`]). Every
-/// delivery starts on the fast lane.
-pub async fn enqueue(env: &Env, delivery: &DeliveryMessage, delay_secs: u32) -> Result<()> {
-    enqueue_on(env, Lane::Fast, delivery, delay_secs).await
-}
-
+/// Puts one delivery on a lane's queue, to be tried after `delay_secs` (a wait longer than
+/// a queue delay allows arrives early and is sent on again: see [`deliver`]).
 async fn enqueue_on(env: &Env, lane: Lane, delivery: &DeliveryMessage, delay_secs: u32) -> Result<()> {
-    let queue = env.queue(match lane {
-        Lane::Fast => bindings::DELIVERIES,
-        Lane::Slow => bindings::DELIVERIES_SLOW,
-    })?;
-    queue
+    env.queue(lane_binding(lane))?
         .send(
             MessageBuilder::new(delivery.clone())
                 .delay_seconds(queue_delay(delay_secs))
                 .build(),
         )
         .await
+}
+
+fn lane_binding(lane: Lane) -> &'static str {
+    match lane {
+        Lane::Fast => bindings::DELIVERIES,
+        Lane::Slow => bindings::DELIVERIES_SLOW,
+    }
 }
 
 /// Deliveries of one batch in flight at once (see `consume`).

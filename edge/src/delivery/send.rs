@@ -130,12 +130,7 @@ pub async fn post(
     // and retrying it would deliver it again. The body is read for what is left of the
     // time-out; what came by then is the answer's text (the log's snippet).
     let code = response.status_code();
-    let retry_after_secs = response
-        .headers()
-        .get("Retry-After")
-        .ok()
-        .flatten()
-        .and_then(|v| retry_after_secs(&v));
+    let retry_after_secs = retry_after_of(&response);
     let mut prefix = Vec::new();
     let cut_short = matches!(
         select(
@@ -158,6 +153,14 @@ pub async fn post(
     })
 }
 
+/// Why [`answer_contains`] cannot tell: what was answered, if anything, and when the
+/// server asked to be tried again.
+pub struct Untold {
+    pub answer: Answer,
+    pub error: String,
+    pub retry_after_secs: Option<u32>,
+}
+
 /// Whether the whole answer to `request` (a 2xx, read to its end within the time-out)
 /// contains `needle`. The body is searched as it streams, so a long answer (a sheet's
 /// columns) is never held whole. Anything else, a non-2xx or a body cut short, is an
@@ -166,8 +169,12 @@ pub async fn answer_contains(
     request: &OutgoingRequest,
     timeout_ms: u64,
     needle: &[u8],
-) -> std::result::Result<bool, (Answer, String)> {
-    let no_answer = |error: String| (Answer::NoAnswer, error);
+) -> std::result::Result<bool, Untold> {
+    let no_answer = |error: String| Untold {
+        answer: Answer::NoAnswer,
+        error,
+        retry_after_secs: None,
+    };
     let Opened {
         mut response,
         controller,
@@ -175,7 +182,12 @@ pub async fn answer_contains(
     } = open(request, timeout_ms).await.map_err(no_answer)?;
     let code = response.status_code();
     if !(200..300).contains(&code) {
-        return Err((Answer::Answered(code), format!("answered HTTP {code}")));
+        // A read quota's 429 says when to come back, as an append's would.
+        return Err(Untold {
+            answer: Answer::Answered(code),
+            error: format!("answered HTTP {code}"),
+            retry_after_secs: retry_after_of(&response),
+        });
     }
     // (The runtime gives no stream for an empty body: it holds nothing.)
     let Ok(stream) = response.stream() else {
@@ -231,6 +243,12 @@ async fn read_prefix(response: &mut worker::Response, max: usize, kept: &mut Vec
             break;
         }
     }
+}
+
+/// An answer's `Retry-After`, as seconds from now.
+fn retry_after_of(response: &worker::Response) -> Option<u32> {
+    let value = response.headers().get("Retry-After").ok().flatten()?;
+    retry_after_secs(&value)
 }
 
 /// `Retry-After` as seconds from now: either a number of seconds or an HTTP date.

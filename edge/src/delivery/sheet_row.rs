@@ -41,15 +41,16 @@ pub async fn already_there(
             ),
             retry_after_secs: None,
         }),
-        Err((answer, error)) => Some(AttemptResult {
-            answer,
+        Err(untold) => Some(AttemptResult {
+            answer: untold.answer,
             started_at,
             latency_ms,
             error: Some(format!(
-                "not appended: reading the sheet for an earlier attempt's row failed: {error}"
+                "not appended: reading the sheet for an earlier attempt's row failed: {}",
+                untold.error
             )),
             snippet: None,
-            retry_after_secs: None,
+            retry_after_secs: untold.retry_after_secs,
         }),
     })
 }

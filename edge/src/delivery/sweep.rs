@@ -2,7 +2,7 @@
 //! queue lives in memory and a restart loses it). Anything due for a while, unsettled and
 //! not held by an attempt in flight goes back on the queue.
 
-use super::{enqueue_on, DeliveryMessage};
+use super::{enqueue_many_on, DeliveryMessage};
 use crate::bindings;
 use crate::clock::now_ms;
 use crate::config;
@@ -28,14 +28,15 @@ pub async fn sweep(env: &worker::Env) -> worker::Result<usize> {
     let now = now_ms();
     LAST_SWEEP_MS.with(|last| last.set(now));
     let due = deliveries::due(&db, now - config::sweep_grace_ms(env), now, BATCH).await?;
-    for delivery in &due {
-        // One an attempt was begun for (handed over to the slow lane, or its worker died)
-        // goes on in the slow lane: it may be slow, and must not hold the fast one again.
-        let lane = match delivery.lease_until {
-            Some(_) => Lane::Slow,
-            None => Lane::Fast,
-        };
-        enqueue_on(env, lane, &DeliveryMessage::for_delivery(delivery), 0).await?;
+    // One an attempt was begun for (handed over to the slow lane, or its worker died) goes
+    // on in the slow lane: it may be slow, and must not hold the fast one again.
+    let (slow, fast): (Vec<_>, Vec<_>) = due.iter().partition(|d| d.lease_until.is_some());
+    for (lane, deliveries) in [(Lane::Slow, slow), (Lane::Fast, fast)] {
+        let messages: Vec<DeliveryMessage> = deliveries
+            .into_iter()
+            .map(DeliveryMessage::for_delivery)
+            .collect();
+        enqueue_many_on(env, lane, &messages, 0).await;
     }
     settle_unreported(env, &db, now).await?;
     display_tokens::purge(&db, now - leadform_core::spam::TOKEN_TTL_MS).await?;

@@ -1,4 +1,4 @@
-use super::{int, opt_int, opt_text, text};
+use super::{changed_any, int, opt_int, opt_text, text};
 use leadform_core::delivery::DeliveryStatus;
 use leadform_core::query::Cursor;
 use serde::{Deserialize, Serialize};
@@ -240,7 +240,7 @@ pub async fn claim(
         .bind(&[text(id), int(attempts_made), int(now), int(lease_until)])?
         .run()
         .await?;
-    Ok(result.meta()?.and_then(|m| m.changes).unwrap_or(0) > 0)
+    changed_any(&result)
 }
 
 /// Lets go of a delivery (held until `held_until`, by this attempt) whose attempt goes on

@@ -32,6 +32,9 @@ pub fn insert_shown_and_started(
 
 /// Records an event of a widget display its token counted ([`super::display_tokens::count_display`]
 /// goes first in the batch): dropped as a repeat, and when the token's displays were used up.
+/// A start or a dismissal implies the display was shown, so it records the impression too
+/// when that was lost on the way (dropped as a repeat if not), as a submission does: no
+/// form counts more starts than impressions, however its events arrive.
 pub fn insert_counted(
     db: &D1Database,
     nonce: &str,
@@ -42,7 +45,9 @@ pub fn insert_counted(
 ) -> Result<D1PreparedStatement> {
     db.prepare(format!(
         "INSERT OR IGNORE INTO form_events (tool_id, display_id, kind, at)
-         SELECT ?2, ?3, ?5, ?4 WHERE {COUNTED_CONDITION}"
+         SELECT ?2, ?3, event.kind, ?4
+         FROM (SELECT 'impression' AS kind WHERE ?5 <> 'impression' UNION ALL SELECT ?5) AS event
+         WHERE {COUNTED_CONDITION}"
     ))
     .bind(&[text(nonce), text(tool_id), text(display_id), int(at), text(kind)])
 }

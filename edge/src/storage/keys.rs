@@ -1,6 +1,6 @@
 //! Owner keys: stored as the SHA-256 of the key, with scopes and the agents they may see.
 
-use super::{from_json_column, int, opt_text, text};
+use super::{changed_any, from_json_column, int, opt_text, text};
 use leadform_core::access::Scope;
 use serde::{Deserialize, Serialize};
 use worker::{D1Database, Result};
@@ -115,7 +115,7 @@ pub async fn revoke(db: &D1Database, id: &str, now: i64) -> Result<bool> {
         .bind(&[text(id), int(now)])?
         .run()
         .await?;
-    Ok(result.meta()?.and_then(|m| m.changes).unwrap_or(0) > 0)
+    changed_any(&result)
 }
 
 /// How fresh `last_used_at` is kept: a write per request would cost more than the

@@ -1,10 +1,11 @@
 //! Endpoints that follow an agent's pipeline through lead events.
 
-use super::{from_json_column, int, text};
+use super::{changed_any, from_json_column, int, opt_text, text, SecretRotation};
 use serde::{Deserialize, Serialize};
 use worker::{D1Database, D1PreparedStatement, Result};
 
-/// An endpoint with its secret: the secret is shown once, at creation (see the route).
+/// An endpoint with its secret: the secret is shown once, at creation and at a rotation
+/// (see the route).
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct LeadWebhook {
@@ -13,6 +14,11 @@ pub struct LeadWebhook {
     pub url: String,
     #[serde(skip_serializing)]
     pub secret: String,
+    /// The secret before the last rotation, still signing until `previous_secret_until`.
+    #[serde(skip_serializing)]
+    pub previous_secret: Option<String>,
+    #[serde(skip_serializing)]
+    pub previous_secret_until: Option<i64>,
     pub events: Vec<String>,
     pub created_at: i64,
 }
@@ -23,6 +29,8 @@ struct Row {
     agent_id: String,
     url: String,
     secret: String,
+    previous_secret: Option<String>,
+    previous_secret_until: Option<i64>,
     events: String,
     created_at: i64,
 }
@@ -34,6 +42,8 @@ impl From<Row> for LeadWebhook {
             agent_id: row.agent_id,
             url: row.url,
             secret: row.secret,
+            previous_secret: row.previous_secret,
+            previous_secret_until: row.previous_secret_until,
             events: from_json_column(&row.events),
             created_at: row.created_at,
         }
@@ -43,6 +53,17 @@ impl From<Row> for LeadWebhook {
 impl LeadWebhook {
     pub fn wants(&self, event_type: &str) -> bool {
         self.events.iter().any(|e| e == event_type)
+    }
+
+    /// The secrets that sign at `now`: the current one, and the previous one during the
+    /// overlap of a rotation.
+    pub fn signing_secrets(&self, now: i64) -> Vec<&str> {
+        leadform_core::webhook::secrets_in_force(
+            &self.secret,
+            self.previous_secret.as_deref(),
+            self.previous_secret_until,
+            now,
+        )
     }
 }
 
@@ -95,6 +116,26 @@ pub fn none_condition(agent_id: &str) -> (&'static str, Vec<wasm_bindgen::JsValu
 pub fn for_agent_from(result: &worker::D1Result) -> Result<Vec<LeadWebhook>> {
     let rows: Vec<Row> = result.results()?;
     Ok(rows.into_iter().map(LeadWebhook::from).collect())
+}
+
+/// Replaces the signing secret as `rotation` says; the old one keeps signing until
+/// `rotation.previous_until`. `false` when the secret is no longer the one `rotation`
+/// replaces: another rotation went first.
+pub async fn rotate_secret(db: &D1Database, id: &str, rotation: &SecretRotation) -> Result<bool> {
+    let result = db
+        .prepare(
+            "UPDATE lead_webhooks SET previous_secret = secret, previous_secret_until = ?3, secret = ?2
+             WHERE id = ?1 AND (?4 IS NULL OR secret = ?4)",
+        )
+        .bind(&[
+            text(id),
+            text(&rotation.secret),
+            int(rotation.previous_until),
+            opt_text(rotation.replaced.as_deref()),
+        ])?
+        .run()
+        .await?;
+    changed_any(&result)
 }
 
 pub async fn delete(db: &D1Database, id: &str) -> Result<()> {

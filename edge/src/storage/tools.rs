@@ -1,4 +1,4 @@
-use super::{from_json_column, int, opt_text, text};
+use super::{changed_any, from_json_column, int, opt_text, text, SecretRotation};
 use leadform_core::conversation::FormRules;
 use leadform_core::form::{ExecutionMode, FieldSpec};
 use leadform_core::owner::ToolIn;
@@ -118,13 +118,12 @@ impl Tool {
     /// The secrets that sign at `now`: the current one, and the previous one during the
     /// overlap of a rotation.
     pub fn signing_secrets(&self, now: i64) -> Vec<&str> {
-        let mut secrets = vec![self.webhook_secret.as_str()];
-        if let (Some(previous), Some(until)) = (&self.previous_secret, self.previous_secret_until) {
-            if now < until {
-                secrets.push(previous);
-            }
-        }
-        secrets
+        leadform_core::webhook::secrets_in_force(
+            &self.webhook_secret,
+            self.previous_secret.as_deref(),
+            self.previous_secret_until,
+            now,
+        )
     }
 
     pub fn public(&self) -> FormPublic {
@@ -337,23 +336,27 @@ pub async fn upsert(
     Ok(())
 }
 
-/// Replaces the signing secret; the old one keeps signing until `previous_until` (ms).
-pub async fn rotate_secret(
-    db: &D1Database,
-    id: &str,
-    secret: &str,
-    previous_until: i64,
-    now: i64,
-) -> Result<()> {
-    db.prepare(
-        "UPDATE tools SET previous_secret = webhook_secret, previous_secret_until = ?3, webhook_secret = ?2,
-           updated_at = ?4
-         WHERE id = ?1",
-    )
-    .bind(&[text(id), text(secret), int(previous_until), int(now)])?
-    .run()
-    .await?;
-    Ok(())
+/// Replaces the signing secret as `rotation` says; the old one keeps signing until
+/// `rotation.previous_until`. `false` when the secret is no longer the one `rotation`
+/// replaces: another rotation went first, and this one would drop the secret that one
+/// promised to keep.
+pub async fn rotate_secret(db: &D1Database, id: &str, rotation: &SecretRotation, now: i64) -> Result<bool> {
+    let result = db
+        .prepare(
+            "UPDATE tools SET previous_secret = webhook_secret, previous_secret_until = ?3, webhook_secret = ?2,
+               updated_at = ?4
+             WHERE id = ?1 AND (?5 IS NULL OR webhook_secret = ?5)",
+        )
+        .bind(&[
+            text(id),
+            text(&rotation.secret),
+            int(rotation.previous_until),
+            int(now),
+            opt_text(rotation.replaced.as_deref()),
+        ])?
+        .run()
+        .await?;
+    changed_any(&result)
 }
 
 /// Whether another tool of the agent already uses `name` (names key `registerFormHandler`).

@@ -1,13 +1,14 @@
 //! Endpoints that receive an agent's lead events (`lead.created`, `lead.updated`,
-//! `lead.deleted`) as Standard Webhooks; their secret is shown once, at creation.
+//! `lead.deleted`) as Standard Webhooks; their secret is shown once, at creation and at
+//! each rotation.
 
-use super::{parse, Caller};
+use super::{parse, rotation, Caller};
 use crate::auth;
 use crate::bindings;
 use crate::clock::now_ms;
 use crate::config;
 use crate::error::{ApiError, ApiResult};
-use crate::http::{json, json_body};
+use crate::http::{json, json_body, optional_json_body};
 use crate::ids::{new_id, random_bytes};
 use crate::storage::lead_webhooks::{self, LeadWebhook};
 use leadform_core::owner::check_webhook_url;
@@ -33,6 +34,17 @@ pub struct EndpointCreatedOut {
     pub endpoint: LeadWebhook,
     /// Signs every event to this endpoint (`whsec_…`): shown here and never again.
     pub secret: String,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct EndpointRotatedOut {
+    #[serde(flatten)]
+    pub endpoint: LeadWebhook,
+    /// The new secret: shown here and never again.
+    pub secret: String,
+    /// Until when the secret before it still signs too; `null` after an emergency rotation.
+    pub previous_secret_expires_at: Option<i64>,
 }
 
 #[derive(Serialize)]
@@ -71,6 +83,8 @@ pub async fn make(env: &Env, agent_id: &str, body: serde_json::Value) -> ApiResu
         agent_id: agent_id.to_string(),
         url: input.url,
         secret: secret_from_bytes(&random_bytes::<24>()),
+        previous_secret: None,
+        previous_secret_until: None,
         events,
         created_at: now_ms(),
     };
@@ -84,12 +98,54 @@ pub async fn list(env: &Env, agent_id: &str) -> ApiResult<Response> {
     json(&EndpointListOut { endpoints }, 200)
 }
 
-pub async fn delete(caller: &Caller, env: &Env, id: &str) -> ApiResult<Response> {
+/// The endpoint `id`, if the caller may see it.
+async fn find(caller: &Caller, db: &worker::D1Database, id: &str) -> ApiResult<LeadWebhook> {
+    let endpoint = lead_webhooks::get(db, id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("lead webhook", id))?;
+    let agent_id = endpoint.agent_id.clone();
+    auth::visible(caller, "lead webhook", id, &agent_id, endpoint)
+}
+
+/// `POST /v1/lead-webhooks/{id}/secret/rotate {overlapSecs?}`: a new secret, shown once;
+/// the old one signs too until the overlap ends.
+pub async fn rotate(caller: &Caller, mut req: Request, env: &Env, id: &str) -> ApiResult<Response> {
+    let body = optional_json_body(&mut req).await?;
+    let rotated = rotate_secret(caller, env, id, body.unwrap_or_else(|| serde_json::json!({}))).await?;
+    json(&rotated, 200)
+}
+
+/// Rotates endpoint `id`'s secret with `{overlapSecs?}` (the API's body or the dashboard's
+/// form).
+pub async fn rotate_secret(
+    caller: &Caller,
+    env: &Env,
+    id: &str,
+    body: serde_json::Value,
+) -> ApiResult<EndpointRotatedOut> {
     let db = env.d1(bindings::DB)?;
+    let endpoint = find(caller, &db, id).await?;
+    let now = now_ms();
+    let rotation = rotation::plan(&endpoint.secret, endpoint.previous_secret_until, body, now)?;
+    if !lead_webhooks::rotate_secret(&db, id, &rotation).await? {
+        let winner = lead_webhooks::get(&db, id).await?;
+        return Err(rotation::in_progress(
+            winner.and_then(|e| e.previous_secret_until).unwrap_or(now),
+        ));
+    }
     let endpoint = lead_webhooks::get(&db, id)
         .await?
         .ok_or_else(|| ApiError::not_found("lead webhook", id))?;
-    auth::visible(caller, "lead webhook", id, &endpoint.agent_id, ())?;
+    Ok(EndpointRotatedOut {
+        secret: endpoint.secret.clone(),
+        previous_secret_expires_at: endpoint.previous_secret_until.filter(|until| *until > now),
+        endpoint,
+    })
+}
+
+pub async fn delete(caller: &Caller, env: &Env, id: &str) -> ApiResult<Response> {
+    let db = env.d1(bindings::DB)?;
+    find(caller, &db, id).await?;
     lead_webhooks::delete(&db, id).await?;
     Ok(Response::empty()?.with_status(204))
 }

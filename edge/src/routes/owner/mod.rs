@@ -11,6 +11,7 @@ pub mod keys;
 pub mod lead_webhooks;
 pub mod leads;
 mod members;
+mod rotation;
 mod submissions;
 pub mod tools;
 
@@ -97,6 +98,9 @@ async fn route(c: &Caller, req: Request, env: &Env, method: &Method, path: &[&st
         (Method::Post, ["agents", id, "lead-webhooks"]) => lead_webhooks::create(req, env, id).await,
         (Method::Get, ["agents", id, "lead-webhooks"]) => lead_webhooks::list(env, id).await,
         (Method::Delete, ["lead-webhooks", id]) => lead_webhooks::delete(c, env, id).await,
+        (Method::Post, ["lead-webhooks", id, "secret", "rotate"]) => {
+            lead_webhooks::rotate(c, req, env, id).await
+        }
         (Method::Post, ["agents", id, "channels"]) => channels::create(req, env, id).await,
         (Method::Get, ["agents", id, "channels"]) => channels::list(&req, env, id).await,
         (Method::Post, ["channels", id, "test"]) => channels::test(c, env, id).await,
@@ -117,6 +121,7 @@ fn need_of(method: &Method, path: &[&str]) -> Option<Need> {
         | (Method::Post, ["tools", _, "secret", "rotate"])
         | (Method::Get | Method::Post, ["agents", _, "lead-webhooks"])
         | (Method::Delete, ["lead-webhooks", _])
+        | (Method::Post, ["lead-webhooks", _, "secret", "rotate"])
         | (Method::Get | Method::Post, ["agents", _, "channels"])
         | (Method::Post, ["channels", _, "test"])
         | (Method::Delete, ["channels", _]) => ConfigWrite,

@@ -1,10 +1,10 @@
 //! Form tools: made, read, changed; their signing secret has routes of its own (a tool as
 //! the API shows it never carries it), with rotation and an overlap window.
 
-use super::{merge, parse, parse_shaped, Caller};
+use super::{merge, parse_shaped, rotation, Caller};
 use crate::auth;
 use crate::bindings;
-use crate::clock::{iso8601, now_ms};
+use crate::clock::now_ms;
 use crate::config;
 use crate::error::{ApiError, ApiResult};
 use crate::http::{json, json_body, optional_json_body};
@@ -15,7 +15,7 @@ use leadform_core::owner::ToolIn;
 use leadform_core::post_actions::PostAction;
 use leadform_core::validate::FieldError;
 use leadform_core::webhook::{derived_secret, secret_from_bytes};
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use worker::{Env, Request, Response};
 
 /// (The agent's existence is checked by the route, `owner::handle`.)
@@ -160,18 +160,6 @@ pub async fn secret(caller: &Caller, env: &Env, id: &str) -> ApiResult<Response>
     json(&SecretOut::of(&tool), 200)
 }
 
-/// Longest overlap of a rotation: receivers should switch within a week.
-const MAX_OVERLAP_SECS: i64 = 7 * 24 * 3600;
-
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-struct RotateIn {
-    /// How long the old secret keeps signing beside the new one (default one day; 0 ends it
-    /// at once).
-    #[serde(default)]
-    overlap_secs: Option<i64>,
-}
-
 /// `POST /v1/tools/{id}/secret/rotate {overlapSecs?}`: a new secret; the old one signs too
 /// until the overlap ends.
 pub async fn rotate(caller: &Caller, mut req: Request, env: &Env, id: &str) -> ApiResult<Response> {
@@ -188,32 +176,15 @@ pub async fn rotate_secret(
     body: serde_json::Value,
 ) -> ApiResult<tools::Tool> {
     let tool = find(caller, env, id).await?;
-    let input: RotateIn = parse(body)?;
-    let overlap = input.overlap_secs.unwrap_or(24 * 3600);
-    if !(0..=MAX_OVERLAP_SECS).contains(&overlap) {
-        return Err(
-            FieldError::new("overlapSecs", format!("must be 0 to {MAX_OVERLAP_SECS} seconds")).into(),
-        );
-    }
-    let db = env.d1(bindings::DB)?;
     let now = now_ms();
-    // One previous secret is kept: a second rotation during the overlap would drop the
-    // first old one before its announced end, under a receiver that still checks it. An
-    // emergency rotation (`overlapSecs: 0`: every old secret stops now) always goes.
-    if let Some(until) = tool
-        .previous_secret_until
-        .filter(|until| *until > now && overlap > 0)
-    {
-        return Err(ApiError::Conflict {
-            code: "rotation_in_progress",
-            message: format!(
-                "the secret before the last rotation signs until {} (previousSecretExpiresAt): rotate again after that, or with overlapSecs 0 to stop every old secret now",
-                iso8601(until)
-            ),
-        });
+    let rotation = rotation::plan(&tool.webhook_secret, tool.previous_secret_until, body, now)?;
+    let db = env.d1(bindings::DB)?;
+    if !tools::rotate_secret(&db, &tool.id, &rotation, now).await? {
+        let winner = tools::get(&db, &tool.id).await?;
+        return Err(rotation::in_progress(
+            winner.and_then(|t| t.previous_secret_until).unwrap_or(now),
+        ));
     }
-    let secret = secret_from_bytes(&random_bytes::<24>());
-    tools::rotate_secret(&db, &tool.id, &secret, now + overlap * 1000, now).await?;
     tools::get(&db, &tool.id)
         .await?
         .ok_or_else(|| ApiError::not_found("tool", id))
