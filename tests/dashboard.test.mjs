@@ -635,6 +635,7 @@ test("settings: an admin edits the agent, builds a form, makes a key and an endp
   assert.match(rotatedSecret, /^whsec_/);
   assert.notEqual(rotatedSecret, endpointSecret);
   assert.match(await page.locator("#secret-h + p").textContent(), /old secret signs every event too until \d{4}-\d\d-\d\d \d\d:\d\d UTC/);
+  await page.screenshot({ path: path.join(SHOTS, "endpoint-rotated-desktop.png"), fullPage: true });
   await rotate.click();
   await page.getByRole("alert").filter({ hasText: /still signs until \d{4}-\d\d-\d\d \d\d:\d\d UTC/ }).waitFor();
   assert.equal(await page.locator("#new-secret").count(), 0, "no secret shown for a refused rotation");

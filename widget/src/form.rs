@@ -1016,7 +1016,7 @@ mod tests {
         let form = root.query_selector(".lf-form").unwrap().unwrap();
         form.dispatch_event(&web_sys::Event::new("submit").unwrap())
             .unwrap();
-        let body = sent_submit(&stub).await;
+        let body = sent_submit(&stub, &chat).await;
         assert_eq!(js::text(&body, "toolId"), "tool_c");
         assert_eq!(js::text(&js::get(&body, "formData"), "email"), "jane@example.com");
         body
@@ -1042,9 +1042,17 @@ mod tests {
         .unwrap()
     }
 
-    /// The first submit body the stub took (waited for), with the real fetch put back.
-    async fn sent_submit(stub: &JsValue) -> JsValue {
+    /// The first submit body the stub took (waited for), once the widget has settled it (its
+    /// outbox item gone), with the real fetch put back. Settled first: a later test's widget,
+    /// on this page and its storage, would otherwise find the item still kept and send it
+    /// again into that test's stub.
+    async fn sent_submit(stub: &JsValue, chat: &Chat) -> JsValue {
         let sleep = js_sys::Function::new_no_args("return new Promise(r => setTimeout(r, 10))");
+        let nap = || async {
+            JsFuture::from(js_sys::Promise::from(sleep.call0(&JsValue::NULL).unwrap()))
+                .await
+                .unwrap();
+        };
         let sent = js::get(stub, "sent");
         let mut body = None;
         for _ in 0..300 {
@@ -1061,9 +1069,16 @@ mod tests {
             if body.is_some() {
                 break;
             }
-            JsFuture::from(js_sys::Promise::from(sleep.call0(&JsValue::NULL).unwrap()))
+            nap().await;
+        }
+        for _ in 0..300 {
+            if crate::outbox::kept(&chat.scope())
                 .await
-                .unwrap();
+                .map_or(true, |items| items.is_empty())
+            {
+                break;
+            }
+            nap().await;
         }
         js_sys::Function::from(js::get(stub, "restore"))
             .call0(&JsValue::NULL)
@@ -1115,7 +1130,7 @@ mod tests {
         );
         card.dispatch_event(&web_sys::Event::new("submit").unwrap())
             .unwrap();
-        let body = sent_submit(&stub).await;
+        let body = sent_submit(&stub, &chat).await;
         let data = js::get(&body, "formData");
         assert_eq!(
             js::text(&data, "page"),
