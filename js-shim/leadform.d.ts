@@ -7,8 +7,9 @@ export interface FormHandlerContext {
   conversationId: string;
   /**
    * Field values by field name, as the visitor entered them: text (a `number` field's too,
-   * as typed), `true`/`false` for a checkbox or consent, the chosen options of a
+   * as typed), `true` for a ticked checkbox or consent, the chosen options of a
    * `multiselect`; a file is a data URL `data:<type>;name=<encoded name>;base64,...`.
+   * A field left empty (an unticked box too) is not there: test `formData.news === true`.
    */
   formData: Record<string, string | boolean | string[]>;
 }

@@ -159,6 +159,22 @@ test("rate limits: submissions per client and form, public calls per client, fai
     assert.equal(await guessFrom("2001:db8:7:7:ffff:ffff:ffff:ffff", 99), 429, "the same /64");
     assert.equal(await guessFrom("2001:db8:7:8::1", 100), 401, "the next /64 is another client");
 
+    // A made-up session cookie or invitation link on the dashboard is a failed key check too,
+    // from the same allowance (guessing in both places buys none more): each costs a
+    // database read. Sent to sign-in (or told the link does not work), then 429.
+    const cookieGuess = async (i) => (await fetch(limited.url + "/dashboard/leads", {
+      headers: { Cookie: `lf_session=${(i + 1).toString(16).padStart(64, "0")}`, "CF-Connecting-IP": "192.0.2.44" },
+      redirect: "manual",
+    })).status;
+    const cookies = await untilRefused(10, cookieGuess);
+    assert.equal(cookies.at(-1), 429);
+    assert.ok(cookies.length >= 11 && cookies.slice(0, -1).every((s) => s === 303), JSON.stringify(cookies));
+    const inviteGuess = async (address) => (await fetch(`${limited.url}/dashboard/invite/${"ab".repeat(32)}`, { headers: { "CF-Connecting-IP": address } })).status;
+    assert.equal(await inviteGuess("192.0.2.44"), 429, "one allowance for both");
+    const invites = await untilRefused(10, () => inviteGuess("192.0.2.45"));
+    assert.equal(invites.at(-1), 429);
+    assert.ok(invites.length >= 11 && invites.slice(0, -1).every((s) => s === 404), JSON.stringify(invites));
+
     // Failed dashboard sign-ins count the same way (each guess a different email, so no
     // account lock-out is involved): 10 a minute per client, then 429 with Retry-After.
     let lastSignIn;

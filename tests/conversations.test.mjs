@@ -89,15 +89,24 @@ test("afterMessages: 3 shows the form on the third message; a dismissal holds it
     forms.push((await say(stack.url, id, text)).json.messages[0].form?.name ?? null);
   }
   assert.deepEqual(forms, [null, null, "contact_form"]);
-  // The visitor closes the form: the widget reports the dismissal with the conversation.
   const { displayToken } = await (await fetch(`${stack.url}/widget/config?agentId=agent_rules`, { headers: { Origin: SITE } })).json();
   const dismissal = { toolId: "tool_agent_rules_contact", displayId: "disp_1", type: "dismiss", displayToken, conversationId: id };
-  const dismissed = await call(`${stack.url}/form-submissions/events`, dismissal);
+  const dismissals = async () => (await ownerRequest(stack, "GET", `/v1/conversations/${id}`)).json.turns.filter((t) => t.kind === "form_dismissed");
+  // Someone who knows the conversation's id (it shows in Slack, email and the CRM) but not
+  // its token: the dismissal counts for analytics, and leaves the visitor's chat alone
+  // (a form closed and held back for its cooldown would lose the lead).
+  for (let i = 0; i < 3; i++) {
+    const stranger = await call(`${stack.url}/form-submissions/events`, { ...dismissal, displayId: `disp_stranger_${i}` });
+    assert.equal(stranger.status, 202, stranger.text);
+  }
+  assert.deepEqual(await dismissals(), []);
+  // The visitor closes the form: the widget reports the dismissal with the conversation and its token.
+  const asWidget = conversationHeaders(id, { Origin: SITE });
+  const dismissed = await postJson(`${stack.url}/form-submissions/events`, dismissal, asWidget);
   assert.equal(dismissed.status, 202, dismissed.text);
   // The same report again (a retry, or a script's loop): still one turn in the transcript.
-  for (let i = 0; i < 3; i++) assert.equal((await call(`${stack.url}/form-submissions/events`, dismissal)).status, 202);
-  const noted = (await ownerRequest(stack, "GET", `/v1/conversations/${id}`)).json.turns.filter((t) => t.kind === "form_dismissed");
-  assert.equal(noted.length, 1);
+  for (let i = 0; i < 3; i++) assert.equal((await postJson(`${stack.url}/form-submissions/events`, dismissal, asWidget)).status, 202);
+  assert.equal((await dismissals()).length, 1);
   // A display outside any conversation may say so with "" (the schema's string), as a submit may.
   const outside = await call(`${stack.url}/form-submissions/events`, { ...dismissal, displayId: "disp_outside", conversationId: "" });
   assert.equal(outside.status, 202, outside.text);

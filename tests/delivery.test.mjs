@@ -454,6 +454,37 @@ test("post-action and schedule configs are checked, the field named", async () =
   }
 });
 
+test("an email to dashboard members (seed 002's recipientIds) goes to the members there are when it is sent; an id that is no member's is refused at its field", async () => {
+  const invite = async (email) => {
+    const res = await stack.owner("POST", "/v1/members", { email, role: "sales" });
+    assert.equal(res.status, 201, JSON.stringify(res.body));
+    return res.body.member.id;
+  };
+  const [ana, bo] = [await invite("ana@acme.test"), await invite("bo@acme.test")];
+  const action = { type: "email", recipients: ["desk@acme.test"], recipientIds: [ana, bo], subject: "New Form Submission" };
+  const unknown = await stack.owner("POST", "/v1/agents/agent_dlv/tools", contactForm(receivers.primary.url + "/hook", {
+    id: "tool_members_mail", name: "members_mail", postActions: [{ ...action, recipientIds: [ana, "user_123"] }],
+  }));
+  assert.equal(unknown.status, 400, JSON.stringify(unknown.body));
+  assert.equal(unknown.body.error.field, "postActions[0].recipientIds[1]");
+  const made = await createTool(contactForm(receivers.primary.url + "/hook", { id: "tool_members_mail", name: "members_mail", postActions: [action] }));
+  assert.deepEqual((await stack.owner("GET", `/v1/tools/${made.id}`)).body.postActions, [action], "read back as written");
+  const sentTo = async (who) => {
+    const res = await submit(seedSubmit({ toolId: "tool_members_mail", formData: { name: who, email: `${who}@example.com` } }));
+    assert.equal(res.status, 200, res.text);
+    const done = await settled(res.json.submissionId, "email");
+    assert.equal(done.delivery.status, "delivered", JSON.stringify(done));
+    return byId(receivers.email, res.json.submissionId)[0].json.to;
+  };
+  assert.deepEqual(await sentTo("first"), ["desk@acme.test", "ana@acme.test", "bo@acme.test"]);
+  // Bo leaves the team: the next lead's email is not sent to him, and the form's other
+  // changes are not refused for naming him.
+  assert.equal((await stack.owner("DELETE", `/v1/members/${bo}`)).status, 204);
+  const renamed = await stack.owner("PATCH", `/v1/tools/${made.id}`, { title: "Talk to the team" });
+  assert.equal(renamed.status, 200, JSON.stringify(renamed.body));
+  assert.deepEqual(await sentTo("second"), ["desk@acme.test", "ana@acme.test"]);
+});
+
 test("a tool's own schedule: attempts run out, the lead is kept, a dead letter is recorded, replay delivers it", async () => {
   let up = false;
   const flaky = await startReceiver({ respond: () => (up ? 200 : 503) });

@@ -22,6 +22,7 @@ const PROJECT_FORM = (webhookUrl) => ({
     { name: "privacy", label: "I agree to the privacy policy", type: "consent", required: true, link: "https://acme.example/privacy" },
     { name: "campaign", type: "hidden", from: "utm_campaign" },
     { name: "plan", type: "hidden" },
+    { name: "url", type: "hidden", from: "page_url" },
     { name: "team", label: "Team size", type: "number" },
   ],
   executionMode: "webhook",
@@ -81,7 +82,7 @@ test("in the browser: identify prefills, two steps with their progress, the edge
   await page.waitForFunction(() => window.leadform && window.leadform.identify);
   await page.goto(site.url + "/?page=pricing");
   await page.waitForFunction(() => window.leadform && window.leadform.identify);
-  await page.evaluate(() => window.leadform.identify({ email: "signed.in@example.com", name: "Signed In", plan: "pro", ignored: { nested: true } }));
+  await page.evaluate(() => window.leadform.identify({ email: "signed.in@example.com", name: "Signed In", plan: "pro", website: "https://signed-in.example", ignored: { nested: true } }));
   await page.evaluate(() => window.leadform.showForm("project_form")); // queued until the widget is ready
   const form = page.locator("form.lf-form[data-tool=project_form]");
   await form.waitFor();
@@ -171,6 +172,7 @@ test("in the browser: identify prefills, two steps with their progress, the edge
   assert.equal(data.email, "signed.in@example.com");
   assert.equal(data.campaign, "spring-launch", "a hidden field from the visit's landing utm_campaign, shown on its second page");
   assert.equal(data.plan, "pro", "a hidden field from identify, by its name");
+  assert.ok(data.url.startsWith(site.url + "/"), `a hidden field is filled from identify by its name only: ${data.url}`);
   assert.equal(data.ignored, undefined, "what is not a field of the form is not sent");
 
   // identify(null) forgets the visitor; a later page of the tab no longer prefills.
@@ -321,6 +323,15 @@ test("in the browser: a chat goes on over the tab's pages with whoever it was ha
   // Bea writes; the agent's answer comes once the chat has started (or resumed).
   await say("Hello, Bea here");
   assert.deepEqual(await page.locator(".lf-visitor").allTextContents(), ["Hello, Bea here"], "nothing of Ann's chat");
+  // A site that names people by a numeric id (`identify({id: 42})`) has them told apart too.
+  const signIn = (id) => page.evaluate((id) => (window.leadform.identify(null), window.leadform.identify({ id })), id);
+  await signIn(42);
+  await chatOn(site.url + "/?page=5");
+  await say("Forty-two here");
+  await signIn(43);
+  await chatOn(site.url + "/?page=6");
+  await say("Forty-three here");
+  assert.deepEqual(await page.locator(".lf-visitor").allTextContents(), ["Forty-three here"], "nothing of 42's chat");
   await context.close();
 });
 

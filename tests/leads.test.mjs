@@ -769,7 +769,11 @@ test("a lead a script submits to again and again still opens, with its newest su
   await makeAgent("agent_flooded");
   await makeTool("agent_flooded", { id: "tool_flooded", name: "flooded_form", fields: PERSON_FIELDS });
   const ids = [];
-  for (let i = 0; i < 130; i++) {
+  const first = await capture("tool_flooded", { name: "Flood first", email: "target@example.com" });
+  ids.push(first.submissionId);
+  // The owner worked the lead before the flood: its stage history stays in view.
+  assert.equal((await patchLead(first.leadId, { stage: "contacted", note: "called" })).status, 200);
+  for (let i = 0; i < 250; i++) {
     const sent = await capture("tool_flooded", { name: `Flood ${i}`, email: "target@example.com" }, { conversationId: `conv_flood_${i}` });
     ids.push(sent.submissionId);
   }
@@ -777,14 +781,38 @@ test("a lead a script submits to again and again still opens, with its newest su
   ids.push(last.submissionId);
   const { leadId } = last;
   const shown = await detail(leadId);
-  assert.equal(shown.lead.submissionCount, 131);
+  assert.equal(shown.lead.submissionCount, 252);
   assert.equal(shown.submissions.length, 100, "the newest hundred");
-  assert.deepEqual(shown.submissions.map((s) => s.id), ids.slice(31), "oldest first among them");
-  assert.ok(shown.activity.length <= 200, `${shown.activity.length} trail entries`);
-  assert.deepEqual(shown.conversationIds, Array.from({ length: 10 }, (_, i) => `conv_flood_${120 + i}`), "the newest ten conversations");
+  assert.deepEqual(shown.submissions.map((s) => s.id), ids.slice(152), "oldest first among them");
+  assert.equal(shown.activity.filter((a) => a.type === "submitted").length, 200, "the newest 200 submissions of the trail");
+  assert.deepEqual(
+    shown.activity.filter((a) => a.type !== "submitted").map((a) => [a.type, a.to ?? null]),
+    [["created", "new"], ["stage_changed", "contacted"]],
+    "its creation and the owner's stage move, however many submissions came after",
+  );
+  assert.deepEqual(shown.conversationIds, Array.from({ length: 10 }, (_, i) => `conv_flood_${240 + i}`), "the newest ten conversations");
   const deleted = await api("DELETE", `/v1/leads/${leadId}`);
   assert.equal(deleted.status, 204, deleted.text);
   assert.equal((await api("GET", `/v1/agents/agent_flooded/submissions`)).json.submissions.length, 0);
+});
+
+test("long answers sent to several forms under one email keep the lead within its row: earlier large fields make room", async () => {
+  // What a stranger could do to someone's lead: past D1's 2 MB row, every later submission
+  // of that person would fail with it.
+  await makeAgent("agent_long");
+  const notes = ["a", "b", "c", "d", "e", "f"].map((n) => ({ name: `notes_${n}`, type: "textarea", maxLength: 100_000 }));
+  await makeTool("agent_long", { id: "tool_long", name: "long_form", fields: [...PERSON_FIELDS, ...notes] });
+  const long = (letters) => Object.fromEntries(letters.map((n) => [`notes_${n}`, "é".repeat(100_000)]));
+  const first = await capture("tool_long", { name: "Long One", email: "long@example.com", ...long(["a", "b", "c"]) });
+  const second = await capture("tool_long", { name: "Long One", email: "long@example.com", ...long(["d", "e", "f"]) });
+  assert.equal(second.leadId, first.leadId);
+  const { lead } = await detail(first.leadId);
+  const bytes = Buffer.byteLength(JSON.stringify(lead.customFields));
+  assert.ok(bytes <= 1024 * 1024, `${bytes} bytes of custom fields`);
+  assert.deepEqual(Object.keys(lead.customFields).sort(), ["notes_b", "notes_c", "notes_d", "notes_e", "notes_f"], "the newest answers kept, one earlier one gone");
+  // Every submission keeps all it carried.
+  const { json } = await api("GET", `/v1/submissions/${first.submissionId}`);
+  assert.equal(json.submission.formData.notes_a.length, 100_000);
 });
 
 test("an agent's submissions by form and conversation, newest first, paged", async () => {

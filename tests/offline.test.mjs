@@ -261,6 +261,32 @@ test("a form kept on an earlier page is not offered again when the next page res
   await context.close();
 });
 
+test("a submission kept on one page and sent as the next page loads is written into its conversation, and its form is not offered again", async () => {
+  const context = await browser.newContext();
+  const email = "olga.same-tab@example.com";
+  const cut = (route) => route.abort("internetdisconnected");
+  await context.route("**/form-submissions/submit", cut);
+  const { page, form } = await fillForm(context, email);
+  await form.locator(".lf-submit").click();
+  await page.locator(".lf-saved").waitFor();
+  await context.unroute("**/form-submissions/submit", cut);
+  // The visitor goes on to the next page in the same tab, the chat closed: the widget
+  // sends what was kept as it starts, before the conversation is loaded again.
+  await page.goto(site.url + "/?page=pricing");
+  await waitUntil(async () => (await storedFor(email)).length === 1, { message: "sent as the next page loads" });
+  const [stored] = await storedFor(email);
+  // With the conversation's token, as a live send: the transcript has it (and the edge
+  // no longer counts the form as open there).
+  const { body } = await stack.owner("GET", `/v1/conversations/${stored.conversationId}`);
+  assert.ok(body.turns.some((t) => t.kind === "form_submitted" && t.submissionId === stored.id), JSON.stringify(body.turns));
+  await page.locator(".lf-bubble").click();
+  await page.locator(".lf-success").waitFor();
+  await page.locator(".lf-visitor", { hasText: "Talk to sales" }).waitFor();
+  assert.equal(await page.locator("form.lf-form").count(), 0, "the form is not offered again");
+  assert.equal((await storedFor(email)).length, 1);
+  await context.close();
+});
+
 test("a kept submission the edge refuses later is told at its field, in the form's words", async () => {
   await makeCallMeBack("kept_refused", "store");
   const context = await browser.newContext();

@@ -344,6 +344,27 @@ test("a quarantined submission closes its form in the chat; release leaves the s
   assert.equal(hooksFor(id).length, 0);
 });
 
+test("a caught submission naming someone else's conversation (its id, without its token) leaves that chat alone, released too", async () => {
+  const started = (await postJson(stack.url + "/conversations", { agentId: AGENT })).json;
+  const chat = started.conversationId;
+  const token = { "X-Leadform-Conversation-Token": started.conversationToken };
+  const said = await postJson(`${stack.url}/conversations/${chat}/messages`, { text: "Zebrafish for my lab?" }, token);
+  assert.equal(said.json.messages.at(-1).form?.name, "spam_chat", said.text);
+  // The id shows in Slack, email and sheets; a bot fills the trap to be caught on purpose.
+  const res = await postJson(stack.url + "/form-submissions/submit", seedSubmit({ toolId: "tool_spam_chat", conversationId: chat, formData: { ...person(12), fax_number: "x" }, fieldsCompleted: [] }));
+  assert.equal(res.status, 200, res.text);
+  const id = res.json.submissionId;
+  assert.equal((await detail(id)).submission.status, "spam");
+  const conversation = async () => (await stack.owner("GET", `/v1/conversations/${chat}`)).body;
+  const open = async () => (await fetch(`${stack.url}/conversations/${chat}`, { headers: token }).then((r) => r.json())).messages.filter((m) => m.form);
+  assert.equal((await open()).length, 1, "the visitor's form is still open");
+  assert.deepEqual((await conversation()).turns.filter((t) => t.kind === "form_submitted"), []);
+  const released = await stack.owner("POST", `/v1/submissions/${id}/release`);
+  assert.equal(released.status, 200, JSON.stringify(released.body));
+  assert.equal((await conversation()).conversation.summary, null, "no summary of a stranger's data on the visitor's chat");
+  assert.equal((await open()).length, 1);
+});
+
 test("client mode: the page's handler may report on a quarantined submission; release delivers the post-action", async () => {
   const res = await submit(seedSubmit({
     toolId: "tool_spam_client",

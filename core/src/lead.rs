@@ -586,7 +586,7 @@ pub fn apply(
             custom_fields,
         } => {
             next.contact = lead.contact.updated_by(&contact);
-            next.custom_fields.extend(custom_fields);
+            next.custom_fields = merged_within(&lead.custom_fields, custom_fields, MAX_CAPTURED_FIELDS_BYTES);
             vec![entry(ActivityKind::Submitted, None, None, None, None)]
         }
         LeadEvent::Moved {
@@ -670,6 +670,38 @@ const MAX_CUSTOM_VALUE: usize = 10_000;
 /// does not grow the fields (a fix, a removal) always goes through.
 pub const MAX_CUSTOM_FIELDS: usize = 100;
 pub const MAX_CUSTOM_FIELDS_BYTES: usize = 100_000;
+
+/// Most bytes (as JSON) of custom fields submissions leave on a lead. A lead is one row,
+/// which D1 keeps at most 2 MB, and one submission carries at most
+/// [`crate::validate::MAX_FORM_TEXT_BYTES`] of text: without a cap, a stranger sending long
+/// answers to several forms under someone's email would make the row too big to write, and
+/// that person's every later submission would fail with it.
+pub const MAX_CAPTURED_FIELDS_BYTES: usize = 1024 * 1024;
+
+/// `before` updated by a submission's `fresh` fields, within `cap` bytes of JSON: the
+/// submission's own fields are always kept (its data is whole on the submission anyway);
+/// earlier fields it does not carry make room, the largest first.
+fn merged_within(before: &Map<String, Value>, fresh: Map<String, Value>, cap: usize) -> Map<String, Value> {
+    let size = |key: &str, value: &Value| key.len() + serde_json::to_string(value).map_or(0, |v| v.len()) + 4;
+    let mut older: Vec<(&String, usize)> = before
+        .iter()
+        .filter(|(key, _)| !fresh.contains_key(*key))
+        .map(|(key, value)| (key, size(key, value)))
+        .collect();
+    let mut total: usize =
+        fresh.iter().map(|(k, v)| size(k, v)).sum::<usize>() + older.iter().map(|(_, n)| n).sum::<usize>();
+    older.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(b.0)));
+    let mut merged = before.clone();
+    for (key, n) in older {
+        if total <= cap {
+            break;
+        }
+        merged.remove(key);
+        total -= n;
+    }
+    merged.extend(fresh);
+    merged
+}
 
 /// Most custom field names an agent's leads may use in all, as far as owners add them by
 /// hand: every name is a column of every export (names no lead holds any more are
@@ -1222,6 +1254,60 @@ mod tests {
                 "{bad}"
             );
         }
+    }
+
+    #[test]
+    fn submissions_under_one_email_cannot_grow_its_lead_past_a_row() {
+        let mut lead = LeadState::default();
+        let answer = |key: &str, chars: usize| -> Map<String, Value> {
+            [(key.to_string(), json!("x".repeat(chars)))]
+                .into_iter()
+                .collect()
+        };
+        let with = |fields: Map<String, Value>| LeadEvent::Captured {
+            contact: Contact::default(),
+            custom_fields: fields,
+        };
+        for (i, key) in ["a_notes", "b_notes", "c_notes", "d_notes"].iter().enumerate() {
+            lead = apply(
+                Some(&lead),
+                with(answer(key, 400_000)),
+                &Actor::Visitor,
+                i as i64,
+                &reasons(),
+            )
+            .unwrap()
+            .0;
+            let bytes = serde_json::to_string(&lead.custom_fields).unwrap().len();
+            assert!(bytes <= MAX_CAPTURED_FIELDS_BYTES, "{bytes} bytes after {key}");
+            assert!(lead.custom_fields.contains_key(*key), "the newest answer is kept");
+        }
+        // Small fields stay beside them: the large earlier ones made the room.
+        lead.custom_fields.insert("budget".into(), json!("10k"));
+        let next = apply(
+            Some(&lead),
+            with(answer("e_notes", 900_000)),
+            &Actor::Visitor,
+            9,
+            &reasons(),
+        )
+        .unwrap()
+        .0;
+        assert_eq!(next.custom_fields["budget"], json!("10k"));
+        assert!(next.custom_fields.contains_key("e_notes"));
+        // Under the cap, nothing is dropped.
+        let mut small = LeadState::default();
+        small.custom_fields.insert("a".into(), json!("1"));
+        let next = apply(
+            Some(&small),
+            with(answer("b", 10)),
+            &Actor::Visitor,
+            1,
+            &reasons(),
+        )
+        .unwrap()
+        .0;
+        assert_eq!(next.custom_fields.len(), 2);
     }
 
     #[test]

@@ -38,9 +38,14 @@ pub enum PostAction {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         when: Option<When>,
     },
-    /// A notification through the configured email API.
+    /// A notification through the configured email API, to `recipients` (addresses) and
+    /// `recipientIds` (dashboard members, seed 002's spelling: their address as it is when
+    /// the email goes, so a member who changes it is not left behind).
     Email {
+        #[serde(default)]
         recipients: Vec<String>,
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        recipient_ids: Vec<String>,
         #[serde(default)]
         subject: Option<String>,
         /// Runs only for submissions this matches (score, answers): routing.
@@ -95,9 +100,55 @@ impl PostAction {
         match self {
             PostAction::Slack { webhook_url, .. } => webhook_url.clone(),
             PostAction::Webhook { url, .. } => url.clone(),
-            PostAction::Email { recipients, .. } => format!("mailto:{}", recipients.join(",")),
+            PostAction::Email {
+                recipients,
+                recipient_ids,
+                ..
+            } => {
+                let all: Vec<&str> = recipients
+                    .iter()
+                    .chain(recipient_ids)
+                    .map(String::as_str)
+                    .collect();
+                format!("mailto:{}", all.join(","))
+            }
             PostAction::GoogleSheets { spreadsheet_id, .. } => format!("google-sheets:{spreadsheet_id}"),
             PostAction::Mailchimp { audience_id, .. } => format!("mailchimp:{audience_id}"),
+        }
+    }
+
+    /// An email's members (`recipientIds`) replaced by `addresses`, their addresses as the
+    /// dashboard has them now (a member since removed has none), each address once.
+    /// Other kinds are as they are.
+    pub fn with_member_addresses(self, addresses: Vec<String>) -> PostAction {
+        match self {
+            PostAction::Email {
+                mut recipients,
+                subject,
+                when,
+                ..
+            } => {
+                for address in addresses {
+                    if !recipients.iter().any(|r| r.eq_ignore_ascii_case(&address)) {
+                        recipients.push(address);
+                    }
+                }
+                PostAction::Email {
+                    recipients,
+                    recipient_ids: vec![],
+                    subject,
+                    when,
+                }
+            }
+            other => other,
+        }
+    }
+
+    /// The dashboard members an email names (`recipientIds`); none for other kinds.
+    pub fn member_ids(&self) -> &[String] {
+        match self {
+            PostAction::Email { recipient_ids, .. } => recipient_ids,
+            _ => &[],
         }
     }
 
@@ -173,20 +224,29 @@ impl PostAction {
                 }
             }
             PostAction::Email {
-                recipients, subject, ..
+                recipients,
+                recipient_ids,
+                subject,
+                ..
             } => {
                 cap(&field("subject"), subject.as_deref().unwrap_or(""), caps::TITLE)?;
-                if recipients.len() > caps::RECIPIENTS {
+                if recipients.len() + recipient_ids.len() > caps::RECIPIENTS {
                     return Err(FieldError::new(
                         field("recipients"),
-                        format!("must list at most {} addresses", caps::RECIPIENTS),
+                        format!(
+                            "must list at most {} addresses and members in all",
+                            caps::RECIPIENTS
+                        ),
                     ));
                 }
-                if recipients.is_empty() {
+                if recipients.is_empty() && recipient_ids.is_empty() {
                     return Err(FieldError::new(
                         field("recipients"),
-                        "must list at least one address",
+                        "must list at least one address (recipients) or member (recipientIds)",
                     ));
+                }
+                for (i, id) in recipient_ids.iter().enumerate() {
+                    plain_id(&field(&format!("recipientIds[{i}]")), id)?;
                 }
                 match recipients.iter().find(|r| !is_email(r)) {
                     Some(r) => Err(FieldError::new(
@@ -375,9 +435,20 @@ pub fn request(
             Ok(json_post(webhook_url.clone(), vec![], json!({ "text": text })))
         }
         PostAction::Email {
-            recipients, subject, ..
+            recipients,
+            recipient_ids,
+            subject,
+            ..
         } => {
             needs(&services.email_api_url, "EMAIL_API_URL")?;
+            if !recipient_ids.is_empty() {
+                return Err("its members' addresses were not looked up (with_member_addresses)".into());
+            }
+            if recipients.is_empty() {
+                return Err(
+                    "no recipient is left: the members it named are no longer on the dashboard".into(),
+                );
+            }
             // No made-up sender: a provider refuses mail from a domain the owner has not
             // verified, and the owner should read why here, before any attempt.
             needs(&services.email_from, "EMAIL_FROM")?;
@@ -742,6 +813,7 @@ mod tests {
     fn email_has_form_name_data_link_and_time_with_html_escaped() {
         let action = PostAction::Email {
             recipients: vec!["sales@example.com".into()],
+            recipient_ids: vec![],
             subject: None,
             when: None,
         };
@@ -759,6 +831,7 @@ mod tests {
         // A visitor's answer in the subject stays on one line, and the line stays short.
         let visitor_subject = PostAction::Email {
             recipients: vec!["sales@example.com".into()],
+            recipient_ids: vec![],
             subject: Some("Lead {{email}}\r\nBcc: victim@example.com {{_formTitle}}".into()),
             when: None,
         };
@@ -814,6 +887,7 @@ mod tests {
     fn a_service_left_unconfigured_is_named_before_any_request() {
         let email = PostAction::Email {
             recipients: vec!["sales@example.com".into()],
+            recipient_ids: vec![],
             subject: None,
             when: None,
         };
@@ -915,6 +989,49 @@ mod tests {
     }
 
     #[test]
+    fn an_email_to_members_as_seed_002_writes_it_goes_to_their_addresses_each_once() {
+        let action: PostAction = serde_json::from_value(
+            json!({"type": "email", "recipientIds": ["mem_1", "mem_2"], "subject": "New Form Submission"}),
+        )
+        .unwrap();
+        action.check("postActions[0]", false).unwrap();
+        assert_eq!(action.member_ids(), ["mem_1", "mem_2"]);
+        // Not sent before its members are looked up, nor once none of them is left.
+        assert!(request(&action, &lead(), &services(), "dlv_1").is_err());
+        let nobody = action.clone().with_member_addresses(vec![]);
+        assert!(request(&nobody, &lead(), &services(), "dlv_1")
+            .unwrap_err()
+            .contains("no recipient"));
+        let mixed: PostAction = serde_json::from_value(
+            json!({"type": "email", "recipients": ["Sales@example.com"], "recipientIds": ["mem_1"]}),
+        )
+        .unwrap();
+        let resolved =
+            mixed.with_member_addresses(vec!["sales@example.com".into(), "ana@example.com".into()]);
+        let sent = request(&resolved, &lead(), &services(), "dlv_1").unwrap();
+        let body: Value = serde_json::from_str(&sent.body).unwrap();
+        assert_eq!(body["to"], json!(["Sales@example.com", "ana@example.com"]));
+        // Neither list given, a bad id, or more than the cap: refused at its field.
+        let refused = |config: Value| {
+            serde_json::from_value::<PostAction>(config)
+                .unwrap()
+                .check("postActions[0]", false)
+                .unwrap_err()
+                .field
+        };
+        assert_eq!(refused(json!({"type": "email"})), "postActions[0].recipients");
+        assert_eq!(
+            refused(json!({"type": "email", "recipientIds": ["ok", "no way"]})),
+            "postActions[0].recipientIds[1]"
+        );
+        let many: Vec<String> = (0..21).map(|i| format!("mem_{i}")).collect();
+        assert_eq!(
+            refused(json!({"type": "email", "recipientIds": many})),
+            "postActions[0].recipients"
+        );
+    }
+
+    #[test]
     fn configs_are_checked_and_read_as_documented() {
         let parsed: Vec<PostAction> = serde_json::from_value(json!([
             {"type": "slack", "webhookUrl": "https://hooks.slack.com/services/x", "messageTemplate": "New {{_toolName}}"},
@@ -961,6 +1078,7 @@ mod tests {
             (
                 PostAction::Email {
                     recipients: vec!["not an address".into()],
+                    recipient_ids: vec![],
                     subject: None,
                     when: None,
                 },

@@ -153,6 +153,14 @@ pub fn plan_capture_found(
                 (_, Some(new)) => new.clone(),
                 (kept, None) => kept.clone(),
             };
+            // The fields the cap dropped (`merged_within`) leave the row too: `null` removes
+            // a key in the write's `json_patch`.
+            let mut patch = custom_fields.clone();
+            for key in found.state.custom_fields.keys() {
+                if !state.custom_fields.contains_key(key) {
+                    patch.insert(key.clone(), serde_json::Value::Null);
+                }
+            }
             let lead = Lead {
                 state,
                 attribution,
@@ -165,7 +173,7 @@ pub fn plan_capture_found(
                 qualification: capture.qualification.cloned().or(found.qualification.clone()),
                 ..found
             };
-            let update = leads::absorb(db, &lead, &contact, &custom_fields)?;
+            let update = leads::absorb(db, &lead, &contact, &patch)?;
             // Its event shows the version the write leaves (another submission of the same
             // person at the same moment may take it one further: absorbs commute).
             let version = lead.version + 1;

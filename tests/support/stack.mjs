@@ -38,7 +38,9 @@ export async function startStack({ vars = {}, cronEveryMs } = {}) {
       headers: { Authorization: `Bearer ${apiKey}`, "Content-Type": "application/json" },
       body: body === undefined ? undefined : JSON.stringify(body),
     });
-    return { status: res.status, body: await res.json() };
+    // A 204 (a delete) has no body.
+    const text = await res.text();
+    return { status: res.status, body: text ? JSON.parse(text) : null };
   };
   return {
     url: edge.url,

@@ -86,7 +86,7 @@ impl Api {
         page: &str,
     ) -> Result<(String, String, Vec<Message>), CallError> {
         let body = js::object(&[("agentId", agent_id.into()), ("page", page.into())]);
-        let answer = self.post("/conversations", &body).await?;
+        let answer = self.post("/conversations", &body, "").await?;
         Ok((
             js::text(&answer, "conversationId"),
             js::text(&answer, "conversationToken"),
@@ -128,9 +128,9 @@ impl Api {
     /// conversation it names (its transcript, its summary) only when the token is that
     /// conversation's.
     pub async fn submit(&self, body: &JsValue, conversation_token: &str) -> Result<Submitted, CallError> {
-        let url = format!("{}/form-submissions/submit", self.base);
-        let header = (!conversation_token.is_empty()).then_some((TOKEN, conversation_token));
-        let answer = self.call("POST", &url, Some(body), header, false).await?;
+        let answer = self
+            .post("/form-submissions/submit", body, conversation_token)
+            .await?;
         Ok(Submitted {
             submission_id: js::text(&answer, "submissionId"),
             client_handler: js::string(&answer, "clientHandler"),
@@ -188,7 +188,7 @@ impl Api {
         display_id: &str,
         kind: &str,
         token: JsValue,
-        conversation_id: &str,
+        (conversation_id, conversation_token): (&str, &str),
         last_field: Option<&str>,
     ) {
         let body = js::object(&[
@@ -210,11 +210,16 @@ impl Api {
             }
             return;
         }
-        let _ = self.post("/form-submissions/events", &body).await;
+        let _ = self
+            .post("/form-submissions/events", &body, conversation_token)
+            .await;
     }
 
-    async fn post(&self, path: &str, body: &JsValue) -> Result<JsValue, CallError> {
-        self.call("POST", &format!("{}{path}", self.base), Some(body), None, false)
+    /// POSTs `body`, with the conversation's token when there is one: a submission or a
+    /// dismissal is written into the conversation it names only with it.
+    async fn post(&self, path: &str, body: &JsValue, conversation_token: &str) -> Result<JsValue, CallError> {
+        let header = (!conversation_token.is_empty()).then_some((TOKEN, conversation_token));
+        self.call("POST", &format!("{}{path}", self.base), Some(body), header, false)
             .await
     }
 

@@ -311,9 +311,35 @@ impl Chat {
         let identity = crate::form::identity(self.visit.as_ref());
         ["email", "phone", "id"]
             .iter()
-            .find_map(|key| js::string(&identity, key).filter(|v| !v.trim().is_empty()))
+            .find_map(|key| {
+                // A number (`identify({id: 42})`) names someone as its text would.
+                let value = js::get(&identity, key);
+                value
+                    .as_string()
+                    .or_else(|| value.as_f64().map(|_| js::stringify(&value)))
+                    .filter(|v| !v.trim().is_empty())
+            })
             .map(|v| v.trim().to_ascii_lowercase())
             .unwrap_or_default()
+    }
+
+    /// The conversation kept for the visit's next page: "id\nwho\ntoken" (`keep`).
+    fn kept_conversation(&self) -> Option<String> {
+        web_sys::window()
+            .and_then(|w| w.session_storage().ok().flatten())
+            .and_then(|s| s.get_item(&self.storage_key()).ok().flatten())
+    }
+
+    /// The token of conversation `id` when it is this visit's: a submission an earlier
+    /// page kept is sent before the chat is opened again, and is written into its
+    /// conversation (closing its form there) only with it.
+    pub fn token_of(&self, id: &str) -> String {
+        let kept = self.kept_conversation().unwrap_or_default();
+        let mut kept = kept.split('\n');
+        match (kept.next(), kept.nth(1)) {
+            (Some(kept_id), Some(token)) if kept_id == id => token.into(),
+            _ => String::new(),
+        }
     }
 
     /// Keeps the conversation for the visit's next page (`id`, who it was had with, its
@@ -329,9 +355,7 @@ impl Chat {
     /// Goes on with the visit's conversation (its messages shown again), or starts one; the
     /// greeting from the config when the edge cannot be reached.
     async fn begin(self: Rc<Self>) {
-        let earlier = web_sys::window()
-            .and_then(|w| w.session_storage().ok().flatten())
-            .and_then(|s| s.get_item(&self.storage_key()).ok().flatten());
+        let earlier = self.kept_conversation();
         // A conversation had with someone the page named goes on only with them: after
         // they sign out, or another person signs in on the tab, the chat starts anew
         // (one had before anyone was named goes on with whoever signs in).

@@ -94,7 +94,11 @@ impl FormView {
                 steps.push(field.step_title().unwrap_or(&form.title).to_string());
             }
             if field.kind == FieldKind::Hidden {
-                let value = known_value(field, &identity).or_else(|| page_value(field, &visit));
+                // By its name only: a hidden `url` field is the page's address, never the
+                // website `identify` gave.
+                let value = js::string(&identity, &field.name)
+                    .map(|v| cut(&v))
+                    .or_else(|| page_value(field, &visit));
                 if let Some(value) = value {
                     hidden.push((field.name.clone(), value));
                 }
@@ -203,7 +207,8 @@ impl FormView {
         });
         let v = view.clone();
         on(&back, "click", move |event| {
-            if !double_click(&event) {
+            // Not while sending: the answer is the last step's (an error at a field of it).
+            if !double_click(&event) && !v.busy.get() {
                 v.go_to(v.step.get().saturating_sub(1));
             }
         });
@@ -290,14 +295,18 @@ impl FormView {
             self.form.tool_id.clone(),
             self.display_id.clone(),
             self.token(),
-            self.chat.conversation(),
+            (
+                self.chat.conversation(),
+                self.chat.conversation_token.borrow().clone(),
+            ),
         );
         // Where a dismissed or left form was given up.
         let last = matches!(kind, "dismiss" | "leave")
             .then(|| self.last_field.borrow().clone())
             .flatten();
         spawn_local(async move {
-            api.event(&tool_id, &display_id, kind, token, &conversation, last.as_deref())
+            let conversation = (conversation.0.as_str(), conversation.1.as_str());
+            api.event(&tool_id, &display_id, kind, token, conversation, last.as_deref())
                 .await
         });
     }

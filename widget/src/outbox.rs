@@ -189,20 +189,21 @@ async fn round(chat: Rc<Chat>) -> bool {
         // Only the tab that takes the item from the store tells its outcome: every tab of
         // the site hears `online` at once and may send it (the edge answers a repeat with
         // its first answer), but its success shows, and the page's handler runs, once.
-        let token = chat.conversation_token.borrow().clone();
+        let token = chat.token_of(&js::text(&body, "conversationId"));
         match chat.api.submit(&body, &token).await {
+            // Settled whichever tab takes it: this tab's note no longer holds its form back.
             Ok(out) => {
                 chat.renew_token(&out);
+                settled(&chat, &tool_id);
                 if take(&id).await {
-                    settled(&chat, &tool_id);
                     sent(&chat, out, &body).await;
                 }
             }
             Err(e) if e.retry => again = true,
             Err(e) => {
+                settled(&chat, &tool_id);
                 // Refused: it never will be accepted; the visitor reads why, as on a live send.
                 if take(&id).await {
-                    settled(&chat, &tool_id);
                     // At its field, as the form would have shown it.
                     let field = chat
                         .config

@@ -17,6 +17,7 @@ mod view;
 use crate::auth;
 use crate::bindings;
 use crate::error::{ApiError, ApiResult};
+use crate::limits::{self, Limit};
 use crate::sessions;
 use crate::storage::members::Session;
 use leadform_core::access::{Need, Principal, Scope};
@@ -54,12 +55,17 @@ pub async fn handle(mut req: Request, env: &Env, method: Method, path: &[&str]) 
         (Method::Get, [] | [""]) => return view::redirect("/dashboard/leads"),
         (Method::Get, ["sign-in"]) => return signin::page(&req, env).await,
         (Method::Post, ["sign-in"]) => return signin::submit(req, env).await,
-        (Method::Get, ["invite", token]) => return signin::invite_page(env, token).await,
+        (Method::Get, ["invite", token]) => return signin::invite_page(&req, env, token).await,
         (Method::Post, ["invite", token]) => return signin::accept_invite(req, env, token).await,
         _ => {}
     }
     let db = env.d1(bindings::DB)?;
     let Some(session) = sessions::current(&req, &db).await? else {
+        // A cookie that names no session (a guess, or one that ended) is a failed check, as
+        // on the owner API: guessing costs the same in both places, and a client's minute.
+        if sessions::session_token(&req).is_some() {
+            limits::check(env, Limit::AuthFailure, &limits::client(&req), "owner").await?;
+        }
         return view::to_sign_in(&req);
     };
     let principal = Principal::Member {

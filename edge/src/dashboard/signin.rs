@@ -7,6 +7,7 @@ use crate::bindings;
 use crate::clock::now_ms;
 use crate::error::{ApiError, ApiResult};
 use crate::http::query_param;
+use crate::limits::{self, Limit};
 use crate::password;
 use crate::sessions::{self, Refused, SignedIn};
 use crate::storage::members;
@@ -145,7 +146,10 @@ fn invite_form(token: &str, email: &str) -> SignInPage {
     }
 }
 
-fn invite_gone() -> ApiResult<Response> {
+/// An invitation link that names none (a guess, or one used or expired): counted as a
+/// failed check, as a wrong key is, so guessing links costs a client its minute.
+async fn invite_gone(req: &Request, env: &Env) -> ApiResult<Response> {
+    limits::check(env, Limit::AuthFailure, &limits::client(req), "owner").await?;
     let page = SignInPage {
         heading: "This invitation does not work".into(),
         intro: Some("It was already used, or it expired. Ask an admin for a new one.".into()),
@@ -156,11 +160,11 @@ fn invite_gone() -> ApiResult<Response> {
     html(page.render().map_err(|e| ApiError::Internal(e.to_string()))?, 404)
 }
 
-pub async fn invite_page(env: &Env, token: &str) -> ApiResult<Response> {
+pub async fn invite_page(req: &Request, env: &Env, token: &str) -> ApiResult<Response> {
     let db = env.d1(bindings::DB)?;
     match members::by_invite(&db, &key_hash(token), now_ms()).await? {
         Some(member) => view::render(&invite_form(token, &member.email), 200),
-        None => invite_gone(),
+        None => invite_gone(req, env).await,
     }
 }
 
@@ -175,7 +179,7 @@ pub async fn accept_invite(mut req: Request, env: &Env, token: &str) -> ApiResul
     let db = env.d1(bindings::DB)?;
     let now = now_ms();
     let Some(member) = members::by_invite(&db, &key_hash(token), now).await? else {
-        return invite_gone();
+        return invite_gone(&req, env).await;
     };
     if let Err(wrong) = check_new_password("password", &password, &member.email) {
         let mut page = invite_form(token, &member.email);
@@ -184,7 +188,7 @@ pub async fn accept_invite(mut req: Request, env: &Env, token: &str) -> ApiResul
     }
     let hash = password::hash(&password).await?;
     let Some(member) = members::accept_invite(&db, &key_hash(token), &hash, now).await? else {
-        return invite_gone();
+        return invite_gone(&req, env).await;
     };
     let signed_in = sessions::open(&db, member, now).await?;
     with_session(&req, "/dashboard/leads", signed_in)

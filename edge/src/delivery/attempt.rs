@@ -6,7 +6,7 @@ use crate::clock::now_ms;
 use crate::config;
 use crate::storage::deliveries::{self, Delivery, LEAD_EVENT};
 use crate::storage::files::Links;
-use crate::storage::{submissions, tools};
+use crate::storage::{members, submissions, tools};
 use leadform_core::post_actions::{self, PostAction, Services};
 use leadform_core::retry::AttemptResult as Answer;
 use std::collections::BTreeMap;
@@ -128,6 +128,9 @@ pub async fn make(
                 let conversation_url = config::conversation_url(env, submission.conversation_id.as_deref());
                 let summary = summary_of(db, delivery, &submission).await?;
                 let view = view::of(&submission, &tool, links, conversation_url, summary);
+                // An email to members goes to their addresses as the dashboard has them now.
+                let addresses = members::of_ids(db, action.member_ids()).await?;
+                let action = action.with_member_addresses(addresses.into_iter().map(|m| m.email).collect());
                 match post_actions::request(&action, &view, services, &delivery.idempotency_key()) {
                     Ok(out) => Ok(OutgoingRequest::from_core(out)?),
                     Err(reason) => Err(reason),

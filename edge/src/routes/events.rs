@@ -1,7 +1,8 @@
 //! `POST /form-submissions/events`: impression, start and dismiss of a form display. An
 //! event counts only with a display token the edge issued for the form's agent (from
 //! `GET /widget/config`), so analytics count displays the edge handed out; an event
-//! without one is a 400 naming `displayToken`, and is not recorded.
+//! without one is a 400 naming `displayToken`, and is not recorded. A dismissal names its
+//! conversation's transcript only with the conversation's token (`X-Leadform-Conversation-Token`).
 
 use super::widget_tool;
 use crate::bindings;
@@ -83,7 +84,10 @@ pub async fn record(mut req: Request, env: &Env, origin: Option<&str>) -> ApiRes
     }
     let results = db.batch(writes).await?;
     // Noted in the transcript once, and only for a display its token counted: a repeated
-    // dismissal would otherwise fill the conversation with turns.
+    // dismissal would otherwise fill the conversation with turns. And only by whoever holds
+    // the conversation (its token, as a submission proves it): its id shows in Slack, email
+    // and the CRM, and a stranger's dismissals would close the visitor's form and start its
+    // cooldown.
     let counted = kind != "leave"
         && results
             .get(1)
@@ -91,7 +95,12 @@ pub async fn record(mut req: Request, env: &Env, origin: Option<&str>) -> ApiRes
             .and_then(|m| m.changes)
             .unwrap_or(0)
             > 0;
-    if let (Some(id), "dismiss", true) = (&conversation_id, kind.as_str(), counted) {
+    let proven = |id: &str| super::conversations::carries_token(&req, env, id);
+    if let (Some(id), "dismiss", true) = (
+        &conversation_id,
+        kind.as_str(),
+        counted && conversation_id.as_deref().is_some_and(proven),
+    ) {
         db.batch(crate::agent::note_form_event(
             &db,
             id,

@@ -353,7 +353,10 @@ pub fn activity(
     ])
 }
 
-/// A lead's newest `newest` trail entries, oldest first.
+/// A lead's trail, oldest first: its newest `newest` entries of the owner's (stage moves,
+/// notes, edits) and its creation, and its newest `newest` submissions. Apart, so that a
+/// script submitting again and again under someone's email cannot push the stage history
+/// out of view (seed 004's "when the lead moved through each pipeline stage").
 pub async fn activity_of(db: &D1Database, lead_id: &str, newest: u32) -> Result<Vec<ActivityOut>> {
     #[derive(Deserialize)]
     struct Row {
@@ -368,8 +371,14 @@ pub async fn activity_of(db: &D1Database, lead_id: &str, newest: u32) -> Result<
     }
     let rows: Vec<Row> = db
         .prepare(
-            "SELECT * FROM (SELECT at, type, from_stage, to_stage, by, reason, note, submission_id, seq
-                            FROM lead_activity WHERE lead_id = ?1 ORDER BY seq DESC LIMIT ?2)
+            "SELECT * FROM (
+               SELECT * FROM (SELECT at, type, from_stage, to_stage, by, reason, note, submission_id, seq
+                              FROM lead_activity WHERE lead_id = ?1 AND type != 'submitted'
+                              ORDER BY seq DESC LIMIT ?2)
+               UNION ALL
+               SELECT * FROM (SELECT at, type, from_stage, to_stage, by, reason, note, submission_id, seq
+                              FROM lead_activity WHERE lead_id = ?1 AND type = 'submitted'
+                              ORDER BY seq DESC LIMIT ?2))
              ORDER BY seq",
         )
         .bind(&[text(lead_id), int(i64::from(newest))])?

@@ -69,6 +69,27 @@ pub async fn get(db: &D1Database, id: &str) -> Result<Option<Member>> {
     Ok(row.map(|r| Credentials::from(r).member))
 }
 
+/// The members of `ids` that exist, in the order of `ids` (an email post-action's
+/// `recipientIds`).
+pub async fn of_ids(db: &D1Database, ids: &[String]) -> Result<Vec<Member>> {
+    if ids.is_empty() {
+        return Ok(vec![]);
+    }
+    let rows: Vec<MemberRow> = db
+        .prepare(format!(
+            "SELECT {COLUMNS} FROM members WHERE id IN (SELECT value FROM json_each(?1))"
+        ))
+        .bind(&[text(&serde_json::to_string(ids)?)])?
+        .all()
+        .await?
+        .results()?;
+    let found: Vec<Member> = rows.into_iter().map(|r| Credentials::from(r).member).collect();
+    Ok(ids
+        .iter()
+        .filter_map(|id| found.iter().find(|m| &m.id == id).cloned())
+        .collect())
+}
+
 pub async fn list(db: &D1Database) -> Result<Vec<Member>> {
     let rows: Vec<MemberRow> = db
         .prepare(format!("SELECT {COLUMNS} FROM members ORDER BY created_at, id"))

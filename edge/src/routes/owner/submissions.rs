@@ -181,7 +181,8 @@ pub async fn release(caller: &Caller, req: &Request, env: &Env, id: &str) -> Api
 }
 
 /// The statement that leaves the released submission's summary on its conversation (when
-/// that is one of its agent's that the edge keeps), written as the submit writes it.
+/// that is one of its agent's that the edge keeps, and the submission is in its
+/// transcript), written as the submit writes it.
 async fn release_summary(
     env: &Env,
     db: &D1Database,
@@ -193,6 +194,14 @@ async fn release_summary(
     };
     let read = conversations::turns_of_agent_statement(db, conversation_id, &submission.agent_id)?;
     let turns = conversations::turns_from(&read.all().await?)?;
+    // Only a conversation the submission was written into when it came (its sender held
+    // the conversation): an id alone, from Slack or a sheet, names a stranger's.
+    let written = turns
+        .iter()
+        .any(|t| t.kind == "form_submitted" && t.submission_id.as_deref() == Some(submission.id.as_str()));
+    if !written {
+        return Ok(None);
+    }
     let summary = crate::agent::summary::write(
         env,
         tool,

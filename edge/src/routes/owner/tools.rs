@@ -9,14 +9,14 @@ use crate::config;
 use crate::error::{ApiError, ApiResult};
 use crate::http::{json, json_body, optional_json_body};
 use crate::ids::{new_id, random_bytes};
-use crate::storage::{agents, tools};
+use crate::storage::{agents, members, tools};
 use leadform_core::collect_leads;
 use leadform_core::owner::ToolIn;
 use leadform_core::post_actions::PostAction;
 use leadform_core::validate::FieldError;
 use leadform_core::webhook::{derived_secret, secret_from_bytes};
 use serde::Serialize;
-use worker::{Env, Request, Response};
+use worker::{D1Database, Env, Request, Response};
 
 /// (The agent's existence is checked by the route, `owner::handle`.)
 pub async fn list(env: &Env, agent_id: &str) -> ApiResult<Response> {
@@ -93,12 +93,39 @@ async fn save(env: &Env, agent_id: &str, input: ToolIn) -> ApiResult<tools::Tool
     if tools::name_taken(&db, agent_id, &input.name, &id).await? {
         return Err(FieldError::new("name", "is already used by another form of this agent").into());
     }
+    check_members(&db, &id, &input).await?;
     // Only used when the tool is new; an update keeps the secret it has.
     let secret = secret_from_bytes(&random_bytes::<24>());
     tools::upsert(&db, &id, agent_id, &input, &secret, now_ms()).await?;
     tools::get(&db, &id)
         .await?
         .ok_or_else(|| ApiError::Internal(format!("tool {id} vanished")))
+}
+
+/// Every member an email post-action of tool `id` names anew (`recipientIds`) is on the
+/// dashboard: a typo is told now, not found when the first lead's email goes nowhere. One
+/// the tool named already may have left since: the email goes to those there are, and
+/// the form's other changes are not refused for it.
+async fn check_members(db: &D1Database, id: &str, input: &ToolIn) -> ApiResult<()> {
+    let stored = tools::get(db, id).await?;
+    let named_before = |member: &String| {
+        stored
+            .as_ref()
+            .is_some_and(|t| t.post_actions.iter().any(|a| a.member_ids().contains(member)))
+    };
+    for (i, action) in input.post_actions.iter().enumerate() {
+        let ids = action.member_ids();
+        let found = members::of_ids(db, ids).await?;
+        let missing = |id: &String| !named_before(id) && !found.iter().any(|m| &m.id == id);
+        if let Some((j, id)) = ids.iter().enumerate().find(|(_, id)| missing(id)) {
+            return Err(FieldError::new(
+                format!("postActions[{i}].recipientIds[{j}]"),
+                format!("{id:?} is not a dashboard member's id (GET /v1/members lists them)"),
+            )
+            .into());
+        }
+    }
+    Ok(())
 }
 
 #[derive(Serialize)]

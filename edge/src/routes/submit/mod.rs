@@ -377,7 +377,8 @@ async fn store(
             .map(|nonce| display_tokens::count_use(db, nonce, now))
             .transpose()?;
         let quarantine = submissions::Quarantine { verdict, geo };
-        return quarantine_submission(env, db, tool, new, &quarantine, token_use)
+        let proven = sender.conversation_proven;
+        return quarantine_submission(env, db, tool, new, &quarantine, token_use, proven)
             .await
             .map(Some);
     }
@@ -619,6 +620,7 @@ async fn quarantine_submission(
     new: submissions::NewSubmission<'_>,
     quarantine: &submissions::Quarantine,
     token_use: Option<D1PreparedStatement>,
+    conversation_proven: bool,
 ) -> ApiResult<Response> {
     // Every part "on its way"; no lead (a visitor's answer never names one: `submit`).
     let waiting = WebhookResult {
@@ -650,10 +652,11 @@ async fn quarantine_submission(
     };
     let mut statements = vec![submissions::insert(db, &row)?];
     statements.extend(token_use);
-    if let Some(conversation_id) = row.conversation_id {
+    if let Some(conversation_id) = row.conversation_id.filter(|_| conversation_proven) {
         // The form was sent, in the transcript too: the chat does not offer it again on the
         // visit's next page (as it would a form still open), which would also tell a bot
-        // it was caught. The summary waits for a release.
+        // it was caught. The summary waits for a release, which writes it only where this
+        // turn is (a conversation its sender proved was theirs, as `accept` asks).
         statements.extend(crate::agent::note_form_event(
             db,
             conversation_id,
