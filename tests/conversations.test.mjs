@@ -159,7 +159,10 @@ test("page rules and once-per-conversation; the owner reads the whole transcript
   assert.equal(detail.json.turns[3].reason, "explicit_request");
   assert.equal(detail.json.turns[4].submissionId, submitted.json.submissionId);
   assert.deepEqual(detail.json.leadIds, [submitted.json.leadId]);
-  assert.equal(detail.json.submissions[0].id, submitted.json.submissionId);
+  const [made] = detail.json.submissions;
+  assert.equal(made.id, submitted.json.submissionId);
+  // Seed 000's "Form Submissions": the form's name, the values, whether the transcript has it.
+  assert.deepEqual([made.toolName, made.formData, made.inTranscript, made.leadId], ["contact_form", { name: "Conv Visitor", email: "conv@example.com", message: "demo" }, true, submitted.json.leadId]);
   assert.equal(
     detail.json.conversation.summary,
     "Asked: I want a demo\nFilled in Talk to us: Name: Conv Visitor; Email: conv@example.com; Message: demo"

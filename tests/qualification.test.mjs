@@ -138,6 +138,11 @@ test("below the threshold the form never shows; at or above it the form comes af
   const transcriptPage = await (await fetch(`${stack.url}/dashboard/conversations/${big}`, { headers: { Cookie: cookie } })).text();
   assert.match(transcriptPage, /Visitor answers \(40 points\)/);
   assert.match(transcriptPage, /Agent asks/);
+  // Seed 000's "Form Submissions" of the conversation: the form, its status, its values.
+  assert.match(transcriptPage, /<h2 id="submissions-h">Form submissions<\/h2>/);
+  assert.match(transcriptPage, /<h3>contact_form <span class="muted"><time datetime="[^"]+">[^<]+<\/time> · [a-z ]+<\/span><\/h3>/);
+  assert.match(transcriptPage, /<dt>message<\/dt><dd class="pre">demo for 80 people<\/dd>/);
+  assert.doesNotMatch(transcriptPage, /not part of the transcript/, "sent with the owner's key: the conversation's own");
 
   // A submission made without the conversation (the API) has no score: only the
   // unconditioned post-action runs.

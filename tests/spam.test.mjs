@@ -359,6 +359,8 @@ test("a caught submission naming someone else's conversation (its id, without it
   const open = async () => (await fetch(`${stack.url}/conversations/${chat}`, { headers: token }).then((r) => r.json())).messages.filter((m) => m.form);
   assert.equal((await open()).length, 1, "the visitor's form is still open");
   assert.deepEqual((await conversation()).turns.filter((t) => t.kind === "form_submitted"), []);
+  // The owner still sees it named the conversation, marked as not part of it.
+  assert.deepEqual((await conversation()).submissions.map((s) => [s.id, s.status, s.inTranscript]), [[id, "spam", false]]);
   const released = await stack.owner("POST", `/v1/submissions/${id}/release`);
   assert.equal(released.status, 200, JSON.stringify(released.body));
   assert.equal((await conversation()).conversation.summary, null, "no summary of a stranger's data on the visitor's chat");

@@ -33,6 +33,19 @@ pub fn to_tool_body(config: &Value) -> Result<Value, FieldError> {
             body.insert(camel_case(key), value.clone());
         }
     }
+    // Seed 003: the action "typically runs in `auto` mode without a confirm step". Here it
+    // always does (the form the visitor fills in is the confirmation), so `auto` is taken
+    // as written and another mode is refused rather than ignored.
+    match body.remove("mode") {
+        None | Some(Value::Null) => {}
+        Some(Value::String(mode)) if mode == "auto" => {}
+        Some(_) => {
+            return Err(FieldError::new(
+                "mode",
+                "must be \"auto\": collecting a lead runs without a confirm step (the form is it)",
+            ))
+        }
+    }
     let fields = match body.remove("fields") {
         None | Some(Value::Null) => DEFAULT_FIELDS.iter().map(|n| json!(n)).collect(),
         Some(Value::Array(items)) if !items.is_empty() => items,
@@ -157,6 +170,12 @@ mod tests {
           "dismiss_message": "No problem — ask me anything else in the meantime."
         });
         assert!(is_collect_leads(&seed));
+        // Its "auto" mode, as the seed says it runs, is taken; a confirm step is not offered.
+        let mut auto = seed.clone();
+        auto["mode"] = json!("auto");
+        assert_eq!(to_tool_body(&auto).unwrap(), to_tool_body(&seed).unwrap());
+        auto["mode"] = json!("confirm");
+        assert_eq!(to_tool_body(&auto).unwrap_err().field, "mode");
         let tool: ToolIn = serde_json::from_value(to_tool_body(&seed).unwrap()).unwrap();
         assert!(tool.check(false).is_ok());
         assert_eq!(tool.name, "collect_leads");

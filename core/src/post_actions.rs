@@ -590,7 +590,7 @@ fn placeholder(name: &str, lead: &SubmissionView) -> String {
 }
 
 /// A form value as one line of text; a file as its name and link.
-fn value_text(value: &Value) -> String {
+pub fn value_text(value: &Value) -> String {
     match value {
         Value::String(s) => s.clone(),
         Value::Object(file) => format!(

@@ -4,9 +4,11 @@
 use super::view::{render, shown_time, Layout};
 use super::Visit;
 use crate::error::ApiResult;
+use crate::http::request_origin;
 use crate::routes::owner::conversations as owner_conversations;
+use crate::storage::files::Links;
 use askama::Template;
-use worker::{Env, Response};
+use worker::{Env, Request, Response};
 
 struct TurnView {
     class: &'static str,
@@ -14,6 +16,17 @@ struct TurnView {
     text: String,
     at: String,
     at_iso: String,
+}
+
+/// A submission that names the conversation: its form, time, status and values.
+struct SubmissionView {
+    form: String,
+    at: String,
+    at_iso: String,
+    status: String,
+    lead_id: Option<String>,
+    in_transcript: bool,
+    fields: Vec<(String, String)>,
 }
 
 #[derive(Template)]
@@ -27,10 +40,32 @@ struct ConversationPage {
     summary: String,
     leads: Vec<String>,
     turns: Vec<TurnView>,
+    submissions: Vec<SubmissionView>,
 }
 
-pub async fn page(env: &Env, visit: &Visit, id: &str) -> ApiResult<Response> {
-    let detail = owner_conversations::detail(&visit.principal, env, id).await?;
+pub async fn page(req: &Request, env: &Env, visit: &Visit, id: &str) -> ApiResult<Response> {
+    let links = Links::new(env, request_origin(req));
+    let detail = owner_conversations::detail(&visit.principal, env, &links, id).await?;
+    let submissions = detail
+        .submissions
+        .iter()
+        .map(|s| SubmissionView {
+            form: s
+                .tool_name
+                .clone()
+                .unwrap_or_else(|| format!("{} (deleted)", s.tool_id)),
+            at: shown_time(s.submitted_at),
+            at_iso: crate::clock::iso8601(s.submitted_at),
+            status: s.status.replace('_', " "),
+            lead_id: s.lead_id.clone(),
+            in_transcript: s.in_transcript,
+            fields: s
+                .form_data
+                .iter()
+                .map(|(name, value)| (name.clone(), leadform_core::post_actions::value_text(value)))
+                .collect(),
+        })
+        .collect();
     let c = &detail.conversation;
     let turns = detail
         .turns
@@ -77,6 +112,7 @@ pub async fn page(env: &Env, visit: &Visit, id: &str) -> ApiResult<Response> {
             summary: c.summary.clone().unwrap_or_default(),
             leads: detail.lead_ids.clone(),
             turns,
+            submissions,
         },
         200,
     )

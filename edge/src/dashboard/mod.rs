@@ -117,7 +117,7 @@ pub async fn handle(mut req: Request, env: &Env, method: Method, path: &[&str]) 
         (Method::Get, ["leads", id]) => leads::detail(&req, env, &visit, id, None).await,
         (Method::Post, ["leads", id, action]) => leads::write(&req, env, &visit, id, action).await,
         (Method::Post, ["deliveries", id, "replay"]) => leads::replay(&req, env, &visit, id).await,
-        (Method::Get, ["conversations", id]) => conversations::page(env, &visit, id).await,
+        (Method::Get, ["conversations", id]) => conversations::page(&req, env, &visit, id).await,
         (Method::Get, ["analytics"]) => analytics::page(&req, env, &visit).await,
         (Method::Get, ["settings"]) => settings::page(&req, env, &visit, None).await,
         (Method::Post, ["settings", "members"]) => settings::invite(&req, env, &visit).await,

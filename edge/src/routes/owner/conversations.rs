@@ -5,11 +5,13 @@ use super::Caller;
 use crate::auth;
 use crate::bindings;
 use crate::error::{ApiError, ApiResult};
-use crate::http::{json, query_pairs};
+use crate::http::{json, query_pairs, request_origin};
 use crate::storage::conversations::{self, Conversation, Turn};
-use crate::storage::submissions;
+use crate::storage::files::Links;
+use crate::storage::{submissions, tools};
 use leadform_core::query::{next_cursor, PageQuery};
 use serde::Serialize;
+use serde_json::{Map, Value};
 use worker::{Env, Request, Response};
 
 #[derive(Serialize)]
@@ -19,14 +21,24 @@ struct ConversationListOut {
     next_cursor: Option<String>,
 }
 
+/// A submission that names the conversation (seed 000's "Form Submissions": the form, its
+/// values, its status and time).
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
-struct ConversationSubmissionOut {
-    id: String,
-    tool_id: String,
-    status: String,
-    submitted_at: i64,
-    lead_id: Option<String>,
+pub struct ConversationSubmissionOut {
+    pub id: String,
+    pub tool_id: String,
+    /// The form's name now; `None` once the form is deleted.
+    pub tool_name: Option<String>,
+    pub status: String,
+    pub submitted_at: i64,
+    pub lead_id: Option<String>,
+    /// Its values, files as signed links (as `GET /v1/submissions/{id}` shows them).
+    pub form_data: Map<String, Value>,
+    /// Whether it was written into the conversation (its sender held the conversation's
+    /// token, or an owner's key): one that only names the id is kept here, not in the
+    /// transcript.
+    pub in_transcript: bool,
 }
 
 #[derive(Serialize)]
@@ -34,7 +46,7 @@ struct ConversationSubmissionOut {
 pub struct ConversationDetailOut {
     pub conversation: Conversation,
     pub turns: Vec<Turn>,
-    submissions: Vec<ConversationSubmissionOut>,
+    pub submissions: Vec<ConversationSubmissionOut>,
     pub lead_ids: Vec<String>,
 }
 
@@ -52,12 +64,13 @@ pub async fn list(req: &Request, env: &Env, agent_id: &str) -> ApiResult<Respons
     )
 }
 
-pub async fn get(caller: &Caller, env: &Env, id: &str) -> ApiResult<Response> {
-    json(&detail(caller, env, id).await?, 200)
+pub async fn get(caller: &Caller, req: &Request, env: &Env, id: &str) -> ApiResult<Response> {
+    let links = Links::new(env, request_origin(req));
+    json(&detail(caller, env, &links, id).await?, 200)
 }
 
-/// Conversation `id` whole, if the caller may see its agent.
-pub async fn detail(caller: &Caller, env: &Env, id: &str) -> ApiResult<ConversationDetailOut> {
+/// Conversation `id` whole, if the caller may see its agent; files as `links` sign them.
+pub async fn detail(caller: &Caller, env: &Env, links: &Links, id: &str) -> ApiResult<ConversationDetailOut> {
     let db = env.d1(bindings::DB)?;
     let conversation = conversations::get(&db, id)
         .await?
@@ -70,19 +83,36 @@ pub async fn detail(caller: &Caller, env: &Env, id: &str) -> ApiResult<Conversat
     let mut lead_ids: Vec<String> = made.iter().filter_map(|s| s.lead_id.clone()).collect();
     lead_ids.sort();
     lead_ids.dedup();
+    // The forms' names, one read per form (a conversation names few).
+    let mut names: Vec<(String, Option<String>)> = Vec::new();
+    for s in &made {
+        if !names.iter().any(|(id, _)| id == &s.tool_id) {
+            let name = tools::get(&db, &s.tool_id).await?.map(|t| t.name);
+            names.push((s.tool_id.clone(), name));
+        }
+    }
+    let submissions = made
+        .into_iter()
+        .map(|s| ConversationSubmissionOut {
+            tool_name: names
+                .iter()
+                .find(|(id, _)| id == &s.tool_id)
+                .and_then(|(_, n)| n.clone()),
+            in_transcript: turns
+                .iter()
+                .any(|t| t.kind == "form_submitted" && t.submission_id.as_deref() == Some(s.id.as_str())),
+            form_data: links.show(&s.form_data),
+            id: s.id,
+            tool_id: s.tool_id,
+            status: s.status,
+            submitted_at: s.submitted_at,
+            lead_id: s.lead_id,
+        })
+        .collect();
     Ok(ConversationDetailOut {
         conversation,
         turns,
-        submissions: made
-            .into_iter()
-            .map(|s| ConversationSubmissionOut {
-                id: s.id,
-                tool_id: s.tool_id,
-                status: s.status,
-                submitted_at: s.submitted_at,
-                lead_id: s.lead_id,
-            })
-            .collect(),
+        submissions,
         lead_ids,
     })
 }

@@ -79,7 +79,7 @@ async fn route(c: &Caller, req: Request, env: &Env, method: &Method, path: &[&st
         }
         (Method::Get, ["agents", id, "dead-letters"]) => deliveries::dead_letters(&req, env, id).await,
         (Method::Get, ["agents", id, "conversations"]) => conversations::list(&req, env, id).await,
-        (Method::Get, ["conversations", id]) => conversations::get(c, env, id).await,
+        (Method::Get, ["conversations", id]) => conversations::get(c, &req, env, id).await,
         (Method::Get, ["agents", id, "leads"]) => leads::list(&req, env, id).await,
         (Method::Get, ["agents", id, "leads", "counters"]) => leads::counters(env, id).await,
         (Method::Get, ["agents", id, "leads", "origins"]) => leads::origins(&req, env, id).await,
