@@ -583,6 +583,15 @@ test("settings: an admin edits the agent, builds a form, makes a key and an endp
 
   // A new form: a select without options is refused at that row's input.
   await page.getByRole("link", { name: "New form" }).click();
+  // It starts as seed 004 advises: a name and a required email.
+  assert.deepEqual(
+    [await page.getByLabel("Name of row 1").inputValue(), await page.getByLabel("Type of row 1").inputValue(), await page.getByLabel("Row 1 required").isChecked()],
+    ["name", "text", false],
+  );
+  assert.deepEqual(
+    [await page.getByLabel("Name of row 2").inputValue(), await page.getByLabel("Type of row 2").inputValue(), await page.getByLabel("Row 2 required").isChecked()],
+    ["email", "email", true],
+  );
   await page.getByLabel("Name (what page handlers use)").fill("quote_request");
   await page.getByLabel("Title").fill("Get a quote");
   await page.getByLabel("Webhook URL").fill(receiver.url + "/quote");

@@ -85,6 +85,17 @@ pub fn to_tool_body(config: &Value) -> Result<Value, FieldError> {
     Ok(Value::Object(body))
 }
 
+/// The fields a form made on the dashboard starts with: seed 004's "start with just Name +
+/// Email", the email required (a lead the owner cannot reach is no lead).
+pub fn starter_fields() -> Vec<FieldSpec> {
+    let mut specs: Vec<FieldSpec> = ["name", "email"]
+        .iter()
+        .filter_map(|n| field_named(n).ok())
+        .collect();
+    require_a_way_back(&mut specs);
+    specs
+}
+
 /// The typed field for one of seed 003's field names.
 fn field_named(name: &str) -> Result<FieldSpec, String> {
     let name = name.trim();
@@ -160,6 +171,23 @@ fn camel_case(key: &str) -> String {
 mod tests {
     use super::*;
     use crate::owner::ToolIn;
+
+    #[test]
+    fn a_new_form_starts_with_name_and_a_required_email() {
+        let fields = starter_fields();
+        let shape: Vec<(&str, FieldKind, bool)> = fields
+            .iter()
+            .map(|f| (f.name.as_str(), f.kind, f.required))
+            .collect();
+        assert_eq!(
+            shape,
+            [
+                ("name", FieldKind::Text, false),
+                ("email", FieldKind::Email, true)
+            ]
+        );
+        assert_eq!(fields[0].label.as_deref(), Some("Name"));
+    }
 
     #[test]
     fn the_seed_example_becomes_a_store_only_form_with_typed_fields() {

@@ -876,7 +876,10 @@ pub async fn form_page(
             })
             .collect()
     } else {
-        let fields = s.map(|t| t.fields.clone()).unwrap_or_default();
+        // A new form starts as seed 004 advises: name and email.
+        let fields = s
+            .map(|t| t.fields.clone())
+            .unwrap_or_else(leadform_core::collect_leads::starter_fields);
         let mut rows: Vec<FieldRow> = fields
             .iter()
             .enumerate()
