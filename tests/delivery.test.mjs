@@ -495,6 +495,9 @@ test("a tool's own schedule: attempts run out, the lead is kept, a dead letter i
   assert.equal((await stack.owner("GET", `/v1/submissions/${id}`)).body.leadStatus, "retrying");
   const failed = await stack.waitForStatus(id, ["webhook_failed"]);
   assert.equal(failed.leadStatus, "failed");
+  // The agent's list says it too, for each submission of a page.
+  const listed = async () => (await stack.owner("GET", "/v1/agents/agent_dlv/submissions?toolId=tool_sched")).body.submissions.find((s) => s.id === id);
+  assert.equal((await listed()).leadStatus, "failed");
   const attempts = failed.deliveries[0].attempts;
   assert.equal(attempts.length, 2, "the tool's schedule has two attempts");
   assert.ok(attempts[1].startedAt - attempts[0].startedAt >= 1900, "the second came after the tool's 2 s");
@@ -513,6 +516,7 @@ test("a tool's own schedule: attempts run out, the lead is kept, a dead letter i
   assert.ok([202, 409].includes(again.status));
   const done = await stack.waitForStatus(id, ["webhook_success"]);
   assert.equal(done.leadStatus, "completed");
+  assert.equal((await listed()).leadStatus, "completed");
   const ids = new Set(flaky.requests.map((r) => r.headers["webhook-id"]));
   assert.deepEqual([...ids], [deliveryId], "one webhook-id across every attempt and the replay");
   assert.equal((await stack.owner("POST", "/v1/deliveries/dlv_nope/replay")).status, 404);

@@ -161,6 +161,29 @@ pub async fn for_submission(db: &D1Database, submission_id: &str) -> Result<Vec<
     .results()
 }
 
+/// The status of every delivery of each of `submission_ids`, as (submission id, status),
+/// in one read.
+pub async fn statuses_of(db: &D1Database, submission_ids: &[String]) -> Result<Vec<(String, String)>> {
+    #[derive(Deserialize)]
+    struct Row {
+        submission_id: String,
+        status: String,
+    }
+    if submission_ids.is_empty() {
+        return Ok(vec![]);
+    }
+    let rows: Vec<Row> = db
+        .prepare(
+            "SELECT submission_id, status FROM deliveries
+             WHERE submission_id IN (SELECT value FROM json_each(?1))",
+        )
+        .bind(&[text(&serde_json::to_string(submission_ids)?)])?
+        .all()
+        .await?
+        .results()?;
+    Ok(rows.into_iter().map(|r| (r.submission_id, r.status)).collect())
+}
+
 /// Every attempt of each of `deliveries`, in one read, grouped by delivery in their order.
 pub async fn attempts_of(db: &D1Database, deliveries: &[Delivery]) -> Result<Vec<Vec<Attempt>>> {
     // Not `#[serde(flatten)]`: it buffers numbers as floats, which i64 fields refuse.

@@ -35,8 +35,27 @@ pub struct SubmissionOut {
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct SubmissionListOut {
-    pub submissions: Vec<Submission>,
+    pub submissions: Vec<ListedSubmission>,
     pub next_cursor: Option<String>,
+}
+
+/// A submission of a list, with seed 000's status of its lead (as `GET` gives it).
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ListedSubmission {
+    #[serde(flatten)]
+    pub submission: Submission,
+    pub lead_status: &'static str,
+}
+
+/// Seed 000's status of `submission`'s lead, from how its parts ended and its deliveries'.
+fn status_of(submission: &Submission, deliveries: &[&str]) -> &'static str {
+    let ended = settled(
+        submission.execution_mode,
+        submission.webhook_outcome,
+        submission.client_outcome,
+    );
+    lead_status(ended, deliveries)
 }
 
 /// A submission with its deliveries and every attempt of each.
@@ -51,12 +70,7 @@ pub async fn get(caller: &Caller, req: &Request, env: &Env, id: &str) -> ApiResu
     )
     .await?;
     let statuses: Vec<&str> = log.iter().map(|entry| entry.delivery.status.as_str()).collect();
-    let ended = settled(
-        submission.execution_mode,
-        submission.webhook_outcome,
-        submission.client_outcome,
-    );
-    let lead_status = lead_status(ended, &statuses);
+    let lead_status = status_of(&submission, &statuses);
     json(
         &SubmissionOut {
             submission,
@@ -76,6 +90,9 @@ pub async fn list(req: &Request, env: &Env, agent_id: &str) -> ApiResult<Respons
     for submission in &mut page {
         submission.form_data = links.show(&submission.form_data);
     }
+    // The page's delivery statuses in one read.
+    let ids: Vec<String> = page.iter().map(|s| s.id.clone()).collect();
+    let statuses = crate::storage::deliveries::statuses_of(&db, &ids).await?;
     let next_cursor = more.then(|| page.last()).flatten().map(|last| {
         Cursor {
             at: last.submitted_at,
@@ -85,7 +102,20 @@ pub async fn list(req: &Request, env: &Env, agent_id: &str) -> ApiResult<Respons
     });
     json(
         &SubmissionListOut {
-            submissions: page,
+            submissions: page
+                .into_iter()
+                .map(|submission| {
+                    let mine: Vec<&str> = statuses
+                        .iter()
+                        .filter(|(id, _)| id == &submission.id)
+                        .map(|(_, status)| status.as_str())
+                        .collect();
+                    ListedSubmission {
+                        lead_status: status_of(&submission, &mine),
+                        submission,
+                    }
+                })
+                .collect(),
             next_cursor,
         },
         200,
