@@ -485,6 +485,32 @@ test("an email to dashboard members (seed 002's recipientIds) goes to the member
   assert.deepEqual(await sentTo("second"), ["desk@acme.test", "ana@acme.test"]);
 });
 
+test("a paused post-action keeps its settings and runs for no submission until it is on again", async () => {
+  const slack = { type: "slack", webhookUrl: receivers.slack.url + "/services/T0/B0/paused", messageTemplate: "Paused {{email}}", enabled: false };
+  const email = { type: "email", recipients: ["paused-desk@acme.test"] };
+  const made = await createTool(contactForm(receivers.primary.url + "/hook", { id: "tool_paused", name: "paused_form", postActions: [slack, email] }));
+  assert.deepEqual((await stack.owner("GET", `/v1/tools/${made.id}`)).body.postActions[0], slack, "read back as written");
+  const send = async (who) => {
+    const res = await submit(seedSubmit({ toolId: "tool_paused", formData: { name: who, email: `${who}@example.com` } }));
+    assert.equal(res.status, 200, res.text);
+    await settled(res.json.submissionId, "email");
+    return res.json;
+  };
+  const quiet = await send("quiet");
+  assert.deepEqual(quiet.postActionResults.map((r) => r.type), ["email"]);
+  const slackFor = (who) => receivers.slack.requests.filter((r) => r.json?.text === `Paused ${who}@example.com`);
+  assert.deepEqual(slackFor("quiet"), []);
+  // On again (the flag left out): the next submission posts to Slack.
+  const resumed = await stack.owner("PATCH", `/v1/tools/${made.id}`, { postActions: [{ ...slack, enabled: true }, email] });
+  assert.equal(resumed.status, 200, JSON.stringify(resumed.body));
+  assert.equal(resumed.body.postActions[0].enabled, undefined);
+  const loud = await send("loud");
+  assert.deepEqual(loud.postActionResults.map((r) => r.type), ["slack", "email"]);
+  await settled(loud.submissionId, "slack");
+  assert.equal(slackFor("loud").length, 1);
+  assert.deepEqual(slackFor("quiet"), [], "nothing sent late for the paused one");
+});
+
 test("a tool's own schedule: attempts run out, the lead is kept, a dead letter is recorded, replay delivers it", async () => {
   let up = false;
   const flaky = await startReceiver({ respond: () => (up ? 200 : 503) });

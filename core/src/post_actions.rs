@@ -27,6 +27,10 @@ pub enum PostAction {
         /// Runs only for submissions this matches (score, answers): routing.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         when: Option<When>,
+        /// Off: kept with its settings, not run (an integration paused, seed 004's "toggled
+        /// to Active").
+        #[serde(default = "on", skip_serializing_if = "is_on")]
+        enabled: bool,
     },
     /// The payload of the primary webhook, signed the same way, to another URL with
     /// extra headers.
@@ -37,6 +41,10 @@ pub enum PostAction {
         /// Runs only for submissions this matches (score, answers): routing.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         when: Option<When>,
+        /// Off: kept with its settings, not run (an integration paused, seed 004's "toggled
+        /// to Active").
+        #[serde(default = "on", skip_serializing_if = "is_on")]
+        enabled: bool,
     },
     /// A notification through the configured email API, to `recipients` (addresses) and
     /// `recipientIds` (dashboard members, seed 002's spelling: their address as it is when
@@ -51,6 +59,10 @@ pub enum PostAction {
         /// Runs only for submissions this matches (score, answers): routing.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         when: Option<When>,
+        /// Off: kept with its settings, not run (an integration paused, seed 004's "toggled
+        /// to Active").
+        #[serde(default = "on", skip_serializing_if = "is_on")]
+        enabled: bool,
     },
     /// Appends a row to a sheet through the Google Sheets API.
     GoogleSheets {
@@ -60,6 +72,10 @@ pub enum PostAction {
         /// Runs only for submissions this matches (score, answers): routing.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         when: Option<When>,
+        /// Off: kept with its settings, not run (an integration paused, seed 004's "toggled
+        /// to Active").
+        #[serde(default = "on", skip_serializing_if = "is_on")]
+        enabled: bool,
     },
     /// Adds the lead's email to a Mailchimp audience.
     Mailchimp {
@@ -69,6 +85,10 @@ pub enum PostAction {
         /// Runs only for submissions this matches (score, answers): routing.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         when: Option<When>,
+        /// Off: kept with its settings, not run (an integration paused, seed 004's "toggled
+        /// to Active").
+        #[serde(default = "on", skip_serializing_if = "is_on")]
+        enabled: bool,
     },
 }
 
@@ -91,6 +111,17 @@ impl PostAction {
             | PostAction::Email { when, .. }
             | PostAction::GoogleSheets { when, .. }
             | PostAction::Mailchimp { when, .. } => when.as_ref(),
+        }
+    }
+
+    /// Whether it runs (`enabled`, on unless the owner paused it).
+    pub fn enabled(&self) -> bool {
+        match self {
+            PostAction::Slack { enabled, .. }
+            | PostAction::Webhook { enabled, .. }
+            | PostAction::Email { enabled, .. }
+            | PostAction::GoogleSheets { enabled, .. }
+            | PostAction::Mailchimp { enabled, .. } => *enabled,
         }
     }
 
@@ -126,6 +157,7 @@ impl PostAction {
                 mut recipients,
                 subject,
                 when,
+                enabled,
                 ..
             } => {
                 for address in addresses {
@@ -138,6 +170,7 @@ impl PostAction {
                     recipient_ids: vec![],
                     subject,
                     when,
+                    enabled,
                 }
             }
             other => other,
@@ -589,6 +622,14 @@ fn placeholder(name: &str, lead: &SubmissionView) -> String {
     }
 }
 
+fn on() -> bool {
+    true
+}
+
+fn is_on(enabled: &bool) -> bool {
+    *enabled
+}
+
 /// A form value as one line of text; a file as its name and link.
 pub fn value_text(value: &Value) -> String {
     match value {
@@ -800,6 +841,7 @@ mod tests {
             webhook_url: "http://hooks.test/x".into(),
             message_template: Some("New {{_toolName}}: {{email}}".into()),
             when: None,
+            enabled: true,
         };
         let out = request(&action, &lead(), &services(), "dlv_1").unwrap();
         assert_eq!((out.method, out.url.as_str()), ("POST", "http://hooks.test/x"));
@@ -816,6 +858,7 @@ mod tests {
             recipient_ids: vec![],
             subject: None,
             when: None,
+            enabled: true,
         };
         let out = request(&action, &lead(), &services(), "dlv_1").unwrap();
         let body: Value = serde_json::from_str(&out.body).unwrap();
@@ -834,6 +877,7 @@ mod tests {
             recipient_ids: vec![],
             subject: Some("Lead {{email}}\r\nBcc: victim@example.com {{_formTitle}}".into()),
             when: None,
+            enabled: true,
         };
         let sent = request(&visitor_subject, &lead(), &services(), "dlv_2").unwrap();
         let subject = serde_json::from_str::<Value>(&sent.body).unwrap()["subject"].clone();
@@ -864,6 +908,7 @@ mod tests {
             spreadsheet_id: "abc".into(),
             sheet: Some("Leads 2026".into()),
             when: None,
+            enabled: true,
         };
         let out = request(&action, &lead(), &services(), "dlv_1").unwrap();
         assert_eq!(out.url, "http://sheets.test/v4/spreadsheets/abc/values/%27Leads%202026%27%21A1:append?valueInputOption=RAW&insertDataOption=INSERT_ROWS");
@@ -890,6 +935,7 @@ mod tests {
             recipient_ids: vec![],
             subject: None,
             when: None,
+            enabled: true,
         };
         for (services, missing) in [
             (
@@ -920,6 +966,7 @@ mod tests {
             spreadsheet_id: "abc".into(),
             sheet: Some("Bob's leads".into()),
             when: None,
+            enabled: true,
         };
         let check = sheet_row_check(&action, &services()).unwrap();
         assert_eq!(check.method, "GET");
@@ -940,6 +987,7 @@ mod tests {
             webhook_url: "https://hooks.slack.com/services/x".into(),
             message_template: None,
             when: None,
+            enabled: true,
         };
         assert_eq!(sheet_row_check(&slack, &services()), None);
         let unset = Services {
@@ -955,6 +1003,7 @@ mod tests {
             audience_id: "aud1".into(),
             double_opt_in: false,
             when: None,
+            enabled: true,
         };
         let out = request(&action, &lead(), &services(), "dlv_1").unwrap();
         assert_eq!(out.method, "PUT");
@@ -1032,6 +1081,25 @@ mod tests {
     }
 
     #[test]
+    fn a_paused_action_keeps_its_settings_and_says_so_only_when_off() {
+        let paused: PostAction = serde_json::from_value(
+            json!({"type": "slack", "webhookUrl": "https://hooks.slack.com/services/x", "enabled": false}),
+        )
+        .unwrap();
+        assert!(!paused.enabled());
+        assert_eq!(serde_json::to_value(&paused).unwrap()["enabled"], json!(false));
+        let on: PostAction = serde_json::from_value(
+            json!({"type": "slack", "webhookUrl": "https://hooks.slack.com/services/x"}),
+        )
+        .unwrap();
+        assert!(on.enabled());
+        assert!(
+            serde_json::to_value(&on).unwrap().get("enabled").is_none(),
+            "read back as written"
+        );
+    }
+
+    #[test]
     fn configs_are_checked_and_read_as_documented() {
         let parsed: Vec<PostAction> = serde_json::from_value(json!([
             {"type": "slack", "webhookUrl": "https://hooks.slack.com/services/x", "messageTemplate": "New {{_toolName}}"},
@@ -1064,6 +1132,7 @@ mod tests {
                     webhook_url: "http://127.0.0.1/x".into(),
                     message_template: None,
                     when: None,
+                    enabled: true,
                 },
                 "postActions[0].webhookUrl",
             ),
@@ -1072,6 +1141,7 @@ mod tests {
                     url: "https://x.example".into(),
                     headers: BTreeMap::from([("webhook-signature".into(), "v1,forged".into())]),
                     when: None,
+                    enabled: true,
                 },
                 "postActions[0].headers",
             ),
@@ -1081,6 +1151,7 @@ mod tests {
                     recipient_ids: vec![],
                     subject: None,
                     when: None,
+                    enabled: true,
                 },
                 "postActions[0].recipients",
             ),
@@ -1089,6 +1160,7 @@ mod tests {
                     spreadsheet_id: "../x".into(),
                     sheet: None,
                     when: None,
+                    enabled: true,
                 },
                 "postActions[0].spreadsheetId",
             ),

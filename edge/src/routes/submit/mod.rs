@@ -822,7 +822,8 @@ pub(crate) fn planned_deliveries(
         planned.push(("webhook".to_string(), url.clone(), None));
     }
     for action in &tool.post_actions {
-        if action.when().is_some_and(|when| !when.matches(qualification)) {
+        // A paused one, or one whose routing this lead does not match, is not run.
+        if !action.enabled() || action.when().is_some_and(|when| !when.matches(qualification)) {
             continue;
         }
         let config = serde_json::to_string(action).unwrap_or_default();
