@@ -74,6 +74,12 @@ pub struct Turn {
 }
 
 impl Turn {
+    /// Whether this is submission `id`'s own turn: it was written into the conversation by
+    /// whoever held it (a submission that only named the id has none).
+    pub fn records_submission(&self, id: &str) -> bool {
+        self.kind == "form_submitted" && self.submission_id.as_deref() == Some(id)
+    }
+
     /// Whether the visitor wrote this turn (a message, or an answer to a question).
     pub fn is_visitor_message(&self) -> bool {
         self.role == "visitor" && matches!(self.kind.as_str(), "message" | "answer")

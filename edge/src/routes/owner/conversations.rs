@@ -98,9 +98,7 @@ pub async fn detail(caller: &Caller, env: &Env, links: &Links, id: &str) -> ApiR
                 .iter()
                 .find(|(id, _)| id == &s.tool_id)
                 .and_then(|(_, n)| n.clone()),
-            in_transcript: turns
-                .iter()
-                .any(|t| t.kind == "form_submitted" && t.submission_id.as_deref() == Some(s.id.as_str())),
+            in_transcript: turns.iter().any(|t| t.records_submission(&s.id)),
             form_data: links.show(&s.form_data),
             id: s.id,
             tool_id: s.tool_id,

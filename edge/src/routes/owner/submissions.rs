@@ -226,9 +226,7 @@ async fn release_summary(
     let turns = conversations::turns_from(&read.all().await?)?;
     // Only a conversation the submission was written into when it came (its sender held
     // the conversation): an id alone, from Slack or a sheet, names a stranger's.
-    let written = turns
-        .iter()
-        .any(|t| t.kind == "form_submitted" && t.submission_id.as_deref() == Some(submission.id.as_str()));
+    let written = turns.iter().any(|t| t.records_submission(&submission.id));
     if !written {
         return Ok(None);
     }
