@@ -290,6 +290,10 @@ fn record(
     for entry in trail {
         statements.push(leads::activity(db, &lead.id, entry, submission_id)?);
     }
+    if endpoints.is_empty() {
+        // No one to tell: the events are not built (a copy of the lead each).
+        return Ok(Vec::new());
+    }
     let shown = LeadOut::from(lead);
     let events = trail
         .iter()

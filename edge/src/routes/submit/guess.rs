@@ -7,7 +7,9 @@
 //!
 //! Only where the plan needs nothing else from D1 and nothing happens before the batch: no
 //! file fields (uploaded to R2 first), no qualification questions (scored on the turns),
-//! no LLM summary of a conversation (written from the turns).
+//! no LLM summary of a conversation (written from the turns), and no person this isolate
+//! has already seen a lead of (a returning visitor: the guard would fail on their lead,
+//! and the submit would pay a batch for nothing before its reads).
 
 use crate::config;
 use crate::error::ApiResult;
@@ -15,11 +17,14 @@ use crate::storage::assumptions::Assumptions;
 use crate::storage::tools::{Tool, WidgetTool};
 use crate::storage::{display_tokens, lead_webhooks, leads, submissions, tools};
 use leadform_core::form::FieldKind;
+use leadform_core::lead::{email_key, phone_key, Contact};
 use leadform_core::spam::{same_fill_points_until, TokenCheck};
 use leadform_core::wire::SubmitIn;
 use serde_json::{Map, Value};
 use std::cell::RefCell;
-use std::collections::HashMap;
+use std::collections::hash_map::DefaultHasher;
+use std::collections::{HashMap, HashSet};
+use std::hash::{Hash, Hasher};
 use worker::{D1Database, D1PreparedStatement, Env};
 
 thread_local! {
@@ -31,12 +36,48 @@ thread_local! {
 /// Most agents remembered; past that, it starts over.
 const KEPT_AGENTS: usize = 256;
 
+thread_local! {
+    /// People (an agent and an email or phone key, hashed) this isolate stored or found a
+    /// lead for. A hash that collides only costs a guess: the submit reads first.
+    static WITH_LEAD: RefCell<HashSet<u64>> = RefCell::new(HashSet::new());
+}
+
+/// Most people remembered (8 bytes each, about 1 MB in all); past that, it starts over.
+const KEPT_PEOPLE: usize = 65_536;
+
 /// Whether a submit of `input` to `tool` can be planned before its reads.
-pub fn possible(env: &Env, tool: &Tool, input: &SubmitIn) -> bool {
+pub fn possible(env: &Env, tool: &Tool, input: &SubmitIn, form_data: &Map<String, Value>) -> bool {
     let files = tool.fields.iter().any(|f| f.kind == FieldKind::File);
     let llm_summary = input.conversation_id.is_some() && config::llm(env).is_some();
     let endpoints = WITH_LEAD_ENDPOINTS.with(|seen| seen.borrow().get(&tool.agent_id).copied());
-    !files && !llm_summary && tool.qualification.is_none() && endpoints != Some(true)
+    let (contact, _) = leadform_core::lead::extract(&tool.fields, form_data);
+    let returning = WITH_LEAD.with(|seen| {
+        let seen = seen.borrow();
+        person_keys(&tool.agent_id, &contact).any(|key| seen.contains(&key))
+    });
+    !files && !llm_summary && tool.qualification.is_none() && endpoints != Some(true) && !returning
+}
+
+/// Remembers that `contact` has a lead of `agent_id` (one a submit stored or found).
+pub fn note_lead_of(agent_id: &str, contact: &Contact) {
+    WITH_LEAD.with(|seen| {
+        let mut seen = seen.borrow_mut();
+        if seen.len() >= KEPT_PEOPLE {
+            seen.clear();
+        }
+        seen.extend(person_keys(agent_id, contact));
+    });
+}
+
+/// What a person is known by: their email's key and their phone's, each with the agent.
+fn person_keys<'a>(agent_id: &'a str, contact: &Contact) -> impl Iterator<Item = u64> + 'a {
+    let email = contact.email.as_deref().and_then(email_key).map(|k| ("email", k));
+    let phone = contact.phone.as_deref().and_then(phone_key).map(|k| ("phone", k));
+    email.into_iter().chain(phone).map(move |key| {
+        let mut hasher = DefaultHasher::new();
+        (agent_id, key).hash(&mut hasher);
+        hasher.finish()
+    })
 }
 
 /// Remembers whether `agent_id` has lead-event endpoints, as a submit just read.

@@ -182,7 +182,7 @@ pub async fn accept(env: &Env, mut input: SubmitIn, sender: &Sender<'_>) -> ApiR
         let now = now_ms();
         let token = config::check_display_token(env, &tool.agent_id, input.display_token.as_deref(), now);
 
-        if !guessed && guess::possible(env, tool, &input) {
+        if !guessed && guess::possible(env, tool, &input, &form_data) {
             guessed = true;
             let plan = Plan {
                 tool,
@@ -484,6 +484,8 @@ async fn store(
         statements.extend(rows);
         match db.batch(statements).await {
             Ok(_) => {
+                // Their next submit here reads before it writes (see `guess`).
+                guess::note_lead_of(&tool.agent_id, &write.lead.state.contact);
                 delivery::enqueue_all(env, &write.messages, 0).await;
                 break (write.lead.id, messages, body);
             }
