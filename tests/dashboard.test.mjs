@@ -490,6 +490,83 @@ test("what visitors typed renders as text: <script> and <img onerror> in lead fi
   await context.close();
 });
 
+test("conversations: the agent's newest first, each with its page, messages, summary and lead, paged; what a visitor typed stays text", async () => {
+  const open = async (n, page) => {
+    const started = await postJson(stack.url + "/conversations", { agentId: DEMO_AGENT_ID, page }, { Origin: site.url, "CF-Connecting-IP": `198.18.7.${n}` });
+    assert.equal(started.status, 201, started.text);
+    return started.json;
+  };
+  // Past one page (50): the oldest of these are on the second.
+  const first = await open(1, "https://shop.example/first-of-many");
+  for (let n = 2; n <= 51; n++) await open(n, `https://shop.example/many/${n}`);
+  const chat = await open(60, "https://shop.example/pricing?<b>plan</b>");
+  const token = { Origin: site.url, "X-Leadform-Conversation-Token": chat.conversationToken, "CF-Connecting-IP": "198.18.7.60" };
+  const said = await postJson(`${stack.url}/conversations/${chat.conversationId}/messages`, { text: "<img src=x onerror=\"window.__xss=1\"> a quote please" }, token);
+  assert.equal(said.status, 200, said.text);
+  const lead = await submitLead({ name: "Casey <Chat>", email: "casey.chat@example.com", message: "Quote" }, token, { conversationId: chat.conversationId });
+
+  const { context, page, problems } = await newVisitor();
+  await signIn(page, stack.admin);
+  await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Conversations" }).click();
+  await page.getByRole("heading", { level: 1, name: /Conversations/ }).waitFor();
+  const rows = page.locator("table.conversations tbody tr");
+  // A chat opened and left (no message, no form) is listed only when asked for.
+  const listed = async () => (await rows.locator('[data-label="Started"] a').evaluateAll((links) => links.map((a) => a.getAttribute("href")))).join(" ");
+  assert.match(await listed(), new RegExp(chat.conversationId));
+  assert.doesNotMatch(await page.locator("table.conversations").textContent(), /shop\.example\/many/);
+  await page.getByLabel("Also chats where the visitor wrote nothing").check();
+  await page.getByRole("button", { name: "Show" }).click();
+  await page.waitForURL(/all=1/);
+  assert.equal(await rows.count(), 50);
+  // Newest first: the one with the lead, its page as text, its lead by name.
+  const top = rows.first();
+  assert.match(await top.textContent(), /shop\.example\/pricing\?<b>plan<\/b>/);
+  assert.equal(await top.locator("b").count(), 0, "the page address is text, not markup");
+  assert.match(await top.locator('[data-label="Summary"]').textContent(), /Casey <Chat>/);
+  assert.equal(await top.locator('[data-label="Visitor messages"]').textContent(), "1");
+  await top.getByRole("link", { name: "Casey <Chat>" }).click();
+  await page.waitForURL(new RegExp(`/dashboard/leads/${lead.leadId}$`));
+  await page.goBack();
+  await rows.first().locator('[data-label="Started"] a').click();
+  await page.waitForURL(new RegExp(`/dashboard/conversations/${chat.conversationId}$`));
+  assert.match(await page.locator("ol.transcript").textContent(), /<img src=x onerror="window.__xss=1"> a quote please/);
+  assert.equal(await page.evaluate(() => window.__xss), undefined);
+  await page.getByRole("link", { name: "← All conversations" }).click();
+  await page.screenshot({ path: path.join(SHOTS, "conversations-desktop.png"), fullPage: true });
+  await page.getByLabel("Also chats where the visitor wrote nothing").check();
+  await page.getByRole("button", { name: "Show" }).click();
+  await page.waitForURL(/all=1/);
+
+  // The next page goes on where the first stopped, down to the oldest; none twice.
+  const firstPage = await rows.locator('[data-label="Started"] a').evaluateAll((links) => links.map((a) => a.getAttribute("href")));
+  await page.getByRole("link", { name: "Next page" }).click();
+  await page.getByRole("link", { name: "First page" }).waitFor();
+  const secondPage = await rows.locator('[data-label="Started"] a').evaluateAll((links) => links.map((a) => a.getAttribute("href")));
+  assert.ok(secondPage.includes(`/dashboard/conversations/${first.conversationId}`), "the oldest is on the second page");
+  assert.deepEqual(firstPage.filter((href) => secondPage.includes(href)), []);
+  // A cursor edited by hand is a clear 400 with the way back, not an error page.
+  const edited = await page.goto(`${stack.url}/dashboard/conversations?agent=${DEMO_AGENT_ID}&all=1&cursor=not-a-cursor`);
+  assert.equal(edited.status(), 400);
+  assert.match(await page.getByRole("alert").textContent(), /cursor/);
+  await page.getByRole("link", { name: "First page" }).click();
+  assert.equal(await rows.count(), 50);
+
+  // Each agent's own: another agent's conversation is listed on its page only.
+  const other = await ownerRequest(stack, "POST", "/v1/agents", { body: { name: "Other desk", allowedOrigins: [site.url] } });
+  assert.equal(other.status, 201, other.text);
+  const theirs = await postJson(stack.url + "/conversations", { agentId: other.json.id, page: "https://other.example/help" }, { Origin: site.url, "CF-Connecting-IP": "198.18.7.70" });
+  assert.equal(theirs.status, 201, theirs.text);
+  await page.goto(`${stack.url}/dashboard/conversations?agent=${DEMO_AGENT_ID}&all=1`);
+  assert.doesNotMatch(await page.locator("table.conversations").textContent(), /other\.example/);
+  await page.getByLabel("Agent", { exact: true }).selectOption(other.json.id);
+  await page.getByRole("button", { name: "Show" }).click();
+  await page.getByRole("heading", { level: 1, name: /Other desk/ }).waitFor();
+  assert.equal(await rows.count(), 1);
+  assert.match(await rows.first().textContent(), /other\.example\/help[\s\S]*none/);
+  assert.deepEqual(problems, []);
+  await context.close();
+});
+
 test("every page at 390 and 1440 px: axe-core finds nothing serious, screenshots for review", async () => {
   const started = await postJson(stack.url + "/conversations", { agentId: DEMO_AGENT_ID }, { Origin: site.url });
   const conversationId = started.json.conversationId;
@@ -503,6 +580,7 @@ test("every page at 390 and 1440 px: axe-core finds nothing serious, screenshots
     ["settings", `/dashboard/settings`],
     ["agent-settings", `/dashboard/settings/agents/${DEMO_AGENT_ID}`],
     ["form-settings", `/dashboard/settings/forms/tool_contact_form`],
+    ["conversations", `/dashboard/conversations?agent=${DEMO_AGENT_ID}`],
     ["conversation", `/dashboard/conversations/${conversationId}`],
     ["account", `/dashboard/account`],
   ];
@@ -824,7 +902,7 @@ test("a new workspace without agents: every page says what to do, none fails; a 
     await page.waitForURL(/\/dashboard\/leads/);
     assert.match(await page.locator("main").textContent(), /No agent yet/);
     await page.screenshot({ path: path.join(SHOTS, "empty-workspace-phone.png"), fullPage: true });
-    for (const route of ["/dashboard/analytics", "/dashboard/settings"]) {
+    for (const route of ["/dashboard/analytics", "/dashboard/settings", "/dashboard/conversations"]) {
       assert.equal((await page.goto(empty.url + route)).status(), 200, route);
     }
     await page.goto(empty.url + "/dashboard/sign-in");

@@ -117,6 +117,7 @@ pub async fn handle(mut req: Request, env: &Env, method: Method, path: &[&str]) 
         (Method::Get, ["leads", id]) => leads::detail(&req, env, &visit, id, None).await,
         (Method::Post, ["leads", id, action]) => leads::write(&req, env, &visit, id, action).await,
         (Method::Post, ["deliveries", id, "replay"]) => leads::replay(&req, env, &visit, id).await,
+        (Method::Get, ["conversations"]) => conversations::list(&req, env, &visit).await,
         (Method::Get, ["conversations", id]) => conversations::page(&req, env, &visit, id).await,
         (Method::Get, ["analytics"]) => analytics::page(&req, env, &visit).await,
         (Method::Get, ["settings"]) => settings::page(&req, env, &visit, None).await,
@@ -176,7 +177,9 @@ fn need_of(method: &Method, path: &[&str]) -> Option<Need> {
         (Method::Post, ["sign-out"])
         | (Method::Get, ["account"])
         | (Method::Post, ["account", "password" | "sessions"]) => Need::Scope(LeadsRead),
-        (Method::Get, ["leads"] | ["leads", _] | ["conversations", _]) => Need::Scope(LeadsRead),
+        (Method::Get, ["leads"] | ["leads", _] | ["conversations"] | ["conversations", _]) => {
+            Need::Scope(LeadsRead)
+        }
         (Method::Post, ["leads", _, "stage" | "notes" | "delete"])
         | (Method::Post, ["deliveries", _, "replay"]) => Need::Scope(LeadsWrite),
         (Method::Get, ["analytics"]) => Need::Scope(AnalyticsRead),

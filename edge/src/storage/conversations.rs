@@ -300,17 +300,32 @@ pub fn turns_from(result: &worker::D1Result) -> Result<Vec<Turn>> {
     result.results()
 }
 
+/// Which of an agent's conversations a list shows.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Listed {
+    All,
+    /// Those where the visitor wrote, or sent a form: not a chat opened and left.
+    Engaged,
+}
+
 /// An agent's conversations, newest first, keyset-paged.
 pub async fn list(
     db: &D1Database,
     agent_id: &str,
+    listed: Listed,
     cursor: Option<&Cursor>,
     limit: u32,
 ) -> Result<(Vec<Conversation>, bool)> {
     let mut sql = Sql::new(
-        format!("SELECT {COLUMNS} FROM conversations WHERE agent_id = ?1"),
+        format!("SELECT {COLUMNS} FROM conversations c WHERE agent_id = ?1"),
         text(agent_id),
     );
+    if listed == Listed::Engaged {
+        sql.push(
+            " AND (visitor_messages > 0 OR EXISTS (SELECT 1 FROM submissions s
+                     WHERE s.conversation_id = c.id AND +s.agent_id = c.agent_id))",
+        );
+    }
     if let Some(c) = cursor {
         sql.and_all(
             "(created_at < ? OR (created_at = ? AND id < ?))",

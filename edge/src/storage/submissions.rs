@@ -241,6 +241,38 @@ pub async fn get_many(db: &D1Database, ids: &[&str]) -> Result<Vec<Submission>> 
     Ok(rows.into_iter().map(Submission::from).collect())
 }
 
+/// A lead a conversation led to, as a list of conversations names it.
+#[derive(Deserialize)]
+pub struct ConversationLead {
+    pub conversation_id: String,
+    pub lead_id: String,
+    /// The lead's name, else its email, else its phone; `None` when it has none of them.
+    pub label: Option<String>,
+}
+
+/// The leads (still there) that `agent_id`'s submissions made in each of the conversations
+/// `ids`, each pair once: one read for a page of conversations. (A quarantined submission
+/// made no lead.)
+pub async fn leads_of_conversations(
+    db: &D1Database,
+    agent_id: &str,
+    ids: &[&str],
+) -> Result<Vec<ConversationLead>> {
+    if ids.is_empty() {
+        return Ok(vec![]);
+    }
+    db.prepare(
+        "SELECT DISTINCT s.conversation_id, s.lead_id, COALESCE(NULLIF(l.name, ''), NULLIF(l.email, ''), NULLIF(l.phone, '')) AS label
+         FROM submissions s JOIN leads l ON l.id = s.lead_id AND l.agent_id = s.agent_id
+         WHERE s.conversation_id IN (SELECT value FROM json_each(?1)) AND +s.agent_id = ?2
+         ORDER BY s.conversation_id, s.lead_id",
+    )
+    .bind(&[text(&serde_json::to_string(ids)?), text(agent_id)])?
+    .all()
+    .await?
+    .results()
+}
+
 /// The statement that puts the webhook part back to pending for a replay: the status is
 /// derived again and the result cleared (the `submissions_result_uncount` trigger takes it
 /// out of the analytics until the new round settles it). The status is chosen in SQL from

@@ -53,7 +53,14 @@ pub struct ConversationDetailOut {
 pub async fn list(req: &Request, env: &Env, agent_id: &str) -> ApiResult<Response> {
     let query = PageQuery::parse(&query_pairs(req))?;
     let db = env.d1(bindings::DB)?;
-    let (page, more) = conversations::list(&db, agent_id, query.cursor.as_ref(), query.limit).await?;
+    let (page, more) = conversations::list(
+        &db,
+        agent_id,
+        conversations::Listed::All,
+        query.cursor.as_ref(),
+        query.limit,
+    )
+    .await?;
     let next_cursor = next_cursor(&page, more, |c| (c.created_at, c.id.clone()));
     json(
         &ConversationListOut {
