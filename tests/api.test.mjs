@@ -370,3 +370,55 @@ test("a submit never uses a tool or an agent as they were: changes apply to the 
     await own.stop();
   }
 });
+
+test("a form's webhook is sent a signed example on request: seed 002's shape marked as a test, every field filled, nothing stored; a failing receiver is reported", async () => {
+  const { receiver: own } = await toolWithReceiver("tool_example", (_, i) => (i === 0 ? 200 : 500));
+  const fields = [
+    ...contactForm("").fields,
+    { name: "plan", type: "select", options: ["Starter", "Pro"], required: true },
+    { name: "cv", type: "file" },
+  ];
+  assert.equal((await stack.owner("PATCH", "/v1/tools/tool_example", { fields })).status, 200);
+
+  const sent = await stack.owner("POST", "/v1/tools/tool_example/test");
+  assert.equal(sent.status, 200, JSON.stringify(sent.body));
+  assert.equal(sent.body.delivered, true);
+  assert.equal(sent.body.statusCode, 200);
+  assert.match(sent.body.webhookId, /^msg_test_/);
+  const [hook] = own.requests;
+  assert.equal(hook.headers["leadform-test"], "true");
+  assert.equal(hook.headers["webhook-id"], sent.body.webhookId);
+  assert.deepEqual(hook.json, sent.body.payload);
+  assert.match(hook.json.submissionId, /^sub_test_/);
+  assert.equal(hook.json.toolId, "tool_example");
+  assert.deepEqual(Object.keys(hook.json.formData), ["name", "email", "message", "plan", "cv"]);
+  assert.match(hook.json.formData.email, /@example\.com$/);
+  assert.equal(hook.json.formData.plan, "Starter");
+  assert.ok(hook.json.formData.cv.url.startsWith(stack.url + "/files/"), JSON.stringify(hook.json.formData.cv));
+  // Signed as a real delivery: the receiver's own check passes.
+  const { body: secret } = await stack.owner("GET", "/v1/tools/tool_example/secret");
+  const verified = new Webhook(secret.webhookSecret).verify(hook.body, hook.headers);
+  assert.equal(verified.toolName, "tool_example");
+
+  // Nothing was stored: no submission, no lead, nothing counted.
+  const listed = await stack.owner("GET", "/v1/agents/agent_api/submissions?toolId=tool_example");
+  assert.deepEqual(listed.body.submissions, []);
+  const leads = await stack.owner("GET", "/v1/agents/agent_api/leads?q=ada%40example.com");
+  assert.deepEqual(leads.body.leads, []);
+
+  // A receiver that fails is what the answer reports.
+  const failed = await stack.owner("POST", "/v1/tools/tool_example/test");
+  assert.equal(failed.status, 200);
+  assert.equal(failed.body.delivered, false);
+  assert.equal(failed.body.statusCode, 500);
+  assert.match(failed.body.error, /HTTP 500/);
+  assert.equal(own.requests.length, 2, "sent once each time, never retried");
+
+  // A form without a webhook has nothing to test.
+  const client = await stack.owner("POST", "/v1/agents/agent_api/tools", { ...contactForm(undefined, { id: "tool_no_hook", name: "tool_no_hook" }), executionMode: "client" });
+  assert.equal(client.status, 201, JSON.stringify(client.body));
+  const none = await stack.owner("POST", "/v1/tools/tool_no_hook/test");
+  assert.equal(none.status, 409);
+  assert.equal(none.body.error.code, "no_webhook");
+  assert.equal((await stack.owner("POST", "/v1/tools/tool_nope/test")).status, 404);
+});

@@ -567,6 +567,24 @@ test("conversations: the agent's newest first, each with its page, messages, sum
   await context.close();
 });
 
+test("settings: a form's page sends its webhook a signed example and says what the receiver did", async () => {
+  const { context, page, problems } = await newVisitor();
+  await signIn(page, stack.admin);
+  await page.goto(`${stack.url}/dashboard/settings/forms/tool_contact_form`);
+  const before = receiver.requests.length;
+  await page.getByRole("button", { name: "Send a test" }).click();
+  const said = page.getByRole("status").filter({ hasText: /Test delivered/ });
+  await said.waitFor();
+  assert.match(await said.textContent(), /Test delivered: the receiver answered HTTP 200 in \d+ ms\./);
+  const hooks = receiver.requests.slice(before);
+  assert.equal(hooks.length, 1);
+  assert.equal(hooks[0].headers["leadform-test"], "true");
+  assert.equal(hooks[0].json.toolId, "tool_contact_form");
+  await page.screenshot({ path: path.join(SHOTS, "form-test-sent-desktop.png"), fullPage: true });
+  assert.deepEqual(problems, []);
+  await context.close();
+});
+
 test("every page at 390 and 1440 px: axe-core finds nothing serious, screenshots for review", async () => {
   const started = await postJson(stack.url + "/conversations", { agentId: DEMO_AGENT_ID }, { Origin: site.url });
   const conversationId = started.json.conversationId;

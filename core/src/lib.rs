@@ -40,6 +40,8 @@ pub mod csv_export;
 #[cfg(feature = "server")]
 pub mod delivery;
 #[cfg(feature = "server")]
+pub mod example;
+#[cfg(feature = "server")]
 pub mod field_analysis;
 #[cfg(feature = "server")]
 pub mod files;

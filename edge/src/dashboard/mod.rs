@@ -163,6 +163,7 @@ pub async fn handle(mut req: Request, env: &Env, method: Method, path: &[&str]) 
             settings::save_form(&req, env, &visit, settings::Editing::Form(id)).await
         }
         (Method::Post, ["settings", "forms", id, "rotate"]) => settings::rotate(&req, env, &visit, id).await,
+        (Method::Post, ["settings", "forms", id, "test"]) => settings::test_form(&req, env, &visit, id).await,
         _ => return view::error_page(&visit.session, 404, "Not found", "There is no such page."),
     };
     result.or_else(|err| view::error_for(&visit.session, err))

@@ -682,6 +682,10 @@ struct FormPage {
     alert: Option<String>,
     new_secret: Option<String>,
     secret: Option<String>,
+    /// Whether the form has a webhook URL to send a test to.
+    has_webhook: bool,
+    /// What the last "Send a test" did: whether it arrived, in words.
+    tested: Option<(bool, String)>,
     inputs: Vec<Input>,
     modes: Vec<(&'static str, &'static str)>,
     require_client_token: bool,
@@ -704,6 +708,7 @@ pub enum Editing<'a> {
 pub struct FormOutcome {
     refused: Option<ApiError>,
     new_secret: Option<String>,
+    tested: Option<(bool, String)>,
 }
 
 /// `GET /dashboard/settings/forms/{id}` and `…/agents/{id}/forms/new`; after a refused save
@@ -989,6 +994,8 @@ pub async fn form_page(
             alert,
             new_secret: outcome.new_secret,
             secret: tool.as_ref().map(|t| t.webhook_secret.clone()),
+            has_webhook: tool.as_ref().is_some_and(|t| t.webhook_url.is_some()),
+            tested: outcome.tested,
             inputs,
             modes: vec![
                 ("webhook", "Webhook: the edge delivers each submission"),
@@ -1102,4 +1109,29 @@ pub async fn rotate(req: &Request, env: &Env, visit: &Visit, id: &str) -> ApiRes
         }
         Err(other) => Err(other),
     }
+}
+
+/// `POST /dashboard/settings/forms/{id}/test`: an example submission to the form's webhook
+/// (`delivery::example`), and what the receiver did, on the form's page.
+pub async fn test_form(req: &Request, env: &Env, visit: &Visit, id: &str) -> ApiResult<Response> {
+    let tested = match owner_tools::test(&visit.principal, req, env, id).await {
+        Ok(out) => {
+            let took = format!("{} ms", out.latency_ms);
+            match (out.delivered, out.status_code, out.error) {
+                (true, Some(code), _) => (
+                    true,
+                    format!("Test delivered: the receiver answered HTTP {code} in {took}."),
+                ),
+                (_, _, Some(error)) => (false, format!("Test not delivered: {error} ({took}).")),
+                _ => (false, format!("Test not delivered ({took}).")),
+            }
+        }
+        Err(ApiError::Conflict { message, .. }) => (false, format!("No test sent: {message}.")),
+        Err(other) => return Err(other),
+    };
+    let outcome = FormOutcome {
+        tested: Some(tested),
+        ..Default::default()
+    };
+    form_page(req, env, &visit.clone_session(), Editing::Form(id), outcome).await
 }

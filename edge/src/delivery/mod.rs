@@ -4,6 +4,7 @@
 
 mod attempt;
 mod dead_letters;
+pub mod example;
 pub mod lead_events;
 pub mod replay;
 pub mod send;

@@ -69,6 +69,7 @@ async fn route(c: &Caller, req: Request, env: &Env, method: &Method, path: &[&st
         (Method::Patch, ["tools", id]) => tools::update(c, req, env, id).await,
         (Method::Get, ["tools", id, "secret"]) => tools::secret(c, env, id).await,
         (Method::Post, ["tools", id, "secret", "rotate"]) => tools::rotate(c, req, env, id).await,
+        (Method::Post, ["tools", id, "test"]) => tools::test_route(c, &req, env, id).await,
         (Method::Get, ["submissions", id]) => submissions::get(c, &req, env, id).await,
         (Method::Get, ["submissions", id, "deliveries"]) => deliveries::list(c, env, id).await,
         (Method::Post, ["submissions", id, "release"]) => submissions::release(c, &req, env, id).await,
@@ -118,7 +119,7 @@ fn need_of(method: &Method, path: &[&str]) -> Option<Need> {
         | (Method::Get | Method::Post, ["agents", _, "tools"])
         | (Method::Get | Method::Patch, ["tools", _])
         | (Method::Get, ["tools", _, "secret"])
-        | (Method::Post, ["tools", _, "secret", "rotate"])
+        | (Method::Post, ["tools", _, "secret", "rotate"] | ["tools", _, "test"])
         | (Method::Get | Method::Post, ["agents", _, "lead-webhooks"])
         | (Method::Delete, ["lead-webhooks", _])
         | (Method::Post, ["lead-webhooks", _, "secret", "rotate"])

@@ -6,9 +6,11 @@ use crate::auth;
 use crate::bindings;
 use crate::clock::now_ms;
 use crate::config;
+use crate::delivery::example::TestOut;
 use crate::error::{ApiError, ApiResult};
-use crate::http::{json, json_body, optional_json_body};
+use crate::http::{json, json_body, optional_json_body, request_origin};
 use crate::ids::{new_id, random_bytes};
+use crate::storage::files::Links;
 use crate::storage::{agents, members, tools};
 use leadform_core::collect_leads;
 use leadform_core::owner::ToolIn;
@@ -219,4 +221,17 @@ pub async fn rotate_secret(
     tools::get(&db, &tool.id)
         .await?
         .ok_or_else(|| ApiError::not_found("tool", id))
+}
+
+/// `POST /v1/tools/{id}/test`: an example submission sent to the form's webhook now
+/// (`delivery::example`); nothing is stored.
+pub async fn test_route(caller: &Caller, req: &Request, env: &Env, id: &str) -> ApiResult<Response> {
+    json(&test(caller, req, env, id).await?, 200)
+}
+
+/// Sends tool `id`'s example (the API's route and the dashboard's button).
+pub async fn test(caller: &Caller, req: &Request, env: &Env, id: &str) -> ApiResult<TestOut> {
+    let tool = find(caller, env, id).await?;
+    let links = Links::new(env, request_origin(req));
+    crate::delivery::example::send(env, &tool, &links).await
 }

@@ -1,0 +1,112 @@
+//! An example answer to a form: what `POST /v1/tools/{id}/test` sends to the form's webhook,
+//! so an owner (or the developer of the receiver) sees the payload their integration will
+//! get before the first visitor fills the form in. Every value is one the form accepts.
+
+use crate::files::StoredFile;
+use crate::form::{FieldKind, FieldSpec};
+use serde_json::{json, Map, Value};
+
+/// The SHA-256 of no bytes: the example file's, as its stored form carries one.
+const EMPTY_SHA256: &str = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
+
+/// One value per field of `fields`, as a submission stores it (a file as its stored
+/// reference, under `key`'s prefix, which is shown as a link like any other).
+pub fn form_data(fields: &[FieldSpec], file_key_prefix: &str) -> Map<String, Value> {
+    fields
+        .iter()
+        .map(|field| (field.name.clone(), value_of(field, file_key_prefix)))
+        .collect()
+}
+
+fn value_of(field: &FieldSpec, file_key_prefix: &str) -> Value {
+    let first_option = || field.options.first().cloned().unwrap_or_default();
+    match field.kind {
+        FieldKind::Text => text(field, "Ada Lovelace"),
+        FieldKind::Textarea => text(field, "This is a test from leadform: no visitor sent it."),
+        FieldKind::Hidden => text(field, "test"),
+        FieldKind::Email => json!("ada@example.com"),
+        FieldKind::Phone => json!("+14155550123"),
+        FieldKind::Url => json!("https://example.com/"),
+        FieldKind::Number => json!(42),
+        FieldKind::Date => json!("2026-01-15"),
+        FieldKind::Select => json!(first_option()),
+        FieldKind::Multiselect => json!(field.options.iter().take(1).collect::<Vec<_>>()),
+        FieldKind::Checkbox | FieldKind::Consent => json!(true),
+        FieldKind::File => json!(StoredFile {
+            name: "example.pdf".into(),
+            content_type: "application/pdf".into(),
+            size: 0,
+            sha256: EMPTY_SHA256.into(),
+            key: format!("{file_key_prefix}/{}", field.name),
+        }),
+    }
+}
+
+/// `sample`, cut to the field's `maxLength` and made as long as its `minLength` asks.
+fn text(field: &FieldSpec, sample: &str) -> Value {
+    let min = field.min_length.unwrap_or(0) as usize;
+    let max = field.max_length.map_or(usize::MAX, |m| m as usize).max(min);
+    let mut out: String = sample
+        .chars()
+        .take(max)
+        .collect::<String>()
+        .trim_end()
+        .to_string();
+    let short = min.saturating_sub(out.chars().count());
+    out.extend(std::iter::repeat_n('.', short));
+    Value::String(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::validate::validate_form;
+
+    fn field(name: &str, kind: FieldKind) -> FieldSpec {
+        FieldSpec {
+            name: name.into(),
+            kind,
+            required: true,
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn every_kind_of_field_gets_a_value_the_form_accepts() {
+        let mut fields: Vec<FieldSpec> = FieldKind::ALL
+            .iter()
+            .filter(|kind| **kind != FieldKind::File)
+            .map(|kind| field(&format!("{kind:?}").to_lowercase(), *kind))
+            .collect();
+        for f in &mut fields {
+            if matches!(f.kind, FieldKind::Select | FieldKind::Multiselect) {
+                f.options = vec!["Starter".into(), "Pro".into()];
+            }
+        }
+        fields.push(FieldSpec {
+            min_length: Some(60),
+            max_length: Some(70),
+            ..field("long", FieldKind::Textarea)
+        });
+        fields.push(FieldSpec {
+            max_length: Some(3),
+            ..field("short", FieldKind::Text)
+        });
+        let data = form_data(&fields, "test/sub_x");
+        assert_eq!(data.len(), fields.len());
+        let clean = validate_form(&fields, &data).expect("the example passes the form's own checks");
+        assert_eq!(clean["select"], json!("Starter"));
+        assert_eq!(clean["multiselect"], json!(["Starter"]));
+        let long = clean["long"].as_str().unwrap().chars().count();
+        assert!((60..=70).contains(&long), "{long}");
+        assert_eq!(clean["short"], json!("Ada"));
+    }
+
+    #[test]
+    fn a_file_field_is_a_stored_reference_shown_as_a_link() {
+        let data = form_data(&[field("cv", FieldKind::File)], "test/sub_x");
+        let file = StoredFile::from_value(&data["cv"]).expect("a stored file");
+        assert_eq!(file.key, "test/sub_x/cv");
+        assert_eq!(file.name, "example.pdf");
+    }
+}
