@@ -19,18 +19,22 @@ pub fn form_data(fields: &[FieldSpec], file_key_prefix: &str) -> Map<String, Val
 }
 
 fn value_of(field: &FieldSpec, file_key_prefix: &str) -> Value {
-    let first_option = || field.options.first().cloned().unwrap_or_default();
+    // A choice the field's length limits allow, else its first.
+    let option = || {
+        let fits = |o: &&String| within(field, o.chars().count());
+        field.options.iter().find(fits).or(field.options.first()).cloned()
+    };
     match field.kind {
-        FieldKind::Text => text(field, "Ada Lovelace"),
-        FieldKind::Textarea => text(field, "This is a test from leadform: no visitor sent it."),
-        FieldKind::Hidden => text(field, "test"),
-        FieldKind::Email => json!("ada@example.com"),
+        FieldKind::Text => json!(padded(field, "Ada Lovelace")),
+        FieldKind::Textarea => json!(padded(field, "This is a test from leadform: no visitor sent it.")),
+        FieldKind::Hidden => json!(padded(field, "test")),
+        FieldKind::Email => json!(email(field)),
         FieldKind::Phone => json!("+14155550123"),
-        FieldKind::Url => json!("https://example.com/"),
+        FieldKind::Url => json!(url(field)),
         FieldKind::Number => json!(42),
         FieldKind::Date => json!("2026-01-15"),
-        FieldKind::Select => json!(first_option()),
-        FieldKind::Multiselect => json!(field.options.iter().take(1).collect::<Vec<_>>()),
+        FieldKind::Select => json!(option().unwrap_or_default()),
+        FieldKind::Multiselect => json!(option().into_iter().collect::<Vec<_>>()),
         FieldKind::Checkbox | FieldKind::Consent => json!(true),
         FieldKind::File => json!(StoredFile {
             name: "example.pdf".into(),
@@ -42,11 +46,22 @@ fn value_of(field: &FieldSpec, file_key_prefix: &str) -> Value {
     }
 }
 
-/// `sample`, cut to the field's `maxLength` and made as long as its `minLength` asks.
-fn text(field: &FieldSpec, sample: &str) -> Value {
+/// The field's length limits, in characters (`maxLength` at least `minLength`).
+fn limits(field: &FieldSpec) -> (usize, usize) {
     let min = field.min_length.unwrap_or(0) as usize;
-    let max = field.max_length.map_or(usize::MAX, |m| m as usize).max(min);
-    let mut out: String = sample
+    (min, field.max_length.map_or(usize::MAX, |m| m as usize).max(min))
+}
+
+fn within(field: &FieldSpec, len: usize) -> bool {
+    let (min, max) = limits(field);
+    (min..=max).contains(&len)
+}
+
+/// `sample`, cut to the field's `maxLength` and made as long as its `minLength` asks with
+/// dots (never ending in a space a check would trim).
+fn padded(field: &FieldSpec, sample: &str) -> String {
+    let (min, max) = limits(field);
+    let mut out = sample
         .chars()
         .take(max)
         .collect::<String>()
@@ -54,7 +69,31 @@ fn text(field: &FieldSpec, sample: &str) -> Value {
         .to_string();
     let short = min.saturating_sub(out.chars().count());
     out.extend(std::iter::repeat_n('.', short));
-    Value::String(out)
+    out
+}
+
+/// An address within the field's limits: a longer name before the `@`, or the shortest
+/// address there is.
+fn email(field: &FieldSpec) -> String {
+    let (min, max) = limits(field);
+    let domain = "@example.com";
+    let name = format!("ada{}", "a".repeat(min.saturating_sub(domain.len() + 3)));
+    let address = format!("{name}{domain}");
+    match address.len() <= max {
+        true => address,
+        false => "a@b.co".into(),
+    }
+}
+
+/// A link within the field's limits: a longer path, or a short host alone.
+fn url(field: &FieldSpec) -> String {
+    let (min, max) = limits(field);
+    let base = "https://example.com/";
+    let link = format!("{base}{}", "a".repeat(min.saturating_sub(base.len())));
+    match link.len() <= max {
+        true => link,
+        false => "https://a.co".into(),
+    }
 }
 
 #[cfg(test)]
@@ -92,6 +131,27 @@ mod tests {
             max_length: Some(3),
             ..field("short", FieldKind::Text)
         });
+        fields.push(FieldSpec {
+            max_length: Some(8),
+            ..field("short_email", FieldKind::Email)
+        });
+        fields.push(FieldSpec {
+            min_length: Some(30),
+            ..field("long_email", FieldKind::Email)
+        });
+        fields.push(FieldSpec {
+            min_length: Some(40),
+            ..field("long_url", FieldKind::Url)
+        });
+        fields.push(FieldSpec {
+            max_length: Some(14),
+            ..field("short_url", FieldKind::Url)
+        });
+        fields.push(FieldSpec {
+            max_length: Some(3),
+            options: vec!["Enterprise".into(), "Pro".into()],
+            ..field("short_choice", FieldKind::Select)
+        });
         let data = form_data(&fields, "test/sub_x");
         assert_eq!(data.len(), fields.len());
         let clean = validate_form(&fields, &data).expect("the example passes the form's own checks");
@@ -100,6 +160,16 @@ mod tests {
         let long = clean["long"].as_str().unwrap().chars().count();
         assert!((60..=70).contains(&long), "{long}");
         assert_eq!(clean["short"], json!("Ada"));
+        assert_eq!(clean["short_choice"], json!("Pro"));
+        for (name, min, max) in [
+            ("short_email", 0, 8),
+            ("long_email", 30, 99),
+            ("long_url", 40, 99),
+            ("short_url", 0, 14),
+        ] {
+            let len = clean[name].as_str().unwrap().chars().count();
+            assert!((min..=max).contains(&len), "{name}: {len}");
+        }
     }
 
     #[test]
