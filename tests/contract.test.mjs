@@ -72,7 +72,10 @@ if (!INSIDE) {
         "--phases", "examples,coverage,fuzzing",
         "--max-examples", "25",
         "--seed", "20261123",
-        "--workers", "2",
+        // One worker: two threads of hypothesis can race in CPython 3.11's ast.parse
+        // ("AST constructor recursion depth mismatch", python/cpython#106905), a runtime
+        // error of the tool that failed a CI run, never a finding about the edge.
+        "--workers", "1",
         "--generation-database", "none",
         "--request-timeout", "30",
         "--no-color",
