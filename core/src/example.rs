@@ -122,36 +122,22 @@ mod tests {
                 f.options = vec!["Starter".into(), "Pro".into()];
             }
         }
-        fields.push(FieldSpec {
-            min_length: Some(60),
-            max_length: Some(70),
-            ..field("long", FieldKind::Textarea)
-        });
-        fields.push(FieldSpec {
-            max_length: Some(3),
-            ..field("short", FieldKind::Text)
-        });
-        fields.push(FieldSpec {
-            max_length: Some(8),
-            ..field("short_email", FieldKind::Email)
-        });
-        fields.push(FieldSpec {
-            min_length: Some(30),
-            ..field("long_email", FieldKind::Email)
-        });
-        fields.push(FieldSpec {
-            min_length: Some(40),
-            ..field("long_url", FieldKind::Url)
-        });
-        fields.push(FieldSpec {
-            max_length: Some(14),
-            ..field("short_url", FieldKind::Url)
-        });
-        fields.push(FieldSpec {
-            max_length: Some(3),
+        // Fields with length limits: (name, type, minLength, maxLength).
+        let limited = [
+            ("long", FieldKind::Textarea, Some(60), Some(70)),
+            ("short", FieldKind::Text, None, Some(3)),
+            ("short_email", FieldKind::Email, None, Some(8)),
+            ("long_email", FieldKind::Email, Some(30), None),
+            ("long_url", FieldKind::Url, Some(40), None),
+            ("short_url", FieldKind::Url, None, Some(14)),
+            ("short_choice", FieldKind::Select, None, Some(3)),
+        ];
+        fields.extend(limited.map(|(name, kind, min_length, max_length)| FieldSpec {
+            min_length,
+            max_length,
             options: vec!["Enterprise".into(), "Pro".into()],
-            ..field("short_choice", FieldKind::Select)
-        });
+            ..field(name, kind)
+        }));
         let data = form_data(&fields, "test/sub_x");
         assert_eq!(data.len(), fields.len());
         let clean = validate_form(&fields, &data).expect("the example passes the form's own checks");

@@ -45,17 +45,21 @@ thread_local! {
 /// Most people remembered (8 bytes each, about 1 MB in all); past that, it starts over.
 const KEPT_PEOPLE: usize = 65_536;
 
-/// Whether a submit of `input` to `tool` can be planned before its reads.
-pub fn possible(env: &Env, tool: &Tool, input: &SubmitIn, form_data: &Map<String, Value>) -> bool {
+/// Whether a submit of `input` to `tool` can be planned before its reads: the person it
+/// plans for (the [`guard`] checks they have no lead yet), or `None`.
+pub fn possible(env: &Env, tool: &Tool, input: &SubmitIn, form_data: &Map<String, Value>) -> Option<Contact> {
     let files = tool.fields.iter().any(|f| f.kind == FieldKind::File);
     let llm_summary = input.conversation_id.is_some() && config::llm(env).is_some();
     let endpoints = WITH_LEAD_ENDPOINTS.with(|seen| seen.borrow().get(&tool.agent_id).copied());
+    if files || llm_summary || tool.qualification.is_some() || endpoints == Some(true) {
+        return None;
+    }
     let (contact, _) = leadform_core::lead::extract(&tool.fields, form_data);
     let returning = WITH_LEAD.with(|seen| {
         let seen = seen.borrow();
         person_keys(&tool.agent_id, &contact).any(|key| seen.contains(&key))
     });
-    !files && !llm_summary && tool.qualification.is_none() && endpoints != Some(true) && !returning
+    (!returning).then_some(contact)
 }
 
 /// Remembers that `contact` has a lead of `agent_id` (one a submit stored or found).
@@ -97,7 +101,7 @@ pub fn guard(
     kept: &WidgetTool,
     input: &SubmitIn,
     token: &TokenCheck,
-    form_data: &Map<String, Value>,
+    person: &Contact,
     now: i64,
 ) -> ApiResult<D1PreparedStatement> {
     let tool = &kept.tool;
@@ -114,8 +118,7 @@ pub fn guard(
             same_fill_points_until(*issued_at, now),
         ));
     }
-    let (contact, _) = leadform_core::lead::extract(&tool.fields, form_data);
-    if let Some(no_match) = leads::no_match_condition(&tool.agent_id, &contact) {
+    if let Some(no_match) = leads::no_match_condition(&tool.agent_id, person) {
         assumed.hold(no_match);
     }
     assumed.hold(lead_webhooks::none_condition(&tool.agent_id));

@@ -182,7 +182,11 @@ pub async fn accept(env: &Env, mut input: SubmitIn, sender: &Sender<'_>) -> ApiR
         let now = now_ms();
         let token = config::check_display_token(env, &tool.agent_id, input.display_token.as_deref(), now);
 
-        if !guessed && guess::possible(env, tool, &input, &form_data) {
+        let guessable = match guessed {
+            true => None,
+            false => guess::possible(env, tool, &input, &form_data),
+        };
+        if let Some(person) = guessable {
             guessed = true;
             let plan = Plan {
                 tool,
@@ -196,7 +200,7 @@ pub async fn accept(env: &Env, mut input: SubmitIn, sender: &Sender<'_>) -> ApiR
                 },
                 turns: None,
             };
-            let guard = guess::guard(&db, &widget, &input, &token, &form_data, now)?;
+            let guard = guess::guard(&db, &widget, &input, &token, &person, now)?;
             match store(env, &db, &input, sender, honeypot.as_ref(), plan, Some(guard)).await? {
                 Some(answer) => return Ok(answer),
                 // Something it assumed did not hold: nothing was written. Read, then plan.
