@@ -33,7 +33,8 @@ import { promisify } from "node:util";
 import { ROOT, OFFLINE_ENV, applyMigrations, startEdge } from "../scripts/lib/edge.mjs";
 import { processTable } from "./lib.mjs";
 
-const CONCURRENCIES = [1, 8, 32];
+// BENCH_CONCURRENCIES="8,32" runs only those (a quicker look at one change).
+const CONCURRENCIES = (process.env.BENCH_CONCURRENCIES ?? "1,8,32").split(",").map(Number);
 /** Per turn: at most this many timed requests, and at most TURN_SECONDS; two turns per worker. */
 const TURN_REQUESTS = { 1: 250, 8: 800, 32: 1600 };
 const TURN_SECONDS = 15;

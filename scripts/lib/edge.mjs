@@ -79,7 +79,8 @@ export async function startEdge(options = {}) {
 async function startEdgeOnce({ port, persistTo, envFile, vars = {}, log = () => {}, cronEveryMs = 60_000, config, relay = false }) {
   port ??= await freePort();
   const wranglerPort = relay ? await freePort() : port;
-  const args = ["dev", "--ip", "127.0.0.1", "--port", String(wranglerPort), "--inspector-port", String(await freePort()), "--test-scheduled"];
+  const inspectorPort = await freePort();
+  const args = ["dev", "--ip", "127.0.0.1", "--port", String(wranglerPort), "--inspector-port", String(inspectorPort), "--test-scheduled"];
   args.push("--show-interactive-dev-session=false", "--log-level", "info");
   if (persistTo) args.push("--persist-to", persistTo);
   if (config) args.push("--config", config);
@@ -124,6 +125,8 @@ async function startEdgeOnce({ port, persistTo, envFile, vars = {}, log = () => 
   return {
     url,
     port,
+    /** The worker's DevTools inspector (bench/profile-submit.mjs records a CPU profile there). */
+    inspectorPort,
     output: () => output,
     async stop() {
       clearInterval(cron);
