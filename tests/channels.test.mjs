@@ -117,7 +117,11 @@ test("Telegram: connect, a whole lead in the chat with a re-asked email, skip, a
   assert.equal(lead.source, "telegram");
   assert.equal(lead.email, "jane@doe.example");
   const analytics = (await ownerRequest(stack, "GET", "/form-submissions/analytics?agentId=agent_tg")).json.analytics.find((a) => a.toolId === tool.id);
-  assert.deepEqual([analytics.impressions, analytics.started, analytics.submitted], [1, 1, 1], "asked = impression, first answer = start");
+  assert.deepEqual(
+    [analytics.impressions, analytics.started, analytics.submitted, analytics.dropOff],
+    [1, 1, 1, 0],
+    "asked = impression, first answer = start, and the form sent: no drop-off",
+  );
 
   // The transcript holds every turn, as the widget's do.
   const kinds = (await turnsOf(hook.json.conversationId)).map((t) => `${t.role}:${t.kind}:${t.text}`);

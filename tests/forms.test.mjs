@@ -248,8 +248,9 @@ test("analytics: exact figures per form, a date range, and the owner key", async
     conversionRate: 54.55, // 6 / 11
     completionRate: 85.71, // 6 / 7
     fieldCompletionRates: { name: 66.67, email: 100, phone: 33.33 },
-    dropOff: 1,
-    dropOffRate: 14.29,
+    // Started but not completed: d5 and d6 (the API's submission had no display to start).
+    dropOff: 2,
+    dropOffRate: 28.57,
     dismissed: 2,
     // Field analysis: these submissions came through the API, untimed, and nothing named
     // a field when it was dismissed.

@@ -314,6 +314,45 @@ test("release delivers a quarantined submission once, as if just submitted: lead
   assert.deepEqual(inbox.map((x) => x.id), [id]);
 });
 
+test("drop-off is started displays left unsent: a quarantined one is a drop-off until released, and an API submission fills in none", async () => {
+  const token = await widgetLoad();
+  const before = await analytics("tool_contact_form");
+  for (const type of ["impression", "start"]) {
+    assert.equal((await event({ toolId: "tool_contact_form", displayId: "d_dropped", type, displayToken: token })).status, 202);
+  }
+  const started = await analytics("tool_contact_form");
+  assert.deepEqual([started.started - before.started, started.dropOff - before.dropOff], [1, 1]);
+
+  // Its submission trips the honeypot: quarantined, so not counted, and the display is still
+  // started and unsent.
+  const caught = await submit(seedSubmit({
+    toolId: "tool_contact_form",
+    formData: { ...person(21), fax_number: "x" },
+    fieldsCompleted: ["name", "email"],
+    idempotencyKey: "d_dropped",
+    displayToken: token,
+  }));
+  assert.equal((await detail(caught.json.submissionId)).submission.status, "spam");
+  // Two submissions through the API alone (no display): submitted, but no drop-off filled in.
+  for (const n of [22, 23]) {
+    const res = await submit(seedSubmit({ toolId: "tool_contact_form", formData: person(n), fieldsCompleted: [] }));
+    assert.equal(res.status, 200, res.text);
+  }
+  const quarantined = await analytics("tool_contact_form");
+  assert.deepEqual(
+    [quarantined.submitted - started.submitted, quarantined.dropOff - started.dropOff],
+    [2, 0],
+  );
+
+  // Released, it is the display's submission: no longer a drop-off.
+  assert.equal((await stack.owner("POST", `/v1/submissions/${caught.json.submissionId}/release`)).status, 200);
+  const released = await analytics("tool_contact_form");
+  assert.deepEqual(
+    [released.submitted - quarantined.submitted, released.dropOff - quarantined.dropOff, released.started - quarantined.started],
+    [1, -1, 0],
+  );
+});
+
 test("a quarantined submission closes its form in the chat; release leaves the summary and follows the tool's mode as it is now, without a client part the page never had", async () => {
   const made = await stack.owner("POST", `/v1/agents/${AGENT}/tools`, contactForm(receiver.url + "/chat-hook", { id: "tool_spam_chat", name: "spam_chat", triggers: ["zebrafish"] }));
   assert.equal(made.status, 201, JSON.stringify(made.body));

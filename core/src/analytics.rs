@@ -13,6 +13,8 @@ pub struct Counters {
     pub started: u64,
     pub dismissed: u64,
     pub submitted: u64,
+    /// Of `submitted`, those of a display whose start is recorded (not the API's alone).
+    pub submitted_started: u64,
     pub successful: u64,
     pub failed: u64,
     /// Sum of (submit − start) over submissions that reported when they were started.
@@ -76,8 +78,10 @@ pub fn report(
             (name.clone(), rate(filled, counts.submitted).into())
         })
         .collect();
-    // Submissions made through the API alone have no start event: never below zero.
-    let drop_off = counts.started.saturating_sub(counts.submitted);
+    // Started but not completed (seed 000): submissions made through the API alone had no
+    // start, so they fill in no started display. Never below zero (a display started on a
+    // day before the range and sent within it).
+    let drop_off = counts.started.saturating_sub(counts.submitted_started);
     FormAnalytics {
         tool_id: tool_id.to_string(),
         tool_name: tool_name.to_string(),
@@ -136,6 +140,7 @@ mod tests {
             impressions: 1500,
             started: 850,
             submitted: 320,
+            submitted_started: 320,
             successful: 315,
             failed: 5,
             ..Counters::default()
@@ -151,6 +156,30 @@ mod tests {
         assert_eq!(out.drop_off, 530);
         assert_eq!(out.drop_off_rate, 62.35);
         assert_eq!(out.average_completion_time_ms, None);
+    }
+
+    #[test]
+    fn drop_off_counts_only_started_displays_left_unsent() {
+        // 5 displays started, 3 of them sent, and 2 submissions through the API alone.
+        let counts = Counters {
+            impressions: 8,
+            started: 5,
+            submitted: 5,
+            submitted_started: 3,
+            ..Counters::default()
+        };
+        let out = report("t", "f", &counts, &[], &HashMap::new());
+        assert_eq!((out.drop_off, out.drop_off_rate), (2, 40.0));
+        // The seed's rates stay over every submission.
+        assert_eq!((out.conversion_rate, out.completion_rate), (62.5, 100.0));
+        // A range that holds a display's submission but not its start: none, not negative.
+        let late = Counters {
+            started: 1,
+            submitted: 2,
+            submitted_started: 2,
+            ..Counters::default()
+        };
+        assert_eq!(report("t", "f", &late, &[], &HashMap::new()).drop_off, 0);
     }
 
     #[test]

@@ -15,6 +15,7 @@ struct CounterRow {
     started: u64,
     dismissed: u64,
     submitted: u64,
+    submitted_started: u64,
     successful: u64,
     failed: u64,
     completion_ms_total: u64,
@@ -31,6 +32,7 @@ pub async fn counters(
         .prepare(
             "SELECT s.tool_id, SUM(s.impressions) AS impressions, SUM(s.started) AS started,
                SUM(s.dismissed) AS dismissed, SUM(s.submitted) AS submitted,
+               SUM(s.submitted_started) AS submitted_started,
                SUM(s.successful) AS successful, SUM(s.failed) AS failed,
                SUM(s.completion_ms_total) AS completion_ms_total,
                SUM(s.completion_count) AS completion_count
@@ -50,6 +52,7 @@ pub async fn counters(
                 started: r.started,
                 dismissed: r.dismissed,
                 submitted: r.submitted,
+                submitted_started: r.submitted_started,
                 successful: r.successful,
                 failed: r.failed,
                 completion_ms_total: r.completion_ms_total,

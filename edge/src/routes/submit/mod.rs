@@ -447,6 +447,14 @@ async fn store(
         };
         // The guard first: it checks the guess before anything is written.
         let mut statements: Vec<D1PreparedStatement> = guard.take().into_iter().collect();
+        if let (Some(display_id), true) = (&input.idempotency_key, token.is_valid()) {
+            // The widget's key is its display id: a submission implies the display was shown
+            // and started, even if those events were lost on the way (dropped as repeats if
+            // not). Only for a display the edge issued a token for, as for the events. Before
+            // the submission's row, whose trigger counts it as a started display's (drop-off,
+            // migration 0025).
+            statements.push(events::insert_shown_and_started(db, &tool.id, display_id, now)?);
+        }
         statements.push(submissions::insert(db, &row)?);
         statements.extend(write.statements);
         if let (Some(conversation_id), Some(summary)) = (&input.conversation_id, &summary) {
@@ -462,12 +470,6 @@ async fn store(
         if leadform_core::status::settled(tool.execution_mode, Outcome::Pending, Outcome::Pending).is_some() {
             // Nothing to wait for (`store`): it ends as it is stored.
             statements.push(submissions::settle_stored(db, &submission_id)?);
-        }
-        if let (Some(display_id), true) = (&input.idempotency_key, token.is_valid()) {
-            // The widget's key is its display id: a submission implies the display was shown
-            // and started, even if those events were lost on the way (dropped as repeats if
-            // not). Only for a display the edge issued a token for, as for the events.
-            statements.push(events::insert_shown_and_started(db, &tool.id, display_id, now)?);
         }
         if let Some(nonce) = token.nonce() {
             statements.push(display_tokens::count_use(db, nonce, now)?);
