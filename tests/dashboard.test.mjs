@@ -567,22 +567,37 @@ test("conversations: the agent's newest first, each with its page, messages, sum
   await context.close();
 });
 
-test("settings: a form's page sends its webhook a signed example and says what the receiver did", async () => {
+test("settings: a form's page sends its webhook and each post-action an example and says what the receiver did", async () => {
+  // A paused Slack post-action next to the webhook: each has its own button.
+  const slack = { type: "slack", webhookUrl: receiver.url + "/slack/T9/B9/x", enabled: false };
+  const patched = await ownerRequest(stack, "PATCH", "/v1/tools/tool_contact_form", { body: { postActions: [slack] } });
+  assert.equal(patched.status, 200, patched.text);
   const { context, page, problems } = await newVisitor();
   await signIn(page, stack.admin);
   await page.goto(`${stack.url}/dashboard/settings/forms/tool_contact_form`);
+  const tests = page.locator("#test-h + p + ul.tests > li");
+  assert.equal(await tests.count(), 2);
+  assert.match(await tests.nth(1).textContent(), /Slack: .*\/slack\/T9\/B9\/x\s*\(paused\)/);
   const before = receiver.requests.length;
-  await page.getByRole("button", { name: "Send a test" }).click();
-  const said = page.getByRole("status").filter({ hasText: /Test delivered/ });
+  await page.getByRole("button", { name: /^Send a test to Webhook/ }).click();
+  const said = page.getByRole("status").filter({ hasText: /test delivered/ });
   await said.waitFor();
-  assert.match(await said.textContent(), /Test delivered: the receiver answered HTTP 200 in \d+ ms\./);
+  assert.match(await said.textContent(), /^Webhook: test delivered, the receiver answered HTTP 200 in \d+ ms\.$/);
   const hooks = receiver.requests.slice(before);
   assert.equal(hooks.length, 1);
   assert.equal(hooks[0].headers["leadform-test"], "true");
   assert.equal(hooks[0].json.toolId, "tool_contact_form");
   await page.screenshot({ path: path.join(SHOTS, "form-test-sent-desktop.png"), fullPage: true });
+
+  await page.getByRole("button", { name: /^Send a test to Slack/ }).click();
+  const slackSaid = page.getByRole("status").filter({ hasText: /^Slack \(postActions\[0\]\): test delivered/ });
+  await slackSaid.waitFor();
+  const [message] = receiver.requests.slice(before + 1);
+  assert.equal(message.url, "/slack/T9/B9/x");
+  assert.match(message.json.text, /^\[Test\] New /);
   assert.deepEqual(problems, []);
   await context.close();
+  assert.equal((await ownerRequest(stack, "PATCH", "/v1/tools/tool_contact_form", { body: { postActions: [] } })).status, 200);
 });
 
 test("every page at 390 and 1440 px: axe-core finds nothing serious, screenshots for review", async () => {

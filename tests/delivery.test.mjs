@@ -40,7 +40,16 @@ function emailApi(entry) {
   }
   return entry.json?.to?.includes("lost-answer@acme.test") ? 503 : 200;
 }
+/** Audiences the Mailchimp account has (`GET /lists/{id}` answers 404 for any other). */
+const AUDIENCES = { aud42: "Newsletter", aud_test: "Trial users" };
 function mailchimp(entry) {
+  // `GET /lists/{list_id}`: the audience, to a request with the account's key.
+  const list = entry.url.match(/^\/3\.0\/lists\/([^/?]+)(?:\?.*)?$/);
+  if (entry.method === "GET" && list) {
+    if (entry.headers.authorization !== "Basic " + Buffer.from("leadform:mc-key-us1").toString("base64")) return { status: 401, json: { title: "API Key Invalid", status: 401 } };
+    if (!AUDIENCES[list[1]]) return { status: 404, json: { title: "Resource Not Found", status: 404, detail: "The requested resource could not be found." } };
+    return { status: 200, json: { id: list[1], name: AUDIENCES[list[1]] } };
+  }
   const member = entry.url.match(/^\/3\.0\/lists\/([^/]+)\/members(?:\/([0-9a-f]{32}))?$/);
   const body = entry.json ?? {};
   if (!member || typeof body.email_address !== "string") return 400;
@@ -255,6 +264,87 @@ test("every post-action makes its own request, in the documented shape", async (
   assert.deepEqual([mailchimpResult.success, mailchimpResult.error], [true, null]);
   assert.deepEqual(audience.get(janeHash), { email: "jane@example.com", status: "unsubscribed", merge: { FNAME: "Jane", LNAME: "Smith-Jones" } });
   assert.equal(audience.size, 1);
+});
+
+test("each integration can be sent a test: the request a submission makes, marked, of an example; Mailchimp is only read; nothing stored", async () => {
+  const member = await stack.owner("POST", "/v1/members", { email: "owner@acme.test", role: "sales" });
+  assert.equal(member.status, 201, JSON.stringify(member.body));
+  await createTool(contactForm(undefined, {
+    id: "tool_tests",
+    name: "tests_form",
+    title: "Book a demo",
+    executionMode: "store",
+    fields: [
+      { name: "name", type: "text", required: true },
+      { name: "email", type: "email", required: true },
+      { name: "company", type: "text", maxLength: 5 },
+    ],
+    postActions: [
+      { type: "slack", webhookUrl: receivers.slack.url + "/services/T1/B1/test" },
+      { type: "webhook", url: receivers.extra.url + "/test-hook", headers: { "X-Api-Key": "k1" }, enabled: false },
+      { type: "email", recipients: ["sales@acme.test"], recipientIds: [member.body.member.id] },
+      { type: "google_sheets", spreadsheetId: "sheet_tests" },
+      { type: "mailchimp", audienceId: "aud_test" },
+      { type: "mailchimp", audienceId: "aud_gone" },
+    ],
+  }));
+  const audienceBefore = audience.size;
+  const sent = async (postAction) => {
+    const res = await stack.owner("POST", "/v1/tools/tool_tests/test", { postAction });
+    assert.equal(res.status, 200, JSON.stringify(res.body));
+    return res.body;
+  };
+
+  const slack = await sent(0);
+  assert.deepEqual([slack.target, slack.kind, slack.delivered, slack.statusCode], ["postActions[0]", "slack", true, 200]);
+  const [message] = receivers.slack.requests.filter((r) => r.url === "/services/T1/B1/test");
+  assert.ok(message.json.text.startsWith("[Test] New Book a demo submission"), message.json.text);
+  assert.deepEqual(message.json, slack.request.body);
+  assert.match(message.json.text, /email: \S+@example\.com/);
+
+  // A paused webhook post-action is tested before it is turned on, signed with its own secret.
+  const hook = await sent(1);
+  assert.deepEqual([hook.kind, hook.delivered], ["webhook", true]);
+  const [received] = receivers.extra.requests.filter((r) => r.url === "/test-hook");
+  assert.deepEqual([received.headers["x-api-key"], received.headers["leadform-test"], received.headers["webhook-id"]], ["k1", "true", hook.webhookId]);
+  const { body: secrets } = await stack.owner("GET", "/v1/tools/tool_tests/secret");
+  const own = secrets.postActionSecrets.find((p) => p.index === 1);
+  assert.match(new Webhook(own.secret).verify(received.body, received.headers).submissionId, /^sub_test_/);
+
+  // The email goes to the addresses and to the member as the dashboard has them.
+  const email = await sent(2);
+  assert.equal(email.delivered, true);
+  const [mail] = receivers.email.requests.filter((r) => r.json?.subject?.startsWith("[Test] "));
+  assert.deepEqual(mail.json.to, ["sales@acme.test", "owner@acme.test"]);
+  assert.equal(mail.json.subject, "[Test] New Book a demo submission");
+  assert.ok(mail.json.text.includes("Summary:"), "shows where the chat's summary goes");
+  assert.ok(mail.headers["idempotency-key"].startsWith("test_"));
+
+  const sheet = await sent(3);
+  assert.equal(sheet.delivered, true);
+  const [row] = sheets.get("sheet_tests/'Sheet1'") ?? [];
+  assert.match(row[1], /^sub_test_/);
+  assert.equal(row[2], "tests_form");
+  assert.equal(row[5].length <= 5, true, "the example fits the field's maxLength");
+
+  // Mailchimp: the audience is read, nobody is added.
+  const mc = await sent(4);
+  assert.deepEqual([mc.kind, mc.delivered, mc.statusCode, mc.request.method], ["mailchimp", true, 200, "GET"]);
+  assert.match(mc.responseSnippet, /Trial users/);
+  const gone = await sent(5);
+  assert.deepEqual([gone.delivered, gone.statusCode], [false, 404]);
+  assert.equal(audience.size, audienceBefore, "no member added");
+
+  // The webhook's own test: this form has none. A wrong index is named.
+  const none = await stack.owner("POST", "/v1/tools/tool_tests/test");
+  assert.deepEqual([none.status, none.body.error.code], [409, "no_webhook"]);
+  for (const postAction of [6, -1, "0"]) {
+    const wrong = await stack.owner("POST", "/v1/tools/tool_tests/test", { postAction });
+    assert.deepEqual([wrong.status, wrong.body.error.field], [400, "postAction"], JSON.stringify(wrong.body));
+  }
+  // Nothing stored or counted.
+  const listed = await stack.owner("GET", "/v1/agents/agent_dlv/submissions?toolId=tool_tests");
+  assert.deepEqual(listed.body.submissions, []);
 });
 
 test("an email whose answer was lost is not sent again by the retry; an owner's replay sends it again", async () => {

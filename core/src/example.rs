@@ -1,10 +1,43 @@
-//! An example answer to a form: what `POST /v1/tools/{id}/test` sends to the form's webhook,
-//! so an owner (or the developer of the receiver) sees the payload their integration will
-//! get before the first visitor fills the form in. Every value is one the form accepts.
+//! An example answer to a form: what `POST /v1/tools/{id}/test` sends to the form's webhook
+//! or one of its post-actions, so an owner (or the developer of the receiver) sees what
+//! their integration will get before the first visitor fills the form in. Every value is
+//! one the form accepts.
 
 use crate::files::StoredFile;
 use crate::form::{FieldKind, FieldSpec};
+use crate::validate::FieldError;
 use serde_json::{json, Map, Value};
+
+/// Which of a form's integrations a test goes to: its webhook (`None`, also for no body or
+/// `{}`), or the post-action at `postAction`, an index into its `postActions`.
+pub fn test_target(body: Option<&Value>, post_actions: usize) -> Result<Option<usize>, FieldError> {
+    let Some(body) = body else {
+        return Ok(None);
+    };
+    let Some(object) = body.as_object() else {
+        return Err(FieldError::new("body", "must be a JSON object"));
+    };
+    if let Some(key) = object.keys().find(|k| *k != "postAction") {
+        return Err(FieldError::new(
+            key.as_str(),
+            "is not a field of a test (postAction)",
+        ));
+    }
+    match object.get("postAction") {
+        None | Some(Value::Null) => Ok(None),
+        Some(index) => match index.as_u64().map(|i| i as usize) {
+            Some(i) if i < post_actions => Ok(Some(i)),
+            _ if post_actions == 0 => Err(FieldError::new("postAction", "this form has no post-actions")),
+            _ => Err(FieldError::new(
+                "postAction",
+                format!(
+                    "must be the index of one of the form's postActions: 0 to {}",
+                    post_actions - 1
+                ),
+            )),
+        },
+    }
+}
 
 /// The SHA-256 of no bytes: the example file's, as its stored form carries one.
 const EMPTY_SHA256: &str = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
@@ -98,6 +131,37 @@ fn url(field: &FieldSpec) -> String {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_test_goes_to_the_webhook_or_a_post_action_by_index() {
+        assert_eq!(test_target(None, 0), Ok(None));
+        assert_eq!(test_target(Some(&json!({})), 2), Ok(None));
+        assert_eq!(test_target(Some(&json!({"postAction": null})), 2), Ok(None));
+        assert_eq!(test_target(Some(&json!({"postAction": 1})), 2), Ok(Some(1)));
+        for wrong in [json!(2), json!(-1), json!(0.5), json!("0")] {
+            let err = test_target(Some(&json!({ "postAction": wrong })), 2).unwrap_err();
+            assert_eq!(
+                (err.field.as_str(), err.reason.as_str()),
+                (
+                    "postAction",
+                    "must be the index of one of the form's postActions: 0 to 1"
+                )
+            );
+        }
+        assert_eq!(
+            test_target(Some(&json!({"postAction": 0})), 0)
+                .unwrap_err()
+                .reason,
+            "this form has no post-actions"
+        );
+        assert_eq!(
+            test_target(Some(&json!({"postActions": 0})), 2)
+                .unwrap_err()
+                .field,
+            "postActions"
+        );
+        assert_eq!(test_target(Some(&json!([0])), 2).unwrap_err().field, "body");
+    }
+
     use super::*;
     use crate::validate::validate_form;
 

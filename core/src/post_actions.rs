@@ -439,6 +439,57 @@ pub fn request(
     services: &Services,
     delivery_id: &str,
 ) -> Result<Outgoing, String> {
+    build(action, lead, services, delivery_id, "")
+}
+
+/// What "Send a test" sends for `action` (`POST /v1/tools/{id}/test` with `postAction`): the
+/// request a submission makes, of the example `lead`, with a Slack message's text and an
+/// email's subject starting "[Test] " (a Sheets row says it by its `sub_test_…` id). For
+/// Mailchimp, a read of the audience instead: a test adds no one to the owner's audience,
+/// and the read tells whether the key and the audience id are right.
+pub fn test_request(
+    action: &PostAction,
+    lead: &SubmissionView,
+    services: &Services,
+    test_id: &str,
+) -> Result<Outgoing, String> {
+    if let PostAction::Mailchimp { audience_id, .. } = action {
+        if services.mailchimp_api_url.is_empty() {
+            return Err("MAILCHIMP_API_URL is not configured on this edge".into());
+        }
+        return Ok(Outgoing {
+            method: "GET",
+            // (`audienceId` is a plain id, checked when configured: nothing to encode.)
+            url: format!(
+                "{}/lists/{audience_id}?fields=id,name",
+                services.mailchimp_api_url.trim_end_matches('/'),
+            ),
+            headers: vec![("Authorization".into(), mailchimp_basic(services))],
+            body: String::new(),
+        });
+    }
+    build(action, lead, services, test_id, TEST_MARK)
+}
+
+/// How a test's Slack text and email subject start.
+pub const TEST_MARK: &str = "[Test] ";
+
+fn mailchimp_basic(services: &Services) -> String {
+    let basic = base64::Engine::encode(
+        &base64::engine::general_purpose::STANDARD,
+        format!("leadform:{}", services.mailchimp_api_key),
+    );
+    format!("Basic {basic}")
+}
+
+/// [`request`], with `mark` put before a Slack text and an email subject.
+fn build(
+    action: &PostAction,
+    lead: &SubmissionView,
+    services: &Services,
+    delivery_id: &str,
+    mark: &str,
+) -> Result<Outgoing, String> {
     let json_post = |url: String, headers: Vec<(String, String)>, body: Value| Outgoing {
         method: "POST",
         url,
@@ -461,9 +512,9 @@ pub fn request(
             let template = message_template.as_deref().unwrap_or(DEFAULT_SLACK_TEMPLATE);
             let text = render(template, lead, slack_escape);
             let text = if message_template.is_none() {
-                format!("{text}\n{}", field_lines(lead, slack_escape))
+                format!("{mark}{text}\n{}", field_lines(lead, slack_escape))
             } else {
-                text
+                format!("{mark}{text}")
             };
             Ok(json_post(webhook_url.clone(), vec![], json!({ "text": text })))
         }
@@ -486,10 +537,13 @@ pub fn request(
             // verified, and the owner should read why here, before any attempt.
             needs(&services.email_from, "EMAIL_FROM")?;
             let subject = one_line(
-                &render(
-                    subject.as_deref().unwrap_or("New {{_formTitle}} submission"),
-                    lead,
-                    |s| s.to_string(),
+                &format!(
+                    "{mark}{}",
+                    render(
+                        subject.as_deref().unwrap_or("New {{_formTitle}} submission"),
+                        lead,
+                        |s| s.to_string(),
+                    )
                 ),
                 SUBJECT_CHARS,
             );
@@ -542,10 +596,6 @@ pub fn request(
             let email = lead.email.clone().ok_or("the lead has no email address to add")?;
             let name = lead.form_data.get("name").map(value_text).unwrap_or_default();
             let (first, last) = name.trim().split_once(' ').unwrap_or((name.trim(), ""));
-            let basic = base64::Engine::encode(
-                &base64::engine::general_purpose::STANDARD,
-                format!("leadform:{}", services.mailchimp_api_key),
-            );
             // Only what the lead gave: an empty value would blank the member's own.
             let merge_fields: Map<String, Value> = [
                 ("FNAME", first),
@@ -569,7 +619,7 @@ pub fn request(
                         "{}/lists/{audience_id}/members/{hash}",
                         services.mailchimp_api_url.trim_end_matches('/')
                     ),
-                    vec![("Authorization".into(), format!("Basic {basic}"))],
+                    vec![("Authorization".into(), mailchimp_basic(services))],
                     json!({
                         "email_address": email,
                         "status_if_new": if *double_opt_in { "pending" } else { "subscribed" },
@@ -782,6 +832,59 @@ mod tests {
             PostAction::current(&snapshot, &fixed, Some(&unqualified)),
             Some(&fixed[0])
         );
+    }
+
+    #[test]
+    fn a_test_is_marked_and_adds_no_one_to_an_audience() {
+        let action = |v: Value| serde_json::from_value::<PostAction>(v).unwrap();
+        let slack = action(json!({"type": "slack", "webhookUrl": "https://hooks.slack.com/services/T/B/x"}));
+        let sent = test_request(&slack, &lead(), &services(), "test_1").unwrap();
+        let text = serde_json::from_str::<Value>(&sent.body).unwrap()["text"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        assert!(text.starts_with("[Test] New Talk to us submission"), "{text}");
+        let real = request(&slack, &lead(), &services(), "dlv_1").unwrap();
+        assert_eq!(
+            text,
+            format!(
+                "[Test] {}",
+                serde_json::from_str::<Value>(&real.body).unwrap()["text"]
+                    .as_str()
+                    .unwrap()
+            )
+        );
+
+        let email =
+            action(json!({"type": "email", "recipients": ["team@acme.test"], "subject": "Lead: {{name}}"}));
+        let sent = test_request(&email, &lead(), &services(), "test_1").unwrap();
+        let body: Value = serde_json::from_str(&sent.body).unwrap();
+        assert_eq!(body["subject"], "[Test] Lead: Jane Smith");
+        // Its own key: a test never answers as a real delivery's email did.
+        assert!(sent
+            .headers
+            .contains(&("Idempotency-Key".to_string(), "test_1".to_string())));
+
+        // The sheet gets the row a submission makes (marked by its example id).
+        let sheet = action(json!({"type": "google_sheets", "spreadsheetId": "sheet_1"}));
+        assert_eq!(
+            test_request(&sheet, &lead(), &services(), "test_1").unwrap(),
+            request(&sheet, &lead(), &services(), "test_1").unwrap()
+        );
+
+        // Mailchimp: a read of the audience, nothing written.
+        let audience = action(json!({"type": "mailchimp", "audienceId": "aud_1"}));
+        let sent = test_request(&audience, &lead(), &services(), "test_1").unwrap();
+        assert_eq!(sent.method, "GET");
+        assert!(sent.url.ends_with("/lists/aud_1?fields=id,name"), "{}", sent.url);
+        assert!(sent.body.is_empty());
+        let unconfigured = Services {
+            mailchimp_api_url: String::new(),
+            ..services()
+        };
+        assert!(test_request(&audience, &lead(), &unconfigured, "t")
+            .unwrap_err()
+            .contains("MAILCHIMP_API_URL"));
     }
 
     fn lead() -> SubmissionView {

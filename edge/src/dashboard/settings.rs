@@ -682,8 +682,8 @@ struct FormPage {
     alert: Option<String>,
     new_secret: Option<String>,
     secret: Option<String>,
-    /// Whether the form has a webhook URL to send a test to.
-    has_webhook: bool,
+    /// What "Send a test" can go to: the webhook, each post-action.
+    test_targets: Vec<TestTarget>,
     /// What the last "Send a test" did: whether it arrived, in words.
     tested: Option<(bool, String)>,
     inputs: Vec<Input>,
@@ -696,6 +696,46 @@ struct FormPage {
     post_actions_error: Option<String>,
     qualification: String,
     qualification_error: Option<String>,
+}
+
+/// One integration of a form a test can be sent to.
+struct TestTarget {
+    /// The `postAction` index the button posts; empty for the webhook.
+    post_action: String,
+    label: String,
+    paused: bool,
+}
+
+impl TestTarget {
+    /// The form's webhook (when it has one), then each post-action, on or paused.
+    fn of(tool: &crate::storage::tools::Tool) -> Vec<TestTarget> {
+        let webhook = tool.webhook_url.as_ref().map(|url| TestTarget {
+            post_action: String::new(),
+            label: format!("Webhook: {url}"),
+            paused: false,
+        });
+        let actions = tool
+            .post_actions
+            .iter()
+            .enumerate()
+            .map(|(i, action)| TestTarget {
+                post_action: i.to_string(),
+                label: format!("{}: {}", kind_name(action.kind()), action.target()),
+                paused: !action.enabled(),
+            });
+        webhook.into_iter().chain(actions).collect()
+    }
+}
+
+/// A post-action's kind as the page says it.
+fn kind_name(kind: &str) -> &'static str {
+    match kind {
+        "slack" => "Slack",
+        "email" => "Email",
+        "google_sheets" => "Google Sheets",
+        "mailchimp" => "Mailchimp",
+        _ => "Webhook",
+    }
 }
 
 /// Which form the page edits: an existing one, or a new one of an agent.
@@ -994,7 +1034,7 @@ pub async fn form_page(
             alert,
             new_secret: outcome.new_secret,
             secret: tool.as_ref().map(|t| t.webhook_secret.clone()),
-            has_webhook: tool.as_ref().is_some_and(|t| t.webhook_url.is_some()),
+            test_targets: tool.as_ref().map(TestTarget::of).unwrap_or_default(),
             tested: outcome.tested,
             inputs,
             modes: vec![
@@ -1112,21 +1152,39 @@ pub async fn rotate(req: &Request, env: &Env, visit: &Visit, id: &str) -> ApiRes
 }
 
 /// `POST /dashboard/settings/forms/{id}/test`: an example submission to the form's webhook
-/// (`delivery::example`), and what the receiver did, on the form's page.
+/// or to the post-action its button names (`delivery::example`), and what the receiver
+/// did, on the form's page.
 pub async fn test_form(req: &Request, env: &Env, visit: &Visit, id: &str) -> ApiResult<Response> {
-    let tested = match owner_tools::test(&visit.principal, req, env, id).await {
+    // The button's index, as the API takes it (one no longer there is refused at its field).
+    let body = visit
+        .field("postAction")
+        .map(str::trim)
+        .filter(|v| !v.is_empty())
+        .map(
+            |index| json!({ "postAction": index.parse::<u64>().map_or_else(|_| json!(index), |n| json!(n)) }),
+        );
+    let tested = match owner_tools::test(&visit.principal, req, env, id, body.as_ref()).await {
         Ok(out) => {
             let took = format!("{} ms", out.latency_ms);
+            let what = match out.target.as_str() {
+                "webhook" => "Webhook".to_string(),
+                target => format!("{} ({target})", kind_name(out.kind)),
+            };
             match (out.delivered, out.status_code, out.error) {
+                (true, Some(code), _) if out.kind == "mailchimp" => (
+                    true,
+                    format!("{what}: the key and the audience work, Mailchimp answered HTTP {code} in {took} (a test adds no one to the audience)."),
+                ),
                 (true, Some(code), _) => (
                     true,
-                    format!("Test delivered: the receiver answered HTTP {code} in {took}."),
+                    format!("{what}: test delivered, the receiver answered HTTP {code} in {took}."),
                 ),
-                (_, _, Some(error)) => (false, format!("Test not delivered: {error} ({took}).")),
-                _ => (false, format!("Test not delivered ({took}).")),
+                (_, _, Some(error)) => (false, format!("{what}: test not delivered: {error} ({took}).")),
+                _ => (false, format!("{what}: test not delivered ({took}).")),
             }
         }
         Err(ApiError::Conflict { message, .. }) => (false, format!("No test sent: {message}.")),
+        Err(ApiError::InvalidField(e)) => (false, format!("No test sent: {} {}.", e.field, e.reason)),
         Err(other) => return Err(other),
     };
     let outcome = FormOutcome {

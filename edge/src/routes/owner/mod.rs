@@ -69,7 +69,7 @@ async fn route(c: &Caller, req: Request, env: &Env, method: &Method, path: &[&st
         (Method::Patch, ["tools", id]) => tools::update(c, req, env, id).await,
         (Method::Get, ["tools", id, "secret"]) => tools::secret(c, env, id).await,
         (Method::Post, ["tools", id, "secret", "rotate"]) => tools::rotate(c, req, env, id).await,
-        (Method::Post, ["tools", id, "test"]) => tools::test_route(c, &req, env, id).await,
+        (Method::Post, ["tools", id, "test"]) => tools::test_route(c, req, env, id).await,
         (Method::Get, ["submissions", id]) => submissions::get(c, &req, env, id).await,
         (Method::Get, ["submissions", id, "deliveries"]) => deliveries::list(c, env, id).await,
         (Method::Post, ["submissions", id, "release"]) => submissions::release(c, &req, env, id).await,

@@ -223,15 +223,25 @@ pub async fn rotate_secret(
         .ok_or_else(|| ApiError::not_found("tool", id))
 }
 
-/// `POST /v1/tools/{id}/test`: an example submission sent to the form's webhook now
-/// (`delivery::example`); nothing is stored.
-pub async fn test_route(caller: &Caller, req: &Request, env: &Env, id: &str) -> ApiResult<Response> {
-    json(&test(caller, req, env, id).await?, 200)
+/// `POST /v1/tools/{id}/test {postAction?}`: an example submission sent now to the form's
+/// webhook, or to the post-action at that index (`delivery::example`); nothing is stored.
+pub async fn test_route(caller: &Caller, mut req: Request, env: &Env, id: &str) -> ApiResult<Response> {
+    let body = optional_json_body(&mut req).await?;
+    json(&test(caller, &req, env, id, body.as_ref()).await?, 200)
 }
 
-/// Sends tool `id`'s example (the API's route and the dashboard's button).
-pub async fn test(caller: &Caller, req: &Request, env: &Env, id: &str) -> ApiResult<TestOut> {
+/// Sends tool `id`'s example to what `body` names (the API's route and the dashboard's
+/// buttons).
+pub async fn test(
+    caller: &Caller,
+    req: &Request,
+    env: &Env,
+    id: &str,
+    body: Option<&serde_json::Value>,
+) -> ApiResult<TestOut> {
     let tool = find(caller, env, id).await?;
+    let post_action = leadform_core::example::test_target(body, tool.post_actions.len())?;
     let links = Links::new(env, request_origin(req));
-    crate::delivery::example::send(env, &tool, &links).await
+    let db = env.d1(bindings::DB)?;
+    crate::delivery::example::send(env, &db, &tool, post_action, &links).await
 }
