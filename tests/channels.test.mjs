@@ -143,10 +143,23 @@ test("Telegram: a redelivered update is handled once, a forged one is refused wi
   assert.equal((await telegram.post(update)).status, 200);
   await waitUntil(() => telegram.sent.length > before, { message: "the first answer" });
   assert.equal((await telegram.post(update)).status, 200, "a redelivery is acknowledged");
+
+  // A redelivery while an earlier delivery is still being handled (a slow LLM, or an isolate
+  // that died on it) is not acknowledged: a 503, so Telegram delivers it again. Once the
+  // handler's lease has lapsed, the next delivery is handled.
+  const inFlight = telegram.message("are you open on sundays?", { from: person });
+  const channelId = connected.json.id;
+  await stack.sql(`INSERT INTO channel_updates (channel_id, update_id, at, done) VALUES ('${channelId}', '${inFlight.update_id}', ${Date.now()}, 0)`);
+  const busy = await telegram.post(inFlight);
+  assert.equal(busy.status, 503, busy.text);
+  await stack.sql(`UPDATE channel_updates SET at = ${Date.now() - 121_000} WHERE channel_id = '${channelId}' AND update_id = '${inFlight.update_id}'`);
+  const sentBeforeRetry = telegram.sent.length;
+  assert.equal((await telegram.post(inFlight)).status, 200);
+  await waitUntil(() => telegram.sent.length > sentBeforeRetry, { message: "the redelivered message answered" });
   const conversations = (await ownerRequest(stack, "GET", "/v1/agents/agent_tg2/conversations")).json.conversations;
   assert.equal(conversations.length, 1);
   const visitorTurns = (await turnsOf(conversations[0].id)).filter((t) => t.role === "visitor");
-  assert.equal(visitorTurns.length, 1, "handled once");
+  assert.equal(visitorTurns.length, 2, "each handled once");
 
   const forged = await telegram.post(telegram.message("I am not Telegram", { from: { id: 6161, is_bot: false } }), "wrong-secret");
   assert.equal(forged.status, 401);
@@ -181,7 +194,6 @@ test("Telegram: a redelivered update is handled once, a forged one is refused wi
   assert.equal(reconnected.json.createdAt, connected.json.createdAt);
 
   // Disconnect: the webhook goes, and updates to the old address find nothing.
-  const channelId = connected.json.id;
   assert.equal((await ownerRequest(stack, "DELETE", `/v1/channels/${channelId}`)).status, 204);
   assert.equal(telegram.webhook, null);
   const gone = await fetch(`${stack.url}/channels/telegram/${channelId}`, { method: "POST", body: "{}" });

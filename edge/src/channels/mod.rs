@@ -67,11 +67,15 @@ impl Message {
 /// Handles one message a person sent: once per platform delivery id. It is marked done in
 /// the batch that answers it; when handling fails the mark is taken back, and one left by
 /// an isolate that died mid-way lapses after a lease, so the platform's next delivery of it
-/// is handled again.
+/// is handled again. A delivery that arrives while an earlier one is being handled is a 503
+/// (`Busy`), not a 200: acknowledged, the platform would not deliver it again, and a
+/// handling that then failed would lose the message.
 pub async fn receive(env: &Env, channel: &Channel, inbound: &Inbound) -> ApiResult<()> {
     let db = env.d1(bindings::DB)?;
-    if !stored::first_time(&db, &channel.id, &inbound.update_id, now_ms()).await? {
-        return Ok(());
+    match stored::take(&db, &channel.id, &inbound.update_id, now_ms()).await? {
+        stored::Take::Taken => {}
+        stored::Take::Done => return Ok(()),
+        stored::Take::InProgress => return Err(ApiError::Busy),
     }
     let handled = handle(env, &db, channel, inbound).await;
     if handled.is_err() {

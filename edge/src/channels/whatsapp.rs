@@ -63,6 +63,9 @@ pub async fn webhook(mut req: Request, env: &Env, channel_id: &str) -> ApiResult
     let value: Value = serde_json::from_slice(&body).map_err(|e| ApiError::InvalidJson(e.to_string()))?;
     let messages = cloud_api::parse_notification(&value, &channel.account)
         .map_err(|why| FieldError::new("body", why))?;
+    // In order: one not handled (busy, or failed) ends the answer as an error, and WhatsApp
+    // delivers the notification again, later messages with it (the ones handled are then
+    // acknowledged as repeats), so a person's answers are never taken out of order.
     for inbound in &messages {
         super::receive(env, &channel, inbound).await?;
     }

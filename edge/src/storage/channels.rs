@@ -221,9 +221,21 @@ pub fn save_form(
 /// died) is taken again when the platform delivers it again.
 pub const LEASE_MS: i64 = 120_000;
 
-/// Takes the platform's delivery `update_id` for handling; `false` when it was handled (a
-/// redelivery: acknowledged, nothing done again) or is being handled right now.
-pub async fn first_time(db: &D1Database, channel_id: &str, update_id: &str, now: i64) -> Result<bool> {
+/// Where a platform's delivery of a message stands when it arrives.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Take {
+    /// Taken for handling now (the first delivery, or one whose earlier handler's lease lapsed).
+    Taken,
+    /// Handled already: a redelivery, acknowledged with nothing done again.
+    Done,
+    /// Being handled right now by an earlier delivery: not acknowledged, so the platform
+    /// delivers it again should that handling fail or its isolate die.
+    InProgress,
+}
+
+/// Takes the platform's delivery `update_id` for handling, unless it was handled or is
+/// being handled ([`Take`]).
+pub async fn take(db: &D1Database, channel_id: &str, update_id: &str, now: i64) -> Result<Take> {
     let result = db
         .prepare(
             "INSERT INTO channel_updates (channel_id, update_id, at, done) VALUES (?1, ?2, ?3, 0)
@@ -232,10 +244,24 @@ pub async fn first_time(db: &D1Database, channel_id: &str, update_id: &str, now:
         .bind(&[text(channel_id), text(update_id), int(now), int(LEASE_MS)])?
         .run()
         .await?;
-    Ok(result
+    if result
         .meta()?
         .and_then(|m| m.changes)
-        .is_some_and(|changes| changes > 0))
+        .is_some_and(|changes| changes > 0)
+    {
+        return Ok(Take::Taken);
+    }
+    // Only a repeat reads: was it finished? (A mark gone meanwhile, its handling failed:
+    // asked again, it is taken then.)
+    let done: Option<i64> = db
+        .prepare("SELECT done FROM channel_updates WHERE channel_id = ?1 AND update_id = ?2")
+        .bind(&[text(channel_id), text(update_id)])?
+        .first(Some("done"))
+        .await?;
+    Ok(match done {
+        Some(1) => Take::Done,
+        _ => Take::InProgress,
+    })
 }
 
 /// The statement that marks `update_id` handled, in the batch that answers it.
