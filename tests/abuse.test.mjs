@@ -3,7 +3,8 @@
 // internet). More cases join as the limits land.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { startStack, startReceiver, contactForm, seedSubmit, postJson } from "./support/stack.mjs";
+import http from "node:http";
+import { startStack, startReceiver, contactForm, seedSubmit, postJson, waitUntil } from "./support/stack.mjs";
 
 let stack;
 let receiver;
@@ -307,6 +308,40 @@ test("bodies are capped while they are read, chunked ones too", async () => {
   const long = await stack.owner("PATCH", "/v1/agents/agent_abuse", { greeting: "x".repeat(5_000) });
   assert.equal(long.status, 400);
   assert.equal(long.body.error.field, "greeting");
+});
+
+test("large submission bodies held at once are bounded: past 32 MB in flight the next large one is busy (503, Retry-After), usual submits go on, and the room comes back", async (t) => {
+  // A client declares a 31 MB body and sends 9 MB of it (past the test relay's 8 MB hold, so
+  // it streams on to the edge), then stalls: the edge is holding a large body.
+  const url = new URL(stack.url + "/form-submissions/submit");
+  const stalled = http.request({ host: url.hostname, port: url.port, path: url.pathname, method: "POST", headers: { "Content-Type": "application/json", "Content-Length": String(31 * 1024 * 1024), "CF-Connecting-IP": "198.18.9.1" } });
+  stalled.on("error", () => {});
+  t.after(() => stalled.destroy());
+  stalled.write('{"toolId":"tool_contact_form","formData":{"name":"');
+  stalled.write(Buffer.alloc(9 * 1024 * 1024, "a"));
+
+  // Another large body (2 MB, an unknown form: it would be a 404 once read) from another
+  // address: refused before it is read while the first is held.
+  let n = 0;
+  const large = () => postJson(url.href, { toolId: "tool_missing", formData: { name: "x".repeat(2 * 1024 * 1024) }, fieldsCompleted: [] }, { "CF-Connecting-IP": `198.18.9.${10 + (n++ % 200)}` });
+  const busy = await waitUntil(async () => {
+    const res = await large();
+    return res.status === 503 && res;
+  }, { message: "a large body refused while another is held" });
+  assert.equal(busy.json.error.code, "busy");
+  assert.match(busy.json.error.message, /other large submissions are being received; try again/);
+  assert.equal(busy.headers.get("retry-after"), "1");
+  // A usual submit never counts against it.
+  const usual = await postJson(url.href, seedSubmit({ formData: { name: "Small", email: "small@example.com" } }), { "CF-Connecting-IP": "198.18.9.2" });
+  assert.equal(usual.status, 200, usual.text);
+
+  // The stalled client goes away: its room comes back, and the next large body is read.
+  stalled.destroy();
+  const read = await waitUntil(async () => {
+    const res = await large();
+    return res.status !== 503 && res;
+  }, { message: "a large body read once the held one is gone" });
+  assert.equal(read.status, 404, read.text);
 });
 
 test("a body of millions of tiny JSON values is refused before it is parsed", async () => {

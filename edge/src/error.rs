@@ -54,9 +54,10 @@ pub enum ApiError {
     RateLimited {
         retry_after_secs: u32,
     },
-    /// A write kept meeting others to the same rows (one person's submissions at once):
-    /// nothing was written; the same request a moment later will go through.
-    Busy,
+    /// Not now, with nothing done: a write kept meeting others to the same rows (one
+    /// person's submissions at once), large bodies already held, a message being handled by
+    /// an earlier delivery. The same request a moment later will go through; why, in words.
+    Busy(&'static str),
     /// The edge's configuration is wrong: what is wrong, for an operator; `None` for a visitor.
     Misconfigured(Option<String>),
     /// A platform the edge called on the owner's behalf (Telegram, WhatsApp) refused or
@@ -89,7 +90,7 @@ impl ApiError {
             ApiError::Conflict { .. } | ApiError::IdempotencyKeyReused => 409,
             ApiError::Stale { .. } => 412,
             ApiError::RateLimited { .. } => 429,
-            ApiError::Misconfigured(_) | ApiError::Busy => 503,
+            ApiError::Misconfigured(_) | ApiError::Busy(_) => 503,
             ApiError::Upstream(_) => 502,
             ApiError::Internal(_) => 500,
         }
@@ -152,11 +153,7 @@ impl ApiError {
                 format!("too many requests from this address; try again in {retry_after_secs} seconds"),
                 None,
             ),
-            ApiError::Busy => (
-                "busy",
-                "other requests for the same person were being written; try again in a second".into(),
-                None,
-            ),
+            ApiError::Busy(why) => ("busy", format!("{why}; try again in a second"), None),
             ApiError::Misconfigured(detail) => (
                 "misconfigured",
                 match detail {
@@ -194,7 +191,7 @@ impl ApiError {
                     .headers()
                     .set("Retry-After", &retry_after_secs.to_string())?;
             }
-            ApiError::Busy => response.headers().set("Retry-After", "1")?,
+            ApiError::Busy(_) => response.headers().set("Retry-After", "1")?,
             _ => {}
         }
         if let ApiError::MethodNotAllowed { allow, .. } = &self {

@@ -75,7 +75,11 @@ pub async fn receive(env: &Env, channel: &Channel, inbound: &Inbound) -> ApiResu
     match stored::take(&db, &channel.id, &inbound.update_id, now_ms()).await? {
         stored::Take::Taken => {}
         stored::Take::Done => return Ok(()),
-        stored::Take::InProgress => return Err(ApiError::Busy),
+        stored::Take::InProgress => {
+            return Err(ApiError::Busy(
+                "this message is being handled by an earlier delivery of it",
+            ))
+        }
     }
     let handled = handle(env, &db, channel, inbound).await;
     if handled.is_err() {

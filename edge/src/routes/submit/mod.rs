@@ -6,6 +6,7 @@
 //! `webhookResult` can say how it went; if it has not finished, `pending: true` says so.
 
 mod guess;
+mod large_bodies;
 
 use super::check_origin;
 use crate::auth;
@@ -56,12 +57,23 @@ pub async fn submit(mut req: Request, env: &Env, origin: Option<&str>) -> ApiRes
     // client before it is read, since reading and parsing up to 32 MB is the costly part
     // and the form's own limit can only be checked after it. (A usual submit is far under
     // it, and pays nothing more.)
-    if declared_length(&req).is_none_or(|len| len > BODY_BYTES) {
-        if let Err(refused) = limits::check(env, Limit::Submit, &limits::client(&req), "large body").await {
-            drop_body(&mut req).await;
-            return Err(refused);
+    let declared = declared_length(&req);
+    let _held = match declared.is_none_or(|len| len > BODY_BYTES) {
+        true => {
+            if let Err(refused) = limits::check(env, Limit::Submit, &limits::client(&req), "large body").await
+            {
+                drop_body(&mut req).await;
+                return Err(refused);
+            }
+            // Held until this submit ends (`large_bodies` says why).
+            let Some(held) = large_bodies::Held::take(declared) else {
+                drop_body(&mut req).await;
+                return Err(ApiError::Busy("other large submissions are being received"));
+            };
+            Some(held)
         }
-    }
+        false => None,
+    };
     let input = SubmitIn::from_json(json_body_within(&mut req, SUBMIT_BODY_BYTES).await?)?;
     let tool_id = input.tool_id.clone();
     let display_token = input.display_token.clone();
@@ -511,7 +523,9 @@ async fn store(
                 // The person's lead kept changing under every try (a flood of one body):
                 // a 503 the widget keeps and sends again, never a 500.
                 if stored_leads::is_write_conflict(&err) {
-                    return Err(ApiError::Busy);
+                    return Err(ApiError::Busy(
+                        "other requests for the same person were being written",
+                    ));
                 }
                 return Err(err.into());
             }
