@@ -600,6 +600,64 @@ test("settings: a form's page sends its webhook and each post-action an example 
   assert.equal((await ownerRequest(stack, "PATCH", "/v1/tools/tool_contact_form", { body: { postActions: [] } })).status, 200);
 });
 
+test("integrations: each form's webhook and post-actions, tested, paused and turned on again; a stale button changes nothing; admins only", async () => {
+  const actions = [
+    { type: "slack", webhookUrl: receiver.url + "/slack/T7/B7/int" },
+    { type: "webhook", url: receiver.url + "/crm-in", enabled: false },
+  ];
+  assert.equal((await ownerRequest(stack, "PATCH", "/v1/tools/tool_contact_form", { body: { postActions: actions } })).status, 200);
+  const postActions = async () => (await ownerRequest(stack, "GET", "/v1/tools/tool_contact_form")).json.postActions;
+  const { context, page, problems } = await newVisitor();
+  await signIn(page, stack.admin);
+  await page.getByRole("link", { name: "Integrations" }).click();
+  await page.getByRole("heading", { level: 1, name: /Integrations/ }).waitFor();
+  const section = page.locator("#form-tool_contact_form");
+  const rows = section.locator("tbody tr");
+  const cells = async () => (await rows.evaluateAll((trs) => trs.map((tr) => [...tr.querySelectorAll("td")].slice(0, 3).map((td) => td.textContent.trim()))));
+  assert.deepEqual(await cells(), [
+    ["Webhook", `${receiver.url}/hook`, "Active"],
+    ["Slack", `${receiver.url}/slack/T7/B7/int`, "Active"],
+    ["Webhook", `${receiver.url}/crm-in`, "Paused"],
+  ]);
+
+  // Pause the Slack one: kept with its settings, paused; then on again.
+  await section.getByRole("button", { name: /^Pause Slack/ }).click();
+  await page.getByRole("status").filter({ hasText: /^Paused:/ }).waitFor();
+  assert.deepEqual((await postActions()).map((a) => a.enabled ?? true), [false, false]);
+  assert.equal((await postActions())[0].webhookUrl, `${receiver.url}/slack/T7/B7/int`);
+  await section.getByRole("button", { name: /^Turn on Slack/ }).click();
+  await page.getByRole("status").filter({ hasText: /^Turned on:/ }).waitFor();
+  assert.deepEqual((await postActions()).map((a) => a.enabled ?? true), [true, false]);
+
+  // A paused one can be sent a test before it is turned on; told under its form.
+  const before = receiver.requests.length;
+  await section.getByRole("button", { name: /^Send a test to Webhook: .*crm-in/ }).click();
+  const said = section.getByRole("status");
+  await said.waitFor();
+  assert.match(await said.textContent(), /^Webhook \(postActions\[1\]\): test delivered, the receiver answered HTTP 200 in \d+ ms\.$/);
+  const sent = receiver.requests.slice(before);
+  assert.deepEqual(sent.map((r) => [r.url, r.headers["leadform-test"]]), [["/crm-in", "true"]]);
+  await page.screenshot({ path: path.join(SHOTS, "integrations-tested-desktop.png"), fullPage: true });
+
+  // Someone else changed the list meanwhile: the button's index names another integration
+  // now, so nothing is switched, and the page says so.
+  assert.equal((await ownerRequest(stack, "PATCH", "/v1/tools/tool_contact_form", { body: { postActions: [actions[1], actions[0]] } })).status, 200);
+  await section.getByRole("button", { name: /^Pause Slack/ }).click();
+  await page.getByRole("status").filter({ hasText: /changed meanwhile: nothing was switched/ }).waitFor();
+  assert.deepEqual((await postActions()).map((a) => a.enabled ?? true), [false, true]);
+  assert.deepEqual(problems, []);
+  await context.close();
+
+  // Settings are the admin's: a sales member has no link and no page.
+  const sales = await member("sales");
+  await sales.page.goto(`${stack.url}/dashboard/leads?agent=${DEMO_AGENT_ID}`);
+  assert.equal(await sales.page.getByRole("link", { name: "Integrations" }).count(), 0);
+  const refused = await sales.page.goto(`${stack.url}/dashboard/integrations?agent=${DEMO_AGENT_ID}`);
+  assert.equal(refused.status(), 403);
+  await sales.context.close();
+  assert.equal((await ownerRequest(stack, "PATCH", "/v1/tools/tool_contact_form", { body: { postActions: [] } })).status, 200);
+});
+
 test("every page at 390 and 1440 px: axe-core finds nothing serious, screenshots for review", async () => {
   const started = await postJson(stack.url + "/conversations", { agentId: DEMO_AGENT_ID }, { Origin: site.url });
   const conversationId = started.json.conversationId;
@@ -613,6 +671,7 @@ test("every page at 390 and 1440 px: axe-core finds nothing serious, screenshots
     ["settings", `/dashboard/settings`],
     ["agent-settings", `/dashboard/settings/agents/${DEMO_AGENT_ID}`],
     ["form-settings", `/dashboard/settings/forms/tool_contact_form`],
+    ["integrations", `/dashboard/integrations?agent=${DEMO_AGENT_ID}`],
     ["conversations", `/dashboard/conversations?agent=${DEMO_AGENT_ID}`],
     ["conversation", `/dashboard/conversations/${conversationId}`],
     ["account", `/dashboard/account`],

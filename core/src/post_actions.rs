@@ -125,6 +125,17 @@ impl PostAction {
         }
     }
 
+    /// Turned on or paused (the dashboard's Integrations page), its settings kept.
+    pub fn set_enabled(&mut self, on: bool) {
+        match self {
+            PostAction::Slack { enabled, .. }
+            | PostAction::Webhook { enabled, .. }
+            | PostAction::Email { enabled, .. }
+            | PostAction::GoogleSheets { enabled, .. }
+            | PostAction::Mailchimp { enabled, .. } => *enabled = on,
+        }
+    }
+
     /// Where the action goes, for the delivery log (services configured on the edge are
     /// named by the service).
     pub fn target(&self) -> String {

@@ -9,6 +9,7 @@
 mod account;
 mod analytics;
 mod conversations;
+mod integrations;
 mod leads;
 mod settings;
 mod signin;
@@ -120,6 +121,11 @@ pub async fn handle(mut req: Request, env: &Env, method: Method, path: &[&str]) 
         (Method::Get, ["conversations"]) => conversations::list(&req, env, &visit).await,
         (Method::Get, ["conversations", id]) => conversations::page(&req, env, &visit, id).await,
         (Method::Get, ["analytics"]) => analytics::page(&req, env, &visit).await,
+        (Method::Get, ["integrations"]) => integrations::page(&req, env, &visit).await,
+        (Method::Post, ["integrations", id, "test"]) => integrations::test(&req, env, &visit, id).await,
+        (Method::Post, ["integrations", id, index, "enabled"]) => {
+            integrations::switch(env, &visit, id, index).await
+        }
         (Method::Get, ["settings"]) => settings::page(&req, env, &visit, None).await,
         (Method::Post, ["settings", "members"]) => settings::invite(&req, env, &visit).await,
         (Method::Post, ["settings", "members", id, action]) => {
@@ -184,7 +190,7 @@ fn need_of(method: &Method, path: &[&str]) -> Option<Need> {
         (Method::Post, ["leads", _, "stage" | "notes" | "delete"])
         | (Method::Post, ["deliveries", _, "replay"]) => Need::Scope(LeadsWrite),
         (Method::Get, ["analytics"]) => Need::Scope(AnalyticsRead),
-        (Method::Get | Method::Post, ["settings", ..]) => Need::Admin,
+        (Method::Get | Method::Post, ["settings" | "integrations", ..]) => Need::Admin,
         _ => return None,
     })
 }

@@ -3,6 +3,7 @@
 //! function with the API's JSON body (`core::form_post` turns the posted form into it), so
 //! the same checks run and an error names the input at fault.
 
+use super::integrations;
 use super::view::{self, render, Layout};
 use super::Visit;
 use crate::bindings;
@@ -683,7 +684,7 @@ struct FormPage {
     new_secret: Option<String>,
     secret: Option<String>,
     /// What "Send a test" can go to: the webhook, each post-action.
-    test_targets: Vec<TestTarget>,
+    test_targets: Vec<integrations::TestTarget>,
     /// What the last "Send a test" did: whether it arrived, in words.
     tested: Option<(bool, String)>,
     inputs: Vec<Input>,
@@ -696,46 +697,6 @@ struct FormPage {
     post_actions_error: Option<String>,
     qualification: String,
     qualification_error: Option<String>,
-}
-
-/// One integration of a form a test can be sent to.
-struct TestTarget {
-    /// The `postAction` index the button posts; empty for the webhook.
-    post_action: String,
-    label: String,
-    paused: bool,
-}
-
-impl TestTarget {
-    /// The form's webhook (when it has one), then each post-action, on or paused.
-    fn of(tool: &crate::storage::tools::Tool) -> Vec<TestTarget> {
-        let webhook = tool.webhook_url.as_ref().map(|url| TestTarget {
-            post_action: String::new(),
-            label: format!("Webhook: {url}"),
-            paused: false,
-        });
-        let actions = tool
-            .post_actions
-            .iter()
-            .enumerate()
-            .map(|(i, action)| TestTarget {
-                post_action: i.to_string(),
-                label: format!("{}: {}", kind_name(action.kind()), action.target()),
-                paused: !action.enabled(),
-            });
-        webhook.into_iter().chain(actions).collect()
-    }
-}
-
-/// A post-action's kind as the page says it.
-fn kind_name(kind: &str) -> &'static str {
-    match kind {
-        "slack" => "Slack",
-        "email" => "Email",
-        "google_sheets" => "Google Sheets",
-        "mailchimp" => "Mailchimp",
-        _ => "Webhook",
-    }
 }
 
 /// Which form the page edits: an existing one, or a new one of an agent.
@@ -1034,7 +995,10 @@ pub async fn form_page(
             alert,
             new_secret: outcome.new_secret,
             secret: tool.as_ref().map(|t| t.webhook_secret.clone()),
-            test_targets: tool.as_ref().map(TestTarget::of).unwrap_or_default(),
+            test_targets: tool
+                .as_ref()
+                .map(integrations::TestTarget::of)
+                .unwrap_or_default(),
             tested: outcome.tested,
             inputs,
             modes: vec![
@@ -1155,38 +1119,7 @@ pub async fn rotate(req: &Request, env: &Env, visit: &Visit, id: &str) -> ApiRes
 /// or to the post-action its button names (`delivery::example`), and what the receiver
 /// did, on the form's page.
 pub async fn test_form(req: &Request, env: &Env, visit: &Visit, id: &str) -> ApiResult<Response> {
-    // The button's index, as the API takes it (one no longer there is refused at its field).
-    let body = visit
-        .field("postAction")
-        .map(str::trim)
-        .filter(|v| !v.is_empty())
-        .map(
-            |index| json!({ "postAction": index.parse::<u64>().map_or_else(|_| json!(index), |n| json!(n)) }),
-        );
-    let tested = match owner_tools::test(&visit.principal, req, env, id, body.as_ref()).await {
-        Ok(out) => {
-            let took = format!("{} ms", out.latency_ms);
-            let what = match out.target.as_str() {
-                "webhook" => "Webhook".to_string(),
-                target => format!("{} ({target})", kind_name(out.kind)),
-            };
-            match (out.delivered, out.status_code, out.error) {
-                (true, Some(code), _) if out.kind == "mailchimp" => (
-                    true,
-                    format!("{what}: the key and the audience work, Mailchimp answered HTTP {code} in {took} (a test adds no one to the audience)."),
-                ),
-                (true, Some(code), _) => (
-                    true,
-                    format!("{what}: test delivered, the receiver answered HTTP {code} in {took}."),
-                ),
-                (_, _, Some(error)) => (false, format!("{what}: test not delivered: {error} ({took}).")),
-                _ => (false, format!("{what}: test not delivered ({took}).")),
-            }
-        }
-        Err(ApiError::Conflict { message, .. }) => (false, format!("No test sent: {message}.")),
-        Err(ApiError::InvalidField(e)) => (false, format!("No test sent: {} {}.", e.field, e.reason)),
-        Err(other) => return Err(other),
-    };
+    let tested = integrations::send_test(req, env, visit, id).await?;
     let outcome = FormOutcome {
         tested: Some(tested),
         ..Default::default()

@@ -1,0 +1,210 @@
+//! `/dashboard/integrations`: where each form of an agent sends its leads (seed 004's
+//! Integrations: "enabled, tested successfully, and toggled to Active"): the webhook and
+//! every post-action, each with "Send a test" and, for a post-action, a switch between
+//! active and paused. Adding or changing one stays on the form's page. For admins, as
+//! settings are.
+
+use super::leads::{chosen_agent, AgentChoice};
+use super::view::{self, render, Layout};
+use super::Visit;
+use crate::bindings;
+use crate::error::{ApiError, ApiResult};
+use crate::routes::owner::tools as owner_tools;
+use crate::storage::tools::{self, Tool};
+use askama::Template;
+use serde_json::json;
+use worker::{Env, Request, Response};
+
+/// One integration of a form a test can be sent to.
+pub struct TestTarget {
+    /// The `postAction` index its buttons post; empty for the webhook.
+    pub post_action: String,
+    /// What kind it is, as the page says it (Webhook, Slack, …).
+    pub kind: &'static str,
+    /// Where it goes.
+    pub target: String,
+    pub label: String,
+    pub paused: bool,
+}
+
+impl TestTarget {
+    /// The form's webhook (when it has one), then each post-action, on or paused.
+    pub fn of(tool: &Tool) -> Vec<TestTarget> {
+        let webhook = tool.webhook_url.as_ref().map(|url| TestTarget {
+            post_action: String::new(),
+            kind: "Webhook",
+            target: url.clone(),
+            label: format!("Webhook: {url}"),
+            paused: false,
+        });
+        let actions = tool
+            .post_actions
+            .iter()
+            .enumerate()
+            .map(|(i, action)| TestTarget {
+                post_action: i.to_string(),
+                kind: kind_name(action.kind()),
+                target: action.target(),
+                label: format!("{}: {}", kind_name(action.kind()), action.target()),
+                paused: !action.enabled(),
+            });
+        webhook.into_iter().chain(actions).collect()
+    }
+}
+
+/// A post-action's kind as the pages say it.
+fn kind_name(kind: &str) -> &'static str {
+    match kind {
+        "slack" => "Slack",
+        "email" => "Email",
+        "google_sheets" => "Google Sheets",
+        "mailchimp" => "Mailchimp",
+        _ => "Webhook",
+    }
+}
+
+/// Sends form `tool_id`'s example to the integration the posted `postAction` names (none:
+/// the webhook), and says what happened in words: whether it arrived.
+pub async fn send_test(req: &Request, env: &Env, visit: &Visit, tool_id: &str) -> ApiResult<(bool, String)> {
+    // The button's index, as the API takes it (one no longer there is refused at its field).
+    let body = visit
+        .field("postAction")
+        .map(str::trim)
+        .filter(|v| !v.is_empty())
+        .map(
+            |index| json!({ "postAction": index.parse::<u64>().map_or_else(|_| json!(index), |n| json!(n)) }),
+        );
+    Ok(
+        match owner_tools::test(&visit.principal, req, env, tool_id, body.as_ref()).await {
+            Ok(out) => {
+                let took = format!("{} ms", out.latency_ms);
+                let what = match out.target.as_str() {
+                    "webhook" => "Webhook".to_string(),
+                    target => format!("{} ({target})", kind_name(out.kind)),
+                };
+                match (out.delivered, out.status_code, out.error) {
+                (true, Some(code), _) if out.kind == "mailchimp" => (
+                    true,
+                    format!("{what}: the key and the audience work, Mailchimp answered HTTP {code} in {took} (a test adds no one to the audience)."),
+                ),
+                (true, Some(code), _) => (
+                    true,
+                    format!("{what}: test delivered, the receiver answered HTTP {code} in {took}."),
+                ),
+                (_, _, Some(error)) => (false, format!("{what}: test not delivered: {error} ({took}).")),
+                _ => (false, format!("{what}: test not delivered ({took}).")),
+            }
+            }
+            Err(ApiError::Conflict { message, .. }) => (false, format!("No test sent: {message}.")),
+            Err(ApiError::InvalidField(e)) => (false, format!("No test sent: {} {}.", e.field, e.reason)),
+            Err(other) => return Err(other),
+        },
+    )
+}
+
+struct FormIntegrations {
+    id: String,
+    name: String,
+    title: String,
+    items: Vec<TestTarget>,
+    /// What the last test of one of them did, shown under this form's.
+    tested: Option<(bool, String)>,
+}
+
+#[derive(Template)]
+#[template(path = "integrations.html")]
+struct IntegrationsPage {
+    layout: Layout,
+    agent_name: Option<String>,
+    agents: Vec<AgentChoice>,
+    forms: Vec<FormIntegrations>,
+    notice: Option<String>,
+}
+
+/// `GET /dashboard/integrations?agent=`.
+pub async fn page(req: &Request, env: &Env, visit: &Visit) -> ApiResult<Response> {
+    let notice = match crate::http::query_param(req, "done").as_deref() {
+        Some("on") => Some("Turned on: it runs for the next submissions.".to_string()),
+        Some("paused") => Some(
+            "Paused: it runs for no submission until it is turned on; its settings are kept.".to_string(),
+        ),
+        Some("changed") => Some(
+            "The form's integrations changed meanwhile: nothing was switched. Here they are as they are now."
+                .to_string(),
+        ),
+        _ => None,
+    };
+    shown(req, env, visit, notice, None).await
+}
+
+/// The page, with `tested` (a form's id and what its test did) under its form.
+async fn shown(
+    req: &Request,
+    env: &Env,
+    visit: &Visit,
+    notice: Option<String>,
+    tested: Option<(String, (bool, String))>,
+) -> ApiResult<Response> {
+    let (agents, agent) = chosen_agent(req, env).await?;
+    let agent_id = agent.as_ref().map(|a| a.id.clone()).unwrap_or_default();
+    let forms = match &agent {
+        Some(agent) => tools::list_for_agent(&env.d1(bindings::DB)?, &agent.id).await?,
+        None => Vec::new(),
+    };
+    let forms = forms
+        .iter()
+        .map(|tool| FormIntegrations {
+            id: tool.id.clone(),
+            name: tool.name.clone(),
+            title: tool.title.clone(),
+            items: TestTarget::of(tool),
+            tested: tested
+                .as_ref()
+                .filter(|(id, _)| *id == tool.id)
+                .map(|(_, t)| t.clone()),
+        })
+        .collect();
+    let page = IntegrationsPage {
+        layout: Layout::new(&visit.session, "integrations", &agent_id),
+        agent_name: agent.as_ref().map(|a| a.name.clone()),
+        agents,
+        forms,
+        notice,
+    };
+    render(&page, 200)
+}
+
+/// `POST /dashboard/integrations/{toolId}/test`: "Send a test", told under its form.
+pub async fn test(req: &Request, env: &Env, visit: &Visit, tool_id: &str) -> ApiResult<Response> {
+    let tested = send_test(req, env, visit, tool_id).await?;
+    shown(req, env, visit, None, Some((tool_id.to_string(), tested))).await
+}
+
+/// `POST /dashboard/integrations/{toolId}/{index}/enabled` with `on` (`1` or `0`) and the
+/// `target` the button showed: turns the post-action on or pauses it, its settings kept. A
+/// list changed meanwhile (the button's index now names another) changes nothing: the page
+/// shows the list as it is.
+pub async fn switch(env: &Env, visit: &Visit, tool_id: &str, index: &str) -> ApiResult<Response> {
+    let tool = tools::get(&env.d1(bindings::DB)?, tool_id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("tool", tool_id))?;
+    let on = visit.field("on") == Some("1");
+    let shown_target = visit.field("target").unwrap_or_default();
+    let mut actions = tool.post_actions.clone();
+    let back = |done: &str| {
+        view::redirect(&format!(
+            "/dashboard/integrations?agent={}&done={done}#form-{}",
+            view::urlencode(&tool.agent_id),
+            view::urlencode(&tool.id)
+        ))
+    };
+    let Some(action) = index.parse::<usize>().ok().and_then(|i| actions.get_mut(i)) else {
+        return back("changed");
+    };
+    if action.target() != shown_target {
+        return back("changed");
+    }
+    action.set_enabled(on);
+    owner_tools::patch(&visit.principal, env, tool_id, json!({ "postActions": actions })).await?;
+    back(if on { "on" } else { "paused" })
+}
