@@ -29,6 +29,39 @@ export async function freshState(prefix, extraVars = "") {
   return { dir, persistTo, apiKey, envFile, sql };
 }
 
+/** The submit benches' agent, its allowed origin and its form (client mode: the answer
+ * waits for no webhook). */
+export const SUBMIT_AGENT = "agent_bench";
+export const SUBMIT_ORIGIN = "https://shop.example";
+export const SUBMIT_FORM = {
+  id: "tool_bench",
+  name: "contact_form",
+  title: "Talk to sales",
+  fields: [
+    { name: "name", type: "text", required: true },
+    { name: "email", type: "email", required: true },
+    { name: "company", type: "text" },
+    { name: "message", type: "textarea" },
+  ],
+  executionMode: "client",
+};
+
+/** The agent's and form's rows, as leadform would store them, in the D1 at `persistTo` of
+ * a minimal worker (`config`: bench/baseline's or bench/rust-floor's), whose insert reads
+ * the form's agent and mode. */
+export async function seedSubmitRows(persistTo, config) {
+  const now = Date.now();
+  const fields = JSON.stringify(SUBMIT_FORM.fields).replaceAll("'", "''");
+  await promisify(execFile)(
+    WRANGLER,
+    ["d1", "execute", "DB", "--local", "--persist-to", persistTo, "--config", config, "--command",
+      `INSERT INTO agents (id, name, allowed_origins, created_at, updated_at) VALUES ('${SUBMIT_AGENT}', 'bench', '["${SUBMIT_ORIGIN}"]', ${now}, ${now});
+       INSERT INTO tools (id, agent_id, name, title, fields, success_message, execution_mode, webhook_secret, created_at, updated_at)
+       VALUES ('${SUBMIT_FORM.id}', '${SUBMIT_AGENT}', '${SUBMIT_FORM.name}', '${SUBMIT_FORM.title}', '${fields}', 'Thanks!', 'client', 'whsec_bench', ${now}, ${now});`],
+    { cwd: ROOT, env: OFFLINE_ENV },
+  );
+}
+
 /** Every process: pid -> {ppid, comm, args, ticks (user + system CPU)}. */
 export async function processTable() {
   const table = new Map();

@@ -12,14 +12,15 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { execFile, spawn } from "node:child_process";
 import { promisify } from "node:util";
-import { OFFLINE_ENV, ROOT, applyMigrations, startEdge } from "../scripts/lib/edge.mjs";
+import { ROOT, applyMigrations, startEdge } from "../scripts/lib/edge.mjs";
+import { SUBMIT_AGENT, SUBMIT_FORM, SUBMIT_ORIGIN, processTable, seedSubmitRows } from "./lib.mjs";
 
 const CLIENTS = Number(process.env.CLIENTS ?? 32);
 const SUBMISSIONS = Number(process.env.SUBMISSIONS ?? 3000);
 const TOP = Number(process.env.TOP ?? 40);
-const ORIGIN = "https://shop.example";
-const AGENT = "agent_profile";
-const TOOL = "tool_profile";
+const ORIGIN = SUBMIT_ORIGIN;
+const AGENT = SUBMIT_AGENT;
+const TOOL = SUBMIT_FORM.id;
 
 const dir = await mkdtemp(path.join(tmpdir(), "leadform-profile-"));
 const apiKey = randomBytes(16).toString("hex");
@@ -29,20 +30,8 @@ await writeFile(envFile, `LEADFORM_API_KEY=${apiKey}\nRATE_LIMITS=off\n`);
 // in Rust, on the same `worker` crate): what a Rust worker pays before leadform's own work.
 const FLOOR = process.env.TARGET === "floor";
 const config = FLOOR ? path.join(ROOT, "bench/rust-floor/wrangler.toml") : undefined;
-const TOOL_SPEC = {
-  id: TOOL,
-  name: "contact_form",
-  title: "Talk to sales",
-  fields: [
-    { name: "name", type: "text", required: true },
-    { name: "email", type: "email", required: true },
-    { name: "company", type: "text" },
-    { name: "message", type: "textarea" },
-  ],
-  executionMode: "client",
-};
 await applyMigrations(path.join(dir, "d1"), config);
-if (FLOOR) await seedFloor();
+if (FLOOR) await seedSubmitRows(path.join(dir, "d1"), config);
 const edge = await startEdge({ persistTo: path.join(dir, "d1"), envFile, config, cronEveryMs: 3_600_000 });
 
 try {
@@ -56,7 +45,7 @@ try {
   };
   if (!FLOOR) {
     await owner("/v1/agents", { id: AGENT, name: "profile", allowedOrigins: [ORIGIN] });
-    await owner(`/v1/agents/${AGENT}/tools`, TOOL_SPEC);
+    await owner(`/v1/agents/${AGENT}/tools`, SUBMIT_FORM);
   }
 
   const token = async () => {
@@ -120,7 +109,6 @@ try {
  * then samples per submission by part and the symbols with the most. Comparable between
  * TARGET=floor and leadform runs (same sampling rate). PERF=<path> keeps the perf.data. */
 async function perfRecord(run) {
-  const { processTable } = await import("./lib.mjs");
   const pids = [...(await processTable())].filter(([, p]) => p.comm === "workerd").map(([pid]) => pid);
   const data = process.env.PERF === "1" ? path.join(dir, "perf.data") : process.env.PERF;
   const perf = spawn("perf", ["record", "-F", "1999", "-o", data, "-p", pids.join(",")], { stdio: "ignore" });
@@ -148,20 +136,6 @@ async function perfRecord(run) {
   for (const s of symbols.sort((a, b) => b.samples - a.samples).slice(0, TOP)) {
     console.log(`  ${(s.samples / SUBMISSIONS).toFixed(3).padStart(7)}  ${s.name.slice(0, 110)}`);
   }
-}
-
-/** The floor reads the agent's and tool's rows as leadform would have stored them. */
-async function seedFloor() {
-  const now = Date.now();
-  const fields = JSON.stringify(TOOL_SPEC.fields).replaceAll("'", "''");
-  await promisify(execFile)(
-    path.join(ROOT, "node_modules/.bin/wrangler"),
-    ["d1", "execute", "DB", "--local", "--persist-to", path.join(dir, "d1"), "--config", config, "--command",
-      `INSERT INTO agents (id, name, allowed_origins, created_at, updated_at) VALUES ('${AGENT}', 'profile', '["${ORIGIN}"]', ${now}, ${now});
-       INSERT INTO tools (id, agent_id, name, title, fields, success_message, execution_mode, webhook_secret, created_at, updated_at)
-       VALUES ('${TOOL}', '${AGENT}', '${TOOL_SPEC.name}', '${TOOL_SPEC.title}', '${fields}', 'Thanks!', 'client', 'whsec_profile', ${now}, ${now});`],
-    { cwd: ROOT, env: OFFLINE_ENV },
-  );
 }
 
 /** A DevTools protocol session with the worker behind wrangler's inspector proxy. */

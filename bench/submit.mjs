@@ -30,8 +30,8 @@ import { randomBytes } from "node:crypto";
 import { cpus, loadavg, tmpdir } from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
-import { ROOT, OFFLINE_ENV, applyMigrations, startEdge } from "../scripts/lib/edge.mjs";
-import { processTable } from "./lib.mjs";
+import { ROOT, applyMigrations, startEdge } from "../scripts/lib/edge.mjs";
+import { SUBMIT_AGENT, SUBMIT_FORM, SUBMIT_ORIGIN, processTable, seedSubmitRows } from "./lib.mjs";
 
 // BENCH_CONCURRENCIES="8,32" runs only those (a quicker look at one change).
 const CONCURRENCIES = (process.env.BENCH_CONCURRENCIES ?? "1,8,32").split(",").map(Number);
@@ -42,12 +42,11 @@ const TURN_SECONDS = 15;
 const WARM_UP = 40;
 const RETURNING_EVERY = 10;
 const GOAL = 0.9;
-const ORIGIN = "https://shop.example";
-const AGENT = "agent_bench";
-const TOOL = "tool_bench";
+const ORIGIN = SUBMIT_ORIGIN;
+const AGENT = SUBMIT_AGENT;
+const TOOL = SUBMIT_FORM.id;
 const BASELINE_CONFIG = path.join(ROOT, "bench/baseline/wrangler.toml");
 const FLOOR_CONFIG = path.join(ROOT, "bench/rust-floor/wrangler.toml");
-const WRANGLER = path.join(ROOT, "node_modules/.bin/wrangler");
 // Crons off for the length of the run (the edge also sweeps on its own once a minute).
 const NO_CRON_MS = 3_600_000;
 
@@ -57,18 +56,7 @@ const envFile = path.join(dir, "bench.vars");
 // RATE_LIMITS=off: the edge's per-client limits would refuse a load test from one address.
 await writeFile(envFile, `LEADFORM_API_KEY=${apiKey}\nRATE_LIMITS=off\n`);
 
-const TOOL_SPEC = {
-  id: TOOL,
-  name: "contact_form",
-  title: "Talk to sales",
-  fields: [
-    { name: "name", type: "text", required: true },
-    { name: "email", type: "email", required: true },
-    { name: "company", type: "text" },
-    { name: "message", type: "textarea" },
-  ],
-  executionMode: "client",
-};
+const TOOL_SPEC = SUBMIT_FORM;
 
 async function startLeadform() {
   const persistTo = path.join(dir, "leadform");
@@ -94,16 +82,7 @@ async function startBaseline(name = "baseline", config = BASELINE_CONFIG) {
   const persistTo = path.join(dir, name);
   await applyMigrations(persistTo, config);
   // The same agent and tool rows (the insert reads the tool's agent and mode).
-  const now = Date.now();
-  const fields = JSON.stringify(TOOL_SPEC.fields).replaceAll("'", "''");
-  await promisify(execFile)(
-    WRANGLER,
-    ["d1", "execute", "DB", "--local", "--persist-to", persistTo, "--config", config, "--command",
-      `INSERT INTO agents (id, name, allowed_origins, created_at, updated_at) VALUES ('${AGENT}', 'bench', '["${ORIGIN}"]', ${now}, ${now});
-       INSERT INTO tools (id, agent_id, name, title, fields, success_message, execution_mode, webhook_secret, created_at, updated_at)
-       VALUES ('${TOOL}', '${AGENT}', '${TOOL_SPEC.name}', '${TOOL_SPEC.title}', '${fields}', 'Thanks!', 'client', 'whsec_bench', ${now}, ${now});`],
-    { cwd: ROOT, env: OFFLINE_ENV },
-  );
+  await seedSubmitRows(persistTo, config);
   const edge = await startEdge({ persistTo, config, cronEveryMs: NO_CRON_MS });
   return { name, edge };
 }
