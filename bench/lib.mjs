@@ -87,3 +87,23 @@ export async function withEdge({ persistTo, envFile }, fn) {
     await edge.stop();
   }
 }
+
+/** Pids of the wrangler dev serving `port` and of its descendants (workerd). */
+export async function processesOf(port) {
+  const table = await processTable();
+  const mine = new Set();
+  for (const [pid, { args }] of table) {
+    const at = args.indexOf("--port");
+    if (args.includes("dev") && at >= 0 && args[at + 1] === String(port)) mine.add(pid);
+  }
+  for (let grew = mine.size > 0; grew; ) {
+    grew = false;
+    for (const [pid, { ppid }] of table) {
+      if (!mine.has(pid) && mine.has(ppid)) {
+        mine.add(pid);
+        grew = true;
+      }
+    }
+  }
+  return [...mine];
+}

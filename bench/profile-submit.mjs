@@ -13,7 +13,7 @@ import path from "node:path";
 import { execFile, spawn } from "node:child_process";
 import { promisify } from "node:util";
 import { ROOT, applyMigrations, startEdge } from "../scripts/lib/edge.mjs";
-import { SUBMIT_AGENT, SUBMIT_FORM, SUBMIT_ORIGIN, processTable, seedSubmitRows } from "./lib.mjs";
+import { SUBMIT_AGENT, SUBMIT_FORM, SUBMIT_ORIGIN, processTable, processesOf, seedSubmitRows } from "./lib.mjs";
 
 const CLIENTS = Number(process.env.CLIENTS ?? 32);
 const SUBMISSIONS = Number(process.env.SUBMISSIONS ?? 3000);
@@ -109,7 +109,10 @@ try {
  * then samples per submission by part and the symbols with the most. Comparable between
  * TARGET=floor and leadform runs (same sampling rate). PERF=<path> keeps the perf.data. */
 async function perfRecord(run) {
-  const pids = [...(await processTable())].filter(([, p]) => p.comm === "workerd").map(([pid]) => pid);
+  // This edge's runtime only (its wrangler's workerd processes), not another on the machine.
+  const table = await processTable();
+  const pids = (await processesOf(edge.port)).filter((pid) => table.get(pid)?.comm === "workerd");
+  if (pids.length === 0) throw new Error("no workerd of this edge found in /proc");
   const data = process.env.PERF === "1" ? path.join(dir, "perf.data") : process.env.PERF;
   const perf = spawn("perf", ["record", "-F", "1999", "-o", data, "-p", pids.join(",")], { stdio: "ignore" });
   await new Promise((r) => setTimeout(r, 500)); // attached

@@ -31,7 +31,7 @@ import { cpus, loadavg, tmpdir } from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
 import { ROOT, applyMigrations, startEdge } from "../scripts/lib/edge.mjs";
-import { SUBMIT_AGENT, SUBMIT_FORM, SUBMIT_ORIGIN, processTable, seedSubmitRows } from "./lib.mjs";
+import { SUBMIT_AGENT, SUBMIT_FORM, SUBMIT_ORIGIN, processesOf, seedSubmitRows } from "./lib.mjs";
 
 // BENCH_CONCURRENCIES="8,32" runs only those (a quicker look at one change).
 const CONCURRENCIES = (process.env.BENCH_CONCURRENCIES ?? "1,8,32").split(",").map(Number);
@@ -91,26 +91,6 @@ async function startBaseline(name = "baseline", config = BASELINE_CONFIG) {
 
 const TICKS_PER_SECOND = Number((await promisify(execFile)("getconf", ["CLK_TCK"]).catch(() => ({ stdout: "100" }))).stdout.trim()) || 100;
 
-
-/** Pids of the wrangler dev serving `port` and of its descendants (workerd). */
-async function processesOf(port) {
-  const table = await processTable();
-  const mine = new Set();
-  for (const [pid, { args }] of table) {
-    const at = args.indexOf("--port");
-    if (args.includes("dev") && at >= 0 && args[at + 1] === String(port)) mine.add(pid);
-  }
-  for (let grew = mine.size > 0; grew; ) {
-    grew = false;
-    for (const [pid, { ppid }] of table) {
-      if (!mine.has(pid) && mine.has(ppid)) {
-        mine.add(pid);
-        grew = true;
-      }
-    }
-  }
-  return [...mine];
-}
 
 /** CPU time (user + system, ms) the processes `pids` have used so far: workerd's, and the rest's (node). */
 async function cpuMs(pids) {

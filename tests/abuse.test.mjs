@@ -311,14 +311,15 @@ test("bodies are capped while they are read, chunked ones too", async () => {
 });
 
 test("large submission bodies held at once are bounded: past 32 MB in flight the next large one is busy (503, Retry-After), usual submits go on, and the room comes back", async (t) => {
-  // A client declares a 31 MB body and sends 9 MB of it (past the test relay's 8 MB hold, so
-  // it streams on to the edge), then stalls: the edge is holding a large body.
+  // A client declares a 31 MB body and sends all of it but its last byte, then stalls: the
+  // edge holds 31 MB of a large body. (Bytes count as they arrive: declaring 31 MB and
+  // sending little holds little.)
   const url = new URL(stack.url + "/form-submissions/submit");
   const stalled = http.request({ host: url.hostname, port: url.port, path: url.pathname, method: "POST", headers: { "Content-Type": "application/json", "Content-Length": String(31 * 1024 * 1024), "CF-Connecting-IP": "198.18.9.1" } });
   stalled.on("error", () => {});
   t.after(() => stalled.destroy());
   stalled.write('{"toolId":"tool_contact_form","formData":{"name":"');
-  stalled.write(Buffer.alloc(9 * 1024 * 1024, "a"));
+  stalled.write(Buffer.alloc(31 * 1024 * 1024 - 1 - '{"toolId":"tool_contact_form","formData":{"name":"'.length, "a"));
 
   // Another large body (2 MB, an unknown form: it would be a 404 once read) from another
   // address: refused before it is read while the first is held.

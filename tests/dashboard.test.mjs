@@ -583,16 +583,17 @@ test("settings: a form's page sends its webhook and each post-action an example 
   const said = page.getByRole("status").filter({ hasText: /test delivered/ });
   await said.waitFor();
   assert.match(await said.textContent(), /^Webhook: test delivered, the receiver answered HTTP 200 in \d+ ms\.$/);
-  const hooks = receiver.requests.slice(before);
-  assert.equal(hooks.length, 1);
-  assert.equal(hooks[0].headers["leadform-test"], "true");
+  // (Only the tests: a visitor's delivery from an earlier test may reach the receiver too.)
+  const sentTests = () => receiver.requests.slice(before).filter((r) => r.headers["leadform-test"] === "true" || r.url.startsWith("/slack/T9/"));
+  const hooks = sentTests();
+  assert.deepEqual(hooks.map((r) => r.url), ["/hook"]);
   assert.equal(hooks[0].json.toolId, "tool_contact_form");
   await page.screenshot({ path: path.join(SHOTS, "form-test-sent-desktop.png"), fullPage: true });
 
   await page.getByRole("button", { name: /^Send a test to Slack/ }).click();
   const slackSaid = page.getByRole("status").filter({ hasText: /^Slack \(postActions\[0\]\): test delivered/ });
   await slackSaid.waitFor();
-  const [message] = receiver.requests.slice(before + 1);
+  const [, message] = sentTests();
   assert.equal(message.url, "/slack/T9/B9/x");
   assert.match(message.json.text, /^\[Test\] New /);
   assert.deepEqual(problems, []);
@@ -635,8 +636,8 @@ test("integrations: each form's webhook and post-actions, tested, paused and tur
   const said = section.getByRole("status");
   await said.waitFor();
   assert.match(await said.textContent(), /^Webhook \(postActions\[1\]\): test delivered, the receiver answered HTTP 200 in \d+ ms\.$/);
-  const sent = receiver.requests.slice(before);
-  assert.deepEqual(sent.map((r) => [r.url, r.headers["leadform-test"]]), [["/crm-in", "true"]]);
+  const sent = receiver.requests.slice(before).filter((r) => r.headers["leadform-test"] === "true");
+  assert.deepEqual(sent.map((r) => r.url), ["/crm-in"]);
   await page.screenshot({ path: path.join(SHOTS, "integrations-tested-desktop.png"), fullPage: true });
 
   // Someone else changed the list meanwhile: the button's index names another integration

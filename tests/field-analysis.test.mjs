@@ -55,18 +55,23 @@ test("the API: times per field give medians, a started form left unsent counts o
   assert.equal((await event({ toolId, displayId: "disp_b", type: "start", displayToken })).status, 202);
   assert.equal((await event({ toolId, displayId: "disp_b", type: "leave", displayToken, lastField: "message" })).status, 202);
   assert.equal((await event({ toolId, displayId: "disp_b", type: "leave", displayToken, lastField: "message" })).status, 202);
-  // A display never started (a field only clicked into, then "Not now" or the page left) is
-  // no drop-off: `dropOffByField` splits started forms left unsent.
+  // A display never started (a field only clicked into, then "Not now") is no drop-off:
+  // `dropOffByField` splits started forms left unsent.
   assert.equal((await event({ toolId, displayId: "disp_e", type: "impression", displayToken })).status, 202);
   assert.equal((await event({ toolId, displayId: "disp_e", type: "dismiss", displayToken, lastField: "name" })).status, 202);
+  // A leave is sent only for a started form: one whose start request the leaving page cut
+  // off is started, shown and dropped at its field all the same.
+  const beforeLeave = await analytics();
   assert.equal((await event({ toolId, displayId: "disp_f", type: "leave", displayToken, lastField: "name" })).status, 202);
+  const left = await analytics();
+  assert.deepEqual([left.impressions - beforeLeave.impressions, left.started - beforeLeave.started, left.dropOff - beforeLeave.dropOff], [1, 1, 1]);
   const unknown = await event({ toolId, displayId: "disp_c", type: "leave", displayToken, lastField: "password" });
   assert.equal(unknown.status, 202, "a field the form does not have blames no field");
   const forged = await event({ toolId, displayId: "disp_d", type: "leave", displayToken: "forged", lastField: "name" });
   assert.equal(forged.status, 400);
   assert.equal(forged.json.error.field, "displayToken");
   const after = await analytics();
-  assert.deepEqual(after.dropOffByField, { name: 0, email: 1, message: 1 });
+  assert.deepEqual(after.dropOffByField, { name: 1, email: 1, message: 1 });
   assert.equal(after.dismissed - before.dismissed, 2, "a leave is no dismissal");
 
   // The owner's analytics page shows the same figures per field.

@@ -25,7 +25,7 @@ pub fn test_target(body: Option<&Value>, post_actions: usize) -> Result<Option<u
     }
     match object.get("postAction") {
         None | Some(Value::Null) => Ok(None),
-        Some(index) => match index.as_u64().map(|i| i as usize) {
+        Some(index) => match index.as_u64().and_then(|i| usize::try_from(i).ok()) {
             Some(i) if i < post_actions => Ok(Some(i)),
             _ if post_actions == 0 => Err(FieldError::new("postAction", "this form has no post-actions")),
             _ => Err(FieldError::new(
@@ -137,7 +137,14 @@ mod tests {
         assert_eq!(test_target(Some(&json!({})), 2), Ok(None));
         assert_eq!(test_target(Some(&json!({"postAction": null})), 2), Ok(None));
         assert_eq!(test_target(Some(&json!({"postAction": 1})), 2), Ok(Some(1)));
-        for wrong in [json!(2), json!(-1), json!(0.5), json!("0")] {
+        // (4294967296 is 0 when cut to a 32-bit index, as on wasm32: refused, not post-action 0.)
+        for wrong in [
+            json!(2),
+            json!(-1),
+            json!(0.5),
+            json!("0"),
+            json!(4_294_967_296u64),
+        ] {
             let err = test_target(Some(&json!({ "postAction": wrong })), 2).unwrap_err();
             assert_eq!(
                 (err.field.as_str(), err.reason.as_str()),

@@ -10,7 +10,10 @@
 -- (submissions_release_count), otherwise as in 0018.
 ALTER TABLE form_stats ADD COLUMN submitted_started INTEGER NOT NULL DEFAULT 0;
 
--- Days counted before this migration keep the figures they showed (started − submitted).
+-- Days counted before this migration keep, each on its own, the figure they showed
+-- (started − submitted, not below 0); a range of several of them now adds those figures
+-- up, where before the sums were subtracted (a day of API submissions no longer hides
+-- another day's unsent displays).
 UPDATE form_stats SET submitted_started = MIN(submitted, started);
 
 DROP TRIGGER submissions_count;

@@ -37,19 +37,34 @@ pub async fn optional_json_body(req: &mut Request) -> ApiResult<Option<Value>> {
 
 /// The reading both share: the body's bytes within `max`, then JSON.
 async fn optional_json_body_within(req: &mut Request, max: usize) -> ApiResult<Option<Value>> {
-    let bytes = read_body_within(req, max).await?;
+    parse_json(&read_body_within(req, max).await?)
+}
+
+/// Reads the body as JSON as [`json_body_within`] does, piece by piece, each piece first
+/// given to `take` (a share of what the isolate holds at once), whose refusal ends the read
+/// with its error (the rest read and dropped).
+pub async fn json_body_counted(
+    req: &mut Request,
+    max: usize,
+    take: impl FnMut(usize) -> ApiResult<()>,
+) -> ApiResult<Value> {
+    parse_json(&read_counted(req, max, take).await?)?
+        .ok_or_else(|| ApiError::InvalidJson("the body is empty".into()))
+}
+
+/// A body's bytes as JSON; `None` for none.
+fn parse_json(bytes: &[u8]) -> ApiResult<Option<Value>> {
     if bytes.iter().all(u8::is_ascii_whitespace) {
         return Ok(None);
     }
     // Parsing builds every value: a body of millions of tiny ones is refused before it.
-    if !json_values_within(&bytes, MAX_JSON_VALUES) {
+    if !json_values_within(bytes, MAX_JSON_VALUES) {
         return Err(ApiError::PayloadTooLarge(FieldError::new(
             "body",
             format!("holds more than {MAX_JSON_VALUES} JSON values"),
         )));
     }
-    let mut value: Value =
-        serde_json::from_slice(&bytes).map_err(|e| ApiError::InvalidJson(e.to_string()))?;
+    let mut value: Value = serde_json::from_slice(bytes).map_err(|e| ApiError::InvalidJson(e.to_string()))?;
     leadform_core::wire::whole_numbers_as_integers(&mut value);
     Ok(Some(value))
 }
@@ -75,7 +90,22 @@ pub async fn read_body_within(req: &mut Request, max: usize) -> ApiResult<Vec<u8
         }
         return Ok(bytes);
     }
-    let mut bytes = Vec::with_capacity(declared.unwrap_or(0));
+    read_counted(req, max, |_| Ok(())).await
+}
+
+/// The body read piece by piece, however its length is declared (a declared one over `max`
+/// refused first), refused (413) as soon as it passes `max`; each piece is first given to
+/// `take`, whose error ends the read (the rest read and dropped). Nothing is set aside
+/// ahead of the bytes: a client that declares 30 MB and sends little holds little.
+pub async fn read_counted(
+    req: &mut Request,
+    max: usize,
+    mut take: impl FnMut(usize) -> ApiResult<()>,
+) -> ApiResult<Vec<u8>> {
+    if declared_length(req).is_some_and(|len| len > max) {
+        return Err(too_large(max));
+    }
+    let mut bytes = Vec::new();
     let Ok(mut stream) = req.stream() else {
         return Ok(bytes);
     };
@@ -84,6 +114,10 @@ pub async fn read_body_within(req: &mut Request, max: usize) -> ApiResult<Vec<u8
         if bytes.len() + chunk.len() > max {
             linger(&mut stream).await;
             return Err(too_large(max));
+        }
+        if let Err(refused) = take(chunk.len()) {
+            linger(&mut stream).await;
+            return Err(refused);
         }
         bytes.extend_from_slice(&chunk);
     }

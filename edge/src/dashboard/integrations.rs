@@ -190,7 +190,7 @@ pub async fn switch(env: &Env, visit: &Visit, tool_id: &str, index: &str) -> Api
         .ok_or_else(|| ApiError::not_found("tool", tool_id))?;
     let on = visit.field("on") == Some("1");
     let shown_target = visit.field("target").unwrap_or_default();
-    let mut actions = tool.post_actions.clone();
+    let index = index.parse::<usize>().ok();
     let back = |done: &str| {
         view::redirect(&format!(
             "/dashboard/integrations?agent={}&done={done}#form-{}",
@@ -198,13 +198,25 @@ pub async fn switch(env: &Env, visit: &Visit, tool_id: &str, index: &str) -> Api
             view::urlencode(&tool.id)
         ))
     };
-    let Some(action) = index.parse::<usize>().ok().and_then(|i| actions.get_mut(i)) else {
-        return back("changed");
-    };
-    if action.target() != shown_target {
-        return back("changed");
+    // Made on the list as the write reads it: an edit saved since this page was shown is
+    // kept, and a button whose place now holds another integration switches nothing.
+    let switched = owner_tools::patch_with(&visit.principal, env, tool_id, |now| {
+        let mut actions = now.post_actions.clone();
+        match index.and_then(|i| actions.get_mut(i)) {
+            Some(action) if action.target() == shown_target => {
+                action.set_enabled(on);
+                Ok(json!({ "postActions": actions }))
+            }
+            _ => Err(ApiError::Conflict {
+                code: "changed",
+                message: "the form's integrations changed meanwhile".into(),
+            }),
+        }
+    })
+    .await;
+    match switched {
+        Ok(_) => back(if on { "on" } else { "paused" }),
+        Err(ApiError::Conflict { code: "changed", .. }) => back("changed"),
+        Err(other) => Err(other),
     }
-    action.set_enabled(on);
-    owner_tools::patch(&visit.principal, env, tool_id, json!({ "postActions": actions })).await?;
-    back(if on { "on" } else { "paused" })
 }

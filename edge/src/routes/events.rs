@@ -69,16 +69,19 @@ pub async fn record(mut req: Request, env: &Env, origin: Option<&str>) -> ApiRes
         &display_id,
         now,
     )?];
-    if kind != "leave" {
-        writes.push(events::insert_counted(
-            &db,
-            &nonce,
-            &tool.id,
-            &display_id,
-            &kind,
-            now,
-        )?);
-    }
+    // A leave is sent only for a started form (the widget's `pagehide`): it implies the start
+    // (and so the impression), as a start implies the impression. The start's own request
+    // may have been cut off by the very navigation that sends the leave as a beacon; the
+    // drop-off below counts only a started display.
+    let recorded = if kind == "leave" { "start" } else { kind.as_str() };
+    writes.push(events::insert_counted(
+        &db,
+        &nonce,
+        &tool.id,
+        &display_id,
+        recorded,
+        now,
+    )?);
     if let (Some(field), "dismiss" | "leave") = (&last_field, kind.as_str()) {
         writes.extend(events::drop_off(&db, &nonce, &tool.id, &display_id, field, now)?);
     }

@@ -73,7 +73,20 @@ pub async fn patch(
     id: &str,
     changes: serde_json::Value,
 ) -> ApiResult<tools::Tool> {
+    patch_with(caller, env, id, |_| Ok(changes)).await
+}
+
+/// Changes the fields `changes_of` makes from the tool as it is read for this write (the
+/// dashboard's switch of one post-action works on the list as it is now, not as its page
+/// showed it).
+pub async fn patch_with(
+    caller: &Caller,
+    env: &Env,
+    id: &str,
+    changes_of: impl FnOnce(&tools::Tool) -> ApiResult<serde_json::Value>,
+) -> ApiResult<tools::Tool> {
     let tool = find(caller, env, id).await?;
+    let changes = changes_of(&tool)?;
     let mut input: ToolIn = merge(&tool.id, &tool.to_input(), changes)?;
     input.id = Some(tool.id);
     save(env, &tool.agent_id, input).await

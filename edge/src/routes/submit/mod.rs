@@ -15,7 +15,9 @@ use crate::clock::now_ms;
 use crate::config;
 use crate::delivery::{self, DeliveryMessage};
 use crate::error::{ApiError, ApiResult};
-use crate::http::{declared_length, drop_body, json_body_within, BODY_BYTES, SUBMIT_BODY_BYTES};
+use crate::http::{
+    declared_length, drop_body, json_body_counted, json_body_within, BODY_BYTES, SUBMIT_BODY_BYTES,
+};
 use crate::ids::new_id;
 use crate::leads;
 use crate::limits::{self, Limit};
@@ -57,24 +59,27 @@ pub async fn submit(mut req: Request, env: &Env, origin: Option<&str>) -> ApiRes
     // client before it is read, since reading and parsing up to 32 MB is the costly part
     // and the form's own limit can only be checked after it. (A usual submit is far under
     // it, and pays nothing more.)
-    let declared = declared_length(&req);
-    let _held = match declared.is_none_or(|len| len > BODY_BYTES) {
-        true => {
-            if let Err(refused) = limits::check(env, Limit::Submit, &limits::client(&req), "large body").await
-            {
-                drop_body(&mut req).await;
-                return Err(refused);
-            }
-            // Held until this submit ends (`large_bodies` says why).
-            let Some(held) = large_bodies::Held::take(declared) else {
-                drop_body(&mut req).await;
-                return Err(ApiError::Busy("other large submissions are being received"));
-            };
-            Some(held)
+    let large = declared_length(&req).is_none_or(|len| len > BODY_BYTES);
+    if large {
+        if let Err(refused) = limits::check(env, Limit::Submit, &limits::client(&req), "large body").await {
+            drop_body(&mut req).await;
+            return Err(refused);
         }
-        false => None,
+    }
+    // A large body's bytes are held as a share of what the isolate holds at once, until
+    // this submit ends (`large_bodies` says why).
+    let mut held = large_bodies::Held::default();
+    let body = match large {
+        true => {
+            let busy = || ApiError::Busy("other large submissions are being received");
+            json_body_counted(&mut req, SUBMIT_BODY_BYTES, |n| {
+                held.grow(n).then_some(()).ok_or_else(busy)
+            })
+            .await?
+        }
+        false => json_body_within(&mut req, SUBMIT_BODY_BYTES).await?,
     };
-    let input = SubmitIn::from_json(json_body_within(&mut req, SUBMIT_BODY_BYTES).await?)?;
+    let input = SubmitIn::from_json(body)?;
     let tool_id = input.tool_id.clone();
     let display_token = input.display_token.clone();
     // Only who holds the conversation writes into it (its transcript, its summary): the
