@@ -310,13 +310,14 @@ test("bodies are capped while they are read, chunked ones too", async () => {
   assert.equal(long.body.error.field, "greeting");
 });
 
-test("large submission bodies held at once are bounded: past 32 MB in flight the next large one is busy (503, Retry-After), usual submits go on, and the room comes back", async (t) => {
+test("large submission bodies held at once are bounded: past 32 MB in flight the next large one is busy (503, Retry-After), usual submits go on, and a body that stops arriving gives its room back", async (t) => {
   // A client declares a 31 MB body and sends all of it but its last byte, then stalls: the
   // edge holds 31 MB of a large body. (Bytes count as they arrive: declaring 31 MB and
   // sending little holds little.)
   const url = new URL(stack.url + "/form-submissions/submit");
   const stalled = http.request({ host: url.hostname, port: url.port, path: url.pathname, method: "POST", headers: { "Content-Type": "application/json", "Content-Length": String(31 * 1024 * 1024), "CF-Connecting-IP": "198.18.9.1" } });
   stalled.on("error", () => {});
+  const stalledAnswer = new Promise((resolve) => stalled.on("response", async (res) => resolve({ status: res.statusCode, json: JSON.parse(Buffer.concat(await res.toArray()).toString()) })));
   t.after(() => stalled.destroy());
   stalled.write('{"toolId":"tool_contact_form","formData":{"name":"');
   stalled.write(Buffer.alloc(31 * 1024 * 1024 - 1 - '{"toolId":"tool_contact_form","formData":{"name":"'.length, "a"));
@@ -336,12 +337,14 @@ test("large submission bodies held at once are bounded: past 32 MB in flight the
   const usual = await postJson(url.href, seedSubmit({ formData: { name: "Small", email: "small@example.com" } }), { "CF-Connecting-IP": "198.18.9.2" });
   assert.equal(usual.status, 200, usual.text);
 
-  // The stalled client goes away: its room comes back, and the next large body is read.
-  stalled.destroy();
+  // The stalled client sends nothing more: after 30 s the edge gives up on it (408) and its
+  // room comes back, and the next large body is read.
+  const gaveUp = await stalledAnswer;
+  assert.deepEqual([gaveUp.status, gaveUp.json.error.code, gaveUp.json.error.field], [408, "body_stalled", "body"]);
   const read = await waitUntil(async () => {
     const res = await large();
     return res.status !== 503 && res;
-  }, { message: "a large body read once the held one is gone" });
+  }, { message: "a large body read once the stalled one is given up" });
   assert.equal(read.status, 404, read.text);
 });
 

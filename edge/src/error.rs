@@ -15,6 +15,8 @@ pub enum ApiError {
     FileTooLarge(FieldError),
     /// The whole body is over the size the edge reads.
     PayloadTooLarge(FieldError),
+    /// The body stopped arriving (`http::BODY_IDLE`): what came of it is dropped.
+    BodyStalled,
     NotFound {
         what: &'static str,
         id: String,
@@ -83,6 +85,7 @@ impl ApiError {
         match self {
             ApiError::InvalidJson(_) | ApiError::InvalidField(_) | ApiError::FileTooLarge(_) => 400,
             ApiError::PayloadTooLarge(_) => 413,
+            ApiError::BodyStalled => 408,
             ApiError::NotFound { .. } => 404,
             ApiError::Unauthorized | ApiError::BadToken { .. } => 401,
             ApiError::OriginNotAllowed(_) | ApiError::Forbidden { .. } => 403,
@@ -116,6 +119,14 @@ impl ApiError {
             ApiError::InvalidField(e) => ("invalid_field", e.to_string(), Some(e.field.clone())),
             ApiError::FileTooLarge(e) => ("file_too_large", e.to_string(), Some(e.field.clone())),
             ApiError::PayloadTooLarge(e) => ("payload_too_large", e.to_string(), Some(e.field.clone())),
+            ApiError::BodyStalled => (
+                "body_stalled",
+                format!(
+                    "body: nothing more of it arrived for {} s; send it again",
+                    crate::http::BODY_IDLE.as_secs()
+                ),
+                Some("body".into()),
+            ),
             ApiError::NotFound { what, id } => (not_found_code(what), format!("{what} {id} not found"), None),
             ApiError::Unauthorized => (
                 "unauthorized",

@@ -1,12 +1,14 @@
 //! Small request/response helpers shared by the routes.
 
 use crate::error::{ApiError, ApiResult};
+use futures_util::future::{select, Either};
 use futures_util::StreamExt;
 use leadform_core::validate::FieldError;
 use leadform_core::wire::{json_values_within, MAX_JSON_VALUES};
 use serde::Serialize;
 use serde_json::Value;
-use worker::{Headers, Request, Response};
+use std::time::Duration;
+use worker::{Delay, Headers, Request, Response};
 
 /// Largest submission body: a few files of 5 MB each, base64-encoded, plus the text fields.
 pub const SUBMIT_BODY_BYTES: usize = 32 * 1024 * 1024;
@@ -109,7 +111,15 @@ pub async fn read_counted(
     let Ok(mut stream) = req.stream() else {
         return Ok(bytes);
     };
-    while let Some(chunk) = stream.next().await {
+    loop {
+        // A client that stops sending gives its share back (see `BODY_IDLE`).
+        let next = match select(Box::pin(stream.next()), Box::pin(Delay::from(BODY_IDLE))).await {
+            Either::Left((next, _)) => next,
+            Either::Right(_) => return Err(ApiError::BodyStalled),
+        };
+        let Some(chunk) = next else {
+            break;
+        };
         let chunk = chunk.map_err(|e| ApiError::InvalidJson(e.to_string()))?;
         if bytes.len() + chunk.len() > max {
             linger(&mut stream).await;
@@ -123,6 +133,12 @@ pub async fn read_counted(
     }
     Ok(bytes)
 }
+
+/// How long a body read piece by piece may stop arriving before the read gives up (408):
+/// a large submission's bytes are held as a share of what the isolate holds at once, and a
+/// client that sends most of one and then waits must not keep that share for ever. A
+/// person's upload on a slow link still sends something every few seconds.
+pub const BODY_IDLE: Duration = Duration::from_secs(30);
 
 /// The body's length as its `Content-Length` declares it; `None` for a chunked body.
 pub fn declared_length(req: &Request) -> Option<usize> {
