@@ -126,7 +126,7 @@ async fn route(
         }
         (_, ["v1", rest @ ..]) => owner::handle(req, env, method.clone(), rest).await,
         (_, ["dashboard", rest @ ..]) => crate::dashboard::handle(req, env, method.clone(), rest).await,
-        (Method::Get, ["openapi.json"]) => openapi::get(),
+        (Method::Get, ["openapi.json"]) => openapi::get(req, env).await,
         (Method::Get, [""]) => Ok(Response::ok("leadform edge: see README for the API")?),
         _ => Err(openapi::no_route(method.as_ref(), path)),
     }

@@ -1,17 +1,19 @@
 //! `GET /openapi.json`: the OpenAPI 3.1 description of every endpoint (`edge/openapi.json`,
 //! written by hand; `tests/contract.test.mjs` checks the edge against it with schemathesis).
+//! The document is a static asset (`scripts/build-edge.sh` copies it; the worker answers
+//! first, `run_worker_first`, so a misconfigured edge says so here too); the worker embeds
+//! only its paths and their methods (`build.rs`), which routing reads.
 
 use crate::error::{ApiError, ApiResult};
 use serde_json::{Map, Value};
 use std::cell::OnceCell;
-use worker::Response;
+use worker::{Env, Request, Response};
 
-const DOCUMENT: &str = include_str!("../../openapi.json");
+/// Each path of the document with its methods (`{"/v1/agents": {"get": {}, "post": {}}}`).
+const PATHS_JSON: &str = include_str!(concat!(env!("OUT_DIR"), "/openapi_paths.json"));
 
-pub fn get() -> ApiResult<Response> {
-    let response = Response::ok(DOCUMENT)?;
-    response.headers().set("Content-Type", "application/json")?;
-    Ok(response)
+pub async fn get(req: Request, env: &Env) -> ApiResult<Response> {
+    Ok(env.assets(crate::bindings::ASSETS)?.fetch_request(req).await?)
 }
 
 thread_local! {
@@ -29,12 +31,8 @@ pub const ROUTED_METHODS: [&str; 7] = ["GET", "HEAD", "POST", "PUT", "PATCH", "D
 /// the path, when it lists the path at all; else a 404.
 pub fn no_route(method: &str, path: &str) -> ApiError {
     let allowed = PATHS.with(|paths| {
-        let paths = paths.get_or_init(|| {
-            serde_json::from_str::<Value>(DOCUMENT)
-                .ok()
-                .and_then(|doc| doc.get("paths").and_then(Value::as_object).cloned())
-                .unwrap_or_default()
-        });
+        let paths =
+            paths.get_or_init(|| serde_json::from_str::<Map<String, Value>>(PATHS_JSON).unwrap_or_default());
         leadform_core::wire::documented_methods(paths, path)
     });
     // A path that takes GET takes HEAD too (`routes::handle`), though the document lists GET.
