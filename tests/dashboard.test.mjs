@@ -601,34 +601,51 @@ test("settings: a form's page sends its webhook and each post-action an example 
   assert.equal((await ownerRequest(stack, "PATCH", "/v1/tools/tool_contact_form", { body: { postActions: [] } })).status, 200);
 });
 
-test("integrations: each form's webhook and post-actions, tested, paused and turned on again; a stale button changes nothing; admins only", async () => {
+test("integrations: each form's webhook and post-actions with their latest delivery, tested, paused and turned on again; a stale button changes nothing; admins only", async (t) => {
+  const refusing = await startReceiver({ respond: () => 404 });
+  t.after(() => refusing.stop());
   const actions = [
     { type: "slack", webhookUrl: receiver.url + "/slack/T7/B7/int" },
     { type: "webhook", url: receiver.url + "/crm-in", enabled: false },
+    { type: "webhook", url: refusing.url + "/gone" },
   ];
   assert.equal((await ownerRequest(stack, "PATCH", "/v1/tools/tool_contact_form", { body: { postActions: actions } })).status, 200);
   const postActions = async () => (await ownerRequest(stack, "GET", "/v1/tools/tool_contact_form")).json.postActions;
+  // A lead: the webhook and Slack take it, the refusing receiver fails it (a 404 is final),
+  // the paused one is not run.
+  const { submissionId } = await submitLead({ name: "Integration Ivy", email: "ivy@example.com" });
+  await waitUntil(async () => {
+    const log = (await ownerRequest(stack, "GET", `/v1/submissions/${submissionId}/deliveries`)).json.deliveries;
+    return log.length === 3 && log.every((d) => ["delivered", "failed"].includes(d.delivery.status));
+  }, { message: "the lead's three deliveries settled" });
   const { context, page, problems } = await newVisitor();
   await signIn(page, stack.admin);
   await page.getByRole("link", { name: "Integrations" }).click();
   await page.getByRole("heading", { level: 1, name: /Integrations/ }).waitFor();
   const section = page.locator("#form-tool_contact_form");
   const rows = section.locator("tbody tr");
-  const cells = async () => (await rows.evaluateAll((trs) => trs.map((tr) => [...tr.querySelectorAll("td")].slice(0, 3).map((td) => td.textContent.trim()))));
-  assert.deepEqual(await cells(), [
+  const cells = async () => (await rows.evaluateAll((trs) => trs.map((tr) => [...tr.querySelectorAll("td")].slice(0, 4).map((td) => td.textContent.trim()))));
+  const shown = await cells();
+  assert.deepEqual(shown.map((row) => row.slice(0, 3)), [
     ["Webhook", `${receiver.url}/hook`, "Active"],
     ["Slack", `${receiver.url}/slack/T7/B7/int`, "Active"],
     ["Webhook", `${receiver.url}/crm-in`, "Paused"],
+    ["Webhook", `${refusing.url}/gone`, "Active"],
   ]);
+  // How each one's latest delivery went.
+  assert.match(shown[0][3], /^Delivered \d{4}-\d\d-\d\d \d\d:\d\d UTC$/);
+  assert.match(shown[1][3], /^Delivered /);
+  assert.equal(shown[2][3], "none among the form's latest submissions");
+  assert.match(shown[3][3], /^Failed \d{4}-\d\d-\d\d \d\d:\d\d UTC: receiver answered HTTP 404$/);
 
   // Pause the Slack one: kept with its settings, paused; then on again.
   await section.getByRole("button", { name: /^Pause Slack/ }).click();
   await page.getByRole("status").filter({ hasText: /^Paused:/ }).waitFor();
-  assert.deepEqual((await postActions()).map((a) => a.enabled ?? true), [false, false]);
+  assert.deepEqual((await postActions()).map((a) => a.enabled ?? true), [false, false, true]);
   assert.equal((await postActions())[0].webhookUrl, `${receiver.url}/slack/T7/B7/int`);
   await section.getByRole("button", { name: /^Turn on Slack/ }).click();
   await page.getByRole("status").filter({ hasText: /^Turned on:/ }).waitFor();
-  assert.deepEqual((await postActions()).map((a) => a.enabled ?? true), [true, false]);
+  assert.deepEqual((await postActions()).map((a) => a.enabled ?? true), [true, false, true]);
 
   // A paused one can be sent a test before it is turned on; told under its form.
   const before = receiver.requests.length;
@@ -642,10 +659,10 @@ test("integrations: each form's webhook and post-actions, tested, paused and tur
 
   // Someone else changed the list meanwhile: the button's index names another integration
   // now, so nothing is switched, and the page says so.
-  assert.equal((await ownerRequest(stack, "PATCH", "/v1/tools/tool_contact_form", { body: { postActions: [actions[1], actions[0]] } })).status, 200);
+  assert.equal((await ownerRequest(stack, "PATCH", "/v1/tools/tool_contact_form", { body: { postActions: [actions[1], actions[0], actions[2]] } })).status, 200);
   await section.getByRole("button", { name: /^Pause Slack/ }).click();
   await page.getByRole("status").filter({ hasText: /changed meanwhile: nothing was switched/ }).waitFor();
-  assert.deepEqual((await postActions()).map((a) => a.enabled ?? true), [false, true]);
+  assert.deepEqual((await postActions()).map((a) => a.enabled ?? true), [false, true, true]);
   assert.deepEqual(problems, []);
   await context.close();
 

@@ -10,6 +10,7 @@ use super::Visit;
 use crate::bindings;
 use crate::error::{ApiError, ApiResult};
 use crate::routes::owner::tools as owner_tools;
+use crate::storage::deliveries;
 use crate::storage::tools::{self, Tool};
 use askama::Template;
 use serde_json::json;
@@ -25,6 +26,13 @@ pub struct TestTarget {
     pub target: String,
     pub label: String,
     pub paused: bool,
+    /// The kind as deliveries name it (`webhook`, `slack`, …).
+    kind_id: &'static str,
+    /// The form's own webhook (not a `webhook` post-action).
+    primary: bool,
+    /// How its latest delivery went, in words, and whether it arrived (the Integrations
+    /// page; `None` for none among the form's newest submissions).
+    pub last: Option<(bool, String)>,
 }
 
 impl TestTarget {
@@ -36,6 +44,9 @@ impl TestTarget {
             target: url.clone(),
             label: format!("Webhook: {url}"),
             paused: false,
+            kind_id: "webhook",
+            primary: true,
+            last: None,
         });
         let actions = tool
             .post_actions
@@ -47,6 +58,9 @@ impl TestTarget {
                 target: action.target(),
                 label: format!("{}: {}", kind_name(action.kind()), action.target()),
                 paused: !action.enabled(),
+                kind_id: action.kind(),
+                primary: false,
+                last: None,
             });
         webhook.into_iter().chain(actions).collect()
     }
@@ -151,17 +165,34 @@ async fn shown(
         Some(agent) => tools::list_for_agent(&env.d1(bindings::DB)?, &agent.id).await?,
         None => Vec::new(),
     };
+    let ids: Vec<&str> = forms.iter().map(|t| t.id.as_str()).collect();
+    let recent = deliveries::latest_of_forms(&env.d1(bindings::DB)?, &ids).await?;
     let forms = forms
         .iter()
-        .map(|tool| FormIntegrations {
-            id: tool.id.clone(),
-            name: tool.name.clone(),
-            title: tool.title.clone(),
-            items: TestTarget::of(tool),
-            tested: tested
-                .as_ref()
-                .filter(|(id, _)| *id == tool.id)
-                .map(|(_, t)| t.clone()),
+        .map(|tool| {
+            let mut items = TestTarget::of(tool);
+            for item in &mut items {
+                // Newest first: the first that is this integration's is its latest.
+                item.last = recent
+                    .iter()
+                    .find(|d| {
+                        d.tool_id == tool.id
+                            && d.kind == item.kind_id
+                            && d.target_url == item.target
+                            && (d.primary_hook == 1) == item.primary
+                    })
+                    .map(health);
+            }
+            FormIntegrations {
+                id: tool.id.clone(),
+                name: tool.name.clone(),
+                title: tool.title.clone(),
+                items,
+                tested: tested
+                    .as_ref()
+                    .filter(|(id, _)| *id == tool.id)
+                    .map(|(_, t)| t.clone()),
+            }
         })
         .collect();
     let page = IntegrationsPage {
@@ -172,6 +203,18 @@ async fn shown(
         notice,
     };
     render(&page, 200)
+}
+
+/// An integration's latest delivery in words: whether it arrived, and when it last moved.
+fn health(delivery: &deliveries::Recent) -> (bool, String) {
+    let at = view::shown_time(delivery.updated_at);
+    let why = delivery.last_error.as_deref().unwrap_or("no answer yet");
+    match delivery.status.as_str() {
+        "delivered" => (true, format!("Delivered {at}")),
+        "failed" => (false, format!("Failed {at}: {why}")),
+        "retrying" => (false, format!("Retrying since {at}: {why}")),
+        _ => (true, format!("Sending ({at})")),
+    }
 }
 
 /// `POST /dashboard/integrations/{toolId}/test`: "Send a test", told under its form.

@@ -475,3 +475,46 @@ pub async fn dead_letters(
     .await?
     .results()
 }
+
+/// How many of a form's newest submissions [`latest_of_forms`] looks at.
+pub const RECENT_SUBMISSIONS: i64 = 20;
+
+/// One delivery of a form's, as the Integrations page tells an integration's health.
+#[derive(Deserialize)]
+pub struct Recent {
+    pub tool_id: String,
+    pub kind: String,
+    pub target_url: String,
+    /// The form's own webhook (no post-action config), not a `webhook` post-action.
+    pub primary_hook: i64,
+    pub status: String,
+    pub last_error: Option<String>,
+    pub updated_at: i64,
+}
+
+/// The deliveries of each form's newest [`RECENT_SUBMISSIONS`] submissions (one read per
+/// form in one batch, each by the form's time index), newest first.
+pub async fn latest_of_forms(db: &D1Database, tool_ids: &[&str]) -> Result<Vec<Recent>> {
+    if tool_ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let statements = tool_ids
+        .iter()
+        .map(|id| {
+            db.prepare(
+                "SELECT s.tool_id, d.kind, d.target_url, d.action IS NULL AS primary_hook, d.status,
+                   d.last_error, d.updated_at
+                 FROM (SELECT id, tool_id FROM submissions WHERE tool_id = ?1 AND status <> 'spam'
+                       ORDER BY submitted_at DESC LIMIT ?2) s
+                 JOIN deliveries d ON d.submission_id = s.id
+                 ORDER BY d.updated_at DESC",
+            )
+            .bind(&[text(id), int(RECENT_SUBMISSIONS)])
+        })
+        .collect::<Result<Vec<_>>>()?;
+    let mut found = Vec::new();
+    for result in db.batch(statements).await? {
+        found.extend(result.results::<Recent>()?);
+    }
+    Ok(found)
+}
