@@ -24,12 +24,9 @@ pub struct TestTarget {
     pub kind: &'static str,
     /// Where it goes.
     pub target: String,
-    pub label: String,
     pub paused: bool,
     /// The kind as deliveries name it (`webhook`, `slack`, …).
     kind_id: &'static str,
-    /// The form's own webhook (not a `webhook` post-action).
-    primary: bool,
     /// How its latest delivery went, in words, and whether it arrived (the Integrations
     /// page; `None` for none among the form's newest submissions).
     pub last: Option<(bool, String)>,
@@ -42,10 +39,8 @@ impl TestTarget {
             post_action: String::new(),
             kind: "Webhook",
             target: url.clone(),
-            label: format!("Webhook: {url}"),
             paused: false,
             kind_id: "webhook",
-            primary: true,
             last: None,
         });
         let actions = tool
@@ -56,10 +51,8 @@ impl TestTarget {
                 post_action: i.to_string(),
                 kind: kind_name(action.kind()),
                 target: action.target(),
-                label: format!("{}: {}", kind_name(action.kind()), action.target()),
                 paused: !action.enabled(),
                 kind_id: action.kind(),
-                primary: false,
                 last: None,
             });
         webhook.into_iter().chain(actions).collect()
@@ -161,12 +154,13 @@ async fn shown(
 ) -> ApiResult<Response> {
     let (agents, agent) = chosen_agent(req, env).await?;
     let agent_id = agent.as_ref().map(|a| a.id.clone()).unwrap_or_default();
+    let db = env.d1(bindings::DB)?;
     let forms = match &agent {
-        Some(agent) => tools::list_for_agent(&env.d1(bindings::DB)?, &agent.id).await?,
+        Some(agent) => tools::list_for_agent(&db, &agent.id).await?,
         None => Vec::new(),
     };
     let ids: Vec<&str> = forms.iter().map(|t| t.id.as_str()).collect();
-    let recent = deliveries::latest_of_forms(&env.d1(bindings::DB)?, &ids).await?;
+    let recent = deliveries::latest_of_forms(&db, &ids).await?;
     let forms = forms
         .iter()
         .map(|tool| {
@@ -179,7 +173,8 @@ async fn shown(
                         d.tool_id == tool.id
                             && d.kind == item.kind_id
                             && d.target_url == item.target
-                            && (d.primary_hook == 1) == item.primary
+                            // The form's own webhook is the row without a post-action.
+                            && (d.primary_hook == 1) == item.post_action.is_empty()
                     })
                     .map(health);
             }
@@ -228,22 +223,14 @@ pub async fn test(req: &Request, env: &Env, visit: &Visit, tool_id: &str) -> Api
 /// list changed meanwhile (the button's index now names another) changes nothing: the page
 /// shows the list as it is.
 pub async fn switch(env: &Env, visit: &Visit, tool_id: &str, index: &str) -> ApiResult<Response> {
-    let tool = tools::get(&env.d1(bindings::DB)?, tool_id)
-        .await?
-        .ok_or_else(|| ApiError::not_found("tool", tool_id))?;
     let on = visit.field("on") == Some("1");
     let shown_target = visit.field("target").unwrap_or_default();
     let index = index.parse::<usize>().ok();
-    let back = |done: &str| {
-        view::redirect(&format!(
-            "/dashboard/integrations?agent={}&done={done}#form-{}",
-            view::urlencode(&tool.agent_id),
-            view::urlencode(&tool.id)
-        ))
-    };
     // Made on the list as the write reads it: an edit saved since this page was shown is
     // kept, and a button whose place now holds another integration switches nothing.
+    let mut agent_id = String::new();
     let switched = owner_tools::patch_with(&visit.principal, env, tool_id, |now| {
+        agent_id.clone_from(&now.agent_id);
         let mut actions = now.post_actions.clone();
         match index.and_then(|i| actions.get_mut(i)) {
             Some(action) if action.target() == shown_target => {
@@ -257,9 +244,15 @@ pub async fn switch(env: &Env, visit: &Visit, tool_id: &str, index: &str) -> Api
         }
     })
     .await;
-    match switched {
-        Ok(_) => back(if on { "on" } else { "paused" }),
-        Err(ApiError::Conflict { code: "changed", .. }) => back("changed"),
-        Err(other) => Err(other),
-    }
+    let done = match switched {
+        Ok(_) if on => "on",
+        Ok(_) => "paused",
+        Err(ApiError::Conflict { code: "changed", .. }) => "changed",
+        Err(other) => return Err(other),
+    };
+    view::redirect(&format!(
+        "/dashboard/integrations?agent={}&done={done}#form-{}",
+        view::urlencode(&agent_id),
+        view::urlencode(tool_id)
+    ))
 }
