@@ -29,7 +29,12 @@ export async function seedDemo({ edgeUrl, apiKey, webhookUrl, allowedOrigins }) 
     fields: [
       { name: "name", label: "Your name", type: "text", required: true, placeholder: "Jane Smith" },
       { name: "email", label: "Work email", type: "email", required: true, placeholder: "jane@company.com" },
-      { name: "message", label: "How can we help?", type: "textarea" },
+      {
+        name: "message",
+        label: "How can we help?",
+        type: "textarea",
+        help: "A sentence or two is enough: it tells us who should answer.",
+      },
     ],
     triggers: ["sales", "demo", "contact", "contacted", "call", "pricing", "quote", "talk"],
     successMessage: "Thanks! Our team will email you within one business day.",

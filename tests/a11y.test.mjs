@@ -222,6 +222,11 @@ test("fields have their names and required state; a bad email is marked invalid 
   assert.equal(await email.getAttribute("aria-required"), "true");
   assert.equal(await message.getAttribute("aria-required"), null);
   assert.ok(await page.getByRole("form", { name: "Talk to our team" }).isVisible(), "the form is named by its title");
+  // Why a field is asked (the owner's `help`) is shown under it and is its description,
+  // read before its error line (empty until there is one).
+  const help = "A sentence or two is enough: it tells us who should answer.";
+  assert.ok(await page.locator(".lf-help").filter({ hasText: help }).isVisible());
+  assert.deepEqual(await message.evaluate((input) => input.ariaDescribedByElements.map((e) => e.textContent)), [help, ""]);
 
   await page.keyboard.type("Ada Lovelace");
   await page.keyboard.press("Tab");

@@ -256,7 +256,7 @@ test("WhatsApp: handshake, a signed lead with the known number, buttons for choi
       { name: "name", type: "text", required: true },
       { name: "phone", type: "phone", required: true },
       { name: "size", label: "Team size", type: "select", options: ["1-10", "11-50", "51+"], required: true },
-      { name: "plan", type: "file" },
+      { name: "plan", type: "file", help: "A floor plan helps us quote the right size." },
     ],
     triggers: ["quote"],
     executionMode: "webhook",
@@ -305,6 +305,8 @@ test("WhatsApp: handshake, a signed lead with the known number, buttons for choi
   assert.match(reasked.interactive.body.text, /Please choose one of: 1-10, 11-50, 51\+\./);
   const plan = await whatsapp.say(webhookUrl, { type: "interactive", interactive: { type: "button_reply", button_reply: { id: "choice_1", title: "11-50" } } });
   assert.match(plan.interactive.body.text, /^Plan \(optional: reply skip\)\? Send it as a document or photo/);
+  // Why it is asked, on a line after the question (the owner's `help`).
+  assert.match(plan.interactive.body.text, /\nA floor plan helps us quote the right size\.$/);
 
   // The same notification twice (WhatsApp redelivers): handled once.
   const photo = whatsapp.notification([{ id: "wamid.photo1", type: "image", image: { id: "MEDIA1", mime_type: "image/png" } }]);

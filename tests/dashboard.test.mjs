@@ -663,6 +663,14 @@ test("integrations: each form's webhook and post-actions with their latest deliv
   await section.getByRole("button", { name: /^Pause Slack/ }).click();
   await page.getByRole("status").filter({ hasText: /changed meanwhile: nothing was switched/ }).waitFor();
   assert.deepEqual((await postActions()).map((a) => a.enabled ?? true), [false, true, true]);
+
+  // A form switched to store keeps its webhook URL, but sends it nothing: not "Active".
+  const mode = async (executionMode) =>
+    assert.equal((await ownerRequest(stack, "PATCH", "/v1/tools/tool_contact_form", { body: { executionMode } })).status, 200);
+  await mode("store");
+  await page.reload();
+  assert.deepEqual((await cells())[0].slice(0, 3), ["Webhook", `${receiver.url}/hook`, "Not used: the form runs in store mode"]);
+  await mode("webhook");
   assert.deepEqual(problems, []);
   await context.close();
 

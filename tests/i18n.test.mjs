@@ -12,6 +12,7 @@ import { DEMO_AGENT_ID, DEMO_TOOL_ID } from "../demo-site/seed.mjs";
 
 const SHOTS = path.resolve("test-results/i18n");
 const DE_GREETING = "Hallo! Ich bin der Acme-Assistent. Wie können wir helfen?";
+const DE_HELP = "Ein, zwei Sätze genügen: So wissen wir, wer antworten soll.";
 let demo, stack, receiver, site, browser;
 
 before(async () => {
@@ -21,7 +22,13 @@ before(async () => {
   await patch(`/v1/agents/${DEMO_AGENT_ID}`, { greetings: { de: DE_GREETING } });
   const tool = await ownerRequest(stack, "GET", `/v1/tools/${DEMO_TOOL_ID}`);
   assert.equal(tool.status, 200, tool.text);
-  const fields = tool.json.fields.map((f) => (f.name === "name" ? { ...f, labels: { de: "Ihr Name", ar: "اسمك" }, minLength: 3 } : f));
+  const fields = tool.json.fields.map((f) =>
+    f.name === "name"
+      ? { ...f, labels: { de: "Ihr Name", ar: "اسمك" }, minLength: 3 }
+      : f.name === "message"
+        ? { ...f, helps: { de: DE_HELP } }
+        : f,
+  );
   await patch(`/v1/tools/${DEMO_TOOL_ID}`, { fields, successMessage: null });
 });
 
@@ -92,6 +99,9 @@ test("a German browser gets German texts, the owner's German greeting and labels
   assert.deepEqual(await page.locator(".lf-agent").allTextContents(), [DE_GREETING]);
   const labels = await page.locator(".lf-label").allTextContents();
   assert.deepEqual(labels, ["Ihr Name *", "Work email *", "How can we help?"], "a label without a German one keeps the owner's");
+  // The owner's German words for why a field is asked, as the field's description.
+  const message = page.locator("textarea[name=message]");
+  assert.deepEqual(await message.evaluate((t) => t.ariaDescribedByElements.map((e) => e.textContent)), [DE_HELP, ""]);
   assert.equal(await page.locator(".lf-submit").textContent(), "Senden");
   assert.equal(await page.locator(".lf-dismiss").textContent(), "Nicht jetzt");
 

@@ -1001,6 +1001,30 @@ test("CSV export: exact columns, BOM only for excel, RFC 4180 quoting, formulas 
   assert.equal(parse(paged.text, { bom: true, columns: true, relax_column_count: false }).length, leads.length);
 });
 
+test("CSV export: a custom field named like a fixed column gets its own header, so an import cannot take it for the lead's email or id", async () => {
+  await makeAgent("agent_csv_names");
+  await makeTool("agent_csv_names", {
+    id: "tool_csv_names",
+    name: "csv_names_form",
+    fields: [
+      { name: "work_email", type: "email", required: true },
+      { name: "Email", type: "text", leadAttribute: "custom" },
+    ],
+  });
+  const ivy = await capture("tool_csv_names", { work_email: "ivy@example.com", Email: "spoof@evil.example" });
+  const edited = await patchLead(ivy.leadId, { customFields: { "lead id": "lead_fake" } });
+  assert.equal(edited.status, 200, edited.text);
+  const res = await api("GET", "/v1/agents/agent_csv_names/leads.csv?profile=crm");
+  assert.equal(res.status, 200, res.text);
+  const [row] = parse(res.text, { bom: true, columns: true, relax_column_count: false });
+  const header = Object.keys(row);
+  assert.equal(new Set(header.map((h) => h.trim().toLowerCase())).size, header.length, `no header twice: ${header}`);
+  assert.equal(row.Email, "ivy@example.com");
+  assert.equal(row["Lead ID"], ivy.leadId);
+  assert.equal(row["Email (custom)"], "spoof@evil.example");
+  assert.equal(row["lead id (custom)"], "lead_fake");
+});
+
 test("markup in lead fields stays the exact string in the JSON", async () => {
   await makeAgent("agent_markup");
   await makeTool("agent_markup", { id: "tool_markup", name: "markup_form", fields: PERSON_FIELDS });

@@ -191,10 +191,13 @@ impl Session {
                 .filter(|p| !p.trim().is_empty() && field.kind != FieldKind::Select)
                 .map(|p| say(locale, W::Example, &[p]))
                 .unwrap_or_default();
-            return Prompt::Ask {
-                text: say(locale, W::Ask, &[&label, optional, &hint, &example]),
-                choices,
-            };
+            let mut text = say(locale, W::Ask, &[&label, optional, &hint, &example]);
+            // Why it is asked, on a line of its own after the question.
+            if let Some(help) = field.help_in(LOCALES.get(locale).copied().unwrap_or("en")) {
+                text.push('\n');
+                text.push_str(help.trim());
+            }
+            return Prompt::Ask { text, choices };
         }
         Prompt::Done
     }
@@ -405,6 +408,26 @@ mod tests {
                 .unwrap_or_else(|| panic!("{intro}"));
             assert_eq!(session.answer(&fields, cancel, 4, locale), Step::Cancelled);
         }
+    }
+
+    #[test]
+    fn a_question_says_why_it_is_asked_in_the_chats_language() {
+        let fields: Vec<FieldSpec> = serde_json::from_value(json!([
+            {"name": "phone", "type": "phone", "help": " So sales can call you back. ",
+             "helps": {"de": "Damit der Vertrieb Sie zurückruft."}},
+            {"name": "email", "type": "email", "help": "  "}
+        ]))
+        .unwrap();
+        let (text, _) = ask(Session::default().prompt(&fields, &Known::default(), 0));
+        assert_eq!(text, "Phone (optional: reply skip)?\nSo sales can call you back.");
+        let (text, _) = ask(Session::default().prompt(&fields, &Known::default(), 1));
+        assert!(text.ends_with("\nDamit der Vertrieb Sie zurückruft."), "{text}");
+        // French has no translation: the owner's own words.
+        let (text, _) = ask(Session::default().prompt(&fields, &Known::default(), 2));
+        assert!(text.ends_with("\nSo sales can call you back."), "{text}");
+        // A blank help says nothing.
+        let (text, _) = ask(Session::default().prompt(&fields[1..], &Known::default(), 0));
+        assert!(!text.contains('\n'), "{text}");
     }
 
     #[test]

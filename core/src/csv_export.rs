@@ -95,12 +95,13 @@ pub const COLUMNS: [&str; 16] = [
 const BOM: &[u8] = b"\xEF\xBB\xBF";
 
 /// The first bytes of the file: a UTF-8 BOM for Excel, then the header line ([`COLUMNS`],
-/// then one column per custom key, in the order given).
+/// then one column per custom key, in the order given, named by [`custom_headers`]).
 pub fn header(profile: Profile, custom_keys: &[String]) -> Vec<u8> {
+    let custom = custom_headers(custom_keys);
     let cells: Vec<Cow<'_, str>> = COLUMNS
         .iter()
         .copied()
-        .chain(custom_keys.iter().map(String::as_str))
+        .chain(custom.iter().map(String::as_str))
         .map(neutralize)
         .collect();
     let mut out = match profile {
@@ -109,6 +110,26 @@ pub fn header(profile: Profile, custom_keys: &[String]) -> Vec<u8> {
     };
     out.extend(line(&cells));
     out
+}
+
+/// The header of each custom column: its key, unless that names a column already in the
+/// file (a fixed one, in any case or spacing: a form field called `Email` or a custom field
+/// `Lead ID`), which gets " (custom)" added until it is unique. An importer matches columns
+/// by header, and mostly takes the last of two alike: a visitor's text would otherwise
+/// stand in for the lead's email, or for the id a re-import matches rows by.
+pub fn custom_headers(custom_keys: &[String]) -> Vec<String> {
+    let seen = |name: &str| name.trim().to_lowercase();
+    let mut taken: std::collections::HashSet<String> = COLUMNS.iter().map(|c| seen(c)).collect();
+    custom_keys
+        .iter()
+        .map(|key| {
+            let mut name = key.clone();
+            while !taken.insert(seen(&name)) {
+                name.push_str(" (custom)");
+            }
+            name
+        })
+        .collect()
 }
 
 /// One record line (CRLF-terminated) for `row`, custom columns in `custom_keys` order
@@ -497,6 +518,40 @@ mod tests {
             "a; b;c",
             "nothing to mark: borrowed as it is"
         );
+    }
+
+    #[test]
+    fn a_custom_column_never_repeats_another_columns_header() {
+        let custom = keys(&["Email", "lead id", " Lead ID ", "Email (custom)", "budget"]);
+        assert_eq!(
+            custom_headers(&custom),
+            [
+                "Email (custom)",
+                "lead id (custom)",
+                " Lead ID  (custom)",
+                "Email (custom) (custom)",
+                "budget"
+            ]
+        );
+        // Read back by header, as an importer does: one column per name, the lead's own
+        // email and id where they belong, the visitor's text under its own header.
+        let mut fields = Map::new();
+        fields.insert("Email".into(), Value::from("spoof@evil.example"));
+        fields.insert("lead id".into(), Value::from("lead_fake"));
+        let mut file = header(Profile::Crm, &custom);
+        file.extend(record(Profile::Crm, &lead(&fields), &custom));
+        let mut reader = csv::Reader::from_reader(&file[..]);
+        let headers = reader.headers().unwrap().clone();
+        let row = reader.records().next().unwrap().unwrap();
+        let cell = |name: &str| {
+            let at: Vec<usize> = (0..headers.len()).filter(|&i| &headers[i] == name).collect();
+            assert_eq!(at.len(), 1, "{name} heads one column: {headers:?}");
+            row[at[0]].to_string()
+        };
+        assert_ne!(cell("Email"), "spoof@evil.example");
+        assert_eq!(cell("Email (custom)"), "spoof@evil.example");
+        assert_ne!(cell("Lead ID"), "lead_fake");
+        assert_eq!(cell("lead id (custom)"), "lead_fake");
     }
 
     #[test]

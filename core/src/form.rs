@@ -92,6 +92,14 @@ pub struct FieldSpec {
     pub required: bool,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub placeholder: Option<String>,
+    /// A line under the field saying why it is asked (seed 000's "explain why you need
+    /// each field"); the widget ties it to the input for screen readers, a channel says it
+    /// after the question.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub help: Option<String>,
+    /// `help` in other languages, by locale code, as `labels`.
+    #[serde(default, skip_serializing_if = "crate::locale::Texts::is_empty")]
+    pub helps: crate::locale::Texts,
     /// Choices of a `select` field.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub options: Vec<String>,
@@ -139,6 +147,14 @@ impl FieldSpec {
             Some(own) => own.to_string(),
             None => self.display_label(),
         }
+    }
+
+    /// Why the field is asked, in the language `code`: the owner's translation, else
+    /// `help`; `None` when there is nothing to say.
+    pub fn help_in(&self, code: &str) -> Option<&str> {
+        crate::locale::own_text(&self.helps, code)
+            .or(self.help.as_deref())
+            .filter(|h| !h.trim().is_empty())
     }
 }
 

@@ -51,6 +51,8 @@ pub mod caps {
     pub const TITLE: usize = 200;
     pub const MESSAGE: usize = 2_000;
     pub const LABEL: usize = 200;
+    /// A field's `help`: a sentence or two.
+    pub const HELP: usize = 300;
     pub const URL: usize = 2_000;
     pub const QUICK_REPLIES: usize = 10;
     pub const ORIGINS: usize = 50;
@@ -285,12 +287,17 @@ impl ToolIn {
         for (i, field) in self.fields.iter().enumerate() {
             let at = |prop: &str, reason: &str| FieldError::new(format!("fields[{i}].{prop}"), reason);
             cap(&format!("fields[{i}].name"), &field.name, caps::NAME)?;
-            for (key, text) in [("label", &field.label), ("placeholder", &field.placeholder)] {
+            for (key, text, most) in [
+                ("label", &field.label, caps::LABEL),
+                ("placeholder", &field.placeholder, caps::LABEL),
+                ("help", &field.help, caps::HELP),
+            ] {
                 if let Some(text) = text {
-                    cap(&format!("fields[{i}].{key}"), text, caps::LABEL)?;
+                    cap(&format!("fields[{i}].{key}"), text, most)?;
                 }
             }
             crate::locale::check_texts(&format!("fields[{i}].labels"), &field.labels, caps::LABEL)?;
+            crate::locale::check_texts(&format!("fields[{i}].helps"), &field.helps, caps::HELP)?;
             cap_list(
                 &format!("fields[{i}].options"),
                 &field.options,
@@ -769,6 +776,24 @@ mod tests {
             tool(labelled).check(false).unwrap_err().field,
             "fields[0].labels.de"
         );
+        // Why a field is asked: a sentence or two, in any of the widget's languages.
+        let mut helped = base();
+        helped["fields"][0]["help"] = json!(long(caps::HELP));
+        helped["fields"][0]["helps"] = json!({"ja": long(caps::HELP)});
+        assert!(tool(helped.clone()).check(false).is_ok());
+        helped["fields"][0]["help"] = json!(long(caps::HELP + 1));
+        assert_eq!(
+            tool(helped.clone()).check(false).unwrap_err().field,
+            "fields[0].help"
+        );
+        helped["fields"][0]["help"] = json!("Line one\u{0}");
+        assert_eq!(
+            tool(helped.clone()).check(false).unwrap_err().field,
+            "fields[0].help"
+        );
+        helped["fields"][0]["help"] = json!("So we can call you back.");
+        helped["fields"][0]["helps"] = json!({"nl": "Om u terug te bellen."});
+        assert_eq!(tool(helped).check(false).unwrap_err().field, "fields[0].helps.nl");
     }
 
     #[test]

@@ -3,6 +3,7 @@
 
 use crate::i18n::{t, tf};
 use crate::js;
+use crate::text::num;
 use leadform_core::locale::T;
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
@@ -39,6 +40,11 @@ pub struct Message {
     pub form: Option<(String, JsValue)>,
     /// Choices offered with the message (a qualification question's answers).
     pub quick_replies: Vec<String>,
+}
+
+/// `id` as one part of a URL's path.
+fn encoded(id: &str) -> String {
+    js_sys::encode_uri_component(id).into()
 }
 
 fn messages(answer: &JsValue) -> Vec<Message> {
@@ -96,7 +102,7 @@ impl Api {
 
     /// The messages of a conversation so far (the visit's earlier pages), with its token.
     pub async fn conversation(&self, id: &str, token: &str) -> Result<Vec<Message>, CallError> {
-        let url = format!("{}/conversations/{}", self.base, js_sys::encode_uri_component(id));
+        let url = [&self.base, "/conversations/", &encoded(id)].concat();
         Ok(messages(
             &self.call("GET", &url, None, Some((TOKEN, token)), false).await?,
         ))
@@ -111,11 +117,7 @@ impl Api {
         page: &str,
     ) -> Result<Vec<Message>, CallError> {
         let body = js::object(&[("text", text.into()), ("page", page.into())]);
-        let url = format!(
-            "{}/conversations/{}/messages",
-            self.base,
-            js_sys::encode_uri_component(id)
-        );
+        let url = [&self.base, "/conversations/", &encoded(id), "/messages"].concat();
         Ok(messages(
             &self
                 .call("POST", &url, Some(&body), Some((TOKEN, token)), false)
@@ -170,7 +172,7 @@ impl Api {
             .client_token
             .as_deref()
             .map(|t| ("X-Leadform-Client-Token", t));
-        let url = format!("{}/form-submissions/client-result", self.base);
+        let url = [&self.base, "/form-submissions/client-result"].concat();
         // Kept alive past the page: a handler that sends the visitor on (`location.href =
         // "/thanks"`) would otherwise cancel its own report, and the edge would record the
         // part as failed, "no report". A page's keepalive requests share 64 KB in all (its
@@ -202,7 +204,7 @@ impl Api {
         if kind == "leave" {
             // Sent as the page goes away: a beacon outlives the page, and as a simple
             // request (text/plain) it needs no preflight.
-            let url = format!("{}/form-submissions/events", self.base);
+            let url = [&self.base, "/form-submissions/events"].concat();
             let window = web_sys::window().map(JsValue::from).unwrap_or(JsValue::UNDEFINED);
             let navigator = js::get(&window, "navigator");
             if let Ok(send) = js::get(&navigator, "sendBeacon").dyn_into::<js_sys::Function>() {
@@ -219,7 +221,7 @@ impl Api {
     /// dismissal is written into the conversation it names only with it.
     async fn post(&self, path: &str, body: &JsValue, conversation_token: &str) -> Result<JsValue, CallError> {
         let header = (!conversation_token.is_empty()).then_some((TOKEN, conversation_token));
-        self.call("POST", &format!("{}{path}", self.base), Some(body), header, false)
+        self.call("POST", &[&self.base, path].concat(), Some(body), header, false)
             .await
     }
 
@@ -297,7 +299,7 @@ impl Api {
                 let status = response.status();
                 let retry = matches!(status, 429 | 500..);
                 let field = js::string(&error, "field");
-                let code = status.to_string();
+                let code = num(status.into());
                 Err(CallError {
                     message: match (&field, retry) {
                         (Some(_), _) => js::text(&error, "message"),
@@ -313,7 +315,7 @@ impl Api {
                 message: if ok {
                     t(T::Unreadable).into()
                 } else {
-                    tf(T::Status, &[&response.status().to_string()])
+                    tf(T::Status, &[&num(response.status().into())])
                 },
                 field: None,
                 retry: true,

@@ -88,7 +88,7 @@ impl Chat {
         // A launcher's words begin the bubble's name (WCAG 2.5.3, label in name), as the shim's.
         let bubble_label = match look.launcher_label.as_str() {
             "" => label.clone(),
-            words => format!("{words}, {label}"),
+            words => [words, ", ", &label].concat(),
         };
         let painted = host.as_ref().and_then(|host| {
             let shadow = host.shadow_root()?;
@@ -297,11 +297,11 @@ impl Chat {
 
     /// What the offline queue keeps is this edge's and this agent's only.
     pub fn scope(&self) -> String {
-        format!("{} {}", self.api.base(), self.config.agent.id)
+        [self.api.base(), " ", &self.config.agent.id].concat()
     }
 
     fn storage_key(&self) -> String {
-        format!("leadform:conversation:{}", self.config.agent.id)
+        ["leadform:conversation:", &self.config.agent.id].concat()
     }
 
     /// Who the page says the visitor is (`leadform.identify`: their email, else phone,
@@ -346,7 +346,10 @@ impl Chat {
     /// token), and goes on with it here.
     fn keep(&self, id: &str, token: &str) {
         if let Some(storage) = web_sys::window().and_then(|w| w.session_storage().ok().flatten()) {
-            let _ = storage.set_item(&self.storage_key(), &format!("{id}\n{}\n{token}", self.who()));
+            let _ = storage.set_item(
+                &self.storage_key(),
+                &[id, "\n", &self.who(), "\n", token].concat(),
+            );
         }
         *self.conversation_id.borrow_mut() = id.into();
         *self.conversation_token.borrow_mut() = token.into();
@@ -661,10 +664,14 @@ impl Chat {
     /// second copy under it. `focused`: its first field takes the focus.
     fn show_form(self: &Rc<Self>, form: FormPublic, prefill: JsValue, focused: bool) {
         // Or its submission saved on this device, still waiting to go (`FormView::keep`).
-        let selector = format!(
-            "form[data-tool=\"{}\"],[data-saved=\"{}\"]",
-            form.name, form.tool_id
-        );
+        let selector = [
+            "form[data-tool=\"",
+            &form.name,
+            "\"],[data-saved=\"",
+            &form.tool_id,
+            "\"]",
+        ]
+        .concat();
         let card = match self.log.query_selector(&selector) {
             Ok(Some(card)) => card,
             _ => {
@@ -739,7 +746,7 @@ fn draw_bubble(
 /// `<style>` element or `style` attribute is involved. Browsers without constructable
 /// stylesheets get a `<style>` element.
 fn adopt_styles(shadow: &web_sys::ShadowRoot, look: &str) -> Result<(), JsValue> {
-    let css = format!("{CSS}{look}");
+    let css = [CSS, look].concat();
     use js_sys::{Array, Function, Reflect};
     let constructed = Reflect::get(&js_sys::global(), &"CSSStyleSheet".into())
         .ok()
@@ -764,7 +771,14 @@ fn look_rule(look: &leadform_core::look::WidgetLook) -> String {
     if look.brand_color.is_empty() || look.brand_text.is_empty() {
         return String::new();
     }
-    format!(".lf-root{{--b:{};--bt:{}}}", look.brand_color, look.brand_text)
+    [
+        ".lf-root{--b:",
+        &look.brand_color,
+        ";--bt:",
+        &look.brand_text,
+        "}",
+    ]
+    .concat()
 }
 
 /// The page's address as the edge takes it: without its fragment (a single-page app's

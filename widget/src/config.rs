@@ -71,6 +71,8 @@ fn read_field(field: &JsValue) -> FieldSpec {
         kind: FieldKind::parse(&js::text(field, "type")).unwrap_or_default(),
         required: js::boolean(field, "required"),
         placeholder: js::string(field, "placeholder"),
+        help: js::string(field, "help"),
+        helps: js::texts(field, "helps"),
         options: js::strings(field, "options"),
         min_length: length("minLength"),
         max_length: length("maxLength"),
@@ -124,6 +126,8 @@ mod tests {
             kind,
             required: name == "email",
             placeholder: Some("…".into()),
+            help: Some(format!("Why {name}")),
+            helps: Texts(vec![("ar".to_string(), format!("لماذا {name}"))]),
             options: if matches!(kind, FieldKind::Select | FieldKind::Multiselect) {
                 vec!["A".into(), "B".into()]
             } else {

@@ -64,8 +64,7 @@ pub fn random_id(prefix: &str) -> String {
     if let Some(crypto) = web_sys::window().and_then(|w| w.crypto().ok()) {
         let _ = crypto.get_random_values_with_u8_array(&mut bytes);
     }
-    let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
-    format!("{prefix}_{hex}")
+    [prefix, "_", &crate::text::hex(&bytes)].concat()
 }
 
 /// A Promise that resolves to `value` after `ms` milliseconds (a timer of the page).

@@ -2,6 +2,7 @@
 //! is faster than doing it in wasm and keeps a base64 crate out of the download).
 
 use crate::i18n::tf;
+use crate::text::num;
 use leadform_core::locale::T;
 use leadform_core::validate::MAX_FILE_BYTES;
 use wasm_bindgen::prelude::*;
@@ -20,7 +21,7 @@ pub fn too_large(file: &File) -> Option<String> {
             "de" | "fr" | "es" | "pt" => ',',
             _ => '.',
         };
-        let size = format!("{}{point}{}", tenths / 10, tenths % 10);
+        let size = [num(tenths / 10), point.into(), num(tenths % 10)].concat();
         tf(T::TooLarge, &[&file.name(), &size])
     })
 }
@@ -61,7 +62,7 @@ pub async fn read_data_url(
         .unwrap_or((&declared, ""));
     // FileReader leaves the name out; RFC 2397 carries it as a parameter.
     let name = String::from(js_sys::encode_uri_component(&file.name()));
-    Ok(format!("data:{meta};name={name};base64,{data}"))
+    Ok(["data:", meta, ";name=", &name, ";base64,", data].concat())
 }
 
 #[cfg(test)]

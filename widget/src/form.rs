@@ -10,6 +10,7 @@ use crate::files;
 use crate::i18n::{t, tf, translate};
 use crate::js;
 use crate::outbox;
+use crate::text::num;
 use leadform_core::form::{step_starts, FieldKind, FieldSpec, Source, HONEYPOT_FIELD};
 use leadform_core::lead::{attribute_of, Attribute};
 use leadform_core::locale::T;
@@ -231,17 +232,13 @@ impl FormView {
         self.submit
             .set_text_content(Some(t(if last { T::Send } else { T::Next })));
         if many {
-            let count = self.steps.len().to_string();
-            let text = format!(
-                "{}: {}",
-                tf(T::StepOf, &[&(n + 1).to_string(), &count]),
-                self.steps[n]
-            );
+            let (count, at) = (num(self.steps.len() as u64), num(n as u64 + 1));
+            let text = [&tf(T::StepOf, &[&at, &count]), ": ", &self.steps[n]].concat();
             self.progress.set_text_content(Some(&text));
             // The bar is for the eye; the line above says the same.
             let bar = el("progress", "");
             attr(&bar, "max", &count);
-            attr(&bar, "value", &(n + 1).to_string());
+            attr(&bar, "value", &at);
             attr(&bar, "aria-hidden", "true");
             append(&self.progress, &bar);
         }
@@ -433,7 +430,7 @@ impl FormView {
                 } else {
                     // Not at one of the form's fields (none, or a part of the body the visitor
                     // never saw, `idempotencyKey`): the edge's words would mean nothing to them.
-                    self.show_error(None, &tf(T::Refused, &[&e.status.to_string()]), true);
+                    self.show_error(None, &tf(T::Refused, &[&num(e.status.into())]), true);
                 }
             }
         }
@@ -482,7 +479,7 @@ impl FormView {
         // Kept before it went: written again, it could come back after another tab's round
         // took it and sent it (and the page's handler would run twice).
         if !kept && outbox::keep(&self.chat.scope(), body).await.is_err() {
-            self.show_error(None, &format!("{reason} {}", t(T::Unsaved)), true);
+            self.show_error(None, &[reason, " ", t(T::Unsaved)].concat(), true);
             return;
         }
         self.done.set(true);
@@ -545,7 +542,7 @@ impl FormView {
         *self.files_progress.borrow_mut() = Some(progress.clone());
         let name = file.name();
         let url = files::read_data_url(&file, move |pct| {
-            progress.set_text_content(Some(&tf(T::Reading, &[&name, &pct.to_string()])));
+            progress.set_text_content(Some(&tf(T::Reading, &[&name, &num(pct.into())])));
         })
         .await
         .map_err(|e| (Some(field.name.clone()), e))?;
@@ -658,11 +655,11 @@ type FieldFault = (Option<String>, String);
 pub fn fault_text(spec: &FieldSpec, message: &str) -> (String, String) {
     let reason = translate(
         message
-            .strip_prefix(&format!("{}: ", spec.name))
+            .strip_prefix(&[&spec.name, ": "].concat())
             .unwrap_or(message),
     );
     let space = if crate::i18n::code() == "ja" { "" } else { " " };
-    (label(spec), format!("{space}{reason}"))
+    (label(spec), [space, &reason].concat())
 }
 
 /// A field's label in the visitor's language: the owner's translation, else its label.
@@ -695,7 +692,7 @@ pub async fn outcome(
         ]);
         let result = chat.handlers.run(tool_name, &context).await;
         if let Some(note) = &result.note {
-            message = format!("{message} {}", tf(T::Note, &[note]));
+            message = [&message, " ", &tf(T::Note, &[note])].concat();
         }
         let reported = result.message.as_deref();
         chat.api
@@ -745,7 +742,7 @@ fn render_field(card: &Element, field: &FieldSpec, step: usize) -> Input {
         if multi {
             append(
                 &label,
-                &text_el("span", "lf-sr", &format!(" ({})", t(T::RequiredMark))),
+                &text_el("span", "lf-sr", &[" (", t(T::RequiredMark), ")"].concat()),
             );
         }
     }
@@ -807,13 +804,22 @@ fn render_field(card: &Element, field: &FieldSpec, step: usize) -> Input {
             attr(&input, "aria-required", "true");
         }
     }
-    // The error line describes its input (a multiselect's: its fieldset, the group), so a
-    // screen reader reads the reason with the field.
+    // The help line and the error line describe their input (a multiselect's: its
+    // fieldset, the group), so a screen reader reads why it is asked and the reason.
     let error = el("div", "lf-error");
-    let error_id = format!("{id}-e");
+    let error_id = [id.as_str(), "-e"].concat();
     attr(&error, "id", &error_id);
+    let help = field.help_in(crate::i18n::code()).map(|why| {
+        let help = text_el("div", "lf-help", why);
+        attr(&help, "id", &[id.as_str(), "-h"].concat());
+        help
+    });
     let described = if multi { &row } else { &input };
-    attr(described, "aria-describedby", &error_id);
+    let ids = match help {
+        Some(_) => [id.as_str(), "-h ", &error_id].concat(),
+        None => error_id,
+    };
+    attr(described, "aria-describedby", &ids);
     if field.kind.is_box() {
         row.set_class_name("lf-field lf-check");
         append(&row, &input);
@@ -834,6 +840,9 @@ fn render_field(card: &Element, field: &FieldSpec, step: usize) -> Input {
     } else {
         append(&row, &label);
         append(&row, &input);
+    }
+    if let Some(help) = &help {
+        append(&row, help);
     }
     append(&row, &error);
     append(card, &row);
@@ -1016,7 +1025,7 @@ mod tests {
         input.set_value("jane@example.com");
         if let Some(text) = trap {
             let hidden: HtmlInputElement = root
-                .query_selector(&format!("input[name={HONEYPOT_FIELD}]"))
+                .query_selector(&["input[name=", HONEYPOT_FIELD, "]"].concat())
                 .unwrap()
                 .unwrap()
                 .unchecked_into();
@@ -1205,7 +1214,7 @@ mod tests {
             &JsValue::UNDEFINED,
         );
         let trap = card
-            .query_selector(&format!("input[name={HONEYPOT_FIELD}]"))
+            .query_selector(&["input[name=", HONEYPOT_FIELD, "]"].concat())
             .unwrap()
             .unwrap();
         assert_eq!(trap.get_attribute("tabindex").as_deref(), Some("-1"));

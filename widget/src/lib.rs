@@ -18,6 +18,7 @@ mod i18n;
 mod js;
 mod outbox;
 mod style;
+mod text;
 
 use std::rc::Rc;
 use wasm_bindgen::prelude::*;

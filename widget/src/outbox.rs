@@ -17,6 +17,7 @@
 use crate::api::Submitted;
 use crate::chat::Chat;
 use crate::js;
+use crate::text::num;
 use leadform_core::locale::T;
 use std::rc::Rc;
 use wasm_bindgen::prelude::*;
@@ -49,7 +50,7 @@ pub async fn settle(scope: &str, key: &str) -> bool {
 }
 
 fn id(scope: &str, key: &str) -> JsValue {
-    format!("{scope} {key}").into()
+    [scope, " ", key].concat().into()
 }
 
 /// The kept items of `scope` as (id, body), in key order: each stands alone, so the order
@@ -216,7 +217,7 @@ async fn round(chat: Rc<Chat>) -> bool {
                             let (label, rest) = crate::form::fault_text(spec, &e.message);
                             label + &rest
                         }
-                        None => format!("HTTP {}", e.status),
+                        None => ["HTTP ", &num(e.status.into())].concat(),
                     };
                     let text = crate::i18n::tf(T::SavedRefused, &[&why]);
                     chat.tell(crate::dom::text_el("div", "lf-msg lf-agent", &text), &text);
@@ -230,7 +231,10 @@ async fn round(chat: Rc<Chat>) -> bool {
 /// A kept submission of form `tool_id` is no longer waiting: its form may be shown again
 /// on this page (its note said it was saved: `FormView::keep`).
 fn settled(chat: &Chat, tool_id: &str) {
-    if let Ok(Some(note)) = chat.log.query_selector(&format!("[data-saved=\"{tool_id}\"]")) {
+    if let Ok(Some(note)) = chat
+        .log
+        .query_selector(&["[data-saved=\"", tool_id, "\"]"].concat())
+    {
         let _ = note.remove_attribute("data-saved");
     }
 }

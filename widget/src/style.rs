@@ -64,9 +64,10 @@ pub const CSS: &str = r#"
 .lf-form { align-self: stretch; background: #fff; border: 1px solid #dbe2ff; border-radius: 12px; padding: 12px; display: flex; flex-direction: column; gap: 8px; overflow-wrap: anywhere; }
 .lf-form-title { font-weight: 600; }
 .lf-form-desc { margin: 0; color: #5c667a; }
+.lf-help { font-size: 12.5px; color: #5c667a; }
 .lf-field { display: flex; flex-direction: column; gap: 3px; }
 .lf-check { flex-direction: row; flex-wrap: wrap; align-items: center; gap: 6px; }
-.lf-check .lf-error { flex-basis: 100%; }
+.lf-check .lf-error, .lf-check .lf-help { flex-basis: 100%; }
 .lf-check > :nth-child(2) { flex: 1 1 0; min-width: 0; }
 fieldset.lf-field { border: 0; margin: 0; padding: 0; min-width: 0; }
 .lf-choices-group { display: flex; flex-wrap: wrap; gap: 4px 14px; }
@@ -80,7 +81,7 @@ fieldset.lf-field { border: 0; margin: 0; padding: 0; min-width: 0; }
 .lf-input-field { padding: 7px 9px; border: 1px solid #868e96; border-radius: 7px; font: inherit; }
 textarea.lf-input-field { min-height: 70px; resize: vertical; }
 .lf-input-field[aria-invalid="true"] { border-color: #e03131; }
-.lf-msg, .lf-form-title, .lf-form-desc, .lf-label, .lf-chip, .lf-title, .lf-labelled, .lf-link, .lf-steps, .lf-check, option { unicode-bidi: plaintext; }
+.lf-msg, .lf-form-title, .lf-form-desc, .lf-help, .lf-label, .lf-chip, .lf-title, .lf-labelled, .lf-link, .lf-steps, .lf-check, option { unicode-bidi: plaintext; }
 [dir=rtl] [type=tel], [dir=rtl] [type=email], [dir=rtl] [type=url] { direction: ltr; text-align: right; }
 .lf-hp { opacity: 0; }
 .lf-error, .lf-status { color: #c92a2a; font-size: 12.5px; min-height: 0; }
@@ -96,7 +97,7 @@ textarea.lf-input-field { min-height: 70px; resize: vertical; }
 .lf-panel, .lf-quick, .lf-compose, .lf-form, .lf-agent { background: #1c2030; border-color: #3a4157; }
 .lf-log { background: #131622; }
 .lf-input, .lf-input-field { background: #131622; color: #e9ecf2; border-color: #8a93a8; }
-::placeholder, .lf-form-desc, .lf-dismiss, .lf-back, .lf-steps { color: #a9b1c2; }
+::placeholder, .lf-form-desc, .lf-help, .lf-dismiss, .lf-back, .lf-steps { color: #a9b1c2; }
 .lf-link, .lf-progress { color: #91a7ff; }
 .lf-choices { background: none; }
 .lf-chip { background: #26304d; border-color: #5c6fb0; color: #dbe4ff; }

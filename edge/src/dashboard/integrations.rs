@@ -25,6 +25,10 @@ pub struct TestTarget {
     /// Where it goes.
     pub target: String,
     pub paused: bool,
+    /// The form's mode, when it is one that sends this webhook nothing (`store`, `client`):
+    /// its URL is kept (and can be tested) but no lead goes to it, which the page says
+    /// rather than calling it Active.
+    pub unused_in: Option<&'static str>,
     /// The kind as deliveries name it (`webhook`, `slack`, …).
     kind_id: &'static str,
     /// How its latest delivery went, in words, and whether it arrived (the Integrations
@@ -40,6 +44,7 @@ impl TestTarget {
             kind: "Webhook",
             target: url.clone(),
             paused: false,
+            unused_in: (!tool.execution_mode.uses_webhook()).then(|| tool.execution_mode.as_str()),
             kind_id: "webhook",
             last: None,
         });
@@ -52,6 +57,7 @@ impl TestTarget {
                 kind: kind_name(action.kind()),
                 target: action.target(),
                 paused: !action.enabled(),
+                unused_in: None,
                 kind_id: action.kind(),
                 last: None,
             });
