@@ -324,6 +324,19 @@ test("only who holds a conversation writes into it: its id alone (seen in Slack 
   const after = (await ownerRequest(stack, "GET", `/v1/conversations/${id}`)).json;
   assert.equal(after.conversation.summary, before.conversation.summary, "the summary is the visitor's");
   assert.deepEqual(after.turns.map((t) => t.kind), before.turns.map((t) => t.kind), "no turn added");
+  // Nor is the transcript the stranger's lead's: not shown on it, and not deleted with it
+  // (the owner deleting that junk lead would have deleted the visitor's chat).
+  const leadOf = async (email) => (await ownerRequest(stack, "GET", `/v1/agents/agent_held/leads?q=${encodeURIComponent(email)}`)).json.leads[0].id;
+  const stranger = await leadOf("other@example.com");
+  assert.deepEqual((await ownerRequest(stack, "GET", `/v1/leads/${stranger}`)).json.conversationIds, []);
+  assert.equal((await ownerRequest(stack, "DELETE", `/v1/leads/${stranger}`)).status, 204);
+  assert.equal((await ownerRequest(stack, "GET", `/v1/conversations/${id}`)).status, 200, "the visitor's transcript stays");
+  assert.equal((await read(stack.url, id)).status, 200, "and the visitor still reads it");
+  // The visitor's own lead is the one it goes with.
+  const real = await leadOf("real@example.com");
+  assert.deepEqual((await ownerRequest(stack, "GET", `/v1/leads/${real}`)).json.conversationIds, [id]);
+  assert.equal((await ownerRequest(stack, "DELETE", `/v1/leads/${real}`)).status, 204);
+  assert.equal((await ownerRequest(stack, "GET", `/v1/conversations/${id}`)).status, 404, "deleted with the visitor's lead");
 });
 
 test("a conversation nobody wrote in is deleted after a day; one the visitor wrote in is kept", async () => {

@@ -189,6 +189,13 @@ pub fn validate_field(field: &FieldSpec, value: Option<&Value>) -> Result<Option
                 (Some(_), Value::String(s)) if significant_digits(s) > 15 => {
                     fail("has more digits than a number keeps (15)")
                 }
+                // Sent as a JSON number, it was parsed already (a whole number exactly, any
+                // other as a double, rounded): its shortest spelling has more than 15 digits
+                // when the sender's had (`9007199254740993`, `1.2345678901234568e29`), and
+                // is refused as that text would be.
+                (Some(n), Value::Number(_)) if significant_digits(&n.to_string()) > 15 => {
+                    fail("has more digits than a number keeps (15)")
+                }
                 (Some(n), _) => Ok(Some(Value::Number(n))),
                 (None, _) => fail(NOT_A_NUMBER),
             }
@@ -897,6 +904,26 @@ mod tests {
         assert!(ok(FieldKind::Number, json!("-123456789012345")));
         assert!(ok(FieldKind::Number, json!("0.000123456789012345")));
         assert!(ok(FieldKind::Number, json!("1.5e300")));
+        // The same as JSON numbers: refused when the digits sent could not all be kept.
+        let number = |text: &str| serde_json::from_str::<Value>(text).unwrap();
+        for refused in [
+            "9007199254740993",
+            "-9007199254740993",
+            "123456789012345678901234567890",
+            "0.1234567890123456789",
+        ] {
+            assert!(!ok(FieldKind::Number, number(refused)), "{refused}");
+        }
+        for kept in [
+            "999999999999999",
+            "-123456789012345",
+            "0.000123456789012345",
+            "1.5e300",
+            "42.5",
+            "0",
+        ] {
+            assert!(ok(FieldKind::Number, number(kept)), "{kept}");
+        }
         assert!(ok(FieldKind::Checkbox, json!(true)));
         assert!(!ok(FieldKind::Checkbox, json!("yes")));
         let mut select = field("plan", FieldKind::Select, true);

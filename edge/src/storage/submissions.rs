@@ -19,6 +19,9 @@ pub struct Submission {
     pub agent_id: String,
     pub tool_id: String,
     pub conversation_id: Option<String>,
+    /// Whether its sender showed `conversation_id` was theirs (only then is it the lead's).
+    #[serde(skip)]
+    pub conversation_proven: bool,
     pub form_data: Map<String, Value>,
     pub fields_completed: Vec<String>,
     pub impression_at: Option<i64>,
@@ -80,6 +83,7 @@ struct SubmissionRow {
     agent_id: String,
     tool_id: String,
     conversation_id: Option<String>,
+    conversation_proven: i64,
     form_data: String,
     fields_completed: String,
     impression_at: Option<i64>,
@@ -109,6 +113,7 @@ impl From<SubmissionRow> for Submission {
             agent_id: row.agent_id,
             tool_id: row.tool_id,
             conversation_id: row.conversation_id,
+            conversation_proven: row.conversation_proven != 0,
             form_data: from_json_column(&row.form_data),
             fields_completed: from_json_column(&row.fields_completed),
             impression_at: row.impression_at,
@@ -143,6 +148,9 @@ pub struct NewSubmission<'a> {
     pub agent_id: &'a str,
     pub tool_id: &'a str,
     pub conversation_id: Option<&'a str>,
+    /// Its sender showed the conversation was theirs (migration 0026): only then does it
+    /// tie the lead to the conversation.
+    pub conversation_proven: bool,
     pub form_data: &'a Map<String, Value>,
     pub fields_completed: &'a [String],
     pub impression_at: Option<i64>,
@@ -172,8 +180,8 @@ pub fn insert(db: &D1Database, new: &NewSubmission) -> Result<D1PreparedStatemen
     db.prepare(
         "INSERT INTO submissions (id, agent_id, tool_id, conversation_id, form_data, fields_completed,
            impression_at, started_at, submitted_at, execution_mode, status, idempotency_key, lead_id, source,
-           attribution, spam, response, qualification, channel_user_id)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19)",
+           attribution, spam, response, qualification, channel_user_id, conversation_proven)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20)",
     )
     .bind(&[
         text(new.id),
@@ -200,6 +208,7 @@ pub fn insert(db: &D1Database, new: &NewSubmission) -> Result<D1PreparedStatemen
                 .as_deref(),
         ),
         opt_text(new.channel_user_id),
+        int(new.conversation_proven.into()),
     ])
 }
 
@@ -214,7 +223,7 @@ pub fn settle_stored(db: &D1Database, id: &str) -> Result<D1PreparedStatement> {
 
 const COLUMNS: &str = "id, agent_id, tool_id, conversation_id, form_data, fields_completed, impression_at,
   started_at, submitted_at, execution_mode, webhook_outcome, client_outcome, status, result, client_message,
-  client_data, lead_id, source, attribution, spam, released_at, qualification, channel_user_id";
+  client_data, lead_id, source, attribution, spam, released_at, qualification, channel_user_id, conversation_proven";
 
 pub async fn get(db: &D1Database, id: &str) -> Result<Option<Submission>> {
     let row: Option<SubmissionRow> = db
@@ -265,6 +274,7 @@ pub async fn leads_of_conversations(
         "SELECT DISTINCT s.conversation_id, s.lead_id, COALESCE(NULLIF(l.name, ''), NULLIF(l.email, ''), NULLIF(l.phone, '')) AS label
          FROM submissions s JOIN leads l ON l.id = s.lead_id AND l.agent_id = s.agent_id
          WHERE s.conversation_id IN (SELECT value FROM json_each(?1)) AND +s.agent_id = ?2
+           AND s.conversation_proven = 1
          ORDER BY s.conversation_id, s.lead_id",
     )
     .bind(&[text(&serde_json::to_string(ids)?), text(agent_id)])?

@@ -141,9 +141,12 @@ pub async fn detail(caller: &Caller, req: &Request, env: &Env, id: &str) -> ApiR
     let links = Links::new(env, request_origin(req));
     let submissions = submissions::for_lead(&db, id, &lead.agent_id, SHOWN_SUBMISSIONS).await?;
     let mut conversation_ids: Vec<String> = Vec::new();
+    // Only conversations the lead's submissions proved were theirs: an id alone (a
+    // stranger naming someone's chat) does not make a transcript this lead's.
     for cid in submissions
         .iter()
         .rev()
+        .filter(|s| s.conversation_proven)
         .filter_map(|s| s.conversation_id.as_ref())
     {
         if conversation_ids.len() == SHOWN_CONVERSATIONS {

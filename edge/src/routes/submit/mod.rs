@@ -377,6 +377,7 @@ async fn store(
         agent_id: &tool.agent_id,
         tool_id: &tool.id,
         conversation_id: input.conversation_id.as_deref(),
+        conversation_proven: sender.conversation_proven,
         form_data: &form_data,
         fields_completed: &fields_completed,
         impression_at: input.impression_at,
