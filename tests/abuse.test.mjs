@@ -496,6 +496,17 @@ test("a number typed with more digits than a number keeps is refused, not stored
   assert.equal(fits.status, 200, fits.text);
   const stored = (await stack.owner("GET", `/v1/submissions/${fits.json.submissionId}`)).body.submission.formData.seats;
   assert.equal(stored, 123456789012345);
+  // The same digits as JSON numbers (written by hand: JavaScript would round them first).
+  for (const digits of ["9007199254740993", "123456789012345678901234567890"]) {
+    const res = await fetch(stack.url + "/form-submissions/submit", {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: `{"toolId":"tool_count","formData":{"email":"n@example.com","seats":${digits}},"fieldsCompleted":["email","seats"]}`,
+    });
+    const body = await res.json();
+    assert.equal(res.status, 400, JSON.stringify(body));
+    assert.equal(body.error.field, "seats");
+  }
 });
 
 test("a chat message of invisible characters only is empty; ids are counted in characters", async () => {
