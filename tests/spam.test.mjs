@@ -121,6 +121,33 @@ test("content signals add up: links and spam words make spam, either alone does 
   const kept = await stack.waitForStatus(linky.json.submissionId, ["webhook_success"]);
   assert.equal(kept.submission.spam, null);
   assert.equal(hooksFor(linky.json.submissionId).length, 1);
+
+  // Three spam words are spam on their own.
+  const wordy = await submit(seedSubmit({
+    toolId: "tool_contact_form",
+    formData: { name: "Al", email: "al3@example.com", message: "Casino, viagra and backlinks: click here" },
+    fieldsCompleted: [],
+  }));
+  const words = (await detail(wordy.json.submissionId)).submission;
+  assert.equal(words.status, "spam");
+  assert.deepEqual(words.spam.reasons.map((r) => [r.signal, r.points]), [["spam_words", 6]]);
+
+  // Sent from a web page without the display token the widget always sends: a weak signal,
+  // spam with two spam words; the same from a server (no Origin, seed 002's call) is not.
+  assert.equal((await stack.owner("PATCH", `/v1/agents/${AGENT}`, { allowedOrigins: ["https://shop.example"] })).status, 200);
+  const pushyText = { name: "Al", email: "al4@example.com", message: "Best casino bonus, click here" };
+  const fromPage = await postJson(stack.url + "/form-submissions/submit", seedSubmit({ formData: pushyText, fieldsCompleted: [] }), { Origin: "https://shop.example" });
+  assert.equal(fromPage.status, 200, fromPage.text);
+  const paged = (await detail(fromPage.json.submissionId)).submission;
+  assert.equal(paged.status, "spam");
+  assert.deepEqual(paged.spam.reasons.map((r) => [r.signal, r.points]), [["no_display_token", 2], ["spam_words", 4]]);
+  const fromServer = await submit(seedSubmit({ formData: { ...pushyText, email: "al5@example.com" }, fieldsCompleted: [] }));
+  const served = await stack.waitForStatus(fromServer.json.submissionId, ["webhook_success"]);
+  assert.equal(served.submission.spam, null);
+  // A plain message from a page without a token is delivered: 2 points are under 5.
+  const plainPage = await postJson(stack.url + "/form-submissions/submit", seedSubmit({ formData: person(40), fieldsCompleted: [] }), { Origin: "https://shop.example" });
+  const plain = await stack.waitForStatus(plainPage.json.submissionId, ["webhook_success"]);
+  assert.equal(plain.submission.spam, null);
 });
 
 test("a fill faster than a person is spam; a human pace with the same token is not; a token reused beyond its load is", async () => {

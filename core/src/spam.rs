@@ -10,16 +10,19 @@
 //! | `too_fast` | 5 / 3 | sent under 1 s / under 3 s after the form was shown |
 //! | `token_reused` | 5 | the display token already made [`MAX_SUBMISSIONS_PER_TOKEN`] submissions |
 //! | `invalid_display_token` | 3 | a display token this edge did not sign for this agent |
+//! | `no_display_token` | 2 | sent from a web page (not the owner's server) without a display token |
 //! | `many_links` | 3 | 3 or more links in the text fields |
 //! | `link_in_name` | 3 | a name field holds a link |
 //! | `identical_fields` | 3 | two or more fields, all the same text |
-//! | `spam_words` | 2 each, at most 4 | words from [`SPAM_WORDS`] |
+//! | `spam_words` | 2 each, at most 6 | words from [`SPAM_WORDS`] |
 //! | `gibberish` | 2 | a run of 30 or more letters and digits without a space |
 //!
 //! The default threshold is [`DEFAULT_THRESHOLD`] (5): one strong signal (the honeypot, an
-//! instant fill, a reused token) is enough, a weak one alone (a fast fill, a forged token,
-//! one spam word, many links) is not. Without a display token (API-only submissions) the
-//! token and timing signals do not apply.
+//! instant fill, a reused token, three spam words) is enough, a weak one alone (a fast fill,
+//! a forged token, one or two spam words, many links, no token from a page) is not. Without
+//! a display token (API-only submissions) the token and timing signals do not apply; a web
+//! page's submission without one is `no_display_token`, since the widget always sends one
+//! and a script posting from a page of its own does not.
 
 pub use crate::form::HONEYPOT_FIELD;
 use crate::form::{FieldKind, FieldSpec};
@@ -187,6 +190,9 @@ pub struct Input<'a> {
     pub shown_at: Option<i64>,
     /// Submissions this display token made before this one.
     pub earlier_uses: i64,
+    /// Sent from a web page (the request had an `Origin`) by someone other than the owner:
+    /// the widget's kind of caller, which always has a display token.
+    pub from_page: bool,
     pub now: i64,
     pub threshold: u32,
 }
@@ -240,6 +246,11 @@ pub fn score(input: &Input) -> Verdict {
                 );
             }
         }
+        TokenCheck::Absent if input.from_page => add(
+            "no_display_token",
+            2,
+            "sent from a web page without the display token the widget sends".into(),
+        ),
         TokenCheck::Absent | TokenCheck::Expired => {}
     }
     let texts = free_texts(input.fields, input.form_data);
@@ -256,7 +267,7 @@ pub fn score(input: &Input) -> Verdict {
     }
     let words = spam_words(&texts);
     if !words.is_empty() {
-        let points = (2 * words.len() as u32).min(4);
+        let points = (2 * words.len() as u32).min(6);
         add("spam_words", points, format!("spam words: {}", words.join(", ")));
     }
     if let Some(run) = texts.iter().find_map(|t| gibberish(t)) {
@@ -474,6 +485,7 @@ mod tests {
             token: &token,
             shown_at: None,
             earlier_uses: uses,
+            from_page: false,
             now: NOW,
             threshold: DEFAULT_THRESHOLD,
         })
@@ -650,6 +662,7 @@ mod tests {
                 token: &valid(issued_ago),
                 shown_at,
                 earlier_uses: 0,
+                from_page: false,
                 now: NOW,
                 threshold: DEFAULT_THRESHOLD,
             })
@@ -660,6 +673,47 @@ mod tests {
         assert_eq!(at(Some(NOW - 10_000), 60_000), 0);
         // An impression claimed before the token existed is no earlier than the token.
         assert_eq!(at(Some(NOW - 60_000), 200), 5);
+    }
+
+    #[test]
+    fn three_spam_words_are_spam_and_a_page_without_a_token_adds_to_weak_signals() {
+        let v = verdict(
+            json!({"name": "Al", "email": "al@example.com", "message": "Casino, viagra and backlinks: click here"}),
+            None,
+            TokenCheck::Absent,
+            0,
+        );
+        assert_eq!(signals(&v), vec![("spam_words", 6)], "{v:?}");
+        assert!(v.is_spam());
+        // From a web page, without the token the widget always sends: 2 points, never
+        // spam alone (a page's own script using the API), spam with one more weak signal.
+        let fields = contact_form();
+        let from_page = |form: Value, token: TokenCheck| {
+            let form_data = data(form);
+            score(&Input {
+                fields: &fields,
+                form_data: &form_data,
+                honeypot: None,
+                token: &token,
+                shown_at: None,
+                earlier_uses: 0,
+                from_page: true,
+                now: NOW,
+                threshold: DEFAULT_THRESHOLD,
+            })
+        };
+        let plain = from_page(seed(), TokenCheck::Absent);
+        assert_eq!(signals(&plain), vec![("no_display_token", 2)]);
+        assert!(!plain.is_spam());
+        let pushy = from_page(
+            json!({"name": "Al", "email": "al@example.com", "message": "Best casino bonus, click here"}),
+            TokenCheck::Absent,
+        );
+        assert_eq!(signals(&pushy), vec![("no_display_token", 2), ("spam_words", 4)]);
+        assert!(pushy.is_spam());
+        // A page left open past a day has a token too old to judge by: no signal.
+        assert!(signals(&from_page(seed(), TokenCheck::Expired)).is_empty());
+        assert!(signals(&from_page(seed(), valid(60_000))).is_empty());
     }
 
     #[test]
@@ -674,6 +728,7 @@ mod tests {
                 token: &valid(2_000),
                 shown_at: None,
                 earlier_uses: 0,
+                from_page: false,
                 now: NOW,
                 threshold,
             })

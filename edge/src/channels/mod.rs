@@ -376,6 +376,7 @@ async fn submit(
         channel_user_id: Some(&inbound.user_id),
         // The edge's own chat with this person.
         conversation_proven: true,
+        from_page: false,
     };
     match accept(env, input, &sender).await {
         Ok(_) => {

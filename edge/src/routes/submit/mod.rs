@@ -103,6 +103,7 @@ pub async fn submit(mut req: Request, env: &Env, origin: Option<&str>) -> ApiRes
         origin,
         channel_user_id: None,
         conversation_proven,
+        from_page: origin.is_some() && owner.is_none(),
     };
     let mut answer = accept(env, input, &sender).await?;
     let agent_id = agent_of(env, &tool_id).await?;
@@ -152,6 +153,9 @@ pub struct Sender<'a> {
     /// Whether the sender showed the named conversation is theirs: only then does the
     /// submission read its turns and write into it.
     pub conversation_proven: bool,
+    /// A web page that is not the owner's own call (no owner key): the widget's kind of
+    /// sender, which always sends a display token (`spam`'s `no_display_token`).
+    pub from_page: bool,
 }
 
 /// Validates, stores and answers one submission, from whichever sender.
@@ -344,7 +348,7 @@ async fn store(
     } = plan;
     // The spam score: the display token (when the form was shown, how often the token was
     // used), the honeypot and the content. API-only submissions carry no token and are
-    // scored on the rest.
+    // scored on the rest; one from a web page without a token is a weak signal itself.
     let verdict = spam::score(&spam::Input {
         fields: &tool.fields,
         form_data: &form_data,
@@ -352,6 +356,7 @@ async fn store(
         token,
         shown_at: seen.shown_at,
         earlier_uses: seen.uses.unwrap_or(0),
+        from_page: sender.from_page,
         now,
         threshold: tool.spam_threshold(),
     });
