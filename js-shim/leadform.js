@@ -143,7 +143,7 @@
   // (tests/loader.test.mjs compares them). A constructed stylesheet, as the widget's, so a
   // strict Content-Security-Policy (no inline styles) still shows it styled.
   var CSS =
-    ":host{all:initial}.lf-root{all:initial;--b:#3b5bdb;--bt:#fff;position:fixed;right:20px;bottom:20px;z-index:2147483000}" +
+    ":host{all:initial}.lf-root{all:initial;--b:#3b5bdb;--bt:#fff;position:fixed;right:20px;bottom:20px;z-index:2147483647}" +
     ".lf-bubble{min-width:56px;height:56px;border-radius:28px;border:0;background:var(--b);color:var(--bt);cursor:pointer;display:grid;place-items:center;box-shadow:0 6px 20px rgba(30,40,90,.3);float:right}" +
     ":focus-visible{outline:2px solid #1d2433;outline-offset:2px;box-shadow:0 0 0 2px #fff}" +
     ".lf-labelled{display:flex;align-items:center;gap:8px;padding:0;padding-inline:14px 18px;font:600 15px/1 system-ui,sans-serif}" +

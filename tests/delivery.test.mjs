@@ -201,7 +201,13 @@ test("every post-action makes its own request, in the documented shape", async (
 
   const [slack] = byId(receivers.slack, "jane@example.com");
   assert.equal(slack.url, "/services/T0/B0/x");
-  assert.deepEqual(slack.json, { text: "New contact_form submission!\nEmail: jane@example.com \n&lt;!channel&gt; pricing?" });
+  assert.deepEqual(slack.json, {
+    text: "New contact_form submission!\nEmail: jane@example.com \n&lt;!channel&gt; pricing?",
+    // Plain text: what a visitor typed formats nothing; no previews of their links.
+    mrkdwn: false,
+    unfurl_links: false,
+    unfurl_media: false,
+  });
 
   const [extra] = byId(receivers.extra, id);
   assert.equal(extra.headers.authorization, "Bearer xxx");

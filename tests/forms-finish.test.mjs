@@ -4,7 +4,7 @@
 // link. In headless Chromium against the real runtime; the lead arrives at a real webhook.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { ownerRequest, postJson, quickPerson, waitUntil, signInCookie } from "./support/stack.mjs";
+import { ownerRequest, postJson, quickClick, quickPerson, waitUntil, signInCookie } from "./support/stack.mjs";
 import { startDemo } from "./support/demo.mjs";
 import { axeViolations } from "./support/axe.mjs";
 import { DEMO_AGENT_ID } from "../demo-site/seed.mjs";
@@ -183,6 +183,30 @@ test("in the browser: identify prefills, two steps with their progress, the edge
   const again = page.locator("form.lf-form[data-tool=project_form]");
   await again.waitFor();
   assert.equal(await again.locator("input[name=email]").inputValue(), "");
+  await context.close();
+});
+
+test("in the browser: a signed-in visitor who only presses Send on the form the page filled in is a lead, not spam for being quick", async () => {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+  const page = await context.newPage();
+  await page.goto(site.url + "/");
+  await page.waitForFunction(() => window.leadform && window.leadform.identify);
+  await page.evaluate(() => window.leadform.identify({ email: "quick.signed.in@example.com", name: "Quick Signed In" }));
+  await page.evaluate(() => window.leadform.showForm("contact_form"));
+  const form = page.locator("form.lf-form[data-tool=contact_form]");
+  await form.waitFor();
+  assert.equal(await form.locator("input[name=email]").inputValue(), "quick.signed.in@example.com");
+  // Send at a glance: nothing typed, well under the second a person needs to fill a field.
+  await quickClick();
+  await form.locator(".lf-submit").click();
+  await page.locator(".lf-success").waitFor();
+  const listed = await waitUntil(async () => {
+    const res = await ownerRequest(stack, "GET", `/v1/agents/${DEMO_AGENT_ID}/submissions?toolId=tool_contact_form`);
+    return res.json.submissions.find((s) => s.formData.email === "quick.signed.in@example.com");
+  }, { message: "the submission is listed (the default list leaves spam out)" });
+  const detail = (await ownerRequest(stack, "GET", `/v1/submissions/${listed.id}`)).json.submission;
+  assert.equal(detail.spam, null, JSON.stringify(detail.spam));
+  assert.match(detail.leadId ?? "", /^lead_/, "a lead was made");
   await context.close();
 });
 

@@ -527,7 +527,15 @@ fn build(
             } else {
                 format!("{mark}{text}")
             };
-            Ok(json_post(webhook_url.clone(), vec![], json!({ "text": text })))
+            // Plain text: a visitor's `*`, `_` or `~` would otherwise format the owner's
+            // message (`*URGENT* wire $50k` in bold), and Slack has no way to escape them
+            // one by one. No previews either: a link a visitor typed is not fetched by Slack
+            // nor shown as a card under the lead.
+            Ok(json_post(
+                webhook_url.clone(),
+                vec![],
+                json!({ "text": text, "mrkdwn": false, "unfurl_links": false, "unfurl_media": false }),
+            ))
         }
         PostAction::Email {
             recipients,
@@ -717,10 +725,23 @@ pub fn html_escape(text: &str) -> String {
     slack_escape(text).replace('"', "&quot;").replace('\'', "&#39;")
 }
 
+/// `name: value`, a line per field (Slack's message and the email's text). A value of
+/// several lines goes under its name, each line indented, so no line a visitor typed can
+/// pass for another field (`hi\nemail: ceo@…` in a message field).
 fn field_lines(lead: &SubmissionView, escape: fn(&str) -> String) -> String {
     lead.form_data
         .iter()
-        .map(|(name, value)| format!("{name}: {}", escape(&value_text(value))))
+        .map(|(name, value)| {
+            let text = escape(&value_text(value)).replace("\r\n", "\n");
+            if !text.contains(['\n', '\r']) {
+                return format!("{name}: {text}");
+            }
+            let indented: Vec<String> = text
+                .split(['\n', '\r'])
+                .map(|line| format!("    {line}"))
+                .collect();
+            format!("{name}:\n{}", indented.join("\n"))
+        })
         .collect::<Vec<_>>()
         .join("\n")
 }
@@ -961,8 +982,62 @@ mod tests {
         assert_eq!((out.method, out.url.as_str()), ("POST", "http://hooks.test/x"));
         assert_eq!(
             serde_json::from_str::<Value>(&out.body).unwrap(),
-            json!({ "text": "New contact_form: jane@example.com" })
+            json!({ "text": "New contact_form: jane@example.com", "mrkdwn": false, "unfurl_links": false, "unfurl_media": false })
         );
+    }
+
+    #[test]
+    fn a_visitors_lines_cannot_pass_for_other_fields_or_format_the_message() {
+        let mut forged = lead();
+        forged.form_data.insert(
+            "message".into(),
+            json!("hi\r\nemail: ceo-spoof@example.com\n*Approved by finance*\rbye"),
+        );
+        forged
+            .form_data
+            .insert("name".into(), json!("*URGENT* wire $50k"));
+        let slack = PostAction::Slack {
+            webhook_url: "http://hooks.test/x".into(),
+            message_template: None,
+            when: None,
+            enabled: true,
+        };
+        let out = request(&slack, &forged, &services(), "dlv_1").unwrap();
+        let body: Value = serde_json::from_str(&out.body).unwrap();
+        assert_eq!(
+            body["mrkdwn"],
+            json!(false),
+            "plain text: the visitor's stars stay stars"
+        );
+        let text = body["text"].as_str().unwrap();
+        assert!(
+            text.contains(
+                "message:\n    hi\n    email: ceo-spoof@example.com\n    *Approved by finance*\n    bye"
+            ),
+            "{text}"
+        );
+        assert!(text.contains("name: *URGENT* wire $50k"), "{text}");
+        // Every line that starts at the margin is the message's own or one field's.
+        let fields: Vec<&str> = text.lines().skip(1).filter(|l| !l.starts_with(' ')).collect();
+        assert_eq!(
+            fields.iter().filter(|l| l.starts_with("email:")).count(),
+            1,
+            "{text}"
+        );
+        // The email's text part lists the fields the same way.
+        let email = PostAction::Email {
+            recipients: vec!["sales@example.com".into()],
+            recipient_ids: vec![],
+            subject: None,
+            when: None,
+            enabled: true,
+        };
+        let sent: Value =
+            serde_json::from_str(&request(&email, &forged, &services(), "dlv_2").unwrap().body).unwrap();
+        assert!(sent["text"]
+            .as_str()
+            .unwrap()
+            .contains("message:\n    hi\n    email: ceo-spoof@example.com"));
     }
 
     #[test]

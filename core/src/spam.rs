@@ -7,7 +7,7 @@
 //! | signal | points | when |
 //! |---|---|---|
 //! | `honeypot` | 10 | the hidden field ([`HONEYPOT_FIELD`]) has a value |
-//! | `too_fast` | 5 / 3 | sent under 1 s / under 3 s after the form was shown |
+//! | `too_fast` | 5 / 3 | sent under 1 s / under 3 s after the form was shown; without typing (the page filled it in): 5 under 0.3 s, 2 under 3 s |
 //! | `token_reused` | 5 | the display token already made [`MAX_SUBMISSIONS_PER_TOKEN`] submissions |
 //! | `invalid_display_token` | 3 | a display token this edge did not sign for this agent |
 //! | `no_display_token` | 2 | sent from a web page (not the owner's server) without a display token |
@@ -38,6 +38,11 @@ pub const MAX_THRESHOLD: u32 = 1000;
 pub const FAST_FILL_MS: i64 = 3_000;
 /// ...and under this long, no person could have done it (5 points).
 pub const INSTANT_FILL_MS: i64 = 1_000;
+/// A fill under [`FAST_FILL_MS`] without typing (the page filled the form in): pressing
+/// Send on a form one is signed in for takes a moment, so only a weak signal...
+pub const UNTOUCHED_FAST_POINTS: u32 = 2;
+/// ...unless it came sooner than a person can see a form and click (5 points).
+pub const INSTANT_SEND_MS: i64 = 300;
 /// Submissions one display token may make before the next is `token_reused`: the token is
 /// handed out per widget load (one page view), which shows a few forms at most.
 pub const MAX_SUBMISSIONS_PER_TOKEN: i64 = 3;
@@ -190,6 +195,9 @@ pub struct Input<'a> {
     pub shown_at: Option<i64>,
     /// Submissions this display token made before this one.
     pub earlier_uses: i64,
+    /// The visitor typed or chose something (the submission has a `startedAt`); a form the
+    /// page filled in (`leadform.identify`) and the visitor only sent has none.
+    pub typed: bool,
     /// Sent from a web page (the request had an `Origin`) by someone other than the owner:
     /// the widget's kind of caller, which always has a display token.
     pub from_page: bool,
@@ -224,8 +232,8 @@ pub fn score(input: &Input) -> Verdict {
             // The form cannot have been shown before the widget got its token.
             let shown = input.shown_at.unwrap_or(*issued_at).max(*issued_at);
             let elapsed = input.now - shown;
-            if let Some(points) = fill_points(elapsed) {
-                add(
+            match fill_points(elapsed, input.typed) {
+                Some(points) if input.typed => add(
                     "too_fast",
                     points,
                     format!(
@@ -233,7 +241,21 @@ pub fn score(input: &Input) -> Verdict {
                         elapsed.max(0),
                         FAST_FILL_MS / 1000
                     ),
-                );
+                ),
+                // Nothing typed: the page filled the form in (`leadform.identify`, hidden
+                // fields) and a signed-in visitor only pressed Send, which takes a click: a
+                // weak signal, unless even a click could not be that quick (a bot may leave
+                // `startedAt` out too).
+                Some(points) => add(
+                    "too_fast",
+                    points,
+                    format!(
+                        "sent {} ms after the form was shown, without typing in it (a click takes at least {} ms)",
+                        elapsed.max(0),
+                        INSTANT_SEND_MS
+                    ),
+                ),
+                None => {}
             }
             if input.earlier_uses >= MAX_SUBMISSIONS_PER_TOKEN {
                 add(
@@ -285,15 +307,27 @@ pub fn score(input: &Input) -> Verdict {
     }
 }
 
-/// Points for a fill of `elapsed` ms from display to submit, if it is too fast.
-pub fn fill_points(elapsed: i64) -> Option<u32> {
-    if elapsed < INSTANT_FILL_MS {
+/// Points for a fill of `elapsed` ms from display to submit, if it is too fast; `typed`:
+/// the visitor typed or chose something (else only pressed Send on what the page filled).
+pub fn fill_points(elapsed: i64, typed: bool) -> Option<u32> {
+    let (instant, fast) = fill_brackets(typed);
+    if elapsed < instant {
         Some(5)
-    } else if elapsed < FAST_FILL_MS {
-        Some(3)
+    } else if elapsed < fast {
+        Some(if typed { 3 } else { UNTOUCHED_FAST_POINTS })
     } else {
         None
     }
+}
+
+/// Under the first, no person could have sent it (5 points); under the second, a person
+/// hardly would (fewer). Pressing Send on a form the page filled in takes a click, not a
+/// second of typing.
+fn fill_brackets(typed: bool) -> (i64, i64) {
+    (
+        if typed { INSTANT_FILL_MS } else { INSTANT_SEND_MS },
+        FAST_FILL_MS,
+    )
 }
 
 /// The latest time a form may have been shown (its impression event) for a submission at
@@ -301,13 +335,17 @@ pub fn fill_points(elapsed: i64) -> Option<u32> {
 /// shown when the token was issued (`None`: any later time scores the same). A submit that
 /// writes before it reads the impression checks the impression against this bound in its
 /// batch, so the verdict it planned on is the one the stored data gives.
-pub fn same_fill_points_until(issued_at: i64, now: i64) -> Option<i64> {
+pub fn same_fill_points_until(issued_at: i64, now: i64, typed: bool) -> Option<i64> {
     // The fill points only grow as the display moves later (the fill gets shorter): the
     // bound is the start of the bracket `now - issued_at` falls in.
-    match fill_points(now - issued_at) {
-        None => Some(now - FAST_FILL_MS),
-        Some(points) if points < fill_points(i64::MIN).unwrap_or(0) => Some(now - INSTANT_FILL_MS),
-        Some(_) => None,
+    let (instant, fast) = fill_brackets(typed);
+    let elapsed = now - issued_at;
+    if elapsed >= fast {
+        Some(now - fast)
+    } else if elapsed >= instant {
+        Some(now - instant)
+    } else {
+        None
     }
 }
 
@@ -486,6 +524,7 @@ mod tests {
             shown_at: None,
             earlier_uses: uses,
             from_page: false,
+            typed: true,
             now: NOW,
             threshold: DEFAULT_THRESHOLD,
         })
@@ -663,6 +702,7 @@ mod tests {
                 shown_at,
                 earlier_uses: 0,
                 from_page: false,
+                typed: true,
                 now: NOW,
                 threshold: DEFAULT_THRESHOLD,
             })
@@ -698,6 +738,7 @@ mod tests {
                 shown_at: None,
                 earlier_uses: 0,
                 from_page: true,
+                typed: true,
                 now: NOW,
                 threshold: DEFAULT_THRESHOLD,
             })
@@ -717,6 +758,40 @@ mod tests {
     }
 
     #[test]
+    fn a_form_the_page_filled_in_and_the_visitor_only_sent_is_not_spam_for_its_speed() {
+        let fields = contact_form();
+        let form_data = data(seed());
+        let sent = |typed, shown_ms_ago| {
+            score(&Input {
+                fields: &fields,
+                form_data: &form_data,
+                honeypot: None,
+                token: &valid(shown_ms_ago),
+                shown_at: None,
+                earlier_uses: 0,
+                from_page: true,
+                typed,
+                now: NOW,
+                threshold: DEFAULT_THRESHOLD,
+            })
+        };
+        // Typed in under a second: no person.
+        assert_eq!(signals(&sent(true, 800)), vec![("too_fast", 5)]);
+        assert!(sent(true, 800).is_spam());
+        // Prefilled by `identify`, Send pressed 800 ms after it showed: a weak signal only.
+        let untouched = sent(false, 800);
+        assert_eq!(signals(&untouched), vec![("too_fast", UNTOUCHED_FAST_POINTS)]);
+        assert!(!untouched.is_spam());
+        assert!(
+            untouched.reasons[0].detail.contains("without typing"),
+            "{untouched:?}"
+        );
+        assert!(signals(&sent(false, 5_000)).is_empty());
+        // Sooner than anyone can click: no person, typed or not.
+        assert_eq!(signals(&sent(false, 100)), vec![("too_fast", 5)]);
+    }
+
+    #[test]
     fn a_tool_may_raise_or_lower_its_threshold() {
         let fields = contact_form();
         let form_data = data(seed());
@@ -729,6 +804,7 @@ mod tests {
                 shown_at: None,
                 earlier_uses: 0,
                 from_page: false,
+                typed: true,
                 now: NOW,
                 threshold,
             })
@@ -827,34 +903,47 @@ mod tests {
             now - 2_999,
             now - 1_000,
             now - 999,
+            now - 300,
+            now - 299,
             now,
             now + 5,
         ] {
-            let at_issue = fill_points(now - issued_at);
-            // The same points for every display between the issue and the bound...
-            let bound = same_fill_points_until(issued_at, now);
-            let last = bound.unwrap_or(now + 10_000).max(issued_at);
-            for shown in [issued_at, (issued_at + last) / 2, last] {
-                assert_eq!(
-                    fill_points(now - shown.max(issued_at)),
-                    at_issue,
-                    "issued {issued_at}, shown {shown}"
-                );
-            }
-            // ...and others just past it.
-            if let Some(bound) = bound {
-                assert_ne!(fill_points(now - (bound + 1)), at_issue, "issued {issued_at}");
+            for typed in [true, false] {
+                let at_issue = fill_points(now - issued_at, typed);
+                // The same points for every display between the issue and the bound...
+                let bound = same_fill_points_until(issued_at, now, typed);
+                let last = bound.unwrap_or(now + 10_000).max(issued_at);
+                for shown in [issued_at, (issued_at + last) / 2, last] {
+                    assert_eq!(
+                        fill_points(now - shown.max(issued_at), typed),
+                        at_issue,
+                        "issued {issued_at}, shown {shown}, typed {typed}"
+                    );
+                }
+                // ...and others just past it.
+                if let Some(bound) = bound {
+                    assert_ne!(
+                        fill_points(now - (bound + 1), typed),
+                        at_issue,
+                        "issued {issued_at}"
+                    );
+                }
             }
         }
     }
 
     #[test]
     fn fill_points_are_graded() {
-        assert_eq!(fill_points(-5), Some(5));
-        assert_eq!(fill_points(999), Some(5));
-        assert_eq!(fill_points(1_000), Some(3));
-        assert_eq!(fill_points(2_999), Some(3));
-        assert_eq!(fill_points(3_000), None);
+        assert_eq!(fill_points(-5, true), Some(5));
+        assert_eq!(fill_points(999, true), Some(5));
+        assert_eq!(fill_points(1_000, true), Some(3));
+        assert_eq!(fill_points(2_999, true), Some(3));
+        assert_eq!(fill_points(3_000, true), None);
+        // Nothing typed: only a send sooner than a click is instant.
+        assert_eq!(fill_points(299, false), Some(5));
+        assert_eq!(fill_points(300, false), Some(UNTOUCHED_FAST_POINTS));
+        assert_eq!(fill_points(2_999, false), Some(UNTOUCHED_FAST_POINTS));
+        assert_eq!(fill_points(3_000, false), None);
     }
 
     #[test]

@@ -257,6 +257,13 @@ export function fileDataUrl(type, bytes, name) {
  */
 export const quickPerson = () => new Promise((r) => setTimeout(r, 1_100));
 
+/**
+ * A person who only presses Send on a form the page filled in (`leadform.identify`) needs
+ * a moment to see it and click, not a second of typing; quicker than 0.3 s is no person
+ * (core/src/spam.rs, `INSTANT_SEND_MS`).
+ */
+export const quickClick = () => new Promise((r) => setTimeout(r, 500));
+
 /** Signs the stack's first admin in to the dashboard; the session cookie (`name=value`). */
 export async function signInCookie(stack) {
   const signedIn = await fetch(`${stack.url}/dashboard/sign-in`, {

@@ -26,6 +26,13 @@
 //! off to one side: the honeypot is clipped in place like `.lf-sr`, since one placed far to
 //! the left is scrollable overflow in a right-to-left panel (the Arabic panel was found
 //! shifted 27 px sideways).
+//! Stacking: the highest z-index there is, on a host that is the last child of `<html>`, so
+//! a page's own "maximum" (cookie bars, sticky carts at 2147483647) ties and paints below
+//! it. A page rule on every element may still reach the host itself: a `filter` or
+//! `backdrop-filter` there (a site's grayscale "mourning mode", `* { filter: … }`) would
+//! make the host the box the fixed panel is placed in, off screen; those are undone with
+//! `!important`, which a shadow root's `:host` wins. The page may still hide the host
+//! (`display: none`), as a site hides its chat on a checkout page.
 //! Forced colors (Windows High Contrast): backgrounds and shadows go, so the panel, the
 //! bubble, the buttons and the visitor's messages get a border in the system's text color.
 //! Direction: `.lf-root` carries `dir` (Arabic: `rtl`); flex rows, `text-align: start` and
@@ -35,8 +42,8 @@
 //! question in an Arabic panel keeps its question mark at its end.
 
 pub const CSS: &str = r#"
-:host { all: initial; }
-.lf-root { all: initial; --b: #3b5bdb; --bt: #fff; --vl: initial; --vt: initial; --vw: initial; --vh: initial; color-scheme: light; position: fixed; right: clamp(20px, calc(100% + 20px - (var(--vl, 0) + var(--vw, 1e6)) * 1px), 100%); bottom: clamp(20px, calc(100% + 20px - (var(--vt, 0) + var(--vh, 1e6)) * 1px), 100%); z-index: 2147483000; font: 14px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; color: #1d2433; }
+:host { all: initial; filter: none !important; backdrop-filter: none !important; will-change: auto !important; }
+.lf-root { all: initial; --b: #3b5bdb; --bt: #fff; --vl: initial; --vt: initial; --vw: initial; --vh: initial; color-scheme: light; position: fixed; right: clamp(20px, calc(100% + 20px - (var(--vl, 0) + var(--vw, 1e6)) * 1px), 100%); bottom: clamp(20px, calc(100% + 20px - (var(--vt, 0) + var(--vh, 1e6)) * 1px), 100%); z-index: 2147483647; font: 14px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; color: #1d2433; }
 .lf-bubble { min-width: 56px; height: 56px; border-radius: 28px; border: 0; background: var(--b); color: var(--bt); cursor: pointer; display: grid; place-items: center; box-shadow: 0 6px 20px rgba(30,40,90,.3); float: right; }
 :focus-visible { outline: 2px solid #1d2433; outline-offset: 2px; box-shadow: 0 0 0 2px #fff; }
 ::placeholder { color: #6b7385; }

@@ -115,7 +115,7 @@ pub fn guard(
             &tool.id,
             input.idempotency_key.as_deref(),
             nonce,
-            same_fill_points_until(*issued_at, now),
+            same_fill_points_until(*issued_at, now, input.started_at.is_some()),
         ));
     }
     if let Some(no_match) = leads::no_match_condition(&tool.agent_id, person) {

@@ -357,6 +357,7 @@ async fn store(
         shown_at: seen.shown_at,
         earlier_uses: seen.uses.unwrap_or(0),
         from_page: sender.from_page,
+        typed: input.started_at.is_some(),
         now,
         threshold: tool.spam_threshold(),
     });
