@@ -970,6 +970,17 @@ mod tests {
         );
     }
 
+    /// An email post-action to sales@example.com with the default subject.
+    fn email_to_sales() -> PostAction {
+        PostAction::Email {
+            recipients: vec!["sales@example.com".into()],
+            recipient_ids: vec![],
+            subject: None,
+            when: None,
+            enabled: true,
+        }
+    }
+
     #[test]
     fn slack_posts_the_rendered_text() {
         let action = PostAction::Slack {
@@ -1025,13 +1036,7 @@ mod tests {
             "{text}"
         );
         // The email's text part lists the fields the same way.
-        let email = PostAction::Email {
-            recipients: vec!["sales@example.com".into()],
-            recipient_ids: vec![],
-            subject: None,
-            when: None,
-            enabled: true,
-        };
+        let email = email_to_sales();
         let sent: Value =
             serde_json::from_str(&request(&email, &forged, &services(), "dlv_2").unwrap().body).unwrap();
         assert!(sent["text"]
@@ -1042,13 +1047,7 @@ mod tests {
 
     #[test]
     fn email_has_form_name_data_link_and_time_with_html_escaped() {
-        let action = PostAction::Email {
-            recipients: vec!["sales@example.com".into()],
-            recipient_ids: vec![],
-            subject: None,
-            when: None,
-            enabled: true,
-        };
+        let action = email_to_sales();
         let out = request(&action, &lead(), &services(), "dlv_1").unwrap();
         let body: Value = serde_json::from_str(&out.body).unwrap();
         assert_eq!(
@@ -1119,13 +1118,7 @@ mod tests {
 
     #[test]
     fn a_service_left_unconfigured_is_named_before_any_request() {
-        let email = PostAction::Email {
-            recipients: vec!["sales@example.com".into()],
-            recipient_ids: vec![],
-            subject: None,
-            when: None,
-            enabled: true,
-        };
+        let email = email_to_sales();
         for (services, missing) in [
             (
                 Services {

@@ -513,21 +513,58 @@ mod tests {
         }
     }
 
+    /// A submission of the contact form, as the tests score it: by default a widget's (typed
+    /// in, its display at the token's issue, not from a page without a token).
+    struct Sent {
+        form: Value,
+        honeypot: Option<Value>,
+        token: TokenCheck,
+        shown_at: Option<i64>,
+        uses: i64,
+        from_page: bool,
+        typed: bool,
+        threshold: u32,
+    }
+
+    impl Sent {
+        fn new(form: Value, token: TokenCheck) -> Self {
+            Sent {
+                form,
+                honeypot: None,
+                token,
+                shown_at: None,
+                uses: 0,
+                from_page: false,
+                typed: true,
+                threshold: DEFAULT_THRESHOLD,
+            }
+        }
+
+        fn score(&self) -> Verdict {
+            let fields = contact_form();
+            let form_data = data(self.form.clone());
+            score(&Input {
+                fields: &fields,
+                form_data: &form_data,
+                honeypot: self.honeypot.as_ref(),
+                token: &self.token,
+                shown_at: self.shown_at,
+                earlier_uses: self.uses,
+                from_page: self.from_page,
+                typed: self.typed,
+                now: NOW,
+                threshold: self.threshold,
+            })
+        }
+    }
+
     fn verdict(form: Value, honeypot: Option<Value>, token: TokenCheck, uses: i64) -> Verdict {
-        let fields = contact_form();
-        let form_data = data(form);
-        score(&Input {
-            fields: &fields,
-            form_data: &form_data,
-            honeypot: honeypot.as_ref(),
-            token: &token,
-            shown_at: None,
-            earlier_uses: uses,
-            from_page: false,
-            typed: true,
-            now: NOW,
-            threshold: DEFAULT_THRESHOLD,
-        })
+        Sent {
+            honeypot,
+            uses,
+            ..Sent::new(form, token)
+        }
+        .score()
     }
 
     fn signals(v: &Verdict) -> Vec<(&str, u32)> {
@@ -691,21 +728,12 @@ mod tests {
 
     #[test]
     fn the_impression_the_edge_recorded_is_when_the_form_was_shown() {
-        let fields = contact_form();
-        let form_data = data(seed());
         let at = |shown_at, issued_ago| {
-            score(&Input {
-                fields: &fields,
-                form_data: &form_data,
-                honeypot: None,
-                token: &valid(issued_ago),
+            Sent {
                 shown_at,
-                earlier_uses: 0,
-                from_page: false,
-                typed: true,
-                now: NOW,
-                threshold: DEFAULT_THRESHOLD,
-            })
+                ..Sent::new(seed(), valid(issued_ago))
+            }
+            .score()
             .score
         };
         // The widget loaded a minute ago; the form was shown half a second ago.
@@ -727,21 +755,12 @@ mod tests {
         assert!(v.is_spam());
         // From a web page, without the token the widget always sends: 2 points, never
         // spam alone (a page's own script using the API), spam with one more weak signal.
-        let fields = contact_form();
         let from_page = |form: Value, token: TokenCheck| {
-            let form_data = data(form);
-            score(&Input {
-                fields: &fields,
-                form_data: &form_data,
-                honeypot: None,
-                token: &token,
-                shown_at: None,
-                earlier_uses: 0,
+            Sent {
                 from_page: true,
-                typed: true,
-                now: NOW,
-                threshold: DEFAULT_THRESHOLD,
-            })
+                ..Sent::new(form, token)
+            }
+            .score()
         };
         let plain = from_page(seed(), TokenCheck::Absent);
         assert_eq!(signals(&plain), vec![("no_display_token", 2)]);
@@ -759,21 +778,13 @@ mod tests {
 
     #[test]
     fn a_form_the_page_filled_in_and_the_visitor_only_sent_is_not_spam_for_its_speed() {
-        let fields = contact_form();
-        let form_data = data(seed());
         let sent = |typed, shown_ms_ago| {
-            score(&Input {
-                fields: &fields,
-                form_data: &form_data,
-                honeypot: None,
-                token: &valid(shown_ms_ago),
-                shown_at: None,
-                earlier_uses: 0,
+            Sent {
                 from_page: true,
                 typed,
-                now: NOW,
-                threshold: DEFAULT_THRESHOLD,
-            })
+                ..Sent::new(seed(), valid(shown_ms_ago))
+            }
+            .score()
         };
         // Typed in under a second: no person.
         assert_eq!(signals(&sent(true, 800)), vec![("too_fast", 5)]);
@@ -793,21 +804,12 @@ mod tests {
 
     #[test]
     fn a_tool_may_raise_or_lower_its_threshold() {
-        let fields = contact_form();
-        let form_data = data(seed());
         let with = |threshold| {
-            score(&Input {
-                fields: &fields,
-                form_data: &form_data,
-                honeypot: None,
-                token: &valid(2_000),
-                shown_at: None,
-                earlier_uses: 0,
-                from_page: false,
-                typed: true,
-                now: NOW,
+            Sent {
                 threshold,
-            })
+                ..Sent::new(seed(), valid(2_000))
+            }
+            .score()
         };
         assert!(with(3).is_spam());
         assert!(!with(4).is_spam());
