@@ -192,32 +192,39 @@ test("a theme's div:empty { display: none } does not hide the widget", async () 
   await context.close();
 });
 
-test("a page's own maximum z-index and a filter on every element (a site's mourning mode) leave the widget on top, in its corner", async () => {
-  const { context, page } = await hostPage(() => {
-    document.addEventListener("DOMContentLoaded", () => {
-      const style = document.createElement("style");
-      style.textContent = "* { filter: grayscale(1); } #cart { position: fixed; inset: auto 0 0 0; height: 120px; z-index: 2147483647; background: #222; }";
-      document.head.append(style);
-      const bar = document.createElement("div");
-      bar.id = "cart";
-      bar.textContent = "Add to cart";
-      document.body.append(bar);
-    });
+for (const [name, shot, css] of [
+  // A sticky cart or cookie bar at the highest z-index there is, over the widget's corner.
+  ["a page's own maximum z-index", "max-z-index", "#cart { position: fixed; inset: auto 0 0 0; height: 120px; z-index: 2147483647; background: #222; color: #fff; }"],
+  // A site's grayscale "mourning mode" on every element, the widget's host too.
+  ["a filter on every element (a site's mourning mode)", "filter-everywhere", "* { filter: grayscale(1); }"],
+]) {
+  test(`${name} leaves the widget on top, in its corner`, async () => {
+    const { context, page } = await hostPage((rules) => {
+      document.addEventListener("DOMContentLoaded", () => {
+        const style = document.createElement("style");
+        style.textContent = rules;
+        document.head.append(style);
+        const bar = document.createElement("div");
+        bar.id = "cart";
+        bar.textContent = "Add to cart";
+        document.body.append(bar);
+      });
+    }, css);
+    await page.waitForFunction(() => window.__ready === true);
+    // On screen, and what is on top at its centre is the widget (its host, from the page's side).
+    const onTop = async (selector) => {
+      const box = await page.locator(selector).boundingBox();
+      assert.ok(box.x >= 0 && box.y >= 0 && box.x + box.width <= 1280 && box.y + box.height <= 800, `${selector} on screen: ${JSON.stringify(box)}`);
+      return page.evaluate(([x, y]) => document.elementFromPoint(x, y)?.id, [box.x + box.width / 2, box.y + box.height / 2]);
+    };
+    assert.equal(await onTop(".lf-bubble"), "leadform-widget");
+    await page.locator(".lf-bubble").click();
+    await page.locator(".lf-agent").first().waitFor();
+    assert.equal(await onTop(".lf-input"), "leadform-widget", "the message field is not under the page");
+    await page.screenshot({ path: path.join(SHOTS, `on-top-${shot}.png`) });
+    await context.close();
   });
-  await page.waitForFunction(() => window.__ready === true);
-  // What is on top at the bubble's centre is the widget (its host, from the page's side).
-  const onTop = async (selector) => {
-    const box = await page.locator(selector).boundingBox();
-    assert.ok(box.x >= 0 && box.y >= 0 && box.x + box.width <= 1280 && box.y + box.height <= 800, `${selector} on screen: ${JSON.stringify(box)}`);
-    return page.evaluate(([x, y]) => document.elementFromPoint(x, y)?.id, [box.x + box.width / 2, box.y + box.height / 2]);
-  };
-  assert.equal(await onTop(".lf-bubble"), "leadform-widget");
-  await page.locator(".lf-bubble").click();
-  await page.locator(".lf-agent").first().waitFor();
-  assert.equal(await onTop(".lf-input"), "leadform-widget", "the message field is not under the page's bar");
-  await page.screenshot({ path: path.join(SHOTS, "max-z-index-and-filter.png") });
-  await context.close();
-});
+}
 
 test("on a phone held sideways the open panel fills the screen", async () => {
   const { context, page } = await hostPage(null, null, { width: 740, height: 360 });
