@@ -670,6 +670,7 @@ test("integrations: each form's webhook and post-actions with their latest deliv
   await mode("store");
   await page.reload();
   assert.deepEqual((await cells())[0].slice(0, 3), ["Webhook", `${receiver.url}/hook`, "Not used: the form runs in store mode"]);
+  await page.screenshot({ path: path.join(SHOTS, "integrations-store-mode-desktop.png"), fullPage: true });
   await mode("webhook");
   assert.deepEqual(problems, []);
   await context.close();

@@ -92,9 +92,14 @@ fn is_one_of(words: &[&str], text: &str) -> bool {
     words.iter().any(|w| normalize(w) == said)
 }
 
+/// The code of locale `locale` (an index into `LOCALES`; out of range: English).
+fn code(locale: usize) -> &'static str {
+    LOCALES.get(locale).copied().unwrap_or("en")
+}
+
 /// The field's label in locale `locale`: the owner's translation, else their label.
 fn label_in(field: &FieldSpec, locale: usize) -> String {
-    field.label_in(LOCALES.get(locale).copied().unwrap_or("en"))
+    field.label_in(code(locale))
 }
 
 /// What is wrong with an answer to `field`: its label and `reason` (core's English, in
@@ -193,7 +198,7 @@ impl Session {
                 .unwrap_or_default();
             let mut text = say(locale, W::Ask, &[&label, optional, &hint, &example]);
             // Why it is asked, on a line of its own after the question.
-            if let Some(help) = field.help_in(LOCALES.get(locale).copied().unwrap_or("en")) {
+            if let Some(help) = field.help_in(code(locale)) {
                 text.push('\n');
                 text.push_str(help.trim());
             }

@@ -42,11 +42,6 @@ pub struct Message {
     pub quick_replies: Vec<String>,
 }
 
-/// `id` as one part of a URL's path.
-fn encoded(id: &str) -> String {
-    js_sys::encode_uri_component(id).into()
-}
-
 fn messages(answer: &JsValue) -> Vec<Message> {
     js::items(answer, "messages")
         .iter()
@@ -102,7 +97,7 @@ impl Api {
 
     /// The messages of a conversation so far (the visit's earlier pages), with its token.
     pub async fn conversation(&self, id: &str, token: &str) -> Result<Vec<Message>, CallError> {
-        let url = [&self.base, "/conversations/", &encoded(id)].concat();
+        let url = [&self.base, "/conversations/", &js::uri_component(id)].concat();
         Ok(messages(
             &self.call("GET", &url, None, Some((TOKEN, token)), false).await?,
         ))
@@ -117,7 +112,7 @@ impl Api {
         page: &str,
     ) -> Result<Vec<Message>, CallError> {
         let body = js::object(&[("text", text.into()), ("page", page.into())]);
-        let url = [&self.base, "/conversations/", &encoded(id), "/messages"].concat();
+        let url = [&self.base, "/conversations/", &js::uri_component(id), "/messages"].concat();
         Ok(messages(
             &self
                 .call("POST", &url, Some(&body), Some((TOKEN, token)), false)

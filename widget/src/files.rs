@@ -61,7 +61,7 @@ pub async fn read_data_url(
         .and_then(|(meta, data)| Some((meta.strip_suffix(";base64")?, data)))
         .unwrap_or((&declared, ""));
     // FileReader leaves the name out; RFC 2397 carries it as a parameter.
-    let name = String::from(js_sys::encode_uri_component(&file.name()));
+    let name = crate::js::uri_component(&file.name());
     Ok(["data:", meta, ";name=", &name, ";base64,", data].concat())
 }
 

@@ -12,6 +12,11 @@ pub fn timeout_signal(ms: u32) -> Option<JsValue> {
     timeout.call1(&class, &ms.into()).ok()
 }
 
+/// `text` percent-encoded as one component of a URL (a path segment, a parameter).
+pub fn uri_component(text: &str) -> String {
+    js_sys::encode_uri_component(text).into()
+}
+
 pub fn parse(text: &str) -> Option<JsValue> {
     JSON::parse(text).ok().filter(|v| v.is_object())
 }

@@ -341,8 +341,9 @@ pub async fn list(
 
 /// The statements that delete the conversations a lead came from (before its submissions
 /// go, which say which ones), only ever the lead's own agent's and only those a submission
-/// proved was its sender's: a submission may name any conversation id (migration 0026). A conversation another lead also came from (a visitor who sent a typo
-/// email, then the right one) is that lead's transcript too, and stays.
+/// proved was its sender's: a submission may name any conversation id (migration 0026).
+/// A conversation another lead also came from (a visitor who sent a typo email, then the
+/// right one) is that lead's transcript too, and stays.
 pub fn delete_for_lead(db: &D1Database, lead_id: &str, agent_id: &str) -> Result<Vec<D1PreparedStatement>> {
     const OF_LEAD: &str = "SELECT c.id FROM conversations c JOIN submissions s ON s.conversation_id = c.id
          WHERE s.lead_id = ?1 AND s.conversation_proven = 1 AND c.agent_id = ?2 AND NOT EXISTS (SELECT 1 FROM submissions o
