@@ -863,6 +863,82 @@ test("settings: an admin edits the agent, builds a form, makes a key and an endp
   await context.close();
 });
 
+test("settings: a form is paused from its page, then deleted once \"delete\" is typed; its leads stay", async () => {
+  const made = await ownerRequest(stack, "POST", `/v1/agents/${DEMO_AGENT_ID}/tools`, {
+    body: { id: "tool_retire", name: "retire_me", title: "Spring offer", fields: [{ name: "email", type: "email", required: true }], executionMode: "store" },
+  });
+  assert.equal(made.status, 201, made.text);
+  const { leadId } = await submitLead({ email: "spring@example.com" }, { Origin: site.url }, { toolId: "tool_retire" });
+  const offered = async () => (await (await fetch(`${stack.url}/widget/config?agentId=${DEMO_AGENT_ID}`)).json()).forms.some((f) => f.toolId === "tool_retire");
+  assert.equal(await offered(), true);
+
+  const { context, page, problems } = await newVisitor();
+  await signIn(page, stack.admin);
+  await page.goto(`${stack.url}/dashboard/settings/forms/tool_retire`);
+  const switchBox = page.getByLabel(/Offered to visitors/);
+  assert.equal(await switchBox.isChecked(), true);
+  await switchBox.uncheck();
+  await page.getByRole("button", { name: "Save form" }).click();
+  await page.getByText("Form saved.").waitFor();
+  assert.equal((await ownerRequest(stack, "GET", "/v1/tools/tool_retire")).json.enabled, false);
+  assert.equal(await offered(), false, "a paused form leaves the widget");
+  assert.equal(await page.getByLabel(/Offered to visitors/).isChecked(), false);
+  await page.goto(`${stack.url}/dashboard/settings/agents/${DEMO_AGENT_ID}`);
+  assert.equal((await page.locator("#forms-h + ul li", { hasText: "retire_me" }).textContent()).trim(), "retire_me (paused)");
+
+  // Delete without the word: refused at its input, and the form's own inputs still show it.
+  await page.goto(`${stack.url}/dashboard/settings/forms/tool_retire`);
+  await page.getByRole("button", { name: "Delete form" }).click();
+  await page.locator("#confirm-error").waitFor();
+  assert.equal(await page.getByLabel(/Type delete to confirm/).getAttribute("aria-invalid"), "true");
+  assert.equal(await page.getByLabel("Title").inputValue(), "Spring offer", "the form as stored, not emptied");
+  assert.equal((await ownerRequest(stack, "GET", "/v1/tools/tool_retire")).status, 200, "nothing deleted");
+  await page.screenshot({ path: path.join(SHOTS, "form-delete-refused-desktop.png"), fullPage: true });
+  await page.getByLabel(/Type delete to confirm/).fill("delete");
+  await page.getByRole("button", { name: "Delete form" }).click();
+  await page.getByText("Form deleted. Its leads and submissions are kept.").waitFor();
+  assert.equal(await page.locator("#forms-h + ul li", { hasText: "retire_me" }).count(), 0);
+  await page.screenshot({ path: path.join(SHOTS, "form-deleted-desktop.png"), fullPage: true });
+  assert.equal((await ownerRequest(stack, "GET", "/v1/tools/tool_retire")).status, 404);
+  assert.equal((await page.goto(`${stack.url}/dashboard/settings/forms/tool_retire`)).status(), 404);
+
+  // The lead it brought stays, and still says which form.
+  await page.goto(`${stack.url}/dashboard/leads/${leadId}`);
+  await page.getByText("spring@example.com").first().waitFor();
+  assert.match(await page.locator("main").textContent(), /retire_me/);
+  assert.deepEqual(problems, []);
+  await context.close();
+});
+
+test("a lead's contact is corrected from its page: a wrong value is refused at its input, the fix shows and is in the trail", async () => {
+  const { leadId } = await submitLead({ name: "Cor Rect", email: "cor@example.com", message: "Hi" });
+  const { context, page, problems } = await newVisitor();
+  await signIn(page, stack.admin);
+  await page.goto(`${stack.url}/dashboard/leads/${leadId}`);
+  await page.getByText("Correct the contact").click();
+  await page.getByLabel("Phone", { exact: true }).fill("call me");
+  await page.getByLabel("Company", { exact: true }).fill("Fixed Inc");
+  await page.getByRole("button", { name: "Save contact" }).click();
+  await page.locator("#contact-phone-error").waitFor();
+  assert.equal(await page.getByLabel("Phone", { exact: true }).getAttribute("aria-invalid"), "true");
+  assert.equal(await page.getByLabel("Company", { exact: true }).inputValue(), "Fixed Inc", "what was typed is kept");
+  assert.equal((await ownerRequest(stack, "GET", `/v1/leads/${leadId}`)).json.lead.company, null, "nothing saved");
+  await page.screenshot({ path: path.join(SHOTS, "lead-contact-refused-desktop.png"), fullPage: true });
+
+  await page.getByLabel("Phone", { exact: true }).fill("+1 202 555 0199");
+  await page.getByRole("button", { name: "Save contact" }).click();
+  await page.getByText("Contact saved.").waitFor();
+  const facts = await page.locator("#contact-h + dl").textContent();
+  assert.match(facts, /Fixed Inc/);
+  assert.match(facts, /\+1 202 555 0199/);
+  assert.match(await page.locator("ol.trail").textContent(), /Contact corrected\s+by owner@example\.com\s*Changed: phone, company/);
+  const lead = (await ownerRequest(stack, "GET", `/v1/leads/${leadId}`)).json.lead;
+  assert.deepEqual([lead.name, lead.email, lead.phone, lead.company], ["Cor Rect", "cor@example.com", "+1 202 555 0199", "Fixed Inc"]);
+  await page.screenshot({ path: path.join(SHOTS, "lead-contact-saved-desktop.png"), fullPage: true });
+  assert.deepEqual(problems, []);
+  await context.close();
+});
+
 test("a lead's files download from its page through a signed link", async () => {
   await ownerRequest(stack, "POST", `/v1/agents/${DEMO_AGENT_ID}/tools`, {
     body: {

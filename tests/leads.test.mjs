@@ -408,6 +408,66 @@ test("every stage move is recorded with from, to, who, reason and note; bad upda
   assert.deepEqual(await counters("agent_pipe"), { total: 1, new: 1, contacted: 0, qualified: 0, converted: 0, lost: 0 });
 });
 
+test("an owner corrects a lead's contact: checked like a form's fields, one lead per email, in the trail, searched and exported as corrected", async () => {
+  await makeAgent("agent_fix");
+  await makeTool("agent_fix", { id: "tool_fix", name: "fix_form", fields: PERSON_FIELDS });
+  const { leadId } = await capture("tool_fix", { name: "Ann Lee", email: "ann@typo.example", phone: "+1 202 555 0100", company: "Old Co" });
+  const other = await capture("tool_fix", { name: "Bo", email: "bo@example.com" });
+  const before = await api("GET", `/v1/leads/${leadId}`);
+
+  // Refused, naming the attribute, and nothing changes.
+  for (const [contact, field] of [
+    [{ email: "not an email" }, "contact.email"],
+    [{ website: "javascript:alert(1)" }, "contact.website"],
+    [{ phone: "call me maybe" }, "contact.phone"],
+    [{ company: "x".repeat(201) }, "contact.company"],
+    [{ name: "a\nb" }, "contact.name"],
+    [{ stage: "lost" }, "contact.stage"],
+    [{ email: " BO@example.com " }, "contact.email"],
+  ]) {
+    const res = await patchLead(leadId, { contact });
+    assert.equal(res.status, 400, `${JSON.stringify(contact)}: ${res.text}`);
+    assert.equal(res.json.error.field, field, JSON.stringify(contact));
+  }
+  assert.equal((await api("GET", `/v1/leads/${leadId}`)).json.lead.version, before.json.lead.version, "nothing was written");
+  // Only an owner who may write leads.
+  const reader = await api("POST", "/v1/keys", { name: "reader", scopes: ["leads:read"] });
+  assert.equal((await api("PATCH", `/v1/leads/${leadId}`, { contact: { company: "X" } }, reader.json.key)).status, 403);
+
+  const fixed = await ownerRequest(stack, "PATCH", `/v1/leads/${leadId}`, {
+    body: { contact: { name: "Ann Leigh", email: "ann@example.com", phone: null, company: " New Co " } },
+    headers: { "If-Match": before.headers.get("etag") },
+  });
+  assert.equal(fixed.status, 200, fixed.text);
+  const lead = fixed.json.lead;
+  assert.deepEqual(
+    [lead.name, lead.firstName, lead.lastName, lead.email, lead.phone, lead.company],
+    ["Ann Leigh", "Ann", "Leigh", "ann@example.com", null, "New Co"],
+  );
+  const entry = fixed.json.activity.find((a) => a.type === "contact_edited");
+  assert.ok(entry, JSON.stringify(fixed.json.activity));
+  assert.equal(entry.by, "admin");
+  assert.equal(entry.note, "Changed: name, lastName, email, phone, company", "names, not the values");
+  // A stale If-Match is refused like any lead change.
+  const stale = await ownerRequest(stack, "PATCH", `/v1/leads/${leadId}`, { body: { contact: { company: "Z" } }, headers: { "If-Match": before.headers.get("etag") } });
+  assert.equal(stale.status, 412, stale.text);
+
+  // Searched and exported as corrected.
+  const found = await api("GET", `/v1/agents/agent_fix/leads?q=new%20co`);
+  assert.deepEqual(found.json.leads.map((l) => l.id), [leadId]);
+  const csv = parse((await api("GET", "/v1/agents/agent_fix/leads.csv")).text, { columns: true, bom: true });
+  const row = csv.find((r) => r["Lead ID"] === leadId);
+  assert.equal(row["Company Name"], "New Co");
+  assert.equal(row.Email, "ann@example.com");
+
+  // The corrected email is the one the next submission finds the lead by.
+  const again = await capture("tool_fix", { name: "Ann Leigh", email: "ANN@example.com", message: "Back again" });
+  assert.equal(again.leadId, leadId);
+  const typo = await capture("tool_fix", { name: "Ann Lee", email: "ann@typo.example" });
+  assert.notEqual(typo.leadId, leadId, "the old email is no longer this lead's");
+  assert.notEqual(typo.leadId, other.leadId);
+});
+
 test("an agent's leads take at most 500 custom field names by hand: the export's columns stay bounded", async () => {
   await makeAgent("agent_names");
   await makeTool("agent_names", { id: "tool_names", name: "names_form", fields: PERSON_FIELDS });

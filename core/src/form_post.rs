@@ -207,6 +207,7 @@ pub fn tool_body(posted: &Posted, existing: &[FieldSpec]) -> Result<(Value, Vec<
         "requireClientToken".into(),
         json!(posted.checked("requireClientToken")),
     );
+    body.insert("enabled".into(), json!(posted.checked("enabled")));
     Ok((Value::Object(body), rows_of))
 }
 
@@ -363,6 +364,7 @@ mod tests {
         assert_eq!(body["retrySchedule"], json!([0, 60]));
         assert_eq!(body["executionMode"], "both");
         assert_eq!(body["requireClientToken"], false);
+        assert_eq!(body["enabled"], false, "an unticked box pauses the form");
         assert_eq!(body["postActions"], json!([]));
         assert_eq!(body["webhookUrl"], Value::Null);
     }

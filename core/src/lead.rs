@@ -210,6 +210,40 @@ impl Contact {
         })
     }
 
+    /// This contact with an owner's `changes` made. A name changed alone gives its first and
+    /// last names again, and first or last names changed alone give the name, as a
+    /// submission's do ([`extract`]), so the export's columns agree.
+    fn edited(&self, changes: &[(Attribute, Option<String>)]) -> Contact {
+        let mut next = self.clone();
+        let mut moved = Vec::new();
+        for (attribute, value) in changes {
+            if let Some(slot) = next.slot(*attribute) {
+                if slot != value {
+                    *slot = value.clone();
+                    moved.push(*attribute);
+                }
+            }
+        }
+        // Only what actually changed counts: a form that sends every attribute as it stands
+        // must not split a name a submission gave apart ("Mary Ann" + "Smith") again.
+        let named = |a: Attribute| moved.contains(&a);
+        let parts = named(Attribute::FirstName) || named(Attribute::LastName);
+        if named(Attribute::Name) && !parts {
+            let mut words = next.name.as_deref().unwrap_or_default().split_whitespace();
+            next.first_name = words.next().map(str::to_string);
+            let rest = words.collect::<Vec<_>>().join(" ");
+            next.last_name = (!rest.is_empty()).then_some(rest);
+        } else if parts && !named(Attribute::Name) {
+            let joined: Vec<&str> = [&next.first_name, &next.last_name]
+                .into_iter()
+                .flatten()
+                .map(String::as_str)
+                .collect();
+            next.name = (!joined.is_empty()).then(|| joined.join(" "));
+        }
+        next
+    }
+
     /// This contact with every attribute `newer` carries laid over it (latest wins).
     fn updated_by(&self, newer: &Contact) -> Contact {
         let pick = |new: &Option<String>, old: &Option<String>| new.clone().or_else(|| old.clone());
@@ -466,15 +500,18 @@ pub enum ActivityKind {
     StageChanged,
     Note,
     FieldsEdited,
+    /// An owner corrected the contact (its note names the attributes, not their values).
+    ContactEdited,
 }
 
 impl ActivityKind {
-    pub const ALL: [ActivityKind; 5] = [
+    pub const ALL: [ActivityKind; 6] = [
         ActivityKind::Created,
         ActivityKind::Submitted,
         ActivityKind::StageChanged,
         ActivityKind::Note,
         ActivityKind::FieldsEdited,
+        ActivityKind::ContactEdited,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -484,6 +521,7 @@ impl ActivityKind {
             ActivityKind::StageChanged => "stage_changed",
             ActivityKind::Note => "note",
             ActivityKind::FieldsEdited => "fields_edited",
+            ActivityKind::ContactEdited => "contact_edited",
         }
     }
 
@@ -534,6 +572,10 @@ pub enum LeadEvent {
     /// Custom fields set by an owner; `null` removes a key.
     FieldsEdited {
         changes: Map<String, Value>,
+    },
+    /// Contact attributes an owner corrected (checked by [`contact_edits`]); `None` clears one.
+    ContactEdited {
+        changes: Vec<(Attribute, Option<String>)>,
     },
 }
 
@@ -648,8 +690,71 @@ pub fn apply(
                 vec![entry(ActivityKind::FieldsEdited, None, None, None, None)]
             }
         }
+        LeadEvent::ContactEdited { changes } => {
+            next.contact = lead.contact.edited(&changes);
+            // (`slot` lends a field mutably: both contacts are copies here.)
+            let (mut before, mut after) = (lead.contact.clone(), next.contact.clone());
+            let changed: Vec<&str> = Attribute::ALL
+                .into_iter()
+                .filter(|a| before.slot(*a).map(|s| s.clone()) != after.slot(*a).map(|s| s.clone()))
+                .map(Attribute::as_str)
+                .collect();
+            if changed.is_empty() {
+                vec![]
+            } else {
+                let what = format!("Changed: {}", changed.join(", "));
+                vec![entry(ActivityKind::ContactEdited, None, None, None, Some(what))]
+            }
+        }
     };
     Ok((next, activity))
+}
+
+/// The contact attributes an owner may correct, and the form field kind each is checked as
+/// (as a visitor's answer in that kind of field would be).
+const EDITABLE: [(Attribute, FieldKind); 7] = [
+    (Attribute::Name, FieldKind::Text),
+    (Attribute::FirstName, FieldKind::Text),
+    (Attribute::LastName, FieldKind::Text),
+    (Attribute::Email, FieldKind::Email),
+    (Attribute::Phone, FieldKind::Phone),
+    (Attribute::Company, FieldKind::Text),
+    (Attribute::Website, FieldKind::Url),
+];
+
+/// Longest contact attribute an owner may set.
+pub const MAX_CONTACT_CHARS: usize = 200;
+
+/// Checks an owner's `contact` object (`{"phone": "+44 20 7946 0958", "company": null}`): each
+/// key an attribute, each value text its kind accepts (trimmed) or null (or "") to clear it.
+/// Errors name `contact.<key>`.
+pub fn contact_edits(map: &Map<String, Value>) -> Result<Vec<(Attribute, Option<String>)>, FieldError> {
+    let mut changes = Vec::new();
+    for (key, value) in map {
+        let at = |reason: &str| FieldError::new(format!("contact.{key}"), reason);
+        let Some((attribute, kind)) = EDITABLE.into_iter().find(|(a, _)| a.as_str() == key) else {
+            return Err(at(
+                "is not a contact attribute (name, firstName, lastName, email, phone, company, website)",
+            ));
+        };
+        let field = FieldSpec {
+            name: format!("contact.{key}"),
+            kind,
+            max_length: Some(MAX_CONTACT_CHARS as u32),
+            ..FieldSpec::default()
+        };
+        let clean = crate::validate::validate_field(&field, Some(value))?;
+        let text = match clean {
+            None => None,
+            Some(Value::String(text)) => Some(text),
+            Some(_) => return Err(at("must be text or null")),
+        };
+        changes.push((attribute, text));
+    }
+    if changes.is_empty() {
+        return Err(FieldError::new("contact", "must name an attribute to change"));
+    }
+    Ok(changes)
 }
 
 fn checked_note(note: Option<String>) -> Result<Option<String>, FieldError> {
@@ -780,6 +885,8 @@ pub struct LeadPatch {
     pub lost_reason: Option<String>,
     pub note: Option<String>,
     pub custom_fields: Option<Map<String, Value>>,
+    /// Contact attributes corrected by the owner ([`contact_edits`]).
+    pub contact: Option<Vec<(Attribute, Option<String>)>>,
 }
 
 impl LeadPatch {
@@ -787,13 +894,15 @@ impl LeadPatch {
         let obj = body
             .as_object()
             .ok_or_else(|| FieldError::new("body", "must be a JSON object"))?;
-        if let Some(unknown) = obj
-            .keys()
-            .find(|k| !matches!(k.as_str(), "stage" | "lostReason" | "note" | "customFields"))
-        {
+        if let Some(unknown) = obj.keys().find(|k| {
+            !matches!(
+                k.as_str(),
+                "stage" | "lostReason" | "note" | "customFields" | "contact"
+            )
+        }) {
             return Err(FieldError::new(
                 unknown.as_str(),
-                "is not something a lead update can change (stage, lostReason, note, customFields)",
+                "is not something a lead update can change (stage, lostReason, note, customFields, contact)",
             ));
         }
         let text = |key: &str| match obj.get(key) {
@@ -815,6 +924,11 @@ impl LeadPatch {
             Some(Value::Object(map)) => Some(map.clone()),
             Some(_) => return Err(FieldError::new("customFields", "must be an object")),
         };
+        let contact = match obj.get("contact") {
+            None | Some(Value::Null) => None,
+            Some(Value::Object(map)) => Some(contact_edits(map)?),
+            Some(_) => return Err(FieldError::new("contact", "must be an object")),
+        };
         let patch = LeadPatch {
             stage,
             // A blank reason is no reason (a form that sends every field sends it empty on
@@ -822,11 +936,12 @@ impl LeadPatch {
             lost_reason: text("lostReason")?.filter(|r| !r.trim().is_empty()),
             note: text("note")?,
             custom_fields,
+            contact,
         };
         if patch == LeadPatch::default() {
             return Err(FieldError::new(
                 "body",
-                "must change something: stage, lostReason, note or customFields",
+                "must change something: stage, lostReason, note, customFields or contact",
             ));
         }
         if patch.stage.is_none() && patch.lost_reason.is_some() {
@@ -838,10 +953,13 @@ impl LeadPatch {
         Ok(patch)
     }
 
-    /// The events this update makes, in order: fields first, then the move (which carries
-    /// the note), or the note alone.
+    /// The events this update makes, in order: the contact and fields first, then the move
+    /// (which carries the note), or the note alone.
     pub fn events(self) -> Vec<LeadEvent> {
         let mut events = Vec::new();
+        if let Some(changes) = self.contact {
+            events.push(LeadEvent::ContactEdited { changes });
+        }
         if let Some(changes) = self.custom_fields {
             events.push(LeadEvent::FieldsEdited { changes });
         }
@@ -1229,6 +1347,116 @@ mod tests {
         .is_ok());
         let nul = apply(Some(&lead), typed("a\u{0}b"), &Actor::Admin, 1, &reasons()).unwrap_err();
         assert_eq!(nul.field, "note");
+    }
+
+    #[test]
+    fn an_owner_corrects_the_contact_and_the_trail_names_what_changed() {
+        let lead = LeadState {
+            contact: Contact {
+                name: Some("Jane Smyth".into()),
+                first_name: Some("Jane".into()),
+                last_name: Some("Smyth".into()),
+                email: Some("jane@example.com".into()),
+                phone: Some("+44 20 7946 0000".into()),
+                company: Some("Acme".into()),
+                website: None,
+            },
+            ..LeadState::default()
+        };
+        let edit = |body: Value| {
+            let changes = contact_edits(body.as_object().unwrap()).unwrap();
+            apply(
+                Some(&lead),
+                LeadEvent::ContactEdited { changes },
+                &Actor::Admin,
+                1,
+                &reasons(),
+            )
+            .unwrap()
+        };
+        // A name alone gives its first and last names again; "" clears; text is trimmed.
+        let (next, trail) =
+            edit(json!({"name": " Jane Smith ", "company": "", "website": "https://jane.example"}));
+        assert_eq!(next.contact.name.as_deref(), Some("Jane Smith"));
+        assert_eq!(
+            (
+                next.contact.first_name.as_deref(),
+                next.contact.last_name.as_deref()
+            ),
+            (Some("Jane"), Some("Smith"))
+        );
+        assert_eq!(next.contact.company, None);
+        assert_eq!(next.contact.website.as_deref(), Some("https://jane.example"));
+        assert_eq!(
+            next.contact.email, lead.contact.email,
+            "what the edit does not name stays"
+        );
+        assert_eq!(trail.len(), 1);
+        assert_eq!(trail[0].kind, ActivityKind::ContactEdited);
+        assert_eq!(
+            trail[0].note.as_deref(),
+            Some("Changed: name, lastName, company, website"),
+            "the attributes, not their values"
+        );
+        // A last name alone gives the name.
+        let (next, _) = edit(json!({"lastName": "Smith-Jones"}));
+        assert_eq!(next.contact.name.as_deref(), Some("Jane Smith-Jones"));
+        // A name sent as it stands splits nothing again (a page sends every input).
+        let two_words = LeadState {
+            contact: Contact {
+                name: Some("Mary Ann Smith".into()),
+                first_name: Some("Mary Ann".into()),
+                last_name: Some("Smith".into()),
+                ..Contact::default()
+            },
+            ..LeadState::default()
+        };
+        let changes = contact_edits(
+            json!({"name": "Mary Ann Smith", "phone": "+1 202 555 0100"})
+                .as_object()
+                .unwrap(),
+        )
+        .unwrap();
+        let (next, trail) = apply(
+            Some(&two_words),
+            LeadEvent::ContactEdited { changes },
+            &Actor::Admin,
+            1,
+            &reasons(),
+        )
+        .unwrap();
+        assert_eq!(next.contact.first_name.as_deref(), Some("Mary Ann"));
+        assert_eq!(trail[0].note.as_deref(), Some("Changed: phone"));
+        // The same values again: nothing changed, nothing recorded.
+        let (same, trail) = edit(json!({"email": "jane@example.com", "company": "Acme"}));
+        assert_eq!(same, lead);
+        assert!(trail.is_empty());
+        // Each value is checked as its kind of form field checks it; errors name the key.
+        for (body, field) in [
+            (json!({"email": "not an email"}), "contact.email"),
+            (json!({"phone": "call me"}), "contact.phone"),
+            (json!({"website": "javascript:alert(1)"}), "contact.website"),
+            (json!({"name": "a\u{0}b"}), "contact.name"),
+            (json!({"name": 5}), "contact.name"),
+            (
+                json!({"company": "x".repeat(MAX_CONTACT_CHARS + 1)}),
+                "contact.company",
+            ),
+            (json!({"stage": "lost"}), "contact.stage"),
+            (json!({}), "contact"),
+        ] {
+            let err = contact_edits(body.as_object().unwrap()).unwrap_err();
+            assert_eq!(err.field, field, "{body}");
+        }
+        let patch = LeadPatch::from_json(&json!({"contact": {"phone": null}, "stage": "contacted"})).unwrap();
+        let events = patch.events();
+        assert!(
+            matches!(&events[0], LeadEvent::ContactEdited { changes } if changes == &vec![(Attribute::Phone, None)])
+        );
+        assert_eq!(
+            LeadPatch::from_json(&json!({"contact": "x"})).unwrap_err().field,
+            "contact"
+        );
     }
 
     #[test]

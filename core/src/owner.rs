@@ -210,6 +210,15 @@ pub struct ToolIn {
     /// Questions the agent asks before it shows the form (`core::qualification`).
     #[serde(default)]
     pub qualification: Option<crate::qualification::Qualification>,
+    /// Offered to visitors (on unless the owner paused the form). A paused form is in no
+    /// widget config and no agent's reply, and takes only the submissions of displays
+    /// already shown (a display token): a visitor half way through is not turned away.
+    #[serde(default = "enabled_by_default")]
+    pub enabled: bool,
+}
+
+fn enabled_by_default() -> bool {
+    true
 }
 
 /// At most this many attempts per delivery, and at most this long between two.
@@ -621,6 +630,21 @@ mod tests {
 
     fn tool(value: serde_json::Value) -> ToolIn {
         serde_json::from_value(value).unwrap()
+    }
+
+    #[test]
+    fn a_form_is_offered_unless_paused_and_enabled_takes_only_a_boolean() {
+        let base = json!({"name": "f", "fields": [{"name": "email", "type": "email"}]});
+        assert!(
+            tool(base.clone()).enabled,
+            "a form made without `enabled` is offered"
+        );
+        let mut paused = base.clone();
+        paused["enabled"] = json!(false);
+        assert!(!tool(paused).enabled);
+        let mut wrong = base;
+        wrong["enabled"] = json!("no");
+        assert!(serde_json::from_value::<ToolIn>(wrong).is_err());
     }
 
     #[test]

@@ -42,6 +42,8 @@ pub enum ApiError {
     },
     /// A browser page on an origin the agent does not list in `allowedOrigins`.
     OriginNotAllowed(String),
+    /// A submission to a form its owner paused, from a sender it was not shown to: the id.
+    FormPaused(String),
     /// Authenticated some other way (a signed link) and the proof does not hold.
     Forbidden {
         code: &'static str,
@@ -90,7 +92,7 @@ impl ApiError {
             ApiError::Unauthorized | ApiError::BadToken { .. } => 401,
             ApiError::OriginNotAllowed(_) | ApiError::Forbidden { .. } => 403,
             ApiError::MethodNotAllowed { .. } => 405,
-            ApiError::Conflict { .. } | ApiError::IdempotencyKeyReused => 409,
+            ApiError::Conflict { .. } | ApiError::IdempotencyKeyReused | ApiError::FormPaused(_) => 409,
             ApiError::Stale { .. } => 412,
             ApiError::RateLimited { .. } => 429,
             ApiError::Misconfigured(_) | ApiError::Busy(_) => 503,
@@ -148,6 +150,11 @@ impl ApiError {
                 "origin_not_allowed",
                 format!("pages on {origin} may not use this agent (see allowedOrigins)"),
                 None,
+            ),
+            ApiError::FormPaused(id) => (
+                "form_paused",
+                format!("toolId: form {id} is paused by its owner and takes no new submissions"),
+                Some("toolId".into()),
             ),
             ApiError::IdempotencyKeyReused => (
                 "idempotency_key_reused",

@@ -127,7 +127,7 @@ pub async fn answer(
     }
     let db = env.d1(bindings::DB)?;
     let turns = conversations::turns(&db, &conversation.id).await?;
-    let forms = tools::list_for_agent(&db, &agent.id).await?;
+    let forms = tools::offered_by_agent(&db, &agent.id).await?;
     let mut said = Said {
         locale,
         ..Said::default()

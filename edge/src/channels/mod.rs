@@ -194,9 +194,11 @@ async fn handle(env: &Env, db: &D1Database, channel: &Channel, inbound: &Inbound
     };
     let mut form = chat.form.clone();
     let tool = match &form {
+        // A form deleted half way through ends its session (a paused one goes on: the
+        // edge showed it).
         Some(session) => tools::get(db, &session.tool_id)
             .await?
-            .filter(|t| t.agent_id == agent.id),
+            .filter(|t| t.agent_id == agent.id && t.deleted_at.is_none()),
         None => None,
     };
     match (&mut form, tool) {

@@ -119,6 +119,8 @@ struct FormIntegrations {
     id: String,
     name: String,
     title: String,
+    /// The owner paused the form: only displays already shown can still send it.
+    paused: bool,
     items: Vec<TestTarget>,
     /// What the last test of one of them did, shown under this form's.
     tested: Option<(bool, String)>,
@@ -188,6 +190,7 @@ async fn shown(
                 id: tool.id.clone(),
                 name: tool.name.clone(),
                 title: tool.title.clone(),
+                paused: !tool.enabled,
                 items,
                 tested: tested
                     .as_ref()

@@ -233,10 +233,7 @@ pub async fn list(req: &Request, env: &Env, visit: &Visit) -> ApiResult<Response
     let ((counters_html, list_html), error) = match (LeadQuery::parse(&owned), &agent) {
         (Ok(query), Some(agent)) => {
             let base = query_string(&[[("agent", agent.id.as_str())].as_slice(), &filter_pairs].concat());
-            (
-                lead_list(env, &agent.id, &query, &base, &forms, refresh).await?,
-                None,
-            )
+            (lead_list(env, &agent.id, &query, &base, refresh).await?, None)
         }
         (Ok(_), None) => (Default::default(), None),
         (Err(wrong), _) => (Default::default(), Some(wrong)),
@@ -381,17 +378,14 @@ async fn lead_list(
     agent_id: &str,
     query: &LeadQuery,
     base: &str,
-    forms: &[(String, String)],
     refresh: bool,
 ) -> ApiResult<(String, String)> {
     let db = env.d1(bindings::DB)?;
     let (page, more) = stored::list(&db, agent_id, query, query.cursor.as_ref(), query.limit).await?;
     let total = stored::count(&db, agent_id, query).await?;
     let counters = stored::counters(&db, agent_id).await?;
-    let form_names: HashMap<&str, &str> = forms
-        .iter()
-        .map(|(id, name)| (id.as_str(), name.as_str()))
-        .collect();
+    // Deleted forms too: their leads stay.
+    let form_names = tools::names_of_agent(&db, agent_id).await?;
     let rows = page
         .iter()
         .map(|lead| {
@@ -407,7 +401,7 @@ async fn lead_list(
                 form: lead
                     .tool_id
                     .as_deref()
-                    .map(|id| form_names.get(id).copied().unwrap_or(id).to_string())
+                    .map(|id| form_names.get(id).map_or(id, String::as_str).to_string())
                     .unwrap_or_default(),
                 captured: shown_time(lead.created_at),
                 captured_iso: crate::clock::iso8601(lead.created_at),
@@ -499,6 +493,15 @@ struct DeliveryRow {
     replayable: bool,
 }
 
+/// One input of the contact correction form.
+struct ContactInput {
+    /// The attribute (`contact.<key>` in the API), also the input's name.
+    key: &'static str,
+    label: &'static str,
+    kind: &'static str,
+    value: String,
+}
+
 struct ActivityRow {
     at: String,
     at_iso: String,
@@ -529,6 +532,8 @@ struct LeadPage {
     error_field: String,
     can_write: bool,
     contact: Vec<Fact>,
+    /// The contact as the correction form shows it (what was posted, after a refusal).
+    contact_inputs: Vec<ContactInput>,
     source: Vec<Fact>,
     geo: Vec<Fact>,
     custom: Vec<Fact>,
@@ -554,11 +559,8 @@ pub async fn detail(
     let db = env.d1(bindings::DB)?;
     let lead = &detail.lead;
     let agent = agents::get(&db, &lead.agent_id).await?;
-    let forms: HashMap<String, String> = tools::list_for_agent(&db, &lead.agent_id)
-        .await?
-        .into_iter()
-        .map(|t| (t.id, t.name))
-        .collect();
+    // Deleted forms too: the lead's older submissions name them.
+    let forms: HashMap<String, String> = tools::names_of_agent(&db, &lead.agent_id).await?;
     let c = &lead.contact;
     let contact: Vec<Fact> = [
         fact("Name", display_name(c).as_deref()),
@@ -704,6 +706,7 @@ pub async fn detail(
     {
         Some("stage") => Some("Stage updated."),
         Some("note") => Some("Note added."),
+        Some("contact") => Some("Contact saved."),
         Some("replay") => Some("Delivery replayed: a new round of attempts has started."),
         _ => None,
     };
@@ -747,6 +750,7 @@ pub async fn detail(
             error,
             error_field,
             can_write: visit.may(Need::Scope(Scope::LeadsWrite)),
+            contact_inputs: contact_inputs(c, visit, refused.is_some()),
             contact,
             source,
             geo,
@@ -773,7 +777,28 @@ fn activity_label(kind: ActivityKind) -> &'static str {
         ActivityKind::StageChanged => "Stage changed",
         ActivityKind::Note => "Note",
         ActivityKind::FieldsEdited => "Fields edited",
+        ActivityKind::ContactEdited => "Contact corrected",
     }
+}
+
+/// The correction form's inputs: the contact as stored, or as posted when a save was refused.
+fn contact_inputs(c: &leadform_core::lead::Contact, visit: &Visit, refused: bool) -> Vec<ContactInput> {
+    let posted = |key: &str| visit.field(key).filter(|_| refused).map(str::to_string);
+    [
+        ("name", "Name", "text", &c.name),
+        ("email", "Email", "email", &c.email),
+        ("phone", "Phone", "tel", &c.phone),
+        ("company", "Company", "text", &c.company),
+        ("website", "Website", "url", &c.website),
+    ]
+    .into_iter()
+    .map(|(key, label, kind, stored)| ContactInput {
+        key,
+        label,
+        kind,
+        value: posted(key).or_else(|| stored.clone()).unwrap_or_default(),
+    })
+    .collect()
 }
 
 /// Custom fields as facts: text as it is, lists joined, files as download links.
@@ -804,8 +829,8 @@ fn custom_facts(fields: &Map<String, Value>) -> Vec<Fact> {
         .collect()
 }
 
-/// `POST /dashboard/leads/{id}/{stage|notes|delete}`: through the owner API's own change
-/// and delete; a refusal shows the lead again with the error at its field.
+/// `POST /dashboard/leads/{id}/{stage|notes|contact|delete}`: through the owner API's own
+/// change and delete; a refusal shows the lead again with the error at its field.
 pub async fn write(req: &Request, env: &Env, visit: &Visit, id: &str, action: &str) -> ApiResult<Response> {
     let text = |name: &str| visit.field(name).map(str::trim).filter(|v| !v.is_empty());
     let outcome = match action {
@@ -823,17 +848,25 @@ pub async fn write(req: &Request, env: &Env, visit: &Visit, id: &str, action: &s
                     owner_leads::change(&visit.principal, env, id, patch, seen.as_ref().map(|v| &v[..]))
                         .await
                         .map(|_| "stage")
-                        .map_err(|err| match err {
-                            ApiError::Stale { .. } => ApiError::Conflict {
-                                code: "stale",
-                                message:
-                                    "This lead changed after you opened it (a colleague's move or note, \
-                                      or a new submission); it shows as it is now. Your move was not \
-                                      made: choose again."
-                                        .into(),
-                            },
-                            other => other,
-                        })
+                        .map_err(|err| stale_as("Your move was not made: choose again.", err))
+                }
+                Err(wrong) => Err(wrong.into()),
+            }
+        }
+        "contact" => {
+            // Every input as posted (an emptied one clears its attribute); only what differs
+            // from the lead as it is changes. Made on the lead the member saw, as a move is.
+            let fields: serde_json::Map<String, Value> = ["name", "email", "phone", "company", "website"]
+                .into_iter()
+                .map(|key| (key.to_string(), json!(visit.field(key).unwrap_or(""))))
+                .collect();
+            let seen: Option<[i64; 1]> = text("version").and_then(|v| v.parse().ok()).map(|v| [v]);
+            match LeadPatch::from_json(&json!({ "contact": fields })) {
+                Ok(patch) => {
+                    owner_leads::change(&visit.principal, env, id, patch, seen.as_ref().map(|v| &v[..]))
+                        .await
+                        .map(|_| "contact")
+                        .map_err(|err| stale_as("Your correction was not saved: make it again.", err))
                 }
                 Err(wrong) => Err(wrong.into()),
             }
@@ -873,6 +906,21 @@ pub async fn write(req: &Request, env: &Env, visit: &Visit, id: &str, action: &s
             detail(req, env, visit, id, Some(err)).await
         }
         Err(other) => Err(other),
+    }
+}
+
+/// A write refused because the lead changed after the member opened it, said in words: the
+/// page shows the lead as it is now, with what was not done.
+fn stale_as(not_done: &str, err: ApiError) -> ApiError {
+    match err {
+        ApiError::Stale { .. } => ApiError::Conflict {
+            code: "stale",
+            message: format!(
+                "This lead changed after you opened it (a colleague's move, note or correction, \
+                 or a new submission); it shows as it is now. {not_done}"
+            ),
+        },
+        other => other,
     }
 }
 

@@ -170,6 +170,9 @@ pub async fn handle(mut req: Request, env: &Env, method: Method, path: &[&str]) 
         }
         (Method::Post, ["settings", "forms", id, "rotate"]) => settings::rotate(&req, env, &visit, id).await,
         (Method::Post, ["settings", "forms", id, "test"]) => settings::test_form(&req, env, &visit, id).await,
+        (Method::Post, ["settings", "forms", id, "delete"]) => {
+            settings::delete_form(&req, env, &visit, id).await
+        }
         _ => return view::error_page(&visit.session, 404, "Not found", "There is no such page."),
     };
     result.or_else(|err| view::error_for(&visit.session, err))
@@ -187,7 +190,7 @@ fn need_of(method: &Method, path: &[&str]) -> Option<Need> {
         (Method::Get, ["leads"] | ["leads", _] | ["conversations"] | ["conversations", _]) => {
             Need::Scope(LeadsRead)
         }
-        (Method::Post, ["leads", _, "stage" | "notes" | "delete"])
+        (Method::Post, ["leads", _, "stage" | "notes" | "contact" | "delete"])
         | (Method::Post, ["deliveries", _, "replay"]) => Need::Scope(LeadsWrite),
         (Method::Get, ["analytics"]) => Need::Scope(AnalyticsRead),
         (Method::Get | Method::Post, ["settings" | "integrations", ..]) => Need::Admin,

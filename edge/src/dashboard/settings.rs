@@ -296,7 +296,7 @@ struct AgentPage {
     notice: Option<String>,
     alert: Option<String>,
     inputs: Vec<Input>,
-    forms: Vec<(String, String)>,
+    forms: Vec<(String, String, bool)>,
     endpoints: Vec<(String, String, String)>,
     event_types: Vec<&'static str>,
     new_secret: Option<String>,
@@ -425,6 +425,7 @@ pub async fn agent_page(
     let notice = match query_param(req, "done").as_deref() {
         Some("saved") => Some("Agent saved."),
         Some("endpoint-deleted") => Some("Endpoint deleted."),
+        Some("form-deleted") => Some("Form deleted. Its leads and submissions are kept."),
         Some("channel-connected") => Some("Channel connected."),
         Some("channel-disconnected") => Some("Channel disconnected."),
         _ => None,
@@ -467,7 +468,7 @@ pub async fn agent_page(
             forms: tools::list_for_agent(&db, &agent.id)
                 .await?
                 .into_iter()
-                .map(|t| (t.id, t.name))
+                .map(|t| (t.id, t.name, !t.enabled))
                 .collect(),
             endpoints: lead_webhooks::for_agent(&db, &agent.id)
                 .await?
@@ -690,6 +691,10 @@ struct FormPage {
     inputs: Vec<Input>,
     modes: Vec<(&'static str, &'static str)>,
     require_client_token: bool,
+    /// Offered to visitors (a new form is).
+    enabled: bool,
+    /// The delete button's refusal (nothing typed to confirm).
+    confirm_error: Option<String>,
     rows: Vec<FieldRow>,
     types: Vec<&'static str>,
     fields_error: Option<String>,
@@ -726,6 +731,7 @@ pub async fn form_page(
         Editing::Form(id) => {
             let tool = tools::get(&db, id)
                 .await?
+                .filter(|t| t.deleted_at.is_none())
                 .ok_or_else(|| ApiError::not_found("tool", id))?;
             let agent_id = tool.agent_id.clone();
             (Some(tool), agent_id)
@@ -736,8 +742,10 @@ pub async fn form_page(
         .await?
         .ok_or_else(|| ApiError::not_found("agent", &agent_id))?;
     let stored: Option<ToolIn> = tool.as_ref().map(|t| t.to_input());
-    let posted = outcome.refused.is_some();
     let form = Posted(&visit.form);
+    // The editor's own post refused: its values again. (A refused rotation or delete posted
+    // none of them: the form as stored.)
+    let posted = outcome.refused.is_some() && form.text("name").is_some();
     let text = |name: &str, stored: String| {
         if posted {
             form.text(name).unwrap_or_default().to_string()
@@ -843,7 +851,13 @@ pub async fn form_page(
         .and_then(|e| e.field())
         .unwrap_or_default();
     let error_message = outcome.refused.as_ref().map(|e| e.message());
-    let mut alert = if error_field.starts_with("fields") || error_field.starts_with("postActions") {
+    let confirm_error = (error_field == "confirm")
+        .then(|| error_message.clone())
+        .flatten();
+    let mut alert = if error_field.starts_with("fields")
+        || error_field.starts_with("postActions")
+        || error_field == "confirm"
+    {
         None
     } else {
         mark(&mut inputs, &outcome.refused)
@@ -1012,6 +1026,12 @@ pub async fn form_page(
             } else {
                 s.is_some_and(|t| t.require_client_token)
             },
+            enabled: if posted {
+                form.text("enabled").is_some()
+            } else {
+                s.is_none_or(|t| t.enabled)
+            },
+            confirm_error,
             rows,
             types: FieldKind::ALL.iter().map(|k| k.as_str()).collect(),
             fields_error,
@@ -1113,6 +1133,25 @@ pub async fn rotate(req: &Request, env: &Env, visit: &Visit, id: &str) -> ApiRes
         }
         Err(other) => Err(other),
     }
+}
+
+/// `POST /dashboard/settings/forms/{id}/delete`: the API's delete, once the owner typed
+/// "delete"; back to the agent's page.
+pub async fn delete_form(req: &Request, env: &Env, visit: &Visit, id: &str) -> ApiResult<Response> {
+    if visit.field("confirm").map(|t| t.trim().to_lowercase()).as_deref() != Some("delete") {
+        let outcome = FormOutcome {
+            refused: Some(
+                leadform_core::validate::FieldError::new("confirm", "type delete to confirm").into(),
+            ),
+            ..Default::default()
+        };
+        return form_page(req, env, &visit.clone_session(), Editing::Form(id), outcome).await;
+    }
+    let agent_id = owner_tools::remove(&visit.principal, env, id).await?;
+    view::redirect(&format!(
+        "/dashboard/settings/agents/{}?done=form-deleted",
+        view::urlencode(&agent_id)
+    ))
 }
 
 /// `POST /dashboard/settings/forms/{id}/test`: an example submission to the form's webhook

@@ -8,7 +8,7 @@ use super::widget_tool;
 use crate::bindings;
 use crate::clock::now_ms;
 use crate::config;
-use crate::error::ApiResult;
+use crate::error::{ApiError, ApiResult};
 use crate::http::{json, json_body_within, SMALL_BODY_BYTES};
 use crate::storage::{display_tokens, events};
 use leadform_core::spam::TokenCheck;
@@ -45,6 +45,11 @@ pub async fn record(mut req: Request, env: &Env, origin: Option<&str>) -> ApiRes
     };
     let db = env.d1(bindings::DB)?;
     let tool = widget_tool(&db, &tool_id, origin).await?;
+    // A paused form's open displays still count; a deleted form has no analytics to add to.
+    // (A client result still settles a deleted form's submission: it was accepted.)
+    if tool.deleted_at.is_some() {
+        return Err(ApiError::not_found("tool", &tool_id));
+    }
     let now = now_ms();
     let token = body.get("displayToken").and_then(Value::as_str);
     let nonce = match config::check_display_token(env, &tool.agent_id, token, now) {

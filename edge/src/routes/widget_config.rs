@@ -20,7 +20,7 @@ pub async fn get(req: &Request, env: &Env, origin: Option<&str>) -> ApiResult<Re
         .await?
         .ok_or_else(|| ApiError::not_found("agent", &agent_id))?;
     check_origin(&agent.allowed_origins, origin)?;
-    let forms = tools::list_for_agent(&db, &agent.id)
+    let forms = tools::offered_by_agent(&db, &agent.id)
         .await?
         .iter()
         .map(|t| t.public())

@@ -130,6 +130,24 @@ pub async fn get(db: &D1Database, id: &str) -> Result<Option<Lead>> {
     Ok(row.map(Lead::from))
 }
 
+/// The agent's lead with this email (its key), other than `except_id`.
+pub async fn other_with_email(
+    db: &D1Database,
+    agent_id: &str,
+    email: &str,
+    except_id: &str,
+) -> Result<Option<String>> {
+    let Some(key) = email_key(email) else {
+        return Ok(None);
+    };
+    let row: Option<serde_json::Value> = db
+        .prepare("SELECT id FROM leads WHERE agent_id = ?1 AND email_key = ?2 AND id != ?3")
+        .bind(&[text(agent_id), text(&key), text(except_id)])?
+        .first(None)
+        .await?;
+    Ok(row.and_then(|r| r.get("id").and_then(|v| v.as_str()).map(str::to_string)))
+}
+
 /// The lead a submission with this contact belongs to: the agent's lead with the same
 /// email; else one with the same E.164 phone and no other email; else none. A statement to
 /// run in a batch with other reads (`None`: the contact has no key to match on, so there is

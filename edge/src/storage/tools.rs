@@ -41,6 +41,12 @@ pub struct Tool {
     pub spam_threshold: Option<u32>,
     /// Questions asked in the chat before the form shows.
     pub qualification: Option<Qualification>,
+    /// Offered to visitors; `false`: paused by the owner (`ToolIn::enabled`).
+    pub enabled: bool,
+    /// When the owner deleted it: the row stays for the submissions, leads and deliveries
+    /// that name it, but no list, config, agent or new sender sees the form.
+    #[serde(skip_serializing)]
+    pub deleted_at: Option<i64>,
     pub created_at: i64,
     pub updated_at: i64,
 }
@@ -68,6 +74,11 @@ struct ToolRow {
     spam_threshold: Option<i64>,
     #[serde(default)]
     qualification: Option<String>,
+    /// Migration 0027.
+    #[serde(default = "one")]
+    enabled: i64,
+    #[serde(default)]
+    deleted_at: Option<i64>,
     created_at: i64,
     updated_at: i64,
     /// Moved on by every change to the row (migration 0014).
@@ -102,6 +113,8 @@ impl From<ToolRow> for Tool {
             rules: from_json_column(&row.rules),
             spam_threshold: row.spam_threshold.and_then(|t| u32::try_from(t).ok()),
             qualification: row.qualification.and_then(|q| serde_json::from_str(&q).ok()),
+            enabled: row.enabled != 0,
+            deleted_at: row.deleted_at,
             created_at: row.created_at,
             updated_at: row.updated_at,
         }
@@ -159,8 +172,18 @@ impl Tool {
             rules: self.rules.clone(),
             spam_threshold: self.spam_threshold,
             qualification: self.qualification.clone(),
+            enabled: self.enabled,
         }
     }
+
+    /// Whether visitors are offered the form: not paused, not deleted.
+    pub fn offered(&self) -> bool {
+        self.enabled && self.deleted_at.is_none()
+    }
+}
+
+fn one() -> i64 {
+    1
 }
 
 /// A tool with its agent's allowed origins: what a widget call needs, in one read (the
@@ -257,7 +280,7 @@ pub async fn count_by_agent(db: &D1Database) -> Result<std::collections::HashMap
         n: i64,
     }
     let rows: Vec<Count> = db
-        .prepare("SELECT agent_id, COUNT(*) AS n FROM tools GROUP BY agent_id")
+        .prepare("SELECT agent_id, COUNT(*) AS n FROM tools WHERE deleted_at IS NULL GROUP BY agent_id")
         .all()
         .await?
         .results()?;
@@ -267,9 +290,10 @@ pub async fn count_by_agent(db: &D1Database) -> Result<std::collections::HashMap
         .collect())
 }
 
+/// The agent's forms, paused ones too, deleted ones not.
 pub async fn list_for_agent(db: &D1Database, agent_id: &str) -> Result<Vec<Tool>> {
     let rows = db
-        .prepare("SELECT * FROM tools WHERE agent_id = ?1 ORDER BY created_at, id")
+        .prepare("SELECT * FROM tools WHERE agent_id = ?1 AND deleted_at IS NULL ORDER BY created_at, id")
         .bind(&[text(agent_id)])?
         .all()
         .await?
@@ -277,7 +301,35 @@ pub async fn list_for_agent(db: &D1Database, agent_id: &str) -> Result<Vec<Tool>
     Ok(rows.into_iter().map(Tool::from).collect())
 }
 
+/// The agent's forms that visitors are offered: not paused, not deleted.
+pub async fn offered_by_agent(db: &D1Database, agent_id: &str) -> Result<Vec<Tool>> {
+    let mut forms = list_for_agent(db, agent_id).await?;
+    forms.retain(Tool::offered);
+    Ok(forms)
+}
+
+/// The names of every form the agent ever had, deleted ones too: what older submissions
+/// and leads name.
+pub async fn names_of_agent(
+    db: &D1Database,
+    agent_id: &str,
+) -> Result<std::collections::HashMap<String, String>> {
+    #[derive(Deserialize)]
+    struct Name {
+        id: String,
+        name: String,
+    }
+    let rows: Vec<Name> = db
+        .prepare("SELECT id, name FROM tools WHERE agent_id = ?1")
+        .bind(&[text(agent_id)])?
+        .all()
+        .await?
+        .results()?;
+    Ok(rows.into_iter().map(|r| (r.id, r.name)).collect())
+}
+
 /// Inserts or replaces the tool `id`; the secret is only set on insert, so updates keep it.
+/// Replacing a deleted form (its id named again) brings it back.
 pub async fn upsert(
     db: &D1Database,
     id: &str,
@@ -289,12 +341,14 @@ pub async fn upsert(
     db.prepare(
         "INSERT INTO tools (id, agent_id, name, title, description, fields, triggers, success_message,
            dismiss_message, execution_mode, webhook_url, webhook_secret, created_at, updated_at,
-           post_actions, retry_schedule, require_client_token, spam_threshold, rules, qualification)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?13, ?14, ?15, ?16, ?17, ?18, ?19)
+           post_actions, retry_schedule, require_client_token, spam_threshold, rules, qualification,
+           enabled)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20)
          ON CONFLICT(id) DO UPDATE SET name = ?3, title = ?4, description = ?5, fields = ?6,
            triggers = ?7, success_message = ?8, dismiss_message = ?9, execution_mode = ?10,
            webhook_url = ?11, updated_at = ?13, post_actions = ?14, retry_schedule = ?15,
-           require_client_token = ?16, spam_threshold = ?17, rules = ?18, qualification = ?19",
+           require_client_token = ?16, spam_threshold = ?17, rules = ?18, qualification = ?19,
+           enabled = ?20, deleted_at = NULL",
     )
     .bind(&[
         text(id),
@@ -330,10 +384,21 @@ pub async fn upsert(
                 .transpose()?
                 .as_deref(),
         ),
+        int(i64::from(input.enabled)),
     ])?
     .run()
     .await?;
     Ok(())
+}
+
+/// Deletes the form `id` (see [`Tool::deleted_at`]); `false` when it was deleted already.
+pub async fn delete(db: &D1Database, id: &str, now: i64) -> Result<bool> {
+    let result = db
+        .prepare("UPDATE tools SET deleted_at = ?2, updated_at = ?2 WHERE id = ?1 AND deleted_at IS NULL")
+        .bind(&[text(id), int(now)])?
+        .run()
+        .await?;
+    changed_any(&result)
 }
 
 /// Replaces the signing secret as `rotation` says; the old one keeps signing until
@@ -362,7 +427,7 @@ pub async fn rotate_secret(db: &D1Database, id: &str, rotation: &SecretRotation,
 /// Whether another tool of the agent already uses `name` (names key `registerFormHandler`).
 pub async fn name_taken(db: &D1Database, agent_id: &str, name: &str, except_id: &str) -> Result<bool> {
     let hit: Option<serde_json::Value> = db
-        .prepare("SELECT 1 AS hit FROM tools WHERE agent_id = ?1 AND name = ?2 AND id != ?3")
+        .prepare("SELECT 1 AS hit FROM tools WHERE agent_id = ?1 AND name = ?2 AND id != ?3 AND deleted_at IS NULL")
         .bind(&[text(agent_id), text(name), text(except_id)])?
         .first(None)
         .await?;

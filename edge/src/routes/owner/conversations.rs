@@ -90,21 +90,12 @@ pub async fn detail(caller: &Caller, env: &Env, links: &Links, id: &str) -> ApiR
     let mut lead_ids: Vec<String> = made.iter().filter_map(|s| s.lead_id.clone()).collect();
     lead_ids.sort();
     lead_ids.dedup();
-    // The forms' names, one read per form (a conversation names few).
-    let mut names: Vec<(String, Option<String>)> = Vec::new();
-    for s in &made {
-        if !names.iter().any(|(id, _)| id == &s.tool_id) {
-            let name = tools::get(&db, &s.tool_id).await?.map(|t| t.name);
-            names.push((s.tool_id.clone(), name));
-        }
-    }
+    // The forms' names, deleted forms' too, in one read.
+    let names = tools::names_of_agent(&db, &agent_id).await?;
     let submissions = made
         .into_iter()
         .map(|s| ConversationSubmissionOut {
-            tool_name: names
-                .iter()
-                .find(|(id, _)| id == &s.tool_id)
-                .and_then(|(_, n)| n.clone()),
+            tool_name: names.get(&s.tool_id).cloned(),
             in_transcript: turns.iter().any(|t| t.records_submission(&s.id)),
             form_data: links.show(&s.form_data),
             id: s.id,

@@ -15,7 +15,9 @@ use crate::storage::leads::{self as stored, Lead};
 use crate::storage::{agents, submissions};
 use futures_util::stream;
 use leadform_core::csv_export::{self, Profile, Row};
-use leadform_core::lead::{check_custom_names, etag, if_match, ActivityOut, LeadOut, LeadPatch, StageCounts};
+use leadform_core::lead::{
+    check_custom_names, etag, if_match, ActivityOut, Attribute, LeadOut, LeadPatch, StageCounts,
+};
 use leadform_core::query::{next_cursor, Cursor, LeadQuery};
 use leadform_core::validate::FieldError;
 use serde::Serialize;
@@ -211,8 +213,8 @@ pub async fn update(caller: &Caller, mut req: Request, env: &Env, id: &str) -> A
     with_etag(json(&out, 200)?, changed.version)
 }
 
-/// Applies an owner's change (stage, lost reason, note, custom fields) to lead `id`; when
-/// `seen` names versions, only if the lead is still at one of them.
+/// Applies an owner's change (stage, lost reason, note, custom fields, contact) to lead
+/// `id`; when `seen` names versions, only if the lead is still at one of them.
 pub async fn change(
     caller: &Caller,
     env: &Env,
@@ -241,6 +243,24 @@ pub async fn change(
                 let (known, fresh) = stored::custom_names(&db, &lead.agent_id, &set).await?;
                 check_custom_names(known, fresh)?;
             }
+        }
+    }
+    // An email is the key later submissions find their lead by: one lead per email.
+    let new_email = patch
+        .contact
+        .iter()
+        .flatten()
+        .find_map(|(attribute, value)| (*attribute == Attribute::Email).then_some(value.as_deref()))
+        .flatten();
+    if let Some(email) = new_email {
+        if let Some(other) = stored::other_with_email(&db, &lead.agent_id, email, &lead.id).await? {
+            return Err(FieldError::new(
+                "contact.email",
+                format!(
+                    "is the email of another lead ({other}): one lead per email, so edit or delete that one"
+                ),
+            )
+            .into());
         }
     }
     leads::change(

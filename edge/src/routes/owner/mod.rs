@@ -67,6 +67,7 @@ async fn route(c: &Caller, req: Request, env: &Env, method: &Method, path: &[&st
         (Method::Post, ["agents", id, "tools"]) => tools::create(req, env, id).await,
         (Method::Get, ["tools", id]) => tools::get(c, env, id).await,
         (Method::Patch, ["tools", id]) => tools::update(c, req, env, id).await,
+        (Method::Delete, ["tools", id]) => tools::delete(c, env, id).await,
         (Method::Get, ["tools", id, "secret"]) => tools::secret(c, env, id).await,
         (Method::Post, ["tools", id, "secret", "rotate"]) => tools::rotate(c, req, env, id).await,
         (Method::Post, ["tools", id, "test"]) => tools::test_route(c, req, env, id).await,
@@ -117,7 +118,7 @@ fn need_of(method: &Method, path: &[&str]) -> Option<Need> {
         (Method::Post, ["agents"]) | (_, ["keys", ..]) | (_, ["members", ..]) => return Some(Need::Admin),
         (Method::Get | Method::Patch, ["agents", _])
         | (Method::Get | Method::Post, ["agents", _, "tools"])
-        | (Method::Get | Method::Patch, ["tools", _])
+        | (Method::Get | Method::Patch | Method::Delete, ["tools", _])
         | (Method::Get, ["tools", _, "secret"])
         | (Method::Post, ["tools", _, "secret", "rotate"] | ["tools", _, "test"])
         | (Method::Get | Method::Post, ["agents", _, "lead-webhooks"])

@@ -1,5 +1,6 @@
-//! Form tools: made, read, changed; their signing secret has routes of its own (a tool as
-//! the API shows it never carries it), with rotation and an overlap window.
+//! Form tools: made, read, changed, paused (`enabled`), deleted; their signing secret has
+//! routes of its own (a tool as the API shows it never carries it), with rotation and an
+//! overlap window.
 
 use super::{merge, parse_shaped, rotation, Caller};
 use crate::auth;
@@ -92,10 +93,29 @@ pub async fn patch_with(
     save(env, &tool.agent_id, input).await
 }
 
-/// The tool, if the caller may see its agent.
+/// `DELETE /v1/tools/{id}`: the form leaves every list, widget config and agent reply, and
+/// new submissions to it are refused (404). What it took in stays: its submissions and
+/// leads (they still name it), its analytics rows, and deliveries already accepted, which
+/// go on to its URL with its secret until they succeed or fail. Making a form with its id
+/// again brings it back.
+pub async fn delete(caller: &Caller, env: &Env, id: &str) -> ApiResult<Response> {
+    remove(caller, env, id).await?;
+    Ok(Response::empty()?.with_status(204))
+}
+
+/// Deletes tool `id` for the caller (the API's route and the dashboard's button): its agent.
+pub async fn remove(caller: &Caller, env: &Env, id: &str) -> ApiResult<String> {
+    let tool = find(caller, env, id).await?;
+    // Lost to a concurrent delete: deleted all the same.
+    tools::delete(&env.d1(bindings::DB)?, &tool.id, now_ms()).await?;
+    Ok(tool.agent_id)
+}
+
+/// The tool, if it is not deleted and the caller may see its agent.
 async fn find(caller: &Caller, env: &Env, id: &str) -> ApiResult<tools::Tool> {
     let tool = tools::get(&env.d1(bindings::DB)?, id)
         .await?
+        .filter(|t| t.deleted_at.is_none())
         .ok_or_else(|| ApiError::not_found("tool", id))?;
     let agent_id = tool.agent_id.clone();
     auth::visible(caller, "tool", id, &agent_id, tool)

@@ -183,7 +183,12 @@ pub async fn accept(env: &Env, mut input: SubmitIn, sender: &Sender<'_>) -> ApiR
     let mut guessed = false;
     let (form_data, now, token, seen, found, turns) = loop {
         let tool = &widget.tool;
-        let form_data = match check_request(&widget, origin, &input) {
+        let now = now_ms();
+        let token = config::check_display_token(env, &tool.agent_id, input.display_token.as_deref(), now);
+        // A display the edge showed: the widget's (its token) or a messaging channel's (the
+        // edge's own form session).
+        let shown = token.is_valid() || sender.channel_user_id.is_some();
+        let form_data = match check_request(&widget, origin, &input, shown) {
             Ok(form_data) => form_data,
             // A refusal is only ever made on the tool and agent as they are now.
             Err(refused) if !verified => {
@@ -200,8 +205,6 @@ pub async fn accept(env: &Env, mut input: SubmitIn, sender: &Sender<'_>) -> ApiR
             }
             Err(refused) => return Err(refused),
         };
-        let now = now_ms();
-        let token = config::check_display_token(env, &tool.agent_id, input.display_token.as_deref(), now);
 
         let guessable = match guessed {
             true => None,
@@ -594,12 +597,21 @@ async fn agent_of(env: &Env, tool_id: &str) -> ApiResult<String> {
     Ok(known_tool(&env.d1(bindings::DB)?, tool_id).await?.0.tool.agent_id)
 }
 
-/// The origin check and the validation of the form: the validated values.
+/// The form's state, the origin check and the validation of the form: the validated
+/// values. `shown`: the edge showed this display (a paused form still takes those).
 fn check_request(
     widget: &tools::WidgetTool,
     origin: Option<&str>,
     input: &SubmitIn,
+    shown: bool,
 ) -> ApiResult<Map<String, Value>> {
+    let tool = &widget.tool;
+    if tool.deleted_at.is_some() {
+        return Err(ApiError::not_found("tool", &tool.id));
+    }
+    if !tool.enabled && !shown {
+        return Err(ApiError::FormPaused(tool.id.clone()));
+    }
     check_origin(&widget.allowed_origins, origin)?;
     let fields = &widget.tool.fields;
     let form_data = validate_form(fields, &input.form_data).map_err(|e| {
