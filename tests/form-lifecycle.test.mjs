@@ -63,6 +63,10 @@ test("a paused form leaves the widget and the agent, takes only displays already
   const open = await config();
   assert.ok(open.forms.some((f) => f.toolId === form.id));
   assert.equal(await formOffered(), form.id);
+  // A server's submission taken before the pause, whose answer its sender did not get.
+  const early = seedSubmit({ toolId: form.id, formData: person(0), idempotencyKey: "server_retry_0" });
+  const taken = await submit(early);
+  assert.equal(taken.status, 200, taken.text);
 
   const paused = await patch(form.id, { enabled: false });
   assert.equal(paused.status, 200, paused.text);
@@ -92,9 +96,18 @@ test("a paused form leaves the widget and the agent, takes only displays already
   assert.equal(shown.status, 200, shown.text);
   await receiver.waitFor(before + 1);
   assert.equal(receiver.requests.at(-1).json.formData.email, "person3@example.com");
-  // A made-up token is no display the edge showed.
+  // A made-up token is no display the edge showed, and a token fetched after the pause
+  // (anyone may load the config) shows nothing of this form.
   const forged = await submit({ toolId: form.id, formData: person(4), fieldsCompleted: [], displayToken: "1.2.3" }, { Origin: SITE });
   assert.equal(forged.status, 409, forged.text);
+  const late = (await config()).displayToken;
+  const afterPause = await submit({ toolId: form.id, formData: person(6), fieldsCompleted: [], displayToken: late }, { Origin: SITE });
+  assert.equal(afterPause.status, 409, afterPause.text);
+  assert.equal(afterPause.json.error.code, "form_paused");
+  // The sender that lost its answer and sends again hears the first answer, not a refusal.
+  const again = await submit(early);
+  assert.equal(again.status, 200, again.text);
+  assert.equal(again.json.submissionId, taken.json.submissionId);
 
   const wrong = await patch(form.id, { enabled: "no" });
   assert.equal(wrong.status, 400, wrong.text);
@@ -114,7 +127,8 @@ test("a deleted form is gone for visitors and the API; its leads stay, a deliver
   // Accepted before the delete; its first attempt fails, the retry is due after it.
   failNext = true;
   const before = receiver.requests.length;
-  const accepted = await submit(seedSubmit({ toolId: form.id, formData: person(10) }), asOwner(stack));
+  const body = seedSubmit({ toolId: form.id, formData: person(10), idempotencyKey: "server_retry_10" });
+  const accepted = await submit(body, asOwner(stack));
   assert.equal(accepted.status, 200, accepted.text);
   const { submissionId, leadId } = accepted.json;
   await receiver.waitFor(before + 1);
@@ -122,6 +136,12 @@ test("a deleted form is gone for visitors and the API; its leads stay, a deliver
   const deleted = await ownerRequest(stack, "DELETE", `/v1/tools/${form.id}`);
   assert.equal(deleted.status, 204, deleted.text);
   assert.equal((await ownerRequest(stack, "DELETE", `/v1/tools/${form.id}`)).status, 404, "deleted once");
+  // A change that comes after the delete does not bring it back.
+  assert.equal((await patch(form.id, { title: "Still here?" })).status, 404);
+  // Its sender, sending again what was taken, hears the first answer.
+  const repeated = await submit(body, asOwner(stack));
+  assert.equal(repeated.status, 200, repeated.text);
+  assert.equal(repeated.json.submissionId, submissionId);
 
   // The retry still goes out, to the form's URL, signed: nothing accepted is lost.
   await receiver.waitFor(before + 2);

@@ -210,30 +210,63 @@ impl Contact {
         })
     }
 
-    /// This contact with an owner's `changes` made. A name changed alone gives its first and
-    /// last names again, and first or last names changed alone give the name, as a
-    /// submission's do ([`extract`]), so the export's columns agree.
-    fn edited(&self, changes: &[(Attribute, Option<String>)]) -> Contact {
+    /// This contact with an owner's `changes` made (raw text, as [`contact_edits`] read it).
+    /// A value equal to the stored one (trimmed) is no change and is not checked again: a
+    /// page sends every input, and one a submission filled loosely (a website without its
+    /// scheme) must not block correcting another. A changed one is checked as a form field
+    /// of its kind. A name changed without first or last name sent gives them again (the
+    /// stored first name kept when the new name still starts with it); a first or last
+    /// name changed without a name sent gives the name; so the export's columns agree.
+    fn edited(&self, changes: &[(Attribute, Option<String>)]) -> Result<Contact, FieldError> {
         let mut next = self.clone();
         let mut moved = Vec::new();
-        for (attribute, value) in changes {
-            if let Some(slot) = next.slot(*attribute) {
-                if slot != value {
-                    *slot = value.clone();
-                    moved.push(*attribute);
-                }
+        for (attribute, raw) in changes {
+            let kind = EDITABLE
+                .iter()
+                .find(|(a, _)| a == attribute)
+                .map_or(FieldKind::Text, |(_, k)| *k);
+            let Some(slot) = next.slot(*attribute) else {
+                continue;
+            };
+            let sent = raw.as_deref().map(str::trim).filter(|t| !t.is_empty());
+            if sent == slot.as_deref() {
+                continue;
             }
+            let field = FieldSpec {
+                name: format!("contact.{}", attribute.as_str()),
+                kind,
+                max_length: Some(MAX_CONTACT_CHARS as u32),
+                ..FieldSpec::default()
+            };
+            let value = raw.clone().map(Value::String);
+            *slot = match crate::validate::validate_field(&field, value.as_ref())? {
+                Some(Value::String(text)) => Some(text),
+                _ => None,
+            };
+            moved.push(*attribute);
         }
-        // Only what actually changed counts: a form that sends every attribute as it stands
-        // must not split a name a submission gave apart ("Mary Ann" + "Smith") again.
-        let named = |a: Attribute| moved.contains(&a);
-        let parts = named(Attribute::FirstName) || named(Attribute::LastName);
-        if named(Attribute::Name) && !parts {
-            let mut words = next.name.as_deref().unwrap_or_default().split_whitespace();
-            next.first_name = words.next().map(str::to_string);
-            let rest = words.collect::<Vec<_>>().join(" ");
+        let sent = |a: Attribute| changes.iter().any(|(b, _)| *b == a);
+        let moved = |a: Attribute| moved.contains(&a);
+        let parts_sent = sent(Attribute::FirstName) || sent(Attribute::LastName);
+        if moved(Attribute::Name) && !parts_sent {
+            let name = next.name.clone().unwrap_or_default();
+            let kept_first = self.first_name.as_deref().filter(|first| {
+                name.strip_prefix(*first)
+                    .is_some_and(|rest| rest.starts_with(' '))
+            });
+            let (first, rest) = match kept_first {
+                Some(first) => (Some(first.to_string()), name[first.len()..].trim().to_string()),
+                None => {
+                    let mut words = name.split_whitespace();
+                    (
+                        words.next().map(str::to_string),
+                        words.collect::<Vec<_>>().join(" "),
+                    )
+                }
+            };
+            next.first_name = first;
             next.last_name = (!rest.is_empty()).then_some(rest);
-        } else if parts && !named(Attribute::Name) {
+        } else if (moved(Attribute::FirstName) || moved(Attribute::LastName)) && !sent(Attribute::Name) {
             let joined: Vec<&str> = [&next.first_name, &next.last_name]
                 .into_iter()
                 .flatten()
@@ -241,7 +274,7 @@ impl Contact {
                 .collect();
             next.name = (!joined.is_empty()).then(|| joined.join(" "));
         }
-        next
+        Ok(next)
     }
 
     /// This contact with every attribute `newer` carries laid over it (latest wins).
@@ -691,7 +724,7 @@ pub fn apply(
             }
         }
         LeadEvent::ContactEdited { changes } => {
-            next.contact = lead.contact.edited(&changes);
+            next.contact = lead.contact.edited(&changes)?;
             // (`slot` lends a field mutably: both contacts are copies here.)
             let (mut before, mut after) = (lead.contact.clone(), next.contact.clone());
             let changed: Vec<&str> = Attribute::ALL
@@ -725,29 +758,23 @@ const EDITABLE: [(Attribute, FieldKind); 7] = [
 /// Longest contact attribute an owner may set.
 pub const MAX_CONTACT_CHARS: usize = 200;
 
-/// Checks an owner's `contact` object (`{"phone": "+44 20 7946 0958", "company": null}`): each
-/// key an attribute, each value text its kind accepts (trimmed) or null (or "") to clear it.
-/// Errors name `contact.<key>`.
+/// Reads an owner's `contact` object (`{"phone": "+44 20 7946 0958", "company": null}`):
+/// each key an attribute, each value text or null (or "") to clear it. Each changed value is
+/// checked when it is applied (`Contact::edited`): text its kind accepts, trimmed. Errors
+/// name `contact.<key>`.
 pub fn contact_edits(map: &Map<String, Value>) -> Result<Vec<(Attribute, Option<String>)>, FieldError> {
     let mut changes = Vec::new();
     for (key, value) in map {
         let at = |reason: &str| FieldError::new(format!("contact.{key}"), reason);
-        let Some((attribute, kind)) = EDITABLE.into_iter().find(|(a, _)| a.as_str() == key) else {
+        let Some((attribute, _)) = EDITABLE.into_iter().find(|(a, _)| a.as_str() == key) else {
             return Err(at(
                 "is not a contact attribute (name, firstName, lastName, email, phone, company, website)",
             ));
         };
-        let field = FieldSpec {
-            name: format!("contact.{key}"),
-            kind,
-            max_length: Some(MAX_CONTACT_CHARS as u32),
-            ..FieldSpec::default()
-        };
-        let clean = crate::validate::validate_field(&field, Some(value))?;
-        let text = match clean {
-            None => None,
-            Some(Value::String(text)) => Some(text),
-            Some(_) => return Err(at("must be text or null")),
+        let text = match value {
+            Value::Null => None,
+            Value::String(text) => Some(text.clone()),
+            _ => return Err(at("must be text or null")),
         };
         changes.push((attribute, text));
     }
@@ -1363,17 +1390,17 @@ mod tests {
             },
             ..LeadState::default()
         };
-        let edit = |body: Value| {
-            let changes = contact_edits(body.as_object().unwrap()).unwrap();
+        let try_edit = |lead: &LeadState, body: Value| {
+            let changes = contact_edits(body.as_object().unwrap())?;
             apply(
-                Some(&lead),
+                Some(lead),
                 LeadEvent::ContactEdited { changes },
                 &Actor::Admin,
                 1,
                 &reasons(),
             )
-            .unwrap()
         };
+        let edit = |body: Value| try_edit(&lead, body).unwrap();
         // A name alone gives its first and last names again; "" clears; text is trimmed.
         let (next, trail) =
             edit(json!({"name": " Jane Smith ", "company": "", "website": "https://jane.example"}));
@@ -1431,12 +1458,13 @@ mod tests {
         let (same, trail) = edit(json!({"email": "jane@example.com", "company": "Acme"}));
         assert_eq!(same, lead);
         assert!(trail.is_empty());
-        // Each value is checked as its kind of form field checks it; errors name the key.
+        // Each changed value is checked as its kind of form field checks it; errors name the key.
         for (body, field) in [
             (json!({"email": "not an email"}), "contact.email"),
             (json!({"phone": "call me"}), "contact.phone"),
             (json!({"website": "javascript:alert(1)"}), "contact.website"),
             (json!({"name": "a\u{0}b"}), "contact.name"),
+            (json!({"name": "two\nlines"}), "contact.name"),
             (json!({"name": 5}), "contact.name"),
             (
                 json!({"company": "x".repeat(MAX_CONTACT_CHARS + 1)}),
@@ -1445,9 +1473,36 @@ mod tests {
             (json!({"stage": "lost"}), "contact.stage"),
             (json!({}), "contact"),
         ] {
-            let err = contact_edits(body.as_object().unwrap()).unwrap_err();
+            let err = try_edit(&lead, body.clone()).unwrap_err();
             assert_eq!(err.field, field, "{body}");
         }
+        // A stored value a submission filled loosely is no obstacle when sent as it stands.
+        let mut loose = lead.clone();
+        loose.contact.website = Some("acme.example".into());
+        let (next, _) = try_edit(
+            &loose,
+            json!({"website": "acme.example", "phone": "+1 202 555 0100"}),
+        )
+        .unwrap();
+        assert_eq!(next.contact.phone.as_deref(), Some("+1 202 555 0100"));
+        // A new last name keeps the first name; first and last sent are taken as sent.
+        let (next, _) = edit(json!({"name": "Jane van Smyth"}));
+        assert_eq!(
+            (
+                next.contact.first_name.as_deref(),
+                next.contact.last_name.as_deref()
+            ),
+            (Some("Jane"), Some("van Smyth"))
+        );
+        let (next, _) = edit(json!({"name": "Mary Ann Jones", "firstName": "Mary Ann", "lastName": "Jones"}));
+        assert_eq!(
+            (
+                next.contact.name.as_deref(),
+                next.contact.first_name.as_deref(),
+                next.contact.last_name.as_deref()
+            ),
+            (Some("Mary Ann Jones"), Some("Mary Ann"), Some("Jones"))
+        );
         let patch = LeadPatch::from_json(&json!({"contact": {"phone": null}, "stage": "contacted"})).unwrap();
         let events = patch.events();
         assert!(

@@ -1,5 +1,5 @@
--- An owner can pause a form (`enabled` 0: no longer offered, refused to new senders) and
--- delete one (`deleted_at`: gone from every list, config and agent). A deleted form's row
+-- An owner can pause a form (`paused_at`: no longer offered; only displays shown before it
+-- are still taken) and delete one (`deleted_at`: gone from every list, config and agent). A deleted form's row
 -- stays: its submissions, leads and analytics rows name it, and deliveries already
 -- accepted still need its URL and secret. Its name is free again for a new form, so the
 -- name is unique among the forms not deleted only: SQLite cannot drop a table's UNIQUE
@@ -33,7 +33,7 @@ CREATE TABLE tools (
   rules                 TEXT NOT NULL DEFAULT '{}',
   qualification         TEXT,
   revision              INTEGER NOT NULL DEFAULT 0,
-  enabled               INTEGER NOT NULL DEFAULT 1,  -- 0: paused by the owner
+  paused_at             INTEGER,                     -- ms; NULL: offered to visitors
   deleted_at            INTEGER                      -- ms; NULL: not deleted
 );
 INSERT INTO tools (id, agent_id, name, title, description, fields, triggers,

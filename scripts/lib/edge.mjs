@@ -54,9 +54,15 @@ export async function applyMigrations(persistTo, config) {
   if (!existsSync(template)) {
     await mkdir(path.dirname(template), { recursive: true });
     const fresh = await mkdtemp(`${template}-making-`);
-    await migrate(fresh, config);
-    // Another process may have made it meanwhile: theirs stays, this one goes.
-    await rename(fresh, template).catch(() => rm(fresh, { recursive: true, force: true }));
+    try {
+      await migrate(fresh, config);
+      await rename(fresh, template);
+    } catch (err) {
+      // Another process made it meanwhile (theirs stays); anything else is this one's error.
+      if (!existsSync(template)) throw err;
+    } finally {
+      await rm(fresh, { recursive: true, force: true });
+    }
   }
   await cp(template, persistTo, { recursive: true });
 }

@@ -43,6 +43,9 @@ pub struct Tool {
     pub qualification: Option<Qualification>,
     /// Offered to visitors; `false`: paused by the owner (`ToolIn::enabled`).
     pub enabled: bool,
+    /// When the owner paused it: displays the edge showed before then are still taken.
+    #[serde(skip_serializing)]
+    pub paused_at: Option<i64>,
     /// When the owner deleted it: the row stays for the submissions, leads and deliveries
     /// that name it, but no list, config, agent or new sender sees the form.
     #[serde(skip_serializing)]
@@ -75,8 +78,8 @@ struct ToolRow {
     #[serde(default)]
     qualification: Option<String>,
     /// Migration 0027.
-    #[serde(default = "one")]
-    enabled: i64,
+    #[serde(default)]
+    paused_at: Option<i64>,
     #[serde(default)]
     deleted_at: Option<i64>,
     created_at: i64,
@@ -113,7 +116,8 @@ impl From<ToolRow> for Tool {
             rules: from_json_column(&row.rules),
             spam_threshold: row.spam_threshold.and_then(|t| u32::try_from(t).ok()),
             qualification: row.qualification.and_then(|q| serde_json::from_str(&q).ok()),
-            enabled: row.enabled != 0,
+            enabled: row.paused_at.is_none(),
+            paused_at: row.paused_at,
             deleted_at: row.deleted_at,
             created_at: row.created_at,
             updated_at: row.updated_at,
@@ -180,10 +184,6 @@ impl Tool {
     pub fn offered(&self) -> bool {
         self.enabled && self.deleted_at.is_none()
     }
-}
-
-fn one() -> i64 {
-    1
 }
 
 /// A tool with its agent's allowed origins: what a widget call needs, in one read (the
@@ -329,7 +329,8 @@ pub async fn names_of_agent(
 }
 
 /// Inserts or replaces the tool `id`; the secret is only set on insert, so updates keep it.
-/// Replacing a deleted form (its id named again) brings it back.
+/// A pause keeps the time it began. `revive`: a form made again with a deleted one's id
+/// brings it back; a change (`false`) leaves a form deleted meanwhile deleted.
 pub async fn upsert(
     db: &D1Database,
     id: &str,
@@ -337,18 +338,21 @@ pub async fn upsert(
     input: &ToolIn,
     secret: &str,
     now: i64,
+    revive: bool,
 ) -> Result<()> {
     db.prepare(
         "INSERT INTO tools (id, agent_id, name, title, description, fields, triggers, success_message,
            dismiss_message, execution_mode, webhook_url, webhook_secret, created_at, updated_at,
            post_actions, retry_schedule, require_client_token, spam_threshold, rules, qualification,
-           enabled)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20)
+           paused_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?13, ?14, ?15, ?16, ?17, ?18, ?19,
+           CASE WHEN ?20 = 1 THEN NULL ELSE ?13 END)
          ON CONFLICT(id) DO UPDATE SET name = ?3, title = ?4, description = ?5, fields = ?6,
            triggers = ?7, success_message = ?8, dismiss_message = ?9, execution_mode = ?10,
            webhook_url = ?11, updated_at = ?13, post_actions = ?14, retry_schedule = ?15,
            require_client_token = ?16, spam_threshold = ?17, rules = ?18, qualification = ?19,
-           enabled = ?20, deleted_at = NULL",
+           paused_at = CASE WHEN ?20 = 1 THEN NULL ELSE COALESCE(paused_at, ?13) END,
+           deleted_at = CASE WHEN ?21 = 1 THEN NULL ELSE deleted_at END",
     )
     .bind(&[
         text(id),
@@ -385,6 +389,7 @@ pub async fn upsert(
                 .as_deref(),
         ),
         int(i64::from(input.enabled)),
+        int(i64::from(revive)),
     ])?
     .run()
     .await?;

@@ -55,7 +55,7 @@ pub async fn make(env: &Env, agent_id: &str, body: serde_json::Value) -> ApiResu
             return Err(FieldError::new("id", "is already in use; choose another").into());
         }
     }
-    save(env, agent_id, input).await
+    save(env, agent_id, input, true).await
 }
 
 pub async fn get(caller: &Caller, env: &Env, id: &str) -> ApiResult<Response> {
@@ -90,7 +90,7 @@ pub async fn patch_with(
     let changes = changes_of(&tool)?;
     let mut input: ToolIn = merge(&tool.id, &tool.to_input(), changes)?;
     input.id = Some(tool.id);
-    save(env, &tool.agent_id, input).await
+    save(env, &tool.agent_id, input, false).await
 }
 
 /// `DELETE /v1/tools/{id}`: the form leaves every list, widget config and agent reply, and
@@ -121,7 +121,8 @@ async fn find(caller: &Caller, env: &Env, id: &str) -> ApiResult<tools::Tool> {
     auth::visible(caller, "tool", id, &agent_id, tool)
 }
 
-async fn save(env: &Env, agent_id: &str, input: ToolIn) -> ApiResult<tools::Tool> {
+/// Makes or changes the form; `revive` ([`tools::upsert`]): it is made, not changed.
+async fn save(env: &Env, agent_id: &str, input: ToolIn, revive: bool) -> ApiResult<tools::Tool> {
     input.check(config::allow_loopback(env))?;
     let db = env.d1(bindings::DB)?;
     let id = input.id.clone().unwrap_or_else(|| new_id("tool"));
@@ -131,10 +132,12 @@ async fn save(env: &Env, agent_id: &str, input: ToolIn) -> ApiResult<tools::Tool
     check_members(&db, &id, &input).await?;
     // Only used when the tool is new; an update keeps the secret it has.
     let secret = secret_from_bytes(&random_bytes::<24>());
-    tools::upsert(&db, &id, agent_id, &input, &secret, now_ms()).await?;
+    tools::upsert(&db, &id, agent_id, &input, &secret, now_ms(), revive).await?;
+    // A change that met a delete leaves the form deleted: 404, as if the delete came first.
     tools::get(&db, &id)
         .await?
-        .ok_or_else(|| ApiError::Internal(format!("tool {id} vanished")))
+        .filter(|t| t.deleted_at.is_none())
+        .ok_or_else(|| ApiError::not_found("tool", &id))
 }
 
 /// Every member an email post-action of tool `id` names anew (`recipientIds`) is on the

@@ -185,10 +185,14 @@ pub async fn accept(env: &Env, mut input: SubmitIn, sender: &Sender<'_>) -> ApiR
         let tool = &widget.tool;
         let now = now_ms();
         let token = config::check_display_token(env, &tool.agent_id, input.display_token.as_deref(), now);
-        // A display the edge showed: the widget's (its token) or a messaging channel's (the
-        // edge's own form session).
-        let shown = token.is_valid() || sender.channel_user_id.is_some();
-        let form_data = match check_request(&widget, origin, &input, shown) {
+        // When the edge showed this display, at the latest: a messaging channel's form is the
+        // edge's own session; the widget's is no older than its token.
+        let shown_since = match (&token, sender.channel_user_id) {
+            (_, Some(_)) => Some(i64::MIN),
+            (spam::TokenCheck::Valid { issued_at, .. }, None) => Some(*issued_at),
+            _ => None,
+        };
+        let form_data = match check_request(&widget, origin, &input, shown_since) {
             Ok(form_data) => form_data,
             // A refusal is only ever made on the tool and agent as they are now.
             Err(refused) if !verified => {
@@ -198,12 +202,12 @@ pub async fn accept(env: &Env, mut input: SubmitIn, sender: &Sender<'_>) -> ApiR
                 keep_tool(&fresh);
                 verified = true;
                 if fresh.same_as(&widget) {
-                    return Err(refused);
+                    return refused_unless_taken(env, &db, &widget.tool, &input, refused).await;
                 }
                 widget = fresh;
                 continue;
             }
-            Err(refused) => return Err(refused),
+            Err(refused) => return refused_unless_taken(env, &db, &widget.tool, &input, refused).await,
         };
 
         let guessable = match guessed {
@@ -598,19 +602,22 @@ async fn agent_of(env: &Env, tool_id: &str) -> ApiResult<String> {
 }
 
 /// The form's state, the origin check and the validation of the form: the validated
-/// values. `shown`: the edge showed this display (a paused form still takes those).
+/// values. `shown_since`: when the edge showed this display, at the latest (a paused form
+/// still takes the displays shown before its pause).
 fn check_request(
     widget: &tools::WidgetTool,
     origin: Option<&str>,
     input: &SubmitIn,
-    shown: bool,
+    shown_since: Option<i64>,
 ) -> ApiResult<Map<String, Value>> {
     let tool = &widget.tool;
     if tool.deleted_at.is_some() {
         return Err(ApiError::not_found("tool", &tool.id));
     }
-    if !tool.enabled && !shown {
-        return Err(ApiError::FormPaused(tool.id.clone()));
+    if let Some(paused_at) = tool.paused_at {
+        if shown_since.is_none_or(|shown| shown > paused_at) {
+            return Err(ApiError::FormPaused(tool.id.clone()));
+        }
     }
     check_origin(&widget.allowed_origins, origin)?;
     let fields = &widget.tool.fields;
@@ -798,6 +805,29 @@ async fn store_files(
         form_data.insert(field, serde_json::to_value(StoredFile::new(key, &upload))?);
     }
     Ok(form_data)
+}
+
+/// `refused`, unless it is the form's pause or deletion and this request repeats one the
+/// edge already took (its idempotency key and answers): a sender whose first answer was
+/// lost hears it again rather than "refused" for a lead that is stored.
+async fn refused_unless_taken(
+    env: &Env,
+    db: &D1Database,
+    tool: &tools::Tool,
+    input: &SubmitIn,
+    refused: ApiError,
+) -> ApiResult<Response> {
+    let (ApiError::FormPaused(_) | ApiError::NotFound { .. }, Some(key)) = (&refused, &input.idempotency_key)
+    else {
+        return Err(refused);
+    };
+    let Ok(form_data) = validate_form(&tool.fields, &input.form_data) else {
+        return Err(refused);
+    };
+    match first_answer(env, db, &tool.id, key, &form_data).await? {
+        Some(first) => Ok(first),
+        None => Err(refused),
+    }
 }
 
 /// The answer already given for this key, if any (`form_data`: what this request sent).
