@@ -398,6 +398,8 @@ test("while the page's handler runs the form says Sending…; a result it return
     window.leadform.showForm("quote_form");
   });
   const form = await fillQuoteForm(page, "lee@example.com", "b.pdf");
+  // As long as a person takes at least: a fill within a second is spam (core::spam).
+  await quickPerson();
   await form.locator(".lf-submit").click();
   await page.waitForFunction(() => typeof window.__settle === "function");
   const button = form.locator(".lf-submit");
