@@ -165,7 +165,7 @@ test("a lead captured by the widget appears in the open table without a reload, 
   // The table refreshes itself (htmx, every 10 s): the row shows up without a reload.
   const row = page.locator("table.leads tr", { hasText: "dana@example.com" });
   await row.waitFor({ timeout: 20_000 });
-  assert.match(await row.textContent(), /Dana Widget[\s\S]*widget[\s\S]*New[\s\S]*contact_form/);
+  assert.match(await row.textContent(), /Dana Widget[\s\S]*dana@example.com[\s\S]*Widget[\s\S]*New[\s\S]*contact_form/);
   assert.equal(await totalShown(), totalBefore + 1, "the counters refresh with the table");
   await page.screenshot({ path: path.join(SHOTS, "leads-desktop.png"), fullPage: true });
 
@@ -189,7 +189,7 @@ test("a lead captured by the widget appears in the open table without a reload, 
   // The lead's page.
   await row.getByRole("link", { name: "Dana Widget" }).click();
   await page.getByRole("heading", { level: 1, name: /Dana Widget/ }).waitFor();
-  assert.match(await page.locator("section", { hasText: "Source" }).first().textContent(), /widget/);
+  assert.match(await page.locator("section", { hasText: "Source" }).first().textContent(), /Channel\s*Widget/, "the channel as seed 004 names it");
   assert.match(await page.locator("section", { hasText: "Deliveries" }).textContent(), /webhook[\s\S]*delivered/);
   // The conversation it came from: its summary here, its transcript one click away.
   const conversation = page.locator("section", { hasText: "Conversation" }).first();
@@ -661,7 +661,7 @@ test("integrations: each form's webhook and post-actions with their latest deliv
   // now, so nothing is switched, and the page says so.
   assert.equal((await ownerRequest(stack, "PATCH", "/v1/tools/tool_contact_form", { body: { postActions: [actions[1], actions[0], actions[2]] } })).status, 200);
   await section.getByRole("button", { name: /^Pause Slack/ }).click();
-  await page.getByRole("status").filter({ hasText: /changed meanwhile: nothing was switched/ }).waitFor();
+  await page.getByRole("status").filter({ hasText: /changed meanwhile: nothing was changed/ }).waitFor();
   assert.deepEqual((await postActions()).map((a) => a.enabled ?? true), [false, true, true]);
 
   // A form switched to store keeps its webhook URL, but sends it nothing: not "Active".
@@ -685,6 +685,73 @@ test("integrations: each form's webhook and post-actions with their latest deliv
   assert.equal((await ownerRequest(stack, "PATCH", "/v1/tools/tool_contact_form", { body: { postActions: [] } })).status, 200);
 });
 
+test("integrations are connected from the Integrations page, a kind's own inputs rather than JSON; a wrong value shows at its input; one is removed after one more click", async () => {
+  const postActions = async () => (await ownerRequest(stack, "GET", "/v1/tools/tool_contact_form")).json.postActions;
+  assert.deepEqual(await postActions(), []);
+  const { context, page, problems } = await newVisitor();
+  await signIn(page, stack.admin);
+  await page.goto(`${stack.url}/dashboard/integrations?agent=${DEMO_AGENT_ID}`);
+  const section = page.locator("#form-tool_contact_form");
+  await section.getByRole("link", { name: /^Slack to / }).click();
+  await page.getByRole("heading", { level: 1, name: /Connect Slack/ }).waitFor();
+
+  // Not a URL: refused at its input, what was typed kept, nothing added.
+  await page.getByLabel("Incoming webhook URL").fill("hooks.slack.com/oops");
+  await page.getByLabel("Message").fill("Lead: {{email}}");
+  await page.getByRole("button", { name: "Connect Slack" }).click();
+  await page.locator("#webhookUrl-error").waitFor();
+  assert.equal(await page.getByLabel("Incoming webhook URL").getAttribute("aria-invalid"), "true");
+  assert.equal(await page.getByLabel("Message").inputValue(), "Lead: {{email}}");
+  assert.deepEqual(await postActions(), []);
+  await page.screenshot({ path: path.join(SHOTS, "integration-connect-refused-desktop.png"), fullPage: true });
+
+  // Right: connected, active, shown on Integrations; the next lead reaches the channel.
+  await page.getByLabel("Incoming webhook URL").fill(`${receiver.url}/slack/T1/B1/connected`);
+  await page.getByRole("button", { name: "Connect Slack" }).click();
+  await page.getByRole("status").filter({ hasText: /^Connected: it runs/ }).waitFor();
+  assert.deepEqual(await postActions(), [{ type: "slack", webhookUrl: `${receiver.url}/slack/T1/B1/connected`, messageTemplate: "Lead: {{email}}" }]);
+  assert.deepEqual((await section.locator("tbody tr").nth(1).locator("td").allTextContents()).slice(0, 3).map((t) => t.trim()), ["Slack", `${receiver.url}/slack/T1/B1/connected`, "Active"]);
+  const before = receiver.requests.length;
+  await submitLead({ name: "Connie Slack", email: "connie@example.com" });
+  await waitUntil(() => receiver.requests.slice(before).some((r) => r.url === "/slack/T1/B1/connected"), { message: "Slack got the lead" });
+  assert.equal(receiver.requests.slice(before).find((r) => r.url === "/slack/T1/B1/connected").json.text, "Lead: connie@example.com");
+
+  // An email to a member and an address, connected paused; a webhook's header line without a colon is refused at Headers.
+  await section.getByRole("link", { name: /^Email to / }).click();
+  await page.getByLabel("Addresses").fill("sales@example.com, bad-address");
+  await page.getByLabel(stack.admin.email).check();
+  await page.getByLabel(/Active: it runs/).uncheck();
+  await page.getByRole("button", { name: "Connect Email" }).click();
+  assert.match(await page.locator("#recipients-error").textContent(), /"bad-address" is not an email address/);
+  assert.equal(await page.getByLabel(stack.admin.email).isChecked(), true, "the ticked member stays ticked");
+  assert.equal(await page.getByLabel(/Active: it runs/).isChecked(), false);
+  await page.getByLabel("Addresses").fill("sales@example.com");
+  await page.getByRole("button", { name: "Connect Email" }).click();
+  await page.getByRole("status").filter({ hasText: /^Connected, paused/ }).waitFor();
+  const email = (await postActions())[1];
+  assert.equal(email.type, "email");
+  assert.deepEqual([email.recipients, email.recipientIds.length, email.enabled], [["sales@example.com"], 1, false]);
+  const emailRow = (await section.locator("tbody tr").nth(2).locator("td").allTextContents()).map((t) => t.trim());
+  assert.deepEqual(emailRow.slice(0, 3), ["Email", `sales@example.com, ${stack.admin.email} (member)`, "Paused"], "members by their address");
+  await section.getByRole("link", { name: /^Webhook to / }).click();
+  await page.getByLabel("URL", { exact: true }).fill(`${receiver.url}/crm-connected`);
+  await page.getByLabel("Headers").fill("Authorization Bearer abc");
+  await page.getByRole("button", { name: "Connect Webhook" }).click();
+  assert.equal(await page.locator("#headers-error").textContent(), "line 1: write a header as Name: value");
+  assert.equal((await postActions()).length, 2);
+
+  // Removing takes one more click, and takes only that integration off.
+  await page.goto(`${stack.url}/dashboard/integrations?agent=${DEMO_AGENT_ID}`);
+  await section.locator("summary", { hasText: "Remove" }).first().click();
+  await section.getByRole("button", { name: /^Remove Slack/ }).click();
+  await page.getByRole("status").filter({ hasText: /^Removed:/ }).waitFor();
+  assert.deepEqual((await postActions()).map((a) => a.type), ["email"]);
+  await page.screenshot({ path: path.join(SHOTS, "integration-removed-desktop.png"), fullPage: true });
+  assert.deepEqual(problems, []);
+  await context.close();
+  assert.equal((await ownerRequest(stack, "PATCH", "/v1/tools/tool_contact_form", { body: { postActions: [] } })).status, 200);
+});
+
 test("every page at 390 and 1440 px: axe-core finds nothing serious, screenshots for review", async () => {
   const started = await postJson(stack.url + "/conversations", { agentId: DEMO_AGENT_ID }, { Origin: site.url });
   const conversationId = started.json.conversationId;
@@ -699,6 +766,7 @@ test("every page at 390 and 1440 px: axe-core finds nothing serious, screenshots
     ["agent-settings", `/dashboard/settings/agents/${DEMO_AGENT_ID}`],
     ["form-settings", `/dashboard/settings/forms/tool_contact_form`],
     ["integrations", `/dashboard/integrations?agent=${DEMO_AGENT_ID}`],
+    ["integration-connect", "/dashboard/integrations/tool_contact_form/connect/email"],
     ["conversations", `/dashboard/conversations?agent=${DEMO_AGENT_ID}`],
     ["conversation", `/dashboard/conversations/${conversationId}`],
     ["account", `/dashboard/account`],
@@ -906,6 +974,13 @@ test("settings: a form is paused from its page, then deleted once \"delete\" is 
   await page.goto(`${stack.url}/dashboard/leads/${leadId}`);
   await page.getByText("spring@example.com").first().waitFor();
   assert.match(await page.locator("main").textContent(), /retire_me/);
+  // The leads page still filters by it, marked as deleted.
+  await page.goto(`${stack.url}/dashboard/leads`);
+  await page.getByLabel("Form", { exact: true }).selectOption({ label: "retire_me (deleted)" });
+  await page.getByRole("button", { name: "Apply filters" }).click();
+  await page.waitForURL(/toolId=tool_retire/);
+  const listed = await page.locator("td[data-label='Name'] a").evaluateAll((links) => links.map((a) => a.getAttribute("href")));
+  assert.deepEqual(listed, [`/dashboard/leads/${leadId}`]);
   assert.deepEqual(problems, []);
   await context.close();
 });

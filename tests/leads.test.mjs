@@ -278,6 +278,9 @@ test("one person, one lead: matched by normalized email, else by E.164 phone amo
   assert.deepEqual(bySubmission[second.submissionId].formData, { name: "Jane Q. Smith", email: "JANE@example.COM", message: "Second" });
   assert.equal(jane.lead.lastSubmissionAt, Math.max(...jane.submissions.map((s) => s.submittedAt)));
   assert.deepEqual(jane.activity.map((a) => [a.type, a.by]), [["created", "visitor"], ["submitted", "visitor"]]);
+  // The trail says what the later submission changed (names, not values): an owner sees
+  // when someone's submission rewrote who the lead is.
+  assert.equal(jane.activity[1].note, "Changed: name, lastName, email");
 
   const john = await capture("tool_match", { name: "John Smith", email: "john@example.com" });
   assert.notEqual(john.leadId, first.leadId, "another email is another person");
@@ -463,6 +466,15 @@ test("an owner corrects a lead's contact: checked like a form's fields, one lead
   // The corrected email is the one the next submission finds the lead by.
   const again = await capture("tool_fix", { name: "Ann Leigh", email: "ANN@example.com", message: "Back again" });
   assert.equal(again.leadId, leadId);
+  // What the owner put stands against later submissions (anyone who knows the email can
+  // send one); what they cleared is free again; the trail says which were kept.
+  const later = await capture("tool_fix", { name: "Ann Leigh", email: "ann@example.com", company: "Hacked Inc", phone: "+1 202 555 0199" });
+  assert.equal(later.leadId, leadId);
+  const now = (await api("GET", `/v1/leads/${leadId}`)).json;
+  assert.deepEqual([now.lead.email, now.lead.company, now.lead.phone], ["ann@example.com", "New Co", "+1 202 555 0199"]);
+  const notes = now.activity.filter((a) => a.type === "submitted").map((a) => a.note);
+  assert.ok(notes.includes("Changed: phone. Kept as the owner corrected: company"), JSON.stringify(notes));
+  assert.ok(notes.includes("Kept as the owner corrected: email"), JSON.stringify(notes));
   const typo = await capture("tool_fix", { name: "Ann Lee", email: "ann@typo.example" });
   assert.notEqual(typo.leadId, leadId, "the old email is no longer this lead's");
   assert.notEqual(typo.leadId, other.leadId);
@@ -642,7 +654,7 @@ test("list filters: stage, source, toolId, q, from/to; bad values are a 400 nami
   const ada = await capture("tool_fa", { name: "Ada Lovelace", email: "ada@analytical.example", company: "Analytical Engines" }, { attribution: ATTRIBUTION }, { Origin: PAGE });
   const grace = await capture("tool_fa", { name: "Grace Hopper", email: "grace@navy.example", company: "US Navy" });
   const alan = await capture("tool_fb", { name: "Alan Turing", email: "alan@bletchley.example", company: "Bletchley Park" });
-  const kj = await capture("tool_fb", { name: "Katherine Johnson", email: "kj@nasa.example", company: "NASA" });
+  const kj = await capture("tool_fb", { name: "Katherine Johnson", email: "kj@nasa.example", company: "NASA", phone: "+1 (757) 864-1000" });
   await capture("tool_fb", { name: "Grace Hopper", email: "grace@navy.example" }); // Grace, now through form b too
   assert.equal((await patchLead(grace.leadId, { stage: "contacted" })).status, 200);
 
@@ -676,6 +688,10 @@ test("list filters: stage, source, toolId, q, from/to; bad values are a 400 nami
   await expectIds(`q=${encodeURIComponent("bletchley PARK")}`, [alan.leadId]); // company
   await expectIds("q=nasa", [kj.leadId]); // email and company, one lead
   await expectIds("q=zzz", []);
+  // A phone number finds its lead by its digits, however either was typed.
+  await expectIds(`q=${encodeURIComponent("757 864 1000")}`, [kj.leadId]);
+  await expectIds(`q=${encodeURIComponent("(757) 864-1000")}`, [kj.leadId]);
+  await expectIds(`q=${encodeURIComponent("+1 757 864 1001")}`, []);
   await expectIds("q=grace&stage=contacted", [grace.leadId]);
   await expectIds("q=grace&stage=new", []);
   await expectIds("q=a&source=widget&toolId=tool_fa", [ada.leadId]);

@@ -270,6 +270,85 @@ pub fn lead_webhook_body(posted: &Posted) -> Value {
     })
 }
 
+/// The integrations the Integrations page connects, as post-actions name their kinds.
+pub const INTEGRATION_KINDS: [&str; 5] = ["slack", "email", "google_sheets", "mailchimp", "webhook"];
+
+/// An Integrations page's "Connect" form of `kind` (one of [`INTEGRATION_KINDS`]): the
+/// post-action it adds to the form's `postActions`, for the API's checks to run on. What an
+/// owner pastes is taken as they have it: a Google Sheets address gives its spreadsheet id,
+/// addresses may be separated by commas, semicolons or lines, and a header is a
+/// `Name: value` line.
+pub fn post_action_body(kind: &str, posted: &Posted) -> Result<Value, FieldError> {
+    let text = |name: &str| posted.text(name).unwrap_or("").to_string();
+    let mut action = match kind {
+        "slack" => json!({
+            "webhookUrl": text("webhookUrl"),
+            "messageTemplate": posted.optional("messageTemplate"),
+        }),
+        "email" => json!({
+            "recipients": text("recipients")
+                .split(|c: char| c == ',' || c == ';' || c.is_whitespace())
+                .filter(|a| !a.is_empty())
+                .collect::<Vec<_>>(),
+            "recipientIds": posted.all("recipientIds"),
+            "subject": posted.optional("subject"),
+        }),
+        "google_sheets" => json!({
+            "spreadsheetId": spreadsheet_id(&text("spreadsheetId")),
+            "sheet": posted.optional("sheet"),
+        }),
+        "mailchimp" => json!({
+            "audienceId": text("audienceId"),
+            "doubleOptIn": posted.checked("doubleOptIn"),
+        }),
+        "webhook" => json!({
+            "url": text("url"),
+            "headers": header_lines(&text("headers"))?,
+        }),
+        _ => {
+            return Err(FieldError::new(
+                "type",
+                "is not an integration this page connects",
+            ))
+        }
+    };
+    action["type"] = json!(kind);
+    action["enabled"] = json!(posted.checked("enabled"));
+    Ok(action)
+}
+
+/// A spreadsheet's id, from its id or from its address as the browser shows it
+/// (`https://docs.google.com/spreadsheets/d/<id>/edit#gid=0`).
+fn spreadsheet_id(pasted: &str) -> String {
+    match pasted.split_once("/spreadsheets/d/") {
+        Some((_, rest)) => rest.split(['/', '?', '#']).next().unwrap_or("").to_string(),
+        None => pasted.to_string(),
+    }
+}
+
+/// `Name: value` lines as a header map; a line without a colon, or a name given twice, is
+/// refused at `headers` with its line number.
+fn header_lines(text: &str) -> Result<Map<String, Value>, FieldError> {
+    let mut headers = Map::new();
+    for (i, line) in text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()) {
+        let Some((name, value)) = line.split_once(':') else {
+            return Err(FieldError::new(
+                "headers",
+                format!("line {}: write a header as Name: value", i + 1),
+            ));
+        };
+        let name = name.trim();
+        if headers.keys().any(|k| k.eq_ignore_ascii_case(name)) {
+            return Err(FieldError::new(
+                "headers",
+                format!("line {}: {name} is given twice", i + 1),
+            ));
+        }
+        headers.insert(name.to_string(), json!(value.trim()));
+    }
+    Ok(headers)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -279,6 +358,80 @@ mod tests {
             .iter()
             .map(|(k, v)| (k.to_string(), v.to_string()))
             .collect()
+    }
+
+    #[test]
+    fn a_connect_form_is_the_post_action_as_the_api_takes_it() {
+        let slack = pairs(&[
+            ("webhookUrl", " https://hooks.slack.com/services/T/B/x "),
+            ("messageTemplate", ""),
+            ("enabled", "on"),
+        ]);
+        assert_eq!(
+            post_action_body("slack", &Posted(&slack)).unwrap(),
+            json!({"type": "slack", "webhookUrl": "https://hooks.slack.com/services/T/B/x", "messageTemplate": null, "enabled": true})
+        );
+        let email = pairs(&[
+            ("recipients", "a@example.com, b@example.com;\nc@example.com"),
+            ("recipientIds", "mem_1"),
+            ("recipientIds", "mem_2"),
+            ("subject", "New lead"),
+        ]);
+        assert_eq!(
+            post_action_body("email", &Posted(&email)).unwrap(),
+            json!({"type": "email", "recipients": ["a@example.com", "b@example.com", "c@example.com"],
+                   "recipientIds": ["mem_1", "mem_2"], "subject": "New lead", "enabled": false}),
+            "unticked: connected paused"
+        );
+        let sheet = pairs(&[
+            (
+                "spreadsheetId",
+                "https://docs.google.com/spreadsheets/d/1AbC-d_9/edit#gid=0",
+            ),
+            ("sheet", "Leads"),
+        ]);
+        assert_eq!(
+            post_action_body("google_sheets", &Posted(&sheet)).unwrap()["spreadsheetId"],
+            "1AbC-d_9"
+        );
+        let sheet = pairs(&[("spreadsheetId", "1AbC-d_9")]);
+        assert_eq!(
+            post_action_body("google_sheets", &Posted(&sheet)).unwrap()["spreadsheetId"],
+            "1AbC-d_9"
+        );
+        let audience = pairs(&[("audienceId", "a1b2"), ("doubleOptIn", "on")]);
+        assert_eq!(
+            post_action_body("mailchimp", &Posted(&audience)).unwrap(),
+            json!({"type": "mailchimp", "audienceId": "a1b2", "doubleOptIn": true, "enabled": false})
+        );
+        let hook = pairs(&[
+            ("url", "https://crm.example/in"),
+            ("headers", "Authorization: Bearer a:b\n\nX-Team:  sales "),
+        ]);
+        assert_eq!(
+            post_action_body("webhook", &Posted(&hook)).unwrap()["headers"],
+            json!({"Authorization": "Bearer a:b", "X-Team": "sales"})
+        );
+        for (headers, reason) in [
+            ("Authorization Bearer x", "line 1: write a header as Name: value"),
+            ("X-A: 1\nx-a: 2", "line 2: x-a is given twice"),
+        ] {
+            let hook = pairs(&[("url", "https://crm.example/in"), ("headers", headers)]);
+            let err = post_action_body("webhook", &Posted(&hook)).unwrap_err();
+            assert_eq!((err.field.as_str(), err.reason.as_str()), ("headers", reason));
+        }
+        assert_eq!(post_action_body("fax", &Posted(&[])).unwrap_err().field, "type");
+        // Every kind the page offers is one the API knows.
+        for kind in INTEGRATION_KINDS {
+            let body = post_action_body(kind, &Posted(&[])).unwrap();
+            assert_eq!(
+                serde_json::from_value::<crate::post_actions::PostAction>(body)
+                    .map(|a| a.kind().to_string())
+                    .ok()
+                    .as_deref(),
+                Some(kind)
+            );
+        }
     }
 
     #[test]

@@ -291,12 +291,18 @@ impl Contact {
         }
     }
 
-    /// What `q` searches: name, email and company, lower-case.
+    /// What `q` searches: name, email and company, lower-case, and the phone's digits (a
+    /// phone is typed in many ways; `q` looks for one by its digits too).
     pub fn search_text(&self) -> String {
+        let digits = self
+            .phone
+            .as_ref()
+            .map(|p| p.chars().filter(char::is_ascii_digit).collect::<String>());
         [&self.name, &self.email, &self.company]
             .into_iter()
             .flatten()
             .map(|s| s.to_lowercase())
+            .chain(digits.filter(|d| !d.is_empty()))
             .collect::<Vec<_>>()
             .join(" ")
     }
@@ -583,6 +589,36 @@ pub struct LeadState {
     pub lost_reason: Option<String>,
     pub contact: Contact,
     pub custom_fields: Map<String, Value>,
+    /// The contact attributes an owner corrected to a value. A later submission does not
+    /// change them: whoever knows a lead's email can submit a form with it, and the owner's
+    /// fix stands until the owner changes it again (or clears it).
+    pub corrected: Vec<Attribute>,
+}
+
+impl LeadState {
+    /// [`LeadState::corrected`] as its column holds it: `,phone,company,` (so SQL's `instr`
+    /// finds `,phone,` in it); empty for none.
+    pub fn corrected_column(&self) -> String {
+        match self.corrected.is_empty() {
+            true => String::new(),
+            false => format!(
+                ",{},",
+                self.corrected
+                    .iter()
+                    .map(|a| a.as_str())
+                    .collect::<Vec<_>>()
+                    .join(",")
+            ),
+        }
+    }
+
+    /// The attributes a [`LeadState::corrected_column`] names.
+    pub fn corrected_of_column(column: &str) -> Vec<Attribute> {
+        Attribute::ALL
+            .into_iter()
+            .filter(|a| column.contains(&format!(",{},", a.as_str())))
+            .collect()
+    }
 }
 
 /// Something that happens to a lead.
@@ -610,6 +646,23 @@ pub enum LeadEvent {
     ContactEdited {
         changes: Vec<(Attribute, Option<String>)>,
     },
+}
+
+/// The contact attributes that differ between `before` and `after`.
+fn changed(before: &Contact, after: &Contact) -> Vec<Attribute> {
+    // (`slot` lends a field mutably: both contacts are copies here.)
+    let (mut before, mut after) = (before.clone(), after.clone());
+    Attribute::ALL
+        .into_iter()
+        .filter(|a| before.slot(*a).map(|s| s.clone()) != after.slot(*a).map(|s| s.clone()))
+        .collect()
+}
+
+/// "Changed: phone, company": attributes by name, not value (the trail goes to lead-event
+/// endpoints); `None` for none.
+fn changed_note(changed: &[Attribute]) -> Option<String> {
+    let names: Vec<&str> = changed.iter().map(|a| a.as_str()).collect();
+    (!names.is_empty()).then(|| format!("Changed: {}", names.join(", ")))
 }
 
 /// Longest note an owner may write.
@@ -645,6 +698,7 @@ pub fn apply(
                     lost_reason: None,
                     contact,
                     custom_fields,
+                    corrected: Vec::new(),
                 };
                 Ok((
                     created,
@@ -660,9 +714,31 @@ pub fn apply(
             contact,
             custom_fields,
         } => {
-            next.contact = lead.contact.updated_by(&contact);
+            // What an owner corrected stays; the rest follows the latest submission.
+            let (mut carried, mut stored) = (contact, lead.contact.clone());
+            let mut kept = Vec::new();
+            for attribute in &lead.corrected {
+                let (Some(new), Some(old)) = (carried.slot(*attribute), stored.slot(*attribute)) else {
+                    continue;
+                };
+                if new.is_some() && new != old {
+                    kept.push(attribute.as_str());
+                }
+                *new = None;
+            }
+            next.contact = lead.contact.updated_by(&carried);
             next.custom_fields = merged_within(&lead.custom_fields, custom_fields, MAX_CAPTURED_FIELDS_BYTES);
-            vec![entry(ActivityKind::Submitted, None, None, None, None)]
+            // A returning person's submission may change who the lead is (latest wins): the
+            // trail says which attributes it changed, and which it would have, so an owner
+            // sees it.
+            let changed = changed_note(&changed(&lead.contact, &next.contact));
+            let kept =
+                (!kept.is_empty()).then(|| format!("Kept as the owner corrected: {}", kept.join(", ")));
+            let note = match (changed, kept) {
+                (Some(changed), Some(kept)) => Some(format!("{changed}. {kept}")),
+                (changed, kept) => changed.or(kept),
+            };
+            vec![entry(ActivityKind::Submitted, None, None, None, note)]
         }
         LeadEvent::Moved {
             to,
@@ -725,18 +801,19 @@ pub fn apply(
         }
         LeadEvent::ContactEdited { changes } => {
             next.contact = lead.contact.edited(&changes)?;
-            // (`slot` lends a field mutably: both contacts are copies here.)
-            let (mut before, mut after) = (lead.contact.clone(), next.contact.clone());
-            let changed: Vec<&str> = Attribute::ALL
-                .into_iter()
-                .filter(|a| before.slot(*a).map(|s| s.clone()) != after.slot(*a).map(|s| s.clone()))
-                .map(Attribute::as_str)
-                .collect();
-            if changed.is_empty() {
-                vec![]
-            } else {
-                let what = format!("Changed: {}", changed.join(", "));
-                vec![entry(ActivityKind::ContactEdited, None, None, None, Some(what))]
+            let changed = changed(&lead.contact, &next.contact);
+            // A value the owner put stands against later submissions; one they cleared is
+            // free again.
+            let mut after = next.contact.clone();
+            for attribute in &changed {
+                next.corrected.retain(|a| a != attribute);
+                if after.slot(*attribute).is_some_and(|v| v.is_some()) {
+                    next.corrected.push(*attribute);
+                }
+            }
+            match changed_note(&changed) {
+                None => vec![],
+                what => vec![entry(ActivityKind::ContactEdited, None, None, None, what)],
             }
         }
     };
@@ -1269,12 +1346,102 @@ mod tests {
         assert_eq!(updated.custom_fields["budget"], json!("10k"));
         assert_eq!(trail[0].kind, ActivityKind::Submitted);
         assert_eq!(
+            trail[0].note.as_deref(),
+            Some("Changed: name, company"),
+            "what the submission changed, by name"
+        );
+        assert_eq!(
             updated.stage,
             Stage::New,
             "a new submission does not move the lead"
         );
+        let (_, trail) = apply(
+            Some(&updated),
+            captured("Jane Smith", "jane@example.com"),
+            &Actor::Visitor,
+            30,
+            &reasons(),
+        )
+        .unwrap();
+        assert_eq!(
+            (trail[0].kind, trail[0].note.as_deref()),
+            (ActivityKind::Submitted, None),
+            "the same person again changes nothing"
+        );
 
         assert!(apply(None, moved(Stage::Contacted, None), &Actor::Admin, 1, &reasons()).is_err());
+    }
+
+    #[test]
+    fn what_an_owner_corrected_stands_against_later_submissions_until_they_clear_it() {
+        let (lead, _) = apply(
+            None,
+            captured("Jane Smith", "jane@example.com"),
+            &Actor::Visitor,
+            1,
+            &reasons(),
+        )
+        .unwrap();
+        let edit = |lead: &LeadState, changes: Vec<(Attribute, Option<String>)>| {
+            apply(
+                Some(lead),
+                LeadEvent::ContactEdited { changes },
+                &Actor::Admin,
+                2,
+                &reasons(),
+            )
+            .unwrap()
+            .0
+        };
+        let fixed = edit(
+            &lead,
+            vec![
+                (Attribute::Phone, Some("+44 20 7946 0958".into())),
+                (Attribute::Company, Some("Acme".into())),
+            ],
+        );
+        assert_eq!(fixed.corrected, vec![Attribute::Phone, Attribute::Company]);
+        assert_eq!(fixed.corrected_column(), ",phone,company,");
+        assert_eq!(
+            LeadState::corrected_of_column(&fixed.corrected_column()),
+            fixed.corrected
+        );
+        assert_eq!(LeadState::corrected_of_column(""), vec![]);
+
+        // Someone submits with Jane's email and other details: the owner's phone and company
+        // stay, the name follows (not corrected), and the trail says both.
+        let mut other = captured("J. Smith", "jane@example.com");
+        if let LeadEvent::Captured { contact, .. } = &mut other {
+            contact.phone = Some("+1 555 0100".into());
+            contact.company = Some("Evil Corp".into());
+        }
+        let (after, trail) = apply(Some(&fixed), other.clone(), &Actor::Visitor, 3, &reasons()).unwrap();
+        assert_eq!(after.contact.phone.as_deref(), Some("+44 20 7946 0958"));
+        assert_eq!(after.contact.company.as_deref(), Some("Acme"));
+        assert_eq!(after.contact.name.as_deref(), Some("J. Smith"));
+        assert_eq!(
+            trail[0].note.as_deref(),
+            Some("Changed: name. Kept as the owner corrected: phone, company")
+        );
+        // The same values as the owner's are no news.
+        let mut same = captured("Jane Smith", "jane@example.com");
+        if let LeadEvent::Captured { contact, .. } = &mut same {
+            contact.phone = Some("+44 20 7946 0958".into());
+        }
+        assert_eq!(
+            apply(Some(&fixed), same, &Actor::Visitor, 3, &reasons())
+                .unwrap()
+                .1[0]
+                .note,
+            None
+        );
+
+        // Cleared by the owner: free again for the next submission.
+        let cleared = edit(&fixed, vec![(Attribute::Phone, None)]);
+        assert_eq!(cleared.corrected, vec![Attribute::Company]);
+        let (after, _) = apply(Some(&cleared), other, &Actor::Visitor, 4, &reasons()).unwrap();
+        assert_eq!(after.contact.phone.as_deref(), Some("+1 555 0100"));
+        assert_eq!(after.contact.company.as_deref(), Some("Acme"));
     }
 
     #[test]

@@ -112,7 +112,7 @@ impl LeadQuery {
                     format!("must be at most {MAX_Q_CHARS} characters"),
                 ))
             }
-            other => other.map(|q| q.trim().to_lowercase()).filter(|q| !q.is_empty()),
+            other => other.map(search_words).filter(|q| !q.is_empty()),
         };
         let (from, to) = params.range()?;
         Ok(LeadQuery {
@@ -189,6 +189,20 @@ impl SubmissionQuery {
             limit: params.limit()?,
             cursor: params.cursor()?,
         })
+    }
+}
+
+/// What `q` looks for in a lead's search text ([`crate::lead::Contact::search_text`]):
+/// lower-case, and a phone number as its digits alone, since the text holds the phone that
+/// way ("+1 (555) 010-0199" and "555 0100199" find the same lead, however it was typed).
+fn search_words(q: &str) -> String {
+    let q = q.trim();
+    let phone_like = q.chars().any(|c| c.is_ascii_digit())
+        && q.chars().all(|c| c.is_ascii_digit() || " +-().".contains(c));
+    if phone_like {
+        q.chars().filter(char::is_ascii_digit).collect()
+    } else {
+        q.to_lowercase()
     }
 }
 
@@ -391,6 +405,35 @@ mod tests {
                 (k.to_string(), v.to_string())
             })
             .collect()
+    }
+
+    #[test]
+    fn a_phone_number_is_searched_by_its_digits_however_it_is_typed() {
+        let contact = crate::lead::Contact {
+            name: Some("Ana Díaz".into()),
+            phone: Some("+1 (555) 010-0199".into()),
+            ..Default::default()
+        };
+        let text = contact.search_text();
+        for typed in [
+            "+1 555 010 0199",
+            "(555) 010-0199",
+            "5550100199",
+            "555.010",
+            " 0199 ",
+        ] {
+            let q = LeadQuery::parse(&pairs(&format!("q={typed}")))
+                .unwrap()
+                .q
+                .unwrap();
+            assert!(text.contains(&q), "{typed:?} as {q:?} in {text:?}");
+        }
+        // Words stay words, lower-case; a different number finds nothing.
+        let q = |typed: &str| LeadQuery::parse(&pairs(&format!("q={typed}"))).unwrap().q;
+        assert_eq!(q("Ana"), Some("ana".into()));
+        assert_eq!(q("B2B Inc"), Some("b2b inc".into()));
+        assert_eq!(q(" () "), Some("()".into()), "no digit: not a phone");
+        assert!(!text.contains(&q("555 010 0198").unwrap()));
     }
 
     #[test]

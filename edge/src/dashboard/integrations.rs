@@ -1,18 +1,20 @@
 //! `/dashboard/integrations`: where each form of an agent sends its leads (seed 004's
 //! Integrations: "enabled, tested successfully, and toggled to Active"): the webhook and
 //! every post-action, each with "Send a test" and, for a post-action, a switch between
-//! active and paused. Adding or changing one stays on the form's page. For admins, as
-//! settings are.
+//! active and paused; connecting and removing one is `connect.rs`'s (changing one's
+//! settings stays on the form's page). For admins, as settings are.
 
+use super::connect::{self, kind_name};
 use super::leads::{chosen_agent, AgentChoice};
 use super::view::{self, render, Layout};
 use super::Visit;
 use crate::bindings;
 use crate::error::{ApiError, ApiResult};
 use crate::routes::owner::tools as owner_tools;
-use crate::storage::deliveries;
 use crate::storage::tools::{self, Tool};
+use crate::storage::{deliveries, members};
 use askama::Template;
+use leadform_core::post_actions::PostAction;
 use serde_json::json;
 use worker::{Env, Request, Response};
 
@@ -22,8 +24,10 @@ pub struct TestTarget {
     pub post_action: String,
     /// What kind it is, as the page says it (Webhook, Slack, …).
     pub kind: &'static str,
-    /// Where it goes.
+    /// Where it goes, as the action names it (the buttons send it back: see `change_shown`).
     pub target: String,
+    /// Where it goes, in words: an email's team members by their address.
+    pub shown: String,
     pub paused: bool,
     /// The form's mode, when it is one that sends this webhook nothing (`store`, `client`):
     /// its URL is kept (and can be tested) but no lead goes to it, which the page says
@@ -43,6 +47,7 @@ impl TestTarget {
             post_action: String::new(),
             kind: "Webhook",
             target: url.clone(),
+            shown: url.clone(),
             paused: false,
             unused_in: (!tool.execution_mode.uses_webhook()).then(|| tool.execution_mode.as_str()),
             kind_id: "webhook",
@@ -56,23 +61,13 @@ impl TestTarget {
                 post_action: i.to_string(),
                 kind: kind_name(action.kind()),
                 target: action.target(),
+                shown: action.target(),
                 paused: !action.enabled(),
                 unused_in: None,
                 kind_id: action.kind(),
                 last: None,
             });
         webhook.into_iter().chain(actions).collect()
-    }
-}
-
-/// A post-action's kind as the pages say it.
-fn kind_name(kind: &str) -> &'static str {
-    match kind {
-        "slack" => "Slack",
-        "email" => "Email",
-        "google_sheets" => "Google Sheets",
-        "mailchimp" => "Mailchimp",
-        _ => "Webhook",
     }
 }
 
@@ -134,6 +129,8 @@ struct IntegrationsPage {
     agents: Vec<AgentChoice>,
     forms: Vec<FormIntegrations>,
     notice: Option<String>,
+    /// The "Connect" links under each form: the kind's path and its name.
+    connect: Vec<(&'static str, &'static str)>,
 }
 
 /// `GET /dashboard/integrations?agent=`.
@@ -143,8 +140,17 @@ pub async fn page(req: &Request, env: &Env, visit: &Visit) -> ApiResult<Response
         Some("paused") => Some(
             "Paused: it runs for no submission until it is turned on; its settings are kept.".to_string(),
         ),
+        Some("connected") => Some(
+            "Connected: it runs for the next submissions. Send it a test to see that it takes them."
+                .to_string(),
+        ),
+        Some("connected-paused") => Some("Connected, paused: send it a test, then turn it on.".to_string()),
+        Some("removed") => Some(
+            "Removed: it runs for no new submission. Deliveries to it already under way still finish."
+                .to_string(),
+        ),
         Some("changed") => Some(
-            "The form's integrations changed meanwhile: nothing was switched. Here they are as they are now."
+            "The form's integrations changed meanwhile: nothing was changed. Here they are as they are now."
                 .to_string(),
         ),
         _ => None,
@@ -169,11 +175,20 @@ async fn shown(
     };
     let ids: Vec<&str> = forms.iter().map(|t| t.id.as_str()).collect();
     let recent = deliveries::latest_of_forms(&db, &ids).await?;
+    let emails_members = forms
+        .iter()
+        .flat_map(|t| &t.post_actions)
+        .any(|a| !a.member_ids().is_empty());
+    let team = match emails_members {
+        true => members::list(&db).await?,
+        false => Vec::new(),
+    };
     let forms = forms
         .iter()
         .map(|tool| {
             let mut items = TestTarget::of(tool);
             for item in &mut items {
+                item.shown = goes_to(&item.target, &team);
                 // Newest first: the first that is this integration's is its latest.
                 item.last = recent
                     .iter()
@@ -205,8 +220,25 @@ async fn shown(
         agents,
         forms,
         notice,
+        connect: connect::kinds(),
     };
     render(&page, 200)
+}
+
+/// Where an integration goes, in words: an email's addresses without `mailto:`, its team
+/// members by their address (one removed since by saying so).
+fn goes_to(target: &str, team: &[members::Member]) -> String {
+    let Some(list) = target.strip_prefix("mailto:") else {
+        return target.to_string();
+    };
+    list.split(',')
+        .map(|to| match team.iter().find(|m| m.id == to) {
+            Some(member) => format!("{} (member)", member.email),
+            None if !to.contains('@') => "a member no longer on the team".to_string(),
+            None => to.to_string(),
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// An integration's latest delivery in words: whether it arrived, and when it last moved.
@@ -228,40 +260,63 @@ pub async fn test(req: &Request, env: &Env, visit: &Visit, tool_id: &str) -> Api
 }
 
 /// `POST /dashboard/integrations/{toolId}/{index}/enabled` with `on` (`1` or `0`) and the
-/// `target` the button showed: turns the post-action on or pauses it, its settings kept. A
-/// list changed meanwhile (the button's index now names another) changes nothing: the page
-/// shows the list as it is.
+/// `target` the button showed: turns the post-action on or pauses it, its settings kept.
 pub async fn switch(env: &Env, visit: &Visit, tool_id: &str, index: &str) -> ApiResult<Response> {
     let on = visit.field("on") == Some("1");
+    let (agent_id, changed) = change_shown(env, visit, tool_id, index, |actions, i| {
+        actions[i].set_enabled(on)
+    })
+    .await?;
+    let done = match (changed, on) {
+        (false, _) => "changed",
+        (true, true) => "on",
+        (true, false) => "paused",
+    };
+    to_page(&agent_id, tool_id, done)
+}
+
+/// Changes the post-action at `index` of form `tool_id` with `change` (the list and the
+/// index), if it is still the one whose `target` the button showed. Made on the list as
+/// the write reads it: an edit saved since the page was shown is kept, and a button whose
+/// place now holds another integration (someone changed the form meanwhile) changes
+/// nothing: `false`, for the page to say so. The form's agent comes first.
+pub(super) async fn change_shown(
+    env: &Env,
+    visit: &Visit,
+    tool_id: &str,
+    index: &str,
+    change: impl FnOnce(&mut Vec<PostAction>, usize),
+) -> ApiResult<(String, bool)> {
     let shown_target = visit.field("target").unwrap_or_default();
     let index = index.parse::<usize>().ok();
-    // Made on the list as the write reads it: an edit saved since this page was shown is
-    // kept, and a button whose place now holds another integration switches nothing.
     let mut agent_id = String::new();
-    let switched = owner_tools::patch_with(&visit.principal, env, tool_id, |now| {
+    let changed = owner_tools::patch_with(&visit.principal, env, tool_id, |now| {
         agent_id.clone_from(&now.agent_id);
         let mut actions = now.post_actions.clone();
-        match index.and_then(|i| actions.get_mut(i)) {
-            Some(action) if action.target() == shown_target => {
-                action.set_enabled(on);
+        match index.filter(|i| actions.get(*i).is_some_and(|a| a.target() == shown_target)) {
+            Some(i) => {
+                change(&mut actions, i);
                 Ok(json!({ "postActions": actions }))
             }
-            _ => Err(ApiError::Conflict {
+            None => Err(ApiError::Conflict {
                 code: "changed",
                 message: "the form's integrations changed meanwhile".into(),
             }),
         }
     })
     .await;
-    let done = match switched {
-        Ok(_) if on => "on",
-        Ok(_) => "paused",
-        Err(ApiError::Conflict { code: "changed", .. }) => "changed",
-        Err(other) => return Err(other),
-    };
+    match changed {
+        Ok(_) => Ok((agent_id, true)),
+        Err(ApiError::Conflict { code: "changed", .. }) => Ok((agent_id, false)),
+        Err(other) => Err(other),
+    }
+}
+
+/// The Integrations page after a change, saying `done`, at the form's section.
+pub(super) fn to_page(agent_id: &str, tool_id: &str, done: &str) -> ApiResult<Response> {
     view::redirect(&format!(
         "/dashboard/integrations?agent={}&done={done}#form-{}",
-        view::urlencode(&agent_id),
+        view::urlencode(agent_id),
         view::urlencode(tool_id)
     ))
 }

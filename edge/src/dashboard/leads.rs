@@ -14,6 +14,7 @@ use crate::storage::leads::{self as stored};
 use crate::storage::{members, tools};
 use askama::Template;
 use leadform_core::access::{Need, Scope};
+use leadform_core::csv_export::source_label;
 use leadform_core::lead::{ActivityKind, LeadPatch, Stage, MAX_NOTE_CHARS};
 use leadform_core::links;
 use leadform_core::query::{Cursor, LeadQuery};
@@ -84,8 +85,8 @@ struct LeadsPage {
     notice: Option<&'static str>,
     filters: Filters,
     stages: Vec<(&'static str, &'static str)>,
-    sources: Vec<String>,
-    forms: Vec<(String, String)>,
+    sources: Vec<(String, String)>,
+    forms: Vec<(String, String, bool)>,
     error: Option<String>,
     error_field: String,
     export_params: Vec<(&'static str, String)>,
@@ -221,12 +222,8 @@ pub async fn list(req: &Request, env: &Env, visit: &Visit) -> ApiResult<Response
         .chain([("limit".to_string(), PAGE.to_string())])
         .collect();
     let db = env.d1(bindings::DB)?;
-    let forms: Vec<(String, String)> = match &agent {
-        Some(a) => tools::list_for_agent(&db, &a.id)
-            .await?
-            .into_iter()
-            .map(|t| (t.id, t.name))
-            .collect(),
+    let forms = match &agent {
+        Some(a) => tools::choices_of_agent(&db, &a.id).await?,
         None => Vec::new(),
     };
     let refresh = req.headers().get("HX-Request").ok().flatten().is_some();
@@ -272,7 +269,7 @@ pub async fn list(req: &Request, env: &Env, visit: &Visit) -> ApiResult<Response
             agents: choices,
             notice,
             stages: stages(),
-            sources: SOURCES.iter().map(|s| s.to_string()).collect(),
+            sources: SOURCES.iter().map(|s| (s.to_string(), source_label(s))).collect(),
             forms,
             error_field: error.as_ref().map(|e| e.field.clone()).unwrap_or_default(),
             error: error.map(|e| format!("{}: {}", e.field, e.reason)),
@@ -325,7 +322,7 @@ async fn origins_card(db: &worker::D1Database, agent_id: &str) -> ApiResult<Stri
     };
     let tables: Vec<OriginTable> = [
         table("By channel", "Channel", "source", origins.source, &|v| {
-            leadform_core::csv_export::source_label(v)
+            source_label(v)
         }),
         table(
             "By landing page",
@@ -395,7 +392,7 @@ async fn lead_list(
                 name: display_name(c).unwrap_or_else(|| "(no name)".into()),
                 email: c.email.clone().unwrap_or_default(),
                 company: c.company.clone().unwrap_or_default(),
-                source: lead.source.clone(),
+                source: source_label(&lead.source),
                 stage: lead.state.stage.as_str(),
                 stage_label: stage_label(lead.state.stage),
                 form: lead
@@ -578,7 +575,7 @@ pub async fn detail(
         .as_ref()
         .map(|t| forms.get(t).cloned().unwrap_or_else(|| t.clone()));
     let source: Vec<Fact> = [
-        fact("Channel", Some(&lead.source)),
+        fact("Channel", Some(&source_label(&lead.source))),
         fact("Form", form_name.as_deref()),
         linked("Page", a.page_url.as_deref(), links::web),
         linked("Landing page", a.landing_page.as_deref(), links::web),

@@ -8,6 +8,7 @@
 
 mod account;
 mod analytics;
+mod connect;
 mod conversations;
 mod integrations;
 mod leads;
@@ -125,6 +126,13 @@ pub async fn handle(mut req: Request, env: &Env, method: Method, path: &[&str]) 
         (Method::Post, ["integrations", id, "test"]) => integrations::test(&req, env, &visit, id).await,
         (Method::Post, ["integrations", id, index, "enabled"]) => {
             integrations::switch(env, &visit, id, index).await
+        }
+        (Method::Get, ["integrations", id, "connect", kind]) => connect::page(env, &visit, id, kind).await,
+        (Method::Post, ["integrations", id, "connect", kind]) => {
+            connect::connect(env, &visit, id, kind).await
+        }
+        (Method::Post, ["integrations", id, index, "remove"]) => {
+            connect::remove(env, &visit, id, index).await
         }
         (Method::Get, ["settings"]) => settings::page(&req, env, &visit, None).await,
         (Method::Post, ["settings", "members"]) => settings::invite(&req, env, &visit).await,

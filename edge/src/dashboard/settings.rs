@@ -243,15 +243,15 @@ pub async fn revoke_key(env: &Env, id: &str) -> ApiResult<Response> {
 
 /// One text input of a settings form.
 pub struct Input {
-    name: &'static str,
-    label: &'static str,
-    hint: &'static str,
-    value: String,
-    multiline: bool,
-    error: Option<String>,
+    pub(super) name: &'static str,
+    pub(super) label: &'static str,
+    pub(super) hint: &'static str,
+    pub(super) value: String,
+    pub(super) multiline: bool,
+    pub(super) error: Option<String>,
 }
 
-fn input(
+pub(super) fn input(
     name: &'static str,
     label: &'static str,
     hint: &'static str,

@@ -57,11 +57,12 @@ struct LeadRow {
     updated_at: i64,
     version: i64,
     qualification: Option<String>,
+    corrected: String,
 }
 
 const COLUMNS: &str = "id, agent_id, stage, lost_reason, name, first_name, last_name, email, phone, company,
   website, custom_fields, source, attribution, geo, tool_id, submission_count, last_submission_at, created_at,
-  updated_at, version, qualification";
+  updated_at, version, qualification, corrected";
 
 impl From<LeadRow> for Lead {
     fn from(row: LeadRow) -> Self {
@@ -82,6 +83,7 @@ impl From<LeadRow> for Lead {
                     website: row.website,
                 },
                 custom_fields: from_json_column(&row.custom_fields),
+                corrected: LeadState::corrected_of_column(&row.corrected),
             },
             source: row.source,
             attribution: from_json_column(&row.attribution),
@@ -277,12 +279,14 @@ pub fn update(db: &D1Database, lead: &Lead) -> Result<Vec<D1PreparedStatement>> 
     values.extend(contact_columns(lead)?);
     values.extend(derived_columns(lead)?);
     values.push(int(lead.updated_at));
+    values.push(text(&lead.state.corrected_column()));
     let update = db
         .prepare(
             "UPDATE leads SET stage = ?3, lost_reason = ?4, email_key = ?5, phone_key = ?6, name = ?7,
                first_name = ?8, last_name = ?9, email = ?10, phone = ?11, company = ?12, website = ?13,
                custom_fields = ?14, attribution = ?15, geo = ?16, search = ?17, tool_id = ?18,
-               submission_count = ?19, last_submission_at = ?20, updated_at = ?21, version = version + 1
+               submission_count = ?19, last_submission_at = ?20, updated_at = ?21, corrected = ?22,
+               version = version + 1
              WHERE id = ?1 AND version = ?2",
         )
         .bind(&values)?;
@@ -290,7 +294,8 @@ pub fn update(db: &D1Database, lead: &Lead) -> Result<Vec<D1PreparedStatement>> 
 }
 
 /// A later submission laid over a stored lead: the attributes it `carries` replace the
-/// stored ones (latest wins), its custom fields are merged in, and it is counted. One
+/// stored ones (latest wins) but for those an owner corrected (the row's `corrected`, read
+/// by the statement itself), its custom fields are merged in, and it is counted. One
 /// statement that commutes with any other capture of the same lead, so simultaneous
 /// submissions of one person need no version check; [`guard`] still fails the batch if the
 /// lead was deleted meanwhile. `merged` is the lead as the caller computed it (for what only
@@ -314,10 +319,17 @@ pub fn absorb(
     values.extend(qualification_columns(merged)?);
     let absorb = db
         .prepare(
-            "UPDATE leads SET email_key = COALESCE(?2, email_key), phone_key = COALESCE(?3, phone_key),
-               name = COALESCE(?4, name), first_name = COALESCE(?5, first_name), last_name = COALESCE(?6, last_name),
-               email = COALESCE(?7, email), phone = COALESCE(?8, phone), company = COALESCE(?9, company),
-               website = COALESCE(?10, website), custom_fields = json_patch(custom_fields, ?11),
+            "UPDATE leads SET
+               email_key = CASE WHEN instr(corrected, ',email,') THEN email_key ELSE COALESCE(?2, email_key) END,
+               phone_key = CASE WHEN instr(corrected, ',phone,') THEN phone_key ELSE COALESCE(?3, phone_key) END,
+               name = CASE WHEN instr(corrected, ',name,') THEN name ELSE COALESCE(?4, name) END,
+               first_name = CASE WHEN instr(corrected, ',firstName,') THEN first_name ELSE COALESCE(?5, first_name) END,
+               last_name = CASE WHEN instr(corrected, ',lastName,') THEN last_name ELSE COALESCE(?6, last_name) END,
+               email = CASE WHEN instr(corrected, ',email,') THEN email ELSE COALESCE(?7, email) END,
+               phone = CASE WHEN instr(corrected, ',phone,') THEN phone ELSE COALESCE(?8, phone) END,
+               company = CASE WHEN instr(corrected, ',company,') THEN company ELSE COALESCE(?9, company) END,
+               website = CASE WHEN instr(corrected, ',website,') THEN website ELSE COALESCE(?10, website) END,
+               custom_fields = json_patch(custom_fields, ?11),
                attribution = ?12, geo = ?13, search = ?14, tool_id = ?15, last_submission_at = ?16,
                updated_at = ?16, submission_count = submission_count + 1, version = version + 1,
                qualification = COALESCE(?17, qualification), score = COALESCE(?18, score)

@@ -328,7 +328,30 @@ pub async fn names_of_agent(
     Ok(rows.into_iter().map(|r| (r.id, r.name)).collect())
 }
 
+/// Every form the agent ever had, in the order they were made, deleted ones last and marked:
+/// the choices of the leads page's form filter (a deleted form's leads stay).
+pub async fn choices_of_agent(db: &D1Database, agent_id: &str) -> Result<Vec<(String, String, bool)>> {
+    #[derive(Deserialize)]
+    struct Choice {
+        id: String,
+        name: String,
+        deleted: i64,
+    }
+    let rows: Vec<Choice> = db
+        .prepare(
+            "SELECT id, name, deleted_at IS NOT NULL AS deleted FROM tools WHERE agent_id = ?1
+             ORDER BY deleted, created_at, id",
+        )
+        .bind(&[text(agent_id)])?
+        .all()
+        .await?
+        .results()?;
+    Ok(rows.into_iter().map(|r| (r.id, r.name, r.deleted != 0)).collect())
+}
+
 /// Inserts or replaces the tool `id`; the secret is only set on insert, so updates keep it.
+/// Another agent's form with that id is left as it is (two agents making one id at once:
+/// the caller reads the form back and finds it is not its agent's).
 /// A pause keeps the time it began. `revive`: a form made again with a deleted one's id
 /// brings it back; a change (`false`) leaves a form deleted meanwhile deleted.
 pub async fn upsert(
@@ -352,7 +375,8 @@ pub async fn upsert(
            webhook_url = ?11, updated_at = ?13, post_actions = ?14, retry_schedule = ?15,
            require_client_token = ?16, spam_threshold = ?17, rules = ?18, qualification = ?19,
            paused_at = CASE WHEN ?20 = 1 THEN NULL ELSE COALESCE(paused_at, ?13) END,
-           deleted_at = CASE WHEN ?21 = 1 THEN NULL ELSE deleted_at END",
+           deleted_at = CASE WHEN ?21 = 1 THEN NULL ELSE deleted_at END
+         WHERE tools.agent_id = excluded.agent_id",
     )
     .bind(&[
         text(id),

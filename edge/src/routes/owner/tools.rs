@@ -134,10 +134,15 @@ async fn save(env: &Env, agent_id: &str, input: ToolIn, revive: bool) -> ApiResu
     let secret = secret_from_bytes(&random_bytes::<24>());
     tools::upsert(&db, &id, agent_id, &input, &secret, now_ms(), revive).await?;
     // A change that met a delete leaves the form deleted: 404, as if the delete came first.
-    tools::get(&db, &id)
+    let saved = tools::get(&db, &id)
         .await?
         .filter(|t| t.deleted_at.is_none())
-        .ok_or_else(|| ApiError::not_found("tool", &id))
+        .ok_or_else(|| ApiError::not_found("tool", &id))?;
+    if saved.agent_id != agent_id {
+        // Another agent made a form with this id between `make`'s check and the write.
+        return Err(FieldError::new("id", "is already in use; choose another").into());
+    }
+    Ok(saved)
 }
 
 /// Every member an email post-action of tool `id` names anew (`recipientIds`) is on the
