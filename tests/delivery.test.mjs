@@ -607,6 +607,49 @@ test("a paused post-action keeps its settings and runs for no submission until i
   assert.deepEqual(slackFor("quiet"), [], "nothing sent late for the paused one");
 });
 
+test("a store-only form's submission ends with its post-actions: pending while they run, failed when one fails, a success once a replay arrives; with none to run it ends as stored", async (t) => {
+  let up = false;
+  const crm = await startReceiver({ respond: () => (up ? 200 : 503) });
+  t.after(() => crm.stop());
+  const slack = { type: "slack", webhookUrl: receivers.slack.url + "/services/T9/B9/store" };
+  await createTool(contactForm(undefined, {
+    id: "tool_store_actions",
+    name: "store_actions",
+    executionMode: "store",
+    postActions: [slack, { type: "webhook", url: crm.url + "/crm" }],
+  }));
+  const res = await submit(seedSubmit({ toolId: "tool_store_actions", formData: { name: "Sto Re", email: "store@example.com" } }));
+  assert.equal(res.status, 200, res.text);
+  const id = res.json.submissionId;
+  const shown = async () => (await stack.owner("GET", `/v1/submissions/${id}`)).body;
+  const counts = async () => {
+    const row = (await stack.owner("GET", "/form-submissions/analytics?agentId=agent_dlv")).body.analytics.find((a) => a.toolId === "tool_store_actions");
+    return [row.submitted, row.successful, row.failed];
+  };
+  // The CRM refuses every attempt of the round (0, 1, 1 s): still under way at first.
+  assert.equal((await shown()).submission.status, "pending", "seed 002: just created, processing");
+  assert.deepEqual(await counts(), [1, 0, 0]);
+  assert.equal((await settled(id, "slack")).delivery.status, "delivered");
+  const hook = await settled(id, "webhook");
+  assert.equal(hook.delivery.status, "failed");
+  const failed = await waitUntil(async () => { const b = await shown(); return b.submission.result && b; }, { message: "the submission ended" });
+  assert.deepEqual([failed.submission.status, failed.submission.result, failed.leadStatus], ["failed", "failed", "failed"], "one or more actions failed");
+  assert.deepEqual(await counts(), [1, 0, 1]);
+
+  // The owner fixes the CRM and replays: every action has now arrived.
+  up = true;
+  assert.equal((await stack.owner("POST", `/v1/deliveries/${hook.delivery.id}/replay`)).status, 202);
+  const done = await waitUntil(async () => { const b = await shown(); return b.submission.status === "success" && b; }, { message: "the replay arrived" });
+  assert.deepEqual([done.submission.result, done.leadStatus], ["successful", "completed"]);
+  assert.deepEqual(await counts(), [1, 1, 0], "counted by its latest outcome");
+
+  // Nothing to run for it (its only post-action paused): it ends as it is stored.
+  assert.equal((await stack.owner("PATCH", "/v1/tools/tool_store_actions", { postActions: [{ ...slack, enabled: false }] })).status, 200);
+  const quiet = await submit(seedSubmit({ toolId: "tool_store_actions", formData: { name: "No Actions", email: "quiet-store@example.com" } }));
+  const stored = (await stack.owner("GET", `/v1/submissions/${quiet.json.submissionId}`)).body;
+  assert.deepEqual([stored.submission.status, stored.submission.result, stored.leadStatus], ["success", "successful", "completed"]);
+});
+
 test("a tool's own schedule: attempts run out, the lead is kept, a dead letter is recorded, replay delivers it", async () => {
   let up = false;
   const flaky = await startReceiver({ respond: () => (up ? 200 : 503) });

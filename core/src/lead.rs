@@ -599,16 +599,16 @@ impl LeadState {
     /// [`LeadState::corrected`] as its column holds it: `,phone,company,` (so SQL's `instr`
     /// finds `,phone,` in it); empty for none.
     pub fn corrected_column(&self) -> String {
-        match self.corrected.is_empty() {
+        // In one order, whatever order the corrections came in: a write compares the column
+        // with the one it read (storage/leads.rs `absorb`).
+        let names: Vec<&str> = Attribute::ALL
+            .into_iter()
+            .filter(|a| self.corrected.contains(a))
+            .map(Attribute::as_str)
+            .collect();
+        match names.is_empty() {
             true => String::new(),
-            false => format!(
-                ",{},",
-                self.corrected
-                    .iter()
-                    .map(|a| a.as_str())
-                    .collect::<Vec<_>>()
-                    .join(",")
-            ),
+            false => format!(",{},", names.join(",")),
         }
     }
 
@@ -721,7 +721,18 @@ pub fn apply(
                 let (Some(new), Some(old)) = (carried.slot(*attribute), stored.slot(*attribute)) else {
                     continue;
                 };
-                if new.is_some() && new != old {
+                // Only a value stands (a corrected attribute left empty takes the next one).
+                if old.is_none() {
+                    continue;
+                }
+                let same = match attribute {
+                    // One address however it is written: no news to the owner.
+                    Attribute::Email => {
+                        new.as_deref().and_then(email_key) == old.as_deref().and_then(email_key)
+                    }
+                    _ => new == old,
+                };
+                if new.is_some() && !same {
                     kept.push(attribute.as_str());
                 }
                 *new = None;
@@ -809,6 +820,17 @@ pub fn apply(
                 next.corrected.retain(|a| a != attribute);
                 if after.slot(*attribute).is_some_and(|v| v.is_some()) {
                     next.corrected.push(*attribute);
+                }
+            }
+            // The name and its parts stand together: a surname fixed through the name must
+            // not meet a later submission's first name ("Bob Smith" from two people).
+            const NAMES: [Attribute; 3] = [Attribute::Name, Attribute::FirstName, Attribute::LastName];
+            if changed.iter().any(|a| NAMES.contains(a)) {
+                next.corrected.retain(|a| !NAMES.contains(a));
+                for name in NAMES {
+                    if after.slot(name).is_some_and(|v| v.is_some()) {
+                        next.corrected.push(name);
+                    }
                 }
             }
             match changed_note(&changed) {
@@ -1434,6 +1456,70 @@ mod tests {
                 .1[0]
                 .note,
             None
+        );
+
+        // One address however it is written is no news either.
+        let moved = edit(
+            &lead,
+            vec![(Attribute::Email, Some("jane.smith@example.com".into()))],
+        );
+        let (after, trail) = apply(
+            Some(&moved),
+            captured("Jane Smith", "JANE.Smith@Example.com "),
+            &Actor::Visitor,
+            3,
+            &reasons(),
+        )
+        .unwrap();
+        assert_eq!(
+            (trail[0].note.as_deref(), after.contact.email.as_deref()),
+            (None, Some("jane.smith@example.com"))
+        );
+
+        // A surname fixed through the name: the name and both parts stand together, so a
+        // later submission cannot mix its first name in.
+        let named = edit(&lead, vec![(Attribute::Name, Some("Jane Smyth".into()))]);
+        assert_eq!(named.contact.first_name.as_deref(), Some("Jane"));
+        assert_eq!(
+            named.corrected,
+            vec![Attribute::Name, Attribute::FirstName, Attribute::LastName]
+        );
+        // The column in one order however they came: what a write compares.
+        let both = edit(&named, vec![(Attribute::Company, Some("Acme".into()))]);
+        let read = LeadState::corrected_of_column(&both.corrected_column());
+        assert_eq!(
+            LeadState {
+                corrected: read,
+                ..both.clone()
+            }
+            .corrected_column(),
+            both.corrected_column()
+        );
+        assert_eq!(both.corrected_column(), ",name,firstName,lastName,company,");
+        let later = edit(&fixed, vec![(Attribute::Name, Some("Jane Q".into()))]);
+        assert_eq!(
+            later.corrected_column(),
+            ",name,firstName,lastName,phone,company,",
+            "{:?}",
+            later.corrected
+        );
+        let mut bob = captured("Bob Jones", "jane@example.com");
+        if let LeadEvent::Captured { contact, .. } = &mut bob {
+            contact.first_name = Some("Bob".into());
+            contact.last_name = Some("Jones".into());
+        }
+        let (after, _) = apply(Some(&named), bob, &Actor::Visitor, 3, &reasons()).unwrap();
+        assert_eq!(
+            [
+                after.contact.name,
+                after.contact.first_name,
+                after.contact.last_name
+            ],
+            [
+                Some("Jane Smyth".into()),
+                Some("Jane".into()),
+                Some("Smyth".into())
+            ]
         );
 
         // Cleared by the owner: free again for the next submission.

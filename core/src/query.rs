@@ -68,6 +68,9 @@ pub struct LeadQuery {
     pub tool_id: Option<String>,
     /// Lower-case search text.
     pub q: Option<String>,
+    /// `q`'s digits, when it reads as a phone number: looked for too, against the phone's
+    /// digits in the search text ([`crate::lead::Contact::search_text`]).
+    pub q_digits: Option<String>,
     pub from: Option<i64>,
     pub to: Option<i64>,
     /// Where the leads came from (`origins`): their first landing page (no query), and
@@ -112,14 +115,16 @@ impl LeadQuery {
                     format!("must be at most {MAX_Q_CHARS} characters"),
                 ))
             }
-            other => other.map(search_words).filter(|q| !q.is_empty()),
+            other => other.map(|q| q.trim().to_lowercase()).filter(|q| !q.is_empty()),
         };
+        let q_digits = q.as_deref().and_then(phone_digits);
         let (from, to) = params.range()?;
         Ok(LeadQuery {
             stage,
             source,
             tool_id: params.id("toolId")?,
             q,
+            q_digits,
             from,
             to,
             landing_page: params.origin("landingPage")?,
@@ -192,18 +197,14 @@ impl SubmissionQuery {
     }
 }
 
-/// What `q` looks for in a lead's search text ([`crate::lead::Contact::search_text`]):
-/// lower-case, and a phone number as its digits alone, since the text holds the phone that
-/// way ("+1 (555) 010-0199" and "555 0100199" find the same lead, however it was typed).
-fn search_words(q: &str) -> String {
-    let q = q.trim();
-    let phone_like = q.chars().any(|c| c.is_ascii_digit())
-        && q.chars().all(|c| c.is_ascii_digit() || " +-().".contains(c));
-    if phone_like {
-        q.chars().filter(char::is_ascii_digit).collect()
-    } else {
-        q.to_lowercase()
-    }
+/// A search that reads as a phone number (digits and " +-()."), as its digits alone: the
+/// search text holds the phone that way, so "+1 (555) 010-0199" and "555 0100199" find the
+/// same lead however either was typed. `None` for other text, or digits alone (found as
+/// they are).
+fn phone_digits(q: &str) -> Option<String> {
+    let phone_like = q.chars().all(|c| c.is_ascii_digit() || " +-().".contains(c));
+    let digits: String = q.chars().filter(char::is_ascii_digit).collect();
+    (phone_like && !digits.is_empty() && digits != q).then_some(digits)
 }
 
 /// The cursor of the page after `page` when `more` follow: the last row's key
@@ -415,25 +416,33 @@ mod tests {
             ..Default::default()
         };
         let text = contact.search_text();
+        // What the list matches: the text as typed, or its digits (storage/leads.rs).
+        let found = |typed: &str| {
+            let query = LeadQuery::parse(&pairs(&format!("q={typed}"))).unwrap();
+            text.contains(query.q.as_deref().unwrap()) || query.q_digits.is_some_and(|d| text.contains(&d))
+        };
         for typed in [
             "+1 555 010 0199",
             "(555) 010-0199",
             "5550100199",
             "555.010",
             " 0199 ",
+            "ana",
         ] {
-            let q = LeadQuery::parse(&pairs(&format!("q={typed}")))
-                .unwrap()
-                .q
-                .unwrap();
-            assert!(text.contains(&q), "{typed:?} as {q:?} in {text:?}");
+            assert!(found(typed), "{typed:?} in {text:?}");
         }
-        // Words stay words, lower-case; a different number finds nothing.
-        let q = |typed: &str| LeadQuery::parse(&pairs(&format!("q={typed}"))).unwrap().q;
-        assert_eq!(q("Ana"), Some("ana".into()));
-        assert_eq!(q("B2B Inc"), Some("b2b inc".into()));
-        assert_eq!(q(" () "), Some("()".into()), "no digit: not a phone");
-        assert!(!text.contains(&q("555 010 0198").unwrap()));
+        assert!(!found("555 010 0198"), "another number");
+        // Words stay words, lower-case; digits alone need no second form; a number-like
+        // company name is still found as typed.
+        let q = |typed: &str| LeadQuery::parse(&pairs(&format!("q={typed}"))).unwrap();
+        assert_eq!((q("Ana").q, q("Ana").q_digits), (Some("ana".into()), None));
+        assert_eq!(q("B2B Inc").q_digits, None);
+        assert_eq!(q("5550100199").q_digits, None);
+        assert_eq!(q(" () ").q_digits, None, "no digit: not a phone");
+        assert_eq!(
+            (q("2.0").q, q("2.0").q_digits),
+            (Some("2.0".into()), Some("20".into()))
+        );
     }
 
     #[test]

@@ -118,8 +118,15 @@ pub fn submission_status(mode: ExecutionMode, webhook: Outcome, client: Outcome)
             (Succeeded, Succeeded) => S::Success,
             _ => S::Failed,
         },
-        // Stored is all a store-only submission does: it succeeded once committed.
-        ExecutionMode::Store => S::Success,
+        // A store-only form's actions are its post-actions (seed 002: `success`, "all actions
+        // completed"; `failed`, "one or more actions failed"). The webhook part stands for
+        // them: the edge settles it when the last one ends, or as the submission is stored
+        // when it has none.
+        ExecutionMode::Store => match webhook {
+            Pending => S::Pending,
+            Succeeded => S::Success,
+            Failed => S::Failed,
+        },
     }
 }
 
@@ -146,7 +153,7 @@ pub fn settled(mode: ExecutionMode, webhook: Outcome, client: Outcome) -> Option
         ExecutionMode::Webhook => &[webhook],
         ExecutionMode::Client => &[client],
         ExecutionMode::Both => &[webhook, client],
-        ExecutionMode::Store => &[],
+        ExecutionMode::Store => &[webhook],
     };
     if parts.contains(&Outcome::Failed) {
         Some(false)
@@ -226,8 +233,13 @@ mod tests {
         assert_eq!(settled(Both, Succeeded, Pending), None);
         assert_eq!(settled(Both, Pending, Failed), Some(false));
         assert_eq!(settled(Both, Succeeded, Succeeded), Some(true));
-        assert_eq!(settled(Store, Pending, Pending), Some(true), "stored is done");
-        assert_eq!(submission_status(Store, Pending, Pending), S::Success);
+        // Store: its post-actions, as one part.
+        assert_eq!(settled(Store, Pending, Pending), None, "post-actions under way");
+        assert_eq!(submission_status(Store, Pending, Pending), S::Pending);
+        assert_eq!(settled(Store, Succeeded, Pending), Some(true));
+        assert_eq!(submission_status(Store, Succeeded, Pending), S::Success);
+        assert_eq!(settled(Store, Failed, Pending), Some(false));
+        assert_eq!(submission_status(Store, Failed, Pending), S::Failed);
     }
 
     #[test]

@@ -141,6 +141,7 @@ pub fn plan_capture_found(
                 updated_at: capture.now,
                 version: 0,
                 qualification: capture.qualification.cloned(),
+                corrected_as_read: String::new(),
             };
             let insert = leads::insert(db, &lead)?;
             (lead, vec![insert])

@@ -127,8 +127,10 @@ pub async fn connect(env: &Env, visit: &Visit, tool_id: &str, kind: &str) -> Api
     let kind = kind_of(kind)?;
     let posted = Posted(&visit.form);
     let mut agent_id = String::new();
+    let mut at = 0;
     let added = owner_tools::patch_with(&visit.principal, env, tool_id, |now| {
         agent_id.clone_from(&now.agent_id);
+        at = now.post_actions.len();
         let action = post_action_body(kind.id, &posted)?;
         let mut actions = serde_json::to_value(&now.post_actions)?;
         if let Some(list) = actions.as_array_mut() {
@@ -146,12 +148,14 @@ pub async fn connect(env: &Env, visit: &Visit, tool_id: &str, kind: &str) -> Api
             };
             to_page(&agent_id, tool_id, done)
         }
-        Err(refused @ ApiError::InvalidField(_)) => shown(env, visit, tool_id, kind, Some(refused)).await,
+        Err(refused @ ApiError::InvalidField(_)) => {
+            shown(env, visit, tool_id, kind, Some((refused, at))).await
+        }
         Err(other) => Err(other),
     }
 }
 
-/// `POST /dashboard/integrations/{toolId}/{index}/remove` with the `target` its button
+/// `POST /dashboard/integrations/{toolId}/{index}/remove` with the `action` its button
 /// showed: takes the integration off the form. Its deliveries already under way still
 /// finish. A list changed meanwhile (the index now names another) removes nothing.
 pub async fn remove(env: &Env, visit: &Visit, tool_id: &str, index: &str) -> ApiResult<Response> {
@@ -167,7 +171,7 @@ async fn shown(
     visit: &Visit,
     tool_id: &str,
     kind: &'static Kind,
-    refused: Option<ApiError>,
+    refused: Option<(ApiError, usize)>,
 ) -> ApiResult<Response> {
     let db = env.d1(bindings::DB)?;
     let tool = tools::get(&db, tool_id)
@@ -208,17 +212,20 @@ async fn shown(
     } else {
         Vec::new()
     };
-    // A refusal goes on the input it names (`postActions[3].webhookUrl`, `headers`), in the
-    // reason's own words; one no input shows (too many integrations) above the form.
+    // A refusal of the new integration goes on the input it names (`postActions[3].url`
+    // when it is the fourth, or the page's own `headers`), in the reason's own words; any
+    // other (too many integrations, or one the form had already) above the form.
     let mut members_error = None;
     let mut alert = None;
-    if let Some(ApiError::InvalidField(e)) = &refused {
-        let path = e
-            .field
-            .split_once("].")
-            .map_or(e.field.as_str(), |(_, rest)| rest);
+    if let Some((ApiError::InvalidField(e), at)) = &refused {
+        let own = format!("postActions[{at}].");
+        let path = match e.field.strip_prefix(&own) {
+            Some(rest) => rest,
+            None if !e.field.contains(['[', '.']) && e.field != "webhookUrl" => e.field.as_str(),
+            None => "",
+        };
         let top = path.split(['[', '.']).next().unwrap_or(path);
-        match inputs.iter_mut().find(|i| i.name == top) {
+        match inputs.iter_mut().find(|i| !top.is_empty() && i.name == top) {
             Some(at) => at.error = Some(e.reason.clone()),
             None if top == "recipientIds" => members_error = Some(e.reason.clone()),
             None => alert = Some(format!("Not connected: {} {}.", e.field, e.reason)),

@@ -24,8 +24,11 @@ pub struct TestTarget {
     pub post_action: String,
     /// What kind it is, as the page says it (Webhook, Slack, …).
     pub kind: &'static str,
-    /// Where it goes, as the action names it (the buttons send it back: see `change_shown`).
+    /// Where it goes, as the action names it.
     pub target: String,
+    /// The post-action as stored (JSON; empty for the webhook): its buttons send it back,
+    /// so a list changed meanwhile changes nothing (`change_shown`).
+    pub action: String,
     /// Where it goes, in words: an email's team members by their address.
     pub shown: String,
     pub paused: bool,
@@ -47,6 +50,7 @@ impl TestTarget {
             post_action: String::new(),
             kind: "Webhook",
             target: url.clone(),
+            action: String::new(),
             shown: url.clone(),
             paused: false,
             unused_in: (!tool.execution_mode.uses_webhook()).then(|| tool.execution_mode.as_str()),
@@ -61,6 +65,7 @@ impl TestTarget {
                 post_action: i.to_string(),
                 kind: kind_name(action.kind()),
                 target: action.target(),
+                action: serde_json::to_string(action).unwrap_or_default(),
                 shown: action.target(),
                 paused: !action.enabled(),
                 unused_in: None,
@@ -260,7 +265,7 @@ pub async fn test(req: &Request, env: &Env, visit: &Visit, tool_id: &str) -> Api
 }
 
 /// `POST /dashboard/integrations/{toolId}/{index}/enabled` with `on` (`1` or `0`) and the
-/// `target` the button showed: turns the post-action on or pauses it, its settings kept.
+/// `action` the button showed: turns the post-action on or pauses it, its settings kept.
 pub async fn switch(env: &Env, visit: &Visit, tool_id: &str, index: &str) -> ApiResult<Response> {
     let on = visit.field("on") == Some("1");
     let (agent_id, changed) = change_shown(env, visit, tool_id, index, |actions, i| {
@@ -276,24 +281,31 @@ pub async fn switch(env: &Env, visit: &Visit, tool_id: &str, index: &str) -> Api
 }
 
 /// Changes the post-action at `index` of form `tool_id` with `change` (the list and the
-/// index), if it is still the one whose `target` the button showed. Made on the list as
-/// the write reads it: an edit saved since the page was shown is kept, and a button whose
-/// place now holds another integration (someone changed the form meanwhile) changes
-/// nothing: `false`, for the page to say so. The form's agent comes first.
+/// index), if it is still the one the button showed (its `action`, as stored then: two
+/// alike but for their routing are told apart). Made on the list as the write reads it: an
+/// edit saved since the page was shown is kept, and a button whose place now holds another
+/// integration, or this one changed (someone edited the form meanwhile), changes nothing:
+/// `false`, for the page to say so. The form's agent comes first.
 pub(super) async fn change_shown(
     env: &Env,
     visit: &Visit,
     tool_id: &str,
     index: &str,
-    change: impl FnOnce(&mut Vec<PostAction>, usize),
+    change: impl Fn(&mut Vec<PostAction>, usize),
 ) -> ApiResult<(String, bool)> {
-    let shown_target = visit.field("target").unwrap_or_default();
+    let shown = visit.field("action").unwrap_or_default();
     let index = index.parse::<usize>().ok();
     let mut agent_id = String::new();
     let changed = owner_tools::patch_with(&visit.principal, env, tool_id, |now| {
         agent_id.clone_from(&now.agent_id);
         let mut actions = now.post_actions.clone();
-        match index.filter(|i| actions.get(*i).is_some_and(|a| a.target() == shown_target)) {
+        match index.filter(|i| {
+            actions
+                .get(*i)
+                .and_then(|a| serde_json::to_string(a).ok())
+                .as_deref()
+                == Some(shown)
+        }) {
             Some(i) => {
                 change(&mut actions, i);
                 Ok(json!({ "postActions": actions }))

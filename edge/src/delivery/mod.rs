@@ -262,6 +262,9 @@ async fn settle(env: &Env, delivery: &Delivery, result: attempt::AttemptResult, 
         let outcome = Outcome::from_success(success);
         submissions::set_outcome(&db, submission_id, Part::Webhook, outcome, None).await?;
     }
+    if let (Some(_), Some(submission_id)) = (after.status.succeeded(), delivery.post_action_of()) {
+        submissions::settle_post_actions(&db, submission_id).await?;
+    }
     if let Some(delay) = retry_delay {
         let msg = DeliveryMessage {
             attempts_made: attempt_no,
@@ -276,8 +279,11 @@ async fn settle(env: &Env, delivery: &Delivery, result: attempt::AttemptResult, 
 }
 
 /// Brings the submission's webhook outcome in line with a settled delivery (a no-op when
-/// it already is).
+/// it already is): the webhook's own, or a store-only form's post-actions'.
 pub(super) async fn repair_outcome(db: &worker::D1Database, delivery: &Delivery) -> Result<()> {
+    if let Some(submission_id) = delivery.post_action_of() {
+        return submissions::settle_post_actions(db, submission_id).await;
+    }
     let (true, Some(submission_id)) = (delivery.is_primary(), &delivery.submission_id) else {
         return Ok(());
     };

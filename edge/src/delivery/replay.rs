@@ -7,6 +7,7 @@ use crate::clock::now_ms;
 use crate::storage::deliveries::{self, Delivery};
 use crate::storage::submissions;
 use crate::storage::tools::{self, Tool};
+use leadform_core::form::ExecutionMode;
 use leadform_core::post_actions::PostAction;
 use std::collections::HashMap;
 use worker::{D1Database, Env, Result};
@@ -49,10 +50,14 @@ pub async fn replay(env: &Env, db: &D1Database, candidates: &[Delivery]) -> Resu
     let ids: Vec<&str> = settled.iter().map(|d| d.id.as_str()).collect();
     statements.push(deliveries::dead_letters_replayed(db, &ids, now)?);
     for submission in &submissions {
-        let primary_replayed = settled
-            .iter()
-            .any(|d| d.is_primary() && d.submission_id.as_deref() == Some(submission.id.as_str()));
-        if primary_replayed {
+        // The webhook part reopens for the form's webhook, or for a store-only form's
+        // post-action (its part: `core::status`).
+        let part_replayed = settled.iter().any(|d| {
+            d.submission_id.as_deref() == Some(submission.id.as_str())
+                && (d.is_primary()
+                    || (submission.execution_mode == ExecutionMode::Store && d.action.is_some()))
+        });
+        if part_replayed {
             statements.push(submissions::reopen_webhook_statement(db, submission)?);
         }
     }

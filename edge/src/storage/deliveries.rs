@@ -50,6 +50,12 @@ impl Delivery {
         self.action.is_none() && self.kind == WEBHOOK
     }
 
+    /// The submission this delivery is a post-action of (a store-only form's part:
+    /// `core::status`); `None` for the webhook, a lead event or a chat message.
+    pub fn post_action_of(&self) -> Option<&str> {
+        self.submission_id.as_deref().filter(|_| self.action.is_some())
+    }
+
     pub fn schedule(&self) -> Vec<u32> {
         serde_json::from_str(&self.schedule)
             .unwrap_or_else(|_| leadform_core::retry::DEFAULT_SCHEDULE_SECS.to_vec())

@@ -31,6 +31,9 @@ pub struct Lead {
     pub version: i64,
     /// How the visitor answered the qualification questions last (score and answers).
     pub qualification: Option<Outcome>,
+    /// The `corrected` column as it was read (empty for a new lead): what [`absorb`] names,
+    /// so an owner's correction committed since fails the write.
+    pub corrected_as_read: String,
 }
 
 #[derive(Deserialize)]
@@ -95,6 +98,7 @@ impl From<LeadRow> for Lead {
             updated_at: row.updated_at,
             version: row.version,
             qualification: row.qualification.and_then(|q| serde_json::from_str(&q).ok()),
+            corrected_as_read: row.corrected,
         }
     }
 }
@@ -294,8 +298,8 @@ pub fn update(db: &D1Database, lead: &Lead) -> Result<Vec<D1PreparedStatement>> 
 }
 
 /// A later submission laid over a stored lead: the attributes it `carries` replace the
-/// stored ones (latest wins) but for those an owner corrected (the row's `corrected`, read
-/// by the statement itself), its custom fields are merged in, and it is counted. One
+/// stored ones (latest wins) but for values an owner corrected (the row's `corrected`), its
+/// custom fields are merged in, and it is counted. One
 /// statement that commutes with any other capture of the same lead, so simultaneous
 /// submissions of one person need no version check; [`guard`] still fails the batch if the
 /// lead was deleted meanwhile. `merged` is the lead as the caller computed it (for what only
@@ -317,23 +321,32 @@ pub fn absorb(
         int(merged.updated_at),
     ]);
     values.extend(qualification_columns(merged)?);
+    // The corrections as the caller read them: an owner's correction committed since fails
+    // the batch (the guard), and the capture is planned again on the lead as it is now.
+    values.push(text(&merged.corrected_as_read));
     let absorb = db
         .prepare(
             "UPDATE leads SET
-               email_key = CASE WHEN instr(corrected, ',email,') THEN email_key ELSE COALESCE(?2, email_key) END,
-               phone_key = CASE WHEN instr(corrected, ',phone,') THEN phone_key ELSE COALESCE(?3, phone_key) END,
-               name = CASE WHEN instr(corrected, ',name,') THEN name ELSE COALESCE(?4, name) END,
-               first_name = CASE WHEN instr(corrected, ',firstName,') THEN first_name ELSE COALESCE(?5, first_name) END,
-               last_name = CASE WHEN instr(corrected, ',lastName,') THEN last_name ELSE COALESCE(?6, last_name) END,
-               email = CASE WHEN instr(corrected, ',email,') THEN email ELSE COALESCE(?7, email) END,
-               phone = CASE WHEN instr(corrected, ',phone,') THEN phone ELSE COALESCE(?8, phone) END,
-               company = CASE WHEN instr(corrected, ',company,') THEN company ELSE COALESCE(?9, company) END,
-               website = CASE WHEN instr(corrected, ',website,') THEN website ELSE COALESCE(?10, website) END,
+               email_key = CASE WHEN instr(corrected, ',email,') AND email IS NOT NULL THEN email_key
+                 ELSE COALESCE(?2, email_key) END,
+               phone_key = CASE WHEN instr(corrected, ',phone,') AND phone IS NOT NULL THEN phone_key
+                 ELSE COALESCE(?3, phone_key) END,
+               name = CASE WHEN instr(corrected, ',name,') AND name IS NOT NULL THEN name ELSE COALESCE(?4, name) END,
+               first_name = CASE WHEN instr(corrected, ',firstName,') AND first_name IS NOT NULL THEN first_name
+                 ELSE COALESCE(?5, first_name) END,
+               last_name = CASE WHEN instr(corrected, ',lastName,') AND last_name IS NOT NULL THEN last_name
+                 ELSE COALESCE(?6, last_name) END,
+               email = CASE WHEN instr(corrected, ',email,') AND email IS NOT NULL THEN email ELSE COALESCE(?7, email) END,
+               phone = CASE WHEN instr(corrected, ',phone,') AND phone IS NOT NULL THEN phone ELSE COALESCE(?8, phone) END,
+               company = CASE WHEN instr(corrected, ',company,') AND company IS NOT NULL THEN company
+                 ELSE COALESCE(?9, company) END,
+               website = CASE WHEN instr(corrected, ',website,') AND website IS NOT NULL THEN website
+                 ELSE COALESCE(?10, website) END,
                custom_fields = json_patch(custom_fields, ?11),
                attribution = ?12, geo = ?13, search = ?14, tool_id = ?15, last_submission_at = ?16,
                updated_at = ?16, submission_count = submission_count + 1, version = version + 1,
                qualification = COALESCE(?17, qualification), score = COALESCE(?18, score)
-             WHERE id = ?1",
+             WHERE id = ?1 AND corrected = ?19",
         )
         .bind(&values)?;
     Ok(vec![absorb, guard(db)?])
@@ -513,8 +526,13 @@ fn filters(query: &LeadQuery, sql: &mut Sql) {
             text(tool_id),
         );
     }
-    if let Some(q) = &query.q {
-        sql.and("instr(search, ?) > 0", text(q));
+    match (&query.q, &query.q_digits) {
+        (Some(q), Some(digits)) => sql.and_all(
+            "(instr(search, ?) > 0 OR instr(search, ?) > 0)",
+            &[text(q), text(digits)],
+        ),
+        (Some(q), None) => sql.and("instr(search, ?) > 0", text(q)),
+        _ => {}
     }
     if let Some(from) = query.from {
         sql.and("created_at >= ?", int(from));

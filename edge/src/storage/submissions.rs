@@ -212,13 +212,38 @@ pub fn insert(db: &D1Database, new: &NewSubmission) -> Result<D1PreparedStatemen
     ])
 }
 
-/// The statement that ends a submission whose mode has no part to wait for (`store`) as
+/// The statement that ends a store-only submission with no post-action to run as
 /// successful, once it is stored and not in quarantine (analytics count it then).
 pub fn settle_stored(db: &D1Database, id: &str) -> Result<D1PreparedStatement> {
     db.prepare(
-        "UPDATE submissions SET result = 'successful' WHERE id = ?1 AND result IS NULL AND status <> 'spam'",
+        "UPDATE submissions SET webhook_outcome = 'succeeded', status = 'success', result = 'successful'
+         WHERE id = ?1 AND result IS NULL AND status <> 'spam'",
     )
     .bind(&[text(id)])
+}
+
+/// Ends a store-only submission once every post-action delivery of it has ended: `success`
+/// when all were delivered, `failed` when one failed (`core::status`: its post-actions are
+/// its webhook part). Run after each post-action's attempt is recorded; the statement reads
+/// the deliveries itself, so of two ending at once the later one settles it, and it is a
+/// no-op for other modes, a submission in quarantine, or one already settled.
+pub async fn settle_post_actions(db: &D1Database, id: &str) -> Result<()> {
+    const FAILED: &str =
+        "EXISTS (SELECT 1 FROM deliveries WHERE submission_id = ?1 AND action IS NOT NULL AND status = 'failed')";
+    db.prepare(format!(
+        "UPDATE submissions
+         SET webhook_outcome = CASE WHEN {FAILED} THEN 'failed' ELSE 'succeeded' END,
+             status = CASE WHEN {FAILED} THEN 'failed' ELSE 'success' END,
+             result = CASE WHEN {FAILED} THEN 'failed' ELSE 'successful' END
+         WHERE id = ?1 AND execution_mode = 'store' AND webhook_outcome = 'pending' AND result IS NULL
+           AND status <> 'spam'
+           AND NOT EXISTS (SELECT 1 FROM deliveries WHERE submission_id = ?1 AND action IS NOT NULL
+                           AND status NOT IN ('delivered', 'failed'))"
+    ))
+    .bind(&[text(id)])?
+    .run()
+    .await?;
+    Ok(())
 }
 
 const COLUMNS: &str = "id, agent_id, tool_id, conversation_id, form_data, fields_completed, impression_at,

@@ -52,6 +52,10 @@ pub struct Tool {
     pub deleted_at: Option<i64>,
     pub created_at: i64,
     pub updated_at: i64,
+    /// Moved on by every change to the row (migration 0014): a change made on this read
+    /// names it, so a change committed meanwhile is not overwritten ([`upsert`]).
+    #[serde(skip_serializing)]
+    pub revision: i64,
 }
 
 #[derive(Deserialize, Clone, PartialEq)]
@@ -121,6 +125,7 @@ impl From<ToolRow> for Tool {
             deleted_at: row.deleted_at,
             created_at: row.created_at,
             updated_at: row.updated_at,
+            revision: row.revision,
         }
     }
 }
@@ -349,11 +354,21 @@ pub async fn choices_of_agent(db: &D1Database, agent_id: &str) -> Result<Vec<(St
     Ok(rows.into_iter().map(|r| (r.id, r.name, r.deleted != 0)).collect())
 }
 
+/// What a write of a form is.
+#[derive(Clone, Copy, PartialEq, Debug)]
+pub enum Saving {
+    /// Made, or made again with a deleted form's id (which brings it back).
+    Made,
+    /// Changed, on the form as read at this revision: a form deleted or changed since is
+    /// left as it is.
+    ChangedFrom(i64),
+}
+
 /// Inserts or replaces the tool `id`; the secret is only set on insert, so updates keep it.
-/// Another agent's form with that id is left as it is (two agents making one id at once:
-/// the caller reads the form back and finds it is not its agent's).
-/// A pause keeps the time it began. `revive`: a form made again with a deleted one's id
-/// brings it back; a change (`false`) leaves a form deleted meanwhile deleted.
+/// A pause keeps the time it began. Another agent's form with that id is left as it is (two
+/// agents making one id at once: the caller reads the form back and finds it is not its
+/// agent's). `false` when a change wrote nothing: the form changed since it was read (the
+/// caller reads it again and makes its change on that).
 pub async fn upsert(
     db: &D1Database,
     id: &str,
@@ -361,8 +376,8 @@ pub async fn upsert(
     input: &ToolIn,
     secret: &str,
     now: i64,
-    revive: bool,
-) -> Result<()> {
+    saving: Saving,
+) -> Result<bool> {
     db.prepare(
         "INSERT INTO tools (id, agent_id, name, title, description, fields, triggers, success_message,
            dismiss_message, execution_mode, webhook_url, webhook_secret, created_at, updated_at,
@@ -376,7 +391,7 @@ pub async fn upsert(
            require_client_token = ?16, spam_threshold = ?17, rules = ?18, qualification = ?19,
            paused_at = CASE WHEN ?20 = 1 THEN NULL ELSE COALESCE(paused_at, ?13) END,
            deleted_at = CASE WHEN ?21 = 1 THEN NULL ELSE deleted_at END
-         WHERE tools.agent_id = excluded.agent_id",
+         WHERE tools.agent_id = excluded.agent_id AND (?22 IS NULL OR tools.revision = ?22)",
     )
     .bind(&[
         text(id),
@@ -413,11 +428,15 @@ pub async fn upsert(
                 .as_deref(),
         ),
         int(i64::from(input.enabled)),
-        int(i64::from(revive)),
+        int(i64::from(saving == Saving::Made)),
+        super::opt_int(match saving {
+            Saving::Made => None,
+            Saving::ChangedFrom(revision) => Some(revision),
+        }),
     ])?
     .run()
-    .await?;
-    Ok(())
+    .await
+    .and_then(|result| changed_any(&result))
 }
 
 /// Deletes the form `id` (see [`Tool::deleted_at`]); `false` when it was deleted already.

@@ -11,14 +11,13 @@ use crate::error::{ApiError, ApiResult};
 use crate::http::{json, query_pairs, request_origin};
 use crate::ids::new_id;
 use crate::leads;
-use crate::routes::submit::{delivery_rows, planned_deliveries, schedule_of};
+use crate::routes::submit::{delivery_rows, ends_as_stored, planned_deliveries, schedule_of};
 use crate::storage::files::Links;
 use crate::storage::leads as stored_leads;
 use crate::storage::submissions::{self, Submission};
 use crate::storage::{conversations, tools};
 use leadform_core::form::ExecutionMode;
 use leadform_core::query::{Cursor, SubmissionQuery};
-use leadform_core::status::Outcome;
 use leadform_core::status::{lead_status, settled};
 use serde::Serialize;
 use worker::{D1Database, D1PreparedStatement, Env, Request, Response};
@@ -175,10 +174,6 @@ pub async fn release(caller: &Caller, req: &Request, env: &Env, id: &str) -> Api
             submissions::release_statements(&db, &submission, tool.execution_mode, &write.lead.id, now)?;
         statements.extend(write.statements);
         statements.extend(summary.clone());
-        if leadform_core::status::settled(tool.execution_mode, Outcome::Pending, Outcome::Pending).is_some() {
-            // A store-only form has nothing to deliver: released, it has ended.
-            statements.push(submissions::settle_stored(&db, &submission.id)?);
-        }
         let (rows, messages) = delivery_rows(
             &db,
             &tool,
@@ -188,6 +183,10 @@ pub async fn release(caller: &Caller, req: &Request, env: &Env, id: &str) -> Api
             &schedule,
             now,
         )?;
+        if ends_as_stored(&tool, &rows) {
+            // Nothing to deliver: released, it has ended.
+            statements.push(submissions::settle_stored(&db, &submission.id)?);
+        }
         statements.extend(rows);
         match db.batch(statements).await {
             Ok(_) => {

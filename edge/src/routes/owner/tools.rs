@@ -12,6 +12,7 @@ use crate::error::{ApiError, ApiResult};
 use crate::http::{json, json_body, optional_json_body, request_origin};
 use crate::ids::{new_id, random_bytes};
 use crate::storage::files::Links;
+use crate::storage::tools::Saving;
 use crate::storage::{agents, members, tools};
 use leadform_core::collect_leads;
 use leadform_core::owner::ToolIn;
@@ -55,7 +56,10 @@ pub async fn make(env: &Env, agent_id: &str, body: serde_json::Value) -> ApiResu
             return Err(FieldError::new("id", "is already in use; choose another").into());
         }
     }
-    save(env, agent_id, input, true).await
+    // Made (or brought back) whatever the form was: nothing to have read first.
+    save(env, agent_id, input, Saving::Made)
+        .await?
+        .ok_or(ApiError::Busy("the form kept changing under this change"))
 }
 
 pub async fn get(caller: &Caller, env: &Env, id: &str) -> ApiResult<Response> {
@@ -74,23 +78,30 @@ pub async fn patch(
     id: &str,
     changes: serde_json::Value,
 ) -> ApiResult<tools::Tool> {
-    patch_with(caller, env, id, |_| Ok(changes)).await
+    patch_with(caller, env, id, |_| Ok(changes.clone())).await
 }
 
 /// Changes the fields `changes_of` makes from the tool as it is read for this write (the
 /// dashboard's switch of one post-action works on the list as it is now, not as its page
-/// showed it).
+/// showed it). The write names the revision it read: a change committed meanwhile (an
+/// owner on another page, an API call) makes this one read again and make its change on
+/// that, rather than overwrite it; a form that keeps changing under it is a 503 `busy`.
 pub async fn patch_with(
     caller: &Caller,
     env: &Env,
     id: &str,
-    changes_of: impl FnOnce(&tools::Tool) -> ApiResult<serde_json::Value>,
+    mut changes_of: impl FnMut(&tools::Tool) -> ApiResult<serde_json::Value>,
 ) -> ApiResult<tools::Tool> {
-    let tool = find(caller, env, id).await?;
-    let changes = changes_of(&tool)?;
-    let mut input: ToolIn = merge(&tool.id, &tool.to_input(), changes)?;
-    input.id = Some(tool.id);
-    save(env, &tool.agent_id, input, false).await
+    for _ in 0..5 {
+        let tool = find(caller, env, id).await?;
+        let changes = changes_of(&tool)?;
+        let mut input: ToolIn = merge(&tool.id, &tool.to_input(), changes)?;
+        input.id = Some(tool.id);
+        if let Some(saved) = save(env, &tool.agent_id, input, Saving::ChangedFrom(tool.revision)).await? {
+            return Ok(saved);
+        }
+    }
+    Err(ApiError::Busy("the form kept changing under this change"))
 }
 
 /// `DELETE /v1/tools/{id}`: the form leaves every list, widget config and agent reply, and
@@ -121,8 +132,9 @@ async fn find(caller: &Caller, env: &Env, id: &str) -> ApiResult<tools::Tool> {
     auth::visible(caller, "tool", id, &agent_id, tool)
 }
 
-/// Makes or changes the form; `revive` ([`tools::upsert`]): it is made, not changed.
-async fn save(env: &Env, agent_id: &str, input: ToolIn, revive: bool) -> ApiResult<tools::Tool> {
+/// Makes or changes the form ([`tools::Saving`]); `None` when a change met another made
+/// since its read (nothing written).
+async fn save(env: &Env, agent_id: &str, input: ToolIn, saving: Saving) -> ApiResult<Option<tools::Tool>> {
     input.check(config::allow_loopback(env))?;
     let db = env.d1(bindings::DB)?;
     let id = input.id.clone().unwrap_or_else(|| new_id("tool"));
@@ -132,8 +144,10 @@ async fn save(env: &Env, agent_id: &str, input: ToolIn, revive: bool) -> ApiResu
     check_members(&db, &id, &input).await?;
     // Only used when the tool is new; an update keeps the secret it has.
     let secret = secret_from_bytes(&random_bytes::<24>());
-    tools::upsert(&db, &id, agent_id, &input, &secret, now_ms(), revive).await?;
-    // A change that met a delete leaves the form deleted: 404, as if the delete came first.
+    if !tools::upsert(&db, &id, agent_id, &input, &secret, now_ms(), saving).await? && saving != Saving::Made
+    {
+        return Ok(None);
+    }
     let saved = tools::get(&db, &id)
         .await?
         .filter(|t| t.deleted_at.is_none())
@@ -142,7 +156,7 @@ async fn save(env: &Env, agent_id: &str, input: ToolIn, revive: bool) -> ApiResu
         // Another agent made a form with this id between `make`'s check and the write.
         return Err(FieldError::new("id", "is already in use; choose another").into());
     }
-    Ok(saved)
+    Ok(Some(saved))
 }
 
 /// Every member an email post-action of tool `id` names anew (`recipientIds`) is on the

@@ -34,7 +34,6 @@ use leadform_core::form::{ExecutionMode, FieldKind, HONEYPOT_FIELD};
 use leadform_core::lead::Geo;
 use leadform_core::qualification::Outcome as QualificationOutcome;
 use leadform_core::spam;
-use leadform_core::status::Outcome;
 use leadform_core::validate::{
     check_fields_completed, completed_with_values, same_answers, validate_form, FILE_TOO_LARGE,
 };
@@ -498,10 +497,6 @@ async fn store(
                 summary,
             )?);
         }
-        if leadform_core::status::settled(tool.execution_mode, Outcome::Pending, Outcome::Pending).is_some() {
-            // Nothing to wait for (`store`): it ends as it is stored.
-            statements.push(submissions::settle_stored(db, &submission_id)?);
-        }
         if let Some(nonce) = token.nonce() {
             statements.push(display_tokens::count_use(db, nonce, now)?);
         }
@@ -518,6 +513,9 @@ async fn store(
             &schedule,
             now,
         )?;
+        if ends_as_stored(tool, &rows) {
+            statements.push(submissions::settle_stored(db, &submission_id)?);
+        }
         statements.extend(rows);
         match db.batch(statements).await {
             Ok(_) => {
@@ -741,6 +739,13 @@ pub(crate) fn schedule_of(env: &Env, tool: &tools::Tool) -> (Vec<u32>, u32) {
 
 /// The delivery rows of a submission (the webhook, each post-action), due after the
 /// schedule's first delay, and the queue messages to send once they are committed.
+/// Whether a submission ends as it is stored: a store-only form with no delivery to make
+/// for it (no post-action, or none on and routed to it). Otherwise its post-actions end it
+/// (`submissions::settle_post_actions`).
+pub(crate) fn ends_as_stored(tool: &tools::Tool, delivery_rows: &[D1PreparedStatement]) -> bool {
+    tool.execution_mode == ExecutionMode::Store && delivery_rows.is_empty()
+}
+
 pub(crate) fn delivery_rows(
     db: &D1Database,
     tool: &tools::Tool,
