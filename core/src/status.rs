@@ -18,9 +18,9 @@ pub enum SubmissionStatus {
     WebhookFailed,
     ClientSuccess,
     ClientFailed,
-    /// Every part of a `both` submission succeeded.
+    /// Every part of a `both` submission succeeded, or every post-action of a `store` one.
     Success,
-    /// A part of a `both` submission failed.
+    /// A part of a `both` submission failed, or a post-action of a `store` one.
     Failed,
     /// Quarantined by the spam score (`core::spam`): stored, not delivered, not counted.
     /// Not derived from the parts: it overlays them until the owner releases it, and then

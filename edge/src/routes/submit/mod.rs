@@ -737,8 +737,6 @@ pub(crate) fn schedule_of(env: &Env, tool: &tools::Tool) -> (Vec<u32>, u32) {
     (schedule, first_delay)
 }
 
-/// The delivery rows of a submission (the webhook, each post-action), due after the
-/// schedule's first delay, and the queue messages to send once they are committed.
 /// Whether a submission ends as it is stored: a store-only form with no delivery to make
 /// for it (no post-action, or none on and routed to it). Otherwise its post-actions end it
 /// (`submissions::settle_post_actions`).
@@ -746,6 +744,8 @@ pub(crate) fn ends_as_stored(tool: &tools::Tool, delivery_rows: &[D1PreparedStat
     tool.execution_mode == ExecutionMode::Store && delivery_rows.is_empty()
 }
 
+/// The delivery rows of a submission (the webhook, each post-action), due after the
+/// schedule's first delay, and the queue messages to send once they are committed.
 pub(crate) fn delivery_rows(
     db: &D1Database,
     tool: &tools::Tool,
